@@ -1,0 +1,11 @@
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+namespace mailroom::bindings {
+
+void register_codecs(pybind11::module_& m);   // register_codecs.cpp
+void register_message(pybind11::module_& m);  // register_message.cpp
+void register_builder(pybind11::module_& m);  // register_builder.cpp
+
+}  // namespace mailroom::bindings

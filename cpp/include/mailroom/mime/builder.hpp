@@ -1,0 +1,46 @@
+// Building new messages (RFC 5322 + MIME): the structure a mail user agent
+// writes, with every header and body encoded for the wire.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace mailroom::mime {
+
+struct Mailbox {
+  std::string display_name;  // UTF-8
+  std::string address;
+};
+
+struct AttachmentSpec {
+  std::string filename;      // UTF-8
+  std::string data;
+  std::string content_type;  // "type/subtype"; guessed by the caller
+};
+
+struct MessageSpec {
+  std::optional<Mailbox> from;
+  std::vector<Mailbox> to, cc;  // Bcc is never written
+  std::optional<std::string> subject;
+  std::optional<std::string> text;  // UTF-8
+  std::optional<std::string> html;  // UTF-8
+  std::vector<AttachmentSpec> attachments;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra, UTF-8 values
+  std::optional<std::string> date;        // filled in when absent
+  std::optional<std::string> message_id;  // filled in when absent
+};
+
+// Returns the message bytes: CRLF line ends, lines at most 78 characters in
+// headers and 76 in encoded bodies; text/plain alone, multipart/alternative for
+// text+html, wrapped in multipart/mixed when there are attachments.
+std::string build_message(const MessageSpec& spec);
+
+// "Sun, 22 Nov 2026 02:49:30 +0000" for now (UTC).
+std::string format_date_now();
+// "<unique@domain>"
+std::string make_message_id(std::string_view domain);
+
+}  // namespace mailroom::mime

@@ -1,0 +1,72 @@
+// Content-Transfer-Encodings and header encodings: base64 (RFC 2045 §6.8),
+// quoted-printable (RFC 2045 §6.7), charsets through iconv, RFC 2047
+// encoded-words and RFC 2231 parameter values.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace mailroom::mime {
+
+// base64. With wrap > 0 every output line (the last one too) ends in CRLF and
+// holds at most `wrap` characters; wrap == 0 gives one line with no line end.
+std::string base64_encode(std::string_view data, std::size_t wrap = 76);
+
+// Lenient decode: whitespace and line ends are skipped; other characters
+// outside the alphabet are skipped and flagged; missing padding is accepted.
+// `*bad` (when given) is set when anything was skipped or the input was cut off.
+std::string base64_decode(std::string_view text, bool* bad = nullptr);
+
+// quoted-printable for bodies. Line breaks in the input (CRLF or a bare LF)
+// become CRLF; lines are soft-broken with "=\r\n" so no line exceeds
+// `max_line` characters; trailing space/tab before a line break is encoded.
+std::string qp_encode(std::string_view data, std::size_t max_line = 76);
+
+// Lenient decode: soft line breaks removed, "=XX" decoded (either case), a
+// malformed '=' kept as is and flagged in `*bad`.
+std::string qp_decode(std::string_view text, bool* bad = nullptr);
+
+// Canonical iconv name for a MIME charset label (case-insensitive), e.g.
+// "ks_c_5601-1987" -> "CP949", "latin1" -> "ISO-8859-1", "utf8" -> "UTF-8".
+std::string canonical_charset(std::string_view label);
+
+// Converts `data` in `charset` to UTF-8. Undecodable bytes become U+FFFD and
+// set `*bad`; returns false (and copies the bytes with invalid UTF-8 replaced)
+// when the charset is unknown to iconv. An empty charset means us-ascii.
+bool to_utf8(std::string_view data, std::string_view charset, std::string& out,
+             bool* bad = nullptr);
+
+// Converts UTF-8 to `charset`; false when not representable.
+bool from_utf8(std::string_view utf8, std::string_view charset, std::string& out);
+
+// Replaces invalid UTF-8 sequences with U+FFFD. Returns true if input was valid.
+bool sanitize_utf8(std::string_view data, std::string& out);
+
+// RFC 5322 §2.2.3 unfolding followed by RFC 2047 decoding of encoded-words
+// (B and Q, any iconv charset, adjacent encoded-words joined without the
+// whitespace between them). Bytes outside encoded-words are taken as UTF-8
+// (RFC 6532) with invalid sequences replaced. Result is UTF-8.
+std::string decode_header(std::string_view raw_value, bool* bad = nullptr);
+
+// Encodes a UTF-8 header value for a field whose name is `name_len` octets
+// long: ASCII-only values are folded at whitespace; otherwise the non-ASCII
+// runs become RFC 2047 encoded-words (utf-8, B or Q whichever is shorter) and
+// lines are folded with CRLF SP so none exceeds 78 characters including the
+// "Name: " prefix. The result starts right after "Name: ".
+std::string encode_header(std::string_view utf8_value, std::size_t name_len = 0);
+
+// An RFC 2047 phrase (display name): quoted-string when ASCII and it needs
+// quoting, encoded-words when not ASCII, as is when it is a plain atom phrase.
+std::string encode_phrase(std::string_view utf8_name);
+
+// RFC 2231 §4: "charset'language'%XX..." -> UTF-8.
+std::string rfc2231_decode(std::string_view extended_value, bool* bad = nullptr);
+
+// Encodes one MIME parameter `name=value` (value UTF-8): plain or quoted when
+// ASCII, otherwise RFC 2231 `name*=utf-8''%XX..`, split into `name*0*=`,
+// `name*1*=`... continuations when longer than fits on a 78-column line.
+// The result is one or more "name=value" pieces joined by ";\r\n ".
+std::string encode_param(std::string_view name, std::string_view utf8_value);
+
+}  // namespace mailroom::mime

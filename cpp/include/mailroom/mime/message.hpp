@@ -1,0 +1,96 @@
+// The message model: a parsed message keeps its original bytes and describes
+// its MIME tree as spans into them, so an unchanged message serializes back
+// byte for byte and structure parsing never copies bodies.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mailroom/mime/header_fields.hpp"
+
+namespace mailroom::mime {
+
+struct Span {
+  std::uint64_t begin = 0;
+  std::uint64_t end = 0;
+  std::uint64_t size() const { return end - begin; }
+};
+
+struct Limits {
+  std::uint32_t max_depth = 100;        // multipart / message nesting
+  std::uint32_t max_parts = 10000;      // parts in the whole tree
+  std::uint64_t max_header_bytes = 1 << 20;  // one part's header block
+  std::uint32_t max_headers = 10000;    // header fields in one part
+};
+
+struct HeaderField {
+  Span name;   // field name
+  Span value;  // raw value after the colon (folded, not decoded), excluding the final line end
+  Span line;   // whole field including folding and its final line end
+};
+
+struct Defect {
+  std::string kind;    // stable identifier, e.g. "unterminated_multipart"
+  std::string detail;  // human-readable
+  std::int32_t part = -1;      // index into ParsedMessage::parts, -1 for the message
+  std::uint64_t offset = 0;    // byte offset into the raw message
+};
+
+struct Part {
+  std::int32_t parent = -1;
+  std::uint32_t depth = 0;
+  Span whole;      // the part's header block and body
+  Span header_block;
+  Span body;
+  std::vector<HeaderField> headers;
+  std::string content_type = "text/plain";  // lower-cased; RFC 2045 defaults applied
+  Params params;                            // Content-Type parameters
+  std::string disposition;                  // lower-cased, "" when absent
+  Params disposition_params;
+  std::string transfer_encoding = "7bit";   // lower-cased
+  std::vector<std::uint32_t> children;      // parts of a multipart, or the one embedded message
+  Span preamble;   // multipart only
+  Span epilogue;   // multipart only
+  bool is_multipart = false;
+  bool is_message = false;  // message/rfc822 (or global) whose child is the embedded message
+
+  std::string_view param(std::string_view name) const;  // "" when absent
+  std::string_view charset() const { return param("charset"); }
+  std::string_view filename() const;  // disposition filename, else Content-Type name
+};
+
+class ParsedMessage {
+ public:
+  std::string raw;
+  std::vector<Part> parts;  // parts[0] is the root; depth-first order
+  std::vector<Defect> defects;
+  Limits limits;
+
+  std::string_view bytes(Span s) const {
+    return std::string_view(raw).substr(s.begin, s.end - s.begin);
+  }
+  // First header field of part `index` named `name` (case-insensitive).
+  const HeaderField* find_header(std::uint32_t index, std::string_view name) const;
+
+  // Body of a leaf part after undoing its Content-Transfer-Encoding.
+  // `bad` is set when the encoding was malformed.
+  std::string decoded_body(std::uint32_t index, bool* bad = nullptr) const;
+
+  // Text of a text/* leaf converted to UTF-8 by its charset.
+  std::string text(std::uint32_t index, bool* bad = nullptr) const;
+
+  // Is part `index` an attachment as a mail reader shows it (Content-
+  // Disposition attachment, or a non-text leaf with a filename, or any
+  // non-text/non-multipart leaf that is not inline)?
+  bool is_attachment(std::uint32_t index) const;
+};
+
+// Parses a message. Never throws on malformed input: what cannot be parsed is
+// recorded in `defects`; limits degrade gracefully (a part beyond max_depth is
+// kept as an opaque leaf, and so on). Time is linear in the input size.
+std::shared_ptr<ParsedMessage> parse_message(std::string data, const Limits& limits = {});
+
+}  // namespace mailroom::mime
