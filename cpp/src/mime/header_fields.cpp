@@ -1,0 +1,1 @@
+#include "mailroom/mime/header_fields.hpp"
