@@ -1,0 +1,97 @@
+"""The ``mailroom`` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from . import __version__
+from .message import Message
+
+
+def _sample_message() -> Message:
+    return Message.build(
+        sender=("Alice", "alice@example.org"),
+        to=[("Zoë", "zoe@example.net"), "bob@example.net"],
+        subject="회의 자료 — meeting notes",
+        text="Hi Bob,\n\nthe notes are attached.\n\nAlice\n",
+        html="<p>Hi Bob,</p><p>the notes are <b>attached</b>.</p><p>Alice</p>",
+        attachments=[
+            ("사진.jpg", bytes(range(256)) * 8, "image/jpeg"),
+            ("notes.txt", "Agenda\n1. mail\n".encode(), "text/plain"),
+        ],
+    )
+
+
+def _print_message(msg: Message, out: "object") -> None:
+    write = out.write  # type: ignore[attr-defined]
+    write("Headers:\n")
+    for name, value in msg.headers:
+        write(f"  {name}: {value}\n")
+    write("\nMIME tree:\n")
+    for line in msg.tree().splitlines():
+        write(f"  {line}\n")
+    atts = msg.attachments
+    write(f"\nAttachments ({len(atts)}):\n")
+    for a in atts:
+        write(f"  {a.filename or '(no name)'}  {a.content_type}  {a.size} bytes\n")
+    defects = msg.defects
+    if defects:
+        write(f"\nDefects ({len(defects)}):\n")
+        for d in defects:
+            write(f"  {d}\n")
+
+
+def _cmd_mime(args: argparse.Namespace) -> int:
+    if args.file is None:
+        msg = _sample_message()
+        print("No file given: showing a sample message built by mailroom.\n")
+    else:
+        try:
+            if args.file == "-":
+                data = sys.stdin.buffer.read()
+            else:
+                with open(args.file, "rb") as f:
+                    data = f.read()
+        except OSError as e:
+            print(f"mailroom mime: {e}", file=sys.stderr)
+            return 1
+        msg = Message.parse(data)
+    if args.raw:
+        sys.stdout.buffer.write(bytes(msg))
+        return 0
+    _print_message(msg, sys.stdout)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mailroom",
+        description="A mail engine in C++ for Python: parse, build and serve mail.",
+    )
+    parser.add_argument("--version", action="version", version=f"mailroom {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    mime = sub.add_parser(
+        "mime",
+        help="show a message's headers, MIME tree and attachments",
+        description="Parse FILE.eml (or '-' for standard input) and show its headers, "
+        "MIME tree, attachments and defects. With no file, build a sample message.",
+    )
+    mime.add_argument("file", nargs="?", metavar="FILE.eml")
+    mime.add_argument("--raw", action="store_true", help="print the message bytes instead")
+    mime.set_defaults(func=_cmd_mime)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    return int(args.func(args))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

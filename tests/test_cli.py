@@ -1,0 +1,84 @@
+"""The mailroom command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import mailroom
+from mailroom import Message
+from mailroom.cli import main
+
+
+def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "mailroom", *args], input=stdin, capture_output=True, timeout=60
+    )
+
+
+def test_version() -> None:
+    out = run("--version")
+    assert out.returncode == 0
+    assert out.stdout.decode().strip() == f"mailroom {mailroom.__version__}"
+
+
+def test_console_script_is_installed() -> None:
+    import shutil
+
+    exe = shutil.which("mailroom")
+    if exe is None:
+        pytest.skip("the mailroom console script is not on PATH (not installed with pip)")
+    out = subprocess.run([exe, "--version"], capture_output=True, timeout=60)
+    assert out.returncode == 0 and b"mailroom" in out.stdout
+
+
+def test_mime_without_file_shows_a_sample(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["mime"]) == 0
+    out = capsys.readouterr().out
+    assert "sample message" in out
+    assert "multipart/mixed" in out
+    assert "사진.jpg" in out
+    assert "Subject: 회의 자료" in out
+
+
+def test_mime_with_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    msg = Message.build(
+        sender="a@example.org", to="b@example.org", subject="Quarterly report",
+        text="see attached", attachments=[("q3.pdf", b"%PDF-1.4 ...", "application/pdf")],
+    )
+    path = tmp_path / "m.eml"
+    path.write_bytes(bytes(msg))
+    assert main(["mime", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Subject: Quarterly report" in out
+    assert "q3.pdf  application/pdf  12 bytes" in out
+    assert "Attachments (1)" in out
+
+
+def test_mime_from_stdin_and_raw() -> None:
+    data = b"From: a@example.org\r\nDate: Sun, 22 Nov 2026 02:49:30 +0000\r\nSubject: hi\r\n\r\nbody\r\n"
+    out = run("mime", "-", stdin=data)
+    assert out.returncode == 0, out.stderr
+    assert b"Subject: hi" in out.stdout
+    raw = run("mime", "--raw", "-", stdin=data)
+    assert raw.stdout == data
+
+
+def test_mime_shows_defects(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bad.eml"
+    path.write_bytes(b"Content-Type: multipart/mixed; boundary=X\r\n\r\n--X\r\n\r\nunterminated")
+    assert main(["mime", str(path)]) == 0
+    assert "unterminated_multipart" in capsys.readouterr().out
+
+
+def test_mime_missing_file_is_a_clean_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["mime", "/nonexistent/x.eml"]) == 1
+    assert "No such file" in capsys.readouterr().err
+
+
+def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert "mime" in capsys.readouterr().out
