@@ -1,0 +1,336 @@
+#include "mailroom/store/mailbox_store.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <stdexcept>
+#include <system_error>
+
+namespace mailroom::store {
+
+namespace fs = std::filesystem;
+
+std::string normalize_mailbox(std::string_view address) {
+  std::string out(address);
+  auto at = out.rfind('@');
+  if (at == std::string::npos) return out;
+  for (std::size_t i = at + 1; i < out.size(); ++i) {
+    char c = out[i];
+    if (c >= 'A' && c <= 'Z') out[i] = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// ---- MailboxStore ------------------------------------------------------------
+
+std::vector<MessagePtr> MailboxStore::deliver(const std::vector<std::string>& mailboxes,
+                                              std::shared_ptr<const std::string> data,
+                                              std::shared_ptr<const Envelope> envelope) {
+  std::vector<StoredMessage> written;
+  written.reserve(mailboxes.size());
+  for (const auto& raw_box : mailboxes) {
+    StoredMessage m;
+    m.mailbox = normalize_mailbox(raw_box);
+    m.data = data;
+    m.envelope = envelope;
+    try {
+      write_copy(m.mailbox, *data, m.uid, m.path);
+    } catch (...) {
+      for (auto& w : written) remove_copy(w);  // all or nothing
+      throw;
+    }
+    written.push_back(std::move(m));
+  }
+  std::vector<MessagePtr> out;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& m : written) {
+      m.seq = next_seq_++;
+      auto p = std::make_shared<const StoredMessage>(std::move(m));
+      messages_.push_back(p);
+      out.push_back(std::move(p));
+    }
+  }
+  arrived_.notify_all();
+  return out;
+}
+
+void MailboxStore::add_loaded(StoredMessage msg) {
+  std::lock_guard lock(mutex_);
+  msg.seq = next_seq_++;
+  messages_.push_back(std::make_shared<const StoredMessage>(std::move(msg)));
+}
+
+std::vector<MessagePtr> MailboxStore::all() const {
+  std::lock_guard lock(mutex_);
+  return messages_;
+}
+
+std::vector<MessagePtr> MailboxStore::mailbox(std::string_view address) const {
+  const std::string key = normalize_mailbox(address);
+  std::lock_guard lock(mutex_);
+  std::vector<MessagePtr> out;
+  for (const auto& m : messages_)
+    if (m->mailbox == key) out.push_back(m);
+  return out;
+}
+
+std::vector<MessagePtr> MailboxStore::since(std::uint64_t seq) const {
+  std::lock_guard lock(mutex_);
+  auto it = std::upper_bound(messages_.begin(), messages_.end(), seq,
+                             [](std::uint64_t s, const MessagePtr& m) { return s < m->seq; });
+  return std::vector<MessagePtr>(it, messages_.end());
+}
+
+std::uint64_t MailboxStore::last_seq() const {
+  std::lock_guard lock(mutex_);
+  return next_seq_ - 1;
+}
+
+std::size_t MailboxStore::count() const {
+  std::lock_guard lock(mutex_);
+  return messages_.size();
+}
+
+void MailboxStore::clear() {
+  std::vector<MessagePtr> old;
+  {
+    std::lock_guard lock(mutex_);
+    old.swap(messages_);
+  }
+  for (const auto& m : old) remove_copy(*m);
+}
+
+std::uint64_t MailboxStore::wait_after(std::uint64_t after, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  const auto generation = wake_generation_;
+  arrived_.wait_for(lock, timeout, [&] {
+    return next_seq_ - 1 > after || wake_generation_ != generation;
+  });
+  return next_seq_ - 1;
+}
+
+void MailboxStore::wake_all() {
+  {
+    std::lock_guard lock(mutex_);
+    ++wake_generation_;
+  }
+  arrived_.notify_all();
+}
+
+// ---- MemoryStore -------------------------------------------------------------
+
+void MemoryStore::write_copy(const std::string& /*mailbox*/, const std::string& /*data*/,
+                             std::string& uid, fs::path& /*path*/) {
+  std::lock_guard lock(counter_mutex_);
+  uid = "m" + std::to_string(++counter_);
+}
+
+// ---- MaildirStore ------------------------------------------------------------
+
+namespace {
+
+// A mailbox name as a directory name: bytes that are unsafe in a path
+// component ('/', NUL, control bytes, '%', a leading '.') are %XX-escaped.
+std::string escape_component(std::string_view name) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(name[i]);
+    bool unsafe = c == '/' || c == '%' || c < 0x20 || c == 0x7f || (i == 0 && c == '.');
+    if (unsafe) {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out.empty() ? std::string("%00") : out;
+}
+
+std::string unescape_component(std::string_view name) {
+  auto val = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  std::string out;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    if (name[i] == '%' && i + 2 < name.size() && val(name[i + 1]) >= 0 && val(name[i + 2]) >= 0) {
+      out += static_cast<char>(val(name[i + 1]) * 16 + val(name[i + 2]));
+      i += 2;
+    } else {
+      out += name[i];
+    }
+  }
+  return out;
+}
+
+[[noreturn]] void throw_errno(const std::string& what, const fs::path& p) {
+  throw std::system_error(errno, std::generic_category(), what + " " + p.string());
+}
+
+void fsync_dir(const fs::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw_errno("cannot open directory", dir);
+  if (::fsync(fd) != 0) {
+    int e = errno;
+    ::close(fd);
+    errno = e;
+    throw_errno("cannot fsync directory", dir);
+  }
+  ::close(fd);
+}
+
+void ensure_maildir(const fs::path& dir) {
+  std::error_code ec;
+  for (const char* sub : {"tmp", "new", "cur"}) {
+    fs::create_directories(dir / sub, ec);
+    if (ec) throw std::system_error(ec, "cannot create Maildir " + (dir / sub).string());
+  }
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return data;
+}
+
+}  // namespace
+
+MaildirStore::MaildirStore(fs::path root) : root_(std::move(root)) {
+  char host[256] = {0};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == 0) std::strcpy(host, "localhost");
+  // Maildir names must not contain '/' or ':' in the host part.
+  for (char& c : hostname_ = host)
+    if (c == '/' || c == ':') c = '_';
+  std::error_code ec;
+  fs::create_directories(root_, ec);
+  if (ec) throw std::system_error(ec, "cannot create maildir root " + root_.string());
+  if (!fs::is_directory(root_)) throw std::runtime_error("maildir root is not a directory: " + root_.string());
+  load_existing();
+}
+
+fs::path MaildirStore::maildir_for(std::string_view mailbox) const {
+  return root_ / escape_component(normalize_mailbox(mailbox));
+}
+
+std::string MaildirStore::unique_name() {
+  // time.MusecPpidQcounterRrandom.host (the Maildir convention, cr.yp.to/proto/maildir.html)
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  auto usec = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::uint64_t n;
+  {
+    std::lock_guard lock(name_mutex_);
+    n = ++counter_;
+  }
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "%lld.M%lldP%dQ%lluR%08llx.", static_cast<long long>(usec / 1000000),
+                static_cast<long long>(usec % 1000000), static_cast<int>(::getpid()),
+                static_cast<unsigned long long>(n), static_cast<unsigned long long>(rng() & 0xffffffffu));
+  return std::string(buf) + hostname_;
+}
+
+void MaildirStore::write_copy(const std::string& mailbox, const std::string& data, std::string& uid,
+                              fs::path& path) {
+  const fs::path dir = maildir_for(mailbox);
+  ensure_maildir(dir);
+  uid = unique_name();
+  const fs::path tmp = dir / "tmp" / uid;
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) throw_errno("cannot create", tmp);
+  const char* p = data.data();
+  std::size_t left = data.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      errno = e;
+      throw_errno("cannot write", tmp);
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    errno = e;
+    throw_errno("cannot fsync", tmp);
+  }
+  path = dir / "new" / uid;
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    errno = e;
+    throw_errno("cannot rename into", path);
+  }
+  fsync_dir(dir / "new");
+}
+
+void MaildirStore::remove_copy(const StoredMessage& m) {
+  if (!m.path.empty()) {
+    std::error_code ec;
+    fs::remove(m.path, ec);
+  }
+}
+
+void MaildirStore::load_existing() {
+  struct Found {
+    fs::file_time_type mtime;
+    std::string name;
+    StoredMessage msg;
+  };
+  std::vector<Found> found;
+  std::error_code ec;
+  for (const auto& box : fs::directory_iterator(root_, ec)) {
+    if (!box.is_directory()) continue;
+    const std::string mailbox = unescape_component(box.path().filename().string());
+    for (const char* sub : {"new", "cur"}) {
+      const fs::path dir = box.path() / sub;
+      if (!fs::is_directory(dir)) continue;
+      for (const auto& f : fs::directory_iterator(dir, ec)) {
+        if (!f.is_regular_file()) continue;
+        std::string name = f.path().filename().string();
+        if (name.empty() || name[0] == '.') continue;
+        StoredMessage m;
+        m.mailbox = mailbox;
+        m.uid = name.substr(0, name.find(':'));  // strip ":2,flags"
+        m.path = f.path();
+        m.data = std::make_shared<const std::string>(read_file(f.path()));
+        auto env = std::make_shared<Envelope>();
+        env->rcpt_to.push_back(mailbox);
+        // The envelope sender survives in the Return-Path we wrote (RFC 5321 §4.4).
+        if (m.data->rfind("Return-Path:", 0) == 0) {
+          auto lt = m.data->find('<'), gt = m.data->find('>');
+          auto eol = m.data->find('\n');
+          if (lt != std::string::npos && gt != std::string::npos && gt > lt && gt < eol)
+            env->mail_from = m.data->substr(lt + 1, gt - lt - 1);
+        }
+        auto mtime = f.last_write_time(ec);
+        env->received_at = std::chrono::duration<double>(
+                               std::chrono::file_clock::to_sys(mtime).time_since_epoch())
+                               .count();
+        m.envelope = std::move(env);
+        found.push_back({mtime, name, std::move(m)});
+      }
+    }
+  }
+  std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) {
+    return a.mtime != b.mtime ? a.mtime < b.mtime : a.name < b.name;
+  });
+  for (auto& f : found) add_loaded(std::move(f.msg));
+}
+
+}  // namespace mailroom::store
