@@ -9,6 +9,14 @@
 
 namespace mailroom::mime {
 
+// The first problem a lenient decoder met (for strict callers and messages).
+struct CodecIssue {
+  bool bad = false;            // what the `bool* bad` overloads report
+  bool unpadded = false;       // base64 only: final quartet had no '=' padding
+  std::size_t offset = 0;      // input offset of the first problem
+  const char* reason = "";     // static text describing the first problem
+};
+
 // base64. With wrap > 0 every output line (the last one too) ends in CRLF and
 // holds at most `wrap` characters; wrap == 0 gives one line with no line end.
 std::string base64_encode(std::string_view data, std::size_t wrap = 76);
@@ -17,6 +25,8 @@ std::string base64_encode(std::string_view data, std::size_t wrap = 76);
 // outside the alphabet are skipped and flagged; missing padding is accepted.
 // `*bad` (when given) is set when anything was skipped or the input was cut off.
 std::string base64_decode(std::string_view text, bool* bad = nullptr);
+// Same decode, reporting where and why the input was irregular.
+std::string base64_decode(std::string_view text, CodecIssue& issue);
 
 // quoted-printable for bodies. Line breaks in the input (CRLF or a bare LF)
 // become CRLF; lines are soft-broken with "=\r\n" so no line exceeds
@@ -26,6 +36,7 @@ std::string qp_encode(std::string_view data, std::size_t max_line = 76);
 // Lenient decode: soft line breaks removed, "=XX" decoded (either case), a
 // malformed '=' kept as is and flagged in `*bad`.
 std::string qp_decode(std::string_view text, bool* bad = nullptr);
+std::string qp_decode(std::string_view text, CodecIssue& issue);
 
 // Canonical iconv name for a MIME charset label (case-insensitive), e.g.
 // "ks_c_5601-1987" -> "CP949", "latin1" -> "ISO-8859-1", "utf8" -> "UTF-8".
