@@ -25,10 +25,11 @@ inline bool attr_char(unsigned char c) {
          std::string_view("!#$&+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
 }
 
-// RFC 2045 token character (may appear unquoted).
+// RFC 2045 token character, less the ones RFC 2231 gives a meaning ('*', '\'',
+// '%'): such values are written unquoted.
 inline bool token_char(unsigned char c) {
   return c > 0x20 && c < 0x7F &&
-         std::string_view("()<>@,;:\\\"/[]?=").find(static_cast<char>(c)) == std::string_view::npos;
+         std::string_view("()<>@,;:\\\"/[]?='*%").find(static_cast<char>(c)) == std::string_view::npos;
 }
 
 // Lays `units` out as name*0=, name*1=... pieces of at most `kRoom` columns.
