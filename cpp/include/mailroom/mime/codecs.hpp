@@ -9,14 +9,25 @@
 
 namespace mailroom::mime {
 
+// The first problem a lenient decoder met (for strict callers and messages).
+struct CodecIssue {
+  bool bad = false;            // what the `bool* bad` overloads report
+  bool unpadded = false;       // base64 only: final quartet had no '=' padding
+  std::size_t offset = 0;      // input offset of the first problem
+  const char* reason = "";     // static text describing the first problem
+};
+
 // base64. With wrap > 0 every output line (the last one too) ends in CRLF and
 // holds at most `wrap` characters; wrap == 0 gives one line with no line end.
 std::string base64_encode(std::string_view data, std::size_t wrap = 76);
 
 // Lenient decode: whitespace and line ends are skipped; other characters
-// outside the alphabet are skipped and flagged; missing padding is accepted.
+// outside the alphabet are skipped and flagged; missing padding is accepted;
+// data after '=' padding (concatenated base64) is decoded too and flagged.
 // `*bad` (when given) is set when anything was skipped or the input was cut off.
 std::string base64_decode(std::string_view text, bool* bad = nullptr);
+// Same decode, reporting where and why the input was irregular.
+std::string base64_decode(std::string_view text, CodecIssue& issue);
 
 // quoted-printable for bodies. Line breaks in the input (CRLF or a bare LF)
 // become CRLF; lines are soft-broken with "=\r\n" so no line exceeds
@@ -24,16 +35,22 @@ std::string base64_decode(std::string_view text, bool* bad = nullptr);
 std::string qp_encode(std::string_view data, std::size_t max_line = 76);
 
 // Lenient decode: soft line breaks removed, "=XX" decoded (either case), a
-// malformed '=' kept as is and flagged in `*bad`.
+// malformed '=' kept as is and flagged in `*bad`. Line ends are kept as they
+// are; space and tab before a line end (transport padding) are dropped.
 std::string qp_decode(std::string_view text, bool* bad = nullptr);
+std::string qp_decode(std::string_view text, CodecIssue& issue);
 
 // Canonical iconv name for a MIME charset label (case-insensitive), e.g.
 // "ks_c_5601-1987" -> "CP949", "latin1" -> "ISO-8859-1", "utf8" -> "UTF-8".
+// Supersets stand in for labels senders misuse: euc-kr -> CP949,
+// gb2312 -> GB18030, shift_jis -> CP932, iso-2022-jp -> ISO-2022-JP-2.
+// A language suffix ("utf-8*en") is dropped; unknown labels come back upper-cased.
 std::string canonical_charset(std::string_view label);
 
 // Converts `data` in `charset` to UTF-8. Undecodable bytes become U+FFFD and
 // set `*bad`; returns false (and copies the bytes with invalid UTF-8 replaced)
-// when the charset is unknown to iconv. An empty charset means us-ascii.
+// when the charset is unknown to iconv. An empty charset means us-ascii, and
+// us-ascii text with 8-bit bytes is read as UTF-8 (a common mislabel).
 bool to_utf8(std::string_view data, std::string_view charset, std::string& out,
              bool* bad = nullptr);
 

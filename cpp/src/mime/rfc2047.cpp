@@ -1,0 +1,399 @@
+// RFC 2047 encoded-words in headers: decoding (B and Q, adjacent words joined)
+// and encoding with folding at 78 columns.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "header_fold.hpp"
+#include "mailroom/mime/codecs.hpp"
+
+namespace mailroom::mime {
+namespace {
+
+constexpr char kHex[] = "0123456789ABCDEF";
+constexpr std::size_t kMaxWord = 75;  // RFC 2047 §2
+constexpr std::string_view kPrefixB = "=?utf-8?B?";
+constexpr std::string_view kPrefixQ = "=?utf-8?Q?";
+constexpr std::size_t kOverhead = 12;  // "=?utf-8?B?" + "?="
+
+inline bool is_wsp(char c) { return c == ' ' || c == '\t'; }
+
+inline int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// ---- decoding ------------------------------------------------------------
+
+struct EncodedWord {
+  std::string_view charset;  // language suffix removed
+  std::string bytes;         // decoded payload, still in `charset`
+  std::size_t length = 0;    // characters consumed from the input
+  bool bad = false;
+};
+
+std::string q_decode(std::string_view text, bool& bad) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '_') {
+      out.push_back(' ');
+    } else if (c == '=' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
+               hex_value(text[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2])));
+      i += 2;
+    } else {
+      if (c == '=') bad = true;
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// Parses "=?charset?X?text?=" at the start of `s`; nullopt-like (length 0) when
+// it is not a well-formed encoded-word.
+EncodedWord parse_encoded_word(std::string_view s) {
+  EncodedWord w;
+  if (s.size() < 8 || s[0] != '=' || s[1] != '?') return w;
+  const std::size_t q1 = s.find('?', 2);
+  if (q1 == std::string_view::npos || q1 == 2 || q1 + 3 > s.size() || s[q1 + 2] != '?')
+    return w;
+  std::string_view charset = s.substr(2, q1 - 2);
+  for (char c : charset) {
+    if (is_wsp(c) || c == '=' || static_cast<unsigned char>(c) < 0x21 ||
+        static_cast<unsigned char>(c) > 0x7E)
+      return w;
+  }
+  const char enc = s[q1 + 1];
+  if (enc != 'B' && enc != 'b' && enc != 'Q' && enc != 'q') return w;
+  const std::size_t text_start = q1 + 3;
+  const std::size_t end = s.find("?=", text_start);
+  if (end == std::string_view::npos) return w;
+  const std::string_view text = s.substr(text_start, end - text_start);
+  for (char c : text) {
+    if (is_wsp(c)) return w;  // encoded-words contain no white space
+  }
+  if (const std::size_t star = charset.find('*'); star != std::string_view::npos)
+    charset = charset.substr(0, star);  // RFC 2231 §5 language suffix
+  w.charset = charset;
+  if (enc == 'B' || enc == 'b') {
+    w.bytes = base64_decode(text, &w.bad);
+  } else {
+    w.bytes = q_decode(text, w.bad);
+  }
+  w.length = end + 2;
+  return w;
+}
+
+// ---- encoding ------------------------------------------------------------
+
+inline bool q_literal(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+         c == '!' || c == '*' || c == '+' || c == '-' || c == '/';
+}
+
+inline std::size_t q_width(unsigned char c) { return (q_literal(c) || c == ' ') ? 1 : 3; }
+
+void q_append(std::string& out, std::string_view bytes) {
+  for (unsigned char c : bytes) {
+    if (c == ' ') {
+      out.push_back('_');
+    } else if (q_literal(c)) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('=');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+}
+
+// Length of the UTF-8 character starting at s[i] (1 for stray bytes).
+std::size_t char_length(std::string_view s, std::size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  std::size_t len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+  if (i + len > s.size()) len = s.size() - i;
+  for (std::size_t k = 1; k < len; ++k) {
+    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return k;
+  }
+  return len;
+}
+
+std::size_t b_length(std::size_t bytes) { return (bytes + 2) / 3 * 4; }
+
+std::size_t q_length(std::string_view s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) n += q_width(c);
+  return n;
+}
+
+// Lays out header text in lines of at most 78 columns.
+class HeaderWriter {
+ public:
+  explicit HeaderWriter(std::size_t start_col) : col_(start_col) {}
+
+  // Appends `word` after white space `ws`, folding before it when needed.
+  void plain(std::string_view ws, std::string_view word) {
+    if (out_.empty()) {
+      out_.append(word);
+      col_ += word.size();
+      return;
+    }
+    if (ws.empty()) ws = " ";
+    if (col_ + ws.size() + word.size() > detail::kMaxHeaderLine) {
+      out_.append("\r\n");
+      col_ = 0;
+    }
+    out_.append(ws);
+    out_.append(word);
+    col_ += ws.size() + word.size();
+  }
+
+  // Appends the UTF-8 `text` as encoded-words after white space `ws`.
+  void encoded(std::string_view ws, std::string_view text) {
+    const bool use_b = b_length(text.size()) < q_length(text);
+    std::size_t i = 0;
+    bool first = true;
+    while (i < text.size()) {
+      std::string_view sep = out_.empty() ? std::string_view{} : first ? ws : " ";
+      if (!out_.empty() && sep.empty()) sep = " ";
+      // Room for this word on the current line.
+      std::size_t room = detail::kMaxHeaderLine > col_ + sep.size()
+                             ? detail::kMaxHeaderLine - col_ - sep.size()
+                             : 0;
+      const std::size_t first_char = char_length(text, i);
+      const std::size_t min_payload =
+          use_b ? b_length(first_char) : q_length(text.substr(i, first_char));
+      if (room < kOverhead + min_payload && !(out_.empty() && col_ == 0)) {
+        out_.append("\r\n");
+        col_ = 0;
+        if (sep.empty()) sep = " ";
+        room = detail::kMaxHeaderLine - sep.size();
+      }
+      const std::size_t payload = std::min(room, kMaxWord) - kOverhead;
+      // Take whole characters while the word fits.
+      std::size_t j = i, qlen = 0;
+      while (j < text.size()) {
+        const std::size_t len = char_length(text, j);
+        const std::size_t next = use_b ? b_length(j + len - i)
+                                       : qlen + q_length(text.substr(j, len));
+        if (next > payload && j > i) break;
+        if (!use_b) qlen = next;
+        j += len;
+      }
+      const std::string_view chunk = text.substr(i, j - i);
+      std::string word(use_b ? kPrefixB : kPrefixQ);
+      if (use_b) {
+        word += base64_encode(chunk, 0);
+      } else {
+        q_append(word, chunk);
+      }
+      word += "?=";
+      out_.append(sep);
+      out_.append(word);
+      col_ += sep.size() + word.size();
+      i = j;
+      first = false;
+    }
+  }
+
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+  std::size_t col_;
+};
+
+bool needs_encoding(std::string_view word) {
+  for (unsigned char c : word) {
+    if (c >= 0x7F || (c < 0x20 && c != '\t')) return true;
+  }
+  // Text that a reader would take for an encoded-word must be encoded itself.
+  const std::size_t at = word.find("=?");
+  return at != std::string_view::npos && word.find("?=", at + 2) != std::string_view::npos;
+}
+
+struct Token {
+  std::string_view ws, word;
+  bool encode = false;
+};
+
+std::vector<Token> split_words(std::string_view value) {
+  std::vector<Token> tokens;
+  std::size_t i = 0;
+  while (i < value.size()) {
+    const std::size_t ws_start = i;
+    while (i < value.size() && is_wsp(value[i])) ++i;
+    const std::size_t word_start = i;
+    while (i < value.size() && !is_wsp(value[i])) ++i;
+    if (word_start == i) break;  // trailing white space
+    tokens.push_back({value.substr(ws_start, word_start - ws_start),
+                      value.substr(word_start, i - word_start)});
+  }
+  return tokens;
+}
+
+}  // namespace
+
+std::string decode_header(std::string_view raw_value, bool* bad) {
+  // Unfold (RFC 5322 §2.2.3): line ends go, the white space after them stays.
+  std::string unfolded;
+  unfolded.reserve(raw_value.size());
+  for (char c : raw_value) {
+    if (c != '\r' && c != '\n') unfolded.push_back(c);
+  }
+  const std::string_view s = unfolded;
+
+  std::string out;
+  out.reserve(s.size());
+  std::string pending_charset, pending_bytes;  // adjacent words in one charset
+  bool have_pending = false;
+  bool any_bad = false;
+  auto flush = [&] {
+    if (!have_pending) return;
+    std::string text;
+    bool word_bad = false;
+    if (!to_utf8(pending_bytes, pending_charset, text, &word_bad)) word_bad = true;
+    any_bad = any_bad || word_bad;
+    out += text;
+    pending_bytes.clear();
+    have_pending = false;
+  };
+  auto literal = [&](std::string_view text) {
+    std::string clean;
+    if (!sanitize_utf8(text, clean)) any_bad = true;
+    out += clean;
+  };
+
+  std::size_t i = 0, literal_start = 0;
+  bool after_word = false;  // only white space since the last encoded-word
+  while (i < s.size()) {
+    const std::size_t at = s.find("=?", i);
+    if (at == std::string_view::npos) break;
+    EncodedWord w = parse_encoded_word(s.substr(at));
+    if (w.length == 0) {
+      i = at + 1;
+      continue;
+    }
+    const std::string_view between = s.substr(literal_start, at - literal_start);
+    bool only_ws = true;
+    for (char c : between) only_ws = only_ws && is_wsp(c);
+    if (!(after_word && only_ws)) {
+      flush();
+      literal(between);
+    }
+    // Same charset as the previous adjacent word: join the bytes first, so a
+    // character split across words still decodes.
+    std::string cs = canonical_charset(w.charset);
+    if (have_pending && cs != pending_charset) flush();
+    pending_charset = std::move(cs);
+    pending_bytes += w.bytes;
+    have_pending = true;
+    any_bad = any_bad || w.bad;
+    i = at + w.length;
+    literal_start = i;
+    after_word = true;
+  }
+  flush();
+  literal(s.substr(literal_start));
+  if (bad != nullptr) *bad = any_bad;
+  return out;
+}
+
+std::string encode_header(std::string_view utf8_value, std::size_t name_len) {
+  std::vector<Token> tokens = split_words(utf8_value);
+  const std::size_t start_col = name_len == 0 ? 0 : name_len + 2;
+  for (std::size_t k = 0; k < tokens.size(); ++k) {
+    Token& t = tokens[k];
+    const std::size_t room = k == 0 ? detail::kMaxHeaderLine - std::min(start_col, std::size_t{60})
+                                    : detail::kMaxHeaderLine - std::max<std::size_t>(t.ws.size(), 1);
+    t.encode = needs_encoding(t.word) || t.word.size() > room;
+  }
+  HeaderWriter w(start_col);
+  for (std::size_t k = 0; k < tokens.size();) {
+    if (!tokens[k].encode) {
+      w.plain(tokens[k].ws, tokens[k].word);
+      ++k;
+      continue;
+    }
+    // A run of words to encode, with the white space between them inside it.
+    std::size_t last = k;
+    while (last + 1 < tokens.size() && tokens[last + 1].encode) ++last;
+    const char* begin = tokens[k].word.data();
+    const char* end = tokens[last].word.data() + tokens[last].word.size();
+    w.encoded(tokens[k].ws, std::string_view(begin, static_cast<std::size_t>(end - begin)));
+    k = last + 1;
+  }
+  return w.take();
+}
+
+std::string encode_phrase(std::string_view utf8_name) {
+  bool ascii = true, atoms = true;
+  for (unsigned char c : utf8_name) {
+    if (c >= 0x7F || c < 0x20) {
+      ascii = false;
+      break;
+    }
+    const bool atext = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                       (c >= '0' && c <= '9') || std::string_view("!#$%&'*+-/=?^_`{|}~").find(static_cast<char>(c)) != std::string_view::npos;
+    if (!atext && c != ' ') atoms = false;
+  }
+  if (ascii) {
+    if (utf8_name.empty()) return {};
+    const bool spaced_ok = utf8_name.front() != ' ' && utf8_name.back() != ' ' &&
+                           utf8_name.find("  ") == std::string_view::npos &&
+                           utf8_name.find("=?") == std::string_view::npos;
+    if (atoms && spaced_ok) return std::string(utf8_name);
+    std::string q = "\"";
+    for (char c : utf8_name) {
+      if (c == '"' || c == '\\') q.push_back('\\');
+      q.push_back(c);
+    }
+    q.push_back('"');
+    return q;
+  }
+  // Encoded-words, one line; the caller folds between them.
+  HeaderWriter w(0);
+  w.encoded({}, utf8_name);
+  std::string out = w.take();
+  std::string joined;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (out[i] == '\r' && i + 1 < out.size() && out[i + 1] == '\n') {
+      ++i;
+      continue;
+    }
+    joined.push_back(out[i]);
+  }
+  return joined;
+}
+
+namespace detail {
+
+std::string fold_at_spaces(std::string_view value, std::size_t name_len) {
+  // Split at spaces outside quoted strings, then lay out the pieces.
+  std::vector<std::string_view> pieces;
+  std::size_t start = 0;
+  bool quoted = false;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const char c = value[i];
+    if (quoted && c == '\\') {
+      ++i;
+      continue;
+    }
+    if (c == '"') quoted = !quoted;
+    if (c == ' ' && !quoted) {
+      if (i > start) pieces.push_back(value.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  if (start < value.size()) pieces.push_back(value.substr(start));
+  HeaderWriter w(name_len == 0 ? 0 : name_len + 2);
+  for (std::string_view p : pieces) w.plain(" ", p);
+  return w.take();
+}
+
+}  // namespace detail
+}  // namespace mailroom::mime
