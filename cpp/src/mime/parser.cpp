@@ -243,8 +243,13 @@ class Parser {
     auto it = bmap_.find(std::string_view(f.boundary));
     if (it == bmap_.end()) return;
     auto& v = it->second;
-    auto at = std::find(v.begin(), v.end(), static_cast<std::uint32_t>(fi));
-    if (at != v.end()) v.erase(at);
+    // Frames leave in stack order, so the entry is almost always the last one.
+    if (!v.empty() && v.back() == static_cast<std::uint32_t>(fi)) {
+      v.pop_back();
+    } else {
+      auto at = std::find(v.begin(), v.end(), static_cast<std::uint32_t>(fi));
+      if (at != v.end()) v.erase(at);
+    }
     if (v.empty()) bmap_.erase(it);
   }
 
