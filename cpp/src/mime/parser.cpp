@@ -254,12 +254,15 @@ class Parser {
   }
 
   // Closes every open part above stack index `keep` at offset `e`.
+  // A part never ends before its body begins (an empty body right before the
+  // boundary), and a parent never ends before its last child.
   void close_above(int keep, std::size_t e) {
+    std::uint64_t end = e;
     while (static_cast<int>(stack_.size()) > keep + 1) {
       int fi = static_cast<int>(stack_.size()) - 1;
       Frame& f = stack_.back();
       Part& p = m_.parts[f.part];
-      std::uint64_t end = std::max<std::uint64_t>(e, p.body.begin);
+      end = std::max<std::uint64_t>(end, p.body.begin);
       p.body.end = end;
       p.whole.end = end;
       if (f.kind == FrameKind::multipart) {
