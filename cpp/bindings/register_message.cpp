@@ -1,9 +1,319 @@
+// mailroom._core.ParsedMessage and the structured header field parsers.
+// Arguments are converted first, then the GIL is released for the C++ work;
+// message data goes back as bytes, text as str.
+#include <pybind11/stl.h>
+
+#include <cctype>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "mailroom/mime/header_fields.hpp"
+#include "mailroom/mime/message.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;
 
 namespace mailroom::bindings {
+namespace {
 
-void register_message(py::module_& m) { (void)m; }
+using mime::ParsedMessage;
+using mime::Span;
+
+// bytes, bytearray, memoryview (anything with the buffer protocol), never str.
+std::string bytes_like(const py::object& o, const char* what) {
+  if (py::isinstance<py::str>(o)) {
+    throw py::type_error(std::string(what) + " must be bytes-like, not str");
+  }
+  if (py::isinstance<py::bytes>(o)) return std::string(o.cast<std::string_view>());
+  if (!PyObject_CheckBuffer(o.ptr())) {
+    throw py::type_error(std::string(what) + " must be a bytes-like object");
+  }
+  py::buffer_info info = py::reinterpret_borrow<py::buffer>(o).request();
+  return std::string(static_cast<const char*>(info.ptr),
+                     static_cast<std::size_t>(info.size * info.itemsize));
+}
+
+// Header values for the field parsers: str (as UTF-8) or bytes-like.
+std::string str_or_bytes(const py::object& o) {
+  if (py::isinstance<py::str>(o)) return o.cast<std::string>();
+  return bytes_like(o, "value");
+}
+
+std::uint32_t check_index(const ParsedMessage& m, std::int64_t i) {
+  if (i < 0 || static_cast<std::uint64_t>(i) >= m.parts.size()) {
+    throw py::index_error("part index out of range");
+  }
+  return static_cast<std::uint32_t>(i);
+}
+
+py::bytes span_bytes(const ParsedMessage& m, Span s) {
+  std::string_view v = m.bytes(s);
+  return py::bytes(v.data(), v.size());
+}
+
+py::str latin1(std::string_view v) {
+  PyObject* o = PyUnicode_DecodeLatin1(v.data(), static_cast<Py_ssize_t>(v.size()), nullptr);
+  if (!o) throw py::error_already_set();
+  return py::reinterpret_steal<py::str>(o);
+}
+
+py::str utf8(std::string_view v) {
+  PyObject* o =
+      PyUnicode_DecodeUTF8(v.data(), static_cast<Py_ssize_t>(v.size()), "replace");
+  if (!o) throw py::error_already_set();
+  return py::reinterpret_steal<py::str>(o);
+}
+
+py::list params_list(const mime::Params& ps) {
+  py::list out;
+  for (const auto& [k, v] : ps) out.append(py::make_tuple(utf8(k), utf8(v)));
+  return out;
+}
+
+py::tuple span_tuple(Span s) { return py::make_tuple(s.begin, s.end); }
+
+}  // namespace
+
+void register_message(py::module_& m) {
+  py::class_<ParsedMessage, std::shared_ptr<ParsedMessage>> cls(
+      m, "ParsedMessage",
+      "A parsed message: the original bytes and its MIME tree as spans into them. "
+      "Parts are numbered depth-first; part 0 is the message itself.");
+  cls.def_static(
+         "parse",
+         [](const py::object& data, std::uint32_t max_depth, std::uint32_t max_parts,
+            std::uint64_t max_header_bytes, std::uint32_t max_headers) {
+           std::string raw = bytes_like(data, "data");
+           mime::Limits lim;
+           lim.max_depth = max_depth;
+           lim.max_parts = max_parts;
+           lim.max_header_bytes = max_header_bytes;
+           lim.max_headers = max_headers;
+           py::gil_scoped_release nogil;
+           return mime::parse_message(std::move(raw), lim);
+         },
+         py::arg("data"), py::arg("max_depth") = 100, py::arg("max_parts") = 10000,
+         py::arg("max_header_bytes") = 1048576, py::arg("max_headers") = 10000,
+         "Parses raw message bytes; malformed input gives defects, never an error.")
+      .def_property_readonly(
+          "raw", [](const ParsedMessage& p) { return py::bytes(p.raw); },
+          "The original bytes")
+      .def_property_readonly("size", [](const ParsedMessage& p) { return p.raw.size(); })
+      .def_property_readonly("part_count",
+                             [](const ParsedMessage& p) { return p.parts.size(); })
+      .def("defects",
+           [](const ParsedMessage& p) {
+             py::list out;
+             for (const auto& d : p.defects) {
+               out.append(py::make_tuple(d.kind, utf8(d.detail), d.part, d.offset));
+             }
+             return out;
+           })
+      .def("headers",
+           [](const ParsedMessage& p, std::int64_t i) {
+             auto k = check_index(p, i);
+             py::list out;
+             for (const auto& h : p.parts[k].headers) {
+               out.append(py::make_tuple(latin1(p.bytes(h.name)), span_bytes(p, h.value)));
+             }
+             return out;
+           },
+           py::arg("i"))
+      .def("header",
+           [](const ParsedMessage& p, std::int64_t i, const std::string& name) -> py::object {
+             auto k = check_index(p, i);
+             const mime::HeaderField* h = p.find_header(k, name);
+             if (!h) return py::none();
+             return span_bytes(p, h->value);
+           },
+           py::arg("i"), py::arg("name"))
+      .def("header_all",
+           [](const ParsedMessage& p, std::int64_t i, const std::string& name) {
+             auto k = check_index(p, i);
+             py::list out;
+             for (const auto& h : p.parts[k].headers) {
+               std::string_view n = p.bytes(h.name);
+               if (n.size() != name.size()) continue;
+               bool same = true;
+               for (std::size_t j = 0; j < n.size() && same; ++j) {
+                 same = std::tolower(static_cast<unsigned char>(n[j])) ==
+                        std::tolower(static_cast<unsigned char>(name[j]));
+               }
+               if (same) out.append(span_bytes(p, h.value));
+             }
+             return out;
+           },
+           py::arg("i"), py::arg("name"))
+      .def("content_type",
+           [](const ParsedMessage& p, std::int64_t i) {
+             return utf8(p.parts[check_index(p, i)].content_type);
+           },
+           py::arg("i"))
+      .def("params",
+           [](const ParsedMessage& p, std::int64_t i) {
+             return params_list(p.parts[check_index(p, i)].params);
+           },
+           py::arg("i"))
+      .def("disposition",
+           [](const ParsedMessage& p, std::int64_t i) {
+             return utf8(p.parts[check_index(p, i)].disposition);
+           },
+           py::arg("i"))
+      .def("disposition_params",
+           [](const ParsedMessage& p, std::int64_t i) {
+             return params_list(p.parts[check_index(p, i)].disposition_params);
+           },
+           py::arg("i"))
+      .def("transfer_encoding",
+           [](const ParsedMessage& p, std::int64_t i) {
+             return utf8(p.parts[check_index(p, i)].transfer_encoding);
+           },
+           py::arg("i"))
+      .def("charset",
+           [](const ParsedMessage& p, std::int64_t i) {
+             return utf8(p.parts[check_index(p, i)].charset());
+           },
+           py::arg("i"))
+      .def("filename",
+           [](const ParsedMessage& p, std::int64_t i) -> py::object {
+             std::string_view f = p.parts[check_index(p, i)].filename();
+             if (f.empty()) return py::none();
+             return utf8(f);
+           },
+           py::arg("i"))
+      .def("parent",
+           [](const ParsedMessage& p, std::int64_t i) {
+             return p.parts[check_index(p, i)].parent;
+           },
+           py::arg("i"))
+      .def("depth",
+           [](const ParsedMessage& p, std::int64_t i) {
+             return p.parts[check_index(p, i)].depth;
+           },
+           py::arg("i"))
+      .def("children",
+           [](const ParsedMessage& p, std::int64_t i) {
+             return p.parts[check_index(p, i)].children;
+           },
+           py::arg("i"))
+      .def("is_multipart",
+           [](const ParsedMessage& p, std::int64_t i) {
+             return p.parts[check_index(p, i)].is_multipart;
+           },
+           py::arg("i"))
+      .def("is_message",
+           [](const ParsedMessage& p, std::int64_t i) {
+             return p.parts[check_index(p, i)].is_message;
+           },
+           py::arg("i"))
+      .def("is_attachment",
+           [](const ParsedMessage& p, std::int64_t i) {
+             return p.is_attachment(check_index(p, i));
+           },
+           py::arg("i"))
+      .def("part_bytes",
+           [](const ParsedMessage& p, std::int64_t i) {
+             return span_bytes(p, p.parts[check_index(p, i)].whole);
+           },
+           py::arg("i"))
+      .def("header_bytes",
+           [](const ParsedMessage& p, std::int64_t i) {
+             return span_bytes(p, p.parts[check_index(p, i)].header_block);
+           },
+           py::arg("i"))
+      .def("body_raw",
+           [](const ParsedMessage& p, std::int64_t i) {
+             return span_bytes(p, p.parts[check_index(p, i)].body);
+           },
+           py::arg("i"))
+      .def("preamble",
+           [](const ParsedMessage& p, std::int64_t i) {
+             return span_bytes(p, p.parts[check_index(p, i)].preamble);
+           },
+           py::arg("i"))
+      .def("epilogue",
+           [](const ParsedMessage& p, std::int64_t i) {
+             return span_bytes(p, p.parts[check_index(p, i)].epilogue);
+           },
+           py::arg("i"))
+      .def("spans",
+           [](const ParsedMessage& p, std::int64_t i) {
+             const auto& part = p.parts[check_index(p, i)];
+             return py::make_tuple(span_tuple(part.whole), span_tuple(part.header_block),
+                                   span_tuple(part.body));
+           },
+           py::arg("i"))
+      .def("decoded",
+           [](const ParsedMessage& p, std::int64_t i) {
+             auto k = check_index(p, i);
+             bool bad = false;
+             std::string out;
+             {
+               py::gil_scoped_release nogil;
+               out = p.decoded_body(k, &bad);
+             }
+             return py::make_tuple(py::bytes(out), bad);
+           },
+           py::arg("i"), "The body with its Content-Transfer-Encoding undone, and a bad flag")
+      .def("text",
+           [](const ParsedMessage& p, std::int64_t i) {
+             auto k = check_index(p, i);
+             bool bad = false;
+             std::string out;
+             {
+               py::gil_scoped_release nogil;
+               out = p.text(k, &bad);
+             }
+             return py::make_tuple(utf8(out), bad);
+           },
+           py::arg("i"), "The body as text by its charset, and a bad flag")
+      .def("__len__", [](const ParsedMessage& p) { return p.parts.size(); });
+
+  m.def(
+      "parse_address_list",
+      [](const py::object& raw) {
+        std::string v = str_or_bytes(raw);
+        std::vector<mime::Address> list;
+        {
+          py::gil_scoped_release nogil;
+          list = mime::parse_address_list(v);
+        }
+        py::list out;
+        for (const auto& a : list) {
+          out.append(py::make_tuple(utf8(a.display_name), utf8(a.address), utf8(a.group)));
+        }
+        return out;
+      },
+      py::arg("raw"), "Parses an address list: [(display_name, address, group)]");
+  m.def(
+      "parse_date",
+      [](const py::object& raw) -> py::object {
+        std::string v = str_or_bytes(raw);
+        std::optional<mime::DateTime> d;
+        {
+          py::gil_scoped_release nogil;
+          d = mime::parse_date(v);
+        }
+        if (!d) return py::none();
+        return py::make_tuple(d->year, d->month, d->day, d->hour, d->minute, d->second,
+                              d->offset_minutes, d->offset_unknown);
+      },
+      py::arg("raw"),
+      "Parses an RFC 5322 date: (y, mo, d, h, mi, s, offset_minutes, offset_unknown) or None");
+  m.def(
+      "parse_content_field",
+      [](const py::object& raw) {
+        std::string v = str_or_bytes(raw);
+        mime::ContentField f;
+        {
+          py::gil_scoped_release nogil;
+          f = mime::parse_content_field(v);
+        }
+        return py::make_tuple(utf8(f.value), params_list(f.params), f.malformed);
+      },
+      py::arg("raw"), "Parses a Content-Type or Content-Disposition value");
+}
 
 }  // namespace mailroom::bindings

@@ -28,10 +28,16 @@ struct Limits {
 
 struct HeaderField {
   Span name;   // field name
-  Span value;  // raw value after the colon (folded, not decoded), excluding the final line end
+  Span value;  // raw value after the colon and the blanks that follow it (folded, not
+               // decoded), excluding the final line end
   Span line;   // whole field including folding and its final line end
 };
 
+// Defect kinds: nul_byte, bare_lf, bare_cr (each reported once per message),
+// eight_bit_header, missing_header (From/Date at the top level), invalid_header
+// (a line that is no header field: the body starts there), missing_separator,
+// invalid_content_type (text/plain assumed), missing_boundary (multipart kept as
+// a leaf), unterminated_multipart, depth_limit, part_limit, header_limit.
 struct Defect {
   std::string kind;    // stable identifier, e.g. "unterminated_multipart"
   std::string detail;  // human-readable
@@ -42,9 +48,10 @@ struct Defect {
 struct Part {
   std::int32_t parent = -1;
   std::uint32_t depth = 0;
-  Span whole;      // the part's header block and body
-  Span header_block;
-  Span body;
+  Span whole;         // the part's header block and body
+  Span header_block;  // the header fields, without the empty line that ends them
+  Span body;          // after that empty line; a part's body ends where the line
+                      // end before the next boundary line begins (RFC 2046 §5.1.1)
   std::vector<HeaderField> headers;
   std::string content_type = "text/plain";  // lower-cased; RFC 2045 defaults applied
   Params params;                            // Content-Type parameters
@@ -52,8 +59,9 @@ struct Part {
   Params disposition_params;
   std::string transfer_encoding = "7bit";   // lower-cased
   std::vector<std::uint32_t> children;      // parts of a multipart, or the one embedded message
-  Span preamble;   // multipart only
-  Span epilogue;   // multipart only
+  Span preamble;   // multipart only: before the first boundary line
+  Span epilogue;   // multipart only: after the close boundary line (or, past
+                   // max_parts, the unsplit rest)
   bool is_multipart = false;
   bool is_message = false;  // message/rfc822 (or global) whose child is the embedded message
 
@@ -82,9 +90,10 @@ class ParsedMessage {
   // Text of a text/* leaf converted to UTF-8 by its charset.
   std::string text(std::uint32_t index, bool* bad = nullptr) const;
 
-  // Is part `index` an attachment as a mail reader shows it (Content-
-  // Disposition attachment, or a non-text leaf with a filename, or any
-  // non-text/non-multipart leaf that is not inline)?
+  // Is part `index` an attachment as a mail reader shows it? Never for a
+  // multipart; always with Content-Disposition attachment, never with inline;
+  // otherwise a non-text part (an embedded message too) or a text part with a
+  // filename.
   bool is_attachment(std::uint32_t index) const;
 };
 

@@ -1,0 +1,66 @@
+// libFuzzer target for the MIME parser: parse with small limits, then touch
+// every part the way a mail reader would, and check the span invariants.
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "mailroom/mime/header_fields.hpp"
+#include "mailroom/mime/message.hpp"
+
+using namespace mailroom::mime;
+
+namespace {
+
+void check(bool ok) {
+  if (!ok) std::abort();
+}
+
+bool inside(Span inner, Span outer) {
+  return inner.begin <= inner.end && outer.begin <= inner.begin && inner.end <= outer.end;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  Limits lim;
+  lim.max_depth = 8;
+  lim.max_parts = 64;
+  lim.max_header_bytes = 4096;
+  lim.max_headers = 32;
+  auto msg = parse_message(std::string(reinterpret_cast<const char*>(data), size), lim);
+  check(msg->raw.size() == size);
+  check(!msg->parts.empty() && msg->parts.size() <= lim.max_parts);
+  Span all{0, size};
+  check(msg->parts[0].whole.begin == 0 && msg->parts[0].whole.end == size);
+  std::size_t sink = 0;
+  for (std::uint32_t i = 0; i < msg->parts.size(); ++i) {
+    const Part& p = msg->parts[i];
+    check(inside(p.whole, all) && inside(p.header_block, p.whole) && inside(p.body, p.whole));
+    check(p.header_block.end <= p.body.begin);
+    check(p.depth <= lim.max_depth);
+    if (p.parent >= 0) {
+      const Part& parent = msg->parts[static_cast<std::uint32_t>(p.parent)];
+      check(static_cast<std::uint32_t>(p.parent) < i && inside(p.whole, parent.body));
+      check(p.depth == parent.depth + 1);
+    }
+    if (p.is_multipart) {
+      check(inside(p.preamble, p.body) && inside(p.epilogue, p.body));
+    }
+    for (const HeaderField& h : p.headers) {
+      check(inside(h.name, p.header_block) && inside(h.value, p.header_block));
+      std::string_view v = msg->bytes(h.value);
+      sink += parse_address_list(v).size();
+      if (auto d = parse_date(v)) sink += static_cast<std::size_t>(d->day);
+      sink += parse_content_field(v).params.size();
+    }
+    sink += msg->find_header(i, "content-type") != nullptr;
+    bool bad = false;
+    sink += msg->decoded_body(i, &bad).size();
+    sink += msg->text(i, &bad).size();
+    sink += msg->is_attachment(i);
+    sink += p.filename().size() + p.charset().size();
+  }
+  check(sink != static_cast<std::size_t>(-1));
+  return 0;
+}

@@ -1,1 +1,0 @@
-#include "mailroom/mime/header_fields.hpp"
