@@ -189,7 +189,7 @@ class Part:
     @property
     def charset(self) -> str | None:
         c = self._core.charset(self._index)
-        return c or None
+        return c.lower() if c else None
 
     @property
     def filename(self) -> str | None:
