@@ -12,6 +12,7 @@ if(NOT TARGET fuzz_smtp_session)
   endif()
   add_executable(fuzz_smtp_session ${CMAKE_CURRENT_LIST_DIR}/fuzz_smtp_session.cpp)
   target_link_libraries(fuzz_smtp_session PRIVATE mailroom_core)
+  target_compile_features(fuzz_smtp_session PRIVATE cxx_std_20)
   target_compile_options(fuzz_smtp_session PRIVATE ${MAILROOM_WARNINGS} -g
                                                    -fsanitize=fuzzer,address,undefined)
   target_link_options(fuzz_smtp_session PRIVATE -fsanitize=fuzzer,address,undefined)
