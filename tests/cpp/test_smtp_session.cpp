@@ -932,6 +932,57 @@ TEST(connect_refused) {
   CHECK(s.closed());
 }
 
+struct Verifier : Recorder {
+  Decision on_connect(std::string_view peer) override {
+    if (peer == "banned") return Decision::disconnect();
+    return {};
+  }
+  Decision on_vrfy(std::string_view arg) override {
+    if (arg == "bob") {
+      Decision d;
+      d.reply = Reply(250, "2.1.5", "Bob <bob@example.com>");
+      return d;
+    }
+    return Decision::reject(550, "5.1.1", "No such user here");
+  }
+};
+
+TEST(vrfy_enabled_and_custom_greeting) {
+  Config c;
+  c.vrfy = true;
+  c.hostname = "mx.example.org";
+  c.greeting_text = "ESMTP ready";
+  Verifier h;
+  ServerSession s(c, h, "192.0.2.7");
+  CHECK_EQ(s.greeting().bytes, std::string("220 mx.example.org ESMTP ready\r\n"));
+  std::vector<Output> out;
+  s.feed("VRFY bob\r\nVRFY alice\r\nHELO x\r\n", out);
+  CHECK_EQ(out.size(), 3u);
+  CHECK_EQ(out.at(0).bytes, std::string("250 2.1.5 Bob <bob@example.com>\r\n"));
+  CHECK_EQ(out.at(1).bytes, std::string("550 5.1.1 No such user here\r\n"));
+  CHECK_EQ(out.at(2).bytes, std::string("250 mx.example.org\r\n"));
+  ServerSession banned(c, h, "banned");
+  const Output g = banned.greeting();
+  CHECK_EQ(g.bytes, std::string("421 mx.example.org Service not available, closing transmission channel\r\n"));
+  CHECK(g.close_after);
+  CHECK(banned.closed());
+  out.clear();
+  banned.feed("EHLO x\r\n", out);
+  CHECK(out.empty());
+}
+
+TEST(helo_rejected_by_handler) {
+  Conversation t;
+  t.script(R"(
+    S: 220 ...
+    C: HELO blocked.example
+    S: 550 Go away
+    C: MAIL FROM:<a@example.com>
+    S: 503 5.5.1 Error: send HELO/EHLO first
+  )");
+  CHECK(t.s->state() == State::Connected);
+}
+
 TEST(timeout) {
   Conversation t;
   ehlo(t);
