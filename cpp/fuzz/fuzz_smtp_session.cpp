@@ -1,0 +1,161 @@
+// libFuzzer target for the SMTP server state machine.
+//
+// Input layout: byte 0 picks configuration switches, byte 1 the limits,
+// bytes 2..3 seed the split points; the rest is the client's byte stream.
+// The stream is fed twice, whole and in pseudo-random splits; both runs must
+// give byte-identical replies and identical delivered messages. Invariants
+// checked on every Output: well-formed replies only, nothing after a closing
+// reply, buffers bounded by the configured limits.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mailroom/smtp/server_session.hpp"
+
+using namespace mailroom::smtp;
+
+namespace {
+
+[[noreturn]] void fail(const char* what) {
+  std::fprintf(stderr, "invariant violated: %s\n", what);
+  std::abort();
+}
+#define REQUIRE(cond) \
+  do {                \
+    if (!(cond)) fail(#cond); \
+  } while (0)
+
+struct FuzzHandler : Handler {
+  std::vector<std::string> messages;
+  std::size_t max_size = 0;
+  Decision on_helo(std::string_view name) override {
+    if (name.find('!') != std::string_view::npos) return Decision::reject(550, "", "no");
+    return {};
+  }
+  Decision on_mail(const Envelope& env, std::string_view from) override {
+    REQUIRE(env.mail_from == from);
+    if (from.find('~') != std::string_view::npos) return Decision::disconnect();
+    return {};
+  }
+  Decision on_rcpt(const Envelope&, std::string_view rcpt) override {
+    if (rcpt.find('#') != std::string_view::npos) throw 42;
+    if (rcpt.find('%') != std::string_view::npos) return Decision::reject(450, "4.2.0", "later");
+    if (rcpt.find('$') != std::string_view::npos) {
+      Decision d;
+      d.reply = Reply(250, "2.1.5", "custom\r\nreply");
+      return d;
+    }
+    return {};
+  }
+  Decision on_data(const Envelope& env, std::string&& message) override {
+    REQUIRE(message.size() <= max_size);
+    REQUIRE(!env.rcpt_to.empty());
+    const bool reject = message.find("REJECT") != std::string::npos;
+    messages.push_back(std::move(message));
+    return reject ? Decision::reject(554, "5.7.1", "rejected") : Decision{};
+  }
+};
+
+void check_reply(const Output& o) {
+  const std::string& b = o.bytes;
+  REQUIRE(b.size() >= 6);
+  std::size_t pos = 0;
+  int code = -1;
+  while (pos < b.size()) {
+    const std::size_t e = b.find("\r\n", pos);
+    REQUIRE(e != std::string::npos);
+    const std::string_view line(b.data() + pos, e - pos);
+    REQUIRE(line.size() >= 4);
+    REQUIRE(line.find('\r') == std::string_view::npos);
+    REQUIRE(line.find('\n') == std::string_view::npos);
+    for (int k = 0; k < 3; ++k) REQUIRE(line[k] >= '0' && line[k] <= '9');
+    const int c = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+    REQUIRE(c >= 200 && c <= 599);
+    REQUIRE(code == -1 || c == code);
+    code = c;
+    const bool last = e + 2 == b.size();
+    REQUIRE(line[3] == (last ? ' ' : '-'));
+    pos = e + 2;
+  }
+  REQUIRE(code == o.code);
+  REQUIRE(!o.close_after || o.code == 221 || (o.code >= 400 && o.code < 600));
+}
+
+struct Run {
+  std::string replies;
+  std::vector<std::string> messages;
+};
+
+Run run(const Config& cfg, std::string_view stream, std::uint32_t seed, bool split) {
+  FuzzHandler h;
+  h.max_size = cfg.max_message_size;
+  ServerSession s(cfg, h, "fuzz");
+  Run r;
+  const Output g = s.greeting();
+  check_reply(g);
+  r.replies += g.bytes;
+  bool closed = false;
+  std::size_t i = 0;
+  while (i < stream.size()) {
+    std::size_t n = stream.size() - i;
+    if (split) {
+      seed = seed * 1103515245u + 12345u;
+      const std::uint32_t x = seed >> 16;
+      n = std::min<std::size_t>(n, (x & 3) == 0 ? 1 : (x % 97) + 1);
+    }
+    std::vector<Output> out;
+    s.feed(stream.substr(i, n), out);
+    if (cfg.starttls) s.tls_established();
+    for (const Output& o : out) {
+      REQUIRE(!closed);
+      check_reply(o);
+      closed = o.close_after;
+      r.replies += o.bytes;
+    }
+    REQUIRE(s.closed() == closed);
+    REQUIRE(s.buffered_bytes() <= cfg.max_command_line + cfg.max_message_size);
+    REQUIRE(s.transcript().size() <= cfg.max_transcript_bytes);
+    i += n;
+  }
+  std::vector<Output> out;
+  s.on_timeout(out);
+  REQUIRE(out.size() == (closed ? 0u : 1u));
+  r.messages = std::move(h.messages);
+  return r;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size < 4) return 0;
+  const std::uint8_t flags = data[0], limits = data[1];
+  const std::uint32_t seed = data[2] | (std::uint32_t{data[3]} << 8);
+  const std::string_view stream(reinterpret_cast<const char*>(data) + 4, size - 4);
+
+  Config cfg;
+  cfg.reject_long_lines = flags & 1;
+  cfg.reject_bare_newlines = flags & 2;
+  cfg.enhancedstatuscodes = !(flags & 4);
+  cfg.chunking = !(flags & 8);
+  cfg.smtputf8 = !(flags & 16);
+  cfg.vrfy = flags & 32;
+  cfg.starttls = flags & 64;
+  cfg.max_transcript_bytes = (flags & 128) ? 300 : 0;
+  cfg.max_message_size = std::size_t{64} << (limits & 7);   // 64 .. 8192
+  cfg.max_command_line = (limits & 8) ? 40 : 512;
+  cfg.max_text_line = (limits & 16) ? 20 : 1000;
+  cfg.max_recipients = (limits & 32) ? 2 : 1000;
+  cfg.max_errors = (limits & 64) ? 0 : 10;
+
+  const Run whole = run(cfg, stream, seed, false);
+  const Run parts = run(cfg, stream, seed, true);
+  if (!cfg.starttls) {  // STARTTLS drops input up to the handshake: split-dependent
+    REQUIRE(whole.replies == parts.replies);
+    REQUIRE(whole.messages == parts.messages);
+  }
+  return 0;
+}

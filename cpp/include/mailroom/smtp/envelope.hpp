@@ -1,0 +1,22 @@
+// The SMTP envelope of one mail transaction (RFC 5321 §2.3.1): who it is from
+// and to, apart from the message content.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace mailroom::smtp {
+
+struct Envelope {
+  std::string helo;                  // argument of the last HELO/EHLO
+  bool esmtp = false;                // greeted with EHLO
+  std::string mail_from;             // reverse-path without <>; "" = null sender
+  std::vector<std::string> rcpt_to;  // accepted forward-paths without <>
+  bool smtputf8 = false;             // MAIL had the SMTPUTF8 parameter
+  std::string body = "7BIT";         // BODY= value: 7BIT, 8BITMIME or BINARYMIME
+  std::size_t declared_size = 0;     // SIZE= value, 0 when not given
+  bool chunked = false;              // content came by BDAT rather than DATA
+};
+
+}  // namespace mailroom::smtp

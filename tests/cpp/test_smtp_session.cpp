@@ -1,0 +1,1100 @@
+// Byte-level tests of the SMTP server state machine. They read like the
+// textbook transcript: "C:" lines are sent (CRLF added), "S:" lines are the
+// expected reply lines. Every conversation is replayed afterwards one byte at
+// a time and in pseudo-random splits, and must give the same replies and the
+// same delivered messages.
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "mailroom/smtp/path.hpp"
+#include "mailroom/smtp/server_session.hpp"
+
+using namespace mailroom::smtp;
+
+namespace {
+
+int g_failures = 0;
+int g_checks = 0;
+const char* g_test = "";
+
+#define CHECK(cond)                                                              \
+  do {                                                                           \
+    ++g_checks;                                                                  \
+    if (!(cond)) {                                                               \
+      ++g_failures;                                                              \
+      std::fprintf(stderr, "FAIL [%s] %s:%d: %s\n", g_test, __FILE__, __LINE__, \
+                   #cond);                                                       \
+    }                                                                            \
+  } while (0)
+
+std::string show(std::string_view s) {
+  std::string r;
+  for (unsigned char c : s) {
+    if (c == '\r') r += "\\r";
+    else if (c == '\n') r += "\\n";
+    else if (c < 32 || c >= 127) { char b[8]; std::snprintf(b, sizeof b, "\\x%02x", c); r += b; }
+    else r.push_back(static_cast<char>(c));
+  }
+  return r;
+}
+template <class T>
+  requires std::is_arithmetic_v<T>
+std::string show(const T& v) {
+  return std::to_string(v);
+}
+
+#define CHECK_EQ(a, b)                                                              \
+  do {                                                                              \
+    ++g_checks;                                                                     \
+    const auto& a_ = (a);                                                           \
+    const auto& b_ = (b);                                                           \
+    if (!(a_ == b_)) {                                                              \
+      ++g_failures;                                                                 \
+      std::fprintf(stderr, "FAIL [%s] %s:%d: %s == %s\n  got:  %s\n  want: %s\n",  \
+                   g_test, __FILE__, __LINE__, #a, #b, show(a_).c_str(),            \
+                   show(b_).c_str());                                               \
+    }                                                                               \
+  } while (0)
+
+struct Delivered {
+  Envelope env;
+  std::string message;
+};
+
+// A handler whose answers depend on the addresses, so tests can reach every path.
+struct Recorder : Handler {
+  std::vector<Delivered> messages;
+  Decision on_helo(std::string_view name) override {
+    if (name == "blocked.example") return Decision::reject(550, "", "Go away");
+    return {};
+  }
+  Decision on_mail(const Envelope&, std::string_view from) override {
+    if (from == "spammer@example.com") return Decision::reject(550, "5.7.1", "Sender blocked");
+    if (from == "slow@example.com") {
+      Decision d;
+      d.delay_ms = 1500;
+      return d;
+    }
+    return {};
+  }
+  Decision on_rcpt(const Envelope&, std::string_view rcpt) override {
+    if (rcpt.substr(0, 8) == "unknown@") return Decision::reject(550, "5.1.1", "No such user");
+    if (rcpt.substr(0, 6) == "throw@") throw std::runtime_error("hook failed");
+    if (rcpt.substr(0, 4) == "bye@") return Decision::disconnect();
+    if (rcpt.substr(0, 7) == "custom@") {
+      Decision d;
+      d.reply = Reply(251, "2.1.5", "User not local; will forward");
+      return d;
+    }
+    return {};
+  }
+  Decision on_data(const Envelope& env, std::string&& message) override {
+    const bool reject = message.find("REJECT-ME") != std::string::npos;
+    messages.push_back({env, std::move(message)});
+    if (reject) return Decision::reject(554, "5.7.1", "Content rejected");
+    return {};
+  }
+};
+
+std::string run_split(const Config& cfg, const std::string& sent,
+                      const std::function<std::size_t(std::size_t)>& next_len,
+                      std::vector<Delivered>& msgs) {
+  Recorder h;
+  ServerSession s(cfg, h, "192.0.2.1:1234");
+  std::string replies = s.greeting().bytes;
+  std::size_t i = 0;
+  while (i < sent.size()) {
+    const std::size_t n = std::min(next_len(i), sent.size() - i);
+    std::vector<Output> out;
+    s.feed(std::string_view(sent).substr(i, n), out);
+    for (auto& o : out) replies += o.bytes;
+    i += n;
+  }
+  msgs = std::move(h.messages);
+  return replies;
+}
+
+struct Conversation {
+  Config cfg;
+  Recorder h;
+  std::unique_ptr<ServerSession> s;
+  std::string sent, replies;
+  std::vector<Output> outputs;
+  std::size_t pos = 0;
+
+  explicit Conversation(Config c = {}) : cfg(std::move(c)) {
+    s = std::make_unique<ServerSession>(cfg, h, "192.0.2.1:1234");
+    Output g = s->greeting();
+    replies += g.bytes;
+    outputs.push_back(g);
+  }
+  bool split_invariant = true;  // false when the test calls the session between feeds
+  ~Conversation() {
+    if (split_invariant) check_splits();
+  }
+
+  void raw(std::string_view bytes) {
+    sent += bytes;
+    std::vector<Output> out;
+    s->feed(bytes, out);
+    for (auto& o : out) {
+      replies += o.bytes;
+      outputs.push_back(o);
+      CHECK(s->buffered_bytes() <= cfg.max_command_line + cfg.max_message_size);
+    }
+  }
+  void C(std::string_view line) { raw(std::string(line) + "\r\n"); }
+  // The next reply line; a pattern ending in "..." matches a prefix.
+  void S(std::string_view want) {
+    const std::size_t e = replies.find("\r\n", pos);
+    if (e == std::string::npos) {
+      ++g_failures;
+      std::fprintf(stderr, "FAIL [%s] expected \"%s\" but no more replies\n", g_test,
+                   show(want).c_str());
+      return;
+    }
+    const std::string got = replies.substr(pos, e - pos);
+    pos = e + 2;
+    if (want.size() >= 3 && want.substr(want.size() - 3) == "...") {
+      want.remove_suffix(3);
+      CHECK_EQ(got.substr(0, want.size()), std::string(want));
+    } else {
+      CHECK_EQ(got, std::string(want));
+    }
+  }
+  void script(std::string_view text) {
+    while (!text.empty()) {
+      const std::size_t e = text.find('\n');
+      std::string_view line = text.substr(0, e);
+      text = e == std::string_view::npos ? std::string_view{} : text.substr(e + 1);
+      while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+      if (line == "C:") C("");
+      else if (line.substr(0, 3) == "C: ") C(line.substr(3));
+      else if (line.substr(0, 3) == "S: ") S(line.substr(3));
+      else if (!line.empty()) { ++g_failures; std::fprintf(stderr, "bad script line\n"); }
+    }
+  }
+  void no_more_replies() { CHECK_EQ(replies.substr(pos), std::string()); }
+
+  void check_splits() {
+    std::vector<Delivered> msgs;
+    const std::string one = run_split(cfg, sent, [](std::size_t) { return 1; }, msgs);
+    CHECK_EQ(one, replies);
+    CHECK_EQ(msgs.size(), h.messages.size());
+    for (std::size_t k = 0; k < std::min(msgs.size(), h.messages.size()); ++k)
+      CHECK_EQ(msgs[k].message, h.messages[k].message);
+    std::uint32_t x = 12345;
+    const std::string rnd = run_split(cfg, sent, [&](std::size_t) {
+      x = x * 1103515245u + 12345u;
+      return static_cast<std::size_t>((x >> 16) % 700) + 1;
+    }, msgs);
+    CHECK_EQ(rnd, replies);
+    CHECK_EQ(msgs.size(), h.messages.size());
+  }
+};
+
+std::vector<std::pair<const char*, std::function<void()>>>& registry() {
+  static std::vector<std::pair<const char*, std::function<void()>>> r;
+  return r;
+}
+struct Register {
+  Register(const char* name, std::function<void()> f) { registry().emplace_back(name, std::move(f)); }
+};
+#define TEST(name)                                   \
+  static void name();                                \
+  static const Register reg_##name(#name, name);    \
+  static void name()
+
+const char* kEhlo =
+    "S: 250-localhost\n S: 250-PIPELINING\n S: 250-SIZE 33554432\n S: 250-8BITMIME\n"
+    " S: 250-SMTPUTF8\n S: 250-ENHANCEDSTATUSCODES\n S: 250-CHUNKING\n S: 250 BINARYMIME\n";
+
+// Greeted with EHLO, replies consumed.
+void ehlo(Conversation& t) {
+  t.S("220 localhost ESMTP mailroom");
+  t.C("EHLO client.example");
+  t.script(kEhlo);
+}
+
+}  // namespace
+
+// ------------------------------------------------------------ happy paths ----
+
+TEST(greeting_and_ehlo) {
+  Conversation t;
+  ehlo(t);
+  t.no_more_replies();
+  CHECK(t.s->state() == State::Ready);
+  CHECK(t.s->envelope().esmtp);
+  CHECK_EQ(t.s->envelope().helo, std::string("client.example"));
+}
+
+TEST(textbook_helo_transaction) {
+  Conversation t;
+  t.script(R"(
+    S: 220 localhost ESMTP mailroom
+    C: HELO crepes.fr
+    S: 250 localhost
+    C: MAIL FROM:<alice@crepes.fr>
+    S: 250 2.1.0 Ok
+    C: RCPT TO:<bob@hamburger.edu>
+    S: 250 2.1.5 Ok
+    C: DATA
+    S: 354 End data with <CR><LF>.<CR><LF>
+    C: Do you like ketchup?
+    C: How about pickles?
+    C: .
+    S: 250 2.0.0 Ok: queued
+    C: QUIT
+    S: 221 2.0.0 Bye
+  )");
+  t.no_more_replies();
+  CHECK(t.s->closed());
+  CHECK(t.outputs.back().close_after);
+  CHECK_EQ(t.h.messages.size(), 1u);
+  CHECK_EQ(t.h.messages[0].message, std::string("Do you like ketchup?\r\nHow about pickles?\r\n"));
+  CHECK_EQ(t.h.messages[0].env.mail_from, std::string("alice@crepes.fr"));
+  CHECK_EQ(t.h.messages[0].env.rcpt_to.size(), 1u);
+  CHECK_EQ(t.h.messages[0].env.helo, std::string("crepes.fr"));
+  CHECK(!t.h.messages[0].env.esmtp);
+}
+
+TEST(many_messages_per_connection) {
+  Conversation t;
+  ehlo(t);
+  for (int k = 0; k < 3; ++k) {
+    t.script(R"(
+      C: MAIL FROM:<a@example.com>
+      S: 250 2.1.0 Ok
+      C: RCPT TO:<b@example.com>
+      S: 250 2.1.5 Ok
+      C: RCPT TO:<c@example.com>
+      S: 250 2.1.5 Ok
+      C: DATA
+      S: 354 End data with <CR><LF>.<CR><LF>
+      C: Subject: hi
+      C:
+      C: body
+      C: .
+      S: 250 2.0.0 Ok: queued
+    )");
+  }
+  CHECK_EQ(t.h.messages.size(), 3u);
+  CHECK_EQ(t.h.messages[2].env.rcpt_to.size(), 2u);
+  CHECK_EQ(t.s->messages_accepted(), 3u);
+  CHECK(t.s->state() == State::Ready);
+}
+
+TEST(dot_unstuffing_and_empty_message) {
+  Conversation t;
+  ehlo(t);
+  t.raw("MAIL FROM:<>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n");
+  t.script("S: 250 2.1.0 Ok\nS: 250 2.1.5 Ok\nS: 354 ...");
+  t.raw("..leading dot\r\n..\r\n...\r\n. \r\nx.\r\n.\r\n");
+  t.S("250 2.0.0 Ok: queued");
+  CHECK_EQ(t.h.messages.at(0).message, std::string(".leading dot\r\n.\r\n..\r\n \r\nx.\r\n"));
+  CHECK_EQ(t.h.messages.at(0).env.mail_from, std::string());
+  t.raw("MAIL FROM:<>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n.\r\n");
+  t.script("S: 250 2.1.0 Ok\nS: 250 2.1.5 Ok\nS: 354 ...\nS: 250 2.0.0 Ok: queued");
+  CHECK_EQ(t.h.messages.at(1).message, std::string());
+}
+
+TEST(data_keeps_binary_and_dot_cr_not_lf) {
+  Conversation t;
+  ehlo(t);
+  t.raw("MAIL FROM:<a@b.c>\r\nRCPT TO:<d@e.f>\r\nDATA\r\n");
+  t.script("S: 250 2.1.0 Ok\nS: 250 2.1.5 Ok\nS: 354 ...");
+  t.raw(std::string("a\0b\r\n.\r.x\r\n\xff\r\n.\r\r\n.\r\n", 24));
+  t.S("250 2.0.0 Ok: queued");
+  CHECK_EQ(t.h.messages.at(0).message, std::string("a\0b\r\n\r.x\r\n\xff\r\n\r\r\n", 16));
+}
+
+TEST(pipelining_replies_in_order) {
+  Conversation t;
+  t.S("220 localhost ESMTP mailroom");
+  t.raw("EHLO c.example\r\nMAIL FROM:<a@example.com> SIZE=100 BODY=8BITMIME\r\n"
+        "RCPT TO:<b@example.com>\r\nRCPT TO:<unknown@example.com>\r\nRCPT TO:<c@example.com>\r\n"
+        "DATA\r\nhello\r\n.\r\nRSET\r\nNOOP\r\nQUIT\r\nNOOP\r\n");
+  t.script(kEhlo);
+  t.script(R"(
+    S: 250 2.1.0 Ok
+    S: 250 2.1.5 Ok
+    S: 550 5.1.1 No such user
+    S: 250 2.1.5 Ok
+    S: 354 End data with <CR><LF>.<CR><LF>
+    S: 250 2.0.0 Ok: queued
+    S: 250 2.0.0 Ok
+    S: 250 2.0.0 Ok
+    S: 221 2.0.0 Bye
+  )");
+  t.no_more_replies();
+  CHECK_EQ(t.h.messages.at(0).env.rcpt_to.size(), 2u);
+  CHECK_EQ(t.h.messages.at(0).env.body, std::string("8BITMIME"));
+  CHECK_EQ(t.h.messages.at(0).env.declared_size, 100u);
+}
+
+// ------------------------------------------------------------- smuggling ----
+
+// RFC 5321 §4.1.1.4: only CRLF "." CRLF ends the data. Each of these would end
+// the message for a lax server, and the pipelined commands after it would
+// create a second, smuggled message.
+TEST(smuggling_is_not_possible) {
+  // {what the client sends, what it is after dot-unstuffing}
+  const std::pair<const char*, const char*> ends[] = {
+      {"\n.\n", "\n.\n"},       {"\n.\r\n", "\n.\r\n"},   {"\r.\r\n", "\r.\r\n"},
+      {"\r\n.\n", "\r\n\n"},    {"\r\n.\r\r\n", "\r\n\r\r\n"}, {"\r\n.\r", "\r\n\r"}};
+  for (const auto& [end, unstuffed] : ends) {
+    Conversation t;
+    ehlo(t);
+    t.raw("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n");
+    t.script("S: 250 2.1.0 Ok\nS: 250 2.1.5 Ok\nS: 354 ...");
+    const std::string tail =
+        "MAIL FROM:<evil@example.com>\r\nRCPT TO:<victim@example.com>\r\nDATA\r\nsmuggled\r\n";
+    t.raw(std::string("first message\r\n") + end + tail);
+    t.no_more_replies();
+    CHECK(t.s->state() == State::Data);
+    t.raw(".\r\n");
+    t.S("250 2.0.0 Ok: queued");
+    t.no_more_replies();
+    CHECK_EQ(t.h.messages.size(), 1u);
+    CHECK_EQ(t.h.messages.at(0).message, std::string("first message\r\n") + unstuffed + tail);
+    CHECK_EQ(t.h.messages.at(0).env.mail_from, std::string("a@example.com"));
+  }
+}
+
+TEST(bare_newlines_rejected_when_configured) {
+  Config c;
+  c.reject_bare_newlines = true;
+  for (const char* body : {"a\nb\r\n", "a\rb\r\n", "a\r", "x\r\r\n"}) {
+    Conversation t(c);
+    ehlo(t);
+    t.raw("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n");
+    t.script("S: 250 2.1.0 Ok\nS: 250 2.1.5 Ok\nS: 354 ...");
+    t.raw(std::string(body) + "\r\n.\r\n");
+    t.S("554 5.6.0 Error: message has a bare CR or LF");
+    CHECK(t.h.messages.empty());
+  }
+  Conversation t(c);
+  ehlo(t);
+  t.raw("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\nclean\r\n\r\n.\r\n");
+  t.script("S: 250 2.1.0 Ok\nS: 250 2.1.5 Ok\nS: 354 ...\nS: 250 2.0.0 Ok: queued");
+}
+
+TEST(bare_lf_and_cr_in_commands) {
+  Conversation t;
+  ehlo(t);
+  t.raw("NOOP\n");
+  t.S("500 5.5.2 Error: bare LF received; command lines must end with CRLF");
+  t.raw("NO\rOP\r\n");
+  t.S("500 5.5.2 Error: bare CR received");
+  // A bare LF inside what looks like MAIL does not execute it.
+  t.raw("MAIL FROM:<a@example.com>\nRCPT TO:<b@example.com>\r\n");
+  t.S("500 5.5.2 ...");
+  t.S("503 5.5.1 Error: need MAIL command");
+  CHECK(t.s->state() == State::Ready);
+}
+
+// ---------------------------------------------------------------- limits ----
+
+TEST(command_line_limit) {
+  Conversation t;
+  ehlo(t);
+  t.C("NOOP " + std::string(505, 'x'));  // 512 octets with CRLF
+  t.S("250 2.0.0 Ok");
+  t.C("NOOP " + std::string(506, 'x'));  // 513
+  t.S("500 5.5.6 Error: line too long");
+  t.raw("MAIL FROM:<" + std::string(5000, 'a'));
+  CHECK(t.s->buffered_bytes() <= 512);
+  t.raw(std::string(100000, 'b'));
+  CHECK(t.s->buffered_bytes() <= 512);
+  t.no_more_replies();
+  t.raw("@example.com>\r\nNOOP\r\n");
+  t.S("500 5.5.6 Error: line too long");
+  t.S("250 2.0.0 Ok");
+  CHECK(t.s->state() == State::Ready);
+}
+
+TEST(text_line_limit_accept_mode) {
+  Conversation t;
+  ehlo(t);
+  t.raw("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n");
+  t.script("S: 250 2.1.0 Ok\nS: 250 2.1.5 Ok\nS: 354 ...");
+  const std::string longline(5000, 'y');
+  t.raw(longline + "\r\n.\r\n");
+  t.S("250 2.0.0 Ok: queued");
+  CHECK_EQ(t.h.messages.at(0).message, longline + "\r\n");
+}
+
+TEST(text_line_limit_reject_mode) {
+  Config c;
+  c.reject_long_lines = true;
+  Conversation t(c);
+  ehlo(t);
+  t.raw("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n");
+  t.script("S: 250 2.1.0 Ok\nS: 250 2.1.5 Ok\nS: 354 ...");
+  t.raw(std::string(998, 'y') + "\r\n." + std::string(997, 'z') + "\r\n.\r\n");  // 1000 each
+  t.S("250 2.0.0 Ok: queued");
+  t.raw("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n");
+  t.script("S: 250 2.1.0 Ok\nS: 250 2.1.5 Ok\nS: 354 ...");
+  t.raw(std::string(999, 'y') + "\r\n.\r\n");  // 1001 octets
+  t.S("554 5.6.0 Error: message has a line longer than 1000 octets");
+  CHECK_EQ(t.h.messages.size(), 1u);
+  CHECK(t.s->state() == State::Ready);
+}
+
+TEST(recipient_cap) {
+  Config c;
+  c.max_recipients = 3;
+  c.max_errors = 2;  // 452 for too many recipients does not count as an error
+  Conversation t(c);
+  ehlo(t);
+  t.C("MAIL FROM:<a@example.com>");
+  t.S("250 2.1.0 Ok");
+  for (int k = 0; k < 3; ++k) {
+    t.C("RCPT TO:<r" + std::to_string(k) + "@example.com>");
+    t.S("250 2.1.5 Ok");
+  }
+  for (int k = 0; k < 3; ++k) {
+    t.C("RCPT TO:<x@example.com>");
+    t.S("452 4.5.3 Error: too many recipients");
+  }
+  t.script("C: DATA\nS: 354 ...\nC: hi\nC: .\nS: 250 2.0.0 Ok: queued");
+  CHECK_EQ(t.h.messages.at(0).env.rcpt_to.size(), 3u);
+  CHECK(!t.s->closed());
+}
+
+TEST(size_checked_at_mail) {
+  Conversation t;
+  ehlo(t);
+  t.script(R"(
+    C: MAIL FROM:<a@example.com> SIZE=33554433
+    S: 552 5.3.4 Error: message size exceeds fixed maximum message size
+    C: MAIL FROM:<a@example.com> SIZE=99999999999999999999999
+    S: 501 5.5.4 Error: bad SIZE parameter
+    C: MAIL FROM:<a@example.com> SIZE=abc
+    S: 501 5.5.4 Error: bad SIZE parameter
+    C: MAIL FROM:<a@example.com> SIZE=33554432
+    S: 250 2.1.0 Ok
+  )");
+}
+
+TEST(size_in_flight) {
+  Config c;
+  c.max_message_size = 100;
+  Conversation t(c);
+  t.S("220 ...");
+  t.C("EHLO x");
+  t.S("250-localhost");
+  t.S("250-PIPELINING");
+  t.S("250-SIZE 100");
+  t.S("250-...");
+  t.S("250-...");
+  t.S("250-...");
+  t.S("250-...");
+  t.S("250 BINARYMIME");
+  t.raw("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n");
+  t.script("S: 250 2.1.0 Ok\nS: 250 2.1.5 Ok\nS: 354 ...");
+  for (int k = 0; k < 100; ++k) {
+    t.raw(std::string(98, 'z') + "\r\n");
+    CHECK(t.s->buffered_bytes() <= 100);
+  }
+  t.no_more_replies();
+  t.raw(".\r\n");
+  t.S("552 5.3.4 Error: message size exceeds fixed maximum message size");
+  CHECK(t.h.messages.empty());
+  // Exactly the limit is fine; the next transaction works.
+  t.raw("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n");
+  t.script("S: 250 2.1.0 Ok\nS: 250 2.1.5 Ok\nS: 354 ...");
+  t.raw(std::string(98, 'z') + "\r\n.\r\n");
+  t.S("250 2.0.0 Ok: queued");
+  CHECK_EQ(t.h.messages.at(0).message.size(), 100u);
+}
+
+TEST(error_cap_closes_with_421) {
+  Config c;
+  c.max_errors = 3;
+  Conversation t(c);
+  t.S("220 ...");
+  t.raw("FOO\r\nBAR\r\nMAIL FROM:<a@b.c>\r\nNOOP\r\n");
+  t.script(R"(
+    S: 500 5.5.2 Error: command not recognized
+    S: 500 5.5.2 Error: command not recognized
+    S: 503 5.5.1 Error: send HELO/EHLO first
+    S: 421 4.7.0 localhost Error: too many errors
+  )");
+  t.no_more_replies();
+  CHECK(t.s->closed());
+  CHECK(t.outputs.back().close_after);
+  CHECK(t.s->state() == State::Closed);
+}
+
+TEST(default_error_cap_is_ten) {
+  Conversation t;
+  t.S("220 ...");
+  for (int k = 0; k < 10; ++k) t.C("XYZZY");
+  for (int k = 0; k < 10; ++k) t.S("500 5.5.2 Error: command not recognized");
+  t.S("421 4.7.0 localhost Error: too many errors");
+  CHECK(t.s->closed());
+}
+
+// ------------------------------------------------------------------ BDAT ----
+
+TEST(bdat_chunks) {
+  Conversation t;
+  ehlo(t);
+  t.raw("MAIL FROM:<a@example.com> BODY=BINARYMIME\r\nRCPT TO:<b@example.com>\r\n");
+  t.script("S: 250 2.1.0 Ok\nS: 250 2.1.5 Ok");
+  const std::string chunk1("MAIL FROM:<x@y.z>\r\n.\r\n\0\n", 24);
+  t.raw("BDAT " + std::to_string(chunk1.size()) + "\r\n" + chunk1);
+  t.S("250 2.0.0 Ok: 24 octets received");
+  CHECK(t.s->state() == State::Bdat);
+  t.raw("BDAT 7 LAST\r\n\r\nend\r\n");
+  t.S("250 2.0.0 Ok: queued");
+  t.no_more_replies();
+  CHECK_EQ(t.h.messages.at(0).message, chunk1 + "\r\nend\r\n");
+  CHECK(t.h.messages.at(0).env.chunked);
+  CHECK_EQ(t.h.messages.at(0).env.body, std::string("BINARYMIME"));
+  CHECK(t.s->state() == State::Ready);
+}
+
+TEST(bdat_zero_last_and_pipelined) {
+  Conversation t;
+  ehlo(t);
+  t.raw("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nBDAT 3\r\nabcBDAT 0\r\n"
+        "BDAT 2\r\ndeBDAT 0 last\r\nNOOP\r\n");
+  t.script(R"(
+    S: 250 2.1.0 Ok
+    S: 250 2.1.5 Ok
+    S: 250 2.0.0 Ok: 3 octets received
+    S: 250 2.0.0 Ok: 0 octets received
+    S: 250 2.0.0 Ok: 2 octets received
+    S: 250 2.0.0 Ok: queued
+    S: 250 2.0.0 Ok
+  )");
+  CHECK_EQ(t.h.messages.at(0).message, std::string("abcde"));
+}
+
+TEST(bdat_errors_still_consume_the_chunk) {
+  Conversation t;
+  ehlo(t);
+  t.raw("BDAT 12\r\nNOOP\r\nNOOP\r\nNOOP\r\n");
+  t.S("503 5.5.1 Error: need MAIL command");
+  t.S("250 2.0.0 Ok");
+  t.raw("MAIL FROM:<a@example.com>\r\nBDAT 6 LAST\r\nRSET\r\n");
+  t.script("S: 250 2.1.0 Ok\nS: 554 5.5.1 Error: no valid recipients");
+  t.script(R"(
+    C: RSET
+    S: 250 2.0.0 Ok
+    C: BDAT x
+    S: 501 5.5.4 Syntax: BDAT chunk-size [LAST]
+    C: BDAT 1 FIRST
+    S: 501 5.5.4 Syntax: BDAT chunk-size [LAST]
+  )");
+  CHECK(t.h.messages.empty());
+}
+
+TEST(bdat_and_data_do_not_mix) {
+  Conversation t;
+  ehlo(t);
+  t.raw("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nBDAT 2\r\nabDATA\r\n"
+        "MAIL FROM:<c@example.com>\r\nRCPT TO:<d@example.com>\r\nBDAT 1 LAST\r\nc");
+  t.script(R"(
+    S: 250 2.1.0 Ok
+    S: 250 2.1.5 Ok
+    S: 250 2.0.0 Ok: 2 octets received
+    S: 503 5.5.1 Error: DATA not allowed during BDAT transfer
+    S: 503 5.5.1 Error: nested MAIL command
+    S: 503 5.5.1 Error: RCPT not allowed during BDAT transfer
+    S: 250 2.0.0 Ok: queued
+  )");
+  CHECK_EQ(t.h.messages.at(0).message, std::string("abc"));
+  CHECK_EQ(t.h.messages.at(0).env.mail_from, std::string("a@example.com"));
+  // BODY=BINARYMIME cannot use DATA.
+  t.script(R"(
+    C: MAIL FROM:<a@example.com> BODY=BINARYMIME
+    S: 250 2.1.0 Ok
+    C: RCPT TO:<b@example.com>
+    S: 250 2.1.5 Ok
+    C: DATA
+    S: 503 5.5.1 Error: BODY=BINARYMIME needs BDAT
+  )");
+}
+
+TEST(bdat_size_limit) {
+  Config c;
+  c.max_message_size = 10;
+  Conversation t(c);
+  t.S("220 ...");
+  t.C("HELO x");
+  t.S("250 localhost");
+  t.raw("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nBDAT 8\r\n12345678");
+  t.script("S: 250 2.1.0 Ok\nS: 250 2.1.5 Ok\nS: 250 2.0.0 Ok: 8 octets received");
+  t.raw("BDAT 5\r\n12345");
+  t.S("552 5.3.4 Error: message size exceeds fixed maximum message size");
+  t.raw("BDAT 2 LAST\r\nxy");
+  t.S("503 5.5.1 Error: need MAIL command");
+  t.raw("BDAT 1000000\r\n");
+  t.raw(std::string(999999, 'q'));
+  CHECK(t.s->buffered_bytes() <= 10);
+  t.no_more_replies();
+  t.raw("qNOOP\r\n");
+  t.S("503 5.5.1 Error: need MAIL command");
+  t.S("250 2.0.0 Ok");
+  CHECK(t.h.messages.empty());
+}
+
+TEST(chunking_disabled) {
+  Config c;
+  c.chunking = false;
+  Conversation t(c);
+  t.S("220 ...");
+  t.C("EHLO x");
+  t.script(R"(
+    S: 250-localhost
+    S: 250-PIPELINING
+    S: 250-SIZE 33554432
+    S: 250-8BITMIME
+    S: 250-SMTPUTF8
+    S: 250 ENHANCEDSTATUSCODES
+    C: MAIL FROM:<a@example.com> BODY=BINARYMIME
+    S: 501 5.5.4 Error: bad BODY parameter
+  )");
+  t.raw("BDAT 6\r\nNOOP\r\n");
+  t.S("502 5.5.1 Error: command not implemented");
+  t.no_more_replies();
+}
+
+// -------------------------------------------------------------- SMTPUTF8 ----
+
+TEST(smtputf8) {
+  Conversation t;
+  ehlo(t);
+  t.script(R"(
+    C: MAIL FROM:<δοκιμή@παράδειγμα.δοκιμή>
+    S: 553 5.6.7 Error: non-ASCII sender address needs SMTPUTF8
+    C: MAIL FROM:<a@example.com>
+    S: 250 2.1.0 Ok
+    C: RCPT TO:<用户@例子.广告>
+    S: 553 5.6.7 Error: non-ASCII recipient address needs SMTPUTF8
+    C: RSET
+    S: 250 2.0.0 Ok
+    C: MAIL FROM:<δοκιμή@παράδειγμα.δοκιμή> SMTPUTF8
+    S: 250 2.1.0 Ok
+    C: RCPT TO:<用户@例子.广告>
+    S: 250 2.1.5 Ok
+    C: DATA
+    S: 354 ...
+    C: Subject: ünïcödé
+    C: .
+    S: 250 2.0.0 Ok: queued
+    C: MAIL FROM:<a@example.com> SMTPUTF8=yes
+    S: 501 5.5.4 Error: bad SMTPUTF8 parameter
+  )");
+  t.C("MAIL FROM:<\xff@example.com> SMTPUTF8");
+  t.S("553 5.1.7 Error: sender address is not valid UTF-8");
+  CHECK(t.h.messages.at(0).env.smtputf8);
+  CHECK_EQ(t.h.messages.at(0).env.rcpt_to.at(0), std::string("用户@例子.广告"));
+}
+
+TEST(smtputf8_disabled) {
+  Config c;
+  c.smtputf8 = false;
+  Conversation t(c);
+  t.S("220 ...");
+  t.C("EHLO x");
+  for (int k = 0; k < 6; ++k) t.S("250-...");
+  t.S("250 BINARYMIME");
+  t.script(R"(
+    C: MAIL FROM:<a@example.com> SMTPUTF8
+    S: 555 5.5.4 Error: MAIL parameter SMTPUTF8 not recognized or not implemented
+  )");
+}
+
+// ------------------------------------------------------ MAIL/RCPT syntax ----
+
+TEST(mail_and_rcpt_syntax) {
+  Config c;
+  c.max_errors = 100;
+  Conversation t(c);
+  ehlo(t);
+  t.script(R"(
+    C: MAIL FROM:a@example.com
+    S: 501 5.5.4 Syntax: MAIL FROM:<address>
+    C: MAIL FROM:<a@example.com
+    S: 501 5.5.4 Syntax: MAIL FROM:<address>
+    C: MAIL TO:<a@example.com>
+    S: 501 5.5.4 Syntax: MAIL FROM:<address>
+    C: MAIL FROM:<a@example.com>junk
+    S: 501 5.5.4 Error: bad parameter syntax
+    C: MAIL FROM:<a@-bad-.com>
+    S: 501 5.1.7 Error: bad sender address syntax
+    C: MAIL FROM:<a..b@example.com>
+    S: 501 5.1.7 Error: bad sender address syntax
+    C: MAIL FROM:<nodomain>
+    S: 501 5.1.7 Error: bad sender address syntax
+    C: MAIL FROM:<a@example.com> XYZ=1
+    S: 555 5.5.4 Error: MAIL parameter XYZ not recognized or not implemented
+    C: MAIL FROM:<a@example.com> BODY=9BIT
+    S: 501 5.5.4 Error: bad BODY parameter
+    C: mail from: <@relay1.example,@relay2.example:a@example.com> body=7bit
+    S: 250 2.1.0 Ok
+    C: MAIL FROM:<b@example.com>
+    S: 503 5.5.1 Error: nested MAIL command
+    C: RCPT TO:<>
+    S: 501 5.1.3 Error: bad recipient address syntax
+    C: RCPT TO:b@example.com
+    S: 501 5.5.4 Syntax: RCPT TO:<address>
+    C: RCPT TO:<b@example.com> NOTIFY=NEVER
+    S: 555 5.5.4 Error: RCPT parameter NOTIFY not recognized or not implemented
+    C: rcpt to:<Postmaster>
+    S: 250 2.1.5 Ok
+    C: RCPT TO:<"john doe>"@example.com>
+    S: 250 2.1.5 Ok
+    C: RCPT TO:<[192.0.2.1]@x>
+    S: 501 5.1.3 Error: bad recipient address syntax
+    C: RCPT TO:<u@[192.0.2.1]>
+    S: 250 2.1.5 Ok
+    C: DATA
+    S: 354 ...
+    C: .
+    S: 250 2.0.0 Ok: queued
+  )");
+  const Envelope& e = t.h.messages.at(0).env;
+  CHECK_EQ(e.mail_from, std::string("a@example.com"));
+  CHECK_EQ(e.rcpt_to.size(), 3u);
+  CHECK_EQ(e.rcpt_to.at(1), std::string("\"john doe>\"@example.com"));
+  CHECK_EQ(e.body, std::string("7BIT"));
+}
+
+TEST(params_need_ehlo) {
+  Conversation t;
+  t.script(R"(
+    S: 220 ...
+    C: HELO x
+    S: 250 localhost
+    C: MAIL FROM:<a@example.com> SIZE=10
+    S: 555 5.5.4 Error: MAIL parameters need EHLO
+  )");
+}
+
+TEST(command_sequence_errors) {
+  Conversation t;
+  t.script(R"(
+    S: 220 ...
+    C: MAIL FROM:<a@example.com>
+    S: 503 5.5.1 Error: send HELO/EHLO first
+    C: RCPT TO:<a@example.com>
+    S: 503 5.5.1 Error: need MAIL command
+    C: DATA
+    S: 503 5.5.1 Error: need MAIL command
+    C: HELO
+    S: 501 Syntax: HELO hostname
+    C: EHLO
+    S: 501 Syntax: EHLO hostname
+    C: HELO x
+    S: 250 localhost
+    C: MAIL FROM:<a@example.com>
+    S: 250 2.1.0 Ok
+    C: DATA
+    S: 554 5.5.1 Error: no valid recipients
+    C: RCPT TO:<b@example.com>
+    S: 250 2.1.5 Ok
+  )");
+  CHECK(t.s->state() == State::Rcpt);
+  t.script(R"(
+    C: DATA extra
+    S: 501 5.5.4 Syntax: DATA
+    C: HELO again
+    S: 250 localhost
+  )");
+  CHECK(t.s->state() == State::Ready);  // HELO resets the transaction
+  CHECK_EQ(t.s->envelope().helo, std::string("again"));
+}
+
+TEST(other_commands) {
+  Conversation t;
+  ehlo(t);
+  t.script(R"(
+    C: MAIL FROM:<a@example.com>
+    S: 250 2.1.0 Ok
+    C: RSET
+    S: 250 2.0.0 Ok
+    C: RSET now
+    S: 501 5.5.4 Syntax: RSET
+    C: RCPT TO:<b@example.com>
+    S: 503 5.5.1 Error: need MAIL command
+    C: VRFY bob
+    S: 252 2.5.0 Cannot VRFY user, but will accept message and attempt delivery
+    C: VRFY
+    S: 501 5.5.4 Syntax: VRFY address
+    C: noop whatever
+    S: 250 2.0.0 Ok
+    C: HELP
+    S: 214-2.0.0 Commands supported:
+    S: 214 2.0.0 HELO EHLO MAIL RCPT DATA BDAT RSET VRFY NOOP HELP QUIT
+    C: EXPN staff
+    S: 502 5.5.1 Error: command not implemented
+    C: STARTTLS
+    S: 502 5.5.1 Error: command not implemented
+  )");
+  CHECK_EQ(t.s->error_count(), 5u);
+  t.script(R"(
+    C:
+    S: 500 5.5.2 Error: command not recognized
+    C: QUIT now
+    S: 501 5.5.4 Syntax: QUIT
+    C: quit
+    S: 221 2.0.0 Bye
+  )");
+  t.raw("NOOP\r\n");
+  t.no_more_replies();
+}
+
+TEST(help_disabled_and_no_enhanced_codes) {
+  Config c;
+  c.help = false;
+  c.enhancedstatuscodes = false;
+  Conversation t(c);
+  t.script(R"(
+    S: 220 localhost ESMTP mailroom
+    C: EHLO x
+    S: 250-localhost
+    S: 250-PIPELINING
+    S: 250-SIZE 33554432
+    S: 250-8BITMIME
+    S: 250-SMTPUTF8
+    S: 250-CHUNKING
+    S: 250 BINARYMIME
+    C: HELP
+    S: 502 Error: HELP not implemented
+    C: MAIL FROM:<a@example.com>
+    S: 250 Ok
+  )");
+}
+
+// ------------------------------------------------------------- handlers ----
+
+TEST(handler_decisions) {
+  Conversation t;
+  ehlo(t);
+  t.script(R"(
+    C: MAIL FROM:<spammer@example.com>
+    S: 550 5.7.1 Sender blocked
+    C: MAIL FROM:<slow@example.com>
+    S: 250 2.1.0 Ok
+    C: RCPT TO:<unknown@example.com>
+    S: 550 5.1.1 No such user
+    C: RCPT TO:<throw@example.com>
+    S: 451 4.3.0 Error: local error in processing
+    C: RCPT TO:<custom@example.com>
+    S: 251 2.1.5 User not local; will forward
+    C: DATA
+    S: 354 ...
+    C: REJECT-ME
+    C: .
+    S: 554 5.7.1 Content rejected
+    C: EHLO blocked.example
+    S: 550 Go away
+  )");
+  bool delayed = false;
+  for (const Output& o : t.outputs) delayed |= (o.delay_ms == 1500 && o.code == 250);
+  CHECK(delayed);
+  CHECK_EQ(t.s->messages_accepted(), 0u);
+  t.script(R"(
+    C: MAIL FROM:<a@example.com>
+    S: 250 2.1.0 Ok
+    C: RCPT TO:<bye@example.com>
+    S: 421 4.7.0 localhost Error: closing transmission channel
+  )");
+  CHECK(t.s->closed());
+}
+
+struct Refuser : Recorder {
+  Decision on_connect(std::string_view) override { return Decision::reject(554, "", "No thanks"); }
+};
+
+TEST(connect_refused) {
+  Config c;
+  Refuser h;
+  ServerSession s(c, h, "peer");
+  CHECK_EQ(s.greeting().bytes, std::string("554 No thanks\r\n"));
+  std::vector<Output> out;
+  s.feed("EHLO x\r\nMAIL FROM:<a@b.c>\r\nQUIT\r\n", out);
+  CHECK_EQ(out.size(), 3u);
+  CHECK_EQ(out.at(0).bytes, std::string("503 5.5.1 Error: service not available, send QUIT\r\n"));
+  CHECK_EQ(out.at(2).bytes, std::string("221 2.0.0 Bye\r\n"));
+  CHECK(s.closed());
+}
+
+struct Verifier : Recorder {
+  Decision on_connect(std::string_view peer) override {
+    if (peer == "banned") return Decision::disconnect();
+    return {};
+  }
+  Decision on_vrfy(std::string_view arg) override {
+    if (arg == "bob") {
+      Decision d;
+      d.reply = Reply(250, "2.1.5", "Bob <bob@example.com>");
+      return d;
+    }
+    return Decision::reject(550, "5.1.1", "No such user here");
+  }
+};
+
+TEST(vrfy_enabled_and_custom_greeting) {
+  Config c;
+  c.vrfy = true;
+  c.hostname = "mx.example.org";
+  c.greeting_text = "ESMTP ready";
+  Verifier h;
+  ServerSession s(c, h, "192.0.2.7");
+  CHECK_EQ(s.greeting().bytes, std::string("220 mx.example.org ESMTP ready\r\n"));
+  std::vector<Output> out;
+  s.feed("VRFY bob\r\nVRFY alice\r\nHELO x\r\n", out);
+  CHECK_EQ(out.size(), 3u);
+  CHECK_EQ(out.at(0).bytes, std::string("250 2.1.5 Bob <bob@example.com>\r\n"));
+  CHECK_EQ(out.at(1).bytes, std::string("550 5.1.1 No such user here\r\n"));
+  CHECK_EQ(out.at(2).bytes, std::string("250 mx.example.org\r\n"));
+  ServerSession banned(c, h, "banned");
+  const Output g = banned.greeting();
+  CHECK_EQ(g.bytes, std::string("421 mx.example.org Service not available, closing transmission channel\r\n"));
+  CHECK(g.close_after);
+  CHECK(banned.closed());
+  out.clear();
+  banned.feed("EHLO x\r\n", out);
+  CHECK(out.empty());
+}
+
+TEST(helo_rejected_by_handler) {
+  Conversation t;
+  t.script(R"(
+    S: 220 ...
+    C: HELO blocked.example
+    S: 550 Go away
+    C: MAIL FROM:<a@example.com>
+    S: 503 5.5.1 Error: send HELO/EHLO first
+  )");
+  CHECK(t.s->state() == State::Connected);
+}
+
+TEST(timeout) {
+  Conversation t;
+  ehlo(t);
+  std::vector<Output> out;
+  t.s->on_timeout(out);
+  CHECK_EQ(out.size(), 1u);
+  CHECK_EQ(out.at(0).bytes, std::string("421 4.4.2 localhost Error: timeout exceeded\r\n"));
+  CHECK(out.at(0).close_after);
+  CHECK(t.s->closed());
+  out.clear();
+  t.s->on_timeout(out);
+  CHECK(out.empty());
+}
+
+TEST(starttls_drops_injected_commands) {
+  Config c;
+  c.starttls = true;
+  Conversation t(c);
+  t.S("220 ...");
+  t.C("EHLO x");
+  for (int k = 0; k < 8; ++k) t.S("250-...");
+  t.S("250 STARTTLS");
+  t.split_invariant = false;
+  t.raw("STARTTLS\r\nMAIL FROM:<evil@example.com>\r\n");
+  t.S("220 2.0.0 Ready to start TLS");
+  t.raw("RCPT TO:<evil@example.com>\r\n");  // still before the handshake
+  t.no_more_replies();
+  CHECK(t.outputs.back().start_tls);
+  CHECK(t.s->state() == State::Connected);
+  t.s->tls_established();
+  t.script(R"(
+    C: MAIL FROM:<a@example.com>
+    S: 503 5.5.1 Error: send HELO/EHLO first
+    C: STARTTLS
+    S: 503 5.5.1 Error: TLS already active
+  )");
+}
+
+// ----------------------------------------------------------- transcript ----
+
+TEST(transcript) {
+  Config c;
+  c.max_transcript_bytes = 4096;
+  Conversation t(c);
+  t.S("220 ...");
+  t.raw("HELO x\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n");
+  t.raw(std::string(1234, 'm') + "\r\n.\r\nQUIT\r\n");
+  const std::string want =
+      "S: 220 localhost ESMTP mailroom\n"
+      "C: HELO x\n"
+      "S: 250 localhost\n"
+      "C: MAIL FROM:<a@example.com>\n"
+      "S: 250 2.1.0 Ok\n"
+      "C: RCPT TO:<b@example.com>\n"
+      "S: 250 2.1.5 Ok\n"
+      "C: DATA\n"
+      "S: 354 End data with <CR><LF>.<CR><LF>\n"
+      "C: <message data: 1236 octets>\n"
+      "C: .\n"
+      "S: 250 2.0.0 Ok: queued\n"
+      "C: QUIT\n"
+      "S: 221 2.0.0 Bye\n";
+  CHECK_EQ(t.s->transcript(), want);
+  CHECK(!t.s->transcript_truncated());
+}
+
+TEST(transcript_is_capped) {
+  Config c;
+  c.max_transcript_bytes = 200;
+  Conversation t(c);
+  for (int k = 0; k < 100; ++k) t.C("NOOP \x01 bell");
+  CHECK(t.s->transcript().size() <= 200);
+  CHECK(t.s->transcript_truncated());
+  CHECK(t.s->transcript().find("C: NOOP \\x01 bell\n") != std::string::npos);
+  const std::string& tr = t.s->transcript();
+  CHECK_EQ(tr.substr(tr.size() - 23), std::string("[transcript truncated]\n"));
+  Conversation off;  // default: no transcript
+  off.C("NOOP");
+  CHECK(off.s->transcript().empty());
+}
+
+// ------------------------------------------------------------ pure parts ----
+
+TEST(reply_wire) {
+  CHECK_EQ(Reply(250, "2.0.0", "Ok").wire(), std::string("250 2.0.0 Ok\r\n"));
+  CHECK_EQ(Reply(250, "", std::vector<std::string>{"a", "b"}).wire(),
+           std::string("250-a\r\n250 b\r\n"));
+  CHECK_EQ(Reply(550, "5.0.0", "x\r\n250 injected").wire(),
+           std::string("550 5.0.0 x  250 injected\r\n"));
+  CHECK_EQ(Reply(7, "", "bad code").wire(), std::string("451 bad code\r\n"));
+  CHECK_EQ(Reply().wire(), std::string("451 \r\n"));
+}
+
+TEST(utf8_validation) {
+  CHECK(valid_utf8("plain"));
+  CHECK(valid_utf8("δοκιμή 用户 \xf0\x9f\x93\xa7"));
+  CHECK(!valid_utf8("\xc0\xaf"));          // overlong
+  CHECK(!valid_utf8("\xed\xa0\x80"));      // surrogate
+  CHECK(!valid_utf8("\xf4\x90\x80\x80"));  // > U+10FFFF
+  CHECK(!valid_utf8("\xe2\x82"));          // truncated
+}
+
+int main(int argc, char** argv) {
+  int ran = 0;
+  for (auto& [name, fn] : registry()) {
+    if (argc > 1 && std::strstr(name, argv[1]) == nullptr) continue;
+    g_test = name;
+    const int before = g_failures;
+    fn();
+    ++ran;
+    std::printf("%s %s\n", g_failures == before ? "ok  " : "FAIL", name);
+  }
+  std::printf("%d tests, %d checks, %d failures\n", ran, g_checks, g_failures);
+  return g_failures == 0 ? 0 : 1;
+}
