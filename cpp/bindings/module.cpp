@@ -14,4 +14,5 @@ PYBIND11_MODULE(_core, m) {
   mailroom::bindings::register_codecs(m);
   mailroom::bindings::register_message(m);
   mailroom::bindings::register_builder(m);
+  mailroom::bindings::register_server(m);
 }

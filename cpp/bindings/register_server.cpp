@@ -1,0 +1,237 @@
+// mailroom._core.SmtpServer: the native server for mailroom.Server.
+#include <pybind11/functional.h>
+#include <pybind11/stl.h>
+
+#include <chrono>
+#include <memory>
+
+#include "mailroom/engine/server.hpp"
+#include "register.hpp"
+
+namespace py = pybind11;
+
+namespace mailroom::bindings {
+
+namespace {
+
+using engine::ReplyRule;
+using engine::Server;
+using engine::ServerOptions;
+
+// A Python callable kept alive by C++ code that may drop it on any thread:
+// the last reference is released with the GIL held.
+struct PyCallable {
+  py::object fn;
+  explicit PyCallable(py::object f) : fn(std::move(f)) {}
+  ~PyCallable() {
+    if (!fn) return;
+    if (!Py_IsInitialized()) {
+      fn.release();  // interpreter gone: leak rather than crash
+      return;
+    }
+    py::gil_scoped_acquire gil;
+    fn = py::object();
+  }
+};
+
+py::tuple stored_tuple(const store::StoredMessage& m) {
+  const auto& env = *m.envelope;
+  py::list rcpts;
+  for (const auto& r : env.rcpt_to) rcpts.append(py::str(r));
+  return py::make_tuple(m.seq, py::str(m.mailbox), py::str(m.uid), py::bytes(*m.data),
+                        py::str(env.mail_from), rcpts, py::str(env.peer), env.received_at,
+                        reinterpret_cast<std::uintptr_t>(m.envelope.get()), py::str(m.path.string()));
+}
+
+py::list stored_list(const std::vector<store::MessagePtr>& msgs) {
+  py::list out;
+  for (const auto& m : msgs) out.append(stored_tuple(*m));
+  return out;
+}
+
+ReplyRule::Stage parse_stage(const std::string& s) {
+  if (s == "mail") return ReplyRule::Stage::Mail;
+  if (s == "rcpt") return ReplyRule::Stage::Rcpt;
+  if (s == "data") return ReplyRule::Stage::Data;
+  throw py::value_error("stage must be 'mail', 'rcpt' or 'data', not '" + s + "'");
+}
+
+const char* stage_name(ReplyRule::Stage s) {
+  switch (s) {
+    case ReplyRule::Stage::Mail: return "mail";
+    case ReplyRule::Stage::Rcpt: return "rcpt";
+    case ReplyRule::Stage::Data: return "data";
+  }
+  return "?";
+}
+
+}  // namespace
+
+void register_server(py::module_& m) {
+  py::class_<Server>(m, "SmtpServer")
+      .def(py::init([](std::string host, int smtp_port, std::string maildir,
+                       std::vector<std::string> domains, std::string hostname,
+                       std::size_t max_message_size, std::size_t max_recipients,
+                       std::size_t max_line_length, bool reject_long_lines, unsigned max_errors,
+                       std::size_t max_connections, double idle_timeout, unsigned threads,
+                       std::size_t max_transcript_bytes, std::size_t max_transcripts,
+                       bool smtputf8, bool chunking, bool pipelining, bool eightbitmime,
+                       bool vrfy) {
+             if (smtp_port < 0 || smtp_port > 65535)
+               throw py::value_error("smtp_port must be in 0..65535, not " + std::to_string(smtp_port));
+             if (!(idle_timeout > 0)) throw py::value_error("idle_timeout must be positive");
+             if (max_message_size == 0) throw py::value_error("max_message_size must be positive");
+             if (max_recipients == 0) throw py::value_error("max_recipients must be positive");
+             if (max_connections == 0) throw py::value_error("max_connections must be positive");
+             if (max_line_length < 80) throw py::value_error("max_line_length must be at least 80");
+             ServerOptions o;
+             o.host = std::move(host);
+             o.smtp_port = static_cast<std::uint16_t>(smtp_port);
+             o.maildir = std::move(maildir);
+             o.domains = std::move(domains);
+             if (!hostname.empty()) o.smtp.hostname = std::move(hostname);
+             o.smtp.max_message_size = max_message_size;
+             o.smtp.max_recipients = max_recipients;
+             o.smtp.max_text_line = max_line_length;
+             o.smtp.reject_long_lines = reject_long_lines;
+             o.smtp.max_errors = max_errors;
+             o.smtp.smtputf8 = smtputf8;
+             o.smtp.chunking = chunking;
+             o.smtp.binarymime = chunking;
+             o.smtp.pipelining = pipelining;
+             o.smtp.eightbitmime = eightbitmime;
+             o.smtp.vrfy = vrfy;
+             o.smtp.max_transcript_bytes = max_transcript_bytes;
+             o.max_connections = max_connections;
+             o.idle_timeout = std::chrono::milliseconds(
+                 std::max<long long>(1, static_cast<long long>(idle_timeout * 1000.0)));
+             o.threads = threads;
+             o.max_transcripts = max_transcripts;
+             return std::make_unique<Server>(std::move(o));
+           }),
+           py::arg("host"), py::arg("smtp_port"), py::arg("maildir"), py::arg("domains"),
+           py::arg("hostname"), py::arg("max_message_size"), py::arg("max_recipients"),
+           py::arg("max_line_length"), py::arg("reject_long_lines"), py::arg("max_errors"),
+           py::arg("max_connections"), py::arg("idle_timeout"), py::arg("threads"),
+           py::arg("max_transcript_bytes"), py::arg("max_transcripts"), py::arg("smtputf8"),
+           py::arg("chunking"), py::arg("pipelining"), py::arg("eightbitmime"), py::arg("vrfy"))
+      .def("start", &Server::start, py::call_guard<py::gil_scoped_release>())
+      .def("stop", &Server::stop, py::call_guard<py::gil_scoped_release>())
+      .def_property_readonly("running", &Server::running)
+      .def_property_readonly("host", &Server::host)
+      .def_property_readonly("smtp_port", &Server::smtp_port)
+      .def_property_readonly("hostname", [](const Server& s) { return s.options().smtp.hostname; })
+      .def_property_readonly("active_connections", &Server::active_connections)
+      .def("messages",
+           [](Server& s, std::uint64_t after) {
+             std::vector<store::MessagePtr> msgs;
+             {
+               py::gil_scoped_release nogil;
+               msgs = s.store().since(after);
+             }
+             return stored_list(msgs);
+           },
+           py::arg("after") = 0)
+      .def("mailbox",
+           [](Server& s, const std::string& address) {
+             std::vector<store::MessagePtr> msgs;
+             {
+               py::gil_scoped_release nogil;
+               msgs = s.store().mailbox(address);
+             }
+             return stored_list(msgs);
+           })
+      .def("last_seq", [](Server& s) { return s.store().last_seq(); })
+      .def("count", [](Server& s) { return s.store().count(); })
+      .def("clear", [](Server& s) { s.store().clear(); }, py::call_guard<py::gil_scoped_release>())
+      .def("wait_after",
+           [](Server& s, std::uint64_t after, double timeout) {
+             auto ms = std::chrono::milliseconds(static_cast<long long>(std::max(0.0, timeout) * 1000.0));
+             py::gil_scoped_release nogil;
+             return s.store().wait_after(after, ms);
+           },
+           py::arg("after"), py::arg("timeout"),
+           "Block (without the GIL) until a message with seq > after is stored or the timeout passes.")
+      .def("wake_waiters", [](Server& s) { s.store().wake_all(); })
+      .def("sessions",
+           [](const Server& s) {
+             py::list out;
+             for (const auto& r : s.sessions())
+               out.append(py::make_tuple(r.id, r.peer, r.transcript, r.truncated, r.started_at,
+                                         r.ended_at, r.messages));
+             return out;
+           })
+      .def("clear_sessions", &Server::clear_sessions)
+      .def("add_rule",
+           [](Server& s, const std::string& stage, std::string sender, std::string recipient, int code,
+              std::string enhanced, std::string text, std::uint32_t delay_ms, bool disconnect, int times) {
+             if (code != 0 && (code < 200 || code > 599))
+               throw py::value_error("reply code must be in 200..599, not " + std::to_string(code));
+             for (const auto& t : {sender, recipient, enhanced, text})
+               if (t.find_first_of("\r\n") != std::string::npos)
+                 throw py::value_error("CR or LF in a reply rule: " + t);
+             ReplyRule r;
+             r.stage = parse_stage(stage);
+             r.sender = std::move(sender);
+             r.recipient = std::move(recipient);
+             r.code = code;
+             r.enhanced = std::move(enhanced);
+             r.text = std::move(text);
+             r.delay_ms = delay_ms;
+             r.disconnect = disconnect;
+             r.times = times;
+             return s.rules().add(std::move(r));
+           },
+           py::arg("stage"), py::arg("sender"), py::arg("recipient"), py::arg("code"),
+           py::arg("enhanced"), py::arg("text"), py::arg("delay_ms"), py::arg("disconnect"),
+           py::arg("times"))
+      .def("remove_rule", [](Server& s, std::uint64_t id) { return s.rules().remove(id); })
+      .def("clear_rules", [](Server& s) { s.rules().clear(); })
+      .def("rules",
+           [](const Server& s) {
+             py::list out;
+             for (const auto& r : const_cast<Server&>(s).rules().list())
+               out.append(py::make_tuple(r.id, stage_name(r.stage), r.sender, r.recipient, r.code,
+                                         r.enhanced, r.text, r.delay_ms, r.disconnect, r.times));
+             return out;
+           })
+      .def("set_message_hook", [](Server& s, py::object fn) {
+        if (fn.is_none()) {
+          s.set_message_hook(nullptr);
+          return;
+        }
+        if (!PyCallable_Check(fn.ptr())) throw py::type_error("the message hook must be callable");
+        auto holder = std::make_shared<PyCallable>(std::move(fn));
+        s.set_message_hook([holder](const std::string& data, const store::Envelope& env) {
+          // Runs on a server thread: take the GIL only for the call.
+          py::gil_scoped_acquire gil;
+          try {
+            py::list rcpts;
+            for (const auto& r : env.rcpt_to) rcpts.append(py::str(r));
+            py::object result = holder->fn(py::bytes(data), py::str(env.mail_from), rcpts,
+                                           py::str(env.peer), env.received_at);
+            smtp::Decision d;
+            if (!result.is_none()) {
+              // (code, text) refuses the message with that reply.
+              auto t = result.cast<py::tuple>();
+              int code = t[0].cast<int>();
+              std::string text = t.size() > 1 ? t[1].cast<std::string>() : "Refused";
+              std::string enh = std::to_string(code / 100) + ".0.0";
+              d = code >= 400 ? smtp::Decision::reject(code, enh, text) : smtp::Decision{};
+            }
+            return d;
+          } catch (py::error_already_set& e) {
+            // Report it like an exception in a thread: sys.unraisablehook.
+            e.discard_as_unraisable("mailroom.Server message hook");
+            throw std::runtime_error("hook failed");
+          } catch (const py::cast_error&) {
+            PyErr_SetString(PyExc_TypeError,
+                            "a message hook returns None or (code, text)");
+            PyErr_WriteUnraisable(holder->fn.ptr());
+            throw std::runtime_error("hook failed");
+          }
+        });
+      });
+}
+
+}  // namespace mailroom::bindings

@@ -1,0 +1,300 @@
+// The SMTP listener and sessions on Boost.Asio. This is the only translation
+// unit of the server that includes Asio: it moves bytes between sockets and
+// smtp::ServerSession, with a deadline on every read and one strand per
+// connection.
+#include <boost/asio.hpp>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <list>
+#include <stdexcept>
+#include <system_error>
+#include <thread>
+
+#include "../engine/session_handler.hpp"
+#include "mailroom/engine/server.hpp"
+#include "mailroom/smtp/server_session.hpp"
+
+namespace mailroom::engine {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+std::string endpoint_text(const tcp::endpoint& ep) {
+  auto addr = ep.address();
+  if (addr.is_v6()) return "[" + addr.to_string() + "]:" + std::to_string(ep.port());
+  return addr.to_string() + ":" + std::to_string(ep.port());
+}
+
+}  // namespace
+
+class SmtpConnection;
+
+struct Server::Network {
+  asio::io_context io;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  tcp::acceptor acceptor{io};
+  std::vector<std::thread> threads;
+  // Shared with the connections, which may outlive the io_context's run loop.
+  std::shared_ptr<std::atomic<std::size_t>> active = std::make_shared<std::atomic<std::size_t>>(0);
+  std::atomic<bool> stopping{false};
+  std::uint16_t port = 0;
+
+  // Registry of live connections, for stop().
+  std::mutex registry_mutex;
+  std::list<std::weak_ptr<SmtpConnection>> connections;
+};
+
+class SmtpConnection : public std::enable_shared_from_this<SmtpConnection> {
+ public:
+  SmtpConnection(Server& server, Server::Network& net, tcp::socket socket, std::string peer,
+                 bool over_limit)
+      : server_(server),
+        active_(net.active),
+        socket_(std::move(socket)),
+        idle_timer_(socket_.get_executor()),
+        delay_timer_(socket_.get_executor()),
+        peer_(std::move(peer)),
+        handler_(server, peer_),
+        session_(server.options().smtp, handler_, peer_),
+        over_limit_(over_limit) {}
+
+  ~SmtpConnection() {
+    --*active_;
+    if (session_id_)
+      server_.session_ended(session_id_, session_.transcript(), session_.transcript_truncated(),
+                            handler_.messages());
+  }
+
+  void start() {
+    session_id_ = server_.session_started(peer_);
+    if (over_limit_) {
+      // RFC 5321 §3.8: a server that cannot serve answers 421 and closes.
+      pending_.push_back(smtp::Output{
+          "421 " + server_.options().smtp.hostname + " Too many connections, try again later\r\n",
+          0, true, false, 421});
+    } else {
+      pending_.push_back(session_.greeting());
+    }
+    write_next();
+  }
+
+  // Called from any thread by stop(): close on the connection's strand.
+  void shutdown() {
+    auto self = shared_from_this();
+    asio::post(socket_.get_executor(), [self] { self->close(); });
+  }
+
+ private:
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    boost::system::error_code ec;
+    idle_timer_.cancel();
+    delay_timer_.cancel();
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+  }
+
+  void read_next() {
+    if (closed_ || session_.closed()) return close();
+    arm_idle_timer();
+    auto self = shared_from_this();
+    socket_.async_read_some(asio::buffer(buffer_), [self](boost::system::error_code ec, std::size_t n) {
+      self->on_read(ec, n);
+    });
+  }
+
+  void arm_idle_timer() {
+    idle_timer_.expires_after(server_.options().idle_timeout);
+    auto self = shared_from_this();
+    idle_timer_.async_wait([self](boost::system::error_code ec) {
+      if (ec || self->closed_) return;
+      // The deadline passed with no input: 421 4.4.2 and close.
+      std::vector<smtp::Output> out;
+      self->session_.on_timeout(out);
+      for (auto& o : out) self->pending_.push_back(std::move(o));
+      boost::system::error_code ignored;
+      self->socket_.cancel(ignored);  // abort the pending read
+      self->timed_out_ = true;
+      if (!self->writing_) self->write_next();
+    });
+  }
+
+  void on_read(boost::system::error_code ec, std::size_t n) {
+    idle_timer_.cancel();
+    if (timed_out_) {
+      if (!writing_) write_next();
+      return;
+    }
+    if (ec) return close();
+    std::vector<smtp::Output> out;
+    session_.feed(std::string_view(buffer_.data(), n), out);
+    for (auto& o : out) pending_.push_back(std::move(o));
+    write_next();
+  }
+
+  // Writes pending replies in order (each after its delay), then reads again:
+  // reading waits until every reply is out, which bounds what a pipelining
+  // client can make us hold.
+  void write_next() {
+    if (closed_) return;
+    if (pending_.empty()) {
+      writing_ = false;
+      if (timed_out_ || session_.closed()) return close();
+      return read_next();
+    }
+    writing_ = true;
+    if (pending_.front().delay_ms > 0) {
+      delay_timer_.expires_after(std::chrono::milliseconds(pending_.front().delay_ms));
+      pending_.front().delay_ms = 0;
+      auto self = shared_from_this();
+      delay_timer_.async_wait([self](boost::system::error_code e) {
+        if (e) return self->close();
+        self->write_next();
+      });
+      return;
+    }
+    // Coalesce consecutive undelayed replies into one write.
+    out_.clear();
+    bool close_after = false;
+    while (!pending_.empty() && pending_.front().delay_ms == 0 && !close_after) {
+      out_ += pending_.front().bytes;
+      close_after = pending_.front().close_after;
+      pending_.pop_front();
+    }
+    auto self = shared_from_this();
+    asio::async_write(socket_, asio::buffer(out_),
+                      [self, close_after](boost::system::error_code e, std::size_t) {
+                        if (e || close_after) return self->close();
+                        self->write_next();
+                      });
+  }
+
+  Server& server_;
+  std::shared_ptr<std::atomic<std::size_t>> active_;
+  tcp::socket socket_;
+  asio::steady_timer idle_timer_;
+  asio::steady_timer delay_timer_;
+  std::string peer_;
+  SessionHandler handler_;
+  smtp::ServerSession session_;
+  bool over_limit_;
+  std::uint64_t session_id_ = 0;
+  std::array<char, 64 * 1024> buffer_{};
+  std::deque<smtp::Output> pending_;
+  std::string out_;
+  bool writing_ = false;
+  bool closed_ = false;
+  bool timed_out_ = false;
+};
+
+namespace {
+
+void do_accept(Server& server, Server::Network& net) {
+  net.acceptor.async_accept(asio::make_strand(net.io), [&server, &net](boost::system::error_code ec,
+                                                                       tcp::socket socket) {
+    if (net.stopping) return;
+    if (!ec) {
+      boost::system::error_code e2;
+      auto remote = socket.remote_endpoint(e2);
+      std::string peer = e2 ? std::string("unknown") : endpoint_text(remote);
+      socket.set_option(tcp::no_delay(true), e2);
+      bool over = ++*net.active > server.options().max_connections;
+      auto conn = std::make_shared<SmtpConnection>(server, net, std::move(socket), std::move(peer), over);
+      {
+        std::lock_guard lock(net.registry_mutex);
+        net.connections.remove_if([](const std::weak_ptr<SmtpConnection>& w) { return w.expired(); });
+        net.connections.push_back(conn);
+      }
+      conn->start();
+    }
+    do_accept(server, net);
+  });
+}
+
+}  // namespace
+
+Server::Server(ServerOptions options) : options_(std::move(options)) { init_store(); }
+
+Server::~Server() { stop(); }
+
+void Server::start() {
+  if (net_) throw std::logic_error("server already started");
+  if (options_.max_connections == 0) throw std::invalid_argument("max_connections must be at least 1");
+  if (options_.idle_timeout.count() <= 0) throw std::invalid_argument("idle_timeout must be positive");
+  auto net = std::make_unique<Network>();
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(options_.host, ec);
+  tcp::endpoint endpoint;
+  if (ec) {
+    tcp::resolver resolver(net->io);
+    auto results = resolver.resolve(options_.host, std::to_string(options_.smtp_port), ec);
+    if (ec || results.empty())
+      throw std::invalid_argument("cannot resolve host '" + options_.host + "': " + ec.message());
+    endpoint = *results.begin();
+  } else {
+    endpoint = tcp::endpoint(address, options_.smtp_port);
+  }
+  auto fail = [&](const char* what) {
+    throw std::system_error(ec.value(), std::system_category(),
+                            std::string(what) + " " + endpoint_text(endpoint));
+  };
+  net->acceptor.open(endpoint.protocol(), ec);
+  if (ec) fail("cannot open a socket for");
+  net->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  net->acceptor.bind(endpoint, ec);
+  if (ec) fail("cannot listen on");
+  net->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) fail("cannot listen on");
+  net->port = net->acceptor.local_endpoint().port();
+
+  unsigned n = options_.threads;
+  if (n == 0) n = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+  net->work.emplace(net->io.get_executor());
+  Network& nref = *net;
+  do_accept(*this, nref);
+  for (unsigned i = 0; i < n; ++i) nref.threads.emplace_back([&nref] { nref.io.run(); });
+  net_ = std::move(net);
+}
+
+void Server::stop() {
+  if (!net_) return;
+  Network& net = *net_;
+  net.stopping = true;
+  asio::post(net.io, [&net] {
+    boost::system::error_code ec;
+    net.acceptor.close(ec);
+  });
+  net.work.reset();
+  // Close every session on its strand; sessions accepted meanwhile are caught
+  // by the next round. Closed sockets end their handler chains, so the loop
+  // empties; a session that does not finish in time is cut by io.stop().
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  do {
+    {
+      std::lock_guard lock(net.registry_mutex);
+      for (auto& w : net.connections)
+        if (auto c = w.lock()) c->shutdown();
+      net.connections.clear();
+    }
+    if (*net.active == 0) break;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  } while (std::chrono::steady_clock::now() < deadline);
+  net.io.stop();
+  for (auto& t : net.threads)
+    if (t.joinable()) t.join();
+  net_.reset();  // destroys the io_context and whatever it still held
+  store_->wake_all();
+}
+
+bool Server::running() const { return net_ != nullptr; }
+
+std::uint16_t Server::smtp_port() const { return net_ ? net_->port : 0; }
+
+std::size_t Server::active_connections() const { return net_ ? net_->active->load() : 0; }
+
+}  // namespace mailroom::engine

@@ -1,0 +1,416 @@
+"""mailroom.Server: a native SMTP server that keeps what it receives.
+
+    with mailroom.Server() as server:
+        smtplib.SMTP(server.host, server.smtp_port).sendmail(...)
+        msg = server.wait_for(to="bob@example.org")
+
+The server runs on native threads (Boost.Asio); the GIL is taken only to call
+Python hooks.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Optional, Sequence
+
+from . import _core
+from .message import Message
+
+__all__ = ["Envelope", "ReplyRule", "Server", "Session"]
+
+MessageHook = Callable[[Message], Optional[tuple[int, str]]]
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """The SMTP envelope a message came with (RFC 5321 §2.3.1)."""
+
+    mail_from: str
+    rcpt_to: list[str]
+    peer: str
+    received_at: _dt.datetime
+
+
+@dataclass(frozen=True)
+class Session:
+    """One SMTP session: who connected and, with transcripts on, what was said."""
+
+    id: int
+    peer: str
+    transcript: str
+    truncated: bool
+    started_at: _dt.datetime
+    ended_at: _dt.datetime | None
+    messages: int
+
+    def __str__(self) -> str:
+        return self.transcript
+
+
+@dataclass
+class ReplyRule:
+    """A reply the server gives on purpose; ``remove()`` takes it back."""
+
+    id: int
+    stage: str
+    sender: str
+    recipient: str
+    code: int
+    text: str
+    delay: float
+    disconnect: bool
+    times: int | None
+    _server: Server | None = field(default=None, repr=False, compare=False)
+
+    def remove(self) -> None:
+        if self._server is not None:
+            self._server._native.remove_rule(self.id)
+
+
+def _ts(value: float) -> _dt.datetime:
+    return _dt.datetime.fromtimestamp(value, tz=_dt.timezone.utc)
+
+
+class Server:
+    """A native SMTP server for tests, scripts and notebooks.
+
+    Port 0 picks a free port (``server.smtp_port`` after ``start()``). With no
+    ``domains`` every recipient is accepted; with ``domains`` others get
+    550 5.7.1. With ``maildir`` mail is written to one Maildir per address
+    (and found again after a restart); otherwise it is kept in memory.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        smtp_port: int = 0,
+        maildir: str | os.PathLike[str] | None = None,
+        domains: Iterable[str] | None = None,
+        *,
+        hostname: str | None = None,
+        max_message_size: int = 32 * 1024 * 1024,
+        max_recipients: int = 1000,
+        max_line_length: int = 1000,
+        reject_long_lines: bool = False,
+        max_errors: int = 10,
+        max_connections: int = 1000,
+        idle_timeout: float = 300.0,
+        threads: int = 0,
+        transcripts: bool = True,
+        max_transcript_bytes: int = 64 * 1024,
+        max_sessions: int = 1000,
+        smtputf8: bool = True,
+        chunking: bool = True,
+        pipelining: bool = True,
+        eightbitmime: bool = True,
+        vrfy: bool = False,
+    ) -> None:
+        if isinstance(domains, str):
+            domains = [domains]
+        for name, value in (
+            ("max_message_size", max_message_size),
+            ("max_recipients", max_recipients),
+            ("max_connections", max_connections),
+            ("max_sessions", max_sessions),
+        ):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if not isinstance(smtp_port, int) or not 0 <= smtp_port <= 65535:
+            raise ValueError(f"smtp_port must be an int in 0..65535, got {smtp_port!r}")
+        if not (isinstance(idle_timeout, (int, float)) and idle_timeout > 0):
+            raise ValueError(f"idle_timeout must be a positive number of seconds, got {idle_timeout!r}")
+        self._native = _core.SmtpServer(
+            host=host,
+            smtp_port=smtp_port,
+            maildir=os.fspath(maildir) if maildir is not None else "",
+            domains=[d.lower() for d in (domains or [])],
+            hostname=hostname or "",
+            max_message_size=max_message_size,
+            max_recipients=max_recipients,
+            max_line_length=max_line_length,
+            reject_long_lines=reject_long_lines,
+            max_errors=max_errors,
+            max_connections=max_connections,
+            idle_timeout=float(idle_timeout),
+            threads=threads,
+            max_transcript_bytes=max_transcript_bytes if transcripts else 0,
+            max_transcripts=max_sessions,
+            smtputf8=smtputf8,
+            chunking=chunking,
+            pipelining=pipelining,
+            eightbitmime=eightbitmime,
+            vrfy=vrfy,
+        )
+        self.maildir = os.fspath(maildir) if maildir is not None else None
+        self.domains = [d.lower() for d in (domains or [])]
+        self._cache: dict[int, Message] = {}
+        self._cache_lock = threading.Lock()
+        self._hooks: list[MessageHook] = []
+
+    # -- life cycle ----------------------------------------------------------------
+    def start(self) -> Server:
+        """Bind and serve. Raises OSError (port taken) or ValueError (bad host)."""
+        try:
+            self._native.start()
+        except RuntimeError as e:  # logic errors from C++
+            raise RuntimeError(str(e)) from None
+        return self
+
+    def stop(self) -> None:
+        """Close the listener and every session. Mail already stored stays."""
+        self._native.stop()
+
+    def __enter__(self) -> Server:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __del__(self) -> None:
+        native = getattr(self, "_native", None)
+        if native is not None and native.running:
+            native.stop()
+
+    @property
+    def running(self) -> bool:
+        return bool(self._native.running)
+
+    @property
+    def host(self) -> str:
+        return str(self._native.host)
+
+    @property
+    def smtp_port(self) -> int:
+        """The port SMTP listens on (the one picked when 0 was asked)."""
+        return int(self._native.smtp_port)
+
+    @property
+    def smtp_address(self) -> tuple[str, int]:
+        return self.host, self.smtp_port
+
+    @property
+    def hostname(self) -> str:
+        return str(self._native.hostname)
+
+    # -- mail ----------------------------------------------------------------------
+    def _message(self, row: tuple[Any, ...]) -> Message:
+        seq, _mailbox, _uid, data, mail_from, rcpt_to, peer, received_at, _env, _path = row
+        with self._cache_lock:
+            cached = self._cache.get(seq)
+        if cached is not None:
+            return cached
+        msg = Message.parse(data)
+        msg.envelope = Envelope(mail_from, list(rcpt_to), peer, _ts(received_at))
+        with self._cache_lock:
+            self._cache[seq] = msg
+        return msg
+
+    def _received(self, rows: Sequence[tuple[Any, ...]]) -> list[Message]:
+        # One copy is stored per recipient; a transaction shows once here.
+        seen: set[int] = set()
+        out = []
+        for row in rows:
+            env_id = row[8]
+            if env_id in seen:
+                continue
+            seen.add(env_id)
+            out.append(self._message(row))
+        return out
+
+    @property
+    def messages(self) -> list[Message]:
+        """Everything received, in arrival order (one entry per transaction)."""
+        return self._received(self._native.messages(0))
+
+    def mailbox(self, address: str) -> list[Message]:
+        """The messages delivered to one address (Bcc recipients included)."""
+        return [self._message(row) for row in self._native.mailbox(address)]
+
+    def clear(self) -> None:
+        """Forget every message (Maildir: the files are removed)."""
+        self._native.clear()
+        with self._cache_lock:
+            self._cache.clear()
+
+    def __len__(self) -> int:
+        return len(self.messages)
+
+    def wait_for(
+        self,
+        to: str | None = None,
+        subject: str | None = None,
+        predicate: Callable[[Message], bool] | None = None,
+        count: int = 1,
+        timeout: float = 5.0,
+    ) -> Any:
+        """Wait until ``count`` received messages match, and return them.
+
+        Matches messages that arrived before the call too. ``to`` matches an
+        envelope recipient (case-insensitive domain), ``subject`` the decoded
+        Subject exactly, ``predicate`` anything. Returns the message when
+        count is 1, else the list. The native side wakes the wait as soon as a
+        message is stored; on timeout, TimeoutError lists what did arrive.
+        """
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        want_to = _normalize(to) if to is not None else None
+
+        def matches(m: Message) -> bool:
+            if want_to is not None and want_to not in {
+                _normalize(r) for r in (m.envelope.rcpt_to if m.envelope else [])
+            }:
+                return False
+            if subject is not None and m.subject != subject:
+                return False
+            return predicate is None or bool(predicate(m))
+
+        deadline = time.monotonic() + timeout
+        seen_seq = 0
+        found: list[Message] = []
+        seen_env: set[int] = set()
+        while True:
+            rows = self._native.messages(seen_seq)
+            for row in rows:
+                seen_seq = max(seen_seq, row[0])
+                if row[8] in seen_env:
+                    continue
+                seen_env.add(row[8])
+                m = self._message(row)
+                if matches(m):
+                    found.append(m)
+            if len(found) >= count:
+                return found[0] if count == 1 else found[:count]
+            left = deadline - time.monotonic()
+            if left <= 0 or not self.running and not rows:
+                break
+            self._native.wait_after(seen_seq, left)
+        arrived = self.messages
+        summary = (
+            "; ".join(
+                f"to={m.envelope.rcpt_to if m.envelope else '?'} subject={m.subject!r}"
+                for m in arrived[-20:]
+            )
+            or "nothing"
+        )
+        what = ", ".join(
+            f"{k}={v!r}" for k, v in (("to", to), ("subject", subject)) if v is not None
+        ) or "any message"
+        raise TimeoutError(
+            f"no {count} message(s) matching {what}"
+            f"{' and the predicate' if predicate else ''} within {timeout:g}s; "
+            f"{len(found)} matched, {len(arrived)} arrived: {summary}"
+        )
+
+    # -- hooks and reply rules -----------------------------------------------------
+    def on_message(self, fn: MessageHook) -> MessageHook:
+        """Call ``fn(message)`` for each message before it is stored.
+
+        Return None to accept, or ``(code, text)`` to refuse it with that reply.
+        An exception in ``fn`` is reported through ``sys.unraisablehook``; the
+        client gets 451 4.3.0 and the server keeps running. Usable as a
+        decorator; several hooks run in the order they were added.
+        """
+        if not callable(fn):
+            raise TypeError("on_message() takes a callable")
+        self._hooks.append(fn)
+        hooks = list(self._hooks)
+
+        def run(data: bytes, mail_from: str, rcpt_to: list[str], peer: str, at: float) -> Any:
+            msg = Message.parse(data)
+            msg.envelope = Envelope(mail_from, list(rcpt_to), peer, _ts(at))
+            for hook in hooks:
+                result = hook(msg)
+                if result is not None:
+                    code, text = result
+                    return (int(code), str(text))
+            return None
+
+        self._native.set_message_hook(run)
+        return fn
+
+    def remove_hooks(self) -> None:
+        self._hooks.clear()
+        self._native.set_message_hook(None)
+
+    def reply(
+        self,
+        code: int = 0,
+        text: str = "",
+        *,
+        sender: str | None = None,
+        recipient: str | None = None,
+        stage: str | None = None,
+        delay: float = 0.0,
+        disconnect: bool = False,
+        times: int | None = None,
+    ) -> ReplyRule:
+        """Answer chosen senders/recipients with a chosen reply.
+
+        ``server.reply(550, "No such user", recipient="ghost@example.org")``,
+        ``server.reply(451, sender="*@spam.test", times=2)`` (then accept),
+        ``server.reply(delay=2.0, stage="data")`` (slow server),
+        ``server.reply(disconnect=True, recipient="*@down.test")``.
+        Patterns: an address, ``*@domain`` or ``*``. ``stage`` is "mail",
+        "rcpt" or "data" (default: "rcpt" when a recipient is given, "mail"
+        when only a sender is, else "data").
+        """
+        if stage is None:
+            stage = "rcpt" if recipient is not None else ("mail" if sender is not None else "data")
+        if stage == "mail" and recipient is not None:
+            raise ValueError("a recipient pattern needs stage 'rcpt' or 'data'")
+        if code and not 200 <= code <= 599:
+            raise ValueError(f"reply code must be in 200..599, got {code}")
+        if not code and not delay and not disconnect:
+            raise ValueError("a reply rule needs a code, a delay or disconnect=True")
+        if delay < 0:
+            raise ValueError("delay must not be negative")
+        enhanced = ""
+        rule_id = self._native.add_rule(
+            stage=stage,
+            sender=sender or "*",
+            recipient=recipient or "*",
+            code=int(code),
+            enhanced=enhanced,
+            text=text,
+            delay_ms=int(delay * 1000),
+            disconnect=disconnect,
+            times=-1 if times is None else int(times),
+        )
+        return ReplyRule(
+            rule_id, stage, sender or "*", recipient or "*", code, text, delay, disconnect, times, self
+        )
+
+    def clear_rules(self) -> None:
+        self._native.clear_rules()
+
+    # -- sessions ------------------------------------------------------------------
+    @property
+    def sessions(self) -> list[Session]:
+        """SMTP sessions, oldest first (transcripts once each session ended)."""
+        return [
+            Session(i, peer, tr, trunc, _ts(start), _ts(end) if end else None, n)
+            for i, peer, tr, trunc, start, end, n in self._native.sessions()
+        ]
+
+    @property
+    def transcripts(self) -> list[str]:
+        """The transcript of each finished session: ``S: 220 ...``, ``C: EHLO ...``."""
+        return [s.transcript for s in self.sessions if s.ended_at is not None]
+
+    @property
+    def active_connections(self) -> int:
+        return int(self._native.active_connections)
+
+    def __repr__(self) -> str:
+        state = f"listening on {self.host}:{self.smtp_port}" if self.running else "stopped"
+        store = f"maildir={self.maildir!r}" if self.maildir else "in memory"
+        return f"<mailroom.Server {state}, {store}, {self._native.count()} stored>"
+
+
+def _normalize(address: str) -> str:
+    local, at, domain = address.strip().strip("<>").rpartition("@")
+    return f"{local}@{domain.lower()}" if at else address.strip()
