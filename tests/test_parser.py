@@ -293,8 +293,9 @@ def test_transfer_encodings(cte, body, decoded, bad):
 
 
 def test_text_by_charset():
-    raw = TOP + b"Content-Type: text/plain; charset=iso-8859-1\r\n\r\ncaf\xe9"
+    raw = TOP + b"Content-Type: text/plain; charset=ISO-8859-1\r\n\r\ncaf\xe9"
     assert parse(raw).text(0) == ("café", False)
+    assert parse(raw).charset(0) == "iso-8859-1"
     raw = TOP + b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
     raw += base64.b64encode("naïve ☃".encode())
     assert parse(raw).text(0) == ("naïve ☃", False)

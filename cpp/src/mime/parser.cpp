@@ -484,6 +484,14 @@ class Parser {
         p.content_type = std::move(f.value);
       }
       p.params = std::move(f.params);
+      // Charset labels are case-insensitive; keep them lower-cased like the
+      // media type so charset() compares plainly.
+      for (auto& [name, value] : p.params) {
+        if (name != "charset") continue;
+        for (char& c : value) {
+          if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+        }
+      }
     }
     if (cd) {
       ContentField f = parse_content_field(m_.bytes(cd->value));

@@ -54,7 +54,7 @@ struct Part {
                       // end before the next boundary line begins (RFC 2046 §5.1.1)
   std::vector<HeaderField> headers;
   std::string content_type = "text/plain";  // lower-cased; RFC 2045 defaults applied
-  Params params;                            // Content-Type parameters
+  Params params;                            // Content-Type parameters (charset lower-cased)
   std::string disposition;                  // lower-cased, "" when absent
   Params disposition_params;
   std::string transfer_encoding = "7bit";   // lower-cased
