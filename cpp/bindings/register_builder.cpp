@@ -1,9 +1,80 @@
+// mailroom._core.build_message: converts the Python arguments to a
+// MessageSpec, then builds the message with the GIL released.
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <pybind11/stl.h>
+
+#include "bytes_arg.hpp"
+#include "mailroom/mime/builder.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;
+namespace mime = mailroom::mime;
 
 namespace mailroom::bindings {
+namespace {
 
-void register_builder(py::module_& m) { (void)m; }
+using MailboxArg = std::pair<std::string, std::string>;  // (display name, address)
+
+mime::Mailbox to_mailbox(const MailboxArg& m) { return {m.first, m.second}; }
+
+std::vector<mime::Mailbox> to_mailboxes(const std::vector<MailboxArg>& list) {
+  std::vector<mime::Mailbox> out;
+  out.reserve(list.size());
+  for (const auto& m : list) out.push_back(to_mailbox(m));
+  return out;
+}
+
+}  // namespace
+
+void register_builder(py::module_& m) {
+  m.def(
+      "build_message",
+      [](std::optional<MailboxArg> sender, const std::vector<MailboxArg>& to,
+         const std::vector<MailboxArg>& cc, std::optional<std::string> subject,
+         std::optional<std::string> text, std::optional<std::string> html,
+         const py::list& attachments, const std::vector<std::pair<std::string, std::string>>& headers,
+         std::optional<std::string> date, std::optional<std::string> message_id) {
+        mime::MessageSpec spec;
+        if (sender) spec.from = to_mailbox(*sender);
+        spec.to = to_mailboxes(to);
+        spec.cc = to_mailboxes(cc);
+        spec.subject = std::move(subject);
+        spec.text = std::move(text);
+        spec.html = std::move(html);
+        for (py::handle item : attachments) {
+          if (!py::isinstance<py::tuple>(item) || py::len(item) != 3)
+            throw py::type_error(
+                "build_message(): attachments must be (filename, data, content_type) tuples");
+          auto t = py::reinterpret_borrow<py::tuple>(item);
+          ByteArg data(t[1], "build_message", "attachment data", false);
+          spec.attachments.push_back(
+              {t[0].cast<std::string>(), std::string(data.view()), t[2].cast<std::string>()});
+        }
+        spec.headers = headers;
+        spec.date = std::move(date);
+        spec.message_id = std::move(message_id);
+        std::string out;
+        {
+          py::gil_scoped_release nogil;
+          out = mime::build_message(spec);  // std::invalid_argument -> ValueError
+        }
+        return to_bytes(out);
+      },
+      py::arg("sender"), py::arg("to"), py::arg("cc") = std::vector<MailboxArg>{},
+      py::arg("subject") = py::none(), py::arg("text") = py::none(),
+      py::arg("html") = py::none(), py::arg("attachments") = py::list(),
+      py::arg("headers") = std::vector<std::pair<std::string, std::string>>{},
+      py::arg("date") = py::none(), py::arg("message_id") = py::none(),
+      "Builds an RFC 5322 + MIME message (CRLF line ends) and returns its bytes. "
+      "Mailboxes are (display_name, address) tuples; Bcc is never written.");
+
+  m.def("format_date_now", &mime::format_date_now, "The current time as an RFC 5322 date.");
+  m.def("make_message_id", &mime::make_message_id, py::arg("domain"),
+        "A new unique Message-ID, \"<unique@domain>\".");
+}
 
 }  // namespace mailroom::bindings
