@@ -648,7 +648,9 @@ class Message(Part):
         )
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Message) and bytes(self) == bytes(other)
+        if isinstance(other, Message):
+            return bytes(self) == bytes(other)
+        return NotImplemented
 
     def __hash__(self) -> int:
         return hash(bytes(self))
