@@ -326,3 +326,18 @@ def test_mime_module_exports() -> None:
     enc = mailroom.mime.encode_header(KOREAN_SUBJECT)
     assert mailroom.mime.decode_header(enc) == KOREAN_SUBJECT
     assert str(email.header.make_header(email.header.decode_header(enc))) == KOREAN_SUBJECT
+
+
+def test_message_memory_is_freed_without_the_cycle_collector() -> None:
+    import gc
+    import weakref
+
+    gc.disable()
+    try:
+        msg = Message.parse(SIMPLE)
+        list(msg.walk())
+        ref = weakref.ref(msg)
+        del msg
+        assert ref() is None
+    finally:
+        gc.enable()

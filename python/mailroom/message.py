@@ -352,10 +352,15 @@ class Message(Part):
 
     def __init__(self, core: Any, bcc: Sequence[Address] = ()) -> None:
         self._core = core
-        self._message = self
         self._index = 0
         self._bcc = list(bcc)
         self.envelope: Any = None
+
+    @property  # type: ignore[override]
+    def _message(self) -> Message:
+        # A property, not a stored self-reference: no reference cycle, so a
+        # message's memory goes back as soon as the last reference does.
+        return self
 
     # -- construction -----------------------------------------------------------
     @classmethod
