@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <system_error>
 
 #include "mailroom/engine/server.hpp"
 #include "register.hpp"
@@ -68,6 +69,16 @@ const char* stage_name(ReplyRule::Stage s) {
 }  // namespace
 
 void register_server(py::module_& m) {
+  // std::system_error (a taken port, a Maildir that cannot be written) is an
+  // OSError in Python, with its errno.
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const std::system_error& e) {
+      py::object err = py::module_::import("builtins").attr("OSError")(e.code().value(), e.what());
+      PyErr_SetObject(PyExc_OSError, err.ptr());
+    }
+  });
   py::class_<Server>(m, "SmtpServer")
       .def(py::init([](std::string host, int smtp_port, std::string maildir,
                        std::vector<std::string> domains, std::string hostname,

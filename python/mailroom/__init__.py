@@ -1,6 +1,7 @@
 """mailroom: a mail engine in C++ for Python.
 
-Parse, build and inspect mail natively (``Message``, ``mailroom.mime``).
+Parse, build and inspect mail natively (``Message``, ``mailroom.mime``), and
+receive it with a native SMTP server (``Server``).
 """
 
 from __future__ import annotations
@@ -8,13 +9,18 @@ from __future__ import annotations
 from . import mime
 from ._core import __version__
 from .message import Address, Attachment, Defect, Message, Part
+from .server import Envelope, ReplyRule, Server, Session
 
 __all__ = [
     "Address",
     "Attachment",
     "Defect",
+    "Envelope",
     "Message",
     "Part",
+    "ReplyRule",
+    "Server",
+    "Session",
     "__version__",
     "mime",
 ]

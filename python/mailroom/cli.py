@@ -65,6 +65,59 @@ def _cmd_mime(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from .server import Server
+
+    try:
+        server = Server(
+            host=args.host,
+            smtp_port=args.smtp_port,
+            maildir=args.maildir,
+            domains=args.domain or None,
+            hostname=args.hostname,
+            idle_timeout=args.idle_timeout,
+            max_message_size=args.max_message_size,
+            transcripts=not args.quiet,
+        )
+        server.start()
+    except (OSError, ValueError, RuntimeError) as e:
+        print(f"mailroom serve: {e}", file=sys.stderr)
+        return 1
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    where = f"Maildir {server.maildir}" if server.maildir else "memory"
+    print(f"mailroom {__version__}: SMTP listening on {server.host}:{server.smtp_port}, "
+          f"mail kept in {where}", flush=True)
+    print(f"  try: swaks --server {server.host}:{server.smtp_port} --to bob@example.org", flush=True)
+    print("  Ctrl-C or SIGTERM stops it.", flush=True)
+    try:
+        seen = server._native.last_seq()
+        while not stop.is_set():
+            if args.quiet:
+                stop.wait(0.5)
+                continue
+            # Woken natively when mail is stored; short waits keep signals prompt.
+            server._native.wait_after(seen, 0.25)
+            for row in server._native.messages(seen):
+                seen = max(seen, row[0])
+                msg = server._message(row)
+                env = msg.envelope
+                print(f"  stored for {row[1]}: from <{env.mail_from if env else ''}> "
+                      f"subject={msg.subject!r} ({len(msg)} bytes)", flush=True)
+    finally:
+        server.stop()
+        print("mailroom: stopped", flush=True)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mailroom",
@@ -81,6 +134,23 @@ def build_parser() -> argparse.ArgumentParser:
     mime.add_argument("file", nargs="?", metavar="FILE.eml")
     mime.add_argument("--raw", action="store_true", help="print the message bytes instead")
     mime.set_defaults(func=_cmd_mime)
+
+    serve = sub.add_parser(
+        "serve",
+        help="run an SMTP server that keeps what it receives",
+        description="Run mailroom's SMTP server until Ctrl-C or SIGTERM.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--smtp-port", type=int, default=2525, help="SMTP port (2525; 0 picks one)")
+    serve.add_argument("--maildir", metavar="DIR", help="keep mail in DIR/<address>/ Maildirs")
+    serve.add_argument("--domain", action="append", metavar="DOMAIN",
+                       help="accept mail only for this domain (repeatable; default: all)")
+    serve.add_argument("--hostname", help="name in the greeting and Received headers")
+    serve.add_argument("--idle-timeout", type=float, default=300.0, metavar="SECONDS")
+    serve.add_argument("--max-message-size", type=int, default=32 * 1024 * 1024, metavar="BYTES")
+    serve.add_argument("--quiet", action="store_true",
+                       help="print nothing per message and keep no transcripts")
+    serve.set_defaults(func=_cmd_serve)
     return parser
 
 

@@ -154,10 +154,7 @@ class Server:
     # -- life cycle ----------------------------------------------------------------
     def start(self) -> Server:
         """Bind and serve. Raises OSError (port taken) or ValueError (bad host)."""
-        try:
-            self._native.start()
-        except RuntimeError as e:  # logic errors from C++
-            raise RuntimeError(str(e)) from None
+        self._native.start()
         return self
 
     def stop(self) -> None:

@@ -81,9 +81,8 @@ smtp::Decision Server::check_recipient(const smtp::Envelope& env, std::string_vi
 
 smtp::Decision Server::accept_message(const smtp::Envelope& env, std::string&& message,
                                       const std::string& peer) {
-  if (auto d = rules_.match(ReplyRule::Stage::Data, env.mail_from, env.rcpt_to);
-      d && d->kind != smtp::Decision::Accept)
-    return *d;
+  auto rule = rules_.match(ReplyRule::Stage::Data, env.mail_from, env.rcpt_to);
+  if (rule && rule->kind != smtp::Decision::Accept) return *rule;
 
   std::string id;
   {
@@ -126,6 +125,10 @@ smtp::Decision Server::accept_message(const smtp::Envelope& env, std::string&& m
   }
   smtp::Decision ok;
   ok.reply = smtp::Reply(250, "2.0.0", "OK: queued as " + id);
+  if (rule) {  // an accepting rule may delay the reply or word it
+    ok.delay_ms = rule->delay_ms;
+    if (rule->reply.code >= 200 && rule->reply.code < 300) ok.reply = rule->reply;
+  }
   return ok;
 }
 

@@ -63,10 +63,8 @@ class SmtpConnection : public std::enable_shared_from_this<SmtpConnection> {
         over_limit_(over_limit) {}
 
   ~SmtpConnection() {
+    record_end();
     --*active_;
-    if (session_id_)
-      server_.session_ended(session_id_, session_.transcript(), session_.transcript_truncated(),
-                            handler_.messages());
   }
 
   void start() {
@@ -89,7 +87,17 @@ class SmtpConnection : public std::enable_shared_from_this<SmtpConnection> {
   }
 
  private:
+  // The session's record is final as soon as the protocol is done, before the
+  // last reply goes out: a client that saw 221 finds the whole transcript.
+  void record_end() {
+    if (!session_id_ || recorded_) return;
+    recorded_ = true;
+    server_.session_ended(session_id_, session_.transcript(), session_.transcript_truncated(),
+                          handler_.messages());
+  }
+
   void close() {
+    record_end();
     if (closed_) return;
     closed_ = true;
     boost::system::error_code ec;
@@ -117,6 +125,7 @@ class SmtpConnection : public std::enable_shared_from_this<SmtpConnection> {
       std::vector<smtp::Output> out;
       self->session_.on_timeout(out);
       for (auto& o : out) self->pending_.push_back(std::move(o));
+      self->record_end();
       boost::system::error_code ignored;
       self->socket_.cancel(ignored);  // abort the pending read
       self->timed_out_ = true;
@@ -134,6 +143,7 @@ class SmtpConnection : public std::enable_shared_from_this<SmtpConnection> {
     std::vector<smtp::Output> out;
     session_.feed(std::string_view(buffer_.data(), n), out);
     for (auto& o : out) pending_.push_back(std::move(o));
+    if (session_.closed()) record_end();
     write_next();
   }
 
@@ -190,6 +200,7 @@ class SmtpConnection : public std::enable_shared_from_this<SmtpConnection> {
   bool writing_ = false;
   bool closed_ = false;
   bool timed_out_ = false;
+  bool recorded_ = false;
 };
 
 namespace {
