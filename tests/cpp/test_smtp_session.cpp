@@ -62,6 +62,12 @@ std::string show(const T& v) {
     }                                                                               \
   } while (0)
 
+// A string literal with its embedded NULs (without the terminating one).
+template <std::size_t N>
+std::string bytes(const char (&s)[N]) {
+  return std::string(s, N - 1);
+}
+
 struct Delivered {
   Envelope env;
   std::string message;
@@ -310,9 +316,10 @@ TEST(data_keeps_binary_and_dot_cr_not_lf) {
   ehlo(t);
   t.raw("MAIL FROM:<a@b.c>\r\nRCPT TO:<d@e.f>\r\nDATA\r\n");
   t.script("S: 250 2.1.0 Ok\nS: 250 2.1.5 Ok\nS: 354 ...");
-  t.raw(std::string("a\0b\r\n.\r.x\r\n\xff\r\n.\r\r\n.\r\n", 24));
+  t.raw(bytes("a\0b\r\n.\r.x\r\n\xff\r\n.\r\r\n.\r\n"));
   t.S("250 2.0.0 Ok: queued");
-  CHECK_EQ(t.h.messages.at(0).message, std::string("a\0b\r\n\r.x\r\n\xff\r\n\r\r\n", 16));
+  t.no_more_replies();  // nothing after the terminator
+  CHECK_EQ(t.h.messages.at(0).message, bytes("a\0b\r\n\r.x\r\n\xff\r\n\r\r\n"));
 }
 
 TEST(pipelining_replies_in_order) {
@@ -550,7 +557,7 @@ TEST(bdat_chunks) {
   ehlo(t);
   t.raw("MAIL FROM:<a@example.com> BODY=BINARYMIME\r\nRCPT TO:<b@example.com>\r\n");
   t.script("S: 250 2.1.0 Ok\nS: 250 2.1.5 Ok");
-  const std::string chunk1("MAIL FROM:<x@y.z>\r\n.\r\n\0\n", 24);
+  const std::string chunk1 = bytes("MAIL FROM:<x@y.z>\r\n.\r\n\0\n");
   t.raw("BDAT " + std::to_string(chunk1.size()) + "\r\n" + chunk1);
   t.S("250 2.0.0 Ok: 24 octets received");
   CHECK(t.s->state() == State::Bdat);
