@@ -322,6 +322,44 @@ TEST(data_keeps_binary_and_dot_cr_not_lf) {
   CHECK_EQ(t.h.messages.at(0).message, bytes("a\0b\r\n\r.x\r\n\xff\r\n\r\r\n"));
 }
 
+// Dot-stuffing then unstuffing gives back the original, for a large message
+// with many lines that start with dots.
+TEST(dot_stuffing_round_trip) {
+  std::string original;
+  std::uint32_t x = 7;
+  for (int line = 0; line < 20000; ++line) {
+    x = x * 1103515245u + 12345u;
+    const std::size_t len = (x >> 16) % 90;
+    std::string l;
+    for (std::size_t k = 0; k < len; ++k) {
+      x = x * 1103515245u + 12345u;
+      const char alphabet[] = "..\r\n\0abcXYZ \x80";
+      l.push_back(alphabet[(x >> 16) % (sizeof alphabet - 1)]);
+    }
+    // No CRLF inside a line; a leading "." is stuffed.
+    std::string clean;
+    for (std::size_t k = 0; k < l.size(); ++k)
+      if (!(l[k] == '\r' && k + 1 < l.size() && l[k + 1] == '\n')) clean.push_back(l[k]);
+    if (!clean.empty() && clean.back() == '\r') clean.pop_back();
+    original += clean + "\r\n";
+  }
+  std::string stuffed;
+  bool bol = true;
+  for (std::size_t k = 0; k < original.size(); ++k) {
+    if (bol && original[k] == '.') stuffed.push_back('.');
+    stuffed.push_back(original[k]);
+    bol = original[k] == '\n' && k > 0 && original[k - 1] == '\r';
+  }
+  Conversation t;
+  ehlo(t);
+  t.raw("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n");
+  t.script("S: 250 2.1.0 Ok\nS: 250 2.1.5 Ok\nS: 354 ...");
+  t.raw(stuffed + ".\r\n");
+  t.S("250 2.0.0 Ok: queued");
+  CHECK_EQ(t.h.messages.size(), 1u);
+  CHECK(t.h.messages.at(0).message == original);
+}
+
 TEST(pipelining_replies_in_order) {
   Conversation t;
   t.S("220 localhost ESMTP mailroom");
@@ -1054,6 +1092,17 @@ TEST(transcript) {
       "S: 221 2.0.0 Bye\n";
   CHECK_EQ(t.s->transcript(), want);
   CHECK(!t.s->transcript_truncated());
+}
+
+TEST(transcript_summarizes_bdat) {
+  Config c;
+  c.max_transcript_bytes = 4096;
+  Conversation t(c);
+  t.raw("EHLO x\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nBDAT 4 LAST\r\nab\r\n");
+  const std::string& tr = t.s->transcript();
+  CHECK(tr.find("C: BDAT 4 LAST\nC: <chunk data: 4 octets>\nS: 250 2.0.0 Ok: queued\n") !=
+        std::string::npos);
+  CHECK(tr.find("ab") == std::string::npos);
 }
 
 TEST(transcript_is_capped) {
