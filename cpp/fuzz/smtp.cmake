@@ -1,7 +1,7 @@
 # libFuzzer target for the SMTP server state machine (clang only). Meant to be
 # include()d from cpp/fuzz/CMakeLists.txt when -DMAILROOM_FUZZ=ON:
 #   include(${CMAKE_CURRENT_LIST_DIR}/smtp.cmake)
-# Run: ./fuzz_smtp_session -max_len=8192 <work-corpus-dir> cpp/fuzz/corpus/smtp
+# Run: ./fuzz_smtp_session -max_len=4096 -dict=cpp/fuzz/smtp.dict <work-dir> cpp/fuzz/corpus/smtp
 if(NOT TARGET fuzz_smtp_session)
   # The code under test needs coverage instrumentation and the same sanitizers.
   target_compile_options(mailroom_core PRIVATE -fsanitize=fuzzer-no-link -g)

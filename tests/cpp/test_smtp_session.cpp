@@ -1,228 +1,10 @@
-// Byte-level tests of the SMTP server state machine. They read like the
-// textbook transcript: "C:" lines are sent (CRLF added), "S:" lines are the
-// expected reply lines. Every conversation is replayed afterwards one byte at
-// a time and in pseudo-random splits, and must give the same replies and the
-// same delivered messages.
-#include <cstdio>
+// Byte-level tests of the SMTP server state machine, reading like the textbook
+// transcript (see smtp_conversation.hpp for the harness).
+#include <cstdint>
 #include <cstring>
-#include <functional>
-#include <memory>
 #include <stdexcept>
-#include <string>
-#include <type_traits>
-#include <vector>
 
-#include "mailroom/smtp/path.hpp"
-#include "mailroom/smtp/server_session.hpp"
-
-using namespace mailroom::smtp;
-
-namespace {
-
-int g_failures = 0;
-int g_checks = 0;
-const char* g_test = "";
-
-#define CHECK(cond)                                                              \
-  do {                                                                           \
-    ++g_checks;                                                                  \
-    if (!(cond)) {                                                               \
-      ++g_failures;                                                              \
-      std::fprintf(stderr, "FAIL [%s] %s:%d: %s\n", g_test, __FILE__, __LINE__, \
-                   #cond);                                                       \
-    }                                                                            \
-  } while (0)
-
-std::string show(std::string_view s) {
-  std::string r;
-  for (unsigned char c : s) {
-    if (c == '\r') r += "\\r";
-    else if (c == '\n') r += "\\n";
-    else if (c < 32 || c >= 127) { char b[8]; std::snprintf(b, sizeof b, "\\x%02x", c); r += b; }
-    else r.push_back(static_cast<char>(c));
-  }
-  return r;
-}
-template <class T>
-  requires std::is_arithmetic_v<T>
-std::string show(const T& v) {
-  return std::to_string(v);
-}
-
-#define CHECK_EQ(a, b)                                                              \
-  do {                                                                              \
-    ++g_checks;                                                                     \
-    const auto& a_ = (a);                                                           \
-    const auto& b_ = (b);                                                           \
-    if (!(a_ == b_)) {                                                              \
-      ++g_failures;                                                                 \
-      std::fprintf(stderr, "FAIL [%s] %s:%d: %s == %s\n  got:  %s\n  want: %s\n",  \
-                   g_test, __FILE__, __LINE__, #a, #b, show(a_).c_str(),            \
-                   show(b_).c_str());                                               \
-    }                                                                               \
-  } while (0)
-
-struct Delivered {
-  Envelope env;
-  std::string message;
-};
-
-// A handler whose answers depend on the addresses, so tests can reach every path.
-struct Recorder : Handler {
-  std::vector<Delivered> messages;
-  Decision on_helo(std::string_view name) override {
-    if (name == "blocked.example") return Decision::reject(550, "", "Go away");
-    return {};
-  }
-  Decision on_mail(const Envelope&, std::string_view from) override {
-    if (from == "spammer@example.com") return Decision::reject(550, "5.7.1", "Sender blocked");
-    if (from == "slow@example.com") {
-      Decision d;
-      d.delay_ms = 1500;
-      return d;
-    }
-    return {};
-  }
-  Decision on_rcpt(const Envelope&, std::string_view rcpt) override {
-    if (rcpt.substr(0, 8) == "unknown@") return Decision::reject(550, "5.1.1", "No such user");
-    if (rcpt.substr(0, 6) == "throw@") throw std::runtime_error("hook failed");
-    if (rcpt.substr(0, 4) == "bye@") return Decision::disconnect();
-    if (rcpt.substr(0, 7) == "custom@") {
-      Decision d;
-      d.reply = Reply(251, "2.1.5", "User not local; will forward");
-      return d;
-    }
-    return {};
-  }
-  Decision on_data(const Envelope& env, std::string&& message) override {
-    const bool reject = message.find("REJECT-ME") != std::string::npos;
-    messages.push_back({env, std::move(message)});
-    if (reject) return Decision::reject(554, "5.7.1", "Content rejected");
-    return {};
-  }
-};
-
-std::string run_split(const Config& cfg, const std::string& sent,
-                      const std::function<std::size_t(std::size_t)>& next_len,
-                      std::vector<Delivered>& msgs) {
-  Recorder h;
-  ServerSession s(cfg, h, "192.0.2.1:1234");
-  std::string replies = s.greeting().bytes;
-  std::size_t i = 0;
-  while (i < sent.size()) {
-    const std::size_t n = std::min(next_len(i), sent.size() - i);
-    std::vector<Output> out;
-    s.feed(std::string_view(sent).substr(i, n), out);
-    for (auto& o : out) replies += o.bytes;
-    i += n;
-  }
-  msgs = std::move(h.messages);
-  return replies;
-}
-
-struct Conversation {
-  Config cfg;
-  Recorder h;
-  std::unique_ptr<ServerSession> s;
-  std::string sent, replies;
-  std::vector<Output> outputs;
-  std::size_t pos = 0;
-
-  explicit Conversation(Config c = {}) : cfg(std::move(c)) {
-    s = std::make_unique<ServerSession>(cfg, h, "192.0.2.1:1234");
-    Output g = s->greeting();
-    replies += g.bytes;
-    outputs.push_back(g);
-  }
-  bool split_invariant = true;  // false when the test calls the session between feeds
-  ~Conversation() {
-    if (split_invariant) check_splits();
-  }
-
-  void raw(std::string_view bytes) {
-    sent += bytes;
-    std::vector<Output> out;
-    s->feed(bytes, out);
-    for (auto& o : out) {
-      replies += o.bytes;
-      outputs.push_back(o);
-      CHECK(s->buffered_bytes() <= cfg.max_command_line + cfg.max_message_size);
-    }
-  }
-  void C(std::string_view line) { raw(std::string(line) + "\r\n"); }
-  // The next reply line; a pattern ending in "..." matches a prefix.
-  void S(std::string_view want) {
-    const std::size_t e = replies.find("\r\n", pos);
-    if (e == std::string::npos) {
-      ++g_failures;
-      std::fprintf(stderr, "FAIL [%s] expected \"%s\" but no more replies\n", g_test,
-                   show(want).c_str());
-      return;
-    }
-    const std::string got = replies.substr(pos, e - pos);
-    pos = e + 2;
-    if (want.size() >= 3 && want.substr(want.size() - 3) == "...") {
-      want.remove_suffix(3);
-      CHECK_EQ(got.substr(0, want.size()), std::string(want));
-    } else {
-      CHECK_EQ(got, std::string(want));
-    }
-  }
-  void script(std::string_view text) {
-    while (!text.empty()) {
-      const std::size_t e = text.find('\n');
-      std::string_view line = text.substr(0, e);
-      text = e == std::string_view::npos ? std::string_view{} : text.substr(e + 1);
-      while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
-      if (line == "C:") C("");
-      else if (line.substr(0, 3) == "C: ") C(line.substr(3));
-      else if (line.substr(0, 3) == "S: ") S(line.substr(3));
-      else if (!line.empty()) { ++g_failures; std::fprintf(stderr, "bad script line\n"); }
-    }
-  }
-  void no_more_replies() { CHECK_EQ(replies.substr(pos), std::string()); }
-
-  void check_splits() {
-    std::vector<Delivered> msgs;
-    const std::string one = run_split(cfg, sent, [](std::size_t) { return 1; }, msgs);
-    CHECK_EQ(one, replies);
-    CHECK_EQ(msgs.size(), h.messages.size());
-    for (std::size_t k = 0; k < std::min(msgs.size(), h.messages.size()); ++k)
-      CHECK_EQ(msgs[k].message, h.messages[k].message);
-    std::uint32_t x = 12345;
-    const std::string rnd = run_split(cfg, sent, [&](std::size_t) {
-      x = x * 1103515245u + 12345u;
-      return static_cast<std::size_t>((x >> 16) % 700) + 1;
-    }, msgs);
-    CHECK_EQ(rnd, replies);
-    CHECK_EQ(msgs.size(), h.messages.size());
-  }
-};
-
-std::vector<std::pair<const char*, std::function<void()>>>& registry() {
-  static std::vector<std::pair<const char*, std::function<void()>>> r;
-  return r;
-}
-struct Register {
-  Register(const char* name, std::function<void()> f) { registry().emplace_back(name, std::move(f)); }
-};
-#define TEST(name)                                   \
-  static void name();                                \
-  static const Register reg_##name(#name, name);    \
-  static void name()
-
-const char* kEhlo =
-    "S: 250-localhost\n S: 250-PIPELINING\n S: 250-SIZE 33554432\n S: 250-8BITMIME\n"
-    " S: 250-SMTPUTF8\n S: 250-ENHANCEDSTATUSCODES\n S: 250-CHUNKING\n S: 250 BINARYMIME\n";
-
-// Greeted with EHLO, replies consumed.
-void ehlo(Conversation& t) {
-  t.S("220 localhost ESMTP mailroom");
-  t.C("EHLO client.example");
-  t.script(kEhlo);
-}
-
-}  // namespace
+#include "smtp_conversation.hpp"
 
 // ------------------------------------------------------------ happy paths ----
 
@@ -310,9 +92,48 @@ TEST(data_keeps_binary_and_dot_cr_not_lf) {
   ehlo(t);
   t.raw("MAIL FROM:<a@b.c>\r\nRCPT TO:<d@e.f>\r\nDATA\r\n");
   t.script("S: 250 2.1.0 Ok\nS: 250 2.1.5 Ok\nS: 354 ...");
-  t.raw(std::string("a\0b\r\n.\r.x\r\n\xff\r\n.\r\r\n.\r\n", 24));
+  t.raw(bytes("a\0b\r\n.\r.x\r\n\xff\r\n.\r\r\n.\r\n"));
   t.S("250 2.0.0 Ok: queued");
-  CHECK_EQ(t.h.messages.at(0).message, std::string("a\0b\r\n\r.x\r\n\xff\r\n\r\r\n", 16));
+  t.no_more_replies();  // nothing after the terminator
+  CHECK_EQ(t.h.messages.at(0).message, bytes("a\0b\r\n\r.x\r\n\xff\r\n\r\r\n"));
+}
+
+// Dot-stuffing then unstuffing gives back the original, for a large message
+// with many lines that start with dots.
+TEST(dot_stuffing_round_trip) {
+  std::string original;
+  std::uint32_t x = 7;
+  for (int line = 0; line < 20000; ++line) {
+    x = x * 1103515245u + 12345u;
+    const std::size_t len = (x >> 16) % 90;
+    std::string l;
+    for (std::size_t k = 0; k < len; ++k) {
+      x = x * 1103515245u + 12345u;
+      const char alphabet[] = "..\r\n\0abcXYZ \x80";
+      l.push_back(alphabet[(x >> 16) % (sizeof alphabet - 1)]);
+    }
+    // No CRLF inside a line; a leading "." is stuffed.
+    std::string clean;
+    for (std::size_t k = 0; k < l.size(); ++k)
+      if (!(l[k] == '\r' && k + 1 < l.size() && l[k + 1] == '\n')) clean.push_back(l[k]);
+    if (!clean.empty() && clean.back() == '\r') clean.pop_back();
+    original += clean + "\r\n";
+  }
+  std::string stuffed;
+  bool bol = true;
+  for (std::size_t k = 0; k < original.size(); ++k) {
+    if (bol && original[k] == '.') stuffed.push_back('.');
+    stuffed.push_back(original[k]);
+    bol = original[k] == '\n' && k > 0 && original[k - 1] == '\r';
+  }
+  Conversation t;
+  ehlo(t);
+  t.raw("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n");
+  t.script("S: 250 2.1.0 Ok\nS: 250 2.1.5 Ok\nS: 354 ...");
+  t.raw(stuffed + ".\r\n");
+  t.S("250 2.0.0 Ok: queued");
+  CHECK_EQ(t.h.messages.size(), 1u);
+  CHECK(t.h.messages.at(0).message == original);
 }
 
 TEST(pipelining_replies_in_order) {
@@ -550,7 +371,7 @@ TEST(bdat_chunks) {
   ehlo(t);
   t.raw("MAIL FROM:<a@example.com> BODY=BINARYMIME\r\nRCPT TO:<b@example.com>\r\n");
   t.script("S: 250 2.1.0 Ok\nS: 250 2.1.5 Ok");
-  const std::string chunk1("MAIL FROM:<x@y.z>\r\n.\r\n\0\n", 24);
+  const std::string chunk1 = bytes("MAIL FROM:<x@y.z>\r\n.\r\n\0\n");
   t.raw("BDAT " + std::to_string(chunk1.size()) + "\r\n" + chunk1);
   t.S("250 2.0.0 Ok: 24 octets received");
   CHECK(t.s->state() == State::Bdat);
@@ -1047,6 +868,17 @@ TEST(transcript) {
       "S: 221 2.0.0 Bye\n";
   CHECK_EQ(t.s->transcript(), want);
   CHECK(!t.s->transcript_truncated());
+}
+
+TEST(transcript_summarizes_bdat) {
+  Config c;
+  c.max_transcript_bytes = 4096;
+  Conversation t(c);
+  t.raw("EHLO x\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nBDAT 4 LAST\r\nab\r\n");
+  const std::string& tr = t.s->transcript();
+  CHECK(tr.find("C: BDAT 4 LAST\nC: <chunk data: 4 octets>\nS: 250 2.0.0 Ok: queued\n") !=
+        std::string::npos);
+  CHECK(tr.find("ab") == std::string::npos);
 }
 
 TEST(transcript_is_capped) {

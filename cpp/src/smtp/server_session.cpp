@@ -155,6 +155,11 @@ void ServerSession::data_emit(std::string_view span) {
     std::string().swap(message_);
     return;
   }
+  // Grow geometrically but never past the limit, so the buffer stays within
+  // max_message_size rather than twice that.
+  const std::size_t need = message_.size() + span.size();
+  if (need > message_.capacity())
+    message_.reserve(std::min(std::max(need, message_.capacity() * 2), cfg_.max_message_size));
   message_.append(span);
 }
 
