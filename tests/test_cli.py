@@ -82,3 +82,40 @@ def test_mime_missing_file_is_a_clean_error(capsys: pytest.CaptureFixture[str]) 
 def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 2
     assert "mime" in capsys.readouterr().out
+
+
+def test_serve_prints_address_receives_and_stops_on_sigterm(tmp_path: Path) -> None:
+    import re
+    import signal
+    import smtplib
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mailroom", "serve", "--smtp-port", "0", "--maildir", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        found = re.search(r"SMTP listening on 127\.0\.0\.1:(\d+)", first)
+        assert found, first
+        port = int(found.group(1))
+        with smtplib.SMTP("127.0.0.1", port) as c:
+            c.sendmail("a@example.org", ["bob@example.org"], b"Subject: via serve\r\n\r\nhi\r\n")
+        lines = [proc.stdout.readline() for _ in range(3)]
+        assert any("stored for bob@example.org" in line and "via serve" in line for line in lines)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+        assert proc.returncode == 0, err
+        assert "stopped" in out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert len(list((tmp_path / "bob@example.org" / "new").iterdir())) == 1
+
+
+def test_serve_port_taken_is_a_clean_error() -> None:
+    with mailroom.Server() as s:
+        out = run("serve", "--smtp-port", str(s.smtp_port))
+    assert out.returncode == 1
+    assert b"cannot listen on" in out.stderr
