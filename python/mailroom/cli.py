@@ -81,6 +81,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             idle_timeout=args.idle_timeout,
             max_message_size=args.max_message_size,
             transcripts=not args.quiet,
+            threads=args.threads,
         )
         server.start()
     except (OSError, ValueError, RuntimeError) as e:
@@ -148,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--hostname", help="name in the greeting and Received headers")
     serve.add_argument("--idle-timeout", type=float, default=300.0, metavar="SECONDS")
     serve.add_argument("--max-message-size", type=int, default=32 * 1024 * 1024, metavar="BYTES")
+    serve.add_argument("--threads", type=int, default=0,
+                       help="network threads (0: one per two cores, at most 4)")
     serve.add_argument("--quiet", action="store_true",
                        help="print nothing per message and keep no transcripts")
     serve.set_defaults(func=_cmd_serve)

@@ -264,7 +264,9 @@ void Server::start() {
   net->port = net->acceptor.local_endpoint().port();
 
   unsigned n = options_.threads;
-  if (n == 0) n = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+  // One network thread per two cores (at most 4): an SMTP session does little
+  // work per byte, and the cores are better left to the peers and to Python.
+  if (n == 0) n = std::clamp(std::thread::hardware_concurrency() / 2, 1u, 4u);
   net->work.emplace(net->io.get_executor());
   Network& nref = *net;
   do_accept(*this, nref);

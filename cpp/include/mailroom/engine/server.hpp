@@ -28,7 +28,7 @@ struct ServerOptions {
   smtp::Config smtp;
   std::size_t max_connections = 1000;
   std::chrono::milliseconds idle_timeout{300'000};
-  unsigned threads = 0;           // 0: one per core, at most 4
+  unsigned threads = 0;           // 0: one per two cores, at most 4
   std::size_t max_transcripts = 1000;  // session transcripts kept (oldest dropped)
 };
 
