@@ -67,28 +67,56 @@ def main() -> None:
 
     print(f"{args.mb:g} MB inputs, best of {r} runs; MB/s of unencoded data\n")
     print(f"{'mailroom':<28} {'':>14}   {'peer':<24} {'':>13}   ratio")
-    row("b64decode (76-col lines)", size,
+    row(
+        "b64decode (76-col lines)",
+        size,
         best_seconds(lambda: mime.b64decode(b64), r),
-        best_seconds(lambda: binascii.a2b_base64(b64), r), "binascii.a2b_base64")
-    row("b64encode (76 cols, CRLF)", size,
+        best_seconds(lambda: binascii.a2b_base64(b64), r),
+        "binascii.a2b_base64",
+    )
+    row(
+        "b64encode (76 cols, CRLF)",
+        size,
         best_seconds(lambda: mime.b64encode(binary), r),
-        best_seconds(lambda: base64.encodebytes(binary), r), "base64.encodebytes")
-    row("qp_encode (text)", size,
+        best_seconds(lambda: base64.encodebytes(binary), r),
+        "base64.encodebytes",
+    )
+    row(
+        "qp_encode (text)",
+        size,
         best_seconds(lambda: mime.qp_encode(text), r),
-        best_seconds(lambda: binascii.b2a_qp(text), r), "binascii.b2a_qp")
-    row("qp_encode (text)", size,
+        best_seconds(lambda: binascii.b2a_qp(text), r),
+        "binascii.b2a_qp",
+    )
+    row(
+        "qp_encode (text)",
+        size,
         best_seconds(lambda: mime.qp_encode(text), r),
-        best_seconds(lambda: quopri.encodestring(text), 1), "quopri.encodestring")
-    row("qp_decode (text)", size,
+        best_seconds(lambda: quopri.encodestring(text), 1),
+        "quopri.encodestring",
+    )
+    row(
+        "qp_decode (text)",
+        size,
         best_seconds(lambda: mime.qp_decode(qp), r),
-        best_seconds(lambda: binascii.a2b_qp(qp), r), "binascii.a2b_qp")
-    row("qp_decode (text)", size,
+        best_seconds(lambda: binascii.a2b_qp(qp), r),
+        "binascii.a2b_qp",
+    )
+    row(
+        "qp_decode (text)",
+        size,
         best_seconds(lambda: mime.qp_decode(qp), r),
-        best_seconds(lambda: quopri.decodestring(qp), 1), "quopri.decodestring")
+        best_seconds(lambda: quopri.decodestring(qp), 1),
+        "quopri.decodestring",
+    )
     qp_bin = binascii.b2a_qp(binary)
-    row("qp_decode (binary data)", size,
+    row(
+        "qp_decode (binary data)",
+        size,
         best_seconds(lambda: mime.qp_decode(qp_bin), r),
-        best_seconds(lambda: binascii.a2b_qp(qp_bin), r), "binascii.a2b_qp")
+        best_seconds(lambda: binascii.a2b_qp(qp_bin), r),
+        "binascii.a2b_qp",
+    )
 
 
 if __name__ == "__main__":

@@ -38,10 +38,13 @@ def make_corpus(n: int, seed: int = 2026) -> list[bytes]:
         msg["Message-ID"] = f"<{i}.{rnd.getrandbits(64):x}@example.org>"
         for h in range(rnd.randint(3, 15)):
             msg[f"X-Header-{h}"] = " ".join(rnd.choice(words) for _ in range(8))
-        text = "\n".join(
-            " ".join(rnd.choice(words) for _ in range(rnd.randint(5, 25)))
-            for _ in range(rnd.randint(5, 80))
-        ) + "\n"
+        text = (
+            "\n".join(
+                " ".join(rnd.choice(words) for _ in range(rnd.randint(5, 25)))
+                for _ in range(rnd.randint(5, 80))
+            )
+            + "\n"
+        )
         if kind == 0:  # plain 7bit/8bit
             msg.set_content(text)
         elif kind == 1:  # quoted-printable
@@ -54,7 +57,9 @@ def make_corpus(n: int, seed: int = 2026) -> list[bytes]:
             for _ in range(rnd.randint(1, 3)):
                 size = rnd.randint(1_000, 100_000)
                 msg.add_attachment(
-                    rnd.randbytes(size), maintype="application", subtype="octet-stream",
+                    rnd.randbytes(size),
+                    maintype="application",
+                    subtype="octet-stream",
                     filename=f"file{rnd.randint(0, 999)}.bin",
                 )
         else:  # a forwarded message with an attachment
@@ -63,7 +68,9 @@ def make_corpus(n: int, seed: int = 2026) -> list[bytes]:
             inner["Subject"] = "forwarded"
             inner.set_content(text)
             inner.add_attachment(
-                rnd.randbytes(rnd.randint(1_000, 50_000)), maintype="image", subtype="png",
+                rnd.randbytes(rnd.randint(1_000, 50_000)),
+                maintype="image",
+                subtype="png",
                 filename="shot.png",
             )
             msg.set_content("see below\n")
@@ -89,16 +96,22 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--messages", type=int, default=3000)
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--python-subset", type=int, default=600,
-                    help="messages given to Python's email (it is slow)")
+    ap.add_argument(
+        "--python-subset",
+        type=int,
+        default=600,
+        help="messages given to Python's email (it is slow)",
+    )
     args = ap.parse_args()
 
     corpus = make_corpus(args.messages)
     total = sum(map(len, corpus))
     subset = corpus[: args.python_subset]
     subset_bytes = sum(map(len, subset))
-    print(f"corpus: {len(corpus)} messages, {total / 1e6:.1f} MB "
-          f"(Python's email measured on the first {len(subset)}, {subset_bytes / 1e6:.1f} MB)\n")
+    print(
+        f"corpus: {len(corpus)} messages, {total / 1e6:.1f} MB "
+        f"(Python's email measured on the first {len(subset)}, {subset_bytes / 1e6:.1f} MB)\n"
+    )
 
     def ours_structure(msgs: list[bytes] = corpus) -> None:
         for data in msgs:
@@ -109,7 +122,7 @@ def main() -> None:
             m = Message.parse(data)
             for part in m.walk():
                 if not part.is_multipart:
-                    part.data
+                    _ = part.data
 
     def py_parse(policy: email.policy.Policy) -> Callable[[], None]:
         parser = BytesParser(policy=policy)
@@ -127,26 +140,41 @@ def main() -> None:
     results["mailroom structure parse"] = mbps(total, best(ours_structure, args.repeat))
     results["mailroom parse + decode every leaf"] = mbps(total, best(ours_full, args.repeat))
     results["mailroom parse + decode (Python subset)"] = mbps(
-        subset_bytes, best(lambda: ours_full(subset), args.repeat))
+        subset_bytes, best(lambda: ours_full(subset), args.repeat)
+    )
     results["email policy.default parse + decode"] = mbps(
-        subset_bytes, best(py_parse(email.policy.default), max(1, args.repeat // 2)))
+        subset_bytes, best(py_parse(email.policy.default), max(1, args.repeat // 2))
+    )
     results["email compat32 parse + decode"] = mbps(
-        subset_bytes, best(py_parse(email.policy.compat32), max(1, args.repeat // 2)))
+        subset_bytes, best(py_parse(email.policy.compat32), max(1, args.repeat // 2))
+    )
 
     blob = random.Random(1).randbytes(8_000_000)
     text = ("Zoë's données, 회의 — " * 200 + "\n").encode() * 400
     b64 = base64.encodebytes(blob)
     b64_crlf = mime.b64encode(blob)
     qp = quopri.encodestring(text)
-    results["mailroom b64decode"] = mbps(len(b64_crlf), best(lambda: mime.b64decode(b64_crlf), args.repeat))
-    results["binascii.a2b_base64"] = mbps(len(b64), best(lambda: binascii.a2b_base64(b64), args.repeat))
-    results["mailroom b64encode (76 cols, CRLF)"] = mbps(len(blob), best(lambda: mime.b64encode(blob), args.repeat))
-    results["base64.encodebytes (76 cols)"] = mbps(len(blob), best(lambda: base64.encodebytes(blob), args.repeat))
+    results["mailroom b64decode"] = mbps(
+        len(b64_crlf), best(lambda: mime.b64decode(b64_crlf), args.repeat)
+    )
+    results["binascii.a2b_base64"] = mbps(
+        len(b64), best(lambda: binascii.a2b_base64(b64), args.repeat)
+    )
+    results["mailroom b64encode (76 cols, CRLF)"] = mbps(
+        len(blob), best(lambda: mime.b64encode(blob), args.repeat)
+    )
+    results["base64.encodebytes (76 cols)"] = mbps(
+        len(blob), best(lambda: base64.encodebytes(blob), args.repeat)
+    )
     results["mailroom qp_encode"] = mbps(len(text), best(lambda: mime.qp_encode(text), args.repeat))
-    results["quopri.encodestring"] = mbps(len(text), best(lambda: quopri.encodestring(text), max(1, args.repeat // 2)))
+    results["quopri.encodestring"] = mbps(
+        len(text), best(lambda: quopri.encodestring(text), max(1, args.repeat // 2))
+    )
     results["binascii.b2a_qp"] = mbps(len(text), best(lambda: binascii.b2a_qp(text), args.repeat))
     results["mailroom qp_decode"] = mbps(len(qp), best(lambda: mime.qp_decode(qp), args.repeat))
-    results["quopri.decodestring"] = mbps(len(qp), best(lambda: quopri.decodestring(qp), max(1, args.repeat // 2)))
+    results["quopri.decodestring"] = mbps(
+        len(qp), best(lambda: quopri.decodestring(qp), max(1, args.repeat // 2))
+    )
     results["binascii.a2b_qp"] = mbps(len(qp), best(lambda: binascii.a2b_qp(qp), args.repeat))
 
     width = max(map(len, results))
@@ -155,17 +183,43 @@ def main() -> None:
 
     r = results
     checks = [
-        ("full parse+decode vs email policy.default", r["mailroom parse + decode (Python subset)"] / r["email policy.default parse + decode"], 50.0, "x"),
-        ("full parse+decode vs email compat32", r["mailroom parse + decode (Python subset)"] / r["email compat32 parse + decode"], None, "x"),
+        (
+            "full parse+decode vs email policy.default",
+            r["mailroom parse + decode (Python subset)"] / r["email policy.default parse + decode"],
+            50.0,
+            "x",
+        ),
+        (
+            "full parse+decode vs email compat32",
+            r["mailroom parse + decode (Python subset)"] / r["email compat32 parse + decode"],
+            None,
+            "x",
+        ),
         ("structure parse (GB/s)", r["mailroom structure parse"] / 1000, 1.0, " GB/s"),
-        ("b64decode vs binascii.a2b_base64", r["mailroom b64decode"] / r["binascii.a2b_base64"], 4.0, "x"),
-        ("b64encode (76 cols) vs base64.encodebytes", r["mailroom b64encode (76 cols, CRLF)"] / r["base64.encodebytes (76 cols)"], 10.0, "x"),
+        (
+            "b64decode vs binascii.a2b_base64",
+            r["mailroom b64decode"] / r["binascii.a2b_base64"],
+            4.0,
+            "x",
+        ),
+        (
+            "b64encode (76 cols) vs base64.encodebytes",
+            r["mailroom b64encode (76 cols, CRLF)"] / r["base64.encodebytes (76 cols)"],
+            10.0,
+            "x",
+        ),
         ("qp_encode vs binascii.b2a_qp", r["mailroom qp_encode"] / r["binascii.b2a_qp"], None, "x"),
         ("qp_decode vs binascii.a2b_qp", r["mailroom qp_decode"] / r["binascii.a2b_qp"], None, "x"),
     ]
     print()
     for name, value, target, unit in checks:
-        status = "" if target is None else ("  (target >= %g%s: %s)" % (target, unit, "met" if value >= target else "NOT met"))
+        status = (
+            ""
+            if target is None
+            else (
+                "  (target >= %g%s: %s)" % (target, unit, "met" if value >= target else "NOT met")
+            )
+        )
         print(f"{name:<45} {value:8.1f}{unit}{status}")
 
 

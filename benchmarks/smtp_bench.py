@@ -76,15 +76,32 @@ def cpu_seconds(pid: int) -> float:
 
 def start_server(kind: str, port: int) -> subprocess.Popen[bytes]:
     if kind == "mailroom":
-        cmd = [sys.executable, "-m", "mailroom", "serve", "--quiet", "--smtp-port", str(port),
-               "--max-message-size", str(64 * 1024 * 1024)] + (
-            ["--threads", os.environ["MAILROOM_THREADS"]] if "MAILROOM_THREADS" in os.environ else [])
+        cmd = [
+            sys.executable,
+            "-m",
+            "mailroom",
+            "serve",
+            "--quiet",
+            "--smtp-port",
+            str(port),
+            "--max-message-size",
+            str(64 * 1024 * 1024),
+        ] + (
+            ["--threads", os.environ["MAILROOM_THREADS"]]
+            if "MAILROOM_THREADS" in os.environ
+            else []
+        )
     elif kind == "aiosmtpd":
         cmd = [sys.executable, "-c", AIOSMTPD_SERVER, str(port)]
     elif kind == "smtp-sink":
         # -c: count; 1000 connection backlog; -u: run as this user when root.
-        cmd = [shutil.which("smtp-sink") or "/usr/sbin/smtp-sink", "-u", "nobody" if os.getuid() == 0 else os.getlogin(),
-               f"127.0.0.1:{port}", "1000"]
+        cmd = [
+            shutil.which("smtp-sink") or "/usr/sbin/smtp-sink",
+            "-u",
+            "nobody" if os.getuid() == 0 else os.getlogin(),
+            f"127.0.0.1:{port}",
+            "1000",
+        ]
     else:
         raise ValueError(kind)
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -133,16 +150,37 @@ def run_load(port: int, messages: int, size: int, connections: int) -> float:
     t0 = time.perf_counter()
     if src:
         subprocess.run(
-            [src, "-d", "-s", str(connections), "-m", str(messages), "-l", str(size),
-             "-f", "a@example.org", "-t", "b@example.net", f"127.0.0.1:{port}"],
-            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=900,
+            [
+                src,
+                "-d",
+                "-s",
+                str(connections),
+                "-m",
+                str(messages),
+                "-l",
+                str(size),
+                "-f",
+                "a@example.org",
+                "-t",
+                "b@example.net",
+                f"127.0.0.1:{port}",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=900,
         )
     else:
         subprocess.run(
-            [sys.executable, "-c",
-             "import asyncio,sys; sys.path.insert(0, %r); import smtp_bench as b; "
-             "asyncio.run(b.python_load(%d, %d, %d, %d))" % (HERE, port, messages, size, connections)],
-            check=True, timeout=900,
+            [
+                sys.executable,
+                "-c",
+                "import asyncio,sys; sys.path.insert(0, %r); import smtp_bench as b; "
+                "asyncio.run(b.python_load(%d, %d, %d, %d))"
+                % (HERE, port, messages, size, connections),
+            ],
+            check=True,
+            timeout=900,
         )
     return time.perf_counter() - t0
 
@@ -194,8 +232,10 @@ def main() -> None:
         kinds.append("smtp-sink")
     else:
         print("Postfix's smtp-sink is not installed: skipped")
-    print(f"load: {'smtp-source' if smtp_source() else 'Python asyncio client'}, "
-          f"{args.connections} connections, {args.messages} messages per run\n")
+    print(
+        f"load: {'smtp-source' if smtp_source() else 'Python asyncio client'}, "
+        f"{args.connections} connections, {args.messages} messages per run\n"
+    )
 
     for name, ms in start_stop_times().items():
         print(f"start + stop, {name:<20} {ms:8.2f} ms (median)")
@@ -215,8 +255,10 @@ def main() -> None:
                 proc.terminate()
                 proc.wait(timeout=30)
             results[(kind, size)] = (n / elapsed, cpu / n)
-            print(f"{kind:<10} {size:>7} B  {n / elapsed:10.0f} msg/s  "
-                  f"{cpu / n * 1e6:8.1f} µs server CPU/msg")
+            print(
+                f"{kind:<10} {size:>7} B  {n / elapsed:10.0f} msg/s  "
+                f"{cpu / n * 1e6:8.1f} µs server CPU/msg"
+            )
         print()
 
     for size in sorted({s for _, s in results}):
@@ -226,11 +268,14 @@ def main() -> None:
         line = f"{size:>7} B: "
         if ("aiosmtpd", size) in results:
             ratio = ours[0] / results[("aiosmtpd", size)][0]
-            line += f"mailroom/aiosmtpd = {ratio:.1f}x msg/s (target >= 6x: {'met' if ratio >= 6 else 'NOT met'})  "
+            met = "met" if ratio >= 6 else "NOT met"
+            line += f"mailroom/aiosmtpd = {ratio:.1f}x msg/s (target >= 6x: {met})  "
         if ("smtp-sink", size) in results:
             sink = results[("smtp-sink", size)][1]
-            line += (f"CPU/msg mailroom {ours[1] * 1e6:.0f} µs vs smtp-sink {sink * 1e6:.0f} µs "
-                     f"(target <=: {'met' if ours[1] <= sink else 'NOT met'})")
+            line += (
+                f"CPU/msg mailroom {ours[1] * 1e6:.0f} µs vs smtp-sink {sink * 1e6:.0f} µs "
+                f"(target <=: {'met' if ours[1] <= sink else 'NOT met'})"
+            )
         print(line)
 
 

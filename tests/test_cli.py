@@ -46,8 +46,11 @@ def test_mime_without_file_shows_a_sample(capsys: pytest.CaptureFixture[str]) ->
 
 def test_mime_with_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     msg = Message.build(
-        sender="a@example.org", to="b@example.org", subject="Quarterly report",
-        text="see attached", attachments=[("q3.pdf", b"%PDF-1.4 ...", "application/pdf")],
+        sender="a@example.org",
+        to="b@example.org",
+        subject="Quarterly report",
+        text="see attached",
+        attachments=[("q3.pdf", b"%PDF-1.4 ...", "application/pdf")],
     )
     path = tmp_path / "m.eml"
     path.write_bytes(bytes(msg))
@@ -59,7 +62,10 @@ def test_mime_with_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
 
 
 def test_mime_from_stdin_and_raw() -> None:
-    data = b"From: a@example.org\r\nDate: Sun, 22 Nov 2026 02:49:30 +0000\r\nSubject: hi\r\n\r\nbody\r\n"
+    data = (
+        b"From: a@example.org\r\nDate: Sun, 22 Nov 2026 02:49:30 +0000\r\n"
+        b"Subject: hi\r\n\r\nbody\r\n"
+    )
     out = run("mime", "-", stdin=data)
     assert out.returncode == 0, out.stderr
     assert b"Subject: hi" in out.stdout
@@ -91,7 +97,9 @@ def test_serve_prints_address_receives_and_stops_on_sigterm(tmp_path: Path) -> N
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "mailroom", "serve", "--smtp-port", "0", "--maildir", str(tmp_path)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout is not None

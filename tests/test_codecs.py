@@ -215,7 +215,9 @@ def test_to_utf8_unknown_charset() -> None:
 
 
 @settings(deadline=None)
-@given(st.binary(max_size=200), st.sampled_from(["utf-8", "euc-kr", "iso-2022-jp", "cp1252", "gb2312"]))
+@given(
+    st.binary(max_size=200), st.sampled_from(["utf-8", "euc-kr", "iso-2022-jp", "cp1252", "gb2312"])
+)
 def test_to_utf8_never_fails(data: bytes, charset: str) -> None:
     mime.to_utf8(data, charset)
 
@@ -261,13 +263,13 @@ def _lines(name: str, value: str) -> list[str]:
 
 def _python_decode(value: str) -> str:
     parts = email.header.decode_header(value.replace("\r\n", ""))
-    return "".join(
-        p.decode(cs or "ascii") if isinstance(p, bytes) else p for p, cs in parts
-    )
+    return "".join(p.decode(cs or "ascii") if isinstance(p, bytes) else p for p, cs in parts)
 
 
 def test_korean_subject_round_trip() -> None:
-    subject = "안녕하세요, 회의 자료를 첨부합니다 — 2026년 11월 정기 회의 (최종본) 확인 부탁드립니다"
+    subject = (
+        "안녕하세요, 회의 자료를 첨부합니다 — 2026년 11월 정기 회의 (최종본) 확인 부탁드립니다"
+    )
     encoded = mime.encode_header(subject, "Subject")
     assert all(len(line) <= 78 for line in _lines("Subject", encoded))
     assert all(len(word) <= 75 for word in encoded.split() if word.startswith("=?"))
@@ -383,5 +385,3 @@ def test_encode_param_parsed_by_python(value: str) -> None:
         policy=email.policy.default,
     )
     assert msg.get_filename() == value.strip()  # Python strips the filename
-
-

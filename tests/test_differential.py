@@ -34,9 +34,9 @@ TEXT = st.text(
     max_size=120,
 )
 LINES = st.lists(TEXT, max_size=6).map(lambda ls: "\n".join(ls) + "\n")
-FILENAME = st.text(
-    alphabet=st.sampled_from("abcXYZ019 _-.사진Zoëé"), min_size=1, max_size=40
-).map(lambda s: s.strip() or "f")
+FILENAME = st.text(alphabet=st.sampled_from("abcXYZ019 _-.사진Zoëé"), min_size=1, max_size=40).map(
+    lambda s: s.strip() or "f"
+)
 # Display names: Python's email strips Unicode whitespace at the edges, RFC 5322 has
 # no such rule; edge whitespace is kept out of the comparison.
 NAME = TEXT.map(lambda s: s[:30].strip())
@@ -111,9 +111,7 @@ def _python_view(data: bytes) -> dict[str, Any]:
     for p in em.walk():
         if p.is_multipart():
             continue
-        leaves.append(
-            (p.get_content_type(), p.get_filename(), p.get_payload(decode=True) or b"")
-        )
+        leaves.append((p.get_content_type(), p.get_filename(), p.get_payload(decode=True) or b""))
     return {
         "subject": str(em["Subject"]),
         "from": [(_squash(a.display_name), a.addr_spec) for a in em["From"].addresses],
@@ -161,13 +159,17 @@ def _corpus_message(rnd: random.Random, i: int) -> bytes:
     words = ["hello", "Zoë", "회의", "données", "日本語", "plain", "x" * rnd.randint(1, 90)]
     msg["Subject"] = " ".join(rnd.choice(words) for _ in range(rnd.randint(1, 12)))
     msg["Date"] = "Mon, 02 Jan 2006 15:04:05 -0700"
-    body = "\n".join(
-        " ".join(rnd.choice(words) for _ in range(rnd.randint(0, 30))) for _ in range(rnd.randint(1, 20))
-    ) + "\n"
+    body = (
+        "\n".join(
+            " ".join(rnd.choice(words) for _ in range(rnd.randint(0, 30)))
+            for _ in range(rnd.randint(1, 20))
+        )
+        + "\n"
+    )
     msg.set_content(body)
     if rnd.random() < 0.5:
         msg.add_alternative(f"<html><body><p>{body}</p></body></html>", subtype="html")
-    for k in range(rnd.randint(0, 3)):
+    for _ in range(rnd.randint(0, 3)):
         data = rnd.randbytes(rnd.randint(0, 5000))
         name = rnd.choice(["report.pdf", "사진.jpg", "Zoë's notes.txt", "data.bin"])
         msg.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
@@ -223,7 +225,9 @@ def test_build_parses_back_in_python_email(
     assert [(a.filename, a.data) for a in msg.attachments] == atts
 
 
-@pytest.mark.parametrize("charset", ["utf-8", "iso-8859-1", "windows-1252", "euc-kr", "iso-2022-jp"])
+@pytest.mark.parametrize(
+    "charset", ["utf-8", "iso-8859-1", "windows-1252", "euc-kr", "iso-2022-jp"]
+)
 def test_charsets_agree(charset: str) -> None:
     samples = {
         "utf-8": "Zoë 사진 日本語",

@@ -22,10 +22,23 @@ def test_swaks_plain_and_pipelined(server: Server) -> None:
     swaks = require_program("swaks")
     for extra in ([], ["--pipeline"]):
         done = subprocess.run(
-            [swaks, "--server", f"{server.host}:{server.smtp_port}", "--from", "alice@example.org",
-             "--to", "bob@example.net,carol@example.net", "--header", "Subject: from swaks",
-             "--body", "Hello from swaks\n.a line with a leading dot\n", *extra],
-            capture_output=True, text=True, timeout=60,
+            [
+                swaks,
+                "--server",
+                f"{server.host}:{server.smtp_port}",
+                "--from",
+                "alice@example.org",
+                "--to",
+                "bob@example.net,carol@example.net",
+                "--header",
+                "Subject: from swaks",
+                "--body",
+                "Hello from swaks\n.a line with a leading dot\n",
+                *extra,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert done.returncode == 0, done.stdout + done.stderr
     msgs = server.wait_for(subject="from swaks", count=2)
@@ -39,10 +52,24 @@ def test_swaks_attachment_and_8bit(server: Server, tmp_path: Path) -> None:
     att = tmp_path / "report.bin"
     att.write_bytes(bytes(range(256)) * 20)
     done = subprocess.run(
-        [swaks, "--server", f"{server.host}:{server.smtp_port}", "--from", "a@example.org",
-         "--to", "b@example.net", "--header", "Subject: with attachment",
-         "--attach", f"@{att}", "--attach-type", "application/octet-stream"],
-        capture_output=True, text=True, timeout=60,
+        [
+            swaks,
+            "--server",
+            f"{server.host}:{server.smtp_port}",
+            "--from",
+            "a@example.org",
+            "--to",
+            "b@example.net",
+            "--header",
+            "Subject: with attachment",
+            "--attach",
+            f"@{att}",
+            "--attach-type",
+            "application/octet-stream",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     msg = server.wait_for(subject="with attachment")
@@ -53,9 +80,18 @@ def test_swaks_sees_refusal(server: Server) -> None:
     swaks = require_program("swaks")
     server.reply(550, "No such user", recipient="ghost@example.net")
     done = subprocess.run(
-        [swaks, "--server", f"{server.host}:{server.smtp_port}", "--from", "a@example.org",
-         "--to", "ghost@example.net"],
-        capture_output=True, text=True, timeout=60,
+        [
+            swaks,
+            "--server",
+            f"{server.host}:{server.smtp_port}",
+            "--from",
+            "a@example.org",
+            "--to",
+            "ghost@example.net",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode != 0
     assert "550 5.0.0 No such user" in done.stdout
@@ -69,10 +105,21 @@ def test_curl_smtp_upload(server: Server, tmp_path: Path) -> None:
         b"Subject: from curl\r\n\r\nHello from curl.\r\n.dot line\r\n"
     )
     done = subprocess.run(
-        [curl, "--silent", "--show-error", f"smtp://{server.host}:{server.smtp_port}",
-         "--mail-from", "alice@example.org", "--mail-rcpt", "bob@example.net",
-         "--upload-file", str(mail)],
-        capture_output=True, text=True, timeout=60,
+        [
+            curl,
+            "--silent",
+            "--show-error",
+            f"smtp://{server.host}:{server.smtp_port}",
+            "--mail-from",
+            "alice@example.org",
+            "--mail-rcpt",
+            "bob@example.net",
+            "--upload-file",
+            str(mail),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     msg = server.wait_for(to="bob@example.net")

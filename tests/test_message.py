@@ -20,7 +20,7 @@ KOREAN_SUBJECT = "안녕하세요, 회의 자료입니다"
 
 SIMPLE = (
     b"From: Alice Example <alice@example.org>\r\n"
-    b"To: Bob <bob@example.net>, \"Carol, C.\" <carol@example.net>\r\n"
+    b'To: Bob <bob@example.net>, "Carol, C." <carol@example.net>\r\n'
     b"Cc: dave@example.net (Dave)\r\n"
     b"Subject: =?utf-8?B?7JWI64WV7ZWY7IS47JqU?=\r\n"
     b"Date: Sun, 22 Nov 2026 02:49:30 +0900\r\n"
@@ -71,7 +71,14 @@ def test_headers_decoded_and_in_order() -> None:
     assert msg.get("X-Missing", "d") == "d"
     assert msg.get_all("x-trace") == ["one", "two"]
     assert [n for n, _ in msg.headers] == [
-        "From", "To", "Cc", "Subject", "Date", "Message-ID", "X-Trace", "X-Trace",
+        "From",
+        "To",
+        "Cc",
+        "Subject",
+        "Date",
+        "Message-ID",
+        "X-Trace",
+        "X-Trace",
     ]
     assert "Subject" in msg and "Bcc" not in msg
 
@@ -128,7 +135,9 @@ def test_walk_descends_into_message_rfc822() -> None:
         b"From: a@example.org\r\nSubject: outer\r\nMIME-Version: 1.0\r\n"
         b"Content-Type: multipart/mixed; boundary=BB\r\n\r\n"
         b"preamble\r\n--BB\r\nContent-Type: text/plain\r\n\r\nfirst\r\n"
-        b"--BB\r\nContent-Type: message/rfc822\r\n\r\n" + bytes(inner) + b"\r\n--BB--\r\nepilogue\r\n"
+        b"--BB\r\nContent-Type: message/rfc822\r\n\r\n"
+        + bytes(inner)
+        + b"\r\n--BB--\r\nepilogue\r\n"
     )
     msg = Message.parse(outer)
     types = [p.content_type for p in msg.walk()]
@@ -215,7 +224,9 @@ def test_to_email_and_from_email() -> None:
 
 def test_parse_releases_gil_and_is_thread_safe() -> None:
     big = Message.build(
-        sender="a@example.org", to="b@example.org", subject="big",
+        sender="a@example.org",
+        to="b@example.org",
+        subject="big",
         attachments=[("x.bin", bytes(range(256)) * 40000, "application/octet-stream")],
     )
     data = bytes(big)
@@ -269,7 +280,10 @@ def test_build_korean_subject_zoe_and_korean_filename(tmp_path) -> None:  # type
     assert msg.attachments[0].data == photo.read_bytes()
     assert msg.attachments[1].content_type == "text/plain"
     assert [p.content_type for p in msg.walk()][:4] == [
-        "multipart/mixed", "multipart/alternative", "text/plain", "text/html",
+        "multipart/mixed",
+        "multipart/alternative",
+        "text/plain",
+        "text/html",
     ]
     # Python's email agrees.
     em = py_parse(raw)
@@ -291,7 +305,10 @@ def test_build_plain_text_only_is_single_part() -> None:
 def test_build_date_and_message_id_given() -> None:
     when = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
     msg = Message.build(
-        sender="a@example.org", to="b@example.org", text="x", date=when,
+        sender="a@example.org",
+        to="b@example.org",
+        text="x",
+        date=when,
         message_id="<fixed@example.org>",
     )
     assert msg.date == when

@@ -55,8 +55,14 @@ def check_invariants(m: ParsedMessage, raw: bytes) -> None:
         assert -1 <= part < m.part_count and 0 <= offset <= len(raw)
 
 
-def multipart(boundary: str, *parts: bytes, preamble: bytes = b"", epilogue: bytes = b"",
-              close: bool = True, subtype: str = "mixed") -> bytes:
+def multipart(
+    boundary: str,
+    *parts: bytes,
+    preamble: bytes = b"",
+    epilogue: bytes = b"",
+    close: bool = True,
+    subtype: str = "mixed",
+) -> bytes:
     b = boundary.encode()
     out = b"Content-Type: multipart/" + subtype.encode() + b'; boundary="' + b + b'"\r\n\r\n'
     out += preamble
@@ -213,9 +219,7 @@ def test_multipart_without_boundary_is_a_leaf():
 
 def test_message_rfc822_embedded():
     inner = b"From: bob@example.test\r\nSubject: inner\r\n\r\ninner body"
-    raw = TOP + multipart(
-        "m", b"\r\ncover", b"Content-Type: message/rfc822\r\n\r\n" + inner
-    )
+    raw = TOP + multipart("m", b"\r\ncover", b"Content-Type: message/rfc822\r\n\r\n" + inner)
     m = parse(raw)
     assert m.part_count == 4
     assert m.is_message(2) and m.children(2) == [3]
@@ -235,7 +239,9 @@ def test_message_rfc822_in_base64_is_a_leaf():
 
 def test_digest_children_default_to_message_rfc822():
     raw = TOP + multipart(
-        "d", b"\r\nSubject: one\r\n\r\nbody one", b"Content-Type: text/plain\r\n\r\nnote",
+        "d",
+        b"\r\nSubject: one\r\n\r\nbody one",
+        b"Content-Type: text/plain\r\n\r\nnote",
         subtype="digest",
     )
     m = parse(raw)
@@ -296,7 +302,10 @@ def test_text_by_charset():
     raw = TOP + b"Content-Type: text/plain; charset=ISO-8859-1\r\n\r\ncaf\xe9"
     assert parse(raw).text(0) == ("café", False)
     assert parse(raw).charset(0) == "iso-8859-1"
-    raw = TOP + b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+    raw = (
+        TOP
+        + b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+    )
     raw += base64.b64encode("naïve ☃".encode())
     assert parse(raw).text(0) == ("naïve ☃", False)
     text, bad = parse(TOP + b"\r\ncaf\xe9").text(0)  # us-ascii by default
@@ -540,7 +549,12 @@ def test_parse_date_matches_email_utils(raw):
     assert ours is not None
     y, mo, d, h, mi, s, off, unknown = ours
     assert (y, mo, d, h, mi, s) == (
-        theirs.year, theirs.month, theirs.day, theirs.hour, theirs.minute, theirs.second,
+        theirs.year,
+        theirs.month,
+        theirs.day,
+        theirs.hour,
+        theirs.minute,
+        theirs.second,
     )
     if theirs.tzinfo is None:
         assert unknown
@@ -568,9 +582,17 @@ def test_parse_date_obsolete_forms(raw, expected):
 
 @pytest.mark.parametrize(
     "raw",
-    ["", "yesterday", "30 Feb 2006 00:00 +0000", "1 Jan 2006 24:00 +0000",
-     "1 Jan 2006 10:60 +0000", "32 Jan 2006 00:00 +0000", "1 Foo 2006 00:00 +0000",
-     "1 Jan 2006", "1 Jan 2006 00:00 +0099"],
+    [
+        "",
+        "yesterday",
+        "30 Feb 2006 00:00 +0000",
+        "1 Jan 2006 24:00 +0000",
+        "1 Jan 2006 10:60 +0000",
+        "32 Jan 2006 00:00 +0000",
+        "1 Foo 2006 00:00 +0000",
+        "1 Jan 2006",
+        "1 Jan 2006 00:00 +0099",
+    ],
 )
 def test_parse_date_rejects(raw):
     assert _core.parse_date(raw) is None
@@ -582,15 +604,20 @@ def test_parse_date_rejects(raw):
 def test_parse_content_field():
     f = _core.parse_content_field
     assert f('Text/HTML; Charset="UTF-8"; format=flowed') == (
-        "text/html", [("charset", "UTF-8"), ("format", "flowed")], False,
+        "text/html",
+        [("charset", "UTF-8"), ("format", "flowed")],
+        False,
     )
-    assert f("attachment; filename*0=\"a b\"; filename*1*=%C3%A9.txt") == (
-        "attachment", [("filename", "a bé.txt")], False,
+    assert f('attachment; filename*0="a b"; filename*1*=%C3%A9.txt') == (
+        "attachment",
+        [("filename", "a bé.txt")],
+        False,
     )
     assert f("attachment; filename*=iso-8859-1'fr'caf%E9.txt")[1] == [("filename", "café.txt")]
     assert f('inline; filename="=?utf-8?B?w6k=?=.txt"')[1] == [("filename", "é.txt")]
     assert f("text/plain (comment); (c) charset=us-ascii")[:2] == (
-        "text/plain", [("charset", "us-ascii")],
+        "text/plain",
+        [("charset", "us-ascii")],
     )
     assert f(b"text/plain; broken; charset=x")[2] is True
     assert f('text/plain; name="unterminated')[2] is True
@@ -598,16 +625,17 @@ def test_parse_content_field():
 
 # --- differential against Python's email package ------------------------------
 
-LEAF_TYPES = ["text/plain", "text/html", "application/pdf", "image/png",
-              "application/octet-stream"]
+LEAF_TYPES = ["text/plain", "text/html", "application/pdf", "image/png", "application/octet-stream"]
 
 leaf = st.fixed_dictionaries(
     {
         "ctype": st.sampled_from(LEAF_TYPES),
         "cte": st.sampled_from(["base64", "quoted-printable", "7bit"]),
-        "filename": st.none() | st.text(
+        "filename": st.none()
+        | st.text(
             st.characters(min_codepoint=32, max_codepoint=0x2FF, exclude_characters='"\\'),
-            min_size=1, max_size=20,
+            min_size=1,
+            max_size=20,
         ).filter(lambda s: s.strip() == s and "=?" not in s),
         "data": st.binary(max_size=300),
         "text": st.text(st.sampled_from("abcXYZ 019.,\n"), max_size=200),
@@ -631,8 +659,9 @@ def build_leaf(spec: dict, rng: random.Random) -> tuple[bytes, tuple]:
         else:
             from urllib.parse import quote
 
-            head.append(b"Content-Disposition: attachment; filename*=utf-8''"
-                        + quote(fn, safe="").encode())
+            head.append(
+                b"Content-Disposition: attachment; filename*=utf-8''" + quote(fn, safe="").encode()
+            )
     cte = spec["cte"]
     if cte == "7bit":
         payload = spec["text"].replace("\n", "\r\n").encode()
@@ -668,16 +697,16 @@ def test_differential_against_python_email(node, seed, lf_only):
     raw = TOP + b"Subject: generated\r\nMIME-Version: 1.0\r\n" + build(node, rng, leaves)
     if lf_only:
         raw = raw.replace(b"\r\n", b"\n")
-        leaves = [(c, f, p.replace(b"\r\n", b"\n") if cte == "7bit" else p, cte)
-                  for c, f, p, cte in leaves]
+        leaves = [
+            (c, f, p.replace(b"\r\n", b"\n") if cte == "7bit" else p, cte)
+            for c, f, p, cte in leaves
+        ]
     ours = parse(raw)
     theirs = email.parser.BytesParser(policy=email.policy.default).parsebytes(raw)
     py_leaves = [p for p in theirs.walk() if not p.is_multipart()]
     our_leaves = [i for i in range(ours.part_count) if not ours.is_multipart(i)]
     assert len(our_leaves) == len(py_leaves) == len(leaves)
-    assert [ours.content_type(i) for i in our_leaves] == [
-        p.get_content_type() for p in py_leaves
-    ]
+    assert [ours.content_type(i) for i in our_leaves] == [p.get_content_type() for p in py_leaves]
     assert [ours.filename(i) for i in our_leaves] == [p.get_filename() for p in py_leaves]
     for i, p, (_, _, payload, _) in zip(our_leaves, py_leaves, leaves):
         data, bad = ours.decoded(i)
@@ -694,7 +723,8 @@ def test_speed_smoke_big_base64_attachment():
     """Not a timing assertion: structure parsing must not look at base64 bytes."""
     att = base64.encodebytes(os.urandom(3_000_000)).replace(b"\n", b"\r\n")
     raw = TOP + multipart(
-        "big", b"\r\nsee attached",
+        "big",
+        b"\r\nsee attached",
         b"Content-Type: application/zip\r\nContent-Transfer-Encoding: base64\r\n\r\n" + att,
     )
     m = parse(raw)

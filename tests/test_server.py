@@ -135,8 +135,9 @@ def test_smtplib_send_message_with_attachment_stored_exactly(server: Server) -> 
     em["To"] = "Bob <bob@example.net>"
     em["Subject"] = "Report"
     em.set_content("Line one\n.leading dot\n..two dots\n")
-    em.add_attachment(bytes(range(256)) * 100, maintype="application", subtype="octet-stream",
-                      filename="data.bin")
+    em.add_attachment(
+        bytes(range(256)) * 100, maintype="application", subtype="octet-stream", filename="data.bin"
+    )
     sent = em.as_bytes(policy=em.policy.clone(linesep="\r\n"))
     with smtplib.SMTP(server.host, server.smtp_port) as c:
         c.sendmail("alice@example.org", ["bob@example.net"], sent)
@@ -153,8 +154,14 @@ def test_smtplib_send_message_with_attachment_stored_exactly(server: Server) -> 
 
 
 def test_one_copy_per_recipient_including_bcc(server: Server) -> None:
-    m = Message.build(sender="alice@example.org", to="bob@example.net", cc="carol@example.net",
-                      bcc="dave@example.net", subject="hello", text="hi")
+    m = Message.build(
+        sender="alice@example.org",
+        to="bob@example.net",
+        cc="carol@example.net",
+        bcc="dave@example.net",
+        subject="hello",
+        text="hi",
+    )
     with smtplib.SMTP(server.host, server.smtp_port) as c:
         c.sendmail("alice@example.org", [a.address for a in m.recipients], bytes(m))
     server.wait_for(subject="hello")
@@ -169,7 +176,9 @@ def test_one_copy_per_recipient_including_bcc(server: Server) -> None:
 def test_many_messages_on_one_connection(server: Server) -> None:
     with smtplib.SMTP(server.host, server.smtp_port) as c:
         for i in range(50):
-            c.sendmail("a@example.org", [f"r{i % 5}@example.net"], f"Subject: n{i}\r\n\r\nbody {i}\r\n")
+            c.sendmail(
+                "a@example.org", [f"r{i % 5}@example.net"], f"Subject: n{i}\r\n\r\nbody {i}\r\n"
+            )
     got = server.wait_for(predicate=lambda m: True, count=50)
     assert [m.subject for m in got] == [f"n{i}" for i in range(50)]
     assert len(server.mailbox("r0@example.net")) == 10
@@ -179,9 +188,12 @@ def test_smtputf8(server: Server) -> None:
     with smtplib.SMTP(server.host, server.smtp_port) as c:
         c.ehlo()
         assert c.has_extn("smtputf8")
-        c.sendmail("zoë@example.org", ["사용자@example.net"],
-                   "Subject: 안녕\r\nFrom: zoë@example.org\r\n\r\nhello\r\n".encode(),
-                   mail_options=["SMTPUTF8", "BODY=8BITMIME"])
+        c.sendmail(
+            "zoë@example.org",
+            ["사용자@example.net"],
+            "Subject: 안녕\r\nFrom: zoë@example.org\r\n\r\nhello\r\n".encode(),
+            mail_options=["SMTPUTF8", "BODY=8BITMIME"],
+        )
     msg = server.wait_for(to="사용자@example.net")
     assert msg.envelope.mail_from == "zoë@example.org"
     assert msg.subject == "안녕"
@@ -265,8 +277,9 @@ def test_hook_exception_gives_451_and_server_keeps_running(server: Server) -> No
 def test_reply_rule_550_for_one_recipient(server: Server) -> None:
     server.reply(550, "No such user here", recipient="ghost@example.net")
     with smtplib.SMTP(server.host, server.smtp_port) as c:
-        refused = c.sendmail("a@example.org", ["ghost@example.net", "bob@example.net"],
-                             b"Subject: x\r\n\r\ny\r\n")
+        refused = c.sendmail(
+            "a@example.org", ["ghost@example.net", "bob@example.net"], b"Subject: x\r\n\r\ny\r\n"
+        )
     assert refused == {"ghost@example.net": (550, b"5.0.0 No such user here")}
     assert server.wait_for().envelope.rcpt_to == ["bob@example.net"]
 
@@ -309,19 +322,23 @@ def test_reply_rule_bad_arguments(server: Server) -> None:
 def test_domains_refuse_others_with_550_571() -> None:
     with Server(domains=["example.net"]) as s:
         with smtplib.SMTP(s.host, s.smtp_port) as c:
-            refused = c.sendmail("a@example.org", ["b@EXAMPLE.net", "c@elsewhere.org"],
-                                 b"Subject: x\r\n\r\ny\r\n")
+            refused = c.sendmail(
+                "a@example.org", ["b@EXAMPLE.net", "c@elsewhere.org"], b"Subject: x\r\n\r\ny\r\n"
+            )
         assert refused["c@elsewhere.org"][0] == 550
         assert refused["c@elsewhere.org"][1].startswith(b"5.7.1")
         assert len(s.mailbox("b@example.net")) == 1
 
 
-# -- Maildir -----------------------------------------------------------------------------------------
+# -- Maildir ------------------------------------------------------------------------
 def test_maildir_layout_readable_by_python_and_survives_restart(tmp_path: Path) -> None:
     with Server(maildir=tmp_path) as s:
         with smtplib.SMTP(s.host, s.smtp_port) as c:
-            c.sendmail("a@example.org", ["bob@example.net", "carol@example.net"],
-                       b"Subject: kept\r\n\r\nbody\r\n")
+            c.sendmail(
+                "a@example.org",
+                ["bob@example.net", "carol@example.net"],
+                b"Subject: kept\r\n\r\nbody\r\n",
+            )
         s.wait_for()
     box = tmp_path / "bob@example.net"
     assert sorted(p.name for p in box.iterdir()) == ["cur", "new", "tmp"]
@@ -369,9 +386,12 @@ def test_smuggling_never_makes_a_second_message(server: Server, trick: bytes) ->
     r.send(b"EHLO x\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n")
     for _ in range(4):
         r.reply()
-    r.send(b"Subject: first\r\n\r\nbody" + trick
-           + b"MAIL FROM:<evil@example.org>\r\nRCPT TO:<victim@example.net>\r\nDATA\r\n"
-           + b"Subject: smuggled\r\n\r\nx\r\n.\r\n")
+    r.send(
+        b"Subject: first\r\n\r\nbody"
+        + trick
+        + b"MAIL FROM:<evil@example.org>\r\nRCPT TO:<victim@example.net>\r\nDATA\r\n"
+        + b"Subject: smuggled\r\n\r\nx\r\n.\r\n"
+    )
     assert r.code() == 250
     r.send(b"QUIT\r\n")
     r.close()
@@ -387,8 +407,10 @@ def test_pipelining_replies_in_order(server: Server) -> None:
     r.reply()
     r.send(b"EHLO x\r\n")
     assert b"PIPELINING" in r.reply()
-    r.send(b"MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nRCPT TO:<bad>\r\n"
-           b"RCPT TO:<c@example.net>\r\nDATA\r\nSubject: p\r\n\r\nx\r\n.\r\nRSET\r\nNOOP\r\nQUIT\r\n")
+    r.send(
+        b"MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nRCPT TO:<bad>\r\n"
+        b"RCPT TO:<c@example.net>\r\nDATA\r\nSubject: p\r\n\r\nx\r\n.\r\nRSET\r\nNOOP\r\nQUIT\r\n"
+    )
     codes = [r.code() for _ in range(9)]
     assert codes == [250, 250, 501, 250, 354, 250, 250, 250, 221]
     assert server.wait_for().envelope.rcpt_to == ["b@example.net", "c@example.net"]
@@ -430,8 +452,9 @@ def test_bare_lf_in_command_rejected(server: Server) -> None:
 def test_recipient_cap_452() -> None:
     with Server(max_recipients=3) as s:
         with smtplib.SMTP(s.host, s.smtp_port) as c:
-            refused = c.sendmail("a@example.org", [f"r{i}@example.net" for i in range(5)],
-                                 b"Subject: x\r\n\r\ny\r\n")
+            refused = c.sendmail(
+                "a@example.org", [f"r{i}@example.net" for i in range(5)], b"Subject: x\r\n\r\ny\r\n"
+            )
         assert sorted(refused) == ["r3@example.net", "r4@example.net"]
         assert all(code == 452 for code, _ in refused.values())
         assert len(s.wait_for().envelope.rcpt_to) == 3
@@ -513,7 +536,10 @@ def test_500_concurrent_connections_none_lost() -> None:
         writer.write(b"EHLO c\r\n")
         await reply()
         for k in range(2):
-            writer.write(b"MAIL FROM:<c%d@example.org>\r\nRCPT TO:<box%d@example.net>\r\nDATA\r\n" % (i, i % 10))
+            writer.write(
+                b"MAIL FROM:<c%d@example.org>\r\nRCPT TO:<box%d@example.net>\r\nDATA\r\n"
+                % (i, i % 10)
+            )
             for _ in range(3):
                 await reply()
             writer.write(b"Subject: m%d-%d\r\n\r\nbody\r\n.\r\n" % (i, k))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from . import __version__
 from .message import Message
@@ -19,12 +19,12 @@ def _sample_message() -> Message:
         html="<p>Hi Bob,</p><p>the notes are <b>attached</b>.</p><p>Alice</p>",
         attachments=[
             ("사진.jpg", bytes(range(256)) * 8, "image/jpeg"),
-            ("notes.txt", "Agenda\n1. mail\n".encode(), "text/plain"),
+            ("notes.txt", b"Agenda\n1. mail\n", "text/plain"),
         ],
     )
 
 
-def _print_message(msg: Message, out: "object") -> None:
+def _print_message(msg: Message, out: object) -> None:
     write = out.write  # type: ignore[attr-defined]
     write("Headers:\n")
     for name, value in msg.headers:
@@ -95,9 +95,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     where = f"Maildir {server.maildir}" if server.maildir else "memory"
-    print(f"mailroom {__version__}: SMTP listening on {server.host}:{server.smtp_port}, "
-          f"mail kept in {where}", flush=True)
-    print(f"  try: swaks --server {server.host}:{server.smtp_port} --to bob@example.org", flush=True)
+    print(
+        f"mailroom {__version__}: SMTP listening on {server.host}:{server.smtp_port}, "
+        f"mail kept in {where}",
+        flush=True,
+    )
+    print(
+        f"  try: swaks --server {server.host}:{server.smtp_port} --to bob@example.org", flush=True
+    )
     print("  Ctrl-C or SIGTERM stops it.", flush=True)
     try:
         seen = server._native.last_seq()
@@ -111,8 +116,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
                 seen = max(seen, row[0])
                 msg = server._message(row)
                 env = msg.envelope
-                print(f"  stored for {row[1]}: from <{env.mail_from if env else ''}> "
-                      f"subject={msg.subject!r} ({len(msg)} bytes)", flush=True)
+                print(
+                    f"  stored for {row[1]}: from <{env.mail_from if env else ''}> "
+                    f"subject={msg.subject!r} ({len(msg)} bytes)",
+                    flush=True,
+                )
     finally:
         server.stop()
         print("mailroom: stopped", flush=True)
@@ -144,15 +152,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     serve.add_argument("--smtp-port", type=int, default=2525, help="SMTP port (2525; 0 picks one)")
     serve.add_argument("--maildir", metavar="DIR", help="keep mail in DIR/<address>/ Maildirs")
-    serve.add_argument("--domain", action="append", metavar="DOMAIN",
-                       help="accept mail only for this domain (repeatable; default: all)")
+    serve.add_argument(
+        "--domain",
+        action="append",
+        metavar="DOMAIN",
+        help="accept mail only for this domain (repeatable; default: all)",
+    )
     serve.add_argument("--hostname", help="name in the greeting and Received headers")
     serve.add_argument("--idle-timeout", type=float, default=300.0, metavar="SECONDS")
     serve.add_argument("--max-message-size", type=int, default=32 * 1024 * 1024, metavar="BYTES")
-    serve.add_argument("--threads", type=int, default=0,
-                       help="network threads (0: one per two cores, at most 4)")
-    serve.add_argument("--quiet", action="store_true",
-                       help="print nothing per message and keep no transcripts")
+    serve.add_argument(
+        "--threads", type=int, default=0, help="network threads (0: one per two cores, at most 4)"
+    )
+    serve.add_argument(
+        "--quiet", action="store_true", help="print nothing per message and keep no transcripts"
+    )
     serve.set_defaults(func=_cmd_serve)
     return parser
 

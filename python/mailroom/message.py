@@ -13,8 +13,9 @@ import email.policy
 import html as _html
 import mimetypes
 import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Mapping, Sequence, Union
+from typing import Any, Union
 
 from . import _core
 
@@ -84,6 +85,8 @@ class Part:
     """One node of a message's MIME tree (a container or a leaf)."""
 
     __slots__ = ("_core", "_index", "_message")
+    _core: Any
+    _index: int
 
     def __init__(self, message: Message, index: int) -> None:
         self._message = message
@@ -131,9 +134,7 @@ class Part:
     @property
     def headers(self) -> list[tuple[str, str]]:
         """(name, decoded value) for every header field, in order."""
-        return [
-            (name, _core.decode_header(raw)) for name, raw in self._core.headers(self._index)
-        ]
+        return [(name, _core.decode_header(raw)) for name, raw in self._core.headers(self._index)]
 
     @property
     def raw_headers(self) -> list[tuple[str, bytes]]:
@@ -254,20 +255,14 @@ class Part:
         return f"<Part {self._index} {' '.join(bits)}>"
 
     def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, Part)
-            and other._core is self._core
-            and other._index == self._index
-        )
+        return isinstance(other, Part) and other._core is self._core and other._index == self._index
 
     def __hash__(self) -> int:
         return hash((id(self._core), self._index))
 
 
 # An attachment to build: a path, or (filename, data[, content_type]).
-AttachmentInput = Union[
-    str, "os.PathLike[str]", tuple[str, bytes], tuple[str, bytes, str]
-]
+AttachmentInput = Union[str, "os.PathLike[str]", tuple[str, bytes], tuple[str, bytes, str]]
 
 Attachment = Part  # what msg.attachments yields: parts with filename/data/...
 
@@ -291,6 +286,7 @@ def _mailbox(value: AddressInput) -> tuple[str, str]:
     for s in (name, addr):
         if "\r" in s or "\n" in s:
             raise ValueError(f"CR or LF in an address: {value!r}")
+    name, addr = name.strip(), addr.strip()
     if "@" not in addr:
         raise ValueError(f"address without a domain: {addr!r}")
     return name, addr
@@ -304,11 +300,12 @@ def _mailboxes(values: AddressInput | Iterable[AddressInput] | None) -> list[tup
     if (
         isinstance(values, tuple)
         and len(values) == 2
-        and all(isinstance(v, str) for v in values)
+        and isinstance(values[0], str)
+        and isinstance(values[1], str)
         and "@" not in values[0]
         and "@" in values[1]
     ):
-        return [_mailbox(values)]  # one (display_name, address) pair
+        return [_mailbox((values[0], values[1]))]  # one (display_name, address) pair
     return [_mailbox(v) for v in values]
 
 
@@ -328,7 +325,7 @@ def _attachment(item: AttachmentInput) -> tuple[str, bytes, str]:
         if isinstance(data, str):
             raise TypeError(f"attachment data for {filename!r} must be bytes, not str")
         ctype = (
-            item[2]  # type: ignore[misc]
+            item[2]
             if len(item) == 3
             else (mimetypes.guess_type(filename)[0] or "application/octet-stream")
         )
@@ -336,8 +333,7 @@ def _attachment(item: AttachmentInput) -> tuple[str, bytes, str]:
             raise ValueError(f"content type must be 'type/subtype', got {ctype!r}")
         return filename, bytes(data), ctype
     raise TypeError(
-        "an attachment is a path or (filename, data[, content_type]), "
-        f"not {type(item).__name__}"
+        f"an attachment is a path or (filename, data[, content_type]), not {type(item).__name__}"
     )
 
 
@@ -356,8 +352,8 @@ class Message(Part):
         self._bcc = list(bcc)
         self.envelope: Any = None
 
-    @property  # type: ignore[override]
-    def _message(self) -> Message:
+    @property
+    def _message(self) -> Message:  # type: ignore[override]
         # A property, not a stored self-reference: no reference cycle, so a
         # message's memory goes back as soon as the last reference does.
         return self
@@ -565,7 +561,7 @@ class Message(Part):
         return None
 
     @property
-    def text(self) -> str | None:  # type: ignore[override]
+    def text(self) -> str | None:
         """The text/plain body a reader sees (None when absent)."""
         return self._body("plain")
 
@@ -659,4 +655,3 @@ class Message(Part):
 
     def __hash__(self) -> int:
         return hash(bytes(self))
-

@@ -1,14 +1,14 @@
 """pytest fixtures for mailroom, registered through the ``pytest11`` entry point.
 
-    def test_signup_sends_mail(mail_server):
-        app.send_welcome("bob@example.org", smtp=mail_server.smtp_address)
-        msg = mail_server.wait_for(to="bob@example.org")
-        assert "Welcome" in msg.subject
+def test_signup_sends_mail(mail_server):
+    app.send_welcome("bob@example.org", smtp=mail_server.smtp_address)
+    msg = mail_server.wait_for(to="bob@example.org")
+    assert "Welcome" in msg.subject
 """
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

@@ -14,8 +14,9 @@ import datetime as _dt
 import os
 import threading
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Optional, Sequence
+from typing import Any, Callable, Optional
 
 from . import _core
 from .message import Message
@@ -122,7 +123,9 @@ class Server:
         if not isinstance(smtp_port, int) or not 0 <= smtp_port <= 65535:
             raise ValueError(f"smtp_port must be an int in 0..65535, got {smtp_port!r}")
         if not (isinstance(idle_timeout, (int, float)) and idle_timeout > 0):
-            raise ValueError(f"idle_timeout must be a positive number of seconds, got {idle_timeout!r}")
+            raise ValueError(
+                f"idle_timeout must be a positive number of seconds, got {idle_timeout!r}"
+            )
         self._native = _core.SmtpServer(
             host=host,
             smtp_port=smtp_port,
@@ -293,9 +296,10 @@ class Server:
             )
             or "nothing"
         )
-        what = ", ".join(
-            f"{k}={v!r}" for k, v in (("to", to), ("subject", subject)) if v is not None
-        ) or "any message"
+        what = (
+            ", ".join(f"{k}={v!r}" for k, v in (("to", to), ("subject", subject)) if v is not None)
+            or "any message"
+        )
         raise TimeoutError(
             f"no {count} message(s) matching {what}"
             f"{' and the predicate' if predicate else ''} within {timeout:g}s; "
@@ -378,7 +382,16 @@ class Server:
             times=-1 if times is None else int(times),
         )
         return ReplyRule(
-            rule_id, stage, sender or "*", recipient or "*", code, text, delay, disconnect, times, self
+            rule_id,
+            stage,
+            sender or "*",
+            recipient or "*",
+            code,
+            text,
+            delay,
+            disconnect,
+            times,
+            self,
         )
 
     def clear_rules(self) -> None:

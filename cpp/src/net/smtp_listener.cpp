@@ -116,11 +116,16 @@ class SmtpConnection : public std::enable_shared_from_this<SmtpConnection> {
     });
   }
 
+  // One deadline per operation: a read that waits too long gets 421 4.4.2; a
+  // write the peer does not drain in that time closes the connection.
   void arm_idle_timer() {
     idle_timer_.expires_after(server_.options().idle_timeout);
     auto self = shared_from_this();
     idle_timer_.async_wait([self](boost::system::error_code ec) {
       if (ec || self->closed_) return;
+      // A wait that expired just as the timer was re-armed is stale.
+      if (self->idle_timer_.expiry() > asio::steady_timer::clock_type::now()) return;
+      if (self->writing_) return self->close();
       // The deadline passed with no input: 421 4.4.2 and close.
       std::vector<smtp::Output> out;
       self->session_.on_timeout(out);
@@ -129,7 +134,7 @@ class SmtpConnection : public std::enable_shared_from_this<SmtpConnection> {
       boost::system::error_code ignored;
       self->socket_.cancel(ignored);  // abort the pending read
       self->timed_out_ = true;
-      if (!self->writing_) self->write_next();
+      self->write_next();
     });
   }
 
@@ -177,8 +182,10 @@ class SmtpConnection : public std::enable_shared_from_this<SmtpConnection> {
       pending_.pop_front();
     }
     auto self = shared_from_this();
+    if (!timed_out_) arm_idle_timer();
     asio::async_write(socket_, asio::buffer(out_),
                       [self, close_after](boost::system::error_code e, std::size_t) {
+                        self->idle_timer_.cancel();
                         if (e || close_after) return self->close();
                         self->write_next();
                       });
