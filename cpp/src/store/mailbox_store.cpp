@@ -107,6 +107,61 @@ void MailboxStore::clear() {
   for (const auto& m : old) remove_copy(*m);
 }
 
+std::size_t MailboxStore::remove(std::string_view address, const std::vector<std::string>& uids) {
+  const std::string key = normalize_mailbox(address);
+  std::vector<MessagePtr> gone;
+  {
+    std::lock_guard lock(mutex_);
+    auto keep = std::remove_if(messages_.begin(), messages_.end(), [&](const MessagePtr& m) {
+      bool drop = m->mailbox == key && std::find(uids.begin(), uids.end(), m->uid) != uids.end();
+      if (drop) gone.push_back(m);
+      return drop;
+    });
+    messages_.erase(keep, messages_.end());
+  }
+  for (const auto& m : gone) remove_copy(*m);
+  return gone.size();
+}
+
+void MailboxStore::mark_seen(std::string_view address, const std::vector<std::string>& uids) {
+  const std::string key = normalize_mailbox(address);
+  std::vector<MessagePtr> todo;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& m : messages_)
+      if (m->mailbox == key && !m->seen && std::find(uids.begin(), uids.end(), m->uid) != uids.end())
+        todo.push_back(m);
+  }
+  for (const auto& m : todo) {
+    StoredMessage updated = *m;
+    try {
+      updated.path = seen_copy(*m);
+    } catch (const std::exception&) {
+      continue;  // stays in new/; it is still readable
+    }
+    updated.seen = true;
+    auto fresh = std::make_shared<const StoredMessage>(std::move(updated));
+    std::lock_guard lock(mutex_);
+    // The vector may have changed meanwhile: find the entry again by identity.
+    auto it = std::find(messages_.begin(), messages_.end(), m);
+    if (it != messages_.end()) *it = std::move(fresh);
+  }
+}
+
+bool MailboxStore::try_lock_mailbox(std::string_view address) {
+  const std::string key = normalize_mailbox(address);
+  std::lock_guard lock(mutex_);
+  if (std::find(locked_.begin(), locked_.end(), key) != locked_.end()) return false;
+  locked_.push_back(key);
+  return true;
+}
+
+void MailboxStore::unlock_mailbox(std::string_view address) {
+  const std::string key = normalize_mailbox(address);
+  std::lock_guard lock(mutex_);
+  locked_.erase(std::remove(locked_.begin(), locked_.end(), key), locked_.end());
+}
+
 std::uint64_t MailboxStore::wait_after(std::uint64_t after, std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
   const auto generation = wake_generation_;
@@ -286,6 +341,15 @@ void MaildirStore::remove_copy(const StoredMessage& m) {
   }
 }
 
+fs::path MaildirStore::seen_copy(const StoredMessage& m) {
+  if (m.path.empty() || m.path.parent_path().filename() != "new") return m.path;
+  // Maildir: a message that has been seen moves to cur/ with its info "2,S".
+  const fs::path box = m.path.parent_path().parent_path();
+  const fs::path target = box / "cur" / (m.path.filename().string() + ":2,S");
+  if (::rename(m.path.c_str(), target.c_str()) != 0) throw_errno("cannot move to cur/", target);
+  return target;
+}
+
 void MaildirStore::load_existing() {
   struct Found {
     fs::file_time_type mtime;
@@ -308,6 +372,7 @@ void MaildirStore::load_existing() {
         m.mailbox = mailbox;
         m.uid = name.substr(0, name.find(':'));  // strip ":2,flags"
         m.path = f.path();
+        m.seen = std::string_view(sub) == "cur";
         m.data = std::make_shared<const std::string>(read_file(f.path()));
         auto env = std::make_shared<Envelope>();
         env->rcpt_to.push_back(mailbox);

@@ -31,6 +31,7 @@ struct StoredMessage {
   std::shared_ptr<const std::string> data;  // bytes as stored (with trace headers)
   std::shared_ptr<const Envelope> envelope;
   std::filesystem::path path;   // Maildir file, empty in memory
+  bool seen = false;            // Maildir: in cur/ with the S flag
 };
 
 using MessagePtr = std::shared_ptr<const StoredMessage>;
@@ -57,6 +58,16 @@ class MailboxStore {
   std::size_t count() const;
   void clear();  // forget everything (Maildir: removes the message files)
 
+  // Removes copies from a mailbox by uid (POP3 DELE committed at QUIT);
+  // returns how many were removed. Maildir: the files are unlinked.
+  std::size_t remove(std::string_view mailbox, const std::vector<std::string>& uids);
+  // Marks copies as seen (Maildir: moved from new/ to cur/ with ":2,S").
+  void mark_seen(std::string_view mailbox, const std::vector<std::string>& uids);
+
+  // Exclusive access to one mailbox (one POP3 session at a time).
+  bool try_lock_mailbox(std::string_view mailbox);
+  void unlock_mailbox(std::string_view mailbox);
+
   // Blocks until a message with seq > `after` arrives, the timeout passes or
   // wake_all() is called; returns last_seq().
   std::uint64_t wait_after(std::uint64_t after, std::chrono::milliseconds timeout);
@@ -67,6 +78,8 @@ class MailboxStore {
   virtual void write_copy(const std::string& mailbox, const std::string& data,
                           std::string& uid, std::filesystem::path& path) = 0;
   virtual void remove_copy(const StoredMessage&) {}
+  // Moves a copy to "seen"; returns its new path (Maildir) or the old one.
+  virtual std::filesystem::path seen_copy(const StoredMessage& m) { return m.path; }
   void add_loaded(StoredMessage msg);  // for stores that find mail at start
 
  private:
@@ -75,6 +88,7 @@ class MailboxStore {
   std::vector<MessagePtr> messages_;
   std::uint64_t next_seq_ = 1;
   std::uint64_t wake_generation_ = 0;
+  std::vector<std::string> locked_;  // mailboxes held by a session
 };
 
 class MemoryStore final : public MailboxStore {
@@ -100,6 +114,7 @@ class MaildirStore final : public MailboxStore {
   void write_copy(const std::string& mailbox, const std::string& data, std::string& uid,
                   std::filesystem::path& path) override;
   void remove_copy(const StoredMessage&) override;
+  std::filesystem::path seen_copy(const StoredMessage& m) override;
 
  private:
   void load_existing();
