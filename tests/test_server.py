@@ -571,3 +571,26 @@ def test_mail_server_session_fixture(mail_server_session: Server) -> None:
     mail_server_session.clear()
     assert mail_server_session.running
     assert mail_server_session.messages == []
+
+
+def test_maildir_is_read_by_dovecot(tmp_path: Path) -> None:
+    import poplib
+
+    from .peers import Dovecot
+
+    maildir = tmp_path / "mail"
+    sent = b"From: a@example.org\r\nSubject: for dovecot\r\n\r\nline\r\n.dotted\r\n"
+    with Server(maildir=maildir) as s:
+        with smtplib.SMTP(s.host, s.smtp_port) as c:
+            c.sendmail("a@example.org", ["bob@example.net"], sent)
+        ours = bytes(s.wait_for())
+    with Dovecot(tmp_path / "dovecot", maildir) as dovecot:
+        pop = poplib.POP3("127.0.0.1", dovecot.port, timeout=10)
+        try:
+            pop.user("bob@example.net")
+            pop.pass_(dovecot.password)
+            assert pop.stat()[0] == 1
+            _, lines, _ = pop.retr(1)
+        finally:
+            pop.quit()
+    assert b"\r\n".join(lines) + b"\r\n" == ours
