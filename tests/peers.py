@@ -68,6 +68,7 @@ class Dovecot:
         run = self.workdir / "run"
         run.mkdir(parents=True, exist_ok=True)
         self.config = self.workdir / "dovecot.conf"
+        mail = f"mail=maildir:{self.maildir_root}/%u"
         self.config.write_text(
             f"""
 protocols = pop3
@@ -88,7 +89,7 @@ passdb {{
 }}
 userdb {{
   driver = static
-  args = uid={mail_user} gid={mail_user} home={self.workdir}/home/%u mail=maildir:{self.maildir_root}/%u
+  args = uid={mail_user} gid={mail_user} home={self.workdir}/home/%u {mail}
 }}
 service pop3-login {{
   chroot =
