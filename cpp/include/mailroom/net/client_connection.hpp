@@ -1,0 +1,40 @@
+// A client's TCP connection with a deadline on every operation, for the
+// protocol clients (SMTP, POP3). Each connection has its own io_context, run
+// on the calling thread: no shared static context, no thread of its own.
+// No Asio in this header.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace mailroom::net {
+
+class ClientConnection {
+ public:
+  ClientConnection();
+  ~ClientConnection();
+  ClientConnection(const ClientConnection&) = delete;
+  ClientConnection& operator=(const ClientConnection&) = delete;
+
+  // Resolves `host` and connects; throws std::system_error (refused,
+  // unreachable, timed out: std::errc::timed_out) with "host:port" in the text.
+  void connect(const std::string& host, std::uint16_t port, std::chrono::milliseconds timeout);
+  // Writes all of `data`.
+  void write(std::string_view data, std::chrono::milliseconds timeout);
+  // Appends what arrives (at least one byte) to `buffer`; returns the number
+  // of bytes read, 0 when the peer closed the connection.
+  std::size_t read_some(std::string& buffer, std::chrono::milliseconds timeout);
+  void close();
+  bool is_open() const;
+  std::string peer() const;   // "ip:port"
+  std::string local() const;  // "ip:port"
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mailroom::net
