@@ -59,8 +59,15 @@ void check_address(std::string_view address) {
 std::string mailbox_text(const Mailbox& mb) {
   check_address(mb.address);
   reject_line_breaks("display name", mb.display_name);
-  if (mb.display_name.empty()) return mb.address;
-  return encode_phrase(mb.display_name) + " <" + mb.address + ">";
+  std::string_view name = mb.display_name;
+  while (!name.empty() && (name.front() == ' ' || name.front() == '\t')) name.remove_prefix(1);
+  while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
+  if (name.empty()) return mb.address;
+  std::string out = encode_phrase(name);
+  out += " <";
+  out += mb.address;
+  out += '>';
+  return out;
 }
 
 void add_field(std::string& out, std::string_view name, std::string_view folded_value) {

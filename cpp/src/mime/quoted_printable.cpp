@@ -101,22 +101,8 @@ std::string decode_impl(std::string_view text, CodecIssue* issue) {
     i = j;
     if (i == n) break;
     const char c = in[i];
-    if (c == '\n' || (c == '\r' && i + 1 < n && in[i + 1] == '\n')) {
-      trim();
-      const std::size_t len = c == '\r' ? 2 : 1;
-      std::memcpy(o, in + i, len);
-      o += len;
-      i += len;
-      keep = o;
-      continue;
-    }
-    if (c == '\r') {  // a bare CR is data
-      *o++ = '\r';
-      ++i;
-      continue;
-    }
     // '=': decode a run of escapes at once.
-    if (i + 2 < n) {
+    if (c == '=' && i + 2 < n) {
       std::size_t k = i;
       while (k + 2 < n && in[k] == '=') {
         const int hi = kHexValue.v[static_cast<unsigned char>(in[k + 1])];
@@ -130,6 +116,20 @@ std::string decode_impl(std::string_view text, CodecIssue* issue) {
         i = k;
         continue;
       }
+    }
+    if (c == '\n' || (c == '\r' && i + 1 < n && in[i + 1] == '\n')) {
+      trim();
+      const std::size_t len = c == '\r' ? 2 : 1;
+      std::memcpy(o, in + i, len);
+      o += len;
+      i += len;
+      keep = o;
+      continue;
+    }
+    if (c == '\r') {  // a bare CR is data
+      *o++ = '\r';
+      ++i;
+      continue;
     }
     // A soft line break: '=', optional transport padding, a line end or the end.
     std::size_t k = i + 1;

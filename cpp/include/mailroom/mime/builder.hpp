@@ -36,6 +36,15 @@ struct MessageSpec {
 // Returns the message bytes: CRLF line ends, lines at most 78 characters in
 // headers and 76 in encoded bodies; text/plain alone, multipart/alternative for
 // text+html, wrapped in multipart/mixed when there are attachments.
+// Text parts are utf-8: 7bit when ASCII with lines up to 998 octets, else
+// quoted-printable or base64, whichever is shorter. Attachments are base64
+// with filename (RFC 2231) and name (RFC 2047) parameters.
+// Extra headers: Bcc is dropped; MIME-Version and Content-* are refused; Date
+// and Message-ID take the place of generated ones; a field also set in the
+// spec (From, To, Cc, Subject, Date, Message-ID) is refused as a duplicate.
+// Throws std::invalid_argument for CR or LF in any header text, bad header
+// names, addresses with white space, '<', '>', ',' or ';', and content types
+// that are not "type/subtype".
 std::string build_message(const MessageSpec& spec);
 
 // "Sun, 22 Nov 2026 02:49:30 +0000" for now (UTC).

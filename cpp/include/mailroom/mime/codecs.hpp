@@ -75,6 +75,8 @@ std::string encode_header(std::string_view utf8_value, std::size_t name_len = 0)
 
 // An RFC 2047 phrase (display name): quoted-string when ASCII and it needs
 // quoting, encoded-words when not ASCII, as is when it is a plain atom phrase.
+// The encoded-words (several only for long names) are separated by single
+// spaces, so the result can be folded between them.
 std::string encode_phrase(std::string_view utf8_name);
 
 // RFC 2231 §4: "charset'language'%XX..." -> UTF-8.
