@@ -155,7 +155,11 @@ def test_attachments_mixed() -> None:
         attachments=[
             ("사진.jpg", JPEG, "image/jpeg"),
             ("report 2026.pdf", b"%PDF-1.7", "application/pdf"),
-            ("아주 긴 파일 이름을 가진 첨부 파일 " * 3 + ".bin", b"\x00" * 10, "application/octet-stream"),
+            (
+                "아주 긴 파일 이름을 가진 첨부 파일 " * 3 + ".bin",
+                b"\x00" * 10,
+                "application/octet-stream",
+            ),
         ],
     )
     check_wire_form(raw)
@@ -181,7 +185,9 @@ def test_attachments_mixed() -> None:
 
 
 def test_base64_body_lines_at_most_76() -> None:
-    raw = build(text="x", attachments=[("a.bin", bytes(range(256)) * 100, "application/octet-stream")])
+    raw = build(
+        text="x", attachments=[("a.bin", bytes(range(256)) * 100, "application/octet-stream")]
+    )
     part = raw.split(b"Content-Transfer-Encoding: base64\r\n\r\n", 1)[1].split(b"\r\n--", 1)[0]
     lines = part.split(b"\r\n")
     assert all(len(line) <= 76 for line in lines)
@@ -262,11 +268,16 @@ short_names = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")),
 @given(
     subject=st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=120),
     display=short_names,
-    text=st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r"), max_size=300),
+    text=st.text(
+        alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r"),
+        max_size=300,
+    ),
     filename=names.filter(lambda s: s.strip() != ""),
     data=st.binary(max_size=500),
 )
-def test_round_trip_property(subject: str, display: str, text: str, filename: str, data: bytes) -> None:
+def test_round_trip_property(
+    subject: str, display: str, text: str, filename: str, data: bytes
+) -> None:
     raw = build(
         sender=(display, "zoe@example.test"),
         subject=subject,
