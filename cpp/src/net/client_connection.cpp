@@ -4,6 +4,8 @@
 
 #include <boost/asio.hpp>
 
+#include "endpoint_text.hpp"
+
 #include <optional>
 #include <system_error>
 
@@ -14,11 +16,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-std::string endpoint_text(const tcp::endpoint& ep) {
-  auto addr = ep.address();
-  if (addr.is_v6()) return "[" + addr.to_string() + "]:" + std::to_string(ep.port());
-  return addr.to_string() + ":" + std::to_string(ep.port());
-}
 
 }  // namespace
 

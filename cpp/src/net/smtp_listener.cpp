@@ -4,6 +4,8 @@
 // connection.
 #include <boost/asio.hpp>
 
+#include "endpoint_text.hpp"
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -20,14 +22,10 @@ namespace mailroom::engine {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+using net::endpoint_text;
 
 namespace {
 
-std::string endpoint_text(const tcp::endpoint& ep) {
-  auto addr = ep.address();
-  if (addr.is_v6()) return "[" + addr.to_string() + "]:" + std::to_string(ep.port());
-  return addr.to_string() + ":" + std::to_string(ep.port());
-}
 
 }  // namespace
 
