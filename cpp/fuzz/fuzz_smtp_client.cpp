@@ -5,7 +5,8 @@
 // stream. Whenever the session is ready the client starts the next message
 // (text content only, so everything it writes is CRLF-terminated lines).
 // Invariants: no crash; the reply buffer and the transcript stay bounded;
-// every byte written is part of a CRLF line with no bare CR or LF; a message
+// everything written is CRLF lines with no bare CR or LF, except
+// the chunk after a well-formed "BDAT n [LAST]"; a message
 // begun is always finished (message_done()) once the connection ends.
 #include <cstddef>
 #include <cstdint>
@@ -39,6 +40,15 @@ void check_output(std::string_view w) {
     REQUIRE(line.find('\r') == std::string_view::npos);
     REQUIRE(line.find('\n') == std::string_view::npos);
     pos = e + 2;
+    if (line.substr(0, 5) == "BDAT ") {  // the chunk follows: any octets
+      std::size_t n = 0;
+      std::size_t k = 5;
+      for (; k < line.size() && line[k] >= '0' && line[k] <= '9'; ++k) n = n * 10 + std::size_t(line[k] - '0');
+      REQUIRE(k > 5);
+      REQUIRE(line.substr(k).empty() || line.substr(k) == " LAST");
+      REQUIRE(pos + n <= w.size());
+      pos += n;
+    }
   }
 }
 

@@ -69,6 +69,23 @@ std::string bytes(const char (&s)[N]) {
   return std::string(s, N - 1);
 }
 
+// Plays a transcript against `t`: "C: x" calls t.C("x"), "S: x" calls t.S("x")
+// ("C:" and "S:" alone: an empty line); leading spaces are ignored.
+template <class T>
+void run_script(T& t, std::string_view text) {
+  while (!text.empty()) {
+    const std::size_t e = text.find('\n');
+    std::string_view line = text.substr(0, e);
+    text = e == std::string_view::npos ? std::string_view{} : text.substr(e + 1);
+    while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+    if (line == "C:") t.C("");
+    else if (line == "S:") t.S("");
+    else if (line.substr(0, 3) == "C: ") t.C(line.substr(3));
+    else if (line.substr(0, 3) == "S: ") t.S(line.substr(3));
+    else if (!line.empty()) { ++g_failures; std::fprintf(stderr, "bad script line\n"); }
+  }
+}
+
 struct Delivered {
   Envelope env;
   std::string message;
@@ -175,18 +192,7 @@ struct Conversation {
       CHECK_EQ(got, std::string(want));
     }
   }
-  void script(std::string_view text) {
-    while (!text.empty()) {
-      const std::size_t e = text.find('\n');
-      std::string_view line = text.substr(0, e);
-      text = e == std::string_view::npos ? std::string_view{} : text.substr(e + 1);
-      while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
-      if (line == "C:") C("");
-      else if (line.substr(0, 3) == "C: ") C(line.substr(3));
-      else if (line.substr(0, 3) == "S: ") S(line.substr(3));
-      else if (!line.empty()) { ++g_failures; std::fprintf(stderr, "bad script line\n"); }
-    }
-  }
+  void script(std::string_view text) { run_script(*this, text); }
   void no_more_replies() { CHECK_EQ(replies.substr(pos), std::string()); }
 
   void check_splits() {

@@ -36,18 +36,7 @@ struct Pop3Script {
     CHECK_EQ(written.substr(pos, e - pos), std::string(want));
     pos = e + 2;
   }
-  void script(std::string_view text) {
-    while (!text.empty()) {
-      const std::size_t e = text.find('\n');
-      std::string_view line = text.substr(0, e);
-      text = e == std::string_view::npos ? std::string_view{} : text.substr(e + 1);
-      while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
-      if (line.substr(0, 3) == "C: ") C(line.substr(3));
-      else if (line.substr(0, 3) == "S: ") S(line.substr(3));
-      else if (line == "S:") S("");
-      else if (!line.empty()) { ++g_failures; std::fprintf(stderr, "bad script line\n"); }
-    }
-  }
+  void script(std::string_view text) { run_script(*this, text); }
   void nothing_written() {
     written += c.take_output();
     CHECK_EQ(written.substr(pos), std::string());
