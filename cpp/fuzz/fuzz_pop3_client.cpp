@@ -15,20 +15,12 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_require.hpp"
 #include "mailroom/pop3/client_session.hpp"
 
 using namespace mailroom::pop3;
 
 namespace {
-
-[[noreturn]] void fail(const char* what) {
-  std::fprintf(stderr, "invariant violated: %s\n", what);
-  std::abort();
-}
-#define REQUIRE(cond) \
-  do {                \
-    if (!(cond)) fail(#cond); \
-  } while (0)
 
 void check_output(std::string_view w) {
   static const std::string_view verbs[] = {"CAPA", "USER ", "PASS ", "AUTH ", "STAT", "LIST",

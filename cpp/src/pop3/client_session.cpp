@@ -51,6 +51,18 @@ void check_argument(std::string_view s, const char* what, bool spaces_ok) {
                                   (spaces_ok ? " contains CR, LF or NUL" : " contains CR, LF, NUL or a space"));
 }
 
+// Calls f(line) for each line of a multi-line body, CRLF (or LF) removed.
+template <class F>
+void for_each_line(std::string_view body, F&& f) {
+  while (!body.empty()) {
+    const std::size_t e = body.find('\n');
+    std::string_view l = body.substr(0, e);
+    body = e == std::string_view::npos ? std::string_view{} : body.substr(e + 1);
+    if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+    if (!f(l)) return;
+  }
+}
+
 std::string md5_hex(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -348,16 +360,12 @@ void ClientSession::complete() {
   if (c == Command::Capa && current_.ok) {
     capabilities_.clear();
     pipelining_ = false;
-    std::string_view b = current_.body;
-    while (!b.empty()) {
-      const std::size_t e = b.find('\n');
-      std::string_view l = b.substr(0, e);
-      b = e == std::string_view::npos ? std::string_view{} : b.substr(e + 1);
-      if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
-      if (l.empty()) continue;
+    for_each_line(current_.body, [&](std::string_view l) {
+      if (l.empty()) return true;
       capabilities_.emplace_back(l);
       if (iequals(l.substr(0, l.find(' ')), "PIPELINING")) pipelining_ = true;
-    }
+      return true;
+    });
   }
   done_.push_back(std::move(current_));
   current_ = Response();
@@ -395,18 +403,15 @@ bool parse_listing_line(std::string_view line, std::uint64_t& msg, std::string& 
 bool parse_listing(const Response& r,
                    std::vector<std::pair<std::uint64_t, std::string>>& out) {
   if (!r.ok) return false;
-  std::string_view b = r.body;
-  while (!b.empty()) {
-    const std::size_t e = b.find('\n');
-    std::string_view l = b.substr(0, e);
-    b = e == std::string_view::npos ? std::string_view{} : b.substr(e + 1);
-    if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+  bool ok = true;
+  for_each_line(r.body, [&](std::string_view l) {
     std::uint64_t n = 0;
     std::string v;
-    if (!parse_listing_line(l, n, v)) return false;
-    out.emplace_back(n, std::move(v));
-  }
-  return true;
+    ok = parse_listing_line(l, n, v);
+    if (ok) out.emplace_back(n, std::move(v));
+    return ok;
+  });
+  return ok;
 }
 
 }  // namespace mailroom::pop3
