@@ -14,20 +14,12 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_require.hpp"
 #include "mailroom/smtp/server_session.hpp"
 
 using namespace mailroom::smtp;
 
 namespace {
-
-[[noreturn]] void fail(const char* what) {
-  std::fprintf(stderr, "invariant violated: %s\n", what);
-  std::abort();
-}
-#define REQUIRE(cond) \
-  do {                \
-    if (!(cond)) fail(#cond); \
-  } while (0)
 
 struct FuzzHandler : Handler {
   std::vector<std::string> messages;

@@ -69,6 +69,23 @@ std::string bytes(const char (&s)[N]) {
   return std::string(s, N - 1);
 }
 
+// Plays a transcript against `t`: "C: x" calls t.C("x"), "S: x" calls t.S("x")
+// ("C:" and "S:" alone: an empty line); leading spaces are ignored.
+template <class T>
+void run_script(T& t, std::string_view text) {
+  while (!text.empty()) {
+    const std::size_t e = text.find('\n');
+    std::string_view line = text.substr(0, e);
+    text = e == std::string_view::npos ? std::string_view{} : text.substr(e + 1);
+    while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+    if (line == "C:") t.C("");
+    else if (line == "S:") t.S("");
+    else if (line.substr(0, 3) == "C: ") t.C(line.substr(3));
+    else if (line.substr(0, 3) == "S: ") t.S(line.substr(3));
+    else if (!line.empty()) { ++g_failures; std::fprintf(stderr, "bad script line\n"); }
+  }
+}
+
 struct Delivered {
   Envelope env;
   std::string message;
@@ -175,18 +192,7 @@ struct Conversation {
       CHECK_EQ(got, std::string(want));
     }
   }
-  void script(std::string_view text) {
-    while (!text.empty()) {
-      const std::size_t e = text.find('\n');
-      std::string_view line = text.substr(0, e);
-      text = e == std::string_view::npos ? std::string_view{} : text.substr(e + 1);
-      while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
-      if (line == "C:") C("");
-      else if (line.substr(0, 3) == "C: ") C(line.substr(3));
-      else if (line.substr(0, 3) == "S: ") S(line.substr(3));
-      else if (!line.empty()) { ++g_failures; std::fprintf(stderr, "bad script line\n"); }
-    }
-  }
+  void script(std::string_view text) { run_script(*this, text); }
   void no_more_replies() { CHECK_EQ(replies.substr(pos), std::string()); }
 
   void check_splits() {
@@ -218,12 +224,27 @@ struct Register {
   static const Register reg_##name(#name, name);    \
   static void name()
 
+// Runs the registered tests whose name contains argv[1] (all without it).
+int run_registered_tests(int argc, char** argv) {
+  int ran = 0;
+  for (auto& [name, fn] : registry()) {
+    if (argc > 1 && std::strstr(name, argv[1]) == nullptr) continue;
+    g_test = name;
+    const int before = g_failures;
+    fn();
+    ++ran;
+    std::printf("%s %s\n", g_failures == before ? "ok  " : "FAIL", name);
+  }
+  std::printf("%d tests, %d checks, %d failures\n", ran, g_checks, g_failures);
+  return g_failures == 0 ? 0 : 1;
+}
+
 const char* kEhlo =
     "S: 250-localhost\n S: 250-PIPELINING\n S: 250-SIZE 33554432\n S: 250-8BITMIME\n"
     " S: 250-SMTPUTF8\n S: 250-ENHANCEDSTATUSCODES\n S: 250-CHUNKING\n S: 250 BINARYMIME\n";
 
 // Greeted with EHLO, replies consumed.
-void ehlo(Conversation& t) {
+[[maybe_unused]] void ehlo(Conversation& t) {
   t.S("220 localhost ESMTP mailroom");
   t.C("EHLO client.example");
   t.script(kEhlo);

@@ -917,16 +917,4 @@ TEST(utf8_validation) {
   CHECK(!valid_utf8("\xe2\x82"));          // truncated
 }
 
-int main(int argc, char** argv) {
-  int ran = 0;
-  for (auto& [name, fn] : registry()) {
-    if (argc > 1 && std::strstr(name, argv[1]) == nullptr) continue;
-    g_test = name;
-    const int before = g_failures;
-    fn();
-    ++ran;
-    std::printf("%s %s\n", g_failures == before ? "ok  " : "FAIL", name);
-  }
-  std::printf("%d tests, %d checks, %d failures\n", ran, g_checks, g_failures);
-  return g_failures == 0 ? 0 : 1;
-}
+int main(int argc, char** argv) { return run_registered_tests(argc, argv); }

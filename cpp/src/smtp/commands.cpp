@@ -3,43 +3,9 @@
 
 #include "mailroom/smtp/path.hpp"
 #include "mailroom/smtp/server_session.hpp"
+#include "mailroom/text.hpp"
 
 namespace mailroom::smtp {
-
-namespace {
-
-char upper(char c) { return c >= 'a' && c <= 'z' ? char(c - 32) : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (upper(a[i]) != upper(b[i])) return false;
-  return true;
-}
-
-bool istarts_with(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-// 1*DIGIT, saturating; false when not all digits or empty.
-bool parse_number(std::string_view s, std::uint64_t& v) {
-  if (s.empty()) return false;
-  v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    const std::uint64_t d = static_cast<std::uint64_t>(c - '0');
-    v = v > (UINT64_MAX - d) / 10 ? UINT64_MAX : v * 10 + d;
-  }
-  return true;
-}
-
-}  // namespace
 
 void ServerSession::command_line(std::string_view line, std::vector<Output>& out) {
   const bool crlf = !line.empty() && line.back() == '\r';

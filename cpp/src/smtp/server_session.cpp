@@ -21,7 +21,8 @@ const char* to_string(State s) {
 }
 
 ServerSession::ServerSession(const Config& config, Handler& handler, std::string peer)
-    : cfg_(config), handler_(handler), peer_(std::move(peer)) {}
+    : cfg_(config), handler_(handler), peer_(std::move(peer)),
+      transcript_(config.max_transcript_bytes) {}
 
 State ServerSession::state() const {
   if (closed_) return State::Closed;
@@ -382,28 +383,7 @@ bool ServerSession::decide(const Decision& d, std::vector<Output>& out, Reply po
 // ----------------------------------------------------------- transcript ----
 
 void ServerSession::log_line(std::string_view prefix, std::string_view text) {
-  if (cfg_.max_transcript_bytes == 0 || transcript_truncated_) return;
-  std::string entry(prefix);
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7f) {
-      static const char hex[] = "0123456789abcdef";
-      entry += "\\x";
-      entry.push_back(hex[c >> 4]);
-      entry.push_back(hex[c & 15]);
-    } else {
-      entry.push_back(ch);
-    }
-  }
-  entry.push_back('\n');
-  // Room is kept for the marker, so a truncated transcript always says so.
-  static constexpr std::string_view marker = "[transcript truncated]\n";
-  if (transcript_.size() + entry.size() + marker.size() > cfg_.max_transcript_bytes) {
-    transcript_truncated_ = true;
-    if (transcript_.size() + marker.size() <= cfg_.max_transcript_bytes) transcript_ += marker;
-    return;
-  }
-  transcript_ += entry;
+  transcript_.add(prefix, text);
 }
 
 void ServerSession::log_client(std::string_view line) { log_line("C: ", line); }

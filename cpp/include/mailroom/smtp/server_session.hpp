@@ -33,6 +33,7 @@
 #include "mailroom/smtp/envelope.hpp"
 #include "mailroom/smtp/handler.hpp"
 #include "mailroom/smtp/reply.hpp"
+#include "mailroom/text.hpp"
 
 namespace mailroom::smtp {
 
@@ -82,8 +83,8 @@ class ServerSession {
   const Envelope& envelope() const { return env_; }
   const std::string& peer() const { return peer_; }
   // "S: 220 ...\n" / "C: EHLO ...\n" lines; DATA summarized. Empty if off.
-  const std::string& transcript() const { return transcript_; }
-  bool transcript_truncated() const { return transcript_truncated_; }
+  const std::string& transcript() const { return transcript_.text(); }
+  bool transcript_truncated() const { return transcript_.truncated(); }
   unsigned error_count() const { return errors_; }
   std::size_t messages_accepted() const { return messages_accepted_; }
   // Octets held in the command and message buffers (for limits and fuzzing).
@@ -174,8 +175,7 @@ class ServerSession {
   bool chunk_discard_ = false;    // chunk is read only to be thrown away
   Reply chunk_error_;             // reply for a discarded chunk
 
-  std::string transcript_;
-  bool transcript_truncated_ = false;
+  Transcript transcript_;
 };
 
 }  // namespace mailroom::smtp

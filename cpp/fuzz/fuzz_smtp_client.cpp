@@ -1,0 +1,109 @@
+// libFuzzer target for the SMTP client state machine.
+//
+// Input layout: byte 0 picks configuration switches and which messages to
+// send, bytes 1..2 seed the split points; the rest is the server's byte
+// stream. Whenever the session is ready the client starts the next message
+// (text content only, so everything it writes is CRLF-terminated lines).
+// Invariants: no crash; the reply buffer and the transcript stay bounded;
+// everything written is CRLF lines with no bare CR or LF, except
+// the chunk after a well-formed "BDAT n [LAST]"; a message
+// begun is always finished (message_done()) once the connection ends.
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fuzz_require.hpp"
+#include "mailroom/smtp/client_session.hpp"
+
+using namespace mailroom::smtp;
+
+namespace {
+
+void check_output(std::string_view w) {
+  std::size_t pos = 0;
+  while (pos < w.size()) {
+    const std::size_t e = w.find("\r\n", pos);
+    REQUIRE(e != std::string_view::npos);
+    const std::string_view line = w.substr(pos, e - pos);
+    REQUIRE(line.find('\r') == std::string_view::npos);
+    REQUIRE(line.find('\n') == std::string_view::npos);
+    pos = e + 2;
+    if (line.substr(0, 5) == "BDAT ") {  // the chunk follows: any octets
+      std::size_t n = 0;
+      std::size_t k = 5;
+      for (; k < line.size() && line[k] >= '0' && line[k] <= '9'; ++k) n = n * 10 + std::size_t(line[k] - '0');
+      REQUIRE(k > 5);
+      REQUIRE(line.substr(k).empty() || line.substr(k) == " LAST");
+      REQUIRE(pos + n <= w.size());
+      pos += n;
+    }
+  }
+}
+
+struct Message {
+  const char* from;
+  std::vector<std::string> to;
+  std::string content;
+  bool bdat;
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size < 3) return 0;
+  const std::uint8_t flags = data[0];
+  std::uint32_t seed = data[1] | (std::uint32_t{data[2]} << 8);
+  const std::string_view stream(reinterpret_cast<const char*>(data) + 3, size - 3);
+
+  ClientConfig cfg;
+  cfg.use_pipelining = !(flags & 1);
+  cfg.bdat_chunk_size = (flags & 2) ? 3 : 1000;
+  cfg.max_reply_line = (flags & 4) ? 64 : 4096;
+  cfg.max_reply_lines = (flags & 4) ? 4 : 256;
+  cfg.max_transcript_bytes = (flags & 8) ? 300 : 0;
+  const std::vector<Message> messages = {
+      {"a@example.com", {"b@example.com", "c@example.com"}, ".dot\nline\r\n..\n", (flags & 16) != 0},
+      {"", {"b@example.com"}, "", false},
+      {"j\xc3\xb6ran@example.com", {"\xe7\x94\xa8@example.com"}, "caf\xc3\xa9", (flags & 32) != 0},
+  };
+
+  ClientSession c(cfg);
+  std::size_t next = 0;
+  bool in_flight = false;
+  std::size_t i = 0;
+  const auto step = [&] {
+    if (in_flight && c.message_done()) in_flight = false;
+    if (c.ready() && next < messages.size()) {
+      const Message& m = messages[next++];
+      MessageOptions o;
+      o.bdat = m.bdat;
+      c.begin_message(m.from, m.to, m.content, o);
+      in_flight = !c.message_done();
+    } else if (c.ready() && (flags & 64)) {
+      c.quit();
+    }
+    check_output(c.take_output());
+    REQUIRE(c.buffered_bytes() <= cfg.max_reply_line);
+    REQUIRE(c.transcript().size() <= cfg.max_transcript_bytes);
+    REQUIRE(!(c.ready() && !c.message_done()));
+  };
+  while (i < stream.size()) {
+    seed = seed * 1103515245u + 12345u;
+    const std::uint32_t x = seed >> 16;
+    const std::size_t n = std::min<std::size_t>(stream.size() - i, (x & 3) == 0 ? 1 : (x % 97) + 1);
+    c.feed(stream.substr(i, n));
+    i += n;
+    step();
+  }
+  if (flags & 128) c.on_timeout();
+  else c.on_eof();
+  REQUIRE(c.closed());
+  REQUIRE(c.message_done());
+  REQUIRE(c.current_timeout().count() == 0);
+  check_output(c.take_output());
+  return 0;
+}

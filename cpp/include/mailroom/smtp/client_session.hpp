@@ -1,0 +1,247 @@
+// The SMTP client protocol state machine (RFC 5321 with PIPELINING, SIZE,
+// 8BITMIME, SMTPUTF8, CHUNKING/BINARYMIME, ENHANCEDSTATUSCODES).
+//
+// No I/O: the transport writes what take_output() returns, feeds what it reads,
+// applies current_timeout() to the wait it is in, and closes when closed().
+//
+//   ClientSession c(config);                  // expects the 220 greeting
+//   while (!c.ready() && !c.closed()) pump(); // greeting, EHLO (HELO fallback)
+//   c.begin_message(from, rcpts, content);    // one message at a time
+//   while (!c.message_done()) pump();
+//   const SendResult& r = c.result();         // MAIL, each RCPT, DATA replies
+//   ...more messages...
+//   c.quit(); while (!c.closed()) pump();
+//
+//   pump(): write(c.take_output());
+//           n = read_some(deadline = c.current_timeout());
+//           n == EOF ? c.on_eof() : timed_out ? c.on_timeout() : c.feed(bytes);
+//
+// How the content goes out:
+//  - Text content (no NUL, no bare CR): a bare LF becomes CRLF and a final
+//    CRLF is added when missing ("normalized"). Sent with DATA, dot-stuffed
+//    (RFC 5321 §4.5.2) and ended by CRLF "." CRLF; or with BDAT (RFC 3030) when
+//    MessageOptions::bdat asks and the server offers CHUNKING.
+//  - Binary content (a NUL or a bare CR anywhere): sent exactly as given with
+//    BDAT and BODY=BINARYMIME; the message fails locally when the server does
+//    not offer CHUNKING and BINARYMIME.
+//  - Octets >= 0x80 in text content: BODY=8BITMIME; the message fails locally
+//    when the server does not offer 8BITMIME (no downgrade is attempted).
+//  - A non-ASCII address: SMTPUTF8 on MAIL; fails locally without SMTPUTF8.
+//  - SIZE=<octets sent> when offered; fails locally when bigger than the
+//    server's SIZE limit.
+//  A local failure sends nothing: message_done() is true at once and
+//  result().error says why.
+//
+// PIPELINING (RFC 2920): MAIL, all RCPTs and DATA go in one write; content
+// follows a 354 only when at least one RCPT got 2yz (otherwise, if the server
+// still said 354, an empty message "." is sent and the transaction is reset).
+// Without PIPELINING every command waits for its reply. RSET follows any
+// transaction that failed after MAIL was accepted, before message_done().
+//
+// Guarantees: feed() is incremental (any split gives the same result); the
+// reply buffer holds at most ClientConfig::max_reply_line octets; a bad reply
+// line, an unexpected reply or a 421 ends the session (failed(), closed()).
+// Arguments with CR, LF or NUL throw std::invalid_argument and emit nothing.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "mailroom/smtp/reply.hpp"
+#include "mailroom/text.hpp"
+
+namespace mailroom::smtp {
+
+// RFC 5321 §4.5.3.2 timeouts, for the wait the session is in.
+struct ClientTimeouts {
+  std::chrono::milliseconds connect{std::chrono::minutes(2)};  // for the transport
+  std::chrono::milliseconds greeting{std::chrono::minutes(5)};    // initial 220
+  std::chrono::milliseconds command{std::chrono::minutes(5)};     // EHLO, RSET, QUIT...
+  std::chrono::milliseconds mail{std::chrono::minutes(5)};        // MAIL reply
+  std::chrono::milliseconds rcpt{std::chrono::minutes(5)};        // RCPT reply
+  std::chrono::milliseconds data_init{std::chrono::minutes(2)};   // 354 to DATA
+  // Each write of message data; also the reply to a non-final BDAT chunk.
+  std::chrono::milliseconds data_block{std::chrono::minutes(3)};
+  std::chrono::milliseconds data_term{std::chrono::minutes(10)};  // reply after "."
+};
+
+struct ClientConfig {
+  std::string helo_name = "localhost";  // argument of EHLO/HELO
+  bool use_pipelining = true;           // when the server offers PIPELINING
+  // Longest reply line accepted, CRLF included (RFC 5321 says 512; servers
+  // send longer text). Longer: protocol error.
+  std::size_t max_reply_line = 4096;
+  std::size_t max_reply_lines = 256;    // lines of one multi-line reply
+  // BDAT chunk size for content sent by BDAT.
+  std::size_t bdat_chunk_size = std::size_t{1} << 20;
+  ClientTimeouts timeouts;
+  // Transcript ("C: ..."/"S: ..." lines, message data summarized), capped to
+  // this many bytes. 0 = no transcript.
+  std::size_t max_transcript_bytes = 0;
+};
+
+// What the server announced in its EHLO reply.
+struct Extensions {
+  bool esmtp = false;          // EHLO succeeded (false after the HELO fallback)
+  bool pipelining = false;
+  bool size = false;
+  std::uint64_t size_limit = 0;  // SIZE argument; 0 = no limit given
+  bool eightbitmime = false;
+  bool smtputf8 = false;
+  bool chunking = false;
+  bool binarymime = false;
+  bool starttls = false;
+  bool enhancedstatuscodes = false;
+  std::vector<std::string> auth;      // AUTH mechanisms, upper-cased
+  std::vector<std::string> keywords;  // every EHLO line after the first, as sent
+};
+
+struct MessageOptions {
+  bool bdat = false;  // send with BDAT even when DATA would do (needs CHUNKING)
+  // Extra MAIL parameters ("RET=HDRS", "ENVID=x"), sent as given.
+  std::vector<std::string> mail_params;
+};
+
+// The outcome of one begin_message(). Replies the transaction never reached
+// have code 0.
+struct SendResult {
+  Reply mail;
+  std::vector<std::pair<std::string, Reply>> rcpts;  // in the order given
+  Reply data;      // the final reply (after "." or the last BDAT chunk)
+  bool ok = false; // data was 2yz: accepted for the recipients whose RCPT got 2yz
+  std::string error;  // why not ok: a local refusal or a summary of the reply
+  std::size_t accepted_rcpts() const;
+};
+
+enum class ClientState {
+  Greeting,     // waiting for the 220
+  Ehlo,         // EHLO (or HELO) sent
+  Ready,        // greeted, no transaction
+  Transaction,  // a message in flight
+  Reset,        // RSET after a failed transaction
+  Quit,         // QUIT sent
+  Closed,       // the transport should close (after 221, or failed())
+};
+const char* to_string(ClientState s);
+
+enum class ClientError {
+  None,
+  Protocol,         // malformed or unexpected reply
+  ServiceClosing,   // the server sent 421
+  Refused,          // greeting not 220, or EHLO and HELO refused
+  Timeout,          // on_timeout()
+  ConnectionLost,   // on_eof() before QUIT was answered
+};
+const char* to_string(ClientError e);
+
+class ClientSession {
+ public:
+  explicit ClientSession(ClientConfig config = {});
+
+  // Bytes to write, in order; empties the buffer.
+  std::string take_output();
+  bool has_output() const { return !out_.empty(); }
+  // Bytes read from the server (any amount, any split).
+  void feed(std::string_view data);
+  // The read deadline expired / the server closed the connection.
+  void on_timeout();
+  void on_eof();
+  // The deadline for the current read; 0 when no reply is awaited.
+  std::chrono::milliseconds current_timeout() const;
+
+  // Start sending one message. Requires ready(). Throws std::invalid_argument
+  // (nothing emitted) when an address or parameter holds CR, LF or NUL, an
+  // address is not a valid mailbox ("" is the null reverse-path) or not UTF-8,
+  // or `rcpts` is empty; std::logic_error when not ready().
+  void begin_message(std::string_view mail_from, const std::vector<std::string>& rcpts,
+                     std::string content, const MessageOptions& options = {});
+  bool message_done() const { return message_done_; }
+  const SendResult& result() const { return result_; }
+  // Ask to end the session: QUIT now when idle, or after the message in flight.
+  void quit();
+  // Sends NOOP (keep-alive); requires ready().
+  void noop();
+
+  ClientState state() const { return state_; }
+  bool ready() const { return state_ == ClientState::Ready && pending_.empty(); }
+  bool closed() const { return state_ == ClientState::Closed; }
+  bool failed() const { return error_ != ClientError::None; }
+  ClientError error() const { return error_; }
+  const std::string& error_text() const { return error_text_; }
+  const Reply& greeting() const { return greeting_; }
+  const Extensions& extensions() const { return ext_; }
+  const Reply& last_reply() const { return last_; }
+  std::size_t messages_sent() const { return messages_sent_; }
+  const std::string& transcript() const { return transcript_.text(); }
+  bool transcript_truncated() const { return transcript_.truncated(); }
+  std::size_t buffered_bytes() const { return line_.size(); }
+
+ private:
+  enum class Await { Greeting, Ehlo, Helo, Mail, Rcpt, Data, DataEnd, Bdat, BdatLast, Rset,
+                     Quit, Noop };
+  struct Pending {
+    Await what;
+    std::size_t index = 0;  // recipient index for Rcpt
+  };
+
+  void consume_line(std::string_view line);
+  void on_reply(Reply r);
+  void handle(const Pending& p, const Reply& r);
+  void parse_ehlo(const Reply& r);
+  void send(std::string_view command, Await what, std::size_t index = 0);
+  void send_rcpts_from(std::size_t first);
+  void after_rcpts();
+  void send_content();
+  void send_bdat();
+  void finish_message(bool ok, std::string error);
+  void fail_transaction(std::string error);
+  void fail(ClientError kind, std::string text);
+  void go_idle();
+
+  ClientConfig cfg_;
+  ClientState state_ = ClientState::Greeting;
+  ClientError error_ = ClientError::None;
+  std::string error_text_;
+  std::string out_;
+  std::string line_;  // partial reply line
+  Reply partial_;     // lines of a multi-line reply so far
+  bool in_reply_ = false;
+  std::deque<Pending> pending_;
+  Reply greeting_, last_;
+  Extensions ext_;
+  bool quit_requested_ = false;
+
+  // The message in flight.
+  bool message_done_ = true;
+  SendResult result_;
+  std::string content_;
+  bool pipelined_ = false;  // this transaction was pipelined
+  bool use_bdat_ = false;
+  bool binary_ = false;
+  bool mail_ok_ = false;
+  bool abandon_ = false;        // 354 without an accepted RCPT: "." then RSET
+  std::size_t bdat_offset_ = 0; // content octets already sent by BDAT
+  std::size_t rcpts_answered_ = 0;
+  std::size_t messages_sent_ = 0;
+
+  Transcript transcript_;
+};
+
+// Appends `content` to `out` as DATA content: bare LF -> CRLF, a final CRLF
+// when missing, leading dots doubled (RFC 5321 §4.5.2), and `terminate`
+// adds ".\r\n". With `stuff` false only the line endings are normalized.
+// Content must not contain bare CR (they are copied as is). One reserve and
+// one memchr-driven pass.
+void append_dot_stuffed(std::string& out, std::string_view content, bool stuff = true,
+                        bool terminate = true);
+
+// True when `content` must travel as BINARYMIME: a NUL or a bare CR.
+bool needs_binarymime(std::string_view content);
+
+}  // namespace mailroom::smtp

@@ -1,0 +1,62 @@
+// Small ASCII helpers shared by the protocol state machines (SMTP, POP3):
+// case-insensitive comparison, trimming, decimal numbers, and the capped
+// "C: ..." / "S: ..." transcript every session can keep.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace mailroom {
+
+inline char ascii_upper(char c) { return c >= 'a' && c <= 'z' ? char(c - 32) : c; }
+
+inline bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (ascii_upper(a[i]) != ascii_upper(b[i])) return false;
+  return true;
+}
+
+inline bool istarts_with(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+}
+
+// Spaces and tabs removed at both ends.
+inline std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// 1*DIGIT, saturating; false when not all digits or empty.
+inline bool parse_number(std::string_view s, std::uint64_t& v) {
+  if (s.empty()) return false;
+  v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    const std::uint64_t d = static_cast<std::uint64_t>(c - '0');
+    v = v > (UINT64_MAX - d) / 10 ? UINT64_MAX : v * 10 + d;
+  }
+  return true;
+}
+
+// A session transcript: "C: line" / "S: line" entries, control octets shown as
+// \xNN, capped at `max_bytes` (0 = off). When the cap is reached the
+// transcript ends with "[transcript truncated]\n" and takes no more lines.
+class Transcript {
+ public:
+  explicit Transcript(std::size_t max_bytes = 0) : max_(max_bytes) {}
+  void add(std::string_view prefix, std::string_view text);
+  bool enabled() const { return max_ > 0; }
+  const std::string& text() const { return text_; }
+  bool truncated() const { return truncated_; }
+
+ private:
+  std::size_t max_;
+  std::string text_;
+  bool truncated_ = false;
+};
+
+}  // namespace mailroom

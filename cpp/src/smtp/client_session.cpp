@@ -1,0 +1,582 @@
+// ClientSession: the SMTP client state machine (see client_session.hpp).
+#include "mailroom/smtp/client_session.hpp"
+
+#include <cstring>
+#include <stdexcept>
+
+#include "mailroom/smtp/path.hpp"
+
+namespace mailroom::smtp {
+
+const char* to_string(ClientState s) {
+  switch (s) {
+    case ClientState::Greeting: return "Greeting";
+    case ClientState::Ehlo: return "Ehlo";
+    case ClientState::Ready: return "Ready";
+    case ClientState::Transaction: return "Transaction";
+    case ClientState::Reset: return "Reset";
+    case ClientState::Quit: return "Quit";
+    case ClientState::Closed: return "Closed";
+  }
+  return "?";
+}
+
+const char* to_string(ClientError e) {
+  switch (e) {
+    case ClientError::None: return "None";
+    case ClientError::Protocol: return "Protocol";
+    case ClientError::ServiceClosing: return "ServiceClosing";
+    case ClientError::Refused: return "Refused";
+    case ClientError::Timeout: return "Timeout";
+    case ClientError::ConnectionLost: return "ConnectionLost";
+  }
+  return "?";
+}
+
+std::size_t SendResult::accepted_rcpts() const {
+  std::size_t n = 0;
+  for (const auto& [addr, r] : rcpts) n += r.positive() ? 1 : 0;
+  return n;
+}
+
+// ------------------------------------------------------------- content ----
+
+void append_dot_stuffed(std::string& out, std::string_view in, bool stuff, bool terminate) {
+  out.reserve(out.size() + in.size() + in.size() / 32 + 8);
+  const char* p = in.data();
+  const char* const end = p + in.size();
+  while (p < end) {
+    if (stuff && *p == '.') out.push_back('.');
+    const auto* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+    if (nl == nullptr) {  // last line without a line end
+      out.append(p, end);
+      out += "\r\n";
+      break;
+    }
+    if (nl > p && nl[-1] == '\r') {
+      out.append(p, nl + 1);
+    } else {  // bare LF
+      out.append(p, nl);
+      out += "\r\n";
+    }
+    p = nl + 1;
+  }
+  if (terminate) out += ".\r\n";
+}
+
+bool needs_binarymime(std::string_view content) {
+  if (std::memchr(content.data(), '\0', content.size()) != nullptr) return true;
+  std::size_t i = 0;
+  while ((i = content.find('\r', i)) != std::string_view::npos) {
+    if (i + 1 >= content.size() || content[i + 1] != '\n') return true;
+    i += 2;
+  }
+  return false;
+}
+
+namespace {
+
+// Octets of `content` once normalized (bare LF -> CRLF, final CRLF).
+std::size_t normalized_size(std::string_view content) {
+  std::size_t n = content.size();
+  std::size_t i = 0;
+  while ((i = content.find('\n', i)) != std::string_view::npos) {
+    if (i == 0 || content[i - 1] != '\r') ++n;
+    ++i;
+  }
+  if (!content.empty() && content.back() != '\n') n += 2;
+  return n;
+}
+
+bool has_8bit(std::string_view s) {
+  for (char c : s)
+    if (static_cast<unsigned char>(c) >= 0x80) return true;
+  return false;
+}
+
+void check_no_controls(std::string_view s, const char* what) {
+  for (char c : s)
+    if (c == '\r' || c == '\n' || c == '\0')
+      throw std::invalid_argument(std::string(what) + " contains CR, LF or NUL");
+}
+
+void check_address(std::string_view addr, bool null_ok, const char* what) {
+  check_no_controls(addr, what);
+  if (addr.empty() && null_ok) return;
+  PathArgument pa;
+  const std::string bracketed = "<" + std::string(addr) + ">";
+  if (parse_path_argument(bracketed, pa) != PathSyntax::Ok || pa.null_path ||
+      !pa.params.empty() || pa.mailbox != addr)
+    throw std::invalid_argument(std::string(what) + " is not a valid mailbox: " +
+                                std::string(addr));
+  if (!valid_utf8(addr)) throw std::invalid_argument(std::string(what) + " is not UTF-8");
+}
+
+// "X.Y.Z" with X the class of `code`, followed by a space or the end.
+std::size_t enhanced_code_length(int code, std::string_view text) {
+  if (text.size() < 5 || text[0] != char('0' + code / 100) || text[1] != '.') return 0;
+  std::size_t i = 2;
+  for (int part = 0; part < 2; ++part) {
+    const std::size_t start = i;
+    while (i < text.size() && i - start < 3 && text[i] >= '0' && text[i] <= '9') ++i;
+    if (i == start) return 0;
+    if (part == 0) {
+      if (i >= text.size() || text[i] != '.') return 0;
+      ++i;
+    }
+  }
+  return (i == text.size() || text[i] == ' ') ? i : 0;
+}
+
+std::string summary(std::string_view what, const Reply& r) {
+  std::string s(what);
+  s += ": ";
+  s += std::to_string(r.code);
+  if (!r.enhanced.empty()) s += " " + r.enhanced;
+  if (!r.lines.empty()) s += " " + r.lines.back();
+  return s;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------- session ----
+
+ClientSession::ClientSession(ClientConfig config)
+    : cfg_(std::move(config)), transcript_(cfg_.max_transcript_bytes) {
+  check_no_controls(cfg_.helo_name, "helo_name");
+  if (cfg_.bdat_chunk_size == 0) cfg_.bdat_chunk_size = 1;
+  pending_.push_back({Await::Greeting});
+}
+
+std::string ClientSession::take_output() { return std::exchange(out_, std::string()); }
+
+std::chrono::milliseconds ClientSession::current_timeout() const {
+  if (closed() || pending_.empty()) return std::chrono::milliseconds{0};
+  const ClientTimeouts& t = cfg_.timeouts;
+  switch (pending_.front().what) {
+    case Await::Greeting: return t.greeting;
+    case Await::Mail: return t.mail;
+    case Await::Rcpt: return t.rcpt;
+    case Await::Data: return t.data_init;
+    case Await::Bdat: return t.data_block;
+    case Await::DataEnd:
+    case Await::BdatLast: return t.data_term;
+    default: return t.command;
+  }
+}
+
+void ClientSession::on_timeout() {
+  if (!closed()) fail(ClientError::Timeout, "timeout waiting for the server");
+}
+
+void ClientSession::on_eof() {
+  if (closed()) return;
+  if (!pending_.empty() && pending_.front().what == Await::Quit) {
+    state_ = ClientState::Closed;  // closing instead of 221 is fine after QUIT
+    pending_.clear();
+    return;
+  }
+  fail(ClientError::ConnectionLost, "connection closed by the server");
+}
+
+void ClientSession::fail(ClientError kind, std::string text) {
+  if (error_ == ClientError::None) {
+    error_ = kind;
+    error_text_ = text;
+  }
+  if (!message_done_) {
+    result_.ok = false;
+    if (result_.error.empty()) result_.error = std::move(text);
+    message_done_ = true;
+    content_.clear();
+  }
+  pending_.clear();
+  state_ = ClientState::Closed;
+}
+
+// ---------------------------------------------------------------- input ----
+
+void ClientSession::feed(std::string_view data) {
+  while (!data.empty() && !closed()) {
+    const auto* nl = static_cast<const char*>(std::memchr(data.data(), '\n', data.size()));
+    const std::size_t take = nl ? static_cast<std::size_t>(nl - data.data()) + 1 : data.size();
+    if (line_.size() + take > cfg_.max_reply_line) {
+      fail(ClientError::Protocol, "reply line too long");
+      return;
+    }
+    line_.append(data.data(), take);
+    data.remove_prefix(take);
+    if (nl == nullptr) return;
+    std::string line = std::move(line_);
+    line_.clear();
+    line.pop_back();  // LF; a CRLF is expected but a bare LF is tolerated
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    consume_line(line);
+  }
+}
+
+void ClientSession::consume_line(std::string_view line) {
+  transcript_.add("S: ", line);
+  // Reply-line = Reply-code [ SP / "-" textstring ] (RFC 5321 §4.2)
+  const auto digit = [&](std::size_t i) { return line[i] >= '0' && line[i] <= '9'; };
+  if (line.size() < 3 || !digit(0) || !digit(1) || !digit(2) || line[0] < '2' ||
+      line[0] > '5' || (line.size() > 3 && line[3] != ' ' && line[3] != '-')) {
+    fail(ClientError::Protocol, "malformed reply line");
+    return;
+  }
+  for (char c : line)
+    if (c == '\r' || c == '\0') {
+      fail(ClientError::Protocol, "malformed reply line");
+      return;
+    }
+  const int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+  if (in_reply_ && code != partial_.code) {
+    fail(ClientError::Protocol, "reply code changed inside a multi-line reply");
+    return;
+  }
+  if (!in_reply_) {
+    partial_ = Reply();
+    partial_.code = code;
+    in_reply_ = true;
+  }
+  if (partial_.lines.size() >= cfg_.max_reply_lines) {
+    fail(ClientError::Protocol, "too many reply lines");
+    return;
+  }
+  std::string_view text = line.size() > 4 ? line.substr(4) : std::string_view{};
+  if (ext_.enhancedstatuscodes && code != 220) {
+    const std::size_t n = enhanced_code_length(code, text);
+    if (n > 0 && (partial_.lines.empty() || text.substr(0, n) == partial_.enhanced)) {
+      if (partial_.lines.empty()) partial_.enhanced.assign(text.substr(0, n));
+      text.remove_prefix(std::min(text.size(), n + 1));
+    }
+  }
+  partial_.lines.emplace_back(text);
+  if (line.size() > 3 && line[3] == '-') return;
+  in_reply_ = false;
+  on_reply(std::move(partial_));
+}
+
+void ClientSession::on_reply(Reply r) {
+  last_ = r;
+  if (pending_.empty()) {
+    if (r.code == 421) fail(ClientError::ServiceClosing, summary("server closing", r));
+    else fail(ClientError::Protocol, summary("unexpected reply", r));
+    return;
+  }
+  const Pending p = pending_.front();
+  pending_.pop_front();
+  if (r.code == 421 && p.what != Await::Quit) {
+    if (!message_done_) {
+      if (p.what == Await::Mail) result_.mail = r;
+      else if (p.what == Await::Rcpt && p.index < result_.rcpts.size()) result_.rcpts[p.index].second = r;
+      else if (p.what != Await::Rset) result_.data = r;
+    }
+    if (p.what == Await::Greeting) greeting_ = r;
+    fail(ClientError::ServiceClosing, summary("server closing", r));
+    return;
+  }
+  handle(p, r);
+}
+
+// ------------------------------------------------------------- replies ----
+
+void ClientSession::handle(const Pending& p, const Reply& r) {
+  const bool ok = r.code >= 200 && r.code < 300;
+  switch (p.what) {
+    case Await::Greeting:
+      greeting_ = r;
+      if (r.code == 220) {
+        state_ = ClientState::Ehlo;
+        send("EHLO " + cfg_.helo_name, Await::Ehlo);
+      } else {
+        error_ = ClientError::Refused;
+        error_text_ = summary("greeting", r);
+        state_ = ClientState::Quit;
+        send("QUIT", Await::Quit);
+      }
+      return;
+    case Await::Ehlo:
+      if (ok) {
+        parse_ehlo(r);
+        go_idle();
+      } else if (r.code == 500 || r.code == 502) {
+        send("HELO " + cfg_.helo_name, Await::Helo);
+      } else {
+        error_ = ClientError::Refused;
+        error_text_ = summary("EHLO", r);
+        state_ = ClientState::Quit;
+        send("QUIT", Await::Quit);
+      }
+      return;
+    case Await::Helo:
+      if (ok) {
+        ext_ = Extensions();
+        go_idle();
+      } else {
+        error_ = ClientError::Refused;
+        error_text_ = summary("HELO", r);
+        state_ = ClientState::Quit;
+        send("QUIT", Await::Quit);
+      }
+      return;
+    case Await::Mail:
+      result_.mail = r;
+      mail_ok_ = ok;
+      if (pipelined_) return;  // RCPT and DATA replies follow
+      if (ok) send_rcpts_from(0);
+      else finish_message(false, summary("MAIL refused", r));
+      return;
+    case Await::Rcpt:
+      if (p.index < result_.rcpts.size()) result_.rcpts[p.index].second = r;
+      ++rcpts_answered_;
+      if (!pipelined_ && p.index + 1 < result_.rcpts.size()) {
+        send_rcpts_from(p.index + 1);
+        return;
+      }
+      if (rcpts_answered_ == result_.rcpts.size() && (!pipelined_ || use_bdat_)) after_rcpts();
+      return;
+    case Await::Data:
+      if (r.code == 354) {
+        if (mail_ok_ && result_.accepted_rcpts() > 0) {
+          send_content();
+        } else {  // RFC 2920 §3.1: end the data at once, then reset
+          abandon_ = true;
+          transcript_.add("C: ", ".");
+          out_ += ".\r\n";
+          pending_.push_back({Await::DataEnd});
+        }
+        return;
+      }
+      result_.data = r;
+      if (!mail_ok_) finish_message(false, summary("MAIL refused", result_.mail));
+      else if (result_.accepted_rcpts() == 0) fail_transaction("no recipient accepted");
+      else fail_transaction(summary("DATA refused", r));
+      return;
+    case Await::DataEnd:
+      if (abandon_) {
+        fail_transaction("no recipient accepted");
+        return;
+      }
+      result_.data = r;
+      finish_message(ok, ok ? std::string() : summary("message refused", r));
+      return;
+    case Await::Bdat:
+      if (!ok && result_.data.code == 0) result_.data = r;
+      if (!pipelined_) {
+        if (ok) send_bdat();
+        else fail_transaction(summary("BDAT refused", r));
+      }
+      return;
+    case Await::BdatLast:
+      if (result_.data.code == 0) result_.data = r;
+      if (result_.data.positive() && ok) finish_message(true, {});
+      else fail_transaction(summary("message refused", result_.data));
+      return;
+    case Await::Rset:
+      message_done_ = true;
+      go_idle();
+      return;
+    case Await::Quit:
+      state_ = ClientState::Closed;
+      return;
+    case Await::Noop:
+      go_idle();
+      return;
+  }
+}
+
+void ClientSession::parse_ehlo(const Reply& r) {
+  ext_ = Extensions();
+  ext_.esmtp = true;
+  for (std::size_t i = 1; i < r.lines.size(); ++i) {
+    const std::string_view line = trim(r.lines[i]);
+    ext_.keywords.emplace_back(line);
+    const std::size_t sp = line.find(' ');
+    std::string_view kw = line.substr(0, sp);
+    std::string_view args = sp == std::string_view::npos ? std::string_view{} : trim(line.substr(sp + 1));
+    if (istarts_with(kw, "AUTH=")) {  // pre-standard form
+      args = kw.substr(5);
+      kw = kw.substr(0, 4);
+    }
+    if (iequals(kw, "PIPELINING")) ext_.pipelining = true;
+    else if (iequals(kw, "SIZE")) {
+      ext_.size = true;
+      std::uint64_t n = 0;
+      if (parse_number(args, n)) ext_.size_limit = n;
+    } else if (iequals(kw, "8BITMIME")) ext_.eightbitmime = true;
+    else if (iequals(kw, "SMTPUTF8")) ext_.smtputf8 = true;
+    else if (iequals(kw, "CHUNKING")) ext_.chunking = true;
+    else if (iequals(kw, "BINARYMIME")) ext_.binarymime = true;
+    else if (iequals(kw, "STARTTLS")) ext_.starttls = true;
+    else if (iequals(kw, "ENHANCEDSTATUSCODES")) ext_.enhancedstatuscodes = true;
+    else if (iequals(kw, "AUTH")) {
+      while (!args.empty()) {
+        const std::size_t e = args.find(' ');
+        std::string mech(args.substr(0, e));
+        for (char& c : mech) c = ascii_upper(c);
+        bool seen = mech.empty();
+        for (const auto& m : ext_.auth) seen = seen || m == mech;
+        if (!seen) ext_.auth.push_back(std::move(mech));
+        args = e == std::string_view::npos ? std::string_view{} : trim(args.substr(e + 1));
+      }
+    }
+  }
+}
+
+// ------------------------------------------------------------ commands ----
+
+void ClientSession::send(std::string_view command, Await what, std::size_t index) {
+  transcript_.add("C: ", command);
+  out_.append(command);
+  out_ += "\r\n";
+  pending_.push_back({what, index});
+}
+
+void ClientSession::go_idle() {
+  if (!pending_.empty() || closed()) return;
+  if (quit_requested_) {
+    state_ = ClientState::Quit;
+    send("QUIT", Await::Quit);
+  } else {
+    state_ = ClientState::Ready;
+  }
+}
+
+void ClientSession::quit() {
+  if (closed() || state_ == ClientState::Quit) return;
+  quit_requested_ = true;
+  if (state_ == ClientState::Ready && pending_.empty()) go_idle();
+}
+
+void ClientSession::noop() {
+  if (!ready()) throw std::logic_error("noop(): the session is not ready");
+  send("NOOP", Await::Noop);
+}
+
+void ClientSession::begin_message(std::string_view mail_from,
+                                  const std::vector<std::string>& rcpts, std::string content,
+                                  const MessageOptions& options) {
+  if (!ready()) throw std::logic_error("begin_message(): the session is not ready");
+  if (rcpts.empty()) throw std::invalid_argument("no recipients");
+  check_address(mail_from, true, "sender");
+  for (const auto& r : rcpts) check_address(r, false, "recipient");
+  for (const auto& p : options.mail_params) {
+    check_no_controls(p, "MAIL parameter");
+    if (p.empty() || p.find(' ') != std::string::npos)
+      throw std::invalid_argument("MAIL parameter is empty or has a space");
+  }
+
+  result_ = SendResult();
+  for (const auto& r : rcpts) result_.rcpts.emplace_back(r, Reply());
+  mail_ok_ = false;
+  abandon_ = false;
+  rcpts_answered_ = 0;
+  bdat_offset_ = 0;
+  const auto refuse = [&](std::string why) {
+    result_.ok = false;
+    result_.error = std::move(why);
+    message_done_ = true;
+  };
+
+  bool utf8 = has_8bit(mail_from);
+  for (const auto& r : rcpts) utf8 = utf8 || has_8bit(r);
+  if (utf8 && !ext_.smtputf8)
+    return refuse("a non-ASCII address needs SMTPUTF8, which the server does not offer");
+  binary_ = needs_binarymime(content);
+  const bool eight_bit = !binary_ && has_8bit(content);
+  if (binary_ && !(ext_.chunking && ext_.binarymime))
+    return refuse("content with NUL or bare CR needs BINARYMIME, which the server does not offer");
+  if (eight_bit && !ext_.eightbitmime)
+    return refuse("8-bit content needs 8BITMIME, which the server does not offer");
+  if (options.bdat && !ext_.chunking)
+    return refuse("BDAT requested but the server does not offer CHUNKING");
+  use_bdat_ = binary_ || options.bdat;
+  const std::size_t size = binary_ ? content.size() : normalized_size(content);
+  if (ext_.size && ext_.size_limit > 0 && size > ext_.size_limit)
+    return refuse("message of " + std::to_string(size) + " octets exceeds the server's SIZE limit of " +
+                  std::to_string(ext_.size_limit));
+
+  if (use_bdat_ && !binary_) {
+    std::string normalized;
+    append_dot_stuffed(normalized, content, false, false);
+    content_ = std::move(normalized);
+  } else {
+    content_ = std::move(content);
+  }
+
+  std::string mail = "MAIL FROM:<" + std::string(mail_from) + ">";
+  if (ext_.size) mail += " SIZE=" + std::to_string(size);
+  if (binary_) mail += " BODY=BINARYMIME";
+  else if (eight_bit) mail += " BODY=8BITMIME";
+  if (utf8) mail += " SMTPUTF8";
+  for (const auto& p : options.mail_params) mail += " " + p;
+
+  message_done_ = false;
+  state_ = ClientState::Transaction;
+  pipelined_ = ext_.pipelining && cfg_.use_pipelining;
+  send(mail, Await::Mail);
+  if (pipelined_) {
+    send_rcpts_from(0);
+    if (!use_bdat_) send("DATA", Await::Data);
+  }
+}
+
+void ClientSession::send_rcpts_from(std::size_t first) {
+  for (std::size_t i = first; i < result_.rcpts.size(); ++i) {
+    send("RCPT TO:<" + result_.rcpts[i].first + ">", Await::Rcpt, i);
+    if (!pipelined_) return;  // one at a time
+  }
+}
+
+void ClientSession::after_rcpts() {
+  if (!mail_ok_) return finish_message(false, summary("MAIL refused", result_.mail));
+  if (result_.accepted_rcpts() == 0) return fail_transaction("no recipient accepted");
+  if (use_bdat_) send_bdat();
+  else send("DATA", Await::Data);
+}
+
+void ClientSession::send_content() {
+  transcript_.add("C: ", "<message data: " + std::to_string(content_.size()) + " octets>");
+  transcript_.add("C: ", ".");
+  append_dot_stuffed(out_, content_);
+  content_ = std::string();
+  pending_.push_back({Await::DataEnd});
+}
+
+// Sends the next chunk, or every chunk when pipelining.
+void ClientSession::send_bdat() {
+  do {
+    const std::size_t n = std::min(cfg_.bdat_chunk_size, content_.size() - bdat_offset_);
+    const bool last = bdat_offset_ + n == content_.size();
+    send("BDAT " + std::to_string(n) + (last ? " LAST" : ""), last ? Await::BdatLast : Await::Bdat);
+    transcript_.add("C: ", "<chunk data: " + std::to_string(n) + " octets>");
+    out_.append(content_, bdat_offset_, n);
+    bdat_offset_ += n;
+    if (last) {
+      content_ = std::string();
+      bdat_offset_ = 0;
+      return;
+    }
+  } while (pipelined_);
+}
+
+void ClientSession::finish_message(bool ok, std::string error) {
+  result_.ok = ok;
+  result_.error = std::move(error);
+  content_ = std::string();
+  if (ok) ++messages_sent_;
+  if (!pending_.empty()) return;  // pipelined replies still due (they are only recorded)
+  message_done_ = true;
+  go_idle();
+}
+
+void ClientSession::fail_transaction(std::string error) {
+  result_.ok = false;
+  result_.error = std::move(error);
+  content_ = std::string();
+  state_ = ClientState::Reset;
+  send("RSET", Await::Rset);
+}
+
+}  // namespace mailroom::smtp

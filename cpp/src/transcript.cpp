@@ -1,0 +1,30 @@
+#include "mailroom/text.hpp"
+
+namespace mailroom {
+
+void Transcript::add(std::string_view prefix, std::string_view text) {
+  if (max_ == 0 || truncated_) return;
+  std::string entry(prefix);
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) {
+      static const char hex[] = "0123456789abcdef";
+      entry += "\\x";
+      entry.push_back(hex[c >> 4]);
+      entry.push_back(hex[c & 15]);
+    } else {
+      entry.push_back(ch);
+    }
+  }
+  entry.push_back('\n');
+  // Room is kept for the marker, so a truncated transcript always says so.
+  static constexpr std::string_view marker = "[transcript truncated]\n";
+  if (text_.size() + entry.size() + marker.size() > max_) {
+    truncated_ = true;
+    if (text_.size() + marker.size() <= max_) text_ += marker;
+    return;
+  }
+  text_ += entry;
+}
+
+}  // namespace mailroom
