@@ -1,3 +1,4 @@
+#include "mailroom/text.hpp"
 #include "mailroom/engine/reply_rules.hpp"
 
 #include <algorithm>
@@ -6,13 +7,6 @@ namespace mailroom::engine {
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           auto lx = (x >= 'A' && x <= 'Z') ? x - 'A' + 'a' : x;
-           auto ly = (y >= 'A' && y <= 'Z') ? y - 'A' + 'a' : y;
-           return lx == ly;
-         });
-}
 
 std::string default_enhanced(int code) {
   if (code < 200 || code >= 600) return "";

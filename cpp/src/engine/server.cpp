@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "mailroom/mime/builder.hpp"
+#include "mailroom/text.hpp"
 
 namespace mailroom::engine {
 
@@ -18,15 +19,9 @@ double now_seconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return s;
-}
-
 std::string domain_of(std::string_view address) {
   auto at = address.rfind('@');
-  return at == std::string_view::npos ? std::string() : lower(std::string(address.substr(at + 1)));
+  return at == std::string_view::npos ? std::string() : lowered(std::string(address.substr(at + 1)));
 }
 
 std::string peer_ip(const std::string& peer) {
@@ -56,7 +51,7 @@ std::string trace_headers(const smtp::Envelope& env, const std::string& peer,
 }
 
 void Server::init_store() {
-  for (auto& d : options_.domains) d = lower(d);
+  for (auto& d : options_.domains) d = lowered(d);
   if (options_.maildir.empty())
     store_ = std::make_unique<store::MemoryStore>();
   else

@@ -1,5 +1,6 @@
 // Building new messages: headers encoded and folded, text parts in 7bit,
 // quoted-printable or base64, attachments in base64, multipart structure.
+#include "mailroom/text.hpp"
 #include "mailroom/mime/builder.hpp"
 
 #include <atomic>
@@ -20,16 +21,6 @@ namespace {
 
 constexpr std::size_t kMaxTextLine = 998;  // RFC 5322 §2.1.1
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 bool istarts_with(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);

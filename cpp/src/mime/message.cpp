@@ -2,23 +2,13 @@
 #include <string>
 #include <string_view>
 
+#include "mailroom/text.hpp"
 #include "mailroom/mime/codecs.hpp"
 #include "mailroom/mime/message.hpp"
 
 namespace mailroom::mime {
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    unsigned char x = static_cast<unsigned char>(a[i]);
-    unsigned char y = static_cast<unsigned char>(b[i]);
-    if (x >= 'A' && x <= 'Z') x = static_cast<unsigned char>(x + 32);
-    if (y >= 'A' && y <= 'Z') y = static_cast<unsigned char>(y + 32);
-    if (x != y) return false;
-  }
-  return true;
-}
 
 std::string_view find_param(const Params& params, std::string_view name) {
   for (const auto& [k, v] : params) {

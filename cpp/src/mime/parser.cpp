@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "mailroom/text.hpp"
 #include "mailroom/mime/message.hpp"
 
 namespace mailroom::mime {
@@ -43,17 +44,6 @@ struct BoundaryMatch {
   bool close = false;
 };
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    unsigned char x = static_cast<unsigned char>(a[i]);
-    unsigned char y = static_cast<unsigned char>(b[i]);
-    if (x >= 'A' && x <= 'Z') x = static_cast<unsigned char>(x + 32);
-    if (y >= 'A' && y <= 'Z') y = static_cast<unsigned char>(y + 32);
-    if (x != y) return false;
-  }
-  return true;
-}
 
 std::string lower_trim(std::string_view v) {
   std::size_t b = 0, e = v.size();
