@@ -8,5 +8,6 @@ void register_codecs(pybind11::module_& m);   // register_codecs.cpp
 void register_message(pybind11::module_& m);  // register_message.cpp
 void register_builder(pybind11::module_& m);  // register_builder.cpp
 void register_server(pybind11::module_& m);   // register_server.cpp
+void register_clients(pybind11::module_& m);  // register_clients.cpp
 
 }  // namespace mailroom::bindings

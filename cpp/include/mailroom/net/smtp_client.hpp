@@ -1,0 +1,63 @@
+// A blocking SMTP client: smtp::ClientSession (the protocol, no I/O) driven
+// over a ClientConnection, each wait bounded by the RFC 5321 §4.5.3.2 timeout
+// that applies to it.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "mailroom/net/client_connection.hpp"
+#include "mailroom/smtp/client_session.hpp"
+
+namespace mailroom::net {
+
+// The session ended: 421, a lost connection, a timeout, a protocol error, or
+// a greeting/EHLO refused. Carries the last reply.
+class SmtpSessionError : public std::runtime_error {
+ public:
+  SmtpSessionError(smtp::ClientError kind, smtp::Reply reply, const std::string& what)
+      : std::runtime_error(what), kind(kind), reply(std::move(reply)) {}
+  smtp::ClientError kind;
+  smtp::Reply reply;
+};
+
+struct SmtpClientOptions {
+  std::string host;
+  std::uint16_t port = 25;
+  smtp::ClientConfig session;
+};
+
+class SmtpClient {
+ public:
+  explicit SmtpClient(SmtpClientOptions options);
+
+  // Connects, reads the greeting, says EHLO (HELO as fallback).
+  void connect();
+  // Sends one message; per-recipient results in the SendResult. Throws
+  // SmtpSessionError when the session ends, std::invalid_argument for bad
+  // addresses (nothing sent).
+  smtp::SendResult send(const std::string& mail_from, const std::vector<std::string>& rcpts,
+                        std::string content, const smtp::MessageOptions& options = {});
+  // QUIT and close; errors while quitting are ignored.
+  void quit();
+  void close();
+
+  bool connected() const { return connection_.is_open() && !session_.closed(); }
+  const smtp::ClientSession& session() const { return session_; }
+  const SmtpClientOptions& options() const { return options_; }
+  std::string local_address() const { return connection_.local(); }
+
+ private:
+  // Writes pending output, then reads once (with the current deadline).
+  void pump();
+  void check_failed();
+
+  SmtpClientOptions options_;
+  smtp::ClientSession session_;
+  ClientConnection connection_;
+  std::string inbox_;
+};
+
+}  // namespace mailroom::net

@@ -1,0 +1,58 @@
+#include "mailroom/net/pop3_client.hpp"
+
+#include <system_error>
+
+namespace mailroom::net {
+
+Pop3Client::Pop3Client(Pop3ClientOptions options)
+    : options_(std::move(options)), session_(options_.session) {}
+
+pop3::Response Pop3Client::connect() {
+  connection_.connect(options_.host, options_.port, options_.connect_timeout);
+  pop3::Response greeting = wait(0);
+  if (greeting.ok) wait(session_.capa());  // -ERR to CAPA is fine: no extensions
+  return greeting;
+}
+
+void Pop3Client::pump() {
+  std::string out = session_.take_output();
+  if (!out.empty()) connection_.write(out, options_.session.response_timeout);
+  auto timeout = session_.current_timeout();
+  if (timeout.count() == 0 || session_.closed()) return;
+  inbox_.clear();
+  std::size_t n = 0;
+  try {
+    n = connection_.read_some(inbox_, timeout);
+  } catch (const std::system_error& e) {
+    if (e.code() == std::errc::timed_out)
+      session_.on_timeout();
+    else
+      session_.on_eof();
+    return;
+  }
+  if (n == 0)
+    session_.on_eof();
+  else
+    session_.feed(inbox_);
+}
+
+pop3::Response Pop3Client::wait(std::uint64_t id) {
+  for (;;) {
+    while (auto r = session_.next_response()) arrived_.emplace(r->id, std::move(*r));
+    if (auto it = arrived_.find(id); it != arrived_.end()) {
+      pop3::Response r = std::move(it->second);
+      arrived_.erase(it);
+      return r;
+    }
+    if (session_.failed() || session_.closed()) {
+      connection_.close();
+      throw Pop3SessionError(session_.error(), session_.failed() ? session_.error_text()
+                                                                  : "the session is closed");
+    }
+    pump();
+  }
+}
+
+void Pop3Client::close() { connection_.close(); }
+
+}  // namespace mailroom::net

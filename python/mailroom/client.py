@@ -1,0 +1,492 @@
+"""Native SMTP and POP3 clients: the seeds' user agent, sending and fetching.
+
+    with mailroom.SMTPClient("127.0.0.1", 2525) as smtp:
+        result = smtp.send(Message.build(sender="a@example.org", to="b@example.org", text="hi"))
+
+    with mailroom.POP3Client("127.0.0.1", 1110, "b@example.org", "secret") as pop:
+        for msg in pop.fetch_all(delete=True):
+            print(msg.subject)
+
+Network waits run natively with the GIL released.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+from . import _core
+from .message import Address, Message
+
+__all__ = [
+    "POP3Client",
+    "POP3Error",
+    "Reply",
+    "SMTPClient",
+    "SMTPConnectError",
+    "SMTPDataError",
+    "SMTPError",
+    "SMTPProtocolError",
+    "SMTPRecipientsRefused",
+    "SMTPSenderRefused",
+    "SMTPServerDisconnected",
+    "SMTPTimeoutError",
+    "SendResult",
+    "send",
+]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An SMTP reply: ``Reply(550, "5.1.1", "No such user")``."""
+
+    code: int
+    enhanced: str
+    text: str
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.code < 400
+
+    def __str__(self) -> str:
+        return " ".join(str(x) for x in (self.code, self.enhanced, self.text) if x)
+
+
+class SMTPError(Exception):
+    """An SMTP failure, with the server's reply when there was one."""
+
+    def __init__(self, message: str, reply: Reply | None = None) -> None:
+        super().__init__(message)
+        self.reply = reply
+
+    @property
+    def code(self) -> int | None:
+        return self.reply.code if self.reply else None
+
+
+class SMTPConnectError(SMTPError, ConnectionError):
+    """The server refused the session (greeting or EHLO/HELO)."""
+
+
+class SMTPServerDisconnected(SMTPError, ConnectionError):
+    """The server closed the connection (421, or the connection dropped)."""
+
+
+class SMTPTimeoutError(SMTPError, TimeoutError):
+    """A wait passed its RFC 5321 §4.5.3.2 timeout (or the one given)."""
+
+
+class SMTPProtocolError(SMTPError):
+    """The server's reply was malformed or out of place."""
+
+
+class SMTPSenderRefused(SMTPError):
+    """MAIL FROM was refused."""
+
+    def __init__(self, message: str, reply: Reply, sender: str) -> None:
+        super().__init__(message, reply)
+        self.sender = sender
+
+
+class SMTPRecipientsRefused(SMTPError):
+    """Every recipient was refused; ``recipients`` maps each to its reply."""
+
+    def __init__(self, message: str, recipients: dict[str, Reply]) -> None:
+        super().__init__(message, next(iter(recipients.values()), None))
+        self.recipients = recipients
+
+
+class SMTPDataError(SMTPError):
+    """The message itself was refused (the reply to DATA or the final BDAT),
+    or could not be sent as asked (e.g. 8-bit data to a server without 8BITMIME)."""
+
+
+@dataclass
+class SendResult:
+    """What happened to one message: who accepted it and the final reply."""
+
+    sender: str
+    accepted: list[str]
+    refused: dict[str, Reply]
+    reply: Reply
+    mail_reply: Reply
+    rcpt_replies: dict[str, Reply] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.accepted) and self.reply.ok
+
+
+def _reply(t: Sequence[Any]) -> Reply:
+    return Reply(int(t[0]), str(t[1]), str(t[2]))
+
+
+_KIND_TO_ERROR: dict[str, type[SMTPError]] = {
+    "ServiceClosing": SMTPServerDisconnected,
+    "ConnectionLost": SMTPServerDisconnected,
+    "Timeout": SMTPTimeoutError,
+    "Refused": SMTPConnectError,
+    "Protocol": SMTPProtocolError,
+}
+
+
+def _session_failure(e: BaseException) -> SMTPError:
+    kind, code, enhanced, text, what = e.args
+    reply = Reply(code, enhanced, text) if code else None
+    cls = _KIND_TO_ERROR.get(kind, SMTPError)
+    return cls(f"{what}" + (f" (last reply: {reply})" if reply else ""), reply)
+
+
+_BCC_FIELD = re.compile(rb"^bcc[ \t]*:.*?(?:\r?\n(?=[^ \t])|\Z)", re.I | re.M | re.S)
+
+
+def _without_bcc(data: bytes) -> bytes:
+    """The message bytes with any Bcc header field removed (folded lines too)."""
+    end = data.find(b"\r\n\r\n")
+    if end < 0:
+        end = data.find(b"\n\n")
+    head, body = (data, b"") if end < 0 else (data[: end + 2], data[end + 2 :])
+    if not re.search(rb"^bcc[ \t]*:", head, re.I | re.M):
+        return data
+    return _BCC_FIELD.sub(b"", head) + body
+
+
+def _check_address(a: str, what: str) -> str:
+    if not isinstance(a, str):
+        raise TypeError(f"{what} must be str, not {type(a).__name__}")
+    if any(c in a for c in "\r\n\0"):
+        raise ValueError(f"CR, LF or NUL in {what}: {a!r}")
+    return a
+
+
+class SMTPClient:
+    """A native SMTP client: one connection, many messages.
+
+    EHLO (HELO as fallback); PIPELINING, SIZE, 8BITMIME, SMTPUTF8 and BDAT
+    when offered and needed; dot-stuffing; the timeouts of RFC 5321
+    §4.5.3.2, or ``timeout`` seconds for every wait.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 25,
+        *,
+        helo: str | None = None,
+        timeout: float | None = None,
+        connect_timeout: float = 30.0,
+        pipelining: bool = True,
+        transcript: bool = True,
+        max_transcript_bytes: int = 64 * 1024,
+    ) -> None:
+        name = helo or socket.getfqdn() or "localhost"
+        if not re.fullmatch(r"[A-Za-z0-9.\-\[\]:_]+", name):
+            name = "localhost"
+        if helo is not None and name != helo:
+            raise ValueError(f"bad EHLO name: {helo!r}")
+        if timeout is not None and timeout <= 0:
+            raise ValueError("timeout must be positive")
+        self.host, self.port = host, port
+        self._native = _core.SmtpClient(
+            host=host,
+            port=port,
+            helo_name=name,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            pipelining=pipelining,
+            max_transcript_bytes=max_transcript_bytes if transcript else 0,
+        )
+        try:
+            self._native.connect()
+        except _core.SmtpSessionFailure as e:
+            raise _session_failure(e) from None
+
+    # -- sending ----------------------------------------------------------------
+    def send(
+        self,
+        message: Message | bytes | bytearray | memoryview,
+        sender: str | Address | None = None,
+        recipients: Iterable[str | Address] | None = None,
+        *,
+        bdat: bool = False,
+    ) -> SendResult:
+        """Send one message. The envelope comes from Sender/From and To/Cc/Bcc
+        when not given; a Bcc header is never sent.
+
+        Returns a SendResult (some recipients may be refused). Raises
+        SMTPSenderRefused, SMTPRecipientsRefused (all refused), SMTPDataError,
+        or SMTPServerDisconnected / SMTPTimeoutError when the session ends.
+        """
+        if isinstance(message, str):
+            raise TypeError("send() takes a Message or bytes, not str")
+        msg = message if isinstance(message, Message) else Message.parse(message)
+        if sender is None:
+            author = msg.get("Sender")
+            found = Address.parse(author) if author else msg.sender
+            if found is None:
+                raise ValueError("no sender given and the message has no From or Sender")
+            sender_addr = found.address
+        else:
+            sender_addr = sender.address if isinstance(sender, Address) else sender
+        _check_address(sender_addr, "the sender")
+        if recipients is None:
+            rcpts = [a.address for a in msg.recipients]
+        else:
+            if isinstance(recipients, (str, Address)):
+                recipients = [recipients]
+            rcpts = [r.address if isinstance(r, Address) else r for r in recipients]
+        if not rcpts:
+            raise ValueError("no recipients given and the message has no To, Cc or Bcc")
+        for r in rcpts:
+            _check_address(r, "a recipient")
+        data = _without_bcc(bytes(msg))
+        try:
+            ok, error, mail, rc, final = self._native.send(sender_addr, rcpts, data, bdat)
+        except _core.SmtpSessionFailure as e:
+            raise _session_failure(e) from None
+        mail_reply = _reply(mail)
+        rcpt_replies = {addr: Reply(code, enh, text) for addr, code, enh, text in rc}
+        accepted = [a for a, r in rcpt_replies.items() if r.ok]
+        refused = {a: r for a, r in rcpt_replies.items() if r.code and not r.ok}
+        final_reply = _reply(final)
+        if not ok:
+            if mail_reply.code and not mail_reply.ok:
+                raise SMTPSenderRefused(
+                    f"sender <{sender_addr}> refused: {mail_reply}", mail_reply, sender_addr
+                )
+            if mail_reply.ok and not accepted and refused:
+                raise SMTPRecipientsRefused(
+                    "all recipients refused: "
+                    + "; ".join(f"<{a}>: {r}" for a, r in refused.items()),
+                    refused,
+                )
+            raise SMTPDataError(
+                f"message refused: {error or final_reply}", final_reply if final_reply.code else None
+            )
+        return SendResult(sender_addr, accepted, refused, final_reply, mail_reply, rcpt_replies)
+
+    def quit(self) -> None:
+        """Say QUIT and close."""
+        self._native.quit()
+
+    def close(self) -> None:
+        self._native.close()
+
+    def __enter__(self) -> SMTPClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.quit()
+
+    # -- state ----------------------------------------------------------------------
+    @property
+    def extensions(self) -> dict[str, Any]:
+        """What the server's EHLO reply offered."""
+        return dict(self._native.extensions)
+
+    @property
+    def greeting(self) -> Reply:
+        return _reply(self._native.greeting)
+
+    @property
+    def transcript(self) -> str:
+        """This session so far: ``S: 220 ...``, ``C: EHLO ...``."""
+        return str(self._native.transcript)
+
+    @property
+    def messages_sent(self) -> int:
+        return int(self._native.messages_sent)
+
+    def __repr__(self) -> str:
+        state = "connected" if self._native.connected else "closed"
+        return f"<mailroom.SMTPClient {self.host}:{self.port} {state}>"
+
+
+def send(
+    message: Message | bytes,
+    host: str = "127.0.0.1",
+    port: int = 25,
+    *,
+    sender: str | None = None,
+    recipients: Iterable[str] | None = None,
+    **options: Any,
+) -> SendResult:
+    """Send one message over a fresh connection: ``mailroom.send(msg, host, port)``."""
+    with SMTPClient(host, port, **options) as client:
+        return client.send(message, sender=sender, recipients=recipients)
+
+
+# -- POP3 ---------------------------------------------------------------------------
+class POP3Error(Exception):
+    """A -ERR response; ``code`` is its RFC 2449/3206 response code ("AUTH", "IN-USE")."""
+
+    def __init__(self, message: str, response: str = "", code: str = "") -> None:
+        super().__init__(message)
+        self.response = response
+        self.code = code
+
+
+def _pop_arg(value: Any, what: str) -> str:
+    s = str(value)
+    if any(c in s for c in "\r\n\0"):
+        raise ValueError(f"CR, LF or NUL in {what}")
+    return s
+
+
+class POP3Client:
+    """A native POP3 client (RFC 1939): log in, list, fetch and delete.
+
+    ``auth="plain"`` logs in with AUTH PLAIN (RFC 5034), ``"user"`` with
+    USER/PASS; the default uses AUTH PLAIN when the server offers it.
+    Commands are pipelined when the server's CAPA allows it.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 110,
+        user: str | None = None,
+        password: str | None = None,
+        *,
+        auth: str | None = None,
+        timeout: float = 60.0,
+        connect_timeout: float = 30.0,
+        pipelining: bool = True,
+        transcript: bool = True,
+        max_transcript_bytes: int = 64 * 1024,
+    ) -> None:
+        self.host, self.port = host, port
+        self._native = _core.Pop3Client(
+            host=host,
+            port=port,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            pipelining=pipelining,
+            max_transcript_bytes=max_transcript_bytes if transcript else 0,
+        )
+        _id, ok, status, text, code, _ = self._native.connect()
+        if not ok:
+            self._native.close()
+            raise POP3Error(f"server refused the session: {status}", status, code)
+        self.greeting = status
+        if user is not None:
+            self.login(user, password or "", auth=auth)
+
+    def _run(self, name: str, *args: Any) -> tuple[Any, ...]:
+        r = self._native.wait(self._native.command(name, [_pop_arg(a, name) for a in args]))
+        if not r[1]:
+            raise POP3Error(f"{name} failed: {r[2]}", r[2], r[4])
+        return tuple(r)
+
+    @property
+    def capabilities(self) -> list[str]:
+        return list(self._native.capabilities)
+
+    def login(self, user: str, password: str, *, auth: str | None = None) -> None:
+        """Log in; raises POP3Error (code "AUTH", "IN-USE"...) when refused."""
+        _pop_arg(user, "user")
+        _pop_arg(password, "password")
+        if auth is None:
+            auth = "plain" if any(c.upper().startswith("SASL") and "PLAIN" in c.upper()
+                                  for c in self.capabilities) else "user"
+        if auth == "plain":
+            self._run("AUTH PLAIN", user, password)
+        elif auth == "user":
+            self._run("USER", user)
+            self._run("PASS", password)
+        elif auth == "apop":
+            if not self._native.apop_timestamp:
+                raise POP3Error("the server offers no APOP timestamp")
+            self._run("APOP", user, password)
+        else:
+            raise ValueError("auth must be 'plain', 'user' or 'apop'")
+
+    def stat(self) -> tuple[int, int]:
+        """(message count, mailbox size in octets)."""
+        parts = self._run("STAT")[3].split()
+        return int(parts[0]), int(parts[1])
+
+    def _listing(self, name: str, msg: int | None) -> Any:
+        if msg is not None:
+            return self._run(name, msg)[3].split(None, 1)[1]
+        body = self._run(name)[5]
+        out = {}
+        for line in body.decode("utf-8", "replace").splitlines():
+            if line.strip():
+                n, value = line.split(None, 1)
+                out[int(n)] = value
+        return out
+
+    def list(self, msg: int | None = None) -> Any:
+        """{number: size}, or the size of one message."""
+        found = self._listing("LIST", msg)
+        if msg is not None:
+            return int(found.split()[0])
+        return {n: int(v.split()[0]) for n, v in found.items()}
+
+    def uidl(self, msg: int | None = None) -> Any:
+        """{number: unique id}, or the id of one message."""
+        found = self._listing("UIDL", msg)
+        return found.strip() if msg is not None else {n: v.strip() for n, v in found.items()}
+
+    def top(self, msg: int, lines: int = 0) -> bytes:
+        """The headers and the first ``lines`` lines of the body."""
+        return bytes(self._run("TOP", msg, lines)[5])
+
+    def retr_bytes(self, msg: int) -> bytes:
+        return bytes(self._run("RETR", msg)[5])
+
+    def retr(self, msg: int) -> Message:
+        """Message ``msg`` as a Message."""
+        return Message.parse(self.retr_bytes(msg))
+
+    def dele(self, msg: int) -> None:
+        """Mark for deletion (done at QUIT)."""
+        self._run("DELE", msg)
+
+    def rset(self) -> None:
+        self._run("RSET")
+
+    def noop(self) -> None:
+        self._run("NOOP")
+
+    def fetch_all(self, delete: bool = False) -> list[Message]:
+        """Every message: download-and-keep, or download-and-delete with
+        ``delete=True`` (deleted at QUIT). RETRs are pipelined when allowed."""
+        count, _ = self.stat()
+        ids = [self._native.command("RETR", [str(n)]) for n in range(1, count + 1)]
+        if delete:
+            ids += [self._native.command("DELE", [str(n)]) for n in range(1, count + 1)]
+        responses = self._native.wait_many(ids)
+        for r in responses:
+            if not r[1]:
+                raise POP3Error(f"fetch failed: {r[2]}", r[2], r[4])
+        return [Message.parse(r[5]) for r in responses[:count]]
+
+    def quit(self) -> None:
+        """QUIT: deletions happen now. Closes the connection."""
+        try:
+            if self._native.connected:
+                self._run("QUIT")
+        finally:
+            self._native.close()
+
+    def close(self) -> None:
+        """Close without QUIT: nothing is deleted."""
+        self._native.close()
+
+    def __enter__(self) -> POP3Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.quit()
+
+    @property
+    def transcript(self) -> str:
+        return str(self._native.transcript)
+
+    def __repr__(self) -> str:
+        state = "connected" if self._native.connected else "closed"
+        return f"<mailroom.POP3Client {self.host}:{self.port} {state}>"
