@@ -8,10 +8,40 @@ from __future__ import annotations
 
 from . import mime
 from ._core import __version__
+from .client import (
+    POP3Client,
+    POP3Error,
+    Reply,
+    SendResult,
+    SMTPClient,
+    SMTPConnectError,
+    SMTPDataError,
+    SMTPError,
+    SMTPProtocolError,
+    SMTPRecipientsRefused,
+    SMTPSenderRefused,
+    SMTPServerDisconnected,
+    SMTPTimeoutError,
+    send,
+)
 from .message import Address, Attachment, Defect, Message, Part
 from .server import Envelope, ReplyRule, Server, Session
 
 __all__ = [
+    "POP3Client",
+    "POP3Error",
+    "Reply",
+    "SMTPClient",
+    "SMTPConnectError",
+    "SMTPDataError",
+    "SMTPError",
+    "SMTPProtocolError",
+    "SMTPRecipientsRefused",
+    "SMTPSenderRefused",
+    "SMTPServerDisconnected",
+    "SMTPTimeoutError",
+    "SendResult",
+    "send",
     "Address",
     "Attachment",
     "Defect",
