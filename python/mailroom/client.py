@@ -12,10 +12,12 @@ Network waits run natively with the GIL released.
 
 from __future__ import annotations
 
+import builtins
 import re
 import socket
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from . import _core
 from .message import Address, Message
@@ -263,7 +265,8 @@ class SMTPClient:
                     refused,
                 )
             raise SMTPDataError(
-                f"message refused: {error or final_reply}", final_reply if final_reply.code else None
+                f"message refused: {error or final_reply}",
+                final_reply if final_reply.code else None,
             )
         return SendResult(sender_addr, accepted, refused, final_reply, mail_reply, rcpt_replies)
 
@@ -381,7 +384,7 @@ class POP3Client:
         return tuple(r)
 
     @property
-    def capabilities(self) -> list[str]:
+    def capabilities(self) -> builtins.list[str]:
         return list(self._native.capabilities)
 
     def login(self, user: str, password: str, *, auth: str | None = None) -> None:
@@ -389,8 +392,13 @@ class POP3Client:
         _pop_arg(user, "user")
         _pop_arg(password, "password")
         if auth is None:
-            auth = "plain" if any(c.upper().startswith("SASL") and "PLAIN" in c.upper()
-                                  for c in self.capabilities) else "user"
+            auth = (
+                "plain"
+                if any(
+                    c.upper().startswith("SASL") and "PLAIN" in c.upper() for c in self.capabilities
+                )
+                else "user"
+            )
         if auth == "plain":
             self._run("AUTH PLAIN", user, password)
         elif auth == "user":
@@ -452,7 +460,7 @@ class POP3Client:
     def noop(self) -> None:
         self._run("NOOP")
 
-    def fetch_all(self, delete: bool = False) -> list[Message]:
+    def fetch_all(self, delete: bool = False) -> builtins.list[Message]:
         """Every message: download-and-keep, or download-and-delete with
         ``delete=True`` (deleted at QUIT). RETRs are pipelined when allowed."""
         count, _ = self.stat()
