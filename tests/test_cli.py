@@ -127,3 +127,78 @@ def test_serve_port_taken_is_a_clean_error() -> None:
         out = run("serve", "--smtp-port", str(s.smtp_port))
     assert out.returncode == 1
     assert b"cannot listen on" in out.stderr
+
+
+def test_send_builds_and_sends(tmp_path: Path) -> None:
+    html = tmp_path / "body.html"
+    html.write_text("<p>Hi Bob</p>", encoding="utf-8")
+    att = tmp_path / "notes.txt"
+    att.write_bytes(b"agenda\n")
+    with mailroom.Server() as s:
+        out = run(
+            "send",
+            "--server",
+            f"127.0.0.1:{s.smtp_port}",
+            "--from",
+            "Alice <alice@example.org>",
+            "--to",
+            "bob@example.net",
+            "--cc",
+            "carol@example.net",
+            "--bcc",
+            "dave@example.net",
+            "--subject",
+            "회의",
+            "--text",
+            "Hi Bob",
+            "--html",
+            str(html),
+            "--attach",
+            str(att),
+        )
+        assert out.returncode == 0, out.stderr
+        assert b"sent <" in out.stdout
+        msg = s.wait_for(to="dave@example.net")
+    assert msg.subject == "회의"
+    assert msg.html is not None and "<p>Hi Bob</p>" in msg.html
+    assert [a.filename for a in msg.attachments] == ["notes.txt"]
+    assert b"Bcc" not in bytes(msg) and b"dave@" not in bytes(msg)
+    assert sorted(msg.envelope.rcpt_to) == [
+        "bob@example.net",
+        "carol@example.net",
+        "dave@example.net",
+    ]
+
+
+def test_send_refused_and_unreachable() -> None:
+    with mailroom.Server() as s:
+        s.reply(550, "No such user", recipient="ghost@example.net")
+        out = run(
+            "send",
+            "--server",
+            f"127.0.0.1:{s.smtp_port}",
+            "--from",
+            "a@example.org",
+            "--to",
+            "ghost@example.net",
+            "--text",
+            "x",
+        )
+        assert out.returncode == 1
+        assert b"550" in out.stderr
+        port = s.smtp_port
+    out = run(
+        "send",
+        "--server",
+        f"127.0.0.1:{port}",
+        "--from",
+        "a@example.org",
+        "--to",
+        "b@example.net",
+        "--text",
+        "x",
+        "--timeout",
+        "5",
+    )
+    assert out.returncode == 1
+    assert b"mailroom send:" in out.stderr

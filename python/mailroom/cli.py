@@ -127,6 +127,80 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _host_port(value: str, default_port: int) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep:
+        return value, default_port
+    host = host.strip("[]")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"bad port in {value!r}")
+    return host or "127.0.0.1", int(port)
+
+
+def _cmd_send(args: argparse.Namespace) -> int:
+    from .client import SMTPClient, SMTPError
+
+    try:
+        host, port = _host_port(args.server, 25)
+        html = None
+        if args.html:
+            with open(args.html, encoding="utf-8") as f:
+                html = f.read()
+        msg = Message.build(
+            sender=args.sender,
+            to=args.to,
+            cc=args.cc,
+            bcc=args.bcc,
+            subject=args.subject,
+            text=args.text,
+            html=html,
+            attachments=args.attach,
+        )
+        with SMTPClient(host, port, timeout=args.timeout) as client:
+            result = client.send(msg)
+            if args.verbose:
+                print(client.transcript, end="")
+    except (OSError, ValueError, TypeError, SMTPError, argparse.ArgumentTypeError) as e:
+        print(f"mailroom send: {e}", file=sys.stderr)
+        return 1
+    print(f"sent {msg.message_id} to {', '.join(result.accepted)}: {result.reply}")
+    for rcpt, reply in result.refused.items():
+        print(f"  refused <{rcpt}>: {reply}", file=sys.stderr)
+    return 0 if not result.refused else 2
+
+
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    import mailbox
+    import os
+
+    from .client import POP3Client, POP3Error
+
+    try:
+        host, port = _host_port(args.server, 110)
+        with POP3Client(host, port, args.user, args.password, timeout=args.timeout) as pop:
+            messages = pop.fetch_all(delete=args.delete)
+    except (OSError, ValueError, POP3Error, argparse.ArgumentTypeError) as e:
+        print(f"mailroom fetch: {e}", file=sys.stderr)
+        return 1
+    if args.out is None:
+        for n, msg in enumerate(messages, 1):
+            print(f"{n:4}  {msg.sender or '?'}  {msg.subject!r}  {len(msg)} bytes")
+    elif args.format == "maildir":
+        box = mailbox.Maildir(args.out, create=True)
+        for msg in messages:
+            box.add(bytes(msg))
+    else:
+        os.makedirs(args.out, exist_ok=True)
+        start = len([f for f in os.listdir(args.out) if f.endswith(".eml")])
+        for n, msg in enumerate(messages, start + 1):
+            with open(os.path.join(args.out, f"{n:06d}.eml"), "wb") as f:
+                f.write(bytes(msg))
+    kept = "deleted from the server" if args.delete else "kept on the server"
+    where = f" into {args.out}" if args.out else ""
+    print(f"fetched {len(messages)} message(s){where}; {kept}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mailroom",
@@ -168,6 +242,37 @@ def build_parser() -> argparse.ArgumentParser:
         "--quiet", action="store_true", help="print nothing per message and keep no transcripts"
     )
     serve.set_defaults(func=_cmd_serve)
+
+    send = sub.add_parser(
+        "send", help="build a message and send it over SMTP", description="Send one message."
+    )
+    send.add_argument("--server", required=True, metavar="HOST:PORT")
+    send.add_argument("--from", dest="sender", required=True, metavar="ADDRESS")
+    send.add_argument("--to", action="append", required=True, metavar="ADDRESS")
+    send.add_argument("--cc", action="append", metavar="ADDRESS")
+    send.add_argument("--bcc", action="append", metavar="ADDRESS")
+    send.add_argument("--subject")
+    send.add_argument("--text", help="the text/plain body")
+    send.add_argument("--html", metavar="FILE", help="a file with the text/html body")
+    send.add_argument("--attach", action="append", default=[], metavar="FILE")
+    send.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS")
+    send.add_argument("-v", "--verbose", action="store_true", help="print the SMTP transcript")
+    send.set_defaults(func=_cmd_send)
+
+    fetch = sub.add_parser(
+        "fetch",
+        help="download messages over POP3",
+        description="Download every message over POP3: kept on the server, or deleted "
+        "with --delete. With --out, store them in a Maildir (default) or as .eml files.",
+    )
+    fetch.add_argument("--server", required=True, metavar="HOST:PORT")
+    fetch.add_argument("--user", required=True)
+    fetch.add_argument("--password", required=True)
+    fetch.add_argument("--delete", action="store_true", help="download and delete")
+    fetch.add_argument("--out", metavar="DIR")
+    fetch.add_argument("--format", choices=["maildir", "eml"], default="maildir")
+    fetch.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS")
+    fetch.set_defaults(func=_cmd_fetch)
     return parser
 
 
