@@ -1,5 +1,5 @@
 // Server: policy and delivery. The network half (Asio) is in
-// net/smtp_listener.cpp.
+// net/listener.cpp.
 #include "mailroom/engine/server.hpp"
 
 #include <unistd.h>
@@ -127,10 +127,11 @@ smtp::Decision Server::accept_message(const smtp::Envelope& env, std::string&& m
   return ok;
 }
 
-std::uint64_t Server::session_started(const std::string& peer) {
+std::uint64_t Server::session_started(const std::string& peer, const char* protocol) {
   std::lock_guard lock(sessions_mutex_);
   SessionRecord r;
   r.id = next_session_++;
+  r.protocol = protocol;
   r.peer = peer;
   r.started_at = now_seconds();
   sessions_.push_back(std::move(r));

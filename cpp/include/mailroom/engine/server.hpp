@@ -35,6 +35,7 @@ struct ServerOptions {
 // One finished or running SMTP session, for study and debugging.
 struct SessionRecord {
   std::uint64_t id = 0;
+  std::string protocol;  // "smtp", "pop3"
   std::string peer;
   std::string transcript;
   bool truncated = false;
@@ -83,11 +84,11 @@ class Server {
   smtp::Decision check_recipient(const smtp::Envelope& env, std::string_view rcpt);
 
   // Session bookkeeping (net/ calls these).
-  std::uint64_t session_started(const std::string& peer);
+  std::uint64_t session_started(const std::string& peer, const char* protocol);
   void session_ended(std::uint64_t id, const std::string& transcript, bool truncated,
                      std::size_t messages);
 
-  struct Network;  // Asio, in net/smtp_listener.cpp
+  struct Network;  // Asio, in net/listener.cpp
 
  private:
   void init_store();

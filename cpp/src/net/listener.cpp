@@ -29,69 +29,102 @@ namespace {
 
 }  // namespace
 
-class SmtpConnection;
+// What a protocol brings to a Connection: its session (state machine), its
+// handler, and the reply for a connection over the cap.
+struct SmtpProtocol {
+  using Session = smtp::ServerSession;
+  using Handler = SessionHandler;
+  using Output = smtp::Output;
+  static constexpr const char* name = "smtp";
+  static std::unique_ptr<Handler> handler(Server& s, const std::string& peer) {
+    return std::make_unique<Handler>(s, peer);
+  }
+  static std::unique_ptr<Session> session(Server& s, Handler& h, const std::string& peer) {
+    return std::make_unique<Session>(s.options().smtp, h, peer);
+  }
+  // RFC 5321 §3.8: a server that cannot serve answers 421 and closes.
+  static Output over_limit(Server& s) {
+    return Output{"421 " + s.options().smtp.hostname + " Too many connections, try again later\r\n",
+                  0, true, false, 421};
+  }
+  static std::size_t messages(const Handler& h) { return h.messages(); }
+  static void add_buffers(const Output& o, std::vector<asio::const_buffer>& b) {
+    b.push_back(asio::buffer(o.bytes));
+  }
+};
+
+class ConnectionBase {
+ public:
+  virtual ~ConnectionBase() = default;
+  virtual void shutdown() = 0;
+};
 
 struct Server::Network {
   asio::io_context io;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
-  tcp::acceptor acceptor{io};
+  tcp::acceptor acceptor{io};       // SMTP
+  tcp::acceptor pop3_acceptor{io};  // POP3, when asked for
   std::vector<std::thread> threads;
   // Shared with the connections, which may outlive the io_context's run loop.
   std::shared_ptr<std::atomic<std::size_t>> active = std::make_shared<std::atomic<std::size_t>>(0);
   std::atomic<bool> stopping{false};
   std::uint16_t port = 0;
+  std::uint16_t pop3_port = 0;
 
   // Registry of live connections, for stop().
   std::mutex registry_mutex;
-  std::list<std::weak_ptr<SmtpConnection>> connections;
+  std::list<std::weak_ptr<ConnectionBase>> connections;
 };
 
-class SmtpConnection : public std::enable_shared_from_this<SmtpConnection> {
+// One client connection on its own strand: bytes from the socket into the
+// protocol session, its replies back out in order, a deadline on every read
+// and write.
+template <class Protocol>
+class Connection : public ConnectionBase, public std::enable_shared_from_this<Connection<Protocol>> {
+  using Output = typename Protocol::Output;
+
  public:
-  SmtpConnection(Server& server, Server::Network& net, tcp::socket socket, std::string peer,
-                 bool over_limit)
+  Connection(Server& server, Server::Network& net, tcp::socket socket, std::string peer,
+             bool over_limit)
       : server_(server),
         active_(net.active),
         socket_(std::move(socket)),
         idle_timer_(socket_.get_executor()),
         delay_timer_(socket_.get_executor()),
         peer_(std::move(peer)),
-        handler_(server, peer_),
-        session_(server.options().smtp, handler_, peer_),
+        handler_(Protocol::handler(server, peer_)),
+        session_(Protocol::session(server, *handler_, peer_)),
         over_limit_(over_limit) {}
 
-  ~SmtpConnection() {
+  ~Connection() override {
     record_end();
     --*active_;
   }
 
   void start() {
-    session_id_ = server_.session_started(peer_);
-    if (over_limit_) {
-      // RFC 5321 §3.8: a server that cannot serve answers 421 and closes.
-      pending_.push_back(smtp::Output{
-          "421 " + server_.options().smtp.hostname + " Too many connections, try again later\r\n",
-          0, true, false, 421});
-    } else {
-      pending_.push_back(session_.greeting());
-    }
+    session_id_ = server_.session_started(peer_, Protocol::name);
+    if (over_limit_)
+      pending_.push_back(Protocol::over_limit(server_));
+    else
+      pending_.push_back(session_->greeting());
     write_next();
   }
 
   // Called from any thread by stop(): close on the connection's strand.
-  void shutdown() {
-    auto self = shared_from_this();
+  void shutdown() override {
+    auto self = this->shared_from_this();
     asio::post(socket_.get_executor(), [self] { self->close(); });
   }
 
  private:
   // The session's record is final as soon as the protocol is done, before the
-  // last reply goes out: a client that saw 221 finds the whole transcript.
+  // last reply goes out: a client that saw the sign-off finds the whole
+  // transcript.
   void record_end() {
     if (!session_id_ || recorded_) return;
     recorded_ = true;
-    server_.session_ended(session_id_, session_.transcript(), session_.transcript_truncated(),
-                          handler_.messages());
+    server_.session_ended(session_id_, session_->transcript(), session_->transcript_truncated(),
+                          Protocol::messages(*handler_));
   }
 
   void close() {
@@ -106,27 +139,27 @@ class SmtpConnection : public std::enable_shared_from_this<SmtpConnection> {
   }
 
   void read_next() {
-    if (closed_ || session_.closed()) return close();
+    if (closed_ || session_->closed()) return close();
     arm_idle_timer();
-    auto self = shared_from_this();
+    auto self = this->shared_from_this();
     socket_.async_read_some(asio::buffer(buffer_), [self](boost::system::error_code ec, std::size_t n) {
       self->on_read(ec, n);
     });
   }
 
-  // One deadline per operation: a read that waits too long gets 421 4.4.2; a
-  // write the peer does not drain in that time closes the connection.
+  // One deadline per operation: a read that waits too long gets the
+  // protocol's timeout reply; a write the peer does not drain in that time
+  // closes the connection.
   void arm_idle_timer() {
     idle_timer_.expires_after(server_.options().idle_timeout);
-    auto self = shared_from_this();
+    auto self = this->shared_from_this();
     idle_timer_.async_wait([self](boost::system::error_code ec) {
       if (ec || self->closed_) return;
       // A wait that expired just as the timer was re-armed is stale.
       if (self->idle_timer_.expiry() > asio::steady_timer::clock_type::now()) return;
       if (self->writing_) return self->close();
-      // The deadline passed with no input: 421 4.4.2 and close.
-      std::vector<smtp::Output> out;
-      self->session_.on_timeout(out);
+      std::vector<Output> out;
+      self->session_->on_timeout(out);
       for (auto& o : out) self->pending_.push_back(std::move(o));
       self->record_end();
       boost::system::error_code ignored;
@@ -143,10 +176,10 @@ class SmtpConnection : public std::enable_shared_from_this<SmtpConnection> {
       return;
     }
     if (ec) return close();
-    std::vector<smtp::Output> out;
-    session_.feed(std::string_view(buffer_.data(), n), out);
+    std::vector<Output> out;
+    session_->feed(std::string_view(buffer_.data(), n), out);
     for (auto& o : out) pending_.push_back(std::move(o));
-    if (session_.closed()) record_end();
+    if (session_->closed()) record_end();
     write_next();
   }
 
@@ -155,38 +188,39 @@ class SmtpConnection : public std::enable_shared_from_this<SmtpConnection> {
   // client can make us hold.
   void write_next() {
     if (closed_) return;
+    inflight_.clear();
     if (pending_.empty()) {
       writing_ = false;
-      if (timed_out_ || session_.closed()) return close();
+      if (timed_out_ || session_->closed()) return close();
       return read_next();
     }
     writing_ = true;
     if (pending_.front().delay_ms > 0) {
       delay_timer_.expires_after(std::chrono::milliseconds(pending_.front().delay_ms));
       pending_.front().delay_ms = 0;
-      auto self = shared_from_this();
+      auto self = this->shared_from_this();
       delay_timer_.async_wait([self](boost::system::error_code e) {
         if (e) return self->close();
         self->write_next();
       });
       return;
     }
-    // Coalesce consecutive undelayed replies into one write.
-    out_.clear();
+    // Consecutive undelayed replies go out in one gathered write.
+    buffers_.clear();
     bool close_after = false;
     while (!pending_.empty() && pending_.front().delay_ms == 0 && !close_after) {
-      out_ += pending_.front().bytes;
       close_after = pending_.front().close_after;
+      inflight_.push_back(std::move(pending_.front()));
       pending_.pop_front();
     }
-    auto self = shared_from_this();
+    for (const auto& o : inflight_) Protocol::add_buffers(o, buffers_);
+    auto self = this->shared_from_this();
     if (!timed_out_) arm_idle_timer();
-    asio::async_write(socket_, asio::buffer(out_),
-                      [self, close_after](boost::system::error_code e, std::size_t) {
-                        self->idle_timer_.cancel();
-                        if (e || close_after) return self->close();
-                        self->write_next();
-                      });
+    asio::async_write(socket_, buffers_, [self, close_after](boost::system::error_code e, std::size_t) {
+      self->idle_timer_.cancel();
+      if (e || close_after) return self->close();
+      self->write_next();
+    });
   }
 
   Server& server_;
@@ -195,13 +229,14 @@ class SmtpConnection : public std::enable_shared_from_this<SmtpConnection> {
   asio::steady_timer idle_timer_;
   asio::steady_timer delay_timer_;
   std::string peer_;
-  SessionHandler handler_;
-  smtp::ServerSession session_;
+  std::unique_ptr<typename Protocol::Handler> handler_;
+  std::unique_ptr<typename Protocol::Session> session_;
   bool over_limit_;
   std::uint64_t session_id_ = 0;
   std::array<char, 64 * 1024> buffer_{};
-  std::deque<smtp::Output> pending_;
-  std::string out_;
+  std::deque<Output> pending_;
+  std::vector<Output> inflight_;  // being written; owns what buffers_ point to
+  std::vector<asio::const_buffer> buffers_;
   bool writing_ = false;
   bool closed_ = false;
   bool timed_out_ = false;
@@ -210,9 +245,10 @@ class SmtpConnection : public std::enable_shared_from_this<SmtpConnection> {
 
 namespace {
 
-void do_accept(Server& server, Server::Network& net) {
-  net.acceptor.async_accept(asio::make_strand(net.io), [&server, &net](boost::system::error_code ec,
-                                                                       tcp::socket socket) {
+template <class Protocol>
+void do_accept(Server& server, Server::Network& net, tcp::acceptor& acceptor) {
+  acceptor.async_accept(asio::make_strand(net.io), [&server, &net, &acceptor](
+                                                       boost::system::error_code ec, tcp::socket socket) {
     if (net.stopping) return;
     if (!ec) {
       boost::system::error_code e2;
@@ -220,15 +256,15 @@ void do_accept(Server& server, Server::Network& net) {
       std::string peer = e2 ? std::string("unknown") : endpoint_text(remote);
       socket.set_option(tcp::no_delay(true), e2);
       bool over = ++*net.active > server.options().max_connections;
-      auto conn = std::make_shared<SmtpConnection>(server, net, std::move(socket), std::move(peer), over);
+      auto conn = std::make_shared<Connection<Protocol>>(server, net, std::move(socket), std::move(peer), over);
       {
         std::lock_guard lock(net.registry_mutex);
-        net.connections.remove_if([](const std::weak_ptr<SmtpConnection>& w) { return w.expired(); });
+        net.connections.remove_if([](const std::weak_ptr<ConnectionBase>& w) { return w.expired(); });
         net.connections.push_back(conn);
       }
       conn->start();
     }
-    do_accept(server, net);
+    do_accept<Protocol>(server, net, acceptor);
   });
 }
 
@@ -274,7 +310,7 @@ void Server::start() {
   if (n == 0) n = std::clamp(std::thread::hardware_concurrency() / 2, 1u, 4u);
   net->work.emplace(net->io.get_executor());
   Network& nref = *net;
-  do_accept(*this, nref);
+  do_accept<SmtpProtocol>(*this, nref, nref.acceptor);
   for (unsigned i = 0; i < n; ++i) nref.threads.emplace_back([&nref] { nref.io.run(); });
   net_ = std::move(net);
 }
