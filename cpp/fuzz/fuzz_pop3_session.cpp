@@ -123,7 +123,7 @@ std::string run(const Config& cfg, std::string_view stream, std::uint32_t seed, 
     std::size_t i = 0;
     const std::size_t bound = std::max(cfg.max_command_line, cfg.max_auth_line);
     while (i < stream.size()) {
-      const std::size_t n = next_piece(seed, stream.size() - i, split);
+      const std::size_t n = mailroom_fuzz::next_piece(seed, stream.size() - i, split);
       const State before = s.state();
       const int commits_before = h.commits;
       std::vector<Output> out;
@@ -162,7 +162,7 @@ std::string run(const Config& cfg, std::string_view stream, std::uint32_t seed, 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  SessionFuzzInput in;
+  mailroom_fuzz::SessionFuzzInput in;
   if (!in.parse(data, size)) return 0;
   const std::uint8_t flags = in.flags, limits = in.limits;
 

@@ -1,15 +1,17 @@
-// Test harness for the POP3 server state machine: a Conversation logs in to
+// Test fixture for the POP3 server state machine: a Conversation logs in to
 // an in-memory maildrop, feeds "C:" lines (CRLF added) or raw bytes and checks
 // "S:" response lines; when it ends it replays everything one byte at a time
 // and in pseudo-random splits, which must give the same responses and the same
-// commits. Header-only, for the test programs in this directory.
+// commits. Header-only, for the test programs in this directory; the harness
+// itself is conversation.hpp.
 #pragma once
+#include <algorithm>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "check.hpp"
 #include "conversation.hpp"
 #include "mailroom/pop3/apop.hpp"
 #include "mailroom/pop3/server_session.hpp"

@@ -748,4 +748,4 @@ TEST(transcript_masks_secrets) {
   CHECK(off.s->transcript().empty());
 }
 
-int main(int argc, char** argv) { return run_tests(argc, argv); }
+int main(int argc, char** argv) { return run_registered_tests(argc, argv); }
