@@ -9,7 +9,9 @@
 namespace mailroom::pop3 {
 
 // "<1896.697170952@dbc.mtview.ca.us>" + "tanstaaf" ->
-// "c4c9334bac560ecc979e58001b3e22fb".
+// "c4c9334bac560ecc979e58001b3e22fb". Empty when MD5 is unavailable (a
+// FIPS-only provider). Used by the server to check APOP and by the client to
+// send it.
 std::string apop_digest(std::string_view timestamp, std::string_view secret);
 
 // Compares `digest` (any case) with apop_digest(timestamp, secret) in time
