@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "fuzz_require.hpp"
+#include "fuzz_support.hpp"
 #include "mailroom/pop3/client_session.hpp"
 
 using namespace mailroom::pop3;
@@ -69,12 +69,7 @@ Run run(const ClientConfig& cfg, std::uint8_t flags, std::string_view stream, st
   bool first = true;
   std::size_t i = 0;
   while (i < stream.size()) {
-    std::size_t n = stream.size() - i;
-    if (split) {
-      seed = seed * 1103515245u + 12345u;
-      const std::uint32_t x = seed >> 16;
-      n = std::min<std::size_t>(n, (x & 3) == 0 ? 1 : (x % 97) + 1);
-    }
+    const std::size_t n = mailroom_fuzz::next_piece(seed, stream.size() - i, split);
     c.feed(stream.substr(i, n));
     i += n;
     const std::string w = c.take_output();

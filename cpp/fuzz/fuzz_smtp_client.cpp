@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include "fuzz_require.hpp"
+#include "fuzz_support.hpp"
 #include "mailroom/smtp/client_session.hpp"
 
 using namespace mailroom::smtp;
@@ -92,9 +92,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     REQUIRE(!(c.ready() && !c.message_done()));
   };
   while (i < stream.size()) {
-    seed = seed * 1103515245u + 12345u;
-    const std::uint32_t x = seed >> 16;
-    const std::size_t n = std::min<std::size_t>(stream.size() - i, (x & 3) == 0 ? 1 : (x % 97) + 1);
+    const std::size_t n = mailroom_fuzz::next_piece(seed, stream.size() - i, true);
     c.feed(stream.substr(i, n));
     i += n;
     step();

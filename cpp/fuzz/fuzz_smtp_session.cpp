@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "fuzz_require.hpp"
+#include "fuzz_support.hpp"
 #include "mailroom/smtp/server_session.hpp"
 
 using namespace mailroom::smtp;
@@ -93,12 +93,7 @@ Run run(const Config& cfg, std::string_view stream, std::uint32_t seed, bool spl
   bool closed = false;
   std::size_t i = 0;
   while (i < stream.size()) {
-    std::size_t n = stream.size() - i;
-    if (split) {
-      seed = seed * 1103515245u + 12345u;
-      const std::uint32_t x = seed >> 16;
-      n = std::min<std::size_t>(n, (x & 3) == 0 ? 1 : (x % 97) + 1);
-    }
+    const std::size_t n = mailroom_fuzz::next_piece(seed, stream.size() - i, split);
     std::vector<Output> out;
     s.feed(stream.substr(i, n), out);
     if (cfg.starttls) s.tls_established();
@@ -123,10 +118,9 @@ Run run(const Config& cfg, std::string_view stream, std::uint32_t seed, bool spl
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  if (size < 4) return 0;
-  const std::uint8_t flags = data[0], limits = data[1];
-  const std::uint32_t seed = data[2] | (std::uint32_t{data[3]} << 8);
-  const std::string_view stream(reinterpret_cast<const char*>(data) + 4, size - 4);
+  mailroom_fuzz::SessionFuzzInput in;
+  if (!in.parse(data, size)) return 0;
+  const std::uint8_t flags = in.flags, limits = in.limits;
 
   Config cfg;
   cfg.reject_long_lines = flags & 1;
@@ -143,8 +137,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   cfg.max_recipients = (limits & 32) ? 2 : 1000;
   cfg.max_errors = (limits & 64) ? 0 : 10;
 
-  const Run whole = run(cfg, stream, seed, false);
-  const Run parts = run(cfg, stream, seed, true);
+  const Run whole = run(cfg, in.stream, in.seed, false);
+  const Run parts = run(cfg, in.stream, in.seed, true);
   if (!cfg.starttls) {  // STARTTLS drops input up to the handshake: split-dependent
     REQUIRE(whole.replies == parts.replies);
     REQUIRE(whole.messages == parts.messages);

@@ -27,4 +27,15 @@ void Transcript::add(std::string_view prefix, std::string_view text) {
   text_ += entry;
 }
 
+void Transcript::reply_lines(std::string_view prefix, std::string_view reply) {
+  if (max_ == 0) return;
+  std::size_t s = 0;
+  while (s < reply.size() && !truncated_) {
+    std::size_t e = reply.find("\r\n", s);
+    if (e == std::string_view::npos) e = reply.size();
+    add(prefix, reply.substr(s, e - s));
+    s = e + 2;
+  }
+}
+
 }  // namespace mailroom

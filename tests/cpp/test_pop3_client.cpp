@@ -2,8 +2,8 @@
 // scripted ("S: ..." lines fed to the client, "C: ..." lines expected from it).
 #include <stdexcept>
 
+#include "conversation.hpp"
 #include "mailroom/pop3/client_session.hpp"
-#include "smtp_conversation.hpp"
 
 namespace pop3 = mailroom::pop3;
 

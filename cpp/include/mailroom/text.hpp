@@ -1,6 +1,7 @@
 // Small ASCII helpers shared by the protocol state machines (SMTP, POP3):
-// case-insensitive comparison, trimming, decimal numbers, and the capped
-// "C: ..." / "S: ..." transcript every session can keep.
+// case-insensitive comparison, trimming, decimal numbers, reply text that
+// cannot break a reply line, and the capped "C: ..." / "S: ..." transcript
+// every session can keep.
 #pragma once
 
 #include <cstddef>
@@ -50,6 +51,12 @@ inline bool parse_number(std::string_view s, std::uint64_t& v) {
   return true;
 }
 
+// Appends reply text with CR and LF replaced by spaces, so text from a
+// handler or a setting can never end a reply early or inject a second one.
+inline void append_reply_text(std::string& w, std::string_view text) {
+  for (char c : text) w.push_back(c == '\r' || c == '\n' ? ' ' : c);
+}
+
 // A session transcript: "C: line" / "S: line" entries, control octets shown as
 // \xNN, capped at `max_bytes` (0 = off). When the cap is reached the
 // transcript ends with "[transcript truncated]\n" and takes no more lines.
@@ -57,6 +64,8 @@ class Transcript {
  public:
   explicit Transcript(std::size_t max_bytes = 0) : max_(max_bytes) {}
   void add(std::string_view prefix, std::string_view text);
+  // One add() per CRLF-terminated line of `reply` (what a server wrote).
+  void reply_lines(std::string_view prefix, std::string_view reply);
   bool enabled() const { return max_ > 0; }
   const std::string& text() const { return text_; }
   bool truncated() const { return truncated_; }

@@ -1,12 +1,11 @@
 // ClientSession: the POP3 client state machine (see client_session.hpp).
 #include "mailroom/pop3/client_session.hpp"
 
-#include <openssl/evp.h>
-
 #include <cstring>
 #include <stdexcept>
 
 #include "mailroom/mime/codecs.hpp"
+#include "mailroom/pop3/apop.hpp"
 
 namespace mailroom::pop3 {
 
@@ -61,20 +60,6 @@ void for_each_line(std::string_view body, F&& f) {
     if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
     if (!f(l)) return;
   }
-}
-
-std::string md5_hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_md5(), nullptr) != 1)
-    throw std::runtime_error("MD5 unavailable");
-  static const char hex[] = "0123456789abcdef";
-  std::string s;
-  for (unsigned int i = 0; i < len; ++i) {
-    s.push_back(hex[md[i] >> 4]);
-    s.push_back(hex[md[i] & 15]);
-  }
-  return s;
 }
 
 }  // namespace
@@ -166,8 +151,9 @@ std::uint64_t ClientSession::apop(std::string_view name, std::string_view passwo
   check_argument(name, "user name", false);
   check_argument(password, "password", true);
   if (apop_timestamp_.empty()) throw std::logic_error("apop(): the greeting had no timestamp");
-  return enqueue(Command::Apop, false,
-                 "APOP " + std::string(name) + " " + md5_hex(apop_timestamp_ + std::string(password)));
+  const std::string digest = apop_digest(apop_timestamp_, password);
+  if (digest.empty()) throw std::runtime_error("MD5 unavailable");
+  return enqueue(Command::Apop, false, "APOP " + std::string(name) + " " + digest);
 }
 
 std::uint64_t ClientSession::auth_plain(std::string_view user, std::string_view password,

@@ -1,12 +1,8 @@
 #include "mailroom/smtp/reply.hpp"
 
-namespace mailroom::smtp {
+#include "mailroom/text.hpp"
 
-namespace {
-void append_text(std::string& w, std::string_view text) {
-  for (char c : text) w.push_back(c == '\r' || c == '\n' ? ' ' : c);
-}
-}  // namespace
+namespace mailroom::smtp {
 
 std::string Reply::wire() const {
   const int c = (code >= 200 && code <= 599) ? code : 451;
@@ -17,10 +13,10 @@ std::string Reply::wire() const {
     w += num;
     w.push_back(i + 1 < n ? '-' : ' ');
     if (!enhanced.empty()) {
-      append_text(w, enhanced);
+      append_reply_text(w, enhanced);
       w.push_back(' ');
     }
-    if (!lines.empty()) append_text(w, lines[i]);
+    if (!lines.empty()) append_reply_text(w, lines[i]);
     w += "\r\n";
   }
   return w;

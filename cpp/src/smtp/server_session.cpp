@@ -333,14 +333,7 @@ void ServerSession::emit(std::vector<Output>& out, Reply r, std::uint32_t delay_
   o.close_after = close_after;
   o.start_tls = start_tls;
   o.code = (r.code >= 200 && r.code <= 599) ? r.code : 451;
-  if (cfg_.max_transcript_bytes > 0) {
-    std::size_t s = 0;
-    while (s < o.bytes.size()) {
-      const std::size_t e = o.bytes.find("\r\n", s);
-      log_line("S: ", std::string_view(o.bytes).substr(s, e - s));
-      s = e + 2;
-    }
-  }
+  transcript_.reply_lines("S: ", o.bytes);
   const int code = o.code;
   out.push_back(std::move(o));
   if (close_after) {
