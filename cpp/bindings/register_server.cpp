@@ -3,7 +3,9 @@
 #include <pybind11/stl.h>
 
 #include <chrono>
+#include <map>
 #include <memory>
+#include <optional>
 #include <system_error>
 
 #include "mailroom/engine/server.hpp"
@@ -87,7 +89,11 @@ void register_server(py::module_& m) {
                        std::size_t max_connections, double idle_timeout, unsigned threads,
                        std::size_t max_transcript_bytes, std::size_t max_transcripts,
                        bool smtputf8, bool chunking, bool pipelining, bool eightbitmime,
-                       bool vrfy) {
+                       bool vrfy, int pop3_port,
+                       std::optional<std::map<std::string, std::string>> users, bool apop,
+                       double auth_failure_delay) {
+             if (pop3_port < -1 || pop3_port > 65535)
+               throw py::value_error("pop3_port must be in 0..65535, not " + std::to_string(pop3_port));
              if (smtp_port < 0 || smtp_port > 65535)
                throw py::value_error("smtp_port must be in 0..65535, not " + std::to_string(smtp_port));
              if (!(idle_timeout > 0)) throw py::value_error("idle_timeout must be positive");
@@ -118,6 +124,14 @@ void register_server(py::module_& m) {
                  std::max<long long>(1, static_cast<long long>(idle_timeout * 1000.0)));
              o.threads = threads;
              o.max_transcripts = max_transcripts;
+             o.pop3_port = pop3_port;
+             o.users = std::move(users);
+             o.pop3.hostname = o.smtp.hostname;
+             o.pop3.apop = apop;
+             o.pop3.expire = "NEVER";
+             o.pop3.auth_failure_delay_ms = static_cast<std::uint32_t>(std::max(0.0, auth_failure_delay) * 1000);
+             o.pop3.max_transcript_bytes = max_transcript_bytes;
+             o.pop3.max_errors = max_errors;
              return std::make_unique<Server>(std::move(o));
            }),
            py::arg("host"), py::arg("smtp_port"), py::arg("maildir"), py::arg("domains"),
@@ -125,12 +139,15 @@ void register_server(py::module_& m) {
            py::arg("max_line_length"), py::arg("reject_long_lines"), py::arg("max_errors"),
            py::arg("max_connections"), py::arg("idle_timeout"), py::arg("threads"),
            py::arg("max_transcript_bytes"), py::arg("max_transcripts"), py::arg("smtputf8"),
-           py::arg("chunking"), py::arg("pipelining"), py::arg("eightbitmime"), py::arg("vrfy"))
+           py::arg("chunking"), py::arg("pipelining"), py::arg("eightbitmime"), py::arg("vrfy"),
+           py::arg("pop3_port") = -1, py::arg("users") = py::none(), py::arg("apop") = false,
+           py::arg("auth_failure_delay") = 0.5)
       .def("start", &Server::start, py::call_guard<py::gil_scoped_release>())
       .def("stop", &Server::stop, py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("running", &Server::running)
       .def_property_readonly("host", &Server::host)
       .def_property_readonly("smtp_port", &Server::smtp_port)
+      .def_property_readonly("pop3_port", &Server::pop3_port)
       .def_property_readonly("hostname", [](const Server& s) { return s.options().smtp.hostname; })
       .def_property_readonly("active_connections", &Server::active_connections)
       .def("messages",
@@ -169,7 +186,7 @@ void register_server(py::module_& m) {
              py::list out;
              for (const auto& r : s.sessions())
                out.append(py::make_tuple(r.id, r.peer, r.transcript, r.truncated, r.started_at,
-                                         r.ended_at, r.messages));
+                                         r.ended_at, r.messages, r.protocol));
              return out;
            })
       .def("clear_sessions", &Server::clear_sessions)

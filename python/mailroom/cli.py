@@ -71,10 +71,23 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     from .server import Server
 
+    users = None
+    if args.user:
+        users = {}
+        for spec in args.user:
+            address, sep, password = spec.partition(":")
+            if not sep or "@" not in address:
+                print(
+                    f"mailroom serve: --user takes ADDRESS:PASSWORD, not {spec!r}", file=sys.stderr
+                )
+                return 1
+            users[address] = password
     try:
         server = Server(
             host=args.host,
             smtp_port=args.smtp_port,
+            pop3_port=args.pop3_port,
+            users=users,
             maildir=args.maildir,
             domains=args.domain or None,
             hostname=args.hostname,
@@ -226,6 +239,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     serve.add_argument("--smtp-port", type=int, default=2525, help="SMTP port (2525; 0 picks one)")
     serve.add_argument("--maildir", metavar="DIR", help="keep mail in DIR/<address>/ Maildirs")
+    serve.add_argument(
+        "--pop3-port", type=int, metavar="P", help="also serve POP3 on this port (0 picks one)"
+    )
+    serve.add_argument(
+        "--user",
+        action="append",
+        metavar="ADDRESS:PASSWORD",
+        help="a POP3 account (repeatable); none: test mode, loopback only",
+    )
     serve.add_argument(
         "--domain",
         action="append",

@@ -47,6 +47,7 @@ class Session:
     started_at: _dt.datetime
     ended_at: _dt.datetime | None
     messages: int
+    protocol: str = "smtp"
 
     def __str__(self) -> str:
         return self.transcript
@@ -109,6 +110,10 @@ class Server:
         pipelining: bool = True,
         eightbitmime: bool = True,
         vrfy: bool = False,
+        pop3_port: int | None = None,
+        users: dict[str, str] | None = None,
+        apop: bool = False,
+        auth_failure_delay: float = 0.5,
     ) -> None:
         if isinstance(domains, str):
             domains = [domains]
@@ -122,6 +127,18 @@ class Server:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         if not isinstance(smtp_port, int) or not 0 <= smtp_port <= 65535:
             raise ValueError(f"smtp_port must be an int in 0..65535, got {smtp_port!r}")
+        if pop3_port is not None and (
+            not isinstance(pop3_port, int) or not 0 <= pop3_port <= 65535
+        ):
+            raise ValueError(f"pop3_port must be None or an int in 0..65535, got {pop3_port!r}")
+        if users is not None:
+            if not isinstance(users, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in users.items()
+            ):
+                raise TypeError("users must be a dict of address -> password (str -> str)")
+            for k, v in users.items():
+                if any(c in k + v for c in "\r\n\0"):
+                    raise ValueError(f"CR, LF or NUL in the account {k!r}")
         if not (isinstance(idle_timeout, (int, float)) and idle_timeout > 0):
             raise ValueError(
                 f"idle_timeout must be a positive number of seconds, got {idle_timeout!r}"
@@ -147,6 +164,10 @@ class Server:
             pipelining=pipelining,
             eightbitmime=eightbitmime,
             vrfy=vrfy,
+            pop3_port=-1 if pop3_port is None else pop3_port,
+            users=dict(users) if users is not None else None,
+            apop=apop,
+            auth_failure_delay=float(auth_failure_delay),
         )
         self.maildir = os.fspath(maildir) if maildir is not None else None
         self.domains = [d.lower() for d in (domains or [])]
@@ -191,6 +212,18 @@ class Server:
     @property
     def smtp_address(self) -> tuple[str, int]:
         return self.host, self.smtp_port
+
+    @property
+    def pop3_port(self) -> int | None:
+        """The POP3 port, or None when POP3 is off (``pop3_port=None``)."""
+        port = int(self._native.pop3_port)
+        return port or None
+
+    @property
+    def pop3_address(self) -> tuple[str, int]:
+        if self.pop3_port is None:
+            raise RuntimeError("POP3 is off: give Server(pop3_port=0) to serve it")
+        return self.host, self.pop3_port
 
     @property
     def hostname(self) -> str:
@@ -402,14 +435,23 @@ class Server:
     def sessions(self) -> list[Session]:
         """SMTP sessions, oldest first (transcripts once each session ended)."""
         return [
-            Session(i, peer, tr, trunc, _ts(start), _ts(end) if end else None, n)
-            for i, peer, tr, trunc, start, end, n in self._native.sessions()
+            Session(i, peer, tr, trunc, _ts(start), _ts(end) if end else None, n, proto)
+            for i, peer, tr, trunc, start, end, n, proto in self._native.sessions()
         ]
 
     @property
     def transcripts(self) -> list[str]:
-        """The transcript of each finished session: ``S: 220 ...``, ``C: EHLO ...``."""
-        return [s.transcript for s in self.sessions if s.ended_at is not None]
+        """The transcript of each finished SMTP session: ``S: 220 ...``, ``C: EHLO ...``."""
+        return [
+            s.transcript for s in self.sessions if s.ended_at is not None and s.protocol == "smtp"
+        ]
+
+    @property
+    def pop3_transcripts(self) -> list[str]:
+        """The transcript of each finished POP3 session: ``S: +OK ...``, ``C: USER ...``."""
+        return [
+            s.transcript for s in self.sessions if s.ended_at is not None and s.protocol == "pop3"
+        ]
 
     @property
     def active_connections(self) -> int:
@@ -417,6 +459,8 @@ class Server:
 
     def __repr__(self) -> str:
         state = f"listening on {self.host}:{self.smtp_port}" if self.running else "stopped"
+        if self.running and self.pop3_port:
+            state += f" (POP3 {self.pop3_port})"
         store = f"maildir={self.maildir!r}" if self.maildir else "in memory"
         return f"<mailroom.Server {state}, {store}, {self._native.count()} stored>"
 

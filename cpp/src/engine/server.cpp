@@ -52,6 +52,11 @@ std::string trace_headers(const smtp::Envelope& env, const std::string& peer,
 
 void Server::init_store() {
   for (auto& d : options_.domains) d = lowered(d);
+  if (options_.users) {  // accounts are addresses: their domains compare case-insensitively
+    std::map<std::string, std::string> normalized;
+    for (auto& [user, password] : *options_.users) normalized[store::normalize_mailbox(user)] = password;
+    options_.users = std::move(normalized);
+  }
   if (options_.maildir.empty())
     store_ = std::make_unique<store::MemoryStore>();
   else

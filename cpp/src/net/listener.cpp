@@ -14,8 +14,12 @@
 #include <system_error>
 #include <thread>
 
+#include <unistd.h>
+
+#include "../engine/pop3_handler.hpp"
 #include "../engine/session_handler.hpp"
 #include "mailroom/engine/server.hpp"
+#include "mailroom/pop3/server_session.hpp"
 #include "mailroom/smtp/server_session.hpp"
 
 namespace mailroom::engine {
@@ -50,6 +54,37 @@ struct SmtpProtocol {
   static std::size_t messages(const Handler& h) { return h.messages(); }
   static void add_buffers(const Output& o, std::vector<asio::const_buffer>& b) {
     b.push_back(asio::buffer(o.bytes));
+  }
+};
+
+struct Pop3Protocol {
+  using Session = pop3::ServerSession;
+  using Handler = Pop3Handler;
+  using Output = pop3::Output;
+  static constexpr const char* name = "pop3";
+  static std::unique_ptr<Handler> handler(Server& s, const std::string& peer) {
+    return std::make_unique<Handler>(s, peer);
+  }
+  static std::unique_ptr<Session> session(Server& s, Handler& h, const std::string& peer) {
+    // RFC 1939 §7: the APOP timestamp is unique to this greeting.
+    static std::atomic<std::uint64_t> counter{0};
+    auto now = std::chrono::system_clock::now().time_since_epoch().count();
+    std::string stamp = "<" + std::to_string(::getpid()) + "." + std::to_string(now) + "." +
+                        std::to_string(++counter) + "@" + s.options().pop3.hostname + ">";
+    return std::make_unique<Session>(s.options().pop3, h, peer, std::move(stamp));
+  }
+  static Output over_limit(Server&) {
+    Output o;
+    o.bytes = "-ERR [SYS/TEMP] Too many connections, try again later\r\n";
+    o.close_after = true;
+    o.ok = false;
+    return o;
+  }
+  static std::size_t messages(const Handler& h) { return h.messages(); }
+  static void add_buffers(const Output& o, std::vector<asio::const_buffer>& b) {
+    if (!o.bytes.empty()) b.push_back(asio::buffer(o.bytes));
+    if (o.body && !o.body->empty()) b.push_back(asio::buffer(*o.body));
+    if (!o.tail.empty()) b.push_back(asio::buffer(o.tail.data(), o.tail.size()));
   }
 };
 
@@ -274,43 +309,59 @@ Server::Server(ServerOptions options) : options_(std::move(options)) { init_stor
 
 Server::~Server() { stop(); }
 
+namespace {
+
+// Opens, binds and listens; throws std::system_error naming the address.
+void listen_on(tcp::acceptor& acceptor, const tcp::endpoint& endpoint) {
+  boost::system::error_code ec;
+  auto fail = [&](const char* what) {
+    throw std::system_error(ec.value(), std::system_category(),
+                            std::string(what) + " " + endpoint_text(endpoint));
+  };
+  acceptor.open(endpoint.protocol(), ec);
+  if (ec) fail("cannot open a socket for");
+  acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  acceptor.bind(endpoint, ec);
+  if (ec) fail("cannot listen on");
+  acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) fail("cannot listen on");
+}
+
+}  // namespace
+
 void Server::start() {
   if (net_) throw std::logic_error("server already started");
   if (options_.max_connections == 0) throw std::invalid_argument("max_connections must be at least 1");
   if (options_.idle_timeout.count() <= 0) throw std::invalid_argument("idle_timeout must be positive");
   auto net = std::make_unique<Network>();
   boost::system::error_code ec;
-  auto address = asio::ip::make_address(options_.host, ec);
-  tcp::endpoint endpoint;
+  asio::ip::address address = asio::ip::make_address(options_.host, ec);
   if (ec) {
     tcp::resolver resolver(net->io);
     auto results = resolver.resolve(options_.host, std::to_string(options_.smtp_port), ec);
     if (ec || results.empty())
       throw std::invalid_argument("cannot resolve host '" + options_.host + "': " + ec.message());
-    endpoint = *results.begin();
-  } else {
-    endpoint = tcp::endpoint(address, options_.smtp_port);
+    address = results.begin()->endpoint().address();
   }
-  auto fail = [&](const char* what) {
-    throw std::system_error(ec.value(), std::system_category(),
-                            std::string(what) + " " + endpoint_text(endpoint));
-  };
-  net->acceptor.open(endpoint.protocol(), ec);
-  if (ec) fail("cannot open a socket for");
-  net->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-  net->acceptor.bind(endpoint, ec);
-  if (ec) fail("cannot listen on");
-  net->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) fail("cannot listen on");
+  if (options_.pop3_port >= 0 && !options_.users && !address.is_loopback())
+    throw std::invalid_argument(
+        "POP3 without users (test mode: any password opens any mailbox) is only allowed on a "
+        "loopback address, not " + options_.host + "; give users={address: password}");
+  listen_on(net->acceptor, tcp::endpoint(address, options_.smtp_port));
   net->port = net->acceptor.local_endpoint().port();
+  if (options_.pop3_port >= 0) {
+    listen_on(net->pop3_acceptor, tcp::endpoint(address, static_cast<std::uint16_t>(options_.pop3_port)));
+    net->pop3_port = net->pop3_acceptor.local_endpoint().port();
+  }
 
   unsigned n = options_.threads;
-  // One network thread per two cores (at most 4): an SMTP session does little
-  // work per byte, and the cores are better left to the peers and to Python.
+  // One network thread per two cores (at most 4): a session does little work
+  // per byte, and the cores are better left to the peers and to Python.
   if (n == 0) n = std::clamp(std::thread::hardware_concurrency() / 2, 1u, 4u);
   net->work.emplace(net->io.get_executor());
   Network& nref = *net;
   do_accept<SmtpProtocol>(*this, nref, nref.acceptor);
+  if (options_.pop3_port >= 0) do_accept<Pop3Protocol>(*this, nref, nref.pop3_acceptor);
   for (unsigned i = 0; i < n; ++i) nref.threads.emplace_back([&nref] { nref.io.run(); });
   net_ = std::move(net);
 }
@@ -322,6 +373,7 @@ void Server::stop() {
   asio::post(net.io, [&net] {
     boost::system::error_code ec;
     net.acceptor.close(ec);
+    net.pop3_acceptor.close(ec);
   });
   net.work.reset();
   // Close every session on its strand; sessions accepted meanwhile are caught
@@ -348,6 +400,8 @@ void Server::stop() {
 bool Server::running() const { return net_ != nullptr; }
 
 std::uint16_t Server::smtp_port() const { return net_ ? net_->port : 0; }
+
+std::uint16_t Server::pop3_port() const { return net_ ? net_->pop3_port : 0; }
 
 std::size_t Server::active_connections() const { return net_ ? net_->active->load() : 0; }
 

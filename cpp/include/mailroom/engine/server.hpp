@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "mailroom/engine/reply_rules.hpp"
+#include "mailroom/pop3/config.hpp"
 #include "mailroom/smtp/config.hpp"
 #include "mailroom/smtp/handler.hpp"
 #include "mailroom/store/mailbox_store.hpp"
@@ -26,6 +28,11 @@ struct ServerOptions {
   std::string maildir;          // empty: keep mail in memory
   std::vector<std::string> domains;  // empty: accept every recipient (catch-all)
   smtp::Config smtp;
+  int pop3_port = -1;  // -1: no POP3; 0 picks a free port
+  pop3::Config pop3;
+  // POP3 accounts (address -> password). None: test mode, where any password
+  // opens the mailbox named in USER; allowed only on a loopback address.
+  std::optional<std::map<std::string, std::string>> users;
   std::size_t max_connections = 1000;
   std::chrono::milliseconds idle_timeout{300'000};
   unsigned threads = 0;           // 0: one per two cores, at most 4
@@ -65,6 +72,7 @@ class Server {
 
   const std::string& host() const { return options_.host; }
   std::uint16_t smtp_port() const;
+  std::uint16_t pop3_port() const;  // 0 when POP3 is off
   const ServerOptions& options() const { return options_; }
 
   store::MailboxStore& store() { return *store_; }

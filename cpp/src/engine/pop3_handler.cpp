@@ -1,0 +1,125 @@
+#include "pop3_handler.hpp"
+
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "mailroom/pop3/maildrop.hpp"
+
+namespace mailroom::engine {
+
+namespace {
+
+// Message bytes with CRLF line ends, as POP3 sizes and sends them (RFC 1939
+// §3). Stored mail from SMTP already has them; files from elsewhere may not.
+std::shared_ptr<const std::string> with_crlf(const std::shared_ptr<const std::string>& data) {
+  const std::string& s = *data;
+  bool bare_lf = false;
+  for (std::size_t i = s.find('\n'); i != std::string::npos; i = s.find('\n', i + 1))
+    if (i == 0 || s[i - 1] != '\r') {
+      bare_lf = true;
+      break;
+    }
+  if (!bare_lf) return data;
+  auto out = std::make_shared<std::string>();
+  out->reserve(s.size() + s.size() / 32);
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r')) out->push_back('\r');
+    out->push_back(s[i]);
+  }
+  return out;
+}
+
+// A locked snapshot of one mailbox in the store.
+class StoreMaildrop final : public pop3::Maildrop {
+ public:
+  StoreMaildrop(store::MailboxStore& store, std::string mailbox, std::shared_ptr<std::size_t> retrieved)
+      : store_(store), mailbox_(std::move(mailbox)), retrieved_(std::move(retrieved)) {
+    for (auto& m : store_.mailbox(mailbox_)) {
+      auto data = with_crlf(m->data);
+      entries_.push_back({data->size(), m->uid});
+      contents_.push_back(std::move(data));
+      uids_.push_back(m->uid);
+    }
+    seen_.assign(entries_.size(), false);
+  }
+
+  ~StoreMaildrop() override {
+    // Maildir: what was read moves from new/ to cur/, QUIT or not.
+    std::vector<std::string> seen;
+    for (std::size_t i = 0; i < seen_.size(); ++i)
+      if (seen_[i]) seen.push_back(uids_[i]);
+    try {
+      if (!seen.empty()) store_.mark_seen(mailbox_, seen);
+    } catch (...) {
+    }
+    store_.unlock_mailbox(mailbox_);
+  }
+
+  const std::vector<pop3::MaildropEntry>& entries() const override { return entries_; }
+
+  std::shared_ptr<const std::string> content(std::size_t index) override {
+    if (index >= contents_.size()) return nullptr;
+    if (!seen_[index]) {
+      seen_[index] = true;
+      ++*retrieved_;
+    }
+    return contents_[index];
+  }
+
+  // UPDATE (RFC 1939 §6): only now are DELE'd messages removed.
+  void commit(const std::vector<std::size_t>& deleted) override {
+    std::vector<std::string> uids;
+    for (auto i : deleted)
+      if (i < uids_.size()) uids.push_back(uids_[i]);
+    if (!uids.empty()) store_.remove(mailbox_, uids);
+    for (auto i : deleted)
+      if (i < seen_.size()) seen_[i] = false;  // gone: nothing to mark
+  }
+
+ private:
+  store::MailboxStore& store_;
+  std::string mailbox_;
+  std::shared_ptr<std::size_t> retrieved_;
+  std::vector<pop3::MaildropEntry> entries_;
+  std::vector<std::shared_ptr<const std::string>> contents_;
+  std::vector<std::string> uids_;
+  std::vector<bool> seen_;
+};
+
+bool same_secret(std::string_view a, std::string_view b) {
+  // Constant time in the length of the given password.
+  std::string padded(b);
+  padded.resize(a.size());
+  bool equal = CRYPTO_memcmp(a.data(), padded.data(), a.size()) == 0;
+  return equal && a.size() == b.size();
+}
+
+}  // namespace
+
+pop3::AuthResult Pop3Handler::login(std::string_view user, std::string_view password) {
+  const auto& users = server_.options().users;
+  if (users) {
+    auto it = users->find(store::normalize_mailbox(user));
+    if (it == users->end()) {
+      // Compare anyway, so a missing account takes as long as a wrong password.
+      (void)same_secret(password, password);
+      return pop3::AuthResult::bad_credentials();
+    }
+    if (!same_secret(password, it->second)) return pop3::AuthResult::bad_credentials();
+  }
+  // Test mode (no users): any password opens the mailbox named (loopback only,
+  // checked when the server starts).
+  const std::string mailbox = store::normalize_mailbox(user);
+  if (!server_.store().try_lock_mailbox(mailbox)) return pop3::AuthResult::in_use();
+  retrieved_ = std::make_shared<std::size_t>(0);
+  try {
+    return pop3::AuthResult::ok(std::make_shared<StoreMaildrop>(server_.store(), mailbox, retrieved_));
+  } catch (...) {
+    server_.store().unlock_mailbox(mailbox);
+    return pop3::AuthResult::temp_fail("cannot read the mailbox");
+  }
+}
+
+}  // namespace mailroom::engine
