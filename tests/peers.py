@@ -1,17 +1,20 @@
 """Real peer servers for interop tests, started on loopback ports with
-throwaway configurations: Dovecot (POP3) for now."""
+throwaway configurations: Dovecot (POP3) and Postfix (an SMTP relay)."""
 
 from __future__ import annotations
 
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+
+import pytest
 
 from .conftest import require_program
 
@@ -79,6 +82,7 @@ log_path = {self.workdir}/dovecot.log
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain
+auth_failure_delay = 0
 default_login_user = {login_user}
 default_internal_user = {mail_user}
 first_valid_uid = 1
@@ -102,12 +106,32 @@ service imap-login {{
 }}
 service anvil {{
   chroot =
+  # No auth penalty: a test's wrong password must not slow the next login.
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
 }}
 """
         )
         subprocess.run([self.dovecot, "-c", str(self.config)], check=True, timeout=30)
         wait_for_port(self.port)
         return self
+
+    def add_mailbox(self, user: str, messages: dict[str, bytes]) -> Path:
+        """Create ``user``'s Maildir while running, with ``messages`` (file name:
+        bytes) in ``new/``; returns the Maildir. Dovecot takes a few seconds to
+        stop, so tests share one instance and each takes a fresh user."""
+        box = self.maildir_root / user
+        for sub in ("tmp", "new", "cur"):
+            (box / sub).mkdir(parents=True)
+        for name, data in messages.items():
+            (box / "tmp" / name).write_bytes(data)
+        if self._owned is not None:
+            for path in [box, *box.rglob("*")]:
+                shutil.chown(path, "dovecot", "dovecot")
+        for name in messages:  # the Maildir way: written in tmp/, then renamed
+            (box / "tmp" / name).rename(box / "new" / name)
+        return box
 
     def __exit__(
         self,
@@ -118,3 +142,234 @@ service anvil {{
         subprocess.run([self.dovecot, "-c", str(self.config), "stop"], timeout=30, check=False)
         if self._owned is not None:
             shutil.rmtree(self._owned, ignore_errors=True)
+
+
+# The services a relay-only Postfix needs: smtpd on one loopback port, the
+# queue manager and its helpers, the SMTP client, and postlogd for maillog_file.
+# Nothing is chrooted, so the throwaway directories need no copies of /etc.
+_POSTFIX_MASTER_CF = """\
+{listen} inet n - n - - smtpd
+cleanup   unix  n - n - 0 cleanup
+qmgr      unix  n - n 300 1 qmgr
+tlsmgr    unix  - - n 1000? 1 tlsmgr
+rewrite   unix  - - n - - trivial-rewrite
+bounce    unix  - - n - 0 bounce
+defer     unix  - - n - 0 bounce
+trace     unix  - - n - 0 bounce
+verify    unix  - - n - 1 verify
+flush     unix  n - n 1000? 0 flush
+proxymap  unix  - - n - - proxymap
+proxywrite unix - - n - 1 proxymap
+smtp      unix  - - n - - smtp
+relay     unix  - - n - - smtp
+showq     unix  n - n - - showq
+error     unix  - - n - - error
+retry     unix  - - n - - error
+discard   unix  - - n - - discard
+anvil     unix  - - n - 1 anvil
+scache    unix  - - n - 1 scache
+postlog   unix-dgram n - n - 1 postlogd
+"""
+
+
+class Postfix:
+    """A throwaway Postfix relaying everything it accepts to ``relay_port``.
+
+    smtpd listens on ``.port`` (loopback) with SMTPUTF8 on; mail goes on to
+    ``[127.0.0.1]:relay_port`` with short retry times. Recipients listed in
+    ``refuse`` get ``550 5.1.1`` at RCPT. With ``starttls=False`` (the
+    default) neither side offers or uses STARTTLS; with ``True`` smtpd offers
+    it with a self-signed certificate. Postfix's own log is ``.log`` (read it
+    with ``.log_text()``).
+
+    Postfix starts only as root: config and queue directories are root's,
+    the queue's subdirectories the ``postfix`` user's.
+    """
+
+    def __init__(
+        self,
+        relay_port: int,
+        *,
+        refuse: tuple[str, ...] = (),
+        starttls: bool = False,
+        hostname: str = "postfix.mailroom.test",
+    ) -> None:
+        self.postfix = require_program("postfix")
+        self.postconf = require_program("postconf")
+        if os.getuid() != 0:
+            pytest.skip("Postfix starts only as root")
+        if starttls:
+            self.openssl = require_program("openssl")
+        self.relay_port = relay_port
+        self.refuse = tuple(refuse)
+        self.starttls = starttls
+        self.hostname = hostname
+        self.port = free_port()
+        self.root = Path()
+        self.config_dir = Path()
+        self.log = Path()
+        self._started = False
+
+    def _postconf(self, *settings: str) -> None:
+        subprocess.run(
+            [self.postconf, "-c", str(self.config_dir), "-e", *settings],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
+
+    def __enter__(self) -> Postfix:
+        # A directory the postfix user can reach (pytest's tmp_path is 0700).
+        self.root = Path(tempfile.mkdtemp(prefix="mailroom-postfix-"))
+        try:
+            self._configure()
+            self._start()
+        except BaseException:
+            self._stop()
+            raise
+        return self
+
+    def _configure(self) -> None:
+        self.root.chmod(0o755)
+        self.config_dir = self.root / "etc"
+        queue = self.root / "spool"
+        data = self.root / "lib"
+        self.config_dir.mkdir(mode=0o755)
+        queue.mkdir(mode=0o755)
+        data.mkdir(mode=0o700)
+        shutil.chown(data, "postfix", "postfix")
+        self.log = self.root / "postfix.log"
+        (self.config_dir / "master.cf").write_text(
+            _POSTFIX_MASTER_CF.format(listen=f"127.0.0.1:{self.port}")
+        )
+        refused = self.config_dir / "refused_recipients"
+        refused.write_text(
+            "".join(f"{a} 550 5.1.1 <{a}>: no such user here\n" for a in self.refuse)
+        )
+        settings = [
+            "compatibility_level = 3.6",
+            f"queue_directory = {queue}",
+            f"data_directory = {data}",
+            f"myhostname = {self.hostname}",
+            "mydomain = mailroom.test",
+            "myorigin = $myhostname",
+            "mydestination =",
+            "local_recipient_maps =",
+            "local_transport = error:no local delivery",
+            "alias_maps =",
+            "alias_database =",
+            "inet_interfaces = loopback-only",
+            "inet_protocols = ipv4",
+            "mynetworks = 127.0.0.0/8",
+            f"relayhost = [127.0.0.1]:{self.relay_port}",
+            "smtpd_relay_restrictions = permit_mynetworks, reject",
+            f"smtpd_recipient_restrictions = check_recipient_access texthash:{refused}, "
+            "permit_mynetworks, reject",
+            "smtputf8_enable = yes",
+            "biff = no",
+            "append_dot_mydomain = no",
+            "queue_run_delay = 1s",
+            "minimal_backoff_time = 1s",
+            "maximal_backoff_time = 2s",
+            "maximal_queue_lifetime = 1h",
+            "bounce_queue_lifetime = 1h",
+            "in_flow_delay = 0",
+            "smtp_connect_timeout = 5s",
+            "smtp_helo_timeout = 10s",
+            "smtp_tls_security_level = none",
+            "smtpd_tls_security_level = none",
+            "message_size_limit = 52428800",
+            f"maillog_file = {self.log}",
+            f"maillog_file_prefixes = {self.root}",
+            "smtpd_banner = $myhostname ESMTP",
+        ]
+        if self.starttls:
+            cert, key = self.config_dir / "cert.pem", self.config_dir / "key.pem"
+            subprocess.run(
+                [
+                    self.openssl,
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "rsa:2048",
+                    "-nodes",
+                    "-days",
+                    "1",
+                    "-subj",
+                    f"/CN={self.hostname}",
+                    "-keyout",
+                    str(key),
+                    "-out",
+                    str(cert),
+                ],
+                check=True,
+                capture_output=True,
+                timeout=60,
+            )
+            key.chmod(0o600)
+            settings += [
+                "smtpd_tls_security_level = may",
+                f"smtpd_tls_chain_files = {key}, {cert}",
+            ]
+        (self.config_dir / "main.cf").write_text("\n".join(settings) + "\n")
+
+    def _start(self) -> None:
+        done = subprocess.run(
+            [self.postfix, "-c", str(self.config_dir), "start"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"postfix did not start:\n{done.stdout}{done.stderr}\n{self.log_text()}"
+            )
+        self._started = True
+        wait_for_port(self.port)
+
+    def log_text(self) -> str:
+        try:
+            return self.log.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def _processes(self) -> list[int]:
+        """Postfix processes of this instance (their MAIL_CONFIG names our config)."""
+        marker = f"MAIL_CONFIG={self.config_dir}\0".encode()
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if marker in (entry / "environ").read_bytes():
+                        found.append(int(entry.name))
+                except OSError:
+                    pass
+        return found
+
+    def _stop(self) -> None:
+        if self._started:
+            subprocess.run(
+                [self.postfix, "-c", str(self.config_dir), "stop"],
+                capture_output=True,
+                timeout=60,
+                check=False,
+            )
+            self._started = False
+        deadline = time.monotonic() + 10
+        while (left := self._processes()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if self.root != Path():
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop()
