@@ -48,6 +48,23 @@ std::chrono::milliseconds ms(double seconds) {
   return std::chrono::milliseconds(static_cast<long long>(seconds * 1000.0));
 }
 
+// (ok, error, mail reply, [(rcpt, code, enhanced, text)], final reply)
+py::tuple send_result_tuple(const smtp::SendResult& r) {
+  py::list rc;
+  for (const auto& [addr, reply] : r.rcpts) {
+    py::tuple t = reply_tuple(reply);
+    rc.append(py::make_tuple(addr, t[0], t[1], t[2]));
+  }
+  return py::make_tuple(r.ok, r.error, reply_tuple(r.mail), rc, reply_tuple(r.data));
+}
+
+smtp::Transfer parse_transfer(const std::string& t) {
+  if (t == "auto") return smtp::Transfer::Auto;
+  if (t == "data") return smtp::Transfer::Data;
+  if (t == "bdat") return smtp::Transfer::Bdat;
+  throw py::value_error("transfer must be 'auto', 'data' or 'bdat', not '" + t + "'");
+}
+
 py::tuple response_tuple(const pop3::Response& r) {
   return py::make_tuple(r.id, r.ok, r.status_line, r.text, r.resp_code, py::bytes(r.body));
 }
@@ -99,9 +116,11 @@ void register_clients(py::module_& m) {
       .def("connect", &SmtpClient::connect, py::call_guard<py::gil_scoped_release>())
       .def("send",
            [](SmtpClient& c, const std::string& mail_from, const std::vector<std::string>& rcpts,
-              py::object content, bool bdat, std::vector<std::string> mail_params) {
+              py::object content, bool bdat, std::vector<std::string> mail_params,
+              const std::string& transfer) {
              std::string data(ByteArg(content, "send", "content", false).view());
              smtp::MessageOptions opts;
+             opts.transfer = parse_transfer(transfer);
              opts.bdat = bdat;
              opts.mail_params = std::move(mail_params);
              smtp::SendResult r;
@@ -109,15 +128,37 @@ void register_clients(py::module_& m) {
                py::gil_scoped_release nogil;
                r = c.send(mail_from, rcpts, std::move(data), opts);
              }
-             py::list rc;
-             for (const auto& [addr, reply] : r.rcpts) {
-               py::tuple t = reply_tuple(reply);
-               rc.append(py::make_tuple(addr, t[0], t[1], t[2]));
-             }
-             return py::make_tuple(r.ok, r.error, reply_tuple(r.mail), rc, reply_tuple(r.data));
+             return send_result_tuple(r);
            },
            py::arg("mail_from"), py::arg("rcpts"), py::arg("content"), py::arg("bdat") = false,
-           py::arg("mail_params") = std::vector<std::string>{})
+           py::arg("mail_params") = std::vector<std::string>{}, py::arg("transfer") = "auto")
+      // [(mail_from, rcpts, content bytes)] -> [send() tuple], in order; pipelined.
+      .def("send_many",
+           [](SmtpClient& c, const py::list& messages, const std::string& transfer) {
+             smtp::MessageOptions opts;
+             opts.transfer = parse_transfer(transfer);
+             std::vector<net::OutgoingMessage> batch;
+             batch.reserve(messages.size());
+             for (const py::handle item : messages) {
+               auto t = py::reinterpret_borrow<py::tuple>(item);
+               if (!py::isinstance<py::tuple>(item) || t.size() != 3)
+                 throw py::type_error("send_many: each message is (mail_from, rcpts, content)");
+               net::OutgoingMessage m;
+               m.mail_from = t[0].cast<std::string>();
+               m.rcpts = t[1].cast<std::vector<std::string>>();
+               m.content = std::string(ByteArg(t[2], "send_many", "content", false).view());
+               batch.push_back(std::move(m));
+             }
+             std::vector<smtp::SendResult> rs;
+             {
+               py::gil_scoped_release nogil;
+               rs = c.send_many(batch, opts);
+             }
+             py::list out;
+             for (const auto& r : rs) out.append(send_result_tuple(r));
+             return out;
+           },
+           py::arg("messages"), py::arg("transfer") = "auto")
       .def("quit", &SmtpClient::quit, py::call_guard<py::gil_scoped_release>())
       .def("close", &SmtpClient::close)
       .def_property_readonly("connected", &SmtpClient::connected)

@@ -2,12 +2,14 @@
 //
 // Input layout: byte 0 picks configuration switches and which messages to
 // send, bytes 1..2 seed the split points; the rest is the server's byte
-// stream. Whenever the session is ready the client starts the next message
+// stream. Whenever the session can take a message the client starts the
+// next one, so several are in flight when the server offers PIPELINING
 // (text content only, so everything it writes is CRLF-terminated lines).
 // Invariants: no crash; the reply buffer and the transcript stay bounded;
 // everything written is CRLF lines with no bare CR or LF, except
 // the chunk after a well-formed "BDAT n [LAST]"; a message
-// begun is always finished (message_done()) once the connection ends.
+// begun is always finished (message_done()) once the connection ends, and
+// every message begun gets exactly one result, in the order begun.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -48,7 +50,7 @@ struct Message {
   const char* from;
   std::vector<std::string> to;
   std::string content;
-  bool bdat;
+  Transfer transfer;
 };
 
 }  // namespace
@@ -65,27 +67,40 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   cfg.max_reply_line = (flags & 4) ? 64 : 4096;
   cfg.max_reply_lines = (flags & 4) ? 4 : 256;
   cfg.max_transcript_bytes = (flags & 8) ? 300 : 0;
+  cfg.max_in_flight = (flags & 2) ? 2 : 32;
+  const Transfer t1 = (flags & 16) ? Transfer::Bdat : Transfer::Auto;
+  const Transfer t2 = (flags & 32) ? Transfer::Bdat : Transfer::Data;
   const std::vector<Message> messages = {
-      {"a@example.com", {"b@example.com", "c@example.com"}, ".dot\nline\r\n..\n", (flags & 16) != 0},
-      {"", {"b@example.com"}, "", false},
-      {"j\xc3\xb6ran@example.com", {"\xe7\x94\xa8@example.com"}, "caf\xc3\xa9", (flags & 32) != 0},
+      {"a@example.com", {"b@example.com", "c@example.com"}, ".dot\nline\r\n..\n", t1},
+      {"", {"b@example.com"}, "", Transfer::Auto},
+      {"j\xc3\xb6ran@example.com", {"\xe7\x94\xa8@example.com"}, "caf\xc3\xa9", t2},
+      {"a@example.com", {"b@example.com"}, "x\n", Transfer::Auto},
+      {"a@example.com", {"d@example.com"}, std::string(2000, 'y'), t1},  // over SIZE 1000?
+      {"a@example.com", {"b@example.com"}, "last\n", t2},
   };
 
   ClientSession c(cfg);
   std::size_t next = 0;
-  bool in_flight = false;
+  std::uint64_t last_id = 0, collected = 0;
   std::size_t i = 0;
+  const auto collect = [&] {
+    while (auto r = c.next_result()) {
+      REQUIRE(r->id == last_id + 1);  // one result per message, in order
+      last_id = r->id;
+      ++collected;
+    }
+  };
   const auto step = [&] {
-    if (in_flight && c.message_done()) in_flight = false;
-    if (c.ready() && next < messages.size()) {
+    collect();
+    while (c.can_begin_message() && next < messages.size()) {
       const Message& m = messages[next++];
       MessageOptions o;
-      o.bdat = m.bdat;
-      c.begin_message(m.from, m.to, m.content, o);
-      in_flight = !c.message_done();
-    } else if (c.ready() && (flags & 64)) {
-      c.quit();
+      o.transfer = m.transfer;
+      REQUIRE(c.begin_message(m.from, m.to, m.content, o) == next);
+      REQUIRE(c.in_flight() + c.results_pending() <= cfg.max_in_flight);
+      collect();
     }
+    if (c.ready() && next >= messages.size() && (flags & 64)) c.quit();
     check_output(c.take_output());
     REQUIRE(c.buffered_bytes() <= cfg.max_reply_line);
     REQUIRE(c.transcript().size() <= cfg.max_transcript_bytes);
@@ -101,6 +116,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   else c.on_eof();
   REQUIRE(c.closed());
   REQUIRE(c.message_done());
+  REQUIRE(c.in_flight() == 0);
+  collect();
+  REQUIRE(collected == next);
   REQUIRE(c.current_timeout().count() == 0);
   check_output(c.take_output());
   return 0;

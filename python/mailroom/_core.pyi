@@ -1,5 +1,7 @@
 """Stubs for mailroom's compiled engine (mailroom._core)."""
 
+from typing import Any
+
 from typing_extensions import TypeAlias
 
 _Bytes: TypeAlias = bytes | bytearray | memoryview
@@ -156,6 +158,11 @@ class SmtpServer:
     def rules(self) -> list[tuple[int, str, str, str, int, str, str, int, bool, int]]: ...
     def set_message_hook(self, fn: object) -> None: ...
 
+# (code, enhanced, text)
+_ReplyTuple: TypeAlias = tuple[int, str, str]
+# (ok, error, mail reply, [(rcpt, code, enhanced, text)], final reply)
+_SendTuple: TypeAlias = tuple[bool, str, _ReplyTuple, list[tuple[str, int, str, str]], _ReplyTuple]
+
 class SmtpSessionFailure(Exception): ...
 
 class SmtpClient:
@@ -177,21 +184,19 @@ class SmtpClient:
         content: _Bytes,
         bdat: bool = False,
         mail_params: list[str] = ...,
-    ) -> tuple[
-        bool,
-        str,
-        tuple[int, str, str],
-        list[tuple[str, int, str, str]],
-        tuple[int, str, str],
-    ]: ...
+        transfer: str = "auto",
+    ) -> _SendTuple: ...
+    def send_many(
+        self, messages: list[tuple[str, list[str], bytes]], transfer: str = "auto"
+    ) -> list[_SendTuple]: ...
     def quit(self) -> None: ...
     def close(self) -> None: ...
     @property
     def connected(self) -> bool: ...
     @property
-    def extensions(self) -> dict[str, object]: ...
+    def extensions(self) -> dict[str, Any]: ...
     @property
-    def greeting(self) -> tuple[int, str, str]: ...
+    def greeting(self) -> _ReplyTuple: ...
     @property
     def transcript(self) -> str: ...
     @property
@@ -199,8 +204,8 @@ class SmtpClient:
     @property
     def local_address(self) -> str: ...
 
-# (id, ok, status_line, text, resp_code, body)
-_Pop3Response = tuple[int, bool, str, str, str, bytes]
+# (id, ok, status line, text, response code, body)
+_Pop3Response: TypeAlias = tuple[int, bool, str, str, str, bytes]
 
 class Pop3Client:
     def __init__(

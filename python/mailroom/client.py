@@ -17,7 +17,7 @@ import re
 import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from . import _core
 from .message import Address, Message
@@ -115,6 +115,7 @@ class SendResult:
     reply: Reply
     mail_reply: Reply
     rcpt_replies: dict[str, Reply] = field(default_factory=dict)
+    error: str = ""  # why not ok (a local refusal or the reply that refused it)
 
     @property
     def ok(self) -> bool:
@@ -153,6 +154,9 @@ def _without_bcc(data: bytes) -> bytes:
     if not re.search(rb"^bcc[ \t]*:", head, re.I | re.M):
         return data
     return _BCC_FIELD.sub(b"", head) + body
+
+
+Transfer = Literal["auto", "data", "bdat"]
 
 
 def _check_address(a: str, what: str) -> str:
@@ -206,21 +210,12 @@ class SMTPClient:
             raise _session_failure(e) from None
 
     # -- sending ----------------------------------------------------------------
-    def send(
-        self,
+    @staticmethod
+    def _envelope(
         message: Message | bytes | bytearray | memoryview,
-        sender: str | Address | None = None,
-        recipients: Iterable[str | Address] | None = None,
-        *,
-        bdat: bool = False,
-    ) -> SendResult:
-        """Send one message. The envelope comes from Sender/From and To/Cc/Bcc
-        when not given; a Bcc header is never sent.
-
-        Returns a SendResult (some recipients may be refused). Raises
-        SMTPSenderRefused, SMTPRecipientsRefused (all refused), SMTPDataError,
-        or SMTPServerDisconnected / SMTPTimeoutError when the session ends.
-        """
+        sender: str | Address | None,
+        recipients: Iterable[str | Address] | None,
+    ) -> tuple[str, list[str], bytes]:
         if isinstance(message, str):
             raise TypeError("send() takes a Message or bytes, not str")
         msg = message if isinstance(message, Message) else Message.parse(message)
@@ -243,16 +238,53 @@ class SMTPClient:
             raise ValueError("no recipients given and the message has no To, Cc or Bcc")
         for r in rcpts:
             _check_address(r, "a recipient")
-        data = _without_bcc(bytes(msg))
-        try:
-            ok, error, mail, rc, final = self._native.send(sender_addr, rcpts, data, bdat)
-        except _core.SmtpSessionFailure as e:
-            raise _session_failure(e) from None
-        mail_reply = _reply(mail)
+        return sender_addr, rcpts, _without_bcc(bytes(msg))
+
+    @staticmethod
+    def _result(sender_addr: str, native: Sequence[Any]) -> SendResult:
+        ok, error, mail, rc, final = native
         rcpt_replies = {addr: Reply(code, enh, text) for addr, code, enh, text in rc}
         accepted = [a for a, r in rcpt_replies.items() if r.ok]
         refused = {a: r for a, r in rcpt_replies.items() if r.code and not r.ok}
-        final_reply = _reply(final)
+        return SendResult(
+            sender_addr,
+            accepted if ok else [],  # nobody got a refused message
+            refused,
+            _reply(final),
+            _reply(mail),
+            rcpt_replies,
+            str(error),
+        )
+
+    def send(
+        self,
+        message: Message | bytes | bytearray | memoryview,
+        sender: str | Address | None = None,
+        recipients: Iterable[str | Address] | None = None,
+        *,
+        bdat: bool = False,
+        transfer: Transfer = "auto",
+    ) -> SendResult:
+        """Send one message. The envelope comes from Sender/From and To/Cc/Bcc
+        when not given; a Bcc header is never sent.
+
+        ``transfer``: "auto" sends with BDAT, in one round trip, when the
+        server offers CHUNKING and PIPELINING, else with DATA; "data" or
+        "bdat" (same as ``bdat=True``) force one.
+
+        Returns a SendResult (some recipients may be refused). Raises
+        SMTPSenderRefused, SMTPRecipientsRefused (all refused), SMTPDataError,
+        or SMTPServerDisconnected / SMTPTimeoutError when the session ends.
+        """
+        sender_addr, rcpts, data = self._envelope(message, sender, recipients)
+        try:
+            native = self._native.send(sender_addr, rcpts, data, bdat, [], transfer)
+        except _core.SmtpSessionFailure as e:
+            raise _session_failure(e) from None
+        ok, error = native[0], native[1]
+        result = self._result(sender_addr, native)
+        mail_reply, final_reply, refused = result.mail_reply, result.reply, result.refused
+        accepted = [a for a, r in result.rcpt_replies.items() if r.ok]
         if not ok:
             if mail_reply.code and not mail_reply.ok:
                 raise SMTPSenderRefused(
@@ -268,7 +300,36 @@ class SMTPClient:
                 f"message refused: {error or final_reply}",
                 final_reply if final_reply.code else None,
             )
-        return SendResult(sender_addr, accepted, refused, final_reply, mail_reply, rcpt_replies)
+        return result
+
+    def send_many(
+        self,
+        messages: Iterable[Message | bytes | bytearray | memoryview],
+        sender: str | Address | None = None,
+        recipients: Iterable[str | Address] | None = None,
+        *,
+        transfer: Transfer = "auto",
+    ) -> list[SendResult]:
+        """Send several messages over this connection, pipelined when the
+        server offers PIPELINING (with CHUNKING, a window of messages goes out
+        in one write), and return one SendResult per message, in order.
+
+        ``sender`` and ``recipients``, when given, apply to every message;
+        otherwise each message's headers give its envelope. Refusals do not
+        raise: check ``result.ok``, ``result.refused`` and ``result.error``.
+        Raises ValueError/TypeError before sending anything when a message
+        has no usable envelope, and SMTPServerDisconnected / SMTPTimeoutError /
+        SMTPProtocolError when the session ends.
+        """
+        rcpt_list = None
+        if recipients is not None:
+            rcpt_list = [recipients] if isinstance(recipients, (str, Address)) else list(recipients)
+        batch = [self._envelope(m, sender, rcpt_list) for m in messages]
+        try:
+            natives = self._native.send_many(batch, transfer)
+        except _core.SmtpSessionFailure as e:
+            raise _session_failure(e) from None
+        return [self._result(env[0], n) for env, n in zip(batch, natives)]
 
     def quit(self) -> None:
         """Say QUIT and close."""

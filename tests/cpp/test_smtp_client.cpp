@@ -62,6 +62,9 @@ const char* kFullEhlo = R"(
   S: 250 STARTTLS
 )";
 
+// DATA on a server that offers CHUNKING and PIPELINING (Auto would use BDAT).
+const MessageOptions kData{Transfer::Data};
+
 const char* kPlainEhlo = R"(
   S: 220 mx.example ESMTP
   C: EHLO localhost
@@ -145,7 +148,7 @@ TEST(client_pipelines_mail_rcpts_data) {
   ServerScript t;
   t.script(kFullEhlo);
   t.c.begin_message("a@example.com", {"b@example.com", "nobody@example.com", "c@example.com"},
-                    "Subject: x\r\n\r\nbody\r\n");
+                    "Subject: x\r\n\r\nbody\r\n", kData);
   // One write: MAIL, the RCPTs and DATA.
   const std::string w = t.c.take_output();
   CHECK_EQ(w, std::string("MAIL FROM:<a@example.com> SIZE=20\r\nRCPT TO:<b@example.com>\r\n"
@@ -172,7 +175,7 @@ TEST(client_pipelines_mail_rcpts_data) {
 TEST(client_pipelined_all_rcpts_refused_data_refused_then_rset) {
   ServerScript t;
   t.script(kFullEhlo);
-  t.c.begin_message("a@example.com", {"x@example.com"}, "hi\r\n");
+  t.c.begin_message("a@example.com", {"x@example.com"}, "hi\r\n", kData);
   t.script(R"(
     C: MAIL FROM:<a@example.com> SIZE=4
     C: RCPT TO:<x@example.com>
@@ -194,7 +197,7 @@ TEST(client_pipelined_all_rcpts_refused_data_refused_then_rset) {
 TEST(client_pipelined_354_without_recipient_sends_dot_then_rset) {
   ServerScript t;
   t.script(kFullEhlo);
-  t.c.begin_message("a@example.com", {"x@example.com"}, "secret content\r\n");
+  t.c.begin_message("a@example.com", {"x@example.com"}, "secret content\r\n", kData);
   t.script(R"(
     C: MAIL FROM:<a@example.com> SIZE=16
     C: RCPT TO:<x@example.com>
@@ -215,7 +218,7 @@ TEST(client_pipelined_354_without_recipient_sends_dot_then_rset) {
 TEST(client_pipelined_mail_refused_no_rset) {
   ServerScript t;
   t.script(kFullEhlo);
-  t.c.begin_message("spammer@example.com", {"x@example.com"}, "x\r\n");
+  t.c.begin_message("spammer@example.com", {"x@example.com"}, "x\r\n", kData);
   t.script(R"(
     C: MAIL FROM:<spammer@example.com> SIZE=3
     C: RCPT TO:<x@example.com>
@@ -299,7 +302,7 @@ TEST(append_dot_stuffed_cases) {
 TEST(client_size_8bitmime_smtputf8_parameters) {
   ServerScript t;
   t.script(kFullEhlo);
-  t.c.begin_message("jöran@example.com", {"用户@例子.广告"}, "caf\xc3\xa9\n");
+  t.c.begin_message("jöran@example.com", {"用户@例子.广告"}, "caf\xc3\xa9\n", kData);
   t.script(R"(
     C: MAIL FROM:<jöran@example.com> SIZE=7 BODY=8BITMIME SMTPUTF8
     C: RCPT TO:<用户@例子.广告>
@@ -358,7 +361,7 @@ TEST(client_rejects_injection) {
   t.nothing_written();
   CHECK(t.c.ready());
   bool logic = false;
-  t.c.begin_message("a@example.com", {"b@example.com"}, "x");
+  t.c.begin_message("a@example.com", {"b@example.com"}, "x", kData);  // waits for 354
   try {
     t.c.begin_message("a@example.com", {"b@example.com"}, "x");
   } catch (const std::logic_error&) {
@@ -397,6 +400,260 @@ TEST(client_bdat_binary_and_requested) {
   t.script("C: RSET\nS: 250 2.0.0 Ok");
   CHECK(!t.c.result().ok);
   CHECK_EQ(t.c.result().data.code, 554);
+}
+
+// ------------------------------------------ BDAT in the pipelined group ----
+
+TEST(client_bdat_group_one_round_trip) {
+  ServerScript t;
+  t.script(kFullEhlo);
+  // Auto: the server offers CHUNKING and PIPELINING, so one write carries
+  // MAIL, RCPT and the whole content as the last chunk (RFC 3030 §4.2).
+  const std::uint64_t id =
+      t.c.begin_message("a@example.com", {"b@example.com"}, "Subject: x\r\n\r\n.body\n");
+  CHECK_EQ(id, std::uint64_t{1});
+  CHECK_EQ(t.c.take_output(), std::string("MAIL FROM:<a@example.com> SIZE=21\r\n"
+                                          "RCPT TO:<b@example.com>\r\n"
+                                          "BDAT 21 LAST\r\nSubject: x\r\n\r\n.body\r\n"));
+  CHECK(!t.c.message_done());
+  CHECK(t.c.current_timeout() == ClientTimeouts{}.mail);
+  t.c.feed("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n");
+  CHECK(t.c.current_timeout() == ClientTimeouts{}.data_term);
+  t.c.feed("250 2.0.0 queued as 1\r\n");
+  CHECK(t.c.message_done());
+  CHECK(t.c.result().ok);
+  CHECK_EQ(t.c.result().id, id);
+  CHECK_EQ(t.c.result().data.lines.at(0), std::string("queued as 1"));
+  CHECK(t.c.ready());
+  t.nothing_written();
+  const auto r = t.c.next_result();
+  CHECK(r.has_value() && r->ok && r->id == id);
+  CHECK(!t.c.next_result().has_value());
+
+  // Several chunks: all in the same write.
+  ClientConfig cfg;
+  cfg.bdat_chunk_size = 4;
+  ServerScript u(cfg);
+  u.script(kFullEhlo);
+  u.c.begin_message("a@example.com", {"b@example.com"}, "abcdef\r\n");
+  CHECK_EQ(u.c.take_output(), std::string("MAIL FROM:<a@example.com> SIZE=8\r\n"
+                                          "RCPT TO:<b@example.com>\r\nBDAT 4\r\nabcdBDAT 4 LAST\r\n"
+                                          "ef\r\n"));
+  u.c.feed("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.0.0 4 octets\r\n250 2.0.0 queued\r\n");
+  CHECK(u.c.result().ok);
+  CHECK(u.c.ready());
+}
+
+TEST(client_bdat_group_all_rcpts_refused) {
+  ServerScript t;
+  t.script(kFullEhlo);
+  t.c.begin_message("a@example.com", {"x@example.com", "y@example.com"}, "hi\r\n");
+  t.script(R"(
+    C: MAIL FROM:<a@example.com> SIZE=4
+    C: RCPT TO:<x@example.com>
+    C: RCPT TO:<y@example.com>
+    C: BDAT 4 LAST
+    C: hi
+    S: 250 2.1.0 Ok
+    S: 550 5.1.1 No such user
+    S: 450 4.2.1 Try later
+    S: 554 5.5.1 Error: no valid recipients
+    C: RSET
+  )");
+  CHECK(!t.c.message_done());
+  CHECK(t.c.state() == ClientState::Reset);
+  t.S("250 2.0.0 Ok");
+  CHECK(t.c.message_done());
+  const SendResult& r = t.c.result();
+  CHECK(!r.ok);
+  CHECK_EQ(r.error, std::string("no recipient accepted"));
+  CHECK_EQ(r.mail.code, 250);
+  CHECK_EQ(r.rcpts.at(0).second.enhanced, std::string("5.1.1"));
+  CHECK_EQ(r.rcpts.at(1).second.code, 450);
+  CHECK_EQ(r.data.code, 554);
+  CHECK(t.c.ready());
+  // The session carries on; a 503 to the chunk is handled the same way.
+  t.c.begin_message("a@example.com", {"x@example.com"}, "again\r\n");
+  t.script(R"(
+    C: MAIL FROM:<a@example.com> SIZE=7
+    C: RCPT TO:<x@example.com>
+    C: BDAT 7 LAST
+    C: again
+    S: 250 2.1.0 Ok
+    S: 550 5.1.1 No such user
+    S: 503 5.5.1 Error: need RCPT command
+    C: RSET
+    S: 250 2.0.0 Ok
+  )");
+  CHECK_EQ(t.c.result().data.code, 503);
+  CHECK(!t.c.result().ok);
+  t.c.begin_message("a@example.com", {"b@example.com"}, "ok\r\n");
+  t.script("C: MAIL FROM:<a@example.com> SIZE=4\nC: RCPT TO:<b@example.com>\nC: BDAT 4 LAST\n"
+           "C: ok\nS: 250 2.1.0 Ok\nS: 250 2.1.5 Ok\nS: 250 2.0.0 Ok");
+  CHECK(t.c.result().ok);
+  CHECK_EQ(t.c.messages_sent(), 1u);
+}
+
+// ------------------------------------------------ messages in flight ----
+
+TEST(client_pipelined_batch_middle_mail_refused) {
+  ServerScript t;
+  t.script(kFullEhlo);
+  CHECK(t.c.can_begin_message());
+  CHECK_EQ(t.c.begin_message("a@example.com", {"b@example.com"}, "one\r\n"), std::uint64_t{1});
+  CHECK(t.c.can_begin_message());  // everything of message 1 is written
+  CHECK_EQ(t.c.begin_message("spammer@example.com", {"b@example.com"}, "two\r\n"),
+           std::uint64_t{2});
+  CHECK_EQ(t.c.begin_message("a@example.com", {"c@example.com"}, "three\r\n"), std::uint64_t{3});
+  CHECK_EQ(t.c.in_flight(), 3u);
+  // One write for the three; each message after a BDAT one starts with RSET.
+  t.script(R"(
+    C: MAIL FROM:<a@example.com> SIZE=5
+    C: RCPT TO:<b@example.com>
+    C: BDAT 5 LAST
+    C: one
+    C: RSET
+    C: MAIL FROM:<spammer@example.com> SIZE=5
+    C: RCPT TO:<b@example.com>
+    C: BDAT 5 LAST
+    C: two
+    C: RSET
+    C: MAIL FROM:<a@example.com> SIZE=7
+    C: RCPT TO:<c@example.com>
+    C: BDAT 7 LAST
+    C: three
+    S: 250 2.1.0 Ok
+    S: 250 2.1.5 Ok
+    S: 250 2.0.0 queued 1
+  )");
+  CHECK_EQ(t.c.results_pending(), 1u);
+  CHECK_EQ(t.c.in_flight(), 2u);
+  t.script(R"(
+    S: 250 2.0.0 Ok
+    S: 550 5.7.1 Sender blocked
+    S: 503 5.5.1 need MAIL
+    S: 503 5.5.1 need MAIL
+  )");
+  CHECK_EQ(t.c.results_pending(), 2u);
+  t.script(R"(
+    S: 250 2.0.0 Ok
+    S: 250 2.1.0 Ok
+    S: 250 2.1.5 Ok
+    S: 250 2.0.0 queued 3
+  )");
+  t.nothing_written();  // no RSET of its own: MAIL was refused
+  CHECK(t.c.message_done());
+  CHECK(t.c.ready());
+  const auto r1 = t.c.next_result();
+  const auto r2 = t.c.next_result();
+  const auto r3 = t.c.next_result();
+  CHECK(!t.c.next_result().has_value());
+  CHECK(r1 && r1->id == 1 && r1->ok && r1->data.lines.at(0) == "queued 1");
+  CHECK(r2 && r2->id == 2 && !r2->ok);
+  CHECK_EQ(r2->error, std::string("MAIL refused: 550 5.7.1 Sender blocked"));
+  CHECK_EQ(r2->rcpts.at(0).second.code, 503);
+  CHECK(r3 && r3->id == 3 && r3->ok && r3->data.lines.at(0) == "queued 3");
+  CHECK_EQ(t.c.messages_sent(), 2u);
+}
+
+TEST(client_pipelined_batch_middle_recipients_refused_reset_by_the_next) {
+  ClientConfig cfg;
+  cfg.max_in_flight = 2;
+  ServerScript t(cfg);
+  t.script(kFullEhlo);
+  t.c.begin_message("a@example.com", {"x@example.com"}, "1\r\n");
+  t.c.begin_message("a@example.com", {"b@example.com"}, "2\r\n");
+  CHECK(!t.c.can_begin_message());  // max_in_flight
+  bool logic = false;
+  try {
+    t.c.begin_message("a@example.com", {"b@example.com"}, "3\r\n");
+  } catch (const std::logic_error&) {
+    logic = true;
+  }
+  CHECK(logic);
+  t.script(R"(
+    C: MAIL FROM:<a@example.com> SIZE=3
+    C: RCPT TO:<x@example.com>
+    C: BDAT 3 LAST
+    C: 1
+    C: RSET
+    C: MAIL FROM:<a@example.com> SIZE=3
+    C: RCPT TO:<b@example.com>
+    C: BDAT 3 LAST
+    C: 2
+    S: 250 2.1.0 Ok
+    S: 550 5.1.1 No such user
+    S: 554 5.5.1 no valid recipients
+  )");
+  // Message 1 needs a reset, but the RSET that starts message 2 is it.
+  t.nothing_written();
+  CHECK_EQ(t.c.results_pending(), 1u);
+  CHECK(!t.c.can_begin_message());  // one in flight + one uncollected
+  const auto r1 = t.c.next_result();
+  CHECK(r1 && r1->error == "no recipient accepted");
+  CHECK(t.c.can_begin_message());
+  // A local refusal queued behind message 2 keeps its place in the order.
+  t.c.begin_message("a@example.com", {"b@example.com"}, std::string(2000, 'x'));
+  CHECK(!t.c.message_done());
+  t.script("S: 250 2.0.0 Ok\nS: 250 2.1.0 Ok\nS: 250 2.1.5 Ok\nS: 250 2.0.0 Ok");
+  t.nothing_written();
+  CHECK(t.c.ready());
+  const auto r2 = t.c.next_result();
+  const auto r3 = t.c.next_result();
+  CHECK(r2 && r2->id == 2 && r2->ok);
+  CHECK(r3 && r3->id == 3 && !r3->ok && r3->error.find("SIZE") != std::string::npos);
+}
+
+TEST(client_pipelined_data_messages_after_the_dot) {
+  ServerScript t;
+  t.script(kFullEhlo);
+  t.c.begin_message("a@example.com", {"b@example.com"}, "one\r\n", kData);
+  CHECK(!t.c.can_begin_message());  // waiting for the 354
+  t.script(R"(
+    C: MAIL FROM:<a@example.com> SIZE=5
+    C: RCPT TO:<b@example.com>
+    C: DATA
+    S: 250 2.1.0 Ok
+    S: 250 2.1.5 Ok
+    S: 354 go
+    C: one
+    C: .
+  )");
+  // RFC 2920 §3.1: the next transaction may follow the "." at once, and a
+  // DATA message that got its 354 needs no reset.
+  CHECK(t.c.can_begin_message());
+  t.c.begin_message("a@example.com", {"c@example.com"}, "two\r\n", kData);
+  t.script(R"(
+    C: MAIL FROM:<a@example.com> SIZE=5
+    C: RCPT TO:<c@example.com>
+    C: DATA
+    S: 250 2.0.0 queued 1
+    S: 250 2.1.0 Ok
+    S: 250 2.1.5 Ok
+    S: 354 go
+    C: two
+    C: .
+    S: 451 4.3.0 try later
+  )");
+  CHECK(t.c.ready());
+  CHECK(t.c.next_result()->ok);
+  const auto r2 = t.c.next_result();
+  CHECK(r2 && !r2->ok && r2->data.code == 451);
+}
+
+TEST(client_session_end_fails_every_message_in_flight) {
+  ServerScript t;
+  t.script(kFullEhlo);
+  t.c.begin_message("a@example.com", {"b@example.com"}, "1\r\n");
+  t.c.begin_message("a@example.com", {"b@example.com"}, "2\r\n");
+  t.c.feed("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.0.0 Ok\r\n250 2.0.0 Ok\r\n");
+  t.c.feed("421 4.3.2 going down\r\n");
+  CHECK(t.c.closed());
+  CHECK(t.c.message_done());
+  const auto r1 = t.c.next_result();
+  const auto r2 = t.c.next_result();
+  CHECK(r1 && r1->ok);
+  CHECK(r2 && !r2->ok && r2->mail.code == 421);
 }
 
 // ------------------------------------------------------- error handling ----
@@ -489,7 +746,7 @@ TEST(client_byte_at_a_time_and_transcript) {
   ServerScript t(cfg);
   t.byte_at_a_time = true;
   t.script(kFullEhlo);
-  t.c.begin_message("a@example.com", {"b@example.com"}, "secret body\r\n");
+  t.c.begin_message("a@example.com", {"b@example.com"}, "secret body\r\n", kData);
   t.script("C: MAIL FROM:<a@example.com> SIZE=13\nC: RCPT TO:<b@example.com>\nC: DATA\n"
            "S: 250 2.1.0 Ok\nS: 250 2.1.5 Ok\nS: 354 go\nC: secret body\nC: .\nS: 250 2.0.0 Ok");
   CHECK(t.c.result().ok);
@@ -562,7 +819,7 @@ TEST(client_end_to_end_with_server) {
   std::size_t delivered = 0;
   for (const Case& k : cases) {
     MessageOptions o;
-    o.bdat = k.bdat;
+    o.transfer = k.bdat ? Transfer::Bdat : Transfer::Data;
     l.client.begin_message(k.from, k.to, k.content, o);
     l.pump();
     CHECK(l.client.message_done());
@@ -605,6 +862,66 @@ TEST(client_end_to_end_with_server) {
   l.pump();
   CHECK(l.client.closed());
   CHECK(l.server.closed());
+  CHECK(!l.client.failed());
+}
+
+TEST(client_end_to_end_pipelined_batch) {
+  ClientConfig ccfg;
+  ccfg.max_in_flight = 4;
+  ccfg.bdat_chunk_size = 100;
+  Config scfg;
+  scfg.max_errors = 1000;  // refusals on purpose
+  Link l(scfg, ccfg);
+  l.pump();
+  CHECK(l.client.ready());
+  struct Case {
+    std::string from;
+    std::vector<std::string> to;
+    std::string content;
+    bool ok;
+  };
+  std::vector<Case> cases;
+  for (int i = 0; i < 40; ++i) {
+    std::string content = "Subject: " + std::to_string(i) + "\r\n\r\n.dot\n";
+    for (int k = 0; k < i * 7; ++k) content += "line " + std::to_string(k) + "\n";
+    if (i % 10 == 3) cases.push_back({"spammer@example.com", {"b@example.com"}, content, false});
+    else if (i % 10 == 5) cases.push_back({"a@example.com", {"unknown@example.com"}, content, false});
+    else if (i % 10 == 7) cases.push_back({"a@example.com", {"b@example.com"}, "REJECT-ME\n", false});
+    else cases.push_back({"a@example.com", {"b@example.com", "unknown@example.com"}, content, true});
+  }
+  std::vector<SendResult> results;
+  std::size_t next = 0;
+  for (int round = 0; round < 1000 && results.size() < cases.size(); ++round) {
+    while (next < cases.size() && l.client.can_begin_message()) {
+      const Case& k = cases[next];
+      CHECK_EQ(l.client.begin_message(k.from, k.to, k.content), std::uint64_t(next + 1));
+      ++next;
+    }
+    CHECK(l.client.in_flight() <= 4u);
+    l.pump();
+    while (auto r = l.client.next_result()) results.push_back(std::move(*r));
+  }
+  CHECK_EQ(results.size(), cases.size());
+  std::size_t delivered = 0;
+  for (std::size_t i = 0; i < results.size() && i < cases.size(); ++i) {
+    CHECK_EQ(results[i].id, std::uint64_t(i + 1));
+    CHECK_EQ(results[i].ok, cases[i].ok);
+    if (cases[i].content == "REJECT-ME\n") {  // the Recorder sees it, then refuses it
+      CHECK_EQ(results[i].data.code, 554);
+      ++delivered;
+    }
+    if (!cases[i].ok) continue;
+    CHECK_EQ(results[i].rcpts.at(1).second.code, 550);
+    const Delivered& d = l.h.messages.at(delivered++);
+    CHECK(d.message == normalized(cases[i].content));
+    CHECK(d.env.chunked);
+    CHECK_EQ(d.env.rcpt_to.size(), 1u);
+  }
+  CHECK_EQ(l.h.messages.size(), delivered);
+  CHECK(l.client.ready());
+  l.client.quit();
+  l.pump();
+  CHECK(l.client.closed());
   CHECK(!l.client.failed());
 }
 

@@ -2,6 +2,7 @@
 #include "mailroom/smtp/client_session.hpp"
 
 #include <cstring>
+#include <iterator>
 #include <stdexcept>
 
 #include "mailroom/smtp/path.hpp"
@@ -17,6 +18,15 @@ const char* to_string(ClientState s) {
     case ClientState::Reset: return "Reset";
     case ClientState::Quit: return "Quit";
     case ClientState::Closed: return "Closed";
+  }
+  return "?";
+}
+
+const char* to_string(Transfer t) {
+  switch (t) {
+    case Transfer::Auto: return "Auto";
+    case Transfer::Data: return "Data";
+    case Transfer::Bdat: return "Bdat";
   }
   return "?";
 }
@@ -145,6 +155,7 @@ ClientSession::ClientSession(ClientConfig config)
     : cfg_(std::move(config)), transcript_(cfg_.max_transcript_bytes) {
   check_no_controls(cfg_.helo_name, "helo_name");
   if (cfg_.bdat_chunk_size == 0) cfg_.bdat_chunk_size = 1;
+  if (cfg_.max_in_flight == 0) cfg_.max_in_flight = 1;
   pending_.push_back({Await::Greeting});
 }
 
@@ -184,11 +195,15 @@ void ClientSession::fail(ClientError kind, std::string text) {
     error_ = kind;
     error_text_ = text;
   }
-  if (!message_done_) {
-    result_.ok = false;
-    if (result_.error.empty()) result_.error = std::move(text);
-    message_done_ = true;
-    content_.clear();
+  // Every message in flight ends here, in order.
+  while (!txns_.empty()) {
+    Txn& m = txns_.front();
+    if (!m.decided || m.result.ok) {
+      m.result.ok = false;
+      if (m.result.error.empty()) m.result.error = text;
+    }
+    push_result(std::move(m.result));
+    txns_.pop_front();
   }
   pending_.clear();
   state_ = ClientState::Closed;
@@ -266,17 +281,28 @@ void ClientSession::on_reply(Reply r) {
   }
   const Pending p = pending_.front();
   pending_.pop_front();
+  const bool for_message = p.what == Await::Mail || p.what == Await::Rcpt ||
+                           p.what == Await::Data || p.what == Await::DataEnd ||
+                           p.what == Await::Bdat || p.what == Await::BdatLast ||
+                           p.what == Await::Rset;
+  if (for_message && !txns_.empty()) --txns_.front().outstanding;
   if (r.code == 421 && p.what != Await::Quit) {
-    if (!message_done_) {
-      if (p.what == Await::Mail) result_.mail = r;
-      else if (p.what == Await::Rcpt && p.index < result_.rcpts.size()) result_.rcpts[p.index].second = r;
-      else if (p.what != Await::Rset) result_.data = r;
+    if (for_message && !txns_.empty()) {
+      SendResult& res = txns_.front().result;
+      if (p.what == Await::Mail) res.mail = r;
+      else if (p.what == Await::Rcpt && p.index < res.rcpts.size()) res.rcpts[p.index].second = r;
+      else if (p.what != Await::Rset) res.data = r;
     }
     if (p.what == Await::Greeting) greeting_ = r;
     fail(ClientError::ServiceClosing, summary("server closing", r));
     return;
   }
+  if (for_message && txns_.empty()) {  // cannot happen: every such entry has an owner
+    fail(ClientError::Protocol, summary("reply without a message", r));
+    return;
+  }
   handle(p, r);
+  if (for_message) retire();
 }
 
 // ------------------------------------------------------------- replies ----
@@ -320,68 +346,81 @@ void ClientSession::handle(const Pending& p, const Reply& r) {
         send("QUIT", Await::Quit);
       }
       return;
-    case Await::Mail:
-      result_.mail = r;
-      mail_ok_ = ok;
-      if (pipelined_) return;  // RCPT and DATA replies follow
-      if (ok) send_rcpts_from(0);
-      else finish_message(false, summary("MAIL refused", r));
+    case Await::Mail: {
+      Txn& m = txns_.front();
+      m.result.mail = r;
+      m.mail_ok = ok;
+      if (m.pipelined) return;  // RCPT and DATA/BDAT replies follow
+      if (ok) send_rcpts_from(m, 0);
+      else decide(m, false, summary("MAIL refused", r));
       return;
-    case Await::Rcpt:
-      if (p.index < result_.rcpts.size()) result_.rcpts[p.index].second = r;
-      ++rcpts_answered_;
-      if (!pipelined_ && p.index + 1 < result_.rcpts.size()) {
-        send_rcpts_from(p.index + 1);
-        return;
-      }
-      if (rcpts_answered_ == result_.rcpts.size() && (!pipelined_ || use_bdat_)) after_rcpts();
+    }
+    case Await::Rcpt: {
+      Txn& m = txns_.front();
+      if (p.index < m.result.rcpts.size()) m.result.rcpts[p.index].second = r;
+      ++m.rcpts_answered;
+      if (m.pipelined) return;  // DATA or the chunks are already sent
+      if (p.index + 1 < m.result.rcpts.size()) send_rcpts_from(m, p.index + 1);
+      else after_rcpts(m);
       return;
-    case Await::Data:
+    }
+    case Await::Data: {
+      Txn& m = txns_.front();
       if (r.code == 354) {
-        if (mail_ok_ && result_.accepted_rcpts() > 0) {
-          send_content();
+        if (m.mail_ok && m.result.accepted_rcpts() > 0) {
+          send_content(m);
         } else {  // RFC 2920 §3.1: end the data at once, then reset
-          abandon_ = true;
+          m.abandon = true;
+          m.content = std::string();
           transcript_.add("C: ", ".");
           out_ += ".\r\n";
+          ++m.outstanding;
           pending_.push_back({Await::DataEnd});
+          m.all_sent = true;
         }
         return;
       }
-      result_.data = r;
-      if (!mail_ok_) finish_message(false, summary("MAIL refused", result_.mail));
-      else if (result_.accepted_rcpts() == 0) fail_transaction("no recipient accepted");
-      else fail_transaction(summary("DATA refused", r));
+      m.result.data = r;
+      if (!m.mail_ok) decide(m, false, summary("MAIL refused", m.result.mail));
+      else if (m.result.accepted_rcpts() == 0) fail_transaction(m, "no recipient accepted");
+      else fail_transaction(m, summary("DATA refused", r));
       return;
-    case Await::DataEnd:
-      if (abandon_) {
-        fail_transaction("no recipient accepted");
+    }
+    case Await::DataEnd: {
+      Txn& m = txns_.front();
+      if (m.abandon) {
+        fail_transaction(m, "no recipient accepted");
         return;
       }
-      result_.data = r;
-      finish_message(ok, ok ? std::string() : summary("message refused", r));
+      m.result.data = r;
+      decide(m, ok, ok ? std::string() : summary("message refused", r));
       return;
-    case Await::Bdat:
-      if (!ok && result_.data.code == 0) result_.data = r;
-      if (!pipelined_) {
-        if (ok) send_bdat();
-        else fail_transaction(summary("BDAT refused", r));
+    }
+    case Await::Bdat: {
+      Txn& m = txns_.front();
+      if (!ok && m.result.data.code == 0) m.result.data = r;
+      if (!m.pipelined) {
+        if (ok) send_bdat(m);
+        else fail_transaction(m, summary("BDAT refused", r));
       }
       return;
-    case Await::BdatLast:
-      if (result_.data.code == 0) result_.data = r;
-      if (result_.data.positive() && ok) finish_message(true, {});
-      else fail_transaction(summary("message refused", result_.data));
+    }
+    case Await::BdatLast: {
+      Txn& m = txns_.front();
+      if (m.result.data.code == 0) m.result.data = r;
+      if (!m.mail_ok) decide(m, false, summary("MAIL refused", m.result.mail));
+      else if (m.result.accepted_rcpts() == 0) fail_transaction(m, "no recipient accepted");
+      else if (m.result.data.positive() && ok) decide(m, true, {});
+      else fail_transaction(m, summary("message refused", m.result.data));
       return;
-    case Await::Rset:
-      message_done_ = true;
-      go_idle();
+    }
+    case Await::Rset:  // the message's own RSET, or the one that starts it
       return;
     case Await::Quit:
       state_ = ClientState::Closed;
       return;
     case Await::Noop:
-      go_idle();
+      if (txns_.empty()) go_idle();
       return;
   }
 }
@@ -426,7 +465,8 @@ void ClientSession::parse_ehlo(const Reply& r) {
 
 // ------------------------------------------------------------ commands ----
 
-void ClientSession::send(std::string_view command, Await what, std::size_t index) {
+void ClientSession::send(std::string_view command, Await what, std::size_t index, Txn* owner) {
+  if (owner != nullptr) ++owner->outstanding;
   transcript_.add("C: ", command);
   out_.append(command);
   out_ += "\r\n";
@@ -434,7 +474,7 @@ void ClientSession::send(std::string_view command, Await what, std::size_t index
 }
 
 void ClientSession::go_idle() {
-  if (!pending_.empty() || closed()) return;
+  if (!pending_.empty() || !txns_.empty() || closed()) return;
   if (quit_requested_) {
     state_ = ClientState::Quit;
     send("QUIT", Await::Quit);
@@ -454,10 +494,23 @@ void ClientSession::noop() {
   send("NOOP", Await::Noop);
 }
 
-void ClientSession::begin_message(std::string_view mail_from,
-                                  const std::vector<std::string>& rcpts, std::string content,
-                                  const MessageOptions& options) {
-  if (!ready()) throw std::logic_error("begin_message(): the session is not ready");
+bool ClientSession::can_begin_message() const {
+  if (ready()) return true;
+  if (closed() || quit_requested_ || txns_.empty() || !ext_.pipelining ||
+      !cfg_.use_pipelining || txns_.size() + results_.size() >= cfg_.max_in_flight)
+    return false;
+  // Everything of the last message on the wire is written: nothing of it
+  // waits for a reply before it can go out (RFC 2920 §3.1).
+  for (auto it = txns_.rbegin(); it != txns_.rend(); ++it)
+    if (it->wire) return it->all_sent;
+  return true;
+}
+
+std::uint64_t ClientSession::begin_message(std::string_view mail_from,
+                                           const std::vector<std::string>& rcpts,
+                                           std::string content, const MessageOptions& options) {
+  if (!can_begin_message())
+    throw std::logic_error("begin_message(): the session cannot take a message now");
   if (rcpts.empty()) throw std::invalid_argument("no recipients");
   check_address(mail_from, true, "sender");
   for (const auto& r : rcpts) check_address(r, false, "recipient");
@@ -467,116 +520,160 @@ void ClientSession::begin_message(std::string_view mail_from,
       throw std::invalid_argument("MAIL parameter is empty or has a space");
   }
 
-  result_ = SendResult();
-  for (const auto& r : rcpts) result_.rcpts.emplace_back(r, Reply());
-  mail_ok_ = false;
-  abandon_ = false;
-  rcpts_answered_ = 0;
-  bdat_offset_ = 0;
+  Txn& m = txns_.emplace_back();
+  m.result.id = next_id_++;
+  for (const auto& r : rcpts) m.result.rcpts.emplace_back(r, Reply());
+  const std::uint64_t id = m.result.id;
   const auto refuse = [&](std::string why) {
-    result_.ok = false;
-    result_.error = std::move(why);
-    message_done_ = true;
+    decide(m, false, std::move(why));
+    retire();
+    return id;
   };
 
   bool utf8 = has_8bit(mail_from);
   for (const auto& r : rcpts) utf8 = utf8 || has_8bit(r);
   if (utf8 && !ext_.smtputf8)
     return refuse("a non-ASCII address needs SMTPUTF8, which the server does not offer");
-  binary_ = needs_binarymime(content);
-  const bool eight_bit = !binary_ && has_8bit(content);
-  if (binary_ && !(ext_.chunking && ext_.binarymime))
+  const bool binary = needs_binarymime(content);
+  const bool eight_bit = !binary && has_8bit(content);
+  if (binary && !(ext_.chunking && ext_.binarymime))
     return refuse("content with NUL or bare CR needs BINARYMIME, which the server does not offer");
   if (eight_bit && !ext_.eightbitmime)
     return refuse("8-bit content needs 8BITMIME, which the server does not offer");
-  if (options.bdat && !ext_.chunking)
+  const Transfer transfer = options.bdat ? Transfer::Bdat : options.transfer;
+  if (transfer == Transfer::Bdat && !ext_.chunking)
     return refuse("BDAT requested but the server does not offer CHUNKING");
-  use_bdat_ = binary_ || options.bdat;
-  const std::size_t size = binary_ ? content.size() : normalized_size(content);
+  const bool pipelined = ext_.pipelining && cfg_.use_pipelining;
+  m.use_bdat = binary || transfer == Transfer::Bdat ||
+               (transfer == Transfer::Auto && ext_.chunking && pipelined);
+  const std::size_t size = binary ? content.size() : normalized_size(content);
   if (ext_.size && ext_.size_limit > 0 && size > ext_.size_limit)
     return refuse("message of " + std::to_string(size) + " octets exceeds the server's SIZE limit of " +
                   std::to_string(ext_.size_limit));
 
-  if (use_bdat_ && !binary_) {
+  if (m.use_bdat && !binary) {
     std::string normalized;
     append_dot_stuffed(normalized, content, false, false);
-    content_ = std::move(normalized);
+    m.content = std::move(normalized);
   } else {
-    content_ = std::move(content);
+    m.content = std::move(content);
   }
 
   std::string mail = "MAIL FROM:<" + std::string(mail_from) + ">";
   if (ext_.size) mail += " SIZE=" + std::to_string(size);
-  if (binary_) mail += " BODY=BINARYMIME";
+  if (binary) mail += " BODY=BINARYMIME";
   else if (eight_bit) mail += " BODY=8BITMIME";
   if (utf8) mail += " SMTPUTF8";
   for (const auto& p : options.mail_params) mail += " " + p;
 
-  message_done_ = false;
+  // Behind a message that may still need a reset: start with RSET, so its
+  // failure cannot leave a transaction open under this one.
+  for (auto it = std::next(txns_.rbegin()); it != txns_.rend(); ++it) {
+    if (!it->wire) continue;
+    if (!it->reset_sent && (it->use_bdat || it->abandon)) {
+      it->followed = true;
+      send("RSET", Await::Rset, 0, &m);
+    }
+    break;
+  }
+  m.wire = true;
+  m.pipelined = pipelined;
   state_ = ClientState::Transaction;
-  pipelined_ = ext_.pipelining && cfg_.use_pipelining;
-  send(mail, Await::Mail);
-  if (pipelined_) {
-    send_rcpts_from(0);
-    if (!use_bdat_) send("DATA", Await::Data);
+  send(mail, Await::Mail, 0, &m);
+  if (m.pipelined) {
+    send_rcpts_from(m, 0);
+    if (m.use_bdat) send_bdat(m);  // RFC 3030 §4.2: the chunks join the group
+    else send("DATA", Await::Data, 0, &m);
+  }
+  return id;
+}
+
+std::optional<SendResult> ClientSession::next_result() {
+  if (results_.empty()) return std::nullopt;
+  SendResult r = std::move(results_.front());
+  results_.pop_front();
+  return r;
+}
+
+void ClientSession::send_rcpts_from(Txn& m, std::size_t first) {
+  for (std::size_t i = first; i < m.result.rcpts.size(); ++i) {
+    send("RCPT TO:<" + m.result.rcpts[i].first + ">", Await::Rcpt, i, &m);
+    if (!m.pipelined) return;  // one at a time
   }
 }
 
-void ClientSession::send_rcpts_from(std::size_t first) {
-  for (std::size_t i = first; i < result_.rcpts.size(); ++i) {
-    send("RCPT TO:<" + result_.rcpts[i].first + ">", Await::Rcpt, i);
-    if (!pipelined_) return;  // one at a time
-  }
+void ClientSession::after_rcpts(Txn& m) {
+  if (!m.mail_ok) return decide(m, false, summary("MAIL refused", m.result.mail));
+  if (m.result.accepted_rcpts() == 0) return fail_transaction(m, "no recipient accepted");
+  if (m.use_bdat) send_bdat(m);
+  else send("DATA", Await::Data, 0, &m);
 }
 
-void ClientSession::after_rcpts() {
-  if (!mail_ok_) return finish_message(false, summary("MAIL refused", result_.mail));
-  if (result_.accepted_rcpts() == 0) return fail_transaction("no recipient accepted");
-  if (use_bdat_) send_bdat();
-  else send("DATA", Await::Data);
-}
-
-void ClientSession::send_content() {
-  transcript_.add("C: ", "<message data: " + std::to_string(content_.size()) + " octets>");
+void ClientSession::send_content(Txn& m) {
+  transcript_.add("C: ", "<message data: " + std::to_string(m.content.size()) + " octets>");
   transcript_.add("C: ", ".");
-  append_dot_stuffed(out_, content_);
-  content_ = std::string();
+  append_dot_stuffed(out_, m.content);
+  m.content = std::string();
+  ++m.outstanding;
   pending_.push_back({Await::DataEnd});
+  m.all_sent = true;
 }
 
 // Sends the next chunk, or every chunk when pipelining.
-void ClientSession::send_bdat() {
+void ClientSession::send_bdat(Txn& m) {
   do {
-    const std::size_t n = std::min(cfg_.bdat_chunk_size, content_.size() - bdat_offset_);
-    const bool last = bdat_offset_ + n == content_.size();
-    send("BDAT " + std::to_string(n) + (last ? " LAST" : ""), last ? Await::BdatLast : Await::Bdat);
+    const std::size_t n = std::min(cfg_.bdat_chunk_size, m.content.size() - m.bdat_offset);
+    const bool last = m.bdat_offset + n == m.content.size();
+    send("BDAT " + std::to_string(n) + (last ? " LAST" : ""), last ? Await::BdatLast : Await::Bdat,
+         0, &m);
     transcript_.add("C: ", "<chunk data: " + std::to_string(n) + " octets>");
-    out_.append(content_, bdat_offset_, n);
-    bdat_offset_ += n;
+    out_.append(m.content, m.bdat_offset, n);
+    m.bdat_offset += n;
     if (last) {
-      content_ = std::string();
-      bdat_offset_ = 0;
+      m.content = std::string();
+      m.bdat_offset = 0;
+      m.all_sent = true;
       return;
     }
-  } while (pipelined_);
+  } while (m.pipelined);
 }
 
-void ClientSession::finish_message(bool ok, std::string error) {
-  result_.ok = ok;
-  result_.error = std::move(error);
-  content_ = std::string();
+void ClientSession::decide(Txn& m, bool ok, std::string error) {
+  m.result.ok = ok;
+  m.result.error = std::move(error);
+  m.content = std::string();
+  m.decided = true;
+  m.all_sent = true;
   if (ok) ++messages_sent_;
-  if (!pending_.empty()) return;  // pipelined replies still due (they are only recorded)
-  message_done_ = true;
-  go_idle();
 }
 
-void ClientSession::fail_transaction(std::string error) {
-  result_.ok = false;
-  result_.error = std::move(error);
-  content_ = std::string();
-  state_ = ClientState::Reset;
-  send("RSET", Await::Rset);
+void ClientSession::fail_transaction(Txn& m, std::string error) {
+  decide(m, false, std::move(error));
+  m.needs_reset = true;
+}
+
+// Hands out the results of finished messages at the front, in order; sends
+// the RSET a failed one needs unless the next message already starts with one.
+void ClientSession::retire() {
+  while (!txns_.empty() && !closed()) {
+    Txn& m = txns_.front();
+    if (!m.decided || m.outstanding > 0) return;
+    if (m.needs_reset && !m.reset_sent && !m.followed) {
+      m.reset_sent = true;
+      if (txns_.size() == 1) state_ = ClientState::Reset;
+      send("RSET", Await::Rset, 0, &m);
+      return;
+    }
+    push_result(std::move(m.result));
+    txns_.pop_front();
+  }
+  if (txns_.empty()) go_idle();
+}
+
+void ClientSession::push_result(SendResult r) {
+  last_result_ = r;
+  results_.push_back(std::move(r));
+  while (results_.size() > cfg_.max_in_flight) results_.pop_front();
 }
 
 }  // namespace mailroom::smtp

@@ -23,6 +23,13 @@ class SmtpSessionError : public std::runtime_error {
   smtp::Reply reply;
 };
 
+// One message of a batch for send_many().
+struct OutgoingMessage {
+  std::string mail_from;
+  std::vector<std::string> rcpts;
+  std::string content;
+};
+
 struct SmtpClientOptions {
   std::string host;
   std::uint16_t port = 25;
@@ -40,6 +47,14 @@ class SmtpClient {
   // addresses (nothing sent).
   smtp::SendResult send(const std::string& mail_from, const std::vector<std::string>& rcpts,
                         std::string content, const smtp::MessageOptions& options = {});
+  // Sends every message of `batch`, pipelined when the server allows it
+  // (PIPELINING; up to ClientConfig::max_in_flight messages in flight, one
+  // write per window), and returns one SendResult per message in order.
+  // Refusals (including a message with bad addresses: nothing of it is
+  // sent) are in the SendResults; throws SmtpSessionError when the session
+  // ends. The contents are moved from.
+  std::vector<smtp::SendResult> send_many(std::vector<OutgoingMessage>& batch,
+                                          const smtp::MessageOptions& options = {});
   // QUIT and close; errors while quitting are ignored.
   void quit();
   void close();

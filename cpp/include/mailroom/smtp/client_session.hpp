@@ -12,6 +12,11 @@
 //   ...more messages...
 //   c.quit(); while (!c.closed()) pump();
 //
+// Or several messages in flight (PIPELINING, see below):
+//   while (more && c.can_begin_message()) c.begin_message(...);  // returns an id
+//   pump();
+//   while (auto r = c.next_result()) use(*r);  // in the order begun
+//
 //   pump(): write(c.take_output());
 //           n = read_some(deadline = c.current_timeout());
 //           n == EOF ? c.on_eof() : timed_out ? c.on_timeout() : c.feed(bytes);
@@ -19,8 +24,10 @@
 // How the content goes out:
 //  - Text content (no NUL, no bare CR): a bare LF becomes CRLF and a final
 //    CRLF is added when missing ("normalized"). Sent with DATA, dot-stuffed
-//    (RFC 5321 §4.5.2) and ended by CRLF "." CRLF; or with BDAT (RFC 3030) when
-//    MessageOptions::bdat asks and the server offers CHUNKING.
+//    (RFC 5321 §4.5.2) and ended by CRLF "." CRLF; or with BDAT (RFC 3030),
+//    chosen by MessageOptions::transfer: Auto picks BDAT when the server
+//    offers CHUNKING and PIPELINING (one round trip per message), DATA
+//    otherwise; Bdat (or bdat = true) needs CHUNKING; Data forces DATA.
 //  - Binary content (a NUL or a bare CR anywhere): sent exactly as given with
 //    BDAT and BODY=BINARYMIME; the message fails locally when the server does
 //    not offer CHUNKING and BINARYMIME.
@@ -35,8 +42,23 @@
 // PIPELINING (RFC 2920): MAIL, all RCPTs and DATA go in one write; content
 // follows a 354 only when at least one RCPT got 2yz (otherwise, if the server
 // still said 354, an empty message "." is sent and the transaction is reset).
-// Without PIPELINING every command waits for its reply. RSET follows any
-// transaction that failed after MAIL was accepted, before message_done().
+// With BDAT, MAIL, the RCPTs and every chunk go in one write (RFC 3030 §4.2);
+// when no RCPT is accepted the server refuses the chunks and the message
+// fails with its per-recipient replies. Without PIPELINING every command
+// waits for its reply. RSET follows any transaction that failed after MAIL
+// was accepted, before the message is done.
+//
+// Messages in flight: with PIPELINING, begin_message() may be called again
+// once everything of the previous message is written (its BDAT chunks, or its
+// "." after the 354; RFC 2920 §3.1), up to ClientConfig::max_in_flight
+// messages begun but not yet collected (can_begin_message()). Replies come
+// back in order and are matched to their message; each message gets its own
+// SendResult, collected in order with next_result(). A message queued behind
+// one that may still need a reset (a BDAT message, or a DATA message whose
+// content was abandoned) starts with RSET, so a failure in the middle of a
+// pipeline never leaks into the next message (a refused MAIL makes that
+// message's RCPT and BDAT replies errors too; the next message carries on).
+// A local failure queued behind messages in flight gets its result in order.
 //
 // Guarantees: feed() is incremental (any split gives the same result); the
 // reply buffer holds at most ClientConfig::max_reply_line octets; a bad reply
@@ -48,6 +70,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -80,6 +103,9 @@ struct ClientConfig {
   std::size_t max_reply_lines = 256;    // lines of one multi-line reply
   // BDAT chunk size for content sent by BDAT.
   std::size_t bdat_chunk_size = std::size_t{1} << 20;
+  // Messages begun and not yet collected with next_result(): bounds what
+  // is buffered while pipelining. At least 1.
+  std::size_t max_in_flight = 32;
   ClientTimeouts timeouts;
   // Transcript ("C: ..."/"S: ..." lines, message data summarized), capped to
   // this many bytes. 0 = no transcript.
@@ -102,8 +128,17 @@ struct Extensions {
   std::vector<std::string> keywords;  // every EHLO line after the first, as sent
 };
 
+// How the content goes out (binary content always goes by BDAT).
+enum class Transfer {
+  Auto,  // BDAT when the server offers CHUNKING and PIPELINING, else DATA
+  Data,  // DATA
+  Bdat,  // BDAT (needs CHUNKING)
+};
+const char* to_string(Transfer t);
+
 struct MessageOptions {
-  bool bdat = false;  // send with BDAT even when DATA would do (needs CHUNKING)
+  Transfer transfer = Transfer::Auto;
+  bool bdat = false;  // same as transfer = Transfer::Bdat
   // Extra MAIL parameters ("RET=HDRS", "ENVID=x"), sent as given.
   std::vector<std::string> mail_params;
 };
@@ -116,6 +151,7 @@ struct SendResult {
   Reply data;      // the final reply (after "." or the last BDAT chunk)
   bool ok = false; // data was 2yz: accepted for the recipients whose RCPT got 2yz
   std::string error;  // why not ok: a local refusal or a summary of the reply
+  std::uint64_t id = 0;  // what begin_message() returned
   std::size_t accepted_rcpts() const;
 };
 
@@ -155,14 +191,26 @@ class ClientSession {
   // The deadline for the current read; 0 when no reply is awaited.
   std::chrono::milliseconds current_timeout() const;
 
-  // Start sending one message. Requires ready(). Throws std::invalid_argument
-  // (nothing emitted) when an address or parameter holds CR, LF or NUL, an
-  // address is not a valid mailbox ("" is the null reverse-path) or not UTF-8,
-  // or `rcpts` is empty; std::logic_error when not ready().
-  void begin_message(std::string_view mail_from, const std::vector<std::string>& rcpts,
-                     std::string content, const MessageOptions& options = {});
-  bool message_done() const { return message_done_; }
-  const SendResult& result() const { return result_; }
+  // Start sending one message; returns its id (1, 2, ... in the order begun).
+  // Requires can_begin_message(). Throws std::invalid_argument (nothing
+  // emitted) when an address or parameter holds CR, LF or NUL, an address is
+  // not a valid mailbox ("" is the null reverse-path) or not UTF-8, or
+  // `rcpts` is empty; std::logic_error when a message cannot begin now.
+  std::uint64_t begin_message(std::string_view mail_from,
+                              const std::vector<std::string>& rcpts, std::string content,
+                              const MessageOptions& options = {});
+  // ready(), or messages in flight that a new one may be pipelined behind.
+  bool can_begin_message() const;
+  // Every message begun is finished (its result is available).
+  bool message_done() const { return txns_.empty(); }
+  // The result of the message finished last.
+  const SendResult& result() const { return last_result_; }
+  // Finished messages' results in the order begun, each returned once. At
+  // most max_in_flight are kept; older uncollected ones are dropped.
+  std::optional<SendResult> next_result();
+  std::size_t results_pending() const { return results_.size(); }
+  // Messages begun and not finished.
+  std::size_t in_flight() const { return txns_.size(); }
   // Ask to end the session: QUIT now when idle, or after the message in flight.
   void quit();
   // Sends NOOP (keep-alive); requires ready().
@@ -189,18 +237,40 @@ class ClientSession {
     Await what;
     std::size_t index = 0;  // recipient index for Rcpt
   };
+  // One message begun and not finished. Replies to Mail, Rcpt, Data,
+  // DataEnd, Bdat, BdatLast and Rset belong to the oldest one (txns_.front()).
+  struct Txn {
+    SendResult result;
+    std::string content;
+    bool wire = false;       // something was sent for it (not a local refusal)
+    bool pipelined = false;  // this transaction was pipelined
+    bool use_bdat = false;
+    bool mail_ok = false;
+    bool abandon = false;    // 354 without an accepted RCPT: "." then RSET
+    bool all_sent = false;   // every command and octet of it is written
+    bool decided = false;    // result final (replies may still be due)
+    bool needs_reset = false;
+    bool reset_sent = false;
+    bool followed = false;   // a later message starting with RSET is queued
+    std::size_t bdat_offset = 0;  // content octets already sent by BDAT
+    std::size_t rcpts_answered = 0;
+    std::size_t outstanding = 0;  // its entries in pending_
+  };
 
   void consume_line(std::string_view line);
   void on_reply(Reply r);
   void handle(const Pending& p, const Reply& r);
   void parse_ehlo(const Reply& r);
-  void send(std::string_view command, Await what, std::size_t index = 0);
-  void send_rcpts_from(std::size_t first);
-  void after_rcpts();
-  void send_content();
-  void send_bdat();
-  void finish_message(bool ok, std::string error);
-  void fail_transaction(std::string error);
+  void send(std::string_view command, Await what, std::size_t index = 0,
+            Txn* owner = nullptr);
+  void send_rcpts_from(Txn& m, std::size_t first);
+  void after_rcpts(Txn& m);
+  void send_content(Txn& m);
+  void send_bdat(Txn& m);
+  void decide(Txn& m, bool ok, std::string error);
+  void fail_transaction(Txn& m, std::string error);
+  void retire();
+  void push_result(SendResult r);
   void fail(ClientError kind, std::string text);
   void go_idle();
 
@@ -217,17 +287,10 @@ class ClientSession {
   Extensions ext_;
   bool quit_requested_ = false;
 
-  // The message in flight.
-  bool message_done_ = true;
-  SendResult result_;
-  std::string content_;
-  bool pipelined_ = false;  // this transaction was pipelined
-  bool use_bdat_ = false;
-  bool binary_ = false;
-  bool mail_ok_ = false;
-  bool abandon_ = false;        // 354 without an accepted RCPT: "." then RSET
-  std::size_t bdat_offset_ = 0; // content octets already sent by BDAT
-  std::size_t rcpts_answered_ = 0;
+  std::deque<Txn> txns_;               // messages in flight, oldest first
+  std::deque<SendResult> results_;     // finished, not collected
+  SendResult last_result_;
+  std::uint64_t next_id_ = 1;
   std::size_t messages_sent_ = 0;
 
   Transcript transcript_;
