@@ -202,3 +202,52 @@ def test_send_refused_and_unreachable() -> None:
     )
     assert out.returncode == 1
     assert b"mailroom send:" in out.stderr
+
+
+def test_fetch_keep_then_delete_into_maildir_and_eml(tmp_path: Path) -> None:
+    import mailbox
+    import smtplib
+
+    with mailroom.Server(pop3_port=0, users={"bob@example.net": "pw"}, auth_failure_delay=0) as s:
+        with smtplib.SMTP(s.host, s.smtp_port) as c:
+            for i in range(3):
+                c.sendmail("a@example.org", ["bob@example.net"], f"Subject: n{i}\r\n\r\nx\r\n")
+        s.wait_for(count=3, predicate=lambda m: True)
+        server = f"127.0.0.1:{s.pop3_port}"
+        out = run(
+            "fetch",
+            "--server",
+            server,
+            "--user",
+            "bob@example.net",
+            "--password",
+            "pw",
+            "--out",
+            str(tmp_path / "md"),
+        )
+        assert out.returncode == 0, out.stderr
+        assert b"fetched 3 message(s)" in out.stdout and b"kept" in out.stdout
+        assert sorted(m["Subject"] for m in mailbox.Maildir(tmp_path / "md")) == ["n0", "n1", "n2"]
+        out = run(
+            "fetch",
+            "--server",
+            server,
+            "--user",
+            "bob@example.net",
+            "--password",
+            "pw",
+            "--delete",
+            "--out",
+            str(tmp_path / "eml"),
+            "--format",
+            "eml",
+        )
+        assert out.returncode == 0, out.stderr
+        assert sorted(p.name for p in (tmp_path / "eml").iterdir()) == [
+            "000001.eml",
+            "000002.eml",
+            "000003.eml",
+        ]
+        assert s.mailbox("bob@example.net") == []
+        bad = run("fetch", "--server", server, "--user", "bob@example.net", "--password", "no")
+        assert bad.returncode == 1 and b"AUTH" in bad.stderr
