@@ -75,7 +75,7 @@ def wait_port(port: int) -> None:
 
 def fetch_native(port: int) -> tuple[int, int]:
     with POP3Client("127.0.0.1", port, USER, PASSWORD, auth="user", transcript=False) as c:
-        msgs = c.fetch_all()
+        msgs = c.fetch_all_bytes()
         c.rset()
     return len(msgs), sum(len(m) for m in msgs)
 
@@ -89,14 +89,21 @@ def fetch_poplib(port: int) -> tuple[int, int]:
     for n in range(1, count + 1):
         _, lines, octets = p.retr(n)
         total += octets
+    p.rset()
     p.quit()
     return count, total
 
 
-def timed(fn, port: int) -> tuple[float, int, int]:  # type: ignore[no-untyped-def]
-    t0 = time.perf_counter()
-    n, octets = fn(port)
-    return time.perf_counter() - t0, n, octets
+def timed(fn, port: int, repeat: int = 3) -> tuple[float, int, int]:  # type: ignore[no-untyped-def]
+    """Best of `repeat` fetches (the first warms caches and, for Dovecot, its index)."""
+    best = None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        n, octets = fn(port)
+        elapsed = time.perf_counter() - t0
+        best = elapsed if best is None else min(best, elapsed)
+    assert best is not None
+    return best, n, octets
 
 
 def bench_pop3(small: int, large: int) -> None:

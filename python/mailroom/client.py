@@ -521,9 +521,9 @@ class POP3Client:
     def noop(self) -> None:
         self._run("NOOP")
 
-    def fetch_all(self, delete: bool = False) -> builtins.list[Message]:
-        """Every message: download-and-keep, or download-and-delete with
-        ``delete=True`` (deleted at QUIT). RETRs are pipelined when allowed."""
+    def fetch_all_bytes(self, delete: bool = False) -> builtins.list[bytes]:
+        """Every message as bytes, exactly as the server holds them (RETRs are
+        pipelined when allowed); with ``delete=True`` each is deleted at QUIT."""
         count, _ = self.stat()
         ids = [self._native.command("RETR", [str(n)]) for n in range(1, count + 1)]
         if delete:
@@ -532,7 +532,12 @@ class POP3Client:
         for r in responses:
             if not r[1]:
                 raise POP3Error(f"fetch failed: {r[2]}", r[2], r[4])
-        return [Message.parse(r[5]) for r in responses[:count]]
+        return [r[5] for r in responses[:count]]
+
+    def fetch_all(self, delete: bool = False) -> builtins.list[Message]:
+        """Every message: download-and-keep, or download-and-delete with
+        ``delete=True`` (deleted at QUIT). RETRs are pipelined when allowed."""
+        return [Message.parse(data) for data in self.fetch_all_bytes(delete)]
 
     def quit(self) -> None:
         """QUIT: deletions happen now. Closes the connection."""

@@ -24,7 +24,7 @@ struct ClientConnection::Impl {
   tcp::socket socket{io};
   asio::steady_timer timer{io};
   std::string where;  // for error messages
-  char chunk[64 * 1024];
+  char chunk[256 * 1024];
 
   // Runs the operation just started on `io` to completion, with a timer that
   // cancels it at the deadline. io.run() blocks in epoll until one of them
@@ -97,29 +97,31 @@ void ClientConnection::write(std::string_view data, std::chrono::milliseconds ti
 }
 
 std::size_t ClientConnection::read_some(std::string& buffer, std::chrono::milliseconds timeout) {
+  std::string_view got = read_view(timeout);
+  buffer.append(got);
+  return got.size();
+}
+
+std::string_view ClientConnection::read_view(std::chrono::milliseconds timeout) {
   auto& d = *impl_;
   // Fast path: the reply is often there already.
   boost::system::error_code ec;
   std::size_t got = d.socket.read_some(asio::buffer(d.chunk), ec);
-  if (!ec) {
-    buffer.append(d.chunk, got);
-    return got;
-  }
-  if (ec == asio::error::eof || ec == asio::error::connection_reset) return 0;
+  if (!ec) return std::string_view(d.chunk, got);
+  if (ec == asio::error::eof || ec == asio::error::connection_reset) return {};
   if (ec != asio::error::would_block && ec != asio::error::try_again)
     throw std::system_error(ec.value(), std::system_category(), "cannot read from " + d.where);
   std::optional<boost::system::error_code> done;
   std::size_t n = 0;
-  d.socket.async_read_some(asio::buffer(d.chunk), [&](boost::system::error_code e, std::size_t got) {
+  d.socket.async_read_some(asio::buffer(d.chunk), [&](boost::system::error_code e, std::size_t k) {
     done = e;
-    n = got;
+    n = k;
     d.timer.cancel();
   });
   d.run(timeout, done, "reading from");
-  if (*done == asio::error::eof || *done == asio::error::connection_reset) return 0;
+  if (*done == asio::error::eof || *done == asio::error::connection_reset) return {};
   if (*done) throw std::system_error(done->value(), std::system_category(), "cannot read from " + d.where);
-  buffer.append(d.chunk, n);
-  return n;
+  return std::string_view(d.chunk, n);
 }
 
 void ClientConnection::close() {

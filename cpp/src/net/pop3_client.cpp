@@ -19,10 +19,9 @@ void Pop3Client::pump() {
   if (!out.empty()) connection_.write(out, options_.session.response_timeout);
   auto timeout = session_.current_timeout();
   if (timeout.count() == 0 || session_.closed()) return;
-  inbox_.clear();
-  std::size_t n = 0;
+  std::string_view got;
   try {
-    n = connection_.read_some(inbox_, timeout);
+    got = connection_.read_view(timeout);
   } catch (const std::system_error& e) {
     if (e.code() == std::errc::timed_out)
       session_.on_timeout();
@@ -30,10 +29,10 @@ void Pop3Client::pump() {
       session_.on_eof();
     return;
   }
-  if (n == 0)
+  if (got.empty())
     session_.on_eof();
   else
-    session_.feed(inbox_);
+    session_.feed(got);
 }
 
 pop3::Response Pop3Client::wait(std::uint64_t id) {

@@ -26,10 +26,9 @@ void SmtpClient::pump() {
   if (!out.empty()) connection_.write(out, options_.session.timeouts.data_block);
   auto timeout = session_.current_timeout();
   if (timeout.count() == 0 || session_.closed()) return;
-  inbox_.clear();
-  std::size_t n;
+  std::string_view got;
   try {
-    n = connection_.read_some(inbox_, timeout);
+    got = connection_.read_view(timeout);
   } catch (const std::system_error& e) {
     if (e.code() == std::errc::timed_out) {
       session_.on_timeout();
@@ -38,10 +37,10 @@ void SmtpClient::pump() {
     session_.on_eof();
     return;
   }
-  if (n == 0)
+  if (got.empty())
     session_.on_eof();
   else
-    session_.feed(inbox_);
+    session_.feed(got);
 }
 
 smtp::SendResult SmtpClient::send(const std::string& mail_from, const std::vector<std::string>& rcpts,

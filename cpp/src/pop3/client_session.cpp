@@ -277,6 +277,10 @@ void ClientSession::status_line(std::string_view line) {
     current_.multiline = true;
     in_body_ = true;
     body_state_ = Body::LineStart;
+    // "+OK 1234 octets" (RETR, as most servers say): room for the whole body.
+    std::uint64_t octets = 0;
+    if (q.command == Command::Retr && parse_number(current_.text.substr(0, current_.text.find(' ')), octets))
+      current_.body.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(octets + 2, cfg_.max_body_bytes)));
     return;
   }
   complete();
@@ -290,16 +294,27 @@ std::size_t ClientSession::consume_body(std::string_view in) {
   while (i < in.size()) {
     switch (body_state_) {
       case Body::Mid: {
-        const auto* nl =
-            static_cast<const char*>(std::memchr(in.data() + i, '\n', in.size() - i));
-        const std::size_t end = nl ? static_cast<std::size_t>(nl - in.data()) + 1 : in.size();
-        if (body.size() + (end - i) > cfg_.max_body_bytes) {
+        // Copy whole runs of lines at once: a run ends only where a line
+        // starts with '.' (stuffing or the terminator) or at the input's end.
+        const std::size_t start = i;
+        for (;;) {
+          const auto* nl =
+              static_cast<const char*>(std::memchr(in.data() + i, '\n', in.size() - i));
+          if (nl == nullptr) {
+            i = in.size();
+            break;
+          }
+          i = static_cast<std::size_t>(nl - in.data()) + 1;
+          if (i == in.size() || in[i] == '.') {
+            body_state_ = Body::LineStart;
+            break;
+          }
+        }
+        if (body.size() + (i - start) > cfg_.max_body_bytes) {
           fail(ClientError::Protocol, "multi-line response too large");
           return in.size();
         }
-        body.append(in.data() + i, end - i);
-        i = end;
-        if (nl) body_state_ = Body::LineStart;
+        body.append(in.data() + start, i - start);
         break;
       }
       case Body::LineStart:

@@ -27,6 +27,9 @@ class ClientConnection {
   // Appends what arrives (at least one byte) to `buffer`; returns the number
   // of bytes read, 0 when the peer closed the connection.
   std::size_t read_some(std::string& buffer, std::chrono::milliseconds timeout);
+  // The same without a copy: a view of what arrived, valid until the next
+  // call; empty when the peer closed the connection.
+  std::string_view read_view(std::chrono::milliseconds timeout);
   void close();
   bool is_open() const;
   std::string peer() const;   // "ip:port"

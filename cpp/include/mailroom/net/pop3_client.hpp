@@ -46,7 +46,6 @@ class Pop3Client {
   pop3::ClientSession session_;
   ClientConnection connection_;
   std::map<std::uint64_t, pop3::Response> arrived_;
-  std::string inbox_;
 };
 
 }  // namespace mailroom::net

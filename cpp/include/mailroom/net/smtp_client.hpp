@@ -72,7 +72,6 @@ class SmtpClient {
   SmtpClientOptions options_;
   smtp::ClientSession session_;
   ClientConnection connection_;
-  std::string inbox_;
 };
 
 }  // namespace mailroom::net
