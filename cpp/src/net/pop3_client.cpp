@@ -14,26 +14,7 @@ pop3::Response Pop3Client::connect() {
   return greeting;
 }
 
-void Pop3Client::pump() {
-  std::string out = session_.take_output();
-  if (!out.empty()) connection_.write(out, options_.session.response_timeout);
-  auto timeout = session_.current_timeout();
-  if (timeout.count() == 0 || session_.closed()) return;
-  std::string_view got;
-  try {
-    got = connection_.read_view(timeout);
-  } catch (const std::system_error& e) {
-    if (e.code() == std::errc::timed_out)
-      session_.on_timeout();
-    else
-      session_.on_eof();
-    return;
-  }
-  if (got.empty())
-    session_.on_eof();
-  else
-    session_.feed(got);
-}
+void Pop3Client::pump() { net::pump(connection_, session_, options_.session.response_timeout); }
 
 pop3::Response Pop3Client::wait(std::uint64_t id) {
   for (;;) {

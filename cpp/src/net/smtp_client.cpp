@@ -21,27 +21,7 @@ void SmtpClient::check_failed() {
   throw SmtpSessionError(session_.error(), session_.last_reply(), session_.error_text());
 }
 
-void SmtpClient::pump() {
-  std::string out = session_.take_output();
-  if (!out.empty()) connection_.write(out, options_.session.timeouts.data_block);
-  auto timeout = session_.current_timeout();
-  if (timeout.count() == 0 || session_.closed()) return;
-  std::string_view got;
-  try {
-    got = connection_.read_view(timeout);
-  } catch (const std::system_error& e) {
-    if (e.code() == std::errc::timed_out) {
-      session_.on_timeout();
-      return;
-    }
-    session_.on_eof();
-    return;
-  }
-  if (got.empty())
-    session_.on_eof();
-  else
-    session_.feed(got);
-}
+void SmtpClient::pump() { net::pump(connection_, session_, options_.session.timeouts.data_block); }
 
 smtp::SendResult SmtpClient::send(const std::string& mail_from, const std::vector<std::string>& rcpts,
                                   std::string content, const smtp::MessageOptions& options) {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 namespace mailroom::net {
 
@@ -39,5 +40,31 @@ class ClientConnection {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// One step of a protocol client: write what the session has to say, then read
+// once with the deadline the session's current wait calls for, and hand the
+// bytes (or the timeout, or the end of the connection) to the session.
+// `Session` is smtp::ClientSession or pop3::ClientSession.
+template <class Session>
+void pump(ClientConnection& connection, Session& session, std::chrono::milliseconds write_timeout) {
+  std::string out = session.take_output();
+  if (!out.empty()) connection.write(out, write_timeout);
+  auto timeout = session.current_timeout();
+  if (timeout.count() == 0 || session.closed()) return;
+  std::string_view got;
+  try {
+    got = connection.read_view(timeout);
+  } catch (const std::system_error& e) {
+    if (e.code() == std::errc::timed_out)
+      session.on_timeout();
+    else
+      session.on_eof();
+    return;
+  }
+  if (got.empty())
+    session.on_eof();
+  else
+    session.feed(got);
+}
 
 }  // namespace mailroom::net
