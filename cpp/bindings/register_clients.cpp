@@ -140,14 +140,14 @@ void register_clients(py::module_& m) {
              std::vector<net::OutgoingMessage> batch;
              batch.reserve(messages.size());
              for (const py::handle item : messages) {
-               auto t = py::reinterpret_borrow<py::tuple>(item);
-               if (!py::isinstance<py::tuple>(item) || t.size() != 3)
+               if (!py::isinstance<py::tuple>(item) || py::len(item) != 3)
                  throw py::type_error("send_many: each message is (mail_from, rcpts, content)");
-               net::OutgoingMessage m;
-               m.mail_from = t[0].cast<std::string>();
-               m.rcpts = t[1].cast<std::vector<std::string>>();
-               m.content = std::string(ByteArg(t[2], "send_many", "content", false).view());
-               batch.push_back(std::move(m));
+               auto t = py::reinterpret_borrow<py::tuple>(item);
+               net::OutgoingMessage one;
+               one.mail_from = t[0].cast<std::string>();
+               one.rcpts = t[1].cast<std::vector<std::string>>();
+               one.content = std::string(ByteArg(t[2], "send_many", "content", false).view());
+               batch.push_back(std::move(one));
              }
              std::vector<smtp::SendResult> rs;
              {
