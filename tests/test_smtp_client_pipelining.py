@@ -115,3 +115,16 @@ def test_send_many_empty_and_bad_input() -> None:
         with pytest.raises(ValueError):
             c.send_many([make(0)], transfer="smoke")  # type: ignore[arg-type]
         assert c.send_many([make(1)])[0].ok
+
+
+def test_cr_or_lf_in_an_address_reaches_no_wire() -> None:
+    with Server() as s, SMTPClient(s.host, s.smtp_port) as c:
+        for sender, rcpt in (
+            ("a@example.org\r\nRCPT TO:<x@evil.test>", "b@example.net"),
+            ("a@example.org", "b@example.net\nDATA"),
+        ):
+            with pytest.raises(ValueError, match="CR, LF or NUL"):
+                c.send(b"Subject: x\r\n\r\ny\r\n", sender, [rcpt])
+        assert "MAIL FROM" not in c.transcript
+        assert c.send(b"Subject: ok\r\n\r\ny\r\n", "a@example.org", ["b@example.net"]).ok
+    assert [m.subject for m in s.messages] == ["ok"]
