@@ -594,3 +594,23 @@ def test_maildir_is_read_by_dovecot(tmp_path: Path) -> None:
         finally:
             pop.quit()
     assert b"\r\n".join(lines) + b"\r\n" == ours
+
+
+def test_store_is_bounded_452_then_room_after_clear() -> None:
+    with Server(max_stored_messages=3) as s:
+        with smtplib.SMTP(s.host, s.smtp_port) as c:
+            c.sendmail(
+                "a@example.org", ["b@example.net", "c@example.net"], b"Subject: 1\r\n\r\nx\r\n"
+            )
+            with pytest.raises(smtplib.SMTPDataError) as e:
+                c.sendmail(
+                    "a@example.org", ["b@example.net", "c@example.net"], b"Subject: 2\r\n\r\nx\r\n"
+                )
+            assert e.value.smtp_code == 452 and b"4.3.1" in e.value.smtp_error
+            s.clear()
+            c.sendmail("a@example.org", ["b@example.net"], b"Subject: 3\r\n\r\nx\r\n")
+        assert [m.subject for m in s.messages] == ["3"]
+    with Server(max_stored_bytes=1000) as s, smtplib.SMTP(s.host, s.smtp_port) as c:
+        with pytest.raises(smtplib.SMTPDataError) as e:
+            c.sendmail("a@example.org", ["b@example.net"], b"Subject: big\r\n\r\n" + b"x" * 2000)
+        assert e.value.smtp_code == 452

@@ -91,7 +91,8 @@ void register_server(py::module_& m) {
                        bool smtputf8, bool chunking, bool pipelining, bool eightbitmime,
                        bool vrfy, int pop3_port,
                        std::optional<std::map<std::string, std::string>> users, bool apop,
-                       double auth_failure_delay) {
+                       double auth_failure_delay, std::size_t max_stored_messages,
+                       std::uint64_t max_stored_bytes) {
              if (pop3_port < -1 || pop3_port > 65535)
                throw py::value_error("pop3_port must be in 0..65535, not " + std::to_string(pop3_port));
              if (smtp_port < 0 || smtp_port > 65535)
@@ -125,6 +126,8 @@ void register_server(py::module_& m) {
              o.threads = threads;
              o.max_transcripts = max_transcripts;
              o.pop3_port = pop3_port;
+             o.max_stored_messages = max_stored_messages;
+             o.max_stored_bytes = max_stored_bytes;
              o.users = std::move(users);
              o.pop3.hostname = o.smtp.hostname;
              o.pop3.apop = apop;
@@ -141,7 +144,8 @@ void register_server(py::module_& m) {
            py::arg("max_transcript_bytes"), py::arg("max_transcripts"), py::arg("smtputf8"),
            py::arg("chunking"), py::arg("pipelining"), py::arg("eightbitmime"), py::arg("vrfy"),
            py::arg("pop3_port") = -1, py::arg("users") = py::none(), py::arg("apop") = false,
-           py::arg("auth_failure_delay") = 0.5)
+           py::arg("auth_failure_delay") = 0.5, py::arg("max_stored_messages") = 1'000'000,
+           py::arg("max_stored_bytes") = std::uint64_t{4} << 30)
       .def("start", &Server::start, py::call_guard<py::gil_scoped_release>())
       .def("stop", &Server::stop, py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("running", &Server::running)

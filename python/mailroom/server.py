@@ -83,7 +83,9 @@ class Server:
     Port 0 picks a free port (``server.smtp_port`` after ``start()``). With no
     ``domains`` every recipient is accepted; with ``domains`` others get
     550 5.7.1. With ``maildir`` mail is written to one Maildir per address
-    (and found again after a restart); otherwise it is kept in memory.
+    (and found again after a restart); otherwise it is kept in memory. The
+    store is bounded (``max_stored_messages`` copies, ``max_stored_bytes``):
+    past either, messages get 452 4.3.1 until ``clear()`` makes room.
     """
 
     def __init__(
@@ -114,6 +116,8 @@ class Server:
         users: dict[str, str] | None = None,
         apop: bool = False,
         auth_failure_delay: float = 0.5,
+        max_stored_messages: int = 1_000_000,
+        max_stored_bytes: int = 4 * 1024**3,
     ) -> None:
         if isinstance(domains, str):
             domains = [domains]
@@ -122,6 +126,8 @@ class Server:
             ("max_recipients", max_recipients),
             ("max_connections", max_connections),
             ("max_sessions", max_sessions),
+            ("max_stored_messages", max_stored_messages),
+            ("max_stored_bytes", max_stored_bytes),
         ):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
@@ -168,6 +174,8 @@ class Server:
             users=dict(users) if users is not None else None,
             apop=apop,
             auth_failure_delay=float(auth_failure_delay),
+            max_stored_messages=max_stored_messages,
+            max_stored_bytes=max_stored_bytes,
         )
         self.maildir = os.fspath(maildir) if maildir is not None else None
         self.domains = [d.lower() for d in (domains or [])]

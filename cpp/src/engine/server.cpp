@@ -84,6 +84,12 @@ smtp::Decision Server::accept_message(const smtp::Envelope& env, std::string&& m
   auto rule = rules_.match(ReplyRule::Stage::Data, env.mail_from, env.rcpt_to);
   if (rule && rule->kind != smtp::Decision::Accept) return *rule;
 
+  // RFC 5321 §4.2.2 / RFC 3463 4.3.1: no room for it now; the client keeps it and retries.
+  const std::size_t copies = env.rcpt_to.size();
+  if (store_->count() + copies > options_.max_stored_messages ||
+      store_->bytes() + std::uint64_t{message.size()} * copies > options_.max_stored_bytes)
+    return smtp::Decision::reject(452, "4.3.1", "Insufficient storage: the server's store is full");
+
   std::string id;
   {
     std::lock_guard lock(id_mutex_);

@@ -53,6 +53,7 @@ std::vector<MessagePtr> MailboxStore::deliver(const std::vector<std::string>& ma
     for (auto& m : written) {
       m.seq = next_seq_++;
       auto p = std::make_shared<const StoredMessage>(std::move(m));
+      bytes_ += p->data->size();
       messages_.push_back(p);
       out.push_back(std::move(p));
     }
@@ -64,6 +65,7 @@ std::vector<MessagePtr> MailboxStore::deliver(const std::vector<std::string>& ma
 void MailboxStore::add_loaded(StoredMessage msg) {
   std::lock_guard lock(mutex_);
   msg.seq = next_seq_++;
+  bytes_ += msg.data->size();
   messages_.push_back(std::make_shared<const StoredMessage>(std::move(msg)));
 }
 
@@ -98,11 +100,17 @@ std::size_t MailboxStore::count() const {
   return messages_.size();
 }
 
+std::uint64_t MailboxStore::bytes() const {
+  std::lock_guard lock(mutex_);
+  return bytes_;
+}
+
 void MailboxStore::clear() {
   std::vector<MessagePtr> old;
   {
     std::lock_guard lock(mutex_);
     old.swap(messages_);
+    bytes_ = 0;
   }
   for (const auto& m : old) remove_copy(*m);
 }
@@ -114,7 +122,10 @@ std::size_t MailboxStore::remove(std::string_view address, const std::vector<std
     std::lock_guard lock(mutex_);
     auto keep = std::remove_if(messages_.begin(), messages_.end(), [&](const MessagePtr& m) {
       bool drop = m->mailbox == key && std::find(uids.begin(), uids.end(), m->uid) != uids.end();
-      if (drop) gone.push_back(m);
+      if (drop) {
+        gone.push_back(m);
+        bytes_ -= m->data->size();
+      }
       return drop;
     });
     messages_.erase(keep, messages_.end());

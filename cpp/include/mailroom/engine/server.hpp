@@ -37,6 +37,10 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{300'000};
   unsigned threads = 0;           // 0: one per two cores, at most 4
   std::size_t max_transcripts = 1000;  // session transcripts kept (oldest dropped)
+  // The store is bounded too: past either limit a message gets 452 4.3.1
+  // (insufficient storage, try later) and nothing is lost.
+  std::size_t max_stored_messages = 1'000'000;  // copies (one per recipient)
+  std::uint64_t max_stored_bytes = std::uint64_t{4} << 30;
 };
 
 // One finished or running SMTP session, for study and debugging.

@@ -56,6 +56,7 @@ class MailboxStore {
   std::vector<MessagePtr> since(std::uint64_t seq) const;     // seq > given
   std::uint64_t last_seq() const;
   std::size_t count() const;
+  std::uint64_t bytes() const;  // octets held, counted per copy
   void clear();  // forget everything (Maildir: removes the message files)
 
   // Removes copies from a mailbox by uid (POP3 DELE committed at QUIT);
@@ -87,6 +88,7 @@ class MailboxStore {
   std::condition_variable arrived_;
   std::vector<MessagePtr> messages_;
   std::uint64_t next_seq_ = 1;
+  std::uint64_t bytes_ = 0;
   std::uint64_t wake_generation_ = 0;
   std::vector<std::string> locked_;  // mailboxes held by a session
 };
