@@ -183,12 +183,7 @@ void ServerSession::cmd_data(std::string_view arg, std::vector<Output>& out) {
   if (tx_ == Tx::Mail) return reply(out, 554, "5.5.1", "Error: no valid recipients");
   if (env_.body == "BINARYMIME")  // RFC 3030 §3
     return reply(out, 503, "5.5.1", "Error: BODY=BINARYMIME needs BDAT");
-  message_.clear();
-  message_octets_ = 0;
-  oversize_ = long_line_ = bare_newline_ = false;
-  dstate_ = DataState::LineStart;
-  last_cr_ = false;
-  text_line_ = 0;
+  clear_content();
   env_.chunked = false;
   mode_ = Mode::Data;
   emit(out, Reply(354, "", "End data with <CR><LF>.<CR><LF>"));
@@ -220,9 +215,7 @@ void ServerSession::cmd_bdat(std::string_view arg, std::vector<Output>& out) {
   else
     chunk_discard_ = false;
   if (!chunk_discard_ && tx_ == Tx::Rcpt) {
-    message_.clear();
-    message_octets_ = 0;
-    oversize_ = long_line_ = bare_newline_ = false;
+    clear_content();
     env_.chunked = true;
     tx_ = Tx::Bdat;
   }

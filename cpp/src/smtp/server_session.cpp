@@ -308,6 +308,10 @@ void ServerSession::reset_transaction() {
   env_.declared_size = 0;
   env_.chunked = false;
   if (message_.capacity() > (std::size_t{64} << 10)) std::string().swap(message_);
+  clear_content();
+}
+
+void ServerSession::clear_content() {
   message_.clear();
   message_octets_ = 0;
   oversize_ = long_line_ = bare_newline_ = false;

@@ -117,6 +117,7 @@ class ServerSession {
   void end_of_chunk(std::vector<Output>& out);
   void deliver(std::vector<Output>& out);
   void reset_transaction();
+  void clear_content();  // the message buffer and its scanning state
 
   // Write a reply. `enh` is dropped when enhanced codes are off.
   void reply(std::vector<Output>& out, int code, std::string_view enh, std::string text);
