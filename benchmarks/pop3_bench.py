@@ -29,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.peers import free_port, wait_for_port  # noqa: E402
+
 from mailroom import Message, POP3Client, SMTPClient  # noqa: E402
 
 USER, PASSWORD = "bob@example.net", "secret"
@@ -70,26 +72,6 @@ def make_maildir(root: Path, count: int, size: int) -> int:
         (box / "new" / f"{1700000000 + i}.M{i}P1.bench").write_bytes(data)
         total += len(data)
     return total
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_port(port: int) -> None:
-    import socket
-
-    for _ in range(400):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing on port {port}")
 
 
 def fetch_native(port: int) -> tuple[int, int]:
@@ -153,7 +135,7 @@ def bench_pop3(small: int, large: int) -> None:
                 stdout=subprocess.DEVNULL,
             )
             try:
-                wait_port(port)
+                wait_for_port(port)
                 rows = {}
                 for name, fn in (("POP3Client", fetch_native), ("poplib", fetch_poplib)):
                     rows[("mailroom", name)] = timed(fn, port)
@@ -182,7 +164,7 @@ def bench_smtp_client(count: int) -> None:
         stdout=subprocess.DEVNULL,
     )
     try:
-        wait_port(port)
+        wait_for_port(port)
         raw = bytes(
             Message.build(sender="a@example.org", to="b@example.net", subject="x", text="y" * 1000)
         )
