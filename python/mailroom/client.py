@@ -218,8 +218,18 @@ class SMTPClient:
     ) -> tuple[str, list[str], bytes]:
         if isinstance(message, str):
             raise TypeError("send() takes a Message or bytes, not str")
-        msg = message if isinstance(message, Message) else Message.parse(message)
+        if isinstance(message, Message):
+            msg: Message | None = message
+            data = bytes(message)
+        elif isinstance(message, (bytes, bytearray, memoryview)):
+            msg, data = None, bytes(message)
+        else:
+            raise TypeError(f"send() takes a Message or bytes, not {type(message).__name__}")
+        # Parsed only when the envelope has to come from the headers.
+        if msg is None and (sender is None or recipients is None):
+            msg = Message.parse(data)
         if sender is None:
+            assert msg is not None
             author = msg.get("Sender")
             found = Address.parse(author) if author else msg.sender
             if found is None:
@@ -229,6 +239,7 @@ class SMTPClient:
             sender_addr = sender.address if isinstance(sender, Address) else sender
         _check_address(sender_addr, "the sender")
         if recipients is None:
+            assert msg is not None
             rcpts = [a.address for a in msg.recipients]
         else:
             if isinstance(recipients, (str, Address)):
@@ -238,7 +249,7 @@ class SMTPClient:
             raise ValueError("no recipients given and the message has no To, Cc or Bcc")
         for r in rcpts:
             _check_address(r, "a recipient")
-        return sender_addr, rcpts, _without_bcc(bytes(msg))
+        return sender_addr, rcpts, _without_bcc(data)
 
     @staticmethod
     def _result(sender_addr: str, native: Sequence[Any]) -> SendResult:
