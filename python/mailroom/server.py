@@ -14,6 +14,7 @@ import datetime as _dt
 import os
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
@@ -179,7 +180,9 @@ class Server:
         )
         self.maildir = os.fspath(maildir) if maildir is not None else None
         self.domains = [d.lower() for d in (domains or [])]
-        self._cache: dict[int, Message] = {}
+        # Parsed messages by seq, while anyone holds them: the store keeps the
+        # bytes, so a second strong copy of every message is not kept here.
+        self._cache: weakref.WeakValueDictionary[int, Message] = weakref.WeakValueDictionary()
         self._cache_lock = threading.Lock()
         self._hooks: list[MessageHook] = []
 
