@@ -251,3 +251,15 @@ def test_fetch_keep_then_delete_into_maildir_and_eml(tmp_path: Path) -> None:
         assert s.mailbox("bob@example.net") == []
         bad = run("fetch", "--server", server, "--user", "bob@example.net", "--password", "no")
         assert bad.returncode == 1 and b"AUTH" in bad.stderr
+
+
+def test_output_into_a_closed_pipe_is_quiet() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mailroom", "mime"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before anything is written (`| head` done)
+    err = proc.stderr.read()
+    proc.stderr.close()
+    proc.wait(timeout=60)
+    assert b"Traceback" not in err
