@@ -17,6 +17,9 @@ struct Envelope {
   std::string body = "7BIT";         // BODY= value: 7BIT, 8BITMIME or BINARYMIME
   std::size_t declared_size = 0;     // SIZE= value, 0 when not given
   bool chunked = false;              // content came by BDAT rather than DATA
+  // Session facts the policy needs (kept across transactions of a session):
+  std::string auth_user;             // AUTH identity (RFC 4954); "" = not authenticated
+  bool tls = false;                  // the session runs inside TLS
 };
 
 }  // namespace mailroom::smtp
