@@ -1,7 +1,5 @@
 #include "pop3_handler.hpp"
 
-#include <openssl/crypto.h>
-
 #include <algorithm>
 #include <vector>
 
@@ -88,27 +86,11 @@ class StoreMaildrop final : public pop3::Maildrop {
   std::vector<bool> seen_;
 };
 
-bool same_secret(std::string_view a, std::string_view b) {
-  // Constant time in the length of the given password.
-  std::string padded(b);
-  padded.resize(a.size());
-  bool equal = CRYPTO_memcmp(a.data(), padded.data(), a.size()) == 0;
-  return equal && a.size() == b.size();
-}
 
 }  // namespace
 
 pop3::AuthResult Pop3Handler::login(std::string_view user, std::string_view password) {
-  const auto& users = server_.options().users;
-  if (users) {
-    auto it = users->find(store::normalize_mailbox(user));
-    if (it == users->end()) {
-      // Compare anyway, so a missing account takes as long as a wrong password.
-      (void)same_secret(password, password);
-      return pop3::AuthResult::bad_credentials();
-    }
-    if (!same_secret(password, it->second)) return pop3::AuthResult::bad_credentials();
-  }
+  if (!server_.check_password(user, password)) return pop3::AuthResult::bad_credentials();
   // Test mode (no users): any password opens the mailbox named (loopback only,
   // checked when the server starts).
   const std::string mailbox = store::normalize_mailbox(user);

@@ -3,6 +3,7 @@
 // smtp::ServerSession, with a deadline on every read and one strand per
 // connection.
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 
 #include "endpoint_text.hpp"
 
@@ -19,6 +20,7 @@
 #include "../engine/pop3_handler.hpp"
 #include "../engine/session_handler.hpp"
 #include "mailroom/engine/server.hpp"
+#include "mailroom/net/tls_certificate.hpp"
 #include "mailroom/pop3/server_session.hpp"
 #include "mailroom/smtp/server_session.hpp"
 
@@ -28,10 +30,11 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using net::endpoint_text;
 
-namespace {
+namespace ssl = asio::ssl;
 
-
-}  // namespace
+// How a listener serves: plain (STARTTLS/STLS when TLS is configured),
+// submission (AUTH before MAIL, RFC 6409), or implicit TLS (RFC 8314).
+enum class ListenerKind { Plain, Submission, ImplicitTls };
 
 // What a protocol brings to a Connection: its session (state machine), its
 // handler, and the reply for a connection over the cap.
@@ -39,12 +42,26 @@ struct SmtpProtocol {
   using Session = smtp::ServerSession;
   using Handler = SessionHandler;
   using Output = smtp::Output;
+  using Config = smtp::Config;
   static constexpr const char* name = "smtp";
   static std::unique_ptr<Handler> handler(Server& s, const std::string& peer) {
     return std::make_unique<Handler>(s, peer);
   }
-  static std::unique_ptr<Session> session(Server& s, Handler& h, const std::string& peer) {
-    return std::make_unique<Session>(s.options().smtp, h, peer);
+  // This connection's settings: the server's, with what its listener, the
+  // TLS setup and the peer's address decide.
+  static Config config(Server& s, const std::string& peer, ListenerKind kind) {
+    const ServerOptions& o = s.options();
+    Config c = o.smtp;
+    c.starttls = o.tls.has_value() && kind != ListenerKind::ImplicitTls;
+    c.auth = c.auth || o.users || o.password_check || c.auth_required || o.submission_port >= 0;
+    c.auth_cram_md5 = c.auth_cram_md5 || s.has_secrets();
+    c.plaintext_auth = s.plaintext_auth_allowed(peer);
+    if (kind == ListenerKind::Submission) c.auth = c.auth_required = true;
+    return c;
+  }
+  static std::unique_ptr<Session> session(Server&, Handler& h, const std::string& peer,
+                                          const Config& c) {
+    return std::make_unique<Session>(c, h, peer);
   }
   // RFC 5321 §3.8: a server that cannot serve answers 421 and closes.
   static Output over_limit(Server& s) {
@@ -61,17 +78,25 @@ struct Pop3Protocol {
   using Session = pop3::ServerSession;
   using Handler = Pop3Handler;
   using Output = pop3::Output;
+  using Config = pop3::Config;
   static constexpr const char* name = "pop3";
   static std::unique_ptr<Handler> handler(Server& s, const std::string& peer) {
     return std::make_unique<Handler>(s, peer);
   }
-  static std::unique_ptr<Session> session(Server& s, Handler& h, const std::string& peer) {
+  static Config config(Server& s, const std::string& peer, ListenerKind kind) {
+    Config c = s.options().pop3;
+    c.stls = s.options().tls.has_value() && kind != ListenerKind::ImplicitTls;
+    c.plaintext_auth = c.plaintext_auth && s.plaintext_auth_allowed(peer);
+    return c;
+  }
+  static std::unique_ptr<Session> session(Server& s, Handler& h, const std::string& peer,
+                                          const Config& c) {
     // RFC 1939 §7: the APOP timestamp is unique to this greeting.
     static std::atomic<std::uint64_t> counter{0};
     auto now = std::chrono::system_clock::now().time_since_epoch().count();
     std::string stamp = "<" + std::to_string(::getpid()) + "." + std::to_string(now) + "." +
                         std::to_string(++counter) + "@" + s.options().pop3.hostname + ">";
-    return std::make_unique<Session>(s.options().pop3, h, peer, std::move(stamp));
+    return std::make_unique<Session>(c, h, peer, std::move(stamp));
   }
   static Output over_limit(Server&) {
     Output o;
@@ -94,17 +119,27 @@ class ConnectionBase {
   virtual void shutdown() = 0;
 };
 
+// One listening socket and what it serves.
+struct Listener {
+  explicit Listener(asio::io_context& io, ListenerKind k) : acceptor(io), kind(k) {}
+  tcp::acceptor acceptor;
+  ListenerKind kind;
+  std::uint16_t port = 0;
+};
+
 struct Server::Network {
   asio::io_context io;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
-  tcp::acceptor acceptor{io};       // SMTP
-  tcp::acceptor pop3_acceptor{io};  // POP3, when asked for
+  Listener smtp{io, ListenerKind::Plain};
+  Listener submission{io, ListenerKind::Submission};
+  Listener smtps{io, ListenerKind::ImplicitTls};
+  Listener pop3{io, ListenerKind::Plain};
+  Listener pop3s{io, ListenerKind::ImplicitTls};
+  std::optional<ssl::context> tls;  // when TLS is configured
   std::vector<std::thread> threads;
   // Shared with the connections, which may outlive the io_context's run loop.
   std::shared_ptr<std::atomic<std::size_t>> active = std::make_shared<std::atomic<std::size_t>>(0);
   std::atomic<bool> stopping{false};
-  std::uint16_t port = 0;
-  std::uint16_t pop3_port = 0;
 
   // Registry of live connections, for stop().
   std::mutex registry_mutex;
@@ -119,16 +154,19 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
   using Output = typename Protocol::Output;
 
  public:
-  Connection(Server& server, Server::Network& net, tcp::socket socket, std::string peer,
-             bool over_limit)
+  Connection(Server& server, Server::Network& net, const Listener& listener, tcp::socket socket,
+             std::string peer, bool over_limit)
       : server_(server),
+        net_(net),
         active_(net.active),
         socket_(std::move(socket)),
         idle_timer_(socket_.get_executor()),
         delay_timer_(socket_.get_executor()),
         peer_(std::move(peer)),
+        config_(Protocol::config(server, peer_, listener.kind)),
         handler_(Protocol::handler(server, peer_)),
-        session_(Protocol::session(server, *handler_, peer_)),
+        session_(Protocol::session(server, *handler_, peer_, config_)),
+        implicit_tls_(listener.kind == ListenerKind::ImplicitTls),
         over_limit_(over_limit) {}
 
   ~Connection() override {
@@ -138,6 +176,14 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
 
   void start() {
     session_id_ = server_.session_started(peer_, Protocol::name);
+    if (implicit_tls_ && !over_limit_) {
+      // RFC 8314 §3: the handshake comes first, then the greeting inside TLS.
+      return handshake([this] {
+        session_->tls_established();
+        pending_.push_back(session_->greeting());
+        write_next();
+      });
+    }
     if (over_limit_)
       pending_.push_back(Protocol::over_limit(server_));
     else
@@ -173,13 +219,35 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
     socket_.close(ec);
   }
 
+  // The TLS handshake on this socket, with its own deadline; `then` runs
+  // on success, a failure or timeout closes the connection.
+  template <class Then>
+  void handshake(Then then) {
+    tls_ = std::make_unique<ssl::stream<tcp::socket&>>(socket_, *net_.tls);
+    idle_timer_.expires_after(server_.options().tls->handshake_timeout);
+    auto self = this->shared_from_this();
+    idle_timer_.async_wait([self](boost::system::error_code ec) {
+      if (ec || self->closed_) return;
+      if (self->idle_timer_.expiry() > asio::steady_timer::clock_type::now()) return;
+      self->close();  // handshake took too long
+    });
+    tls_->async_handshake(ssl::stream_base::server,
+                          [self, then = std::move(then)](boost::system::error_code ec) {
+                            self->idle_timer_.cancel();
+                            if (ec || self->closed_) return self->close();
+                            then();
+                          });
+  }
+
   void read_next() {
     if (closed_ || session_->closed()) return close();
     arm_idle_timer();
     auto self = this->shared_from_this();
-    socket_.async_read_some(asio::buffer(buffer_), [self](boost::system::error_code ec, std::size_t n) {
-      self->on_read(ec, n);
-    });
+    auto done = [self](boost::system::error_code ec, std::size_t n) { self->on_read(ec, n); };
+    if (tls_)
+      tls_->async_read_some(asio::buffer(buffer_), std::move(done));
+    else
+      socket_.async_read_some(asio::buffer(buffer_), std::move(done));
   }
 
   // One deadline per operation: a read that waits too long gets the
@@ -242,30 +310,47 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
     }
     // Consecutive undelayed replies go out in one gathered write.
     buffers_.clear();
-    bool close_after = false;
-    while (!pending_.empty() && pending_.front().delay_ms == 0 && !close_after) {
+    bool close_after = false, start_tls = false;
+    while (!pending_.empty() && pending_.front().delay_ms == 0 && !close_after && !start_tls) {
       close_after = pending_.front().close_after;
+      start_tls = pending_.front().start_tls;
       inflight_.push_back(std::move(pending_.front()));
       pending_.pop_front();
     }
     for (const auto& o : inflight_) Protocol::add_buffers(o, buffers_);
     auto self = this->shared_from_this();
     if (!timed_out_) arm_idle_timer();
-    asio::async_write(socket_, buffers_, [self, close_after](boost::system::error_code e, std::size_t) {
+    auto done = [self, close_after, start_tls](boost::system::error_code e, std::size_t) {
       self->idle_timer_.cancel();
       if (e || close_after) return self->close();
+      if (start_tls && !self->tls_) {
+        // RFC 3207 §4 / RFC 2595 §4: the handshake starts right after the
+        // positive reply; the session drops whatever came meanwhile.
+        return self->handshake([self] {
+          self->session_->tls_established();
+          self->write_next();
+        });
+      }
       self->write_next();
-    });
+    };
+    if (tls_)
+      asio::async_write(*tls_, buffers_, std::move(done));
+    else
+      asio::async_write(socket_, buffers_, std::move(done));
   }
 
   Server& server_;
+  Server::Network& net_;
   std::shared_ptr<std::atomic<std::size_t>> active_;
   tcp::socket socket_;
+  std::unique_ptr<ssl::stream<tcp::socket&>> tls_;  // after the handshake began
   asio::steady_timer idle_timer_;
   asio::steady_timer delay_timer_;
   std::string peer_;
+  typename Protocol::Config config_;  // the session refers to it
   std::unique_ptr<typename Protocol::Handler> handler_;
   std::unique_ptr<typename Protocol::Session> session_;
+  bool implicit_tls_;
   bool over_limit_;
   std::uint64_t session_id_ = 0;
   std::array<char, 64 * 1024> buffer_{};
@@ -281,8 +366,8 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
 namespace {
 
 template <class Protocol>
-void do_accept(Server& server, Server::Network& net, tcp::acceptor& acceptor) {
-  acceptor.async_accept(asio::make_strand(net.io), [&server, &net, &acceptor](
+void do_accept(Server& server, Server::Network& net, Listener& listener) {
+  listener.acceptor.async_accept(asio::make_strand(net.io), [&server, &net, &listener](
                                                        boost::system::error_code ec, tcp::socket socket) {
     if (net.stopping) return;
     if (!ec) {
@@ -291,7 +376,8 @@ void do_accept(Server& server, Server::Network& net, tcp::acceptor& acceptor) {
       std::string peer = e2 ? std::string("unknown") : endpoint_text(remote);
       socket.set_option(tcp::no_delay(true), e2);
       bool over = ++*net.active > server.options().max_connections;
-      auto conn = std::make_shared<Connection<Protocol>>(server, net, std::move(socket), std::move(peer), over);
+      auto conn = std::make_shared<Connection<Protocol>>(server, net, listener, std::move(socket),
+                                                         std::move(peer), over);
       {
         std::lock_guard lock(net.registry_mutex);
         net.connections.remove_if([](const std::weak_ptr<ConnectionBase>& w) { return w.expired(); });
@@ -299,7 +385,7 @@ void do_accept(Server& server, Server::Network& net, tcp::acceptor& acceptor) {
       }
       conn->start();
     }
-    do_accept<Protocol>(server, net, acceptor);
+    do_accept<Protocol>(server, net, listener);
   });
 }
 
@@ -329,10 +415,57 @@ void listen_on(tcp::acceptor& acceptor, const tcp::endpoint& endpoint) {
 
 }  // namespace
 
+namespace {
+
+// The server's TLS context: TLS 1.2 and 1.3 only (RFC 8996 retired the
+// older versions), the certificate chain and key from files or made now.
+void setup_tls(ssl::context& ctx, const TlsOptions& t, const std::string& hostname,
+               const std::string& host, std::string& ca_pem, std::string& certificate_pem) {
+  SSL_CTX* native = ctx.native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                  ssl::context::no_sslv3 | ssl::context::single_dh_use);
+  // No renegotiation: a client could otherwise make us redo handshakes.
+  SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_SERVER);
+  boost::system::error_code ec;
+  if (t.throwaway) {
+    std::vector<std::string> names{hostname};
+    for (const char* n : {"localhost", "127.0.0.1", "::1"})
+      if (hostname != n) names.emplace_back(n);
+    if (!host.empty() && std::find(names.begin(), names.end(), host) == names.end() &&
+        host != "0.0.0.0" && host != "::")
+      names.push_back(host);
+    auto bundle = net::make_throwaway_certificate(names);
+    ctx.use_certificate_chain(asio::buffer(bundle.certificate_pem), ec);
+    if (!ec) ctx.use_private_key(asio::buffer(bundle.key_pem), ssl::context::pem, ec);
+    if (ec) throw std::runtime_error("cannot use the throwaway certificate: " + ec.message());
+    ca_pem = std::move(bundle.ca_pem);
+    certificate_pem = std::move(bundle.certificate_pem);
+    return;
+  }
+  ctx.use_certificate_chain_file(t.cert_file, ec);
+  if (ec) throw std::invalid_argument("cannot load the TLS certificate " + t.cert_file + ": " + ec.message());
+  ctx.use_private_key_file(t.key_file, ssl::context::pem, ec);
+  if (ec) throw std::invalid_argument("cannot load the TLS key " + t.key_file + ": " + ec.message());
+  if (SSL_CTX_check_private_key(native) != 1)
+    throw std::invalid_argument("the TLS key " + t.key_file + " does not match the certificate " +
+                                t.cert_file);
+  ca_pem.clear();
+  certificate_pem.clear();
+}
+
+}  // namespace
+
 void Server::start() {
   if (net_) throw std::logic_error("server already started");
   if (options_.max_connections == 0) throw std::invalid_argument("max_connections must be at least 1");
   if (options_.idle_timeout.count() <= 0) throw std::invalid_argument("idle_timeout must be positive");
+  const bool any_tls_port = options_.smtps_port >= 0 || options_.pop3s_port >= 0;
+  if (any_tls_port && !options_.tls)
+    throw std::invalid_argument("smtps_port and pop3s_port need TLS: give tls=(certfile, keyfile) or tls=\"auto\"");
+  if (options_.tls && options_.tls->handshake_timeout.count() <= 0)
+    throw std::invalid_argument("the TLS handshake timeout must be positive");
   auto net = std::make_unique<Network>();
   boost::system::error_code ec;
   asio::ip::address address = asio::ip::make_address(options_.host, ec);
@@ -343,16 +476,26 @@ void Server::start() {
       throw std::invalid_argument("cannot resolve host '" + options_.host + "': " + ec.message());
     address = results.begin()->endpoint().address();
   }
-  if (options_.pop3_port >= 0 && !options_.users && !address.is_loopback())
+  const bool pop3 = options_.pop3_port >= 0 || options_.pop3s_port >= 0;
+  const bool smtp_auth = options_.smtp.auth || options_.smtp.auth_required || options_.submission_port >= 0;
+  if ((pop3 || smtp_auth) && test_mode_accounts() && !address.is_loopback())
     throw std::invalid_argument(
-        "POP3 without users (test mode: any password opens any mailbox) is only allowed on a "
+        "logins without users (test mode: any password is accepted) are only allowed on a "
         "loopback address, not " + options_.host + "; give users={address: password}");
-  listen_on(net->acceptor, tcp::endpoint(address, options_.smtp_port));
-  net->port = net->acceptor.local_endpoint().port();
-  if (options_.pop3_port >= 0) {
-    listen_on(net->pop3_acceptor, tcp::endpoint(address, static_cast<std::uint16_t>(options_.pop3_port)));
-    net->pop3_port = net->pop3_acceptor.local_endpoint().port();
+  if (options_.tls) {
+    net->tls.emplace(ssl::context::tls_server);
+    setup_tls(*net->tls, *options_.tls, options_.smtp.hostname, options_.host, tls_ca_pem_,
+              tls_certificate_pem_);
   }
+  auto open = [&](Listener& l, int port) {
+    listen_on(l.acceptor, tcp::endpoint(address, static_cast<std::uint16_t>(port)));
+    l.port = l.acceptor.local_endpoint().port();
+  };
+  open(net->smtp, options_.smtp_port);
+  if (options_.submission_port >= 0) open(net->submission, options_.submission_port);
+  if (options_.smtps_port >= 0) open(net->smtps, options_.smtps_port);
+  if (options_.pop3_port >= 0) open(net->pop3, options_.pop3_port);
+  if (options_.pop3s_port >= 0) open(net->pop3s, options_.pop3s_port);
 
   unsigned n = options_.threads;
   // One network thread per two cores (at most 4): a session does little work
@@ -360,8 +503,11 @@ void Server::start() {
   if (n == 0) n = std::clamp(std::thread::hardware_concurrency() / 2, 1u, 4u);
   net->work.emplace(net->io.get_executor());
   Network& nref = *net;
-  do_accept<SmtpProtocol>(*this, nref, nref.acceptor);
-  if (options_.pop3_port >= 0) do_accept<Pop3Protocol>(*this, nref, nref.pop3_acceptor);
+  do_accept<SmtpProtocol>(*this, nref, nref.smtp);
+  if (nref.submission.port) do_accept<SmtpProtocol>(*this, nref, nref.submission);
+  if (nref.smtps.port) do_accept<SmtpProtocol>(*this, nref, nref.smtps);
+  if (nref.pop3.port) do_accept<Pop3Protocol>(*this, nref, nref.pop3);
+  if (nref.pop3s.port) do_accept<Pop3Protocol>(*this, nref, nref.pop3s);
   for (unsigned i = 0; i < n; ++i) nref.threads.emplace_back([&nref] { nref.io.run(); });
   net_ = std::move(net);
 }
@@ -372,8 +518,8 @@ void Server::stop() {
   net.stopping = true;
   asio::post(net.io, [&net] {
     boost::system::error_code ec;
-    net.acceptor.close(ec);
-    net.pop3_acceptor.close(ec);
+    for (Listener* l : {&net.smtp, &net.submission, &net.smtps, &net.pop3, &net.pop3s})
+      l->acceptor.close(ec);
   });
   net.work.reset();
   // Close every session on its strand; sessions accepted meanwhile are caught
@@ -399,9 +545,11 @@ void Server::stop() {
 
 bool Server::running() const { return net_ != nullptr; }
 
-std::uint16_t Server::smtp_port() const { return net_ ? net_->port : 0; }
-
-std::uint16_t Server::pop3_port() const { return net_ ? net_->pop3_port : 0; }
+std::uint16_t Server::smtp_port() const { return net_ ? net_->smtp.port : 0; }
+std::uint16_t Server::pop3_port() const { return net_ ? net_->pop3.port : 0; }
+std::uint16_t Server::smtps_port() const { return net_ ? net_->smtps.port : 0; }
+std::uint16_t Server::submission_port() const { return net_ ? net_->submission.port : 0; }
+std::uint16_t Server::pop3s_port() const { return net_ ? net_->pop3s.port : 0; }
 
 std::size_t Server::active_connections() const { return net_ ? net_->active->load() : 0; }
 

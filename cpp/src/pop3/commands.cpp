@@ -91,8 +91,10 @@ void ServerSession::cmd_capa(std::vector<Output>& out) {
   Output o;
   o.bytes = "+OK Capability list follows\r\n";
   o.bytes += "TOP\r\nUIDL\r\n";
-  if (cfg_.user_pass) o.bytes += "USER\r\n";
-  if (cfg_.auth_plain) o.bytes += "SASL PLAIN\r\n";
+  // RFC 2595 §4: logins refused outside TLS are not advertised there.
+  const bool logins = cfg_.plaintext_auth || tls_active_;
+  if (cfg_.user_pass && logins) o.bytes += "USER\r\n";
+  if (cfg_.auth_plain && logins) o.bytes += "SASL PLAIN\r\n";
   o.bytes += "RESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n";
   if (!cfg_.expire.empty()) {
     o.bytes += "EXPIRE ";
@@ -112,7 +114,7 @@ void ServerSession::cmd_capa(std::vector<Output>& out) {
 // ------------------------------------------------------- AUTHORIZATION ----
 
 bool ServerSession::login_allowed(std::vector<Output>& out) {
-  if (cfg_.stls && !cfg_.plaintext_auth && !tls_active_) {
+  if (!cfg_.plaintext_auth && !tls_active_) {
     err(out, "AUTH", "Plaintext authentication disallowed on non-secure connections");
     return false;
   }

@@ -45,7 +45,6 @@ Output ServerSession::greeting() {
 }
 
 void ServerSession::tls_established() {
-  if (!tls_pending_) return;
   tls_pending_ = false;
   tls_active_ = true;
 }

@@ -10,7 +10,21 @@ namespace mailroom::smtp {
 void ServerSession::command_line(std::string_view line, std::vector<Output>& out) {
   const bool crlf = !line.empty() && line.back() == '\r';
   if (crlf) line.remove_suffix(1);
-  log_client(line);
+  if (auth_step_ != AuthStep::None) {
+    log_client("<hidden>");  // a SASL response carries credentials
+    if (!crlf || line.find('\r') != std::string_view::npos) {
+      auth_step_ = AuthStep::None;
+      return reply(out, 501, "5.5.2", "Error: bad line ending in AUTH response");
+    }
+    return auth_step(line, out);
+  }
+  if (istarts_with(line, "AUTH ")) {
+    // The initial response (RFC 4954 §4) carries credentials: keep the mechanism only.
+    const std::size_t sp = line.find(' ', 5);
+    log_client(sp == std::string_view::npos ? line : std::string(line.substr(0, sp)) + " <hidden>");
+  } else {
+    log_client(line);
+  }
   if (!crlf) {
     // RFC 5321 §2.3.8: lines end with CRLF; a bare LF is not a line ending.
     reply(out, 500, "5.5.2", "Error: bare LF received; command lines must end with CRLF");
@@ -40,8 +54,9 @@ void ServerSession::command_line(std::string_view line, std::vector<Output>& out
   if (iequals(verb, "VRFY")) return cmd_vrfy(arg, out);
   if (iequals(verb, "HELP")) return cmd_help(out);
   if (iequals(verb, "STARTTLS")) return cmd_starttls(arg, out);
+  if (iequals(verb, "AUTH")) return cmd_auth(arg, out);
   if (iequals(verb, "EXPN") || iequals(verb, "TURN") || iequals(verb, "ETRN") ||
-      iequals(verb, "ATRN") || iequals(verb, "AUTH") || iequals(verb, "SEND") ||
+      iequals(verb, "ATRN") || iequals(verb, "SEND") ||
       iequals(verb, "SOML") || iequals(verb, "SAML"))
     return reply(out, 502, "5.5.1", "Error: command not implemented");
   reply(out, 500, "5.5.2", "Error: command not recognized");
@@ -66,6 +81,13 @@ void ServerSession::cmd_helo(std::string_view arg, bool esmtp, std::vector<Outpu
     if (cfg_.chunking) positive.lines.emplace_back("CHUNKING");
     if (cfg_.chunking && cfg_.binarymime) positive.lines.emplace_back("BINARYMIME");
     if (cfg_.starttls && !tls_active_) positive.lines.emplace_back("STARTTLS");
+    if (auth_offered()) {
+      std::string mechs = "AUTH";
+      if (cfg_.auth_plain) mechs += " PLAIN";
+      if (cfg_.auth_login) mechs += " LOGIN";
+      if (cfg_.auth_cram_md5) mechs += " CRAM-MD5";
+      if (mechs.size() > 4) positive.lines.push_back(std::move(mechs));
+    }
   }
   Decision dd = d;
   dd.reply.enhanced.clear();
@@ -79,6 +101,11 @@ void ServerSession::cmd_helo(std::string_view arg, bool esmtp, std::vector<Outpu
 void ServerSession::cmd_mail(std::string_view arg, std::vector<Output>& out) {
   if (!greeted_) return reply(out, 503, "5.5.1", "Error: send HELO/EHLO first");
   if (tx_ != Tx::None) return reply(out, 503, "5.5.1", "Error: nested MAIL command");
+  if (cfg_.require_tls && !tls_active_)
+    return reply(out, 530, "5.7.0", "Must issue a STARTTLS command first");
+  // RFC 4954 §6: 530 5.7.0 when the server's policy requires authentication.
+  if (cfg_.auth_required && env_.auth_user.empty())
+    return reply(out, 530, "5.7.0", "Authentication required");
   if (!istarts_with(arg, "FROM:")) return reply(out, 501, "5.5.4", "Syntax: MAIL FROM:<address>");
   PathArgument pa;
   switch (parse_path_argument(arg.substr(5), pa)) {

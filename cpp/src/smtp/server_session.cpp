@@ -72,7 +72,11 @@ Output ServerSession::greeting() {
   return out.empty() ? Output{} : std::move(out.front());
 }
 
-void ServerSession::tls_established() { tls_pending_ = false; }
+void ServerSession::tls_established() {
+  tls_pending_ = false;
+  tls_active_ = true;
+  env_.tls = true;
+}
 
 void ServerSession::on_timeout(std::vector<Output>& out) {
   close_with(out, Reply(421, "4.4.2", hostname_text("Error: timeout exceeded")));
@@ -100,7 +104,14 @@ std::size_t ServerSession::consume_command(std::string_view in, std::size_t i,
                                            std::vector<Output>& out) {
   const char* p = in.data() + i;
   const std::size_t avail = in.size() - i;
-  const std::size_t max_content = cfg_.max_command_line > 0 ? cfg_.max_command_line - 1 : 0;
+  // The first five octets tell an AUTH line, which may be longer.
+  char head[5];
+  std::size_t h = std::min<std::size_t>(line_.size(), 5);
+  std::memcpy(head, line_.data(), h);
+  const std::size_t more = std::min(avail, 5 - h);
+  std::memcpy(head + h, p, more);
+  const std::size_t limit = line_limit(std::string_view(head, h + more));
+  const std::size_t max_content = limit > 0 ? limit - 1 : 0;
   const auto* lf = static_cast<const char*>(std::memchr(p, '\n', avail));
   if (lf == nullptr) {
     if (line_.size() + avail > max_content) {
@@ -143,7 +154,12 @@ std::size_t ServerSession::consume_discard(std::string_view in, std::size_t i,
   mode_ = Mode::Command;
   log_line("C: ", "<line too long: " + std::to_string(discarded_) + " octets discarded>");
   discarded_ = 0;
-  reply(out, 500, "5.5.6", "Error: line too long");
+  if (auth_step_ != AuthStep::None) {
+    auth_step_ = AuthStep::None;  // RFC 4954 §4: the exchange is cancelled
+    reply(out, 500, "5.5.6", "Authentication Exchange line is too long");
+  } else {
+    reply(out, 500, "5.5.6", "Error: line too long");
+  }
   return static_cast<std::size_t>(lf - in.data()) + 1;
 }
 

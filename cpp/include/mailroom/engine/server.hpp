@@ -22,6 +22,21 @@
 
 namespace mailroom::engine {
 
+// TLS for the listeners (STARTTLS, STLS, SMTPS, POP3S).
+struct TlsOptions {
+  std::string cert_file;  // PEM: the certificate, then its chain
+  std::string key_file;   // PEM private key
+  // true: ignore the files; make a throwaway CA and a certificate for the
+  // host name, localhost, 127.0.0.1 and ::1 at start (Server::tls_ca_pem()).
+  bool throwaway = false;
+  // The handshake must finish in this time, or the connection is closed.
+  std::chrono::milliseconds handshake_timeout{10'000};
+};
+
+// Checks a password for AUTH and POP3 logins when no users map is given
+// (a Python callable, say). May be called from any network thread.
+using PasswordCheck = std::function<bool(const std::string& user, const std::string& password)>;
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t smtp_port = 0;  // 0 picks a free port
@@ -33,6 +48,15 @@ struct ServerOptions {
   // POP3 accounts (address -> password). None: test mode, where any password
   // opens the mailbox named in USER; allowed only on a loopback address.
   std::optional<std::map<std::string, std::string>> users;
+  PasswordCheck password_check;  // used when `users` is not given
+  // TLS (RFC 3207 STARTTLS, RFC 2595 STLS, RFC 8314 implicit TLS); TLS 1.2+.
+  std::optional<TlsOptions> tls;
+  int smtps_port = -1;       // implicit-TLS SMTP (465); -1: off, 0: a free port
+  int submission_port = -1;  // submission (587): AUTH required before MAIL
+  int pop3s_port = -1;       // implicit-TLS POP3 (995)
+  // Passwords in clear (AUTH, USER/PASS outside TLS). None: only when the
+  // server has no TLS at all and the client is on a loopback address.
+  std::optional<bool> allow_plaintext_auth;
   std::size_t max_connections = 1000;
   std::chrono::milliseconds idle_timeout{300'000};
   unsigned threads = 0;           // 0: one per two cores, at most 4
@@ -77,6 +101,13 @@ class Server {
   const std::string& host() const { return options_.host; }
   std::uint16_t smtp_port() const;
   std::uint16_t pop3_port() const;  // 0 when POP3 is off
+  std::uint16_t smtps_port() const;       // 0 when off
+  std::uint16_t submission_port() const;  // 0 when off
+  std::uint16_t pop3s_port() const;       // 0 when off
+  // The throwaway CA (TlsOptions::throwaway) and the certificate served, as
+  // PEM; empty before start() or without them.
+  const std::string& tls_ca_pem() const { return tls_ca_pem_; }
+  const std::string& tls_certificate_pem() const { return tls_certificate_pem_; }
   const ServerOptions& options() const { return options_; }
 
   store::MailboxStore& store() { return *store_; }
@@ -94,6 +125,20 @@ class Server {
                                 const std::string& peer);
   // Recipient policy: the domains list, then the reply rules.
   smtp::Decision check_recipient(const smtp::Envelope& env, std::string_view rcpt);
+
+  // Accounts (users map, else password_check, else test mode: anyone).
+  // Constant time in the length of the given password.
+  bool check_password(std::string_view user, std::string_view password) const;
+  // CRAM-MD5 (RFC 2195): the expected digest needs the shared secret, which
+  // only a users map has. Test mode accepts any digest.
+  bool check_cram_md5(std::string_view user, std::string_view challenge,
+                      std::string_view digest) const;
+  // A fresh "<random.time@hostname>" for CRAM-MD5.
+  std::string new_challenge() const;
+  bool has_secrets() const { return options_.users.has_value(); }
+  bool test_mode_accounts() const { return !options_.users && !options_.password_check; }
+  // Whether a client at `peer` may send a password outside TLS.
+  bool plaintext_auth_allowed(const std::string& peer) const;
 
   // Session bookkeeping (net/ calls these).
   std::uint64_t session_started(const std::string& peer, const char* protocol);
@@ -114,6 +159,8 @@ class Server {
   std::uint64_t next_session_ = 1;
   std::unique_ptr<Network> net_;
   std::uint64_t next_queue_id_ = 1;
+  std::string tls_ca_pem_;
+  std::string tls_certificate_pem_;
   std::mutex id_mutex_;
 };
 

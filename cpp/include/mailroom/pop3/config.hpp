@@ -45,8 +45,8 @@ struct Config {
   // ServerSession::tls_established() (no command injection), and stops
   // advertising STLS.
   bool stls = false;
-  // With STLS on and this false, USER/PASS, APOP and AUTH are refused with
-  // -ERR [AUTH] until TLS is established, so passwords never cross in clear.
+  // false: USER/PASS, APOP and AUTH are neither advertised nor accepted
+  // (-ERR [AUTH]) outside TLS, so passwords never cross in clear.
   bool plaintext_auth = true;
 
   // Transcript of the session ("S: ...", "C: ..." lines), capped to this many

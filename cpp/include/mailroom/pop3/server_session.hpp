@@ -99,6 +99,7 @@ class ServerSession {
   void feed(std::string_view data, std::vector<Output>& out);
 
   // The transport finished the TLS handshake after an Output with start_tls.
+  // Called before greeting(), it marks an implicit-TLS session (RFC 8314).
   void tls_established();
 
   // The idle deadline expired (RFC 1939 §3: at least 10 minutes): -ERR and

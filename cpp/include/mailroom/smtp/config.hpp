@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace mailroom::smtp {
@@ -46,6 +47,27 @@ struct Config {
   // ServerSession::tls_established() (no command injection), then waits for a
   // new EHLO.
   bool starttls = false;
+
+  // AUTH (RFC 4954). Handler::on_auth checks the credentials.
+  bool auth = false;            // offer AUTH in the EHLO reply and serve it
+  bool auth_plain = true;       // RFC 4616
+  bool auth_login = true;       // draft-murchison-sasl-login (what Outlook and swaks send)
+  bool auth_cram_md5 = false;   // RFC 2195; needs the secret in clear on the server
+  // false: AUTH is neither offered nor served before TLS (538 5.7.11), so
+  // passwords never cross in clear.
+  bool plaintext_auth = true;
+  // MAIL before a successful AUTH gets 530 5.7.0 (a submission port, RFC 6409 §4.3).
+  bool auth_required = false;
+  // MAIL and AUTH before STARTTLS get 530 5.7.0 (RFC 3207 §4).
+  bool require_tls = false;
+  // Failed AUTH attempts before the session closes with 421 4.7.0. 0 = no limit.
+  unsigned max_auth_failures = 3;
+  // Delay asked of the transport before a 535 (Output::delay_ms), to slow
+  // password guessing. Tests use 0.
+  std::uint32_t auth_failure_delay_ms = 500;
+  // Longest AUTH command or SASL response line in octets, CRLF included
+  // (RFC 4954 §4: at least 12288).
+  std::size_t max_auth_line = 12288;
 
   // false: VRFY answers 252 2.5.0 "Cannot VRFY user..."; true: Handler::on_vrfy.
   bool vrfy = false;

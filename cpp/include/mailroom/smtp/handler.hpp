@@ -29,6 +29,23 @@ struct Decision {
   static Decision disconnect() { return {Disconnect, {}, 0}; }
 };
 
+// Credentials from an AUTH exchange (RFC 4954), already decoded.
+struct AuthRequest {
+  std::string_view mechanism;  // "PLAIN", "LOGIN" or "CRAM-MD5"
+  std::string_view authzid;    // PLAIN's authorization identity; "" = the user
+  std::string_view user;       // authentication identity
+  std::string_view password;   // PLAIN and LOGIN
+  std::string_view challenge;  // CRAM-MD5: the challenge the server sent
+  std::string_view digest;     // CRAM-MD5: the client's 32 hex digits
+};
+
+enum class AuthOutcome {
+  Ok,              // 235 2.7.0
+  BadCredentials,  // 535 5.7.8, counted towards Config::max_auth_failures
+  TooWeak,         // 534 5.7.9: this mechanism is not allowed for this user
+  TempFail,        // 454 4.7.0
+};
+
 // Hooks named after the protocol step, called synchronously from
 // ServerSession::feed(). A hook that throws is answered 451 4.3.0 and the
 // session goes on.
@@ -45,6 +62,13 @@ class Handler {
   virtual Decision on_rcpt(const Envelope& /*env*/, std::string_view /*rcpt*/) {
     return {};
   }
+  // AUTH (only when Config::auth). The default refuses every login.
+  virtual AuthOutcome on_auth(const AuthRequest& /*request*/) {
+    return AuthOutcome::BadCredentials;
+  }
+  // A CRAM-MD5 challenge, unique to this exchange (RFC 2195 §2: a msg-id such
+  // as "<1896.697170952@postoffice.example.net>").
+  virtual std::string auth_challenge() { return "<0.0@localhost>"; }
   // Only when Config::vrfy is true. The default answers 252 2.5.0.
   virtual Decision on_vrfy(std::string_view /*arg*/) { return {}; }
   // The complete message: content after dot-unstuffing, without the final

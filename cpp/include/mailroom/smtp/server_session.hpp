@@ -73,7 +73,12 @@ class ServerSession {
 
   // The transport finished the TLS handshake after an Output with start_tls.
   // Until then feed() drops all input (no STARTTLS command injection).
+  // Called before greeting(), it marks an implicit-TLS session (RFC 8314):
+  // STARTTLS is then neither offered nor accepted.
   void tls_established();
+  bool tls_active() const { return tls_active_; }
+  // The AUTH identity after 235; empty before.
+  const std::string& auth_user() const { return env_.auth_user; }
 
   // The transport's idle deadline expired: 421 4.4.2 and close.
   void on_timeout(std::vector<Output>& out);
@@ -111,6 +116,12 @@ class ServerSession {
   void cmd_help(std::vector<Output>& out);
   void cmd_quit(std::string_view arg, std::vector<Output>& out);
   void cmd_starttls(std::string_view arg, std::vector<Output>& out);
+  void cmd_auth(std::string_view arg, std::vector<Output>& out);
+  void auth_step(std::string_view response, std::vector<Output>& out);
+  void auth_plain(std::string_view response, std::vector<Output>& out);
+  void auth_finish(const AuthRequest& request, std::vector<Output>& out);
+  bool auth_offered() const { return cfg_.auth && (tls_active_ || cfg_.plaintext_auth); }
+  std::size_t line_limit(std::string_view head) const;
 
   void data_emit(std::string_view span);
   void end_of_data(std::vector<Output>& out);
@@ -155,6 +166,11 @@ class ServerSession {
   bool refused_ = false;          // on_connect rejected: only QUIT is served
   bool tls_active_ = false;
   bool tls_pending_ = false;      // STARTTLS accepted, handshake not done: drop input
+  // An AUTH exchange waiting for the client's next response line.
+  enum class AuthStep { None, Plain, LoginUser, LoginPassword, CramMd5 } auth_step_ = AuthStep::None;
+  std::string auth_login_user_;   // LOGIN: the user name, until the password comes
+  std::string auth_challenge_;    // CRAM-MD5: the challenge sent
+  unsigned auth_failures_ = 0;
   unsigned errors_ = 0;
   std::size_t messages_accepted_ = 0;
 

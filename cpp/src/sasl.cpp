@@ -1,0 +1,32 @@
+#include "mailroom/sasl.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+namespace mailroom {
+
+std::string cram_md5_digest(std::string_view challenge, std::string_view secret) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  std::size_t len = 0;
+  if (EVP_Q_mac(nullptr, "HMAC", nullptr, "MD5", nullptr, secret.data(), secret.size(),
+                reinterpret_cast<const unsigned char*>(challenge.data()), challenge.size(), md,
+                sizeof md, &len) == nullptr)
+    return {};
+  static const char hex[] = "0123456789abcdef";
+  std::string s;
+  s.reserve(2 * len);
+  for (std::size_t i = 0; i < len; ++i) {
+    s.push_back(hex[md[i] >> 4]);
+    s.push_back(hex[md[i] & 15]);
+  }
+  return s;
+}
+
+bool same_secret(std::string_view given, std::string_view expected) {
+  std::string padded(expected);
+  padded.resize(given.size());
+  const bool equal = CRYPTO_memcmp(given.data(), padded.data(), given.size()) == 0;
+  return equal && given.size() == expected.size();
+}
+
+}  // namespace mailroom
