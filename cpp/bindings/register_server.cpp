@@ -146,6 +146,65 @@ void register_server(py::module_& m) {
            py::arg("pop3_port") = -1, py::arg("users") = py::none(), py::arg("apop") = false,
            py::arg("auth_failure_delay") = 0.5, py::arg("max_stored_messages") = 1'000'000,
            py::arg("max_stored_bytes") = std::uint64_t{4} << 30)
+      // TLS and logins, set after construction and before start().
+      .def("configure_security",
+           [](Server& s, std::string tls_cert, std::string tls_key, bool tls_auto,
+              double handshake_timeout, int smtps_port, int submission_port, int pop3s_port,
+              std::optional<bool> allow_plaintext_auth, bool auth_required, bool require_tls,
+              py::object password_check) {
+             auto port = [](int p, const char* name) {
+               if (p < -1 || p > 65535)
+                 throw py::value_error(std::string(name) + " must be in 0..65535, not " + std::to_string(p));
+               return p;
+             };
+             ServerOptions& o = s.options_before_start();
+             o.smtps_port = port(smtps_port, "smtps_port");
+             o.submission_port = port(submission_port, "submission_port");
+             o.pop3s_port = port(pop3s_port, "pop3s_port");
+             if (tls_auto || !tls_cert.empty()) {
+               if (!(handshake_timeout > 0)) throw py::value_error("tls_handshake_timeout must be positive");
+               engine::TlsOptions t;
+               t.throwaway = tls_auto;
+               t.cert_file = std::move(tls_cert);
+               t.key_file = std::move(tls_key);
+               t.handshake_timeout = std::chrono::milliseconds(
+                   std::max<long long>(1, static_cast<long long>(handshake_timeout * 1000.0)));
+               o.tls = std::move(t);
+             } else {
+               o.tls.reset();
+             }
+             o.allow_plaintext_auth = allow_plaintext_auth;
+             o.smtp.auth_required = auth_required;
+             o.smtp.require_tls = require_tls;
+             o.smtp.auth_failure_delay_ms = o.pop3.auth_failure_delay_ms;
+             if (password_check.is_none()) {
+               o.password_check = nullptr;
+               return;
+             }
+             if (!PyCallable_Check(password_check.ptr()))
+               throw py::type_error("users must be a dict of address -> password or a callable");
+             auto holder = std::make_shared<PyCallable>(std::move(password_check));
+             o.password_check = [holder](const std::string& user, const std::string& password) {
+               // Runs on a server thread: take the GIL only for the call.
+               py::gil_scoped_acquire gil;
+               try {
+                 return py::bool_(holder->fn(py::str(user), py::str(password))).cast<bool>();
+               } catch (py::error_already_set& e) {
+                 e.discard_as_unraisable("mailroom.Server users callable");
+                 throw std::runtime_error("password check failed");
+               }
+             };
+           },
+           py::arg("tls_cert") = "", py::arg("tls_key") = "", py::arg("tls_auto") = false,
+           py::arg("tls_handshake_timeout") = 10.0, py::arg("smtps_port") = -1,
+           py::arg("submission_port") = -1, py::arg("pop3s_port") = -1,
+           py::arg("allow_plaintext_auth") = py::none(), py::arg("auth_required") = false,
+           py::arg("require_tls") = false, py::arg("password_check") = py::none())
+      .def_property_readonly("smtps_port", &Server::smtps_port)
+      .def_property_readonly("submission_port", &Server::submission_port)
+      .def_property_readonly("pop3s_port", &Server::pop3s_port)
+      .def_property_readonly("tls_ca_pem", &Server::tls_ca_pem)
+      .def_property_readonly("tls_certificate_pem", &Server::tls_certificate_pem)
       .def("start", &Server::start, py::call_guard<py::gil_scoped_release>())
       .def("stop", &Server::stop, py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("running", &Server::running)

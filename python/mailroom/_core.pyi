@@ -1,5 +1,6 @@
 """Stubs for mailroom's compiled engine (mailroom._core)."""
 
+from collections.abc import Callable
 from typing import Any
 
 from typing_extensions import TypeAlias
@@ -115,6 +116,30 @@ class SmtpServer:
         max_stored_messages: int = 1000000,
         max_stored_bytes: int = 4294967296,
     ) -> None: ...
+    def configure_security(
+        self,
+        tls_cert: str = "",
+        tls_key: str = "",
+        tls_auto: bool = False,
+        tls_handshake_timeout: float = 10.0,
+        smtps_port: int = -1,
+        submission_port: int = -1,
+        pop3s_port: int = -1,
+        allow_plaintext_auth: bool | None = None,
+        auth_required: bool = False,
+        require_tls: bool = False,
+        password_check: Callable[[str, str], bool] | None = None,
+    ) -> None: ...
+    @property
+    def smtps_port(self) -> int: ...
+    @property
+    def submission_port(self) -> int: ...
+    @property
+    def pop3s_port(self) -> int: ...
+    @property
+    def tls_ca_pem(self) -> str: ...
+    @property
+    def tls_certificate_pem(self) -> str: ...
     def start(self) -> None: ...
     def stop(self) -> None: ...
     @property

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import ssl
+import tempfile
 import threading
 import time
 import weakref
@@ -78,6 +80,28 @@ def _ts(value: float) -> _dt.datetime:
     return _dt.datetime.fromtimestamp(value, tz=_dt.timezone.utc)
 
 
+def _tls_setting(tls: object) -> tuple[str, str, bool]:
+    """``tls`` as (certfile, keyfile, auto)."""
+    if tls is None:
+        return "", "", False
+    if tls == "auto":
+        return "", "", True
+    if isinstance(tls, tuple) and len(tls) == 2:
+        cert, key = (os.fspath(x) for x in tls)  # type: ignore[call-overload]
+        for path in (cert, key):
+            if not os.path.isfile(path):
+                raise ValueError(f"TLS file not found: {path!r}")
+        return str(cert), str(key), False
+    raise ValueError(f'tls must be None, "auto" or (certfile, keyfile), got {tls!r}')
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
 class Server:
     """A native SMTP server for tests, scripts and notebooks.
 
@@ -114,8 +138,16 @@ class Server:
         eightbitmime: bool = True,
         vrfy: bool = False,
         pop3_port: int | None = None,
-        users: dict[str, str] | None = None,
+        users: dict[str, str] | Callable[[str, str], bool] | None = None,
         apop: bool = False,
+        tls: str | tuple[str | os.PathLike[str], str | os.PathLike[str]] | None = None,
+        tls_handshake_timeout: float = 10.0,
+        smtps_port: int | None = None,
+        submission_port: int | None = None,
+        pop3s_port: int | None = None,
+        allow_plaintext_auth: bool | None = None,
+        auth_required: bool = False,
+        require_tls: bool = False,
         auth_failure_delay: float = 0.5,
         max_stored_messages: int = 1_000_000,
         max_stored_bytes: int = 4 * 1024**3,
@@ -134,15 +166,33 @@ class Server:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         if not isinstance(smtp_port, int) or not 0 <= smtp_port <= 65535:
             raise ValueError(f"smtp_port must be an int in 0..65535, got {smtp_port!r}")
-        if pop3_port is not None and (
-            not isinstance(pop3_port, int) or not 0 <= pop3_port <= 65535
+        for name, port in (
+            ("pop3_port", pop3_port),
+            ("smtps_port", smtps_port),
+            ("submission_port", submission_port),
+            ("pop3s_port", pop3s_port),
         ):
-            raise ValueError(f"pop3_port must be None or an int in 0..65535, got {pop3_port!r}")
-        if users is not None:
+            if port is not None and (
+                not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535
+            ):
+                raise ValueError(f"{name} must be None or an int in 0..65535, got {port!r}")
+        tls_cert, tls_key, tls_auto = _tls_setting(tls)
+        if (smtps_port is not None or pop3s_port is not None or require_tls) and tls is None:
+            raise ValueError(
+                'smtps_port, pop3s_port and require_tls need TLS: give tls="auto" or '
+                "tls=(certfile, keyfile)"
+            )
+        password_check: Callable[[str, str], bool] | None = None
+        if callable(users):
+            password_check, users = users, None
+        elif users is not None:
             if not isinstance(users, dict) or not all(
                 isinstance(k, str) and isinstance(v, str) for k, v in users.items()
             ):
-                raise TypeError("users must be a dict of address -> password (str -> str)")
+                raise TypeError(
+                    "users must be a dict of address -> password (str -> str) "
+                    "or a callable (user, password) -> bool"
+                )
             for k, v in users.items():
                 if any(c in k + v for c in "\r\n\0"):
                     raise ValueError(f"CR, LF or NUL in the account {k!r}")
@@ -178,6 +228,20 @@ class Server:
             max_stored_messages=max_stored_messages,
             max_stored_bytes=max_stored_bytes,
         )
+        self._native.configure_security(
+            tls_cert=tls_cert,
+            tls_key=tls_key,
+            tls_auto=tls_auto,
+            tls_handshake_timeout=float(tls_handshake_timeout),
+            smtps_port=-1 if smtps_port is None else smtps_port,
+            submission_port=-1 if submission_port is None else submission_port,
+            pop3s_port=-1 if pop3s_port is None else pop3s_port,
+            allow_plaintext_auth=allow_plaintext_auth,
+            auth_required=bool(auth_required),
+            require_tls=bool(require_tls),
+            password_check=password_check,
+        )
+        self._tls_ca_file: str | None = None
         self.maildir = os.fspath(maildir) if maildir is not None else None
         self.domains = [d.lower() for d in (domains or [])]
         # Parsed messages by seq, while anyone holds them: the store keeps the
@@ -223,6 +287,56 @@ class Server:
     @property
     def smtp_address(self) -> tuple[str, int]:
         return self.host, self.smtp_port
+
+    @property
+    def smtps_port(self) -> int | None:
+        """The implicit-TLS SMTP port (RFC 8314), or None when off."""
+        return int(self._native.smtps_port) or None
+
+    @property
+    def submission_port(self) -> int | None:
+        """The submission port (AUTH required before MAIL), or None when off."""
+        return int(self._native.submission_port) or None
+
+    @property
+    def pop3s_port(self) -> int | None:
+        """The implicit-TLS POP3 port (RFC 8314), or None when off."""
+        return int(self._native.pop3s_port) or None
+
+    @property
+    def tls_ca_pem(self) -> str | None:
+        """With ``tls="auto"``: the throwaway CA that signed the server's
+        certificate, as PEM, for clients to trust (after ``start()``)."""
+        return str(self._native.tls_ca_pem) or None
+
+    @property
+    def tls_certificate_pem(self) -> str | None:
+        """With ``tls="auto"``: the certificate chain the server presents."""
+        return str(self._native.tls_certificate_pem) or None
+
+    @property
+    def tls_ca_file(self) -> str | None:
+        """``tls_ca_pem`` in a file, for ``ssl.create_default_context(cafile=...)``,
+        ``swaks --tls-ca-path``, ``curl --cacert``. Removed when the server is
+        collected or the interpreter exits."""
+        pem = self.tls_ca_pem
+        if pem is None:
+            return None
+        if self._tls_ca_file is None or not os.path.exists(self._tls_ca_file):
+            fd, path = tempfile.mkstemp(prefix="mailroom-ca-", suffix=".pem")
+            with os.fdopen(fd, "w") as f:
+                f.write(pem)
+            self._tls_ca_file = path
+            weakref.finalize(self, _remove_quietly, path)
+        return self._tls_ca_file
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A client-side ``ssl.SSLContext`` that trusts this server's throwaway
+        CA (``tls="auto"``): for smtplib, poplib, imaplib, urllib."""
+        cafile = self.tls_ca_file
+        if cafile is None:
+            raise RuntimeError('no throwaway CA: start a Server(tls="auto") first')
+        return ssl.create_default_context(cafile=cafile)
 
     @property
     def pop3_port(self) -> int | None:

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -109,6 +110,11 @@ class Server {
   const std::string& tls_ca_pem() const { return tls_ca_pem_; }
   const std::string& tls_certificate_pem() const { return tls_certificate_pem_; }
   const ServerOptions& options() const { return options_; }
+  // For settings added after construction; only before start().
+  ServerOptions& options_before_start() {
+    if (net_) throw std::logic_error("the server is running: stop it to change its settings");
+    return options_;
+  }
 
   store::MailboxStore& store() { return *store_; }
   ReplyRules& rules() { return rules_; }
