@@ -87,7 +87,7 @@ def _tls_setting(tls: object) -> tuple[str, str, bool]:
     if tls == "auto":
         return "", "", True
     if isinstance(tls, tuple) and len(tls) == 2:
-        cert, key = (os.fspath(x) for x in tls)  # type: ignore[call-overload]
+        cert, key = (os.fspath(x) for x in tls)
         for path in (cert, key):
             if not os.path.isfile(path):
                 raise ValueError(f"TLS file not found: {path!r}")

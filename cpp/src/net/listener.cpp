@@ -239,8 +239,23 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
                           });
   }
 
+  // After the last reply inside TLS: send close_notify (RFC 8446 §6.1) so
+  // the client sees a clean end rather than a truncation, wait a moment for
+  // its own, then close.
+  void close_tls() {
+    record_end();
+    if (closing_tls_ || closed_) return;
+    closing_tls_ = true;
+    auto self = this->shared_from_this();
+    idle_timer_.expires_after(std::chrono::seconds(1));
+    idle_timer_.async_wait([self](boost::system::error_code ec) {
+      if (!ec) self->close();
+    });
+    tls_->async_shutdown([self](boost::system::error_code) { self->close(); });
+  }
+
   void read_next() {
-    if (closed_ || session_->closed()) return close();
+    if (closed_ || session_->closed()) return close_or_close_tls();
     arm_idle_timer();
     auto self = this->shared_from_this();
     auto done = [self](boost::system::error_code ec, std::size_t n) { self->on_read(ec, n); };
@@ -253,6 +268,11 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
   // One deadline per operation: a read that waits too long gets the
   // protocol's timeout reply; a write the peer does not drain in that time
   // closes the connection.
+  void close_or_close_tls() {
+    if (tls_ && !closed_) return close_tls();
+    close();
+  }
+
   void arm_idle_timer() {
     idle_timer_.expires_after(server_.options().idle_timeout);
     auto self = this->shared_from_this();
@@ -294,7 +314,7 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
     inflight_.clear();
     if (pending_.empty()) {
       writing_ = false;
-      if (timed_out_ || session_->closed()) return close();
+      if (timed_out_ || session_->closed()) return close_or_close_tls();
       return read_next();
     }
     writing_ = true;
@@ -322,6 +342,7 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
     if (!timed_out_) arm_idle_timer();
     auto done = [self, close_after, start_tls](boost::system::error_code e, std::size_t) {
       self->idle_timer_.cancel();
+      if (!e && close_after && self->tls_) return self->close_tls();
       if (e || close_after) return self->close();
       if (start_tls && !self->tls_) {
         // RFC 3207 §4 / RFC 2595 §4: the handshake starts right after the
@@ -351,6 +372,7 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
   std::unique_ptr<typename Protocol::Handler> handler_;
   std::unique_ptr<typename Protocol::Session> session_;
   bool implicit_tls_;
+  bool closing_tls_ = false;
   bool over_limit_;
   std::uint64_t session_id_ = 0;
   std::array<char, 64 * 1024> buffer_{};
