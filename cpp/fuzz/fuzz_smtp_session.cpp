@@ -6,6 +6,7 @@
 // give byte-identical replies and identical delivered messages. Invariants
 // checked on every Output: well-formed replies only, nothing after a closing
 // reply, buffers bounded by the configured limits.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -43,6 +44,14 @@ struct FuzzHandler : Handler {
     }
     return {};
   }
+  AuthOutcome on_auth(const AuthRequest& r) override {
+    REQUIRE(r.mechanism == "PLAIN" || r.mechanism == "LOGIN" || r.mechanism == "CRAM-MD5");
+    if (r.user == "boom") throw 7;
+    if (r.user == "weak") return AuthOutcome::TooWeak;
+    return r.user == "tim" && (r.password == "pw" || r.digest.size() == 32) ? AuthOutcome::Ok
+                                                                            : AuthOutcome::BadCredentials;
+  }
+  std::string auth_challenge() override { return "<1.2@fuzz>"; }
   Decision on_data(const Envelope& env, std::string&& message) override {
     REQUIRE(message.size() <= max_size);
     REQUIRE(!env.rcpt_to.empty());
@@ -104,7 +113,8 @@ Run run(const Config& cfg, std::string_view stream, std::uint32_t seed, bool spl
       r.replies += o.bytes;
     }
     REQUIRE(s.closed() == closed);
-    REQUIRE(s.buffered_bytes() <= cfg.max_command_line + cfg.max_message_size);
+    REQUIRE(s.buffered_bytes() <=
+            std::max(cfg.max_command_line, cfg.max_auth_line) + cfg.max_message_size);
     REQUIRE(s.transcript().size() <= cfg.max_transcript_bytes);
     i += n;
   }
@@ -136,6 +146,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   cfg.max_text_line = (limits & 16) ? 20 : 1000;
   cfg.max_recipients = (limits & 32) ? 2 : 1000;
   cfg.max_errors = (limits & 64) ? 0 : 10;
+  cfg.auth = limits & 128;
+  cfg.auth_cram_md5 = cfg.auth;
+  cfg.auth_failure_delay_ms = 0;
+  cfg.plaintext_auth = !(flags & 64);  // with STARTTLS: AUTH only after the handshake
+  cfg.auth_required = (limits & 129) == 129;
 
   const Run whole = run(cfg, in.stream, in.seed, false);
   const Run parts = run(cfg, in.stream, in.seed, true);

@@ -13,6 +13,7 @@
 
 #include "conversation.hpp"
 #include "mailroom/smtp/path.hpp"
+#include "mailroom/sasl.hpp"
 #include "mailroom/smtp/server_session.hpp"
 
 using namespace mailroom::smtp;
@@ -51,6 +52,17 @@ struct Recorder : Handler {
     }
     return {};
   }
+  // Accounts: tim / tanstaaftanstaaf (RFC 2195's example), "boom" throws.
+  AuthOutcome on_auth(const AuthRequest& r) override {
+    if (r.user == "boom") throw std::runtime_error("directory down");
+    if (r.user != "tim") return AuthOutcome::BadCredentials;
+    if (r.mechanism == "CRAM-MD5")
+      return r.digest == mailroom::cram_md5_digest(r.challenge, "tanstaaftanstaaf")
+                 ? AuthOutcome::Ok
+                 : AuthOutcome::BadCredentials;
+    return r.password == "tanstaaftanstaaf" ? AuthOutcome::Ok : AuthOutcome::BadCredentials;
+  }
+  std::string auth_challenge() override { return "<1896.697170952@postoffice.reston.mci.net>"; }
   Decision on_data(const Envelope& env, std::string&& message) override {
     const bool reject = message.find("REJECT-ME") != std::string::npos;
     messages.push_back({env, std::move(message)});

@@ -842,6 +842,179 @@ TEST(starttls_drops_injected_commands) {
   )");
 }
 
+// ------------------------------------------------------------- AUTH ----
+
+Config auth_config() {
+  Config c;
+  c.auth = true;
+  c.auth_cram_md5 = true;
+  c.auth_failure_delay_ms = 0;
+  c.max_transcript_bytes = 8192;
+  return c;
+}
+
+void ehlo_auth(Conversation& t) {
+  t.S("220 ...");
+  t.C("EHLO x");
+  for (int k = 0; k < 8; ++k) t.S("250-...");
+  t.S("250 AUTH PLAIN LOGIN CRAM-MD5");
+}
+
+TEST(auth_plain_login_and_cram_md5) {
+  // RFC 4616 §2 PLAIN with an initial response; base64("\0tim\0tanstaaftanstaaf").
+  {
+    Conversation t(auth_config());
+    ehlo_auth(t);
+    t.script(R"(
+      C: AUTH PLAIN AHRpbQB0YW5zdGFhZnRhbnN0YWFm
+      S: 235 2.7.0 Authentication successful
+      C: AUTH PLAIN AHRpbQB0YW5zdGFhZnRhbnN0YWFm
+      S: 503 5.5.1 Error: already authenticated
+    )");
+    CHECK_EQ(t.s->auth_user(), std::string("tim"));
+    CHECK(t.s->transcript().find("dGFu") == std::string::npos);  // credentials masked
+  }
+  // PLAIN without an initial response: an empty 334 challenge.
+  {
+    Conversation t(auth_config());
+    ehlo_auth(t);
+    t.C("AUTH PLAIN");
+    t.S("334 ");
+    t.C("AHRpbQB0YW5zdGFhZnRhbnN0YWFm");
+    t.S("235 2.7.0 Authentication successful");
+  }
+  // LOGIN: "Username:" and "Password:" challenges.
+  {
+    Conversation t(auth_config());
+    ehlo_auth(t);
+    t.script(R"(
+      C: AUTH LOGIN
+      S: 334 VXNlcm5hbWU6
+      C: dGlt
+      S: 334 UGFzc3dvcmQ6
+      C: dGFuc3RhYWZ0YW5zdGFhZg==
+      S: 235 2.7.0 Authentication successful
+    )");
+    CHECK(t.s->transcript().find("dGFuc3") == std::string::npos);
+  }
+  // CRAM-MD5, the example of RFC 2195 §2.
+  {
+    Conversation t(auth_config());
+    ehlo_auth(t);
+    t.script(R"(
+      C: AUTH CRAM-MD5
+      S: 334 PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+
+      C: dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw
+      S: 235 2.7.0 Authentication successful
+      C: MAIL FROM:<tim@example.com>
+      S: 250 2.1.0 Ok
+    )");
+  }
+}
+
+TEST(auth_failures_and_errors) {
+  Conversation t(auth_config());
+  ehlo_auth(t);
+  t.script(R"(
+    C: AUTH
+    S: 501 5.5.4 Syntax: AUTH mechanism [initial-response]
+    C: AUTH GSSAPI
+    S: 504 5.5.4 Unrecognized authentication type
+    C: AUTH PLAIN !!!
+    S: 501 5.5.2 Cannot decode response
+    C: AUTH LOGIN
+    S: 334 VXNlcm5hbWU6
+    C: *
+    S: 501 5.0.0 Authentication cancelled
+    C: AUTH CRAM-MD5 dGlt
+    S: 501 5.5.4 Error: CRAM-MD5 takes no initial response
+    C: AUTH PLAIN AGJvb20AeA==
+    S: 454 4.7.0 Temporary authentication failure
+    C: AUTH PLAIN AHRpbQB3cm9uZw==
+    S: 535 5.7.8 Authentication credentials invalid
+    C: AUTH PLAIN AHRpbQB3cm9uZw==
+    S: 535 5.7.8 Authentication credentials invalid
+    C: AUTH PLAIN AHRpbQB3cm9uZw==
+    S: 535 5.7.8 Authentication credentials invalid
+    S: 421 4.7.0 localhost Too many failed logins, closing connection
+  )");
+  CHECK(t.s->closed());
+}
+
+TEST(auth_policy) {
+  // Not offered and refused before TLS when clear text is not allowed.
+  Config c = auth_config();
+  c.plaintext_auth = false;
+  c.starttls = true;
+  c.auth_required = true;
+  Conversation t(c);
+  t.S("220 ...");
+  t.C("EHLO x");
+  for (int k = 0; k < 8; ++k) t.S("250-...");
+  t.S("250 STARTTLS");
+  t.script(R"(
+    C: AUTH PLAIN AHRpbQB0YW5zdGFhZnRhbnN0YWFm
+    S: 538 5.7.11 Encryption required for requested authentication mechanism
+    C: MAIL FROM:<a@example.com>
+    S: 530 5.7.0 Authentication required
+  )");
+  // HELO clients cannot AUTH; MAIL inside a transaction blocks it.
+  Conversation h(auth_config());
+  h.script(R"(
+    S: 220 localhost ESMTP mailroom
+    C: HELO x
+    S: 250 localhost
+    C: AUTH PLAIN AHRpbQB0YW5zdGFhZnRhbnN0YWFm
+    S: 503 5.5.1 Error: send EHLO first
+    C: EHLO x
+  )");
+  Config r = auth_config();
+  r.require_tls = true;
+  r.starttls = true;
+  Conversation q(r);
+  q.S("220 ...");
+  q.C("EHLO x");
+  for (int k = 0; k < 9; ++k) q.S("250-...");
+  q.S("250 AUTH PLAIN LOGIN CRAM-MD5");
+  q.script(R"(
+    C: MAIL FROM:<a@example.com>
+    S: 530 5.7.0 Must issue a STARTTLS command first
+    C: AUTH PLAIN AHRpbQB0YW5zdGFhZnRhbnN0YWFm
+    S: 530 5.7.0 Must issue a STARTTLS command first
+  )");
+}
+
+TEST(auth_long_lines) {
+  // RFC 4954 §4: AUTH lines may reach 12288 octets; past that, 500 5.5.6.
+  Conversation t(auth_config());
+  ehlo_auth(t);
+  t.C("AUTH PLAIN " + std::string(1000, 'A'));
+  t.S("501 5.5.2 Invalid PLAIN response");
+  t.C("AUTH LOGIN");
+  t.S("334 VXNlcm5hbWU6");
+  t.C(std::string(20000, 'A'));
+  t.S("500 5.5.6 Authentication Exchange line is too long");
+  t.C("NOOP");
+  t.S("250 2.0.0 Ok");
+}
+
+TEST(implicit_tls_session) {
+  Config c = auth_config();
+  c.starttls = true;
+  c.plaintext_auth = false;
+  Recorder h;
+  ServerSession s(c, h, "192.0.2.1:1234");
+  s.tls_established();  // before the greeting: an implicit-TLS listener
+  s.greeting();
+  std::vector<Output> out;
+  s.feed("EHLO x\r\nSTARTTLS\r\n", out);
+  CHECK_EQ(out.size(), 2u);
+  CHECK(out[0].bytes.find("STARTTLS") == std::string::npos);
+  CHECK(out[0].bytes.find("AUTH PLAIN") != std::string::npos);
+  CHECK_EQ(out[1].code, 503);
+  CHECK(s.envelope().tls);
+}
+
 // ----------------------------------------------------------- transcript ----
 
 TEST(transcript) {
