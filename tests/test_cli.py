@@ -122,6 +122,45 @@ def test_serve_prints_address_receives_and_stops_on_sigterm(tmp_path: Path) -> N
     assert len(list((tmp_path / "bob@example.org" / "new").iterdir())) == 1
 
 
+def test_serve_with_tls_and_submission() -> None:
+    import re
+    import signal
+    import smtplib
+    import ssl
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mailroom", "serve", "--smtp-port", "0", "--tls", "auto",
+         "--smtps-port", "0", "--submission-port", "0", "--user", "bob@example.org:pw"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(6)]
+        text = "".join(lines)
+        smtps = re.search(r"SMTPS \(implicit TLS\) on 127\.0\.0\.1:(\d+)", text)
+        submission = re.search(r"submission \(AUTH required\) on 127\.0\.0\.1:(\d+)", text)
+        ca = re.search(r"throwaway CA in (\S+)", text)
+        assert smtps and submission and ca, text
+        ctx = ssl.create_default_context(cafile=ca.group(1))
+        with smtplib.SMTP_SSL("localhost", int(smtps.group(1)), context=ctx) as c:
+            c.login("bob@example.org", "pw")
+            c.sendmail("bob@example.org", ["carol@example.org"], b"Subject: s\r\n\r\nhi\r\n")
+        with smtplib.SMTP("localhost", int(submission.group(1))) as c:
+            c.starttls(context=ctx)
+            c.ehlo()
+            assert c.mail("bob@example.org")[0] == 530
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+        assert proc.returncode == 0, err
+        assert "stored for carol@example.org" in out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    bad = run("serve", "--tls", "cert.pem")
+    assert bad.returncode == 1 and b"CERTFILE,KEYFILE" in bad.stderr
+
+
 def test_serve_port_taken_is_a_clean_error() -> None:
     with mailroom.Server() as s:
         out = run("serve", "--smtp-port", str(s.smtp_port))

@@ -82,6 +82,19 @@ def _cmd_serve(args: argparse.Namespace) -> int:
                 )
                 return 1
             users[address] = password
+    tls: str | tuple[str, str] | None = None
+    if args.tls:
+        if args.tls == "auto":
+            tls = "auto"
+        else:
+            cert, sep, key = args.tls.partition(",")
+            if not sep:
+                print(
+                    f"mailroom serve: --tls takes auto or CERTFILE,KEYFILE, not {args.tls!r}",
+                    file=sys.stderr,
+                )
+                return 1
+            tls = (cert, key)
     try:
         server = Server(
             host=args.host,
@@ -95,6 +108,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             max_message_size=args.max_message_size,
             transcripts=not args.quiet,
             threads=args.threads,
+            tls=tls,
+            smtps_port=args.smtps_port,
+            submission_port=args.submission_port,
+            pop3s_port=args.pop3s_port,
+            require_tls=args.require_tls,
+            auth_required=args.auth_required,
+            allow_plaintext_auth=True if args.allow_plaintext_auth else None,
         )
         server.start()
     except (OSError, ValueError, RuntimeError) as e:
@@ -116,6 +136,16 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     print(
         f"  try: swaks --server {server.host}:{server.smtp_port} --to bob@example.org", flush=True
     )
+    for name, port in (
+        ("POP3", server.pop3_port),
+        ("SMTPS (implicit TLS)", server.smtps_port),
+        ("submission (AUTH required)", server.submission_port),
+        ("POP3S (implicit TLS)", server.pop3s_port),
+    ):
+        if port:
+            print(f"  {name} on {server.host}:{port}", flush=True)
+    if server.tls_ca_file:
+        print(f"  TLS: throwaway CA in {server.tls_ca_file} (trust it to verify)", flush=True)
     print("  Ctrl-C or SIGTERM stops it.", flush=True)
     try:
         seen = server._native.last_seq()
@@ -246,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--user",
         action="append",
         metavar="ADDRESS:PASSWORD",
-        help="a POP3 account (repeatable); none: test mode, loopback only",
+        help="an account for POP3 and SMTP AUTH (repeatable); none: test mode, loopback only",
     )
     serve.add_argument(
         "--domain",
@@ -255,6 +285,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="accept mail only for this domain (repeatable; default: all)",
     )
     serve.add_argument("--hostname", help="name in the greeting and Received headers")
+    serve.add_argument(
+        "--tls",
+        metavar="auto|CERT,KEY",
+        help="TLS for STARTTLS/STLS and the implicit-TLS ports: PEM files, or auto "
+        "(a throwaway CA and certificate made at start)",
+    )
+    serve.add_argument("--smtps-port", type=int, metavar="P", help="implicit-TLS SMTP (465)")
+    serve.add_argument(
+        "--submission-port", type=int, metavar="P", help="submission, AUTH required (587)"
+    )
+    serve.add_argument("--pop3s-port", type=int, metavar="P", help="implicit-TLS POP3 (995)")
+    serve.add_argument("--require-tls", action="store_true", help="MAIL before STARTTLS gets 530")
+    serve.add_argument("--auth-required", action="store_true", help="MAIL before AUTH gets 530")
+    serve.add_argument(
+        "--allow-plaintext-auth",
+        action="store_true",
+        help="accept passwords outside TLS (default: only on loopback when TLS is off)",
+    )
     serve.add_argument("--idle-timeout", type=float, default=300.0, metavar="SECONDS")
     serve.add_argument("--max-message-size", type=int, default=32 * 1024 * 1024, metavar="BYTES")
     serve.add_argument(
