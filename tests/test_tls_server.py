@@ -82,6 +82,7 @@ def test_starttls_verified_and_auth_only_inside_tls(server: Server) -> None:
         c.sendmail("alice@example.org", ["carol@example.net"], MSG)
     got = server.wait_for(to="carol@example.net")
     assert got.subject == "over TLS"
+    assert "with ESMTPSA" in (got["Received"] or "")  # RFC 3848: TLS and AUTH
 
 
 @pytest.mark.parametrize("mechanism", ["PLAIN", "LOGIN", "CRAM-MD5"])

@@ -41,7 +41,10 @@ std::string trace_headers(const smtp::Envelope& env, const std::string& peer,
   // RFC 5321 §4.4: Return-Path with the reverse-path at final delivery; a
   // Received line "from <helo> (<ip>) by <host> with <protocol> id <id>
   // [for <rcpt>]; <date>". Protocol names from RFC 3848 / RFC 6531.
+  // RFC 3848 §2 and RFC 6531 §3.7.3: S for TLS, A for an authenticated client.
   std::string proto = env.esmtp ? (env.smtputf8 ? "UTF8SMTP" : "ESMTP") : "SMTP";
+  if (env.esmtp && env.tls) proto += "S";
+  if (env.esmtp && !env.auth_user.empty()) proto += "A";
   std::string out = "Return-Path: <" + env.mail_from + ">\r\n";
   out += "Received: from " + (env.helo.empty() ? std::string("unknown") : env.helo) + " ([" +
          peer_ip(peer) + "])\r\n\tby " + hostname + " (mailroom) with " + proto + " id " + id;
