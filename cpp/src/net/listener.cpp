@@ -521,8 +521,10 @@ void Server::start() {
 
   unsigned n = options_.threads;
   // One network thread per two cores (at most 4): a session does little work
-  // per byte, and the cores are better left to the peers and to Python.
-  if (n == 0) n = std::clamp(std::thread::hardware_concurrency() / 2, 1u, 4u);
+  // per byte, and the cores are better left to the peers and to Python. TLS
+  // handshakes are the exception (a signature each): with TLS, one per core.
+  const unsigned cores = std::thread::hardware_concurrency();
+  if (n == 0) n = std::clamp(options_.tls ? cores : cores / 2, 1u, 4u);
   net->work.emplace(net->io.get_executor());
   Network& nref = *net;
   do_accept<SmtpProtocol>(*this, nref, nref.smtp);
