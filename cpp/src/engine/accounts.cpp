@@ -44,19 +44,24 @@ std::string Server::new_challenge() const {
   for (unsigned char c : r) n = (n << 8) | c;
   const auto t = std::chrono::duration_cast<std::chrono::seconds>(
                      std::chrono::system_clock::now().time_since_epoch()).count();
-  return "<" + std::to_string(n) + "." + std::to_string(t) + "@" + options_.smtp.hostname + ">";
+  std::string challenge = "<";
+  challenge.append(std::to_string(n)).append(".").append(std::to_string(t));
+  challenge.append("@").append(options_.smtp.hostname).append(">");
+  return challenge;
 }
+
 
 bool Server::plaintext_auth_allowed(const std::string& peer) const {
   if (options_.allow_plaintext_auth) return *options_.allow_plaintext_auth;
   if (options_.tls) return false;
   // "ip:port" or "[v6]:port": clear text only between processes of this host.
-  std::string ip = peer;
-  if (!ip.empty() && ip[0] == '[') {
-    ip = ip.substr(1, ip.find(']') - 1);
-  } else if (auto colon = ip.rfind(':'); colon != std::string::npos) {
-    ip.resize(colon);
+  std::string_view view(peer);
+  if (!view.empty() && view[0] == '[') {
+    view = view.substr(1, view.find(']') == std::string_view::npos ? view.npos : view.find(']') - 1);
+  } else if (auto colon = view.rfind(':'); colon != std::string_view::npos) {
+    view = view.substr(0, colon);
   }
+  const std::string ip(view);
   unsigned char a[16];
   if (inet_pton(AF_INET, ip.c_str(), a) == 1) return a[0] == 127;
   if (inet_pton(AF_INET6, ip.c_str(), a) == 1) {
