@@ -698,6 +698,44 @@ TEST(stls_drops_injected_commands) {
   CHECK(capa.find("STLS") == std::string::npos);
 }
 
+TEST(logins_hidden_outside_tls) {
+  // RFC 2595 §4: what is refused before TLS is not advertised there.
+  Config c = test_config();
+  c.stls = true;
+  c.plaintext_auth = false;
+  c.implementation.clear();
+  Conversation t({kMsg1}, c);
+  t.split_invariant = false;
+  t.script(R"(
+    S: +OK localhost POP3 server ready
+    C: CAPA
+    S: +OK Capability list follows
+    S: TOP
+    S: UIDL
+    S: RESP-CODES
+    S: AUTH-RESP-CODE
+    S: PIPELINING
+    S: STLS
+    S: .
+    C: AUTH PLAIN AGJvYgBzZWNyZXQ=
+    S: -ERR [AUTH] Plaintext authentication disallowed on non-secure connections
+  )");
+  // Implicit TLS (POP3S): established before the greeting.
+  Accounts h;
+  Config i = test_config();
+  i.stls = true;
+  i.plaintext_auth = false;
+  ServerSession s(i, h, "192.0.2.1:1", kTimestamp);
+  s.tls_established();
+  s.greeting();
+  std::vector<Output> out;
+  s.feed("CAPA\r\nSTLS\r\n", out);
+  CHECK_EQ(out.size(), 2u);
+  CHECK(out[0].bytes.find("USER\r\n") != std::string::npos);
+  CHECK(out[0].bytes.find("STLS") == std::string::npos);
+  CHECK(out[1].bytes.rfind("-ERR", 0) == 0);
+}
+
 TEST(stls_off) {
   Conversation t;
   t.script(R"(

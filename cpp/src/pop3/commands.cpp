@@ -159,7 +159,8 @@ void ServerSession::cmd_auth(std::string_view arg, std::vector<Output>& out) {
   if (arg.empty()) {
     // RFC 1734 clients probe with a bare AUTH: list the mechanisms.
     Output o;
-    o.bytes = cfg_.auth_plain ? "+OK\r\nPLAIN\r\n.\r\n" : "+OK\r\n.\r\n";
+    const bool plain = cfg_.auth_plain && (cfg_.plaintext_auth || tls_active_);
+    o.bytes = plain ? "+OK\r\nPLAIN\r\n.\r\n" : "+OK\r\n.\r\n";
     return emit(out, std::move(o));
   }
   const std::size_t sp = arg.find(' ');
