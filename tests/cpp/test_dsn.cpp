@@ -252,6 +252,17 @@ TEST(long_diagnostic_is_folded) {
   CHECK(count_lines_starting(ds, "Status: 4.3.0") == 1);
 }
 
+TEST(diagnostic_without_reply_code) {
+  DsnReport r = two_recipients();
+  r.recipients[1].diagnostic = "connect to slow.example[192.0.2.1]:25: Connection refused";
+  auto m = parse_message(build_dsn(r));
+  const std::string_view ds = m->bytes(m->parts[m->parts[0].children.at(1)].body);
+  CHECK_EQ(count_lines_starting(ds, "Diagnostic-Code: X-Mailroom; connect to slow.example"),
+           std::size_t{1});
+  CHECK_EQ(count_lines_starting(ds, "Diagnostic-Code: smtp; 550 5.1.1"), std::size_t{1});
+  CHECK(has_line(ds, "Status: 4.0.0"));
+}
+
 TEST(original_headers_only) {
   DsnReport r = two_recipients();
   // LF line ends, a folded field, and 8-bit octets: the headers part is

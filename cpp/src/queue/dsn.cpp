@@ -118,6 +118,12 @@ bool valid_status(std::string_view s) {
   return i == s.size();
 }
 
+// "550 ...", "550-...", "550": a reply code of class 2, 4 or 5 first.
+bool is_smtp_reply(std::string_view d) {
+  return d.size() >= 3 && (d[0] == '2' || d[0] == '4' || d[0] == '5') && is_digit(d[1]) &&
+         is_digit(d[2]) && (d.size() == 3 || d[3] == ' ' || d[3] == '-');
+}
+
 std::string_view first_token(std::string_view s) {
   return s.substr(0, std::min(s.find(' '), s.size()));
 }
@@ -127,18 +133,14 @@ std::string_view first_token(std::string_view s) {
 // its reply code, else what `action` implies.
 std::string derive_status(std::string_view diagnostic, std::string_view action) {
   std::string_view d = trim(diagnostic);
-  if (d.size() >= 3 && is_digit(d[0]) && is_digit(d[1]) && is_digit(d[2]) &&
-      (d.size() == 3 || d[3] == ' ' || d[3] == '-')) {
-    const char cls = d[0];
-    if (cls == '2' || cls == '4' || cls == '5') {
-      if (d.size() > 4) {
-        std::string_view enhanced = first_token(d.substr(4));
-        if (valid_status(enhanced) && enhanced[0] == cls) return std::string(enhanced);
-      }
-      std::string s(1, cls);
-      s.append(".0.0");
-      return s;
+  if (is_smtp_reply(d)) {
+    if (d.size() > 4) {
+      std::string_view enhanced = first_token(d.substr(4));
+      if (valid_status(enhanced) && enhanced[0] == d[0]) return std::string(enhanced);
     }
+    std::string s(1, d[0]);
+    s.append(".0.0");
+    return s;
   }
   if (std::string_view enhanced = first_token(d); valid_status(enhanced))
     return std::string(enhanced);
@@ -310,9 +312,12 @@ std::string delivery_status(const DsnReport& report, const std::string& host) {
       add_field(ds, "Remote-MTA", value);
     }
     if (!r.diagnostic.empty()) {
-      // A multi-line SMTP reply becomes one (folded) line.
-      value = "smtp; ";
-      value.append(clean(r.diagnostic));
+      // A multi-line SMTP reply becomes one (folded) line. Text that is no SMTP
+      // reply (a connection error) gets an extension type, as the "smtp" type
+      // promises a reply code (RFC 3464 §2.3.6).
+      const std::string diagnostic = clean(r.diagnostic);
+      value = is_smtp_reply(diagnostic) ? "smtp; " : "X-Mailroom; ";
+      value.append(diagnostic);
       add_field(ds, "Diagnostic-Code", value);
     }
     add_date_field(ds, "Last-Attempt-Date", r.last_attempt);

@@ -15,7 +15,8 @@ struct DsnRecipient {
   std::string action;      // "failed" or "delayed" (RFC 3464 §2.3.3)
   std::string status;      // "5.1.1"; empty: derived from `diagnostic` (see below)
   std::string remote_mta;  // Remote-MTA: dns; <host>   (omitted when empty)
-  std::string diagnostic;  // Diagnostic-Code: smtp; <reply as one line> (omitted when empty)
+  std::string diagnostic;  // Diagnostic-Code: smtp; <reply as one line> (omitted when empty;
+                           // text without a reply code: "X-Mailroom; <text>")
   double last_attempt = 0;      // Last-Attempt-Date (epoch seconds; omitted when 0)
   double will_retry_until = 0;  // Will-Retry-Until, for "delayed" (omitted when 0)
 };
