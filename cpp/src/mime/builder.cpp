@@ -298,10 +298,11 @@ std::string domain_of(const std::optional<Mailbox>& from) {
 
 }  // namespace
 
-std::string format_date_now() {
-  const std::time_t now = std::time(nullptr);
+std::string format_date_now() { return format_date(std::time(nullptr)); }
+
+std::string format_date(std::time_t when) {
   std::tm tm{};
-  gmtime_r(&now, &tm);
+  gmtime_r(&when, &tm);
   static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
   static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};

@@ -2,6 +2,7 @@
 // writes, with every header and body encoded for the wire.
 #pragma once
 
+#include <ctime>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,6 +50,8 @@ std::string build_message(const MessageSpec& spec);
 
 // "Sun, 22 Nov 2026 02:49:30 +0000" for now (UTC).
 std::string format_date_now();
+// The same for a given time (UTC); RFC 5322 §3.3 date-time.
+std::string format_date(std::time_t when);
 // "<unique@domain>"
 std::string make_message_id(std::string_view domain);
 
