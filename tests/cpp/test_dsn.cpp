@@ -312,6 +312,55 @@ TEST(boundary_not_in_content) {
   CHECK_EQ(count_lines_starting(dsn, "--" + boundary), std::size_t{4});
 }
 
+TEST(random_inputs_keep_the_structure) {
+  std::uint32_t x = 99;
+  auto junk = [&](std::size_t max) {
+    x = x * 1103515245u + 12345u;
+    std::string s((x >> 16) % max, ' ');
+    for (char& c : s) {
+      x = x * 1103515245u + 12345u;
+      // Mostly the octets that matter: CR, LF, ':', '-', '=', space, 8-bit.
+      static constexpr char kPick[] = "\r\n:-=_ <>;\x80\xff\t\x00aZ5.";
+      c = (x >> 28) < 12 ? kPick[(x >> 16) % (sizeof kPick - 1)] : static_cast<char>(x >> 16);
+    }
+    return s;
+  };
+  for (int round = 0; round < 300; ++round) {
+    DsnReport r;
+    r.reporting_mta = junk(40);
+    r.original_sender = junk(80);
+    r.original_sender.push_back('s');  // never empty
+    r.queue_id = junk(30);
+    r.arrival_date = round * 1e7;
+    r.now = -round;
+    const std::size_t n = 1 + round % 3;
+    for (std::size_t i = 0; i < n; ++i) {
+      DsnRecipient d;
+      d.address = junk(60);
+      d.action = round % 2 ? "delayed" : junk(10);
+      d.status = junk(8);
+      d.remote_mta = junk(30);
+      d.diagnostic = junk(round % 10 == 0 ? 3000 : 120);
+      d.last_attempt = round;
+      d.will_retry_until = 1e300;
+      r.recipients.push_back(d);
+    }
+    const std::string original = junk(400);
+    r.original = original;
+    const std::string dsn = build_dsn(r);
+    check_wire_form(dsn);
+    auto m = parse_message(dsn);
+    CHECK(m->defects.empty());
+    CHECK_EQ(m->parts[0].children.size(), std::size_t{3});
+    if (m->parts[0].children.size() != 3) return;
+    const std::string_view ds = m->bytes(m->parts[m->parts[0].children[1]].body);
+    CHECK_EQ(count_lines_starting(ds, "Final-Recipient:"), n);
+    CHECK_EQ(count_lines_starting(ds, "Status:"), n);
+    CHECK_EQ(count_lines_starting(dsn, "From:"), std::size_t{1});
+    CHECK_EQ(count_lines_starting(dsn, "To:"), std::size_t{1});
+  }
+}
+
 TEST(refused_inputs) {
   DsnReport r = two_recipients();
   r.original_sender = "";
