@@ -9,8 +9,8 @@
 #include "mailroom/mime/message.hpp"
 #include "mailroom/queue/dsn.hpp"
 
-using mailroom::mime::ParsedMessage;
 using mailroom::mime::parse_message;
+using mailroom::mime::ParsedMessage;
 using namespace mailroom::queue;
 
 namespace {
@@ -49,7 +49,8 @@ DsnReport two_recipients() {
   return r;
 }
 
-std::string_view field(const ParsedMessage& m, std::uint32_t part, std::string_view name) {
+std::string_view field(const ParsedMessage& m, std::uint32_t part,
+                       std::string_view name) {
   const auto* h = m.find_header(part, name);
   return h ? m.bytes(h->value) : std::string_view("(absent)");
 }
@@ -98,10 +99,13 @@ void check_wire_form(std::string_view msg) {
 }  // namespace
 
 TEST(date_format) {
-  CHECK_EQ(format_rfc5322_date(1795315770), std::string("Sun, 22 Nov 2026 02:49:30 +0000"));
-  CHECK_EQ(format_rfc5322_date(1795315770.9), std::string("Sun, 22 Nov 2026 02:49:30 +0000"));
+  CHECK_EQ(format_rfc5322_date(1795315770),
+           std::string("Sun, 22 Nov 2026 02:49:30 +0000"));
+  CHECK_EQ(format_rfc5322_date(1795315770.9),
+           std::string("Sun, 22 Nov 2026 02:49:30 +0000"));
   CHECK_EQ(format_rfc5322_date(0), std::string("Thu, 1 Jan 1970 00:00:00 +0000"));
-  CHECK_EQ(format_rfc5322_date(951782400), std::string("Tue, 29 Feb 2000 00:00:00 +0000"));
+  CHECK_EQ(format_rfc5322_date(951782400),
+           std::string("Tue, 29 Feb 2000 00:00:00 +0000"));
 }
 
 TEST(report_structure) {
@@ -109,13 +113,15 @@ TEST(report_structure) {
   check_wire_form(dsn);
   auto m = parse_message(dsn);
   CHECK(m->defects.empty());
-  for (const auto& d : m->defects) std::fprintf(stderr, "  defect %s\n", d.kind.c_str());
+  for (const auto& d : m->defects)
+    std::fprintf(stderr, "  defect %s\n", d.kind.c_str());
 
   // RFC 5322 header of the report.
   CHECK_EQ(field(*m, 0, "From"),
            std::string_view("\"Mail Delivery System\" <MAILER-DAEMON@mail.crepes.fr>"));
   CHECK_EQ(field(*m, 0, "To"), std::string_view("<alice@crepes.fr>"));
-  CHECK_EQ(field(*m, 0, "Subject"), std::string_view("Undelivered Mail Returned to Sender"));
+  CHECK_EQ(field(*m, 0, "Subject"),
+           std::string_view("Undelivered Mail Returned to Sender"));
   CHECK_EQ(field(*m, 0, "Date"), std::string_view("Sun, 22 Nov 2026 02:49:30 +0000"));
   CHECK_EQ(field(*m, 0, "Auto-Submitted"), std::string_view("auto-replied"));
   CHECK_EQ(field(*m, 0, "MIME-Version"), std::string_view("1.0"));
@@ -137,33 +143,35 @@ TEST(report_structure) {
 
   // The explanation names each recipient and the reply.
   const std::string explanation = m->text(text);
-  CHECK(explanation.find("<bob@hamburger.edu>: host mx.hamburger.edu said: 550 5.1.1") !=
-        std::string::npos);
+  CHECK(
+      explanation.find("<bob@hamburger.edu>: host mx.hamburger.edu said: 550 5.1.1") !=
+      std::string::npos);
   CHECK(explanation.find("<carol@slow.example>: 421 Service not available") !=
         std::string::npos);
 
   // RFC 3464 §2.2 per-message fields, then one block per recipient (§2.3).
   const std::string ds(m->bytes(m->parts[status].body));
-  CHECK_EQ(ds, std::string("Reporting-MTA: dns; mail.crepes.fr\r\n"
-                           "X-Mailroom-Queue-ID: 3F2A9C01\r\n"
-                           "Arrival-Date: Sun, 22 Nov 2026 01:49:30 +0000\r\n"
-                           "\r\n"
-                           "Final-Recipient: rfc822; bob@hamburger.edu\r\n"
-                           "Action: failed\r\n"
-                           "Status: 5.1.1\r\n"
-                           "Remote-MTA: dns; mx.hamburger.edu\r\n"
-                           "Diagnostic-Code: smtp; 550 5.1.1 <bob@hamburger.edu>: Recipient "
-                           "address\r\n"
-                           " rejected\r\n"
-                           "Last-Attempt-Date: Sun, 22 Nov 2026 02:49:20 +0000\r\n"
-                           "\r\n"
-                           "Final-Recipient: rfc822; carol@slow.example\r\n"
-                           "Action: delayed\r\n"
-                           "Status: 4.0.0\r\n"
-                           "Diagnostic-Code: smtp; 421 Service not available, closing "
-                           "transmission channel\r\n"
-                           "Last-Attempt-Date: Sun, 22 Nov 2026 02:48:20 +0000\r\n"
-                           "Will-Retry-Until: Fri, 27 Nov 2026 01:49:30 +0000\r\n"));
+  CHECK_EQ(
+      ds, std::string("Reporting-MTA: dns; mail.crepes.fr\r\n"
+                      "X-Mailroom-Queue-ID: 3F2A9C01\r\n"
+                      "Arrival-Date: Sun, 22 Nov 2026 01:49:30 +0000\r\n"
+                      "\r\n"
+                      "Final-Recipient: rfc822; bob@hamburger.edu\r\n"
+                      "Action: failed\r\n"
+                      "Status: 5.1.1\r\n"
+                      "Remote-MTA: dns; mx.hamburger.edu\r\n"
+                      "Diagnostic-Code: smtp; 550 5.1.1 <bob@hamburger.edu>: Recipient "
+                      "address\r\n"
+                      " rejected\r\n"
+                      "Last-Attempt-Date: Sun, 22 Nov 2026 02:49:20 +0000\r\n"
+                      "\r\n"
+                      "Final-Recipient: rfc822; carol@slow.example\r\n"
+                      "Action: delayed\r\n"
+                      "Status: 4.0.0\r\n"
+                      "Diagnostic-Code: smtp; 421 Service not available, closing "
+                      "transmission channel\r\n"
+                      "Last-Attempt-Date: Sun, 22 Nov 2026 02:48:20 +0000\r\n"
+                      "Will-Retry-Until: Fri, 27 Nov 2026 01:49:30 +0000\r\n"));
 
   // The original's header section, not its body.
   const std::string_view hs = m->bytes(m->parts[headers].body);
@@ -177,12 +185,14 @@ TEST(delayed_only) {
   DsnReport r = two_recipients();
   r.recipients.erase(r.recipients.begin());
   auto m = parse_message(build_dsn(r));
-  CHECK_EQ(field(*m, 0, "Subject"), std::string_view("Delayed Mail (still being retried)"));
+  CHECK_EQ(field(*m, 0, "Subject"),
+           std::string_view("Delayed Mail (still being retried)"));
   CHECK(m->text(m->parts[0].children.at(0)).find("WARNING ONLY") != std::string::npos);
 }
 
 TEST(status_derived_from_diagnostic) {
-  auto status_of = [](std::string action, std::string diagnostic, std::string status = "") {
+  auto status_of = [](std::string action, std::string diagnostic,
+                      std::string status = "") {
     DsnReport r = two_recipients();
     r.recipients.resize(1);
     r.recipients[0].action = action;
@@ -205,7 +215,8 @@ TEST(status_derived_from_diagnostic) {
   CHECK_EQ(status_of("failed", "550 4.2.2 mailbox full"), std::string("5.0.0"));
   // A given status wins; an invalid one is derived instead.
   CHECK_EQ(status_of("failed", "550 5.1.1 x", "5.2.2"), std::string("5.2.2"));
-  CHECK_EQ(status_of("failed", "550 5.1.1 x", "5.1.1\r\nX-Evil: 1"), std::string("5.1.1"));
+  CHECK_EQ(status_of("failed", "550 5.1.1 x", "5.1.1\r\nX-Evil: 1"),
+           std::string("5.1.1"));
   CHECK_EQ(status_of("failed", "550 x", "9.9.9"), std::string("5.0.0"));
 }
 
@@ -216,7 +227,8 @@ TEST(no_header_injection) {
   r.queue_id = "Q\r\n\r\nFinal-Recipient: rfc822; forged@example.com";
   r.recipients[0].address = "bob@hamburger.edu\r\nAction: delivered";
   r.recipients[0].remote_mta = "mx\nStatus: 2.0.0";
-  r.recipients[0].diagnostic = "550 5.1.1 gone\r\n\r\n--boundary\r\nContent-Type: text/html";
+  r.recipients[0].diagnostic =
+      "550 5.1.1 gone\r\n\r\n--boundary\r\nContent-Type: text/html";
   const std::string dsn = build_dsn(r);
   check_wire_form(dsn);
   auto m = parse_message(dsn);
@@ -236,7 +248,8 @@ TEST(no_header_injection) {
 
 TEST(long_diagnostic_is_folded) {
   DsnReport r = two_recipients();
-  r.recipients[0].diagnostic = "550 5.7.1 " + std::string(3000, 'x') + " and some words";
+  r.recipients[0].diagnostic =
+      "550 5.7.1 " + std::string(3000, 'x') + " and some words";
   r.recipients[1].diagnostic = "451 4.3.0";
   for (int i = 0; i < 200; ++i) r.recipients[1].diagnostic += " word";
   const std::string dsn = build_dsn(r);
@@ -254,12 +267,15 @@ TEST(long_diagnostic_is_folded) {
 
 TEST(diagnostic_without_reply_code) {
   DsnReport r = two_recipients();
-  r.recipients[1].diagnostic = "connect to slow.example[192.0.2.1]:25: Connection refused";
+  r.recipients[1].diagnostic =
+      "connect to slow.example[192.0.2.1]:25: Connection refused";
   auto m = parse_message(build_dsn(r));
   const std::string_view ds = m->bytes(m->parts[m->parts[0].children.at(1)].body);
-  CHECK_EQ(count_lines_starting(ds, "Diagnostic-Code: X-Mailroom; connect to slow.example"),
+  CHECK_EQ(
+      count_lines_starting(ds, "Diagnostic-Code: X-Mailroom; connect to slow.example"),
+      std::size_t{1});
+  CHECK_EQ(count_lines_starting(ds, "Diagnostic-Code: smtp; 550 5.1.1"),
            std::size_t{1});
-  CHECK_EQ(count_lines_starting(ds, "Diagnostic-Code: smtp; 550 5.1.1"), std::size_t{1});
   CHECK(has_line(ds, "Status: 4.0.0"));
 }
 
@@ -279,8 +295,9 @@ TEST(original_headers_only) {
   auto m = parse_message(dsn);
   const std::uint32_t headers = m->parts[0].children.at(2);
   CHECK_EQ(m->parts[headers].transfer_encoding, std::string("quoted-printable"));
-  CHECK_EQ(m->decoded_body(headers),
-           std::string("Subject: caf\xc3\xa9\r\nTo: a@b.example,\r\n  c@d.example\r\n"));
+  CHECK_EQ(
+      m->decoded_body(headers),
+      std::string("Subject: caf\xc3\xa9\r\nTo: a@b.example,\r\n  c@d.example\r\n"));
 
   // No empty line: a line that is no header field ends the header section.
   r.original = "Subject: x\r\nthis is body text\r\nmore\r\n";
@@ -310,6 +327,56 @@ TEST(boundary_not_in_content) {
   CHECK_EQ(m->parts[0].children.size(), std::size_t{3});
   const std::string boundary(m->parts[0].param("boundary"));
   CHECK_EQ(count_lines_starting(dsn, "--" + boundary), std::size_t{4});
+}
+
+TEST(random_inputs_keep_the_structure) {
+  std::uint32_t x = 99;
+  auto junk = [&](std::size_t max) {
+    x = x * 1103515245u + 12345u;
+    std::string s((x >> 16) % max, ' ');
+    for (char& c : s) {
+      x = x * 1103515245u + 12345u;
+      // Mostly the octets that matter: CR, LF, ':', '-', '=', space, 8-bit.
+      static constexpr char kPick[] = "\r\n:-=_ <>;\x80\xff\t\x00aZ5.";
+      c = (x >> 28) < 12 ? kPick[(x >> 16) % (sizeof kPick - 1)]
+                         : static_cast<char>(x >> 16);
+    }
+    return s;
+  };
+  for (int round = 0; round < 300; ++round) {
+    DsnReport r;
+    r.reporting_mta = junk(40);
+    r.original_sender = junk(80);
+    r.original_sender.push_back('s');  // never empty
+    r.queue_id = junk(30);
+    r.arrival_date = round * 1e7;
+    r.now = -round;
+    const std::size_t n = 1 + round % 3;
+    for (std::size_t i = 0; i < n; ++i) {
+      DsnRecipient d;
+      d.address = junk(60);
+      d.action = round % 2 ? "delayed" : junk(10);
+      d.status = junk(8);
+      d.remote_mta = junk(30);
+      d.diagnostic = junk(round % 10 == 0 ? 3000 : 120);
+      d.last_attempt = round;
+      d.will_retry_until = 1e300;
+      r.recipients.push_back(d);
+    }
+    const std::string original = junk(400);
+    r.original = original;
+    const std::string dsn = build_dsn(r);
+    check_wire_form(dsn);
+    auto m = parse_message(dsn);
+    CHECK(m->defects.empty());
+    CHECK_EQ(m->parts[0].children.size(), std::size_t{3});
+    if (m->parts[0].children.size() != 3) return;
+    const std::string_view ds = m->bytes(m->parts[m->parts[0].children[1]].body);
+    CHECK_EQ(count_lines_starting(ds, "Final-Recipient:"), n);
+    CHECK_EQ(count_lines_starting(ds, "Status:"), n);
+    CHECK_EQ(count_lines_starting(dsn, "From:"), std::size_t{1});
+    CHECK_EQ(count_lines_starting(dsn, "To:"), std::size_t{1});
+  }
 }
 
 TEST(refused_inputs) {

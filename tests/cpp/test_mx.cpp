@@ -40,7 +40,8 @@ struct Dns {
     return *this;
   }
   // Header: a response (QR, RD, RA) with `rcode`, one question.
-  static Dns response(unsigned answers, unsigned rcode = 0, std::string_view q = "example.com") {
+  static Dns response(unsigned answers, unsigned rcode = 0,
+                      std::string_view q = "example.com") {
     Dns d;
     d.u16(0x1234).u16(0x8180 | rcode).u16(1).u16(answers).u16(0).u16(0);
     d.name(q).u16(15).u16(1);  // QTYPE MX, QCLASS IN
@@ -83,7 +84,9 @@ TEST(two_mx_sorted_by_preference) {
   CHECK_EQ(hosts(a), std::string("10:mx1.example.com 20:backup.example.net"));
   CHECK(a.error.empty());
   // An absolute name and another case ask for the same domain.
-  CHECK_EQ(hosts(Dns::response(1).mx("EXAMPLE.com", 5, "mx.example.com").parse("example.com.")),
+  CHECK_EQ(hosts(Dns::response(1)
+                     .mx("EXAMPLE.com", 5, "mx.example.com")
+                     .parse("example.com.")),
            std::string("5:mx.example.com"));
 }
 
@@ -93,8 +96,8 @@ TEST(compressed_names) {
   Dns d = Dns::response(2);
   const std::size_t first_rdata = d.b.size() + 2 + 10;
   d.u16(0xC00C).u16(15).u16(1).u32(300).u16(2 + 3 + 2).u16(10).name("mx", 12);
-  d.u16(0xC00C).u16(15).u16(1).u32(300).u16(2 + 7 + 2).u16(20).name("backup",
-                                                                    static_cast<int>(first_rdata + 2));
+  d.u16(0xC00C).u16(15).u16(1).u32(300).u16(2 + 7 + 2).u16(20).name(
+      "backup", static_cast<int>(first_rdata + 2));
   const MxAnswer a = d.parse();
   CHECK(a.status == Status::Ok);
   CHECK_EQ(hosts(a), std::string("10:mx.example.com 20:backup.mx.example.com"));
@@ -103,10 +106,17 @@ TEST(compressed_names) {
 TEST(pointer_loops_and_forward_pointers_fail) {
   Dns self = Dns::response(1);
   const std::size_t at = self.b.size();
-  self.u16(0xC000u | static_cast<unsigned>(at)).u16(15).u16(1).u32(0).u16(3).u16(0).u16(0);
+  self.u16(0xC000u | static_cast<unsigned>(at))
+      .u16(15)
+      .u16(1)
+      .u32(0)
+      .u16(3)
+      .u16(0)
+      .u16(0);
   CHECK(self.parse().status == Status::TempFail);
   Dns forward = Dns::response(1);
-  forward.u16(0xC000u | static_cast<unsigned>(forward.b.size() + 2)).name("example.com");
+  forward.u16(0xC000u | static_cast<unsigned>(forward.b.size() + 2))
+      .name("example.com");
   CHECK(forward.parse().status == Status::TempFail);
 }
 
@@ -116,8 +126,10 @@ TEST(null_mx) {
   CHECK(a.hosts.empty());
   CHECK(a.error.find("does not accept mail") != std::string::npos);
   // Next to a real MX, the null MX names no host and is skipped.
-  const MxAnswer b =
-      Dns::response(2).mx("example.com", 0, "").mx("example.com", 10, "mx.example.com").parse();
+  const MxAnswer b = Dns::response(2)
+                         .mx("example.com", 0, "")
+                         .mx("example.com", 10, "mx.example.com")
+                         .parse();
   CHECK(b.status == Status::Ok);
   CHECK_EQ(hosts(b), std::string("10:mx.example.com"));
 }
@@ -184,7 +196,8 @@ TEST(truncated_and_garbage_messages) {
       c = static_cast<unsigned char>(x >> 16);
     }
     if (round % 2) std::copy(full.b.begin(), full.b.begin() + 12, junk.begin());
-    const MxAnswer a = parse_mx_response(junk.data(), junk.size() - (x % 600), "example.com");
+    const MxAnswer a =
+        parse_mx_response(junk.data(), junk.size() - (x % 600), "example.com");
     CHECK(a.hosts.size() <= kMaxMxHosts);
     CHECK((a.status == Status::Ok) == !a.hosts.empty());
   }
@@ -218,7 +231,8 @@ TEST(equal_preferences_in_random_order_and_bounded) {
 
   Dns many = Dns::response(40);
   for (int i = 0; i < 40; ++i)
-    many.mx("example.com", static_cast<unsigned>(100 - i), "mx" + std::to_string(i) + ".example.com");
+    many.mx("example.com", static_cast<unsigned>(100 - i),
+            "mx" + std::to_string(i) + ".example.com");
   const MxAnswer a = many.parse();
   CHECK_EQ(a.hosts.size(), kMaxMxHosts);
   CHECK_EQ(a.hosts.front().preference, 61);
@@ -236,10 +250,10 @@ TEST(invalid_domains_are_not_queried) {
   std::string long_name;
   while (long_name.size() < 254) long_name += "abcdefghi.";
   for (const std::string& bad :
-       {std::string(""), std::string("."), std::string("a..example"), std::string(".example"),
-        long_label + ".example", long_name, std::string("exa mple.com"),
-        std::string("example.com\r\nRCPT TO:<x>"), std::string("caf\xc3\xa9.example"),
-        std::string("a@b.example")}) {
+       {std::string(""), std::string("."), std::string("a..example"),
+        std::string(".example"), long_label + ".example", long_name,
+        std::string("exa mple.com"), std::string("example.com\r\nRCPT TO:<x>"),
+        std::string("caf\xc3\xa9.example"), std::string("a@b.example")}) {
     const MxAnswer a = lookup_mx(bad);
     CHECK(a.status == Status::NoSuchDomain);
     CHECK(a.error.find("Invalid domain name") == 0);

@@ -16,9 +16,9 @@
 namespace mailroom::queue {
 namespace {
 
-constexpr std::size_t kFoldAt = 78;     // RFC 5322 §2.1.1: SHOULD
-constexpr std::size_t kMaxLine = 998;   // RFC 5322 §2.1.1: MUST, without the CRLF
-constexpr std::size_t kMaxValue = 4096; // a diagnostic longer than this is cut
+constexpr std::size_t kFoldAt = 78;      // RFC 5322 §2.1.1: SHOULD
+constexpr std::size_t kMaxLine = 998;    // RFC 5322 §2.1.1: MUST, without the CRLF
+constexpr std::size_t kMaxValue = 4096;  // a diagnostic longer than this is cut
 constexpr std::size_t kMaxHeaderSection = 256 * 1024;
 constexpr std::string_view kCrlf = "\r\n";
 
@@ -120,8 +120,9 @@ bool valid_status(std::string_view s) {
 
 // "550 ...", "550-...", "550": a reply code of class 2, 4 or 5 first.
 bool is_smtp_reply(std::string_view d) {
-  return d.size() >= 3 && (d[0] == '2' || d[0] == '4' || d[0] == '5') && is_digit(d[1]) &&
-         is_digit(d[2]) && (d.size() == 3 || d[3] == ' ' || d[3] == '-');
+  return d.size() >= 3 && (d[0] == '2' || d[0] == '4' || d[0] == '5') &&
+         is_digit(d[1]) && is_digit(d[2]) &&
+         (d.size() == 3 || d[3] == ' ' || d[3] == '-');
 }
 
 std::string_view first_token(std::string_view s) {
@@ -183,7 +184,8 @@ std::string_view header_section(std::string_view message) {
     } else {
       const std::size_t colon = line.find(':');
       // RFC 5322 §4.5 (obs-optional) allows white space before the colon.
-      if (colon == std::string_view::npos || !is_field_name(trim(line.substr(0, colon))))
+      if (colon == std::string_view::npos ||
+          !is_field_name(trim(line.substr(0, colon))))
         break;
     }
     if (next > kMaxHeaderSection) break;
@@ -274,7 +276,8 @@ std::string explanation(const DsnReport& report, const std::string& host, bool f
     const std::string action = normalize_action(r.action);
     std::string line = "<";
     line.append(clean(r.address)).append(">: ");
-    if (!r.remote_mta.empty()) line.append("host ").append(clean(r.remote_mta)).append(" said: ");
+    if (!r.remote_mta.empty())
+      line.append("host ").append(clean(r.remote_mta)).append(" said: ");
     if (!r.diagnostic.empty())
       line.append(clean(r.diagnostic));
     else
@@ -295,7 +298,8 @@ std::string delivery_status(const DsnReport& report, const std::string& host) {
   // the blocks separated by empty lines.
   std::string ds;
   add_field(ds, "Reporting-MTA", "dns; " + host);
-  if (!report.queue_id.empty()) add_field(ds, "X-Mailroom-Queue-ID", clean(report.queue_id));
+  if (!report.queue_id.empty())
+    add_field(ds, "X-Mailroom-Queue-ID", clean(report.queue_id));
   add_date_field(ds, "Arrival-Date", report.arrival_date);
   for (const DsnRecipient& r : report.recipients) {
     const std::string action = normalize_action(r.action);
@@ -305,7 +309,8 @@ std::string delivery_status(const DsnReport& report, const std::string& host) {
     add_field(ds, "Final-Recipient", value);
     add_field(ds, "Action", action);
     const std::string status = clean(r.status, 16);
-    add_field(ds, "Status", valid_status(status) ? status : derive_status(r.diagnostic, action));
+    add_field(ds, "Status",
+              valid_status(status) ? status : derive_status(r.diagnostic, action));
     if (!r.remote_mta.empty()) {
       value = "dns; ";
       value.append(clean(r.remote_mta, 255));
@@ -377,14 +382,16 @@ std::string build_dsn(const DsnReport& report) {
   std::string to = "<";
   to.append(sender).append(">");
   add_field(out, "To", to);
-  add_field(out, "Subject", failed    ? "Undelivered Mail Returned to Sender"
-                            : delayed ? "Delayed Mail (still being retried)"
-                                      : "Successful Mail Delivery Report");
+  add_field(out, "Subject",
+            failed    ? "Undelivered Mail Returned to Sender"
+            : delayed ? "Delayed Mail (still being retried)"
+                      : "Successful Mail Delivery Report");
   add_field(out, "Date", format_rfc5322_date(report.now));
   add_field(out, "Message-ID", message_id);
   add_field(out, "MIME-Version", "1.0");
   add_field(out, "Auto-Submitted", "auto-replied");  // RFC 3834 §5
-  std::string content_type = "multipart/report; report-type=delivery-status; boundary=\"";
+  std::string content_type =
+      "multipart/report; report-type=delivery-status; boundary=\"";
   content_type.append(boundary).append("\"");
   add_field(out, "Content-Type", content_type);
   add_field(out, "Content-Transfer-Encoding", "7bit");

@@ -77,8 +77,8 @@ std::uint16_t u16(const unsigned char* p) {
 // `pos` past it. `plain` is false when a label holds octets other than letters,
 // digits, '-' and '_' (such a name is neither a host nor our domain). false for
 // a malformed name: out of bounds, a pointer loop, over 255 octets.
-bool read_name(const unsigned char* m, std::size_t n, std::size_t& pos, std::string& out,
-               bool& plain) {
+bool read_name(const unsigned char* m, std::size_t n, std::size_t& pos,
+               std::string& out, bool& plain) {
   out.clear();
   plain = true;
   std::size_t p = pos, wire_length = 1;
@@ -209,8 +209,8 @@ MxAnswer parse_mx_response(const unsigned char* m, std::size_t n,
   for (int hop = 0; hop < kMaxCnameHops; ++hop) {
     bool grew = false;
     for (const Record& r : records) {
-      if (r.type == kTypeCname && r.owner_plain && r.target_plain && in(names, r.owner) &&
-          !in(names, r.target)) {
+      if (r.type == kTypeCname && r.owner_plain && r.target_plain &&
+          in(names, r.owner) && !in(names, r.target)) {
         names.push_back(r.target);
         grew = true;
       }
@@ -239,8 +239,9 @@ MxAnswer parse_mx_response(const unsigned char* m, std::size_t n,
   }
   for (const Record* r : mx) {
     if (!r->target_plain || !domain_problem(r->target).empty()) continue;
-    auto same = std::find_if(answer.hosts.begin(), answer.hosts.end(),
-                             [&](const MxHost& h) { return iequals(h.host, r->target); });
+    auto same =
+        std::find_if(answer.hosts.begin(), answer.hosts.end(),
+                     [&](const MxHost& h) { return iequals(h.host, r->target); });
     if (same == answer.hosts.end())
       answer.hosts.push_back(MxHost{r->target, r->preference});
     else
@@ -251,8 +252,9 @@ MxAnswer parse_mx_response(const unsigned char* m, std::size_t n,
   // Lowest preference first; hosts of equal preference in a random order
   // (RFC 5321 §5.1), so the load spreads over them.
   std::shuffle(answer.hosts.begin(), answer.hosts.end(), random_engine());
-  std::stable_sort(answer.hosts.begin(), answer.hosts.end(),
-                   [](const MxHost& a, const MxHost& b) { return a.preference < b.preference; });
+  std::stable_sort(
+      answer.hosts.begin(), answer.hosts.end(),
+      [](const MxHost& a, const MxHost& b) { return a.preference < b.preference; });
   if (answer.hosts.size() > kMaxMxHosts) answer.hosts.resize(kMaxMxHosts);
   return answer;
 }
@@ -269,8 +271,9 @@ MxAnswer lookup_mx(const std::string& domain_arg) {
   std::memset(&state, 0, sizeof state);
   if (res_ninit(&state) != 0) return temp_fail(domain, "no resolver configured");
   unsigned char query[NS_PACKETSZ];
-  const int query_length = res_nmkquery(&state, ns_o_query, domain.c_str(), ns_c_in, ns_t_mx,
-                                        nullptr, 0, nullptr, query, sizeof query);
+  const int query_length =
+      res_nmkquery(&state, ns_o_query, domain.c_str(), ns_c_in, ns_t_mx, nullptr, 0,
+                   nullptr, query, sizeof query);
   if (query_length < 0) {
     res_nclose(&state);
     return temp_fail(domain, "the query could not be built");
@@ -284,7 +287,8 @@ MxAnswer lookup_mx(const std::string& domain_arg) {
   res_nclose(&state);
   if (length < 0) return temp_fail(domain, "no answer from the name servers");
   return parse_mx_response(response.data(),
-                           std::min(static_cast<std::size_t>(length), response.size()), domain);
+                           std::min(static_cast<std::size_t>(length), response.size()),
+                           domain);
 }
 
 }  // namespace mailroom::queue

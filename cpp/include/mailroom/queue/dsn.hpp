@@ -11,24 +11,27 @@
 namespace mailroom::queue {
 
 struct DsnRecipient {
-  std::string address;     // Final-Recipient: rfc822; <address>
-  std::string action;      // "failed" or "delayed" (RFC 3464 §2.3.3)
-  std::string status;      // "5.1.1"; empty: derived from `diagnostic` (see below)
-  std::string remote_mta;  // Remote-MTA: dns; <host>   (omitted when empty)
-  std::string diagnostic;  // Diagnostic-Code: smtp; <reply as one line> (omitted when empty;
-                           // text without a reply code: "X-Mailroom; <text>")
-  double last_attempt = 0;      // Last-Attempt-Date (epoch seconds; omitted when 0)
+  std::string address;      // Final-Recipient: rfc822; <address>
+  std::string action;       // "failed" or "delayed" (RFC 3464 §2.3.3)
+  std::string status;       // "5.1.1"; empty: derived from `diagnostic` (see below)
+  std::string remote_mta;   // Remote-MTA: dns; <host>   (omitted when empty)
+  std::string diagnostic;   // Diagnostic-Code: smtp; <reply as one line> (omitted when
+                            // empty; text without a reply code: "X-Mailroom; <text>")
+  double last_attempt = 0;  // Last-Attempt-Date (epoch seconds; omitted when 0)
   double will_retry_until = 0;  // Will-Retry-Until, for "delayed" (omitted when 0)
 };
 
 struct DsnReport {
-  std::string reporting_mta;    // our host name: Reporting-MTA, From: MAILER-DAEMON@<name>
-  std::string original_sender;  // envelope sender of the original message: To: of the report
-  std::string queue_id;         // "X-Mailroom-Queue-ID: <id>" in the per-message block
-  double arrival_date = 0;      // Arrival-Date (omitted when 0)
-  double now = 0;               // Date: of the report (the queue's clock)
+  // Our host name: "Reporting-MTA: dns; <name>", "From: MAILER-DAEMON@<name>".
+  std::string reporting_mta;
+  // The envelope sender of the original message: the To: of the report.
+  std::string original_sender;
+  std::string queue_id;     // "X-Mailroom-Queue-ID: <id>" in the per-message block
+  double arrival_date = 0;  // Arrival-Date (omitted when 0)
+  double now = 0;           // Date: of the report (the queue's clock)
   std::vector<DsnRecipient> recipients;
-  std::string_view original;  // the original message; only its header section is returned
+  // The original message; only its header section is returned.
+  std::string_view original;
 };
 
 // A complete RFC 5322 message (CRLF line ends, 7bit) to be queued from the null
