@@ -15,5 +15,6 @@ PYBIND11_MODULE(_core, m) {
   mailroom::bindings::register_message(m);
   mailroom::bindings::register_builder(m);
   mailroom::bindings::register_server(m);
+  mailroom::bindings::register_queue(m);
   mailroom::bindings::register_clients(m);
 }

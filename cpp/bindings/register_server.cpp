@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "mailroom/engine/server.hpp"
+#include "py_callable.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;
@@ -20,22 +21,6 @@ namespace {
 using engine::ReplyRule;
 using engine::Server;
 using engine::ServerOptions;
-
-// A Python callable kept alive by C++ code that may drop it on any thread:
-// the last reference is released with the GIL held.
-struct PyCallable {
-  py::object fn;
-  explicit PyCallable(py::object f) : fn(std::move(f)) {}
-  ~PyCallable() {
-    if (!fn) return;
-    if (!Py_IsInitialized()) {
-      fn.release();  // interpreter gone: leak rather than crash
-      return;
-    }
-    py::gil_scoped_acquire gil;
-    fn = py::object();
-  }
-};
 
 py::tuple stored_tuple(const store::StoredMessage& m) {
   const auto& env = *m.envelope;

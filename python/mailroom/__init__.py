@@ -25,6 +25,7 @@ from .client import (
     send,
 )
 from .message import Address, Attachment, Defect, Message, Part
+from .queue import Clock, Queue, QueueEntry, QueueEvent, QueueRecipient
 from .server import Envelope, ReplyRule, Server, Session
 
 __all__ = [
@@ -44,10 +45,15 @@ __all__ = [
     "send",
     "Address",
     "Attachment",
+    "Clock",
     "Defect",
     "Envelope",
     "Message",
     "Part",
+    "Queue",
+    "QueueEntry",
+    "QueueEvent",
+    "QueueRecipient",
     "ReplyRule",
     "Server",
     "Session",

@@ -69,6 +69,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     import signal
     import threading
 
+    from .queue import QueueEvent
     from .server import Server
 
     users = None
@@ -95,9 +96,25 @@ def _cmd_serve(args: argparse.Namespace) -> int:
                 )
                 return 1
             tls = (cert, key)
+    routes: dict[str, str] = {}
+    for spec in args.route or []:
+        domain, sep, target = spec.partition("=")
+        if not sep or not domain or not target:
+            print(
+                f"mailroom serve: --route takes DOMAIN=HOST:PORT (or *=HOST:PORT), not {spec!r}",
+                file=sys.stderr,
+            )
+            return 1
+        routes[domain] = target
     try:
         server = Server(
             host=args.host,
+            relay=args.relay or bool(args.relay_network),
+            routes=routes or None,
+            relay_networks=args.relay_network,
+            spool=args.spool,
+            retry_interval=args.retry_interval,
+            max_queue_lifetime=args.max_queue_lifetime,
             smtp_port=args.smtp_port,
             pop3_port=args.pop3_port,
             users=users,
@@ -146,6 +163,30 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             print(f"  {name} on {server.host}:{port}", flush=True)
     if server.tls_ca_file:
         print(f"  TLS: throwaway CA in {server.tls_ca_file} (trust it to verify)", flush=True)
+    if server._native.relay:
+        where = f"spool {server.spool}" if server.spool else "memory"
+        waiting = len(server.queue)
+        print(
+            f"  relaying for {', '.join(args.relay_network or ['127.0.0.0/8', '::1/128'])} "
+            f"and logged-in clients; queue in {where} ({waiting} waiting)",
+            flush=True,
+        )
+        for domain, target in routes.items():
+            print(f"  route {domain} -> {target}", flush=True)
+        if not args.quiet:
+
+            def show(ev: QueueEvent) -> None:
+                to = ", ".join(ev.recipients)
+                via = f" via {ev.remote_host}" if ev.remote_host else ""
+                print(f"  queue {ev.id}: {ev.kind} for {to}{via}: {ev.reply}", flush=True)
+
+            for hook in (
+                server.queue.on_delivered,
+                server.queue.on_deferred,
+                server.queue.on_bounced,
+                server.queue.on_delayed,
+            ):
+                hook(show)
     print("  Ctrl-C or SIGTERM stops it.", flush=True)
     try:
         seen = server._native.last_seq()
@@ -302,6 +343,38 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-plaintext-auth",
         action="store_true",
         help="accept passwords outside TLS (default: only on loopback when TLS is off)",
+    )
+    serve.add_argument(
+        "--route",
+        action="append",
+        metavar="DOMAIN=HOST:PORT",
+        help="relay mail for DOMAIN (or * for every other domain) to HOST:PORT (repeatable); "
+        "turns relaying on",
+    )
+    serve.add_argument(
+        "--relay",
+        action="store_true",
+        help="relay mail for domains outside --domain by their MX records",
+    )
+    serve.add_argument(
+        "--relay-network",
+        action="append",
+        metavar="CIDR",
+        help="clients that may relay (repeatable; default 127.0.0.0/8 and ::1; logged-in "
+        "clients always may)",
+    )
+    serve.add_argument(
+        "--spool", metavar="DIR", help="keep the outgoing queue in DIR (survives restarts)"
+    )
+    serve.add_argument(
+        "--retry-interval", type=float, default=1800.0, metavar="SECONDS", help="(1800)"
+    )
+    serve.add_argument(
+        "--max-queue-lifetime",
+        type=float,
+        default=5 * 86400.0,
+        metavar="SECONDS",
+        help="then undeliverable mail bounces (5 days)",
     )
     serve.add_argument("--idle-timeout", type=float, default=300.0, metavar="SECONDS")
     serve.add_argument("--max-message-size", type=int, default=32 * 1024 * 1024, metavar="BYTES")

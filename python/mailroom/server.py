@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from . import _core
-from .message import Message
+from .message import Address, Message
+from .queue import Clock, Queue
 
 __all__ = ["Envelope", "ReplyRule", "Server", "Session"]
 
@@ -151,6 +152,21 @@ class Server:
         auth_failure_delay: float = 0.5,
         max_stored_messages: int = 1_000_000,
         max_stored_bytes: int = 4 * 1024**3,
+        relay: bool = False,
+        routes: dict[str, str] | None = None,
+        relay_networks: Iterable[str] | None = None,
+        spool: str | os.PathLike[str] | None = None,
+        retry_interval: float = 1800.0,
+        retry_backoff: bool = False,
+        max_retry_interval: float = 4 * 3600.0,
+        max_queue_lifetime: float = 5 * 86400.0,
+        delay_warning: float | None = None,
+        max_deliveries: int = 16,
+        max_deliveries_per_destination: int = 4,
+        max_queue_entries: int = 100_000,
+        max_received: int = 100,
+        delivery_timeout: float = 300.0,
+        clock: str = "real",
     ) -> None:
         if isinstance(domains, str):
             domains = [domains]
@@ -241,6 +257,49 @@ class Server:
             require_tls=bool(require_tls),
             password_check=password_check,
         )
+        if clock not in ("real", "manual"):
+            raise ValueError(f'clock must be "real" or "manual", not {clock!r}')
+        if routes is not None and not (
+            isinstance(routes, dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in routes.items())
+        ):
+            raise TypeError('routes must be a dict of domain -> "host:port" (str -> str)')
+        if isinstance(relay_networks, str):
+            relay_networks = [relay_networks]
+        for name, value in (
+            ("max_deliveries", max_deliveries),
+            ("max_deliveries_per_destination", max_deliveries_per_destination),
+            ("max_queue_entries", max_queue_entries),
+            ("max_received", max_received),
+        ):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if spool is not None and not (relay or routes):
+            raise ValueError("spool= keeps the outgoing queue: give routes= or relay=True")
+        self._native.configure_queue(
+            relay=bool(relay),
+            routes={k.lower(): v for k, v in (routes or {}).items()},
+            relay_networks=list(
+                relay_networks if relay_networks is not None else ["127.0.0.0/8", "::1/128"]
+            ),
+            spool=os.fspath(spool) if spool is not None else "",
+            retry_interval=float(retry_interval),
+            retry_backoff=bool(retry_backoff),
+            max_retry_interval=float(max_retry_interval),
+            max_lifetime=float(max_queue_lifetime),
+            delay_warning=float(delay_warning or 0.0),
+            max_deliveries=max_deliveries,
+            max_per_destination=max_deliveries_per_destination,
+            max_entries=max_queue_entries,
+            max_received=max_received,
+            command_timeout=float(delivery_timeout),
+            manual_clock=clock == "manual",
+        )
+        self.spool = os.fspath(spool) if spool is not None else None
+        self.queue = Queue(self._native)
+        self.clock = Clock(self._native)
+        if self._native.relay:
+            self._native.set_queue_hook(self.queue._native_hook())
         self._tls_ca_file: str | None = None
         self.maildir = os.fspath(maildir) if maildir is not None else None
         self.domains = [d.lower() for d in (domains or [])]
@@ -261,7 +320,8 @@ class Server:
         self._native.stop()
 
     def __enter__(self) -> Server:
-        return self.start()
+        # `with Server(...).start() as s:` works too.
+        return self if self.running else self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
@@ -494,6 +554,25 @@ class Server:
     def remove_hooks(self) -> None:
         self._hooks.clear()
         self._native.set_message_hook(None)
+
+    # -- the outgoing queue ----------------------------------------------------------
+    def submit(
+        self,
+        message: Message | bytes | bytearray | memoryview,
+        sender: str | Address | None = None,
+        recipients: Iterable[str | Address] | None = None,
+    ) -> str:
+        """Hand a message to the server as if a trusted client had sent it.
+
+        The envelope comes from Sender/From and To/Cc/Bcc unless given; Bcc
+        is removed. Local recipients get it in their mailboxes, the others
+        go to the outgoing queue (no relay check: the application is trusted).
+        Returns the id (the queue id for queued mail).
+        """
+        from .client import SMTPClient  # the envelope rules of sending
+
+        sender_addr, rcpts, data = SMTPClient._envelope(message, sender, recipients)
+        return str(self._native.submit(sender_addr, rcpts, data))
 
     def reply(
         self,

@@ -28,6 +28,22 @@ inline std::string lowered(std::string_view s) {
   return out;
 }
 
+// The domain of an address, lower-cased; "" when it has no '@'.
+inline std::string address_domain(std::string_view address) {
+  auto at = address.rfind('@');
+  return at == std::string_view::npos ? std::string() : lowered(address.substr(at + 1));
+}
+
+// The IP of an "ip:port" or "[v6]:port" peer text.
+inline std::string_view peer_address(std::string_view peer) {
+  if (!peer.empty() && peer[0] == '[') {
+    auto end = peer.find(']');
+    return end == std::string_view::npos ? peer : peer.substr(1, end - 1);
+  }
+  auto colon = peer.rfind(':');
+  return colon == std::string_view::npos ? peer : peer.substr(0, colon);
+}
+
 inline bool istarts_with(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
 }

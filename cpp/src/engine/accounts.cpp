@@ -8,6 +8,7 @@
 
 #include "mailroom/engine/server.hpp"
 #include "mailroom/sasl.hpp"
+#include "mailroom/text.hpp"
 
 namespace mailroom::engine {
 
@@ -51,17 +52,9 @@ std::string Server::new_challenge() const {
 }
 
 
-bool Server::plaintext_auth_allowed(const std::string& peer) const {
-  if (options_.allow_plaintext_auth) return *options_.allow_plaintext_auth;
-  if (options_.tls) return false;
-  // "ip:port" or "[v6]:port": clear text only between processes of this host.
-  std::string_view view(peer);
-  if (!view.empty() && view[0] == '[') {
-    view = view.substr(1, view.find(']') == std::string_view::npos ? view.npos : view.find(']') - 1);
-  } else if (auto colon = view.rfind(':'); colon != std::string_view::npos) {
-    view = view.substr(0, colon);
-  }
-  const std::string ip(view);
+namespace {
+
+bool is_loopback_ip(const std::string& ip) {
   unsigned char a[16];
   if (inet_pton(AF_INET, ip.c_str(), a) == 1) return a[0] == 127;
   if (inet_pton(AF_INET6, ip.c_str(), a) == 1) {
@@ -70,6 +63,15 @@ bool Server::plaintext_auth_allowed(const std::string& peer) const {
     return std::equal(a, a + 16, loopback6) || (std::equal(a, a + 12, mapped) && a[12] == 127);
   }
   return false;
+}
+
+}  // namespace
+
+bool Server::plaintext_auth_allowed(const std::string& peer) const {
+  if (options_.allow_plaintext_auth) return *options_.allow_plaintext_auth;
+  if (options_.tls) return false;
+  // Clear text only between processes of this host.
+  return is_loopback_ip(std::string(peer_address(peer)));
 }
 
 }  // namespace mailroom::engine

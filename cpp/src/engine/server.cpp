@@ -19,25 +19,30 @@ double now_seconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-std::string domain_of(std::string_view address) {
-  auto at = address.rfind('@');
-  return at == std::string_view::npos ? std::string() : lowered(std::string(address.substr(at + 1)));
-}
-
-std::string peer_ip(const std::string& peer) {
-  // "ip:port" or "[v6]:port"
-  if (!peer.empty() && peer[0] == '[') {
-    auto end = peer.find(']');
-    return end == std::string::npos ? peer : peer.substr(1, end - 1);
-  }
-  auto colon = peer.rfind(':');
-  return colon == std::string::npos ? peer : peer.substr(0, colon);
-}
-
 }  // namespace
 
 std::string trace_headers(const smtp::Envelope& env, const std::string& peer,
                           const std::string& hostname, const std::string& id) {
+  std::string out = "Return-Path: <" + env.mail_from + ">\r\n";
+  out.append(received_header(env, peer, hostname, id));
+  return out;
+}
+
+std::size_t count_received(std::string_view message) {
+  std::size_t n = 0, pos = 0;
+  while (pos < message.size()) {
+    auto end = message.find('\n', pos);
+    std::string_view line = message.substr(pos, end == std::string_view::npos ? end : end - pos);
+    if (line.empty() || line == "\r") break;  // end of the header section
+    if (line.size() >= 9 && lowered(std::string(line.substr(0, 9))) == "received:") ++n;
+    if (end == std::string_view::npos) break;
+    pos = end + 1;
+  }
+  return n;
+}
+
+std::string received_header(const smtp::Envelope& env, const std::string& peer,
+                            const std::string& hostname, const std::string& id) {
   // RFC 5321 §4.4: Return-Path with the reverse-path at final delivery; a
   // Received line "from <helo> (<ip>) by <host> with <protocol> id <id>
   // [for <rcpt>]; <date>". Protocol names from RFC 3848 / RFC 6531.
@@ -45,9 +50,8 @@ std::string trace_headers(const smtp::Envelope& env, const std::string& peer,
   std::string proto = env.esmtp ? (env.smtputf8 ? "UTF8SMTP" : "ESMTP") : "SMTP";
   if (env.esmtp && env.tls) proto += "S";
   if (env.esmtp && !env.auth_user.empty()) proto += "A";
-  std::string out = "Return-Path: <" + env.mail_from + ">\r\n";
-  out += "Received: from " + (env.helo.empty() ? std::string("unknown") : env.helo) + " ([" +
-         peer_ip(peer) + "])\r\n\tby " + hostname + " (mailroom) with " + proto + " id " + id;
+  std::string out = "Received: from " + (env.helo.empty() ? std::string("unknown") : env.helo) + " ([" +
+         std::string(peer_address(peer)) + "])\r\n\tby " + hostname + " (mailroom) with " + proto + " id " + id;
   if (env.rcpt_to.size() == 1) out += "\r\n\tfor <" + env.rcpt_to.front() + ">";
   out += ";\r\n\t" + mime::format_date_now() + "\r\n";
   return out;
@@ -71,9 +75,13 @@ void Server::set_message_hook(MessageHook hook) {
   hook_ = hook ? std::make_shared<MessageHook>(std::move(hook)) : nullptr;
 }
 
-smtp::Decision Server::check_recipient(const smtp::Envelope& env, std::string_view rcpt) {
-  if (!options_.domains.empty()) {
-    const std::string d = domain_of(rcpt);
+smtp::Decision Server::check_recipient(const smtp::Envelope& env, std::string_view rcpt,
+                                       const std::string& peer) {
+  if (is_remote(rcpt)) {
+    if (!may_relay(env, peer))
+      return smtp::Decision::reject(550, "5.7.1", "Relaying denied: not a local domain");
+  } else if (!options_.domains.empty()) {
+    const std::string d = address_domain(rcpt);
     if (std::find(options_.domains.begin(), options_.domains.end(), d) == options_.domains.end())
       return smtp::Decision::reject(550, "5.7.1", "Relaying denied: not a local domain");
   }
@@ -82,30 +90,38 @@ smtp::Decision Server::check_recipient(const smtp::Envelope& env, std::string_vi
   return d ? *d : smtp::Decision{};
 }
 
+std::string Server::local_id() {
+  std::lock_guard lock(id_mutex_);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%llX%04llX", static_cast<unsigned long long>(std::time(nullptr)),
+                static_cast<unsigned long long>(next_queue_id_++ & 0xffff));
+  return buf;
+}
+
 smtp::Decision Server::accept_message(const smtp::Envelope& env, std::string&& message,
                                       const std::string& peer) {
   auto rule = rules_.match(ReplyRule::Stage::Data, env.mail_from, env.rcpt_to);
   if (rule && rule->kind != smtp::Decision::Accept) return *rule;
 
+  // RFC 5321 §6.3: a message that has passed this many relays is looping.
+  if (count_received(message) > options_.max_received)
+    return smtp::Decision::reject(554, "5.4.6", "Too many hops: mail loop detected");
+
+  std::vector<std::string> local, remote;
+  for (const auto& r : env.rcpt_to) (is_remote(r) ? remote : local).push_back(r);
+
   // RFC 5321 §4.2.2 / RFC 3463 4.3.1: no room for it now; the client keeps it and retries.
-  const std::size_t copies = env.rcpt_to.size();
-  if (store_->count() + copies > options_.max_stored_messages ||
-      store_->bytes() + std::uint64_t{message.size()} * copies > options_.max_stored_bytes)
+  const std::size_t copies = local.size();
+  if (copies > 0 && (store_->count() + copies > options_.max_stored_messages ||
+                     store_->bytes() + std::uint64_t{message.size()} * copies > options_.max_stored_bytes))
     return smtp::Decision::reject(452, "4.3.1", "Insufficient storage: the server's store is full");
 
-  std::string id;
-  {
-    std::lock_guard lock(id_mutex_);
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%llX%04llX", static_cast<unsigned long long>(std::time(nullptr)),
-                  static_cast<unsigned long long>(next_queue_id_++ & 0xffff));
-    id = buf;
-  }
+  const std::string id = remote.empty() || !queue_ ? local_id() : queue_->new_id();
+  const std::string received = received_header(env, peer, options_.smtp.hostname, id);
   auto data = std::make_shared<std::string>();
   data->reserve(message.size() + 300);
-  *data = trace_headers(env, peer, options_.smtp.hostname, id);
-  data->append(message);
-  message.clear();
+  data->append("Return-Path: <").append(env.mail_from).append(">\r\n");
+  data->append(received).append(message);
 
   auto envelope = std::make_shared<store::Envelope>();
   envelope->mail_from = env.mail_from;
@@ -127,10 +143,28 @@ smtp::Decision Server::accept_message(const smtp::Envelope& env, std::string&& m
     }
     if (d.kind != smtp::Decision::Accept) return d;
   }
-  try {
-    store_->deliver(env.rcpt_to, data, envelope);
-  } catch (const std::exception&) {
-    return smtp::Decision::reject(451, "4.3.0", "Cannot store the message; try again later");
+  if (!remote.empty()) {
+    // Relayed on without Return-Path (added at final delivery, RFC 5321 §4.4).
+    auto relayed = std::make_shared<std::string>();
+    relayed->reserve(received.size() + message.size());
+    relayed->append(received).append(message);
+    message.clear();
+    try {
+      if (!queue_) throw std::runtime_error("no queue");
+      queue_->enqueue(env.mail_from, remote, std::move(relayed), id);
+    } catch (const queue::QueueFull&) {
+      return smtp::Decision::reject(452, "4.3.1", "Insufficient storage: the queue is full");
+    } catch (const std::exception&) {
+      return smtp::Decision::reject(451, "4.3.0", "Cannot queue the message; try again later");
+    }
+  }
+  message.clear();
+  if (!local.empty()) {
+    try {
+      store_->deliver(local, data, envelope);
+    } catch (const std::exception&) {
+      return smtp::Decision::reject(451, "4.3.0", "Cannot store the message; try again later");
+    }
   }
   smtp::Decision ok;
   ok.reply = smtp::Reply(250, "2.0.0", "OK: queued as " + id);

@@ -17,7 +17,7 @@ class SessionHandler final : public smtp::Handler {
     return d ? *d : smtp::Decision{};
   }
   smtp::Decision on_rcpt(const smtp::Envelope& env, std::string_view rcpt) override {
-    return server_.check_recipient(env, rcpt);
+    return server_.check_recipient(env, rcpt, peer_);
   }
   smtp::AuthOutcome on_auth(const smtp::AuthRequest& r) override {
     bool ok = r.mechanism == "CRAM-MD5" ? server_.check_cram_md5(r.user, r.challenge, r.digest)

@@ -413,7 +413,10 @@ void do_accept(Server& server, Server::Network& net, Listener& listener) {
 
 }  // namespace
 
-Server::Server(ServerOptions options) : options_(std::move(options)) { init_store(); }
+Server::Server(ServerOptions options)
+    : options_(std::move(options)), clock_(std::make_shared<queue::Clock>(options_.manual_clock)) {
+  init_store();
+}
 
 Server::~Server() { stop(); }
 
@@ -488,6 +491,7 @@ void Server::start() {
     throw std::invalid_argument("smtps_port and pop3s_port need TLS: give tls=(certfile, keyfile) or tls=\"auto\"");
   if (options_.tls && options_.tls->handshake_timeout.count() <= 0)
     throw std::invalid_argument("the TLS handshake timeout must be positive");
+  prepare_queue();
   auto net = std::make_unique<Network>();
   boost::system::error_code ec;
   asio::ip::address address = asio::ip::make_address(options_.host, ec);
@@ -532,6 +536,8 @@ void Server::start() {
   if (nref.smtps.port) do_accept<SmtpProtocol>(*this, nref, nref.smtps);
   if (nref.pop3.port) do_accept<Pop3Protocol>(*this, nref, nref.pop3);
   if (nref.pop3s.port) do_accept<Pop3Protocol>(*this, nref, nref.pop3s);
+  // The queue first: a message accepted by the listeners may go to it.
+  if (queue_) queue_->start();
   for (unsigned i = 0; i < n; ++i) nref.threads.emplace_back([&nref] { nref.io.run(); });
   net_ = std::move(net);
 }
@@ -564,6 +570,7 @@ void Server::stop() {
   for (auto& t : net.threads)
     if (t.joinable()) t.join();
   net_.reset();  // destroys the io_context and whatever it still held
+  if (queue_) queue_->stop();
   store_->wake_all();
 }
 

@@ -1,5 +1,7 @@
 #include "mailroom/store/mailbox_store.hpp"
 
+#include "mailroom/store/durable_file.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -240,34 +242,12 @@ std::string unescape_component(std::string_view name) {
   return out;
 }
 
-[[noreturn]] void throw_errno(const std::string& what, const fs::path& p) {
-  throw std::system_error(errno, std::generic_category(), what + " " + p.string());
-}
-
-void fsync_dir(const fs::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) throw_errno("cannot open directory", dir);
-  if (::fsync(fd) != 0) {
-    int e = errno;
-    ::close(fd);
-    errno = e;
-    throw_errno("cannot fsync directory", dir);
-  }
-  ::close(fd);
-}
-
 void ensure_maildir(const fs::path& dir) {
   std::error_code ec;
   for (const char* sub : {"tmp", "new", "cur"}) {
     fs::create_directories(dir / sub, ec);
     if (ec) throw std::system_error(ec, "cannot create Maildir " + (dir / sub).string());
   }
-}
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return data;
 }
 
 }  // namespace
@@ -311,38 +291,8 @@ void MaildirStore::write_copy(const std::string& mailbox, const std::string& dat
   const fs::path dir = maildir_for(mailbox);
   ensure_maildir(dir);
   uid = unique_name();
-  const fs::path tmp = dir / "tmp" / uid;
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) throw_errno("cannot create", tmp);
-  const char* p = data.data();
-  std::size_t left = data.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      errno = e;
-      throw_errno("cannot write", tmp);
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    errno = e;
-    throw_errno("cannot fsync", tmp);
-  }
   path = dir / "new" / uid;
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    errno = e;
-    throw_errno("cannot rename into", path);
-  }
-  fsync_dir(dir / "new");
+  write_durably(dir / "tmp" / uid, path, data);
 }
 
 void MaildirStore::remove_copy(const StoredMessage& m) {
@@ -357,7 +307,8 @@ fs::path MaildirStore::seen_copy(const StoredMessage& m) {
   // Maildir: a message that has been seen moves to cur/ with its info "2,S".
   const fs::path box = m.path.parent_path().parent_path();
   const fs::path target = box / "cur" / (m.path.filename().string() + ":2,S");
-  if (::rename(m.path.c_str(), target.c_str()) != 0) throw_errno("cannot move to cur/", target);
+  if (::rename(m.path.c_str(), target.c_str()) != 0)
+    throw std::system_error(errno, std::generic_category(), "cannot move to cur/ " + target.string());
   return target;
 }
 

@@ -17,6 +17,8 @@
 
 #include "mailroom/engine/reply_rules.hpp"
 #include "mailroom/pop3/config.hpp"
+#include "mailroom/queue/clock.hpp"
+#include "mailroom/queue/outgoing_queue.hpp"
 #include "mailroom/smtp/config.hpp"
 #include "mailroom/smtp/handler.hpp"
 #include "mailroom/store/mailbox_store.hpp"
@@ -58,6 +60,17 @@ struct ServerOptions {
   // Passwords in clear (AUTH, USER/PASS outside TLS). None: only when the
   // server has no TLS at all and the client is on a loopback address.
   std::optional<bool> allow_plaintext_auth;
+  // Relaying through the outgoing queue. Off: every recipient is local (or
+  // refused by `domains`). On: recipients outside `domains`, or with a route
+  // of their own (or "*" when `domains` is empty), are queued for the next
+  // hop, but only for clients in `relay_networks` or logged in (AUTH); anyone
+  // else gets 550 5.7.1. Never an open relay.
+  bool relay = false;
+  std::vector<std::string> relay_networks = {"127.0.0.0/8", "::1/128"};  // CIDR
+  queue::QueueOptions queue;
+  bool manual_clock = false;  // the queue's clock moves only by advance()
+  // RFC 5321 §6.3: more Received lines than this is a loop: 554 5.4.6.
+  std::size_t max_received = 100;
   std::size_t max_connections = 1000;
   std::chrono::milliseconds idle_timeout{300'000};
   unsigned threads = 0;           // 0: one per two cores, at most 4
@@ -121,6 +134,25 @@ class Server {
 
   void set_message_hook(MessageHook hook);
 
+  // The outgoing queue: null until the first start() with `relay` on.
+  queue::OutgoingQueue* queue() { return queue_.get(); }
+  queue::Clock& clock() { return *clock_; }
+  // Recreates the clock (only before the queue is made).
+  void set_manual_clock(bool manual);
+  // Checks the relay settings and makes the queue (when relaying); start()
+  // calls it, or a caller that wants the queue before start(). Throws
+  // std::invalid_argument for bad settings.
+  void prepare_queue();
+  // Whether `rcpt` leaves through the queue (relaying on, not a local domain).
+  bool is_remote(std::string_view rcpt) const;
+  // Whether the client at `peer` (with `env`'s login) may relay.
+  bool may_relay(const smtp::Envelope& env, const std::string& peer) const;
+  // Queues or stores a message given by the application (no relay check):
+  // adds a Received line; returns the id. Throws std::runtime_error
+  // (queue or store full, disk) or std::invalid_argument.
+  std::string submit(const std::string& mail_from, const std::vector<std::string>& rcpts,
+                     std::string message);
+
   std::vector<SessionRecord> sessions() const;
   void clear_sessions();
   std::size_t active_connections() const;
@@ -130,7 +162,8 @@ class Server {
   smtp::Decision accept_message(const smtp::Envelope& env, std::string&& message,
                                 const std::string& peer);
   // Recipient policy: the domains list, then the reply rules.
-  smtp::Decision check_recipient(const smtp::Envelope& env, std::string_view rcpt);
+  smtp::Decision check_recipient(const smtp::Envelope& env, std::string_view rcpt,
+                                 const std::string& peer);
 
   // Accounts (users map, else password_check, else test mode: anyone).
   // Constant time in the length of the given password.
@@ -155,6 +188,16 @@ class Server {
 
  private:
   void init_store();
+  void deliver_bounce(const std::string& rcpt, std::string message);
+  std::string local_id();
+  struct RelayNetwork {
+    int family = 0;
+    unsigned char bytes[16] = {};
+    int prefix = 0;
+  };
+  std::vector<RelayNetwork> relay_nets_;
+  std::shared_ptr<queue::Clock> clock_;
+  std::unique_ptr<queue::OutgoingQueue> queue_;
   ServerOptions options_;
   std::unique_ptr<store::MailboxStore> store_;
   ReplyRules rules_;
@@ -174,5 +217,11 @@ class Server {
 // terminated, folded), RFC 5321 §4.4 with RFC 3848 protocol names.
 std::string trace_headers(const smtp::Envelope& env, const std::string& peer,
                           const std::string& hostname, const std::string& id);
+// The Received line alone (for mail relayed on: Return-Path is added only at
+// final delivery).
+std::string received_header(const smtp::Envelope& env, const std::string& peer,
+                            const std::string& hostname, const std::string& id);
+// Received lines in the header section of `message`.
+std::size_t count_received(std::string_view message);
 
 }  // namespace mailroom::engine

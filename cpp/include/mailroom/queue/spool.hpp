@@ -1,0 +1,44 @@
+// The queue on disk. Each entry is two files in DIR/queue/:
+//   <id>        the envelope and the message, written once: to DIR/tmp/, fsync,
+//               rename, fsync of the directory (the way Postfix and qmail make
+//               a queue file durable before the 250 reply, RFC 5321 §6.1);
+//   <id>.state  delivery state, appended as whole snapshots after each round
+//               and fsync'd; a torn last snapshot is ignored when loading.
+// Finished entries are unlinked. Files that cannot be read are moved to
+// DIR/corrupt/ rather than deleted.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "mailroom/queue/entry.hpp"
+
+namespace mailroom::queue {
+
+class Spool {
+ public:
+  // Creates DIR and its subdirectories; throws std::runtime_error.
+  explicit Spool(std::filesystem::path dir);
+
+  const std::filesystem::path& dir() const { return dir_; }
+  // On stable storage when it returns; throws std::runtime_error.
+  void write_new(const QueueEntry& e);
+  // Appends the current state of `e`; throws std::runtime_error.
+  void write_state(const QueueEntry& e);
+  void remove(const std::string& id);
+  // Every entry found, oldest first; `corrupt` counts files set aside.
+  std::vector<QueueEntry> load(std::size_t& corrupt);
+
+  // The serialized forms, for tests and fuzzing.
+  static std::string encode_entry(const QueueEntry& e);
+  static bool decode_entry(std::string_view bytes, QueueEntry& out);
+  static std::string encode_state(const QueueEntry& e);
+  // Applies the last complete snapshot in `bytes` to `e`.
+  static void apply_state(std::string_view bytes, QueueEntry& e);
+
+ private:
+  std::filesystem::path dir_;
+};
+
+}  // namespace mailroom::queue

@@ -1,0 +1,87 @@
+#include "mailroom/store/durable_file.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <iterator>
+#include <system_error>
+
+namespace fs = std::filesystem;
+
+namespace mailroom::store {
+
+namespace {
+
+[[noreturn]] void throw_errno(int e, const std::string& what, const fs::path& p) {
+  throw std::system_error(e, std::generic_category(), what + " " + p.string());
+}
+
+// Writes all of `data` to `fd`, then fsyncs and closes it; returns 0 or the errno.
+int write_sync_close(int fd, std::string_view data, const char*& step) {
+  const char* p = data.data();
+  std::size_t left = data.size();
+  step = "cannot write";
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      ::close(fd);
+      return e;
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  step = "cannot fsync";
+  if (::fsync(fd) != 0) {
+    int e = errno;
+    ::close(fd);
+    return e;
+  }
+  return ::close(fd) == 0 ? 0 : errno;
+}
+
+}  // namespace
+
+void fsync_dir(const fs::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw_errno(errno, "cannot open directory", dir);
+  if (::fsync(fd) != 0) {
+    int e = errno;
+    ::close(fd);
+    throw_errno(e, "cannot fsync directory", dir);
+  }
+  ::close(fd);
+}
+
+void write_durably(const fs::path& tmp, const fs::path& final, std::string_view data) {
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) throw_errno(errno, "cannot create", tmp);
+  const char* step = "";
+  if (int e = write_sync_close(fd, data, step); e != 0) {
+    ::unlink(tmp.c_str());
+    throw_errno(e, step, tmp);
+  }
+  if (::rename(tmp.c_str(), final.c_str()) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    throw_errno(e, "cannot rename into", final);
+  }
+  fsync_dir(final.parent_path());
+}
+
+void append_durably(const fs::path& path, std::string_view data) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) throw_errno(errno, "cannot open", path);
+  const char* step = "";
+  if (int e = write_sync_close(fd, data, step); e != 0) throw_errno(e, step, path);
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+}  // namespace mailroom::store
