@@ -190,14 +190,6 @@ class Server {
   void init_store();
   void deliver_bounce(const std::string& rcpt, std::string message);
   std::string local_id();
-  struct RelayNetwork {
-    int family = 0;
-    unsigned char bytes[16] = {};
-    int prefix = 0;
-  };
-  std::vector<RelayNetwork> relay_nets_;
-  std::shared_ptr<queue::Clock> clock_;
-  std::unique_ptr<queue::OutgoingQueue> queue_;
   ServerOptions options_;
   std::unique_ptr<store::MailboxStore> store_;
   ReplyRules rules_;
@@ -211,6 +203,15 @@ class Server {
   std::string tls_ca_pem_;
   std::string tls_certificate_pem_;
   std::mutex id_mutex_;
+  struct RelayNetwork {
+    int family = 0;
+    unsigned char bytes[16] = {};
+    int prefix = 0;
+  };
+  std::vector<RelayNetwork> relay_nets_;
+  std::shared_ptr<queue::Clock> clock_;
+  // Last: destroyed first (its threads use the store and the clock).
+  std::unique_ptr<queue::OutgoingQueue> queue_;
 };
 
 // "Received: from ..." and "Return-Path: <...>" lines for a message (CRLF
