@@ -529,6 +529,9 @@ void Server::start() {
   // handshakes are the exception (a signature each): with TLS, one per core.
   const unsigned cores = std::thread::hardware_concurrency();
   if (n == 0) n = std::clamp(options_.tls ? cores : cores / 2, 1u, 4u);
+  // A spool makes each accepted message wait for fsync before its 250: more
+  // threads let those waits overlap (the file system commits them together).
+  if (options_.threads == 0 && queue_ && !options_.queue.spool.empty()) n = std::max(n, 8u);
   net->work.emplace(net->io.get_executor());
   Network& nref = *net;
   do_accept<SmtpProtocol>(*this, nref, nref.smtp);

@@ -79,7 +79,8 @@ std::vector<std::string_view> split_tabs(std::string_view s) {
 
 }  // namespace
 
-Spool::Spool(fs::path dir) : dir_(std::move(dir)) {
+Spool::Spool(fs::path dir)
+    : dir_(std::move(dir)), queue_dir_sync_(std::make_unique<store::DirectorySync>(dir_ / "queue")) {
   std::error_code ec;
   for (const char* sub : {"tmp", "queue", "corrupt"}) {
     fs::create_directories(dir_ / sub, ec);
@@ -198,7 +199,8 @@ void Spool::apply_state(std::string_view in, QueueEntry& e) {
 }
 
 void Spool::write_new(const QueueEntry& e) {
-  store::write_durably(dir_ / "tmp" / e.id, dir_ / "queue" / e.id, encode_entry(e));
+  store::write_durably(dir_ / "tmp" / e.id, dir_ / "queue" / e.id, encode_entry(e), false);
+  queue_dir_sync_->sync();  // shared with the messages renamed at the same time
 }
 
 void Spool::write_state(const QueueEntry& e) {

@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <exception>
 #include <fstream>
 #include <iterator>
 #include <system_error>
@@ -35,7 +37,9 @@ int write_sync_close(int fd, std::string_view data, const char*& step) {
     left -= static_cast<std::size_t>(n);
   }
   step = "cannot fsync";
-  if (::fsync(fd) != 0) {
+  // fdatasync: the data and the size, not the times (rename and the
+  // directory's fsync make the name durable).
+  if (::fdatasync(fd) != 0) {
     int e = errno;
     ::close(fd);
     return e;
@@ -56,7 +60,8 @@ void fsync_dir(const fs::path& dir) {
   ::close(fd);
 }
 
-void write_durably(const fs::path& tmp, const fs::path& final, std::string_view data) {
+void write_durably(const fs::path& tmp, const fs::path& final, std::string_view data,
+                   bool sync_directory) {
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) throw_errno(errno, "cannot create", tmp);
   const char* step = "";
@@ -69,7 +74,32 @@ void write_durably(const fs::path& tmp, const fs::path& final, std::string_view 
     ::unlink(tmp.c_str());
     throw_errno(e, "cannot rename into", final);
   }
-  fsync_dir(final.parent_path());
+  if (sync_directory) fsync_dir(final.parent_path());
+}
+
+void DirectorySync::sync() {
+  std::unique_lock lock(mutex_);
+  const std::uint64_t ticket = ++requested_;  // the caller's rename is done
+  while (synced_ < ticket) {
+    if (running_) {
+      done_.wait(lock);
+      continue;
+    }
+    running_ = true;
+    const std::uint64_t covers = requested_;
+    lock.unlock();
+    std::exception_ptr error;
+    try {
+      fsync_dir(dir_);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    lock.lock();
+    running_ = false;
+    if (!error) synced_ = std::max(synced_, covers);
+    done_.notify_all();
+    if (error) std::rethrow_exception(error);
+  }
 }
 
 void append_durably(const fs::path& path, std::string_view data) {

@@ -9,10 +9,12 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "mailroom/queue/entry.hpp"
+#include "mailroom/store/durable_file.hpp"
 
 namespace mailroom::queue {
 
@@ -39,6 +41,7 @@ class Spool {
 
  private:
   std::filesystem::path dir_;
+  std::unique_ptr<store::DirectorySync> queue_dir_sync_;  // DIR/queue/
 };
 
 }  // namespace mailroom::queue
