@@ -13,8 +13,12 @@ using namespace mailroom::queue;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view in(reinterpret_cast<const char*>(data), size);
-  // The first half as the queue file, the rest as the state file.
-  const std::string_view entry_bytes = in.substr(0, size / 2), state_bytes = in.substr(size / 2);
+  // The queue file, then "\n--state--\n" and the state file.
+  static constexpr std::string_view kSplit = "\n--state--\n";
+  const auto cut = in.find(kSplit);
+  const std::string_view entry_bytes = in.substr(0, cut);
+  const std::string_view state_bytes =
+      cut == std::string_view::npos ? std::string_view() : in.substr(cut + kSplit.size());
   QueueEntry e;
   if (!Spool::decode_entry(entry_bytes, e)) {
     // Still a valid entry to apply state to.
