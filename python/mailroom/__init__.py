@@ -9,10 +9,17 @@ from __future__ import annotations
 from . import mime
 from ._core import __version__
 from .client import (
+    AuthenticationError,
+    CertificateError,
+    POP3AuthenticationError,
+    POP3CertificateError,
     POP3Client,
     POP3Error,
+    POP3TLSError,
     Reply,
     SendResult,
+    SMTPAuthenticationError,
+    SMTPCertificateError,
     SMTPClient,
     SMTPConnectError,
     SMTPDataError,
@@ -22,15 +29,24 @@ from .client import (
     SMTPSenderRefused,
     SMTPServerDisconnected,
     SMTPTimeoutError,
+    SMTPTLSError,
+    TLSError,
     send,
 )
 from .message import Address, Attachment, Defect, Message, Part
 from .server import Envelope, ReplyRule, Server, Session
 
 __all__ = [
+    "AuthenticationError",
+    "CertificateError",
+    "POP3AuthenticationError",
+    "POP3CertificateError",
     "POP3Client",
     "POP3Error",
+    "POP3TLSError",
     "Reply",
+    "SMTPAuthenticationError",
+    "SMTPCertificateError",
     "SMTPClient",
     "SMTPConnectError",
     "SMTPDataError",
@@ -39,8 +55,10 @@ __all__ = [
     "SMTPRecipientsRefused",
     "SMTPSenderRefused",
     "SMTPServerDisconnected",
+    "SMTPTLSError",
     "SMTPTimeoutError",
     "SendResult",
+    "TLSError",
     "send",
     "Address",
     "Attachment",

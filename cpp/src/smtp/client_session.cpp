@@ -203,6 +203,7 @@ void ClientSession::fail(ClientError kind, std::string text) {
   if (error_ == ClientError::None) {
     error_ = kind;
     error_text_ = text;
+    error_reply_ = last_;
   }
   // Every message in flight ends here, in order.
   while (!txns_.empty()) {

@@ -271,9 +271,10 @@ class ClientSession {
   const Reply& greeting() const { return greeting_; }
   const Extensions& extensions() const { return ext_; }
   const Reply& last_reply() const { return last_; }
-  // The reply that ended the session when one did (a 535 to AUTH), else
-  // last_reply().
-  const Reply& error_reply() const { return error_reply_.code ? error_reply_ : last_; }
+  // The reply that ended the session (a 535 to AUTH, a refused greeting,
+  // the last one before a timeout); code 0 for a local refusal such as
+  // "server does not offer STARTTLS".
+  const Reply& error_reply() const { return error_reply_; }
   std::size_t messages_sent() const { return messages_sent_; }
   const std::string& transcript() const { return transcript_.text(); }
   bool transcript_truncated() const { return transcript_.truncated(); }
