@@ -66,7 +66,9 @@ void for_each_line(std::string_view body, F&& f) {
 }  // namespace
 
 ClientSession::ClientSession(ClientConfig config)
-    : cfg_(std::move(config)), transcript_(cfg_.max_transcript_bytes) {
+    : cfg_(std::move(config)),
+      plaintext_auth_allowed_(cfg_.allow_plaintext_auth),
+      transcript_(cfg_.max_transcript_bytes) {
   awaiting_.push_back({0, Command::Greeting, false, {}, {}});
 }
 

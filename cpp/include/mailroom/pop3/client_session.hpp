@@ -55,6 +55,8 @@ struct ClientConfig {
   // clients after at least 10 minutes).
   std::chrono::milliseconds response_timeout{std::chrono::minutes(2)};
   std::size_t max_transcript_bytes = 0;           // 0 = no transcript
+  // Passwords (PASS, AUTH PLAIN) outside TLS; see set_allow_plaintext_auth().
+  bool allow_plaintext_auth = false;
 };
 
 enum class Command { Greeting, Capa, User, Pass, Apop, Auth, Stat, List, Uidl, Top, Retr, Dele,
@@ -175,7 +177,7 @@ class ClientSession {
   bool closed_ = false;
   bool tls_active_ = false;
   bool handshake_due_ = false;
-  bool plaintext_auth_allowed_ = false;
+  bool plaintext_auth_allowed_;
   std::size_t dropped_before_tls_ = 0;
   ClientError error_ = ClientError::None;
   std::string error_text_;
