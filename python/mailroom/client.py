@@ -248,6 +248,31 @@ def _tls_arguments(
     }
 
 
+class _TLSState:
+    """The connection's TLS state, the same for both clients."""
+
+    _native: Any
+
+    @property
+    def tls_active(self) -> bool:
+        """The connection is encrypted (STARTTLS/STLS done, or implicit TLS)."""
+        return bool(self._native.tls_active)
+
+    @property
+    def tls_version(self) -> str:
+        """'TLSv1.3', 'TLSv1.2'; '' without TLS."""
+        return str(self._native.tls_version)
+
+    @property
+    def peer_certificate(self) -> bytes | None:
+        """The server's certificate (DER), or None without TLS."""
+        return bytes(self._native.peer_certificate) or None
+
+    def _state(self) -> str:
+        state = "connected" if self._native.connected else "closed"
+        return state + ", TLS" if self._native.tls_active else state
+
+
 Transfer = Literal["auto", "data", "bdat"]
 
 
@@ -259,7 +284,7 @@ def _check_address(a: str, what: str) -> str:
     return a
 
 
-class SMTPClient:
+class SMTPClient(_TLSState):
     """A native SMTP client: one connection, many messages.
 
     EHLO (HELO as fallback); PIPELINING, SIZE, 8BITMIME, SMTPUTF8 and BDAT
@@ -501,21 +526,6 @@ class SMTPClient:
         return int(self._native.messages_sent)
 
     @property
-    def tls_active(self) -> bool:
-        """The connection is encrypted (STARTTLS done, or implicit TLS)."""
-        return bool(self._native.tls_active)
-
-    @property
-    def tls_version(self) -> str:
-        """ "TLSv1.3", "TLSv1.2"; "" without TLS."""
-        return str(self._native.tls_version)
-
-    @property
-    def peer_certificate(self) -> bytes | None:
-        """The server's certificate (DER), or None without TLS."""
-        return bytes(self._native.peer_certificate) or None
-
-    @property
     def authenticated(self) -> bool:
         return bool(self._native.authenticated)
 
@@ -525,10 +535,7 @@ class SMTPClient:
         return str(self._native.auth_mechanism) or None
 
     def __repr__(self) -> str:
-        state = "connected" if self._native.connected else "closed"
-        if self._native.tls_active:
-            state += ", TLS"
-        return f"<mailroom.SMTPClient {self.host}:{self.port} {state}>"
+        return f"<mailroom.SMTPClient {self.host}:{self.port} {self._state()}>"
 
 
 def send(
@@ -575,7 +582,7 @@ def _pop_arg(value: Any, what: str) -> str:
     return s
 
 
-class POP3Client:
+class POP3Client(_TLSState):
     """A native POP3 client (RFC 1939): log in, list, fetch and delete.
 
     ``auth="plain"`` logs in with AUTH PLAIN (RFC 5034), ``"user"`` with
@@ -774,22 +781,5 @@ class POP3Client:
     def transcript(self) -> str:
         return str(self._native.transcript)
 
-    @property
-    def tls_active(self) -> bool:
-        """The connection is encrypted (STLS done, or POP3S)."""
-        return bool(self._native.tls_active)
-
-    @property
-    def tls_version(self) -> str:
-        return str(self._native.tls_version)
-
-    @property
-    def peer_certificate(self) -> bytes | None:
-        """The server's certificate (DER), or None without TLS."""
-        return bytes(self._native.peer_certificate) or None
-
     def __repr__(self) -> str:
-        state = "connected" if self._native.connected else "closed"
-        if self._native.tls_active:
-            state += ", TLS"
-        return f"<mailroom.POP3Client {self.host}:{self.port} {state}>"
+        return f"<mailroom.POP3Client {self.host}:{self.port} {self._state()}>"

@@ -209,10 +209,7 @@ std::uint64_t ClientSession::stls() { return enqueue(Command::Stls, false, "STLS
 
 void ClientSession::tls_established(std::string_view description) {
   tls_active_ = true;
-  std::string note = "<TLS established";
-  if (!description.empty()) note.append(": ").append(description);
-  note += ">";
-  transcript_.add("-- ", note);
+  transcript_.tls_established(description);
   if (!handshake_due_) return;  // implicit TLS: the greeting comes next
   handshake_due_ = false;
   line_.clear();
@@ -228,9 +225,7 @@ void ClientSession::feed(std::string_view data) {
   while (!data.empty() && !closed_) {
     if (handshake_due_) {  // RFC 2595 §4: nothing before the handshake counts
       dropped_before_tls_ += data.size();
-      std::string note = "<";
-      note.append(std::to_string(data.size())).append(" octets before the TLS handshake, dropped>");
-      transcript_.add("S: ", note);
+      transcript_.dropped_before_tls(data.size());
       return;
     }
     if (in_body_) {

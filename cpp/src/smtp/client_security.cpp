@@ -61,10 +61,7 @@ void ClientSession::on_starttls_reply(const Reply& r) {
 
 void ClientSession::tls_established(std::string_view description) {
   tls_active_ = true;
-  std::string note = "<TLS established";
-  if (!description.empty()) note.append(": ").append(description);
-  note += ">";
-  transcript_.add("-- ", note);
+  transcript_.tls_established(description);
   if (!handshake_due_) return;  // implicit TLS: the greeting comes next
   handshake_due_ = false;
   line_.clear();

@@ -225,9 +225,7 @@ void ClientSession::feed(std::string_view data) {
   while (!data.empty() && !closed()) {
     if (handshake_due_) {  // RFC 3207 §4.2: injected or not, it does not count
       dropped_before_tls_ += data.size();
-      std::string note = "<";
-      note.append(std::to_string(data.size())).append(" octets before the TLS handshake, dropped>");
-      transcript_.add("S: ", note);
+      transcript_.dropped_before_tls(data.size());
       return;
     }
     const auto* nl = static_cast<const char*>(std::memchr(data.data(), '\n', data.size()));
