@@ -308,11 +308,16 @@ def test_bad_arguments(server: Server, tmp_path: Path) -> None:
 
 
 def fake_server(
-    certificate: tuple[Path, Path], script: Callable[[socket.socket, ssl.SSLContext], None]
+    certificate: tuple[Path, Path],
+    script: Callable[[socket.socket, ssl.SSLContext], None],
+    sni: list[str | None] | None = None,
 ) -> tuple[int, threading.Thread, list[BaseException]]:
-    """A one-connection server on a raw socket running ``script``."""
+    """A one-connection server on a raw socket running ``script``; the names
+    clients send by SNI go to ``sni``."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(*certificate)
+    if sni is not None:
+        ctx.sni_callback = lambda _sock, name, _ctx: sni.append(name)  # type: ignore[func-returns-value]
     listener = socket.create_server(("127.0.0.1", 0))
     errors: list[BaseException] = []
 
@@ -362,7 +367,8 @@ def test_smtp_reply_injected_before_the_handshake_is_dropped(
             assert read_line(t) == b"QUIT\r\n"
             t.sendall(b"221 2.0.0 bye\r\n")
 
-    port, thread, errors = fake_server(localhost_certificate, script)
+    names: list[str | None] = []
+    port, thread, errors = fake_server(localhost_certificate, script, names)
     with SMTPClient(
         "localhost", port, tls="starttls", cafile=localhost_certificate[0], timeout=10
     ) as c:
@@ -374,6 +380,18 @@ def test_smtp_reply_injected_before_the_handshake_is_dropped(
     assert not errors
     assert "S: 250 fake" not in transcript
     assert "S: <10 octets before the TLS handshake, dropped>" in transcript
+    assert names == ["localhost"]  # SNI (RFC 6066 §3)
+
+
+def test_handshake_bounded_by_the_connect_timeout() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never answers
+        port = silent.getsockname()[1]
+        started = time.monotonic()
+        with pytest.raises(SMTPTLSError, match="timed out"):
+            SMTPClient("127.0.0.1", port, tls="implicit", connect_timeout=0.5)
+        with pytest.raises(POP3TLSError, match="timed out"):
+            POP3Client("127.0.0.1", port, tls="implicit", connect_timeout=0.5)
+        assert time.monotonic() - started < 10
 
 
 def test_pop3_response_injected_before_the_handshake_is_dropped(

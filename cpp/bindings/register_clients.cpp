@@ -234,7 +234,8 @@ void register_clients(py::module_& m) {
            },
            py::arg("messages"), py::arg("transfer") = "auto")
       .def("quit", &SmtpClient::quit, py::call_guard<py::gil_scoped_release>())
-      .def("close", &SmtpClient::close)
+      // Inside TLS, close() waits (briefly) for the server's close_notify.
+      .def("close", &SmtpClient::close, py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("connected", &SmtpClient::connected)
       .def_property_readonly("extensions",
                              [](const SmtpClient& c) { return extensions_dict(c.session().extensions()); })
@@ -333,7 +334,7 @@ void register_clients(py::module_& m) {
              for (const auto& r : rs) out.append(response_tuple(r));
              return out;
            })
-      .def("close", &Pop3Client::close)
+      .def("close", &Pop3Client::close, py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("connected", &Pop3Client::connected)
       .def_property_readonly("capabilities", [](Pop3Client& c) { return c.session().capabilities(); })
       .def_property_readonly("pipelining", [](Pop3Client& c) { return c.session().pipelining(); })
