@@ -317,7 +317,7 @@ def fake_server(
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(*certificate)
     if sni is not None:
-        ctx.sni_callback = lambda _sock, name, _ctx: sni.append(name)  # type: ignore[func-returns-value]
+        ctx.sni_callback = lambda _sock, name, _ctx: sni.append(name)
     listener = socket.create_server(("127.0.0.1", 0))
     errors: list[BaseException] = []
 
