@@ -75,7 +75,9 @@ class Dovecot:
     ``dovecot`` user (the tree is handed over to it); otherwise as the
     current user. With ``tls=True`` it offers STLS on ``.port`` and POP3S on
     ``.pop3s_port`` with a self-signed certificate for ``hostname``
-    (``.cert_file``), and takes passwords only inside TLS.
+    (``.cert_file``), and takes passwords only inside TLS. With
+    ``sasl_socket=True`` its authentication service also listens on
+    ``.sasl_socket`` (PLAIN and LOGIN) for Postfix's SMTP AUTH.
     """
 
     def __init__(
@@ -86,6 +88,7 @@ class Dovecot:
         *,
         tls: bool = False,
         hostname: str = "dovecot.mailroom.test",
+        sasl_socket: bool = False,
     ) -> None:
         self.dovecot = require_program("dovecot")
         self.workdir = workdir
@@ -96,6 +99,8 @@ class Dovecot:
         self.hostname = hostname
         self.pop3s_port = free_port() if tls else None
         self.cert_file: Path | None = None
+        self.want_sasl_socket = sasl_socket
+        self.sasl_socket: Path | None = None
         self.config = workdir / "dovecot.conf"
         self._owned: Path | None = None
 
@@ -129,6 +134,11 @@ class Dovecot:
                 "login_trusted_networks ="
             )
             pop3s = f"inet_listener pop3s {{\n    port = {self.pop3s_port}\n    ssl = yes\n  }}"
+        mechanisms, auth_service = "plain", ""
+        if self.want_sasl_socket:
+            self.sasl_socket = run / "auth-postfix"
+            mechanisms = "plain login"
+            auth_service = "service auth {\n  unix_listener auth-postfix {\n    mode = 0666\n  }\n}"
         self.config.write_text(
             f"""
 protocols = pop3
@@ -137,7 +147,7 @@ base_dir = {run}
 state_dir = {run}/state
 log_path = {self.workdir}/dovecot.log
 {ssl}
-auth_mechanisms = plain
+auth_mechanisms = {mechanisms}
 auth_failure_delay = 0
 default_login_user = {login_user}
 default_internal_user = {mail_user}
@@ -168,12 +178,17 @@ service anvil {{
     mode = 0
   }}
 }}
+{auth_service}
 """
         )
         subprocess.run([self.dovecot, "-c", str(self.config)], check=True, timeout=30)
         wait_for_port(self.port)
         if self.pop3s_port is not None:
             wait_for_port(self.pop3s_port)
+        if self.sasl_socket is not None:
+            deadline = time.monotonic() + 15
+            while not self.sasl_socket.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
         return self
 
     def add_mailbox(self, user: str, messages: dict[str, bytes]) -> Path:
@@ -238,8 +253,10 @@ class Postfix:
     ``[127.0.0.1]:relay_port`` with short retry times. Recipients listed in
     ``refuse`` get ``550 5.1.1`` at RCPT. With ``starttls=False`` (the
     default) neither side offers or uses STARTTLS; with ``True`` smtpd offers
-    it with a self-signed certificate for ``hostname`` (``.cert_file``).
-    Postfix's own log is ``.log`` (read it with ``.log_text()``).
+    it with a self-signed certificate for ``hostname`` (``.cert_file``). With
+    ``sasl_path`` (a Dovecot auth socket) smtpd offers AUTH, inside TLS only
+    when ``starttls``. Postfix's own log is ``.log`` (read it with
+    ``.log_text()``).
 
     Postfix starts only as root: config and queue directories are root's,
     the queue's subdirectories the ``postfix`` user's.
@@ -252,6 +269,7 @@ class Postfix:
         refuse: tuple[str, ...] = (),
         starttls: bool = False,
         hostname: str = "postfix.mailroom.test",
+        sasl_path: Path | None = None,
     ) -> None:
         self.postfix = require_program("postfix")
         self.postconf = require_program("postconf")
@@ -264,6 +282,7 @@ class Postfix:
         self.refuse = tuple(refuse)
         self.starttls = starttls
         self.hostname = hostname
+        self.sasl_path = sasl_path
         self.port = free_port()
         self.root = Path()
         self.config_dir = Path()
@@ -349,6 +368,13 @@ class Postfix:
             settings += [
                 "smtpd_tls_security_level = may",
                 f"smtpd_tls_chain_files = {key}, {cert}",
+                "smtpd_tls_auth_only = yes",  # no AUTH offered in clear
+            ]
+        if self.sasl_path is not None:
+            settings += [
+                "smtpd_sasl_auth_enable = yes",
+                "smtpd_sasl_type = dovecot",
+                f"smtpd_sasl_path = {self.sasl_path}",
             ]
         (self.config_dir / "main.cf").write_text("\n".join(settings) + "\n")
 

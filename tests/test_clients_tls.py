@@ -492,3 +492,49 @@ def test_postfix_starttls() -> None:
         assert any("with ESMTPS" in r for r in relayed.get_all("Received"))
         with pytest.raises(SMTPCertificateError, match="IP address mismatch"):
             SMTPClient("127.0.0.1", postfix.port, tls="starttls", cafile=postfix.cert_file)
+
+
+def test_postfix_starttls_and_auth(tmp_path: Path) -> None:
+    """SMTP AUTH against Postfix, with Dovecot checking the passwords (SASL)."""
+    (tmp_path / "mail").mkdir()
+    with (
+        Server() as server,
+        Dovecot(tmp_path / "work", tmp_path / "mail", sasl_socket=True) as dovecot,
+        Postfix(server.smtp_port, starttls=True, sasl_path=dovecot.sasl_socket) as postfix,
+    ):
+        assert postfix.cert_file is not None
+        tls = {"tls": "starttls", "cafile": postfix.cert_file, "server_hostname": postfix.hostname}
+        for mechanism in ("PLAIN", "LOGIN"):
+            with SMTPClient(
+                "127.0.0.1",
+                postfix.port,
+                user="alice@example.org",
+                password=dovecot.password,
+                auth=mechanism,
+                timeout=30,
+                **tls,  # type: ignore[arg-type]
+            ) as c:
+                assert c.authenticated and c.auth_mechanism == mechanism
+                c.send(note(f"auth {mechanism}"))
+            relayed = server.wait_for(subject=f"auth {mechanism}", timeout=30)
+            assert any("with ESMTPSA" in r for r in relayed.get_all("Received"))
+        with pytest.raises(SMTPAuthenticationError) as info:
+            SMTPClient(
+                "127.0.0.1",
+                postfix.port,
+                user="alice@example.org",
+                password="wrong",
+                timeout=30,
+                **tls,  # type: ignore[arg-type]
+            )
+        assert info.value.reply is not None and info.value.reply.code == 535
+        # smtpd_tls_auth_only: no AUTH offered before TLS, so nothing to log in with.
+        with pytest.raises(SMTPAuthenticationError, match="does not offer AUTH"):
+            SMTPClient(
+                "127.0.0.1",
+                postfix.port,
+                user="alice@example.org",
+                password=dovecot.password,
+                allow_plaintext_auth=True,
+                timeout=30,
+            )
