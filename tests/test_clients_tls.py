@@ -112,6 +112,35 @@ def test_smtp_implicit_tls(server: Server) -> None:
     assert "ESMTPSA" in server.wait_for(subject="implicit", timeout=10).get("Received")
 
 
+def test_many_and_large_messages_inside_tls(server: Server) -> None:
+    big = Message.build(
+        sender="bob@example.net",
+        to="carol@example.net",
+        subject="big",
+        text="line of text\n" * 200_000,  # ~2.6 MB: many TLS records each way
+    )
+    with SMTPClient(
+        "localhost", server.smtps_port, tls="implicit", cafile=server.tls_ca_file, timeout=30
+    ) as c:
+        results = c.send_many([note(f"many {i}") for i in range(20)])  # pipelined
+        assert all(r.ok for r in results)
+        assert c.send(big).ok
+    server.wait_for(predicate=lambda m: m.subject.startswith("many"), count=20, timeout=10)
+    got = server.wait_for(subject="big", timeout=10)
+    assert got.text == big.text
+    with POP3Client(
+        "localhost",
+        server.pop3s_port,
+        "carol@example.net",
+        "hunter2",
+        tls="implicit",
+        cafile=server.tls_ca_file,
+    ) as p:
+        fetched = p.fetch_all(delete=True)  # RETRs pipelined inside TLS
+    assert len(fetched) == 21
+    assert [m for m in fetched if m.subject == "big"][0].text == big.text
+
+
 def test_module_send_over_tls(server: Server) -> None:
     result = send(
         note("module send"),
