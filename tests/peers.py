@@ -36,20 +36,71 @@ def wait_for_port(port: int, timeout: float = 15.0) -> None:
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
 
 
+def self_signed_certificate(directory: Path, hostname: str) -> tuple[Path, Path]:
+    """A throwaway self-signed certificate for ``hostname`` (its own CA, so a
+    client can trust exactly it): (cert.pem, key.pem) in ``directory``."""
+    openssl = require_program("openssl")
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            f"/CN={hostname}",
+            "-addext",
+            f"subjectAltName=DNS:{hostname}",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    key.chmod(0o600)
+    return cert, key
+
+
 class Dovecot:
     """Dovecot serving POP3 from ``maildir_root/<user>`` Maildirs.
 
     Every user's password is ``password``. As root the mail is read as the
     ``dovecot`` user (the tree is handed over to it); otherwise as the
-    current user.
+    current user. With ``tls=True`` it offers STLS on ``.port`` and POP3S on
+    ``.pop3s_port`` with a self-signed certificate for ``hostname``
+    (``.cert_file``), and takes passwords only inside TLS. With
+    ``sasl_socket=True`` its authentication service also listens on
+    ``.sasl_socket`` (PLAIN and LOGIN) for Postfix's SMTP AUTH.
     """
 
-    def __init__(self, workdir: Path, maildir_root: Path, password: str = "secret") -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        maildir_root: Path,
+        password: str = "secret",
+        *,
+        tls: bool = False,
+        hostname: str = "dovecot.mailroom.test",
+        sasl_socket: bool = False,
+    ) -> None:
         self.dovecot = require_program("dovecot")
         self.workdir = workdir
         self.maildir_root = maildir_root
         self.password = password
         self.port = free_port()
+        self.tls = tls
+        self.hostname = hostname
+        self.pop3s_port = free_port() if tls else None
+        self.cert_file: Path | None = None
+        self.want_sasl_socket = sasl_socket
+        self.sasl_socket: Path | None = None
         self.config = workdir / "dovecot.conf"
         self._owned: Path | None = None
 
@@ -72,6 +123,22 @@ class Dovecot:
         run.mkdir(parents=True, exist_ok=True)
         self.config = self.workdir / "dovecot.conf"
         mail = f"mail=maildir:{self.maildir_root}/%u"
+        ssl = "ssl = no\ndisable_plaintext_auth = no"
+        pop3s = ""
+        if self.tls:
+            self.cert_file, key = self_signed_certificate(self.workdir, self.hostname)
+            # Loopback counts as secure for Dovecot unless told otherwise.
+            ssl = (
+                f"ssl = yes\nssl_cert = <{self.cert_file}\nssl_key = <{key}\n"
+                "ssl_min_protocol = TLSv1.2\ndisable_plaintext_auth = yes\n"
+                "login_trusted_networks ="
+            )
+            pop3s = f"inet_listener pop3s {{\n    port = {self.pop3s_port}\n    ssl = yes\n  }}"
+        mechanisms, auth_service = "plain", ""
+        if self.want_sasl_socket:
+            self.sasl_socket = run / "auth-postfix"
+            mechanisms = "plain login"
+            auth_service = "service auth {\n  unix_listener auth-postfix {\n    mode = 0666\n  }\n}"
         self.config.write_text(
             f"""
 protocols = pop3
@@ -79,9 +146,8 @@ listen = 127.0.0.1
 base_dir = {run}
 state_dir = {run}/state
 log_path = {self.workdir}/dovecot.log
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain
+{ssl}
+auth_mechanisms = {mechanisms}
 auth_failure_delay = 0
 default_login_user = {login_user}
 default_internal_user = {mail_user}
@@ -100,6 +166,7 @@ service pop3-login {{
   inet_listener pop3 {{
     port = {self.port}
   }}
+  {pop3s}
 }}
 service imap-login {{
   chroot =
@@ -111,10 +178,17 @@ service anvil {{
     mode = 0
   }}
 }}
+{auth_service}
 """
         )
         subprocess.run([self.dovecot, "-c", str(self.config)], check=True, timeout=30)
         wait_for_port(self.port)
+        if self.pop3s_port is not None:
+            wait_for_port(self.pop3s_port)
+        if self.sasl_socket is not None:
+            deadline = time.monotonic() + 15
+            while not self.sasl_socket.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
         return self
 
     def add_mailbox(self, user: str, messages: dict[str, bytes]) -> Path:
@@ -179,8 +253,10 @@ class Postfix:
     ``[127.0.0.1]:relay_port`` with short retry times. Recipients listed in
     ``refuse`` get ``550 5.1.1`` at RCPT. With ``starttls=False`` (the
     default) neither side offers or uses STARTTLS; with ``True`` smtpd offers
-    it with a self-signed certificate. Postfix's own log is ``.log`` (read it
-    with ``.log_text()``).
+    it with a self-signed certificate for ``hostname`` (``.cert_file``). With
+    ``sasl_path`` (a Dovecot auth socket) smtpd offers AUTH, inside TLS only
+    when ``starttls``. Postfix's own log is ``.log`` (read it with
+    ``.log_text()``).
 
     Postfix starts only as root: config and queue directories are root's,
     the queue's subdirectories the ``postfix`` user's.
@@ -193,17 +269,20 @@ class Postfix:
         refuse: tuple[str, ...] = (),
         starttls: bool = False,
         hostname: str = "postfix.mailroom.test",
+        sasl_path: Path | None = None,
     ) -> None:
         self.postfix = require_program("postfix")
         self.postconf = require_program("postconf")
         if os.getuid() != 0:
             pytest.skip("Postfix starts only as root")
         if starttls:
-            self.openssl = require_program("openssl")
+            require_program("openssl")
+        self.cert_file: Path | None = None  # with starttls: trust this to verify
         self.relay_port = relay_port
         self.refuse = tuple(refuse)
         self.starttls = starttls
         self.hostname = hostname
+        self.sasl_path = sasl_path
         self.port = free_port()
         self.root = Path()
         self.config_dir = Path()
@@ -284,32 +363,18 @@ class Postfix:
             "smtpd_banner = $myhostname ESMTP",
         ]
         if self.starttls:
-            cert, key = self.config_dir / "cert.pem", self.config_dir / "key.pem"
-            subprocess.run(
-                [
-                    self.openssl,
-                    "req",
-                    "-x509",
-                    "-newkey",
-                    "rsa:2048",
-                    "-nodes",
-                    "-days",
-                    "1",
-                    "-subj",
-                    f"/CN={self.hostname}",
-                    "-keyout",
-                    str(key),
-                    "-out",
-                    str(cert),
-                ],
-                check=True,
-                capture_output=True,
-                timeout=60,
-            )
-            key.chmod(0o600)
+            cert, key = self_signed_certificate(self.config_dir, self.hostname)
+            self.cert_file = cert
             settings += [
                 "smtpd_tls_security_level = may",
                 f"smtpd_tls_chain_files = {key}, {cert}",
+                "smtpd_tls_auth_only = yes",  # no AUTH offered in clear
+            ]
+        if self.sasl_path is not None:
+            settings += [
+                "smtpd_sasl_auth_enable = yes",
+                "smtpd_sasl_type = dovecot",
+                f"smtpd_sasl_path = {self.sasl_path}",
             ]
         (self.config_dir / "main.cf").write_text("\n".join(settings) + "\n")
 

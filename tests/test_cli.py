@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,9 +14,15 @@ from mailroom import Message
 from mailroom.cli import main
 
 
-def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+def run(
+    *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        [sys.executable, "-m", "mailroom", *args], input=stdin, capture_output=True, timeout=60
+        [sys.executable, "-m", "mailroom", *args],
+        input=stdin,
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, **env} if env is not None else None,
     )
 
 
@@ -290,6 +297,76 @@ def test_fetch_keep_then_delete_into_maildir_and_eml(tmp_path: Path) -> None:
         assert s.mailbox("bob@example.net") == []
         bad = run("fetch", "--server", server, "--user", "bob@example.net", "--password", "no")
         assert bad.returncode == 1 and b"AUTH" in bad.stderr
+
+
+def test_send_and_fetch_over_tls_with_login(monkeypatch: pytest.MonkeyPatch) -> None:
+    with mailroom.Server(
+        tls="auto", pop3_port=0, pop3s_port=0, users={"bob@example.net": "pw"}, auth_failure_delay=0
+    ) as s:
+        assert s.tls_ca_file is not None
+        login = [
+            "--user",
+            "bob@example.net",
+            "--cafile",
+            s.tls_ca_file,
+            "--server-name",
+            "localhost",
+        ]
+        out = run(
+            "send",
+            "--server",
+            f"127.0.0.1:{s.smtp_port}",
+            "--from",
+            "bob@example.net",
+            "--to",
+            "bob@example.net",
+            "--subject",
+            "sealed",
+            "--text",
+            "x",
+            "--tls",
+            "starttls",
+            "--auth",
+            "login",
+            *login,
+            "-v",
+            env={"MAILROOM_PASSWORD": "pw"},  # the password from the environment
+        )
+        assert out.returncode == 0, out.stderr
+        assert b"C: STARTTLS" in out.stdout and b"C: AUTH LOGIN" in out.stdout
+        assert b"pw" not in out.stdout.replace(b"pwd", b"")
+        assert "ESMTPSA" in s.wait_for(subject="sealed").get("Received")
+        for mode, port in (("starttls", s.pop3_port), ("implicit", s.pop3s_port)):
+            out = run(
+                "fetch",
+                "--server",
+                f"127.0.0.1:{port}",
+                "--password",
+                "pw",
+                "--tls",
+                mode,
+                *login,
+                "-v",
+            )
+            assert out.returncode == 0, out.stderr
+            assert b"fetched 1 message(s)" in out.stdout
+            assert b"<TLS established" in out.stdout
+        # Without the CA the certificate does not verify; --no-verify skips it.
+        base = ["fetch", "--server", f"127.0.0.1:{s.pop3_port}", "--user", "bob@example.net"]
+        bad = run(*base, "--password", "pw", "--tls", "starttls")
+        assert bad.returncode == 1 and b"certificate verify failed" in bad.stderr
+        out = run(*base, "--password", "pw", "--tls", "starttls", "--no-verify")
+        assert out.returncode == 0, out.stderr
+        # Without TLS the server (TLS on) takes no password, even on loopback.
+        out = run(*base, "--password", "pw")
+        assert out.returncode == 1 and b"[AUTH]" in out.stderr
+        monkeypatch.delenv("MAILROOM_PASSWORD", raising=False)
+        nothing = run(*base, "--tls", "starttls", "--no-verify")
+        assert nothing.returncode == 1 and b"MAILROOM_PASSWORD" in nothing.stderr
+        wrong = run(
+            "fetch", "--server", "127.0.0.1:1", "--user", "u", "--password", "p", "--cafile", "x"
+        )
+        assert wrong.returncode == 1 and b"need --tls" in wrong.stderr
 
 
 def test_output_into_a_closed_pipe_is_quiet() -> None:

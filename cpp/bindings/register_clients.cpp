@@ -65,6 +65,39 @@ smtp::Transfer parse_transfer(const std::string& t) {
   throw py::value_error("transfer must be 'auto', 'data' or 'bdat', not '" + t + "'");
 }
 
+net::TlsMode parse_tls_mode(const std::optional<std::string>& tls) {
+  if (!tls) return net::TlsMode::None;
+  if (*tls == "starttls") return net::TlsMode::StartTls;
+  if (*tls == "implicit") return net::TlsMode::Implicit;
+  throw py::value_error("tls must be None, 'starttls' or 'implicit', not '" + *tls + "'");
+}
+
+net::TlsClientOptions tls_options(bool verify, std::optional<std::string> cafile,
+                                  std::optional<std::string> ca_pem,
+                                  std::optional<std::string> server_hostname) {
+  net::TlsClientOptions t;
+  t.verify = verify;
+  t.cafile = cafile.value_or("");
+  t.ca_pem = ca_pem.value_or("");
+  t.server_name = server_hostname.value_or("");
+  if (!verify && (!t.cafile.empty() || !t.ca_pem.empty()))
+    throw py::value_error("verify=False with a cafile: the CAs would not be used");
+  if (t.server_name.find_first_of(std::string("\r\n\0 ", 4)) != std::string::npos)
+    throw py::value_error("bad server_hostname: '" + t.server_name + "'");
+  return t;
+}
+
+// The connection's TLS state, the same for both clients.
+template <class Client>
+void def_tls_properties(py::class_<Client>& c) {
+  c.def_property_readonly("tls_active", [](const Client& x) { return x.connection().tls_active(); })
+      .def_property_readonly("tls_version", [](const Client& x) { return x.connection().tls_version(); })
+      .def_property_readonly("tls_cipher", [](const Client& x) { return x.connection().tls_cipher(); })
+      .def_property_readonly("peer_certificate", [](const Client& x) {
+        return py::bytes(x.connection().peer_certificate_der());
+      });
+}
+
 py::tuple response_tuple(const pop3::Response& r) {
   return py::make_tuple(r.id, r.ok, r.status_line, r.text, r.resp_code, py::bytes(r.body));
 }
@@ -88,10 +121,34 @@ void register_clients(py::module_& m) {
     }
   });
 
-  py::class_<SmtpClient>(m, "SmtpClient")
+  // TLS failures: args are (message,) and for certificates (message, reason).
+  static py::exception<net::TlsError> tls_failure(m, "TlsFailure", PyExc_ConnectionError);
+  static py::exception<net::CertificateError> certificate_failure(m, "CertificateFailure",
+                                                                  tls_failure.ptr());
+  static py::exception<pop3::PlaintextAuthRefused> plaintext_refused(m, "PlaintextAuthRefused");
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const net::CertificateError& e) {
+      py::tuple args = py::make_tuple(std::string(e.what()), e.reason);
+      PyErr_SetObject(certificate_failure.ptr(), args.ptr());
+    } catch (const net::TlsError& e) {
+      py::tuple args = py::make_tuple(std::string(e.what()));
+      PyErr_SetObject(tls_failure.ptr(), args.ptr());
+    } catch (const pop3::PlaintextAuthRefused& e) {
+      PyErr_SetString(plaintext_refused.ptr(), e.what());
+    }
+  });
+
+  py::class_<SmtpClient> smtp_client(m, "SmtpClient");
+  smtp_client
       .def(py::init([](std::string host, int port, std::string helo_name,
                        std::optional<double> timeout, double connect_timeout, bool pipelining,
-                       std::size_t max_transcript_bytes) {
+                       std::size_t max_transcript_bytes, std::optional<std::string> tls,
+                       bool verify, std::optional<std::string> cafile,
+                       std::optional<std::string> ca_pem, std::optional<std::string> server_hostname,
+                       std::optional<std::string> user, std::optional<std::string> password,
+                       std::optional<std::string> auth, std::optional<bool> allow_plaintext_auth) {
              if (port <= 0 || port > 65535)
                throw py::value_error("port must be in 1..65535, not " + std::to_string(port));
              if (helo_name.find_first_of("\r\n \t") != std::string::npos || helo_name.empty())
@@ -109,10 +166,27 @@ void register_clients(py::module_& m) {
                ts.greeting = ts.command = ts.mail = ts.rcpt = ts.data_init = ts.data_block =
                    ts.data_term = t;
              }
+             o.tls = parse_tls_mode(tls);
+             o.tls_options = tls_options(verify, std::move(cafile), std::move(ca_pem),
+                                         std::move(server_hostname));
+             if (user.has_value() != password.has_value())
+               throw py::value_error("give both user and password, or neither");
+             if (user && user->empty()) throw py::value_error("user must not be empty");
+             if (auth && !user) throw py::value_error("auth names a mechanism: give user and password too");
+             if (auth && !smtp::known_auth_mechanism(*auth))
+               throw py::value_error("auth must be 'PLAIN', 'LOGIN' or 'CRAM-MD5', not '" + *auth + "'");
+             o.session.auth_user = user.value_or("");
+             o.session.auth_password = password.value_or("");
+             o.session.auth_mechanism = auth.value_or("");
+             o.allow_plaintext_auth = allow_plaintext_auth;
              return std::make_unique<SmtpClient>(std::move(o));
            }),
            py::arg("host"), py::arg("port"), py::arg("helo_name"), py::arg("timeout"),
-           py::arg("connect_timeout"), py::arg("pipelining"), py::arg("max_transcript_bytes"))
+           py::arg("connect_timeout"), py::arg("pipelining"), py::arg("max_transcript_bytes"),
+           py::arg("tls") = py::none(), py::arg("verify") = true, py::arg("cafile") = py::none(),
+           py::arg("ca_pem") = py::none(), py::arg("server_hostname") = py::none(),
+           py::arg("user") = py::none(), py::arg("password") = py::none(),
+           py::arg("auth") = py::none(), py::arg("allow_plaintext_auth") = py::none())
       .def("connect", &SmtpClient::connect, py::call_guard<py::gil_scoped_release>())
       .def("send",
            [](SmtpClient& c, const std::string& mail_from, const std::vector<std::string>& rcpts,
@@ -160,18 +234,28 @@ void register_clients(py::module_& m) {
            },
            py::arg("messages"), py::arg("transfer") = "auto")
       .def("quit", &SmtpClient::quit, py::call_guard<py::gil_scoped_release>())
-      .def("close", &SmtpClient::close)
+      // Inside TLS, close() waits (briefly) for the server's close_notify.
+      .def("close", &SmtpClient::close, py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("connected", &SmtpClient::connected)
       .def_property_readonly("extensions",
                              [](const SmtpClient& c) { return extensions_dict(c.session().extensions()); })
       .def_property_readonly("greeting", [](const SmtpClient& c) { return reply_tuple(c.session().greeting()); })
       .def_property_readonly("transcript", [](const SmtpClient& c) { return c.session().transcript(); })
       .def_property_readonly("messages_sent", [](const SmtpClient& c) { return c.session().messages_sent(); })
-      .def_property_readonly("local_address", &SmtpClient::local_address);
+      .def_property_readonly("local_address", &SmtpClient::local_address)
+      .def_property_readonly("authenticated", [](const SmtpClient& c) { return c.session().authenticated(); })
+      .def_property_readonly("auth_mechanism", [](const SmtpClient& c) { return c.session().auth_mechanism(); })
+      .def_property_readonly("dropped_before_tls",
+                             [](const SmtpClient& c) { return c.session().dropped_before_tls(); });
+  def_tls_properties(smtp_client);
 
-  py::class_<Pop3Client>(m, "Pop3Client")
+  py::class_<Pop3Client> pop3_client(m, "Pop3Client");
+  pop3_client
       .def(py::init([](std::string host, int port, double timeout, double connect_timeout,
-                       bool pipelining, std::size_t max_transcript_bytes) {
+                       bool pipelining, std::size_t max_transcript_bytes,
+                       std::optional<std::string> tls, bool verify, std::optional<std::string> cafile,
+                       std::optional<std::string> ca_pem, std::optional<std::string> server_hostname,
+                       std::optional<bool> allow_plaintext_auth) {
              if (port <= 0 || port > 65535)
                throw py::value_error("port must be in 1..65535, not " + std::to_string(port));
              net::Pop3ClientOptions o;
@@ -181,10 +265,16 @@ void register_clients(py::module_& m) {
              o.session.greeting_timeout = o.session.response_timeout = ms(timeout);
              o.session.use_pipelining = pipelining;
              o.session.max_transcript_bytes = max_transcript_bytes;
+             o.tls = parse_tls_mode(tls);
+             o.tls_options = tls_options(verify, std::move(cafile), std::move(ca_pem),
+                                         std::move(server_hostname));
+             o.allow_plaintext_auth = allow_plaintext_auth;
              return std::make_unique<Pop3Client>(std::move(o));
            }),
            py::arg("host"), py::arg("port"), py::arg("timeout"), py::arg("connect_timeout"),
-           py::arg("pipelining"), py::arg("max_transcript_bytes"))
+           py::arg("pipelining"), py::arg("max_transcript_bytes"), py::arg("tls") = py::none(),
+           py::arg("verify") = true, py::arg("cafile") = py::none(), py::arg("ca_pem") = py::none(),
+           py::arg("server_hostname") = py::none(), py::arg("allow_plaintext_auth") = py::none())
       .def("connect",
            [](Pop3Client& c) {
              pop3::Response r;
@@ -244,12 +334,17 @@ void register_clients(py::module_& m) {
              for (const auto& r : rs) out.append(response_tuple(r));
              return out;
            })
-      .def("close", &Pop3Client::close)
+      .def("close", &Pop3Client::close, py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("connected", &Pop3Client::connected)
       .def_property_readonly("capabilities", [](Pop3Client& c) { return c.session().capabilities(); })
       .def_property_readonly("pipelining", [](Pop3Client& c) { return c.session().pipelining(); })
       .def_property_readonly("apop_timestamp", [](Pop3Client& c) { return c.session().apop_timestamp(); })
-      .def_property_readonly("transcript", [](Pop3Client& c) { return c.session().transcript(); });
+      .def_property_readonly("transcript", [](Pop3Client& c) { return c.session().transcript(); })
+      .def_property_readonly("credentials_allowed",
+                             [](Pop3Client& c) { return c.session().credentials_allowed(); })
+      .def_property_readonly("dropped_before_tls",
+                             [](Pop3Client& c) { return c.session().dropped_before_tls(); });
+  def_tls_properties(pop3_client);
 }
 
 }  // namespace mailroom::bindings

@@ -48,6 +48,7 @@ struct Run {
 Run run(const ClientConfig& cfg, std::uint8_t flags, std::string_view stream, std::uint32_t seed,
         bool split) {
   ClientSession c(cfg);
+  c.set_allow_plaintext_auth(true);  // the clear-text login paths are fuzzed too
   if (flags & 1) c.capa();
   if (flags & 2) c.auth_plain("bob", "secret");
   else {

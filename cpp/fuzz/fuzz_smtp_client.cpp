@@ -9,7 +9,10 @@
 // everything written is CRLF lines with no bare CR or LF, except
 // the chunk after a well-formed "BDAT n [LAST]"; a message
 // begun is always finished (message_done()) once the connection ends, and
-// every message begun gets exactly one result, in the order begun.
+// every message begun gets exactly one result, in the order begun. Bit 0 of
+// the seed logs in (AUTH as tim; bit 1 asks for STARTTLS, bit 2 allows AUTH
+// in clear): nothing is written while the handshake is due, and no AUTH
+// leaves in clear unless allowed.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -68,6 +71,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   cfg.max_reply_lines = (flags & 4) ? 4 : 256;
   cfg.max_transcript_bytes = (flags & 8) ? 300 : 0;
   cfg.max_in_flight = (flags & 2) ? 2 : 32;
+  const bool login = seed & 1;
+  if (login) {
+    cfg.auth_user = "tim";
+    cfg.auth_password = "tanstaaftanstaaf";
+    cfg.starttls = seed & 2;
+    cfg.allow_plaintext_auth = seed & 4;
+  }
   const Transfer t1 = (flags & 16) ? Transfer::Bdat : Transfer::Auto;
   const Transfer t2 = (flags & 32) ? Transfer::Bdat : Transfer::Data;
   const std::vector<Message> messages = {
@@ -101,7 +111,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       collect();
     }
     if (c.ready() && next >= messages.size() && (flags & 64)) c.quit();
-    check_output(c.take_output());
+    const std::string out = c.take_output();
+    if (login && !c.tls_active() && !cfg.allow_plaintext_auth)
+      REQUIRE(out.find("AUTH") == std::string::npos);
+    check_output(out);
+    if (c.tls_handshake_due()) {
+      REQUIRE(!c.has_output());
+      c.tls_established();  // the transport's handshake
+    }
     REQUIRE(c.buffered_bytes() <= cfg.max_reply_line);
     REQUIRE(c.transcript().size() <= cfg.max_transcript_bytes);
     REQUIRE(!(c.ready() && !c.message_done()));

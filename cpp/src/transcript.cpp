@@ -1,5 +1,7 @@
 #include "mailroom/text.hpp"
 
+#include <string>
+
 namespace mailroom {
 
 void Transcript::add(std::string_view prefix, std::string_view text) {
@@ -25,6 +27,19 @@ void Transcript::add(std::string_view prefix, std::string_view text) {
     return;
   }
   text_ += entry;
+}
+
+void Transcript::tls_established(std::string_view description) {
+  std::string note = "<TLS established";
+  if (!description.empty()) note.append(": ").append(description);
+  note += ">";
+  add("-- ", note);
+}
+
+void Transcript::dropped_before_tls(std::size_t octets) {
+  std::string note = "<";
+  note.append(std::to_string(octets)).append(" octets before the TLS handshake, dropped>");
+  add("S: ", note);
 }
 
 void Transcript::reply_lines(std::string_view prefix, std::string_view reply) {

@@ -9,10 +9,17 @@ from __future__ import annotations
 from . import mime
 from ._core import __version__
 from .client import (
+    AuthenticationError,
+    CertificateError,
+    POP3AuthenticationError,
+    POP3CertificateError,
     POP3Client,
     POP3Error,
+    POP3TLSError,
     Reply,
     SendResult,
+    SMTPAuthenticationError,
+    SMTPCertificateError,
     SMTPClient,
     SMTPConnectError,
     SMTPDataError,
@@ -22,6 +29,8 @@ from .client import (
     SMTPSenderRefused,
     SMTPServerDisconnected,
     SMTPTimeoutError,
+    SMTPTLSError,
+    TLSError,
     send,
 )
 from .message import Address, Attachment, Defect, Message, Part
@@ -29,9 +38,16 @@ from .queue import Clock, Queue, QueueEntry, QueueEvent, QueueRecipient
 from .server import Envelope, ReplyRule, Server, Session
 
 __all__ = [
+    "AuthenticationError",
+    "CertificateError",
+    "POP3AuthenticationError",
+    "POP3CertificateError",
     "POP3Client",
     "POP3Error",
+    "POP3TLSError",
     "Reply",
+    "SMTPAuthenticationError",
+    "SMTPCertificateError",
     "SMTPClient",
     "SMTPConnectError",
     "SMTPDataError",
@@ -40,8 +56,10 @@ __all__ = [
     "SMTPRecipientsRefused",
     "SMTPSenderRefused",
     "SMTPServerDisconnected",
+    "SMTPTLSError",
     "SMTPTimeoutError",
     "SendResult",
+    "TLSError",
     "send",
     "Address",
     "Attachment",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from . import __version__
 from .message import Message
@@ -221,11 +222,58 @@ def _host_port(value: str, default_port: int) -> tuple[str, int]:
     return host or "127.0.0.1", int(port)
 
 
+def _add_security_options(parser: argparse.ArgumentParser, what: str) -> None:
+    """--tls, --cafile, --no-verify, --server-name and --allow-plaintext-auth."""
+    parser.add_argument(
+        "--tls",
+        choices=["starttls", "implicit"],
+        help=f"starttls: {what} on the plain port, failing when not offered; "
+        "implicit: TLS from the first byte (ports 465, 995)",
+    )
+    parser.add_argument(
+        "--cafile", metavar="FILE", help="trust these CAs (PEM) instead of the system's"
+    )
+    parser.add_argument(
+        "--no-verify", action="store_true", help="do not check the certificate (testing only)"
+    )
+    parser.add_argument(
+        "--server-name", metavar="NAME", help="the name the certificate must carry (default: HOST)"
+    )
+    parser.add_argument(
+        "--allow-plaintext-auth",
+        action="store_true",
+        help="send the password without TLS (default: only to a server on this host)",
+    )
+
+
+def _security(args: argparse.Namespace, command: str) -> dict[str, Any]:
+    """Client keyword arguments from the security options; the password from
+    --password or the MAILROOM_PASSWORD environment variable."""
+    import os
+
+    if not args.tls and (args.cafile or args.no_verify or args.server_name):
+        raise ValueError("--cafile, --no-verify and --server-name need --tls")
+    password = args.password
+    if args.user is not None and password is None:
+        password = os.environ.get("MAILROOM_PASSWORD")
+        if password is None:
+            raise ValueError(f"--user needs --password or MAILROOM_PASSWORD for mailroom {command}")
+    return {
+        "tls": args.tls,
+        "verify": not args.no_verify,
+        "cafile": args.cafile,
+        "server_hostname": args.server_name,
+        "allow_plaintext_auth": True if args.allow_plaintext_auth else None,
+        "password": password,
+    }
+
+
 def _cmd_send(args: argparse.Namespace) -> int:
     from .client import SMTPClient, SMTPError
 
     try:
         host, port = _host_port(args.server, 25)
+        options = _security(args, "send")
         html = None
         if args.html:
             with open(args.html, encoding="utf-8") as f:
@@ -240,7 +288,11 @@ def _cmd_send(args: argparse.Namespace) -> int:
             html=html,
             attachments=args.attach,
         )
-        with SMTPClient(host, port, timeout=args.timeout) as client:
+        if args.user is None:
+            options.pop("password")
+        with SMTPClient(
+            host, port, timeout=args.timeout, user=args.user, auth=args.auth, **options
+        ) as client:
             result = client.send(msg)
             if args.verbose:
                 print(client.transcript, end="")
@@ -261,8 +313,12 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 
     try:
         host, port = _host_port(args.server, 110)
-        with POP3Client(host, port, args.user, args.password, timeout=args.timeout) as pop:
+        options = _security(args, "fetch")
+        password = options.pop("password")
+        with POP3Client(host, port, args.user, password, timeout=args.timeout, **options) as pop:
             messages = pop.fetch_all(delete=args.delete)
+            if args.verbose:
+                print(pop.transcript, end="")
     except (OSError, ValueError, POP3Error, argparse.ArgumentTypeError) as e:
         print(f"mailroom fetch: {e}", file=sys.stderr)
         return 1
@@ -399,6 +455,15 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--html", metavar="FILE", help="a file with the text/html body")
     send.add_argument("--attach", action="append", default=[], metavar="FILE")
     send.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS")
+    send.add_argument("--user", help="log in (SMTP AUTH) as USER")
+    send.add_argument("--password", help="the password for --user (default: $MAILROOM_PASSWORD)")
+    send.add_argument(
+        "--auth",
+        type=str.upper,
+        choices=["PLAIN", "LOGIN", "CRAM-MD5"],
+        help="the AUTH mechanism (default: the strongest offered)",
+    )
+    _add_security_options(send, "STARTTLS")
     send.add_argument("-v", "--verbose", action="store_true", help="print the SMTP transcript")
     send.set_defaults(func=_cmd_send)
 
@@ -410,11 +475,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fetch.add_argument("--server", required=True, metavar="HOST:PORT")
     fetch.add_argument("--user", required=True)
-    fetch.add_argument("--password", required=True)
+    fetch.add_argument("--password", help="the password (default: $MAILROOM_PASSWORD)")
     fetch.add_argument("--delete", action="store_true", help="download and delete")
     fetch.add_argument("--out", metavar="DIR")
     fetch.add_argument("--format", choices=["maildir", "eml"], default="maildir")
     fetch.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS")
+    _add_security_options(fetch, "STLS")
+    fetch.add_argument("-v", "--verbose", action="store_true", help="print the POP3 transcript")
     fetch.set_defaults(func=_cmd_fetch)
     return parser
 

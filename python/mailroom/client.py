@@ -7,12 +7,19 @@
         for msg in pop.fetch_all(delete=True):
             print(msg.subject)
 
+TLS: ``tls="starttls"`` (STARTTLS, RFC 3207; STLS, RFC 2595) or
+``tls="implicit"`` (RFC 8314: ports 465 and 995), verified against the
+system's CAs or ``cafile``, for the name ``server_hostname`` (default: the
+host). Passwords go out only inside TLS unless ``allow_plaintext_auth``
+(default: only to a server on this host, as the Server's own rule).
+
 Network waits run natively with the GIL released.
 """
 
 from __future__ import annotations
 
 import builtins
+import os
 import re
 import socket
 from collections.abc import Iterable, Sequence
@@ -23,9 +30,16 @@ from . import _core
 from .message import Address, Message
 
 __all__ = [
+    "AuthenticationError",
+    "CertificateError",
+    "POP3AuthenticationError",
+    "POP3CertificateError",
     "POP3Client",
     "POP3Error",
+    "POP3TLSError",
     "Reply",
+    "SMTPAuthenticationError",
+    "SMTPCertificateError",
     "SMTPClient",
     "SMTPConnectError",
     "SMTPDataError",
@@ -34,8 +48,10 @@ __all__ = [
     "SMTPRecipientsRefused",
     "SMTPSenderRefused",
     "SMTPServerDisconnected",
+    "SMTPTLSError",
     "SMTPTimeoutError",
     "SendResult",
+    "TLSError",
     "send",
 ]
 
@@ -54,6 +70,23 @@ class Reply:
 
     def __str__(self) -> str:
         return " ".join(str(x) for x in (self.code, self.enhanced, self.text) if x)
+
+
+class TLSError(ConnectionError):
+    """TLS failed: the handshake, or TLS was asked for and the server did not
+    offer it (no STARTTLS/STLS) or refused it."""
+
+
+class CertificateError(TLSError):
+    """The server's certificate did not verify; ``reason`` is OpenSSL's
+    ("hostname mismatch", "unable to get local issuer certificate", ...)."""
+
+    reason: str = ""
+
+
+class AuthenticationError(Exception):
+    """Logging in failed: the server refused the credentials, offered no
+    usable mechanism, or the client would not send them outside TLS."""
 
 
 class SMTPError(Exception):
@@ -105,6 +138,18 @@ class SMTPDataError(SMTPError):
     or could not be sent as asked (e.g. 8-bit data to a server without 8BITMIME)."""
 
 
+class SMTPTLSError(SMTPError, TLSError):
+    """STARTTLS not offered or refused, or the TLS handshake failed."""
+
+
+class SMTPCertificateError(SMTPTLSError, CertificateError):
+    """The SMTP server's certificate did not verify."""
+
+
+class SMTPAuthenticationError(SMTPError, AuthenticationError):
+    """AUTH failed; ``reply`` is the server's (535 5.7.8, 534, 538...) when it said no."""
+
+
 @dataclass
 class SendResult:
     """What happened to one message: who accepted it and the final reply."""
@@ -132,6 +177,8 @@ _KIND_TO_ERROR: dict[str, type[SMTPError]] = {
     "Timeout": SMTPTimeoutError,
     "Refused": SMTPConnectError,
     "Protocol": SMTPProtocolError,
+    "Tls": SMTPTLSError,
+    "Auth": SMTPAuthenticationError,
 }
 
 
@@ -156,6 +203,76 @@ def _without_bcc(data: bytes) -> bytes:
     return _BCC_FIELD.sub(b"", head) + body
 
 
+def _tls_failure(
+    e: BaseException, tls_error: type[Exception], cert_error: type[Exception]
+) -> Exception:
+    """The protocol's TLSError (or CertificateError) for a _core TLS failure."""
+    if isinstance(e, _core.CertificateFailure):
+        err = cert_error(str(e.args[0]))
+        err.reason = str(e.args[1])  # type: ignore[attr-defined]
+        return err
+    return tls_error(str(e.args[0]))
+
+
+TLSMode = Literal["starttls", "implicit"]
+
+
+def _tls_arguments(
+    tls: str | None,
+    verify: bool,
+    cafile: str | os.PathLike[str] | None,
+    server_hostname: str | None,
+    allow_plaintext_auth: bool | None,
+) -> dict[str, Any]:
+    """Checked TLS settings for the native clients."""
+    if tls not in (None, "starttls", "implicit"):
+        raise ValueError(f"tls must be None, 'starttls' or 'implicit', not {tls!r}")
+    if cafile is not None:
+        if not verify:
+            raise ValueError("verify=False with a cafile: the CAs would not be used")
+        cafile = os.fspath(cafile)
+        if not os.path.isfile(cafile):
+            raise FileNotFoundError(f"cafile not found: {cafile}")
+    if tls is None and (cafile is not None or not verify or server_hostname is not None):
+        raise ValueError("cafile, verify and server_hostname apply only with tls=")
+    if server_hostname is not None and not re.fullmatch(r"[A-Za-z0-9.\-:_\[\]]+", server_hostname):
+        raise ValueError(f"bad server_hostname: {server_hostname!r}")
+    if allow_plaintext_auth is not None and not isinstance(allow_plaintext_auth, bool):
+        raise TypeError("allow_plaintext_auth must be True, False or None")
+    return {
+        "tls": tls,
+        "verify": bool(verify),
+        "cafile": cafile,
+        "server_hostname": server_hostname,
+        "allow_plaintext_auth": allow_plaintext_auth,
+    }
+
+
+class _TLSState:
+    """The connection's TLS state, the same for both clients."""
+
+    _native: Any
+
+    @property
+    def tls_active(self) -> bool:
+        """The connection is encrypted (STARTTLS/STLS done, or implicit TLS)."""
+        return bool(self._native.tls_active)
+
+    @property
+    def tls_version(self) -> str:
+        """'TLSv1.3', 'TLSv1.2'; '' without TLS."""
+        return str(self._native.tls_version)
+
+    @property
+    def peer_certificate(self) -> bytes | None:
+        """The server's certificate (DER), or None without TLS."""
+        return bytes(self._native.peer_certificate) or None
+
+    def _state(self) -> str:
+        state = "connected" if self._native.connected else "closed"
+        return state + ", TLS" if self._native.tls_active else state
+
+
 Transfer = Literal["auto", "data", "bdat"]
 
 
@@ -167,12 +284,21 @@ def _check_address(a: str, what: str) -> str:
     return a
 
 
-class SMTPClient:
+class SMTPClient(_TLSState):
     """A native SMTP client: one connection, many messages.
 
     EHLO (HELO as fallback); PIPELINING, SIZE, 8BITMIME, SMTPUTF8 and BDAT
     when offered and needed; dot-stuffing; the timeouts of RFC 5321
     §4.5.3.2, or ``timeout`` seconds for every wait.
+
+    ``tls="starttls"`` says STARTTLS after EHLO and fails (SMTPTLSError) when
+    the server does not offer it; ``tls="implicit"`` starts TLS at once
+    (port 465). The certificate is verified (``verify=False`` to skip)
+    against the system's CAs or ``cafile``, for ``server_hostname`` (default
+    ``host``). With ``user`` and ``password`` the client logs in (AUTH,
+    RFC 4954) with ``auth`` ("PLAIN", "LOGIN", "CRAM-MD5") or the strongest
+    mechanism offered; outside TLS only when ``allow_plaintext_auth`` (None:
+    only to a server on this host). Failures raise SMTPAuthenticationError.
     """
 
     def __init__(
@@ -186,7 +312,26 @@ class SMTPClient:
         pipelining: bool = True,
         transcript: bool = True,
         max_transcript_bytes: int = 64 * 1024,
+        tls: TLSMode | None = None,
+        verify: bool = True,
+        cafile: str | os.PathLike[str] | None = None,
+        server_hostname: str | None = None,
+        user: str | None = None,
+        password: str | None = None,
+        auth: str | None = None,
+        allow_plaintext_auth: bool | None = None,
     ) -> None:
+        tls_args = _tls_arguments(tls, verify, cafile, server_hostname, allow_plaintext_auth)
+        if (user is None) != (password is None):
+            raise ValueError("give both user and password, or neither")
+        if user is not None:
+            _check_address(user, "the user name")
+            _check_address(str(password), "the password")
+        if auth is not None:
+            if user is None:
+                raise ValueError("auth names a mechanism: give user and password too")
+            if auth.upper() not in ("PLAIN", "LOGIN", "CRAM-MD5"):
+                raise ValueError(f"auth must be 'PLAIN', 'LOGIN' or 'CRAM-MD5', not {auth!r}")
         name = helo or socket.getfqdn() or "localhost"
         if not re.fullmatch(r"[A-Za-z0-9.\-\[\]:_]+", name):
             name = "localhost"
@@ -203,11 +348,17 @@ class SMTPClient:
             connect_timeout=connect_timeout,
             pipelining=pipelining,
             max_transcript_bytes=max_transcript_bytes if transcript else 0,
+            user=user,
+            password=password,
+            auth=auth.upper() if auth else None,
+            **tls_args,
         )
         try:
             self._native.connect()
         except _core.SmtpSessionFailure as e:
             raise _session_failure(e) from None
+        except _core.TlsFailure as e:
+            raise _tls_failure(e, SMTPTLSError, SMTPCertificateError) from None
 
     # -- sending ----------------------------------------------------------------
     @staticmethod
@@ -374,9 +525,17 @@ class SMTPClient:
     def messages_sent(self) -> int:
         return int(self._native.messages_sent)
 
+    @property
+    def authenticated(self) -> bool:
+        return bool(self._native.authenticated)
+
+    @property
+    def auth_mechanism(self) -> str | None:
+        """The AUTH mechanism used to log in, or None."""
+        return str(self._native.auth_mechanism) or None
+
     def __repr__(self) -> str:
-        state = "connected" if self._native.connected else "closed"
-        return f"<mailroom.SMTPClient {self.host}:{self.port} {state}>"
+        return f"<mailroom.SMTPClient {self.host}:{self.port} {self._state()}>"
 
 
 def send(
@@ -403,6 +562,19 @@ class POP3Error(Exception):
         self.code = code
 
 
+class POP3TLSError(POP3Error, TLSError):
+    """STLS not offered or refused, or the TLS handshake failed."""
+
+
+class POP3CertificateError(POP3TLSError, CertificateError):
+    """The POP3 server's certificate did not verify."""
+
+
+class POP3AuthenticationError(POP3Error, AuthenticationError):
+    """The login was refused (``code`` is usually "AUTH"), or the client would
+    not send the password outside TLS."""
+
+
 def _pop_arg(value: Any, what: str) -> str:
     s = str(value)
     if any(c in s for c in "\r\n\0"):
@@ -410,12 +582,18 @@ def _pop_arg(value: Any, what: str) -> str:
     return s
 
 
-class POP3Client:
+class POP3Client(_TLSState):
     """A native POP3 client (RFC 1939): log in, list, fetch and delete.
 
     ``auth="plain"`` logs in with AUTH PLAIN (RFC 5034), ``"user"`` with
     USER/PASS; the default uses AUTH PLAIN when the server offers it.
     Commands are pipelined when the server's CAPA allows it.
+
+    ``tls="starttls"`` says STLS (RFC 2595) after CAPA and fails
+    (POP3TLSError) when the server does not offer it; ``tls="implicit"`` is
+    POP3S (port 995). ``verify``, ``cafile``, ``server_hostname`` and
+    ``allow_plaintext_auth`` as for SMTPClient; a refused login raises
+    POP3AuthenticationError.
     """
 
     def __init__(
@@ -431,7 +609,15 @@ class POP3Client:
         pipelining: bool = True,
         transcript: bool = True,
         max_transcript_bytes: int = 64 * 1024,
+        tls: TLSMode | None = None,
+        verify: bool = True,
+        cafile: str | os.PathLike[str] | None = None,
+        server_hostname: str | None = None,
+        allow_plaintext_auth: bool | None = None,
     ) -> None:
+        tls_args = _tls_arguments(tls, verify, cafile, server_hostname, allow_plaintext_auth)
+        if user is None and password is not None:
+            raise ValueError("a password without a user")
         self.host, self.port = host, port
         self._native = _core.Pop3Client(
             host=host,
@@ -440,14 +626,22 @@ class POP3Client:
             connect_timeout=connect_timeout,
             pipelining=pipelining,
             max_transcript_bytes=max_transcript_bytes if transcript else 0,
+            **tls_args,
         )
-        _id, ok, status, text, code, _ = self._native.connect()
+        try:
+            _id, ok, status, text, code, _ = self._native.connect()
+        except _core.TlsFailure as e:
+            raise _tls_failure(e, POP3TLSError, POP3CertificateError) from None
         if not ok:
             self._native.close()
             raise POP3Error(f"server refused the session: {status}", status, code)
         self.greeting = status
         if user is not None:
-            self.login(user, password or "", auth=auth)
+            try:
+                self.login(user, password or "", auth=auth)
+            except BaseException:
+                self._native.close()
+                raise
 
     def _run(self, name: str, *args: Any) -> tuple[Any, ...]:
         r = self._native.wait(self._native.command(name, [_pop_arg(a, name) for a in args]))
@@ -460,9 +654,24 @@ class POP3Client:
         return list(self._native.capabilities)
 
     def login(self, user: str, password: str, *, auth: str | None = None) -> None:
-        """Log in; raises POP3Error (code "AUTH", "IN-USE"...) when refused."""
+        """Log in; raises POP3AuthenticationError (code "AUTH", "IN-USE"...)
+        when refused, or before sending anything when the password would
+        travel outside TLS and that is not allowed."""
         _pop_arg(user, "user")
         _pop_arg(password, "password")
+        if auth in (None, "plain", "user") and not self._native.credentials_allowed:
+            raise POP3AuthenticationError(
+                "refusing to send a password over a connection without TLS "
+                "(use tls='starttls' or 'implicit', or allow_plaintext_auth=True)"
+            )
+        try:
+            self._login(user, password, auth)
+        except POP3AuthenticationError:
+            raise
+        except POP3Error as e:
+            raise POP3AuthenticationError(str(e), e.response, e.code) from None
+
+    def _login(self, user: str, password: str, auth: str | None) -> None:
         if auth is None:
             auth = (
                 "plain"
@@ -573,5 +782,4 @@ class POP3Client:
         return str(self._native.transcript)
 
     def __repr__(self) -> str:
-        state = "connected" if self._native.connected else "closed"
-        return f"<mailroom.POP3Client {self.host}:{self.port} {state}>"
+        return f"<mailroom.POP3Client {self.host}:{self.port} {self._state()}>"

@@ -15,7 +15,10 @@ struct Pop3Script {
   std::size_t pos = 0;
   bool byte_at_a_time = false;
 
-  explicit Pop3Script(pop3::ClientConfig cfg = {}) : c(std::move(cfg)) {}
+  // The textbook transcripts log in without TLS: allowed unless a test says not.
+  explicit Pop3Script(pop3::ClientConfig cfg = {}, bool plaintext_auth = true) : c(std::move(cfg)) {
+    c.set_allow_plaintext_auth(plaintext_auth);
+  }
 
   void feed(std::string_view bytes) {
     if (byte_at_a_time)
@@ -317,6 +320,106 @@ TEST(pop3_timeouts_eof_transcript) {
   Pop3Script to;
   to.c.on_timeout();
   CHECK(to.c.error() == pop3::ClientError::Timeout);
+}
+
+// ----------------------------------------------------------------- STLS ----
+
+TEST(pop3_stls_drops_what_follows_the_ok) {
+  Pop3Script t({}, false);
+  t.c.capa();
+  t.script(R"(
+    S: +OK POP3 ready
+    C: CAPA
+    S: +OK
+    S: STLS
+    S: USER
+    S: PIPELINING
+    S: .
+  )");
+  CHECK(t.c.pipelining());
+  const auto stls = t.c.stls();
+  const auto capa = t.c.capa();  // RFC 2595 §4: never pipelined behind STLS
+  t.C("STLS");
+  t.nothing_written();
+  // The +OK and an injected response in one read: only the +OK counts.
+  t.feed("+OK Begin TLS\r\n+OK injected\r\n");
+  CHECK(t.c.tls_handshake_due());
+  CHECK_EQ(t.c.dropped_before_tls(), std::size_t{14});
+  CHECK(t.c.current_timeout() == std::chrono::milliseconds(0));
+  t.S("+OK more injected");
+  CHECK_EQ(t.c.dropped_before_tls(), std::size_t{33});
+  t.nothing_written();  // the CAPA waits for the handshake
+  CHECK_EQ(t.next().id, std::uint64_t{0});
+  CHECK_EQ(t.next().id, std::uint64_t{1});
+  pop3::Response r = t.next();
+  CHECK(r.id == stls && r.ok && r.command == pop3::Command::Stls);
+  CHECK(!t.c.has_response());
+  t.c.tls_established("TLSv1.3");
+  CHECK(t.c.tls_active() && !t.c.tls_handshake_due());
+  CHECK(t.c.capabilities().empty() && !t.c.pipelining());  // forgotten
+  t.script(R"(
+    C: CAPA
+    S: +OK
+    S: USER
+    S: .
+  )");
+  CHECK(t.next().id == capa);
+  CHECK_EQ(t.c.capabilities().size(), std::size_t{1});
+  t.c.user("bob");
+  t.c.pass("secret");  // inside TLS now
+  t.script(R"(
+    C: USER bob
+    S: +OK
+    C: PASS secret
+    S: +OK maildrop ready
+  )");
+  CHECK(!t.c.failed());
+}
+
+TEST(pop3_stls_byte_at_a_time) {
+  Pop3Script t({}, false);
+  t.byte_at_a_time = true;
+  t.S("+OK ready");
+  t.c.stls();
+  t.C("STLS");
+  t.feed("+OK go\r\n-ERR injected\r\n");
+  CHECK(t.c.tls_handshake_due());
+  CHECK_EQ(t.c.dropped_before_tls(), std::size_t{15});
+  CHECK(!t.c.failed());
+}
+
+TEST(pop3_no_password_outside_tls) {
+  Pop3Script t({}, false);
+  t.S("+OK ready");
+  CHECK(!t.c.credentials_allowed());
+  t.c.user("bob");  // the name alone is no secret
+  bool refused = false;
+  try {
+    t.c.pass("secret");
+  } catch (const pop3::PlaintextAuthRefused&) {
+    refused = true;
+  }
+  CHECK(refused);
+  refused = false;
+  try {
+    t.c.auth_plain("bob", "secret");
+  } catch (const pop3::PlaintextAuthRefused&) {
+    refused = true;
+  }
+  CHECK(refused);
+  t.C("USER bob");
+  t.S("+OK");
+  t.nothing_written();  // neither PASS nor AUTH went out
+  t.c.set_allow_plaintext_auth(true);
+  t.c.pass("secret");
+  t.C("PASS secret");
+  // Implicit TLS: established before the greeting.
+  pop3::ClientSession pop3s;
+  pop3s.tls_established();
+  CHECK(pop3s.credentials_allowed());
+  pop3s.feed("+OK ready\r\n");
+  pop3s.auth_plain("tim", "tanstaaftanstaaf");
+  CHECK_EQ(pop3s.take_output(), std::string("AUTH PLAIN AHRpbQB0YW5zdGFhZnRhbnN0YWFm\r\n"));
 }
 
 int main(int argc, char** argv) { return run_registered_tests(argc, argv); }

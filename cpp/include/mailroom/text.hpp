@@ -82,6 +82,10 @@ class Transcript {
   void add(std::string_view prefix, std::string_view text);
   // One add() per CRLF-terminated line of `reply` (what a server wrote).
   void reply_lines(std::string_view prefix, std::string_view reply);
+  // "-- <TLS established: TLSv1.3 ...>": where a client's session went into TLS.
+  void tls_established(std::string_view description);
+  // "S: <n octets before the TLS handshake, dropped>" (STARTTLS, STLS).
+  void dropped_before_tls(std::size_t octets);
   bool enabled() const { return max_ > 0; }
   const std::string& text() const { return text_; }
   bool truncated() const { return truncated_; }

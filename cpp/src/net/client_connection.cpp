@@ -2,7 +2,12 @@
 // to completion or to its deadline on the calling thread.
 #include "mailroom/net/client_connection.hpp"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 
 #include "endpoint_text.hpp"
 
@@ -12,10 +17,43 @@
 namespace mailroom::net {
 
 namespace asio = boost::asio;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 namespace {
 
+// The client's TLS context: TLS 1.2 and later only (RFC 8996), the trusted
+// CAs from a file, PEM text or the system store.
+std::unique_ptr<ssl::context> make_client_context(const TlsClientOptions& o) {
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+  SSL_CTX_set_options(ctx->native_handle(), SSL_OP_NO_RENEGOTIATION);
+  boost::system::error_code ec;
+  if (!o.verify) {
+    ctx->set_verify_mode(ssl::verify_none);
+    return ctx;
+  }
+  ctx->set_verify_mode(ssl::verify_peer);
+  if (!o.cafile.empty()) {
+    ctx->load_verify_file(o.cafile, ec);
+    if (ec) throw TlsError("cannot load the CA file " + o.cafile + ": " + ec.message());
+  }
+  if (!o.ca_pem.empty()) {
+    ctx->add_certificate_authority(asio::buffer(o.ca_pem), ec);
+    if (ec) throw TlsError("cannot use the CA certificate: " + ec.message());
+  }
+  if (o.cafile.empty() && o.ca_pem.empty()) {
+    ctx->set_default_verify_paths(ec);
+    if (ec) throw TlsError("cannot load the system's trusted CAs: " + ec.message());
+  }
+  return ctx;
+}
+
+bool is_ip_literal(const std::string& name) {
+  boost::system::error_code ec;
+  asio::ip::make_address(name, ec);
+  return !ec;
+}
 
 }  // namespace
 
@@ -23,7 +61,10 @@ struct ClientConnection::Impl {
   asio::io_context io;
   tcp::socket socket{io};
   asio::steady_timer timer{io};
+  std::string host;
   std::string where;  // for error messages
+  std::unique_ptr<ssl::context> tls_context;
+  std::unique_ptr<ssl::stream<tcp::socket&>> tls;  // once start_tls() began
   char chunk[256 * 1024];
 
   // Runs the operation just started on `io` to completion, with a timer that
@@ -53,6 +94,7 @@ ClientConnection::~ClientConnection() { close(); }
 void ClientConnection::connect(const std::string& host, std::uint16_t port,
                                std::chrono::milliseconds timeout) {
   auto& d = *impl_;
+  d.host = host;
   d.where = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
   boost::system::error_code ec;
   tcp::resolver resolver(d.io);
@@ -77,9 +119,9 @@ void ClientConnection::connect(const std::string& host, std::uint16_t port,
 void ClientConnection::write(std::string_view data, std::chrono::milliseconds timeout) {
   auto& d = *impl_;
   // Fast path: write what the socket takes now; wait (with a deadline) only
-  // for the rest.
+  // for the rest. Inside TLS every write goes through the stream.
   boost::system::error_code ec;
-  while (!data.empty()) {
+  while (!data.empty() && !d.tls) {
     std::size_t n = d.socket.write_some(asio::buffer(data.data(), data.size()), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) break;
     if (ec) throw std::system_error(ec.value(), std::system_category(), "cannot write to " + d.where);
@@ -87,11 +129,14 @@ void ClientConnection::write(std::string_view data, std::chrono::milliseconds ti
   }
   if (data.empty()) return;
   std::optional<boost::system::error_code> done;
-  asio::async_write(d.socket, asio::buffer(data.data(), data.size()),
-                    [&](boost::system::error_code e, std::size_t) {
-                      done = e;
-                      d.timer.cancel();
-                    });
+  auto written = [&](boost::system::error_code e, std::size_t) {
+    done = e;
+    d.timer.cancel();
+  };
+  if (d.tls)
+    asio::async_write(*d.tls, asio::buffer(data.data(), data.size()), written);
+  else
+    asio::async_write(d.socket, asio::buffer(data.data(), data.size()), written);
   d.run(timeout, done, "writing to");
   if (*done) throw std::system_error(done->value(), std::system_category(), "cannot write to " + d.where);
 }
@@ -104,36 +149,147 @@ std::size_t ClientConnection::read_some(std::string& buffer, std::chrono::millis
 
 std::string_view ClientConnection::read_view(std::chrono::milliseconds timeout) {
   auto& d = *impl_;
-  // Fast path: the reply is often there already.
+  // Fast path: the reply is often there already (plain text only: inside
+  // TLS, OpenSSL may hold decrypted bytes the socket no longer shows).
   boost::system::error_code ec;
-  std::size_t got = d.socket.read_some(asio::buffer(d.chunk), ec);
-  if (!ec) return std::string_view(d.chunk, got);
-  if (ec == asio::error::eof || ec == asio::error::connection_reset) return {};
-  if (ec != asio::error::would_block && ec != asio::error::try_again)
-    throw std::system_error(ec.value(), std::system_category(), "cannot read from " + d.where);
+  if (!d.tls) {
+    std::size_t got = d.socket.read_some(asio::buffer(d.chunk), ec);
+    if (!ec) return std::string_view(d.chunk, got);
+    if (ec == asio::error::eof || ec == asio::error::connection_reset) return {};
+    if (ec != asio::error::would_block && ec != asio::error::try_again)
+      throw std::system_error(ec.value(), std::system_category(), "cannot read from " + d.where);
+  }
   std::optional<boost::system::error_code> done;
   std::size_t n = 0;
-  d.socket.async_read_some(asio::buffer(d.chunk), [&](boost::system::error_code e, std::size_t k) {
+  auto got = [&](boost::system::error_code e, std::size_t k) {
     done = e;
     n = k;
     d.timer.cancel();
-  });
+  };
+  if (d.tls)
+    d.tls->async_read_some(asio::buffer(d.chunk), got);
+  else
+    d.socket.async_read_some(asio::buffer(d.chunk), got);
   d.run(timeout, done, "reading from");
-  if (*done == asio::error::eof || *done == asio::error::connection_reset) return {};
+  // A TLS peer that closes without close_notify (stream_truncated) has
+  // still ended the connection.
+  if (*done == asio::error::eof || *done == asio::error::connection_reset ||
+      *done == ssl::error::stream_truncated)
+    return {};
   if (*done) throw std::system_error(done->value(), std::system_category(), "cannot read from " + d.where);
   return std::string_view(d.chunk, n);
 }
 
+void ClientConnection::start_tls(const TlsClientOptions& options,
+                                 std::chrono::milliseconds timeout) {
+  auto& d = *impl_;
+  if (d.tls) throw std::logic_error("start_tls(): TLS is already on");
+  if (!d.socket.is_open()) throw std::logic_error("start_tls(): not connected");
+  const std::string name = options.server_name.empty() ? d.host : options.server_name;
+  d.tls_context = make_client_context(options);
+  d.tls = std::make_unique<ssl::stream<tcp::socket&>>(d.socket, *d.tls_context);
+  SSL* native = d.tls->native_handle();
+  const bool ip = is_ip_literal(name);
+  if (options.verify) {
+    // RFC 6125 via OpenSSL: the name (or address) must be in the
+    // certificate's subjectAltName; no partial wildcards.
+    X509_VERIFY_PARAM* param = SSL_get0_param(native);
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    const int set = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str())
+                       : X509_VERIFY_PARAM_set1_host(param, name.c_str(), name.size());
+    if (set != 1) throw TlsError("cannot verify the name " + name);
+  }
+  // SNI carries names only (RFC 6066 §3).
+  if (!ip && !name.empty()) SSL_set_tlsext_host_name(native, name.c_str());
+  std::optional<boost::system::error_code> done;
+  d.tls->async_handshake(ssl::stream_base::client, [&](boost::system::error_code e) {
+    done = e;
+    d.timer.cancel();
+  });
+  // On failure: no close_notify for a handshake that did not finish.
+  const auto abandon = [&] {
+    d.tls.reset();
+    d.tls_context.reset();
+    close();
+  };
+  try {
+    d.run(timeout, done, "TLS handshake with");
+  } catch (const std::system_error& e) {
+    abandon();
+    throw TlsError(e.what());
+  }
+  if (*done) {
+    const long verify = SSL_get_verify_result(native);
+    std::string message = "TLS handshake with " + d.where + " failed: ";
+    abandon();
+    if (options.verify && verify != X509_V_OK) {
+      std::string reason = X509_verify_cert_error_string(verify);
+      message += "certificate verify failed: " + reason;
+      if (verify == X509_V_ERR_HOSTNAME_MISMATCH || verify == X509_V_ERR_IP_ADDRESS_MISMATCH)
+        message.append(" (expected ").append(name).append(")");
+      throw CertificateError(message, std::move(reason));
+    }
+    throw TlsError(message + done->message());
+  }
+}
+
+bool ClientConnection::tls_active() const { return impl_->tls != nullptr && impl_->socket.is_open(); }
+
+std::string ClientConnection::tls_version() const {
+  return impl_->tls ? SSL_get_version(impl_->tls->native_handle()) : "";
+}
+
+std::string ClientConnection::tls_cipher() const {
+  if (!impl_->tls) return {};
+  const char* name = SSL_get_cipher_name(impl_->tls->native_handle());
+  return name ? name : "";
+}
+
+std::string ClientConnection::peer_certificate_der() const {
+  if (!impl_->tls) return {};
+  X509* cert = SSL_get1_peer_certificate(impl_->tls->native_handle());
+  if (cert == nullptr) return {};
+  unsigned char* der = nullptr;
+  const int n = i2d_X509(cert, &der);
+  std::string out;
+  if (n > 0) out.assign(reinterpret_cast<const char*>(der), static_cast<std::size_t>(n));
+  OPENSSL_free(der);
+  X509_free(cert);
+  return out;
+}
+
 void ClientConnection::close() {
   if (!impl_) return;
+  auto& d = *impl_;
   boost::system::error_code ignored;
-  if (impl_->socket.is_open()) {
-    impl_->socket.shutdown(tcp::socket::shutdown_both, ignored);
-    impl_->socket.close(ignored);
+  if (d.tls && d.socket.is_open()) {
+    // close_notify, then the peer's (or its end of the connection), briefly.
+    std::optional<boost::system::error_code> done;
+    d.tls->async_shutdown([&](boost::system::error_code e) {
+      done = e;
+      d.timer.cancel();
+    });
+    try {
+      d.run(std::chrono::seconds(1), done, "closing TLS with");
+    } catch (const std::exception&) {
+    }
+  }
+  if (d.socket.is_open()) {
+    d.socket.shutdown(tcp::socket::shutdown_both, ignored);
+    d.socket.close(ignored);
   }
 }
 
 bool ClientConnection::is_open() const { return impl_->socket.is_open(); }
+
+bool ClientConnection::peer_is_loopback() const {
+  boost::system::error_code ec;
+  auto addr = impl_->socket.remote_endpoint(ec).address();
+  if (ec) return false;
+  if (addr.is_v6() && addr.to_v6().is_v4_mapped())
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6()).is_loopback();
+  return addr.is_loopback();
+}
 
 std::string ClientConnection::peer() const {
   boost::system::error_code ec;

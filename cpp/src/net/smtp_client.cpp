@@ -6,19 +6,42 @@
 
 namespace mailroom::net {
 
+namespace {
+
+smtp::ClientConfig with_tls_mode(smtp::ClientConfig c, TlsMode mode) {
+  c.starttls = mode == TlsMode::StartTls;
+  return c;
+}
+
+}  // namespace
+
 SmtpClient::SmtpClient(SmtpClientOptions options)
-    : options_(std::move(options)), session_(options_.session) {}
+    : options_(std::move(options)), session_(with_tls_mode(options_.session, options_.tls)) {}
+
+// The handshake, bounded by the connect timeout; the session learns of it.
+void SmtpClient::handshake() {
+  connection_.start_tls(options_.tls_options, options_.session.timeouts.connect);
+  std::string description = connection_.tls_version();
+  description.append(" ").append(connection_.tls_cipher());
+  session_.tls_established(description);
+}
 
 void SmtpClient::connect() {
   connection_.connect(options_.host, options_.port, options_.session.timeouts.connect);
-  while (!session_.ready() && !session_.closed()) pump();
+  if (options_.tls == TlsMode::Implicit) handshake();  // RFC 8314 §3
+  session_.set_allow_plaintext_auth(
+      options_.allow_plaintext_auth.value_or(connection_.peer_is_loopback()));
+  while (!session_.ready() && !session_.closed()) {
+    if (session_.tls_handshake_due()) handshake();  // STARTTLS answered 220
+    else pump();
+  }
   check_failed();
 }
 
 void SmtpClient::check_failed() {
   if (!session_.failed()) return;
   connection_.close();
-  throw SmtpSessionError(session_.error(), session_.last_reply(), session_.error_text());
+  throw SmtpSessionError(session_.error(), session_.error_reply(), session_.error_text());
 }
 
 void SmtpClient::pump() { net::pump(connection_, session_, options_.session.timeouts.data_block); }

@@ -26,6 +26,7 @@ const char* to_string(Command c) {
     case Command::Rset: return "RSET";
     case Command::Noop: return "NOOP";
     case Command::Quit: return "QUIT";
+    case Command::Stls: return "STLS";
   }
   return "?";
 }
@@ -65,7 +66,9 @@ void for_each_line(std::string_view body, F&& f) {
 }  // namespace
 
 ClientSession::ClientSession(ClientConfig config)
-    : cfg_(std::move(config)), transcript_(cfg_.max_transcript_bytes) {
+    : cfg_(std::move(config)),
+      plaintext_auth_allowed_(cfg_.allow_plaintext_auth),
+      transcript_(cfg_.max_transcript_bytes) {
   awaiting_.push_back({0, Command::Greeting, false, {}, {}});
 }
 
@@ -122,10 +125,13 @@ std::uint64_t ClientSession::enqueue(Command c, bool multiline, std::string line
 // Writes what may go now: everything when pipelining, else one command when
 // no response is due. Nothing before the greeting, after QUIT or once closed.
 void ClientSession::flush() {
-  if (closed_ || !greeted_) return;
+  if (closed_ || !greeted_ || handshake_due_) return;
   while (!queued_.empty()) {
     if (!awaiting_.empty() && !(pipelining_ && cfg_.use_pipelining)) return;
     if (!awaiting_.empty() && awaiting_.back().command == Command::Quit) return;
+    // Nothing after STLS until its answer (and the handshake): RFC 2595 §4.
+    if (!awaiting_.empty() && awaiting_.back().command == Command::Stls) return;
+    if (!awaiting_.empty() && queued_.front().command == Command::Stls) return;
     Queued q = std::move(queued_.front());
     queued_.pop_front();
     transcript_.add("C: ", q.log);
@@ -144,6 +150,7 @@ std::uint64_t ClientSession::user(std::string_view name) {
 
 std::uint64_t ClientSession::pass(std::string_view password) {
   check_argument(password, "password", true);
+  if (!credentials_allowed()) throw PlaintextAuthRefused();
   return enqueue(Command::Pass, false, "PASS " + std::string(password), "PASS <hidden>");
 }
 
@@ -161,6 +168,7 @@ std::uint64_t ClientSession::auth_plain(std::string_view user, std::string_view 
   check_argument(user, "user name", true);
   check_argument(password, "password", true);
   check_argument(authzid, "authorization identity", true);
+  if (!credentials_allowed()) throw PlaintextAuthRefused();
   std::string creds(authzid);
   creds.push_back('\0');
   creds.append(user);
@@ -197,11 +205,29 @@ std::uint64_t ClientSession::dele(std::uint64_t msg) {
 std::uint64_t ClientSession::rset() { return enqueue(Command::Rset, false, "RSET"); }
 std::uint64_t ClientSession::noop() { return enqueue(Command::Noop, false, "NOOP"); }
 std::uint64_t ClientSession::quit() { return enqueue(Command::Quit, false, "QUIT"); }
+std::uint64_t ClientSession::stls() { return enqueue(Command::Stls, false, "STLS"); }
+
+void ClientSession::tls_established(std::string_view description) {
+  tls_active_ = true;
+  transcript_.tls_established(description);
+  if (!handshake_due_) return;  // implicit TLS: the greeting comes next
+  handshake_due_ = false;
+  line_.clear();
+  // RFC 2595 §4: the capabilities learnt before TLS no longer hold.
+  capabilities_.clear();
+  pipelining_ = false;
+  flush();
+}
 
 // ---------------------------------------------------------------- input ----
 
 void ClientSession::feed(std::string_view data) {
   while (!data.empty() && !closed_) {
+    if (handshake_due_) {  // RFC 2595 §4: nothing before the handshake counts
+      dropped_before_tls_ += data.size();
+      transcript_.dropped_before_tls(data.size());
+      return;
+    }
     if (in_body_) {
       data.remove_prefix(consume_body(data));
       continue;
@@ -363,6 +389,10 @@ void ClientSession::complete() {
   const Command c = awaiting_.front().command;
   awaiting_.pop_front();
   if (c == Command::Greeting) greeted_ = current_.ok;
+  if (c == Command::Stls && current_.ok) {
+    handshake_due_ = true;
+    line_.clear();
+  }
   if (c == Command::Capa && current_.ok) {
     capabilities_.clear();
     pipelining_ = false;

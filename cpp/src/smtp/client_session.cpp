@@ -13,6 +13,8 @@ const char* to_string(ClientState s) {
   switch (s) {
     case ClientState::Greeting: return "Greeting";
     case ClientState::Ehlo: return "Ehlo";
+    case ClientState::StartTls: return "StartTls";
+    case ClientState::Auth: return "Auth";
     case ClientState::Ready: return "Ready";
     case ClientState::Transaction: return "Transaction";
     case ClientState::Reset: return "Reset";
@@ -39,6 +41,8 @@ const char* to_string(ClientError e) {
     case ClientError::Refused: return "Refused";
     case ClientError::Timeout: return "Timeout";
     case ClientError::ConnectionLost: return "ConnectionLost";
+    case ClientError::Tls: return "Tls";
+    case ClientError::Auth: return "Auth";
   }
   return "?";
 }
@@ -138,7 +142,9 @@ std::size_t enhanced_code_length(int code, std::string_view text) {
   return (i == text.size() || text[i] == ' ') ? i : 0;
 }
 
-std::string summary(std::string_view what, const Reply& r) {
+}  // namespace
+
+std::string reply_summary(std::string_view what, const Reply& r) {
   std::string s(what);
   s += ": ";
   s += std::to_string(r.code);
@@ -147,13 +153,16 @@ std::string summary(std::string_view what, const Reply& r) {
   return s;
 }
 
-}  // namespace
-
 // ------------------------------------------------------------- session ----
 
 ClientSession::ClientSession(ClientConfig config)
     : cfg_(std::move(config)), transcript_(cfg_.max_transcript_bytes) {
   check_no_controls(cfg_.helo_name, "helo_name");
+  check_no_controls(cfg_.auth_user, "user name");
+  check_no_controls(cfg_.auth_password, "password");
+  for (char& c : cfg_.auth_mechanism) c = ascii_upper(c);
+  if (!cfg_.auth_mechanism.empty() && !known_auth_mechanism(cfg_.auth_mechanism))
+    throw std::invalid_argument("unknown AUTH mechanism: " + cfg_.auth_mechanism);
   if (cfg_.bdat_chunk_size == 0) cfg_.bdat_chunk_size = 1;
   if (cfg_.max_in_flight == 0) cfg_.max_in_flight = 1;
   pending_.push_back({Await::Greeting});
@@ -194,6 +203,7 @@ void ClientSession::fail(ClientError kind, std::string text) {
   if (error_ == ClientError::None) {
     error_ = kind;
     error_text_ = text;
+    error_reply_ = last_;
   }
   // Every message in flight ends here, in order.
   while (!txns_.empty()) {
@@ -213,6 +223,11 @@ void ClientSession::fail(ClientError kind, std::string text) {
 
 void ClientSession::feed(std::string_view data) {
   while (!data.empty() && !closed()) {
+    if (handshake_due_) {  // RFC 3207 §4.2: injected or not, it does not count
+      dropped_before_tls_ += data.size();
+      transcript_.dropped_before_tls(data.size());
+      return;
+    }
     const auto* nl = static_cast<const char*>(std::memchr(data.data(), '\n', data.size()));
     const std::size_t take = nl ? static_cast<std::size_t>(nl - data.data()) + 1 : data.size();
     if (line_.size() + take > cfg_.max_reply_line) {
@@ -275,8 +290,8 @@ void ClientSession::consume_line(std::string_view line) {
 void ClientSession::on_reply(Reply r) {
   last_ = r;
   if (pending_.empty()) {
-    if (r.code == 421) fail(ClientError::ServiceClosing, summary("server closing", r));
-    else fail(ClientError::Protocol, summary("unexpected reply", r));
+    if (r.code == 421) fail(ClientError::ServiceClosing, reply_summary("server closing", r));
+    else fail(ClientError::Protocol, reply_summary("unexpected reply", r));
     return;
   }
   const Pending p = pending_.front();
@@ -294,11 +309,11 @@ void ClientSession::on_reply(Reply r) {
       else if (p.what != Await::Rset) res.data = r;
     }
     if (p.what == Await::Greeting) greeting_ = r;
-    fail(ClientError::ServiceClosing, summary("server closing", r));
+    fail(ClientError::ServiceClosing, reply_summary("server closing", r));
     return;
   }
   if (for_message && txns_.empty()) {  // cannot happen: every such entry has an owner
-    fail(ClientError::Protocol, summary("reply without a message", r));
+    fail(ClientError::Protocol, reply_summary("reply without a message", r));
     return;
   }
   handle(p, r);
@@ -316,35 +331,32 @@ void ClientSession::handle(const Pending& p, const Reply& r) {
         state_ = ClientState::Ehlo;
         send("EHLO " + cfg_.helo_name, Await::Ehlo);
       } else {
-        error_ = ClientError::Refused;
-        error_text_ = summary("greeting", r);
-        state_ = ClientState::Quit;
-        send("QUIT", Await::Quit);
+        refuse_session(ClientError::Refused, reply_summary("greeting", r), r);
       }
       return;
     case Await::Ehlo:
       if (ok) {
         parse_ehlo(r);
-        go_idle();
+        after_ehlo();
       } else if (r.code == 500 || r.code == 502) {
         send("HELO " + cfg_.helo_name, Await::Helo);
       } else {
-        error_ = ClientError::Refused;
-        error_text_ = summary("EHLO", r);
-        state_ = ClientState::Quit;
-        send("QUIT", Await::Quit);
+        refuse_session(ClientError::Refused, reply_summary("EHLO", r), r);
       }
       return;
     case Await::Helo:
       if (ok) {
         ext_ = Extensions();
-        go_idle();
+        after_ehlo();
       } else {
-        error_ = ClientError::Refused;
-        error_text_ = summary("HELO", r);
-        state_ = ClientState::Quit;
-        send("QUIT", Await::Quit);
+        refuse_session(ClientError::Refused, reply_summary("HELO", r), r);
       }
+      return;
+    case Await::StartTls:
+      on_starttls_reply(r);
+      return;
+    case Await::Auth:
+      on_auth_reply(r);
       return;
     case Await::Mail: {
       Txn& m = txns_.front();
@@ -352,7 +364,7 @@ void ClientSession::handle(const Pending& p, const Reply& r) {
       m.mail_ok = ok;
       if (m.pipelined) return;  // RCPT and DATA/BDAT replies follow
       if (ok) send_rcpts_from(m, 0);
-      else decide(m, false, summary("MAIL refused", r));
+      else decide(m, false, reply_summary("MAIL refused", r));
       return;
     }
     case Await::Rcpt: {
@@ -381,9 +393,9 @@ void ClientSession::handle(const Pending& p, const Reply& r) {
         return;
       }
       m.result.data = r;
-      if (!m.mail_ok) decide(m, false, summary("MAIL refused", m.result.mail));
+      if (!m.mail_ok) decide(m, false, reply_summary("MAIL refused", m.result.mail));
       else if (m.result.accepted_rcpts() == 0) fail_transaction(m, "no recipient accepted");
-      else fail_transaction(m, summary("DATA refused", r));
+      else fail_transaction(m, reply_summary("DATA refused", r));
       return;
     }
     case Await::DataEnd: {
@@ -393,7 +405,7 @@ void ClientSession::handle(const Pending& p, const Reply& r) {
         return;
       }
       m.result.data = r;
-      decide(m, ok, ok ? std::string() : summary("message refused", r));
+      decide(m, ok, ok ? std::string() : reply_summary("message refused", r));
       return;
     }
     case Await::Bdat: {
@@ -401,17 +413,17 @@ void ClientSession::handle(const Pending& p, const Reply& r) {
       if (!ok && m.result.data.code == 0) m.result.data = r;
       if (!m.pipelined) {
         if (ok) send_bdat(m);
-        else fail_transaction(m, summary("BDAT refused", r));
+        else fail_transaction(m, reply_summary("BDAT refused", r));
       }
       return;
     }
     case Await::BdatLast: {
       Txn& m = txns_.front();
       if (m.result.data.code == 0) m.result.data = r;
-      if (!m.mail_ok) decide(m, false, summary("MAIL refused", m.result.mail));
+      if (!m.mail_ok) decide(m, false, reply_summary("MAIL refused", m.result.mail));
       else if (m.result.accepted_rcpts() == 0) fail_transaction(m, "no recipient accepted");
       else if (m.result.data.positive() && ok) decide(m, true, {});
-      else fail_transaction(m, summary("message refused", m.result.data));
+      else fail_transaction(m, reply_summary("message refused", m.result.data));
       return;
     }
     case Await::Rset:  // the message's own RSET, or the one that starts it
@@ -471,6 +483,14 @@ void ClientSession::send(std::string_view command, Await what, std::size_t index
   out_.append(command);
   out_ += "\r\n";
   pending_.push_back({what, index});
+}
+
+void ClientSession::refuse_session(ClientError kind, std::string text, const Reply& reply) {
+  error_ = kind;
+  error_text_ = std::move(text);
+  error_reply_ = reply;
+  state_ = ClientState::Quit;
+  send("QUIT", Await::Quit);
 }
 
 void ClientSession::go_idle() {
@@ -603,7 +623,7 @@ void ClientSession::send_rcpts_from(Txn& m, std::size_t first) {
 }
 
 void ClientSession::after_rcpts(Txn& m) {
-  if (!m.mail_ok) return decide(m, false, summary("MAIL refused", m.result.mail));
+  if (!m.mail_ok) return decide(m, false, reply_summary("MAIL refused", m.result.mail));
   if (m.result.accepted_rcpts() == 0) return fail_transaction(m, "no recipient accepted");
   if (m.use_bdat) send_bdat(m);
   else send("DATA", Await::Data, 0, &m);

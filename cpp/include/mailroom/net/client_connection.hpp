@@ -7,11 +7,40 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
 
 namespace mailroom::net {
+
+// How a client checks the server in a TLS handshake.
+struct TlsClientOptions {
+  // The name the certificate must carry (a DNS subjectAltName, or an IP one
+  // when this is an IP literal; RFC 6125); also sent as SNI when a name.
+  // Empty: the host given to connect().
+  std::string server_name;
+  bool verify = true;  // false: no chain or name check (testing only)
+  std::string cafile;  // PEM file of trusted CAs; empty: the system store
+  std::string ca_pem;  // or the trusted CAs as PEM text
+};
+
+// The TLS handshake failed, or TLS was asked for and the server did not
+// offer it.
+class TlsError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The server's certificate did not verify; `reason` is OpenSSL's
+// (X509_verify_cert_error_string: "certificate has expired", "hostname
+// mismatch", ...).
+class CertificateError : public TlsError {
+ public:
+  CertificateError(const std::string& what, std::string reason)
+      : TlsError(what), reason(std::move(reason)) {}
+  std::string reason;
+};
 
 class ClientConnection {
  public:
@@ -31,8 +60,21 @@ class ClientConnection {
   // The same without a copy: a view of what arrived, valid until the next
   // call; empty when the peer closed the connection.
   std::string_view read_view(std::chrono::milliseconds timeout);
+  // The TLS handshake over the connected socket (RFC 8446/5246 client side:
+  // TLS 1.2 or later), bounded by `timeout`; afterwards every read and write
+  // goes through TLS. Throws CertificateError when verification fails,
+  // TlsError for any other handshake failure (the connection is closed).
+  void start_tls(const TlsClientOptions& options, std::chrono::milliseconds timeout);
+  bool tls_active() const;
+  std::string tls_version() const;  // "TLSv1.3"; empty without TLS
+  std::string tls_cipher() const;
+  std::string peer_certificate_der() const;  // the server's certificate, DER
+  // Inside TLS, sends close_notify first (RFC 8446 §6.1), waiting at most a
+  // second for the server's.
   void close();
   bool is_open() const;
+  // The peer is on this host (127.0.0.0/8, ::1, ::ffff:127.x).
+  bool peer_is_loopback() const;
   std::string peer() const;   // "ip:port"
   std::string local() const;  // "ip:port"
 

@@ -5,10 +5,12 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
 #include "mailroom/net/client_connection.hpp"
+#include "mailroom/net/smtp_client.hpp"  // TlsMode
 #include "mailroom/pop3/client_session.hpp"
 
 namespace mailroom::net {
@@ -25,6 +27,10 @@ struct Pop3ClientOptions {
   std::uint16_t port = 110;
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(30)};
   pop3::ClientConfig session;
+  TlsMode tls = TlsMode::None;   // StartTls means STLS (RFC 2595)
+  TlsClientOptions tls_options;  // server_name defaults to host
+  // Passwords outside TLS: unset = only to a peer on this host.
+  std::optional<bool> allow_plaintext_auth;
 };
 
 class Pop3Client {
@@ -32,15 +38,21 @@ class Pop3Client {
   explicit Pop3Client(Pop3ClientOptions options);
 
   // Connects and reads the greeting (then CAPA, so pipelining is known).
+  // With TlsMode::Implicit the handshake comes first; with StartTls, STLS
+  // follows the CAPA (which must list it) and CAPA is asked again inside
+  // TLS. Throws TlsError/CertificateError (also when STLS is not offered
+  // or refused) and Pop3SessionError.
   pop3::Response connect();
   pop3::ClientSession& session() { return session_; }
   // Pumps until the response to command `id` has arrived.
   pop3::Response wait(std::uint64_t id);
   void close();
   bool connected() const { return connection_.is_open() && !session_.closed(); }
+  const ClientConnection& connection() const { return connection_; }
 
  private:
   void pump();
+  void handshake();
 
   Pop3ClientOptions options_;
   pop3::ClientSession session_;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -30,17 +31,30 @@ struct OutgoingMessage {
   std::string content;
 };
 
+// How the connection is secured: not at all, STARTTLS after the first EHLO
+// (RFC 3207; session.starttls follows this), or TLS from the first byte
+// (RFC 8314 implicit TLS, port 465).
+enum class TlsMode { None, StartTls, Implicit };
+
 struct SmtpClientOptions {
   std::string host;
   std::uint16_t port = 25;
   smtp::ClientConfig session;
+  TlsMode tls = TlsMode::None;
+  TlsClientOptions tls_options;  // server_name defaults to host
+  // Credentials outside TLS: unset = only to a peer on this host (as the
+  // server's own default), else as given.
+  std::optional<bool> allow_plaintext_auth;
 };
 
 class SmtpClient {
  public:
   explicit SmtpClient(SmtpClientOptions options);
 
-  // Connects, reads the greeting, says EHLO (HELO as fallback).
+  // Connects (TLS handshake first for implicit TLS), reads the greeting,
+  // says EHLO (HELO as fallback), then STARTTLS and AUTH as configured.
+  // Throws TlsError/CertificateError when the handshake fails,
+  // SmtpSessionError (kind Tls, Auth, Refused...) when the session does.
   void connect();
   // Sends one message; per-recipient results in the SendResult. Throws
   // SmtpSessionError when the session ends, std::invalid_argument for bad
@@ -63,11 +77,13 @@ class SmtpClient {
   const smtp::ClientSession& session() const { return session_; }
   const SmtpClientOptions& options() const { return options_; }
   std::string local_address() const { return connection_.local(); }
+  const ClientConnection& connection() const { return connection_; }
 
  private:
   // Writes pending output, then reads once (with the current deadline).
   void pump();
   void check_failed();
+  void handshake();
 
   SmtpClientOptions options_;
   smtp::ClientSession session_;

@@ -20,6 +20,15 @@
 // ClientConfig::max_body_bytes or an overlong status line ends the session
 // (failed(), closed()). Arguments holding CR, LF or NUL (or a space, where
 // one would split the argument) throw std::invalid_argument.
+//
+// STLS (RFC 2595 §4): stls() is never pipelined with what follows; on its
+// +OK tls_handshake_due() turns true, nothing more is written, and every
+// byte read until tls_established() is dropped (a man in the middle may
+// have injected it). tls_established() forgets the capabilities (the
+// client must ask CAPA again). With implicit TLS (POP3S, RFC 8314) the
+// transport calls tls_established() before the greeting. pass() and
+// auth_plain() throw PlaintextAuthRefused outside TLS unless plaintext
+// authentication is allowed.
 #pragma once
 
 #include <chrono>
@@ -27,6 +36,7 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -45,10 +55,20 @@ struct ClientConfig {
   // clients after at least 10 minutes).
   std::chrono::milliseconds response_timeout{std::chrono::minutes(2)};
   std::size_t max_transcript_bytes = 0;           // 0 = no transcript
+  // Passwords (PASS, AUTH PLAIN) outside TLS; see set_allow_plaintext_auth().
+  bool allow_plaintext_auth = false;
 };
 
 enum class Command { Greeting, Capa, User, Pass, Apop, Auth, Stat, List, Uidl, Top, Retr, Dele,
-                     Rset, Noop, Quit };
+                     Rset, Noop, Quit, Stls };
+
+// A password was about to go out over a connection without TLS.
+class PlaintextAuthRefused : public std::logic_error {
+ public:
+  PlaintextAuthRefused()
+      : std::logic_error("refusing to send a password over a connection without TLS "
+                         "(ask for TLS, or allow plaintext authentication)") {}
+};
 const char* to_string(Command c);
 
 struct Response {
@@ -95,6 +115,17 @@ class ClientSession {
   std::uint64_t rset();
   std::uint64_t noop();
   std::uint64_t quit();
+  std::uint64_t stls();  // RFC 2595 §4
+
+  // STLS answered +OK: the transport must do the TLS handshake now, then
+  // call tls_established().
+  bool tls_handshake_due() const { return handshake_due_; }
+  void tls_established(std::string_view description = {});
+  bool tls_active() const { return tls_active_; }
+  void set_allow_plaintext_auth(bool allow) { plaintext_auth_allowed_ = allow; }
+  // A password may go out now: inside TLS, or plaintext authentication allowed.
+  bool credentials_allowed() const { return tls_active_ || plaintext_auth_allowed_; }
+  std::size_t dropped_before_tls() const { return dropped_before_tls_; }
 
   // Completed responses, in command order (the greeting first, id 0).
   bool has_response() const { return !done_.empty(); }
@@ -144,6 +175,10 @@ class ClientSession {
   bool greeted_ = false;
   bool pipelining_ = false;
   bool closed_ = false;
+  bool tls_active_ = false;
+  bool handshake_due_ = false;
+  bool plaintext_auth_allowed_;
+  std::size_t dropped_before_tls_ = 0;
   ClientError error_ = ClientError::None;
   std::string error_text_;
   std::string greeting_, apop_timestamp_;

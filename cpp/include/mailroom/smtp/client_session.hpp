@@ -60,6 +60,23 @@
 // message's RCPT and BDAT replies errors too; the next message carries on).
 // A local failure queued behind messages in flight gets its result in order.
 //
+// STARTTLS (RFC 3207) when ClientConfig::starttls: after EHLO, the session
+// says STARTTLS (failing with ClientError::Tls when the EHLO reply does not
+// offer it); on 220 tls_handshake_due() turns true and every byte that
+// arrives until tls_established() is dropped (RFC 3207 §4.2: nothing sent
+// before the handshake counts; a man in the middle may have injected it).
+// After the handshake the session forgets the EHLO reply and says EHLO again.
+// With implicit TLS (RFC 8314) the transport calls tls_established() before
+// the greeting.
+//
+// AUTH (RFC 4954) when ClientConfig::auth_user is set: after EHLO (and after
+// STARTTLS when asked for), with the mechanism named in auth_mechanism or the
+// strongest offered of CRAM-MD5 (RFC 2195), PLAIN (RFC 4616, initial
+// response) and LOGIN. Credentials go out only inside TLS unless
+// allow_plaintext_auth. A refused AUTH ends the session with
+// ClientError::Auth and the server's reply in error_reply(); credentials
+// never reach the transcript.
+//
 // Guarantees: feed() is incremental (any split gives the same result); the
 // reply buffer holds at most ClientConfig::max_reply_line octets; a bad reply
 // line, an unexpected reply or a 421 ends the session (failed(), closed()).
@@ -110,7 +127,15 @@ struct ClientConfig {
   // Transcript ("C: ..."/"S: ..." lines, message data summarized), capped to
   // this many bytes. 0 = no transcript.
   std::size_t max_transcript_bytes = 0;
+  bool starttls = false;     // RFC 3207: required, the session fails without it
+  std::string auth_user;     // RFC 4954 AUTH when not empty
+  std::string auth_password;
+  std::string auth_mechanism;  // "PLAIN", "LOGIN" or "CRAM-MD5"; "": the strongest offered
+  bool allow_plaintext_auth = false;  // credentials outside TLS
 };
+
+// The SASL mechanisms the client knows, strongest first.
+bool known_auth_mechanism(std::string_view name);
 
 // What the server announced in its EHLO reply.
 struct Extensions {
@@ -158,6 +183,8 @@ struct SendResult {
 enum class ClientState {
   Greeting,     // waiting for the 220
   Ehlo,         // EHLO (or HELO) sent
+  StartTls,     // STARTTLS sent, or its 220 in and the handshake due
+  Auth,         // AUTH exchange in progress
   Ready,        // greeted, no transaction
   Transaction,  // a message in flight
   Reset,        // RSET after a failed transaction
@@ -173,6 +200,9 @@ enum class ClientError {
   Refused,          // greeting not 220, or EHLO and HELO refused
   Timeout,          // on_timeout()
   ConnectionLost,   // on_eof() before QUIT was answered
+  Tls,              // STARTTLS asked for and not offered, or refused
+  Auth,             // AUTH refused (535, 534, 538, 530...), unavailable, or not
+                    // allowed outside TLS
 };
 const char* to_string(ClientError e);
 
@@ -216,6 +246,22 @@ class ClientSession {
   // Sends NOOP (keep-alive); requires ready().
   void noop();
 
+  // STARTTLS was answered 220: the transport must do the TLS handshake now
+  // (nothing is read or written until then), then call tls_established().
+  bool tls_handshake_due() const { return handshake_due_; }
+  // TLS is on (after the STARTTLS handshake, or for implicit TLS before the
+  // greeting). `description` ("TLSv1.3 TLS_AES_256_GCM_SHA384") goes to the
+  // transcript.
+  void tls_established(std::string_view description = {});
+  bool tls_active() const { return tls_active_; }
+  // Set by the transport once it knows the peer (e.g. credentials in clear
+  // only to this host); replaces ClientConfig::allow_plaintext_auth.
+  void set_allow_plaintext_auth(bool allow) { cfg_.allow_plaintext_auth = allow; }
+  bool authenticated() const { return authenticated_; }
+  const std::string& auth_mechanism() const { return auth_mechanism_; }
+  // Bytes dropped between STARTTLS's 220 and the handshake.
+  std::size_t dropped_before_tls() const { return dropped_before_tls_; }
+
   ClientState state() const { return state_; }
   bool ready() const { return state_ == ClientState::Ready && pending_.empty(); }
   bool closed() const { return state_ == ClientState::Closed; }
@@ -225,6 +271,10 @@ class ClientSession {
   const Reply& greeting() const { return greeting_; }
   const Extensions& extensions() const { return ext_; }
   const Reply& last_reply() const { return last_; }
+  // The reply that ended the session (a 535 to AUTH, a refused greeting,
+  // the last one before a timeout); code 0 for a local refusal such as
+  // "server does not offer STARTTLS".
+  const Reply& error_reply() const { return error_reply_; }
   std::size_t messages_sent() const { return messages_sent_; }
   const std::string& transcript() const { return transcript_.text(); }
   bool transcript_truncated() const { return transcript_.truncated(); }
@@ -232,7 +282,8 @@ class ClientSession {
 
  private:
   enum class Await { Greeting, Ehlo, Helo, Mail, Rcpt, Data, DataEnd, Bdat, BdatLast, Rset,
-                     Quit, Noop };
+                     Quit, Noop, StartTls, Auth };
+  enum class AuthStep { None, Plain, LoginUser, LoginPassword, CramMd5, Cancelled };
   struct Pending {
     Await what;
     std::size_t index = 0;  // recipient index for Rcpt
@@ -272,7 +323,16 @@ class ClientSession {
   void retire();
   void push_result(SendResult r);
   void fail(ClientError kind, std::string text);
+  // Ends the session politely: the error, then QUIT.
+  void refuse_session(ClientError kind, std::string text, const Reply& reply);
   void go_idle();
+  // client_security.cpp: STARTTLS and AUTH.
+  void after_ehlo();
+  void begin_auth();
+  void on_auth_reply(const Reply& r);
+  void on_starttls_reply(const Reply& r);
+  // Sends an AUTH line whose transcript shows `log` instead.
+  void send_hidden(std::string_view command, std::string_view log);
 
   ClientConfig cfg_;
   ClientState state_ = ClientState::Greeting;
@@ -283,9 +343,15 @@ class ClientSession {
   Reply partial_;     // lines of a multi-line reply so far
   bool in_reply_ = false;
   std::deque<Pending> pending_;
-  Reply greeting_, last_;
+  Reply greeting_, last_, error_reply_;
   Extensions ext_;
   bool quit_requested_ = false;
+  bool tls_active_ = false;
+  bool handshake_due_ = false;
+  std::size_t dropped_before_tls_ = 0;
+  bool authenticated_ = false;
+  std::string auth_mechanism_;
+  AuthStep auth_step_ = AuthStep::None;
 
   std::deque<Txn> txns_;               // messages in flight, oldest first
   std::deque<SendResult> results_;     // finished, not collected
@@ -306,5 +372,8 @@ void append_dot_stuffed(std::string& out, std::string_view content, bool stuff =
 
 // True when `content` must travel as BINARYMIME: a NUL or a bare CR.
 bool needs_binarymime(std::string_view content);
+
+// "what: 535 5.7.8 last line of the text", for error messages.
+std::string reply_summary(std::string_view what, const Reply& r);
 
 }  // namespace mailroom::smtp
