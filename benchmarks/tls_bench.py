@@ -4,7 +4,8 @@ Run:  python benchmarks/tls_bench.py [--seconds 5] [--workers 4]
 
 1. Messages/s over STARTTLS against plain text on mailroom's server: each
    connection sends 10 messages of 1 KiB (after EHLO, STARTTLS, EHLO when TLS
-   is on), from `--workers` client processes.
+   is on), from `--workers` client processes; once with smtplib as the
+   client, once with mailroom's native SMTPClient (send_many, pipelined).
 2. STARTTLS handshakes/s (connect, 220, EHLO, STARTTLS, TLS handshake, QUIT)
    against mailroom and against Postfix's smtpd on this machine, in the same
    run, with the same certificate and key (RSA 2048, made for Postfix) and the
@@ -43,12 +44,22 @@ def client_context() -> ssl.SSLContext:
     return ctx
 
 
-def send_loop(args: tuple[int, bool, float]) -> int:
+def send_loop(args: tuple[int, bool, float, str]) -> int:
     """Connections of 10 messages each until the time is up; messages sent."""
-    port, tls, seconds = args
+    port, tls, seconds, client = args
     ctx = client_context()
     sent = 0
     end = time.monotonic() + seconds
+    if client == "mailroom":
+        import mailroom
+
+        while time.monotonic() < end:
+            with mailroom.SMTPClient(
+                "127.0.0.1", port, tls="starttls" if tls else None, verify=False
+            ) as m:
+                results = m.send_many([BODY] * 10, "a@example.org", ["b@example.org"])
+                sent += sum(r.ok for r in results)
+        return sent
     while time.monotonic() < end:
         with smtplib.SMTP("127.0.0.1", port) as c:
             if tls:
@@ -132,10 +143,14 @@ def main() -> None:
         proc, port = start_mailroom(cert, key)
         try:
             print(f"SMTP, 10 messages of 1 KiB per connection, {args.workers} client processes")
-            plain = run(send_loop, (port, False, args.seconds), args.workers) / args.seconds
-            tls = run(send_loop, (port, True, args.seconds), args.workers) / args.seconds
-            print(f"  plain text : {plain:9.0f} msg/s")
-            print(f"  STARTTLS   : {tls:9.0f} msg/s   ({tls / plain:.2f}x plain text)")
+            for client in ("smtplib", "mailroom"):
+                a = (port, False, args.seconds, client)
+                plain = run(send_loop, a, args.workers) / args.seconds
+                a = (port, True, args.seconds, client)
+                tls = run(send_loop, a, args.workers) / args.seconds
+                print(f"  {client} client")
+                print(f"    plain text : {plain:9.0f} msg/s")
+                print(f"    STARTTLS   : {tls:9.0f} msg/s   ({tls / plain:.2f}x plain text)")
             print("STARTTLS handshakes (RSA 2048 certificate, full handshakes)")
             ours = run(handshake_loop, (port, args.seconds), args.workers) / args.seconds
             print(f"  mailroom   : {ours:9.0f} handshakes/s")
