@@ -449,3 +449,30 @@ def test_connections_are_reused_and_capped_per_destination() -> None:
             # 30 messages over at most 2 connections at a time, several per connection
             assert 1 <= len(sessions) <= 6
             assert max(x.messages for x in sessions) >= 5
+
+
+def test_relay_uses_starttls_when_the_next_hop_offers_it() -> None:
+    b = mailroom.Server(domains=["b.test"], tls="auto").start()
+    plain = mailroom.Server(domains=["c.test"]).start()
+    routes = {"b.test": f"127.0.0.1:{b.smtp_port}", "c.test": f"127.0.0.1:{plain.smtp_port}"}
+    with b, plain:
+        # may (the default): TLS to b.test, plain text to c.test
+        with mailroom.Server(domains=["a.test"], routes=routes, clock="manual") as a:
+            send(a, "alice@a.test", ["bob@b.test", "carol@c.test"])
+            a.queue.wait_idle()
+            assert len(a.queue) == 0
+        assert "with ESMTPS" in b.messages[0]["Received"]
+        assert "with ESMTPS" not in plain.messages[0]["Received"]
+        assert any("STARTTLS" in t for t in b.transcripts)
+        # encrypt: no STARTTLS at c.test defers; b.test still gets it
+        with mailroom.Server(
+            domains=["a.test"], routes=routes, clock="manual", delivery_tls="encrypt"
+        ) as a:
+            send(a, "alice@a.test", ["bob@b.test", "carol@c.test"])
+            a.queue.wait_idle()
+            [entry] = list(a.queue)
+            assert entry.pending == ["carol@c.test"]
+            assert "STARTTLS" in entry.recipients[1].last_reply
+        assert len(b) == 2 and len(plain) == 1
+    with pytest.raises(ValueError, match="delivery_tls"):
+        mailroom.Server(routes=routes, delivery_tls="sometimes")

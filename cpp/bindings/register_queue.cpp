@@ -46,7 +46,7 @@ void register_queue(py::module_& m) {
             bool retry_backoff, double max_retry_interval, double max_lifetime, double delay_warning,
             unsigned max_deliveries, unsigned max_per_destination, std::size_t max_messages_per_connection,
             std::size_t max_entries, std::uint64_t max_bytes, bool manual_clock, std::size_t max_received,
-            double connect_timeout, double command_timeout) {
+            double connect_timeout, double command_timeout, const std::string& delivery_tls) {
            engine::ServerOptions& o = s.options_before_start();
            if (s.queue()) throw py::value_error("the queue is set up before the server first starts");
            o.relay = relay || !routes.empty();
@@ -66,6 +66,16 @@ void register_queue(py::module_& m) {
            q.max_bytes = max_bytes;
            q.delivery.connect_timeout = millis(connect_timeout, "connect_timeout");
            q.delivery.command_timeout = millis(command_timeout, "command_timeout");
+           using Tls = queue::DeliverySettings::Tls;
+           if (delivery_tls == "none")
+             q.delivery.tls = Tls::None;
+           else if (delivery_tls == "may")
+             q.delivery.tls = Tls::May;
+           else if (delivery_tls == "encrypt")
+             q.delivery.tls = Tls::Encrypt;
+           else
+             throw py::value_error("delivery_tls must be \"none\", \"may\" or \"encrypt\", not \"" +
+                                   delivery_tls + "\"");
            o.max_received = max_received;
            if (manual_clock != s.clock().manual()) s.set_manual_clock(manual_clock);
            // Checks the routes, networks and numbers now, and makes the queue
@@ -84,7 +94,8 @@ void register_queue(py::module_& m) {
          py::arg("max_per_destination") = 4, py::arg("max_messages_per_connection") = 100,
          py::arg("max_entries") = 100000, py::arg("max_bytes") = std::uint64_t{1} << 30,
          py::arg("manual_clock") = false, py::arg("max_received") = 100,
-         py::arg("connect_timeout") = 30.0, py::arg("command_timeout") = 300.0)
+         py::arg("connect_timeout") = 30.0, py::arg("command_timeout") = 300.0,
+         py::arg("delivery_tls") = "may")
       .def_property_readonly("relay", [](Server& s) { return s.options().relay; })
       .def("queue_entries",
            [](Server& s) {

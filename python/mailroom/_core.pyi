@@ -150,6 +150,7 @@ class SmtpServer:
         max_received: int = 100,
         connect_timeout: float = 30.0,
         command_timeout: float = 300.0,
+        delivery_tls: str = "may",
     ) -> None: ...
     @property
     def relay(self) -> bool: ...

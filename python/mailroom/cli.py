@@ -116,6 +116,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             spool=args.spool,
             retry_interval=args.retry_interval,
             max_queue_lifetime=args.max_queue_lifetime,
+            delivery_tls=args.delivery_tls,
             smtp_port=args.smtp_port,
             pop3_port=args.pop3_port,
             users=users,
@@ -418,6 +419,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="CIDR",
         help="clients that may relay (repeatable; default 127.0.0.0/8 and ::1; logged-in "
         "clients always may)",
+    )
+    serve.add_argument(
+        "--delivery-tls",
+        choices=["none", "may", "encrypt"],
+        default="may",
+        help="STARTTLS when relaying: may (when offered; the default), encrypt (required), none",
     )
     serve.add_argument(
         "--spool", metavar="DIR", help="keep the outgoing queue in DIR (survives restarts)"

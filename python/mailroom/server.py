@@ -166,6 +166,7 @@ class Server:
         max_queue_entries: int = 100_000,
         max_received: int = 100,
         delivery_timeout: float = 300.0,
+        delivery_tls: str = "may",
         clock: str = "real",
     ) -> None:
         if isinstance(domains, str):
@@ -293,6 +294,7 @@ class Server:
             max_entries=max_queue_entries,
             max_received=max_received,
             command_timeout=float(delivery_timeout),
+            delivery_tls=delivery_tls,
             manual_clock=clock == "manual",
         )
         self.spool = os.fspath(spool) if spool is not None else None

@@ -39,6 +39,45 @@ const char* kAuthEhlo = R"(
 
 // ------------------------------------------------------------- STARTTLS ----
 
+TEST(opportunistic_starttls_when_offered_plain_when_not_or_refused) {
+  ClientConfig may;
+  may.starttls_if_offered = true;
+  {
+    ServerScript t(may);  // offered: used
+    t.script(R"(
+      S: 220 mx.example ESMTP
+      C: EHLO localhost
+      S: 250-mx.example
+      S: 250 STARTTLS
+      C: STARTTLS
+      S: 220 Go ahead
+    )");
+    CHECK(t.c.tls_handshake_due());
+  }
+  {
+    ServerScript t(may);  // not offered: plain text, no error
+    t.script(R"(
+      S: 220 mx.example ESMTP
+      C: EHLO localhost
+      S: 250 mx.example
+    )");
+    CHECK(t.c.ready() && !t.c.failed() && !t.c.tls_active());
+  }
+  {
+    ServerScript t(may);  // offered, then refused (RFC 3207 §4: the client decides)
+    t.script(R"(
+      S: 220 mx.example ESMTP
+      C: EHLO localhost
+      S: 250-mx.example
+      S: 250 STARTTLS
+      C: STARTTLS
+      S: 454 4.7.0 TLS not available due to temporary reason
+    )");
+    CHECK(t.c.ready() && !t.c.failed() && !t.c.tls_active());
+  }
+}
+
+
 TEST(starttls_transcript_and_injection_dropped) {
   for (bool byte_at_a_time : {false, true}) {
     ServerScript t(starttls_config());

@@ -10,6 +10,7 @@ namespace {
 
 smtp::ClientConfig with_tls_mode(smtp::ClientConfig c, TlsMode mode) {
   c.starttls = mode == TlsMode::StartTls;
+  c.starttls_if_offered = mode == TlsMode::Opportunistic;
   return c;
 }
 

@@ -138,7 +138,10 @@ std::vector<std::vector<RecipientOutcome>> deliver(const Destination& destinatio
     return out;
   }
   std::string last_error = "no next hop";
-  for (const NextHop& hop : destination.hops) {
+  using Tls = DeliverySettings::Tls;
+  bool plain_retry = false;  // May: once more without TLS after a failed handshake
+  for (std::size_t h = 0; h < destination.hops.size(); ++h) {
+    const NextHop& hop = destination.hops[h];
     net::SmtpClientOptions o;
     o.host = hop.host;
     o.port = hop.port;
@@ -147,9 +150,25 @@ std::vector<std::vector<RecipientOutcome>> deliver(const Destination& destinatio
     t.connect = settings.connect_timeout;
     t.greeting = t.command = t.mail = t.rcpt = t.data_init = t.data_block = settings.command_timeout;
     t.data_term = settings.command_timeout * 2;
+    o.tls = settings.tls == Tls::Encrypt ? net::TlsMode::StartTls
+            : settings.tls == Tls::May && !plain_retry ? net::TlsMode::Opportunistic
+                                                       : net::TlsMode::None;
+    // Between MTAs the certificate is not checked (no MTA-STS or DANE here).
+    o.tls_options.verify = false;
+    o.allow_plaintext_auth = false;
     net::SmtpClient client(o);
     try {
       client.connect();
+      plain_retry = false;
+    } catch (const net::TlsError& e) {
+      last_error = hop.text() + ": TLS handshake failed: " + e.what();
+      if (settings.tls == Tls::May && !plain_retry) {
+        plain_retry = true;
+        --h;  // the same host again, in plain text
+      } else {
+        plain_retry = false;
+      }
+      continue;
     } catch (const net::SmtpSessionError& e) {
       last_error = hop.text() + ": " + (e.reply.code ? one_line(e.reply) : std::string(e.what()));
       continue;  // RFC 5321 §5.1: try the next host

@@ -31,7 +31,9 @@ bool known_auth_mechanism(std::string_view name) {
 // After a successful EHLO/HELO: STARTTLS first when asked for, then AUTH,
 // then ready.
 void ClientSession::after_ehlo() {
-  if (cfg_.starttls && !tls_active_) {
+  const bool opportunistic = !cfg_.starttls && cfg_.starttls_if_offered && ext_.starttls &&
+                             !starttls_declined_;
+  if ((cfg_.starttls || opportunistic) && !tls_active_) {
     if (!ext_.starttls) {
       refuse_session(ClientError::Tls, "server does not offer STARTTLS", Reply());
       return;
@@ -49,6 +51,12 @@ void ClientSession::after_ehlo() {
 
 void ClientSession::on_starttls_reply(const Reply& r) {
   if (r.code != 220) {
+    if (!cfg_.starttls) {
+      // Opportunistic: RFC 3207 §4 lets the client go on without TLS.
+      starttls_declined_ = true;
+      after_ehlo();
+      return;
+    }
     refuse_session(ClientError::Tls, reply_summary("STARTTLS refused", r), r);
     return;
   }

@@ -34,7 +34,9 @@ struct OutgoingMessage {
 // How the connection is secured: not at all, STARTTLS after the first EHLO
 // (RFC 3207; session.starttls follows this), or TLS from the first byte
 // (RFC 8314 implicit TLS, port 465).
-enum class TlsMode { None, StartTls, Implicit };
+// Opportunistic: STARTTLS when offered, without certificate checks (RFC 7435),
+// plain text otherwise; what MTAs do between each other.
+enum class TlsMode { None, StartTls, Implicit, Opportunistic };
 
 struct SmtpClientOptions {
   std::string host;

@@ -66,6 +66,10 @@ struct RecipientOutcome {
 
 struct DeliverySettings {
   std::string helo_name = "localhost";
+  // STARTTLS to the next hop: None; May (when offered, unauthenticated, plain
+  // text when the handshake fails: RFC 7435 opportunistic security); Encrypt
+  // (required, unauthenticated: no STARTTLS or a failed handshake defers).
+  enum class Tls { None, May, Encrypt } tls = Tls::May;
   std::chrono::milliseconds connect_timeout{30'000};
   std::chrono::milliseconds command_timeout{300'000};
 };

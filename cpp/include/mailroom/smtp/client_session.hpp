@@ -128,6 +128,9 @@ struct ClientConfig {
   // this many bytes. 0 = no transcript.
   std::size_t max_transcript_bytes = 0;
   bool starttls = false;     // RFC 3207: required, the session fails without it
+  // Opportunistic TLS (RFC 7435, RFC 3207 §4.1): STARTTLS when the server
+  // offers it, plain text when it does not or answers 454.
+  bool starttls_if_offered = false;
   std::string auth_user;     // RFC 4954 AUTH when not empty
   std::string auth_password;
   std::string auth_mechanism;  // "PLAIN", "LOGIN" or "CRAM-MD5"; "": the strongest offered
@@ -348,6 +351,7 @@ class ClientSession {
   bool quit_requested_ = false;
   bool tls_active_ = false;
   bool handshake_due_ = false;
+  bool starttls_declined_ = false;  // opportunistic STARTTLS answered non-220
   std::size_t dropped_before_tls_ = 0;
   bool authenticated_ = false;
   std::string auth_mechanism_;
