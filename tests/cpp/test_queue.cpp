@@ -5,7 +5,9 @@
 
 #include <chrono>
 #include <cmath>
+#include <atomic>
 #include <mutex>
+#include <thread>
 #include <vector>
 #include <filesystem>
 #include <memory>
@@ -13,6 +15,7 @@
 #include <string>
 
 #include "conversation.hpp"
+#include "mailroom/engine/server.hpp"
 #include "mailroom/queue/outgoing_queue.hpp"
 #include "mailroom/queue/spool.hpp"
 #include "mailroom/store/durable_file.hpp"
@@ -179,6 +182,62 @@ TEST(schedule_on_a_manual_clock) {
       ++deferred;
     }
   CHECK(deferred == 7);  // 0, 10, ..., 60 minutes
+}
+
+TEST(concurrent_enqueue_flush_remove_against_a_real_server) {
+  // The next hop is the engine's own SMTP server; four threads queue mail
+  // while a fifth lists, flushes and removes. Every message is delivered
+  // exactly once or removed, and the queue ends empty. (Run under
+  // -fsanitize=thread to check the locking.)
+  mailroom::engine::ServerOptions so;
+  so.domains = {"b.test"};
+  mailroom::engine::Server b(so);
+  b.start();
+  QueueOptions o;
+  o.routes = {{"b.test", "127.0.0.1:" + std::to_string(b.smtp_port())}};
+  o.max_per_destination = 3;
+  o.max_messages_per_connection = 7;
+  auto clock = std::make_shared<Clock>(true);
+  OutgoingQueue q(o, clock);
+  std::atomic<int> delivered{0}, removed{0};
+  q.set_event_hook([&](const QueueEvent& ev) {
+    if (ev.kind == QueueEvent::Kind::Delivered) delivered += static_cast<int>(ev.recipients.size());
+  });
+  q.start();
+  constexpr int kThreads = 4, kEach = 60;
+  std::vector<std::thread> senders;
+  for (int t = 0; t < kThreads; ++t)
+    senders.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        std::string rcpt = "r";
+        rcpt.append(std::to_string(i % 5)).append("@b.test");
+        std::string data = "Subject: ";
+        data.append(std::to_string(t * 1000 + i)).append("\r\n\r\nbody\r\n");
+        q.enqueue("a@a.test", {rcpt}, std::make_shared<const std::string>(std::move(data)));
+      }
+    });
+  std::atomic<bool> done{false};
+  std::thread meddler([&] {
+    while (!done) {
+      auto entries = q.entries();
+      if (!entries.empty() && entries.size() % 3 == 0 && q.remove(entries.back().id)) ++removed;
+      q.flush();
+      std::this_thread::yield();
+    }
+  });
+  for (auto& s : senders) s.join();
+  CHECK(q.wait_idle(std::chrono::seconds(30)));
+  done = true;
+  meddler.join();
+  CHECK(q.wait_idle(std::chrono::seconds(30)));
+  q.stop();
+  b.stop();
+  CHECK_EQ(q.size(), std::size_t{0});
+  // Each entry is either delivered (one event) or removed; a removed one may
+  // still have reached B when its delivery was already running.
+  CHECK_EQ(delivered.load() + removed.load(), kThreads * kEach);
+  const int stored = static_cast<int>(b.store().count());
+  CHECK(stored >= delivered.load() && stored <= delivered.load() + removed.load());
 }
 
 int main(int argc, char** argv) { return run_registered_tests(argc, argv); }
