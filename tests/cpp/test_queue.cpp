@@ -117,6 +117,36 @@ TEST(spool_on_disk) {
   fs::remove_all(dir);
 }
 
+TEST(failure_recorded_before_a_crash_still_bounces) {
+  // The state says the recipient failed but its bounce was not sent yet
+  // ("F", not "B"): the restarted queue sends it and drops the entry.
+  const fs::path dir = temp_dir("mailroom-spool-bounce");
+  {
+    Spool spool(dir);
+    QueueEntry e = sample();
+    e.rcpts.resize(1);
+    spool.write_new(e);
+    e.attempts = 1;
+    e.rcpts[0].status = RecipientStatus::Failed;
+    e.rcpts[0].last_code = 550;
+    e.rcpts[0].last_reply = "550 5.1.1 no such user";
+    spool.write_state(e);
+  }
+  QueueOptions o;
+  o.spool = dir.string();
+  OutgoingQueue q(o, std::make_shared<Clock>(true));
+  std::vector<std::string> bounces;
+  q.set_bounce_sink([&](const std::string& to, std::string msg) { bounces.push_back(to + "|" + msg); });
+  q.start();
+  q.stop();
+  CHECK_EQ(bounces.size(), std::size_t{1});
+  CHECK(bounces[0].rfind("alice@a.test|", 0) == 0);
+  CHECK(bounces[0].find("Status: 5.1.1") != std::string::npos);
+  CHECK_EQ(q.size(), std::size_t{0});
+  CHECK(fs::is_empty(dir / "queue"));
+  fs::remove_all(dir);
+}
+
 TEST(next_hops_and_routes) {
   CHECK(parse_next_hop("mx.example:2525").host == "mx.example");
   CHECK(parse_next_hop("mx.example:2525").port == 2525);

@@ -56,6 +56,9 @@ OutgoingQueue::~OutgoingQueue() { stop(); }
 void OutgoingQueue::start() {
   std::unique_lock lock(mutex_);
   if (started_) return;
+  std::vector<Bounce> bounces;
+  std::vector<QueueEvent> events;
+  std::vector<std::string> finished;
   if (spool_ && !loaded_) {
     const double now = clock_->now();
     for (auto& e : spool_->load(corrupt_)) {
@@ -66,11 +69,23 @@ void OutgoingQueue::start() {
       entries_.emplace(std::move(id), std::move(e));
     }
     loaded_ = true;
+    // Entries whose last round ended just before a crash: their failures
+    // still owe a bounce, then they go.
+    for (auto& [id, e] : entries_)
+      if (e.done()) {
+        settle_locked(e, events, bounces);
+        finished.push_back(id);
+      }
   }
   stopping_ = false;
   started_ = true;
   scheduler_ = std::thread([this] { scheduler_loop(); });
   for (unsigned i = 0; i < options_.max_deliveries; ++i) workers_.emplace_back([this] { worker_loop(); });
+  lock.unlock();
+  if (!finished.empty()) {
+    commit(bounces, finished);
+    emit(events);
+  }
 }
 
 void OutgoingQueue::stop() {
@@ -161,7 +176,8 @@ bool OutgoingQueue::remove(const std::string& id) {
   {
     std::lock_guard lock(mutex_);
     auto it = entries_.find(id);
-    if (it == entries_.end() || it->second.removed) return false;
+    // A finished entry is on its way out (its events are being sent).
+    if (it == entries_.end() || it->second.removed || it->second.done()) return false;
     if (it->second.running > 0) {
       it->second.removed = true;  // finish_job drops it
       return true;
