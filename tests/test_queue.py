@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import mailroom
+from tests.peers import free_port
 
 MSG = b"From: alice@a.test\r\nTo: bob@b.test\r\nSubject: relay me\r\n\r\nHello Bob.\r\n"
 
@@ -326,14 +327,6 @@ def start_serve(spool: Path, port: int, route: str) -> subprocess.Popen[str]:
     line = proc.stdout.readline()
     assert "SMTP" in line, line + proc.stdout.read()
     return proc
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_spool_survives_kill_9(tmp_path: Path) -> None:

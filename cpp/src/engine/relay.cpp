@@ -112,19 +112,14 @@ void Server::deliver_bounce(const std::string& rcpt, std::string message) {
     queue_->enqueue("", {rcpt}, std::make_shared<const std::string>(std::move(message)));
     return;
   }
-  auto data = std::make_shared<std::string>("Return-Path: <>\r\n");
-  data->append(message);
-  auto envelope = std::make_shared<store::Envelope>();
-  envelope->rcpt_to = {rcpt};
-  envelope->received_at = queue::real_time();
-  store_->deliver({rcpt}, data, envelope);
+  store_->deliver({rcpt}, final_copy("", "", message), make_envelope("", {rcpt}, ""));
 }
 
 std::string Server::submit(const std::string& mail_from, const std::vector<std::string>& rcpts,
                            std::string message) {
   if (rcpts.empty()) throw std::invalid_argument("submit() needs at least one recipient");
-  for (const auto* a : {&mail_from}) 
-    if (a->find_first_of("\r\n<>") != std::string::npos) throw std::invalid_argument("bad sender address: " + *a);
+  if (mail_from.find_first_of("\r\n<>") != std::string::npos)
+    throw std::invalid_argument("bad sender address: " + mail_from);
   for (const auto& r : rcpts)
     if (r.empty() || r.find_first_of("\r\n<> ") != std::string::npos)
       throw std::invalid_argument("bad recipient address: '" + r + "'");
@@ -136,13 +131,7 @@ std::string Server::submit(const std::string& mail_from, const std::vector<std::
   std::string received = "Received: by " + options_.smtp.hostname + " (mailroom, from the application) id ";
   received.append(id).append(";\r\n\t").append(mime::format_date_now()).append("\r\n");
   if (!local.empty()) {
-    auto data = std::make_shared<std::string>("Return-Path: <" + mail_from + ">\r\n");
-    data->append(received).append(message);
-    auto envelope = std::make_shared<store::Envelope>();
-    envelope->mail_from = mail_from;
-    envelope->rcpt_to = local;
-    envelope->received_at = queue::real_time();
-    store_->deliver(local, data, envelope);
+    store_->deliver(local, final_copy(mail_from, received, message), make_envelope(mail_from, local, ""));
   }
   if (!remote.empty()) {
     received.append(message);

@@ -13,19 +13,24 @@
 
 namespace mailroom::engine {
 
-namespace {
-
-double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+std::shared_ptr<std::string> Server::final_copy(std::string_view mail_from, std::string_view trace,
+                                                std::string_view message) {
+  auto data = std::make_shared<std::string>();
+  data->reserve(mail_from.size() + trace.size() + message.size() + 20);
+  data->append("Return-Path: <").append(mail_from).append(">\r\n");
+  data->append(trace).append(message);
+  return data;
 }
 
-}  // namespace
-
-std::string trace_headers(const smtp::Envelope& env, const std::string& peer,
-                          const std::string& hostname, const std::string& id) {
-  std::string out = "Return-Path: <" + env.mail_from + ">\r\n";
-  out.append(received_header(env, peer, hostname, id));
-  return out;
+std::shared_ptr<store::Envelope> Server::make_envelope(const std::string& mail_from,
+                                                       std::vector<std::string> rcpts,
+                                                       const std::string& peer) {
+  auto envelope = std::make_shared<store::Envelope>();
+  envelope->mail_from = mail_from;
+  envelope->rcpt_to = std::move(rcpts);
+  envelope->peer = peer;
+  envelope->received_at = queue::real_time();
+  return envelope;
 }
 
 std::size_t count_received(std::string_view message) {
@@ -116,24 +121,17 @@ smtp::Decision Server::accept_message(const smtp::Envelope& env, std::string&& m
                      store_->bytes() + std::uint64_t{message.size()} * copies > options_.max_stored_bytes))
     return smtp::Decision::reject(452, "4.3.1", "Insufficient storage: the server's store is full");
 
-  const std::string id = remote.empty() || !queue_ ? local_id() : queue_->new_id();
+  const std::string id = remote.empty() ? local_id() : queue_->new_id();
   const std::string received = received_header(env, peer, options_.smtp.hostname, id);
-  auto data = std::make_shared<std::string>();
-  data->reserve(message.size() + 300);
-  data->append("Return-Path: <").append(env.mail_from).append(">\r\n");
-  data->append(received).append(message);
-
-  auto envelope = std::make_shared<store::Envelope>();
-  envelope->mail_from = env.mail_from;
-  envelope->rcpt_to = env.rcpt_to;
-  envelope->peer = peer;
-  envelope->received_at = now_seconds();
-
   std::shared_ptr<MessageHook> hook;
   {
     std::lock_guard lock(hook_mutex_);
     hook = hook_;
   }
+  // The mailboxes' copy, when there are local recipients or a hook to show it to.
+  std::shared_ptr<std::string> data;
+  if (!local.empty() || hook) data = final_copy(env.mail_from, received, message);
+  auto envelope = make_envelope(env.mail_from, env.rcpt_to, peer);
   if (hook) {
     smtp::Decision d;
     try {
@@ -150,7 +148,6 @@ smtp::Decision Server::accept_message(const smtp::Envelope& env, std::string&& m
     relayed->append(received).append(message);
     message.clear();
     try {
-      if (!queue_) throw std::runtime_error("no queue");
       queue_->enqueue(env.mail_from, remote, std::move(relayed), id);
     } catch (const queue::QueueFull&) {
       return smtp::Decision::reject(452, "4.3.1", "Insufficient storage: the queue is full");
@@ -181,7 +178,7 @@ std::uint64_t Server::session_started(const std::string& peer, const char* proto
   r.id = next_session_++;
   r.protocol = protocol;
   r.peer = peer;
-  r.started_at = now_seconds();
+  r.started_at = queue::real_time();
   sessions_.push_back(std::move(r));
   while (sessions_.size() > std::max<std::size_t>(options_.max_transcripts, 1)) sessions_.pop_front();
   return next_session_ - 1;
@@ -194,7 +191,7 @@ void Server::session_ended(std::uint64_t id, const std::string& transcript, bool
     if (it->id == id) {
       it->transcript = transcript;
       it->truncated = truncated;
-      it->ended_at = now_seconds();
+      it->ended_at = queue::real_time();
       it->messages = messages;
       break;
     }

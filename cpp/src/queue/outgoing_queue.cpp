@@ -201,6 +201,13 @@ void OutgoingQueue::flush() {
   wake_.notify_one();
 }
 
+std::optional<double> OutgoingQueue::next_attempt_locked() const {
+  std::optional<double> next;
+  for (const auto& [id, e] : entries_)
+    if (waiting(e) && (!next || e.next_attempt < *next)) next = e.next_attempt;
+  return next;
+}
+
 bool OutgoingQueue::idle_locked() const {
   if (!started_) return true;
   if (!jobs_.empty() || running_ > 0) return false;
@@ -222,9 +229,7 @@ void OutgoingQueue::advance(double seconds, std::chrono::milliseconds step_timeo
   while (true) {
     if (!wait_idle(step_timeout)) throw std::runtime_error("the queue's deliveries did not finish in time");
     std::unique_lock lock(mutex_);
-    std::optional<double> next;
-    for (const auto& [id, e] : entries_)
-      if (waiting(e) && (!next || e.next_attempt < *next)) next = e.next_attempt;
+    const std::optional<double> next = next_attempt_locked();
     if (!next || *next > target || !started_) {
       clock_->set(target);
       dispatch_locked();
@@ -304,9 +309,7 @@ void OutgoingQueue::scheduler_loop() {
       wake_.wait(lock);
       continue;
     }
-    std::optional<double> next;
-    for (const auto& [id, e] : entries_)
-      if (waiting(e) && (!next || e.next_attempt < *next)) next = e.next_attempt;
+    const std::optional<double> next = next_attempt_locked();
     // Wake at the next due attempt (at least once a minute, for clock changes).
     double wait = next ? std::clamp(*next - clock_->now(), 0.001, 60.0) : 60.0;
     wake_.wait_for(lock, std::chrono::duration<double>(wait));

@@ -189,6 +189,13 @@ class Server {
  private:
   void init_store();
   void deliver_bounce(const std::string& rcpt, std::string message);
+  // A copy for the mailboxes: Return-Path (at final delivery, RFC 5321
+  // §4.4), the trace line, the message.
+  static std::shared_ptr<std::string> final_copy(std::string_view mail_from, std::string_view trace,
+                                                 std::string_view message);
+  static std::shared_ptr<store::Envelope> make_envelope(const std::string& mail_from,
+                                                        std::vector<std::string> rcpts,
+                                                        const std::string& peer);
   std::string local_id();
   ServerOptions options_;
   std::unique_ptr<store::MailboxStore> store_;
@@ -214,12 +221,9 @@ class Server {
   std::unique_ptr<queue::OutgoingQueue> queue_;
 };
 
-// "Received: from ..." and "Return-Path: <...>" lines for a message (CRLF
-// terminated, folded), RFC 5321 §4.4 with RFC 3848 protocol names.
-std::string trace_headers(const smtp::Envelope& env, const std::string& peer,
-                          const std::string& hostname, const std::string& id);
-// The Received line alone (for mail relayed on: Return-Path is added only at
-// final delivery).
+// The "Received: from ..." line for a message (CRLF terminated, folded),
+// RFC 5321 §4.4 with RFC 3848 protocol names. Return-Path is added only at
+// final delivery.
 std::string received_header(const smtp::Envelope& env, const std::string& peer,
                             const std::string& hostname, const std::string& id);
 // Received lines in the header section of `message`.

@@ -103,6 +103,8 @@ class OutgoingQueue {
   void worker_loop();
   void dispatch_locked();
   bool idle_locked() const;
+  // The earliest next attempt of an entry waiting for one.
+  std::optional<double> next_attempt_locked() const;
   void finish_job(const Job& job, const std::vector<std::vector<RecipientOutcome>>& results);
   // After a round: bounces, next attempt, removal. Lock held; appends events.
   struct Bounce {
