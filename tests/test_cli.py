@@ -258,7 +258,7 @@ def test_fetch_keep_then_delete_into_maildir_and_eml(tmp_path: Path) -> None:
         with smtplib.SMTP(s.host, s.smtp_port) as c:
             for i in range(3):
                 c.sendmail("a@example.org", ["bob@example.net"], f"Subject: n{i}\r\n\r\nx\r\n")
-        s.wait_for(count=3, predicate=lambda m: True)
+        s.wait_for_all(3, predicate=lambda m: True)
         server = f"127.0.0.1:{s.pop3_port}"
         out = run(
             "fetch",

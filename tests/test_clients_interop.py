@@ -522,8 +522,8 @@ def test_postfix_many_messages_one_connection(relay: tuple[Server, Postfix]) -> 
             assert c.send(m).accepted == ["bob@example.net"]
         assert c.messages_sent == 25
         assert c.transcript.count("C: EHLO") == 1
-    got = server.wait_for(
-        predicate=lambda m: (m.subject or "").startswith(tag + " "), count=25, timeout=60
+    got = server.wait_for_all(
+        25, predicate=lambda m: (m.subject or "").startswith(tag + " "), timeout=60
     )
     by_subject = {m.subject: m for m in got}
     for i, m in enumerate(msgs):
@@ -578,7 +578,7 @@ def test_postfix_refused_recipient(relay: tuple[Server, Postfix]) -> None:
         assert info.value.recipients[REFUSED].code == 550
         # Postfix keeps the session: the next message goes through.
         assert c.send(msg, recipients=["carol@example.net"]).accepted == ["carol@example.net"]
-    got = server.wait_for(subject=subject, count=2, timeout=30)
+    got = server.wait_for_all(2, subject=subject, timeout=30)
     assert sorted(r for m in got for r in m.envelope.rcpt_to) == [
         "bob@example.net",
         "carol@example.net",

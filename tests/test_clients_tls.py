@@ -125,7 +125,7 @@ def test_many_and_large_messages_inside_tls(server: Server) -> None:
         results = c.send_many([note(f"many {i}") for i in range(20)])  # pipelined
         assert all(r.ok for r in results)
         assert c.send(big).ok
-    server.wait_for(predicate=lambda m: m.subject.startswith("many"), count=20, timeout=10)
+    server.wait_for_all(20, predicate=lambda m: m.subject.startswith("many"), timeout=10)
     got = server.wait_for(subject="big", timeout=10)
     assert got.text == big.text
     with POP3Client(

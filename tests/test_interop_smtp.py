@@ -41,7 +41,7 @@ def test_swaks_plain_and_pipelined(server: Server) -> None:
             timeout=60,
         )
         assert done.returncode == 0, done.stdout + done.stderr
-    msgs = server.wait_for(subject="from swaks", count=2)
+    msgs = server.wait_for_all(2, subject="from swaks")
     assert all(m.envelope.rcpt_to == ["bob@example.net", "carol@example.net"] for m in msgs)
     assert all(".a line with a leading dot" in (m.text or "") for m in msgs)
     assert len(server.mailbox("carol@example.net")) == 2

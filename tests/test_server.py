@@ -179,7 +179,7 @@ def test_many_messages_on_one_connection(server: Server) -> None:
             c.sendmail(
                 "a@example.org", [f"r{i % 5}@example.net"], f"Subject: n{i}\r\n\r\nbody {i}\r\n"
             )
-    got = server.wait_for(predicate=lambda m: True, count=50)
+    got = server.wait_for_all(50, predicate=lambda m: True)
     assert [m.subject for m in got] == [f"n{i}" for i in range(50)]
     assert len(server.mailbox("r0@example.net")) == 10
 
@@ -220,7 +220,7 @@ def test_wait_for_counts_earlier_messages_and_wakes_on_arrival(server: Server) -
 
     t = threading.Thread(target=later)
     t.start()
-    msgs = server.wait_for(to="b@example.net", count=2, timeout=10)
+    msgs = server.wait_for_all(2, to="b@example.net", timeout=10)
     t.join()
     assert [m.subject for m in msgs] == ["early", "late"]
 
@@ -554,7 +554,7 @@ def test_500_concurrent_connections_none_lost() -> None:
 
     with Server() as s:
         asyncio.run(main(s.smtp_port))
-        got = s.wait_for(predicate=lambda m: True, count=1000, timeout=30)
+        got = s.wait_for_all(1000, predicate=lambda m: True, timeout=30)
         assert len({m.subject for m in got}) == 1000
         assert sum(len(s.mailbox(f"box{i}@example.net")) for i in range(10)) == 1000
 

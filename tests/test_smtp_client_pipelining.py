@@ -26,7 +26,7 @@ def test_send_many_1000_arrive_intact_and_in_order() -> None:
         assert len(results) == 1000
         assert all(r.ok for r in results), [r.error for r in results if not r.ok][:3]
         assert all(r.accepted == ["b@example.org"] for r in results)
-        got = s.wait_for(count=1000, predicate=lambda m: True, timeout=30)
+        got = s.wait_for_all(1000, predicate=lambda m: True, timeout=30)
         assert [int(m["X-Seq"]) for m in got] == list(range(1000))
         for m, data in zip(got, sent):
             assert m.raw.endswith(data)  # after our Return-Path and Received
@@ -67,7 +67,7 @@ def test_send_many_refused_recipients_and_sender() -> None:
         assert spam[0].mail_reply.code == 550
         assert spam[0].error.startswith("MAIL refused: 550")
         assert last.ok
-        got = s.wait_for(count=7, predicate=lambda m: True)
+        got = s.wait_for_all(7, predicate=lambda m: True)
         assert [int(m["X-Seq"]) for m in got] == [0, 1, 2, 3, 4, 2, 5]
 
 
@@ -90,7 +90,7 @@ def test_send_many_refusal_in_the_middle_of_a_pipeline() -> None:
             assert c.send(make(99)).ok  # the session is still usable
         want = [i % 5 not in (1, 3) for i in range(30)]
         assert [r.ok for r in results] == want
-        got = s.wait_for(count=want.count(True) + 1, predicate=lambda m: True)
+        got = s.wait_for_all(want.count(True) + 1, predicate=lambda m: True)
         assert [int(m["X-Seq"]) for m in got] == [i for i in range(30) if want[i]] + [99]
 
 
@@ -99,7 +99,7 @@ def test_send_many_transfers(transfer: str) -> None:
     with Server() as s, SMTPClient(s.host, s.smtp_port) as c:
         results = c.send_many([make(i) for i in range(20)], transfer=transfer)  # type: ignore[arg-type]
         assert all(r.ok for r in results)
-        got = s.wait_for(count=20, predicate=lambda m: True)
+        got = s.wait_for_all(20, predicate=lambda m: True)
         assert [int(m["X-Seq"]) for m in got] == list(range(20))
         if transfer != "data":
             assert "BDAT" in c.transcript

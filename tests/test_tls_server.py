@@ -492,7 +492,7 @@ def test_curl_ssl_reqd(server: Server, tmp_path: Path) -> None:
             capture_output=True, text=True, timeout=60,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
-    assert len(server.wait_for(subject="via curl over TLS", count=2)) == 2
+    assert len(server.wait_for_all(2, subject="via curl over TLS")) == 2
     for url, extra in (
         (f"pop3://localhost:{server.pop3_port}/1", ["--ssl-reqd"]),
         (f"pop3s://localhost:{server.pop3s_port}/1", []),

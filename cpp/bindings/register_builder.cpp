@@ -37,11 +37,13 @@ void register_builder(py::module_& m) {
          const std::vector<MailboxArg>& cc, std::optional<std::string> subject,
          std::optional<std::string> text, std::optional<std::string> html,
          const py::list& attachments, const std::vector<std::pair<std::string, std::string>>& headers,
-         std::optional<std::string> date, std::optional<std::string> message_id) {
+         std::optional<std::string> date, std::optional<std::string> message_id,
+         const std::vector<MailboxArg>& reply_to) {
         mime::MessageSpec spec;
         if (sender) spec.from = to_mailbox(*sender);
         spec.to = to_mailboxes(to);
         spec.cc = to_mailboxes(cc);
+        spec.reply_to = to_mailboxes(reply_to);
         spec.subject = std::move(subject);
         spec.text = std::move(text);
         spec.html = std::move(html);
@@ -69,6 +71,7 @@ void register_builder(py::module_& m) {
       py::arg("html") = py::none(), py::arg("attachments") = py::list(),
       py::arg("headers") = std::vector<std::pair<std::string, std::string>>{},
       py::arg("date") = py::none(), py::arg("message_id") = py::none(),
+      py::arg("reply_to") = std::vector<MailboxArg>{},
       "Builds an RFC 5322 + MIME message (CRLF line ends) and returns its bytes. "
       "Mailboxes are (display_name, address) tuples; Bcc is never written.");
 

@@ -107,6 +107,9 @@ py::tuple response_tuple(const pop3::Response& r) {
 void register_clients(py::module_& m) {
   // A session-ending failure: args are (kind, code, enhanced, text).
   static py::exception<net::SmtpSessionError> smtp_failure(m, "SmtpSessionFailure");
+  // A POP3 session ended: args are (kind, text); kind "Timeout", "ConnectionLost"...
+  static py::exception<net::Pop3SessionError> pop3_failure(m, "Pop3SessionFailure",
+                                                           PyExc_ConnectionError);
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
@@ -115,9 +118,24 @@ void register_clients(py::module_& m) {
       py::tuple args = py::make_tuple(smtp::to_string(e.kind), reply[0], reply[1], reply[2], e.what());
       PyErr_SetObject(smtp_failure.ptr(), args.ptr());
     } catch (const net::Pop3SessionError& e) {
-      py::object err = py::module_::import("builtins").attr("ConnectionError")(
-          std::string("POP3 session ended: ") + pop3::to_string(e.kind) + ": " + e.what());
-      PyErr_SetObject(PyExc_ConnectionError, err.ptr());
+      py::tuple args = py::make_tuple(pop3::to_string(e.kind), std::string(e.what()));
+      PyErr_SetObject(pop3_failure.ptr(), args.ptr());
+    }
+  });
+
+  // Connecting failed: args are (stage, host, port, code, detail, message),
+  // stage "resolve" (code: EAI_*), "connect" (code: errno) or "timeout".
+  static py::exception<net::ConnectError> connect_failure(m, "ConnectFailure", PyExc_ConnectionError);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const net::ConnectError& e) {
+      const char* stage = e.stage == net::ConnectError::Stage::Resolve   ? "resolve"
+                          : e.stage == net::ConnectError::Stage::Timeout ? "timeout"
+                                                                         : "connect";
+      py::tuple args = py::make_tuple(stage, e.host, e.port, e.code_value, e.detail,
+                                      std::string(e.what()));
+      PyErr_SetObject(connect_failure.ptr(), args.ptr());
     }
   });
 

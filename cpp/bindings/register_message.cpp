@@ -288,6 +288,17 @@ void register_message(py::module_& m) {
       },
       py::arg("raw"), "Parses an address list: [(display_name, address, group)]");
   m.def(
+      "parse_address_argument",
+      [](const std::string& value, const std::string& what) {
+        py::list out;
+        for (const auto& a : mime::parse_address_argument(value, what))
+          out.append(py::make_tuple(utf8(a.display_name), utf8(a.address)));
+        return out;
+      },
+      py::arg("value"), py::arg("what") = "address",
+      "Addresses given as an argument, read strictly: [(display_name, address)]; "
+      "ValueError naming the rule");
+  m.def(
       "parse_date",
       [](const py::object& raw) -> py::object {
         std::string v = str_or_bytes(raw);

@@ -240,7 +240,8 @@ void register_server(py::module_& m) {
       .def("clear_sessions", &Server::clear_sessions)
       .def("add_rule",
            [](Server& s, const std::string& stage, std::string sender, std::string recipient, int code,
-              std::string enhanced, std::string text, std::uint32_t delay_ms, bool disconnect, int times) {
+              std::string enhanced, std::string text, std::uint32_t delay_ms, bool disconnect,
+              bool close, int times) {
              if (code != 0 && (code < 200 || code > 599))
                throw py::value_error("reply code must be in 200..599, not " + std::to_string(code));
              for (const auto& t : {sender, recipient, enhanced, text})
@@ -255,12 +256,13 @@ void register_server(py::module_& m) {
              r.text = std::move(text);
              r.delay_ms = delay_ms;
              r.disconnect = disconnect;
+             r.close = close;
              r.times = times;
              return s.rules().add(std::move(r));
            },
            py::arg("stage"), py::arg("sender"), py::arg("recipient"), py::arg("code"),
            py::arg("enhanced"), py::arg("text"), py::arg("delay_ms"), py::arg("disconnect"),
-           py::arg("times"))
+           py::arg("close"), py::arg("times"))
       .def("remove_rule", [](Server& s, std::uint64_t id) { return s.rules().remove(id); })
       .def("clear_rules", [](Server& s) { s.rules().clear(); })
       .def("rules",

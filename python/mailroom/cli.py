@@ -36,7 +36,10 @@ def _print_message(msg: Message, out: object) -> None:
     atts = msg.attachments
     write(f"\nAttachments ({len(atts)}):\n")
     for a in atts:
-        write(f"  {a.filename or '(no name)'}  {a.content_type}  {a.size} bytes\n")
+        write(
+            f"  {a.filename or '(no name)'}  {a.content_type}  "
+            f"{a.size} bytes decoded, {a.encoded_size} encoded\n"
+        )
     defects = msg.defects
     if defects:
         write(f"\nDefects ({len(defects)}):\n")

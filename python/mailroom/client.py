@@ -19,15 +19,16 @@ Network waits run natively with the GIL released.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import os
 import re
 import socket
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from . import _core
-from .message import Address, Message
+from .message import Address, Message, _mailbox, _mailboxes
 
 __all__ = [
     "AuthenticationError",
@@ -35,15 +36,22 @@ __all__ = [
     "POP3AuthenticationError",
     "POP3CertificateError",
     "POP3Client",
+    "POP3ConnectError",
+    "POP3ConnectTimeoutError",
     "POP3Error",
+    "POP3HostNotFoundError",
+    "POP3ServerDisconnected",
     "POP3TLSError",
+    "POP3TimeoutError",
     "Reply",
     "SMTPAuthenticationError",
     "SMTPCertificateError",
     "SMTPClient",
     "SMTPConnectError",
+    "SMTPConnectTimeoutError",
     "SMTPDataError",
     "SMTPError",
+    "SMTPHostNotFoundError",
     "SMTPProtocolError",
     "SMTPRecipientsRefused",
     "SMTPSenderRefused",
@@ -102,7 +110,22 @@ class SMTPError(Exception):
 
 
 class SMTPConnectError(SMTPError, ConnectionError):
-    """The server refused the session (greeting or EHLO/HELO)."""
+    """No session: the connection was refused or could not be made (``host``,
+    ``port`` and ``errno`` say which), or the server refused the session in
+    its greeting or to EHLO/HELO (then ``reply`` is its answer)."""
+
+    host: str | None = None
+    port: int | None = None
+    reason: str | None = None  # the system's words: "Connection refused"
+
+
+class SMTPHostNotFoundError(SMTPConnectError, socket.gaierror):
+    """The server's host name does not resolve (also a ``socket.gaierror``,
+    whose ``errno`` is the resolver's ``socket.EAI_*`` code)."""
+
+
+class SMTPConnectTimeoutError(SMTPConnectError, TimeoutError):
+    """The connection was not made within ``connect_timeout``."""
 
 
 class SMTPServerDisconnected(SMTPError, ConnectionError):
@@ -110,7 +133,8 @@ class SMTPServerDisconnected(SMTPError, ConnectionError):
 
 
 class SMTPTimeoutError(SMTPError, TimeoutError):
-    """A wait passed its RFC 5321 §4.5.3.2 timeout (or the one given)."""
+    """A wait passed its RFC 5321 §4.5.3.2 timeout (or the one given); the
+    message names the stage (the greeting, a command, DATA) and the seconds."""
 
 
 class SMTPProtocolError(SMTPError):
@@ -187,6 +211,24 @@ def _session_failure(e: BaseException) -> SMTPError:
     reply = Reply(code, enhanced, text) if code else None
     cls = _KIND_TO_ERROR.get(kind, SMTPError)
     return cls(f"{what}" + (f" (last reply: {reply})" if reply else ""), reply)
+
+
+def _connect_failure(
+    e: BaseException,
+    refused: type[Exception],
+    not_found: type[Exception],
+    timed_out: type[Exception],
+) -> Exception:
+    """The client's exception for a native ConnectFailure: the name did not
+    resolve, the connection was refused or unreachable, or it timed out."""
+    stage, host, port, code, detail, message = e.args
+    cls = {"resolve": not_found, "timeout": timed_out}.get(stage, refused)
+    err = cls(message)
+    # OSError's fields, as socket.gaierror and ConnectionRefusedError carry
+    # them; str(err) is then "[Errno -2] cannot resolve the host name ...".
+    err.errno, err.strerror = code, message  # type: ignore[attr-defined]
+    err.host, err.port, err.reason = host, port, detail  # type: ignore[attr-defined]
+    return err
 
 
 _BCC_FIELD = re.compile(rb"^bcc[ \t]*:.*?(?:\r?\n(?=[^ \t])|\Z)", re.I | re.M | re.S)
@@ -284,6 +326,21 @@ def _check_address(a: str, what: str) -> str:
     return a
 
 
+def _envelope_recipients(recipients: Iterable[str | Address] | str | Address) -> list[str]:
+    """RCPT TO addresses, by the rule of Message.build ("a@x.test, b@y.test" is
+    two), plus the bare "postmaster" that RFC 5321 §4.5.1 allows."""
+    if isinstance(recipients, tuple):  # a (display_name, address) pair, or a tuple of them
+        return [a for _name, a in _mailboxes(recipients, "recipients")]
+    items: Iterable[Any] = [recipients] if isinstance(recipients, (str, Address)) else recipients
+    out: list[str] = []
+    for item in items:
+        if isinstance(item, str) and item.strip().lower() == "postmaster":
+            out.append("postmaster")
+        else:
+            out += [a for _name, a in _mailboxes(item, "recipients")]
+    return out
+
+
 class SMTPClient(_TLSState):
     """A native SMTP client: one connection, many messages.
 
@@ -355,6 +412,10 @@ class SMTPClient(_TLSState):
         )
         try:
             self._native.connect()
+        except _core.ConnectFailure as e:
+            raise _connect_failure(
+                e, SMTPConnectError, SMTPHostNotFoundError, SMTPConnectTimeoutError
+            ) from None
         except _core.SmtpSessionFailure as e:
             raise _session_failure(e) from None
         except _core.TlsFailure as e:
@@ -386,20 +447,17 @@ class SMTPClient(_TLSState):
             if found is None:
                 raise ValueError("no sender given and the message has no From or Sender")
             sender_addr = found.address
+        elif isinstance(sender, str) and sender == "":
+            sender_addr = ""  # the null reverse-path <> (RFC 5321 §4.5.5)
         else:
-            sender_addr = sender.address if isinstance(sender, Address) else sender
-        _check_address(sender_addr, "the sender")
+            sender_addr = _mailbox(sender, "sender")[1]
         if recipients is None:
             assert msg is not None
             rcpts = [a.address for a in msg.recipients]
         else:
-            if isinstance(recipients, (str, Address)):
-                recipients = [recipients]
-            rcpts = [r.address if isinstance(r, Address) else r for r in recipients]
+            rcpts = _envelope_recipients(recipients)
         if not rcpts:
             raise ValueError("no recipients given and the message has no To, Cc or Bcc")
-        for r in rcpts:
-            _check_address(r, "a recipient")
         return sender_addr, rcpts, _without_bcc(data)
 
     @staticmethod
@@ -562,6 +620,46 @@ class POP3Error(Exception):
         self.code = code
 
 
+class POP3ConnectError(POP3Error, ConnectionError):
+    """The connection was refused or could not be made (``host``, ``port``
+    and ``errno`` say which), or the server's greeting was -ERR."""
+
+    host: str | None = None
+    port: int | None = None
+    reason: str | None = None  # the system's words: "Connection refused"
+
+
+class POP3HostNotFoundError(POP3ConnectError, socket.gaierror):
+    """The server's host name does not resolve (also a ``socket.gaierror``)."""
+
+
+class POP3ConnectTimeoutError(POP3ConnectError, TimeoutError):
+    """The connection was not made within ``connect_timeout``."""
+
+
+class POP3ServerDisconnected(POP3Error, ConnectionError):
+    """The server closed the connection, or its response could not be read."""
+
+
+class POP3TimeoutError(POP3Error, TimeoutError):
+    """No response within ``timeout``; the message names the command."""
+
+
+@contextlib.contextmanager
+def _pop3_failures() -> Iterator[None]:
+    """The POP3 client's exceptions for the native session's failures."""
+    try:
+        yield
+    except _core.ConnectFailure as e:
+        raise _connect_failure(
+            e, POP3ConnectError, POP3HostNotFoundError, POP3ConnectTimeoutError
+        ) from None
+    except _core.Pop3SessionFailure as e:
+        kind, text = e.args
+        cls = POP3TimeoutError if kind == "Timeout" else POP3ServerDisconnected
+        raise cls(f"POP3 session ended: {text}") from None
+
+
 class POP3TLSError(POP3Error, TLSError):
     """STLS not offered or refused, or the TLS handshake failed."""
 
@@ -629,12 +727,13 @@ class POP3Client(_TLSState):
             **tls_args,
         )
         try:
-            _id, ok, status, text, code, _ = self._native.connect()
+            with _pop3_failures():
+                _id, ok, status, text, code, _ = self._native.connect()
         except _core.TlsFailure as e:
             raise _tls_failure(e, POP3TLSError, POP3CertificateError) from None
         if not ok:
             self._native.close()
-            raise POP3Error(f"server refused the session: {status}", status, code)
+            raise POP3ConnectError(f"server refused the session: {status}", status, code)
         self.greeting = status
         if user is not None:
             try:
@@ -644,7 +743,8 @@ class POP3Client(_TLSState):
                 raise
 
     def _run(self, name: str, *args: Any) -> tuple[Any, ...]:
-        r = self._native.wait(self._native.command(name, [_pop_arg(a, name) for a in args]))
+        with _pop3_failures():
+            r = self._native.wait(self._native.command(name, [_pop_arg(a, name) for a in args]))
         if not r[1]:
             raise POP3Error(f"{name} failed: {r[2]}", r[2], r[4])
         return tuple(r)
@@ -666,7 +766,7 @@ class POP3Client(_TLSState):
             )
         try:
             self._login(user, password, auth)
-        except POP3AuthenticationError:
+        except (POP3AuthenticationError, POP3ServerDisconnected, POP3TimeoutError):
             raise
         except POP3Error as e:
             raise POP3AuthenticationError(str(e), e.response, e.code) from None
@@ -748,7 +848,8 @@ class POP3Client(_TLSState):
         ids = [self._native.command("RETR", [str(n)]) for n in range(1, count + 1)]
         if delete:
             ids += [self._native.command("DELE", [str(n)]) for n in range(1, count + 1)]
-        responses = self._native.wait_many(ids)
+        with _pop3_failures():
+            responses = self._native.wait_many(ids)
         for r in responses:
             if not r[1]:
                 raise POP3Error(f"fetch failed: {r[2]}", r[2], r[4])

@@ -213,7 +213,15 @@ class Part:
 
     @property
     def size(self) -> int:
+        """The decoded size in bytes (``len(part.data)``): what the attachment
+        holds once its Content-Transfer-Encoding is undone."""
         return len(self.data)
+
+    @property
+    def encoded_size(self) -> int:
+        """The size in bytes of the body as it stands in the message (base64 or
+        quoted-printable included), without the part's headers."""
+        return len(self.body_raw)
 
     @property
     def text(self) -> str | None:
@@ -251,7 +259,7 @@ class Part:
         if self.filename:
             bits.append(f"filename={self.filename!r}")
         if not self.is_multipart and not self.is_message:
-            bits.append(f"{len(self.body_raw)} bytes")
+            bits.append(_sizes_text(self))
         return f"<Part {self._index} {' '.join(bits)}>"
 
     def __eq__(self, other: object) -> bool:
@@ -259,6 +267,15 @@ class Part:
 
     def __hash__(self) -> int:
         return hash((id(self._core), self._index))
+
+
+def _sizes_text(part: Part) -> str:
+    """A leaf's sizes, labelled: "309 bytes decoded, 424 encoded" (one figure
+    when the two agree, as for 7bit text)."""
+    decoded, encoded = part.size, part.encoded_size
+    if decoded == encoded:
+        return f"{decoded} bytes"
+    return f"{decoded} bytes decoded, {encoded} encoded"
 
 
 # An attachment to build: a path, or (filename, data[, content_type]).
@@ -269,34 +286,46 @@ Attachment = Part  # what msg.attachments yields: parts with filename/data/...
 AddressInput = Union[str, Address, tuple[str, str]]
 
 
-def _mailbox(value: AddressInput) -> tuple[str, str]:
+def _addresses(value: AddressInput, what: str) -> list[tuple[str, str]]:
+    """The (display_name, address) pairs one argument stands for. A str is read
+    as an address header would be, strictly: "a@x.test, Bo <b@y.test>" is two;
+    CR, LF or NUL, white space inside an address, groups and empty elements
+    raise ValueError naming the rule (the native parse_address_argument)."""
+    if isinstance(value, str):
+        return [(n.strip(), a) for n, a in _core.parse_address_argument(value, what)]
     if isinstance(value, Address):
         name, addr = value.display_name, value.address
     elif isinstance(value, tuple):
-        if len(value) != 2:
+        if len(value) != 2 or not all(isinstance(v, str) for v in value):
             raise ValueError(f"an address tuple is (display_name, address), got {value!r}")
-        name, addr = str(value[0]), str(value[1])
-    elif isinstance(value, str):
-        found = _core.parse_address_list(value)
-        if len(found) != 1 or not found[0][1]:
-            raise ValueError(f"not a single address: {value!r}")
-        name, addr = found[0][0], found[0][1]
+        name, addr = value
     else:
         raise TypeError(f"an address is a str, Address or (name, address), not {value!r}")
-    for s in (name, addr):
-        if "\r" in s or "\n" in s:
-            raise ValueError(f"CR or LF in an address: {value!r}")
-    name, addr = name.strip(), addr.strip()
-    if "@" not in addr:
-        raise ValueError(f"address without a domain: {addr!r}")
-    return name, addr
+    if any(c in name for c in "\r\n\0"):
+        raise ValueError(f"CR, LF or NUL in the display name of {what}: {name!r}")
+    found = _core.parse_address_argument(addr, what)
+    if len(found) != 1 or found[0][0]:
+        raise ValueError(f"{what}: {addr!r} is not one bare address (local-part@domain)")
+    return [(name.strip(), found[0][1])]
 
 
-def _mailboxes(values: AddressInput | Iterable[AddressInput] | None) -> list[tuple[str, str]]:
+def _mailbox(value: AddressInput, what: str = "sender") -> tuple[str, str]:
+    """Exactly one address (the sender)."""
+    found = _addresses(value, what)
+    if len(found) != 1:
+        raise ValueError(f"{what} is one address, got {len(found)}: {value!r}")
+    return found[0]
+
+
+def _mailboxes(
+    values: AddressInput | Iterable[AddressInput] | None, what: str = "address"
+) -> list[tuple[str, str]]:
+    """Every address of a to=/cc=/bcc= argument: one address, a
+    comma-separated str, or an iterable of either."""
     if values is None:
         return []
     if isinstance(values, (str, Address)):
-        return [_mailbox(values)]
+        return _addresses(values, what)
     if (
         isinstance(values, tuple)
         and len(values) == 2
@@ -305,8 +334,8 @@ def _mailboxes(values: AddressInput | Iterable[AddressInput] | None) -> list[tup
         and "@" not in values[0]
         and "@" in values[1]
     ):
-        return [_mailbox((values[0], values[1]))]  # one (display_name, address) pair
-    return [_mailbox(v) for v in values]
+        return _addresses((values[0], values[1]), what)  # one (display_name, address) pair
+    return [pair for v in values for pair in _addresses(v, what)]
 
 
 def _attachment(item: AttachmentInput) -> tuple[str, bytes, str]:
@@ -403,6 +432,7 @@ class Message(Part):
         *,
         date: str | _dt.datetime | None = None,
         message_id: str | None = None,
+        reply_to: AddressInput | Iterable[AddressInput] | None = None,
     ) -> Message:
         """Build a new message, encoded for the wire.
 
@@ -410,8 +440,14 @@ class Message(Part):
         ``(filename, data[, content_type])``) give multipart/mixed. Non-ASCII
         headers use RFC 2047, non-ASCII filenames RFC 2231. Bcc stays on the
         object (``msg.bcc``) and never appears in ``bytes(msg)``.
+
+        Addresses (``sender``, ``to``, ``cc``, ``bcc``, ``reply_to``) are a str,
+        an ``Address``, a ``(display_name, address)`` tuple, or a list of them.
+        A str is read as an address header: ``"a@x.test, Bo <b@y.test>"`` is two
+        addresses. CR, LF or NUL, white space inside an address (two
+        addresses without a comma) or an empty element raise ValueError.
         """
-        frm = _mailbox(sender) if sender is not None else None
+        frm = _mailbox(sender, "sender") if sender is not None else None
         extra: list[tuple[str, str]] = []
         if headers:
             items = headers.items() if isinstance(headers, Mapping) else headers
@@ -434,8 +470,8 @@ class Message(Part):
         atts = [_attachment(a) for a in attachments]
         raw = _core.build_message(
             frm,
-            _mailboxes(to),
-            _mailboxes(cc),
+            _mailboxes(to, "to"),
+            _mailboxes(cc, "cc"),
             subject,
             text,
             html,
@@ -443,9 +479,10 @@ class Message(Part):
             extra,
             date,
             message_id,
+            _mailboxes(reply_to, "reply_to"),
         )
         msg = cls.parse(raw)
-        msg._bcc = [Address(n, a) for n, a in _mailboxes(bcc)]
+        msg._bcc = [Address(n, a) for n, a in _mailboxes(bcc, "bcc")]
         return msg
 
     @classmethod
@@ -611,7 +648,7 @@ class Message(Part):
             if part.filename:
                 bits.append(f"filename={part.filename!r}")
             if not part.is_multipart and not part.is_message:
-                bits.append(f"[{part.transfer_encoding}, {len(part.body_raw)} bytes]")
+                bits.append(f"[{part.transfer_encoding}, {_sizes_text(part)}]")
             if part.is_attachment:
                 bits.append("(attachment)")
             lines.append(indent + " ".join(bits))
@@ -634,7 +671,7 @@ class Message(Part):
         )
         tree = e(self.tree())
         atts = "".join(
-            f"<li>{e(a.filename or '(no name)')} — {e(a.content_type)}, {a.size} bytes</li>"
+            f"<li>{e(a.filename or '(no name)')} — {e(a.content_type)}, {_sizes_text(a)}</li>"
             for a in self.attachments
         )
         body = self.text

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import re
 import ssl
 import tempfile
 import threading
 import time
+import warnings
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -70,6 +72,7 @@ class ReplyRule:
     delay: float
     disconnect: bool
     times: int | None
+    close: bool = False
     _server: Server | None = field(default=None, repr=False, compare=False)
 
     def remove(self) -> None:
@@ -459,24 +462,81 @@ class Server:
     def __len__(self) -> int:
         return len(self.messages)
 
+    def mark(self) -> int:
+        """A checkpoint in the arrival order: ``wait_for(since=mark)`` and
+        ``wait_for_all(since=mark)`` see only mail stored after it.
+
+        ``m = server.mark(); app.send_reset(); server.wait_for(to=..., since=m)``
+        """
+        return int(self._native.last_seq())
+
     def wait_for(
         self,
         to: str | None = None,
-        subject: str | None = None,
+        subject: str | re.Pattern[str] | None = None,
         predicate: Callable[[Message], bool] | None = None,
         count: int = 1,
         timeout: float = 5.0,
-    ) -> Any:
-        """Wait until ``count`` received messages match, and return them.
+        *,
+        since: int | None = None,
+        new: bool = False,
+    ) -> Message:
+        """Wait for a received message that matches, and return it.
 
-        Matches messages that arrived before the call too. ``to`` matches an
-        envelope recipient (case-insensitive domain), ``subject`` the decoded
-        Subject exactly, ``predicate`` anything. Returns the message when
-        count is 1, else the list. The native side wakes the wait as soon as a
-        message is stored; on timeout, TimeoutError lists what did arrive.
+        By default mail that arrived before the call counts too (a test's
+        server is fresh, so "has it come?" is the question); ``new=True``
+        waits for mail stored after the call, ``since=server.mark()`` for mail
+        stored after that mark. ``to`` matches an envelope recipient
+        (case-insensitive domain); ``subject`` the decoded Subject, exactly
+        when a str, by ``re.search`` when a compiled pattern; ``predicate``
+        anything. Returns the first matching Message (``wait_for_all`` returns
+        a list). The native side wakes the wait as soon as a message is
+        stored; on timeout, TimeoutError lists what did arrive.
         """
-        if count < 1:
-            raise ValueError("count must be at least 1")
+        if count != 1:
+            warnings.warn(
+                "wait_for(count=N) returns a list; use wait_for_all(N, ...)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            # The old form, kept working: the list of count messages.
+            return self._wait(count, to, subject, predicate, timeout, since, new)  # type: ignore[return-value]
+        return self._wait(1, to, subject, predicate, timeout, since, new)[0]
+
+    def wait_for_all(
+        self,
+        count: int,
+        to: str | None = None,
+        subject: str | re.Pattern[str] | None = None,
+        predicate: Callable[[Message], bool] | None = None,
+        timeout: float = 5.0,
+        *,
+        since: int | None = None,
+        new: bool = False,
+    ) -> list[Message]:
+        """Wait until ``count`` received messages match; return the first
+        ``count`` of them in arrival order (always a list). The matching rules,
+        ``since`` and ``new`` are those of ``wait_for``."""
+        return self._wait(count, to, subject, predicate, timeout, since, new)
+
+    def _wait(
+        self,
+        count: int,
+        to: str | None,
+        subject: str | re.Pattern[str] | None,
+        predicate: Callable[[Message], bool] | None,
+        timeout: float,
+        since: int | None,
+        new: bool,
+    ) -> list[Message]:
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            raise ValueError(f"count must be a positive int, got {count!r}")
+        if since is not None and new:
+            raise ValueError("give since= or new=True, not both")
+        if subject is not None and not isinstance(subject, (str, re.Pattern)):
+            raise TypeError(
+                f"subject must be a str or a compiled re.Pattern, not {type(subject).__name__}"
+            )
         want_to = _normalize(to) if to is not None else None
 
         def matches(m: Message) -> bool:
@@ -484,12 +544,15 @@ class Server:
                 _normalize(r) for r in (m.envelope.rcpt_to if m.envelope else [])
             }:
                 return False
-            if subject is not None and m.subject != subject:
+            if isinstance(subject, str) and m.subject != subject:
+                return False
+            if isinstance(subject, re.Pattern) and not subject.search(m.subject or ""):
                 return False
             return predicate is None or bool(predicate(m))
 
         deadline = time.monotonic() + timeout
-        seen_seq = 0
+        seen_seq = self.mark() if new else int(since or 0)
+        start_seq = seen_seq
         found: list[Message] = []
         seen_env: set[int] = set()
         while True:
@@ -503,12 +566,12 @@ class Server:
                 if matches(m):
                     found.append(m)
             if len(found) >= count:
-                return found[0] if count == 1 else found[:count]
+                return found[:count]
             left = deadline - time.monotonic()
             if left <= 0 or not self.running and not rows:
                 break
             self._native.wait_after(seen_seq, left)
-        arrived = self.messages
+        arrived = self._received(self._native.messages(start_seq))
         summary = (
             "; ".join(
                 f"to={m.envelope.rcpt_to if m.envelope else '?'} subject={m.subject!r}"
@@ -520,10 +583,11 @@ class Server:
             ", ".join(f"{k}={v!r}" for k, v in (("to", to), ("subject", subject)) if v is not None)
             or "any message"
         )
+        after = " after the mark" if start_seq else ""
         raise TimeoutError(
             f"no {count} message(s) matching {what}"
             f"{' and the predicate' if predicate else ''} within {timeout:g}s; "
-            f"{len(found)} matched, {len(arrived)} arrived: {summary}"
+            f"{len(found)} matched, {len(arrived)} arrived{after}: {summary}"
         )
 
     # -- hooks and reply rules -----------------------------------------------------
@@ -586,6 +650,7 @@ class Server:
         stage: str | None = None,
         delay: float = 0.0,
         disconnect: bool = False,
+        close: bool = False,
         times: int | None = None,
     ) -> ReplyRule:
         """Answer chosen senders/recipients with a chosen reply.
@@ -593,10 +658,14 @@ class Server:
         ``server.reply(550, "No such user", recipient="ghost@example.org")``,
         ``server.reply(451, sender="*@spam.test", times=2)`` (then accept),
         ``server.reply(delay=2.0, stage="data")`` (slow server),
-        ``server.reply(disconnect=True, recipient="*@down.test")``.
+        ``server.reply(disconnect=True, recipient="*@down.test")`` (the
+        connection drops with no reply, as from a crashed server: smtplib
+        raises SMTPServerDisconnected), ``server.reply(421, "Try later",
+        close=True)`` (the reply, then the server closes the connection).
         Patterns: an address, ``*@domain`` or ``*``. ``stage`` is "mail",
         "rcpt" or "data" (default: "rcpt" when a recipient is given, "mail"
-        when only a sender is, else "data").
+        when only a sender is, else "data"). A message whose DATA stage drops
+        or is refused is not stored.
         """
         if stage is None:
             stage = "rcpt" if recipient is not None else ("mail" if sender is not None else "data")
@@ -604,20 +673,27 @@ class Server:
             raise ValueError("a recipient pattern needs stage 'rcpt' or 'data'")
         if code and not 200 <= code <= 599:
             raise ValueError(f"reply code must be in 200..599, got {code}")
-        if not code and not delay and not disconnect:
-            raise ValueError("a reply rule needs a code, a delay or disconnect=True")
+        if disconnect and (code or text or close):
+            raise ValueError(
+                "disconnect=True drops the connection with no reply; to send a reply "
+                "and then close, use reply(421, 'text', close=True)"
+            )
+        if close and code and not 400 <= code <= 599:
+            raise ValueError(f"close=True goes with a 4yz or 5yz reply, not {code}")
+        if not code and not delay and not disconnect and not close:
+            raise ValueError("a reply rule needs a code, a delay, disconnect=True or close=True")
         if delay < 0:
             raise ValueError("delay must not be negative")
-        enhanced = ""
         rule_id = self._native.add_rule(
             stage=stage,
             sender=sender or "*",
             recipient=recipient or "*",
             code=int(code),
-            enhanced=enhanced,
+            enhanced="",
             text=text,
             delay_ms=int(delay * 1000),
             disconnect=disconnect,
+            close=close,
             times=-1 if times is None else int(times),
         )
         return ReplyRule(
@@ -630,6 +706,7 @@ class Server:
             delay,
             disconnect,
             times,
+            close,
             self,
         )
 

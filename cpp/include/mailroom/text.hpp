@@ -4,12 +4,21 @@
 // every session can keep.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <string_view>
 
 namespace mailroom {
+
+// "10 s", "0.5 s": a timeout as error messages give it.
+inline std::string seconds_text(std::chrono::milliseconds timeout) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g s", static_cast<double>(timeout.count()) / 1000.0);
+  return buf;
+}
 
 inline char ascii_upper(char c) { return c >= 'a' && c <= 'z' ? char(c - 32) : c; }
 

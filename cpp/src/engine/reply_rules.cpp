@@ -69,6 +69,8 @@ std::optional<smtp::Decision> ReplyRules::match(ReplyRule::Stage stage, std::str
     smtp::Decision d;
     d.delay_ms = r.delay_ms;
     if (r.disconnect) {
+      d.kind = smtp::Decision::Drop;
+    } else if (r.close) {
       d.kind = smtp::Decision::Disconnect;
       if (r.code >= 400) d.reply = smtp::Reply(r.code, r.enhanced, r.text.empty() ? "Closing connection" : r.text);
     } else if (r.code >= 400) {

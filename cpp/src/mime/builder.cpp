@@ -342,6 +342,7 @@ std::string build_message(const MessageSpec& spec) {
     const bool dup = (iequals(name, "From") && spec.from) ||
                      (iequals(name, "To") && !spec.to.empty()) ||
                      (iequals(name, "Cc") && !spec.cc.empty()) ||
+                     (iequals(name, "Reply-To") && !spec.reply_to.empty()) ||
                      (iequals(name, "Subject") && spec.subject) ||
                      (iequals(name, "Date") && date) ||
                      (iequals(name, "Message-ID") && message_id);
@@ -365,6 +366,7 @@ std::string build_message(const MessageSpec& spec) {
   if (spec.from) add_field(out, "From", detail::fold_at_spaces(mailbox_text(*spec.from), 4));
   add_address_field(out, "To", spec.to);
   add_address_field(out, "Cc", spec.cc);
+  add_address_field(out, "Reply-To", spec.reply_to);
   if (spec.subject) add_field(out, "Subject", encode_header(*spec.subject, 7));
   add_field(out, "Message-ID", message_id ? *message_id : make_message_id(domain_of(spec.from)));
   out += extra;

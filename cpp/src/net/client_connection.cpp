@@ -10,7 +10,11 @@
 #include <boost/asio/ssl.hpp>
 
 #include "endpoint_text.hpp"
+#include "mailroom/text.hpp"
 
+#include <netdb.h>
+
+#include <cerrno>
 #include <optional>
 #include <system_error>
 
@@ -84,9 +88,29 @@ struct ClientConnection::Impl {
     io.run();
     if (timed_out || !done)
       throw std::system_error(std::make_error_code(std::errc::timed_out),
-                              std::string(what) + " " + where + " timed out");
+                              std::string(what) + " " + where + " timed out after " +
+                                  seconds_text(timeout));
   }
 };
+
+namespace {
+
+// The resolver's error as getaddrinfo(3) numbers it (Asio maps EAI_NONAME and
+// the like onto its netdb codes), so Python can raise a socket.gaierror.
+int gai_code(const boost::system::error_code& ec) {
+  namespace err = asio::error;
+  if (ec == err::host_not_found) return EAI_NONAME;
+  if (ec == err::host_not_found_try_again) return EAI_AGAIN;
+  if (ec == err::no_recovery) return EAI_FAIL;
+#ifdef EAI_NODATA
+  if (ec == err::no_data) return EAI_NODATA;
+#endif
+  if (ec == err::service_not_found) return EAI_SERVICE;
+  if (ec.category() == err::get_addrinfo_category()) return ec.value();
+  return EAI_FAIL;
+}
+
+}  // namespace
 
 ClientConnection::ClientConnection() : impl_(std::make_unique<Impl>()) {}
 ClientConnection::~ClientConnection() { close(); }
@@ -99,18 +123,31 @@ void ClientConnection::connect(const std::string& host, std::uint16_t port,
   boost::system::error_code ec;
   tcp::resolver resolver(d.io);
   auto endpoints = resolver.resolve(host, std::to_string(port), ec);
-  if (ec) throw std::system_error(ec.value(), std::system_category(), "cannot resolve " + d.where);
+  if (ec) {
+    const int code = gai_code(ec);
+    std::string detail = gai_strerror(code);
+    throw ConnectError(ConnectError::Stage::Resolve, host, port, code, detail,
+                       "cannot resolve the host name '" + host + "' (port " +
+                           std::to_string(port) + "): " + detail);
+  }
   std::optional<boost::system::error_code> done;
   asio::async_connect(d.socket, endpoints,
                       [&](boost::system::error_code e, const tcp::endpoint&) {
                         done = e;
                         d.timer.cancel();
                       });
-  d.run(timeout, done, "connecting to");
+  try {
+    d.run(timeout, done, "connecting to");
+  } catch (const std::system_error&) {
+    throw ConnectError(ConnectError::Stage::Timeout, host, port, ETIMEDOUT, "timed out",
+                       "timed out after " + seconds_text(timeout) + " connecting to " + d.where);
+  }
   if (*done) {
     boost::system::error_code ignored;
     d.socket.close(ignored);
-    throw std::system_error(done->value(), std::system_category(), "cannot connect to " + d.where);
+    std::string detail = done->message();
+    throw ConnectError(ConnectError::Stage::Connect, host, port, done->value(), detail,
+                       "cannot connect to " + d.where + ": " + detail);
   }
   d.socket.set_option(tcp::no_delay(true), ec);
   d.socket.non_blocking(true, ec);  // for the fast paths below

@@ -80,8 +80,20 @@ std::chrono::milliseconds ClientSession::current_timeout() const {
                                                         : cfg_.response_timeout;
 }
 
-void ClientSession::on_timeout() {
-  if (!closed_) fail(ClientError::Timeout, "timeout waiting for the server");
+void ClientSession::on_timeout() { on_timeout(current_timeout(), false); }
+
+void ClientSession::on_timeout(std::chrono::milliseconds waited, bool writing) {
+  if (closed_) return;
+  std::string text = "timed out after " + seconds_text(waited);
+  if (writing) text += " sending to the server (it stopped reading)";
+  if (awaiting_.empty())
+    text += writing ? "" : " waiting for the server";
+  else if (awaiting_.front().command == Command::Greeting)
+    text += writing ? ", before the greeting" : " waiting for the greeting";
+  else
+    text += std::string(writing ? ", before the response to " : " waiting for the response to ") +
+            to_string(awaiting_.front().command);
+  fail(ClientError::Timeout, std::move(text));
 }
 
 void ClientSession::on_eof() {

@@ -185,8 +185,40 @@ std::chrono::milliseconds ClientSession::current_timeout() const {
   }
 }
 
-void ClientSession::on_timeout() {
-  if (!closed()) fail(ClientError::Timeout, "timeout waiting for the server");
+void ClientSession::on_timeout() { on_timeout(current_timeout(), false); }
+
+void ClientSession::on_timeout(std::chrono::milliseconds waited, bool writing) {
+  if (closed()) return;
+  std::string text = "timed out after " + seconds_text(waited);
+  // What the awaited reply answers.
+  const auto awaited_text = [](Await what) {
+    switch (what) {
+      case Await::Greeting: return "the greeting";
+      case Await::Ehlo: return "EHLO";
+      case Await::Helo: return "HELO";
+      case Await::Mail: return "MAIL FROM";
+      case Await::Rcpt: return "RCPT TO";
+      case Await::Data: return "DATA";
+      case Await::DataEnd: return "the end of the data (.)";
+      case Await::Bdat: return "BDAT";
+      case Await::BdatLast: return "BDAT LAST";
+      case Await::Rset: return "RSET";
+      case Await::Quit: return "QUIT";
+      case Await::Noop: return "NOOP";
+      case Await::StartTls: return "STARTTLS";
+      case Await::Auth: return "AUTH";
+    }
+    return "a command";
+  };
+  const char* awaited = pending_.empty() ? nullptr : awaited_text(pending_.front().what);
+  if (writing)
+    text += " sending to the server (it stopped reading)";
+  else
+    text += awaited && pending_.front().what == Await::Greeting
+                ? " waiting for the greeting"
+                : std::string(" waiting for the reply to ") + (awaited ? awaited : "a command");
+  if (writing && awaited) text += std::string(", before the reply to ") + awaited;
+  fail(ClientError::Timeout, std::move(text));
 }
 
 void ClientSession::on_eof() {

@@ -61,6 +61,9 @@ Output ServerSession::greeting() {
       emit(out, std::move(r), d.delay_ms, false, false, false);
       break;
     }
+    case Decision::Drop:
+      drop(out, d.delay_ms);
+      break;
     case Decision::Disconnect: {
       Reply r(421, "", hostname_text("Service not available, closing transmission channel"));
       if (d.reply.code >= 400 && d.reply.code < 600) r = d.reply;
@@ -367,6 +370,16 @@ void ServerSession::emit(std::vector<Output>& out, Reply r, std::uint32_t delay_
   }
 }
 
+void ServerSession::drop(std::vector<Output>& out, std::uint32_t delay_ms) {
+  if (closed_) return;
+  Output o;  // nothing to write: the transport closes once the delay is over
+  o.delay_ms = delay_ms;
+  o.close_after = true;
+  transcript_.add("", "-- connection dropped without a reply");
+  out.push_back(std::move(o));
+  closed_ = true;
+}
+
 void ServerSession::close_with(std::vector<Output>& out, Reply r) {
   emit(out, std::move(r), 0, true);
 }
@@ -381,6 +394,9 @@ bool ServerSession::decide(const Decision& d, std::vector<Output>& out, Reply po
     case Decision::Reject:
       emit(out, d.reply.code >= 400 && d.reply.code < 600 ? d.reply : std::move(negative),
            d.delay_ms);
+      return false;
+    case Decision::Drop:
+      drop(out, d.delay_ms);
       return false;
     case Decision::Disconnect:
       emit(out,

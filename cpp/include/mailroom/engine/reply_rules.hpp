@@ -25,7 +25,8 @@ struct ReplyRule {
   std::string enhanced;    // "" derives one from the code (x.0.0)
   std::string text;
   std::uint32_t delay_ms = 0;
-  bool disconnect = false;  // drop the connection (after writing 421)
+  bool disconnect = false;  // drop the connection with no reply (a crashed server)
+  bool close = false;       // write the reply (421 by default), then close
   int times = -1;           // how many times it fires; -1 = always
   std::uint64_t id = 0;     // set by ReplyRules::add
 };

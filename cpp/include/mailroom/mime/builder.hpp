@@ -25,6 +25,7 @@ struct AttachmentSpec {
 struct MessageSpec {
   std::optional<Mailbox> from;
   std::vector<Mailbox> to, cc;  // Bcc is never written
+  std::vector<Mailbox> reply_to;
   std::optional<std::string> subject;
   std::optional<std::string> text;  // UTF-8
   std::optional<std::string> html;  // UTF-8
@@ -42,7 +43,8 @@ struct MessageSpec {
 // with filename (RFC 2231) and name (RFC 2047) parameters.
 // Extra headers: Bcc is dropped; MIME-Version and Content-* are refused; Date
 // and Message-ID take the place of generated ones; a field also set in the
-// spec (From, To, Cc, Subject, Date, Message-ID) is refused as a duplicate.
+// spec (From, To, Cc, Reply-To, Subject, Date, Message-ID) is refused as a
+// duplicate.
 // Throws std::invalid_argument for CR or LF in any header text, bad header
 // names, addresses with white space, '<', '>', ',' or ';', and content types
 // that are not "type/subtype".

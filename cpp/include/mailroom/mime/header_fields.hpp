@@ -23,6 +23,15 @@ struct Address {
 // commas is skipped. Never throws.
 std::vector<Address> parse_address_list(std::string_view raw_value);
 
+// Addresses given by a program rather than read from mail (Message.build's
+// to=, send's recipients=, the CLI's --to): a comma-separated list of
+// mailboxes, each "local@domain" or "Display Name <local@domain>", read
+// strictly. Throws std::invalid_argument, naming `what` and the value, for a
+// CR, LF or NUL (a header injection), white space inside an address
+// ("a@x.test b@y.test": two addresses without a comma), a group, an empty
+// element, a missing or doubled '@', or unbalanced quotes, comments or <>.
+std::vector<Address> parse_address_argument(std::string_view value, std::string_view what);
+
 struct DateTime {
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   int offset_minutes = 0;  // east of UTC

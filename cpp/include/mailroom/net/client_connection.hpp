@@ -42,6 +42,25 @@ class CertificateError : public TlsError {
   std::string reason;
 };
 
+// Connecting failed before any byte was exchanged: the name does not resolve
+// (`code` is the resolver's EAI_* value, as getaddrinfo(3) gives it), the peer
+// refused or cannot be reached (`code` is the errno), or the connect did not
+// finish within its timeout (`code` is ETIMEDOUT). what() names host and port.
+class ConnectError : public std::system_error {
+ public:
+  enum class Stage { Resolve, Connect, Timeout };
+  ConnectError(Stage stage, std::string host, std::uint16_t port, int code, std::string detail,
+               const std::string& what)
+      : std::system_error(code, std::generic_category(), what),
+        stage(stage), host(std::move(host)), port(port), code_value(code),
+        detail(std::move(detail)) {}
+  Stage stage;
+  std::string host;
+  std::uint16_t port;
+  int code_value;
+  std::string detail;  // the system's words: "Name or service not known"
+};
+
 class ClientConnection {
  public:
   ClientConnection();
@@ -49,8 +68,8 @@ class ClientConnection {
   ClientConnection(const ClientConnection&) = delete;
   ClientConnection& operator=(const ClientConnection&) = delete;
 
-  // Resolves `host` and connects; throws std::system_error (refused,
-  // unreachable, timed out: std::errc::timed_out) with "host:port" in the text.
+  // Resolves `host` and connects; throws ConnectError (does not resolve,
+  // refused, unreachable, timed out) with "host:port" in the text.
   void connect(const std::string& host, std::uint16_t port, std::chrono::milliseconds timeout);
   // Writes all of `data`.
   void write(std::string_view data, std::chrono::milliseconds timeout);
@@ -90,7 +109,18 @@ class ClientConnection {
 template <class Session>
 void pump(ClientConnection& connection, Session& session, std::chrono::milliseconds write_timeout) {
   std::string out = session.take_output();
-  if (!out.empty()) connection.write(out, write_timeout);
+  if (!out.empty()) {
+    try {
+      connection.write(out, write_timeout);
+    } catch (const std::system_error& e) {
+      // The session names what it was sending and for how long it waited.
+      if (e.code() == std::errc::timed_out)
+        session.on_timeout(write_timeout, true);
+      else
+        session.on_eof();
+      return;
+    }
+  }
   auto timeout = session.current_timeout();
   if (timeout.count() == 0 || session.closed()) return;
   std::string_view got;
@@ -98,7 +128,7 @@ void pump(ClientConnection& connection, Session& session, std::chrono::milliseco
     got = connection.read_view(timeout);
   } catch (const std::system_error& e) {
     if (e.code() == std::errc::timed_out)
-      session.on_timeout();
+      session.on_timeout(timeout, false);
     else
       session.on_eof();
     return;

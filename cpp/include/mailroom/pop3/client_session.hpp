@@ -92,7 +92,9 @@ class ClientSession {
   std::string take_output();
   bool has_output() const { return !out_.empty(); }
   void feed(std::string_view data);
+  // No response within current_timeout(); the error names the command.
   void on_timeout();
+  void on_timeout(std::chrono::milliseconds waited, bool writing);
   void on_eof();
   // The deadline for the current read; 0 when no response is awaited.
   std::chrono::milliseconds current_timeout() const;

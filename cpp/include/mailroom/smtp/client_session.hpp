@@ -219,7 +219,11 @@ class ClientSession {
   // Bytes read from the server (any amount, any split).
   void feed(std::string_view data);
   // The read deadline expired / the server closed the connection.
+  // No reply within current_timeout(); the error names the awaited reply.
   void on_timeout();
+  // The same for a wait of `waited`; `writing`: the server stopped reading
+  // what was being sent.
+  void on_timeout(std::chrono::milliseconds waited, bool writing);
   void on_eof();
   // The deadline for the current read; 0 when no reply is awaited.
   std::chrono::milliseconds current_timeout() const;

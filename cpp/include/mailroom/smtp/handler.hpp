@@ -15,10 +15,12 @@ namespace mailroom::smtp {
 //          2yz/3yz (leave code 0 for the default).
 //  Reject: refuse this step with `reply` (a 4yz/5yz; a default is used if not).
 //  Disconnect: reply `reply` (421 4.7.0 by default) and close the session.
+//  Drop: close the connection with no reply at all, as a server that crashed
+//        or was cut off would (after `delay_ms`).
 // `delay_ms` asks the transport to wait before writing the reply (tarpitting,
 // slow-server simulation); it is copied to Output::delay_ms.
 struct Decision {
-  enum Kind { Accept, Reject, Disconnect } kind = Accept;
+  enum Kind { Accept, Reject, Disconnect, Drop } kind = Accept;
   Reply reply;
   std::uint32_t delay_ms = 0;
 
@@ -27,6 +29,7 @@ struct Decision {
     return {Reject, Reply(code, std::move(enhanced), std::move(text)), 0};
   }
   static Decision disconnect() { return {Disconnect, {}, 0}; }
+  static Decision drop() { return {Drop, {}, 0}; }
 };
 
 // Credentials from an AUTH exchange (RFC 4954), already decoded.

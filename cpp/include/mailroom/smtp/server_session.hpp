@@ -137,6 +137,7 @@ class ServerSession {
   void emit(std::vector<Output>& out, Reply r, std::uint32_t delay_ms = 0,
             bool close_after = false, bool start_tls = false, bool counts = true);
   void close_with(std::vector<Output>& out, Reply r);
+  void drop(std::vector<Output>& out, std::uint32_t delay_ms);
   // Apply a handler decision: write `positive` (or the handler's custom
   // positive reply), the handler's rejection (or `negative`), or disconnect.
   // Returns true when the step is accepted.
