@@ -8,8 +8,11 @@ import email.header
 import email.message
 import email.policy
 import email.utils
+import subprocess
+import sys
 import threading
 from email.parser import BytesParser
+from pathlib import Path
 
 import pytest
 
@@ -358,3 +361,38 @@ def test_message_memory_is_freed_without_the_cycle_collector() -> None:
         assert ref() is None
     finally:
         gc.enable()
+
+
+def test_part_size_is_decoded_and_encoded_size_is_the_wire_body() -> None:
+    data = bytes(range(256)) + b"x" * 53  # 309 bytes, base64 on the wire
+    msg = Message.build(
+        sender="a@example.org", to="b@example.org", text="hi", attachments=[("a.bin", data)]
+    )
+    (att,) = msg.attachments
+    assert att.size == len(att.data) == 309
+    assert att.encoded_size == len(att.body_raw) > att.size
+    label = f"309 bytes decoded, {att.encoded_size} encoded"
+    assert label in repr(att)
+    assert label in msg.tree()
+    assert label in msg._repr_html_()
+    (text,) = [p for p in msg.walk() if p.content_type == "text/plain"]
+    assert text.size == text.encoded_size  # 7bit: one figure
+    assert repr(text).endswith(f" {text.size} bytes>")
+
+
+def test_cli_mime_labels_both_sizes(tmp_path: Path) -> None:
+    data = bytes(range(256)) + b"x" * 53
+    msg = Message.build(
+        sender="a@example.org", to="b@example.org", text="hi", attachments=[("a.bin", data)]
+    )
+    path = tmp_path / "m.eml"
+    path.write_bytes(bytes(msg))
+    done = subprocess.run(
+        [sys.executable, "-m", "mailroom", "mime", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    (att,) = msg.attachments
+    assert f"309 bytes decoded, {att.encoded_size} encoded" in done.stdout
