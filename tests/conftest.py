@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
+from types import ModuleType
 
 import pytest
 
@@ -20,3 +22,15 @@ def require_program(name: str) -> str:
             pytest.fail(message + " (MAILROOM_REQUIRE_INTEROP=1)")
         pytest.skip(message)
     return path
+
+
+def require_module(name: str) -> ModuleType:
+    """An optional Python module the test needs (a linter, the notebook
+    runner); skip when missing, fail in CI (MAILROOM_REQUIRE_INTEROP=1)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        message = f"the Python module {name} is not installed (pip install '.[dev]')"
+        if REQUIRE_INTEROP:
+            pytest.fail(message + " (MAILROOM_REQUIRE_INTEROP=1)")
+        pytest.skip(message)
