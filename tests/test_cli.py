@@ -280,7 +280,7 @@ def test_fetch_keep_then_delete_into_maildir_and_eml(tmp_path: Path) -> None:
             str(tmp_path / "md"),
         )
         assert out.returncode == 0, out.stderr
-        assert b"fetched 3 message(s)" in out.stdout and b"kept" in out.stdout
+        assert b"3 new, 0 already fetched; kept on the server" in out.stdout
         assert sorted(m["Subject"] for m in mailbox.Maildir(tmp_path / "md")) == ["n0", "n1", "n2"]
         out = run(
             "fetch",
@@ -297,7 +297,8 @@ def test_fetch_keep_then_delete_into_maildir_and_eml(tmp_path: Path) -> None:
             "eml",
         )
         assert out.returncode == 0, out.stderr
-        assert sorted(p.name for p in (tmp_path / "eml").iterdir()) == [
+        assert b"3 new, 0 already fetched; 3 deleted from the server" in out.stdout
+        assert sorted(p.name for p in (tmp_path / "eml").iterdir() if p.suffix == ".eml") == [
             "000001.eml",
             "000002.eml",
             "000003.eml",
@@ -619,3 +620,188 @@ def test_serve_maildir_creates_missing_parents_and_says_so(tmp_path: Path) -> No
     (tmp_path / "file").write_text("x")
     bad = run("serve", "--smtp-port", "0", "--maildir", str(tmp_path / "file"))
     assert bad.returncode == 2 and b"--maildir" in bad.stderr and b"not a directory" in bad.stderr
+
+
+def deliver(server: mailroom.Server, *subjects: str, to: str = "bob@example.net") -> None:
+    import smtplib
+
+    with smtplib.SMTP(server.host, server.smtp_port) as c:
+        for subject in subjects:
+            c.sendmail("a@example.org", [to], f"Subject: {subject}\r\n\r\nx\r\n")
+
+
+def fetch_args(server: mailroom.Server, *options: str) -> list[str]:
+    return ["fetch", "--server", f"127.0.0.1:{server.pop3_port}",
+            "--user", "bob@example.net", "--password", "pw", *options]  # fmt: skip
+
+
+def test_fetch_is_incremental_by_uidl_and_delete_flushes_what_was_saved(tmp_path: Path) -> None:
+    import json
+    import mailbox
+
+    out_dir = tmp_path / "md"
+    with mailroom.Server(pop3_port=0, users={"bob@example.net": "pw"}) as s:
+        deliver(s, "n0", "n1")
+        s.wait_for(count=2, predicate=lambda m: True)
+        first = run(*fetch_args(s, "--out", str(out_dir)))
+        assert first.returncode == 0, first.stderr
+        assert first.stdout.decode() == f"{out_dir}: 2 new, 0 already fetched; kept on the server\n"
+        deliver(s, "n2")
+        s.wait_for(subject="n2")
+        second = run(*fetch_args(s, "--out", str(out_dir)))
+        assert second.returncode == 0, second.stderr
+        assert b"1 new, 2 already fetched; kept on the server" in second.stdout
+        assert sorted(m["Subject"] for m in mailbox.Maildir(out_dir)) == ["n0", "n1", "n2"]
+        state = json.loads((out_dir / ".mailroom-fetch.json").read_text())
+        uidls = state["servers"][f"127.0.0.1:{s.pop3_port}"]["bob@example.net"]
+        assert len(uidls) == 3 and all(isinstance(size, int) for size in uidls.values())
+        deliver(s, "n3")
+        s.wait_for(subject="n3")
+        # --delete: the new one is saved, then all four (saved now or before) deleted.
+        third = run(*fetch_args(s, "--out", str(out_dir), "--delete"))
+        assert third.returncode == 0, third.stderr
+        assert b"1 new, 3 already fetched; 4 deleted from the server" in third.stdout
+        assert s.mailbox("bob@example.net") == []
+        assert len(mailbox.Maildir(out_dir)) == 4
+        # What was deleted is forgotten: a server handing out its UIDLs again is new mail.
+        assert json.loads((out_dir / ".mailroom-fetch.json").read_text())["servers"] == {}
+        deliver(s, "n4")
+        s.wait_for(subject="n4")
+        fourth = run(*fetch_args(s, "--out", str(out_dir)))
+        assert b"1 new, 0 already fetched" in fourth.stdout
+    assert len(mailbox.Maildir(out_dir)) == 5
+
+
+def test_fetch_state_is_kept_per_server_and_user(tmp_path: Path) -> None:
+    import mailbox
+
+    out_dir = tmp_path / "md"
+    users = {"bob@example.net": "pw", "carol@example.net": "pw"}
+    with (
+        mailroom.Server(pop3_port=0, users=users) as one,
+        mailroom.Server(pop3_port=0, users=users) as two,
+    ):
+        deliver(one, "one")
+        deliver(two, "two")
+        deliver(one, "carol", to="carol@example.net")
+        for s, subject in ((one, "one"), (two, "two"), (one, "carol")):
+            s.wait_for(subject=subject)
+        for s in (one, two):  # the same UIDL m1 on both servers
+            out = run(*fetch_args(s, "--out", str(out_dir)))
+            assert b"1 new, 0 already fetched" in out.stdout, out.stderr
+        carol = fetch_args(one, "--out", str(out_dir))
+        carol[carol.index("bob@example.net")] = "carol@example.net"
+        out = run(*carol)
+        assert b"1 new, 0 already fetched" in out.stdout, out.stderr
+    assert sorted(m["Subject"] for m in mailbox.Maildir(out_dir)) == ["carol", "one", "two"]
+
+
+def test_fetch_interrupted_keeps_what_it_saved(tmp_path: Path) -> None:
+    """A run that fails at the second message (the file size limit stops the
+    write) has recorded the first: the next run fetches only the rest."""
+    import mailbox
+
+    out_dir = tmp_path / "md"
+    with mailroom.Server(pop3_port=0, users={"bob@example.net": "pw"}) as s:
+        deliver(s, "small")
+        with __import__("smtplib").SMTP(s.host, s.smtp_port) as c:
+            big = "Subject: big\r\n\r\n" + "x" * 76 + "\r\n"
+            c.sendmail("a@example.org", ["bob@example.net"], big * 200)
+        s.wait_for(count=2, predicate=lambda m: True)
+        limited = subprocess.run(
+            [sys.executable, "-c",
+             "import resource, sys; from mailroom.cli import main; "
+             "resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096)); "
+             "sys.exit(main(sys.argv[1:]))",
+             *fetch_args(s, "--out", str(out_dir))],
+            capture_output=True, stdin=subprocess.DEVNULL, timeout=60,
+        )  # fmt: skip
+        assert limited.returncode == 1, limited.stdout + limited.stderr
+        assert b"File too large" in limited.stderr
+        assert b"1 new message(s) were saved before that" in limited.stderr
+        assert [m["Subject"] for m in mailbox.Maildir(out_dir)] == ["small"]
+        again = run(*fetch_args(s, "--out", str(out_dir)))
+        assert b"1 new, 1 already fetched" in again.stdout, again.stderr
+    assert sorted(m["Subject"] for m in mailbox.Maildir(out_dir)) == ["big", "small"]
+
+
+def test_fetch_into_an_existing_folder(tmp_path: Path) -> None:
+    import mailbox
+
+    (tmp_path / "md").mkdir()  # an empty folder: made into a Maildir
+    eml = tmp_path / "eml"
+    eml.mkdir()
+    (eml / "000001.eml").write_bytes(b"Subject: mine\r\n\r\n1\r\n")
+    (eml / "000003.eml").write_bytes(b"Subject: mine too\r\n\r\n3\r\n")  # 2 was removed
+    with mailroom.Server(pop3_port=0, users={"bob@example.net": "pw"}) as s:
+        deliver(s, "new")
+        s.wait_for(subject="new")
+        out = run(*fetch_args(s, "--out", str(tmp_path / "md")))
+        assert out.returncode == 0, out.stderr
+        assert [m["Subject"] for m in mailbox.Maildir(tmp_path / "md")] == ["new"]
+        out = run(*fetch_args(s, "--out", str(eml), "--format", "eml"))
+        assert out.returncode == 0, out.stderr
+    assert (eml / "000003.eml").read_bytes() == b"Subject: mine too\r\n\r\n3\r\n"
+    assert b"Subject: new" in (eml / "000004.eml").read_bytes()
+
+
+def test_fetch_delete_needs_out_and_password_needs_a_terminal() -> None:
+    with mailroom.Server(pop3_port=0, users={"bob@example.net": "pw"}) as s:
+        deliver(s, "kept")
+        s.wait_for(subject="kept")
+        out = run(*fetch_args(s, "--delete"))
+        assert out.returncode == 2 and b"--delete needs --out DIR" in out.stderr
+        no_password = fetch_args(s)[:-2]
+        env = {k: v for k, v in os.environ.items() if k != "MAILROOM_PASSWORD"}
+        out = subprocess.run(
+            [sys.executable, "-m", "mailroom", *no_password],
+            stdin=subprocess.DEVNULL, capture_output=True, timeout=60, env=env,
+        )  # fmt: skip
+        err = out.stderr.decode()
+        assert out.returncode == 2, err
+        assert (
+            "--user bob@example.net needs a password: give --password, set MAILROOM_PASSWORD" in err
+        )
+        assert "Traceback" not in err
+        assert len(s.mailbox("bob@example.net")) == 1
+
+
+def test_fetch_asks_for_the_password_in_a_terminal(tmp_path: Path) -> None:
+    import select
+    import time
+
+    master, slave = os.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "MAILROOM_PASSWORD"}
+    with mailroom.Server(pop3_port=0, users={"bob@example.net": "pw"}) as s:
+        deliver(s, "asked")
+        s.wait_for(subject="asked")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mailroom", *fetch_args(s)[:-2], "--out", str(tmp_path)],
+            stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True,
+        )  # fmt: skip
+        os.close(slave)
+        seen = b""
+
+        def read_until(wanted: bytes) -> None:
+            nonlocal seen
+            deadline = time.monotonic() + 30
+            while wanted not in seen and time.monotonic() < deadline:
+                if select.select([master], [], [], 0.5)[0]:
+                    try:
+                        seen += os.read(master, 4096)
+                    except OSError:  # EIO: the program ended
+                        break
+            assert wanted in seen, seen
+
+        try:
+            read_until(b"Password for bob@example.net: ")
+            os.write(master, b"pw\n")
+            read_until(b"already fetched")
+            assert proc.wait(timeout=30) == 0, seen
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            os.close(master)
+    assert b"1 new, 0 already fetched" in seen
+    assert b"pw" not in seen.split(b"Password for bob@example.net: ", 1)[1]  # not echoed

@@ -10,6 +10,7 @@ from typing import Any
 from . import __version__
 from . import cli_arguments as argtypes
 from .cli_arguments import UsageError
+from .fetch_new import STATE_FILE
 from .message import Message
 
 
@@ -100,7 +101,8 @@ def _add_security_options(parser: argparse.ArgumentParser, what: str) -> None:
 
 def _security(args: argparse.Namespace, command: str) -> dict[str, Any]:
     """Client keyword arguments from the security options; the password from
-    --password or the MAILROOM_PASSWORD environment variable."""
+    --password, the MAILROOM_PASSWORD environment variable, or asked for when
+    standard input is a terminal."""
     import os
 
     if not args.tls and (args.cafile or args.no_verify or args.server_name):
@@ -111,9 +113,17 @@ def _security(args: argparse.Namespace, command: str) -> dict[str, Any]:
     if args.user is not None and password is None:
         password = os.environ.get("MAILROOM_PASSWORD")
     if args.user is not None and password is None:
-        raise UsageError(
-            f"--user {args.user} needs a password: give --password or set MAILROOM_PASSWORD"
-        )
+        if not sys.stdin.isatty():
+            raise UsageError(
+                f"--user {args.user} needs a password: give --password, set "
+                "MAILROOM_PASSWORD, or run it in a terminal to be asked"
+            )
+        import getpass
+
+        try:
+            password = getpass.getpass(f"Password for {args.user}: ")
+        except EOFError:
+            raise UsageError(f"no password given for --user {args.user}") from None
     return {
         "tls": args.tls,
         "verify": not args.no_verify,
@@ -164,38 +174,38 @@ def _cmd_send(args: argparse.Namespace) -> int:
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
-    import mailbox
-    import os
-
     from .client import POP3Client, POP3Error
+    from .fetch_new import FetchState, fetch_new
 
+    if args.delete and args.out is None:
+        raise UsageError("--delete needs --out DIR: mail is deleted only once it is saved")
+    saved: list[str] = []
     try:
         host, port = argtypes.host_port(args.server, 110)
         options = _security(args, "fetch")
         password = options.pop("password")
         with POP3Client(host, port, args.user, password, timeout=args.timeout, **options) as pop:
-            messages = pop.fetch_all(delete=args.delete)
+            if args.out is None:
+                messages = pop.fetch_all()
+            else:
+                state = FetchState(args.out, f"{argtypes.bracketed(host)}:{port}", args.user)
+                old, deleted = fetch_new(
+                    pop, args.out, args.format, state, delete=args.delete, saved=saved
+                )
             if args.verbose:
                 print(pop.transcript, end="")
     except (OSError, ValueError, POP3Error, argparse.ArgumentTypeError) as e:
         print(f"mailroom fetch: {e}", file=sys.stderr)
+        if saved:
+            print(f"  {len(saved)} new message(s) were saved before that", file=sys.stderr)
         return 1
     if args.out is None:
         for n, msg in enumerate(messages, 1):
             print(f"{n:4}  {msg.sender or '?'}  {msg.subject!r}  {len(msg)} bytes")
-    elif args.format == "maildir":
-        box = mailbox.Maildir(args.out, create=True)
-        for msg in messages:
-            box.add(bytes(msg))
-    else:
-        os.makedirs(args.out, exist_ok=True)
-        start = len([f for f in os.listdir(args.out) if f.endswith(".eml")])
-        for n, msg in enumerate(messages, start + 1):
-            with open(os.path.join(args.out, f"{n:06d}.eml"), "wb") as f:
-                f.write(bytes(msg))
-    kept = "deleted from the server" if args.delete else "kept on the server"
-    where = f" into {args.out}" if args.out else ""
-    print(f"fetched {len(messages)} message(s){where}; {kept}")
+        print(f"fetched {len(messages)} message(s); kept on the server")
+        return 0
+    kept = f"{deleted} deleted from the server" if args.delete else "kept on the server"
+    print(f"{args.out}: {len(saved)} new, {old} already fetched; {kept}")
     return 0
 
 
@@ -212,8 +222,8 @@ _EXIT_STATUSES = {
         "3  sent, but some recipients were refused (listed on standard error)",
     ],
     "fetch": [
-        "0  fetched",
-        "1  connection, TLS, login or disk error",
+        "0  fetched (or nothing new)",
+        "1  connection, TLS, login, UIDL or disk error (what was saved stays recorded)",
     ],
 }
 
@@ -453,7 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--user", help="log in (SMTP AUTH) as USER (default: no login)")
     send.add_argument(
         "--password",
-        help="the password for --user (default: $MAILROOM_PASSWORD)",
+        help="the password for --user (default: $MAILROOM_PASSWORD, else asked in a terminal)",
     )
     send.add_argument(
         "--auth",
@@ -468,8 +478,13 @@ def build_parser() -> argparse.ArgumentParser:
     fetch = sub.add_parser(
         "fetch",
         help="download messages over POP3",
-        description="Download every message over POP3: kept on the server, or deleted "
-        "with --delete. With --out, store them in a Maildir (default) or as .eml files.",
+        description="Download messages over POP3. With --out, only what is new: the UIDLs "
+        "already fetched are kept per server (HOST:PORT as given) and user in "
+        f"DIR/{STATE_FILE}, written after each message is saved, so a second or "
+        "interrupted run fetches only what it has not saved; mail stays on the server "
+        "unless --delete. A known limit: another server on the same HOST:PORT that hands "
+        "out a UIDL again, to a message of the same size, is taken as already fetched. "
+        "Without --out, list every message.",
     )
     fetch.add_argument(
         "--server",
@@ -478,12 +493,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="the POP3 server to fetch from (port default: 110)",
     )
     fetch.add_argument("--user", required=True, help="the POP3 user to log in as")
-    fetch.add_argument("--password", help="the password (default: $MAILROOM_PASSWORD)")
     fetch.add_argument(
-        "--delete", action="store_true", help="download and delete (default: keep them)"
+        "--password",
+        help="the password (default: $MAILROOM_PASSWORD, else asked in a terminal)",
     )
     fetch.add_argument(
-        "--out", metavar="DIR", help="save the messages into DIR (default: only list them)"
+        "--delete",
+        action="store_true",
+        help="then delete from the server every message saved in DIR, now or by an earlier "
+        "run (needs --out) (default: keep them)",
+    )
+    fetch.add_argument(
+        "--out",
+        metavar="DIR",
+        help="save new messages into DIR, made when missing (default: only list them)",
     )
     fetch.add_argument(
         "--format",
