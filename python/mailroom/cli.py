@@ -262,6 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--smtp-port",
         type=argtypes.port,
         default=2525,
+        metavar="P",
         help="the SMTP port (default: 2525; 0 picks one)",
     )
     serve.add_argument(
@@ -274,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--pop3-port",
         type=argtypes.port,
         metavar="P",
-        help="also serve POP3 on this port (0 picks one)",
+        help="also serve POP3 on this port, usually 110 (0 picks one)",
     )
     serve.add_argument(
         "--user",
@@ -305,19 +306,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--smtps-port",
         type=argtypes.port,
         metavar="P",
-        help="serve implicit-TLS SMTP on this port (465)",
+        help="serve implicit-TLS SMTP on this port, usually 465 (0 picks one)",
     )
     serve.add_argument(
         "--submission-port",
         type=argtypes.port,
         metavar="P",
-        help="serve submission, AUTH required, on this port (587)",
+        help="serve submission, AUTH required, on this port, usually 587 (0 picks one)",
     )
     serve.add_argument(
         "--pop3s-port",
         type=argtypes.port,
         metavar="P",
-        help="serve implicit-TLS POP3 on this port (995)",
+        help="serve implicit-TLS POP3 on this port, usually 995 (0 picks one)",
     )
     serve.add_argument(
         "--require-tls", action="store_true", help="answer MAIL before STARTTLS with 530"
@@ -393,6 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads",
         type=argtypes.count,
         default=0,
+        metavar="N",
         help="network threads (default: 0, one per two cores, at most 4)",
     )
     serve.add_argument(
