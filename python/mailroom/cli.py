@@ -8,6 +8,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import __version__
+from . import cli_arguments as argtypes
+from .cli_arguments import UsageError
+from .fetch_new import STATE_FILE
 from .message import Message
 
 
@@ -70,160 +73,9 @@ def _cmd_mime(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    import signal
-    import threading
+    from .cli_serve import serve
 
-    from .queue import QueueEvent
-    from .server import Server
-
-    users = None
-    if args.user:
-        users = {}
-        for spec in args.user:
-            address, sep, password = spec.partition(":")
-            if not sep or "@" not in address:
-                print(
-                    f"mailroom serve: --user takes ADDRESS:PASSWORD, not {spec!r}", file=sys.stderr
-                )
-                return 1
-            users[address] = password
-    tls: str | tuple[str, str] | None = None
-    if args.tls:
-        if args.tls == "auto":
-            tls = "auto"
-        else:
-            cert, sep, key = args.tls.partition(",")
-            if not sep:
-                print(
-                    f"mailroom serve: --tls takes auto or CERTFILE,KEYFILE, not {args.tls!r}",
-                    file=sys.stderr,
-                )
-                return 1
-            tls = (cert, key)
-    routes: dict[str, str] = {}
-    for spec in args.route or []:
-        domain, sep, target = spec.partition("=")
-        if not sep or not domain or not target:
-            print(
-                f"mailroom serve: --route takes DOMAIN=HOST:PORT (or *=HOST:PORT), not {spec!r}",
-                file=sys.stderr,
-            )
-            return 1
-        routes[domain] = target
-    try:
-        server = Server(
-            host=args.host,
-            relay=args.relay or bool(args.relay_network),
-            routes=routes or None,
-            relay_networks=args.relay_network,
-            spool=args.spool,
-            retry_interval=args.retry_interval,
-            max_queue_lifetime=args.max_queue_lifetime,
-            delivery_tls=args.delivery_tls,
-            smtp_port=args.smtp_port,
-            pop3_port=args.pop3_port,
-            users=users,
-            maildir=args.maildir,
-            domains=args.domain or None,
-            hostname=args.hostname,
-            idle_timeout=args.idle_timeout,
-            max_message_size=args.max_message_size,
-            transcripts=not args.quiet,
-            threads=args.threads,
-            tls=tls,
-            smtps_port=args.smtps_port,
-            submission_port=args.submission_port,
-            pop3s_port=args.pop3s_port,
-            require_tls=args.require_tls,
-            auth_required=args.auth_required,
-            allow_plaintext_auth=True if args.allow_plaintext_auth else None,
-        )
-        server.start()
-    except (OSError, ValueError, RuntimeError) as e:
-        print(f"mailroom serve: {e}", file=sys.stderr)
-        return 1
-    stop = threading.Event()
-
-    def on_signal(signum: int, _frame: object) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    where = f"Maildir {server.maildir}" if server.maildir else "memory"
-    print(
-        f"mailroom {__version__}: SMTP listening on {server.host}:{server.smtp_port}, "
-        f"mail kept in {where}",
-        flush=True,
-    )
-    print(
-        f"  try: swaks --server {server.host}:{server.smtp_port} --to bob@example.org", flush=True
-    )
-    for name, port in (
-        ("POP3", server.pop3_port),
-        ("SMTPS (implicit TLS)", server.smtps_port),
-        ("submission (AUTH required)", server.submission_port),
-        ("POP3S (implicit TLS)", server.pop3s_port),
-    ):
-        if port:
-            print(f"  {name} on {server.host}:{port}", flush=True)
-    if server.tls_ca_file:
-        print(f"  TLS: throwaway CA in {server.tls_ca_file} (trust it to verify)", flush=True)
-    if server._native.relay:
-        where = f"spool {server.spool}" if server.spool else "memory"
-        waiting = len(server.queue)
-        print(
-            f"  relaying for {', '.join(args.relay_network or ['127.0.0.0/8', '::1/128'])} "
-            f"and logged-in clients; queue in {where} ({waiting} waiting)",
-            flush=True,
-        )
-        for domain, target in routes.items():
-            print(f"  route {domain} -> {target}", flush=True)
-        if not args.quiet:
-
-            def show(ev: QueueEvent) -> None:
-                to = ", ".join(ev.recipients)
-                via = f" via {ev.remote_host}" if ev.remote_host else ""
-                print(f"  queue {ev.id}: {ev.kind} for {to}{via}: {ev.reply}", flush=True)
-
-            for hook in (
-                server.queue.on_delivered,
-                server.queue.on_deferred,
-                server.queue.on_bounced,
-                server.queue.on_delayed,
-            ):
-                hook(show)
-    print("  Ctrl-C or SIGTERM stops it.", flush=True)
-    try:
-        seen = server._native.last_seq()
-        while not stop.is_set():
-            if args.quiet:
-                stop.wait(0.5)
-                continue
-            # Woken natively when mail is stored; short waits keep signals prompt.
-            server._native.wait_after(seen, 0.25)
-            for row in server._native.messages(seen):
-                seen = max(seen, row[0])
-                msg = server._message(row)
-                env = msg.envelope
-                print(
-                    f"  stored for {row[1]}: from <{env.mail_from if env else ''}> "
-                    f"subject={msg.subject!r} ({len(msg)} bytes)",
-                    flush=True,
-                )
-    finally:
-        server.stop()
-        print("mailroom: stopped", flush=True)
-    return 0
-
-
-def _host_port(value: str, default_port: int) -> tuple[str, int]:
-    host, sep, port = value.rpartition(":")
-    if not sep:
-        return value, default_port
-    host = host.strip("[]")
-    if not port.isdigit() or not 0 < int(port) < 65536:
-        raise argparse.ArgumentTypeError(f"bad port in {value!r}")
-    return host or "127.0.0.1", int(port)
+    return serve(args)
 
 
 def _add_security_options(parser: argparse.ArgumentParser, what: str) -> None:
@@ -232,7 +84,7 @@ def _add_security_options(parser: argparse.ArgumentParser, what: str) -> None:
         "--tls",
         choices=["starttls", "implicit"],
         help=f"starttls: {what} on the plain port, failing when not offered; "
-        "implicit: TLS from the first byte (ports 465, 995)",
+        "implicit: TLS from the first byte (ports 465, 995) (default: no TLS)",
     )
     parser.add_argument(
         "--cafile", metavar="FILE", help="trust these CAs (PEM) instead of the system's"
@@ -252,16 +104,29 @@ def _add_security_options(parser: argparse.ArgumentParser, what: str) -> None:
 
 def _security(args: argparse.Namespace, command: str) -> dict[str, Any]:
     """Client keyword arguments from the security options; the password from
-    --password or the MAILROOM_PASSWORD environment variable."""
+    --password, the MAILROOM_PASSWORD environment variable, or asked for when
+    standard input is a terminal."""
     import os
 
     if not args.tls and (args.cafile or args.no_verify or args.server_name):
-        raise ValueError("--cafile, --no-verify and --server-name need --tls")
+        raise UsageError("--cafile, --no-verify and --server-name need --tls")
+    if args.user is None and args.password is not None:
+        raise UsageError("--password needs --user")
     password = args.password
     if args.user is not None and password is None:
         password = os.environ.get("MAILROOM_PASSWORD")
-        if password is None:
-            raise ValueError(f"--user needs --password or MAILROOM_PASSWORD for mailroom {command}")
+    if args.user is not None and password is None:
+        if not sys.stdin.isatty():
+            raise UsageError(
+                f"--user {args.user} needs a password: give --password, set "
+                "MAILROOM_PASSWORD, or run it in a terminal to be asked"
+            )
+        import getpass
+
+        try:
+            password = getpass.getpass(f"Password for {args.user}: ")
+        except EOFError:
+            raise UsageError(f"no password given for --user {args.user}") from None
     return {
         "tls": args.tls,
         "verify": not args.no_verify,
@@ -273,23 +138,25 @@ def _security(args: argparse.Namespace, command: str) -> dict[str, Any]:
 
 
 def _cmd_send(args: argparse.Namespace) -> int:
+    import os
+
     from .client import SMTPClient, SMTPError
 
+    if args.html is not None and "<" not in args.html and os.path.isfile(args.html):
+        raise UsageError(
+            f"--html takes the HTML itself; to read it from {args.html} use --html-file"
+        )
     try:
-        host, port = _host_port(args.server, 25)
+        host, port = argtypes.host_port(args.server, 25)
         options = _security(args, "send")
-        html = None
-        if args.html:
-            with open(args.html, encoding="utf-8") as f:
-                html = f.read()
         msg = Message.build(
             sender=args.sender,
             to=args.to,
             cc=args.cc,
             bcc=args.bcc,
             subject=args.subject,
-            text=args.text,
-            html=html,
+            text=args.text if args.text_file is None else args.text_file,
+            html=args.html if args.html_file is None else args.html_file,
             attachments=args.attach,
         )
         if args.user is None:
@@ -306,43 +173,62 @@ def _cmd_send(args: argparse.Namespace) -> int:
     print(f"sent {msg.message_id} to {', '.join(result.accepted)}: {result.reply}")
     for rcpt, reply in result.refused.items():
         print(f"  refused <{rcpt}>: {reply}", file=sys.stderr)
-    return 0 if not result.refused else 2
+    return 0 if not result.refused else 3
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
-    import mailbox
-    import os
-
     from .client import POP3Client, POP3Error
+    from .fetch_new import FetchState, fetch_new
 
+    if args.delete and args.out is None:
+        raise UsageError("--delete needs --out DIR: mail is deleted only once it is saved")
+    saved: list[str] = []
     try:
-        host, port = _host_port(args.server, 110)
+        host, port = argtypes.host_port(args.server, 110)
         options = _security(args, "fetch")
         password = options.pop("password")
         with POP3Client(host, port, args.user, password, timeout=args.timeout, **options) as pop:
-            messages = pop.fetch_all(delete=args.delete)
+            if args.out is None:
+                messages = pop.fetch_all()
+            else:
+                state = FetchState(args.out, f"{argtypes.bracketed(host)}:{port}", args.user)
+                old, deleted = fetch_new(
+                    pop, args.out, args.format, state, delete=args.delete, saved=saved
+                )
             if args.verbose:
                 print(pop.transcript, end="")
     except (OSError, ValueError, POP3Error, argparse.ArgumentTypeError) as e:
         print(f"mailroom fetch: {e}", file=sys.stderr)
+        if saved:
+            print(f"  {len(saved)} new message(s) were saved before that", file=sys.stderr)
         return 1
     if args.out is None:
         for n, msg in enumerate(messages, 1):
             print(f"{n:4}  {msg.sender or '?'}  {msg.subject!r}  {len(msg)} bytes")
-    elif args.format == "maildir":
-        box = mailbox.Maildir(args.out, create=True)
-        for msg in messages:
-            box.add(bytes(msg))
-    else:
-        os.makedirs(args.out, exist_ok=True)
-        start = len([f for f in os.listdir(args.out) if f.endswith(".eml")])
-        for n, msg in enumerate(messages, start + 1):
-            with open(os.path.join(args.out, f"{n:06d}.eml"), "wb") as f:
-                f.write(bytes(msg))
-    kept = "deleted from the server" if args.delete else "kept on the server"
-    where = f" into {args.out}" if args.out else ""
-    print(f"fetched {len(messages)} message(s){where}; {kept}")
+        print(f"fetched {len(messages)} message(s); kept on the server")
+        return 0
+    kept = f"{deleted} deleted from the server" if args.delete else "kept on the server"
+    print(f"{args.out}: {len(saved)} new, {old} already fetched; {kept}")
     return 0
+
+
+# What each command's exit status means, for its --help.
+_EXIT_STATUSES = {
+    "mime": ["0  shown", "1  the file cannot be read"],
+    "serve": [
+        "0  stopped by Ctrl-C or SIGTERM",
+        "1  could not start (address in use, TLS files, --maildir not writable...)",
+    ],
+    "send": [
+        "0  sent: every recipient accepted it",
+        "1  not sent: connection, TLS, login, the message or every recipient refused",
+        "3  sent, but some recipients were refused (listed on standard error)",
+    ],
+    "fetch": [
+        "0  fetched (or nothing new)",
+        "1  connection, TLS, login, UIDL or disk error (what was saved stays recorded)",
+    ],
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -358,7 +244,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Parse FILE.eml (or '-' for standard input) and show its headers, "
         "MIME tree, attachments and defects. With no file, build a sample message.",
     )
-    mime.add_argument("file", nargs="?", metavar="FILE.eml")
+    mime.add_argument(
+        "file",
+        nargs="?",
+        metavar="FILE.eml",
+        help="the message to show, - for standard input (default: a sample message)",
+    )
     mime.add_argument("--raw", action="store_true", help="print the message bytes instead")
     mime.set_defaults(func=_cmd_mime)
 
@@ -367,38 +258,77 @@ def build_parser() -> argparse.ArgumentParser:
         help="run an SMTP server that keeps what it receives",
         description="Run mailroom's SMTP server until Ctrl-C or SIGTERM.",
     )
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    serve.add_argument("--smtp-port", type=int, default=2525, help="SMTP port (2525; 0 picks one)")
-    serve.add_argument("--maildir", metavar="DIR", help="keep mail in DIR/<address>/ Maildirs")
     serve.add_argument(
-        "--pop3-port", type=int, metavar="P", help="also serve POP3 on this port (0 picks one)"
+        "--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1)"
+    )
+    serve.add_argument(
+        "--smtp-port",
+        type=argtypes.port,
+        default=2525,
+        metavar="P",
+        help="the SMTP port (default: 2525; 0 picks one)",
+    )
+    serve.add_argument(
+        "--maildir",
+        metavar="DIR",
+        help="keep mail in DIR/<address>/ Maildirs; DIR and its missing parents are created "
+        "(and said so) (default: in memory)",
+    )
+    serve.add_argument(
+        "--pop3-port",
+        type=argtypes.port,
+        metavar="P",
+        help="also serve POP3 on this port, usually 110 (0 picks one)",
     )
     serve.add_argument(
         "--user",
         action="append",
+        type=argtypes.account,
         metavar="ADDRESS:PASSWORD",
-        help="an account for POP3 and SMTP AUTH (repeatable); none: test mode, loopback only",
+        help="an account for POP3 and SMTP AUTH (repeatable; default: none, test mode: any "
+        "password is accepted, loopback only)",
     )
     serve.add_argument(
         "--domain",
         action="append",
         metavar="DOMAIN",
-        help="accept mail only for this domain (repeatable; default: all)",
+        help="accept mail only for this domain (repeatable; default: every domain)",
     )
-    serve.add_argument("--hostname", help="name in the greeting and Received headers")
+    serve.add_argument(
+        "--hostname",
+        help="the name in the greeting and Received headers (default: this machine's name)",
+    )
     serve.add_argument(
         "--tls",
+        type=argtypes.tls_files,
         metavar="auto|CERT,KEY",
         help="TLS for STARTTLS/STLS and the implicit-TLS ports: PEM files, or auto "
-        "(a throwaway CA and certificate made at start)",
+        "(a throwaway CA and certificate made at start) (default: no TLS)",
     )
-    serve.add_argument("--smtps-port", type=int, metavar="P", help="implicit-TLS SMTP (465)")
     serve.add_argument(
-        "--submission-port", type=int, metavar="P", help="submission, AUTH required (587)"
+        "--smtps-port",
+        type=argtypes.port,
+        metavar="P",
+        help="serve implicit-TLS SMTP on this port, usually 465 (0 picks one)",
     )
-    serve.add_argument("--pop3s-port", type=int, metavar="P", help="implicit-TLS POP3 (995)")
-    serve.add_argument("--require-tls", action="store_true", help="MAIL before STARTTLS gets 530")
-    serve.add_argument("--auth-required", action="store_true", help="MAIL before AUTH gets 530")
+    serve.add_argument(
+        "--submission-port",
+        type=argtypes.port,
+        metavar="P",
+        help="serve submission, AUTH required, on this port, usually 587 (0 picks one)",
+    )
+    serve.add_argument(
+        "--pop3s-port",
+        type=argtypes.port,
+        metavar="P",
+        help="serve implicit-TLS POP3 on this port, usually 995 (0 picks one)",
+    )
+    serve.add_argument(
+        "--require-tls", action="store_true", help="answer MAIL before STARTTLS with 530"
+    )
+    serve.add_argument(
+        "--auth-required", action="store_true", help="answer MAIL before AUTH with 530"
+    )
     serve.add_argument(
         "--allow-plaintext-auth",
         action="store_true",
@@ -407,9 +337,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--route",
         action="append",
+        type=argtypes.route,
         metavar="DOMAIN=HOST:PORT",
-        help="relay mail for DOMAIN (or * for every other domain) to HOST:PORT (repeatable); "
-        "turns relaying on",
+        help="relay mail for DOMAIN (or * for every other domain) to HOST:PORT, the port "
+        "required, an IPv6 address in brackets (repeatable); turns relaying on",
     )
     serve.add_argument(
         "--relay",
@@ -420,32 +351,54 @@ def build_parser() -> argparse.ArgumentParser:
         "--relay-network",
         action="append",
         metavar="CIDR",
-        help="clients that may relay (repeatable; default 127.0.0.0/8 and ::1; logged-in "
+        help="clients that may relay (repeatable; default: 127.0.0.0/8 and ::1; logged-in "
         "clients always may)",
     )
     serve.add_argument(
         "--delivery-tls",
         choices=["none", "may", "encrypt"],
         default="may",
-        help="STARTTLS when relaying: may (when offered; the default), encrypt (required), none",
+        help="STARTTLS when relaying: may (when offered), encrypt (required), none (default: may)",
     )
     serve.add_argument(
-        "--spool", metavar="DIR", help="keep the outgoing queue in DIR (survives restarts)"
+        "--spool",
+        metavar="DIR",
+        help="keep the outgoing queue in DIR, so it survives restarts (default: in memory)",
     )
     serve.add_argument(
-        "--retry-interval", type=float, default=1800.0, metavar="SECONDS", help="(1800)"
+        "--retry-interval",
+        type=argtypes.seconds,
+        default=1800.0,
+        metavar="SECONDS",
+        help="seconds between delivery attempts of queued mail (default: 1800, 30 minutes)",
     )
     serve.add_argument(
         "--max-queue-lifetime",
-        type=float,
+        type=argtypes.seconds,
         default=5 * 86400.0,
         metavar="SECONDS",
-        help="then undeliverable mail bounces (5 days)",
+        help="seconds queued mail is retried before it bounces (default: 432000, 5 days)",
     )
-    serve.add_argument("--idle-timeout", type=float, default=300.0, metavar="SECONDS")
-    serve.add_argument("--max-message-size", type=int, default=32 * 1024 * 1024, metavar="BYTES")
     serve.add_argument(
-        "--threads", type=int, default=0, help="network threads (0: one per two cores, at most 4)"
+        "--idle-timeout",
+        type=argtypes.seconds,
+        default=300.0,
+        metavar="SECONDS",
+        help="seconds a silent client is kept before it is disconnected (default: 300)",
+    )
+    serve.add_argument(
+        "--max-message-size",
+        type=argtypes.positive_int,
+        default=32 * 1024 * 1024,
+        metavar="BYTES",
+        help="the largest message accepted, in bytes (default: 33554432, 32 MiB)",
+    )
+    serve.add_argument(
+        "--threads",
+        type=argtypes.count,
+        default=0,
+        metavar="N",
+        help="network threads (default: 0, one per two cores, at most 4)",
     )
     serve.add_argument(
         "--quiet", action="store_true", help="print nothing per message and keep no transcripts"
@@ -455,18 +408,68 @@ def build_parser() -> argparse.ArgumentParser:
     send = sub.add_parser(
         "send", help="build a message and send it over SMTP", description="Send one message."
     )
-    send.add_argument("--server", required=True, metavar="HOST:PORT")
-    send.add_argument("--from", dest="sender", required=True, metavar="ADDRESS")
-    send.add_argument("--to", action="append", required=True, metavar="ADDRESS")
-    send.add_argument("--cc", action="append", metavar="ADDRESS")
-    send.add_argument("--bcc", action="append", metavar="ADDRESS")
-    send.add_argument("--subject")
-    send.add_argument("--text", help="the text/plain body")
-    send.add_argument("--html", metavar="FILE", help="a file with the text/html body")
-    send.add_argument("--attach", action="append", default=[], metavar="FILE")
-    send.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS")
-    send.add_argument("--user", help="log in (SMTP AUTH) as USER")
-    send.add_argument("--password", help="the password for --user (default: $MAILROOM_PASSWORD)")
+    send.add_argument(
+        "--server",
+        required=True,
+        metavar="HOST:PORT",
+        help="the SMTP server to send through (port default: 25)",
+    )
+    send.add_argument(
+        "--from", dest="sender", required=True, metavar="ADDRESS", help="the From address"
+    )
+    send.add_argument(
+        "--to",
+        action="append",
+        required=True,
+        metavar="ADDRESS",
+        help="a To recipient (repeatable)",
+    )
+    send.add_argument(
+        "--cc", action="append", metavar="ADDRESS", help="a Cc recipient (repeatable)"
+    )
+    send.add_argument(
+        "--bcc",
+        action="append",
+        metavar="ADDRESS",
+        help="a Bcc recipient: in the envelope, not the header (repeatable)",
+    )
+    send.add_argument("--subject", help="the Subject (default: none)")
+    text = send.add_mutually_exclusive_group()
+    text.add_argument("--text", metavar="TEXT", help="the text/plain body")
+    text.add_argument(
+        "--text-file",
+        type=argtypes.utf8_file,
+        metavar="FILE",
+        help="the text/plain body from FILE (UTF-8)",
+    )
+    html = send.add_mutually_exclusive_group()
+    html.add_argument("--html", metavar="TEXT", help="the text/html body")
+    html.add_argument(
+        "--html-file",
+        type=argtypes.utf8_file,
+        metavar="FILE",
+        help="the text/html body from FILE (UTF-8)",
+    )
+    send.add_argument(
+        "--attach",
+        action="append",
+        type=argtypes.readable_file,
+        default=[],
+        metavar="FILE",
+        help="attach FILE, its type guessed from its name (repeatable)",
+    )
+    send.add_argument(
+        "--timeout",
+        type=argtypes.seconds,
+        default=60.0,
+        metavar="SECONDS",
+        help="seconds to wait for each reply (default: 60)",
+    )
+    send.add_argument("--user", help="log in (SMTP AUTH) as USER (default: no login)")
+    send.add_argument(
+        "--password",
+        help="the password for --user (default: $MAILROOM_PASSWORD, else asked in a terminal)",
+    )
     send.add_argument(
         "--auth",
         type=str.upper,
@@ -480,19 +483,55 @@ def build_parser() -> argparse.ArgumentParser:
     fetch = sub.add_parser(
         "fetch",
         help="download messages over POP3",
-        description="Download every message over POP3: kept on the server, or deleted "
-        "with --delete. With --out, store them in a Maildir (default) or as .eml files.",
+        description="Download messages over POP3. With --out, only what is new: the UIDLs "
+        "already fetched are kept per server (HOST:PORT as given) and user in "
+        f"DIR/{STATE_FILE}, written after each message is saved, so a second or "
+        "interrupted run fetches only what it has not saved; mail stays on the server "
+        "unless --delete. A known limit: another server on the same HOST:PORT that hands "
+        "out a UIDL again, to a message of the same size, is taken as already fetched. "
+        "Without --out, list every message.",
     )
-    fetch.add_argument("--server", required=True, metavar="HOST:PORT")
-    fetch.add_argument("--user", required=True)
-    fetch.add_argument("--password", help="the password (default: $MAILROOM_PASSWORD)")
-    fetch.add_argument("--delete", action="store_true", help="download and delete")
-    fetch.add_argument("--out", metavar="DIR")
-    fetch.add_argument("--format", choices=["maildir", "eml"], default="maildir")
-    fetch.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS")
+    fetch.add_argument(
+        "--server",
+        required=True,
+        metavar="HOST:PORT",
+        help="the POP3 server to fetch from (port default: 110)",
+    )
+    fetch.add_argument("--user", required=True, help="the POP3 user to log in as")
+    fetch.add_argument(
+        "--password",
+        help="the password (default: $MAILROOM_PASSWORD, else asked in a terminal)",
+    )
+    fetch.add_argument(
+        "--delete",
+        action="store_true",
+        help="then delete from the server every message saved in DIR, now or by an earlier "
+        "run (needs --out) (default: keep them)",
+    )
+    fetch.add_argument(
+        "--out",
+        metavar="DIR",
+        help="save new messages into DIR, made when missing (default: only list them)",
+    )
+    fetch.add_argument(
+        "--format",
+        choices=["maildir", "eml"],
+        default="maildir",
+        help="how --out saves them: a Maildir, or numbered .eml files (default: maildir)",
+    )
+    fetch.add_argument(
+        "--timeout",
+        type=argtypes.seconds,
+        default=60.0,
+        metavar="SECONDS",
+        help="seconds to wait for each reply (default: 60)",
+    )
     _add_security_options(fetch, "STLS")
     fetch.add_argument("-v", "--verbose", action="store_true", help="print the POP3 transcript")
     fetch.set_defaults(func=_cmd_fetch)
+    for name, command in sub.choices.items():
+        command.formatter_class = argtypes.HelpFormatter
+        command.epilog = argtypes.epilog(command, _EXIT_STATUSES[name])
     return parser
 
 
@@ -504,6 +543,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args))
+    except UsageError as e:
+        command = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        command.choices[args.command].error(str(e))  # exits with status 2
+        return 2
+    except KeyboardInterrupt:
+        print(f"mailroom {args.command}: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:
         # The reader went away (`mailroom mime big.eml | head`): stop quietly,
         # as other command-line tools do (Python docs, "Note on SIGPIPE").
