@@ -637,7 +637,7 @@ def test_fetch_is_incremental_by_uidl_and_delete_flushes_what_was_saved(tmp_path
     out_dir = tmp_path / "md"
     with mailroom.Server(pop3_port=0, users={"bob@example.net": "pw"}) as s:
         deliver(s, "n0", "n1")
-        s.wait_for(count=2, predicate=lambda m: True)
+        s.wait_for_all(2, predicate=lambda m: True)
         first = run(*fetch_args(s, "--out", str(out_dir)))
         assert first.returncode == 0, first.stderr
         assert first.stdout.decode() == f"{out_dir}: 2 new, 0 already fetched; kept on the server\n"
@@ -703,7 +703,7 @@ def test_fetch_interrupted_keeps_what_it_saved(tmp_path: Path) -> None:
         with smtplib.SMTP(s.host, s.smtp_port) as c:
             big = "Subject: big\r\n\r\n" + "x" * 76 + "\r\n"
             c.sendmail("a@example.org", ["bob@example.net"], big * 200)
-        s.wait_for(count=2, predicate=lambda m: True)
+        s.wait_for_all(2, predicate=lambda m: True)
         limited = subprocess.run(
             [sys.executable, "-c",
              "import resource, sys; from mailroom.cli import main; "
