@@ -107,6 +107,9 @@ def test_a_comment_may_name_the_address() -> None:
         (".bob@x.test", "local part"),
         ("bob@x..test", "domain"),
         ("Bob <>", "no address between"),
+        # found by fuzz_address_argument: a "literal" that was not one
+        ('g@[~]g"q x"[~]', "domain"),
+        ("g@[a b]", "domain"),
     ],
 )
 def test_bad_addresses_say_which_rule(value: str, rule: str) -> None:

@@ -73,6 +73,17 @@ bool is_quoted_string(std::string_view s) {
   return true;
 }
 
+// A domain literal spanning all of `s`: "[" dtext* "]" (RFC 5322 §3.4.1), as
+// "[192.0.2.1]" or "[IPv6:2001:db8::1]"; no white space, brackets or '\\'.
+bool is_domain_literal(std::string_view s) {
+  if (s.size() < 3 || s.front() != '[' || s.back() != ']') return false;
+  for (std::size_t i = 1; i + 1 < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 33 || c > 126 || c == '[' || c == ']' || c == '\\') return false;
+  }
+  return true;
+}
+
 std::string_view trimmed(std::string_view s) {
   while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
@@ -140,8 +151,7 @@ void check_addr_spec(std::string_view what, std::string_view element, std::strin
   const std::string_view local = spec.substr(0, at), domain = spec.substr(at + 1);
   if (!is_dot_atom(local) && !is_quoted_string(local))
     refuse(what, element, "the local part before '@' is not a valid one (quote it)");
-  const bool literal_ok = domain.size() > 2 && domain.front() == '[' && domain.back() == ']';
-  if (!is_dot_atom(domain) && !literal_ok)
+  if (!is_dot_atom(domain) && !is_domain_literal(domain))
     refuse(what, element, "the domain after '@' is not a valid one");
 }
 
