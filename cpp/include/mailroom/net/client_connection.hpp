@@ -108,17 +108,21 @@ class ClientConnection {
 // `Session` is smtp::ClientSession or pop3::ClientSession.
 template <class Session>
 void pump(ClientConnection& connection, Session& session, std::chrono::milliseconds write_timeout) {
+  // A failed write or read ends the session: a timeout (which the session
+  // names, with the seconds waited) or the end of the connection.
+  const auto failed = [&](const std::system_error& e, std::chrono::milliseconds waited,
+                          bool writing) {
+    if (e.code() == std::errc::timed_out)
+      session.on_timeout(waited, writing);
+    else
+      session.on_eof();
+  };
   std::string out = session.take_output();
   if (!out.empty()) {
     try {
       connection.write(out, write_timeout);
     } catch (const std::system_error& e) {
-      // The session names what it was sending and for how long it waited.
-      if (e.code() == std::errc::timed_out)
-        session.on_timeout(write_timeout, true);
-      else
-        session.on_eof();
-      return;
+      return failed(e, write_timeout, true);
     }
   }
   auto timeout = session.current_timeout();
@@ -127,11 +131,7 @@ void pump(ClientConnection& connection, Session& session, std::chrono::milliseco
   try {
     got = connection.read_view(timeout);
   } catch (const std::system_error& e) {
-    if (e.code() == std::errc::timed_out)
-      session.on_timeout(timeout, false);
-    else
-      session.on_eof();
-    return;
+    return failed(e, timeout, false);
   }
   if (got.empty())
     session.on_eof();
