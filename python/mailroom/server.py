@@ -184,24 +184,8 @@ class Server:
         ):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
-        if not isinstance(smtp_port, int) or not 0 <= smtp_port <= 65535:
-            raise ValueError(f"smtp_port must be an int in 0..65535, got {smtp_port!r}")
-        for name, port in (
-            ("pop3_port", pop3_port),
-            ("smtps_port", smtps_port),
-            ("submission_port", submission_port),
-            ("pop3s_port", pop3s_port),
-        ):
-            if port is not None and (
-                not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535
-            ):
-                raise ValueError(f"{name} must be None or an int in 0..65535, got {port!r}")
+        # Ports, TLS modes and timeouts are checked by the native server.
         tls_cert, tls_key, tls_auto = _tls_setting(tls)
-        if (smtps_port is not None or pop3s_port is not None or require_tls) and tls is None:
-            raise ValueError(
-                'smtps_port, pop3s_port and require_tls need TLS: give tls="auto" or '
-                "tls=(certfile, keyfile)"
-            )
         password_check: Callable[[str, str], bool] | None = None
         if callable(users):
             password_check, users = users, None
@@ -216,10 +200,6 @@ class Server:
             for k, v in users.items():
                 if any(c in k + v for c in "\r\n\0"):
                     raise ValueError(f"CR, LF or NUL in the account {k!r}")
-        if not (isinstance(idle_timeout, (int, float)) and idle_timeout > 0):
-            raise ValueError(
-                f"idle_timeout must be a positive number of seconds, got {idle_timeout!r}"
-            )
         self._native = _core.SmtpServer(
             host=host,
             smtp_port=smtp_port,
