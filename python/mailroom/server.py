@@ -5,7 +5,8 @@
         msg = server.wait_for(to="bob@example.org")
 
 The server runs on native threads (Boost.Asio); the GIL is taken only to call
-Python hooks.
+Python hooks, which run off the network threads: a slow hook holds up only
+the session waiting for it.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "mailroom/engine/server.hpp"
+#include "blocking_work.hpp"
 #include "services.hpp"
 
 namespace mailroom::engine {
@@ -102,10 +103,12 @@ void Server::start() {
   // handshakes are the exception (a signature each): with TLS, one per core.
   const unsigned cores = std::thread::hardware_concurrency();
   if (threads == 0) threads = std::clamp(options_.tls ? cores : cores / 2, 1u, 4u);
-  // A spool makes each accepted message wait for fsync before its 250: more
-  // threads let those waits overlap (the file system commits them together).
-  if (options_.threads == 0 && queue_ && !options_.queue.spool.empty())
-    threads = std::max(threads, 8u);
+  // Hooks and fsyncs run on threads of their own, so a slow one holds up
+  // only its own session. Several at once let fsyncs overlap (the file
+  // system commits them together).
+  auto work = std::make_unique<BlockingWork>();
+  work->start(queue_ && !options_.queue.spool.empty() ? 8 : 4);
+  work_ = std::move(work);
   // The queue first: a message accepted by the listeners may go to it.
   if (queue_) queue_->start();
   net->start(threads);
@@ -116,10 +119,27 @@ void Server::start() {
 void Server::stop() {
   if (!net_) return;
   net_->stop();
+  // What is still running finishes (its answers go nowhere): it may use the
+  // store and the queue.
+  if (work_) work_->stop();
   net_.reset();  // destroys what the connections still held
+  work_.reset();
   ports_.clear();
   if (queue_) queue_->stop();
   store_->wake_all();
+}
+
+bool Server::delivery_may_block() const {
+  if (!options_.maildir.empty() || (queue_ && !options_.queue.spool.empty())) return true;
+  std::lock_guard lock(hook_mutex_);
+  return hook_ != nullptr;
+}
+
+void Server::run_blocking(std::function<void()> job) {
+  if (work_)
+    work_->post(std::move(job));
+  else
+    job();
 }
 
 bool Server::running() const { return net_ != nullptr; }

@@ -31,7 +31,9 @@ class SmtpService final : public net::Session {
         config_(smtp_config(server, peer_, listener)),
         handler_(server, peer_),
         session_(config_, handler_, peer_),
-        id_(server.session_started(peer_, "smtp")) {}
+        id_(server.session_started(peer_, "smtp")) {
+    handler_.answer_later(peer.connection, &session_);
+  }
 
   void greet(net::Outputs& out) override {
     std::vector<smtp::Output> o{session_.greeting()};
@@ -53,6 +55,7 @@ class SmtpService final : public net::Session {
     session_.on_timeout(replies_);
     to_net(replies_, out);
   }
+  bool paused() const override { return session_.paused(); }
   bool closed() const override { return session_.closed(); }
   void ended() override {
     server_.session_ended(id_, session_.transcript(), session_.transcript_truncated(),

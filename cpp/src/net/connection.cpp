@@ -107,6 +107,12 @@ void Connection::pump() {
   }
   start_read();
   update_read_deadline();
+  // Waiting for a handler, nothing pending may hold the connection: it
+  // holds itself until the answer or close().
+  if (session_->paused())
+    keep_alive_ = shared_from_this();
+  else
+    keep_alive_.reset();
 }
 
 void Connection::start_read() {
@@ -266,6 +272,7 @@ void Connection::close() {
   end_session();
   if (closed_) return;
   closed_ = true;
+  keep_alive_.reset();  // the caller's handler holds another reference
   boost::system::error_code ec;
   read_timer_.cancel();
   write_timer_.cancel();

@@ -66,6 +66,7 @@ class Connection final : public ConnectionRef::Target,
   boost::asio::steady_timer delay_timer_;
   std::shared_ptr<std::atomic<std::size_t>> active_;
   std::unique_ptr<Session> session_;
+  std::shared_ptr<Connection> keep_alive_;  // while the session is paused
   bool implicit_tls_;
 
   std::array<char, 64 * 1024> buffer_{};

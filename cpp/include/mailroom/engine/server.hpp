@@ -27,6 +27,8 @@
 
 namespace mailroom::engine {
 
+class BlockingWork;
+
 // TLS for the listeners (STARTTLS, STLS, SMTPS, POP3S).
 struct TlsOptions {
   std::string cert_file;  // PEM: the certificate, then its chain
@@ -207,6 +209,14 @@ class Server {
   // Whether a listener requires AUTH before MAIL (submission).
   bool has_submission_listener() const;
 
+  // Whether accept_message() may block (a message hook, a Maildir or a spool
+  // to fsync) and check_password() (a password_check callable): the sessions
+  // then run them with run_blocking(), off the network threads.
+  bool delivery_may_block() const;
+  bool password_check_may_block() const { return !options_.users && options_.password_check; }
+  // Runs `job` on the threads for blocking work (inline when stopped).
+  void run_blocking(std::function<void()> job);
+
  private:
   void init_store();
   void deliver_bounce(const std::string& rcpt, std::string message);
@@ -227,6 +237,7 @@ class Server {
   std::deque<SessionRecord> sessions_;
   std::uint64_t next_session_ = 1;
   std::unique_ptr<net::Network> net_;
+  std::unique_ptr<BlockingWork> work_;  // while running
   std::map<std::string, std::uint16_t, std::less<>> ports_;  // by listener name
   std::uint64_t next_queue_id_ = 1;
   std::string tls_ca_pem_;
