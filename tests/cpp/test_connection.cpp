@@ -218,4 +218,18 @@ TEST(the_idle_deadline_gives_the_session_timeout_reply) {
   ::close(fd);
 }
 
+TEST(over_the_cap_the_refusal_is_all_and_nothing_is_read) {
+  NetworkOptions o;
+  o.max_connections = 1;
+  Fixture f(o);
+  int a = connect_to(f.port);
+  CHECK_EQ(read_lines(a, 1), std::string("hello\r\n"));
+  int b = connect_to(f.port);
+  send_all(b, "a\r\nb\r\n");  // C: pipelined at once
+  CHECK_EQ(read_lines(b, 2), std::string("busy\r\n"));  // then the end
+  CHECK_EQ(f.fed.load(), std::size_t{0});
+  ::close(a);
+  ::close(b);
+}
+
 int main(int argc, char** argv) { return run_registered_tests(argc, argv); }

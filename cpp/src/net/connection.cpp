@@ -72,6 +72,7 @@ void Connection::notify() {
 void Connection::take(Outputs& out) {
   for (auto& o : out) {
     if (o.start_tls) upgrade_due_ = true;
+    if (o.close_after) input_over_ = true;  // nothing after it is read
     queued_bytes_ += o.size();
     queue_.push_back(std::move(o));
   }
@@ -90,7 +91,7 @@ void Connection::end_session() {
 // What to do next: write, read, upgrade to TLS or close, in that order.
 void Connection::pump() {
   if (closed_ || handshaking_ || closing_tls_) return;
-  const bool over = closing_ || timed_out_ || eof_ || session_->closed();
+  const bool over = input_over_ || timed_out_ || eof_ || session_->closed();
   if (over) end_session();
   start_write();
   if (upgrade_ready_) {
@@ -116,7 +117,7 @@ void Connection::pump() {
 }
 
 void Connection::start_read() {
-  if (reading_ || eof_ || timed_out_ || closing_ || upgrade_due_ || session_->closed() ||
+  if (reading_ || eof_ || timed_out_ || input_over_ || upgrade_due_ || session_->closed() ||
       session_->paused() || queued_bytes_ >= options_->max_queued_output)
     return;
   reading_ = true;

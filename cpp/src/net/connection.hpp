@@ -82,6 +82,7 @@ class Connection final : public ConnectionRef::Target,
   bool upgrade_due_ = false;     // an Output with start_tls is queued or written
   bool upgrade_ready_ = false;   // ... and written: handshake once no read is pending
   bool eof_ = false;             // the client's input is over
+  bool input_over_ = false;      // an Output with close_after is queued
   bool timed_out_ = false;
   bool closing_ = false;         // a closing Output was written
   bool closing_tls_ = false;

@@ -4,10 +4,11 @@
 //
 // Adding a protocol (say IMAP) is then three pieces:
 //   1. a sans-IO state machine (cpp/src/imap): bytes in, replies out;
-//   2. an engine handler and a net::Session over that machine
-//      (cpp/src/engine/imap_service.cpp): greet(), feed(), on_timeout()...;
-//   3. one listener entry: ListenerOptions{"imap", Protocol::Imap,
-//      TlsMode::StartTls, host, 143} and its case in Server::start().
+//   2. an engine handler and the traits that make it a net::Session
+//      (cpp/src/engine/imap_service.cpp, with engine::ProtocolService: the
+//      session's settings for a connection, how to make one);
+//   3. one listener entry, ListenerOptions{"imap", Protocol::Imap,
+//      TlsMode::StartTls, host, 143}, and its factory in Server::start().
 //
 // A connection is full duplex: it reads while replies are being written, up
 // to a bound on queued output (a client that sends and never reads stops
