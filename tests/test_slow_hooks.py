@@ -8,6 +8,7 @@ every other client if it ran there.
 from __future__ import annotations
 
 import base64
+import poplib
 import smtplib
 import socket
 import threading
@@ -115,3 +116,40 @@ def test_a_slow_users_callable_does_not_stall_another_session() -> None:
         release.set()
         t.join(30)
         assert results and results[0][0] == 235
+
+
+def test_a_slow_users_callable_does_not_stall_another_pop3_session() -> None:
+    release = threading.Event()
+    entered = threading.Event()
+
+    def users(user: str, password: str) -> bool:
+        if user == "slow@example.org":
+            entered.set()
+            release.wait(10)
+        return password == "secret"
+
+    with Server(threads=1, pop3_port=0, users=users, allow_plaintext_auth=True) as server:
+        server.submit(b"Subject: one\r\n\r\nx\r\n", "a@example.org", ["fast@example.org"])
+        results: list[bytes] = []
+
+        def slow_login() -> None:
+            p = poplib.POP3(server.host, server.pop3_port, timeout=30)
+            p.user("slow@example.org")
+            # C: PASS and STAT in one write: STAT waits behind the login.
+            p.sock.sendall(b"PASS secret\r\nSTAT\r\n")
+            results.append(p._getresp())
+            results.append(p._getresp())
+            p.quit()
+
+        t = threading.Thread(target=slow_login)
+        t.start()
+        assert entered.wait(10)
+        p = poplib.POP3(server.host, server.pop3_port, timeout=5)
+        p.user("fast@example.org")
+        p.pass_("secret")
+        assert p.stat()[0] == 1
+        p.quit()
+        assert not release.is_set()
+        release.set()
+        t.join(30)
+        assert results[0].startswith(b"+OK") and results[1] == b"+OK 0 0"

@@ -25,8 +25,7 @@ class ProtocolService final : public net::Session {
         handler_(server, peer_),
         session_(Protocol::session(server, config_, handler_, peer_)),
         id_(server.session_started(peer_, Protocol::name)) {
-    if constexpr (requires { handler_.answer_later(peer.connection, session_.get()); })
-      handler_.answer_later(peer.connection, session_.get());
+    handler_.answer_later(peer.connection, session_.get());
   }
 
   void greet(net::Outputs& out) override {
@@ -48,12 +47,7 @@ class ProtocolService final : public net::Session {
     session_->on_timeout(replies_);
     to_net(replies_, out);
   }
-  bool paused() const override {
-    if constexpr (requires { session_->paused(); })
-      return session_->paused();
-    else
-      return false;
-  }
+  bool paused() const override { return session_->paused(); }
   bool closed() const override { return session_->closed(); }
   void ended() override {
     server_.session_ended(id_, session_->transcript(), session_->transcript_truncated(),

@@ -32,4 +32,15 @@ void to_net(std::vector<ProtocolOutput>& in, net::Outputs& out) {
   in.clear();
 }
 
+// Runs `step`, which appends a protocol's replies (a session's answer given
+// later), on the connection's strand while the connection lives.
+template <class ProtocolOutput, class Step>
+void resume_on(const net::ConnectionRef& connection, Step step) {
+  connection.post([step = std::move(step)](net::Outputs& out) mutable {
+    std::vector<ProtocolOutput> replies;
+    step(replies);
+    to_net(replies, out);
+  });
+}
+
 }  // namespace mailroom::engine

@@ -40,7 +40,7 @@ class SessionHandler final : public smtp::Handler {
         o = smtp::AuthOutcome::TempFail;
       }
       std::fill(password.begin(), password.end(), '\0');
-      resume(connection, [session, o](std::vector<smtp::Output>& out) { session->resume_auth(o, out); });
+      resume_on<smtp::Output>(connection, [session, o](auto& out) { session->resume_auth(o, out); });
     });
     return smtp::AuthOutcome::Pending;
   }
@@ -57,7 +57,7 @@ class SessionHandler final : public smtp::Handler {
       } catch (...) {
         d = smtp::Decision::reject(451, "4.3.0", "Error: local error in processing");
       }
-      resume(connection, [session, d](std::vector<smtp::Output>& out) { session->resume_data(d, out); });
+      resume_on<smtp::Output>(connection, [session, d](auto& out) { session->resume_data(d, out); });
     });
     return smtp::Decision::answer_later();
   }
@@ -76,16 +76,6 @@ class SessionHandler final : public smtp::Handler {
     if (ok && !authzid.empty() && store::normalize_mailbox(authzid) != store::normalize_mailbox(user))
       ok = false;
     return ok ? smtp::AuthOutcome::Ok : smtp::AuthOutcome::BadCredentials;
-  }
-  // Applies `step` to the session on the connection's strand (while the
-  // connection lives: the session lives as long).
-  template <class Step>
-  static void resume(const net::ConnectionRef& connection, Step step) {
-    connection.post([step = std::move(step)](net::Outputs& out) {
-      std::vector<smtp::Output> replies;
-      step(replies);
-      to_net(replies, out);
-    });
   }
 
   Server& server_;
