@@ -1,5 +1,5 @@
-// Server: policy and delivery. The network half (Asio) is in
-// net/listener.cpp.
+// Server: policy and delivery. Its start and stop are in
+// server_lifecycle.cpp; the sockets are net::Network's.
 #include "mailroom/engine/server.hpp"
 
 #include <unistd.h>
