@@ -219,6 +219,11 @@ void register_server(py::module_& m) {
            })
       .def("last_seq", [](Server& s) { return s.store().last_seq(); })
       .def("count", [](Server& s) { return s.store().count(); })
+      .def_property_readonly("stale_tmp_removed",
+                             [](Server& s) -> std::size_t {
+                               auto* maildir = dynamic_cast<store::MaildirStore*>(&s.store());
+                               return maildir ? maildir->stale_tmp_removed() : 0;
+                             })
       .def("clear", [](Server& s) { s.store().clear(); }, py::call_guard<py::gil_scoped_release>())
       .def("wait_after",
            [](Server& s, std::uint64_t after, double timeout) {

@@ -286,7 +286,15 @@ def build_parser() -> argparse.ArgumentParser:
         type=argtypes.account,
         metavar="ADDRESS:PASSWORD",
         help="an account for POP3 and SMTP AUTH (repeatable; default: none, test mode: any "
-        "password is accepted, loopback only)",
+        "password is accepted, loopback only). The password shows in the process list: "
+        "prefer --users-file or $MAILROOM_USERS",
+    )
+    serve.add_argument(
+        "--users-file",
+        type=argtypes.accounts_file,
+        metavar="FILE",
+        help="accounts as in --user, one ADDRESS:PASSWORD a line ('#' starts a comment); "
+        "$MAILROOM_USERS may hold the same lines (default: none)",
     )
     serve.add_argument(
         "--domain",

@@ -248,6 +248,13 @@ class Server:
             max_stored_messages=max_stored_messages,
             max_stored_bytes=max_stored_bytes,
         )
+        if self._native.stale_tmp_removed:
+            warnings.warn(
+                f"removed {self._native.stale_tmp_removed} file(s) older than 36 hours from the "
+                f"Maildirs' tmp/ folders under {os.fspath(maildir)!r} (deliveries a crash "
+                "cut short; none of them had been acknowledged)",
+                stacklevel=2,
+            )
         self._native.configure_security(
             tls_cert=tls_cert,
             tls_key=tls_key,

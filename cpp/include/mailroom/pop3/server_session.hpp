@@ -49,6 +49,7 @@
 #include "mailroom/pop3/config.hpp"
 #include "mailroom/pop3/handler.hpp"
 #include "mailroom/pop3/maildrop.hpp"
+#include "mailroom/credential_mask.hpp"
 #include "mailroom/text.hpp"
 
 namespace mailroom::pop3 {
@@ -192,6 +193,7 @@ class ServerSession {
   std::size_t live_count_ = 0;   // messages not marked deleted
   std::uint64_t live_octets_ = 0;
 
+  CredentialMask mask_{"****"};
   Transcript transcript_;
 };
 

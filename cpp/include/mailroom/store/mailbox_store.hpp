@@ -111,6 +111,8 @@ class MaildirStore final : public MailboxStore {
 
   // The Maildir of an address (created on first delivery).
   std::filesystem::path maildir_for(std::string_view mailbox) const;
+  // Files older than 36 hours found in tmp/ at open (left by a crash) and removed.
+  std::size_t stale_tmp_removed() const { return stale_tmp_removed_; }
 
  protected:
   void write_copy(const std::string& mailbox, const std::string& data, std::string& uid,
@@ -126,6 +128,7 @@ class MaildirStore final : public MailboxStore {
   std::string hostname_;
   std::mutex name_mutex_;
   std::uint64_t counter_ = 0;
+  std::size_t stale_tmp_removed_ = 0;
 };
 
 }  // namespace mailroom::store
