@@ -251,7 +251,7 @@ class Server:
         if self._native.stale_tmp_removed:
             warnings.warn(
                 f"removed {self._native.stale_tmp_removed} file(s) older than 36 hours from the "
-                f"Maildirs' tmp/ folders under {os.fspath(maildir)!r} (deliveries a crash "
+                f"Maildirs' tmp/ folders under {maildir!r} (deliveries a crash "
                 "cut short; none of them had been acknowledged)",
                 stacklevel=2,
             )
