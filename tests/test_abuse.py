@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import os
+import poplib
+import smtplib
 import socket
 import subprocess
 import sys
@@ -76,8 +78,6 @@ def test_pop3_lines_after_a_refused_auth_are_masked() -> None:
 
 def test_maildir_tmp_files_a_crash_left_are_removed_at_start(tmp_path: Path) -> None:
     with Server(maildir=tmp_path) as server:
-        import smtplib
-
         with smtplib.SMTP(server.host, server.smtp_port) as c:
             c.sendmail("a@example.org", ["bob@example.org"], b"Subject: kept\r\n\r\nx\r\n")
     box = tmp_path / "bob@example.org"
@@ -111,8 +111,6 @@ def test_users_file_and_environment_keep_passwords_off_the_command_line(tmp_path
             wait_for_port(pop3)
             cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
             assert SECRET.encode() not in cmdline
-            import poplib
-
             p = poplib.POP3("127.0.0.1", pop3)
             p.user("bob@example.org")
             assert p.pass_(SECRET).startswith(b"+OK")
@@ -136,3 +134,70 @@ def test_users_file_and_environment_keep_passwords_off_the_command_line(tmp_path
     assert done.returncode == 2
     assert "line 1" in done.stderr and "no colon" in done.stderr
     assert SECRET not in done.stderr
+
+
+def test_ehlo_argument_cannot_forge_the_trace() -> None:
+    with Server() as server:
+        for bad in ("n\0ul\x1b[31m", "mx.bank.example ([10.1.2.3])"):
+            got = converse(server.smtp_port, [f"EHLO {bad}", "QUIT"])
+            assert b"501 5.5.4" in got
+        with smtplib.SMTP(server.host, server.smtp_port, local_hostname="[127.0.0.1]") as c:
+            c.sendmail("a@example.org", ["b@example.org"], b"Subject: t\r\n\r\nx\r\n")
+        received = server.wait_for().get_all("Received")[0]
+        assert received.startswith("from [127.0.0.1] ([127.0.0.1])")
+
+
+def test_an_overlong_local_part_is_refused_at_rcpt_not_at_data() -> None:
+    with Server(domains=["example.org"]) as server:
+        with smtplib.SMTP(server.host, server.smtp_port) as c:
+            c.ehlo()
+            c.mail("a@example.org")
+            code, _ = c.rcpt("L" * 300 + "@example.org")
+            assert code == 501
+            assert c.rcpt("bob@example.org")[0] == 250
+            c.data(b"Subject: still delivered\r\n\r\nx\r\n")
+        assert server.wait_for(to="bob@example.org").subject == "still delivered"
+
+
+def test_postmaster_is_always_accepted() -> None:
+    with Server(domains=["local.test", "other.test"]) as server:
+        assert server.postmaster == "postmaster@local.test"
+        with smtplib.SMTP(server.host, server.smtp_port) as c:
+            c.sendmail("a@example.net", ["postmaster"], b"Subject: bare\r\n\r\nx\r\n")
+            c.sendmail("a@example.net", ["PostMaster@other.test"], b"Subject: other\r\n\r\nx\r\n")
+            with pytest.raises(smtplib.SMTPRecipientsRefused):
+                c.sendmail("a@example.net", ["postmaster@elsewhere.test"], b"x")
+        got = server.mailbox("postmaster@local.test")
+        assert sorted(m.subject or "" for m in got) == ["bare", "other"]
+    with Server(domains=["local.test"], postmaster="admin@local.test") as server:
+        with smtplib.SMTP(server.host, server.smtp_port) as c:
+            c.sendmail("a@example.net", ["postmaster@local.test"], b"Subject: s\r\n\r\nx\r\n")
+        assert [m.subject for m in server.mailbox("admin@local.test")] == ["s"]
+
+
+def test_bdat_with_a_huge_size_closes_at_once() -> None:
+    with Server(max_message_size=1024) as server:
+        with socket.create_connection((server.host, server.smtp_port), timeout=5) as s:
+            s.recv(1000)
+            s.sendall(b"EHLO x\r\nMAIL FROM:<a@x.test>\r\nRCPT TO:<b@x.test>\r\n")
+            time.sleep(0.2)
+            s.recv(4000)
+            s.sendall(b"BDAT 18446744073709551615\r\n")
+            s.settimeout(2)
+            got = b""
+            while chunk := s.recv(1000):
+                got += chunk
+            assert got.startswith(b"552 5.3.4")  # then the server closed
+        assert server.messages == []
+
+
+def test_smtp_lines_after_a_refused_auth_are_masked() -> None:
+    with Server(tls="auto", users={"bob@example.org": SECRET}) as server:
+        user, pw = b64("bob@example.org"), b64(SECRET)
+        converse(server.smtp_port, ["EHLO x", "AUTH LOGIN", user, pw, "QUIT"])
+        converse(
+            server.smtp_port, ["EHLO x", f"AUTH\tPLAIN {b64(chr(0) + 'bob' + chr(0) + SECRET)}"]
+        )
+        for t in server.transcripts[-2:]:
+            assert user not in t and pw not in t and SECRET not in t
+        assert "C: AUTH LOGIN" in server.transcripts[-2]

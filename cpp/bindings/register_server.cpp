@@ -77,7 +77,7 @@ void register_server(py::module_& m) {
                        bool vrfy, int pop3_port,
                        std::optional<std::map<std::string, std::string>> users, bool apop,
                        double auth_failure_delay, std::size_t max_stored_messages,
-                       std::uint64_t max_stored_bytes) {
+                       std::uint64_t max_stored_bytes, std::string postmaster) {
              if (pop3_port < -1 || pop3_port > 65535)
                throw py::value_error("pop3_port must be in 0..65535, not " + std::to_string(pop3_port));
              if (smtp_port < 0 || smtp_port > 65535)
@@ -113,6 +113,7 @@ void register_server(py::module_& m) {
              o.pop3_port = pop3_port;
              o.max_stored_messages = max_stored_messages;
              o.max_stored_bytes = max_stored_bytes;
+             o.postmaster = std::move(postmaster);
              o.users = std::move(users);
              o.pop3.hostname = o.smtp.hostname;
              o.pop3.apop = apop;
@@ -130,7 +131,7 @@ void register_server(py::module_& m) {
            py::arg("chunking"), py::arg("pipelining"), py::arg("eightbitmime"), py::arg("vrfy"),
            py::arg("pop3_port") = -1, py::arg("users") = py::none(), py::arg("apop") = false,
            py::arg("auth_failure_delay") = 0.5, py::arg("max_stored_messages") = 1'000'000,
-           py::arg("max_stored_bytes") = std::uint64_t{4} << 30)
+           py::arg("max_stored_bytes") = std::uint64_t{4} << 30, py::arg("postmaster") = "")
       // TLS and logins, set after construction and before start().
       .def("configure_security",
            [](Server& s, std::string tls_cert, std::string tls_key, bool tls_auto,
@@ -219,6 +220,7 @@ void register_server(py::module_& m) {
            })
       .def("last_seq", [](Server& s) { return s.store().last_seq(); })
       .def("count", [](Server& s) { return s.store().count(); })
+      .def_property_readonly("postmaster", &Server::postmaster_account)
       .def_property_readonly("stale_tmp_removed",
                              [](Server& s) -> std::size_t {
                                auto* maildir = dynamic_cast<store::MaildirStore*>(&s.store());

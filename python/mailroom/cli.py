@@ -303,6 +303,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="accept mail only for this domain (repeatable; default: every domain)",
     )
     serve.add_argument(
+        "--postmaster",
+        metavar="ADDRESS",
+        help="the account <postmaster> and postmaster@ each --domain reach "
+        "(default: postmaster@ the first --domain)",
+    )
+    serve.add_argument(
         "--hostname",
         help="the name in the greeting and Received headers (default: this machine's name)",
     )

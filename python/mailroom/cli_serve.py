@@ -89,6 +89,7 @@ def serve(args: argparse.Namespace) -> int:
             users=users,
             maildir=args.maildir,
             domains=args.domain or None,
+            postmaster=args.postmaster,
             hostname=args.hostname,
             idle_timeout=args.idle_timeout,
             max_message_size=args.max_message_size,

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from . import _core
-from .message import Address, Message
+from .message import Address, Message, _mailbox
 from .queue import Clock, Queue
 
 __all__ = ["Envelope", "ReplyRule", "Server", "Session"]
@@ -171,6 +171,7 @@ class Server:
         delivery_timeout: float = 300.0,
         delivery_tls: str = "may",
         clock: str = "real",
+        postmaster: str | None = None,
     ) -> None:
         if isinstance(domains, str):
             domains = [domains]
@@ -247,6 +248,7 @@ class Server:
             auth_failure_delay=float(auth_failure_delay),
             max_stored_messages=max_stored_messages,
             max_stored_bytes=max_stored_bytes,
+            postmaster=_mailbox(postmaster, "postmaster")[1] if postmaster else "",
         )
         if self._native.stale_tmp_removed:
             warnings.warn(
@@ -421,6 +423,12 @@ class Server:
         if self.pop3_port is None:
             raise RuntimeError("POP3 is off: give Server(pop3_port=0) to serve it")
         return self.host, self.pop3_port
+
+    @property
+    def postmaster(self) -> str:
+        """The account that <postmaster> and postmaster@ each local domain reach
+        (RFC 5321 §4.5.1): ``postmaster=``, else postmaster@ the first domain."""
+        return str(self._native.postmaster)
 
     @property
     def hostname(self) -> str:

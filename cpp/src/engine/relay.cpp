@@ -83,6 +83,7 @@ void Server::prepare_queue() {
 
 bool Server::is_remote(std::string_view rcpt) const {
   if (!options_.relay || !queue_) return false;
+  if (!postmaster_for(rcpt).empty()) return false;  // always ours (RFC 5321 §4.5.1)
   const std::string domain = address_domain(rcpt);
   if (!options_.domains.empty()) {
     const bool local =

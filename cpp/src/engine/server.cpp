@@ -80,9 +80,32 @@ void Server::set_message_hook(MessageHook hook) {
   hook_ = hook ? std::make_shared<MessageHook>(std::move(hook)) : nullptr;
 }
 
+std::string Server::postmaster_account() const {
+  if (!options_.postmaster.empty()) return store::normalize_mailbox(options_.postmaster);
+  return "postmaster@" + (options_.domains.empty() ? lowered(options_.smtp.hostname)
+                                                    : options_.domains.front());
+}
+
+std::string Server::postmaster_for(std::string_view rcpt) const {
+  // RFC 5321 §4.5.1: <Postmaster> (no domain, any case) and postmaster@ every
+  // domain the server takes mail for must be accepted.
+  const std::size_t at = rcpt.rfind('@');
+  if (!iequals(rcpt.substr(0, at), "postmaster")) return {};
+  if (at != std::string_view::npos) {
+    const std::string domain = address_domain(rcpt);
+    if (options_.domains.empty() ||
+        std::find(options_.domains.begin(), options_.domains.end(), domain) ==
+            options_.domains.end())
+      return {};
+  }
+  return postmaster_account();
+}
+
 smtp::Decision Server::check_recipient(const smtp::Envelope& env, std::string_view rcpt,
                                        const std::string& peer) {
-  if (is_remote(rcpt)) {
+  if (!postmaster_for(rcpt).empty()) {
+    // Accepted whatever the domain and relay rules say; reply rules still apply.
+  } else if (is_remote(rcpt)) {
     if (!may_relay(env, peer))
       return smtp::Decision::reject(550, "5.7.1", "Relaying denied: not a local domain");
   } else if (!options_.domains.empty()) {
@@ -113,7 +136,12 @@ smtp::Decision Server::accept_message(const smtp::Envelope& env, std::string&& m
     return smtp::Decision::reject(554, "5.4.6", "Too many hops: mail loop detected");
 
   std::vector<std::string> local, remote;
-  for (const auto& r : env.rcpt_to) (is_remote(r) ? remote : local).push_back(r);
+  for (const auto& r : env.rcpt_to) {
+    if (std::string postmaster = postmaster_for(r); !postmaster.empty())
+      local.push_back(std::move(postmaster));
+    else
+      (is_remote(r) ? remote : local).push_back(r);
+  }
 
   // RFC 5321 §4.2.2 / RFC 3463 4.3.1: no room for it now; the client keeps it and retries.
   const std::size_t copies = local.size();

@@ -11,20 +11,16 @@ void ServerSession::command_line(std::string_view line, std::vector<Output>& out
   const bool crlf = !line.empty() && line.back() == '\r';
   if (crlf) line.remove_suffix(1);
   if (auth_step_ != AuthStep::None) {
-    log_client("<hidden>");  // a SASL response carries credentials
+    log_client(mask_.sasl_response());  // a SASL response carries credentials
     if (!crlf || line.find('\r') != std::string_view::npos) {
       auth_step_ = AuthStep::None;
       return reply(out, 501, "5.5.2", "Error: bad line ending in AUTH response");
     }
     return auth_step(line, out);
   }
-  if (istarts_with(line, "AUTH ")) {
-    // The initial response (RFC 4954 §4) carries credentials: keep the mechanism only.
-    const std::size_t sp = line.find(' ', 5);
-    log_client(sp == std::string_view::npos ? line : std::string(line.substr(0, sp)) + " <hidden>");
-  } else {
-    log_client(line);
-  }
+  // AUTH's initial response (RFC 4954 §4) and whatever may follow a refused
+  // AUTH carry credentials: masked by what the line could be (CredentialMask).
+  if (transcript_.enabled()) log_client(mask_.shown(line));
   if (!crlf) {
     // RFC 5321 §2.3.8: lines end with CRLF; a bare LF is not a line ending.
     reply(out, 500, "5.5.2", "Error: bare LF received; command lines must end with CRLF");
@@ -67,6 +63,13 @@ void ServerSession::cmd_helo(std::string_view arg, bool esmtp, std::vector<Outpu
   arg = trim(arg);
   if (arg.empty()) {
     emit(out, Reply(501, "", esmtp ? "Syntax: EHLO hostname" : "Syntax: HELO hostname"));
+    return;
+  }
+  // RFC 5321 §4.1.1.1, §4.1.3: a domain or an address literal, which then
+  // goes into Received: as it is, so nothing else may pass.
+  if (!valid_helo_name(arg)) {
+    emit(out, Reply(501, cfg_.enhancedstatuscodes ? "5.5.4" : "",
+                    "Error: the argument must be a domain name or an address literal"));
     return;
   }
   reset_transaction();  // RFC 5321 §4.1.4: HELO/EHLO imply RSET
@@ -116,6 +119,8 @@ void ServerSession::cmd_mail(std::string_view arg, std::vector<Output>& out) {
   }
   if (!pa.null_path && !pa.has_domain)
     return reply(out, 501, "5.1.7", "Error: bad sender address syntax");
+  if (const char* too_long = path_length_error(pa.mailbox))
+    return reply(out, 501, "5.1.7", std::string("Error: bad sender address: ") + too_long);
   if (!pa.params.empty() && !env_.esmtp)
     return reply(out, 555, "5.5.4", "Error: MAIL parameters need EHLO");
   bool smtputf8 = false, have_size = false, have_body = false;
@@ -180,6 +185,9 @@ void ServerSession::cmd_rcpt(std::string_view arg, std::vector<Output>& out) {
   // RFC 5321 §4.5.1: <Postmaster> without a domain must be accepted.
   if (pa.null_path || (!pa.has_domain && !iequals(pa.mailbox, "postmaster")))
     return reply(out, 501, "5.1.3", "Error: bad recipient address syntax");
+  // Refused here, not later at DATA for every recipient (RFC 5321 §4.5.3.1).
+  if (const char* too_long = path_length_error(pa.mailbox))
+    return reply(out, 501, "5.1.3", std::string("Error: bad recipient address: ") + too_long);
   if (!pa.params.empty())
     return reply(out, 555, "5.5.4",
                  "Error: RCPT parameter " + pa.params.front().keyword +
@@ -222,9 +230,17 @@ void ServerSession::cmd_bdat(std::string_view arg, std::vector<Output>& out) {
   const std::size_t sp = arg.find(' ');
   std::uint64_t size = 0;
   bool last = false;
-  if (!parse_number(arg.substr(0, sp), size) ||
+  // A chunk that cannot be read or is larger than any message may be leaves
+  // nothing to resynchronize on: its octets would follow as commands, or be
+  // read and thrown away for as long as the client cares to send. Close.
+  const std::string_view size_text = arg.substr(0, sp);
+  if (size_text.empty() || size_text.size() > 20 || !parse_number(size_text, size) ||
       (sp != std::string_view::npos && !(last = iequals(trim(arg.substr(sp + 1)), "LAST"))))
-    return reply(out, 501, "5.5.4", "Syntax: BDAT chunk-size [LAST]");
+    return close_with(out, Reply(501, "5.5.4", "Syntax: BDAT chunk-size [LAST]; closing"));
+  if (size > cfg_.max_message_size)
+    return close_with(out, Reply(552, "5.3.4",
+                                 "Error: chunk larger than the maximum message size "
+                                 "(" + std::to_string(cfg_.max_message_size) + "); closing"));
 
   // The chunk's octets are read even when the command fails, so that they are
   // never taken for commands.

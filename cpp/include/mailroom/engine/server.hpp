@@ -45,6 +45,9 @@ struct ServerOptions {
   std::uint16_t smtp_port = 0;  // 0 picks a free port
   std::string maildir;          // empty: keep mail in memory
   std::vector<std::string> domains;  // empty: accept every recipient (catch-all)
+  // Where <postmaster> and postmaster@ each local domain go (RFC 5321 §4.5.1):
+  // empty means postmaster@ the first domain (or @ the host name without domains).
+  std::string postmaster;
   smtp::Config smtp;
   int pop3_port = -1;  // -1: no POP3; 0 picks a free port
   pop3::Config pop3;
@@ -145,6 +148,10 @@ class Server {
   void prepare_queue();
   // Whether `rcpt` leaves through the queue (relaying on, not a local domain).
   bool is_remote(std::string_view rcpt) const;
+  // The postmaster account when `rcpt` is <postmaster> or postmaster@ a local
+  // domain (the local part compared case-insensitively), else empty.
+  std::string postmaster_for(std::string_view rcpt) const;
+  std::string postmaster_account() const;
   // Whether the client at `peer` (with `env`'s login) may relay.
   bool may_relay(const smtp::Envelope& env, const std::string& peer) const;
   // Queues or stores a message given by the application (no relay check):

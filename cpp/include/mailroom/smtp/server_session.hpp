@@ -33,6 +33,7 @@
 #include "mailroom/smtp/envelope.hpp"
 #include "mailroom/smtp/handler.hpp"
 #include "mailroom/smtp/reply.hpp"
+#include "mailroom/credential_mask.hpp"
 #include "mailroom/text.hpp"
 
 namespace mailroom::smtp {
@@ -193,6 +194,7 @@ class ServerSession {
   bool chunk_discard_ = false;    // chunk is read only to be thrown away
   Reply chunk_error_;             // reply for a discarded chunk
 
+  CredentialMask mask_{"<hidden>"};
   Transcript transcript_;
 };
 
