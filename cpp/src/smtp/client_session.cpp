@@ -1,6 +1,7 @@
 // ClientSession: the SMTP client state machine (see client_session.hpp).
 #include "mailroom/smtp/client_session.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <iterator>
 #include <stdexcept>
@@ -124,6 +125,32 @@ void check_address(std::string_view addr, bool null_ok, const char* what) {
     throw std::invalid_argument(std::string(what) + " is not a valid mailbox: " +
                                 std::string(addr));
   if (!valid_utf8(addr)) throw std::invalid_argument(std::string(what) + " is not UTF-8");
+}
+
+// The DSN parameters of a message must be ones a server would take: each
+// value goes out and is parsed back as the server parses it.
+void check_dsn(const MessageOptions& options, std::size_t rcpts) {
+  const MessageDsn& d = options.dsn;
+  std::string scratch;
+  if (!d.ret.empty() && !(parse_ret(d.ret, scratch) && scratch == d.ret))
+    throw std::invalid_argument("RET must be \"FULL\" or \"HDRS\"");
+  if (d.has_envid && !parse_envid(xtext_encode(d.envid), scratch))
+    throw std::invalid_argument("ENVID must be printable US-ASCII of at most " +
+                                std::to_string(kMaxEnvidLength) + " characters once xtext-encoded");
+  if (!options.rcpt_dsn.empty() && options.rcpt_dsn.size() != rcpts)
+    throw std::invalid_argument("rcpt_dsn must have one entry per recipient");
+  for (const RecipientDsn& r : options.rcpt_dsn) {
+    unsigned notify = 0;
+    if (r.notify != 0 && !(parse_notify(notify_text(r.notify), notify) && notify == r.notify))
+      throw std::invalid_argument("NOTIFY=NEVER cannot be combined with SUCCESS, FAILURE or DELAY");
+    if (!r.orcpt_type.empty() || !r.orcpt.empty()) {
+      RecipientDsn parsed;
+      if (!parse_orcpt(r.orcpt_type + ";" + xtext_encode(r.orcpt), parsed))
+        throw std::invalid_argument("ORCPT needs an address type (an atom such as rfc822) and an address "
+                                    "without control characters, at most " +
+                                    std::to_string(kMaxOrcptLength) + " characters once encoded");
+    }
+  }
 }
 
 // "X.Y.Z" with X the class of `code`, followed by a space or the end.
@@ -461,6 +488,7 @@ void ClientSession::parse_ehlo(const Reply& r) {
     else if (iequals(kw, "BINARYMIME")) ext_.binarymime = true;
     else if (iequals(kw, "STARTTLS")) ext_.starttls = true;
     else if (iequals(kw, "ENHANCEDSTATUSCODES")) ext_.enhancedstatuscodes = true;
+    else if (iequals(kw, "DSN")) ext_.dsn = true;
     else if (iequals(kw, "AUTH")) {
       while (!args.empty()) {
         const std::size_t e = args.find(' ');
@@ -539,6 +567,7 @@ std::uint64_t ClientSession::begin_message(std::string_view mail_from,
     if (p.empty() || p.find(' ') != std::string::npos)
       throw std::invalid_argument("MAIL parameter is empty or has a space");
   }
+  check_dsn(options, rcpts.size());
 
   Txn& m = txns_.emplace_back();
   m.result.id = next_id_++;
@@ -579,11 +608,26 @@ std::uint64_t ClientSession::begin_message(std::string_view mail_from,
     m.content = std::move(content);
   }
 
+  const bool dsn_asked = !options.dsn.empty() || std::any_of(options.rcpt_dsn.begin(), options.rcpt_dsn.end(),
+                                                                [](const RecipientDsn& d) { return !d.empty(); });
+  const bool dsn_sent = dsn_asked && ext_.dsn;
+  if (dsn_asked && !ext_.dsn) {
+    if (!options.dsn_optional)
+      return refuse("DSN parameters (RET, ENVID, NOTIFY, ORCPT) need DSN, which the server does not offer");
+    m.result.dsn_dropped = true;
+  }
+  m.rcpt_params.assign(rcpts.size(), std::string());
+  if (dsn_sent)
+    for (std::size_t i = 0; i < options.rcpt_dsn.size(); ++i)
+      for (const auto& p : rcpt_parameters(options.rcpt_dsn[i])) m.rcpt_params[i] += " " + p;
+
   std::string mail = "MAIL FROM:<" + std::string(mail_from) + ">";
   if (ext_.size) mail += " SIZE=" + std::to_string(size);
   if (binary) mail += " BODY=BINARYMIME";
   else if (eight_bit) mail += " BODY=8BITMIME";
   if (utf8) mail += " SMTPUTF8";
+  if (dsn_sent)
+    for (const auto& p : mail_parameters(options.dsn)) mail += " " + p;
   for (const auto& p : options.mail_params) mail += " " + p;
 
   // Behind a message that may still need a reset: start with RSET, so its
@@ -617,7 +661,7 @@ std::optional<SendResult> ClientSession::next_result() {
 
 void ClientSession::send_rcpts_from(Txn& m, std::size_t first) {
   for (std::size_t i = first; i < m.result.rcpts.size(); ++i) {
-    send("RCPT TO:<" + m.result.rcpts[i].first + ">", Await::Rcpt, i, &m);
+    send("RCPT TO:<" + m.result.rcpts[i].first + ">" + m.rcpt_params[i], Await::Rcpt, i, &m);
     if (!m.pipelined) return;  // one at a time
   }
 }
