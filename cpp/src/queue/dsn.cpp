@@ -259,6 +259,13 @@ std::string explanation(const DsnReport& report, const std::string& host, bool f
         "####################################################################\r\n"
         "\r\n");
   }
+  if (!failed && !delayed) {
+    text.append(
+        "Your message was successfully delivered to the destination(s)\r\n"
+        "listed below. If the message was delivered to a mailbox you will\r\n"
+        "receive no further notifications. Otherwise you may still receive\r\n"
+        "notifications of mail delivery errors from other systems.\r\n\r\n");
+  }
   if (failed) {
     text.append(
         "I'm sorry to have to inform you that your message could not\r\n"
@@ -281,8 +288,10 @@ std::string explanation(const DsnReport& report, const std::string& host, bool f
     if (!r.diagnostic.empty())
       line.append(clean(r.diagnostic));
     else
-      line.append(action == "delayed" ? "delivery temporarily suspended"
-                                      : "delivery failed");
+      line.append(action == "delayed"     ? "delivery temporarily suspended"
+                  : action == "delivered" ? "delivered to mailbox"
+                  : action == "relayed"   ? "relayed to a system that does not report delivery"
+                                          : "delivery failed");
     if (action == "delayed" && r.will_retry_until != 0) {
       line.append(" (will retry until ");
       line.append(format_rfc5322_date(r.will_retry_until)).append(")");
@@ -297,6 +306,7 @@ std::string delivery_status(const DsnReport& report, const std::string& host) {
   // Per-message fields (RFC 3464 §2.2), then one block per recipient (§2.3),
   // the blocks separated by empty lines.
   std::string ds;
+  if (report.has_envelope_id) add_field(ds, "Original-Envelope-Id", clean(report.envelope_id));
   add_field(ds, "Reporting-MTA", "dns; " + host);
   if (!report.queue_id.empty())
     add_field(ds, "X-Mailroom-Queue-ID", clean(report.queue_id));
@@ -304,6 +314,9 @@ std::string delivery_status(const DsnReport& report, const std::string& host) {
   for (const DsnRecipient& r : report.recipients) {
     const std::string action = normalize_action(r.action);
     ds.append(kCrlf);
+    if (!r.original_type.empty())
+      add_field(ds, "Original-Recipient",
+                clean(r.original_type, 64) + "; " + clean(r.original_recipient, 1000));
     std::string value = "rfc822; ";
     value.append(clean(r.address));
     add_field(ds, "Final-Recipient", value);
@@ -359,9 +372,15 @@ std::string build_dsn(const DsnReport& report) {
 
   const std::string text = explanation(report, host, failed, delayed);
   const std::string status = delivery_status(report, host);
-  std::string headers = canonical_lines(header_section(report.original));
+  const bool full = report.return_full && report.original.size() <= kMaxReturnedMessage;
+  std::string headers = canonical_lines(full ? report.original : header_section(report.original));
   std::string headers_encoding;
-  if (needs_encoding(headers)) {
+  bool eight_bit = false;
+  if (full) {
+    // message/rfc822 is never encoded (RFC 2046 §5.2.1): 8bit it is.
+    for (unsigned char c : headers) eight_bit = eight_bit || c >= 128;
+    if (eight_bit) headers_encoding = "8bit";
+  } else if (needs_encoding(headers)) {
     headers = mime::qp_encode(headers);
     if (!headers.empty() && !headers.ends_with(kCrlf)) headers.append(kCrlf);
     headers_encoding = "quoted-printable";
@@ -394,7 +413,7 @@ std::string build_dsn(const DsnReport& report) {
       "multipart/report; report-type=delivery-status; boundary=\"";
   content_type.append(boundary).append("\"");
   add_field(out, "Content-Type", content_type);
-  add_field(out, "Content-Transfer-Encoding", "7bit");
+  add_field(out, "Content-Transfer-Encoding", eight_bit ? "8bit" : "7bit");
   out.append(kCrlf);
   out.append("This is a MIME-encapsulated message.\r\n");
 
@@ -409,10 +428,14 @@ std::string build_dsn(const DsnReport& report) {
   };
   part("Notification", "text/plain; charset=us-ascii", "", text);
   part("Delivery report", "message/delivery-status", "", status);
-  part(failed    ? "Undelivered Message Headers"
-       : delayed ? "Delayed Message Headers"
-                 : "Message Headers",
-       "text/rfc822-headers", headers_encoding, headers);
+  if (full)
+    part(failed ? "Undelivered Message" : delayed ? "Delayed Message" : "Message", "message/rfc822",
+         headers_encoding, headers);
+  else
+    part(failed    ? "Undelivered Message Headers"
+         : delayed ? "Delayed Message Headers"
+                   : "Message Headers",
+         "text/rfc822-headers", headers_encoding, headers);
   out.append(kCrlf).append(delimiter).append("--").append(kCrlf);
   return out;
 }
