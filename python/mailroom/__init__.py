@@ -11,6 +11,7 @@ from ._core import __version__
 from .client import (
     AuthenticationError,
     CertificateError,
+    DSNNotOfferedWarning,
     POP3AuthenticationError,
     POP3CertificateError,
     POP3Client,
@@ -24,6 +25,7 @@ from .client import (
     SMTPConnectError,
     SMTPDataError,
     SMTPError,
+    SMTPNotSupportedError,
     SMTPProtocolError,
     SMTPRecipientsRefused,
     SMTPSenderRefused,
@@ -35,11 +37,13 @@ from .client import (
 )
 from .message import Address, Attachment, Defect, Message, Part
 from .queue import Clock, Queue, QueueEntry, QueueEvent, QueueRecipient
+from .reports import DeliveryReport, Disposition, RecipientReport
 from .server import Envelope, ReplyRule, Server, Session
 
 __all__ = [
     "AuthenticationError",
     "CertificateError",
+    "DSNNotOfferedWarning",
     "POP3AuthenticationError",
     "POP3CertificateError",
     "POP3Client",
@@ -52,6 +56,7 @@ __all__ = [
     "SMTPConnectError",
     "SMTPDataError",
     "SMTPError",
+    "SMTPNotSupportedError",
     "SMTPProtocolError",
     "SMTPRecipientsRefused",
     "SMTPSenderRefused",
@@ -65,6 +70,8 @@ __all__ = [
     "Attachment",
     "Clock",
     "Defect",
+    "DeliveryReport",
+    "Disposition",
     "Envelope",
     "Message",
     "Part",
@@ -72,6 +79,7 @@ __all__ = [
     "QueueEntry",
     "QueueEvent",
     "QueueRecipient",
+    "RecipientReport",
     "ReplyRule",
     "Server",
     "Session",

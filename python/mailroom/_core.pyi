@@ -86,6 +86,13 @@ class ParsedMessage:
     def decoded(self, i: int) -> tuple[bytes, bool]: ...
     def text(self, i: int) -> tuple[str, bool]: ...
 
+# RFC 3461 values: (notify keywords, orcpt type, orcpt address) and (ret, envid)
+_RcptDsn: TypeAlias = tuple[tuple[str, ...], str, str]
+_MessageDsn: TypeAlias = tuple[str | None, str | None]
+_StoredRow: TypeAlias = tuple[
+    int, str, str, bytes, str, list[str], str, float, int, str, _MessageDsn, list[_RcptDsn]
+]
+
 class SmtpServer:
     def __init__(
         self,
@@ -115,6 +122,7 @@ class SmtpServer:
         auth_failure_delay: float = 0.5,
         max_stored_messages: int = 1000000,
         max_stored_bytes: int = 4294967296,
+        dsn: bool = True,
     ) -> None: ...
     def configure_security(
         self,
@@ -189,13 +197,10 @@ class SmtpServer:
     def hostname(self) -> str: ...
     @property
     def active_connections(self) -> int: ...
-    # rows: (seq, mailbox, uid, data, mail_from, rcpt_to, peer, received_at, envelope_id, path)
-    def messages(
-        self, after: int = 0
-    ) -> list[tuple[int, str, str, bytes, str, list[str], str, float, int, str]]: ...
-    def mailbox(
-        self, address: str
-    ) -> list[tuple[int, str, str, bytes, str, list[str], str, float, int, str]]: ...
+    # rows: (seq, mailbox, uid, data, mail_from, rcpt_to, peer, received_at, envelope_id, path,
+    #        (ret, envid), [(notify, orcpt type, orcpt)])
+    def messages(self, after: int = 0) -> list[_StoredRow]: ...
+    def mailbox(self, address: str) -> list[_StoredRow]: ...
     def last_seq(self) -> int: ...
     def count(self) -> int: ...
     def clear(self) -> None: ...
@@ -222,8 +227,10 @@ class SmtpServer:
 
 # (code, enhanced, text)
 _ReplyTuple: TypeAlias = tuple[int, str, str]
-# (ok, error, mail reply, [(rcpt, code, enhanced, text)], final reply)
-_SendTuple: TypeAlias = tuple[bool, str, _ReplyTuple, list[tuple[str, int, str, str]], _ReplyTuple]
+# (ok, error, mail reply, [(rcpt, code, enhanced, text)], final reply, dsn dropped)
+_SendTuple: TypeAlias = tuple[
+    bool, str, _ReplyTuple, list[tuple[str, int, str, str]], _ReplyTuple, bool
+]
 
 class SmtpSessionFailure(Exception): ...
 class TlsFailure(ConnectionError): ...
@@ -259,6 +266,11 @@ class SmtpClient:
         bdat: bool = False,
         mail_params: list[str] = ...,
         transfer: str = "auto",
+        ret: str = "",
+        envid: str | None = None,
+        notify: list[list[str]] = ...,
+        orcpt: list[tuple[str, str]] = ...,
+        dsn_optional: bool = False,
     ) -> _SendTuple: ...
     def send_many(
         self, messages: list[tuple[str, list[str], bytes]], transfer: str = "auto"

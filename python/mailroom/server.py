@@ -38,6 +38,12 @@ class Envelope:
     rcpt_to: list[str]
     peer: str
     received_at: _dt.datetime
+    # DSN parameters (RFC 3461): RET and the decoded ENVID, each recipient's
+    # NOTIFY keywords and ORCPT ("rfc822;bob@example.org"), for those that gave them.
+    ret: str | None = None
+    envid: str | None = None
+    notify: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    orcpt: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -138,6 +144,7 @@ class Server:
         pipelining: bool = True,
         eightbitmime: bool = True,
         vrfy: bool = False,
+        dsn: bool = True,
         pop3_port: int | None = None,
         users: dict[str, str] | Callable[[str, str], bool] | None = None,
         apop: bool = False,
@@ -238,6 +245,7 @@ class Server:
             pipelining=pipelining,
             eightbitmime=eightbitmime,
             vrfy=vrfy,
+            dsn=dsn,
             pop3_port=-1 if pop3_port is None else pop3_port,
             users=dict(users) if users is not None else None,
             apop=apop,
@@ -418,13 +426,23 @@ class Server:
 
     # -- mail ----------------------------------------------------------------------
     def _message(self, row: tuple[Any, ...]) -> Message:
-        seq, _mailbox, _uid, data, mail_from, rcpt_to, peer, received_at, _env, _path = row
+        seq, _mailbox, _uid, data, mail_from, rcpt_to, peer, received_at, _env, _path = row[:10]
         with self._cache_lock:
             cached = self._cache.get(seq)
         if cached is not None:
             return cached
         msg = Message.parse(data)
-        msg.envelope = Envelope(mail_from, list(rcpt_to), peer, _ts(received_at))
+        (ret, envid), rcpt_dsn = row[10], row[11]
+        msg.envelope = Envelope(
+            mail_from,
+            list(rcpt_to),
+            peer,
+            _ts(received_at),
+            ret,
+            envid,
+            {r: tuple(d[0]) for r, d in zip(rcpt_to, rcpt_dsn) if d[0]},
+            {r: f"{d[1]};{d[2]}" for r, d in zip(rcpt_to, rcpt_dsn) if d[1]},
+        )
         with self._cache_lock:
             self._cache[seq] = msg
         return msg
