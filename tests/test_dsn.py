@@ -469,3 +469,23 @@ def test_mailroom_relays_to_postfix_with_dsn_parameters() -> None:
             assert r.final_recipient == "bob@example.org"
             assert r.original_recipient == "Bob@Example.ORG"
             assert postfix_report.envelope.mail_from == ""
+
+
+# -- the command line ---------------------------------------------------------------
+
+
+def test_mailroom_send_notify_and_ret() -> None:
+    from tests.test_cli import run
+
+    with mailroom.Server() as s:
+        args = ["send", "--server", f"127.0.0.1:{s.smtp_port}", "--from", "alice@example.org"]
+        args += ["--to", "bob@example.net", "--text", "x", "--notify", "success,delay"]
+        out = run(*args, "--ret", "hdrs", "--envid", "cli-1")
+        assert out.returncode == 0, out.stderr
+        msg = s.wait_for(to="bob@example.net")
+        assert msg.envelope.notify == {"bob@example.net": ("SUCCESS", "DELAY")}
+        assert (msg.envelope.ret, msg.envelope.envid) == ("HDRS", "cli-1")
+        assert reports_in(s, "alice@example.org")[0]["bob@example.net"].action == "delivered"
+        out = run(*args[:-2], "--notify", "never,success")
+        assert out.returncode == 1
+        assert b"NOTIFY" in out.stderr
