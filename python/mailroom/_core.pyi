@@ -44,6 +44,20 @@ def build_message(
     date: str | None,
     message_id: str | None,
 ) -> bytes: ...
+def build_mdn(
+    original: _Bytes,
+    final_recipient: str,
+    to: str = "",
+    disposition_type: str = "displayed",
+    automatic_action: bool = False,
+    sent_automatically: bool = False,
+    modifiers: list[str] = ...,
+    reporting_ua: str = "mailroom",
+    text: str = "",
+    include: str = "headers",
+    date: str | None = None,
+    message_id: str | None = None,
+) -> bytes: ...
 
 class ParsedMessage:
     @staticmethod

@@ -119,7 +119,8 @@ class DeliveryReport:
         return cls(
             kind="disposition-notification",
             recipients=[record],
-            reporting_mta=_without_type(f.get("reporting-ua")) or f.get("reporting-ua"),
+            # Reporting-UA: ua-name [";" ua-product] (RFC 8098 §3.2.1): the name.
+            reporting_mta=f.get("reporting-ua", "").split(";")[0].strip() or None,
             original_message_id=f.get("original-message-id"),
             disposition=disposition,
             fields=f,
