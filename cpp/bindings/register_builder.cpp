@@ -29,6 +29,18 @@ std::vector<mime::Mailbox> to_mailboxes(const std::vector<MailboxArg>& list) {
   return out;
 }
 
+// A message written by `write` with the GIL released, as bytes;
+// std::invalid_argument becomes ValueError.
+template <class Write>
+py::bytes written(Write&& write) {
+  std::string out;
+  {
+    py::gil_scoped_release nogil;
+    out = write();
+  }
+  return to_bytes(out);
+}
+
 }  // namespace
 
 void register_builder(py::module_& m) {
@@ -58,12 +70,7 @@ void register_builder(py::module_& m) {
         spec.headers = headers;
         spec.date = std::move(date);
         spec.message_id = std::move(message_id);
-        std::string out;
-        {
-          py::gil_scoped_release nogil;
-          out = mime::build_message(spec);  // std::invalid_argument -> ValueError
-        }
-        return to_bytes(out);
+        return written([&] { return mime::build_message(spec); });
       },
       py::arg("sender"), py::arg("to"), py::arg("cc") = std::vector<MailboxArg>{},
       py::arg("subject") = py::none(), py::arg("text") = py::none(),
@@ -94,12 +101,7 @@ void register_builder(py::module_& m) {
         spec.include = include;
         spec.date = std::move(date);
         spec.message_id = std::move(message_id);
-        std::string out;
-        {
-          py::gil_scoped_release nogil;
-          out = mime::build_mdn(spec);  // std::invalid_argument -> ValueError
-        }
-        return to_bytes(out);
+        return written([&] { return mime::build_mdn(spec); });
       },
       py::arg("original"), py::arg("final_recipient"), py::arg("to") = "",
       py::arg("disposition_type") = "displayed", py::arg("automatic_action") = false,

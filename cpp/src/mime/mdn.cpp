@@ -1,6 +1,7 @@
 // Read receipts (RFC 8098) in a multipart/report (RFC 6522).
 #include "mailroom/mime/mdn.hpp"
 
+#include <initializer_list>
 #include <stdexcept>
 #include <string_view>
 #include <utility>
@@ -27,6 +28,14 @@ std::string first_address(std::string_view raw) {
   for (const Address& a : parse_address_list(raw))
     if (!a.address.empty()) return a.address;
   return "";
+}
+
+// The pieces one after another (appends rather than operator+, which GCC 12
+// warns about falsely at -O3).
+std::string joined(std::initializer_list<std::string_view> pieces) {
+  std::string out;
+  for (std::string_view p : pieces) out.append(p);
+  return out;
 }
 
 bool is_keyword(std::string_view s) {  // RFC 8098 atoms: letters, digits, "-"
@@ -95,18 +104,19 @@ std::string build_mdn(const MdnSpec& spec) {
   std::string status;  // RFC 8098 §3.2
   report::add_field(status, "Reporting-UA", clean(spec.reporting_ua, 255));
   if (!original_recipient.empty()) report::add_field(status, "Original-Recipient", original_recipient);
-  report::add_field(status, "Final-Recipient", "rfc822; " + clean(reader));
+  report::add_field(status, "Final-Recipient", joined({"rfc822; ", clean(reader)}));
   if (!original_id.empty()) report::add_field(status, "Original-Message-ID", original_id);
   report::add_field(status, "Disposition", disposition);
 
   const std::string message_id =
       spec.message_id ? clean(*spec.message_id) : make_message_id(address_domain(reader));
   std::vector<std::pair<std::string, std::string>> fields;
-  fields.emplace_back("From", "<" + clean(reader) + ">");
-  fields.emplace_back("To", "<" + clean(to) + ">");
-  fields.emplace_back("Subject", (type == "displayed" ? std::string("Read: ")
-                                                       : "Disposition notification: " + type + ": ") +
-                                     (subject.empty() ? "(no subject)" : subject));
+  fields.emplace_back("From", joined({"<", clean(reader), ">"}));
+  fields.emplace_back("To", joined({"<", clean(to), ">"}));
+  const std::string_view about = subject.empty() ? std::string_view("(no subject)") : subject;
+  fields.emplace_back("Subject", type == "displayed"
+                                     ? joined({"Read: ", about})
+                                     : joined({"Disposition notification: ", type, ": ", about}));
   fields.emplace_back("Date", spec.date ? clean(*spec.date) : format_date_now());
   fields.emplace_back("Message-ID", message_id);
   if (!original_id.empty()) {
