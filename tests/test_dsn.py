@@ -131,17 +131,19 @@ def test_bad_dsn_parameters_get_the_rfc_reply(command: str, code: int, text: str
         assert len(server) == 0
 
 
+REPORT_LIKE = (
+    b"From: alice@a.example\r\nSubject: a report\r\nMIME-Version: 1.0\r\n"
+    b'Content-Type: multipart/report; report-type=delivery-status; boundary="b"'
+    b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--\r\n"
+)
+
+
 def test_no_report_for_the_null_sender_or_for_a_report() -> None:
     with mailroom.Server() as server:
         with smtplib.SMTP(*server.smtp_address) as s:
             s.sendmail("", ["bob@b.example"], MSG, rcpt_options=["NOTIFY=SUCCESS"])
-            report_like = (
-                b"From: alice@a.example\r\nSubject: a report\r\nMIME-Version: 1.0\r\n"
-                b'Content-Type: multipart/report; report-type=delivery-status; boundary="b"'
-                b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--\r\n"
-            )
             s.sendmail(
-                "alice@a.example", ["bob@b.example"], report_like, rcpt_options=["NOTIFY=SUCCESS"]
+                "alice@a.example", ["bob@b.example"], REPORT_LIKE, rcpt_options=["NOTIFY=SUCCESS"]
             )
             s.sendmail("alice@a.example", ["carol@b.example"], MSG, rcpt_options=["NOTIFY=SUCCESS"])
         server.wait_for(to="carol@b.example")
@@ -217,6 +219,13 @@ def test_queue_reports_follow_notify() -> None:
             [delivered] = reports_in(b2, "alice@a.test")
             assert delivered["bob@b.test"].action == "delivered"
             assert delivered.envelope_id == "order-17"
+            # Python's email reads each of them as RFC 3464 says.
+            actions = [
+                [blk["Action"] for blk in delivery_status(parsed_by_email(m))]
+                for server in (a, b2)
+                for m in server.mailbox("alice@a.test")
+            ]
+            assert actions == [["delayed", "delayed"], ["failed"], ["delivered"]]
 
 
 def test_relayed_report_when_the_next_hop_has_no_dsn() -> None:
@@ -256,7 +265,10 @@ def test_failed_report_unless_never_and_today_without_notify() -> None:
         with smtplib.SMTP(*a.smtp_address) as s:
             s.sendmail("alice@a.test", ["x@b.test"], MSG, rcpt_options=["NOTIFY=NEVER"])
             s.sendmail("alice@a.test", ["y@b.test"], MSG)
+            s.sendmail("alice@a.test", ["z@b.test"], REPORT_LIKE, rcpt_options=["NOTIFY=FAILURE"])
         a.queue.wait_idle()
+        # No report for the report (z), nor for NOTIFY=NEVER (x).
+        assert len(a.queue) == 0
         [bounce] = bounces_in(a, "alice@a.test")
         assert [blk["Final-Recipient"] for blk in delivery_status(bounce)] == ["rfc822; y@b.test"]
 

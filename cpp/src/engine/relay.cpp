@@ -8,6 +8,7 @@
 
 #include "mailroom/engine/server.hpp"
 #include "mailroom/mime/builder.hpp"
+#include "mailroom/mime/report.hpp"
 #include "mailroom/queue/dsn.hpp"
 #include "mailroom/text.hpp"
 
@@ -33,21 +34,6 @@ bool parse_ip(const std::string& text, int& family, unsigned char out[16]) {
       family = AF_INET6;
     }
     return true;
-  }
-  return false;
-}
-
-// A message that is itself a report (RFC 6522 multipart/report): never
-// answered with another (RFC 3461 §6.2), whatever its envelope says.
-bool is_report(std::string_view message) {
-  std::size_t pos = 0;
-  while (pos < message.size()) {
-    const std::size_t end = std::min(message.find('\n', pos), message.size());
-    const std::string_view line = message.substr(pos, end - pos);
-    if (line.empty() || line == "\r") return false;  // end of the header section
-    if (istarts_with(line, "Content-Type:"))
-      return lowered(trim(line.substr(13))).starts_with("multipart/report");
-    pos = end + 1;
   }
   return false;
 }
@@ -133,7 +119,7 @@ void Server::deliver_bounce(const std::string& rcpt, std::string message) {
 
 void Server::report_local_delivery(const smtp::Envelope& env, const std::vector<std::size_t>& local,
                                    std::string_view message, const std::string& id) {
-  if (env.mail_from.empty() || is_report(message)) return;  // RFC 3461 §6.2
+  if (env.mail_from.empty() || mime::report::is_report(message)) return;  // RFC 3461 §6.2
   queue::DsnReport report;
   report.reporting_mta = options_.smtp.hostname;
   report.original_sender = env.mail_from;

@@ -178,6 +178,19 @@ std::string canonical_lines(std::string_view text) {
   return out;
 }
 
+bool is_report(std::string_view message) {
+  std::size_t pos = 0;
+  while (pos < message.size()) {
+    const std::size_t end = std::min(message.find('\n', pos), message.size());
+    const std::string_view line = message.substr(pos, end - pos);
+    if (line.empty() || line == "\r") return false;  // end of the header section
+    if (istarts_with(line, "Content-Type:"))
+      return lowered(trim(line.substr(13))).starts_with("multipart/report");
+    pos = end + 1;
+  }
+  return false;
+}
+
 Part original_part(std::string_view original, bool full, std::string description) {
   Part part;
   part.description = std::move(description);

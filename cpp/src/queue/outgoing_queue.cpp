@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "mailroom/mime/report.hpp"
 #include "mailroom/queue/dsn.hpp"
 #include "mailroom/text.hpp"
 
@@ -434,7 +435,7 @@ void OutgoingQueue::settle_locked(QueueEntry& e, std::vector<QueueEvent>& events
     std::vector<std::size_t> wanted;
     for (auto i : idx)
       if (smtp::wants_report(e.rcpts[i].dsn.notify, action)) wanted.push_back(i);
-    if (!wanted.empty() && !e.mail_from.empty())
+    if (!wanted.empty() && !e.mail_from.empty() && !(e.data && mime::report::is_report(*e.data)))
       bounces.push_back(Bounce{e.mail_from, make_report(e, wanted, action)});
   };
   auto event = [&](QueueEvent::Kind kind, const std::vector<std::size_t>& idx) {

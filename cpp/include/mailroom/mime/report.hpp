@@ -54,6 +54,10 @@ struct Part {
 // (never encoded, RFC 2046 §5.2.1: marked 8bit when it has 8-bit octets).
 Part original_part(std::string_view original, bool full, std::string description);
 
+// Whether `message` is itself a report (its top-level Content-Type is
+// multipart/report): a report never answers one (RFC 3461 §6.2, RFC 8098 §2.1).
+bool is_report(std::string_view message);
+
 // The report: `fields` (name, clean value) as its header section, then
 // MIME-Version, Content-Type: multipart/report; report-type=<report_type>
 // with a boundary found in no part, and the parts. `message_id` seeds the
