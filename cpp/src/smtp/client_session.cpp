@@ -127,32 +127,6 @@ void check_address(std::string_view addr, bool null_ok, const char* what) {
   if (!valid_utf8(addr)) throw std::invalid_argument(std::string(what) + " is not UTF-8");
 }
 
-// The DSN parameters of a message must be ones a server would take: each
-// value goes out and is parsed back as the server parses it.
-void check_dsn(const MessageOptions& options, std::size_t rcpts) {
-  const MessageDsn& d = options.dsn;
-  std::string scratch;
-  if (!d.ret.empty() && !(parse_ret(d.ret, scratch) && scratch == d.ret))
-    throw std::invalid_argument("RET must be \"FULL\" or \"HDRS\"");
-  if (d.has_envid && !parse_envid(xtext_encode(d.envid), scratch))
-    throw std::invalid_argument("ENVID must be printable US-ASCII of at most " +
-                                std::to_string(kMaxEnvidLength) + " characters once xtext-encoded");
-  if (!options.rcpt_dsn.empty() && options.rcpt_dsn.size() != rcpts)
-    throw std::invalid_argument("rcpt_dsn must have one entry per recipient");
-  for (const RecipientDsn& r : options.rcpt_dsn) {
-    unsigned notify = 0;
-    if (r.notify != 0 && !(parse_notify(notify_text(r.notify), notify) && notify == r.notify))
-      throw std::invalid_argument("NOTIFY=NEVER cannot be combined with SUCCESS, FAILURE or DELAY");
-    if (!r.orcpt_type.empty() || !r.orcpt.empty()) {
-      RecipientDsn parsed;
-      if (!parse_orcpt(r.orcpt_type + ";" + xtext_encode(r.orcpt), parsed))
-        throw std::invalid_argument("ORCPT needs an address type (an atom such as rfc822) and an address "
-                                    "without control characters, at most " +
-                                    std::to_string(kMaxOrcptLength) + " characters once encoded");
-    }
-  }
-}
-
 // "X.Y.Z" with X the class of `code`, followed by a space or the end.
 std::size_t enhanced_code_length(int code, std::string_view text) {
   if (text.size() < 5 || text[0] != char('0' + code / 100) || text[1] != '.') return 0;
@@ -567,7 +541,7 @@ std::uint64_t ClientSession::begin_message(std::string_view mail_from,
     if (p.empty() || p.find(' ') != std::string::npos)
       throw std::invalid_argument("MAIL parameter is empty or has a space");
   }
-  check_dsn(options, rcpts.size());
+  check_sendable(options.dsn, options.rcpt_dsn, rcpts.size());
 
   Txn& m = txns_.emplace_back();
   m.result.id = next_id_++;

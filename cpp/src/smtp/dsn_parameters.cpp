@@ -1,6 +1,8 @@
 // RFC 3461 parameters: xtext, NOTIFY, ORCPT, RET, ENVID.
 #include "mailroom/smtp/dsn_parameters.hpp"
 
+#include <stdexcept>
+
 #include "mailroom/text.hpp"
 
 namespace mailroom::smtp {
@@ -147,6 +149,29 @@ std::vector<std::string> rcpt_parameters(const RecipientDsn& dsn) {
   if (dsn.notify != 0) out.push_back("NOTIFY=" + notify_text(dsn.notify));
   if (!dsn.orcpt_type.empty()) out.push_back("ORCPT=" + dsn.orcpt_type + ";" + xtext_encode(dsn.orcpt));
   return out;
+}
+
+void check_sendable(const MessageDsn& d, const std::vector<RecipientDsn>& rcpt_dsn, std::size_t rcpts) {
+  std::string scratch;
+  if (!d.ret.empty() && !(parse_ret(d.ret, scratch) && scratch == d.ret))
+    throw std::invalid_argument("RET must be \"FULL\" or \"HDRS\"");
+  if (d.has_envid && !parse_envid(xtext_encode(d.envid), scratch))
+    throw std::invalid_argument("ENVID must be printable US-ASCII of at most " +
+                                std::to_string(kMaxEnvidLength) + " characters once xtext-encoded");
+  if (!rcpt_dsn.empty() && rcpt_dsn.size() != rcpts)
+    throw std::invalid_argument("rcpt_dsn must have one entry per recipient");
+  for (const RecipientDsn& r : rcpt_dsn) {
+    unsigned notify = 0;
+    if (r.notify != 0 && !(parse_notify(notify_text(r.notify), notify) && notify == r.notify))
+      throw std::invalid_argument("NOTIFY=NEVER cannot be combined with SUCCESS, FAILURE or DELAY");
+    if (!r.orcpt_type.empty() || !r.orcpt.empty()) {
+      RecipientDsn parsed;
+      if (!parse_orcpt(r.orcpt_type + ";" + xtext_encode(r.orcpt), parsed))
+        throw std::invalid_argument("ORCPT needs an address type (an atom such as rfc822) and an address "
+                                    "without control characters, at most " +
+                                    std::to_string(kMaxOrcptLength) + " characters once encoded");
+    }
+  }
 }
 
 bool wants_report(unsigned notify, ReportAction action) {

@@ -56,6 +56,12 @@ bool parse_orcpt(std::string_view value, RecipientDsn& out);
 bool parse_ret(std::string_view value, std::string& ret);
 bool parse_envid(std::string_view value, std::string& envid);
 
+// Before a client sends them: the values must be ones a server takes, each
+// encoded and parsed back as the server parses it; `rcpt_dsn` is empty or has
+// one entry per recipient. Throws std::invalid_argument saying what is wrong.
+void check_sendable(const MessageDsn& dsn, const std::vector<RecipientDsn>& rcpt_dsn,
+                    std::size_t rcpts);
+
 // "SUCCESS,DELAY", "NEVER"; "" for 0. Keywords in the order SUCCESS, FAILURE, DELAY.
 std::string notify_text(unsigned notify);
 std::vector<std::string> notify_keywords(unsigned notify);
