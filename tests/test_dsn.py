@@ -423,7 +423,7 @@ def test_postfix_relays_into_mailroom_with_notify_success() -> None:
                 rcpt_options=["NOTIFY=SUCCESS"],
             )
         got = sink.wait_for(to="bob@b.example", timeout=30)
-        # Postfix passes the parameters on (and adds ORCPT, RFC 3461 §6.2.1).
+        # Postfix passes the parameters on (and adds ORCPT, RFC 3461 §5.2.1).
         assert got.envelope.notify == {"bob@b.example": ("SUCCESS",)}
         assert got.envelope.envid == "pf-in-1" and got.envelope.ret == "HDRS"
         assert got.envelope.orcpt["bob@b.example"].lower() == "rfc822;bob@b.example"

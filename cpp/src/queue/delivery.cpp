@@ -183,7 +183,7 @@ std::vector<std::vector<RecipientOutcome>> deliver(const Destination& destinatio
         smtp::MessageOptions mo;
         mo.dsn = item.dsn;
         mo.rcpt_dsn = item.rcpt_dsn;
-        mo.dsn_optional = true;  // a next hop without DSN: "relayed" (RFC 3461 §6.2.1.2)
+        mo.dsn_optional = true;  // a next hop without DSN: "relayed" (RFC 3461 §5.2.2)
         smtp::SendResult r = client.send(item.mail_from, item.rcpts, *item.data, mo);
         auto& rs = out[i];
         rs.clear();

@@ -387,7 +387,7 @@ void OutgoingQueue::finish_job(const Job& job, const std::vector<std::vector<Rec
         QueueEvent& ev = o.delivered() ? delivered : deferred;
         if (o.delivered()) {
           r.status = RecipientStatus::Delivered;
-          // RFC 3461 §6.2.1.2: the next hop cannot report success; we say "relayed".
+          // RFC 3461 §5.2.2: the next hop cannot report success; we say "relayed".
           r.relayed = o.without_dsn;
           r.success_reported = !smtp::wants_report(r.dsn.notify, smtp::ReportAction::Relayed) || !r.relayed;
         } else if (o.failed()) {
@@ -429,8 +429,9 @@ void OutgoingQueue::settle_locked(QueueEntry& e, std::vector<QueueEvent>& events
     }
   }
   // One report per action per round, covering every recipient it concerns
-  // and that asked for it (RFC 3461 §4.1); never one for the null sender
-  // (RFC 3461 §6.2, RFC 5321 §6.1), so no report answers a report.
+  // (RFC 3461 §5.2.8) that asked for it (§4.1); never one for the null
+  // sender (RFC 3461 §6.2, RFC 5321 §6.1) or for a message that is itself a
+  // report, so no report answers a report.
   auto report = [&](const std::vector<std::size_t>& idx, smtp::ReportAction action) {
     std::vector<std::size_t> wanted;
     for (auto i : idx)
@@ -471,8 +472,8 @@ void OutgoingQueue::settle_locked(QueueEntry& e, std::vector<QueueEvent>& events
   }
   if (e.done()) return;
   if (options_.delay_warning > 0 && now - e.arrived_at >= options_.delay_warning) {
-    // Once per recipient (today's warning, per recipient since RFC 3461 §4.1
-    // lets each one ask for it or not).
+    // Once per recipient (RFC 3461 §5.2.5), each of which may ask for it or
+    // not (§4.1).
     std::vector<std::size_t> pending;
     for (std::size_t i = 0; i < e.rcpts.size(); ++i) {
       QueueRecipient& r = e.rcpts[i];

@@ -189,7 +189,7 @@ class Server {
  private:
   void init_store();
   void deliver_bounce(const std::string& rcpt, std::string message);
-  // RFC 3461 §6.2.1.1: a "delivered" report for the local recipients (indexes
+  // RFC 3461 §5.2.3: a "delivered" report for the local recipients (indexes
   // into env.rcpt_to) that asked for one with NOTIFY=SUCCESS.
   void report_local_delivery(const smtp::Envelope& env, const std::vector<std::size_t>& local,
                              std::string_view message, const std::string& id);

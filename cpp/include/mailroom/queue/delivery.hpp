@@ -56,7 +56,7 @@ struct DeliveryItem {
   std::vector<std::string> rcpts;
   std::vector<std::size_t> rcpt_index;  // positions in the queue entry
   std::shared_ptr<const std::string> data;
-  // RFC 3461 §6.2.1: passed on unchanged when the next hop offers DSN.
+  // RFC 3461 §5.2.1: passed on unchanged when the next hop offers DSN.
   smtp::MessageDsn dsn;
   std::vector<smtp::RecipientDsn> rcpt_dsn;  // one per rcpts
 };

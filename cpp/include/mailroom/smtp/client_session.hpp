@@ -40,7 +40,7 @@
 //    each RCPT, from MessageOptions): sent when the server offers DSN. When it
 //    does not, the message fails locally, unless MessageOptions::dsn_optional,
 //    which sends it without them and sets SendResult::dsn_dropped (a relay
-//    then owes the sender a "relayed" report, RFC 3461 §6.2.1.2).
+//    then owes the sender a "relayed" report, RFC 3461 §5.2.2).
 //  A local failure sends nothing: message_done() is true at once and
 //  result().error says why.
 //
