@@ -139,7 +139,6 @@ void Server::report_local_delivery(const smtp::Envelope& env, const std::vector<
     r.original_recipient = dsn.orcpt;
     r.action = "delivered";
     r.status = "2.0.0";
-    r.diagnostic = "250 2.0.0 delivered to the mailbox of " + env.rcpt_to[i];
     r.last_attempt = report.now;
     report.recipients.push_back(std::move(r));
   }
