@@ -1,5 +1,5 @@
-// Machine-written reports in a multipart/report (RFC 6522): the field and
-// line helpers such a report needs when its inputs are untrusted, the part
+// Machine-written reports in a multipart/report (RFC 6522): the fields and
+// lines such a report writes when its inputs are untrusted, the part
 // that returns the original message, and the container. Delivery status
 // notifications (queue/dsn.hpp, RFC 3464) and read receipts (mime/mdn.hpp,
 // RFC 8098) are written with it.
