@@ -33,6 +33,8 @@ def parsed_by_email(message: Message) -> email.message.EmailMessage:
 
 def test_smtplib_mail_and_rcpt_options() -> None:
     with mailroom.Server() as server:
+        hooked: list[mailroom.Envelope] = []
+        server.on_message(lambda m: hooked.append(m.envelope))
         with smtplib.SMTP(*server.smtp_address) as s:
             s.ehlo()
             assert s.has_extn("dsn")
@@ -51,6 +53,7 @@ def test_smtplib_mail_and_rcpt_options() -> None:
             "carol@b.example": ("SUCCESS", "DELAY"),
         }
         assert env.orcpt["bob@b.example"] == "rfc822;Bob@B.example"
+        assert hooked[0] == env  # the message hook sees the same envelope
         transcript = server.transcripts[-1]
         assert "S: 250-DSN" in transcript
         assert " RET=HDRS ENVID=QQ314159+2Bx\nS: 250 2.1.0 Ok\n" in transcript

@@ -23,14 +23,19 @@ using engine::ReplyRule;
 using engine::Server;
 using engine::ServerOptions;
 
+// RFC 3461: one (notify, orcpt type, orcpt) per recipient of the envelope.
+py::list rcpt_dsn_list(const store::Envelope& env) {
+  py::list out;
+  for (std::size_t i = 0; i < env.rcpt_to.size(); ++i)
+    out.append(rcpt_dsn_tuple(i < env.rcpt_dsn.size() ? env.rcpt_dsn[i] : smtp::RecipientDsn{}));
+  return out;
+}
+
 py::tuple stored_tuple(const store::StoredMessage& m) {
   const auto& env = *m.envelope;
   py::list rcpts;
   for (const auto& r : env.rcpt_to) rcpts.append(py::str(r));
-  // RFC 3461: (ret, envid) and one (notify, orcpt type, orcpt) per recipient.
-  py::list rcpt_dsn;
-  for (std::size_t i = 0; i < env.rcpt_to.size(); ++i)
-    rcpt_dsn.append(rcpt_dsn_tuple(i < env.rcpt_dsn.size() ? env.rcpt_dsn[i] : smtp::RecipientDsn{}));
+  py::list rcpt_dsn = rcpt_dsn_list(env);
   return py::make_tuple(m.seq, py::str(m.mailbox), py::str(m.uid), py::bytes(*m.data),
                         py::str(env.mail_from), rcpts, py::str(env.peer), env.received_at,
                         reinterpret_cast<std::uintptr_t>(m.envelope.get()), py::str(m.path.string()),
@@ -292,7 +297,8 @@ void register_server(py::module_& m) {
             py::list rcpts;
             for (const auto& r : env.rcpt_to) rcpts.append(py::str(r));
             py::object result = holder->fn(py::bytes(data), py::str(env.mail_from), rcpts,
-                                           py::str(env.peer), env.received_at);
+                                           py::str(env.peer), env.received_at,
+                                           message_dsn_tuple(env.dsn), rcpt_dsn_list(env));
             smtp::Decision d;
             if (!result.is_none()) {
               // (code, text) refuses the message with that reply.

@@ -87,6 +87,27 @@ def _ts(value: float) -> _dt.datetime:
     return _dt.datetime.fromtimestamp(value, tz=_dt.timezone.utc)
 
 
+def _envelope(
+    mail_from: str,
+    rcpt_to: Sequence[str],
+    peer: str,
+    at: float,
+    dsn: tuple[str | None, str | None],
+    rcpt_dsn: Sequence[tuple[tuple[str, ...], str, str]],
+) -> Envelope:
+    """An Envelope from native rows: RET/ENVID, and (NOTIFY, ORCPT type, ORCPT) per recipient."""
+    return Envelope(
+        mail_from,
+        list(rcpt_to),
+        peer,
+        _ts(at),
+        dsn[0],
+        dsn[1],
+        {r: tuple(d[0]) for r, d in zip(rcpt_to, rcpt_dsn) if d[0]},
+        {r: f"{d[1]};{d[2]}" for r, d in zip(rcpt_to, rcpt_dsn) if d[1]},
+    )
+
+
 def _tls_setting(tls: object) -> tuple[str, str, bool]:
     """``tls`` as (certfile, keyfile, auto)."""
     if tls is None:
@@ -427,22 +448,13 @@ class Server:
     # -- mail ----------------------------------------------------------------------
     def _message(self, row: tuple[Any, ...]) -> Message:
         seq, _mailbox, _uid, data, mail_from, rcpt_to, peer, received_at, _env, _path = row[:10]
+        dsn, rcpt_dsn = row[10:12]
         with self._cache_lock:
             cached = self._cache.get(seq)
         if cached is not None:
             return cached
         msg = Message.parse(data)
-        (ret, envid), rcpt_dsn = row[10], row[11]
-        msg.envelope = Envelope(
-            mail_from,
-            list(rcpt_to),
-            peer,
-            _ts(received_at),
-            ret,
-            envid,
-            {r: tuple(d[0]) for r, d in zip(rcpt_to, rcpt_dsn) if d[0]},
-            {r: f"{d[1]};{d[2]}" for r, d in zip(rcpt_to, rcpt_dsn) if d[1]},
-        )
+        msg.envelope = _envelope(mail_from, rcpt_to, peer, received_at, dsn, rcpt_dsn)
         with self._cache_lock:
             self._cache[seq] = msg
         return msg
@@ -558,9 +570,17 @@ class Server:
         self._hooks.append(fn)
         hooks = list(self._hooks)
 
-        def run(data: bytes, mail_from: str, rcpt_to: list[str], peer: str, at: float) -> Any:
+        def run(
+            data: bytes,
+            mail_from: str,
+            rcpt_to: list[str],
+            peer: str,
+            at: float,
+            dsn: tuple[str | None, str | None],
+            rcpt_dsn: list[tuple[tuple[str, ...], str, str]],
+        ) -> Any:
             msg = Message.parse(data)
-            msg.envelope = Envelope(mail_from, list(rcpt_to), peer, _ts(at))
+            msg.envelope = _envelope(mail_from, rcpt_to, peer, at, dsn, rcpt_dsn)
             for hook in hooks:
                 result = hook(msg)
                 if result is not None:
