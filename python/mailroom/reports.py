@@ -11,8 +11,8 @@ writes and the shapes Postfix, Exchange and others send::
     for r in report.recipients:
         print(r.final_recipient, r.action, r.status, r.diagnostic)
 
-The MIME structure is parsed natively (:class:`mailroom.Message`); this
-module only reads the report's fields.
+The report is read natively (the MIME tree, the field groups, the field
+syntax); this module gives the records their Python types.
 """
 
 from __future__ import annotations
@@ -21,13 +21,10 @@ import datetime as _dt
 import email.utils
 from dataclasses import dataclass, field
 
+from . import _core
 from .message import Message, Part
 
 __all__ = ["DeliveryReport", "Disposition", "RecipientReport", "is_report"]
-
-_STATUS_TYPES = ("message/delivery-status", "message/global-delivery-status")
-_MDN_TYPES = ("message/disposition-notification", "message/global-disposition-notification")
-_MAX_FIELDS = 10_000  # a report with more lines than this is read only so far
 
 
 @dataclass(frozen=True)
@@ -81,33 +78,30 @@ class DeliveryReport:
     def parse(cls, message: Message | bytes | bytearray | memoryview) -> DeliveryReport:
         """Read a report; ValueError when ``message`` holds none."""
         msg = message if isinstance(message, Message) else Message.parse(message)
-        status_part = _find(msg, _STATUS_TYPES + _MDN_TYPES)
-        if status_part is None:
+        kind, _status, original_part, headers_only, per_message, rcpts = msg._core.delivery_report()
+        if not kind:
             raise ValueError(
                 "not a delivery report: no message/delivery-status or "
                 "message/disposition-notification part"
             )
-        blocks = _blocks(status_part.data)
-        per_message = blocks[0] if blocks else {}
-        kind = "delivery-status"
-        if status_part.content_type in _MDN_TYPES:
-            kind = "disposition-notification"
-        original = _original(msg, status_part)
+        fields = _fields(per_message)
+        original = _original(msg, original_part, headers_only)
         if kind == "disposition-notification":
-            return cls._mdn(per_message, original)
+            return cls._mdn(fields, original)
         return cls(
             kind=kind,
-            recipients=[_recipient(b) for b in blocks[1:] if b],
-            reporting_mta=_without_type(per_message.get("reporting-mta")),
-            envelope_id=per_message.get("original-envelope-id"),
-            arrival_date=_date(per_message.get("arrival-date")),
-            fields=per_message,
+            recipients=[_recipient(_fields(group)) for group in rcpts],
+            reporting_mta=_without_type(fields.get("reporting-mta")),
+            envelope_id=fields.get("original-envelope-id"),
+            arrival_date=_date(fields.get("arrival-date")),
+            fields=fields,
             original=original,
         )
 
     @classmethod
     def _mdn(cls, f: dict[str, str], original: Message | None) -> DeliveryReport:
-        disposition = _disposition(f.get("disposition", ""))
+        found = _core.parse_disposition(f.get("disposition", ""))
+        disposition = Disposition(found[0], found[1], found[2], tuple(found[3])) if found else None
         final = _without_type(f.get("final-recipient")) or ""
         record = RecipientReport(
             final_recipient=final,
@@ -137,68 +131,30 @@ class DeliveryReport:
 
 def is_report(message: Message) -> bool:
     """Whether ``message`` carries a DSN or an MDN."""
-    return _find(message, _STATUS_TYPES + _MDN_TYPES) is not None
+    return bool(message._core.delivery_report()[0])
 
 
-# -- reading ---------------------------------------------------------------------------
-def _find(msg: Message, types: tuple[str, ...]) -> Part | None:
-    for part in msg.walk():
-        if part.content_type in types:
-            return part
-    return None
+# -- the fields' Python types -----------------------------------------------------------
+def _fields(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, value in pairs:
+        out.setdefault(name, value)  # the first of a repeated field counts
+    return out
 
 
-def _original(msg: Message, status_part: Part) -> Message | None:
-    parent = status_part.parent
-    siblings = parent.children if parent is not None else []
-    for part in siblings[siblings.index(status_part) + 1 :] if status_part in siblings else []:
-        if part.content_type in ("message/rfc822", "message/global"):
-            return part.as_message() if part.is_message else Message.parse(part.data)
-        if part.content_type in ("text/rfc822-headers", "message/global-headers"):
-            headers = part.data
-            return Message.parse(headers if headers.endswith(b"\r\n\r\n") else headers + b"\r\n")
-    return None
-
-
-def _blocks(data: bytes) -> list[dict[str, str]]:
-    """The field groups of a delivery-status body (RFC 3464 §2.1): lines with
-    continuation lines joined, groups split at empty lines, names lower-cased."""
-    text = data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
-    blocks: list[dict[str, str]] = []
-    current: dict[str, str] = {}
-    name = ""
-    for count, line in enumerate(text.split("\n")):
-        if count > _MAX_FIELDS:
-            break
-        if not line.strip():
-            if current:
-                blocks.append(current)
-                current, name = {}, ""
-            continue
-        if line[0] in " \t" and name:
-            current[name] += " " + line.strip()
-            continue
-        key, sep, value = line.partition(":")
-        if not sep:
-            continue  # not a field: skipped, as a lenient reader does
-        name = key.strip().lower()
-        current.setdefault(name, value.strip())
-    if current:
-        blocks.append(current)
-    return blocks
+def _original(msg: Message, index: int, headers_only: bool) -> Message | None:
+    if index < 0:
+        return None
+    part = Part(msg, index)
+    if headers_only:
+        headers = part.data
+        return Message.parse(headers if headers.endswith(b"\r\n\r\n") else headers + b"\r\n")
+    return part.as_message() if part.is_message else Message.parse(part.data)
 
 
 def _without_type(value: str | None) -> str | None:
-    """ "rfc822; bob@x" -> "bob@x" (RFC 3464 §2.3.1 address-type ";" address)."""
-    if value is None:
-        return None
-    kind, sep, rest = value.partition(";")
-    return rest.strip() if sep else value.strip()
-
-
-def _strip_comment(value: str) -> str:
-    # "5.1.1 (bad destination mailbox address)": the status itself is the first word.
-    return value.split("(", 1)[0].split()[0] if value.split() else ""
+    """ "rfc822; bob@x" -> "bob@x" (RFC 3464 §2.1.2 address-type ";" address)."""
+    return None if value is None else str(_core.report_without_type(value)[1])
 
 
 def _date(value: str | None) -> _dt.datetime | None:
@@ -213,14 +169,12 @@ def _date(value: str | None) -> _dt.datetime | None:
 def _recipient(f: dict[str, str]) -> RecipientReport:
     diagnostic = f.get("diagnostic-code")
     diagnostic_type: str | None = None
-    if diagnostic is not None:
-        kind, sep, rest = diagnostic.partition(";")
-        if sep:
-            diagnostic_type, diagnostic = kind.strip(), rest.strip()
+    if diagnostic is not None and ";" in diagnostic:
+        diagnostic_type, diagnostic = _core.report_without_type(diagnostic)
     return RecipientReport(
         final_recipient=_without_type(f.get("final-recipient")) or "",
-        action=f.get("action", "").split("(", 1)[0].strip().lower(),
-        status=_strip_comment(f.get("status", "")) or None,
+        action=_core.report_first_word(f.get("action", "")).lower(),
+        status=_core.report_first_word(f.get("status", "")) or None,
         original_recipient=_without_type(f.get("original-recipient")),
         diagnostic=diagnostic,
         diagnostic_type=diagnostic_type,
@@ -228,18 +182,4 @@ def _recipient(f: dict[str, str]) -> RecipientReport:
         last_attempt=_date(f.get("last-attempt-date")),
         will_retry_until=_date(f.get("will-retry-until")),
         fields=f,
-    )
-
-
-def _disposition(value: str) -> Disposition | None:
-    # disposition-field = "Disposition" ":" action-mode "/" sending-mode ";"
-    #                     disposition-type [ "/" disposition-modifier *( "," ... ) ]
-    modes, sep, rest = value.partition(";")
-    if not sep:
-        return None
-    action_mode, _, sending_mode = modes.strip().partition("/")
-    dtype, _, mods = rest.strip().partition("/")
-    modifiers = tuple(m.strip().lower() for m in mods.split(",") if m.strip())
-    return Disposition(
-        action_mode.strip().lower(), sending_mode.strip(), dtype.strip().lower(), modifiers
     )

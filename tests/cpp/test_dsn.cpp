@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "conversation.hpp"
+#include "mailroom/mime/delivery_report.hpp"
 #include "mailroom/mime/message.hpp"
 #include "mailroom/queue/dsn.hpp"
 
@@ -350,6 +351,42 @@ TEST(envelope_id_original_recipient_and_full_return) {
   m = parse_message(dsn8);
   CHECK(m->bytes(m->parts[m->parts[0].children.at(2)].body).find("d\xc3\xa9j\xc3\xa0") !=
         std::string_view::npos);
+}
+
+TEST(report_read_back) {
+  // What build_dsn writes, read_delivery_report reads: per-message fields,
+  // one group per recipient, the returned headers.
+  DsnReport r = two_recipients();
+  r.has_envelope_id = true;
+  r.envelope_id = "QQ314159";
+  r.recipients[0].original_type = "rfc822";
+  r.recipients[0].original_recipient = "Bob@Hamburger.EDU";
+  auto m = parse_message(build_dsn(r));
+  const mailroom::mime::DeliveryReportData d = mailroom::mime::read_delivery_report(*m);
+  CHECK_EQ(d.kind, std::string("delivery-status"));
+  CHECK_EQ(std::string(mailroom::mime::report_field(d.per_message, "original-envelope-id")),
+           std::string("QQ314159"));
+  CHECK_EQ(std::string(mailroom::mime::without_type(
+               mailroom::mime::report_field(d.per_message, "reporting-mta"))),
+           std::string("mail.crepes.fr"));
+  CHECK_EQ(d.recipients.size(), std::size_t{2});
+  if (d.recipients.size() != 2) return;
+  CHECK_EQ(std::string(mailroom::mime::report_field(d.recipients[0], "status")), std::string("5.1.1"));
+  CHECK_EQ(std::string(mailroom::mime::without_type(
+               mailroom::mime::report_field(d.recipients[0], "original-recipient"))),
+           std::string("Bob@Hamburger.EDU"));
+  CHECK_EQ(std::string(mailroom::mime::report_field(d.recipients[1], "action")), std::string("delayed"));
+  // A folded Diagnostic-Code comes back as one line.
+  CHECK(mailroom::mime::report_field(d.recipients[0], "diagnostic-code").find('\n') ==
+        std::string_view::npos);
+  CHECK(d.original_part >= 0 && d.original_headers_only);
+  CHECK_EQ(std::string(mailroom::mime::first_word("5.1.1 (bad mailbox)")), std::string("5.1.1"));
+  const auto disp = mailroom::mime::parse_disposition(
+      "Manual-Action/MDN-sent-manually; Displayed/Error, warning");
+  CHECK(disp.ok && disp.action_mode == "manual-action" && disp.type == "displayed");
+  CHECK(disp.modifiers.size() == 2 && disp.modifiers[1] == "warning");
+  CHECK(!mailroom::mime::parse_disposition("displayed").ok);
+  CHECK(mailroom::mime::read_delivery_report(*parse_message(kOriginal)).kind.empty());
 }
 
 TEST(boundary_not_in_content) {
