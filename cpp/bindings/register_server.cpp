@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "mailroom/engine/server.hpp"
+#include "dsn_values.hpp"
 #include "py_callable.hpp"
 #include "register.hpp"
 
@@ -22,13 +23,23 @@ using engine::ReplyRule;
 using engine::Server;
 using engine::ServerOptions;
 
+// RFC 3461: one (notify, orcpt type, orcpt) per recipient of the envelope.
+py::list rcpt_dsn_list(const store::Envelope& env) {
+  py::list out;
+  for (std::size_t i = 0; i < env.rcpt_to.size(); ++i)
+    out.append(rcpt_dsn_tuple(i < env.rcpt_dsn.size() ? env.rcpt_dsn[i] : smtp::RecipientDsn{}));
+  return out;
+}
+
 py::tuple stored_tuple(const store::StoredMessage& m) {
   const auto& env = *m.envelope;
   py::list rcpts;
   for (const auto& r : env.rcpt_to) rcpts.append(py::str(r));
+  py::list rcpt_dsn = rcpt_dsn_list(env);
   return py::make_tuple(m.seq, py::str(m.mailbox), py::str(m.uid), py::bytes(*m.data),
                         py::str(env.mail_from), rcpts, py::str(env.peer), env.received_at,
-                        reinterpret_cast<std::uintptr_t>(m.envelope.get()), py::str(m.path.string()));
+                        reinterpret_cast<std::uintptr_t>(m.envelope.get()), py::str(m.path.string()),
+                        message_dsn_tuple(env.dsn), rcpt_dsn);
 }
 
 py::list stored_list(const std::vector<store::MessagePtr>& msgs) {
@@ -77,7 +88,7 @@ void register_server(py::module_& m) {
                        bool vrfy, int pop3_port,
                        std::optional<std::map<std::string, std::string>> users, bool apop,
                        double auth_failure_delay, std::size_t max_stored_messages,
-                       std::uint64_t max_stored_bytes, std::string postmaster) {
+                       std::uint64_t max_stored_bytes, std::string postmaster, bool dsn) {
              if (pop3_port < -1 || pop3_port > 65535)
                throw py::value_error("pop3_port must be in 0..65535, not " + std::to_string(pop3_port));
              if (smtp_port < 0 || smtp_port > 65535)
@@ -104,6 +115,7 @@ void register_server(py::module_& m) {
              o.smtp.pipelining = pipelining;
              o.smtp.eightbitmime = eightbitmime;
              o.smtp.vrfy = vrfy;
+             o.smtp.dsn = dsn;
              o.smtp.max_transcript_bytes = max_transcript_bytes;
              o.max_connections = max_connections;
              o.idle_timeout = std::chrono::milliseconds(
@@ -131,7 +143,8 @@ void register_server(py::module_& m) {
            py::arg("chunking"), py::arg("pipelining"), py::arg("eightbitmime"), py::arg("vrfy"),
            py::arg("pop3_port") = -1, py::arg("users") = py::none(), py::arg("apop") = false,
            py::arg("auth_failure_delay") = 0.5, py::arg("max_stored_messages") = 1'000'000,
-           py::arg("max_stored_bytes") = std::uint64_t{4} << 30, py::arg("postmaster") = "")
+           py::arg("max_stored_bytes") = std::uint64_t{4} << 30, py::arg("postmaster") = "",
+           py::arg("dsn") = true)
       // TLS and logins, set after construction and before start().
       .def("configure_security",
            [](Server& s, std::string tls_cert, std::string tls_key, bool tls_auto,
@@ -294,7 +307,8 @@ void register_server(py::module_& m) {
             py::list rcpts;
             for (const auto& r : env.rcpt_to) rcpts.append(py::str(r));
             py::object result = holder->fn(py::bytes(data), py::str(env.mail_from), rcpts,
-                                           py::str(env.peer), env.received_at);
+                                           py::str(env.peer), env.received_at,
+                                           message_dsn_tuple(env.dsn), rcpt_dsn_list(env));
             smtp::Decision d;
             if (!result.is_none()) {
               // (code, text) refuses the message with that reply.

@@ -40,6 +40,12 @@ class Envelope:
     rcpt_to: list[str]
     peer: str
     received_at: _dt.datetime
+    # DSN parameters (RFC 3461): RET and the decoded ENVID, each recipient's
+    # NOTIFY keywords and ORCPT ("rfc822;bob@example.org"), for those that gave them.
+    ret: str | None = None
+    envid: str | None = None
+    notify: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    orcpt: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,27 @@ class ReplyRule:
 
 def _ts(value: float) -> _dt.datetime:
     return _dt.datetime.fromtimestamp(value, tz=_dt.timezone.utc)
+
+
+def _envelope(
+    mail_from: str,
+    rcpt_to: Sequence[str],
+    peer: str,
+    at: float,
+    dsn: tuple[str | None, str | None],
+    rcpt_dsn: Sequence[tuple[tuple[str, ...], str, str]],
+) -> Envelope:
+    """An Envelope from native rows: RET/ENVID, and (NOTIFY, ORCPT type, ORCPT) per recipient."""
+    return Envelope(
+        mail_from,
+        list(rcpt_to),
+        peer,
+        _ts(at),
+        dsn[0],
+        dsn[1],
+        {r: tuple(d[0]) for r, d in zip(rcpt_to, rcpt_dsn) if d[0]},
+        {r: f"{d[1]};{d[2]}" for r, d in zip(rcpt_to, rcpt_dsn) if d[1]},
+    )
 
 
 def _tls_setting(tls: object) -> tuple[str, str, bool]:
@@ -141,6 +168,7 @@ class Server:
         pipelining: bool = True,
         eightbitmime: bool = True,
         vrfy: bool = False,
+        dsn: bool = True,
         pop3_port: int | None = None,
         users: dict[str, str] | Callable[[str, str], bool] | None = None,
         apop: bool = False,
@@ -242,6 +270,7 @@ class Server:
             pipelining=pipelining,
             eightbitmime=eightbitmime,
             vrfy=vrfy,
+            dsn=dsn,
             pop3_port=-1 if pop3_port is None else pop3_port,
             users=dict(users) if users is not None else None,
             apop=apop,
@@ -436,13 +465,14 @@ class Server:
 
     # -- mail ----------------------------------------------------------------------
     def _message(self, row: tuple[Any, ...]) -> Message:
-        seq, _mailbox, _uid, data, mail_from, rcpt_to, peer, received_at, _env, _path = row
+        seq, _mailbox, _uid, data, mail_from, rcpt_to, peer, received_at, _env, _path = row[:10]
+        dsn, rcpt_dsn = row[10:12]
         with self._cache_lock:
             cached = self._cache.get(seq)
         if cached is not None:
             return cached
         msg = Message.parse(data)
-        msg.envelope = Envelope(mail_from, list(rcpt_to), peer, _ts(received_at))
+        msg.envelope = _envelope(mail_from, rcpt_to, peer, received_at, dsn, rcpt_dsn)
         with self._cache_lock:
             self._cache[seq] = msg
         return msg
@@ -619,9 +649,17 @@ class Server:
         self._hooks.append(fn)
         hooks = list(self._hooks)
 
-        def run(data: bytes, mail_from: str, rcpt_to: list[str], peer: str, at: float) -> Any:
+        def run(
+            data: bytes,
+            mail_from: str,
+            rcpt_to: list[str],
+            peer: str,
+            at: float,
+            dsn: tuple[str | None, str | None],
+            rcpt_dsn: list[tuple[tuple[str, ...], str, str]],
+        ) -> Any:
             msg = Message.parse(data)
-            msg.envelope = Envelope(mail_from, list(rcpt_to), peer, _ts(at))
+            msg.envelope = _envelope(mail_from, rcpt_to, peer, at, dsn, rcpt_dsn)
             for hook in hooks:
                 result = hook(msg)
                 if result is not None:

@@ -196,6 +196,10 @@ class Server {
  private:
   void init_store();
   void deliver_bounce(const std::string& rcpt, std::string message);
+  // RFC 3461 §5.2.3: a "delivered" report for the local recipients (indexes
+  // into env.rcpt_to) that asked for one with NOTIFY=SUCCESS.
+  void report_local_delivery(const smtp::Envelope& env, const std::vector<std::size_t>& local,
+                             std::string_view message, const std::string& id);
   // A copy for the mailboxes: Return-Path (at final delivery, RFC 5321
   // §4.4), the trace line, the message.
   static std::shared_ptr<std::string> final_copy(std::string_view mail_from, std::string_view trace,

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "mailroom/smtp/dsn_parameters.hpp"
+
 namespace mailroom::queue {
 
 struct NextHop {
@@ -54,12 +56,16 @@ struct DeliveryItem {
   std::vector<std::string> rcpts;
   std::vector<std::size_t> rcpt_index;  // positions in the queue entry
   std::shared_ptr<const std::string> data;
+  // RFC 3461 §5.2.1: passed on unchanged when the next hop offers DSN.
+  smtp::MessageDsn dsn;
+  std::vector<smtp::RecipientDsn> rcpt_dsn;  // one per rcpts
 };
 
 struct RecipientOutcome {
   int code = 0;            // 0: no reply (no connection, lost connection)
   std::string reply;       // the reply on one line, or what went wrong
   std::string host;        // "host:port" that answered
+  bool without_dsn = false;  // accepted by a next hop that does not offer DSN
   bool delivered() const { return code >= 200 && code < 300; }
   bool failed() const { return code >= 500; }  // else: try again later
 };

@@ -6,6 +6,13 @@
 //               and fsync'd; a torn last snapshot is ignored when loading.
 // Finished entries are unlinked. Files that cannot be read are moved to
 // DIR/corrupt/ rather than deleted.
+//
+// The DSN parameters (RFC 3461) are lines of their own, written only when
+// the message came with them ("ret", "envid" after "from"; "notify",
+// "orcpt" after the "rcpt" they belong to, values in xtext), and the state's
+// per-recipient report flags are a field added before the reply text: files
+// written without DSN fields read as before, and entries without DSN
+// parameters are written exactly as before.
 #pragma once
 
 #include <filesystem>
