@@ -125,7 +125,8 @@ RecipientOutcome outcome(const smtp::Reply& r, const std::string& host) {
 
 std::vector<std::vector<RecipientOutcome>> deliver(const Destination& destination,
                                                    const std::vector<DeliveryItem>& items,
-                                                   const DeliverySettings& settings) {
+                                                   const DeliverySettings& settings,
+                                                   const ItemDelivered& on_item) {
   std::vector<std::vector<RecipientOutcome>> out(items.size());
   // Until told otherwise every recipient is deferred with the last error.
   auto set_rest = [&](std::size_t from, int code, const std::string& text, const std::string& host) {
@@ -210,6 +211,7 @@ std::vector<std::vector<RecipientOutcome>> deliver(const Destination& destinatio
         client.close();
         return out;
       }
+      if (on_item) on_item(i, out[i]);
     }
     client.quit();
     return out;

@@ -338,7 +338,10 @@ void OutgoingQueue::worker_loop() {
     lock.unlock();
     std::vector<std::vector<RecipientOutcome>> results;
     try {
-      results = deliver(resolve_destination(routes_, job.domain), job.items, options_.delivery);
+      results = deliver(resolve_destination(routes_, job.domain), job.items, options_.delivery,
+                        [&](std::size_t i, const std::vector<RecipientOutcome>& outcomes) {
+                          record_delivered(job.items[i], outcomes);
+                        });
     } catch (const std::exception& e) {  // resolver trouble, out of memory: later
       results.clear();
       for (const auto& item : job.items)
@@ -357,6 +360,38 @@ double OutgoingQueue::retry_delay(int attempts) const {
   if (!options_.retry_backoff) return options_.retry_interval;
   const double d = options_.retry_interval * std::pow(2.0, std::max(0, attempts - 1));
   return std::min(d, options_.max_retry_interval);
+}
+
+void OutgoingQueue::record_delivered(const DeliveryItem& item,
+                                     const std::vector<RecipientOutcome>& outcomes) {
+  if (!spool_) return;
+  QueueEntry snapshot;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(item.id);
+    if (it == entries_.end() || it->second.removed) return;
+    snapshot = it->second;
+  }
+  bool any = false;
+  for (std::size_t k = 0; k < item.rcpt_index.size() && k < outcomes.size(); ++k) {
+    if (!outcomes[k].delivered()) continue;  // failures and deferrals: at the job's end
+    QueueRecipient& r = snapshot.rcpts[item.rcpt_index[k]];
+    r.status = RecipientStatus::Delivered;
+    r.last_code = outcomes[k].code;
+    r.last_reply = outcomes[k].reply;
+    r.remote_host = outcomes[k].host;
+    // As finish_job records it (RFC 3461 §5.2.2), so a restart reports alike.
+    r.relayed = outcomes[k].without_dsn;
+    r.success_reported =
+        !smtp::wants_report(r.dsn.notify, smtp::ReportAction::Relayed) || !r.relayed;
+    any = true;
+  }
+  if (!any) return;
+  try {
+    spool_->write_state_now(snapshot);
+  } catch (const std::exception&) {
+    // Not recorded early: the job's end records it, as before.
+  }
 }
 
 void OutgoingQueue::finish_job(const Job& job, const std::vector<std::vector<RecipientOutcome>>& results) {

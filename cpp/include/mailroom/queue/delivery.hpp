@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -80,11 +81,16 @@ struct DeliverySettings {
   std::chrono::milliseconds command_timeout{300'000};
 };
 
+// Called as each message's last reply arrives, with its outcomes, so the
+// queue can record them then rather than when the whole connection is done.
+using ItemDelivered = std::function<void(std::size_t item, const std::vector<RecipientOutcome>&)>;
+
 // Delivers `items` (all for one destination) over one connection; the result
 // has one outcome per recipient of each item. Never throws for network or
 // protocol trouble: that is in the outcomes.
 std::vector<std::vector<RecipientOutcome>> deliver(const Destination& destination,
                                                    const std::vector<DeliveryItem>& items,
-                                                   const DeliverySettings& settings);
+                                                   const DeliverySettings& settings,
+                                                   const ItemDelivered& on_item = {});
 
 }  // namespace mailroom::queue

@@ -111,6 +111,10 @@ class OutgoingQueue {
   // The earliest next attempt of an entry waiting for one.
   std::optional<double> next_attempt_locked() const;
   void finish_job(const Job& job, const std::vector<std::vector<RecipientOutcome>>& results);
+  // Writes to the spool, as soon as a message's reply comes, which of its
+  // recipients the next hop took, so a crash later in the same connection
+  // does not send it again (the job's end records the rest, fsync'd).
+  void record_delivered(const DeliveryItem& item, const std::vector<RecipientOutcome>& outcomes);
   // After a round: bounces, next attempt, removal. Lock held; appends events.
   struct Bounce {
     std::string recipient;

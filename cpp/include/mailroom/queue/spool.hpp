@@ -35,6 +35,9 @@ class Spool {
   void write_new(const QueueEntry& e);
   // Appends the current state of `e`; throws std::runtime_error.
   void write_state(const QueueEntry& e);
+  // The same without fsync: it survives the process being killed (the page
+  // cache keeps it), not a power loss; the next write_state makes it durable.
+  void write_state_now(const QueueEntry& e);
   void remove(const std::string& id);
   // Every entry found, oldest first; `corrupt` counts files set aside.
   std::vector<QueueEntry> load(std::size_t& corrupt);
