@@ -110,6 +110,8 @@ def test_a_comment_may_name_the_address() -> None:
         # found by fuzz_address_argument: a "literal" that was not one
         ('g@[~]g"q x"[~]', "domain"),
         ("g@[a b]", "domain"),
+        ("Bo\x08b <b@x.test>", "control character"),
+        ("=?utf-8?q?Bob=0D=0ABcc=3A_x=40y.test?= <b@x.test>", "decodes to a control"),
     ],
 )
 def test_bad_addresses_say_which_rule(value: str, rule: str) -> None:

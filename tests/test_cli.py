@@ -501,7 +501,7 @@ def test_send_bad_bodies_are_usage_errors(
         (["--route", "=mx.example.com:25"], "not '=mx.example.com:25'"),
         (["--route", "example.com=:25"], "not 'example.com=:25'"),
         (["--user", "bob@example.net:"], "--user: takes ADDRESS:PASSWORD: no password for bob@"),
-        (["--user", "bob@example.net"], "--user: takes ADDRESS:PASSWORD, not 'bob@example.net'"),
+        (["--user", "bob@example.net"], "--user: takes ADDRESS:PASSWORD, and there is no colon"),
         (["--user", "bob:secret"], "--user: takes ADDRESS:PASSWORD: 'bob' is not an address"),
         (["--pop3-port", "65536"], "--pop3-port: not a port (0..65535; 0 picks a free one)"),
         (["--smtp-port", "-1"], "argument --smtp-port: not a port"),

@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "mailroom/engine/server.hpp"
+#include "dsn_values.hpp"
 #include "py_callable.hpp"
 #include "register.hpp"
 
@@ -23,13 +24,23 @@ using engine::ReplyRule;
 using engine::Server;
 using engine::ServerOptions;
 
+// RFC 3461: one (notify, orcpt type, orcpt) per recipient of the envelope.
+py::list rcpt_dsn_list(const store::Envelope& env) {
+  py::list out;
+  for (std::size_t i = 0; i < env.rcpt_to.size(); ++i)
+    out.append(rcpt_dsn_tuple(i < env.rcpt_dsn.size() ? env.rcpt_dsn[i] : smtp::RecipientDsn{}));
+  return out;
+}
+
 py::tuple stored_tuple(const store::StoredMessage& m) {
   const auto& env = *m.envelope;
   py::list rcpts;
   for (const auto& r : env.rcpt_to) rcpts.append(py::str(r));
+  py::list rcpt_dsn = rcpt_dsn_list(env);
   return py::make_tuple(m.seq, py::str(m.mailbox), py::str(m.uid), py::bytes(*m.data),
                         py::str(env.mail_from), rcpts, py::str(env.peer), env.received_at,
-                        reinterpret_cast<std::uintptr_t>(m.envelope.get()), py::str(m.path.string()));
+                        reinterpret_cast<std::uintptr_t>(m.envelope.get()), py::str(m.path.string()),
+                        message_dsn_tuple(env.dsn), rcpt_dsn);
 }
 
 py::list stored_list(const std::vector<store::MessagePtr>& msgs) {
@@ -78,7 +89,7 @@ void register_server(py::module_& m) {
                        bool vrfy, int pop3_port,
                        std::optional<std::map<std::string, std::string>> users, bool apop,
                        double auth_failure_delay, std::size_t max_stored_messages,
-                       std::uint64_t max_stored_bytes) {
+                       std::uint64_t max_stored_bytes, std::string postmaster, bool dsn) {
              if (max_message_size == 0) throw py::value_error("max_message_size must be positive");
              if (max_recipients == 0) throw py::value_error("max_recipients must be positive");
              if (max_line_length < 80) throw py::value_error("max_line_length must be at least 80");
@@ -101,6 +112,7 @@ void register_server(py::module_& m) {
              o.smtp.pipelining = pipelining;
              o.smtp.eightbitmime = eightbitmime;
              o.smtp.vrfy = vrfy;
+             o.smtp.dsn = dsn;
              o.smtp.max_transcript_bytes = max_transcript_bytes;
              o.max_connections = max_connections;
              // Checked by Server::check_options(): a positive time, at least 1 ms.
@@ -110,6 +122,7 @@ void register_server(py::module_& m) {
              o.max_transcripts = max_transcripts;
              o.max_stored_messages = max_stored_messages;
              o.max_stored_bytes = max_stored_bytes;
+             o.postmaster = std::move(postmaster);
              o.users = std::move(users);
              o.pop3.hostname = o.smtp.hostname;
              o.pop3.apop = apop;
@@ -127,7 +140,8 @@ void register_server(py::module_& m) {
            py::arg("chunking"), py::arg("pipelining"), py::arg("eightbitmime"), py::arg("vrfy"),
            py::arg("pop3_port") = -1, py::arg("users") = py::none(), py::arg("apop") = false,
            py::arg("auth_failure_delay") = 0.5, py::arg("max_stored_messages") = 1'000'000,
-           py::arg("max_stored_bytes") = std::uint64_t{4} << 30)
+           py::arg("max_stored_bytes") = std::uint64_t{4} << 30, py::arg("postmaster") = "",
+           py::arg("dsn") = true)
       // TLS and logins, set after construction and before start().
       .def("configure_security",
            [](Server& s, std::string tls_cert, std::string tls_key, bool tls_auto,
@@ -232,6 +246,12 @@ void register_server(py::module_& m) {
            })
       .def("last_seq", [](Server& s) { return s.store().last_seq(); })
       .def("count", [](Server& s) { return s.store().count(); })
+      .def_property_readonly("postmaster", &Server::postmaster_account)
+      .def_property_readonly("stale_tmp_removed",
+                             [](Server& s) -> std::size_t {
+                               auto* maildir = dynamic_cast<store::MaildirStore*>(&s.store());
+                               return maildir ? maildir->stale_tmp_removed() : 0;
+                             })
       .def("clear", [](Server& s) { s.store().clear(); }, py::call_guard<py::gil_scoped_release>())
       .def("wait_after",
            [](Server& s, std::uint64_t after, double timeout) {
@@ -300,7 +320,8 @@ void register_server(py::module_& m) {
             py::list rcpts;
             for (const auto& r : env.rcpt_to) rcpts.append(py::str(r));
             py::object result = holder->fn(py::bytes(data), py::str(env.mail_from), rcpts,
-                                           py::str(env.peer), env.received_at);
+                                           py::str(env.peer), env.received_at,
+                                           message_dsn_tuple(env.dsn), rcpt_dsn_list(env));
             smtp::Decision d;
             if (!result.is_none()) {
               // (code, text) refuses the message with that reply.

@@ -65,6 +65,16 @@ struct FuzzHandler : Handler {
   Decision on_data(const Envelope& env, std::string&& message) override {
     REQUIRE(message.size() <= max_size);
     REQUIRE(!env.rcpt_to.empty());
+    // RFC 3461 values as parsed: one per recipient, ENVID printable and short,
+    // NOTIFY=NEVER alone.
+    REQUIRE(env.rcpt_dsn.size() == env.rcpt_to.size());
+    REQUIRE(env.dsn.envid.size() <= kMaxEnvidLength);
+    for (unsigned char c : env.dsn.envid) REQUIRE(c >= 32 && c <= 126);
+    for (const auto& d : env.rcpt_dsn) {
+      REQUIRE(!(d.notify & kNotifyNever) || d.notify == kNotifyNever);
+      REQUIRE(d.orcpt.size() <= kMaxOrcptLength);
+      REQUIRE(d.orcpt_type.empty() == d.orcpt.empty());
+    }
     const bool reject = message.find("REJECT") != std::string::npos;
     const bool later = message.find("LATER") != std::string::npos;
     messages.push_back(std::move(message));
@@ -165,6 +175,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   cfg.enhancedstatuscodes = !(flags & 4);
   cfg.chunking = !(flags & 8);
   cfg.smtputf8 = !(flags & 16);
+  cfg.dsn = !(flags & 16);  // RFC 3461 off together with SMTPUTF8
   cfg.vrfy = flags & 32;
   cfg.starttls = flags & 64;
   cfg.max_transcript_bytes = (flags & 128) ? 300 : 0;

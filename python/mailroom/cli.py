@@ -164,7 +164,7 @@ def _cmd_send(args: argparse.Namespace) -> int:
         with SMTPClient(
             host, port, timeout=args.timeout, user=args.user, auth=args.auth, **options
         ) as client:
-            result = client.send(msg)
+            result = client.send(msg, notify=args.notify, ret=args.ret, envid=args.envid)
             if args.verbose:
                 print(client.transcript, end="")
     except (OSError, ValueError, TypeError, SMTPError, argparse.ArgumentTypeError) as e:
@@ -286,13 +286,27 @@ def build_parser() -> argparse.ArgumentParser:
         type=argtypes.account,
         metavar="ADDRESS:PASSWORD",
         help="an account for POP3 and SMTP AUTH (repeatable; default: none, test mode: any "
-        "password is accepted, loopback only)",
+        "password is accepted, loopback only). The password shows in the process list: "
+        "prefer --users-file or $MAILROOM_USERS",
+    )
+    serve.add_argument(
+        "--users-file",
+        type=argtypes.accounts_file,
+        metavar="FILE",
+        help="accounts as in --user, one ADDRESS:PASSWORD a line ('#' starts a comment); "
+        "$MAILROOM_USERS may hold the same lines (default: none)",
     )
     serve.add_argument(
         "--domain",
         action="append",
         metavar="DOMAIN",
         help="accept mail only for this domain (repeatable; default: every domain)",
+    )
+    serve.add_argument(
+        "--postmaster",
+        metavar="ADDRESS",
+        help="the account <postmaster> and postmaster@ each --domain reach "
+        "(default: postmaster@ the first --domain)",
     )
     serve.add_argument(
         "--hostname",
@@ -477,6 +491,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="the AUTH mechanism (default: the strongest offered)",
     )
     _add_security_options(send, "STARTTLS")
+    send.add_argument(
+        "--notify",
+        metavar="LIST",
+        help="ask for delivery status notifications (RFC 3461) for every recipient: "
+        "never, or a comma list of success, failure, delay",
+    )
+    send.add_argument(
+        "--ret",
+        type=str.upper,
+        choices=["FULL", "HDRS"],
+        help="what a notification returns: the full message or its headers",
+    )
+    send.add_argument("--envid", metavar="ID", help="an envelope id notifications will quote")
     send.add_argument("-v", "--verbose", action="store_true", help="print the SMTP transcript")
     send.set_defaults(func=_cmd_send)
 

@@ -69,12 +69,39 @@ def account(value: str) -> tuple[str, str]:
     """--user ADDRESS:PASSWORD (the error names the address, never the password)."""
     address, sep, password = value.partition(":")
     if not sep:
-        raise argparse.ArgumentTypeError(f"takes ADDRESS:PASSWORD, not {value!r} (no colon)")
+        # Not echoed: the value may be the password, mistyped.
+        raise argparse.ArgumentTypeError("takes ADDRESS:PASSWORD, and there is no colon")
     if "@" not in address.strip("@"):
         raise argparse.ArgumentTypeError(f"takes ADDRESS:PASSWORD: {address!r} is not an address")
     if not password:
         raise argparse.ArgumentTypeError(f"takes ADDRESS:PASSWORD: no password for {address}")
     return address, password
+
+
+def accounts_text(text: str, where: str) -> list[tuple[str, str]]:
+    """Accounts, one ``address:password`` a line (blank lines and ``#`` comments
+    skipped), as --users-file and $MAILROOM_USERS give them. An error names the
+    line, never the password."""
+    out = []
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            out.append(account(line))
+        except argparse.ArgumentTypeError as e:
+            raise argparse.ArgumentTypeError(f"{where}, line {number}: {e}") from None
+    return out
+
+
+def accounts_file(value: str) -> list[tuple[str, str]]:
+    """--users-file FILE."""
+    try:
+        with open(value, encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as e:
+        raise argparse.ArgumentTypeError(f"cannot read {value}: {e}") from None
+    return accounts_text(text, value)
 
 
 def tls_files(value: str) -> str | tuple[str, str]:

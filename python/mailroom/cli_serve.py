@@ -21,7 +21,14 @@ __all__ = ["serve"]
 
 def serve(args: argparse.Namespace) -> int:
     """Run the server until SIGINT or SIGTERM; the exit status."""
-    users = dict(args.user) if args.user else None
+    listed = [*(args.users_file or []), *(args.user or [])]
+    env_users = os.environ.get("MAILROOM_USERS")
+    if env_users:
+        try:
+            listed = [*argtypes.accounts_text(env_users, "$MAILROOM_USERS"), *listed]
+        except argparse.ArgumentTypeError as e:
+            raise UsageError(str(e)) from None
+    users = dict(listed) if listed else None
     tls: str | tuple[str, str] | None = args.tls
     routes: dict[str, str] = dict(args.route or [])
     loopback = _is_loopback(args.host)
@@ -82,6 +89,7 @@ def serve(args: argparse.Namespace) -> int:
             users=users,
             maildir=args.maildir,
             domains=args.domain or None,
+            postmaster=args.postmaster,
             hostname=args.hostname,
             idle_timeout=args.idle_timeout,
             max_message_size=args.max_message_size,

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from . import _core
-from .message import Address, Message
+from .message import Address, Message, _mailbox
 from .queue import Clock, Queue
 
 __all__ = ["Envelope", "ReplyRule", "Server", "Session"]
@@ -41,6 +41,12 @@ class Envelope:
     rcpt_to: list[str]
     peer: str
     received_at: _dt.datetime
+    # DSN parameters (RFC 3461): RET and the decoded ENVID, each recipient's
+    # NOTIFY keywords and ORCPT ("rfc822;bob@example.org"), for those that gave them.
+    ret: str | None = None
+    envid: str | None = None
+    notify: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    orcpt: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,27 @@ class ReplyRule:
 
 def _ts(value: float) -> _dt.datetime:
     return _dt.datetime.fromtimestamp(value, tz=_dt.timezone.utc)
+
+
+def _envelope(
+    mail_from: str,
+    rcpt_to: Sequence[str],
+    peer: str,
+    at: float,
+    dsn: tuple[str | None, str | None],
+    rcpt_dsn: Sequence[tuple[tuple[str, ...], str, str]],
+) -> Envelope:
+    """An Envelope from native rows: RET/ENVID, and (NOTIFY, ORCPT type, ORCPT) per recipient."""
+    return Envelope(
+        mail_from,
+        list(rcpt_to),
+        peer,
+        _ts(at),
+        dsn[0],
+        dsn[1],
+        {r: tuple(d[0]) for r, d in zip(rcpt_to, rcpt_dsn) if d[0]},
+        {r: f"{d[1]};{d[2]}" for r, d in zip(rcpt_to, rcpt_dsn) if d[1]},
+    )
 
 
 def _tls_setting(tls: object) -> tuple[str, str, bool]:
@@ -142,6 +169,7 @@ class Server:
         pipelining: bool = True,
         eightbitmime: bool = True,
         vrfy: bool = False,
+        dsn: bool = True,
         pop3_port: int | None = None,
         users: dict[str, str] | Callable[[str, str], bool] | None = None,
         apop: bool = False,
@@ -172,6 +200,7 @@ class Server:
         delivery_timeout: float = 300.0,
         delivery_tls: str = "may",
         clock: str = "real",
+        postmaster: str | None = None,
     ) -> None:
         if isinstance(domains, str):
             domains = [domains]
@@ -222,13 +251,22 @@ class Server:
             pipelining=pipelining,
             eightbitmime=eightbitmime,
             vrfy=vrfy,
+            dsn=dsn,
             pop3_port=-1 if pop3_port is None else pop3_port,
             users=dict(users) if users is not None else None,
             apop=apop,
             auth_failure_delay=float(auth_failure_delay),
             max_stored_messages=max_stored_messages,
             max_stored_bytes=max_stored_bytes,
+            postmaster=_mailbox(postmaster, "postmaster")[1] if postmaster else "",
         )
+        if self._native.stale_tmp_removed:
+            warnings.warn(
+                f"removed {self._native.stale_tmp_removed} file(s) older than 36 hours from the "
+                f"Maildirs' tmp/ folders under {maildir!r} (deliveries a crash "
+                "cut short; none of them had been acknowledged)",
+                stacklevel=2,
+            )
         self._native.configure_security(
             tls_cert=tls_cert,
             tls_key=tls_key,
@@ -397,18 +435,25 @@ class Server:
         return self.host, self.pop3_port
 
     @property
+    def postmaster(self) -> str:
+        """The account that <postmaster> and postmaster@ each local domain reach
+        (RFC 5321 §4.5.1): ``postmaster=``, else postmaster@ the first domain."""
+        return str(self._native.postmaster)
+
+    @property
     def hostname(self) -> str:
         return str(self._native.hostname)
 
     # -- mail ----------------------------------------------------------------------
     def _message(self, row: tuple[Any, ...]) -> Message:
-        seq, _mailbox, _uid, data, mail_from, rcpt_to, peer, received_at, _env, _path = row
+        seq, _mailbox, _uid, data, mail_from, rcpt_to, peer, received_at, _env, _path = row[:10]
+        dsn, rcpt_dsn = row[10:12]
         with self._cache_lock:
             cached = self._cache.get(seq)
         if cached is not None:
             return cached
         msg = Message.parse(data)
-        msg.envelope = Envelope(mail_from, list(rcpt_to), peer, _ts(received_at))
+        msg.envelope = _envelope(mail_from, rcpt_to, peer, received_at, dsn, rcpt_dsn)
         with self._cache_lock:
             self._cache[seq] = msg
         return msg
@@ -585,9 +630,17 @@ class Server:
         self._hooks.append(fn)
         hooks = list(self._hooks)
 
-        def run(data: bytes, mail_from: str, rcpt_to: list[str], peer: str, at: float) -> Any:
+        def run(
+            data: bytes,
+            mail_from: str,
+            rcpt_to: list[str],
+            peer: str,
+            at: float,
+            dsn: tuple[str | None, str | None],
+            rcpt_dsn: list[tuple[tuple[str, ...], str, str]],
+        ) -> Any:
             msg = Message.parse(data)
-            msg.envelope = Envelope(mail_from, list(rcpt_to), peer, _ts(at))
+            msg.envelope = _envelope(mail_from, rcpt_to, peer, at, dsn, rcpt_dsn)
             for hook in hooks:
                 result = hook(msg)
                 if result is not None:

@@ -318,6 +318,7 @@ TEST(size_in_flight) {
   t.S("250-...");
   t.S("250-...");
   t.S("250-...");
+  t.S("250-...");
   t.S("250 BINARYMIME");
   t.raw("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n");
   t.script("S: 250 2.1.0 Ok\nS: 250 2.1.5 Ok\nS: 354 ...");
@@ -412,12 +413,21 @@ TEST(bdat_errors_still_consume_the_chunk) {
   t.script(R"(
     C: RSET
     S: 250 2.0.0 Ok
-    C: BDAT x
-    S: 501 5.5.4 Syntax: BDAT chunk-size [LAST]
-    C: BDAT 1 FIRST
-    S: 501 5.5.4 Syntax: BDAT chunk-size [LAST]
   )");
   CHECK(t.h.messages.empty());
+}
+
+// A chunk size that does not parse leaves nothing to resynchronize on: the
+// chunk's octets would be read as commands. 501 and close.
+TEST(bdat_bad_size_closes) {
+  for (const char* bad : {"BDAT x", "BDAT 1 FIRST", "BDAT", "BDAT 123456789012345678901",
+                          "BDAT -1 LAST"}) {
+    Conversation t;
+    ehlo(t);
+    t.C(bad);
+    t.S("501 5.5.4 Syntax: BDAT chunk-size [LAST]; closing");
+    CHECK(t.s->closed());
+  }
 }
 
 TEST(bdat_and_data_do_not_mix) {
@@ -460,14 +470,27 @@ TEST(bdat_size_limit) {
   t.S("552 5.3.4 Error: message size exceeds fixed maximum message size");
   t.raw("BDAT 2 LAST\r\nxy");
   t.S("503 5.5.1 Error: need MAIL command");
-  t.raw("BDAT 1000000\r\n");
-  t.raw(std::string(999999, 'q'));
-  CHECK(t.s->buffered_bytes() <= 10);
-  t.no_more_replies();
-  t.raw("qNOOP\r\n");
-  t.S("503 5.5.1 Error: need MAIL command");
-  t.S("250 2.0.0 Ok");
   CHECK(t.h.messages.empty());
+}
+
+// A chunk larger than any message may be (BDAT 18446744073709551615) would
+// otherwise be read and thrown away for as long as the client sends: 552 and
+// close, before a single octet of it is read.
+TEST(bdat_chunk_over_the_limit_closes) {
+  for (const char* size : {"11", "1000000", "18446744073709551615", "99999999999999999999"}) {
+    Config c;
+    c.max_message_size = 10;
+    Conversation t(c);
+    t.S("220 ...");
+    t.C("HELO x");
+    t.S("250 localhost");
+    t.raw("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\n");
+    t.script("S: 250 2.1.0 Ok\nS: 250 2.1.5 Ok");
+    t.C(std::string("BDAT ") + size + " LAST");
+    t.S("552 5.3.4 Error: chunk larger than the maximum message size (10); closing");
+    CHECK(t.s->closed());
+    CHECK(t.h.messages.empty());
+  }
 }
 
 TEST(chunking_disabled) {
@@ -482,7 +505,8 @@ TEST(chunking_disabled) {
     S: 250-SIZE 33554432
     S: 250-8BITMIME
     S: 250-SMTPUTF8
-    S: 250 ENHANCEDSTATUSCODES
+    S: 250-ENHANCEDSTATUSCODES
+    S: 250 DSN
     C: MAIL FROM:<a@example.com> BODY=BINARYMIME
     S: 501 5.5.4 Error: bad BODY parameter
   )");
@@ -529,7 +553,7 @@ TEST(smtputf8_disabled) {
   Conversation t(c);
   t.S("220 ...");
   t.C("EHLO x");
-  for (int k = 0; k < 6; ++k) t.S("250-...");
+  for (int k = 0; k < 7; ++k) t.S("250-...");
   t.S("250 BINARYMIME");
   t.script(R"(
     C: MAIL FROM:<a@example.com> SMTPUTF8
@@ -571,8 +595,8 @@ TEST(mail_and_rcpt_syntax) {
     S: 501 5.1.3 Error: bad recipient address syntax
     C: RCPT TO:b@example.com
     S: 501 5.5.4 Syntax: RCPT TO:<address>
-    C: RCPT TO:<b@example.com> NOTIFY=NEVER
-    S: 555 5.5.4 Error: RCPT parameter NOTIFY not recognized or not implemented
+    C: RCPT TO:<b@example.com> X-TEST=1
+    S: 555 5.5.4 Error: RCPT parameter X-TEST not recognized or not implemented
     C: rcpt to:<Postmaster>
     S: 250 2.1.5 Ok
     C: RCPT TO:<"john doe>"@example.com>
@@ -690,6 +714,7 @@ TEST(help_disabled_and_no_enhanced_codes) {
     S: 250-SIZE 33554432
     S: 250-8BITMIME
     S: 250-SMTPUTF8
+    S: 250-DSN
     S: 250-CHUNKING
     S: 250 BINARYMIME
     C: HELP
@@ -824,7 +849,7 @@ TEST(starttls_drops_injected_commands) {
   Conversation t(c);
   t.S("220 ...");
   t.C("EHLO x");
-  for (int k = 0; k < 8; ++k) t.S("250-...");
+  for (int k = 0; k < 9; ++k) t.S("250-...");
   t.S("250 STARTTLS");
   t.split_invariant = false;
   t.raw("STARTTLS\r\nMAIL FROM:<evil@example.com>\r\n");
@@ -856,7 +881,7 @@ Config auth_config() {
 void ehlo_auth(Conversation& t) {
   t.S("220 ...");
   t.C("EHLO x");
-  for (int k = 0; k < 8; ++k) t.S("250-...");
+  for (int k = 0; k < 9; ++k) t.S("250-...");
   t.S("250 AUTH PLAIN LOGIN CRAM-MD5");
 }
 
@@ -950,7 +975,7 @@ TEST(auth_policy) {
   Conversation t(c);
   t.S("220 ...");
   t.C("EHLO x");
-  for (int k = 0; k < 8; ++k) t.S("250-...");
+  for (int k = 0; k < 9; ++k) t.S("250-...");
   t.S("250 STARTTLS");
   t.script(R"(
     C: AUTH PLAIN AHRpbQB0YW5zdGFhZnRhbnN0YWFm
@@ -974,7 +999,7 @@ TEST(auth_policy) {
   Conversation q(r);
   q.S("220 ...");
   q.C("EHLO x");
-  for (int k = 0; k < 9; ++k) q.S("250-...");
+  for (int k = 0; k < 10; ++k) q.S("250-...");
   q.S("250 AUTH PLAIN LOGIN CRAM-MD5");
   q.script(R"(
     C: MAIL FROM:<a@example.com>
@@ -982,6 +1007,83 @@ TEST(auth_policy) {
     C: AUTH PLAIN AHRpbQB0YW5zdGFhZnRhbnN0YWFm
     S: 530 5.7.0 Must issue a STARTTLS command first
   )");
+}
+
+// What a refused AUTH may be followed by is masked all the same: the lines a
+// SASL exchange would be waiting for, and AUTH's arguments however separated.
+TEST(auth_refused_then_credentials_are_masked) {
+  Config c = auth_config();
+  c.plaintext_auth = false;
+  c.starttls = true;
+  Conversation t(c);
+  t.S("220 ...");
+  t.C("EHLO x");
+  for (int k = 0; k < 9; ++k) t.S("250-...");
+  t.S("250 STARTTLS");
+  t.script(R"(
+    C: AUTH LOGIN
+    S: 538 5.7.11 Encryption required for requested authentication mechanism
+    C: dGltQGV4YW1wbGUub3Jn
+    S: 500 5.5.2 Error: command not recognized
+    C: c2VjcmV0LXB3
+    S: 500 5.5.2 Error: command not recognized
+    C: NOOP
+    S: 250 2.0.0 Ok
+  )");
+  t.raw("AUTH\tPLAIN AHRpbQBzZWNyZXQtcHc=\r\n");
+  t.S("500 5.5.2 Error: command not recognized");
+  const std::string& tr = t.s->transcript();
+  CHECK(tr.find("dGltQGV4YW1wbGUub3Jn") == std::string::npos);
+  CHECK(tr.find("c2VjcmV0LXB3") == std::string::npos);
+  CHECK(tr.find("AHRpbQBzZWNyZXQtcHc=") == std::string::npos);
+  CHECK(tr.find("C: AUTH LOGIN") != std::string::npos);
+  CHECK(tr.find("C: NOOP") != std::string::npos);  // a bare command after them shows
+}
+
+// RFC 5321 §4.1.1.1: EHLO/HELO take a domain or an address literal; what goes
+// into Received: can hold no control characters and no "(...)".
+TEST(helo_argument_must_be_a_domain_or_address_literal) {
+  for (const char* ok : {"mx.example.org", "localhost", "[127.0.0.1]", "[IPv6:::1]",
+                         "DESKTOP_01", "mx.example.org.", "b\xc3\xbc" "cher.example"}) {
+    Conversation t;
+    t.S("220 ...");
+    t.C(std::string("HELO ") + ok);
+    t.S("250 localhost");
+  }
+  for (const char* bad : {"n\x01ul\x1b[31m", "mx.bank.example ([10.1.2.3])", "a..b", "-a.b",
+                          "[(10.1.2.3)]", "a b", "(x)", "[1.2.3.4"}) {
+    Conversation t;
+    t.S("220 ...");
+    t.raw(std::string("EHLO ") + bad + "\r\n");
+    t.S("501 5.5.4 Error: the argument must be a domain name or an address literal");
+    t.C("MAIL FROM:<a@example.com>");
+    t.S("503 5.5.1 Error: send HELO/EHLO first");
+  }
+}
+
+// RFC 5321 §4.5.3.1: refused at RCPT (not later at DATA for everyone).
+TEST(path_lengths_are_checked_at_mail_and_rcpt) {
+  Conversation t;
+  ehlo(t);
+  const std::string local65(65, 'L'), local64(64, 'L');
+  const std::string domain256 = std::string(251, 'd') + ".test";
+  t.C("MAIL FROM:<" + local65 + "@example.org>");
+  t.S("501 5.1.7 Error: bad sender address: the local part is longer than 64 octets (RFC 5321 "
+      "4.5.3.1.1)");
+  t.C("MAIL FROM:<a@example.org>");
+  t.S("250 2.1.0 Ok");
+  t.C("RCPT TO:<" + std::string(300, 'L') + "@example.org>");
+  t.S("501 5.1.3 Error: bad recipient address: the local part is longer than 64 octets (RFC "
+      "5321 4.5.3.1.1)");
+  t.C("RCPT TO:<x@" + domain256 + ">");
+  t.S("501 5.1.3 ...");
+  t.C("RCPT TO:<" + local64 + "@example.org>");
+  t.S("250 2.1.5 Ok");
+  const std::string label(60, 'e');
+  t.C("RCPT TO:<" + local64 + "@" + label + "." + label + "." + label + "." +
+      std::string(10, 'f') + ">");
+  t.S("501 5.1.3 Error: bad recipient address: the path is longer than 256 octets (RFC 5321 "
+      "4.5.3.1.3)");
 }
 
 TEST(auth_long_lines) {

@@ -80,9 +80,32 @@ void Server::set_message_hook(MessageHook hook) {
   hook_ = hook ? std::make_shared<MessageHook>(std::move(hook)) : nullptr;
 }
 
+std::string Server::postmaster_account() const {
+  if (!options_.postmaster.empty()) return store::normalize_mailbox(options_.postmaster);
+  return "postmaster@" + (options_.domains.empty() ? lowered(options_.smtp.hostname)
+                                                    : options_.domains.front());
+}
+
+std::string Server::postmaster_for(std::string_view rcpt) const {
+  // RFC 5321 §4.5.1: <Postmaster> (no domain, any case) and postmaster@ every
+  // domain the server takes mail for must be accepted.
+  const std::size_t at = rcpt.rfind('@');
+  if (!iequals(rcpt.substr(0, at), "postmaster")) return {};
+  if (at != std::string_view::npos) {
+    const std::string domain = address_domain(rcpt);
+    if (options_.domains.empty() ||
+        std::find(options_.domains.begin(), options_.domains.end(), domain) ==
+            options_.domains.end())
+      return {};
+  }
+  return postmaster_account();
+}
+
 smtp::Decision Server::check_recipient(const smtp::Envelope& env, std::string_view rcpt,
                                        const std::string& peer) {
-  if (is_remote(rcpt)) {
+  if (!postmaster_for(rcpt).empty()) {
+    // Accepted whatever the domain and relay rules say; reply rules still apply.
+  } else if (is_remote(rcpt)) {
     if (!may_relay(env, peer))
       return smtp::Decision::reject(550, "5.7.1", "Relaying denied: not a local domain");
   } else if (!options_.domains.empty()) {
@@ -113,7 +136,22 @@ smtp::Decision Server::accept_message(const smtp::Envelope& env, std::string&& m
     return smtp::Decision::reject(554, "5.4.6", "Too many hops: mail loop detected");
 
   std::vector<std::string> local, remote;
-  for (const auto& r : env.rcpt_to) (is_remote(r) ? remote : local).push_back(r);
+  std::vector<std::size_t> local_index;
+  std::vector<smtp::RecipientDsn> remote_dsn;
+  for (std::size_t i = 0; i < env.rcpt_to.size(); ++i) {
+    const std::string& r = env.rcpt_to[i];
+    const smtp::RecipientDsn dsn = i < env.rcpt_dsn.size() ? env.rcpt_dsn[i] : smtp::RecipientDsn{};
+    if (std::string postmaster = postmaster_for(r); !postmaster.empty()) {
+      local.push_back(std::move(postmaster));  // RFC 5321 §4.5.1
+      local_index.push_back(i);
+    } else if (is_remote(r)) {
+      remote.push_back(r);
+      remote_dsn.push_back(dsn);
+    } else {
+      local.push_back(r);
+      local_index.push_back(i);
+    }
+  }
 
   // RFC 5321 §4.2.2 / RFC 3463 4.3.1: no room for it now; the client keeps it and retries.
   const std::size_t copies = local.size();
@@ -132,6 +170,8 @@ smtp::Decision Server::accept_message(const smtp::Envelope& env, std::string&& m
   std::shared_ptr<std::string> data;
   if (!local.empty() || hook) data = final_copy(env.mail_from, received, message);
   auto envelope = make_envelope(env.mail_from, env.rcpt_to, peer);
+  envelope->dsn = env.dsn;
+  envelope->rcpt_dsn = env.rcpt_dsn;
   if (hook) {
     smtp::Decision d;
     try {
@@ -146,23 +186,23 @@ smtp::Decision Server::accept_message(const smtp::Envelope& env, std::string&& m
     auto relayed = std::make_shared<std::string>();
     relayed->reserve(received.size() + message.size());
     relayed->append(received).append(message);
-    message.clear();
     try {
-      queue_->enqueue(env.mail_from, remote, std::move(relayed), id);
+      queue_->enqueue(env.mail_from, remote, std::move(relayed), id, env.dsn, remote_dsn);
     } catch (const queue::QueueFull&) {
       return smtp::Decision::reject(452, "4.3.1", "Insufficient storage: the queue is full");
     } catch (const std::exception&) {
       return smtp::Decision::reject(451, "4.3.0", "Cannot queue the message; try again later");
     }
   }
-  message.clear();
   if (!local.empty()) {
     try {
       store_->deliver(local, data, envelope);
     } catch (const std::exception&) {
       return smtp::Decision::reject(451, "4.3.0", "Cannot store the message; try again later");
     }
+    report_local_delivery(env, local_index, message, id);
   }
+  message.clear();
   smtp::Decision ok;
   ok.reply = smtp::Reply(250, "2.0.0", "OK: queued as " + id);
   if (rule) {  // an accepting rule may delay the reply or word it

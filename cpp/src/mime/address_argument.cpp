@@ -235,6 +235,10 @@ std::vector<Address> parse_address_argument(std::string_view value, std::string_
   for (char c : value)
     if (c == '\r' || c == '\n' || c == '\0')
       refuse(what, value, "CR, LF or NUL in an address (a header injection?)");
+  for (char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t') || u == 0x7f) refuse(what, value, "a control character in an address");
+  }
   // Split at the commas outside quotes, comments, <...> and [...].
   std::vector<std::string_view> elements;
   std::size_t start = 0;
@@ -259,6 +263,12 @@ std::vector<Address> parse_address_argument(std::string_view value, std::string_
     std::vector<Address> found = parse_address_list(element);
     if (found.size() != 1 || found[0].address.empty())
       refuse(what, element, "not one address");
+    // An encoded word (RFC 2047) in the display name may decode to anything.
+    for (char c : found[0].display_name) {
+      const auto u = static_cast<unsigned char>(c);
+      if (u < 0x20 || u == 0x7f)
+        refuse(what, element, "the display name decodes to a control character or line break");
+    }
     out.push_back(std::move(found[0]));
   }
   return out;

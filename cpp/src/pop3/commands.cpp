@@ -42,20 +42,8 @@ void ServerSession::command(std::string_view line, std::vector<Output>& out) {
       sp == std::string_view::npos ? std::string_view{} : line.substr(sp + 1);
   const std::string_view arg = trim(raw_arg);
 
-  // Secrets never reach the transcript.
-  if (transcript_.enabled()) {
-    if (iequals(verb, "PASS")) {
-      transcript_.add("C: ", std::string(verb) + " ****");
-    } else if (iequals(verb, "AUTH") && arg.find(' ') != std::string_view::npos) {
-      transcript_.add("C: ", std::string(verb) + " " +
-                                  std::string(arg.substr(0, arg.find(' '))) + " ****");
-    } else if (iequals(verb, "APOP") && arg.rfind(' ') != std::string_view::npos) {
-      transcript_.add("C: ", std::string(verb) + " " +
-                                  std::string(arg.substr(0, arg.rfind(' '))) + " ****");
-    } else {
-      transcript_.add("C: ", line);
-    }
-  }
+  // Secrets never reach the transcript (see CredentialMask).
+  if (transcript_.enabled()) transcript_.add("C: ", mask_.shown(line));
 
   if (iequals(verb, "CAPA")) return cmd_capa(out);
   if (iequals(verb, "QUIT")) return cmd_quit(out);

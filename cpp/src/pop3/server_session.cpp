@@ -105,7 +105,7 @@ void ServerSession::line_done(std::string_view line, std::vector<Output>& out) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   const bool bare_cr = line.find('\r') != std::string_view::npos;
   if (auth_pending_) {
-    transcript_.add("C: ", "****");
+    transcript_.add("C: ", mask_.sasl_response());
     auth_pending_ = false;
     if (bare_cr) return err(out, "", "Invalid AUTH response");
     return auth_response(line, out);

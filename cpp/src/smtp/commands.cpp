@@ -11,20 +11,16 @@ void ServerSession::command_line(std::string_view line, std::vector<Output>& out
   const bool crlf = !line.empty() && line.back() == '\r';
   if (crlf) line.remove_suffix(1);
   if (auth_step_ != AuthStep::None) {
-    log_client("<hidden>");  // a SASL response carries credentials
+    log_client(mask_.sasl_response());  // a SASL response carries credentials
     if (!crlf || line.find('\r') != std::string_view::npos) {
       auth_step_ = AuthStep::None;
       return reply(out, 501, "5.5.2", "Error: bad line ending in AUTH response");
     }
     return auth_step(line, out);
   }
-  if (istarts_with(line, "AUTH ")) {
-    // The initial response (RFC 4954 §4) carries credentials: keep the mechanism only.
-    const std::size_t sp = line.find(' ', 5);
-    log_client(sp == std::string_view::npos ? line : std::string(line.substr(0, sp)) + " <hidden>");
-  } else {
-    log_client(line);
-  }
+  // AUTH's initial response (RFC 4954 §4) and whatever may follow a refused
+  // AUTH carry credentials: masked by what the line could be (CredentialMask).
+  if (transcript_.enabled()) log_client(mask_.shown(line));
   if (!crlf) {
     // RFC 5321 §2.3.8: lines end with CRLF; a bare LF is not a line ending.
     reply(out, 500, "5.5.2", "Error: bare LF received; command lines must end with CRLF");
@@ -69,6 +65,13 @@ void ServerSession::cmd_helo(std::string_view arg, bool esmtp, std::vector<Outpu
     emit(out, Reply(501, "", esmtp ? "Syntax: EHLO hostname" : "Syntax: HELO hostname"));
     return;
   }
+  // RFC 5321 §4.1.1.1, §4.1.3: a domain or an address literal, which then
+  // goes into Received: as it is, so nothing else may pass.
+  if (!valid_helo_name(arg)) {
+    emit(out, Reply(501, cfg_.enhancedstatuscodes ? "5.5.4" : "",
+                    "Error: the argument must be a domain name or an address literal"));
+    return;
+  }
   reset_transaction();  // RFC 5321 §4.1.4: HELO/EHLO imply RSET
   const Decision d = call_handler([&] { return handler_.on_helo(arg); });
   Reply positive(250, "", cfg_.hostname);
@@ -78,6 +81,7 @@ void ServerSession::cmd_helo(std::string_view arg, bool esmtp, std::vector<Outpu
     if (cfg_.eightbitmime) positive.lines.emplace_back("8BITMIME");
     if (cfg_.smtputf8) positive.lines.emplace_back("SMTPUTF8");
     if (cfg_.enhancedstatuscodes) positive.lines.emplace_back("ENHANCEDSTATUSCODES");
+    if (cfg_.dsn) positive.lines.emplace_back("DSN");
     if (cfg_.chunking) positive.lines.emplace_back("CHUNKING");
     if (cfg_.chunking && cfg_.binarymime) positive.lines.emplace_back("BINARYMIME");
     if (cfg_.starttls && !tls_active_) positive.lines.emplace_back("STARTTLS");
@@ -116,11 +120,14 @@ void ServerSession::cmd_mail(std::string_view arg, std::vector<Output>& out) {
   }
   if (!pa.null_path && !pa.has_domain)
     return reply(out, 501, "5.1.7", "Error: bad sender address syntax");
+  if (const char* too_long = path_length_error(pa.mailbox))
+    return reply(out, 501, "5.1.7", std::string("Error: bad sender address: ") + too_long);
   if (!pa.params.empty() && !env_.esmtp)
     return reply(out, 555, "5.5.4", "Error: MAIL parameters need EHLO");
   bool smtputf8 = false, have_size = false, have_body = false;
   std::uint64_t size = 0;
   std::string body = "7BIT";
+  MessageDsn dsn;
   for (const EsmtpParam& p : pa.params) {
     if (p.keyword == "SIZE" && cfg_.size) {
       if (have_size || !parse_number(p.value, size) || p.value.size() > 20)
@@ -138,6 +145,15 @@ void ServerSession::cmd_mail(std::string_view arg, std::vector<Output>& out) {
       if (p.has_value || smtputf8)
         return reply(out, 501, "5.5.4", "Error: bad SMTPUTF8 parameter");
       smtputf8 = true;
+    } else if (p.keyword == "RET" && cfg_.dsn) {
+      // RFC 3461 §4.3; a parameter given twice is a syntax error (§4).
+      if (!dsn.ret.empty() || !parse_ret(p.value, dsn.ret))
+        return reply(out, 501, "5.5.4", "Error: bad RET parameter");
+    } else if (p.keyword == "ENVID" && cfg_.dsn) {
+      // RFC 3461 §4.4: xtext of printable US-ASCII, at most 100 characters.
+      if (dsn.has_envid || !parse_envid(p.value, dsn.envid))
+        return reply(out, 501, "5.5.4", "Error: bad ENVID parameter");
+      dsn.has_envid = true;
     } else {
       return reply(out, 555, "5.5.4",
                    "Error: MAIL parameter " + p.keyword + " not recognized or not implemented");
@@ -157,6 +173,7 @@ void ServerSession::cmd_mail(std::string_view arg, std::vector<Output>& out) {
   env_.smtputf8 = smtputf8;
   env_.body = body;
   env_.declared_size = static_cast<std::size_t>(size);
+  env_.dsn = std::move(dsn);
   const Decision d = call_handler([&] { return handler_.on_mail(env_, pa.mailbox); });
   if (decide(d, out, Reply(250, "2.1.0", "Ok"), Reply(550, "5.7.1", "Error: sender rejected")))
     tx_ = Tx::Mail;
@@ -180,10 +197,26 @@ void ServerSession::cmd_rcpt(std::string_view arg, std::vector<Output>& out) {
   // RFC 5321 §4.5.1: <Postmaster> without a domain must be accepted.
   if (pa.null_path || (!pa.has_domain && !iequals(pa.mailbox, "postmaster")))
     return reply(out, 501, "5.1.3", "Error: bad recipient address syntax");
-  if (!pa.params.empty())
-    return reply(out, 555, "5.5.4",
-                 "Error: RCPT parameter " + pa.params.front().keyword +
-                     " not recognized or not implemented");
+  // Refused here, not later at DATA for every recipient (RFC 5321 §4.5.3.1).
+  if (const char* too_long = path_length_error(pa.mailbox))
+    return reply(out, 501, "5.1.3", std::string("Error: bad recipient address: ") + too_long);
+  if (!pa.params.empty() && !env_.esmtp)
+    return reply(out, 555, "5.5.4", "Error: RCPT parameters need EHLO");
+  RecipientDsn dsn;
+  for (const EsmtpParam& p : pa.params) {
+    if (p.keyword == "NOTIFY" && cfg_.dsn) {
+      // RFC 3461 §4.1: NEVER alone or a list of SUCCESS, FAILURE, DELAY.
+      if (dsn.notify != 0 || !parse_notify(p.value, dsn.notify))
+        return reply(out, 501, "5.5.4", "Error: bad NOTIFY parameter");
+    } else if (p.keyword == "ORCPT" && cfg_.dsn) {
+      // RFC 3461 §4.2: addr-type ";" xtext, at most 500 characters.
+      if (!dsn.orcpt_type.empty() || !parse_orcpt(p.value, dsn))
+        return reply(out, 501, "5.5.4", "Error: bad ORCPT parameter");
+    } else {
+      return reply(out, 555, "5.5.4",
+                   "Error: RCPT parameter " + p.keyword + " not recognized or not implemented");
+    }
+  }
   if (pa.eight_bit) {
     if (!env_.smtputf8)
       return reply(out, 553, "5.6.7", "Error: non-ASCII recipient address needs SMTPUTF8");
@@ -198,6 +231,7 @@ void ServerSession::cmd_rcpt(std::string_view arg, std::vector<Output>& out) {
   const Decision d = call_handler([&] { return handler_.on_rcpt(env_, pa.mailbox); });
   if (decide(d, out, Reply(250, "2.1.5", "Ok"), Reply(550, "5.1.1", "Error: recipient rejected"))) {
     env_.rcpt_to.push_back(std::move(pa.mailbox));
+    env_.rcpt_dsn.push_back(std::move(dsn));
     tx_ = Tx::Rcpt;
   }
 }
@@ -222,9 +256,17 @@ void ServerSession::cmd_bdat(std::string_view arg, std::vector<Output>& out) {
   const std::size_t sp = arg.find(' ');
   std::uint64_t size = 0;
   bool last = false;
-  if (!parse_number(arg.substr(0, sp), size) ||
+  // A chunk that cannot be read or is larger than any message may be leaves
+  // nothing to resynchronize on: its octets would follow as commands, or be
+  // read and thrown away for as long as the client cares to send. Close.
+  const std::string_view size_text = arg.substr(0, sp);
+  if (size_text.empty() || size_text.size() > 20 || !parse_number(size_text, size) ||
       (sp != std::string_view::npos && !(last = iequals(trim(arg.substr(sp + 1)), "LAST"))))
-    return reply(out, 501, "5.5.4", "Syntax: BDAT chunk-size [LAST]");
+    return close_with(out, Reply(501, "5.5.4", "Syntax: BDAT chunk-size [LAST]; closing"));
+  if (size > cfg_.max_message_size)
+    return close_with(out, Reply(552, "5.3.4",
+                                 "Error: chunk larger than the maximum message size "
+                                 "(" + std::to_string(cfg_.max_message_size) + "); closing"));
 
   // The chunk's octets are read even when the command fails, so that they are
   // never taken for commands.

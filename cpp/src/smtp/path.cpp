@@ -84,6 +84,24 @@ bool valid_domain(std::string_view d) {
   }
 }
 
+}  // namespace
+
+// RFC 5321 §4.1.1.1: "EHLO" SP ( Domain / address-literal ). Two tolerances
+// real clients need: '_' in labels (Windows host names) and a final dot.
+// Parentheses are refused even where an address literal's dcontent would
+// allow them: the name goes into Received:, where "(...)" is TCP-info.
+bool valid_helo_name(std::string_view s) {
+  if (s.empty() || s.size() > 255) return false;
+  if (s.front() == '[') return valid_domain(s) && s.find_first_of("()") == std::string_view::npos;
+  if (s.size() > 1 && s.back() == '.') s.remove_suffix(1);
+  std::string name(s);
+  for (char& c : name)
+    if (c == '_') c = 'x';
+  return valid_domain(name);
+}
+
+namespace {
+
 // A-d-l = At-domain *( "," At-domain ); At-domain = "@" Domain
 bool valid_source_route(std::string_view s) {
   std::size_t start = 0;
@@ -204,6 +222,16 @@ PathSyntax parse_path_argument(std::string_view arg, PathArgument& out) {
     out.params.push_back(std::move(param));
   }
   return PathSyntax::Ok;
+}
+
+const char* path_length_error(std::string_view mailbox) {
+  const std::size_t at = mailbox.rfind('@');
+  const std::size_t local = at == std::string_view::npos ? mailbox.size() : at;
+  if (local > 64) return "the local part is longer than 64 octets (RFC 5321 4.5.3.1.1)";
+  if (at != std::string_view::npos && mailbox.size() - at - 1 > 255)
+    return "the domain is longer than 255 octets (RFC 5321 4.5.3.1.2)";
+  if (mailbox.size() + 2 > 256) return "the path is longer than 256 octets (RFC 5321 4.5.3.1.3)";
+  return nullptr;
 }
 
 bool valid_utf8(std::string_view s) {

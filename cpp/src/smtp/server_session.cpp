@@ -351,6 +351,8 @@ void ServerSession::reset_transaction() {
   env_.body = "7BIT";
   env_.declared_size = 0;
   env_.chunked = false;
+  env_.dsn = MessageDsn{};
+  env_.rcpt_dsn.clear();
   if (message_.capacity() > (std::size_t{64} << 10)) std::string().swap(message_);
   clear_content();
 }

@@ -320,9 +320,18 @@ void MaildirStore::load_existing() {
   };
   std::vector<Found> found;
   std::error_code ec;
+  // What a crash left in tmp/: files older than 36 hours are removed (the
+  // qmail rule: a delivery never takes that long, so nobody is writing them).
+  const auto stale_before = fs::file_time_type::clock::now() - std::chrono::hours(36);
   for (const auto& box : fs::directory_iterator(root_, ec)) {
     if (!box.is_directory()) continue;
     const std::string mailbox = unescape_component(box.path().filename().string());
+    std::error_code tmp_ec;
+    for (const auto& f : fs::directory_iterator(box.path() / "tmp", tmp_ec)) {
+      std::error_code fec;
+      if (!f.is_regular_file(fec) || f.last_write_time(fec) >= stale_before || fec) continue;
+      if (fs::remove(f.path(), fec)) ++stale_tmp_removed_;
+    }
     for (const char* sub : {"new", "cur"}) {
       const fs::path dir = box.path() / sub;
       if (!fs::is_directory(dir)) continue;

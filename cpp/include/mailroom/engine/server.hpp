@@ -66,6 +66,9 @@ struct ServerOptions {
   std::vector<ListenerOptions> listeners = {{"smtp", Protocol::Smtp}};
   std::string maildir;          // empty: keep mail in memory
   std::vector<std::string> domains;  // empty: accept every recipient (catch-all)
+  // Where <postmaster> and postmaster@ each local domain go (RFC 5321 §4.5.1):
+  // empty means postmaster@ the first domain (or @ the host name without domains).
+  std::string postmaster;
   smtp::Config smtp;
   pop3::Config pop3;
   // POP3 accounts (address -> password). None: test mode, where any password
@@ -167,6 +170,10 @@ class Server {
   void prepare_queue();
   // Whether `rcpt` leaves through the queue (relaying on, not a local domain).
   bool is_remote(std::string_view rcpt) const;
+  // The postmaster account when `rcpt` is <postmaster> or postmaster@ a local
+  // domain (the local part compared case-insensitively), else empty.
+  std::string postmaster_for(std::string_view rcpt) const;
+  std::string postmaster_account() const;
   // Whether the client at `peer` (with `env`'s login) may relay.
   bool may_relay(const smtp::Envelope& env, const std::string& peer) const;
   // Queues or stores a message given by the application (no relay check):
@@ -220,6 +227,10 @@ class Server {
  private:
   void init_store();
   void deliver_bounce(const std::string& rcpt, std::string message);
+  // RFC 3461 §5.2.3: a "delivered" report for the local recipients (indexes
+  // into env.rcpt_to) that asked for one with NOTIFY=SUCCESS.
+  void report_local_delivery(const smtp::Envelope& env, const std::vector<std::size_t>& local,
+                             std::string_view message, const std::string& id);
   // A copy for the mailboxes: Return-Path (at final delivery, RFC 5321
   // §4.4), the trace line, the message.
   static std::shared_ptr<std::string> final_copy(std::string_view mail_from, std::string_view trace,

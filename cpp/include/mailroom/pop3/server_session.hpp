@@ -49,6 +49,7 @@
 #include "mailroom/pop3/config.hpp"
 #include "mailroom/pop3/handler.hpp"
 #include "mailroom/pop3/maildrop.hpp"
+#include "mailroom/credential_mask.hpp"
 #include "mailroom/text.hpp"
 
 namespace mailroom::pop3 {
@@ -202,6 +203,7 @@ class ServerSession {
   std::string held_;        // input fed while paused
   std::string login_user_;  // the user of the pending login
 
+  CredentialMask mask_{"****"};
   Transcript transcript_;
 };
 

@@ -34,6 +34,14 @@ enum class PathSyntax {
 // parameter values; the session decides about SMTPUTF8.
 PathSyntax parse_path_argument(std::string_view arg, PathArgument& out);
 
+// An EHLO/HELO argument: a domain (U-labels as UTF-8; '_' and a final dot
+// tolerated) or an address literal, with no parentheses; at most 255 octets.
+bool valid_helo_name(std::string_view s);
+
+// RFC 5321 §4.5.3.1.1-3: at most 64 octets of local part, 255 of domain; a
+// path of at most 256 with its angle brackets. The reason when over, else null.
+const char* path_length_error(std::string_view mailbox);
+
 // Well-formed UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF).
 bool valid_utf8(std::string_view s);
 

@@ -33,6 +33,7 @@
 #include "mailroom/smtp/envelope.hpp"
 #include "mailroom/smtp/handler.hpp"
 #include "mailroom/smtp/reply.hpp"
+#include "mailroom/credential_mask.hpp"
 #include "mailroom/text.hpp"
 
 namespace mailroom::smtp {
@@ -210,6 +211,7 @@ class ServerSession {
   std::string held_;           // input fed while paused
   std::string auth_identity_;  // the login a pending AUTH would set
 
+  CredentialMask mask_{"<hidden>"};
   Transcript transcript_;
 };
 

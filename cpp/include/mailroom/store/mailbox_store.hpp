@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "mailroom/smtp/dsn_parameters.hpp"
+
 namespace mailroom::store {
 
 struct Envelope {
@@ -21,6 +23,8 @@ struct Envelope {
   std::vector<std::string> rcpt_to;   // all recipients of the transaction
   std::string peer;                   // "ip:port" of the client
   double received_at = 0;             // seconds since the epoch
+  smtp::MessageDsn dsn;               // RET and ENVID (RFC 3461)
+  std::vector<smtp::RecipientDsn> rcpt_dsn;  // NOTIFY and ORCPT, one per rcpt_to (or none)
 };
 
 // One stored copy of a message in one mailbox.
@@ -111,6 +115,8 @@ class MaildirStore final : public MailboxStore {
 
   // The Maildir of an address (created on first delivery).
   std::filesystem::path maildir_for(std::string_view mailbox) const;
+  // Files older than 36 hours found in tmp/ at open (left by a crash) and removed.
+  std::size_t stale_tmp_removed() const { return stale_tmp_removed_; }
 
  protected:
   void write_copy(const std::string& mailbox, const std::string& data, std::string& uid,
@@ -126,6 +132,7 @@ class MaildirStore final : public MailboxStore {
   std::string hostname_;
   std::mutex name_mutex_;
   std::uint64_t counter_ = 0;
+  std::size_t stale_tmp_removed_ = 0;
 };
 
 }  // namespace mailroom::store

@@ -1,0 +1,207 @@
+"""Defects found by probing the servers as an attacker would: credentials in
+transcripts after a refused AUTH, Maildir tmp/ files a crash left, passwords on
+the command line. Each test failed before its fix."""
+
+from __future__ import annotations
+
+import base64
+import os
+import poplib
+import smtplib
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from mailroom import Server
+
+from .peers import free_port, wait_for_port
+
+SECRET = "S3cr3t-pw"
+
+
+def b64(s: str) -> str:
+    return base64.b64encode(s.encode()).decode()
+
+
+def converse(port: int, lines: list[str], greeting: bool = True) -> bytes:
+    """Sends each line after reading what the server had to say."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.settimeout(0.5)
+        got = b""
+
+        def drain() -> None:
+            nonlocal got
+            try:
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        return
+                    got += chunk
+            except TimeoutError:
+                return
+
+        if greeting:
+            drain()
+        for line in lines:
+            s.sendall(line.encode() + b"\r\n")
+            drain()
+        return got
+
+
+def last_transcript(server: Server, protocol: str) -> str:
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        done = [s for s in server.sessions if s.protocol == protocol and s.ended_at is not None]
+        if done:
+            return done[-1].transcript
+        time.sleep(0.02)
+    raise AssertionError(f"no finished {protocol} session")
+
+
+def test_pop3_lines_after_a_refused_auth_are_masked() -> None:
+    # AUTH outside TLS is refused with TLS configured, but the client may send
+    # its PLAIN blob on the next line all the same.
+    with Server(pop3_port=0, tls="auto", users={"bob@example.org": SECRET}) as server:
+        blob = b64(f"\0bob@example.org\0{SECRET}")
+        converse(server.pop3_port, ["AUTH PLAIN", blob, "QUIT"])
+        t = last_transcript(server, "pop3")
+        assert blob not in t and SECRET not in t
+        assert "C: AUTH PLAIN" in t and "C: ****" in t and "C: QUIT" in t
+        converse(server.pop3_port, [f"AUTH\tPLAIN {blob}", f"PASS\t{SECRET}", "QUIT"])
+        t = last_transcript(server, "pop3")
+        assert blob not in t and SECRET not in t
+
+
+def test_maildir_tmp_files_a_crash_left_are_removed_at_start(tmp_path: Path) -> None:
+    with Server(maildir=tmp_path) as server:
+        with smtplib.SMTP(server.host, server.smtp_port) as c:
+            c.sendmail("a@example.org", ["bob@example.org"], b"Subject: kept\r\n\r\nx\r\n")
+    box = tmp_path / "bob@example.org"
+    old = box / "tmp" / "1700000000.M1P1Q1.host"
+    fresh = box / "tmp" / "1700000001.M1P1Q2.host"
+    old.write_bytes(b"Subject: half\r\n")
+    fresh.write_bytes(b"Subject: being written\r\n")
+    two_days_ago = time.time() - 48 * 3600
+    os.utime(old, (two_days_ago, two_days_ago))
+    with pytest.warns(UserWarning, match=r"removed 1 file\(s\) older than 36 hours"):
+        server = Server(maildir=tmp_path)
+    with server:
+        assert [m.subject for m in server.messages] == ["kept"]
+    assert not old.exists() and fresh.exists()
+
+
+def test_users_file_and_environment_keep_passwords_off_the_command_line(tmp_path: Path) -> None:
+    users = tmp_path / "users"
+    users.write_text(f"# accounts\nbob@example.org:{SECRET}\n\ncarol@example.org:other\n")
+    for how in ("file", "env"):
+        port, pop3 = free_port(), free_port()
+        cmd = [sys.executable, "-m", "mailroom", "serve", "--smtp-port", str(port)]
+        cmd += ["--pop3-port", str(pop3)]
+        env = dict(os.environ)
+        if how == "file":
+            cmd += ["--users-file", str(users)]
+        else:
+            env["MAILROOM_USERS"] = users.read_text()
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            wait_for_port(pop3)
+            cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
+            assert SECRET.encode() not in cmdline
+            p = poplib.POP3("127.0.0.1", pop3)
+            p.user("bob@example.org")
+            assert p.pass_(SECRET).startswith(b"+OK")
+            p.quit()
+            p = poplib.POP3("127.0.0.1", pop3)
+            p.user("bob@example.org")
+            with pytest.raises(poplib.error_proto):
+                p.pass_("wrong")
+            p.close()
+        finally:
+            proc.terminate()
+            proc.communicate(timeout=10)
+    bad = tmp_path / "bad"
+    bad.write_text(f"bob@example.org{SECRET}\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "mailroom", "serve", "--users-file", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert "line 1" in done.stderr and "no colon" in done.stderr
+    assert SECRET not in done.stderr
+
+
+def test_ehlo_argument_cannot_forge_the_trace() -> None:
+    with Server() as server:
+        for bad in ("n\0ul\x1b[31m", "mx.bank.example ([10.1.2.3])"):
+            got = converse(server.smtp_port, [f"EHLO {bad}", "QUIT"])
+            assert b"501 5.5.4" in got
+        with smtplib.SMTP(server.host, server.smtp_port, local_hostname="[127.0.0.1]") as c:
+            c.sendmail("a@example.org", ["b@example.org"], b"Subject: t\r\n\r\nx\r\n")
+        received = server.wait_for().get_all("Received")[0]
+        assert received.startswith("from [127.0.0.1] ([127.0.0.1])")
+
+
+def test_an_overlong_local_part_is_refused_at_rcpt_not_at_data() -> None:
+    with Server(domains=["example.org"]) as server:
+        with smtplib.SMTP(server.host, server.smtp_port) as c:
+            c.ehlo()
+            c.mail("a@example.org")
+            code, _ = c.rcpt("L" * 300 + "@example.org")
+            assert code == 501
+            assert c.rcpt("bob@example.org")[0] == 250
+            c.data(b"Subject: still delivered\r\n\r\nx\r\n")
+        assert server.wait_for(to="bob@example.org").subject == "still delivered"
+
+
+def test_postmaster_is_always_accepted() -> None:
+    with Server(domains=["local.test", "other.test"]) as server:
+        assert server.postmaster == "postmaster@local.test"
+        with smtplib.SMTP(server.host, server.smtp_port) as c:
+            c.sendmail("a@example.net", ["postmaster"], b"Subject: bare\r\n\r\nx\r\n")
+            c.sendmail("a@example.net", ["PostMaster@other.test"], b"Subject: other\r\n\r\nx\r\n")
+            with pytest.raises(smtplib.SMTPRecipientsRefused):
+                c.sendmail("a@example.net", ["postmaster@elsewhere.test"], b"x")
+        got = server.mailbox("postmaster@local.test")
+        assert sorted(m.subject or "" for m in got) == ["bare", "other"]
+    with Server(domains=["local.test"], postmaster="admin@local.test") as server:
+        with smtplib.SMTP(server.host, server.smtp_port) as c:
+            c.sendmail("a@example.net", ["postmaster@local.test"], b"Subject: s\r\n\r\nx\r\n")
+        assert [m.subject for m in server.mailbox("admin@local.test")] == ["s"]
+
+
+def test_bdat_with_a_huge_size_closes_at_once() -> None:
+    with Server(max_message_size=1024) as server:
+        with socket.create_connection((server.host, server.smtp_port), timeout=5) as s:
+            s.recv(1000)
+            s.sendall(b"EHLO x\r\nMAIL FROM:<a@x.test>\r\nRCPT TO:<b@x.test>\r\n")
+            time.sleep(0.2)
+            s.recv(4000)
+            s.sendall(b"BDAT 18446744073709551615\r\n")
+            s.settimeout(2)
+            got = b""
+            while chunk := s.recv(1000):
+                got += chunk
+            assert got.startswith(b"552 5.3.4")  # then the server closed
+        assert server.messages == []
+
+
+def test_smtp_lines_after_a_refused_auth_are_masked() -> None:
+    with Server(tls="auto", users={"bob@example.org": SECRET}) as server:
+        user, pw = b64("bob@example.org"), b64(SECRET)
+        converse(server.smtp_port, ["EHLO x", "AUTH LOGIN", user, pw, "QUIT"])
+        converse(
+            server.smtp_port,
+            ["EHLO x", f"AUTH\tPLAIN {b64(chr(0) + 'bob' + chr(0) + SECRET)}", "QUIT"],
+        )
+        deadline = time.monotonic() + 5
+        while len(server.transcripts) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        for t in server.transcripts[-2:]:
+            assert user not in t and pw not in t and SECRET not in t
+        assert "C: AUTH LOGIN" in server.transcripts[-2]
