@@ -12,6 +12,7 @@ import poplib
 import smtplib
 import socket
 import threading
+from collections.abc import Callable
 
 from mailroom import Message, Server
 
@@ -86,7 +87,9 @@ def test_pipelined_commands_after_a_pending_message_are_answered_in_order() -> N
             assert f.readline().startswith(b"221 ")
 
 
-def test_a_slow_users_callable_does_not_stall_another_session() -> None:
+def slow_users() -> tuple[threading.Event, threading.Event, Callable[[str, str], bool]]:
+    """A users callable for which slow@example.org waits for `release` (at
+    most 10 s) after setting `entered`; the password is "secret"."""
     release = threading.Event()
     entered = threading.Event()
 
@@ -96,6 +99,11 @@ def test_a_slow_users_callable_does_not_stall_another_session() -> None:
             release.wait(10)
         return password == "secret"
 
+    return release, entered, users
+
+
+def test_a_slow_users_callable_does_not_stall_another_session() -> None:
+    release, entered, users = slow_users()
     with Server(threads=1, users=users, allow_plaintext_auth=True) as server:
         results: list[tuple[int, bytes]] = []
 
@@ -119,15 +127,7 @@ def test_a_slow_users_callable_does_not_stall_another_session() -> None:
 
 
 def test_a_slow_users_callable_does_not_stall_another_pop3_session() -> None:
-    release = threading.Event()
-    entered = threading.Event()
-
-    def users(user: str, password: str) -> bool:
-        if user == "slow@example.org":
-            entered.set()
-            release.wait(10)
-        return password == "secret"
-
+    release, entered, users = slow_users()
     with Server(threads=1, pop3_port=0, users=users, allow_plaintext_auth=True) as server:
         server.submit(b"Subject: one\r\n\r\nx\r\n", "a@example.org", ["fast@example.org"])
         results: list[bytes] = []

@@ -207,7 +207,6 @@ class Server:
         for name, value in (
             ("max_message_size", max_message_size),
             ("max_recipients", max_recipients),
-            ("max_connections", max_connections),
             ("max_sessions", max_sessions),
             ("max_stored_messages", max_stored_messages),
             ("max_stored_bytes", max_stored_bytes),
