@@ -1,10 +1,7 @@
 // The network layer's connection, with a toy line protocol (no SMTP or POP3):
 // a server may write unprompted (ConnectionRef::notify, post), and a client
 // that sends without reading stops being read once output is queued.
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,6 +12,7 @@
 #include <thread>
 
 #include "conversation.hpp"
+#include "socket_client.hpp"
 #include "mailroom/net/network.hpp"
 
 using namespace mailroom::net;
@@ -28,6 +26,11 @@ struct LineSession : Session {
   std::size_t notified = 0;
   std::string line;
   bool done = false;
+  // "wait" pauses the session; a task posted 100 ms later from another
+  // thread answers "ok wait" and resumes it.
+  bool waiting = false;
+  bool fed_while_waiting = false;
+  ConnectionRef self;
   explicit LineSession(std::atomic<std::size_t>* f) : fed(f) {}
   void greet(Outputs& out) override { out.push_back(Output{"hello\r\n"}); }
   void refuse(Outputs& out) override {
@@ -37,6 +40,7 @@ struct LineSession : Session {
   }
   void feed(std::string_view data, Outputs& out) override {
     *fed += data.size();
+    if (waiting) fed_while_waiting = true;
     for (char c : data) {
       if (c != '\n') {
         line.push_back(c);
@@ -48,6 +52,18 @@ struct LineSession : Session {
         done = true;
       }
       if (line == "big\r") o.body = std::make_shared<const std::string>(4096, 'x');
+      if (line == "wait\r") {
+        waiting = true;
+        std::thread([ref = self, this, o = std::move(o)]() mutable {
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+          ref.post([this, o = std::move(o)](Outputs& later) mutable {
+            waiting = false;
+            later.push_back(std::move(o));
+          });
+        }).detach();
+        line.clear();
+        return;  // the rest of this read is lost: the test sends no more with it
+      }
       out.push_back(std::move(o));
       line.clear();
       if (done) return;
@@ -63,6 +79,7 @@ struct LineSession : Session {
   void on_notify(Outputs& out) override {
     out.push_back(Output{"* pushed " + std::to_string(++notified) + "\r\n"});
   }
+  bool paused() const override { return waiting; }
   bool closed() const override { return done; }
 };
 
@@ -70,6 +87,7 @@ struct Fixture {
   std::atomic<std::size_t> fed{0};
   std::mutex m;
   std::vector<ConnectionRef> refs;
+  std::vector<LineSession*> sessions;
   Network net;
   std::uint16_t port = 0;
   explicit Fixture(NetworkOptions o = {}) : net(std::move(o)) {
@@ -78,7 +96,10 @@ struct Fixture {
     spec.factory = [this](const Peer& peer) -> std::unique_ptr<Session> {
       std::lock_guard lock(m);
       refs.push_back(peer.connection);
-      return std::make_unique<LineSession>(&fed);
+      auto session = std::make_unique<LineSession>(&fed);
+      session->self = peer.connection;
+      sessions.push_back(session.get());
+      return session;
     };
     port = net.port(net.listen(std::move(spec)));
     net.start(2);
@@ -94,45 +115,6 @@ struct Fixture {
     return {};
   }
 };
-
-int connect_to(std::uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-// Reads until `want` bytes ending in "\n" came, or 5 s passed.
-std::string read_lines(int fd, std::size_t lines) {
-  std::string got;
-  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (std::chrono::steady_clock::now() < end) {
-    std::size_t n = 0;
-    for (char c : got) n += c == '\n';
-    if (n >= lines) break;
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 100) <= 0) continue;
-    char buf[8192];
-    const ssize_t r = ::read(fd, buf, sizeof buf);
-    if (r <= 0) break;
-    got.append(buf, static_cast<std::size_t>(r));
-  }
-  return got;
-}
-
-void send_all(int fd, std::string_view s) {
-  while (!s.empty()) {
-    const ssize_t r = ::send(fd, s.data(), s.size(), MSG_NOSIGNAL);
-    if (r <= 0) return;
-    s.remove_prefix(static_cast<std::size_t>(r));
-  }
-}
 
 }  // namespace
 
@@ -230,6 +212,21 @@ TEST(over_the_cap_the_refusal_is_all_and_nothing_is_read) {
   CHECK_EQ(f.fed.load(), std::size_t{0});
   ::close(a);
   ::close(b);
+}
+
+TEST(a_paused_session_is_not_fed_until_a_posted_answer) {
+  Fixture f;
+  int fd = connect_to(f.port);
+  CHECK_EQ(read_lines(fd, 1), std::string("hello\r\n"));
+  // C: wait -- nothing is pending on the connection while the answer is
+  // computed elsewhere; it must stay open, and read nothing meanwhile.
+  send_all(fd, "wait\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  send_all(fd, "a\r\n");
+  CHECK_EQ(read_lines(fd, 2), std::string("ok wait\r\nok a\r\n"));
+  std::lock_guard lock(f.m);
+  CHECK(!f.sessions.empty() && !f.sessions[0]->fed_while_waiting);
+  ::close(fd);
 }
 
 int main(int argc, char** argv) { return run_registered_tests(argc, argv); }
