@@ -147,6 +147,8 @@ class SmtpServer:
         max_stored_bytes: int = 4294967296,
         postmaster: str = "",
         dsn: bool = True,
+        max_connections_per_ip: int = -1,
+        stress_idle_timeout: float = 10.0,
     ) -> None: ...
     def configure_security(
         self,

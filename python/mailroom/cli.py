@@ -401,6 +401,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds a silent client is kept before it is disconnected (default: 300)",
     )
     serve.add_argument(
+        "--max-connections",
+        type=argtypes.positive_int,
+        default=1000,
+        metavar="N",
+        help="clients served at once, all protocols together; each protocol may take three "
+        "quarters of it, and past 80%% idle clients get 10 s (default: 1000)",
+    )
+    serve.add_argument(
+        "--max-connections-per-ip",
+        type=argtypes.count,
+        metavar="N",
+        help="clients served at once from one address, 0 for no limit (default: a quarter of "
+        "--max-connections; loopback is exempt without --user)",
+    )
+    serve.add_argument(
         "--max-message-size",
         type=argtypes.positive_int,
         default=32 * 1024 * 1024,

@@ -95,6 +95,8 @@ def serve(args: argparse.Namespace) -> int:
             max_message_size=args.max_message_size,
             transcripts=not args.quiet,
             threads=args.threads,
+            max_connections=args.max_connections,
+            max_connections_per_ip=args.max_connections_per_ip,
             tls=tls,
             smtps_port=args.smtps_port,
             submission_port=args.submission_port,

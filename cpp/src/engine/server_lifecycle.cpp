@@ -68,7 +68,11 @@ void Server::start() {
   prepare_queue();
   net::NetworkOptions n;
   n.max_connections = options_.max_connections;
+  n.max_connections_per_ip =
+      options_.max_connections_per_ip.value_or(std::max<std::size_t>(1, options_.max_connections / 4));
+  n.exempt_loopback = test_mode_accounts();
   n.idle_timeout = options_.idle_timeout;
+  n.stress_idle_timeout = options_.stress_idle_timeout;
   if (options_.tls) {
     n.handshake_timeout = options_.tls->handshake_timeout;
     net::ServerTlsSettings t;
@@ -87,6 +91,15 @@ void Server::start() {
     spec.port = static_cast<std::uint16_t>(l.port);
     spec.tls = l.tls;
     spec.factory = l.protocol == Protocol::Smtp ? smtp_service(*this, l) : pop3_service(*this, l);
+    spec.max_connections = l.max_connections;
+    if (spec.max_connections == 0 && options_.listeners.size() > 1)
+      spec.max_connections = std::max<std::size_t>(1, options_.max_connections * 3 / 4);
+    // Answered when no descriptor is left to serve the client (RFC 3463 X.3.2:
+    // system not accepting messages; RFC 3206 SYS/TEMP).
+    spec.busy_reply = l.protocol == Protocol::Smtp
+                          ? "421 4.3.2 " + options_.smtp.hostname +
+                                " Service not available: out of resources, try again later\r\n"
+                          : "-ERR [SYS/TEMP] Out of resources, try again later\r\n";
     const std::size_t index = net->listen(std::move(spec));
     ports[l.name] = net->port(index);
     const bool logins = l.protocol == Protocol::Pop3 || smtp_auth || l.auth_required;

@@ -8,14 +8,17 @@ namespace asio = boost::asio;
 namespace ssl = asio::ssl;
 
 Connection::Connection(tcp::socket socket, std::shared_ptr<const NetworkOptions> options,
-                       bool implicit_tls, std::shared_ptr<std::atomic<std::size_t>> active)
+                       bool implicit_tls, std::shared_ptr<std::atomic<std::size_t>> active,
+                       std::shared_ptr<void> slot)
     : socket_(std::move(socket)),
       options_(std::move(options)),
       read_timer_(socket_.get_executor()),
       write_timer_(socket_.get_executor()),
       delay_timer_(socket_.get_executor()),
       active_(std::move(active)),
-      implicit_tls_(implicit_tls) {}
+      implicit_tls_(implicit_tls) {
+  slot_ = std::move(slot);
+}
 
 Connection::~Connection() {
   end_session();
@@ -140,6 +143,12 @@ void Connection::on_read(boost::system::error_code ec, std::size_t n) {
   }
   Outputs out;
   session_->feed(std::string_view(buffer_.data(), n), out);
+  // A full read: more is likely coming (a message body); a short one: a
+  // command, and the connection goes back to holding little.
+  if (n == buffer_.size() && buffer_.size() < kMaxRead)
+    buffer_.resize(buffer_.size() * 2);
+  else if (n < kMinRead / 2 && buffer_.size() > kMinRead)
+    std::vector<char>(kMinRead).swap(buffer_);
   take(out);
   pump();
 }
@@ -161,7 +170,13 @@ void Connection::update_read_deadline() {
     read_timer_.cancel();
     return;
   }
-  read_timer_.expires_after(options_->idle_timeout);
+  // Postfix's stress mode: past stress_threshold of the cap, idle clients get
+  // stress_idle_timeout, so idle or slow ones cannot hold every slot.
+  auto idle = options_->idle_timeout;
+  if (options_->stress_idle_timeout.count() > 0 &&
+      active_->load() * 100 > options_->max_connections * options_->stress_percent)
+    idle = std::min(idle, options_->stress_idle_timeout);
+  read_timer_.expires_after(idle);
   auto self = shared_from_this();
   read_timer_.async_wait([self, generation](boost::system::error_code ec) {
     if (ec || self->closed_ || generation != self->read_deadline_generation_) return;

@@ -26,8 +26,9 @@ class Connection final : public ConnectionRef::Target,
  public:
   using tcp = boost::asio::ip::tcp;
 
+  // `slot` is released when the connection ends (the caps it counts against).
   Connection(tcp::socket socket, std::shared_ptr<const NetworkOptions> options, bool implicit_tls,
-             std::shared_ptr<std::atomic<std::size_t>> active);
+             std::shared_ptr<std::atomic<std::size_t>> active, std::shared_ptr<void> slot = {});
   ~Connection() override;
 
   // The session the listener's factory made for this connection; before start().
@@ -69,7 +70,11 @@ class Connection final : public ConnectionRef::Target,
   std::shared_ptr<Connection> keep_alive_;  // while the session is paused
   bool implicit_tls_;
 
-  std::array<char, 64 * 1024> buffer_{};
+  // Grows while reads fill it (up to kMaxRead) and shrinks back when they do
+  // not, so an idle connection holds kMinRead, not 64 KiB.
+  static constexpr std::size_t kMinRead = 2048, kMaxRead = 64 * 1024;
+  std::vector<char> buffer_ = std::vector<char>(kMinRead);
+  std::shared_ptr<void> slot_;
   std::deque<Output> queue_;
   std::size_t queued_bytes_ = 0;
   std::vector<Output> inflight_;  // being written; owns what buffers_ point to

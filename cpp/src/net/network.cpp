@@ -2,7 +2,13 @@
 // registry of live connections that stop() closes.
 #include "mailroom/net/network.hpp"
 
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <list>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -18,11 +24,34 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 struct Listener {
-  Listener(asio::io_context& io, ListenerSpec s) : acceptor(io), spec(std::move(s)) {}
+  Listener(asio::io_context& io, ListenerSpec s) : acceptor(io), pause(io), spec(std::move(s)) {}
   tcp::acceptor acceptor;
+  asio::steady_timer pause;  // accepting paused while descriptors run out
+  std::chrono::milliseconds backoff{0};
   ListenerSpec spec;
   std::uint16_t port = 0;
   bool loopback = false;
+  std::shared_ptr<std::atomic<std::size_t>> active = std::make_shared<std::atomic<std::size_t>>(0);
+};
+
+// Connections per client address, for max_connections_per_ip.
+struct PerAddress {
+  std::mutex mutex;
+  std::map<std::string, std::size_t, std::less<>> count;
+};
+
+// What a connection counts against, released when it ends.
+struct Slot {
+  std::shared_ptr<std::atomic<std::size_t>> listener;
+  std::shared_ptr<PerAddress> per_address;
+  std::string address;  // empty: not counted per address
+  ~Slot() {
+    --*listener;
+    if (address.empty()) return;
+    std::lock_guard lock(per_address->mutex);
+    auto it = per_address->count.find(address);
+    if (it != per_address->count.end() && --it->second == 0) per_address->count.erase(it);
+  }
 };
 
 struct Network::State {
@@ -38,6 +67,10 @@ struct Network::State {
   bool started = false;
   std::mutex registry_mutex;
   std::list<std::weak_ptr<Connection>> connections;
+  std::shared_ptr<PerAddress> per_address = std::make_shared<PerAddress>();
+  // A descriptor kept in reserve: when accept() fails for want of one, it is
+  // given up for a moment to accept a client and tell it to come back.
+  int reserve_fd = -1;
 };
 
 namespace {
@@ -58,19 +91,70 @@ void listen_on(tcp::acceptor& acceptor, const tcp::endpoint& endpoint) {
   if (ec) fail("cannot listen on");
 }
 
+void do_accept(Network::State& net, Listener& listener);
+
+int open_reserve() { return ::open("/dev/null", O_RDONLY | O_CLOEXEC); }
+
+// accept() failed with EMFILE or ENFILE: spend the reserve descriptor on one
+// waiting client, tell it to come back later and close it, so clients get an
+// answer instead of waiting in the backlog. Best effort, never blocks.
+void shed_one(Network::State& net, Listener& listener) {
+  if (net.reserve_fd >= 0) {
+    ::close(net.reserve_fd);
+    net.reserve_fd = -1;
+  }
+  const int fd = ::accept4(listener.acceptor.native_handle(), nullptr, nullptr,
+                           SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (fd >= 0) {
+    const std::string& reply = listener.spec.busy_reply;
+    if (!reply.empty()) (void)!::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
+    ::close(fd);
+  }
+  net.reserve_fd = open_reserve();
+}
+
+// After an accept error, accepting waits: 10 ms at first, twice as long on
+// each failure in a row, at most a second, so running out of descriptors
+// does not become a busy loop; the first success resets it.
+void pause_accepting(Network::State& net, Listener& listener) {
+  using std::chrono::milliseconds;
+  listener.backoff = std::min(std::max(listener.backoff * 2, milliseconds(10)), milliseconds(1000));
+  listener.pause.expires_after(listener.backoff);
+  listener.pause.async_wait([&net, &listener](boost::system::error_code ec) {
+    if (!ec && !net.stopping) do_accept(net, listener);
+  });
+}
+
 void do_accept(Network::State& net, Listener& listener) {
   listener.acceptor.async_accept(
       asio::make_strand(net.io), [&net, &listener](boost::system::error_code ec, tcp::socket socket) {
         if (net.stopping) return;
+        if (ec) {
+          if (ec == asio::error::operation_aborted) return;  // closed by stop()
+          if (ec.value() == EMFILE || ec.value() == ENFILE) shed_one(net, listener);
+          if (ec != asio::error::connection_aborted) return pause_accepting(net, listener);
+        }
         if (!ec) {
+          listener.backoff = std::chrono::milliseconds(0);
           boost::system::error_code e2;
           auto remote = socket.remote_endpoint(e2);
           std::string peer = e2 ? std::string("unknown") : endpoint_text(remote);
           socket.set_option(tcp::no_delay(true), e2);
-          const bool over = ++*net.active > net.options->max_connections;
+          bool over = ++*net.active > net.options->max_connections;
+          auto slot = std::make_shared<Slot>();
+          slot->listener = listener.active;
+          slot->per_address = net.per_address;
+          over |= ++*listener.active > listener.spec.max_connections &&
+                  listener.spec.max_connections > 0;
+          if (!e2 && net.options->max_connections_per_ip > 0 &&
+              !(net.options->exempt_loopback && remote.address().is_loopback())) {
+            slot->address = remote.address().to_string();
+            std::lock_guard lock(net.per_address->mutex);
+            over |= ++net.per_address->count[slot->address] > net.options->max_connections_per_ip;
+          }
           auto conn = std::make_shared<Connection>(std::move(socket), net.options,
                                                    listener.spec.tls == TlsMode::Implicit,
-                                                   net.active);
+                                                   net.active, std::move(slot));
           conn->attach(listener.spec.factory(Peer{std::move(peer), ConnectionRef(conn)}));
           {
             std::lock_guard lock(net.registry_mutex);
@@ -133,6 +217,7 @@ void Network::start(unsigned threads) {
   if (s.started) throw std::logic_error("the network is already started");
   s.started = true;
   s.work.emplace(s.io.get_executor());
+  s.reserve_fd = open_reserve();
   for (auto& l : s.listeners) do_accept(s, l);
   for (unsigned i = 0; i < std::max(threads, 1u); ++i) s.threads.emplace_back([&s] { s.io.run(); });
 }
@@ -143,7 +228,10 @@ void Network::stop() {
   net.stopping = true;
   asio::post(net.io, [&net] {
     boost::system::error_code ec;
-    for (auto& l : net.listeners) l.acceptor.close(ec);
+    for (auto& l : net.listeners) {
+      l.acceptor.close(ec);
+      l.pause.cancel();
+    }
   });
   net.work.reset();
   // Close every session on its strand; sessions accepted meanwhile are caught
@@ -165,6 +253,8 @@ void Network::stop() {
     if (t.joinable()) t.join();
   net.threads.clear();
   net.listeners.clear();
+  if (net.reserve_fd >= 0) ::close(net.reserve_fd);
+  net.reserve_fd = -1;
 }
 
 std::size_t Network::active_connections() const { return state_->active->load(); }

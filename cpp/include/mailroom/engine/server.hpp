@@ -59,6 +59,9 @@ struct ListenerOptions {
   std::string host;  // empty: ServerOptions::host
   int port = 0;      // 0 picks a free port
   bool auth_required = false;  // AUTH before MAIL (submission, RFC 6409); SMTP only
+  // This listener's own cap; 0: three quarters of max_connections when there
+  // are several listeners, so one protocol's clients cannot lock out the rest.
+  std::size_t max_connections = 0;
 };
 
 struct ServerOptions {
@@ -92,7 +95,13 @@ struct ServerOptions {
   // RFC 5321 §6.3: more Received lines than this is a loop: 554 5.4.6.
   std::size_t max_received = 100;
   std::size_t max_connections = 1000;
+  // From one client address; nullopt: a quarter of max_connections (0: no
+  // limit). Loopback clients are exempt in test mode (no users).
+  std::optional<std::size_t> max_connections_per_ip;
   std::chrono::milliseconds idle_timeout{300'000};
+  // Past 80% of max_connections, idle clients get this instead (Postfix's
+  // stress mode); 0: off.
+  std::chrono::milliseconds stress_idle_timeout{10'000};
   unsigned threads = 0;           // 0: one per two cores, at most 4
   std::size_t max_transcripts = 1000;  // session transcripts kept (oldest dropped)
   // The store is bounded too: past either limit a message gets 452 4.3.1

@@ -43,10 +43,23 @@ struct ListenerSpec {
   std::uint16_t port = 0;  // 0 picks a free port
   TlsMode tls = TlsMode::None;
   SessionFactory factory;
+  // A cap of this listener's own (0: only the server's), so one protocol's
+  // clients cannot take every slot.
+  std::size_t max_connections = 0;
+  // Written, without a session, to a client accepted when no descriptor is
+  // left (EMFILE): "421 4.3.2 ...", "-ERR [SYS/TEMP] ...", "* BYE ...".
+  std::string busy_reply;
 };
 
 struct NetworkOptions {
   std::size_t max_connections = 1000;  // past it, sessions are refuse()d
+  // Connections from one IP address (0: no limit); loopback peers are
+  // exempt when exempt_loopback.
+  std::size_t max_connections_per_ip = 0;
+  bool exempt_loopback = false;
+  // Past stress_percent of max_connections, idle timeouts shrink to this.
+  std::size_t stress_percent = 80;
+  std::chrono::milliseconds stress_idle_timeout{10'000};
   std::chrono::milliseconds idle_timeout{300'000};
   std::chrono::milliseconds handshake_timeout{10'000};
   std::shared_ptr<ServerTls> tls;  // for StartTls and Implicit listeners
