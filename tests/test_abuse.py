@@ -198,6 +198,10 @@ def test_smtp_lines_after_a_refused_auth_are_masked() -> None:
         converse(
             server.smtp_port, ["EHLO x", f"AUTH\tPLAIN {b64(chr(0) + 'bob' + chr(0) + SECRET)}"]
         )
+        # The second session ends when the server sees the close: wait for it.
+        deadline = time.monotonic() + 5
+        while len(server.transcripts) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
         for t in server.transcripts[-2:]:
             assert user not in t and pw not in t and SECRET not in t
         assert "C: AUTH LOGIN" in server.transcripts[-2]
