@@ -314,6 +314,37 @@ TEST(maildir_files_are_what_dovecot_and_mutt_read) {
   fs::remove_all(dir);
 }
 
+TEST(maildir_modseq_log_is_compacted_at_open) {
+  const fs::path dir = temp_dir("mailroom-store-log");
+  std::string before;
+  {
+    MailStore s(dir);
+    s.ensure_account(kBob);
+    s.append(kBob, "INBOX", "Subject: a\r\n\r\n");
+    s.append(kBob, "INBOX", "Subject: b\r\n\r\n", {{"\\Deleted"}, {}, nullptr});
+    s.expunge(kBob, "INBOX");
+    for (int i = 0; i < 100; ++i)
+      s.store(kBob, "INBOX", {1}, i % 2 ? FlagChange::Remove : FlagChange::Add, {"\\Flagged"});
+    before = snapshot(s, "INBOX");
+  }
+  const auto lines = [&] {
+    std::istringstream in(read_file(dir / kBob / "mailroom-modseq"));
+    std::size_t n = 0;
+    for (std::string l; std::getline(in, l);) ++n;
+    return n;
+  };
+  CHECK(lines() > 100);
+  {
+    MailStore again(dir);
+    CHECK_EQ(snapshot(again, "INBOX"), before);  // HIGHESTMODSEQ kept too
+    CHECK_EQ(again.expunged_since(kBob, "INBOX", 0), std::vector<std::uint32_t>{2});
+  }
+  CHECK_EQ(lines(), std::size_t{3});  // H, the message, the expunge
+  MailStore third(dir);
+  CHECK_EQ(snapshot(third, "INBOX"), before);
+  fs::remove_all(dir);
+}
+
 TEST(maildir_old_tmp_files_are_removed_at_open) {
   const fs::path dir = temp_dir("mailroom-store-tmp");
   {

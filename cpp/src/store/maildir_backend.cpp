@@ -320,11 +320,17 @@ FolderData MaildirBackend::load_folder(const fs::path& dir, const std::string& a
   std::set<std::uint32_t> expunged;
   std::uint64_t highest = 1;
   std::uint32_t max_uid = uidlist.max_uid;
+  std::size_t log_records = 0;
   for (const auto& line : split_lines(read_file(dir / kModseqLog))) {
+    ++log_records;
     std::istringstream in(line);
     std::string a, b, c;
     in >> a >> b >> c;
     std::uint64_t uid = 0, modseq = 0;
+    if (a == "H") {  // a compacted log starts with the HIGHESTMODSEQ it had
+      if (parse_u64(b, modseq)) highest = std::max(highest, modseq);
+      continue;
+    }
     if (a == "X") {
       if (!parse_u64(b, uid) || !parse_u64(c, modseq) || uid == 0 || uid >= 0xffffffffu) continue;
       expunged.insert(static_cast<std::uint32_t>(uid));
@@ -382,6 +388,7 @@ FolderData MaildirBackend::load_folder(const fs::path& dir, const std::string& a
             [](const auto& a, const auto& b) { return a.first < b.first; });
 
   std::string log_lines;
+  std::string compacted;  // one line per message: what the log says in short
   std::set<std::uint32_t> present;
   for (auto& [uid, f] : numbered) {
     auto m = std::make_shared<Message>();
@@ -404,6 +411,7 @@ FolderData MaildirBackend::load_folder(const fs::path& dir, const std::string& a
       m->modseq = ++highest;
       log_lines += std::to_string(uid) + " " + std::to_string(m->modseq) + " " + f.info + "\n";
     }
+    compacted += std::to_string(uid) + " " + std::to_string(m->modseq) + " " + f.info + "\n";
     present.insert(uid);
     d.messages.push_back(std::move(m));
   }
@@ -413,11 +421,22 @@ FolderData MaildirBackend::load_folder(const fs::path& dir, const std::string& a
       d.expunged.push_back({uid, highest});
       log_lines += "X " + std::to_string(uid) + " " + std::to_string(highest) + "\n";
     }
-  if (!log_lines.empty()) append_durably(dir / kModseqLog, log_lines);
-  d.uidnext = next;
-  d.highestmodseq = highest;
   std::sort(d.expunged.begin(), d.expunged.end(),
             [](const Expunged& a, const Expunged& b) { return a.modseq < b.modseq; });
+  const std::size_t needed = d.messages.size() + d.expunged.size();
+  if (log_records > 2 * needed + 64) {
+    // Mostly flag changes that later ones replaced: rewrite it short. The
+    // expunges stay (VANISHED needs them) and so does HIGHESTMODSEQ, which
+    // never goes back (RFC 7162 §3.1.1).
+    std::string text = "H " + std::to_string(highest) + "\n" + compacted;
+    for (const auto& x : d.expunged)
+      text += "X " + std::to_string(x.uid) + " " + std::to_string(x.modseq) + "\n";
+    replace_file(dir / kModseqLog, text);
+  } else if (!log_lines.empty()) {
+    append_durably(dir / kModseqLog, log_lines);
+  }
+  d.uidnext = next;
+  d.highestmodseq = highest;
   for (const auto& k : keywords)
     if (!k.empty()) d.keywords.push_back(k);
   {
