@@ -25,8 +25,11 @@ from mailroom.store import (
     NoSuchAccount,
     NoSuchFolder,
     NoSuchMessage,
+    StoreChange,
     StoreError,
 )
+
+from .conftest import unraisables
 
 BOB = "bob@example.org"
 RAW = b"From: a@example.org\r\nSubject: hello\r\n\r\nbody\r\n.dot\r\n"
@@ -207,6 +210,48 @@ def test_threads_append_at_once_without_the_gil(make_store: Callable[[], MailSto
         t.join()
     assert sorted(uids) == list(range(1, 101))
     assert inbox.status().uidnext == 101
+
+
+def test_every_change_is_an_event(make_store: Callable[[], MailStore]) -> None:
+    store = make_store()
+    seen: list[StoreChange] = []
+    store.on_change(seen.append)
+    bob = store.account(BOB)
+    info = bob.inbox.append(RAW)
+    bob.inbox.add_flags([info.uid], ["\\Deleted"])
+    bob.inbox.expunge()
+    bob.create_folder("Work")
+    bob.rename_folder("Work", "Jobs")
+    store.on_change(None)
+    bob.inbox.append(RAW)
+    assert [(c.kind, c.folder, c.uid) for c in seen[6:]] == [
+        ("appended", "INBOX", 1),
+        ("flags", "INBOX", 1),
+        ("expunged", "INBOX", 1),
+        ("created", "Work", None),
+        ("renamed", "Jobs", None),
+    ]
+    assert [c.kind for c in seen[:6]] == ["created"] * 6 and seen[-1].old_name == "Work"
+    assert [c.modseq for c in seen[6:9]] == [2, 3, 4]
+
+
+def test_change_hook_sees_smtp_deliveries_and_its_errors_are_reported() -> None:
+    with Server() as s:
+        got: list[StoreChange] = []
+        s.store.on_change(got.append)
+        send(s, BOB, "hooked")
+        assert [(c.kind, c.account, c.folder) for c in got if c.kind == "appended"] == [
+            ("appended", BOB, "INBOX")
+        ]
+
+        def broken(change: StoreChange) -> None:
+            raise RuntimeError("hook bug")
+
+        s.store.on_change(broken)
+        with unraisables() as reported:
+            send(s, BOB, "still stored")
+        assert [str(u.exc_value) for u in reported] == ["hook bug"]
+        assert [m.subject for m in s.mailbox(BOB)] == ["hooked", "still stored"]
 
 
 # -- the server on the store --------------------------------------------------------

@@ -9,6 +9,7 @@
 
 #include "mailroom/store/mail_store.hpp"
 #include "bytes_arg.hpp"
+#include "py_callable.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;
@@ -226,6 +227,29 @@ void register_store(py::module_& m) {
            },
            py::arg("account"), py::arg("folder"), py::arg("uids") = py::none())
       .def("expunged_since", &MailStore::expunged_since, nogil())
+      .def("set_change_hook",
+           [](MailStore& s, py::object fn) {
+             if (fn.is_none()) {
+               py::gil_scoped_release nogil_;
+               s.set_change_hook(nullptr);
+               return;
+             }
+             if (!PyCallable_Check(fn.ptr())) throw py::type_error("the change hook must be callable");
+             auto holder = std::make_shared<PyCallable>(std::move(fn));
+             py::gil_scoped_release nogil_;
+             s.set_change_hook([holder](const store::StoreChange& c) {
+               static const char* kinds[] = {"appended", "flags",   "expunged",
+                                             "created",  "deleted", "renamed"};
+               // On the thread that made the change: the GIL only for the call.
+               py::gil_scoped_acquire gil;
+               try {
+                 holder->fn(kinds[static_cast<int>(c.kind)], c.account, c.folder, c.old_name, c.uid,
+                            c.modseq);
+               } catch (py::error_already_set& e) {
+                 e.discard_as_unraisable("mailroom.store.MailStore change hook");
+               }
+             });
+           })
       .def("count", &MailStore::count, nogil())
       .def("bytes", &MailStore::bytes, nogil());
 }

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -54,6 +54,7 @@ __all__ = [
     "NoSuchFolder",
     "NoSuchMessage",
     "StoreError",
+    "StoreChange",
     "StoreResult",
 ]
 
@@ -105,6 +106,18 @@ class StoreResult:
 
     changed: list[MessageInfo]
     modified: list[int]
+
+
+@dataclass(frozen=True)
+class StoreChange:
+    """One change, as ``MailStore.on_change`` reports it."""
+
+    kind: str  # "appended", "flags", "expunged", "created", "deleted", "renamed"
+    account: str
+    folder: str  # "renamed": the new name
+    old_name: str | None  # "renamed": the old name
+    uid: int | None  # message changes
+    modseq: int | None  # message changes (RFC 7162)
 
 
 @dataclass(frozen=True)
@@ -327,6 +340,22 @@ class MailStore:
     def __repr__(self) -> str:
         where = self.maildir or "memory"
         return f"<mailroom.store.MailStore {where}, {self._native.count()} messages>"
+
+    def on_change(self, hook: Callable[[StoreChange], None] | None) -> None:
+        """Calls ``hook`` after every change (one at a time per folder, in MODSEQ
+        order), on the thread that made it: SMTP deliveries call it from the
+        server's threads. The hook may read the store, not change it; an
+        exception goes to ``sys.unraisablehook``. ``None`` removes it."""
+        if hook is None:
+            self._native.set_change_hook(None)
+            return
+        if not callable(hook):
+            raise TypeError("the change hook must be callable")
+
+        def native(kind: str, account: str, folder: str, old: str, uid: int, modseq: int) -> None:
+            hook(StoreChange(kind, account, folder, old or None, uid or None, modseq or None))
+
+        self._native.set_change_hook(native)
 
     def accounts(self) -> list[str]:
         return list(self._native.accounts())

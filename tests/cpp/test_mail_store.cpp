@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <sstream>
@@ -310,6 +311,51 @@ TEST(maildir_files_are_what_dovecot_and_mutt_read) {
     MailStore fourth(dir);
     (void)high;
     CHECK_EQ(snapshot(fourth, "INBOX"), now);  // stable once noticed
+  }
+  fs::remove_all(dir);
+}
+
+namespace {
+
+std::vector<std::string> record_changes(MailStore& s) {
+  std::vector<std::string> seen;
+  std::mutex m;
+  s.set_change_hook([&](const StoreChange& c) {
+    static const char* kinds[] = {"append", "flags", "expunge", "create", "delete", "rename"};
+    std::lock_guard lock(m);
+    std::string line = std::string(kinds[static_cast<int>(c.kind)]) + " " + c.folder;
+    if (!c.old_name.empty()) line += " from " + c.old_name;
+    if (c.uid) line += " uid " + std::to_string(c.uid);
+    if (c.modseq) line += " modseq " + std::to_string(c.modseq);
+    seen.push_back(line);
+  });
+  s.ensure_account(kBob);
+  s.append(kBob, "INBOX", "Subject: a\r\n\r\n");                       // modseq 2
+  s.store(kBob, "INBOX", {1}, FlagChange::Add, {"\\Deleted"});         // 3
+  s.store(kBob, "INBOX", {1}, FlagChange::Add, {"\\Deleted"});         // no change: no event
+  s.expunge(kBob, "INBOX");                                             // 4
+  s.create_folder(kBob, "A/B");
+  s.rename_folder(kBob, "A", "C");
+  s.delete_folder(kBob, "C/B");
+  s.set_change_hook(nullptr);
+  s.append(kBob, "INBOX", "Subject: unheard\r\n\r\n");
+  return seen;
+}
+
+}  // namespace
+
+TEST(every_change_is_an_event) {
+  const std::vector<std::string> want{
+      "create INBOX", "create Sent", "create Drafts", "create Trash", "create Junk",
+      "create Archive", "append INBOX uid 1 modseq 2", "flags INBOX uid 1 modseq 3",
+      "expunge INBOX uid 1 modseq 4", "create A", "create A/B", "rename C from A",
+      "rename C/B from A/B", "delete C/B"};
+  MailStore memory;
+  CHECK_EQ(record_changes(memory), want);
+  const fs::path dir = temp_dir("mailroom-store-events");
+  {
+    MailStore maildir(dir);
+    CHECK_EQ(record_changes(maildir), want);
   }
   fs::remove_all(dir);
 }

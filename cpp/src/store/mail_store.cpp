@@ -109,11 +109,33 @@ MessagePtr MailStore::append_locked_folder(Folder& f, const std::string& account
     backend_->append(account, f.d.info.name, m, *data);
   else
     m.data = std::move(data);
-  std::lock_guard lock(mutex_);
-  if (f.d.info.name == "INBOX") m.arrival = next_arrival_++;
-  auto out = std::make_shared<const Message>(std::move(m));
-  index_message(f, out);
+  MessagePtr out;
+  {
+    std::lock_guard lock(mutex_);
+    if (f.d.info.name == "INBOX") m.arrival = next_arrival_++;
+    out = std::make_shared<const Message>(std::move(m));
+    index_message(f, out);
+  }
+  emit({StoreChange::Kind::Appended, account, f.d.info.name, "", out->uid, out->modseq});
   return out;
+}
+
+void MailStore::set_change_hook(ChangeHook hook) {
+  std::lock_guard lock(hook_mutex_);
+  hook_ = hook ? std::make_shared<ChangeHook>(std::move(hook)) : nullptr;
+}
+
+void MailStore::emit(StoreChange change) const {
+  std::shared_ptr<ChangeHook> hook;
+  {
+    std::lock_guard lock(hook_mutex_);
+    hook = hook_;
+  }
+  if (!hook) return;
+  try {
+    (*hook)(change);
+  } catch (...) {
+  }
 }
 
 void MailStore::index_message(Folder& f, const MessagePtr& m) {
@@ -266,10 +288,14 @@ StoreResult MailStore::store(std::string_view account, std::string_view folder,
   }
   for (auto& [old, updated] : todo) {
     if (backend_) backend_->set_flags(old->account, f->d.info.name, *old, *updated);
-    std::lock_guard lock(mutex_);
-    std::size_t i = find_uid(f->d.messages, old->uid);
-    if (i != std::string::npos) replace_message(*f, i, updated);
+    {
+      std::lock_guard lock(mutex_);
+      std::size_t i = find_uid(f->d.messages, old->uid);
+      if (i != std::string::npos) replace_message(*f, i, updated);
+    }
     result.changed.push_back(updated);
+    emit({StoreChange::Kind::FlagsChanged, old->account, f->d.info.name, "", updated->uid,
+          updated->modseq});
   }
   return result;
 }
@@ -328,9 +354,12 @@ CopyResult MailStore::move(std::string_view account, std::string_view from,
       modseq = ++f->d.highestmodseq;
     }
     if (backend_) backend_->expunge(m->account, f->d.info.name, *m, modseq);
-    std::lock_guard lock(mutex_);
-    std::size_t i = find_uid(f->d.messages, uid);
-    if (i != std::string::npos) remove_at(*f, i, modseq);
+    {
+      std::lock_guard lock(mutex_);
+      std::size_t i = find_uid(f->d.messages, uid);
+      if (i != std::string::npos) remove_at(*f, i, modseq);
+    }
+    emit({StoreChange::Kind::Expunged, m->account, f->d.info.name, "", uid, modseq});
   }
   return r;
 }
@@ -355,9 +384,12 @@ std::vector<std::uint32_t> MailStore::expunge(std::string_view account, std::str
       modseq = ++f->d.highestmodseq;
     }
     if (backend_) backend_->expunge(m->account, f->d.info.name, *m, modseq);
-    std::lock_guard lock(mutex_);
-    std::size_t i = find_uid(f->d.messages, m->uid);
-    if (i != std::string::npos) remove_at(*f, i, modseq);
+    {
+      std::lock_guard lock(mutex_);
+      std::size_t i = find_uid(f->d.messages, m->uid);
+      if (i != std::string::npos) remove_at(*f, i, modseq);
+    }
+    emit({StoreChange::Kind::Expunged, m->account, f->d.info.name, "", m->uid, modseq});
     out.push_back(m->uid);
   }
   return out;
@@ -406,9 +438,12 @@ std::vector<MessagePtr> MailStore::deliver(const std::vector<std::string>& accou
         if (backend_) backend_->expunge(m->account, "INBOX", *m, modseq);
       } catch (...) {
       }
-      std::lock_guard lock(mutex_);
-      std::size_t i = find_uid(f->d.messages, m->uid);
-      if (i != std::string::npos) remove_at(*f, i, modseq);
+      {
+        std::lock_guard lock(mutex_);
+        std::size_t i = find_uid(f->d.messages, m->uid);
+        if (i != std::string::npos) remove_at(*f, i, modseq);
+      }
+      emit({StoreChange::Kind::Expunged, m->account, "INBOX", "", m->uid, modseq});
     }
     throw;
   }

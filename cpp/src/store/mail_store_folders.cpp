@@ -57,8 +57,11 @@ std::string MailStore::ensure_account(std::string_view address) {
     if (backend_) backend_->create_folder(key, f->d);
     acc->folders[n] = std::move(f);
   }
-  std::lock_guard lock(mutex_);
-  accounts_[key] = std::move(acc);
+  {
+    std::lock_guard lock(mutex_);
+    accounts_[key] = std::move(acc);
+  }
+  for (const auto& n : names) emit({StoreChange::Kind::FolderCreated, key, n, "", 0, 0});
   return key;
 }
 
@@ -101,8 +104,11 @@ void MailStore::create_folder(std::string_view account, std::string_view name) {
     f->d.info = {n, ""};
     f->d.uidvalidity = fresh_uidvalidity();
     if (backend_) backend_->create_folder(acc->name, f->d);
-    std::lock_guard lock(mutex_);
-    acc->folders[n] = std::move(f);
+    {
+      std::lock_guard lock(mutex_);
+      acc->folders[n] = std::move(f);
+    }
+    emit({StoreChange::Kind::FolderCreated, acc->name, n, "", 0, 0});
   }
 }
 
@@ -114,11 +120,14 @@ void MailStore::delete_folder(std::string_view account, std::string_view name) {
   auto f = find_folder(account, folder);
   std::lock_guard fw(f->write);
   if (backend_) backend_->delete_folder(acc->name, folder);
-  std::lock_guard lock(mutex_);
-  f->deleted = true;
-  count_ -= f->d.messages.size();
-  for (const auto& m : f->d.messages) bytes_ -= m->size;
-  acc->folders.erase(folder);
+  {
+    std::lock_guard lock(mutex_);
+    f->deleted = true;
+    count_ -= f->d.messages.size();
+    for (const auto& m : f->d.messages) bytes_ -= m->size;
+    acc->folders.erase(folder);
+  }
+  emit({StoreChange::Kind::FolderDeleted, acc->name, folder, "", 0, 0});
 }
 
 void MailStore::rename_folder(std::string_view account, std::string_view from_name,
@@ -153,16 +162,19 @@ void MailStore::rename_folder(std::string_view account, std::string_view from_na
     auto f = find_folder(account, n);
     std::lock_guard fw(f->write);
     if (backend_) backend_->rename_folder(acc->name, n, target);
-    std::lock_guard lock(mutex_);
-    if (backend_)
-      for (auto& m : f->d.messages) {
-        auto copy = std::make_shared<Message>(*m);
-        backend_->moved(acc->name, target, *copy);
-        m = copy;
-      }
-    f->d.info = {target, special_use_of(target)};
-    acc->folders.erase(n);
-    acc->folders[target] = f;
+    {
+      std::lock_guard lock(mutex_);
+      if (backend_)
+        for (auto& m : f->d.messages) {
+          auto copy = std::make_shared<Message>(*m);
+          backend_->moved(acc->name, target, *copy);
+          m = copy;
+        }
+      f->d.info = {target, special_use_of(target)};
+      acc->folders.erase(n);
+      acc->folders[target] = f;
+    }
+    emit({StoreChange::Kind::FolderRenamed, acc->name, target, n, 0, 0});
   }
 }
 

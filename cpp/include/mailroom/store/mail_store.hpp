@@ -24,6 +24,7 @@
 #include "mailroom/store/folder_name.hpp"
 #include "mailroom/store/folder_state.hpp"
 #include "mailroom/store/message.hpp"
+#include "mailroom/store/store_change.hpp"
 
 namespace mailroom::store {
 
@@ -69,6 +70,8 @@ class MailStore {
   bool in_memory() const { return root_.empty(); }
   StoreLimits& limits() { return limits_; }  // before use, not concurrently
   std::size_t stale_tmp_removed() const;
+  // Every change as an event (store_change.hpp); null: none.
+  void set_change_hook(ChangeHook hook);
 
   // ---- accounts and folders
   // Makes the account (INBOX and the RFC 6154 folders Sent, Drafts, Trash,
@@ -139,6 +142,7 @@ class MailStore {
   void index_message(Folder& f, const MessagePtr& m);  // index lock held
   void replace_message(Folder& f, std::size_t pos, const MessagePtr& m);
   void remove_at(Folder& f, std::size_t pos, std::uint64_t modseq);
+  void emit(StoreChange change) const;
   // Appends with f.write held: UID, MODSEQ, backend, index.
   MessagePtr append_locked_folder(Folder& f, const std::string& account,
                                   std::shared_ptr<const std::string> data,
@@ -157,6 +161,8 @@ class MailStore {
   std::uint64_t bytes_ = 0;
   std::uint64_t wake_generation_ = 0;
   std::vector<std::string> locked_;
+  mutable std::mutex hook_mutex_;
+  std::shared_ptr<ChangeHook> hook_;
 };
 
 }  // namespace mailroom::store
