@@ -73,6 +73,7 @@ def test_append_uids_flags_modseq_and_lookups(make_store: Callable[[], MailStore
     assert status.highestmodseq == two.modseq and status.uidvalidity > 0
     assert inbox.fetch(1) == RAW  # byte for byte
     assert inbox.message(2).subject == "again"
+    assert store.account(BOB).folder("inbox").name == "INBOX"
     assert inbox.get(2) == two and inbox.get(3) is None
     assert inbox.at(1) == one and inbox.at(3) is None
     assert [m.uid for m in inbox] == [1, 2] and len(inbox) == 2

@@ -99,6 +99,8 @@ void register_store(py::module_& m) {
 
   m.def("normalize_mailbox", &store::normalize_mailbox,
         "An address with its domain lower-cased (the local part kept, RFC 5321 §2.4).");
+  m.def("folder_name", &store::checked_folder_name,
+        "A folder name as the store keeps it (any case of INBOX is INBOX); InvalidFolderName.");
   using nogil = py::call_guard<py::gil_scoped_release>;
   py::class_<MailStore>(m, "MailStore")
       .def(py::init([](std::optional<std::string> maildir, std::size_t max_messages,

@@ -277,7 +277,7 @@ class Account:
     def folder(self, name: str) -> Folder:
         """An existing folder (``NoSuchFolder`` otherwise)."""
         self._store._native.status(self.address, name)  # checks the name and that it exists
-        return Folder(self._store, self.address, "INBOX" if name.upper() == "INBOX" else name)
+        return Folder(self._store, self.address, _core.folder_name(name))
 
     def __getitem__(self, name: str) -> Folder:
         return self.folder(name)
@@ -289,7 +289,7 @@ class Account:
     def create_folder(self, name: str) -> Folder:
         """IMAP CREATE: superior levels are made too (RFC 9051 §6.3.4)."""
         self._store._native.create_folder(self.address, name)
-        return Folder(self._store, self.address, name)
+        return Folder(self._store, self.address, _core.folder_name(name))
 
     def delete_folder(self, name: str) -> None:
         self._store._native.delete_folder(self.address, name)
@@ -297,7 +297,7 @@ class Account:
     def rename_folder(self, old: str, new: str) -> Folder:
         """IMAP RENAME: inferiors follow; renaming INBOX moves its messages."""
         self._store._native.rename_folder(self.address, old, new)
-        return Folder(self._store, self.address, new)
+        return Folder(self._store, self.address, _core.folder_name(new))
 
 
 class MailStore:
