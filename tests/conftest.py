@@ -15,6 +15,17 @@ import pytest
 
 REQUIRE_INTEROP = os.environ.get("MAILROOM_REQUIRE_INTEROP") == "1"
 
+# CI runs the property tests with a fixed seed, so its verdict is the same on
+# every run; locally each run explores new examples.
+try:
+    from hypothesis import settings as _hypothesis_settings
+
+    _hypothesis_settings.register_profile("ci", derandomize=True)
+    if os.environ.get("CI"):
+        _hypothesis_settings.load_profile("ci")
+except ImportError:  # hypothesis is a test extra; the other tests run without it
+    pass
+
 
 def require_program(name: str) -> str:
     """Path of an outside program; skip when missing (fail in CI, where

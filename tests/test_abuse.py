@@ -196,9 +196,9 @@ def test_smtp_lines_after_a_refused_auth_are_masked() -> None:
         user, pw = b64("bob@example.org"), b64(SECRET)
         converse(server.smtp_port, ["EHLO x", "AUTH LOGIN", user, pw, "QUIT"])
         converse(
-            server.smtp_port, ["EHLO x", f"AUTH\tPLAIN {b64(chr(0) + 'bob' + chr(0) + SECRET)}"]
+            server.smtp_port,
+            ["EHLO x", f"AUTH\tPLAIN {b64(chr(0) + 'bob' + chr(0) + SECRET)}", "QUIT"],
         )
-        # The second session ends when the server sees the close: wait for it.
         deadline = time.monotonic() + 5
         while len(server.transcripts) < 2 and time.monotonic() < deadline:
             time.sleep(0.02)

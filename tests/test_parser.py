@@ -636,7 +636,11 @@ leaf = st.fixed_dictionaries(
             st.characters(min_codepoint=32, max_codepoint=0x2FF, exclude_characters='"\\'),
             min_size=1,
             max_size=20,
-        ).filter(lambda s: s.strip() == s and "=?" not in s),
+        )
+        # Python's email strips one pair of <> around a parameter value
+        # (email.utils.unquote); that quirk is not copied, so not compared.
+        .filter(lambda s: s.strip() == s and "=?" not in s)
+        .filter(lambda s: not (s.startswith("<") and s.endswith(">"))),
         "data": st.binary(max_size=300),
         "text": st.text(st.sampled_from("abcXYZ 019.,\n"), max_size=200),
     }

@@ -469,3 +469,63 @@ def test_relay_uses_starttls_when_the_next_hop_offers_it() -> None:
         assert len(b) == 2 and len(plain) == 1
     with pytest.raises(ValueError, match="delivery_tls"):
         mailroom.Server(routes=routes, delivery_tls="sometimes")
+
+
+A_CHILD = """
+import sys, time, mailroom
+spool, b_port, submit = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "submit"
+a = mailroom.Server(domains=["a.test"], routes={"b.test": f"127.0.0.1:{b_port}"}, spool=spool,
+                    max_deliveries=1, max_deliveries_per_destination=1,
+                    clock="manual" if submit else "real").start()
+if submit:
+    for i in range(1, 21):
+        a.submit(f"Subject: m{i}\\r\\n\\r\\nbody {i}\\r\\n".encode(),
+                 sender="alice@a.test", recipients=["bob@b.test"])
+    a.queue.wait_idle()  # every first attempt got 451: all 20 wait, due together
+print("ready", flush=True)
+if submit:
+    a.clock.advance(1800)  # one connection carries all 20 (killed in the middle)
+time.sleep(120)
+"""
+
+
+def test_a_crash_mid_connection_resends_only_the_message_in_flight(tmp_path: Path) -> None:
+    # Each message's outcome is written when its reply comes, not when the
+    # connection's batch ends: killed while the 6th waits for its reply, A
+    # sends again that one (in flight) and the rest, never the five before.
+    spool = tmp_path / "spool"
+    with mailroom.Server(domains=["b.test"]) as b:
+        b.reply(451, "later", recipient="*@b.test", times=20)  # the first round: all wait
+        b.reply(250, "OK", stage="data", times=5)  # then five go through,
+        b.reply(delay=60, stage="data", times=1)  # and the 6th's 250 is held back
+
+        def run(mode: str) -> subprocess.Popen[str]:
+            cmd = [sys.executable, "-c", A_CHILD, str(spool), str(b.smtp_port), mode]
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+            assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+            return proc
+
+        a = run("submit")
+        try:
+            b.wait_for_all(6, timeout=30)  # the 6th is stored; its 250 is not sent yet
+            time.sleep(0.3)
+        finally:
+            a.send_signal(signal.SIGKILL)
+            a.wait(10)
+            assert a.stdout is not None
+            a.stdout.close()
+        a = run("restart")
+        try:
+            deadline = time.monotonic() + 30
+            while len({m.subject for m in b.messages}) < 20 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.5)
+        finally:
+            a.terminate()
+            a.wait(10)
+            assert a.stdout is not None
+            a.stdout.close()
+        subjects = [m.subject for m in b.messages]
+    assert set(subjects) == {f"m{i}" for i in range(1, 21)}
+    twice = sorted({s for s in subjects if subjects.count(s) > 1})
+    assert len(twice) <= 1, twice  # at most the one in flight

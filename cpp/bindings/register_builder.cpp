@@ -9,6 +9,7 @@
 
 #include "bytes_arg.hpp"
 #include "mailroom/mime/builder.hpp"
+#include "mailroom/mime/mdn.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;
@@ -26,6 +27,18 @@ std::vector<mime::Mailbox> to_mailboxes(const std::vector<MailboxArg>& list) {
   out.reserve(list.size());
   for (const auto& m : list) out.push_back(to_mailbox(m));
   return out;
+}
+
+// A message written by `write` with the GIL released, as bytes;
+// std::invalid_argument becomes ValueError.
+template <class Write>
+py::bytes written(Write&& write) {
+  std::string out;
+  {
+    py::gil_scoped_release nogil;
+    out = write();
+  }
+  return to_bytes(out);
 }
 
 }  // namespace
@@ -59,12 +72,7 @@ void register_builder(py::module_& m) {
         spec.headers = headers;
         spec.date = std::move(date);
         spec.message_id = std::move(message_id);
-        std::string out;
-        {
-          py::gil_scoped_release nogil;
-          out = mime::build_message(spec);  // std::invalid_argument -> ValueError
-        }
-        return to_bytes(out);
+        return written([&] { return mime::build_message(spec); });
       },
       py::arg("sender"), py::arg("to"), py::arg("cc") = std::vector<MailboxArg>{},
       py::arg("subject") = py::none(), py::arg("text") = py::none(),
@@ -74,6 +82,37 @@ void register_builder(py::module_& m) {
       py::arg("reply_to") = std::vector<MailboxArg>{},
       "Builds an RFC 5322 + MIME message (CRLF line ends) and returns its bytes. "
       "Mailboxes are (display_name, address) tuples; Bcc is never written.");
+
+  m.def(
+      "build_mdn",
+      [](py::handle original, const std::string& final_recipient, const std::string& to,
+         const std::string& disposition_type, bool automatic_action, bool sent_automatically,
+         const std::vector<std::string>& modifiers, const std::string& reporting_ua,
+         const std::string& text, const std::string& include, std::optional<std::string> date,
+         std::optional<std::string> message_id) {
+        ByteArg bytes(original, "build_mdn", "original", false);
+        mime::MdnSpec spec;
+        spec.original = std::string(bytes.view());
+        spec.final_recipient = final_recipient;
+        spec.to = to;
+        spec.disposition_type = disposition_type;
+        spec.automatic_action = automatic_action;
+        spec.sent_automatically = sent_automatically;
+        spec.modifiers = modifiers;
+        spec.reporting_ua = reporting_ua;
+        spec.text = text;
+        spec.include = include;
+        spec.date = std::move(date);
+        spec.message_id = std::move(message_id);
+        return written([&] { return mime::build_mdn(spec); });
+      },
+      py::arg("original"), py::arg("final_recipient"), py::arg("to") = "",
+      py::arg("disposition_type") = "displayed", py::arg("automatic_action") = false,
+      py::arg("sent_automatically") = false, py::arg("modifiers") = std::vector<std::string>{},
+      py::arg("reporting_ua") = "mailroom", py::arg("text") = "", py::arg("include") = "headers",
+      py::arg("date") = py::none(), py::arg("message_id") = py::none(),
+      "Builds a read receipt (RFC 8098 multipart/report; report-type=disposition-notification) "
+      "answering `original` and returns its bytes.");
 
   m.def("format_date_now", &mime::format_date_now, "The current time as an RFC 5322 date.");
   m.def("make_message_id", &mime::make_message_id, py::arg("domain"),

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "bytes_arg.hpp"
+#include "dsn_values.hpp"
 #include "mailroom/net/pop3_client.hpp"
 #include "mailroom/net/smtp_client.hpp"
 #include "register.hpp"
@@ -39,6 +40,7 @@ py::dict extensions_dict(const smtp::Extensions& e) {
   d["binarymime"] = e.binarymime;
   d["starttls"] = e.starttls;
   d["enhancedstatuscodes"] = e.enhancedstatuscodes;
+  d["dsn"] = e.dsn;
   d["auth"] = e.auth;
   d["keywords"] = e.keywords;
   return d;
@@ -48,14 +50,14 @@ std::chrono::milliseconds ms(double seconds) {
   return std::chrono::milliseconds(static_cast<long long>(seconds * 1000.0));
 }
 
-// (ok, error, mail reply, [(rcpt, code, enhanced, text)], final reply)
+// (ok, error, mail reply, [(rcpt, code, enhanced, text)], final reply, dsn_dropped)
 py::tuple send_result_tuple(const smtp::SendResult& r) {
   py::list rc;
   for (const auto& [addr, reply] : r.rcpts) {
     py::tuple t = reply_tuple(reply);
     rc.append(py::make_tuple(addr, t[0], t[1], t[2]));
   }
-  return py::make_tuple(r.ok, r.error, reply_tuple(r.mail), rc, reply_tuple(r.data));
+  return py::make_tuple(r.ok, r.error, reply_tuple(r.mail), rc, reply_tuple(r.data), r.dsn_dropped);
 }
 
 smtp::Transfer parse_transfer(const std::string& t) {
@@ -209,12 +211,32 @@ void register_clients(py::module_& m) {
       .def("send",
            [](SmtpClient& c, const std::string& mail_from, const std::vector<std::string>& rcpts,
               py::object content, bool bdat, std::vector<std::string> mail_params,
-              const std::string& transfer) {
+              const std::string& transfer, const std::string& ret, std::optional<std::string> envid,
+              const std::vector<std::vector<std::string>>& notify,
+              const std::vector<std::pair<std::string, std::string>>& orcpt, bool dsn_optional) {
              std::string data(ByteArg(content, "send", "content", false).view());
              smtp::MessageOptions opts;
              opts.transfer = parse_transfer(transfer);
              opts.bdat = bdat;
              opts.mail_params = std::move(mail_params);
+             // RFC 3461: `notify` and `orcpt` are empty or one entry per recipient.
+             opts.dsn.ret = ret;
+             opts.dsn.has_envid = envid.has_value();
+             opts.dsn.envid = envid.value_or("");
+             if (!notify.empty() || !orcpt.empty()) {
+               if ((!notify.empty() && notify.size() != rcpts.size()) ||
+                   (!orcpt.empty() && orcpt.size() != rcpts.size()))
+                 throw py::value_error("notify and orcpt need one entry per recipient");
+               opts.rcpt_dsn.resize(rcpts.size());
+               for (std::size_t i = 0; i < rcpts.size(); ++i) {
+                 if (!notify.empty()) opts.rcpt_dsn[i].notify = notify_from(notify[i]);
+                 if (!orcpt.empty()) {
+                   opts.rcpt_dsn[i].orcpt_type = orcpt[i].first;
+                   opts.rcpt_dsn[i].orcpt = orcpt[i].second;
+                 }
+               }
+             }
+             opts.dsn_optional = dsn_optional;
              smtp::SendResult r;
              {
                py::gil_scoped_release nogil;
@@ -223,7 +245,11 @@ void register_clients(py::module_& m) {
              return send_result_tuple(r);
            },
            py::arg("mail_from"), py::arg("rcpts"), py::arg("content"), py::arg("bdat") = false,
-           py::arg("mail_params") = std::vector<std::string>{}, py::arg("transfer") = "auto")
+           py::arg("mail_params") = std::vector<std::string>{}, py::arg("transfer") = "auto",
+           py::arg("ret") = "", py::arg("envid") = py::none(),
+           py::arg("notify") = std::vector<std::vector<std::string>>{},
+           py::arg("orcpt") = std::vector<std::pair<std::string, std::string>>{},
+           py::arg("dsn_optional") = false)
       // [(mail_from, rcpts, content bytes)] -> [send() tuple], in order; pipelined.
       .def("send_many",
            [](SmtpClient& c, const py::list& messages, const std::string& transfer) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "mailroom/mime/delivery_report.hpp"
 #include "mailroom/mime/header_fields.hpp"
 #include "mailroom/mime/message.hpp"
 #include "register.hpp"
@@ -269,7 +270,48 @@ void register_message(py::module_& m) {
              return py::make_tuple(utf8(out), bad);
            },
            py::arg("i"), "The body as text by its charset, and a bad flag")
+      .def(
+          "delivery_report",
+          [](const ParsedMessage& p) {
+            mime::DeliveryReportData r;
+            {
+              py::gil_scoped_release nogil;
+              r = mime::read_delivery_report(p);
+            }
+            const auto fields = [](const mime::ReportFields& f) {
+              py::list out;
+              for (const auto& [name, value] : f) out.append(py::make_tuple(utf8(name), utf8(value)));
+              return out;
+            };
+            py::list rcpts;
+            for (const auto& group : r.recipients) rcpts.append(fields(group));
+            return py::make_tuple(r.kind, r.status_part, r.original_part, r.original_headers_only,
+                                  fields(r.per_message), rcpts);
+          },
+          "A DSN's or MDN's fields: (kind, status part, original part, headers only, "
+          "per-message fields, per-recipient field groups); kind \"\" when there is none")
       .def("__len__", [](const ParsedMessage& p) { return p.parts.size(); });
+
+  m.def(
+      "report_without_type",
+      [](const std::string& value) {
+        std::string_view type;
+        const std::string_view rest = mime::without_type(value, &type);
+        return py::make_tuple(std::string(type), std::string(rest));
+      },
+      py::arg("value"), "\"rfc822; bob@x\" -> (\"rfc822\", \"bob@x\") (RFC 3464 §2.1.2)");
+  m.def(
+      "report_first_word", [](const std::string& value) { return std::string(mime::first_word(value)); },
+      py::arg("value"), "\"5.1.1 (comment)\" -> \"5.1.1\"");
+  m.def(
+      "parse_disposition",
+      [](const std::string& value) -> py::object {
+        const mime::Disposition d = mime::parse_disposition(value);
+        if (!d.ok) return py::none();
+        return py::make_tuple(d.action_mode, d.sending_mode, d.type, d.modifiers);
+      },
+      py::arg("value"), "An MDN's Disposition (RFC 8098 §3.2.6) as (action mode, sending mode, "
+                        "type, modifiers), or None");
 
   m.def(
       "parse_address_list",

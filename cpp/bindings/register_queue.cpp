@@ -10,6 +10,7 @@
 
 #include "bytes_arg.hpp"
 #include "mailroom/engine/server.hpp"
+#include "dsn_values.hpp"
 #include "py_callable.hpp"
 #include "register.hpp"
 
@@ -25,9 +26,11 @@ py::tuple entry_tuple(const queue::QueueEntry& e) {
   py::list rcpts;
   for (const auto& r : e.rcpts)
     rcpts.append(py::make_tuple(py::str(r.address), queue::to_string(r.status), r.attempts, r.last_code,
-                                py::str(r.last_reply), py::str(r.remote_host), r.last_attempt, r.busy));
+                                py::str(r.last_reply), py::str(r.remote_host), r.last_attempt, r.busy,
+                                rcpt_dsn_tuple(r.dsn)));
   return py::make_tuple(py::str(e.id), py::str(e.mail_from), e.arrived_at, e.next_attempt, e.attempts,
-                        py::str(e.last_reply), e.data ? e.data->size() : 0, rcpts, e.running > 0);
+                        py::str(e.last_reply), e.data ? e.data->size() : 0, rcpts, e.running > 0,
+                        message_dsn_tuple(e.dsn));
 }
 
 std::chrono::milliseconds millis(double seconds, const char* name) {
@@ -156,10 +159,11 @@ void register_queue(py::module_& m) {
           // A delivery thread: the GIL only for the call.
           py::gil_scoped_acquire gil;
           try {
-            py::list rcpts;
+            py::list rcpts, notify;
             for (const auto& r : ev.recipients) rcpts.append(py::str(r));
+            for (unsigned n : ev.notify) notify.append(notify_tuple(n));
             holder->fn(queue::to_string(ev.kind), py::str(ev.id), py::str(ev.mail_from), rcpts, ev.code,
-                       py::str(ev.reply), py::str(ev.remote_host), ev.at, ev.attempt);
+                       py::str(ev.reply), py::str(ev.remote_host), ev.at, ev.attempt, notify);
           } catch (py::error_already_set& e) {
             e.discard_as_unraisable("mailroom.Server queue hook");
           }

@@ -3,12 +3,14 @@
 #include <pybind11/stl.h>
 
 #include <chrono>
+#include <cmath>
 #include <map>
 #include <memory>
 #include <optional>
 #include <system_error>
 
 #include "mailroom/engine/server.hpp"
+#include "dsn_values.hpp"
 #include "py_callable.hpp"
 #include "register.hpp"
 
@@ -21,6 +23,14 @@ namespace {
 using engine::ReplyRule;
 using engine::Server;
 using engine::ServerOptions;
+
+// RFC 3461: one (notify, orcpt type, orcpt) per recipient of the envelope.
+py::list rcpt_dsn_list(const store::Envelope& env) {
+  py::list out;
+  for (std::size_t i = 0; i < env.rcpt_to.size(); ++i)
+    out.append(rcpt_dsn_tuple(i < env.rcpt_dsn.size() ? env.rcpt_dsn[i] : smtp::RecipientDsn{}));
+  return out;
+}
 
 // A stored copy with its bytes and envelope, read without the GIL.
 struct StoredCopy {
@@ -55,7 +65,7 @@ py::list stored_list(const std::vector<StoredCopy>& copies) {
     out.append(py::make_tuple(m.arrival, py::str(m.account), py::str(std::to_string(m.uid)),
                               py::bytes(*c.data), py::str(env.mail_from), rcpts, py::str(env.peer),
                               env.received_at, reinterpret_cast<std::uintptr_t>(c.envelope.get()),
-                              py::str(m.path)));
+                              py::str(m.path), message_dsn_tuple(env.dsn), rcpt_dsn_list(env)));
   }
   return out;
 }
@@ -100,19 +110,15 @@ void register_server(py::module_& m) {
                        bool vrfy, int pop3_port,
                        std::optional<std::map<std::string, std::string>> users, bool apop,
                        double auth_failure_delay, std::size_t max_stored_messages,
-                       std::uint64_t max_stored_bytes, std::string postmaster) {
-             if (pop3_port < -1 || pop3_port > 65535)
-               throw py::value_error("pop3_port must be in 0..65535, not " + std::to_string(pop3_port));
-             if (smtp_port < 0 || smtp_port > 65535)
-               throw py::value_error("smtp_port must be in 0..65535, not " + std::to_string(smtp_port));
-             if (!(idle_timeout > 0)) throw py::value_error("idle_timeout must be positive");
+                       std::uint64_t max_stored_bytes, std::string postmaster, bool dsn) {
              if (max_message_size == 0) throw py::value_error("max_message_size must be positive");
              if (max_recipients == 0) throw py::value_error("max_recipients must be positive");
-             if (max_connections == 0) throw py::value_error("max_connections must be positive");
              if (max_line_length < 80) throw py::value_error("max_line_length must be at least 80");
              ServerOptions o;
              o.host = std::move(host);
-             o.smtp_port = static_cast<std::uint16_t>(smtp_port);
+             o.listeners = {{"smtp", engine::Protocol::Smtp, net::TlsMode::None, "", smtp_port}};
+             if (pop3_port != -1)
+               o.listeners.push_back({"pop3", engine::Protocol::Pop3, net::TlsMode::None, "", pop3_port});
              o.maildir = std::move(maildir);
              o.domains = std::move(domains);
              if (!hostname.empty()) o.smtp.hostname = std::move(hostname);
@@ -127,13 +133,14 @@ void register_server(py::module_& m) {
              o.smtp.pipelining = pipelining;
              o.smtp.eightbitmime = eightbitmime;
              o.smtp.vrfy = vrfy;
+             o.smtp.dsn = dsn;
              o.smtp.max_transcript_bytes = max_transcript_bytes;
              o.max_connections = max_connections;
-             o.idle_timeout = std::chrono::milliseconds(
-                 std::max<long long>(1, static_cast<long long>(idle_timeout * 1000.0)));
+             // Checked by Server::check_options(): a positive time, at least 1 ms.
+             o.idle_timeout =
+                 std::chrono::milliseconds(static_cast<long long>(std::ceil(idle_timeout * 1000.0)));
              o.threads = threads;
              o.max_transcripts = max_transcripts;
-             o.pop3_port = pop3_port;
              o.max_stored_messages = max_stored_messages;
              o.max_stored_bytes = max_stored_bytes;
              o.postmaster = std::move(postmaster);
@@ -154,30 +161,46 @@ void register_server(py::module_& m) {
            py::arg("chunking"), py::arg("pipelining"), py::arg("eightbitmime"), py::arg("vrfy"),
            py::arg("pop3_port") = -1, py::arg("users") = py::none(), py::arg("apop") = false,
            py::arg("auth_failure_delay") = 0.5, py::arg("max_stored_messages") = 1'000'000,
-           py::arg("max_stored_bytes") = std::uint64_t{4} << 30, py::arg("postmaster") = "")
+           py::arg("max_stored_bytes") = std::uint64_t{4} << 30, py::arg("postmaster") = "",
+           py::arg("dsn") = true)
       // TLS and logins, set after construction and before start().
       .def("configure_security",
            [](Server& s, std::string tls_cert, std::string tls_key, bool tls_auto,
               double handshake_timeout, int smtps_port, int submission_port, int pop3s_port,
               std::optional<bool> allow_plaintext_auth, bool auth_required, bool require_tls,
               py::object password_check) {
-             auto port = [](int p, const char* name) {
-               if (p < -1 || p > 65535)
-                 throw py::value_error(std::string(name) + " must be in 0..65535, not " + std::to_string(p));
-               return p;
-             };
              ServerOptions& o = s.options_before_start();
-             o.smtps_port = port(smtps_port, "smtps_port");
-             o.submission_port = port(submission_port, "submission_port");
-             o.pop3s_port = port(pop3s_port, "pop3s_port");
-             if (tls_auto || !tls_cert.empty()) {
-               if (!(handshake_timeout > 0)) throw py::value_error("tls_handshake_timeout must be positive");
+             const bool tls = tls_auto || !tls_cert.empty();
+             // The listeners, in the order of the ports: smtp, submission,
+             // smtps, pop3, pop3s. Server::check_options() checks them.
+             using engine::ListenerOptions;
+             using engine::Protocol;
+             const auto starttls = tls ? net::TlsMode::StartTls : net::TlsMode::None;
+             std::vector<ListenerOptions> listeners;
+             std::optional<ListenerOptions> pop3;
+             for (auto& l : o.listeners) {
+               if (l.name == "smtp") listeners.push_back(l);
+               if (l.name == "pop3") pop3 = l;
+             }
+             for (auto& l : listeners) l.tls = starttls;
+             if (submission_port != -1)
+               listeners.push_back({"submission", Protocol::Smtp, starttls, "", submission_port, true});
+             if (smtps_port != -1)
+               listeners.push_back({"smtps", Protocol::Smtp, net::TlsMode::Implicit, "", smtps_port});
+             if (pop3) {
+               pop3->tls = starttls;
+               listeners.push_back(*pop3);
+             }
+             if (pop3s_port != -1)
+               listeners.push_back({"pop3s", Protocol::Pop3, net::TlsMode::Implicit, "", pop3s_port});
+             o.listeners = std::move(listeners);
+             if (tls) {
                engine::TlsOptions t;
                t.throwaway = tls_auto;
                t.cert_file = std::move(tls_cert);
                t.key_file = std::move(tls_key);
                t.handshake_timeout = std::chrono::milliseconds(
-                   std::max<long long>(1, static_cast<long long>(handshake_timeout * 1000.0)));
+                   static_cast<long long>(std::ceil(handshake_timeout * 1000.0)));
                o.tls = std::move(t);
              } else {
                o.tls.reset();
@@ -186,6 +209,7 @@ void register_server(py::module_& m) {
              o.smtp.auth_required = auth_required;
              o.smtp.require_tls = require_tls;
              o.smtp.auth_failure_delay_ms = o.pop3.auth_failure_delay_ms;
+             s.check_options();
              if (password_check.is_none()) {
                o.password_check = nullptr;
                return;
@@ -317,7 +341,8 @@ void register_server(py::module_& m) {
             py::list rcpts;
             for (const auto& r : env.rcpt_to) rcpts.append(py::str(r));
             py::object result = holder->fn(py::bytes(data), py::str(env.mail_from), rcpts,
-                                           py::str(env.peer), env.received_at);
+                                           py::str(env.peer), env.received_at,
+                                           message_dsn_tuple(env.dsn), rcpt_dsn_list(env));
             smtp::Decision d;
             if (!result.is_none()) {
               // (code, text) refuses the message with that reply.

@@ -1,10 +1,12 @@
 // libFuzzer target for the MIME parser: parse with small limits, then touch
-// every part the way a mail reader would, and check the span invariants.
+// every part the way a mail reader would, and check the span invariants; read
+// it as a delivery report too.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 
+#include "mailroom/mime/delivery_report.hpp"
 #include "mailroom/mime/header_fields.hpp"
 #include "mailroom/mime/message.hpp"
 
@@ -61,6 +63,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     sink += msg->is_attachment(i);
     sink += p.filename().size() + p.charset().size();
   }
+  // A delivery report (RFC 3464, RFC 8098), read as a mail reader would.
+  const DeliveryReportData report = read_delivery_report(*msg);
+  check(report.kind.empty() == (report.status_part < 0));
+  check(report.original_part < static_cast<std::int32_t>(msg->parts.size()));
+  check(report.recipients.size() <= kMaxReportLines);
+  for (const auto& group : report.recipients)
+    for (const auto& [name, value] : group) {
+      std::string_view type;
+      sink += without_type(value, &type).size() + type.size() + first_word(value).size();
+      check(name.find(':') == std::string::npos);
+    }
+  sink += parse_disposition(report_field(report.per_message, "disposition")).modifiers.size();
   check(sink != static_cast<std::size_t>(-1));
   return 0;
 }

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,6 +67,9 @@ struct FakeMaildrop : Maildrop {
 struct FuzzHandler : Handler {
   int commits = 0;
   int opened = 0;
+  // The user "later" is answered later (as "bob"); the run resumes the
+  // session with it after each feed.
+  std::optional<AuthResult> later;
   AuthResult answer(std::string_view user, bool good) {
     if (user == "busy") return AuthResult::in_use();
     if (user == "temp") return AuthResult::temp_fail("down\r\n+OK fake");
@@ -77,6 +81,11 @@ struct FuzzHandler : Handler {
     return AuthResult::bad_credentials();
   }
   AuthResult login(std::string_view user, std::string_view password) override {
+    if (user == "later") {
+      REQUIRE(!later);
+      later = answer("bob", password == "pw");
+      return AuthResult::pending();
+    }
     return answer(user, password == "pw");
   }
   AuthResult apop(std::string_view user, std::string_view digest,
@@ -128,6 +137,12 @@ std::string run(const Config& cfg, std::string_view stream, std::uint32_t seed, 
       const int commits_before = h.commits;
       std::vector<Output> out;
       s.feed(stream.substr(i, n), out);
+      while (s.paused()) {  // the answer comes before the next piece
+        REQUIRE(h.later.has_value());
+        AuthResult r = std::move(*h.later);
+        h.later.reset();
+        s.resume_login(std::move(r), out);
+      }
       if (cfg.stls) s.tls_established();
       for (const Output& o : out) {
         REQUIRE(!closed);

@@ -12,7 +12,9 @@
 // every message begun gets exactly one result, in the order begun. Bit 0 of
 // the seed logs in (AUTH as tim; bit 1 asks for STARTTLS, bit 2 allows AUTH
 // in clear): nothing is written while the handshake is due, and no AUTH
-// leaves in clear unless allowed.
+// leaves in clear unless allowed. The first and fifth messages ask for DSN
+// (RFC 3461; bit 3 of the seed lets them go without it): NOTIFY, RET and
+// ENVID are written only to a server that offers DSN.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -106,12 +108,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       const Message& m = messages[next++];
       MessageOptions o;
       o.transfer = m.transfer;
+      if (next == 1 || next == 5) {
+        o.dsn.ret = "HDRS";
+        o.dsn.envid = "id+1 =";
+        o.dsn.has_envid = true;
+        o.rcpt_dsn.resize(m.to.size());
+        o.rcpt_dsn[0].notify = kNotifySuccess | kNotifyDelay;
+        o.rcpt_dsn[0].orcpt_type = "rfc822";
+        o.rcpt_dsn[0].orcpt = m.to[0];
+        o.dsn_optional = seed & 8;
+      }
       REQUIRE(c.begin_message(m.from, m.to, m.content, o) == next);
       REQUIRE(c.in_flight() + c.results_pending() <= cfg.max_in_flight);
       collect();
     }
     if (c.ready() && next >= messages.size() && (flags & 64)) c.quit();
     const std::string out = c.take_output();
+    if (!c.extensions().dsn) {
+      REQUIRE(out.find(" NOTIFY=") == std::string::npos);
+      REQUIRE(out.find(" ENVID=") == std::string::npos);
+    }
     if (login && !c.tls_active() && !cfg.allow_plaintext_auth)
       REQUIRE(out.find("AUTH") == std::string::npos);
     check_output(out);

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,10 @@ namespace {
 struct FuzzHandler : Handler {
   std::vector<std::string> messages;
   std::size_t max_size = 0;
+  // Answers given later (a message with "LATER", the user "later"); the run
+  // resumes the session with them after each feed.
+  std::optional<Decision> later_data;
+  std::optional<AuthOutcome> later_auth;
   Decision on_helo(std::string_view name) override {
     if (name.find('!') != std::string_view::npos) return Decision::reject(550, "", "no");
     return {};
@@ -48,6 +53,11 @@ struct FuzzHandler : Handler {
     REQUIRE(r.mechanism == "PLAIN" || r.mechanism == "LOGIN" || r.mechanism == "CRAM-MD5");
     if (r.user == "boom") throw 7;
     if (r.user == "weak") return AuthOutcome::TooWeak;
+    if (r.user == "later") {
+      REQUIRE(!later_auth);
+      later_auth = r.password == "pw" ? AuthOutcome::Ok : AuthOutcome::BadCredentials;
+      return AuthOutcome::Pending;
+    }
     return r.user == "tim" && (r.password == "pw" || r.digest.size() == 32) ? AuthOutcome::Ok
                                                                             : AuthOutcome::BadCredentials;
   }
@@ -55,9 +65,24 @@ struct FuzzHandler : Handler {
   Decision on_data(const Envelope& env, std::string&& message) override {
     REQUIRE(message.size() <= max_size);
     REQUIRE(!env.rcpt_to.empty());
+    // RFC 3461 values as parsed: one per recipient, ENVID printable and short,
+    // NOTIFY=NEVER alone.
+    REQUIRE(env.rcpt_dsn.size() == env.rcpt_to.size());
+    REQUIRE(env.dsn.envid.size() <= kMaxEnvidLength);
+    for (unsigned char c : env.dsn.envid) REQUIRE(c >= 32 && c <= 126);
+    for (const auto& d : env.rcpt_dsn) {
+      REQUIRE(!(d.notify & kNotifyNever) || d.notify == kNotifyNever);
+      REQUIRE(d.orcpt.size() <= kMaxOrcptLength);
+      REQUIRE(d.orcpt_type.empty() == d.orcpt.empty());
+    }
     const bool reject = message.find("REJECT") != std::string::npos;
+    const bool later = message.find("LATER") != std::string::npos;
     messages.push_back(std::move(message));
-    return reject ? Decision::reject(554, "5.7.1", "rejected") : Decision{};
+    const Decision d = reject ? Decision::reject(554, "5.7.1", "rejected") : Decision{};
+    if (!later) return d;
+    REQUIRE(!later_data);
+    later_data = d;
+    return Decision::answer_later();
   }
 };
 
@@ -105,6 +130,18 @@ Run run(const Config& cfg, std::string_view stream, std::uint32_t seed, bool spl
     const std::size_t n = mailroom_fuzz::next_piece(seed, stream.size() - i, split);
     std::vector<Output> out;
     s.feed(stream.substr(i, n), out);
+    while (s.paused()) {  // the answer comes before the next piece
+      REQUIRE(h.later_data || h.later_auth);
+      if (h.later_data) {
+        const Decision d = *h.later_data;
+        h.later_data.reset();
+        s.resume_data(d, out);
+      } else {
+        const AuthOutcome o = *h.later_auth;
+        h.later_auth.reset();
+        s.resume_auth(o, out);
+      }
+    }
     if (cfg.starttls) s.tls_established();
     for (const Output& o : out) {
       REQUIRE(!closed);
@@ -138,6 +175,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   cfg.enhancedstatuscodes = !(flags & 4);
   cfg.chunking = !(flags & 8);
   cfg.smtputf8 = !(flags & 16);
+  cfg.dsn = !(flags & 16);  // RFC 3461 off together with SMTPUTF8
   cfg.vrfy = flags & 32;
   cfg.starttls = flags & 64;
   cfg.max_transcript_bytes = (flags & 128) ? 300 : 0;

@@ -1,6 +1,6 @@
 // libFuzzer target for the queue's spool files: any octets as a queue file
 // and as its state file load or are refused, never crash, and what loads
-// writes back to the same entry.
+// writes back to the same entry (DSN parameters included).
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -30,6 +30,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     QueueEntry again;
     REQUIRE(Spool::decode_entry(Spool::encode_entry(e), again));
     REQUIRE(again.id == e.id && again.rcpts.size() == e.rcpts.size() && *again.data == *e.data);
+    // The DSN parameters (RFC 3461) come back as they were.
+    REQUIRE(again.dsn.ret == e.dsn.ret && again.dsn.has_envid == e.dsn.has_envid &&
+            again.dsn.envid == e.dsn.envid);
+    for (std::size_t i = 0; i < e.rcpts.size(); ++i)
+      REQUIRE(again.rcpts[i].dsn.notify == e.rcpts[i].dsn.notify &&
+              again.rcpts[i].dsn.orcpt_type == e.rcpts[i].dsn.orcpt_type &&
+              again.rcpts[i].dsn.orcpt == e.rcpts[i].dsn.orcpt);
   }
   const std::size_t n = e.rcpts.size();
   Spool::apply_state(state_bytes, e);

@@ -11,6 +11,7 @@ from ._core import __version__
 from .client import (
     AuthenticationError,
     CertificateError,
+    DSNNotOfferedWarning,
     POP3AuthenticationError,
     POP3CertificateError,
     POP3Client,
@@ -31,6 +32,7 @@ from .client import (
     SMTPDataError,
     SMTPError,
     SMTPHostNotFoundError,
+    SMTPNotSupportedError,
     SMTPProtocolError,
     SMTPRecipientsRefused,
     SMTPSenderRefused,
@@ -42,11 +44,13 @@ from .client import (
 )
 from .message import Address, Attachment, Defect, Message, Part
 from .queue import Clock, Queue, QueueEntry, QueueEvent, QueueRecipient
+from .reports import DeliveryReport, Disposition, RecipientReport
 from .server import Envelope, ReplyRule, Server, Session
 
 __all__ = [
     "AuthenticationError",
     "CertificateError",
+    "DSNNotOfferedWarning",
     "POP3AuthenticationError",
     "POP3CertificateError",
     "POP3Client",
@@ -66,6 +70,7 @@ __all__ = [
     "SMTPDataError",
     "SMTPError",
     "SMTPHostNotFoundError",
+    "SMTPNotSupportedError",
     "SMTPProtocolError",
     "SMTPRecipientsRefused",
     "SMTPSenderRefused",
@@ -79,6 +84,8 @@ __all__ = [
     "Attachment",
     "Clock",
     "Defect",
+    "DeliveryReport",
+    "Disposition",
     "Envelope",
     "Message",
     "Part",
@@ -86,6 +93,7 @@ __all__ = [
     "QueueEntry",
     "QueueEvent",
     "QueueRecipient",
+    "RecipientReport",
     "ReplyRule",
     "Server",
     "Session",

@@ -46,6 +46,23 @@ def build_message(
     message_id: str | None,
     reply_to: list[tuple[str, str]] = ...,
 ) -> bytes: ...
+def build_mdn(
+    original: _Bytes,
+    final_recipient: str,
+    to: str = "",
+    disposition_type: str = "displayed",
+    automatic_action: bool = False,
+    sent_automatically: bool = False,
+    modifiers: list[str] = ...,
+    reporting_ua: str = "mailroom",
+    text: str = "",
+    include: str = "headers",
+    date: str | None = None,
+    message_id: str | None = None,
+) -> bytes: ...
+def report_without_type(value: str) -> tuple[str, str]: ...
+def report_first_word(value: str) -> str: ...
+def parse_disposition(value: str) -> tuple[str, str, str, list[str]] | None: ...
 
 class ParsedMessage:
     @staticmethod
@@ -87,6 +104,17 @@ class ParsedMessage:
     def spans(self, i: int) -> tuple[_Span, _Span, _Span]: ...
     def decoded(self, i: int) -> tuple[bytes, bool]: ...
     def text(self, i: int) -> tuple[str, bool]: ...
+    # (kind, status part, original part, headers only, per-message fields, recipient groups)
+    def delivery_report(
+        self,
+    ) -> tuple[str, int, int, bool, list[tuple[str, str]], list[list[tuple[str, str]]]]: ...
+
+# RFC 3461 values: (notify keywords, orcpt type, orcpt address) and (ret, envid)
+_RcptDsn: TypeAlias = tuple[tuple[str, ...], str, str]
+_MessageDsn: TypeAlias = tuple[str | None, str | None]
+_StoredRow: TypeAlias = tuple[
+    int, str, str, bytes, str, list[str], str, float, int, str, _MessageDsn, list[_RcptDsn]
+]
 
 class StoreError(RuntimeError): ...
 class InvalidFolderName(StoreError, ValueError): ...
@@ -190,6 +218,7 @@ class SmtpServer:
         max_stored_messages: int = 1000000,
         max_stored_bytes: int = 4294967296,
         postmaster: str = "",
+        dsn: bool = True,
     ) -> None: ...
     def configure_security(
         self,
@@ -266,13 +295,10 @@ class SmtpServer:
     def active_connections(self) -> int: ...
     @property
     def store(self) -> MailStore: ...
-    # rows: (seq, mailbox, uid, data, mail_from, rcpt_to, peer, received_at, envelope_id, path)
-    def messages(
-        self, after: int = 0
-    ) -> list[tuple[int, str, str, bytes, str, list[str], str, float, int, str]]: ...
-    def mailbox(
-        self, address: str
-    ) -> list[tuple[int, str, str, bytes, str, list[str], str, float, int, str]]: ...
+    # rows: (seq, mailbox, uid, data, mail_from, rcpt_to, peer, received_at, envelope_id, path,
+    #        (ret, envid), [(notify, orcpt type, orcpt)])
+    def messages(self, after: int = 0) -> list[_StoredRow]: ...
+    def mailbox(self, address: str) -> list[_StoredRow]: ...
     def last_seq(self) -> int: ...
     def count(self) -> int: ...
     @property
@@ -304,8 +330,10 @@ class SmtpServer:
 
 # (code, enhanced, text)
 _ReplyTuple: TypeAlias = tuple[int, str, str]
-# (ok, error, mail reply, [(rcpt, code, enhanced, text)], final reply)
-_SendTuple: TypeAlias = tuple[bool, str, _ReplyTuple, list[tuple[str, int, str, str]], _ReplyTuple]
+# (ok, error, mail reply, [(rcpt, code, enhanced, text)], final reply, dsn dropped)
+_SendTuple: TypeAlias = tuple[
+    bool, str, _ReplyTuple, list[tuple[str, int, str, str]], _ReplyTuple, bool
+]
 
 class SmtpSessionFailure(Exception): ...
 class TlsFailure(ConnectionError): ...
@@ -343,6 +371,11 @@ class SmtpClient:
         bdat: bool = False,
         mail_params: list[str] = ...,
         transfer: str = "auto",
+        ret: str = "",
+        envid: str | None = None,
+        notify: list[list[str]] = ...,
+        orcpt: list[tuple[str, str]] = ...,
+        dsn_optional: bool = False,
     ) -> _SendTuple: ...
     def send_many(
         self, messages: list[tuple[str, list[str], bytes]], transfer: str = "auto"

@@ -164,7 +164,7 @@ def _cmd_send(args: argparse.Namespace) -> int:
         with SMTPClient(
             host, port, timeout=args.timeout, user=args.user, auth=args.auth, **options
         ) as client:
-            result = client.send(msg)
+            result = client.send(msg, notify=args.notify, ret=args.ret, envid=args.envid)
             if args.verbose:
                 print(client.transcript, end="")
     except (OSError, ValueError, TypeError, SMTPError, argparse.ArgumentTypeError) as e:
@@ -491,6 +491,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="the AUTH mechanism (default: the strongest offered)",
     )
     _add_security_options(send, "STARTTLS")
+    send.add_argument(
+        "--notify",
+        metavar="LIST",
+        help="ask for delivery status notifications (RFC 3461) for every recipient: "
+        "never, or a comma list of success, failure, delay",
+    )
+    send.add_argument(
+        "--ret",
+        type=str.upper,
+        choices=["FULL", "HDRS"],
+        help="what a notification returns: the full message or its headers",
+    )
+    send.add_argument("--envid", metavar="ID", help="an envelope id notifications will quote")
     send.add_argument("-v", "--verbose", action="store_true", help="print the SMTP transcript")
     send.set_defaults(func=_cmd_send)
 

@@ -23,9 +23,10 @@ import contextlib
 import os
 import re
 import socket
-from collections.abc import Iterable, Iterator, Sequence
+import warnings
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Union
 
 from . import _core
 from .message import Address, Message, _mailbox, _mailboxes
@@ -33,6 +34,7 @@ from .message import Address, Message, _mailbox, _mailboxes
 __all__ = [
     "AuthenticationError",
     "CertificateError",
+    "DSNNotOfferedWarning",
     "POP3AuthenticationError",
     "POP3CertificateError",
     "POP3Client",
@@ -52,6 +54,7 @@ __all__ = [
     "SMTPDataError",
     "SMTPError",
     "SMTPHostNotFoundError",
+    "SMTPNotSupportedError",
     "SMTPProtocolError",
     "SMTPRecipientsRefused",
     "SMTPSenderRefused",
@@ -185,10 +188,52 @@ class SendResult:
     mail_reply: Reply
     rcpt_replies: dict[str, Reply] = field(default_factory=dict)
     error: str = ""  # why not ok (a local refusal or the reply that refused it)
+    dsn_dropped: bool = False  # DSN parameters asked for, not sent (without_dsn="drop")
 
     @property
     def ok(self) -> bool:
         return bool(self.accepted) and self.reply.ok
+
+
+class SMTPNotSupportedError(SMTPError):
+    """The message needs an extension the server does not offer (DSN for
+    ``notify``/``ret``/``envid``/``orcpt``); nothing was sent."""
+
+
+class DSNNotOfferedWarning(UserWarning):
+    """``send(..., without_dsn="drop")`` sent a message without its DSN
+    parameters because the server does not offer DSN (RFC 3461)."""
+
+
+Notify = Union[Sequence[str], str]
+NotifyArg = Union[Notify, Mapping[str, Notify], None]
+
+
+def _notify_keywords(value: Notify) -> list[str]:
+    words = value.split(",") if isinstance(value, str) else list(value)
+    return [w.strip().upper() for w in words if w.strip()]
+
+
+def _dsn_lists(
+    rcpts: list[str], notify: NotifyArg, orcpt: Mapping[str, str] | None
+) -> tuple[list[list[str]], list[tuple[str, str]]]:
+    """NOTIFY per recipient (a mapping by address, or one value for all) and
+    ORCPT per recipient ("bob@x" or "rfc822;bob@x"), for the native client."""
+    per_rcpt: list[list[str]] = []
+    if isinstance(notify, Mapping):
+        unknown = set(notify) - set(rcpts)
+        if unknown:
+            raise ValueError(f"notify names addresses that are not recipients: {sorted(unknown)}")
+        per_rcpt = [_notify_keywords(notify.get(r, ())) for r in rcpts]
+    elif notify is not None:
+        per_rcpt = [_notify_keywords(notify)] * len(rcpts)
+    orcpts: list[tuple[str, str]] = []
+    if orcpt:
+        for r in rcpts:
+            value = orcpt.get(r, "")
+            kind, sep, address = value.partition(";")
+            orcpts.append((kind, address) if sep else (("rfc822", value) if value else ("", "")))
+    return per_rcpt, orcpts
 
 
 def _reply(t: Sequence[Any]) -> Reply:
@@ -462,7 +507,7 @@ class SMTPClient(_TLSState):
 
     @staticmethod
     def _result(sender_addr: str, native: Sequence[Any]) -> SendResult:
-        ok, error, mail, rc, final = native
+        ok, error, mail, rc, final, dsn_dropped = native
         rcpt_replies = {addr: Reply(code, enh, text) for addr, code, enh, text in rc}
         accepted = [a for a, r in rcpt_replies.items() if r.ok]
         refused = {a: r for a, r in rcpt_replies.items() if r.code and not r.ok}
@@ -474,6 +519,7 @@ class SMTPClient(_TLSState):
             _reply(mail),
             rcpt_replies,
             str(error),
+            bool(dsn_dropped),
         )
 
     def send(
@@ -484,6 +530,11 @@ class SMTPClient(_TLSState):
         *,
         bdat: bool = False,
         transfer: Transfer = "auto",
+        notify: NotifyArg = None,
+        ret: Literal["FULL", "HDRS", "full", "hdrs"] | None = None,
+        envid: str | None = None,
+        orcpt: Mapping[str, str] | None = None,
+        without_dsn: Literal["error", "drop"] = "error",
     ) -> SendResult:
         """Send one message. The envelope comes from Sender/From and To/Cc/Bcc
         when not given; a Bcc header is never sent.
@@ -492,15 +543,53 @@ class SMTPClient(_TLSState):
         server offers CHUNKING and PIPELINING, else with DATA; "data" or
         "bdat" (same as ``bdat=True``) force one.
 
+        Delivery status notifications (RFC 3461): ``notify`` is NOTIFY for every
+        recipient (``["SUCCESS", "DELAY"]``, ``"success,delay"``, ``"NEVER"``) or
+        per recipient (``{"bob@x": ("SUCCESS",)}``); ``ret`` "FULL" or "HDRS";
+        ``envid`` the envelope id reports will quote; ``orcpt`` the original
+        recipient per address (``{"bob@x": "rfc822;Bob@X"}``). When the server
+        does not offer DSN, ``without_dsn="error"`` (the default) raises
+        SMTPNotSupportedError and sends nothing; ``"drop"`` sends the message
+        without them, warns (DSNNotOfferedWarning) and sets
+        ``result.dsn_dropped``. Bad values raise ValueError.
+
         Returns a SendResult (some recipients may be refused). Raises
         SMTPSenderRefused, SMTPRecipientsRefused (all refused), SMTPDataError,
         or SMTPServerDisconnected / SMTPTimeoutError when the session ends.
         """
         sender_addr, rcpts, data = self._envelope(message, sender, recipients)
+        notify_lists, orcpt_list = _dsn_lists(rcpts, notify, orcpt)
+        asked = any(notify_lists) or bool(orcpt_list) or ret is not None or envid is not None
+        if without_dsn not in ("error", "drop"):
+            raise ValueError('without_dsn must be "error" or "drop"')
+        if asked and without_dsn == "error" and not self.extensions.get("dsn"):
+            raise SMTPNotSupportedError(
+                "the server does not offer DSN (RFC 3461): NOTIFY, RET, ENVID and ORCPT "
+                'cannot be sent (without_dsn="drop" sends the message without them)'
+            )
         try:
-            native = self._native.send(sender_addr, rcpts, data, bdat, [], transfer)
+            native = self._native.send(
+                sender_addr,
+                rcpts,
+                data,
+                bdat,
+                [],
+                transfer,
+                (ret or "").upper(),
+                envid,
+                notify_lists if any(notify_lists) else [],
+                orcpt_list,
+                without_dsn == "drop",
+            )
         except _core.SmtpSessionFailure as e:
             raise _session_failure(e) from None
+        if native[5]:
+            warnings.warn(
+                "the server does not offer DSN: the message went without NOTIFY, RET, "
+                "ENVID and ORCPT",
+                DSNNotOfferedWarning,
+                stacklevel=2,
+            )
         ok, error = native[0], native[1]
         result = self._result(sender_addr, native)
         mail_reply, final_reply, refused = result.mail_reply, result.reply, result.refused

@@ -433,6 +433,7 @@ class Message(Part):
         date: str | _dt.datetime | None = None,
         message_id: str | None = None,
         reply_to: AddressInput | Iterable[AddressInput] | None = None,
+        disposition_notification_to: AddressInput | None = None,
     ) -> Message:
         """Build a new message, encoded for the wire.
 
@@ -446,6 +447,8 @@ class Message(Part):
         A str is read as an address header: ``"a@x.test, Bo <b@y.test>"`` is two
         addresses. CR, LF or NUL, white space inside an address (two
         addresses without a comma) or an empty element raise ValueError.
+
+        ``disposition_notification_to`` asks for a read receipt (RFC 8098 §2.1).
         """
         frm = _mailbox(sender, "sender") if sender is not None else None
         extra: list[tuple[str, str]] = []
@@ -455,6 +458,13 @@ class Message(Part):
                 if not isinstance(name, str) or not isinstance(value, str):
                     raise TypeError(f"header {name!r} must map str to str")
                 extra.append((name, value))
+        if disposition_notification_to is not None:
+            extra.append(
+                (
+                    "Disposition-Notification-To",
+                    f"<{_mailbox(disposition_notification_to, 'disposition_notification_to')[1]}>",
+                )
+            )
         if isinstance(date, _dt.datetime):
             import email.utils
 
@@ -495,6 +505,59 @@ class Message(Part):
             _core.ParsedMessage.parse(em.as_bytes(policy=email.policy.SMTP)),
             [Address(*a) for v in bcc for a in _core.parse_address_list(str(v))],
         )
+
+    def mdn(
+        self,
+        action: str = "displayed",
+        sending_mode: str = "manually",
+        *,
+        final_recipient: AddressInput | None = None,
+        action_mode: str | None = None,
+        to: AddressInput | None = None,
+        modifiers: Iterable[str] = (),
+        reporting_ua: str = "mailroom",
+        text: str | None = None,
+        include: str = "headers",
+        date: str | None = None,
+        message_id: str | None = None,
+    ) -> Message:
+        """A read receipt answering this message (RFC 8098): a
+        ``multipart/report; report-type=disposition-notification`` from the
+        reader (``final_recipient``, default: the first To address) to the
+        Disposition-Notification-To address (or ``to``), with
+        ``Disposition: manual-action/MDN-sent-manually; displayed`` for
+        ``action="displayed", sending_mode="manually"``. ``action_mode``
+        ("manual" or "automatic") defaults to follow ``sending_mode``;
+        ``include`` returns the original's "headers", the "full" message, or
+        "none". Send it from the null sender ``<>`` (RFC 8098 §2.1);
+        :class:`mailroom.DeliveryReport` reads it back.
+        """
+        if sending_mode not in ("manually", "automatically"):
+            raise ValueError('sending_mode must be "manually" or "automatically"')
+        mode = action_mode or ("manual" if sending_mode == "manually" else "automatic")
+        if mode not in ("manual", "automatic"):
+            raise ValueError('action_mode must be "manual" or "automatic"')
+        if final_recipient is not None:
+            reader = _mailbox(final_recipient)[1]
+        elif self.to:
+            reader = self.to[0].address
+        else:
+            raise ValueError("give final_recipient: the message has no To address")
+        raw = _core.build_mdn(
+            bytes(self),
+            reader,
+            _mailbox(to)[1] if to is not None else "",
+            action,
+            mode == "automatic",
+            sending_mode == "automatically",
+            list(modifiers),
+            reporting_ua,
+            text or "",
+            include,
+            date,
+            message_id,
+        )
+        return Message.parse(raw)
 
     def to_email(self) -> email.message.EmailMessage:
         """This message as Python's ``email.message.EmailMessage``."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
 __all__ = ["Clock", "Queue", "QueueEntry", "QueueEvent", "QueueRecipient"]
@@ -36,6 +36,10 @@ class QueueRecipient:
     remote_host: str
     last_attempt: _dt.datetime | None
     busy: bool  # a delivery is running
+    # RFC 3461: the NOTIFY keywords it came with (() when none) and its ORCPT
+    # as "type;address" ("" when none).
+    notify: tuple[str, ...] = ()
+    orcpt: str = ""
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,8 @@ class QueueEntry:
     last_reply: str
     size: int
     delivering: bool
+    ret: str | None = None  # RET=FULL|HDRS (RFC 3461 §4.3)
+    envid: str | None = None  # ENVID (RFC 3461 §4.4), decoded
 
     @property
     def pending(self) -> list[str]:
@@ -70,13 +76,19 @@ class QueueEvent:
     remote_host: str
     at: _dt.datetime
     attempt: int
+    # Each recipient's NOTIFY keywords (RFC 3461 §4.1); () when it gave none.
+    notify: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 QueueHook = Callable[[QueueEvent], Any]
 
 
+def _orcpt(kind: str, address: str) -> str:
+    return f"{kind};{address}" if kind else ""
+
+
 def _entry(row: tuple[Any, ...]) -> QueueEntry:
-    ident, sender, arrived, next_at, attempts, last_reply, size, rcpts, running = row
+    ident, sender, arrived, next_at, attempts, last_reply, size, rcpts, running, dsn = row
     recipients = [
         QueueRecipient(
             address=r[0],
@@ -87,6 +99,8 @@ def _entry(row: tuple[Any, ...]) -> QueueEntry:
             remote_host=r[5],
             last_attempt=_ts(r[6]),
             busy=r[7],
+            notify=tuple(r[8][0]),
+            orcpt=_orcpt(r[8][1], r[8][2]),
         )
         for r in rcpts
     ]
@@ -100,6 +114,8 @@ def _entry(row: tuple[Any, ...]) -> QueueEntry:
         last_reply=last_reply,
         size=size,
         delivering=running,
+        ret=dsn[0],
+        envid=dsn[1],
     )
 
 
@@ -192,6 +208,7 @@ class Queue:
             host: str,
             at: float,
             attempt: int,
+            notify: list[tuple[str, ...]],
         ) -> None:
             ev = QueueEvent(
                 kind=kind,  # type: ignore[arg-type]
@@ -203,6 +220,7 @@ class Queue:
                 remote_host=host,
                 at=_dt.datetime.fromtimestamp(at, tz=_dt.timezone.utc),
                 attempt=attempt,
+                notify=dict(zip(rcpts, (tuple(n) for n in notify))),
             )
             events.append(ev)
             if len(events) > limit:

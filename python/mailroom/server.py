@@ -5,7 +5,8 @@
         msg = server.wait_for(to="bob@example.org")
 
 The server runs on native threads (Boost.Asio); the GIL is taken only to call
-Python hooks.
+Python hooks, which run off the network threads: a slow hook holds up only
+the session waiting for it.
 """
 
 from __future__ import annotations
@@ -41,6 +42,12 @@ class Envelope:
     rcpt_to: list[str]
     peer: str
     received_at: _dt.datetime
+    # DSN parameters (RFC 3461): RET and the decoded ENVID, each recipient's
+    # NOTIFY keywords and ORCPT ("rfc822;bob@example.org"), for those that gave them.
+    ret: str | None = None
+    envid: str | None = None
+    notify: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    orcpt: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,27 @@ class ReplyRule:
 
 def _ts(value: float) -> _dt.datetime:
     return _dt.datetime.fromtimestamp(value, tz=_dt.timezone.utc)
+
+
+def _envelope(
+    mail_from: str,
+    rcpt_to: Sequence[str],
+    peer: str,
+    at: float,
+    dsn: tuple[str | None, str | None],
+    rcpt_dsn: Sequence[tuple[tuple[str, ...], str, str]],
+) -> Envelope:
+    """An Envelope from native rows: RET/ENVID, and (NOTIFY, ORCPT type, ORCPT) per recipient."""
+    return Envelope(
+        mail_from,
+        list(rcpt_to),
+        peer,
+        _ts(at),
+        dsn[0],
+        dsn[1],
+        {r: tuple(d[0]) for r, d in zip(rcpt_to, rcpt_dsn) if d[0]},
+        {r: f"{d[1]};{d[2]}" for r, d in zip(rcpt_to, rcpt_dsn) if d[1]},
+    )
 
 
 def _tls_setting(tls: object) -> tuple[str, str, bool]:
@@ -142,6 +170,7 @@ class Server:
         pipelining: bool = True,
         eightbitmime: bool = True,
         vrfy: bool = False,
+        dsn: bool = True,
         pop3_port: int | None = None,
         users: dict[str, str] | Callable[[str, str], bool] | None = None,
         apop: bool = False,
@@ -179,31 +208,14 @@ class Server:
         for name, value in (
             ("max_message_size", max_message_size),
             ("max_recipients", max_recipients),
-            ("max_connections", max_connections),
             ("max_sessions", max_sessions),
             ("max_stored_messages", max_stored_messages),
             ("max_stored_bytes", max_stored_bytes),
         ):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
-        if not isinstance(smtp_port, int) or not 0 <= smtp_port <= 65535:
-            raise ValueError(f"smtp_port must be an int in 0..65535, got {smtp_port!r}")
-        for name, port in (
-            ("pop3_port", pop3_port),
-            ("smtps_port", smtps_port),
-            ("submission_port", submission_port),
-            ("pop3s_port", pop3s_port),
-        ):
-            if port is not None and (
-                not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535
-            ):
-                raise ValueError(f"{name} must be None or an int in 0..65535, got {port!r}")
+        # Ports, TLS modes and timeouts are checked by the native server.
         tls_cert, tls_key, tls_auto = _tls_setting(tls)
-        if (smtps_port is not None or pop3s_port is not None or require_tls) and tls is None:
-            raise ValueError(
-                'smtps_port, pop3s_port and require_tls need TLS: give tls="auto" or '
-                "tls=(certfile, keyfile)"
-            )
         password_check: Callable[[str, str], bool] | None = None
         if callable(users):
             password_check, users = users, None
@@ -218,10 +230,6 @@ class Server:
             for k, v in users.items():
                 if any(c in k + v for c in "\r\n\0"):
                     raise ValueError(f"CR, LF or NUL in the account {k!r}")
-        if not (isinstance(idle_timeout, (int, float)) and idle_timeout > 0):
-            raise ValueError(
-                f"idle_timeout must be a positive number of seconds, got {idle_timeout!r}"
-            )
         self._native = _core.SmtpServer(
             host=host,
             smtp_port=smtp_port,
@@ -243,6 +251,7 @@ class Server:
             pipelining=pipelining,
             eightbitmime=eightbitmime,
             vrfy=vrfy,
+            dsn=dsn,
             pop3_port=-1 if pop3_port is None else pop3_port,
             users=dict(users) if users is not None else None,
             apop=apop,
@@ -437,13 +446,14 @@ class Server:
 
     # -- mail ----------------------------------------------------------------------
     def _message(self, row: tuple[Any, ...]) -> Message:
-        seq, _mailbox, _uid, data, mail_from, rcpt_to, peer, received_at, _env, _path = row
+        seq, _mailbox, _uid, data, mail_from, rcpt_to, peer, received_at, _env, _path = row[:10]
+        dsn, rcpt_dsn = row[10:12]
         with self._cache_lock:
             cached = self._cache.get(seq)
         if cached is not None:
             return cached
         msg = Message.parse(data)
-        msg.envelope = Envelope(mail_from, list(rcpt_to), peer, _ts(received_at))
+        msg.envelope = _envelope(mail_from, rcpt_to, peer, received_at, dsn, rcpt_dsn)
         with self._cache_lock:
             self._cache[seq] = msg
         return msg
@@ -626,9 +636,17 @@ class Server:
         self._hooks.append(fn)
         hooks = list(self._hooks)
 
-        def run(data: bytes, mail_from: str, rcpt_to: list[str], peer: str, at: float) -> Any:
+        def run(
+            data: bytes,
+            mail_from: str,
+            rcpt_to: list[str],
+            peer: str,
+            at: float,
+            dsn: tuple[str | None, str | None],
+            rcpt_dsn: list[tuple[tuple[str, ...], str, str]],
+        ) -> Any:
             msg = Message.parse(data)
-            msg.envelope = Envelope(mail_from, list(rcpt_to), peer, _ts(at))
+            msg.envelope = _envelope(mail_from, rcpt_to, peer, at, dsn, rcpt_dsn)
             for hook in hooks:
                 result = hook(msg)
                 if result is not None:

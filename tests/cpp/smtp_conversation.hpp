@@ -132,7 +132,8 @@ struct Conversation : ScriptedReplies<Conversation> {
 
 const char* kEhlo =
     "S: 250-localhost\n S: 250-PIPELINING\n S: 250-SIZE 33554432\n S: 250-8BITMIME\n"
-    " S: 250-SMTPUTF8\n S: 250-ENHANCEDSTATUSCODES\n S: 250-CHUNKING\n S: 250 BINARYMIME\n";
+    " S: 250-SMTPUTF8\n S: 250-ENHANCEDSTATUSCODES\n S: 250-DSN\n S: 250-CHUNKING\n"
+    " S: 250 BINARYMIME\n";
 
 // Greeted with EHLO, replies consumed.
 [[maybe_unused]] void ehlo(Conversation& t) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "conversation.hpp"
+#include "mailroom/mime/delivery_report.hpp"
 #include "mailroom/mime/message.hpp"
 #include "mailroom/queue/dsn.hpp"
 
@@ -311,6 +312,81 @@ TEST(original_headers_only) {
   CHECK(m->defects.empty());
   CHECK_EQ(m->parts[0].children.size(), std::size_t{3});
   CHECK_EQ(m->parts[m->parts[0].children.at(2)].body.size(), std::uint64_t{0});
+}
+
+TEST(envelope_id_original_recipient_and_full_return) {
+  DsnReport r = two_recipients();
+  r.has_envelope_id = true;
+  r.envelope_id = "QQ314159";
+  r.recipients[0].original_type = "rfc822";
+  r.recipients[0].original_recipient = "Bob@Hamburger.EDU";
+  r.recipients[0].action = "delivered";
+  r.recipients[0].status = "2.0.0";
+  r.recipients[0].diagnostic.clear();
+  r.recipients.resize(1);
+  r.return_full = true;
+  const std::string dsn = build_dsn(r);
+  check_wire_form(dsn);
+  CHECK(has_line(dsn, "Subject: Successful Mail Delivery Report"));
+  auto m = parse_message(dsn);
+  CHECK(m->defects.empty());
+  const std::uint32_t status = m->parts[0].children.at(1);
+  const std::string_view fields = m->bytes(m->parts[status].body);
+  // RFC 3464 §2.2: Original-Envelope-Id first; §2.3: Original-Recipient
+  // before Final-Recipient.
+  CHECK(fields.substr(0, 31) == "Original-Envelope-Id: QQ314159\r");
+  CHECK(fields.find("Original-Recipient: rfc822; Bob@Hamburger.EDU\r\nFinal-Recipient: rfc822; "
+                    "bob@hamburger.edu\r\nAction: delivered\r\nStatus: 2.0.0\r\n") !=
+        std::string_view::npos);
+  // RET=FULL: the whole message, body included, as message/rfc822.
+  const std::uint32_t returned = m->parts[0].children.at(2);
+  CHECK_EQ(m->parts[returned].content_type, std::string("message/rfc822"));
+  CHECK(m->bytes(m->parts[returned].body).find("SECRET-BODY-LINE") != std::string_view::npos);
+
+  // 8-bit content: the report says 8bit rather than encoding a message/rfc822.
+  const std::string eight = "Subject: caf\xc3\xa9\r\n\r\nd\xc3\xa9j\xc3\xa0\r\n";
+  r.original = eight;
+  const std::string dsn8 = build_dsn(r);
+  CHECK(has_line(dsn8, "Content-Transfer-Encoding: 8bit"));
+  m = parse_message(dsn8);
+  CHECK(m->bytes(m->parts[m->parts[0].children.at(2)].body).find("d\xc3\xa9j\xc3\xa0") !=
+        std::string_view::npos);
+}
+
+TEST(report_read_back) {
+  // What build_dsn writes, read_delivery_report reads: per-message fields,
+  // one group per recipient, the returned headers.
+  DsnReport r = two_recipients();
+  r.has_envelope_id = true;
+  r.envelope_id = "QQ314159";
+  r.recipients[0].original_type = "rfc822";
+  r.recipients[0].original_recipient = "Bob@Hamburger.EDU";
+  auto m = parse_message(build_dsn(r));
+  const mailroom::mime::DeliveryReportData d = mailroom::mime::read_delivery_report(*m);
+  CHECK_EQ(d.kind, std::string("delivery-status"));
+  CHECK_EQ(std::string(mailroom::mime::report_field(d.per_message, "original-envelope-id")),
+           std::string("QQ314159"));
+  CHECK_EQ(std::string(mailroom::mime::without_type(
+               mailroom::mime::report_field(d.per_message, "reporting-mta"))),
+           std::string("mail.crepes.fr"));
+  CHECK_EQ(d.recipients.size(), std::size_t{2});
+  if (d.recipients.size() != 2) return;
+  CHECK_EQ(std::string(mailroom::mime::report_field(d.recipients[0], "status")), std::string("5.1.1"));
+  CHECK_EQ(std::string(mailroom::mime::without_type(
+               mailroom::mime::report_field(d.recipients[0], "original-recipient"))),
+           std::string("Bob@Hamburger.EDU"));
+  CHECK_EQ(std::string(mailroom::mime::report_field(d.recipients[1], "action")), std::string("delayed"));
+  // A folded Diagnostic-Code comes back as one line.
+  CHECK(mailroom::mime::report_field(d.recipients[0], "diagnostic-code").find('\n') ==
+        std::string_view::npos);
+  CHECK(d.original_part >= 0 && d.original_headers_only);
+  CHECK_EQ(std::string(mailroom::mime::first_word("5.1.1 (bad mailbox)")), std::string("5.1.1"));
+  const auto disp = mailroom::mime::parse_disposition(
+      "Manual-Action/MDN-sent-manually; Displayed/Error, warning");
+  CHECK(disp.ok && disp.action_mode == "manual-action" && disp.type == "displayed");
+  CHECK(disp.modifiers.size() == 2 && disp.modifiers[1] == "warning");
+  CHECK(!mailroom::mime::parse_disposition("displayed").ok);
+  CHECK(mailroom::mime::read_delivery_report(*parse_message(kOriginal)).kind.empty());
 }
 
 TEST(boundary_not_in_content) {

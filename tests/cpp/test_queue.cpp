@@ -93,6 +93,58 @@ TEST(state_snapshots_and_a_torn_one) {
   CHECK(all.attempts == 3 && all.rcpts[1].status == RecipientStatus::Failed && all.rcpts[1].reported);
 }
 
+TEST(entry_with_dsn_parameters_round_trip) {
+  QueueEntry e = sample();
+  e.dsn.ret = "FULL";
+  e.dsn.envid = "env id+1=2";
+  e.dsn.has_envid = true;
+  e.rcpts[0].dsn.notify = mailroom::smtp::kNotifySuccess | mailroom::smtp::kNotifyDelay;
+  e.rcpts[0].dsn.orcpt_type = "rfc822";
+  e.rcpts[0].dsn.orcpt = "Bob <b@b.test>";
+  e.rcpts[1].dsn.notify = mailroom::smtp::kNotifyNever;
+  const std::string bytes = Spool::encode_entry(e);
+  CHECK(bytes.find("envid env+20id+2B1+3D2\n") != std::string::npos);
+  QueueEntry back;
+  CHECK(Spool::decode_entry(bytes, back));
+  CHECK(back.dsn.ret == "FULL" && back.dsn.has_envid && back.dsn.envid == e.dsn.envid);
+  CHECK(back.rcpts.size() == 2);
+  if (back.rcpts.size() != 2) return;
+  CHECK(back.rcpts[0].dsn.notify == e.rcpts[0].dsn.notify);
+  CHECK(back.rcpts[0].dsn.orcpt == "Bob <b@b.test>" && back.rcpts[0].dsn.orcpt_type == "rfc822");
+  CHECK(back.rcpts[1].dsn.notify == mailroom::smtp::kNotifyNever && back.rcpts[1].dsn.orcpt_type.empty());
+  CHECK(*back.data == *e.data);
+}
+
+TEST(spool_written_before_dsn_still_reads) {
+  // An entry and a state file as written before the DSN fields existed.
+  const std::string entry =
+      "mailroom-queue 1\nid 66ABC0001\nfrom alice@a.test\narrived 1800000000.250000\n"
+      "rcpt bob@b.test\nrcpt carol@c.test\ndata 3\nx\r\n";
+  QueueEntry e;
+  CHECK(Spool::decode_entry(entry, e));
+  CHECK(e.rcpts.size() == 2 && e.dsn.empty());
+  for (const auto& r : e.rcpts) CHECK(r.dsn.empty());
+  // Without DSN parameters an entry is written exactly as before.
+  CHECK(Spool::encode_entry(e) == entry);
+  Spool::apply_state(
+      "attempt 2 1800003600.000000 1\n"
+      "rcpt\t0\tD\t1\t250\t1800000001.000000\t127.0.0.1:2626\t250 2.0.0 OK\n"
+      "rcpt\t1\tP\t2\t451\t1800003500.000000\t127.0.0.1:2626\t451 4.3.0 later\n"
+      "end\n",
+      e);
+  CHECK(e.attempts == 2);
+  CHECK(e.rcpts[0].status == RecipientStatus::Delivered && e.rcpts[0].success_reported);
+  CHECK(e.rcpts[1].delay_reported && e.rcpts[1].last_reply == "451 4.3.0 later");
+  // The new state keeps the report flags per recipient.
+  e.rcpts[0].relayed = true;
+  e.rcpts[0].delay_reported = false;
+  QueueEntry again = e;
+  again.rcpts[0].relayed = again.rcpts[0].success_reported = again.rcpts[1].delay_reported = false;
+  Spool::apply_state(Spool::encode_state(e), again);
+  CHECK(again.rcpts[0].relayed && again.rcpts[0].success_reported && again.rcpts[1].delay_reported);
+  CHECK(!again.rcpts[0].delay_reported);
+}
+
 TEST(spool_on_disk) {
   const fs::path dir = temp_dir("mailroom-spool-test");
   {

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "mailroom/pop3/maildrop.hpp"
+#include "services.hpp"
 
 namespace mailroom::engine {
 
@@ -99,21 +100,47 @@ class StoreMaildrop final : public pop3::Maildrop {
   std::vector<bool> seen_;
 };
 
-}  // namespace
-
-pop3::AuthResult Pop3Handler::login(std::string_view user, std::string_view password) {
-  if (!server_.check_password(user, password)) return pop3::AuthResult::bad_credentials();
+// Checks the password and opens the maildrop, counting retrievals in
+// `retrieved`.
+pop3::AuthResult open_maildrop(Server& server, std::string_view user, std::string_view password,
+                               const std::shared_ptr<std::size_t>& retrieved) {
+  if (!server.check_password(user, password)) return pop3::AuthResult::bad_credentials();
   // Test mode (no users): any password opens the mailbox named (loopback only,
   // checked when the server starts).
   const std::string mailbox = store::normalize_mailbox(user);
-  if (!server_.store().try_lock_mailbox(mailbox)) return pop3::AuthResult::in_use();
-  retrieved_ = std::make_shared<std::size_t>(0);
+  if (!server.store().try_lock_mailbox(mailbox)) return pop3::AuthResult::in_use();
   try {
-    return pop3::AuthResult::ok(std::make_shared<StoreMaildrop>(server_.store(), mailbox, retrieved_));
+    return pop3::AuthResult::ok(std::make_shared<StoreMaildrop>(server.store(), mailbox, retrieved));
   } catch (...) {
-    server_.store().unlock_mailbox(mailbox);
+    server.store().unlock_mailbox(mailbox);
     return pop3::AuthResult::temp_fail("cannot read the mailbox");
   }
+}
+
+}  // namespace
+
+pop3::AuthResult Pop3Handler::login(std::string_view user, std::string_view password) {
+  auto retrieved = std::make_shared<std::size_t>(0);
+  if (!session_ || !server_.password_check_may_block()) {
+    auto r = open_maildrop(server_, user, password, retrieved);
+    if (r.kind == pop3::AuthResult::Ok) retrieved_ = std::move(retrieved);
+    return r;
+  }
+  retrieved_ = retrieved;  // read here, counted by the maildrop on this strand
+  server_.run_blocking([&server = server_, connection = connection_, session = session_,
+                        retrieved, user = std::string(user), password = std::string(password)]() mutable {
+    pop3::AuthResult r;
+    try {
+      r = open_maildrop(server, user, password, retrieved);
+    } catch (...) {
+      r = pop3::AuthResult::temp_fail();
+    }
+    std::fill(password.begin(), password.end(), '\0');
+    resume_on<pop3::Output>(connection, [session, r = std::move(r)](auto& out) mutable {
+      session->resume_login(std::move(r), out);
+    });
+  });
+  return pop3::AuthResult::pending();
 }
 
 }  // namespace mailroom::engine

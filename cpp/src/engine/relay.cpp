@@ -8,6 +8,8 @@
 
 #include "mailroom/engine/server.hpp"
 #include "mailroom/mime/builder.hpp"
+#include "mailroom/mime/report.hpp"
+#include "mailroom/queue/dsn.hpp"
 #include "mailroom/text.hpp"
 
 namespace mailroom::engine {
@@ -114,6 +116,39 @@ void Server::deliver_bounce(const std::string& rcpt, std::string message) {
     return;
   }
   store_->deliver({rcpt}, final_copy("", "", message), make_envelope("", {rcpt}, ""));
+}
+
+void Server::report_local_delivery(const smtp::Envelope& env, const std::vector<std::size_t>& local,
+                                   std::string_view message, const std::string& id) {
+  if (env.mail_from.empty() || mime::report::is_report(message)) return;  // RFC 3461 §6.2
+  queue::DsnReport report;
+  report.reporting_mta = options_.smtp.hostname;
+  report.original_sender = env.mail_from;
+  report.queue_id = id;
+  report.now = clock_->now();
+  report.arrival_date = report.now;
+  report.original = message;
+  report.return_full = env.dsn.ret == "FULL";
+  report.has_envelope_id = env.dsn.has_envid;
+  report.envelope_id = env.dsn.envid;
+  for (auto i : local) {
+    const smtp::RecipientDsn dsn = i < env.rcpt_dsn.size() ? env.rcpt_dsn[i] : smtp::RecipientDsn{};
+    if (!smtp::wants_report(dsn.notify, smtp::ReportAction::Delivered)) continue;
+    queue::DsnRecipient r;
+    r.address = env.rcpt_to[i];
+    r.original_type = dsn.orcpt_type;
+    r.original_recipient = dsn.orcpt;
+    r.action = "delivered";
+    r.status = "2.0.0";
+    r.last_attempt = report.now;
+    report.recipients.push_back(std::move(r));
+  }
+  if (report.recipients.empty()) return;
+  try {
+    deliver_bounce(env.mail_from, queue::build_dsn(report));
+  } catch (const std::exception&) {
+    // The queue or the store is full: the message is delivered, its report lost.
+  }
 }
 
 std::string Server::submit(const std::string& mail_from, const std::vector<std::string>& rcpts,

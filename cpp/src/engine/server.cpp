@@ -1,5 +1,5 @@
-// Server: policy and delivery. The network half (Asio) is in
-// net/listener.cpp.
+// Server: policy and delivery. Its start and stop are in
+// server_lifecycle.cpp; the sockets are net::Network's.
 #include "mailroom/engine/server.hpp"
 
 #include <unistd.h>
@@ -141,11 +141,21 @@ smtp::Decision Server::accept_message(const smtp::Envelope& env, std::string&& m
     return smtp::Decision::reject(554, "5.4.6", "Too many hops: mail loop detected");
 
   std::vector<std::string> local, remote;
-  for (const auto& r : env.rcpt_to) {
-    if (std::string postmaster = postmaster_for(r); !postmaster.empty())
-      local.push_back(std::move(postmaster));
-    else
-      (is_remote(r) ? remote : local).push_back(r);
+  std::vector<std::size_t> local_index;
+  std::vector<smtp::RecipientDsn> remote_dsn;
+  for (std::size_t i = 0; i < env.rcpt_to.size(); ++i) {
+    const std::string& r = env.rcpt_to[i];
+    const smtp::RecipientDsn dsn = i < env.rcpt_dsn.size() ? env.rcpt_dsn[i] : smtp::RecipientDsn{};
+    if (std::string postmaster = postmaster_for(r); !postmaster.empty()) {
+      local.push_back(std::move(postmaster));  // RFC 5321 §4.5.1
+      local_index.push_back(i);
+    } else if (is_remote(r)) {
+      remote.push_back(r);
+      remote_dsn.push_back(dsn);
+    } else {
+      local.push_back(r);
+      local_index.push_back(i);
+    }
   }
 
   // RFC 5321 §4.2.2 / RFC 3463 4.3.1: no room for it now; the client keeps it and retries.
@@ -165,6 +175,8 @@ smtp::Decision Server::accept_message(const smtp::Envelope& env, std::string&& m
   std::shared_ptr<std::string> data;
   if (!local.empty() || hook) data = final_copy(env.mail_from, received, message);
   auto envelope = make_envelope(env.mail_from, env.rcpt_to, peer);
+  envelope->dsn = env.dsn;
+  envelope->rcpt_dsn = env.rcpt_dsn;
   if (hook) {
     smtp::Decision d;
     try {
@@ -179,16 +191,14 @@ smtp::Decision Server::accept_message(const smtp::Envelope& env, std::string&& m
     auto relayed = std::make_shared<std::string>();
     relayed->reserve(received.size() + message.size());
     relayed->append(received).append(message);
-    message.clear();
     try {
-      queue_->enqueue(env.mail_from, remote, std::move(relayed), id);
+      queue_->enqueue(env.mail_from, remote, std::move(relayed), id, env.dsn, remote_dsn);
     } catch (const queue::QueueFull&) {
       return smtp::Decision::reject(452, "4.3.1", "Insufficient storage: the queue is full");
     } catch (const std::exception&) {
       return smtp::Decision::reject(451, "4.3.0", "Cannot queue the message; try again later");
     }
   }
-  message.clear();
   if (!local.empty()) {
     try {
       store_->deliver(local, data, envelope);
@@ -197,7 +207,9 @@ smtp::Decision Server::accept_message(const smtp::Envelope& env, std::string&& m
     } catch (const std::exception&) {
       return smtp::Decision::reject(451, "4.3.0", "Cannot store the message; try again later");
     }
+    report_local_delivery(env, local_index, message, id);
   }
+  message.clear();
   smtp::Decision ok;
   ok.reply = smtp::Reply(250, "2.0.0", "OK: queued as " + id);
   if (rule) {  // an accepting rule may delay the reply or word it

@@ -217,6 +217,11 @@ void ServerSession::finish_login(std::string_view user, F&& call, std::vector<Ou
     entries_ = nullptr;
     r = AuthResult::temp_fail();
   }
+  if (r.kind == AuthResult::Pending) {  // answered by resume_login()
+    login_user_.assign(user);
+    paused_ = true;
+    return;
+  }
   const auto text = [&](std::string_view fallback) {
     return r.message.empty() ? fallback : std::string_view(r.message);
   };
@@ -249,7 +254,21 @@ void ServerSession::finish_login(std::string_view user, F&& call, std::vector<Ou
     case AuthResult::PermFail:
       user_.clear();
       return err(out, "SYS/PERM", text("Login not permitted"));
+    case AuthResult::Pending: break;  // handled above
   }
+}
+
+void ServerSession::resume_login(AuthResult result, std::vector<Output>& out) {
+  if (!paused_) return;
+  paused_ = false;
+  if (result.kind == AuthResult::Pending) result = AuthResult::temp_fail();
+  std::string user;
+  user.swap(login_user_);
+  finish_login(user, [&] { return std::move(result); }, out);
+  if (held_.empty()) return;
+  std::string held;
+  held.swap(held_);
+  feed(held, out);  // may pause again, holding the rest anew
 }
 
 // --------------------------------------------------------- TRANSACTION ----

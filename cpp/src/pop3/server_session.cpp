@@ -64,7 +64,7 @@ std::size_t ServerSession::line_limit() const {
 // line_limit() - 1 before the LF; a longer one is dropped as it streams by.
 void ServerSession::feed(std::string_view data, std::vector<Output>& out) {
   std::size_t i = 0;
-  while (i < data.size() && !closed() && !tls_pending_) {
+  while (i < data.size() && !closed() && !tls_pending_ && !paused_) {
     const char* p = data.data() + i;
     const std::size_t avail = data.size() - i;
     const auto* lf = static_cast<const char*>(std::memchr(p, '\n', avail));
@@ -98,6 +98,7 @@ void ServerSession::feed(std::string_view data, std::vector<Output>& out) {
       line_done(line, out);
     }
   }
+  if (paused_ && i < data.size()) held_.append(data.substr(i));
 }
 
 void ServerSession::line_done(std::string_view line, std::vector<Output>& out) {

@@ -125,7 +125,8 @@ RecipientOutcome outcome(const smtp::Reply& r, const std::string& host) {
 
 std::vector<std::vector<RecipientOutcome>> deliver(const Destination& destination,
                                                    const std::vector<DeliveryItem>& items,
-                                                   const DeliverySettings& settings) {
+                                                   const DeliverySettings& settings,
+                                                   const ItemDelivered& on_item) {
   std::vector<std::vector<RecipientOutcome>> out(items.size());
   // Until told otherwise every recipient is deferred with the last error.
   auto set_rest = [&](std::size_t from, int code, const std::string& text, const std::string& host) {
@@ -180,7 +181,11 @@ std::vector<std::vector<RecipientOutcome>> deliver(const Destination& destinatio
     for (std::size_t i = 0; i < items.size(); ++i) {
       const DeliveryItem& item = items[i];
       try {
-        smtp::SendResult r = client.send(item.mail_from, item.rcpts, *item.data);
+        smtp::MessageOptions mo;
+        mo.dsn = item.dsn;
+        mo.rcpt_dsn = item.rcpt_dsn;
+        mo.dsn_optional = true;  // a next hop without DSN: "relayed" (RFC 3461 §5.2.2)
+        smtp::SendResult r = client.send(item.mail_from, item.rcpts, *item.data, mo);
         auto& rs = out[i];
         rs.clear();
         for (std::size_t k = 0; k < item.rcpts.size(); ++k) {
@@ -190,6 +195,7 @@ std::vector<std::vector<RecipientOutcome>> deliver(const Destination& destinatio
             rs.push_back(outcome(r.rcpts[k].second, host));
           } else if (r.data.code) {
             rs.push_back(outcome(r.data, host));
+            rs.back().without_dsn = !client.session().extensions().dsn;
           } else {  // refused before anything went out (say, SMTPUTF8 needed)
             rs.push_back(RecipientOutcome{554, "554 5.6.7 " + r.error, host});
           }
@@ -205,6 +211,7 @@ std::vector<std::vector<RecipientOutcome>> deliver(const Destination& destinatio
         client.close();
         return out;
       }
+      if (on_item) on_item(i, out[i]);
     }
     client.quit();
     return out;

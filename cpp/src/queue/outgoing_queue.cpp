@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "mailroom/mime/report.hpp"
 #include "mailroom/queue/dsn.hpp"
 #include "mailroom/text.hpp"
 
@@ -127,12 +128,21 @@ std::string OutgoingQueue::new_id() {
 }
 
 std::string OutgoingQueue::enqueue(const std::string& mail_from, const std::vector<std::string>& rcpts,
-                                   std::shared_ptr<const std::string> data, std::string id) {
+                                   std::shared_ptr<const std::string> data, std::string id,
+                                   const smtp::MessageDsn& dsn,
+                                   const std::vector<smtp::RecipientDsn>& rcpt_dsn) {
   if (rcpts.empty()) throw std::invalid_argument("a queue entry needs recipients");
+  if (!rcpt_dsn.empty() && rcpt_dsn.size() != rcpts.size())
+    throw std::invalid_argument("rcpt_dsn needs one entry per recipient");
   QueueEntry e;
   e.id = id.empty() ? new_id() : std::move(id);
   e.mail_from = mail_from;
-  for (const auto& r : rcpts) e.rcpts.push_back(QueueRecipient{r});
+  e.dsn = dsn;
+  for (std::size_t i = 0; i < rcpts.size(); ++i) {
+    QueueRecipient r{rcpts[i]};
+    if (!rcpt_dsn.empty()) r.dsn = rcpt_dsn[i];
+    e.rcpts.push_back(std::move(r));
+  }
   e.data = std::move(data);
   e.arrived_at = e.next_attempt = clock_->now();
   const std::uint64_t size = e.data ? e.data->size() : 0;
@@ -288,9 +298,10 @@ void OutgoingQueue::dispatch_locked() {
         ++per_domain_[domain];
         job = &jobs_.back();
       }
-      DeliveryItem item{e->id, e->mail_from, {}, idx, e->data};
+      DeliveryItem item{e->id, e->mail_from, {}, idx, e->data, e->dsn, {}};
       for (auto i : idx) {
         item.rcpts.push_back(e->rcpts[i].address);
+        item.rcpt_dsn.push_back(e->rcpts[i].dsn);
         e->rcpts[i].busy = true;
       }
       job->items.push_back(std::move(item));
@@ -327,7 +338,10 @@ void OutgoingQueue::worker_loop() {
     lock.unlock();
     std::vector<std::vector<RecipientOutcome>> results;
     try {
-      results = deliver(resolve_destination(routes_, job.domain), job.items, options_.delivery);
+      results = deliver(resolve_destination(routes_, job.domain), job.items, options_.delivery,
+                        [&](std::size_t i, const std::vector<RecipientOutcome>& outcomes) {
+                          record_delivered(job.items[i], outcomes);
+                        });
     } catch (const std::exception& e) {  // resolver trouble, out of memory: later
       results.clear();
       for (const auto& item : job.items)
@@ -346,6 +360,38 @@ double OutgoingQueue::retry_delay(int attempts) const {
   if (!options_.retry_backoff) return options_.retry_interval;
   const double d = options_.retry_interval * std::pow(2.0, std::max(0, attempts - 1));
   return std::min(d, options_.max_retry_interval);
+}
+
+void OutgoingQueue::record_delivered(const DeliveryItem& item,
+                                     const std::vector<RecipientOutcome>& outcomes) {
+  if (!spool_) return;
+  QueueEntry snapshot;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(item.id);
+    if (it == entries_.end() || it->second.removed) return;
+    snapshot = it->second;
+  }
+  bool any = false;
+  for (std::size_t k = 0; k < item.rcpt_index.size() && k < outcomes.size(); ++k) {
+    if (!outcomes[k].delivered()) continue;  // failures and deferrals: at the job's end
+    QueueRecipient& r = snapshot.rcpts[item.rcpt_index[k]];
+    r.status = RecipientStatus::Delivered;
+    r.last_code = outcomes[k].code;
+    r.last_reply = outcomes[k].reply;
+    r.remote_host = outcomes[k].host;
+    // As finish_job records it (RFC 3461 §5.2.2), so a restart reports alike.
+    r.relayed = outcomes[k].without_dsn;
+    r.success_reported =
+        !smtp::wants_report(r.dsn.notify, smtp::ReportAction::Relayed) || !r.relayed;
+    any = true;
+  }
+  if (!any) return;
+  try {
+    spool_->write_state_now(snapshot);
+  } catch (const std::exception&) {
+    // Not recorded early: the job's end records it, as before.
+  }
 }
 
 void OutgoingQueue::finish_job(const Job& job, const std::vector<std::vector<RecipientOutcome>>& results) {
@@ -376,11 +422,15 @@ void OutgoingQueue::finish_job(const Job& job, const std::vector<std::vector<Rec
         QueueEvent& ev = o.delivered() ? delivered : deferred;
         if (o.delivered()) {
           r.status = RecipientStatus::Delivered;
+          // RFC 3461 §5.2.2: the next hop cannot report success; we say "relayed".
+          r.relayed = o.without_dsn;
+          r.success_reported = !smtp::wants_report(r.dsn.notify, smtp::ReportAction::Relayed) || !r.relayed;
         } else if (o.failed()) {
           r.status = RecipientStatus::Failed;  // reported by settle_locked
           continue;
         }
         ev.recipients.push_back(r.address);
+        ev.notify.push_back(r.dsn.notify);
         ev.code = o.code;
         ev.reply = o.reply;
         ev.remote_host = o.host;
@@ -413,43 +463,71 @@ void OutgoingQueue::settle_locked(QueueEntry& e, std::vector<QueueEvent>& events
       r.expired = true;
     }
   }
-  std::vector<std::size_t> failed;
-  for (std::size_t i = 0; i < e.rcpts.size(); ++i)
-    if (e.rcpts[i].status == RecipientStatus::Failed && !e.rcpts[i].reported) failed.push_back(i);
-  if (!failed.empty()) {
-    // RFC 3461 §6.2 / RFC 5321 §6.1: never a bounce for a bounce (null sender).
-    if (!e.mail_from.empty()) bounces.push_back(Bounce{e.mail_from, make_bounce(e, failed, false)});
-    QueueEvent ev{QueueEvent::Kind::Bounced, e.id, e.mail_from};
-    for (auto i : failed) {
-      e.rcpts[i].reported = true;
-      ev.recipients.push_back(e.rcpts[i].address);
-      ev.code = e.rcpts[i].last_code;
-      ev.reply = e.rcpts[i].last_reply;
-      ev.remote_host = e.rcpts[i].remote_host;
+  // One report per action per round, covering every recipient it concerns
+  // (RFC 3461 §5.2.8) that asked for it (§4.1); never one for the null
+  // sender (RFC 3461 §6.2, RFC 5321 §6.1) or for a message that is itself a
+  // report, so no report answers a report.
+  auto report = [&](const std::vector<std::size_t>& idx, smtp::ReportAction action) {
+    std::vector<std::size_t> wanted;
+    for (auto i : idx)
+      if (smtp::wants_report(e.rcpts[i].dsn.notify, action)) wanted.push_back(i);
+    if (!wanted.empty() && !e.mail_from.empty() && !(e.data && mime::report::is_report(*e.data)))
+      bounces.push_back(Bounce{e.mail_from, make_report(e, wanted, action)});
+  };
+  auto event = [&](QueueEvent::Kind kind, const std::vector<std::size_t>& idx) {
+    QueueEvent ev{kind, e.id, e.mail_from};
+    for (auto i : idx) {
+      const QueueRecipient& r = e.rcpts[i];
+      ev.recipients.push_back(r.address);
+      ev.notify.push_back(r.dsn.notify);
+      if (kind == QueueEvent::Kind::Bounced) {
+        ev.code = r.last_code;
+        ev.reply = r.last_reply;
+        ev.remote_host = r.remote_host;
+      }
     }
     ev.at = now;
     ev.attempt = e.attempts;
     events.push_back(std::move(ev));
+  };
+  std::vector<std::size_t> failed, relayed;
+  for (std::size_t i = 0; i < e.rcpts.size(); ++i) {
+    QueueRecipient& r = e.rcpts[i];
+    if (r.status == RecipientStatus::Failed && !r.reported) failed.push_back(i);
+    if (r.status == RecipientStatus::Delivered && !r.success_reported) relayed.push_back(i);
+  }
+  if (!relayed.empty()) {
+    report(relayed, smtp::ReportAction::Relayed);
+    for (auto i : relayed) e.rcpts[i].success_reported = true;
+  }
+  if (!failed.empty()) {
+    report(failed, smtp::ReportAction::Failed);
+    for (auto i : failed) e.rcpts[i].reported = true;
+    event(QueueEvent::Kind::Bounced, failed);
   }
   if (e.done()) return;
-  if (options_.delay_warning > 0 && !e.delay_warned && now - e.arrived_at >= options_.delay_warning) {
-    e.delay_warned = true;
+  if (options_.delay_warning > 0 && now - e.arrived_at >= options_.delay_warning) {
+    // Once per recipient (RFC 3461 §5.2.5), each of which may ask for it or
+    // not (§4.1).
     std::vector<std::size_t> pending;
-    for (std::size_t i = 0; i < e.rcpts.size(); ++i)
-      if (e.rcpts[i].status == RecipientStatus::Pending) pending.push_back(i);
-    if (!e.mail_from.empty()) bounces.push_back(Bounce{e.mail_from, make_bounce(e, pending, true)});
-    QueueEvent ev{QueueEvent::Kind::Delayed, e.id, e.mail_from};
-    for (auto i : pending) ev.recipients.push_back(e.rcpts[i].address);
-    ev.at = now;
-    ev.attempt = e.attempts;
-    events.push_back(std::move(ev));
+    for (std::size_t i = 0; i < e.rcpts.size(); ++i) {
+      QueueRecipient& r = e.rcpts[i];
+      if (r.status != RecipientStatus::Pending || r.delay_reported) continue;
+      r.delay_reported = true;
+      pending.push_back(i);
+    }
+    if (!pending.empty()) {
+      report(pending, smtp::ReportAction::Delayed);
+      event(QueueEvent::Kind::Delayed, pending);
+    }
   }
   // The last try falls on the end of the lifetime, so the bounce is on time.
   e.next_attempt = std::min(now + retry_delay(e.attempts), e.arrived_at + options_.max_lifetime);
 }
 
-std::string OutgoingQueue::make_bounce(const QueueEntry& e, const std::vector<std::size_t>& rcpts,
-                                       bool delayed) const {
+std::string OutgoingQueue::make_report(const QueueEntry& e, const std::vector<std::size_t>& rcpts,
+                                       smtp::ReportAction action) const {
+  const bool delayed = action == smtp::ReportAction::Delayed;
   DsnReport report;
   report.reporting_mta = options_.hostname;
   report.original_sender = e.mail_from;
@@ -457,13 +535,20 @@ std::string OutgoingQueue::make_bounce(const QueueEntry& e, const std::vector<st
   report.arrival_date = e.arrived_at;
   report.now = clock_->now();
   report.original = e.data ? std::string_view(*e.data) : std::string_view();
+  report.return_full = e.dsn.ret == "FULL";
+  report.has_envelope_id = e.dsn.has_envid;
+  report.envelope_id = e.dsn.envid;
   for (auto i : rcpts) {
     const QueueRecipient& r = e.rcpts[i];
     DsnRecipient d;
     d.address = r.address;
-    d.action = delayed ? "delayed" : "failed";
+    d.action = smtp::to_string(action);
+    d.original_type = r.dsn.orcpt_type;
+    d.original_recipient = r.dsn.orcpt;
     // RFC 3463: X.4.7 delivery time expired; X.4.1 no answer from the host.
-    if (r.expired)
+    if (action == smtp::ReportAction::Relayed)
+      d.status = "2.0.0";
+    else if (r.expired)
       d.status = r.last_code >= 400 ? "4.4.7" : "4.4.1";
     else if (r.last_code == 0)
       d.status = "4.4.1";

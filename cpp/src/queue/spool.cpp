@@ -1,11 +1,16 @@
 #include "mailroom/queue/spool.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <stdexcept>
 #include <system_error>
 
+#include "mailroom/smtp/dsn_parameters.hpp"
 #include "mailroom/store/durable_file.hpp"
 
 namespace fs = std::filesystem;
@@ -94,7 +99,14 @@ std::string Spool::encode_entry(const QueueEntry& e) {
   out.append("id ").append(one_line(e.id)).append("\n");
   out.append("from ").append(one_line(e.mail_from)).append("\n");
   out.append("arrived ").append(number(e.arrived_at)).append("\n");
-  for (const auto& r : e.rcpts) out.append("rcpt ").append(one_line(r.address)).append("\n");
+  if (!e.dsn.ret.empty()) out.append("ret ").append(e.dsn.ret).append("\n");
+  if (e.dsn.has_envid) out.append("envid ").append(smtp::xtext_encode(e.dsn.envid)).append("\n");
+  for (const auto& r : e.rcpts) {
+    out.append("rcpt ").append(one_line(r.address)).append("\n");
+    if (r.dsn.notify != 0) out.append("notify ").append(smtp::notify_text(r.dsn.notify)).append("\n");
+    if (!r.dsn.orcpt_type.empty())
+      out.append("orcpt ").append(r.dsn.orcpt_type).append(";").append(smtp::xtext_encode(r.dsn.orcpt)).append("\n");
+  }
   out.append("data ").append(std::to_string(e.data ? e.data->size() : 0)).append("\n");
   if (e.data) out.append(*e.data);
   return out;
@@ -113,6 +125,15 @@ bool Spool::decode_entry(std::string_view in, QueueEntry& e) {
       e.mail_from = line.substr(5);
     } else if (starts(line, "arrived ")) {
       if (!parse_double(line.substr(8), e.arrived_at)) return false;
+    } else if (starts(line, "ret ")) {
+      if (!smtp::parse_ret(line.substr(4), e.dsn.ret)) return false;
+    } else if (starts(line, "envid ")) {
+      if (!smtp::parse_envid(line.substr(6), e.dsn.envid)) return false;
+      e.dsn.has_envid = true;
+    } else if (starts(line, "notify ")) {
+      if (e.rcpts.empty() || !smtp::parse_notify(line.substr(7), e.rcpts.back().dsn.notify)) return false;
+    } else if (starts(line, "orcpt ")) {
+      if (e.rcpts.empty() || !smtp::parse_orcpt(line.substr(6), e.rcpts.back().dsn)) return false;
     } else if (starts(line, "rcpt ")) {
       if (line.size() == 5 || has_control(line.substr(5))) return false;
       QueueRecipient r;
@@ -134,7 +155,9 @@ bool Spool::decode_entry(std::string_view in, QueueEntry& e) {
 std::string Spool::encode_state(const QueueEntry& e) {
   // One snapshot: "attempt", one "rcpt" line per recipient, "end".
   std::string out = "attempt " + std::to_string(e.attempts);
-  out.append(" ").append(number(e.next_attempt)).append(e.delay_warned ? " 1\n" : " 0\n");
+  bool delay_reported = false;
+  for (const auto& r : e.rcpts) delay_reported = delay_reported || r.delay_reported;
+  out.append(" ").append(number(e.next_attempt)).append(delay_reported ? " 1\n" : " 0\n");
   for (std::size_t i = 0; i < e.rcpts.size(); ++i) {
     const auto& r = e.rcpts[i];
     out.append("rcpt\t").append(std::to_string(i)).append("\t");
@@ -144,6 +167,12 @@ std::string Spool::encode_state(const QueueEntry& e) {
                                                       : "P");
     out.append("\t").append(std::to_string(r.attempts)).append("\t").append(std::to_string(r.last_code));
     out.append("\t").append(number(r.last_attempt)).append("\t").append(one_line(r.remote_host));
+    // Report flags: W delayed report out, L relayed without DSN, S its report out.
+    std::string flags = "-";
+    if (r.delay_reported) flags += "W";
+    if (r.relayed) flags += "L";
+    if (r.success_reported) flags += "S";
+    out.append("\t").append(flags);
     out.append("\t").append(one_line(r.last_reply)).append("\n");
   }
   out.append("end\n");
@@ -155,6 +184,7 @@ void Spool::apply_state(std::string_view in, QueueEntry& e) {
   QueueEntry work = e;
   std::string_view line;
   bool open = false;
+  bool delay_warned = false;  // the entry's flag, for state written without per-recipient flags
   while (take_line(in, line)) {
     if (starts(line, "attempt ")) {
       work = e;
@@ -168,11 +198,12 @@ void Spool::apply_state(std::string_view in, QueueEntry& e) {
         open = false;
         continue;
       }
-      work.delay_warned = f.substr(sp2 + 1) == "1";
+      delay_warned = f.substr(sp2 + 1) == "1";
     } else if (open && starts(line, "rcpt\t")) {
       auto f = split_tabs(line);
       std::size_t i = 0;
-      if (f.size() != 8 || !parse_num(f[1], i) || i >= work.rcpts.size()) {
+      // 8 fields: written before the report flags; 9: with them.
+      if ((f.size() != 8 && f.size() != 9) || !parse_num(f[1], i) || i >= work.rcpts.size()) {
         open = false;
         continue;
       }
@@ -187,7 +218,17 @@ void Spool::apply_state(std::string_view in, QueueEntry& e) {
         continue;
       }
       r.remote_host = f[6];
-      r.last_reply = f[7];
+      if (f.size() == 9) {
+        const std::string_view flags = f[7];
+        r.delay_reported = flags.find('W') != std::string_view::npos;
+        r.relayed = flags.find('L') != std::string_view::npos;
+        r.success_reported = flags.find('S') != std::string_view::npos;
+      } else {
+        r.delay_reported = delay_warned;
+        // Old state: no DSN parameters, so no success report was due.
+        r.success_reported = r.status == RecipientStatus::Delivered;
+      }
+      r.last_reply = f.back();
       if (!r.last_reply.empty()) work.last_reply = r.last_reply;
     } else if (open && line == "end") {
       e = work;
@@ -205,6 +246,25 @@ void Spool::write_new(const QueueEntry& e) {
 
 void Spool::write_state(const QueueEntry& e) {
   store::append_durably(dir_ / "queue" / (e.id + ".state"), encode_state(e));
+}
+
+void Spool::write_state_now(const QueueEntry& e) {
+  const fs::path path = dir_ / "queue" / (e.id + ".state");
+  const std::string bytes = encode_state(e);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "cannot append to " + path.string());
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = errno;
+      ::close(fd);
+      throw std::system_error(err, std::generic_category(), "cannot append to " + path.string());
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
 }
 
 void Spool::remove(const std::string& id) {

@@ -145,10 +145,31 @@ void ServerSession::auth_finish(const AuthRequest& request, std::vector<Output>&
   } catch (...) {
     outcome = AuthOutcome::TempFail;
   }
+  const std::string_view identity = request.authzid.empty() ? request.user : request.authzid;
+  if (outcome == AuthOutcome::Pending) {
+    auth_identity_.assign(identity);
+    pause_ = Pause::Auth;
+    return;
+  }
+  auth_result(outcome, identity, out);
+}
+
+void ServerSession::resume_auth(AuthOutcome outcome, std::vector<Output>& out) {
+  if (pause_ != Pause::Auth) return;
+  pause_ = Pause::None;
+  std::string identity;
+  identity.swap(auth_identity_);
+  auth_result(outcome, identity, out);
+  release_held(out);
+}
+
+void ServerSession::auth_result(AuthOutcome outcome, std::string_view identity,
+                                std::vector<Output>& out) {
   switch (outcome) {
     case AuthOutcome::Ok:
-      env_.auth_user.assign(request.authzid.empty() ? request.user : request.authzid);
+      env_.auth_user.assign(identity);
       return reply(out, 235, "2.7.0", "Authentication successful");
+    case AuthOutcome::Pending:  // not a second time: as if the check failed
     case AuthOutcome::TempFail:
       return reply(out, 454, "4.7.0", "Temporary authentication failure");
     case AuthOutcome::TooWeak:

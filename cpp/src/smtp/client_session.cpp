@@ -1,6 +1,7 @@
 // ClientSession: the SMTP client state machine (see client_session.hpp).
 #include "mailroom/smtp/client_session.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <iterator>
 #include <stdexcept>
@@ -493,6 +494,7 @@ void ClientSession::parse_ehlo(const Reply& r) {
     else if (iequals(kw, "BINARYMIME")) ext_.binarymime = true;
     else if (iequals(kw, "STARTTLS")) ext_.starttls = true;
     else if (iequals(kw, "ENHANCEDSTATUSCODES")) ext_.enhancedstatuscodes = true;
+    else if (iequals(kw, "DSN")) ext_.dsn = true;
     else if (iequals(kw, "AUTH")) {
       while (!args.empty()) {
         const std::size_t e = args.find(' ');
@@ -571,6 +573,7 @@ std::uint64_t ClientSession::begin_message(std::string_view mail_from,
     if (p.empty() || p.find(' ') != std::string::npos)
       throw std::invalid_argument("MAIL parameter is empty or has a space");
   }
+  check_sendable(options.dsn, options.rcpt_dsn, rcpts.size());
 
   Txn& m = txns_.emplace_back();
   m.result.id = next_id_++;
@@ -611,11 +614,26 @@ std::uint64_t ClientSession::begin_message(std::string_view mail_from,
     m.content = std::move(content);
   }
 
+  const bool dsn_asked = !options.dsn.empty() || std::any_of(options.rcpt_dsn.begin(), options.rcpt_dsn.end(),
+                                                                [](const RecipientDsn& d) { return !d.empty(); });
+  const bool dsn_sent = dsn_asked && ext_.dsn;
+  if (dsn_asked && !ext_.dsn) {
+    if (!options.dsn_optional)
+      return refuse("DSN parameters (RET, ENVID, NOTIFY, ORCPT) need DSN, which the server does not offer");
+    m.result.dsn_dropped = true;
+  }
+  m.rcpt_params.assign(rcpts.size(), std::string());
+  if (dsn_sent)
+    for (std::size_t i = 0; i < options.rcpt_dsn.size(); ++i)
+      for (const auto& p : rcpt_parameters(options.rcpt_dsn[i])) m.rcpt_params[i] += " " + p;
+
   std::string mail = "MAIL FROM:<" + std::string(mail_from) + ">";
   if (ext_.size) mail += " SIZE=" + std::to_string(size);
   if (binary) mail += " BODY=BINARYMIME";
   else if (eight_bit) mail += " BODY=8BITMIME";
   if (utf8) mail += " SMTPUTF8";
+  if (dsn_sent)
+    for (const auto& p : mail_parameters(options.dsn)) mail += " " + p;
   for (const auto& p : options.mail_params) mail += " " + p;
 
   // Behind a message that may still need a reset: start with RSET, so its
@@ -649,7 +667,7 @@ std::optional<SendResult> ClientSession::next_result() {
 
 void ClientSession::send_rcpts_from(Txn& m, std::size_t first) {
   for (std::size_t i = first; i < m.result.rcpts.size(); ++i) {
-    send("RCPT TO:<" + m.result.rcpts[i].first + ">", Await::Rcpt, i, &m);
+    send("RCPT TO:<" + m.result.rcpts[i].first + ">" + m.rcpt_params[i], Await::Rcpt, i, &m);
     if (!m.pipelined) return;  // one at a time
   }
 }

@@ -81,6 +81,7 @@ void ServerSession::cmd_helo(std::string_view arg, bool esmtp, std::vector<Outpu
     if (cfg_.eightbitmime) positive.lines.emplace_back("8BITMIME");
     if (cfg_.smtputf8) positive.lines.emplace_back("SMTPUTF8");
     if (cfg_.enhancedstatuscodes) positive.lines.emplace_back("ENHANCEDSTATUSCODES");
+    if (cfg_.dsn) positive.lines.emplace_back("DSN");
     if (cfg_.chunking) positive.lines.emplace_back("CHUNKING");
     if (cfg_.chunking && cfg_.binarymime) positive.lines.emplace_back("BINARYMIME");
     if (cfg_.starttls && !tls_active_) positive.lines.emplace_back("STARTTLS");
@@ -126,6 +127,7 @@ void ServerSession::cmd_mail(std::string_view arg, std::vector<Output>& out) {
   bool smtputf8 = false, have_size = false, have_body = false;
   std::uint64_t size = 0;
   std::string body = "7BIT";
+  MessageDsn dsn;
   for (const EsmtpParam& p : pa.params) {
     if (p.keyword == "SIZE" && cfg_.size) {
       if (have_size || !parse_number(p.value, size) || p.value.size() > 20)
@@ -143,6 +145,15 @@ void ServerSession::cmd_mail(std::string_view arg, std::vector<Output>& out) {
       if (p.has_value || smtputf8)
         return reply(out, 501, "5.5.4", "Error: bad SMTPUTF8 parameter");
       smtputf8 = true;
+    } else if (p.keyword == "RET" && cfg_.dsn) {
+      // RFC 3461 §4.3; a parameter given twice is a syntax error (§4).
+      if (!dsn.ret.empty() || !parse_ret(p.value, dsn.ret))
+        return reply(out, 501, "5.5.4", "Error: bad RET parameter");
+    } else if (p.keyword == "ENVID" && cfg_.dsn) {
+      // RFC 3461 §4.4: xtext of printable US-ASCII, at most 100 characters.
+      if (dsn.has_envid || !parse_envid(p.value, dsn.envid))
+        return reply(out, 501, "5.5.4", "Error: bad ENVID parameter");
+      dsn.has_envid = true;
     } else {
       return reply(out, 555, "5.5.4",
                    "Error: MAIL parameter " + p.keyword + " not recognized or not implemented");
@@ -162,6 +173,7 @@ void ServerSession::cmd_mail(std::string_view arg, std::vector<Output>& out) {
   env_.smtputf8 = smtputf8;
   env_.body = body;
   env_.declared_size = static_cast<std::size_t>(size);
+  env_.dsn = std::move(dsn);
   const Decision d = call_handler([&] { return handler_.on_mail(env_, pa.mailbox); });
   if (decide(d, out, Reply(250, "2.1.0", "Ok"), Reply(550, "5.7.1", "Error: sender rejected")))
     tx_ = Tx::Mail;
@@ -188,10 +200,23 @@ void ServerSession::cmd_rcpt(std::string_view arg, std::vector<Output>& out) {
   // Refused here, not later at DATA for every recipient (RFC 5321 §4.5.3.1).
   if (const char* too_long = path_length_error(pa.mailbox))
     return reply(out, 501, "5.1.3", std::string("Error: bad recipient address: ") + too_long);
-  if (!pa.params.empty())
-    return reply(out, 555, "5.5.4",
-                 "Error: RCPT parameter " + pa.params.front().keyword +
-                     " not recognized or not implemented");
+  if (!pa.params.empty() && !env_.esmtp)
+    return reply(out, 555, "5.5.4", "Error: RCPT parameters need EHLO");
+  RecipientDsn dsn;
+  for (const EsmtpParam& p : pa.params) {
+    if (p.keyword == "NOTIFY" && cfg_.dsn) {
+      // RFC 3461 §4.1: NEVER alone or a list of SUCCESS, FAILURE, DELAY.
+      if (dsn.notify != 0 || !parse_notify(p.value, dsn.notify))
+        return reply(out, 501, "5.5.4", "Error: bad NOTIFY parameter");
+    } else if (p.keyword == "ORCPT" && cfg_.dsn) {
+      // RFC 3461 §4.2: addr-type ";" xtext, at most 500 characters.
+      if (!dsn.orcpt_type.empty() || !parse_orcpt(p.value, dsn))
+        return reply(out, 501, "5.5.4", "Error: bad ORCPT parameter");
+    } else {
+      return reply(out, 555, "5.5.4",
+                   "Error: RCPT parameter " + p.keyword + " not recognized or not implemented");
+    }
+  }
   if (pa.eight_bit) {
     if (!env_.smtputf8)
       return reply(out, 553, "5.6.7", "Error: non-ASCII recipient address needs SMTPUTF8");
@@ -206,6 +231,7 @@ void ServerSession::cmd_rcpt(std::string_view arg, std::vector<Output>& out) {
   const Decision d = call_handler([&] { return handler_.on_rcpt(env_, pa.mailbox); });
   if (decide(d, out, Reply(250, "2.1.5", "Ok"), Reply(550, "5.1.1", "Error: recipient rejected"))) {
     env_.rcpt_to.push_back(std::move(pa.mailbox));
+    env_.rcpt_dsn.push_back(std::move(dsn));
     tx_ = Tx::Rcpt;
   }
 }

@@ -90,7 +90,7 @@ void ServerSession::on_timeout(std::vector<Output>& out) {
 void ServerSession::feed(std::string_view data, std::vector<Output>& out) {
   if (tls_pending_) return;  // plaintext after STARTTLS: injected, dropped
   std::size_t i = 0;
-  while (i < data.size() && !closed_ && !tls_pending_) {
+  while (i < data.size() && !closed_ && !tls_pending_ && !paused()) {
     switch (mode_) {
       case Mode::Command: i = consume_command(data, i, out); break;
       case Mode::DiscardLine: i = consume_discard(data, i, out); break;
@@ -98,6 +98,23 @@ void ServerSession::feed(std::string_view data, std::vector<Output>& out) {
       case Mode::Chunk: i = consume_chunk(data, i, out); break;
     }
   }
+  if (paused() && i < data.size()) held_.append(data.substr(i));
+}
+
+void ServerSession::release_held(std::vector<Output>& out) {
+  if (held_.empty()) return;
+  std::string held;
+  held.swap(held_);
+  feed(held, out);  // may pause again, holding the rest anew
+}
+
+void ServerSession::resume_data(const Decision& d, std::vector<Output>& out) {
+  if (pause_ != Pause::Data) return;
+  pause_ = Pause::None;
+  Decision answer = d;
+  if (answer.pending) answer = Decision::reject(451, "4.3.0", "Error: local error in processing");
+  data_result(answer, out);
+  release_held(out);
 }
 
 // One command line, or the start of one. A line ends at LF; it must end in
@@ -313,6 +330,14 @@ void ServerSession::deliver(std::vector<Output>& out) {
   }
   const Decision d = call_handler([&] { return handler_.on_data(env_, std::move(message_)); });
   reset_transaction();
+  if (d.pending) {
+    pause_ = Pause::Data;
+    return;
+  }
+  data_result(d, out);
+}
+
+void ServerSession::data_result(const Decision& d, std::vector<Output>& out) {
   if (decide(d, out, Reply(250, "2.0.0", "Ok: queued"),
              Reply(554, "5.0.0", "Error: transaction failed")))
     ++messages_accepted_;
@@ -326,6 +351,8 @@ void ServerSession::reset_transaction() {
   env_.body = "7BIT";
   env_.declared_size = 0;
   env_.chunked = false;
+  env_.dsn = MessageDsn{};
+  env_.rcpt_dsn.clear();
   if (message_.capacity() > (std::size_t{64} << 10)) std::string().swap(message_);
   clear_content();
 }

@@ -1,6 +1,7 @@
-// The mail server: wires the SMTP listener (Boost.Asio, in net/), the protocol
-// state machine (smtp/), reply rules and the mailbox store. No Asio in this
-// header: the network lives behind a pimpl in one translation unit.
+// The mail server: its options and listeners, protocol policy, TLS, and the
+// wiring of the network layer (net/, which knows no protocol), the protocol
+// state machines (smtp/, pop3/), reply rules, the mailbox store and the
+// outgoing queue. No sockets here: net::Network owns them.
 #pragma once
 
 #include <chrono>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "mailroom/engine/reply_rules.hpp"
+#include "mailroom/net/network.hpp"
 #include "mailroom/pop3/config.hpp"
 #include "mailroom/queue/clock.hpp"
 #include "mailroom/queue/outgoing_queue.hpp"
@@ -24,6 +26,8 @@
 #include "mailroom/store/mail_store.hpp"
 
 namespace mailroom::engine {
+
+class BlockingWork;
 
 // TLS for the listeners (STARTTLS, STLS, SMTPS, POP3S).
 struct TlsOptions {
@@ -40,16 +44,32 @@ struct TlsOptions {
 // (a Python callable, say). May be called from any network thread.
 using PasswordCheck = std::function<bool(const std::string& user, const std::string& password)>;
 
+enum class Protocol { Smtp, Pop3 };
+
+// One listening socket: what it serves, how TLS starts, where.
+//   {"smtp", Smtp, StartTls, "", 25}, {"submission", Smtp, StartTls, "", 587,
+//   true}, {"smtps", Smtp, Implicit, "", 465}, {"pop3", Pop3, StartTls, "",
+//   110}, {"pop3s", Pop3, Implicit, "", 995}
+// TLS modes other than None need ServerOptions::tls. Checked by
+// Server::check_options().
+struct ListenerOptions {
+  std::string name;  // unique; Server::port(name) after start()
+  Protocol protocol = Protocol::Smtp;
+  net::TlsMode tls = net::TlsMode::None;
+  std::string host;  // empty: ServerOptions::host
+  int port = 0;      // 0 picks a free port
+  bool auth_required = false;  // AUTH before MAIL (submission, RFC 6409); SMTP only
+};
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  std::uint16_t smtp_port = 0;  // 0 picks a free port
+  std::vector<ListenerOptions> listeners = {{"smtp", Protocol::Smtp}};
   std::string maildir;          // empty: keep mail in memory
   std::vector<std::string> domains;  // empty: accept every recipient (catch-all)
   // Where <postmaster> and postmaster@ each local domain go (RFC 5321 §4.5.1):
   // empty means postmaster@ the first domain (or @ the host name without domains).
   std::string postmaster;
   smtp::Config smtp;
-  int pop3_port = -1;  // -1: no POP3; 0 picks a free port
   pop3::Config pop3;
   // POP3 accounts (address -> password). None: test mode, where any password
   // opens the mailbox named in USER; allowed only on a loopback address.
@@ -57,9 +77,6 @@ struct ServerOptions {
   PasswordCheck password_check;  // used when `users` is not given
   // TLS (RFC 3207 STARTTLS, RFC 2595 STLS, RFC 8314 implicit TLS); TLS 1.2+.
   std::optional<TlsOptions> tls;
-  int smtps_port = -1;       // implicit-TLS SMTP (465); -1: off, 0: a free port
-  int submission_port = -1;  // submission (587): AUTH required before MAIL
-  int pop3s_port = -1;       // implicit-TLS POP3 (995)
   // Passwords in clear (AUTH, USER/PASS outside TLS). None: only when the
   // server has no TLS at all and the client is on a loopback address.
   std::optional<bool> allow_plaintext_auth;
@@ -108,6 +125,9 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
+  // Throws std::invalid_argument naming the first bad option (listeners,
+  // limits, timeouts); start() calls it.
+  void check_options() const;
   // Binds and starts serving; throws std::system_error (port taken, bad
   // address) or std::invalid_argument (bad option) without leaving threads.
   void start();
@@ -116,11 +136,13 @@ class Server {
   bool running() const;
 
   const std::string& host() const { return options_.host; }
-  std::uint16_t smtp_port() const;
-  std::uint16_t pop3_port() const;  // 0 when POP3 is off
-  std::uint16_t smtps_port() const;       // 0 when off
-  std::uint16_t submission_port() const;  // 0 when off
-  std::uint16_t pop3s_port() const;       // 0 when off
+  // The bound port of the listener named `name`; 0 when stopped or none.
+  std::uint16_t port(std::string_view name) const;
+  std::uint16_t smtp_port() const { return port("smtp"); }
+  std::uint16_t pop3_port() const { return port("pop3"); }
+  std::uint16_t smtps_port() const { return port("smtps"); }
+  std::uint16_t submission_port() const { return port("submission"); }
+  std::uint16_t pop3s_port() const { return port("pop3s"); }
   // The throwaway CA (TlsOptions::throwaway) and the certificate served, as
   // PEM; empty before start() or without them.
   const std::string& tls_ca_pem() const { return tls_ca_pem_; }
@@ -191,11 +213,24 @@ class Server {
   void session_ended(std::uint64_t id, const std::string& transcript, bool truncated,
                      std::size_t messages);
 
-  struct Network;  // Asio, in net/listener.cpp
+  // Whether a listener requires AUTH before MAIL (submission).
+  bool has_submission_listener() const;
+
+  // Whether accept_message() may block (a message hook, a Maildir or a spool
+  // to fsync) and check_password() (a password_check callable): the sessions
+  // then run them with run_blocking(), off the network threads.
+  bool delivery_may_block() const;
+  bool password_check_may_block() const { return !options_.users && options_.password_check; }
+  // Runs `job` on the threads for blocking work (inline when stopped).
+  void run_blocking(std::function<void()> job);
 
  private:
   void init_store();
   void deliver_bounce(const std::string& rcpt, std::string message);
+  // RFC 3461 §5.2.3: a "delivered" report for the local recipients (indexes
+  // into env.rcpt_to) that asked for one with NOTIFY=SUCCESS.
+  void report_local_delivery(const smtp::Envelope& env, const std::vector<std::size_t>& local,
+                             std::string_view message, const std::string& id);
   // A copy for the mailboxes: Return-Path (at final delivery, RFC 5321
   // §4.4), the trace line, the message.
   static std::shared_ptr<std::string> final_copy(std::string_view mail_from, std::string_view trace,
@@ -212,7 +247,9 @@ class Server {
   mutable std::mutex sessions_mutex_;
   std::deque<SessionRecord> sessions_;
   std::uint64_t next_session_ = 1;
-  std::unique_ptr<Network> net_;
+  std::unique_ptr<net::Network> net_;
+  std::unique_ptr<BlockingWork> work_;  // while running
+  std::map<std::string, std::uint16_t, std::less<>> ports_;  // by listener name
   std::uint64_t next_queue_id_ = 1;
   std::string tls_ca_pem_;
   std::string tls_certificate_pem_;

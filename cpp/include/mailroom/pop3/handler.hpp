@@ -18,8 +18,10 @@ namespace mailroom::pop3 {
 //  TempFail: -ERR [SYS/TEMP] (RFC 3206 §4), e.g. the store is unreachable.
 //  PermFail: -ERR [SYS/PERM] (RFC 3206 §4), e.g. the account is disabled.
 // `message` replaces the default text after the response code.
+//  Pending: answered later, through ServerSession::resume_login() (a slow
+//           password check); the session is paused() meanwhile.
 struct AuthResult {
-  enum Kind { Ok, BadCredentials, InUse, TempFail, PermFail } kind = BadCredentials;
+  enum Kind { Ok, BadCredentials, InUse, TempFail, PermFail, Pending } kind = BadCredentials;
   std::shared_ptr<Maildrop> maildrop;
   std::string message;
 
@@ -27,6 +29,7 @@ struct AuthResult {
   static AuthResult bad_credentials() { return {}; }
   static AuthResult in_use() { return {InUse, nullptr, {}}; }
   static AuthResult temp_fail(std::string text = {}) { return {TempFail, nullptr, std::move(text)}; }
+  static AuthResult pending() { return {Pending, nullptr, {}}; }
 };
 
 // Hooks called synchronously from ServerSession::feed(). A hook that throws is

@@ -107,6 +107,12 @@ class ServerSession {
   // close, without UPDATE.
   void on_timeout(std::vector<Output>& out);
 
+  // Waiting for a login answered later (AuthResult::Pending): input fed
+  // meanwhile is held, unparsed, until resume_login() gives the answer and
+  // the responses to what was held. A transport stops reading meanwhile.
+  bool paused() const { return paused_; }
+  void resume_login(AuthResult result, std::vector<Output>& out);
+
   bool closed() const { return state_ == State::Closed; }
   State state() const { return state_; }
   const std::string& peer() const { return peer_; }
@@ -192,6 +198,10 @@ class ServerSession {
   std::vector<bool> deleted_;
   std::size_t live_count_ = 0;   // messages not marked deleted
   std::uint64_t live_octets_ = 0;
+
+  bool paused_ = false;
+  std::string held_;        // input fed while paused
+  std::string login_user_;  // the user of the pending login
 
   CredentialMask mask_{"****"};
   Transcript transcript_;

@@ -5,11 +5,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "mailroom/smtp/dsn_parameters.hpp"
 
 namespace mailroom::queue {
 
@@ -54,12 +57,16 @@ struct DeliveryItem {
   std::vector<std::string> rcpts;
   std::vector<std::size_t> rcpt_index;  // positions in the queue entry
   std::shared_ptr<const std::string> data;
+  // RFC 3461 §5.2.1: passed on unchanged when the next hop offers DSN.
+  smtp::MessageDsn dsn;
+  std::vector<smtp::RecipientDsn> rcpt_dsn;  // one per rcpts
 };
 
 struct RecipientOutcome {
   int code = 0;            // 0: no reply (no connection, lost connection)
   std::string reply;       // the reply on one line, or what went wrong
   std::string host;        // "host:port" that answered
+  bool without_dsn = false;  // accepted by a next hop that does not offer DSN
   bool delivered() const { return code >= 200 && code < 300; }
   bool failed() const { return code >= 500; }  // else: try again later
 };
@@ -74,11 +81,16 @@ struct DeliverySettings {
   std::chrono::milliseconds command_timeout{300'000};
 };
 
+// Called as each message's last reply arrives, with its outcomes, so the
+// queue can record them then rather than when the whole connection is done.
+using ItemDelivered = std::function<void(std::size_t item, const std::vector<RecipientOutcome>&)>;
+
 // Delivers `items` (all for one destination) over one connection; the result
 // has one outcome per recipient of each item. Never throws for network or
 // protocol trouble: that is in the outcomes.
 std::vector<std::vector<RecipientOutcome>> deliver(const Destination& destination,
                                                    const std::vector<DeliveryItem>& items,
-                                                   const DeliverySettings& settings);
+                                                   const DeliverySettings& settings,
+                                                   const ItemDelivered& on_item = {});
 
 }  // namespace mailroom::queue

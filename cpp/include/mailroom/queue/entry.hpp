@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "mailroom/smtp/dsn_parameters.hpp"
+
 namespace mailroom::queue {
 
 enum class RecipientStatus {
@@ -26,6 +28,10 @@ struct QueueRecipient {
   bool reported = false;      // Failed and already in a bounce (or none is due)
   bool expired = false;       // Failed because the queue lifetime ran out
   bool busy = false;          // a delivery of it is running
+  smtp::RecipientDsn dsn;     // NOTIFY and ORCPT it came with (RFC 3461)
+  bool delay_reported = false;  // a "delayed" report covered it (or none is due)
+  bool relayed = false;       // delivered to a next hop that does not offer DSN
+  bool success_reported = false;  // its "relayed" report is out (or none is due)
 };
 
 struct QueueEntry {
@@ -37,7 +43,7 @@ struct QueueEntry {
   double next_attempt = 0;
   int attempts = 0;        // finished delivery rounds
   int running = 0;         // deliveries of this entry now running
-  bool delay_warned = false;
+  smtp::MessageDsn dsn;    // RET and ENVID it came with (RFC 3461)
   bool removed = false;    // remove() while a delivery ran: dropped when it ends
   std::string last_reply;  // of the last recipient that got one
 
@@ -54,6 +60,7 @@ struct QueueEvent {
   std::string id;
   std::string mail_from;
   std::vector<std::string> recipients;
+  std::vector<unsigned> notify;  // each recipient's NOTIFY bits (0: not given)
   int code = 0;
   std::string reply;
   std::string remote_host;

@@ -35,7 +35,9 @@ struct QueueOptions {
   bool retry_backoff = false;
   double max_retry_interval = 4 * 3600;
   double max_lifetime = 5 * 86400;  // then the remaining recipients bounce
-  double delay_warning = 0;         // seconds; a "delayed" DSN once; 0: none
+  // Seconds; then one "delayed" report per recipient that did not ask
+  // otherwise (NOTIFY without DELAY, RFC 3461 §4.1); 0: none.
+  double delay_warning = 0;
   unsigned max_deliveries = 16;     // delivery threads (connections in total)
   unsigned max_per_destination = 4; // concurrent connections to one domain
   std::size_t max_messages_per_connection = 100;
@@ -70,9 +72,12 @@ class OutgoingQueue {
 
   // Queues a message; on stable storage (with a spool) when it returns.
   // Throws QueueFull, or std::runtime_error when the spool cannot be written.
-  // `id` from new_id(), or empty for a fresh one.
+  // `id` from new_id(), or empty for a fresh one. `dsn` and `rcpt_dsn` (empty,
+  // or one per recipient) are the RFC 3461 parameters the message came with.
   std::string enqueue(const std::string& mail_from, const std::vector<std::string>& rcpts,
-                      std::shared_ptr<const std::string> data, std::string id = "");
+                      std::shared_ptr<const std::string> data, std::string id = "",
+                      const smtp::MessageDsn& dsn = {},
+                      const std::vector<smtp::RecipientDsn>& rcpt_dsn = {});
   // A fresh queue id (also used in the Received line before enqueue).
   std::string new_id();
 
@@ -106,6 +111,10 @@ class OutgoingQueue {
   // The earliest next attempt of an entry waiting for one.
   std::optional<double> next_attempt_locked() const;
   void finish_job(const Job& job, const std::vector<std::vector<RecipientOutcome>>& results);
+  // Writes to the spool, as soon as a message's reply comes, which of its
+  // recipients the next hop took, so a crash later in the same connection
+  // does not send it again (the job's end records the rest, fsync'd).
+  void record_delivered(const DeliveryItem& item, const std::vector<RecipientOutcome>& outcomes);
   // After a round: bounces, next attempt, removal. Lock held; appends events.
   struct Bounce {
     std::string recipient;
@@ -115,7 +124,8 @@ class OutgoingQueue {
   // Bounces out, then the spool brought up to date, then finished entries dropped.
   void commit(std::vector<Bounce>& bounces, const std::vector<std::string>& touched);
   double retry_delay(int attempts) const;
-  std::string make_bounce(const QueueEntry& e, const std::vector<std::size_t>& rcpts, bool delayed) const;
+  std::string make_report(const QueueEntry& e, const std::vector<std::size_t>& rcpts,
+                          smtp::ReportAction action) const;
   void emit(const std::vector<QueueEvent>& events);
 
   QueueOptions options_;

@@ -6,6 +6,13 @@
 //               and fsync'd; a torn last snapshot is ignored when loading.
 // Finished entries are unlinked. Files that cannot be read are moved to
 // DIR/corrupt/ rather than deleted.
+//
+// The DSN parameters (RFC 3461) are lines of their own, written only when
+// the message came with them ("ret", "envid" after "from"; "notify",
+// "orcpt" after the "rcpt" they belong to, values in xtext), and the state's
+// per-recipient report flags are a field added before the reply text: files
+// written without DSN fields read as before, and entries without DSN
+// parameters are written exactly as before.
 #pragma once
 
 #include <filesystem>
@@ -28,6 +35,9 @@ class Spool {
   void write_new(const QueueEntry& e);
   // Appends the current state of `e`; throws std::runtime_error.
   void write_state(const QueueEntry& e);
+  // The same without fsync: it survives the process being killed (the page
+  // cache keeps it), not a power loss; the next write_state makes it durable.
+  void write_state_now(const QueueEntry& e);
   void remove(const std::string& id);
   // Every entry found, oldest first; `corrupt` counts files set aside.
   std::vector<QueueEntry> load(std::size_t& corrupt);

@@ -36,6 +36,11 @@
 //  - A non-ASCII address: SMTPUTF8 on MAIL; fails locally without SMTPUTF8.
 //  - SIZE=<octets sent> when offered; fails locally when bigger than the
 //    server's SIZE limit.
+//  - DSN parameters (RFC 3461: RET and ENVID on MAIL, NOTIFY and ORCPT on
+//    each RCPT, from MessageOptions): sent when the server offers DSN. When it
+//    does not, the message fails locally, unless MessageOptions::dsn_optional,
+//    which sends it without them and sets SendResult::dsn_dropped (a relay
+//    then owes the sender a "relayed" report, RFC 3461 §5.2.2).
 //  A local failure sends nothing: message_done() is true at once and
 //  result().error says why.
 //
@@ -93,6 +98,7 @@
 #include <utility>
 #include <vector>
 
+#include "mailroom/smtp/dsn_parameters.hpp"
 #include "mailroom/smtp/reply.hpp"
 #include "mailroom/text.hpp"
 
@@ -152,6 +158,7 @@ struct Extensions {
   bool binarymime = false;
   bool starttls = false;
   bool enhancedstatuscodes = false;
+  bool dsn = false;
   std::vector<std::string> auth;      // AUTH mechanisms, upper-cased
   std::vector<std::string> keywords;  // every EHLO line after the first, as sent
 };
@@ -167,8 +174,16 @@ const char* to_string(Transfer t);
 struct MessageOptions {
   Transfer transfer = Transfer::Auto;
   bool bdat = false;  // same as transfer = Transfer::Bdat
-  // Extra MAIL parameters ("RET=HDRS", "ENVID=x"), sent as given.
+  // Extra MAIL parameters, sent as given.
   std::vector<std::string> mail_params;
+  // RFC 3461: RET/ENVID, and NOTIFY/ORCPT per recipient (empty, or one per
+  // recipient in the order given). Checked like the server checks them:
+  // std::invalid_argument when a value could not be sent.
+  MessageDsn dsn;
+  std::vector<RecipientDsn> rcpt_dsn;
+  // Without DSN at the server: send without the parameters (true) or fail
+  // locally (false).
+  bool dsn_optional = false;
 };
 
 // The outcome of one begin_message(). Replies the transaction never reached
@@ -180,6 +195,7 @@ struct SendResult {
   bool ok = false; // data was 2yz: accepted for the recipients whose RCPT got 2yz
   std::string error;  // why not ok: a local refusal or a summary of the reply
   std::uint64_t id = 0;  // what begin_message() returned
+  bool dsn_dropped = false;  // DSN parameters asked for, not sent (no DSN offered)
   std::size_t accepted_rcpts() const;
 };
 
@@ -300,6 +316,7 @@ class ClientSession {
   struct Txn {
     SendResult result;
     std::string content;
+    std::vector<std::string> rcpt_params;  // " NOTIFY=... ORCPT=..." per recipient
     bool wire = false;       // something was sent for it (not a local refusal)
     bool pipelined = false;  // this transaction was pipelined
     bool use_bdat = false;

@@ -42,6 +42,7 @@ struct Config {
   bool chunking = true;             // RFC 3030 (BDAT)
   bool binarymime = true;           // RFC 3030 (BODY=BINARYMIME, needs chunking)
   bool enhancedstatuscodes = true;  // RFC 2034 (also: codes written on replies)
+  bool dsn = true;                  // RFC 3461 (RET, ENVID, NOTIFY, ORCPT)
   // STARTTLS (RFC 3207): only when the transport can do TLS. The session replies
   // 220 with Output::start_tls set, drops all input until
   // ServerSession::tls_established() (no command injection), then waits for a

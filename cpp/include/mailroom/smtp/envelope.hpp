@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "mailroom/smtp/dsn_parameters.hpp"
+
 namespace mailroom::smtp {
 
 struct Envelope {
@@ -17,6 +19,8 @@ struct Envelope {
   std::string body = "7BIT";         // BODY= value: 7BIT, 8BITMIME or BINARYMIME
   std::size_t declared_size = 0;     // SIZE= value, 0 when not given
   bool chunked = false;              // content came by BDAT rather than DATA
+  MessageDsn dsn;                    // RET= and ENVID= (RFC 3461)
+  std::vector<RecipientDsn> rcpt_dsn;  // NOTIFY= and ORCPT=, one per rcpt_to
   // Session facts the policy needs (kept across transactions of a session):
   std::string auth_user;             // AUTH identity (RFC 4954); "" = not authenticated
   bool tls = false;                  // the session runs inside TLS

@@ -23,6 +23,9 @@ struct Decision {
   enum Kind { Accept, Reject, Disconnect, Drop } kind = Accept;
   Reply reply;
   std::uint32_t delay_ms = 0;
+  // on_data only: the answer comes later, through ServerSession::resume_data()
+  // (the session is paused() meanwhile); the other fields are ignored.
+  bool pending = false;
 
   static Decision accept() { return {}; }
   static Decision reject(int code, std::string enhanced, std::string text) {
@@ -30,6 +33,7 @@ struct Decision {
   }
   static Decision disconnect() { return {Disconnect, {}, 0}; }
   static Decision drop() { return {Drop, {}, 0}; }
+  static Decision answer_later() { return {Accept, {}, 0, true}; }
 };
 
 // Credentials from an AUTH exchange (RFC 4954), already decoded.
@@ -47,11 +51,14 @@ enum class AuthOutcome {
   BadCredentials,  // 535 5.7.8, counted towards Config::max_auth_failures
   TooWeak,         // 534 5.7.9: this mechanism is not allowed for this user
   TempFail,        // 454 4.7.0
+  Pending,         // answered later, through ServerSession::resume_auth()
 };
 
 // Hooks named after the protocol step, called synchronously from
 // ServerSession::feed(). A hook that throws is answered 451 4.3.0 and the
-// session goes on.
+// session goes on. on_data and on_auth may answer later instead (a slow
+// hook, an fsync): Decision::answer_later() / AuthOutcome::Pending, then the
+// transport calls resume_data() / resume_auth() with the answer.
 class Handler {
  public:
   virtual ~Handler() = default;

@@ -84,6 +84,16 @@ class ServerSession {
   // The transport's idle deadline expired: 421 4.4.2 and close.
   void on_timeout(std::vector<Output>& out);
 
+  // Waiting for an answer given later (h11's PAUSED): on_data returned
+  // Decision::answer_later() or on_auth AuthOutcome::Pending. Input fed
+  // meanwhile is held, unparsed, until the answer; a transport stops
+  // reading while paused, which bounds it.
+  bool paused() const { return pause_ != Pause::None; }
+  // The answer: its reply, then the replies to the input held meanwhile.
+  // Ignored when the session does not wait for that answer.
+  void resume_data(const Decision& d, std::vector<Output>& out);
+  void resume_auth(AuthOutcome outcome, std::vector<Output>& out);
+
   bool closed() const { return closed_; }
   State state() const;
   const Envelope& envelope() const { return env_; }
@@ -121,6 +131,9 @@ class ServerSession {
   void auth_step(std::string_view response, std::vector<Output>& out);
   void auth_plain(std::string_view response, std::vector<Output>& out);
   void auth_finish(const AuthRequest& request, std::vector<Output>& out);
+  void auth_result(AuthOutcome outcome, std::string_view identity, std::vector<Output>& out);
+  void data_result(const Decision& d, std::vector<Output>& out);
+  void release_held(std::vector<Output>& out);
   bool auth_offered() const { return cfg_.auth && (tls_active_ || cfg_.plaintext_auth); }
   std::size_t line_limit(std::string_view head) const;
 
@@ -193,6 +206,10 @@ class ServerSession {
   bool chunk_last_ = false;
   bool chunk_discard_ = false;    // chunk is read only to be thrown away
   Reply chunk_error_;             // reply for a discarded chunk
+
+  enum class Pause { None, Data, Auth } pause_ = Pause::None;
+  std::string held_;           // input fed while paused
+  std::string auth_identity_;  // the login a pending AUTH would set
 
   CredentialMask mask_{"<hidden>"};
   Transcript transcript_;

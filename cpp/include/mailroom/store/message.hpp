@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "mailroom/smtp/dsn_parameters.hpp"
+
 namespace mailroom::store {
 
 struct Envelope {
@@ -15,6 +17,8 @@ struct Envelope {
   std::vector<std::string> rcpt_to;   // all recipients of the transaction
   std::string peer;                   // "ip:port" of the client
   double received_at = 0;             // seconds since the epoch
+  smtp::MessageDsn dsn;               // RET and ENVID (RFC 3461)
+  std::vector<smtp::RecipientDsn> rcpt_dsn;  // NOTIFY and ORCPT, one per rcpt_to (or none)
 };
 
 struct Message {

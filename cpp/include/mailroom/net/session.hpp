@@ -1,0 +1,111 @@
+// What a connection of the network layer drives: a protocol Session, made by
+// the listener's SessionFactory for each accepted client. The network layer
+// knows no protocol; a session knows no socket. No Asio in this header.
+//
+// Adding a protocol (say IMAP) is then three pieces:
+//   1. a sans-IO state machine (cpp/src/imap): bytes in, replies out;
+//   2. an engine handler and the traits that make it a net::Session
+//      (cpp/src/engine/imap_service.cpp, with engine::ProtocolService: the
+//      session's settings for a connection, how to make one);
+//   3. one listener entry, ListenerOptions{"imap", Protocol::Imap,
+//      TlsMode::StartTls, host, 143}, and its factory in Server::start().
+//
+// A connection is full duplex: it reads while replies are being written, up
+// to a bound on queued output (a client that sends and never reads stops
+// being read), and writes whatever the session produces, also unprompted:
+// ConnectionRef::notify() (any thread) wakes the session on the connection's
+// strand, where on_notify() may append output (an IMAP IDLE update, a live
+// HTTP event). A session whose handler answers later (a Python hook, an
+// fsync) reports paused(): the connection stops feeding it, and
+// ConnectionRef::post() brings the answer back onto the strand.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mailroom::net {
+
+// One piece of output, written in order: `bytes`, then `*body` when set,
+// then `tail`.
+struct Output {
+  std::string bytes;
+  std::shared_ptr<const std::string> body;
+  std::string_view tail;       // a static string
+  std::uint32_t delay_ms = 0;  // wait this long before writing it
+  bool close_after = false;    // close the connection once written
+  bool start_tls = false;      // begin the TLS handshake once written
+
+  std::size_t size() const { return bytes.size() + (body ? body->size() : 0) + tail.size(); }
+};
+
+using Outputs = std::vector<Output>;
+
+// The protocol side of one connection. Every call comes on the connection's
+// strand, never two at once.
+class Session {
+ public:
+  virtual ~Session() = default;
+  // The first words (a greeting); after the handshake on implicit TLS.
+  virtual void greet(Outputs& out) = 0;
+  // Instead of greet() when the server is over its connection cap: a
+  // closing reply ("421 Too many connections").
+  virtual void refuse(Outputs& out) = 0;
+  // Bytes read from the client (any split).
+  virtual void feed(std::string_view data, Outputs& out) = 0;
+  // The TLS handshake finished (after an Output with start_tls, or before
+  // greet() on implicit TLS).
+  virtual void tls_established() = 0;
+  // The client sent nothing for the idle deadline: a closing reply.
+  virtual void on_timeout(Outputs& out) = 0;
+  // ConnectionRef::notify() was called: output the session may have now.
+  virtual void on_notify(Outputs& /*out*/) {}
+  // Waiting for a handler's answer: feed() is not called meanwhile.
+  virtual bool paused() const { return false; }
+  // The protocol is over: no more input is read; close once written.
+  virtual bool closed() const = 0;
+  // Called once, when the protocol is over or the connection closes.
+  virtual void ended() {}
+};
+
+// A handle on one connection that any thread may hold; it does not keep the
+// connection alive, and what it posts is dropped once the connection is gone.
+class ConnectionRef {
+ public:
+  // Runs `fn` on the connection's strand while the connection lives; what
+  // it appends is written like the session's other output.
+  using Task = std::function<void(Outputs& out)>;
+  class Target {
+   public:
+    virtual ~Target() = default;
+    virtual void post(Task fn) = 0;
+    virtual void notify() = 0;
+  };
+
+  ConnectionRef() = default;
+  explicit ConnectionRef(std::weak_ptr<Target> t) : target_(std::move(t)) {}
+  void post(Task fn) const {
+    if (auto t = target_.lock()) t->post(std::move(fn));
+  }
+  // Wakes the session: Session::on_notify() on the strand.
+  void notify() const {
+    if (auto t = target_.lock()) t->notify();
+  }
+
+ private:
+  std::weak_ptr<Target> target_;
+};
+
+// The client of a new connection, for the factory.
+struct Peer {
+  std::string address;  // "ip:port" / "[v6]:port"
+  ConnectionRef connection;
+};
+
+// Makes the session of each accepted connection of a listener.
+using SessionFactory = std::function<std::unique_ptr<Session>(const Peer& peer)>;
+
+}  // namespace mailroom::net

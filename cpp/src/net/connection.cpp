@@ -1,0 +1,285 @@
+#include "connection.hpp"
+
+#include "server_tls.hpp"
+
+namespace mailroom::net {
+
+namespace asio = boost::asio;
+namespace ssl = asio::ssl;
+
+Connection::Connection(tcp::socket socket, std::shared_ptr<const NetworkOptions> options,
+                       bool implicit_tls, std::shared_ptr<std::atomic<std::size_t>> active)
+    : socket_(std::move(socket)),
+      options_(std::move(options)),
+      read_timer_(socket_.get_executor()),
+      write_timer_(socket_.get_executor()),
+      delay_timer_(socket_.get_executor()),
+      active_(std::move(active)),
+      implicit_tls_(implicit_tls) {}
+
+Connection::~Connection() {
+  end_session();
+  --*active_;
+}
+
+void Connection::start(bool over_limit) {
+  // On the strand: the accept handler runs elsewhere.
+  auto self = shared_from_this();
+  asio::post(socket_.get_executor(), [self, over_limit] { self->begin(over_limit); });
+}
+
+void Connection::begin(bool over_limit) {
+  Outputs out;
+  if (over_limit) {
+    session_->refuse(out);
+  } else if (implicit_tls_) {
+    // RFC 8314 §3: the handshake comes first, then the greeting inside TLS.
+    return handshake([this] {
+      session_->tls_established();
+      Outputs greeting;
+      session_->greet(greeting);
+      take(greeting);
+    });
+  } else {
+    session_->greet(out);
+  }
+  take(out);
+  pump();
+}
+
+void Connection::shutdown() {
+  auto self = shared_from_this();
+  asio::post(socket_.get_executor(), [self] { self->close(); });
+}
+
+void Connection::run_on_strand(ConnectionRef::Task fn) {
+  auto self = shared_from_this();
+  asio::post(socket_.get_executor(), [self, fn = std::move(fn)] {
+    if (self->closed_) return;
+    Outputs out;
+    fn(out);
+    self->take(out);
+    self->pump();
+  });
+}
+
+void Connection::post(ConnectionRef::Task fn) { run_on_strand(std::move(fn)); }
+
+void Connection::notify() {
+  run_on_strand([this](Outputs& out) { session_->on_notify(out); });
+}
+
+void Connection::take(Outputs& out) {
+  for (auto& o : out) {
+    if (o.start_tls) upgrade_due_ = true;
+    if (o.close_after) input_over_ = true;  // nothing after it is read
+    queued_bytes_ += o.size();
+    queue_.push_back(std::move(o));
+  }
+  out.clear();
+  // The record is final as soon as the protocol is done, before the last
+  // reply goes out: a client that saw the sign-off finds the whole transcript.
+  if (session_->closed()) end_session();
+}
+
+void Connection::end_session() {
+  if (ended_ || !session_) return;
+  ended_ = true;
+  session_->ended();
+}
+
+// What to do next: write, read, upgrade to TLS or close, in that order.
+void Connection::pump() {
+  if (closed_ || handshaking_ || closing_tls_) return;
+  const bool over = input_over_ || timed_out_ || eof_ || session_->closed();
+  if (over) end_session();
+  start_write();
+  if (upgrade_ready_) {
+    // RFC 3207 §4 / RFC 2595 §4: the handshake starts right after the
+    // positive reply; the session drops whatever came meanwhile.
+    if (reading_) return cancel_read();
+    upgrade_ready_ = upgrade_due_ = false;
+    return handshake([this] { session_->tls_established(); });
+  }
+  if (over && (closing_ || queue_.empty()) && !writing_ && !delaying_) {
+    if (reading_) return cancel_read();
+    // A client that left gets no close_notify: nobody would read it.
+    return eof_ ? close() : finish();
+  }
+  start_read();
+  update_read_deadline();
+  // Waiting for a handler, nothing pending may hold the connection: it
+  // holds itself until the answer or close().
+  if (session_->paused())
+    keep_alive_ = shared_from_this();
+  else
+    keep_alive_.reset();
+}
+
+void Connection::start_read() {
+  if (reading_ || eof_ || timed_out_ || input_over_ || upgrade_due_ || session_->closed() ||
+      session_->paused() || queued_bytes_ >= options_->max_queued_output)
+    return;
+  reading_ = true;
+  auto self = shared_from_this();
+  auto done = [self](boost::system::error_code ec, std::size_t n) { self->on_read(ec, n); };
+  if (tls_)
+    tls_->async_read_some(asio::buffer(buffer_), std::move(done));
+  else
+    socket_.async_read_some(asio::buffer(buffer_), std::move(done));
+}
+
+void Connection::on_read(boost::system::error_code ec, std::size_t n) {
+  reading_ = false;
+  if (closed_) return;
+  if (ec) {
+    // The client closed (or a cancel for a timeout, an upgrade, a close):
+    // what is queued still goes out, then the connection closes.
+    if (ec != asio::error::operation_aborted) eof_ = true;
+    return pump();
+  }
+  Outputs out;
+  session_->feed(std::string_view(buffer_.data(), n), out);
+  take(out);
+  pump();
+}
+
+void Connection::cancel_read() {
+  boost::system::error_code ignored;
+  socket_.cancel(ignored);
+}
+
+// The idle deadline runs while a read is pending and nothing is waiting to be
+// written: the client owes us the next command. While we write or wait for a
+// handler, it does not.
+void Connection::update_read_deadline() {
+  const bool want = reading_ && queue_.empty() && !writing_ && !delaying_;
+  if (want == read_deadline_armed_) return;
+  read_deadline_armed_ = want;
+  const std::uint64_t generation = ++read_deadline_generation_;
+  if (!want) {
+    read_timer_.cancel();
+    return;
+  }
+  read_timer_.expires_after(options_->idle_timeout);
+  auto self = shared_from_this();
+  read_timer_.async_wait([self, generation](boost::system::error_code ec) {
+    if (ec || self->closed_ || generation != self->read_deadline_generation_) return;
+    self->on_read_deadline();
+  });
+}
+
+void Connection::on_read_deadline() {
+  read_deadline_armed_ = false;
+  Outputs out;
+  session_->on_timeout(out);
+  take(out);
+  timed_out_ = true;
+  end_session();
+  pump();
+}
+
+void Connection::start_write() {
+  if (writing_ || delaying_ || closing_ || upgrade_ready_ || queue_.empty()) return;
+  if (queue_.front().delay_ms > 0) {
+    delaying_ = true;
+    delay_timer_.expires_after(std::chrono::milliseconds(queue_.front().delay_ms));
+    queue_.front().delay_ms = 0;
+    auto self = shared_from_this();
+    delay_timer_.async_wait([self](boost::system::error_code e) {
+      self->delaying_ = false;
+      if (e) return self->close();
+      self->pump();
+    });
+    return;
+  }
+  // Consecutive undelayed pieces go out in one gathered write.
+  inflight_.clear();
+  buffers_.clear();
+  bool close_after = false, start_tls = false;
+  while (!queue_.empty() && queue_.front().delay_ms == 0 && !close_after && !start_tls) {
+    close_after = queue_.front().close_after;
+    start_tls = queue_.front().start_tls;
+    inflight_.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  std::size_t bytes = 0;
+  for (const auto& o : inflight_) {
+    bytes += o.size();
+    if (!o.bytes.empty()) buffers_.push_back(asio::buffer(o.bytes));
+    if (o.body && !o.body->empty()) buffers_.push_back(asio::buffer(*o.body));
+    if (!o.tail.empty()) buffers_.push_back(asio::buffer(o.tail.data(), o.tail.size()));
+  }
+  writing_ = true;
+  write_timer_.expires_after(options_->idle_timeout);
+  auto self = shared_from_this();
+  write_timer_.async_wait([self](boost::system::error_code ec) {
+    if (!ec && self->writing_) self->close();  // the peer does not drain its replies
+  });
+  auto done = [self, bytes, close_after, start_tls](boost::system::error_code e, std::size_t) {
+    self->writing_ = false;
+    self->write_timer_.cancel();
+    self->queued_bytes_ -= bytes;
+    self->inflight_.clear();
+    if (self->closed_) return;
+    if (e) return self->close();
+    if (close_after) self->closing_ = true;
+    if (start_tls && !self->tls_) self->upgrade_ready_ = true;
+    self->pump();
+  };
+  if (tls_)
+    asio::async_write(*tls_, buffers_, std::move(done));
+  else
+    asio::async_write(socket_, buffers_, std::move(done));
+}
+
+// The TLS handshake on this socket, with its own deadline; `then` runs on
+// success, a failure or timeout closes the connection.
+template <class Then>
+void Connection::handshake(Then then) {
+  handshaking_ = true;
+  tls_ = std::make_unique<ssl::stream<tcp::socket&>>(socket_, options_->tls->context);
+  write_timer_.expires_after(options_->handshake_timeout);
+  auto self = shared_from_this();
+  write_timer_.async_wait([self](boost::system::error_code ec) {
+    if (!ec && self->handshaking_) self->close();  // the handshake took too long
+  });
+  tls_->async_handshake(ssl::stream_base::server,
+                        [self, then = std::move(then)](boost::system::error_code ec) {
+                          self->handshaking_ = false;
+                          self->write_timer_.cancel();
+                          if (ec || self->closed_) return self->close();
+                          then();
+                          self->pump();
+                        });
+}
+
+// After the last reply inside TLS: send close_notify (RFC 8446 §6.1) so the
+// client sees a clean end rather than a truncation, wait a moment for its
+// own, then close.
+void Connection::finish() {
+  end_session();
+  if (!tls_ || closed_) return close();
+  closing_tls_ = true;
+  auto self = shared_from_this();
+  write_timer_.expires_after(std::chrono::seconds(1));
+  write_timer_.async_wait([self](boost::system::error_code ec) {
+    if (!ec) self->close();
+  });
+  tls_->async_shutdown([self](boost::system::error_code) { self->close(); });
+}
+
+void Connection::close() {
+  end_session();
+  if (closed_) return;
+  closed_ = true;
+  keep_alive_.reset();  // the caller's handler holds another reference
+  boost::system::error_code ec;
+  read_timer_.cancel();
+  write_timer_.cancel();
+  delay_timer_.cancel();
+  socket_.shutdown(tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+}
+
+}  // namespace mailroom::net

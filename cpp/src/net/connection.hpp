@@ -1,0 +1,95 @@
+// One accepted client connection, full duplex, on its own strand: bytes from
+// the socket into the Session, its output back out in order (each piece
+// after its delay), reads going on while output is written, up to
+// NetworkOptions::max_queued_output. A deadline on every operation: the idle
+// deadline on a read the client owes us (the session's timeout reply), the
+// same on each write (closes), the handshake deadline on TLS handshakes.
+#pragma once
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+
+#include <array>
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mailroom/net/network.hpp"
+#include "mailroom/net/session.hpp"
+
+namespace mailroom::net {
+
+class Connection final : public ConnectionRef::Target,
+                         public std::enable_shared_from_this<Connection> {
+ public:
+  using tcp = boost::asio::ip::tcp;
+
+  Connection(tcp::socket socket, std::shared_ptr<const NetworkOptions> options, bool implicit_tls,
+             std::shared_ptr<std::atomic<std::size_t>> active);
+  ~Connection() override;
+
+  // The session the listener's factory made for this connection; before start().
+  void attach(std::unique_ptr<Session> session) { session_ = std::move(session); }
+  // The greeting (after the handshake on implicit TLS), or the refusal when
+  // the server is over its cap.
+  void start(bool over_limit);
+  // Any thread: close on the connection's strand.
+  void shutdown();
+
+  void post(ConnectionRef::Task fn) override;
+  void notify() override;
+
+ private:
+  void begin(bool over_limit);
+  void take(Outputs& out);
+  void pump();
+  void start_read();
+  void on_read(boost::system::error_code ec, std::size_t n);
+  void start_write();
+  void update_read_deadline();
+  void on_read_deadline();
+  template <class Then>
+  void handshake(Then then);
+  void cancel_read();
+  void finish();  // close_notify inside TLS, then close
+  void close();
+  void end_session();
+  void run_on_strand(ConnectionRef::Task fn);
+
+  tcp::socket socket_;
+  std::shared_ptr<const NetworkOptions> options_;
+  std::unique_ptr<boost::asio::ssl::stream<tcp::socket&>> tls_;  // once the handshake began
+  boost::asio::steady_timer read_timer_;
+  boost::asio::steady_timer write_timer_;  // writes and handshakes
+  boost::asio::steady_timer delay_timer_;
+  std::shared_ptr<std::atomic<std::size_t>> active_;
+  std::unique_ptr<Session> session_;
+  std::shared_ptr<Connection> keep_alive_;  // while the session is paused
+  bool implicit_tls_;
+
+  std::array<char, 64 * 1024> buffer_{};
+  std::deque<Output> queue_;
+  std::size_t queued_bytes_ = 0;
+  std::vector<Output> inflight_;  // being written; owns what buffers_ point to
+  std::vector<boost::asio::const_buffer> buffers_;
+
+  bool reading_ = false;
+  bool writing_ = false;
+  bool delaying_ = false;
+  bool handshaking_ = false;
+  bool upgrade_due_ = false;     // an Output with start_tls is queued or written
+  bool upgrade_ready_ = false;   // ... and written: handshake once no read is pending
+  bool eof_ = false;             // the client's input is over
+  bool input_over_ = false;      // an Output with close_after is queued
+  bool timed_out_ = false;
+  bool closing_ = false;         // a closing Output was written
+  bool closing_tls_ = false;
+  bool closed_ = false;
+  bool ended_ = false;
+  bool read_deadline_armed_ = false;
+  std::uint64_t read_deadline_generation_ = 0;
+};
+
+}  // namespace mailroom::net
