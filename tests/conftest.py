@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import shutil
+import sys
+from collections.abc import Iterator
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -45,3 +49,16 @@ def require_module(name: str) -> ModuleType:
         if REQUIRE_INTEROP:
             pytest.fail(message + " (MAILROOM_REQUIRE_INTEROP=1)")
         pytest.skip(message)
+
+
+@contextlib.contextmanager
+def unraisables() -> Iterator[list[Any]]:
+    """Collects what reaches ``sys.unraisablehook`` (exceptions of hooks run on
+    native threads) inside the block."""
+    reported: list[Any] = []
+    old = sys.unraisablehook
+    sys.unraisablehook = reported.append
+    try:
+        yield reported
+    finally:
+        sys.unraisablehook = old

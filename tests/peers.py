@@ -69,7 +69,9 @@ def self_signed_certificate(directory: Path, hostname: str) -> tuple[Path, Path]
 
 
 class Dovecot:
-    """Dovecot serving POP3 from ``maildir_root/<user>`` Maildirs.
+    """Dovecot serving POP3 (and with ``imap=True`` IMAP on ``.imap_port``,
+    "/" as the hierarchy separator, the RFC 6154 folders marked) from
+    ``maildir_root/<user>`` Maildirs.
 
     Every user's password is ``password``. As root the mail is read as the
     ``dovecot`` user (the tree is handed over to it); otherwise as the
@@ -89,8 +91,10 @@ class Dovecot:
         tls: bool = False,
         hostname: str = "dovecot.mailroom.test",
         sasl_socket: bool = False,
+        imap: bool = False,
     ) -> None:
         self.dovecot = require_program("dovecot")
+        self.imap_port = free_port() if imap else None
         self.workdir = workdir
         self.maildir_root = maildir_root
         self.password = password
@@ -139,9 +143,18 @@ class Dovecot:
             self.sasl_socket = run / "auth-postfix"
             mechanisms = "plain login"
             auth_service = "service auth {\n  unix_listener auth-postfix {\n    mode = 0666\n  }\n}"
+        protocols, imap_listener, namespace = "pop3", "", ""
+        if self.imap_port is not None:
+            protocols = "pop3 imap"
+            imap_listener = f"inet_listener imap {{\n    port = {self.imap_port}\n  }}"
+            folders = "\n".join(
+                f"  mailbox {name} {{\n    special_use = \\{name}\n  }}"
+                for name in ("Sent", "Drafts", "Trash", "Junk", "Archive")
+            )
+            namespace = f"namespace inbox {{\n  inbox = yes\n  separator = /\n{folders}\n}}"
         self.config.write_text(
             f"""
-protocols = pop3
+protocols = {protocols}
 listen = 127.0.0.1
 base_dir = {run}
 state_dir = {run}/state
@@ -170,7 +183,9 @@ service pop3-login {{
 }}
 service imap-login {{
   chroot =
+  {imap_listener}
 }}
+{namespace}
 service anvil {{
   chroot =
   # No auth penalty: a test's wrong password must not slow the next login.
@@ -183,6 +198,8 @@ service anvil {{
         )
         subprocess.run([self.dovecot, "-c", str(self.config)], check=True, timeout=30)
         wait_for_port(self.port)
+        if self.imap_port is not None:
+            wait_for_port(self.imap_port)
         if self.pop3s_port is not None:
             wait_for_port(self.pop3s_port)
         if self.sasl_socket is not None:

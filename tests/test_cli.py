@@ -681,7 +681,7 @@ def test_fetch_state_is_kept_per_server_and_user(tmp_path: Path) -> None:
         deliver(one, "carol", to="carol@example.net")
         for s, subject in ((one, "one"), (two, "two"), (one, "carol")):
             s.wait_for(subject=subject)
-        for s in (one, two):  # the same UIDL m1 on both servers
+        for s in (one, two):  # UIDLs (UIDVALIDITY, UID) may be the same on both servers
             out = run(*fetch_args(s, "--out", str(out_dir)))
             assert b"1 new, 0 already fetched" in out.stdout, out.stderr
         carol = fetch_args(one, "--out", str(out_dir))

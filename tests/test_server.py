@@ -341,11 +341,16 @@ def test_maildir_layout_readable_by_python_and_survives_restart(tmp_path: Path) 
             )
         s.wait_for()
     box = tmp_path / "bob@example.net"
-    assert sorted(p.name for p in box.iterdir()) == ["cur", "new", "tmp"]
+    # The account's Maildir is its INBOX; the RFC 6154 folders are Maildir++
+    # subfolders; the UID list and MODSEQ log sit beside them.
+    assert {"cur", "new", "tmp", "dovecot-uidlist", "mailroom-modseq"} <= {
+        p.name for p in box.iterdir()
+    }
     assert len(list((box / "new").iterdir())) == 1 and not list((box / "tmp").iterdir())
     md = mailbox.Maildir(box, create=False)
     [m] = list(md)
     assert m["Subject"] == "kept"
+    assert sorted(md.list_folders()) == ["Archive", "Drafts", "Junk", "Sent", "Trash"]
     with Server(maildir=tmp_path) as again:
         assert [x.subject for x in again.mailbox("bob@example.net")] == ["kept"]
         assert again.mailbox("bob@example.net")[0].envelope.mail_from == "a@example.org"

@@ -17,4 +17,5 @@ PYBIND11_MODULE(_core, m) {
   mailroom::bindings::register_server(m);
   mailroom::bindings::register_queue(m);
   mailroom::bindings::register_clients(m);
+  mailroom::bindings::register_store(m);
 }

@@ -10,5 +10,6 @@ void register_builder(pybind11::module_& m);  // register_builder.cpp
 void register_server(pybind11::module_& m);   // register_server.cpp
 void register_clients(pybind11::module_& m);  // register_clients.cpp
 void register_queue(pybind11::module_& m);    // register_queue.cpp (after register_server)
+void register_store(pybind11::module_& m);    // register_store.cpp
 
 }  // namespace mailroom::bindings

@@ -32,20 +32,41 @@ py::list rcpt_dsn_list(const store::Envelope& env) {
   return out;
 }
 
-py::tuple stored_tuple(const store::StoredMessage& m) {
-  const auto& env = *m.envelope;
-  py::list rcpts;
-  for (const auto& r : env.rcpt_to) rcpts.append(py::str(r));
-  py::list rcpt_dsn = rcpt_dsn_list(env);
-  return py::make_tuple(m.seq, py::str(m.mailbox), py::str(m.uid), py::bytes(*m.data),
-                        py::str(env.mail_from), rcpts, py::str(env.peer), env.received_at,
-                        reinterpret_cast<std::uintptr_t>(m.envelope.get()), py::str(m.path.string()),
-                        message_dsn_tuple(env.dsn), rcpt_dsn);
+// A stored copy with its bytes and envelope, read without the GIL.
+struct StoredCopy {
+  store::MessagePtr message;
+  std::shared_ptr<const std::string> data;
+  std::shared_ptr<const store::Envelope> envelope;
+};
+
+std::vector<StoredCopy> read_copies(const store::MailStore& st, const std::vector<store::MessagePtr>& msgs) {
+  std::vector<StoredCopy> out;
+  out.reserve(msgs.size());
+  for (const auto& m : msgs) {
+    StoredCopy c{m, nullptr, m->envelope};
+    try {
+      c.data = st.read(*m);
+    } catch (const store::NoSuchMessage&) {
+      continue;  // expunged since the list was taken
+    }
+    if (!c.envelope) c.envelope = store::envelope_from_headers(*c.data, m->account, m->internal_date);
+    out.push_back(std::move(c));
+  }
+  return out;
 }
 
-py::list stored_list(const std::vector<store::MessagePtr>& msgs) {
+py::list stored_list(const std::vector<StoredCopy>& copies) {
   py::list out;
-  for (const auto& m : msgs) out.append(stored_tuple(*m));
+  for (const auto& c : copies) {
+    const auto& m = *c.message;
+    const auto& env = *c.envelope;
+    py::list rcpts;
+    for (const auto& r : env.rcpt_to) rcpts.append(py::str(r));
+    out.append(py::make_tuple(m.arrival, py::str(m.account), py::str(std::to_string(m.uid)),
+                              py::bytes(*c.data), py::str(env.mail_from), rcpts, py::str(env.peer),
+                              env.received_at, reinterpret_cast<std::uintptr_t>(c.envelope.get()),
+                              py::str(m.path), message_dsn_tuple(env.dsn), rcpt_dsn_list(env)));
+  }
   return out;
 }
 
@@ -233,31 +254,31 @@ void register_server(py::module_& m) {
       .def_property_readonly("active_connections", &Server::active_connections)
       .def("messages",
            [](Server& s, std::uint64_t after) {
-             std::vector<store::MessagePtr> msgs;
+             std::vector<StoredCopy> copies;
              {
                py::gil_scoped_release nogil;
-               msgs = s.store().since(after);
+               copies = read_copies(s.store(), s.store().since(after));
              }
-             return stored_list(msgs);
+             return stored_list(copies);
            },
            py::arg("after") = 0)
       .def("mailbox",
            [](Server& s, const std::string& address) {
-             std::vector<store::MessagePtr> msgs;
+             std::vector<StoredCopy> copies;
              {
                py::gil_scoped_release nogil;
-               msgs = s.store().mailbox(address);
+               copies = read_copies(s.store(), s.store().inbox(address));
              }
-             return stored_list(msgs);
+             return stored_list(copies);
            })
+      .def_property_readonly(
+          "store", [](Server& s) -> store::MailStore& { return s.store(); },
+          py::return_value_policy::reference_internal)  // mailroom._core.MailStore
       .def("last_seq", [](Server& s) { return s.store().last_seq(); })
       .def("count", [](Server& s) { return s.store().count(); })
       .def_property_readonly("postmaster", &Server::postmaster_account)
       .def_property_readonly("stale_tmp_removed",
-                             [](Server& s) -> std::size_t {
-                               auto* maildir = dynamic_cast<store::MaildirStore*>(&s.store());
-                               return maildir ? maildir->stale_tmp_removed() : 0;
-                             })
+                             [](Server& s) { return s.store().stale_tmp_removed(); })
       .def("clear", [](Server& s) { s.store().clear(); }, py::call_guard<py::gil_scoped_release>())
       .def("wait_after",
            [](Server& s, std::uint64_t after, double timeout) {

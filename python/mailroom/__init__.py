@@ -6,7 +6,7 @@ receive it with a native SMTP server (``Server``).
 
 from __future__ import annotations
 
-from . import mime
+from . import mime, store
 from ._core import __version__
 from .client import (
     AuthenticationError,
@@ -99,4 +99,5 @@ __all__ = [
     "Session",
     "__version__",
     "mime",
+    "store",
 ]

@@ -27,6 +27,7 @@ from typing import Any, Callable, Optional
 from . import _core
 from .message import Address, Message, _mailbox
 from .queue import Clock, Queue
+from .store import MailStore
 
 __all__ = ["Envelope", "ReplyRule", "Server", "Session"]
 
@@ -481,6 +482,12 @@ class Server:
     def mailbox(self, address: str) -> list[Message]:
         """The messages delivered to one address (Bcc recipients included)."""
         return [self._message(row) for row in self._native.mailbox(address)]
+
+    @property
+    def store(self) -> MailStore:
+        """The store the server delivers into: accounts, folders, flags
+        (``mailroom.store``). SMTP fills each recipient's INBOX; POP3 serves it."""
+        return MailStore._wrap(self._native.store)
 
     def clear(self) -> None:
         """Forget every message (Maildir: the files are removed)."""

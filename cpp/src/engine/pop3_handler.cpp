@@ -30,14 +30,23 @@ std::shared_ptr<const std::string> with_crlf(const std::shared_ptr<const std::st
   return out;
 }
 
-// A locked snapshot of one mailbox in the store.
+// A locked snapshot of one account's INBOX (RFC 1939: the maildrop).
 class StoreMaildrop final : public pop3::Maildrop {
  public:
-  StoreMaildrop(store::MailboxStore& store, std::string mailbox, std::shared_ptr<std::size_t> retrieved)
+  StoreMaildrop(store::MailStore& store, std::string mailbox, std::shared_ptr<std::size_t> retrieved)
       : store_(store), mailbox_(std::move(mailbox)), retrieved_(std::move(retrieved)) {
-    for (auto& m : store_.mailbox(mailbox_)) {
-      auto data = with_crlf(m->data);
-      entries_.push_back({data->size(), m->uid});
+    auto messages = store_.inbox(mailbox_);
+    if (messages.empty()) return;
+    const std::uint32_t uidvalidity = store_.status(mailbox_, "INBOX").uidvalidity;
+    for (auto& m : messages) {
+      std::shared_ptr<const std::string> data;
+      try {
+        data = with_crlf(store_.read(*m));
+      } catch (const store::NoSuchMessage&) {
+        continue;  // expunged meanwhile
+      }
+      // Dovecot's pop3_uidl_format %08Xv%08Xu: stable while UIDVALIDITY is.
+      entries_.push_back({data->size(), store::pop3_uidl(uidvalidity, m->uid)});
       contents_.push_back(std::move(data));
       uids_.push_back(m->uid);
     }
@@ -45,12 +54,12 @@ class StoreMaildrop final : public pop3::Maildrop {
   }
 
   ~StoreMaildrop() override {
-    // Maildir: what was read moves from new/ to cur/, QUIT or not.
-    std::vector<std::string> seen;
+    // RETR sets \Seen (Maildir: the file moves to cur/ with ":2,S"), QUIT or not.
+    std::vector<std::uint32_t> seen;
     for (std::size_t i = 0; i < seen_.size(); ++i)
       if (seen_[i]) seen.push_back(uids_[i]);
     try {
-      if (!seen.empty()) store_.mark_seen(mailbox_, seen);
+      if (!seen.empty()) store_.store(mailbox_, "INBOX", seen, store::FlagChange::Add, {"\\Seen"});
     } catch (...) {
     }
     store_.unlock_mailbox(mailbox_);
@@ -67,23 +76,27 @@ class StoreMaildrop final : public pop3::Maildrop {
     return contents_[index];
   }
 
-  // UPDATE (RFC 1939 §6): only now are DELE'd messages removed.
+  // UPDATE (RFC 1939 §6): only now are DELE'd messages removed, as expunges
+  // (\Deleted, then EXPUNGE of those UIDs: what IMAP sessions see).
   void commit(const std::vector<std::size_t>& deleted) override {
-    std::vector<std::string> uids;
+    std::vector<std::uint32_t> uids;
     for (auto i : deleted)
       if (i < uids_.size()) uids.push_back(uids_[i]);
-    if (!uids.empty()) store_.remove(mailbox_, uids);
+    if (!uids.empty()) {
+      store_.store(mailbox_, "INBOX", uids, store::FlagChange::Add, {"\\Deleted"});
+      store_.expunge(mailbox_, "INBOX", uids);
+    }
     for (auto i : deleted)
       if (i < seen_.size()) seen_[i] = false;  // gone: nothing to mark
   }
 
  private:
-  store::MailboxStore& store_;
+  store::MailStore& store_;
   std::string mailbox_;
   std::shared_ptr<std::size_t> retrieved_;
   std::vector<pop3::MaildropEntry> entries_;
   std::vector<std::shared_ptr<const std::string>> contents_;
-  std::vector<std::string> uids_;
+  std::vector<std::uint32_t> uids_;
   std::vector<bool> seen_;
 };
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <limits>
 #include <stdexcept>
 
 #include "mailroom/mime/builder.hpp"
@@ -69,10 +70,14 @@ void Server::init_store() {
     for (auto& [user, password] : *options_.users) normalized[store::normalize_mailbox(user)] = password;
     options_.users = std::move(normalized);
   }
+  store::StoreLimits limits;
+  limits.max_messages = options_.max_stored_messages;
+  limits.max_bytes = options_.max_stored_bytes;
+  limits.max_message_size = std::numeric_limits<std::size_t>::max();  // SMTP's SIZE bounds it
   if (options_.maildir.empty())
-    store_ = std::make_unique<store::MemoryStore>();
+    store_ = std::make_unique<store::MailStore>(limits);
   else
-    store_ = std::make_unique<store::MaildirStore>(options_.maildir);
+    store_ = std::make_unique<store::MailStore>(options_.maildir, limits);
 }
 
 void Server::set_message_hook(MessageHook hook) {
@@ -197,6 +202,8 @@ smtp::Decision Server::accept_message(const smtp::Envelope& env, std::string&& m
   if (!local.empty()) {
     try {
       store_->deliver(local, data, envelope);
+    } catch (const store::LimitExceeded&) {
+      return smtp::Decision::reject(452, "4.3.1", "Insufficient storage: the server's store is full");
     } catch (const std::exception&) {
       return smtp::Decision::reject(451, "4.3.0", "Cannot store the message; try again later");
     }

@@ -1,6 +1,7 @@
 #include "mailroom/store/durable_file.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,8 +21,10 @@ namespace {
   throw std::system_error(e, std::generic_category(), what + " " + p.string());
 }
 
-// Writes all of `data` to `fd`, then fsyncs and closes it; returns 0 or the errno.
-int write_sync_close(int fd, std::string_view data, const char*& step) {
+// Writes all of `data` to `fd` (then sets its times to `mtime`), fsyncs and
+// closes it; returns 0 or the errno.
+int write_sync_close(int fd, std::string_view data, const char*& step,
+                     std::optional<std::int64_t> mtime = std::nullopt) {
   const char* p = data.data();
   std::size_t left = data.size();
   step = "cannot write";
@@ -36,10 +39,20 @@ int write_sync_close(int fd, std::string_view data, const char*& step) {
     p += n;
     left -= static_cast<std::size_t>(n);
   }
+  if (mtime) {
+    step = "cannot set the time of";
+    const struct timespec times[2] = {{static_cast<time_t>(*mtime), 0},
+                                      {static_cast<time_t>(*mtime), 0}};
+    if (::futimens(fd, times) != 0) {
+      int e = errno;
+      ::close(fd);
+      return e;
+    }
+  }
   step = "cannot fsync";
   // fdatasync: the data and the size, not the times (rename and the
-  // directory's fsync make the name durable).
-  if (::fdatasync(fd) != 0) {
+  // directory's fsync make the name durable); fsync when the time matters.
+  if ((mtime ? ::fsync(fd) : ::fdatasync(fd)) != 0) {
     int e = errno;
     ::close(fd);
     return e;
@@ -61,11 +74,11 @@ void fsync_dir(const fs::path& dir) {
 }
 
 void write_durably(const fs::path& tmp, const fs::path& final, std::string_view data,
-                   bool sync_directory) {
+                   bool sync_directory, std::optional<std::int64_t> mtime) {
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) throw_errno(errno, "cannot create", tmp);
   const char* step = "";
-  if (int e = write_sync_close(fd, data, step); e != 0) {
+  if (int e = write_sync_close(fd, data, step, mtime); e != 0) {
     ::unlink(tmp.c_str());
     throw_errno(e, step, tmp);
   }

@@ -23,7 +23,7 @@
 #include "mailroom/queue/outgoing_queue.hpp"
 #include "mailroom/smtp/config.hpp"
 #include "mailroom/smtp/handler.hpp"
-#include "mailroom/store/mailbox_store.hpp"
+#include "mailroom/store/mail_store.hpp"
 
 namespace mailroom::engine {
 
@@ -163,7 +163,7 @@ class Server {
     return options_;
   }
 
-  store::MailboxStore& store() { return *store_; }
+  store::MailStore& store() { return *store_; }
   ReplyRules& rules() { return rules_; }
 
   void set_message_hook(MessageHook hook);
@@ -249,7 +249,7 @@ class Server {
                                                         const std::string& peer);
   std::string local_id();
   ServerOptions options_;
-  std::unique_ptr<store::MailboxStore> store_;
+  std::unique_ptr<store::MailStore> store_;
   ReplyRules rules_;
   mutable std::mutex hook_mutex_;
   std::shared_ptr<MessageHook> hook_;

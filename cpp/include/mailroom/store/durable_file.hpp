@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -14,9 +15,11 @@ namespace mailroom::store {
 // Writes `data` to `tmp` (created, must not exist), fsyncs it, renames it to
 // `final` and (unless the caller does it, say for several files at once)
 // fsyncs `final`'s directory. On failure the temporary file is removed and
-// std::system_error says which step failed on which file.
+// std::system_error says which step failed on which file. With `mtime`
+// (seconds since the epoch) the file's times are set before the fsync.
 void write_durably(const std::filesystem::path& tmp, const std::filesystem::path& final,
-                   std::string_view data, bool sync_directory = true);
+                   std::string_view data, bool sync_directory = true,
+                   std::optional<std::int64_t> mtime = std::nullopt);
 // Appends `data` to `path` (created if missing) and fsyncs it.
 void append_durably(const std::filesystem::path& path, std::string_view data);
 void fsync_dir(const std::filesystem::path& dir);

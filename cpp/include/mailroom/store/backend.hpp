@@ -1,0 +1,45 @@
+// Where a MailStore keeps its folders: nowhere (memory) or a Maildir++ tree.
+// The store calls a backend with the folder's write lock held (one writer per
+// folder), never with the store's index lock held.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mailroom/store/folder_state.hpp"
+
+namespace mailroom::store {
+
+struct LoadedAccount {
+  std::string account;
+  std::vector<FolderData> folders;  // INBOX first
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  // Everything on disk; called once, before any other call.
+  virtual std::vector<LoadedAccount> load() = 0;
+  virtual void create_folder(const std::string& account, const FolderData& folder) = 0;
+  virtual void delete_folder(const std::string& account, const std::string& name) = 0;
+  virtual void rename_folder(const std::string& account, const std::string& from,
+                             const std::string& to) = 0;
+  // Puts a new message in the folder and fills msg.file/path (not data): on
+  // stable storage, with its UID and MODSEQ, before it returns.
+  virtual void append(const std::string& account, const std::string& folder, Message& msg,
+                      const std::string& data) = 0;
+  // The same message with other flags (updated.flags, keywords, modseq set).
+  virtual void set_flags(const std::string& account, const std::string& folder,
+                         const Message& old, Message& updated) = 0;
+  virtual void expunge(const std::string& account, const std::string& folder,
+                       const Message& msg, std::uint64_t modseq) = 0;
+  // The bytes of a message; nullptr when the file is gone.
+  virtual std::shared_ptr<const std::string> read(const Message& msg) = 0;
+  // After rename_folder: where the message of the folder now named `to` is.
+  virtual void moved(const std::string& account, const std::string& to, Message& msg) = 0;
+  virtual std::size_t stale_tmp_removed() const { return 0; }
+};
+
+}  // namespace mailroom::store

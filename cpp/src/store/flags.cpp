@@ -1,0 +1,100 @@
+#include "mailroom/store/flags.hpp"
+
+#include <algorithm>
+
+#include "mailroom/store/errors.hpp"
+#include "mailroom/text.hpp"
+
+namespace mailroom::store {
+
+namespace {
+
+struct SystemFlag {
+  const char* name;
+  std::uint8_t bit;
+  char letter;
+};
+// Maildir letters: D draft, F flagged, R replied, S seen, T trashed (ASCII order).
+constexpr SystemFlag kSystem[] = {
+    {"\\Seen", kSeen, 'S'},       {"\\Answered", kAnswered, 'R'}, {"\\Flagged", kFlagged, 'F'},
+    {"\\Deleted", kDeleted, 'T'}, {"\\Draft", kDraft, 'D'},
+};
+
+// RFC 9051 §9: atom-specials are "(" ")" "{" SP CTL list-wildcards
+// quoted-specials resp-specials ("]").
+bool is_atom_char(unsigned char c) {
+  if (c <= 0x20 || c >= 0x7f) return false;
+  switch (c) {
+    case '(': case ')': case '{': case '%': case '*': case '"': case '\\': case ']':
+      return false;
+    default:
+      return true;
+  }
+}
+
+}  // namespace
+
+bool has_keyword(const std::vector<std::string>& keywords, std::string_view k) {
+  return std::any_of(keywords.begin(), keywords.end(),
+                     [&](const std::string& x) { return iequals(x, k); });
+}
+
+void normalize_keywords(std::vector<std::string>& keywords) {
+  std::vector<std::string> out;
+  for (auto& k : keywords)
+    if (!has_keyword(out, k)) out.push_back(std::move(k));
+  std::sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) {
+    return lowered(a) < lowered(b);
+  });
+  keywords = std::move(out);
+}
+
+FlagSet parse_flags(const std::vector<std::string>& names) {
+  FlagSet out;
+  for (const auto& n : names) {
+    if (!n.empty() && n[0] == '\\') {
+      auto it = std::find_if(std::begin(kSystem), std::end(kSystem),
+                             [&](const SystemFlag& f) { return iequals(f.name, n); });
+      if (it == std::end(kSystem))
+        throw InvalidFlag("not a system flag that can be stored: " + n +
+                          " (\\Seen, \\Answered, \\Flagged, \\Deleted, \\Draft)");
+      out.system |= it->bit;
+      continue;
+    }
+    if (n.empty() || n.size() > 255)
+      throw InvalidFlag("a keyword has 1 to 255 characters: '" + n + "'");
+    for (unsigned char c : n)
+      if (!is_atom_char(c))
+        throw InvalidFlag("a keyword is an IMAP atom (no space, control, non-ASCII or "
+                          "\"(){%*\\\"]\"): '" + n + "'");
+    out.keywords.push_back(n);
+  }
+  normalize_keywords(out.keywords);
+  return out;
+}
+
+std::vector<std::string> flag_names(std::uint8_t system, const std::vector<std::string>& keywords) {
+  std::vector<std::string> out;
+  for (const auto& f : kSystem)
+    if (system & f.bit) out.emplace_back(f.name);
+  out.insert(out.end(), keywords.begin(), keywords.end());
+  return out;
+}
+
+std::string maildir_letters(std::uint8_t system) {
+  std::string out;
+  for (char letter : {'D', 'F', 'R', 'S', 'T'})
+    for (const auto& f : kSystem)
+      if (f.letter == letter && (system & f.bit)) out.push_back(letter);
+  return out;
+}
+
+std::uint8_t flags_from_letters(std::string_view info) {
+  std::uint8_t out = 0;
+  for (char c : info)
+    for (const auto& f : kSystem)
+      if (f.letter == c) out |= f.bit;
+  return out;
+}
+
+}  // namespace mailroom::store

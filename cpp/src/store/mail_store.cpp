@@ -1,0 +1,553 @@
+// MailStore: opening, messages (append, store, copy, move, expunge) and what
+// the mail server uses. Accounts and folders are in mail_store_folders.cpp.
+#include "mailroom/store/mail_store.hpp"
+
+#include <algorithm>
+#include <ctime>
+#include <set>
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+#include "mailroom/store/maildir_backend.hpp"
+#include "mail_store_parts.hpp"
+
+namespace mailroom::store {
+
+using namespace store_detail;
+
+MailStore::MailStore(StoreLimits limits) : limits_(limits) {}
+
+MailStore::MailStore(const std::filesystem::path& root, StoreLimits limits)
+    : root_(root), limits_(limits) {
+  backend_ = std::make_unique<MaildirBackend>(root_);
+  auto loaded = backend_->load();
+  struct Arrival {
+    std::int64_t date;
+    std::string account;
+    std::uint32_t uid;
+    std::shared_ptr<Folder> folder;
+    std::size_t pos;
+  };
+  std::vector<Arrival> inbox;
+  for (auto& la : loaded) {
+    auto acc = std::make_shared<Account>();
+    acc->name = la.account;
+    for (auto& fd : la.folders) {
+      auto f = std::make_shared<Folder>();
+      f->d = std::move(fd);
+      for (const auto& m : f->d.messages) {
+        ++count_;
+        bytes_ += m->size;
+      }
+      if (f->d.info.name == "INBOX")
+        for (std::size_t i = 0; i < f->d.messages.size(); ++i)
+          inbox.push_back({f->d.messages[i]->internal_date, acc->name, f->d.messages[i]->uid, f, i});
+      acc->folders[f->d.info.name] = std::move(f);
+    }
+    accounts_[acc->name] = std::move(acc);
+  }
+  // Arrival order of what was found: by internal date, then account and UID.
+  std::sort(inbox.begin(), inbox.end(), [](const Arrival& a, const Arrival& b) {
+    if (a.date != b.date) return a.date < b.date;
+    if (a.account != b.account) return a.account < b.account;
+    return a.uid < b.uid;
+  });
+  for (auto& a : inbox) {
+    auto copy = std::make_shared<Message>(*a.folder->d.messages[a.pos]);
+    copy->arrival = next_arrival_++;
+    a.folder->d.messages[a.pos] = copy;
+    arrivals_[copy->arrival] = copy;
+  }
+#ifdef __GLIBC__
+  // Reading a large tree leaves many freed blocks (file lists, the UID list
+  // and log texts): give them back instead of keeping them resident.
+  ::malloc_trim(0);
+#endif
+}
+
+MailStore::~MailStore() = default;
+
+std::size_t MailStore::stale_tmp_removed() const {
+  return backend_ ? backend_->stale_tmp_removed() : 0;
+}
+
+// ---- messages ----------------------------------------------------------------
+
+void MailStore::check_room(std::size_t messages, std::uint64_t bytes) const {
+  if (count_ + messages > limits_.max_messages)
+    throw LimitExceeded("the store holds at most " + std::to_string(limits_.max_messages) +
+                        " messages");
+  if (bytes_ + bytes > limits_.max_bytes)
+    throw LimitExceeded("the store holds at most " + std::to_string(limits_.max_bytes) + " octets");
+}
+
+MessagePtr MailStore::append_locked_folder(Folder& f, const std::string& account,
+                                           std::shared_ptr<const std::string> data,
+                                           std::uint8_t flags, std::vector<std::string> keywords,
+                                           std::int64_t date,
+                                           std::shared_ptr<const Envelope> envelope) {
+  if (f.deleted) throw NoSuchFolder("the folder was deleted: " + f.d.info.name);
+  if (data->size() > limits_.max_message_size)
+    throw LimitExceeded("a message has at most " + std::to_string(limits_.max_message_size) +
+                        " octets");
+  Message m;
+  {
+    std::lock_guard lock(mutex_);
+    check_room(1, data->size());
+    std::vector<std::string> known = f.d.keywords;
+    for (const auto& k : keywords)
+      if (!has_keyword(known, k)) known.push_back(k);
+    if (known.size() > limits_.max_keywords)
+      throw LimitExceeded("a folder knows at most " + std::to_string(limits_.max_keywords) +
+                          " keywords");
+    // RFC 9051 §2.3.1.1: UIDs are 32-bit and never reused.
+    if (f.d.uidnext == 0xffffffffu) throw LimitExceeded("the folder has used every UID");
+    f.d.keywords = std::move(known);
+    m.uid = f.d.uidnext++;  // taken even if the write fails: never given twice
+    m.modseq = ++f.d.highestmodseq;
+  }
+  m.flags = flags;
+  m.keywords = std::move(keywords);
+  m.internal_date = date;
+  m.size = data->size();
+  m.account = account;
+  m.envelope = std::move(envelope);
+  if (backend_)
+    backend_->append(account, f.d.info.name, m, *data);
+  else
+    m.data = std::move(data);
+  MessagePtr out;
+  {
+    std::lock_guard lock(mutex_);
+    if (f.d.info.name == "INBOX") m.arrival = next_arrival_++;
+    out = std::make_shared<const Message>(std::move(m));
+    index_message(f, out);
+  }
+  emit({StoreChange::Kind::Appended, account, f.d.info.name, "", out->uid, out->modseq});
+  return out;
+}
+
+void MailStore::set_change_hook(ChangeHook hook) {
+  std::lock_guard lock(hook_mutex_);
+  hook_ = hook ? std::make_shared<ChangeHook>(std::move(hook)) : nullptr;
+}
+
+void MailStore::emit(StoreChange change) const {
+  std::shared_ptr<ChangeHook> hook;
+  {
+    std::lock_guard lock(hook_mutex_);
+    hook = hook_;
+  }
+  if (!hook) return;
+  try {
+    (*hook)(change);
+  } catch (...) {
+  }
+}
+
+void MailStore::index_message(Folder& f, const MessagePtr& m) {
+  f.d.messages.push_back(m);  // UIDs ascend: the folder's writer is the only one
+  ++count_;
+  bytes_ += m->size;
+  if (m->arrival) arrivals_[m->arrival] = m;
+}
+
+void MailStore::replace_message(Folder& f, std::size_t pos, const MessagePtr& m) {
+  f.d.messages[pos] = m;
+  if (m->arrival) arrivals_[m->arrival] = m;
+}
+
+void MailStore::remove_at(Folder& f, std::size_t pos, std::uint64_t modseq) {
+  const MessagePtr m = f.d.messages[pos];
+  f.d.messages.erase(f.d.messages.begin() + static_cast<std::ptrdiff_t>(pos));
+  f.d.expunged.push_back({m->uid, modseq});
+  --count_;
+  bytes_ -= m->size;
+  if (m->arrival) arrivals_.erase(m->arrival);
+}
+
+MessagePtr MailStore::append(std::string_view account, std::string_view folder, std::string data,
+                             const AppendOptions& options) {
+  FlagSet flags = parse_flags(options.flags);
+  const std::string acc = normalize_mailbox(account);
+  auto f = find_folder(acc, folder);
+  std::lock_guard w(f->write);
+  auto m = append_locked_folder(*f, acc, std::make_shared<const std::string>(std::move(data)),
+                                flags.system, flags.keywords,
+                                options.internal_date.value_or(now_seconds()), options.envelope);
+  arrived_.notify_all();
+  return m;
+}
+
+std::vector<MessagePtr> MailStore::messages(std::string_view account, std::string_view folder) const {
+  auto f = find_folder(account, folder);
+  std::lock_guard lock(mutex_);
+  return f->d.messages;
+}
+
+MessagePtr MailStore::by_uid(std::string_view account, std::string_view folder,
+                             std::uint32_t uid) const {
+  auto f = find_folder(account, folder);
+  std::lock_guard lock(mutex_);
+  std::size_t i = find_uid(f->d.messages, uid);
+  return i == std::string::npos ? nullptr : f->d.messages[i];
+}
+
+MessagePtr MailStore::at(std::string_view account, std::string_view folder,
+                         std::size_t position) const {
+  auto f = find_folder(account, folder);
+  std::lock_guard lock(mutex_);
+  if (position == 0 || position > f->d.messages.size()) return nullptr;
+  return f->d.messages[position - 1];
+}
+
+std::size_t MailStore::position_of(std::string_view account, std::string_view folder,
+                                   std::uint32_t uid) const {
+  auto f = find_folder(account, folder);
+  std::lock_guard lock(mutex_);
+  std::size_t i = find_uid(f->d.messages, uid);
+  return i == std::string::npos ? 0 : i + 1;
+}
+
+std::shared_ptr<const std::string> MailStore::read(const Message& m) const {
+  if (m.data) return m.data;
+  std::shared_ptr<const std::string> out = backend_ ? backend_->read(m) : nullptr;
+  if (!out && backend_) {
+    // The file may have been renamed by a flag change (or its folder renamed)
+    // since `m` was taken: look up the current record, then read outside the lock.
+    MessagePtr now;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = accounts_.find(m.account);
+      if (it != accounts_.end())
+        for (const auto& [_, f] : it->second->folders) {
+          std::size_t i = find_uid(f->d.messages, m.uid);
+          if (i != std::string::npos && f->d.messages[i]->file == m.file) {
+            now = f->d.messages[i];
+            break;
+          }
+        }
+    }
+    if (now && now->path != m.path) out = backend_->read(*now);
+  }
+  if (!out) throw NoSuchMessage("the message is gone (UID " + std::to_string(m.uid) + ")");
+  return out;
+}
+
+std::shared_ptr<const std::string> MailStore::read(std::string_view account, std::string_view folder,
+                                                   std::uint32_t uid) const {
+  auto m = by_uid(account, folder, uid);
+  if (!m) throw NoSuchMessage("no message with UID " + std::to_string(uid));
+  return read(*m);
+}
+
+StoreResult MailStore::store(std::string_view account, std::string_view folder,
+                             const std::vector<std::uint32_t>& uids, FlagChange change,
+                             const std::vector<std::string>& flag_list,
+                             std::optional<std::uint64_t> unchanged_since) {
+  const FlagSet flags = parse_flags(flag_list);
+  auto f = find_folder(account, folder);
+  std::lock_guard w(f->write);
+  StoreResult result;
+  std::vector<std::pair<MessagePtr, std::shared_ptr<Message>>> todo;
+  {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> known = f->d.keywords;
+    if (change != FlagChange::Remove)
+      for (const auto& k : flags.keywords)
+        if (!has_keyword(known, k)) known.push_back(k);
+    if (known.size() > limits_.max_keywords)
+      throw LimitExceeded("a folder knows at most " + std::to_string(limits_.max_keywords) +
+                          " keywords");
+    f->d.keywords = std::move(known);
+    std::set<std::uint32_t> wanted(uids.begin(), uids.end());
+    for (std::uint32_t uid : wanted) {
+      std::size_t i = find_uid(f->d.messages, uid);
+      if (i == std::string::npos) continue;  // RFC 9051 §6.4.9: absent UIDs are ignored
+      const MessagePtr& m = f->d.messages[i];
+      // RFC 7162 §3.1.3: a message changed after UNCHANGEDSINCE is left alone
+      // and reported in the MODIFIED response code.
+      if (unchanged_since && m->modseq > *unchanged_since) {
+        result.modified.push_back(uid);
+        continue;
+      }
+      std::uint8_t sys = m->flags;
+      std::vector<std::string> kw = m->keywords;
+      if (change == FlagChange::Replace) {
+        sys = flags.system;
+        kw = flags.keywords;
+      } else if (change == FlagChange::Add) {
+        sys |= flags.system;
+        kw.insert(kw.end(), flags.keywords.begin(), flags.keywords.end());
+        normalize_keywords(kw);
+      } else {
+        sys &= static_cast<std::uint8_t>(~flags.system);
+        std::erase_if(kw, [&](const std::string& k) { return has_keyword(flags.keywords, k); });
+      }
+      // Nothing changes: no new MODSEQ (RFC 7162 §3.1.3 lets a no-op STORE keep it).
+      if (sys == m->flags && kw == m->keywords) continue;
+      auto updated = std::make_shared<Message>(*m);
+      updated->flags = sys;
+      updated->keywords = std::move(kw);
+      updated->modseq = ++f->d.highestmodseq;
+      todo.emplace_back(m, std::move(updated));
+    }
+  }
+  for (auto& [old, updated] : todo) {
+    if (backend_) backend_->set_flags(old->account, f->d.info.name, *old, *updated);
+    {
+      std::lock_guard lock(mutex_);
+      std::size_t i = find_uid(f->d.messages, old->uid);
+      if (i != std::string::npos) replace_message(*f, i, updated);
+    }
+    result.changed.push_back(updated);
+    emit({StoreChange::Kind::FlagsChanged, old->account, f->d.info.name, "", updated->uid,
+          updated->modseq});
+  }
+  return result;
+}
+
+CopyResult MailStore::copy(std::string_view account, std::string_view from,
+                           const std::vector<std::uint32_t>& uids, std::string_view to) {
+  const std::string acc = normalize_mailbox(account);
+  auto src = find_folder(acc, from);
+  auto dst = find_folder(acc, to);
+  std::unique_lock<std::mutex> a(src->write, std::defer_lock), b(dst->write, std::defer_lock);
+  if (src == dst)
+    a.lock();
+  else
+    std::lock(a, b);
+  std::vector<MessagePtr> picked;
+  std::uint64_t bytes = 0;
+  CopyResult result;
+  {
+    std::lock_guard lock(mutex_);
+    std::set<std::uint32_t> wanted(uids.begin(), uids.end());
+    for (std::uint32_t uid : wanted) {
+      std::size_t i = find_uid(src->d.messages, uid);
+      if (i == std::string::npos) continue;
+      picked.push_back(src->d.messages[i]);
+      bytes += src->d.messages[i]->size;
+    }
+    check_room(picked.size(), bytes);  // all or none (RFC 9051 §6.4.7)
+    result.uidvalidity = dst->d.uidvalidity;
+  }
+  for (const auto& m : picked) {
+    auto data = read(*m);
+    auto copy = append_locked_folder(*dst, acc, data, m->flags, m->keywords, m->internal_date,
+                                     m->envelope);
+    result.source_uids.push_back(m->uid);
+    result.dest_uids.push_back(copy->uid);
+  }
+  if (!picked.empty()) arrived_.notify_all();
+  return result;
+}
+
+CopyResult MailStore::move(std::string_view account, std::string_view from,
+                           const std::vector<std::uint32_t>& uids, std::string_view to) {
+  // RFC 6851 §3.3: like COPY, then the copied messages are expunged from the
+  // source, with no \Deleted left behind anywhere.
+  CopyResult r = copy(account, from, uids, to);
+  auto f = find_folder(account, from);
+  std::lock_guard w(f->write);
+  for (std::uint32_t uid : r.source_uids) {
+    MessagePtr m;
+    std::uint64_t modseq;
+    {
+      std::lock_guard lock(mutex_);
+      std::size_t i = find_uid(f->d.messages, uid);
+      if (i == std::string::npos) continue;
+      m = f->d.messages[i];
+      modseq = ++f->d.highestmodseq;
+    }
+    if (backend_) backend_->expunge(m->account, f->d.info.name, *m, modseq);
+    {
+      std::lock_guard lock(mutex_);
+      std::size_t i = find_uid(f->d.messages, uid);
+      if (i != std::string::npos) remove_at(*f, i, modseq);
+    }
+    emit({StoreChange::Kind::Expunged, m->account, f->d.info.name, "", uid, modseq});
+  }
+  return r;
+}
+
+std::vector<std::uint32_t> MailStore::expunge(std::string_view account, std::string_view folder,
+                                              std::optional<std::vector<std::uint32_t>> uids) {
+  auto f = find_folder(account, folder);
+  std::lock_guard w(f->write);
+  std::vector<MessagePtr> gone;
+  {
+    std::lock_guard lock(mutex_);
+    std::set<std::uint32_t> wanted;
+    if (uids) wanted.insert(uids->begin(), uids->end());
+    for (const auto& m : f->d.messages)
+      if ((m->flags & kDeleted) && (!uids || wanted.count(m->uid))) gone.push_back(m);
+  }
+  std::vector<std::uint32_t> out;
+  for (const auto& m : gone) {
+    std::uint64_t modseq;
+    {
+      std::lock_guard lock(mutex_);
+      modseq = ++f->d.highestmodseq;
+    }
+    if (backend_) backend_->expunge(m->account, f->d.info.name, *m, modseq);
+    {
+      std::lock_guard lock(mutex_);
+      std::size_t i = find_uid(f->d.messages, m->uid);
+      if (i != std::string::npos) remove_at(*f, i, modseq);
+    }
+    emit({StoreChange::Kind::Expunged, m->account, f->d.info.name, "", m->uid, modseq});
+    out.push_back(m->uid);
+  }
+  return out;
+}
+
+std::vector<std::uint32_t> MailStore::expunged_since(std::string_view account,
+                                                     std::string_view folder,
+                                                     std::uint64_t modseq) const {
+  auto f = find_folder(account, folder);
+  std::lock_guard lock(mutex_);
+  std::vector<std::uint32_t> out;
+  for (auto it = f->d.expunged.rbegin(); it != f->d.expunged.rend() && it->modseq > modseq; ++it)
+    out.push_back(it->uid);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// ---- what the mail server uses -------------------------------------------------
+
+std::vector<MessagePtr> MailStore::deliver(const std::vector<std::string>& accounts,
+                                           std::shared_ptr<const std::string> data,
+                                           std::shared_ptr<const Envelope> envelope) {
+  {
+    std::lock_guard lock(mutex_);
+    check_room(accounts.size(), std::uint64_t{data->size()} * accounts.size());
+  }
+  std::vector<std::pair<std::shared_ptr<Folder>, MessagePtr>> done;
+  const std::int64_t now =
+      envelope ? static_cast<std::int64_t>(envelope->received_at) : now_seconds();
+  try {
+    for (const auto& raw : accounts) {
+      const std::string acc = ensure_account(raw);
+      auto f = find_folder(acc, "INBOX");
+      std::lock_guard w(f->write);
+      done.emplace_back(f, append_locked_folder(*f, acc, data, 0, {}, now, envelope));
+    }
+  } catch (...) {
+    for (auto& [f, m] : done) {  // all or nothing
+      std::lock_guard w(f->write);
+      std::uint64_t modseq;
+      {
+        std::lock_guard lock(mutex_);
+        modseq = ++f->d.highestmodseq;
+      }
+      try {
+        if (backend_) backend_->expunge(m->account, "INBOX", *m, modseq);
+      } catch (...) {
+      }
+      {
+        std::lock_guard lock(mutex_);
+        std::size_t i = find_uid(f->d.messages, m->uid);
+        if (i != std::string::npos) remove_at(*f, i, modseq);
+      }
+      emit({StoreChange::Kind::Expunged, m->account, "INBOX", "", m->uid, modseq});
+    }
+    throw;
+  }
+  arrived_.notify_all();
+  std::vector<MessagePtr> out;
+  for (auto& [_, m] : done) out.push_back(m);
+  return out;
+}
+
+std::vector<MessagePtr> MailStore::all() const { return since(0); }
+
+std::vector<MessagePtr> MailStore::inbox(std::string_view address) const {
+  const std::string key = normalize_mailbox(address);
+  std::lock_guard lock(mutex_);
+  auto it = accounts_.find(key);
+  if (it == accounts_.end()) return {};
+  return it->second->folders.at("INBOX")->d.messages;
+}
+
+std::vector<MessagePtr> MailStore::since(std::uint64_t arrival) const {
+  std::lock_guard lock(mutex_);
+  std::vector<MessagePtr> out;
+  for (auto it = arrivals_.upper_bound(arrival); it != arrivals_.end(); ++it)
+    out.push_back(it->second);
+  return out;
+}
+
+std::uint64_t MailStore::last_seq() const {
+  std::lock_guard lock(mutex_);
+  return next_arrival_ - 1;
+}
+
+std::size_t MailStore::count() const {
+  std::lock_guard lock(mutex_);
+  return count_;
+}
+
+std::uint64_t MailStore::bytes() const {
+  std::lock_guard lock(mutex_);
+  return bytes_;
+}
+
+void MailStore::clear() {
+  std::vector<std::pair<std::string, std::string>> folders;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [a, acc] : accounts_)
+      for (const auto& [n, _] : acc->folders) folders.emplace_back(a, n);
+  }
+  for (const auto& [a, n] : folders) {
+    std::shared_ptr<Folder> f;
+    try {
+      f = find_folder(a, n);
+    } catch (const StoreError&) {
+      continue;
+    }
+    std::vector<std::uint32_t> uids;
+    {
+      std::lock_guard lock(mutex_);
+      for (const auto& m : f->d.messages) uids.push_back(m->uid);
+    }
+    store(a, n, uids, FlagChange::Add, {"\\Deleted"});
+    expunge(a, n, uids);
+  }
+}
+
+bool MailStore::try_lock_mailbox(std::string_view address) {
+  const std::string key = normalize_mailbox(address);
+  std::lock_guard lock(mutex_);
+  if (std::find(locked_.begin(), locked_.end(), key) != locked_.end()) return false;
+  locked_.push_back(key);
+  return true;
+}
+
+void MailStore::unlock_mailbox(std::string_view address) {
+  const std::string key = normalize_mailbox(address);
+  std::lock_guard lock(mutex_);
+  std::erase(locked_, key);
+}
+
+std::uint64_t MailStore::wait_after(std::uint64_t after, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  const auto generation = wake_generation_;
+  arrived_.wait_for(lock, timeout, [&] {
+    return next_arrival_ - 1 > after || wake_generation_ != generation;
+  });
+  return next_arrival_ - 1;
+}
+
+void MailStore::wake_all() {
+  {
+    std::lock_guard lock(mutex_);
+    ++wake_generation_;
+  }
+  arrived_.notify_all();
+}
+
+}  // namespace mailroom::store

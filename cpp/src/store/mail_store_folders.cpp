@@ -1,0 +1,197 @@
+// MailStore: accounts and folders (create, delete, rename, list, status).
+#include <ctime>
+
+#include "mail_store_parts.hpp"
+
+namespace mailroom::store {
+
+using namespace store_detail;
+
+// ---- accounts and folders ----------------------------------------------------
+
+std::shared_ptr<MailStore::Account> MailStore::find_account(std::string_view account) const {
+  const std::string key = normalize_mailbox(account);
+  std::lock_guard lock(mutex_);
+  auto it = accounts_.find(key);
+  if (it == accounts_.end()) throw NoSuchAccount("no such account: " + key);
+  return it->second;
+}
+
+std::shared_ptr<MailStore::Folder> MailStore::find_folder(std::string_view account,
+                                                          std::string_view name) const {
+  const std::string key = normalize_mailbox(account);
+  const std::string folder = checked_folder_name(name);
+  std::lock_guard lock(mutex_);
+  auto it = accounts_.find(key);
+  if (it == accounts_.end()) throw NoSuchAccount("no such account: " + key);
+  auto f = it->second->folders.find(folder);
+  if (f == it->second->folders.end()) throw NoSuchFolder("no such folder: " + folder + " of " + key);
+  return f->second;
+}
+
+std::string MailStore::ensure_account(std::string_view address) {
+  std::string key = normalize_mailbox(address);
+  if (key.empty() || key.size() > 320) throw StoreError("an account is an address of 1 to 320 octets");
+  for (unsigned char c : key)
+    if (c < 0x20 || c == 0x7f) throw StoreError("a control character in an account name");
+  {
+    std::lock_guard lock(mutex_);
+    if (accounts_.count(key)) return key;
+  }
+  // Folders are made on disk before the account is visible; two threads
+  // delivering to a new address meet at the map below.
+  static std::mutex creating;
+  std::lock_guard one(creating);
+  {
+    std::lock_guard lock(mutex_);
+    if (accounts_.count(key)) return key;
+  }
+  auto acc = std::make_shared<Account>();
+  acc->name = key;
+  std::vector<std::string> names{"INBOX"};
+  names.insert(names.end(), std::begin(kDefaultFolders), std::end(kDefaultFolders));
+  for (const auto& n : names) {
+    auto f = std::make_shared<Folder>();
+    f->d.info = {n, special_use_of(n)};
+    f->d.uidvalidity = fresh_uidvalidity();
+    if (backend_) backend_->create_folder(key, f->d);
+    acc->folders[n] = std::move(f);
+  }
+  {
+    std::lock_guard lock(mutex_);
+    accounts_[key] = std::move(acc);
+  }
+  for (const auto& n : names) emit({StoreChange::Kind::FolderCreated, key, n, "", 0, 0});
+  return key;
+}
+
+std::vector<std::string> MailStore::accounts() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  for (const auto& [k, _] : accounts_) out.push_back(k);
+  return out;
+}
+
+std::vector<FolderInfo> MailStore::list_folders(std::string_view account) const {
+  auto acc = find_account(account);
+  std::lock_guard lock(mutex_);
+  std::vector<FolderInfo> out;
+  out.push_back(acc->folders.at("INBOX")->d.info);
+  for (const auto& [name, f] : acc->folders)
+    if (name != "INBOX") out.push_back(f->d.info);
+  return out;
+}
+
+void MailStore::create_folder(std::string_view account, std::string_view name) {
+  const std::string folder = checked_folder_name(name);
+  auto acc = find_account(account);
+  std::lock_guard w(acc->folders_write);
+  // RFC 9051 §6.3.4: superior levels are made too ("a/b" makes "a").
+  std::vector<std::string> todo;
+  for (std::size_t i = folder.find(kFolderSeparator); i != std::string::npos;
+       i = folder.find(kFolderSeparator, i + 1))
+    todo.push_back(folder.substr(0, i));
+  todo.push_back(folder);
+  {
+    std::lock_guard lock(mutex_);
+    if (acc->folders.count(folder)) throw FolderExists("folder exists: " + folder);
+    std::erase_if(todo, [&](const std::string& n) { return acc->folders.count(n) > 0; });
+    if (acc->folders.size() + todo.size() > limits_.max_folders)
+      throw LimitExceeded("an account has at most " + std::to_string(limits_.max_folders) + " folders");
+  }
+  for (const auto& n : todo) {
+    auto f = std::make_shared<Folder>();
+    f->d.info = {n, ""};
+    f->d.uidvalidity = fresh_uidvalidity();
+    if (backend_) backend_->create_folder(acc->name, f->d);
+    {
+      std::lock_guard lock(mutex_);
+      acc->folders[n] = std::move(f);
+    }
+    emit({StoreChange::Kind::FolderCreated, acc->name, n, "", 0, 0});
+  }
+}
+
+void MailStore::delete_folder(std::string_view account, std::string_view name) {
+  const std::string folder = checked_folder_name(name);
+  if (folder == "INBOX") throw FolderNotAllowed("INBOX cannot be deleted (RFC 9051 §6.3.5)");
+  auto acc = find_account(account);
+  std::lock_guard w(acc->folders_write);
+  auto f = find_folder(account, folder);
+  std::lock_guard fw(f->write);
+  if (backend_) backend_->delete_folder(acc->name, folder);
+  {
+    std::lock_guard lock(mutex_);
+    f->deleted = true;
+    count_ -= f->d.messages.size();
+    for (const auto& m : f->d.messages) bytes_ -= m->size;
+    acc->folders.erase(folder);
+  }
+  emit({StoreChange::Kind::FolderDeleted, acc->name, folder, "", 0, 0});
+}
+
+void MailStore::rename_folder(std::string_view account, std::string_view from_name,
+                              std::string_view to_name) {
+  const std::string from = checked_folder_name(from_name), to = checked_folder_name(to_name);
+  if (to == "INBOX") throw FolderExists("folder exists: INBOX");
+  if (to == from || to.rfind(from + kFolderSeparator, 0) == 0)
+    throw FolderNotAllowed("a folder cannot be renamed to itself or below itself");
+  auto acc = find_account(account);
+  if (from == "INBOX") {
+    // RFC 9051 §6.3.6: renaming INBOX moves its messages to the new name and
+    // leaves INBOX empty.
+    create_folder(account, to);
+    std::vector<std::uint32_t> uids;
+    for (const auto& m : messages(account, "INBOX")) uids.push_back(m->uid);
+    move(account, "INBOX", uids, to);
+    return;
+  }
+  std::lock_guard w(acc->folders_write);
+  std::vector<std::string> names;  // the folder and its inferiors (renamed too)
+  {
+    std::lock_guard lock(mutex_);
+    if (!acc->folders.count(from)) throw NoSuchFolder("no such folder: " + from);
+    for (const auto& [n, _] : acc->folders)
+      if (n == from || n.rfind(from + kFolderSeparator, 0) == 0) names.push_back(n);
+    for (const auto& n : names)
+      if (acc->folders.count(to + n.substr(from.size())))
+        throw FolderExists("folder exists: " + to + n.substr(from.size()));
+  }
+  for (const auto& n : names) {
+    const std::string target = to + n.substr(from.size());
+    auto f = find_folder(account, n);
+    std::lock_guard fw(f->write);
+    if (backend_) backend_->rename_folder(acc->name, n, target);
+    {
+      std::lock_guard lock(mutex_);
+      if (backend_)
+        for (auto& m : f->d.messages) {
+          auto copy = std::make_shared<Message>(*m);
+          backend_->moved(acc->name, target, *copy);
+          m = copy;
+        }
+      f->d.info = {target, special_use_of(target)};
+      acc->folders.erase(n);
+      acc->folders[target] = f;
+    }
+    emit({StoreChange::Kind::FolderRenamed, acc->name, target, n, 0, 0});
+  }
+}
+
+FolderStatus MailStore::status(std::string_view account, std::string_view folder) const {
+  auto f = find_folder(account, folder);
+  std::lock_guard lock(mutex_);
+  FolderStatus s;
+  s.messages = f->d.messages.size();
+  s.uidnext = f->d.uidnext;
+  s.uidvalidity = f->d.uidvalidity;
+  s.highestmodseq = f->d.highestmodseq;
+  for (const auto& m : f->d.messages) {
+    if (!(m->flags & kSeen)) ++s.unseen;
+    if (m->flags & kDeleted) ++s.deleted;
+    s.size += m->size;
+  }
+  return s;
+}
+
+}  // namespace mailroom::store
