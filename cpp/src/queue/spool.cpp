@@ -1,10 +1,6 @@
 #include "mailroom/queue/spool.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <stdexcept>
@@ -249,22 +245,7 @@ void Spool::write_state(const QueueEntry& e) {
 }
 
 void Spool::write_state_now(const QueueEntry& e) {
-  const fs::path path = dir_ / "queue" / (e.id + ".state");
-  const std::string bytes = encode_state(e);
-  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) throw std::system_error(errno, std::generic_category(), "cannot append to " + path.string());
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = errno;
-      ::close(fd);
-      throw std::system_error(err, std::generic_category(), "cannot append to " + path.string());
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
+  store::append_now(dir_ / "queue" / (e.id + ".state"), encode_state(e));
 }
 
 void Spool::remove(const std::string& id) {

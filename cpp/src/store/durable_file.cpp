@@ -21,10 +21,10 @@ namespace {
   throw std::system_error(e, std::generic_category(), what + " " + p.string());
 }
 
-// Writes all of `data` to `fd` (then sets its times to `mtime`), fsyncs and
-// closes it; returns 0 or the errno.
+// Writes all of `data` to `fd` (then sets its times to `mtime`), fsyncs
+// (unless `sync` is false) and closes it; returns 0 or the errno.
 int write_sync_close(int fd, std::string_view data, const char*& step,
-                     std::optional<std::int64_t> mtime = std::nullopt) {
+                     std::optional<std::int64_t> mtime = std::nullopt, bool sync = true) {
   const char* p = data.data();
   std::size_t left = data.size();
   step = "cannot write";
@@ -49,6 +49,7 @@ int write_sync_close(int fd, std::string_view data, const char*& step,
       return e;
     }
   }
+  if (!sync) return ::close(fd) == 0 ? 0 : errno;
   step = "cannot fsync";
   // fdatasync: the data and the size, not the times (rename and the
   // directory's fsync make the name durable); fsync when the time matters.
@@ -120,6 +121,14 @@ void append_durably(const fs::path& path, std::string_view data) {
   if (fd < 0) throw_errno(errno, "cannot open", path);
   const char* step = "";
   if (int e = write_sync_close(fd, data, step); e != 0) throw_errno(e, step, path);
+}
+
+void append_now(const fs::path& path, std::string_view data) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) throw_errno(errno, "cannot open", path);
+  const char* step = "";
+  if (int e = write_sync_close(fd, data, step, std::nullopt, false); e != 0)
+    throw_errno(e, step, path);
 }
 
 std::string read_file(const fs::path& p) {

@@ -22,6 +22,9 @@ void write_durably(const std::filesystem::path& tmp, const std::filesystem::path
                    std::optional<std::int64_t> mtime = std::nullopt);
 // Appends `data` to `path` (created if missing) and fsyncs it.
 void append_durably(const std::filesystem::path& path, std::string_view data);
+// The same without the fsync: it survives the process being killed (the page
+// cache keeps it), not a power loss.
+void append_now(const std::filesystem::path& path, std::string_view data);
 void fsync_dir(const std::filesystem::path& dir);
 
 // fsync of one directory shared by threads that renamed into it: a caller
