@@ -365,7 +365,8 @@ void register_clients(py::module_& m) {
                r = c.wait(id);
              }
              return response_tuple(r);
-           })
+           },
+           py::arg("id"))
       .def("wait_many",
            [](Pop3Client& c, const std::vector<std::uint64_t>& ids) {
              std::vector<pop3::Response> rs;
@@ -377,7 +378,8 @@ void register_clients(py::module_& m) {
              py::list out;
              for (const auto& r : rs) out.append(response_tuple(r));
              return out;
-           })
+           },
+           py::arg("ids"))
       .def("close", &Pop3Client::close, py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("connected", &Pop3Client::connected)
       .def_property_readonly("capabilities", [](Pop3Client& c) { return c.session().capabilities(); })

@@ -112,7 +112,10 @@ void register_queue(py::module_& m) {
       .def("queue_flush", [](Server& s) {
         if (auto* q = s.queue()) q->flush();
       })
-      .def("queue_remove", [](Server& s, const std::string& id) { return s.queue() ? s.queue()->remove(id) : false; })
+      .def(
+          "queue_remove",
+          [](Server& s, const std::string& id) { return s.queue() ? s.queue()->remove(id) : false; },
+          py::arg("id"))
       .def(
           "queue_wait_idle",
           [](Server& s, double timeout) {
@@ -168,7 +171,7 @@ void register_queue(py::module_& m) {
             e.discard_as_unraisable("mailroom.Server queue hook");
           }
         });
-      });
+      }, py::arg("hook"));
 }
 
 }  // namespace mailroom::bindings

@@ -270,7 +270,8 @@ void register_server(py::module_& m) {
                copies = read_copies(s.store(), s.store().inbox(address));
              }
              return stored_list(copies);
-           })
+           },
+           py::arg("address"))
       .def_property_readonly(
           "store", [](Server& s) -> store::MailStore& { return s.store(); },
           py::return_value_policy::reference_internal)  // mailroom._core.MailStore
@@ -323,7 +324,7 @@ void register_server(py::module_& m) {
            py::arg("stage"), py::arg("sender"), py::arg("recipient"), py::arg("code"),
            py::arg("enhanced"), py::arg("text"), py::arg("delay_ms"), py::arg("disconnect"),
            py::arg("close"), py::arg("times"))
-      .def("remove_rule", [](Server& s, std::uint64_t id) { return s.rules().remove(id); })
+      .def("remove_rule", [](Server& s, std::uint64_t id) { return s.rules().remove(id); }, py::arg("id"))
       .def("clear_rules", [](Server& s) { s.rules().clear(); })
       .def("rules",
            [](const Server& s) {
@@ -370,7 +371,7 @@ void register_server(py::module_& m) {
             throw std::runtime_error("hook failed");
           }
         });
-      });
+      }, py::arg("hook"));
 }
 
 }  // namespace mailroom::bindings

@@ -97,9 +97,9 @@ void register_store(py::module_& m) {
     }
   });
 
-  m.def("normalize_mailbox", &store::normalize_mailbox,
+  m.def("normalize_mailbox", &store::normalize_mailbox, py::arg("address"),
         "An address with its domain lower-cased (the local part kept, RFC 5321 §2.4).");
-  m.def("folder_name", &store::checked_folder_name,
+  m.def("folder_name", &store::checked_folder_name, py::arg("name"),
         "A folder name as the store keeps it (any case of INBOX is INBOX); InvalidFolderName.");
   using nogil = py::call_guard<py::gil_scoped_release>;
   py::class_<MailStore>(m, "MailStore")
@@ -124,7 +124,7 @@ void register_store(py::module_& m) {
                                return s.root().string();
                              })
       .def_property_readonly("stale_tmp_removed", &MailStore::stale_tmp_removed)
-      .def("ensure_account", &MailStore::ensure_account, nogil())
+      .def("ensure_account", &MailStore::ensure_account, py::arg("address"), nogil())
       .def("accounts", &MailStore::accounts, nogil())
       .def("list_folders",
            [](const MailStore& s, const std::string& account) {
@@ -136,10 +136,12 @@ void register_store(py::module_& m) {
              py::list out;
              for (const auto& f : folders) out.append(py::make_tuple(f.name, f.special_use));
              return out;
-           })
-      .def("create_folder", &MailStore::create_folder, nogil())
-      .def("delete_folder", &MailStore::delete_folder, nogil())
-      .def("rename_folder", &MailStore::rename_folder, nogil())
+           },
+           py::arg("account"))
+      .def("create_folder", &MailStore::create_folder, py::arg("account"), py::arg("name"), nogil())
+      .def("delete_folder", &MailStore::delete_folder, py::arg("account"), py::arg("name"), nogil())
+      .def("rename_folder", &MailStore::rename_folder, py::arg("account"), py::arg("old"),
+           py::arg("new"), nogil())
       .def("status",
            [](const MailStore& s, const std::string& account, const std::string& folder) {
              store::FolderStatus st;
@@ -150,7 +152,8 @@ void register_store(py::module_& m) {
              // (messages, uidnext, uidvalidity, unseen, deleted, size, highestmodseq)
              return py::make_tuple(st.messages, st.uidnext, st.uidvalidity, st.unseen, st.deleted,
                                    st.size, st.highestmodseq);
-           })
+           },
+           py::arg("account"), py::arg("folder"))
       .def("append",
            [](MailStore& s, const std::string& account, const std::string& folder,
               const py::object& data, std::vector<std::string> flags,
@@ -169,7 +172,8 @@ void register_store(py::module_& m) {
            [](const MailStore& s, const std::string& account, const std::string& folder) {
              py::gil_scoped_release nogil_;
              return rows(s.messages(account, folder));
-           })
+           },
+           py::arg("account"), py::arg("folder"))
       .def("by_uid",
            [](const MailStore& s, const std::string& account, const std::string& folder,
               std::uint32_t uid) -> std::optional<MessageRow> {
@@ -177,7 +181,8 @@ void register_store(py::module_& m) {
              auto found = s.by_uid(account, folder, uid);
              if (!found) return std::nullopt;
              return row(*found);
-           })
+           },
+           py::arg("account"), py::arg("folder"), py::arg("uid"))
       .def("at",
            [](const MailStore& s, const std::string& account, const std::string& folder,
               std::size_t position) -> std::optional<MessageRow> {
@@ -185,7 +190,8 @@ void register_store(py::module_& m) {
              auto found = s.at(account, folder, position);
              if (!found) return std::nullopt;
              return row(*found);
-           })
+           },
+           py::arg("account"), py::arg("folder"), py::arg("position"))
       .def("read",
            [](const MailStore& s, const std::string& account, const std::string& folder,
               std::uint32_t uid) {
@@ -195,7 +201,8 @@ void register_store(py::module_& m) {
                data = s.read(account, folder, uid);
              }
              return to_bytes(*data);
-           })
+           },
+           py::arg("account"), py::arg("folder"), py::arg("uid"))
       .def("store",
            [](MailStore& s, const std::string& account, const std::string& folder,
               std::vector<std::uint32_t> uids, const std::string& change,
@@ -213,14 +220,16 @@ void register_store(py::module_& m) {
              py::gil_scoped_release nogil_;
              auto r = s.copy(account, from, uids, to);
              return std::make_tuple(r.uidvalidity, r.source_uids, r.dest_uids);
-           })
+           },
+           py::arg("account"), py::arg("folder"), py::arg("uids"), py::arg("to"))
       .def("move",
            [](MailStore& s, const std::string& account, const std::string& from,
               std::vector<std::uint32_t> uids, const std::string& to) {
              py::gil_scoped_release nogil_;
              auto r = s.move(account, from, uids, to);
              return std::make_tuple(r.uidvalidity, r.source_uids, r.dest_uids);
-           })
+           },
+           py::arg("account"), py::arg("folder"), py::arg("uids"), py::arg("to"))
       .def("expunge",
            [](MailStore& s, const std::string& account, const std::string& folder,
               std::optional<std::vector<std::uint32_t>> uids) {
@@ -228,7 +237,8 @@ void register_store(py::module_& m) {
              return s.expunge(account, folder, uids);
            },
            py::arg("account"), py::arg("folder"), py::arg("uids") = py::none())
-      .def("expunged_since", &MailStore::expunged_since, nogil())
+      .def("expunged_since", &MailStore::expunged_since, py::arg("account"), py::arg("folder"),
+           py::arg("modseq"), nogil())
       .def("set_change_hook",
            [](MailStore& s, py::object fn) {
              if (fn.is_none()) {
@@ -251,7 +261,8 @@ void register_store(py::module_& m) {
                  e.discard_as_unraisable("mailroom.store.MailStore change hook");
                }
              });
-           })
+           },
+           py::arg("hook"))
       .def("count", &MailStore::count, nogil())
       .def("bytes", &MailStore::bytes, nogil());
 }
