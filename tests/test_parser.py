@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mailroom import _core
-from mailroom._core import ParsedMessage
+from mailroom._core.mime import ParsedMessage
 
 CRLF = b"\r\n"
 TOP = b"From: Alice <alice@example.test>\r\nDate: Mon, 2 Jan 2006 15:04:05 -0700\r\n"
@@ -474,9 +474,9 @@ def test_regressions_from_fuzzing():
             m.text(i)
             m.is_attachment(i)
             for _, v in m.headers(i):
-                _core.parse_address_list(v)
-                _core.parse_date(v)
-                _core.parse_content_field(v)
+                _core.mime.parse_address_list(v)
+                _core.mime.parse_date(v)
+                _core.mime.parse_content_field(v)
 
 
 # --- address lists --------------------------------------------------------------
@@ -511,13 +511,13 @@ def test_regressions_from_fuzzing():
     ],
 )
 def test_parse_address_list(raw, expected):
-    assert _core.parse_address_list(raw) == expected
-    assert _core.parse_address_list(raw.encode()) == expected
+    assert _core.mime.parse_address_list(raw) == expected
+    assert _core.mime.parse_address_list(raw.encode()) == expected
 
 
 def test_address_list_matches_email_utils_on_plain_lists():
     raw = 'A <a@x.test>, "B, b" <b@y.test>, c@z.test'
-    ours = [(n, a) for n, a, _ in _core.parse_address_list(raw)]
+    ours = [(n, a) for n, a, _ in _core.mime.parse_address_list(raw)]
     assert ours == email.utils.getaddresses([raw])
 
 
@@ -544,7 +544,7 @@ def test_address_list_matches_email_utils_on_plain_lists():
     ],
 )
 def test_parse_date_matches_email_utils(raw):
-    ours = _core.parse_date(raw)
+    ours = _core.mime.parse_date(raw)
     theirs = email.utils.parsedate_to_datetime(raw)
     assert ours is not None
     y, mo, d, h, mi, s, off, unknown = ours
@@ -577,7 +577,7 @@ def test_parse_date_matches_email_utils(raw):
     ],
 )
 def test_parse_date_obsolete_forms(raw, expected):
-    assert _core.parse_date(raw) == expected
+    assert _core.mime.parse_date(raw) == expected
 
 
 @pytest.mark.parametrize(
@@ -595,14 +595,14 @@ def test_parse_date_obsolete_forms(raw, expected):
     ],
 )
 def test_parse_date_rejects(raw):
-    assert _core.parse_date(raw) is None
+    assert _core.mime.parse_date(raw) is None
 
 
 # --- content fields --------------------------------------------------------------
 
 
 def test_parse_content_field():
-    f = _core.parse_content_field
+    f = _core.mime.parse_content_field
     assert f('Text/HTML; Charset="UTF-8"; format=flowed') == (
         "text/html",
         [("charset", "UTF-8"), ("format", "flowed")],

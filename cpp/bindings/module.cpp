@@ -11,6 +11,15 @@
 PYBIND11_MODULE(_core, m) {
   m.doc() = "mailroom's native engine";
   m.attr("__version__") = MAILROOM_VERSION;
+  // One submodule per area (each registered in sys.modules, so
+  // `import mailroom._core.mime` works); the register_* calls fill them.
+  m.def_submodule("mime", "Messages: the MIME parser, the builder, codecs and header fields");
+  m.def_submodule("store", "The mail store: accounts, folders, messages with UIDs and flags");
+  m.def_submodule("server", "The SMTP and POP3 server");
+  m.def_submodule("queue", "The outgoing mail queue's values");
+  m.def_submodule("net", "Connection and TLS failures of the clients");
+  m.def_submodule("smtp", "The SMTP client");
+  m.def_submodule("pop3", "The POP3 client");
   mailroom::bindings::register_codecs(m);
   mailroom::bindings::register_message(m);
   mailroom::bindings::register_builder(m);

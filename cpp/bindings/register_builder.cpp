@@ -44,7 +44,8 @@ py::bytes written(Write&& write) {
 }  // namespace
 
 void register_builder(py::module_& m) {
-  m.def(
+  py::module_ mime_ = m.def_submodule("mime");
+  mime_.def(
       "build_message",
       [](std::optional<MailboxArg> sender, const std::vector<MailboxArg>& to,
          const std::vector<MailboxArg>& cc, std::optional<std::string> subject,
@@ -83,7 +84,7 @@ void register_builder(py::module_& m) {
       "Builds an RFC 5322 + MIME message (CRLF line ends) and returns its bytes. "
       "Mailboxes are (display_name, address) tuples; Bcc is never written.");
 
-  m.def(
+  mime_.def(
       "build_mdn",
       [](py::handle original, const std::string& final_recipient, const std::string& to,
          const std::string& disposition_type, bool automatic_action, bool sent_automatically,
@@ -114,8 +115,8 @@ void register_builder(py::module_& m) {
       "Builds a read receipt (RFC 8098 multipart/report; report-type=disposition-notification) "
       "answering `original` and returns its bytes.");
 
-  m.def("format_date_now", &mime::format_date_now, "The current time as an RFC 5322 date.");
-  m.def("make_message_id", &mime::make_message_id, py::arg("domain"),
+  mime_.def("format_date_now", &mime::format_date_now, "The current time as an RFC 5322 date.");
+  mime_.def("make_message_id", &mime::make_message_id, py::arg("domain"),
         "A new unique Message-ID, \"<unique@domain>\".");
 }
 

@@ -107,10 +107,13 @@ py::tuple response_tuple(const pop3::Response& r) {
 }  // namespace
 
 void register_clients(py::module_& m) {
+  py::module_ smtp_ = m.def_submodule("smtp");
+  py::module_ pop3_ = m.def_submodule("pop3");
+  py::module_ net_ = m.def_submodule("net");
   // A session-ending failure: args are (kind, code, enhanced, text).
-  static py::exception<net::SmtpSessionError> smtp_failure(m, "SmtpSessionFailure");
+  static py::exception<net::SmtpSessionError> smtp_failure(smtp_, "SmtpSessionFailure");
   // A POP3 session ended: args are (kind, text); kind "Timeout", "ConnectionLost"...
-  static py::exception<net::Pop3SessionError> pop3_failure(m, "Pop3SessionFailure",
+  static py::exception<net::Pop3SessionError> pop3_failure(pop3_, "Pop3SessionFailure",
                                                            PyExc_ConnectionError);
   py::register_exception_translator([](std::exception_ptr p) {
     try {
@@ -127,7 +130,7 @@ void register_clients(py::module_& m) {
 
   // Connecting failed: args are (stage, host, port, code, detail, message),
   // stage "resolve" (code: EAI_*), "connect" (code: errno) or "timeout".
-  static py::exception<net::ConnectError> connect_failure(m, "ConnectFailure", PyExc_ConnectionError);
+  static py::exception<net::ConnectError> connect_failure(net_, "ConnectFailure", PyExc_ConnectionError);
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
@@ -142,10 +145,10 @@ void register_clients(py::module_& m) {
   });
 
   // TLS failures: args are (message,) and for certificates (message, reason).
-  static py::exception<net::TlsError> tls_failure(m, "TlsFailure", PyExc_ConnectionError);
-  static py::exception<net::CertificateError> certificate_failure(m, "CertificateFailure",
+  static py::exception<net::TlsError> tls_failure(net_, "TlsFailure", PyExc_ConnectionError);
+  static py::exception<net::CertificateError> certificate_failure(net_, "CertificateFailure",
                                                                   tls_failure.ptr());
-  static py::exception<pop3::PlaintextAuthRefused> plaintext_refused(m, "PlaintextAuthRefused");
+  static py::exception<pop3::PlaintextAuthRefused> plaintext_refused(pop3_, "PlaintextAuthRefused");
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
@@ -160,7 +163,7 @@ void register_clients(py::module_& m) {
     }
   });
 
-  py::class_<SmtpClient> smtp_client(m, "SmtpClient");
+  py::class_<SmtpClient> smtp_client(smtp_, "SmtpClient");
   smtp_client
       .def(py::init([](std::string host, int port, std::string helo_name,
                        std::optional<double> timeout, double connect_timeout, bool pipelining,
@@ -293,7 +296,7 @@ void register_clients(py::module_& m) {
                              [](const SmtpClient& c) { return c.session().dropped_before_tls(); });
   def_tls_properties(smtp_client);
 
-  py::class_<Pop3Client> pop3_client(m, "Pop3Client");
+  py::class_<Pop3Client> pop3_client(pop3_, "Pop3Client");
   pop3_client
       .def(py::init([](std::string host, int port, double timeout, double connect_timeout,
                        bool pipelining, std::size_t max_transcript_bytes,

@@ -78,8 +78,9 @@ py::tuple span_tuple(Span s) { return py::make_tuple(s.begin, s.end); }
 }  // namespace
 
 void register_message(py::module_& m) {
+  py::module_ mime_ = m.def_submodule("mime");
   py::class_<ParsedMessage, std::shared_ptr<ParsedMessage>> cls(
-      m, "ParsedMessage",
+      mime_, "ParsedMessage",
       "A parsed message: the original bytes and its MIME tree as spans into them. "
       "Parts are numbered depth-first; part 0 is the message itself.");
   cls.def_static(
@@ -292,7 +293,7 @@ void register_message(py::module_& m) {
           "per-message fields, per-recipient field groups); kind \"\" when there is none")
       .def("__len__", [](const ParsedMessage& p) { return p.parts.size(); });
 
-  m.def(
+  mime_.def(
       "report_without_type",
       [](const std::string& value) {
         std::string_view type;
@@ -300,10 +301,10 @@ void register_message(py::module_& m) {
         return py::make_tuple(std::string(type), std::string(rest));
       },
       py::arg("value"), "\"rfc822; bob@x\" -> (\"rfc822\", \"bob@x\") (RFC 3464 §2.1.2)");
-  m.def(
+  mime_.def(
       "report_first_word", [](const std::string& value) { return std::string(mime::first_word(value)); },
       py::arg("value"), "\"5.1.1 (comment)\" -> \"5.1.1\"");
-  m.def(
+  mime_.def(
       "parse_disposition",
       [](const std::string& value) -> py::object {
         const mime::Disposition d = mime::parse_disposition(value);
@@ -313,7 +314,7 @@ void register_message(py::module_& m) {
       py::arg("value"), "An MDN's Disposition (RFC 8098 §3.2.6) as (action mode, sending mode, "
                         "type, modifiers), or None");
 
-  m.def(
+  mime_.def(
       "parse_address_list",
       [](const py::object& raw) {
         std::string v = str_or_bytes(raw);
@@ -329,7 +330,7 @@ void register_message(py::module_& m) {
         return out;
       },
       py::arg("raw"), "Parses an address list: [(display_name, address, group)]");
-  m.def(
+  mime_.def(
       "parse_address_argument",
       [](const std::string& value, const std::string& what) {
         py::list out;
@@ -340,7 +341,7 @@ void register_message(py::module_& m) {
       py::arg("value"), py::arg("what") = "address",
       "Addresses given as an argument, read strictly: [(display_name, address)]; "
       "ValueError naming the rule");
-  m.def(
+  mime_.def(
       "parse_date",
       [](const py::object& raw) -> py::object {
         std::string v = str_or_bytes(raw);
@@ -355,7 +356,7 @@ void register_message(py::module_& m) {
       },
       py::arg("raw"),
       "Parses an RFC 5322 date: (y, mo, d, h, mi, s, offset_minutes, offset_unknown) or None");
-  m.def(
+  mime_.def(
       "parse_content_field",
       [](const py::object& raw) {
         std::string v = str_or_bytes(raw);

@@ -41,7 +41,7 @@ std::chrono::milliseconds millis(double seconds, const char* name) {
 }  // namespace
 
 void register_queue(py::module_& m) {
-  auto cls = py::reinterpret_borrow<py::class_<Server>>(m.attr("SmtpServer"));
+  auto cls = py::reinterpret_borrow<py::class_<Server>>(m.attr("server").attr("SmtpServer"));
   cls.def(
          "configure_queue",
          [](Server& s, bool relay, std::map<std::string, std::string> routes,

@@ -89,6 +89,7 @@ const char* stage_name(ReplyRule::Stage s) {
 }  // namespace
 
 void register_server(py::module_& m) {
+  py::module_ server = m.def_submodule("server");
   // std::system_error (a taken port, a Maildir that cannot be written) is an
   // OSError in Python, with its errno.
   py::register_exception_translator([](std::exception_ptr p) {
@@ -99,7 +100,7 @@ void register_server(py::module_& m) {
       PyErr_SetObject(PyExc_OSError, err.ptr());
     }
   });
-  py::class_<Server>(m, "SmtpServer")
+  py::class_<Server>(server, "SmtpServer")
       .def(py::init([](std::string host, int smtp_port, std::string maildir,
                        std::vector<std::string> domains, std::string hostname,
                        std::size_t max_message_size, std::size_t max_recipients,

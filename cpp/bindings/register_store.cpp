@@ -45,7 +45,7 @@ store::FlagChange parse_change(const std::string& s) {
 
 // An exception class of mailroom._core with several bases.
 py::object new_exception(py::module_& m, const char* name, py::tuple bases, const char* doc) {
-  std::string qualified = std::string("mailroom._core.") + name;
+  std::string qualified = m.attr("__name__").cast<std::string>() + "." + name;
   PyObject* type = PyErr_NewExceptionWithDoc(qualified.c_str(), doc, bases.ptr(), nullptr);
   if (!type) throw py::error_already_set();
   py::object cls = py::reinterpret_steal<py::object>(type);
@@ -55,7 +55,8 @@ py::object new_exception(py::module_& m, const char* name, py::tuple bases, cons
 
 }  // namespace
 
-void register_store(py::module_& m) {
+void register_store(py::module_& root) {
+  py::module_ m = root.def_submodule("store");
   py::object builtins = py::module_::import("builtins");
   py::object base = new_exception(m, "StoreError", py::make_tuple(builtins.attr("RuntimeError")),
                                   "A mail store operation was refused; nothing changed.");

@@ -294,7 +294,7 @@ def _tls_failure(
     e: BaseException, tls_error: type[Exception], cert_error: type[Exception]
 ) -> Exception:
     """The protocol's TLSError (or CertificateError) for a _core TLS failure."""
-    if isinstance(e, _core.CertificateFailure):
+    if isinstance(e, _core.net.CertificateFailure):
         err = cert_error(str(e.args[0]))
         err.reason = str(e.args[1])  # type: ignore[attr-defined]
         return err
@@ -442,7 +442,7 @@ class SMTPClient(_TLSState):
         if timeout is not None and timeout <= 0:
             raise ValueError("timeout must be positive")
         self.host, self.port = host, port
-        self._native = _core.SmtpClient(
+        self._native = _core.smtp.SmtpClient(
             host=host,
             port=port,
             helo_name=name,
@@ -457,13 +457,13 @@ class SMTPClient(_TLSState):
         )
         try:
             self._native.connect()
-        except _core.ConnectFailure as e:
+        except _core.net.ConnectFailure as e:
             raise _connect_failure(
                 e, SMTPConnectError, SMTPHostNotFoundError, SMTPConnectTimeoutError
             ) from None
-        except _core.SmtpSessionFailure as e:
+        except _core.smtp.SmtpSessionFailure as e:
             raise _session_failure(e) from None
-        except _core.TlsFailure as e:
+        except _core.net.TlsFailure as e:
             raise _tls_failure(e, SMTPTLSError, SMTPCertificateError) from None
 
     # -- sending ----------------------------------------------------------------
@@ -581,7 +581,7 @@ class SMTPClient(_TLSState):
                 orcpt_list,
                 without_dsn == "drop",
             )
-        except _core.SmtpSessionFailure as e:
+        except _core.smtp.SmtpSessionFailure as e:
             raise _session_failure(e) from None
         if native[5]:
             warnings.warn(
@@ -636,7 +636,7 @@ class SMTPClient(_TLSState):
         batch = [self._envelope(m, sender, rcpt_list) for m in messages]
         try:
             natives = self._native.send_many(batch, transfer)
-        except _core.SmtpSessionFailure as e:
+        except _core.smtp.SmtpSessionFailure as e:
             raise _session_failure(e) from None
         return [self._result(env[0], n) for env, n in zip(batch, natives)]
 
@@ -739,11 +739,11 @@ def _pop3_failures() -> Iterator[None]:
     """The POP3 client's exceptions for the native session's failures."""
     try:
         yield
-    except _core.ConnectFailure as e:
+    except _core.net.ConnectFailure as e:
         raise _connect_failure(
             e, POP3ConnectError, POP3HostNotFoundError, POP3ConnectTimeoutError
         ) from None
-    except _core.Pop3SessionFailure as e:
+    except _core.pop3.Pop3SessionFailure as e:
         kind, text = e.args
         cls = POP3TimeoutError if kind == "Timeout" else POP3ServerDisconnected
         raise cls(f"POP3 session ended: {text}") from None
@@ -806,7 +806,7 @@ class POP3Client(_TLSState):
         if user is None and password is not None:
             raise ValueError("a password without a user")
         self.host, self.port = host, port
-        self._native = _core.Pop3Client(
+        self._native = _core.pop3.Pop3Client(
             host=host,
             port=port,
             timeout=timeout,
@@ -818,7 +818,7 @@ class POP3Client(_TLSState):
         try:
             with _pop3_failures():
                 _id, ok, status, text, code, _ = self._native.connect()
-        except _core.TlsFailure as e:
+        except _core.net.TlsFailure as e:
             raise _tls_failure(e, POP3TLSError, POP3CertificateError) from None
         if not ok:
             self._native.close()

@@ -35,7 +35,7 @@ class Address:
     @classmethod
     def parse(cls, value: str | bytes) -> Address:
         """The first address in ``value`` (``"Zoë <zoe@example.org>"``)."""
-        found = _core.parse_address_list(value)
+        found = _core.mime.parse_address_list(value)
         if not found:
             raise ValueError(f"no address in {value!r}")
         return cls(*found[0])
@@ -134,7 +134,9 @@ class Part:
     @property
     def headers(self) -> list[tuple[str, str]]:
         """(name, decoded value) for every header field, in order."""
-        return [(name, _core.decode_header(raw)) for name, raw in self._core.headers(self._index)]
+        return [
+            (name, _core.mime.decode_header(raw)) for name, raw in self._core.headers(self._index)
+        ]
 
     @property
     def raw_headers(self) -> list[tuple[str, bytes]]:
@@ -143,14 +145,14 @@ class Part:
 
     def __getitem__(self, name: str) -> str | None:
         raw = self._core.header(self._index, name)
-        return None if raw is None else _core.decode_header(raw)
+        return None if raw is None else _core.mime.decode_header(raw)
 
     def get(self, name: str, default: Any = None) -> Any:
         value = self[name]
         return default if value is None else value
 
     def get_all(self, name: str) -> list[str]:
-        return [_core.decode_header(r) for r in self._core.header_all(self._index, name)]
+        return [_core.mime.decode_header(r) for r in self._core.header_all(self._index, name)]
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and self._core.header(self._index, name) is not None
@@ -292,7 +294,7 @@ def _addresses(value: AddressInput, what: str) -> list[tuple[str, str]]:
     CR, LF or NUL, white space inside an address, groups and empty elements
     raise ValueError naming the rule (the native parse_address_argument)."""
     if isinstance(value, str):
-        return [(n.strip(), a) for n, a in _core.parse_address_argument(value, what)]
+        return [(n.strip(), a) for n, a in _core.mime.parse_address_argument(value, what)]
     if isinstance(value, Address):
         name, addr = value.display_name, value.address
     elif isinstance(value, tuple):
@@ -303,7 +305,7 @@ def _addresses(value: AddressInput, what: str) -> list[tuple[str, str]]:
         raise TypeError(f"an address is a str, Address or (name, address), not {value!r}")
     if any(c in name for c in "\r\n\0"):
         raise ValueError(f"CR, LF or NUL in the display name of {what}: {name!r}")
-    found = _core.parse_address_argument(addr, what)
+    found = _core.mime.parse_address_argument(addr, what)
     if len(found) != 1 or found[0][0]:
         raise ValueError(f"{what}: {addr!r} is not one bare address (local-part@domain)")
     return [(name.strip(), found[0][1])]
@@ -408,7 +410,7 @@ class Message(Part):
         ):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
-        core = _core.ParsedMessage.parse(
+        core = _core.mime.ParsedMessage.parse(
             raw,
             max_depth=max_depth,
             max_parts=max_parts,
@@ -478,7 +480,7 @@ class Message(Part):
             if value is not None and not isinstance(value, str):
                 raise TypeError(f"{what} must be str, not {type(value).__name__}")
         atts = [_attachment(a) for a in attachments]
-        raw = _core.build_message(
+        raw = _core.mime.build_message(
             frm,
             _mailboxes(to, "to"),
             _mailboxes(cc, "cc"),
@@ -502,8 +504,8 @@ class Message(Part):
             raise TypeError(f"from_email() takes an email.message.Message, not {type(em).__name__}")
         bcc = em.get_all("Bcc") or []
         return cls(
-            _core.ParsedMessage.parse(em.as_bytes(policy=email.policy.SMTP)),
-            [Address(*a) for v in bcc for a in _core.parse_address_list(str(v))],
+            _core.mime.ParsedMessage.parse(em.as_bytes(policy=email.policy.SMTP)),
+            [Address(*a) for v in bcc for a in _core.mime.parse_address_list(str(v))],
         )
 
     def mdn(
@@ -543,7 +545,7 @@ class Message(Part):
             reader = self.to[0].address
         else:
             raise ValueError("give final_recipient: the message has no To address")
-        raw = _core.build_mdn(
+        raw = _core.mime.build_mdn(
             bytes(self),
             reader,
             _mailbox(to)[1] if to is not None else "",
@@ -578,7 +580,7 @@ class Message(Part):
         return [
             Address(*a)
             for raw in self._core.header_all(0, name)
-            for a in _core.parse_address_list(raw)
+            for a in _core.mime.parse_address_list(raw)
             if a[1]
         ]
 
@@ -624,7 +626,7 @@ class Message(Part):
         raw = self._core.header(0, "Date")
         if raw is None:
             return None
-        parsed = _core.parse_date(raw)
+        parsed = _core.mime.parse_date(raw)
         if parsed is None:
             return None
         y, mo, d, h, mi, s, offset, _unknown = parsed

@@ -100,7 +100,7 @@ class DeliveryReport:
 
     @classmethod
     def _mdn(cls, f: dict[str, str], original: Message | None) -> DeliveryReport:
-        found = _core.parse_disposition(f.get("disposition", ""))
+        found = _core.mime.parse_disposition(f.get("disposition", ""))
         disposition = Disposition(found[0], found[1], found[2], tuple(found[3])) if found else None
         final = _without_type(f.get("final-recipient")) or ""
         record = RecipientReport(
@@ -154,7 +154,7 @@ def _original(msg: Message, index: int, headers_only: bool) -> Message | None:
 
 def _without_type(value: str | None) -> str | None:
     """ "rfc822; bob@x" -> "bob@x" (RFC 3464 §2.1.2 address-type ";" address)."""
-    return None if value is None else str(_core.report_without_type(value)[1])
+    return None if value is None else str(_core.mime.report_without_type(value)[1])
 
 
 def _date(value: str | None) -> _dt.datetime | None:
@@ -170,11 +170,11 @@ def _recipient(f: dict[str, str]) -> RecipientReport:
     diagnostic = f.get("diagnostic-code")
     diagnostic_type: str | None = None
     if diagnostic is not None and ";" in diagnostic:
-        diagnostic_type, diagnostic = _core.report_without_type(diagnostic)
+        diagnostic_type, diagnostic = _core.mime.report_without_type(diagnostic)
     return RecipientReport(
         final_recipient=_without_type(f.get("final-recipient")) or "",
-        action=_core.report_first_word(f.get("action", "")).lower(),
-        status=_core.report_first_word(f.get("status", "")) or None,
+        action=_core.mime.report_first_word(f.get("action", "")).lower(),
+        status=_core.mime.report_first_word(f.get("status", "")) or None,
         original_recipient=_without_type(f.get("original-recipient")),
         diagnostic=diagnostic,
         diagnostic_type=diagnostic_type,

@@ -232,7 +232,7 @@ class Server:
             for k, v in users.items():
                 if any(c in k + v for c in "\r\n\0"):
                     raise ValueError(f"CR, LF or NUL in the account {k!r}")
-        self._native = _core.SmtpServer(
+        self._native = _core.server.SmtpServer(
             host=host,
             smtp_port=smtp_port,
             maildir=os.fspath(maildir) if maildir is not None else "",

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Union
 
 from . import _core
-from ._core import (
+from ._core.store import (
     FolderExists,
     FolderNotAllowed,
     InvalidFlag,
@@ -277,7 +277,7 @@ class Account:
     def folder(self, name: str) -> Folder:
         """An existing folder (``NoSuchFolder`` otherwise)."""
         self._store._native.status(self.address, name)  # checks the name and that it exists
-        return Folder(self._store, self.address, _core.folder_name(name))
+        return Folder(self._store, self.address, _core.store.folder_name(name))
 
     def __getitem__(self, name: str) -> Folder:
         return self.folder(name)
@@ -289,7 +289,7 @@ class Account:
     def create_folder(self, name: str) -> Folder:
         """IMAP CREATE: superior levels are made too (RFC 9051 §6.3.4)."""
         self._store._native.create_folder(self.address, name)
-        return Folder(self._store, self.address, _core.folder_name(name))
+        return Folder(self._store, self.address, _core.store.folder_name(name))
 
     def delete_folder(self, name: str) -> None:
         self._store._native.delete_folder(self.address, name)
@@ -297,7 +297,7 @@ class Account:
     def rename_folder(self, old: str, new: str) -> Folder:
         """IMAP RENAME: inferiors follow; renaming INBOX moves its messages."""
         self._store._native.rename_folder(self.address, old, new)
-        return Folder(self._store, self.address, _core.folder_name(new))
+        return Folder(self._store, self.address, _core.store.folder_name(new))
 
 
 class MailStore:
@@ -323,7 +323,7 @@ class MailStore:
             if value < 1:
                 raise ValueError(f"{name} must be positive, not {value}")
         path = os.fspath(maildir) if maildir is not None else None
-        self._native: Any = _core.MailStore(
+        self._native: Any = _core.store.MailStore(
             path, max_messages, max_bytes, max_folders, max_message_size
         )
 
@@ -366,7 +366,7 @@ class MailStore:
         if create:
             return Account(self, self._native.ensure_account(address))
         self._native.list_folders(address)
-        return Account(self, _core.normalize_mailbox(address))
+        return Account(self, _core.store.normalize_mailbox(address))
 
     def __getitem__(self, address: str) -> Account:
         return self.account(address, create=False)

@@ -1,0 +1,1 @@
+"""mailroom._core.queue: the outgoing mail queue's values."""
