@@ -2,11 +2,15 @@
 // its own file. This directory is the only code that includes pybind11.
 #include <pybind11/pybind11.h>
 
+#include <system_error>
+
 #include "register.hpp"
 
 #ifndef MAILROOM_VERSION
 #define MAILROOM_VERSION "0+unknown"
 #endif
+
+namespace py = pybind11;
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "mailroom's native engine";
@@ -20,11 +24,23 @@ PYBIND11_MODULE(_core, m) {
   m.def_submodule("net", "Connection and TLS failures of the clients");
   m.def_submodule("smtp", "The SMTP client");
   m.def_submodule("pop3", "The POP3 client");
+  // std::system_error (a taken port, a Maildir that cannot be written) is an
+  // OSError in Python, with its errno. Registered first, so it is tried last:
+  // the areas' own translators (ConnectFailure, ...) come before it.
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const std::system_error& e) {
+      py::object err = py::module_::import("builtins").attr("OSError")(e.code().value(), e.what());
+      PyErr_SetObject(PyExc_OSError, err.ptr());
+    }
+  });
+  // Values first, so the signatures of what returns them name them.
   mailroom::bindings::register_codecs(m);
   mailroom::bindings::register_message(m);
   mailroom::bindings::register_builder(m);
-  mailroom::bindings::register_server(m);
-  mailroom::bindings::register_queue(m);
   mailroom::bindings::register_clients(m);
   mailroom::bindings::register_store(m);
+  mailroom::bindings::register_server(m);
+  mailroom::bindings::register_queue(m);
 }

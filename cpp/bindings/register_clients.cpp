@@ -20,13 +20,21 @@ namespace {
 using net::Pop3Client;
 using net::SmtpClient;
 
-py::tuple reply_tuple(const smtp::Reply& r) {
+std::string reply_text(const smtp::Reply& r) {
   std::string text;
   for (std::size_t i = 0; i < r.lines.size(); ++i) {
     if (i) text += "\n";
     text += r.lines[i];
   }
-  return py::make_tuple(r.code, r.enhanced, text);
+  return text;
+}
+
+// Raises type(message) with the attributes given: what the failure was, by name.
+void raise_failure(py::handle type, const std::string& message,
+                   std::initializer_list<std::pair<const char*, py::object>> attrs) {
+  py::object exc = py::reinterpret_borrow<py::object>(type)(message);
+  for (const auto& [name, value] : attrs) exc.attr(name) = value;
+  PyErr_SetObject(type.ptr(), exc.ptr());
 }
 
 py::dict extensions_dict(const smtp::Extensions& e) {
@@ -48,16 +56,6 @@ py::dict extensions_dict(const smtp::Extensions& e) {
 
 std::chrono::milliseconds ms(double seconds) {
   return std::chrono::milliseconds(static_cast<long long>(seconds * 1000.0));
-}
-
-// (ok, error, mail reply, [(rcpt, code, enhanced, text)], final reply, dsn_dropped)
-py::tuple send_result_tuple(const smtp::SendResult& r) {
-  py::list rc;
-  for (const auto& [addr, reply] : r.rcpts) {
-    py::tuple t = reply_tuple(reply);
-    rc.append(py::make_tuple(addr, t[0], t[1], t[2]));
-  }
-  return py::make_tuple(r.ok, r.error, reply_tuple(r.mail), rc, reply_tuple(r.data), r.dsn_dropped);
 }
 
 smtp::Transfer parse_transfer(const std::string& t) {
@@ -100,36 +98,57 @@ void def_tls_properties(py::class_<Client>& c) {
       });
 }
 
-py::tuple response_tuple(const pop3::Response& r) {
-  return py::make_tuple(r.id, r.ok, r.status_line, r.text, r.resp_code, py::bytes(r.body));
-}
-
 }  // namespace
 
 void register_clients(py::module_& m) {
   py::module_ smtp_ = m.def_submodule("smtp");
   py::module_ pop3_ = m.def_submodule("pop3");
   py::module_ net_ = m.def_submodule("net");
-  // A session-ending failure: args are (kind, code, enhanced, text).
+  register_dsn_values(smtp_);
+
+  py::class_<smtp::Reply>(smtp_, "Reply", "An SMTP reply (RFC 5321 §4.2)")
+      .def_readonly("code", &smtp::Reply::code)
+      .def_readonly("enhanced", &smtp::Reply::enhanced, "The enhanced status code (RFC 3463) or \"\"")
+      .def_property_readonly("text", &reply_text, "The lines of the reply, joined by newlines")
+      .def_readonly("lines", &smtp::Reply::lines);
+  py::class_<smtp::SendResult>(smtp_, "SendResult", "What the server answered to one message")
+      .def_readonly("ok", &smtp::SendResult::ok,
+                    "The final reply was 2yz: accepted for the recipients whose RCPT got 2yz")
+      .def_readonly("error", &smtp::SendResult::error, "Why not ok: a local refusal or the reply")
+      .def_readonly("mail", &smtp::SendResult::mail, "The reply to MAIL FROM")
+      .def_readonly("rcpts", &smtp::SendResult::rcpts, "(recipient, reply to its RCPT TO), in order")
+      .def_readonly("data", &smtp::SendResult::data, "The final reply (after DATA's dot or the last BDAT)")
+      .def_readonly("dsn_dropped", &smtp::SendResult::dsn_dropped,
+                    "DSN parameters were asked for and not sent (the server offers no DSN)");
+  py::class_<pop3::Response>(pop3_, "Response", "A POP3 response (RFC 1939 §3)")
+      .def_readonly("id", &pop3::Response::id, "What the command method returned")
+      .def_readonly("ok", &pop3::Response::ok, "+OK")
+      .def_readonly("status_line", &pop3::Response::status_line, "The first line, without CRLF")
+      .def_readonly("text", &pop3::Response::text, "After +OK/-ERR and the response code")
+      .def_readonly("code", &pop3::Response::resp_code,
+                    "The RFC 2449 §8 response code (\"IN-USE\"), or \"\"")
+      .def_property_readonly(
+          "body", [](const pop3::Response& r) { return py::bytes(r.body); },
+          "A multi-line response's content, unstuffed, CRLF line ends");
+  // A session-ending failure: .kind ("Timeout", "ConnectionLost", ...) and
+  // .reply, the last reply (code 0 when none came).
   static py::exception<net::SmtpSessionError> smtp_failure(smtp_, "SmtpSessionFailure");
-  // A POP3 session ended: args are (kind, text); kind "Timeout", "ConnectionLost"...
+  // A POP3 session ended: .kind "Timeout", "ConnectionLost"...
   static py::exception<net::Pop3SessionError> pop3_failure(pop3_, "Pop3SessionFailure",
                                                            PyExc_ConnectionError);
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const net::SmtpSessionError& e) {
-      py::tuple reply = reply_tuple(e.reply);
-      py::tuple args = py::make_tuple(smtp::to_string(e.kind), reply[0], reply[1], reply[2], e.what());
-      PyErr_SetObject(smtp_failure.ptr(), args.ptr());
+      raise_failure(smtp_failure, e.what(),
+                    {{"kind", py::str(smtp::to_string(e.kind))}, {"reply", py::cast(e.reply)}});
     } catch (const net::Pop3SessionError& e) {
-      py::tuple args = py::make_tuple(pop3::to_string(e.kind), std::string(e.what()));
-      PyErr_SetObject(pop3_failure.ptr(), args.ptr());
+      raise_failure(pop3_failure, e.what(), {{"kind", py::str(pop3::to_string(e.kind))}});
     }
   });
 
-  // Connecting failed: args are (stage, host, port, code, detail, message),
-  // stage "resolve" (code: EAI_*), "connect" (code: errno) or "timeout".
+  // Connecting failed: .stage "resolve" (.code: EAI_*), "connect" (.code:
+  // errno) or "timeout"; .host, .port, .detail.
   static py::exception<net::ConnectError> connect_failure(net_, "ConnectFailure", PyExc_ConnectionError);
   py::register_exception_translator([](std::exception_ptr p) {
     try {
@@ -138,13 +157,16 @@ void register_clients(py::module_& m) {
       const char* stage = e.stage == net::ConnectError::Stage::Resolve   ? "resolve"
                           : e.stage == net::ConnectError::Stage::Timeout ? "timeout"
                                                                          : "connect";
-      py::tuple args = py::make_tuple(stage, e.host, e.port, e.code_value, e.detail,
-                                      std::string(e.what()));
-      PyErr_SetObject(connect_failure.ptr(), args.ptr());
+      raise_failure(connect_failure, e.what(),
+                    {{"stage", py::str(stage)},
+                     {"host", py::str(e.host)},
+                     {"port", py::int_(e.port)},
+                     {"code", py::int_(e.code_value)},
+                     {"detail", py::str(e.detail)}});
     }
   });
 
-  // TLS failures: args are (message,) and for certificates (message, reason).
+  // TLS failures; for certificates .reason says why it did not verify.
   static py::exception<net::TlsError> tls_failure(net_, "TlsFailure", PyExc_ConnectionError);
   static py::exception<net::CertificateError> certificate_failure(net_, "CertificateFailure",
                                                                   tls_failure.ptr());
@@ -153,11 +175,9 @@ void register_clients(py::module_& m) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const net::CertificateError& e) {
-      py::tuple args = py::make_tuple(std::string(e.what()), e.reason);
-      PyErr_SetObject(certificate_failure.ptr(), args.ptr());
+      raise_failure(certificate_failure, e.what(), {{"reason", py::str(e.reason)}});
     } catch (const net::TlsError& e) {
-      py::tuple args = py::make_tuple(std::string(e.what()));
-      PyErr_SetObject(tls_failure.ptr(), args.ptr());
+      PyErr_SetString(tls_failure.ptr(), e.what());
     } catch (const pop3::PlaintextAuthRefused& e) {
       PyErr_SetString(plaintext_refused.ptr(), e.what());
     }
@@ -245,7 +265,7 @@ void register_clients(py::module_& m) {
                py::gil_scoped_release nogil;
                r = c.send(mail_from, rcpts, std::move(data), opts);
              }
-             return send_result_tuple(r);
+             return r;
            },
            py::arg("mail_from"), py::arg("rcpts"), py::arg("content"), py::arg("bdat") = false,
            py::arg("mail_params") = std::vector<std::string>{}, py::arg("transfer") = "auto",
@@ -253,7 +273,7 @@ void register_clients(py::module_& m) {
            py::arg("notify") = std::vector<std::vector<std::string>>{},
            py::arg("orcpt") = std::vector<std::pair<std::string, std::string>>{},
            py::arg("dsn_optional") = false)
-      // [(mail_from, rcpts, content bytes)] -> [send() tuple], in order; pipelined.
+      // [(mail_from, rcpts, content bytes)] -> [SendResult], in order; pipelined.
       .def("send_many",
            [](SmtpClient& c, const py::list& messages, const std::string& transfer) {
              smtp::MessageOptions opts;
@@ -275,9 +295,7 @@ void register_clients(py::module_& m) {
                py::gil_scoped_release nogil;
                rs = c.send_many(batch, opts);
              }
-             py::list out;
-             for (const auto& r : rs) out.append(send_result_tuple(r));
-             return out;
+             return rs;
            },
            py::arg("messages"), py::arg("transfer") = "auto")
       .def("quit", &SmtpClient::quit, py::call_guard<py::gil_scoped_release>())
@@ -286,7 +304,7 @@ void register_clients(py::module_& m) {
       .def_property_readonly("connected", &SmtpClient::connected)
       .def_property_readonly("extensions",
                              [](const SmtpClient& c) { return extensions_dict(c.session().extensions()); })
-      .def_property_readonly("greeting", [](const SmtpClient& c) { return reply_tuple(c.session().greeting()); })
+      .def_property_readonly("greeting", [](const SmtpClient& c) { return smtp::Reply(c.session().greeting()); })
       .def_property_readonly("transcript", [](const SmtpClient& c) { return c.session().transcript(); })
       .def_property_readonly("messages_sent", [](const SmtpClient& c) { return c.session().messages_sent(); })
       .def_property_readonly("local_address", &SmtpClient::local_address)
@@ -329,7 +347,7 @@ void register_clients(py::module_& m) {
                py::gil_scoped_release nogil;
                r = c.connect();
              }
-             return response_tuple(r);
+             return r;
            })
       // Queue a command (nothing is sent until wait()); returns its id.
       .def("command",
@@ -367,7 +385,7 @@ void register_clients(py::module_& m) {
                py::gil_scoped_release nogil;
                r = c.wait(id);
              }
-             return response_tuple(r);
+             return r;
            },
            py::arg("id"))
       .def("wait_many",
@@ -378,9 +396,7 @@ void register_clients(py::module_& m) {
                rs.reserve(ids.size());
                for (auto id : ids) rs.push_back(c.wait(id));
              }
-             py::list out;
-             for (const auto& r : rs) out.append(response_tuple(r));
-             return out;
+             return rs;
            },
            py::arg("ids"))
       .def("close", &Pop3Client::close, py::call_guard<py::gil_scoped_release>())

@@ -236,8 +236,8 @@ def _dsn_lists(
     return per_rcpt, orcpts
 
 
-def _reply(t: Sequence[Any]) -> Reply:
-    return Reply(int(t[0]), str(t[1]), str(t[2]))
+def _reply(r: _core.smtp.Reply) -> Reply:
+    return Reply(r.code, r.enhanced, r.text)
 
 
 _KIND_TO_ERROR: dict[str, type[SMTPError]] = {
@@ -251,28 +251,27 @@ _KIND_TO_ERROR: dict[str, type[SMTPError]] = {
 }
 
 
-def _session_failure(e: BaseException) -> SMTPError:
-    kind, code, enhanced, text, what = e.args
-    reply = Reply(code, enhanced, text) if code else None
-    cls = _KIND_TO_ERROR.get(kind, SMTPError)
-    return cls(f"{what}" + (f" (last reply: {reply})" if reply else ""), reply)
+def _session_failure(e: _core.smtp.SmtpSessionFailure) -> SMTPError:
+    reply = _reply(e.reply) if e.reply.code else None
+    cls = _KIND_TO_ERROR.get(e.kind, SMTPError)
+    return cls(f"{e}" + (f" (last reply: {reply})" if reply else ""), reply)
 
 
 def _connect_failure(
-    e: BaseException,
+    e: _core.net.ConnectFailure,
     refused: type[Exception],
     not_found: type[Exception],
     timed_out: type[Exception],
 ) -> Exception:
     """The client's exception for a native ConnectFailure: the name did not
     resolve, the connection was refused or unreachable, or it timed out."""
-    stage, host, port, code, detail, message = e.args
-    cls = {"resolve": not_found, "timeout": timed_out}.get(stage, refused)
+    message = str(e)
+    cls = {"resolve": not_found, "timeout": timed_out}.get(e.stage, refused)
     err = cls(message)
     # OSError's fields, as socket.gaierror and ConnectionRefusedError carry
     # them; str(err) is then "[Errno -2] cannot resolve the host name ...".
-    err.errno, err.strerror = code, message  # type: ignore[attr-defined]
-    err.host, err.port, err.reason = host, port, detail  # type: ignore[attr-defined]
+    err.errno, err.strerror = e.code, message  # type: ignore[attr-defined]
+    err.host, err.port, err.reason = e.host, e.port, e.detail  # type: ignore[attr-defined]
     return err
 
 
@@ -295,10 +294,10 @@ def _tls_failure(
 ) -> Exception:
     """The protocol's TLSError (or CertificateError) for a _core TLS failure."""
     if isinstance(e, _core.net.CertificateFailure):
-        err = cert_error(str(e.args[0]))
-        err.reason = str(e.args[1])  # type: ignore[attr-defined]
+        err = cert_error(str(e))
+        err.reason = e.reason  # type: ignore[attr-defined]
         return err
-    return tls_error(str(e.args[0]))
+    return tls_error(str(e))
 
 
 TLSMode = Literal["starttls", "implicit"]
@@ -506,20 +505,19 @@ class SMTPClient(_TLSState):
         return sender_addr, rcpts, _without_bcc(data)
 
     @staticmethod
-    def _result(sender_addr: str, native: Sequence[Any]) -> SendResult:
-        ok, error, mail, rc, final, dsn_dropped = native
-        rcpt_replies = {addr: Reply(code, enh, text) for addr, code, enh, text in rc}
+    def _result(sender_addr: str, native: _core.smtp.SendResult) -> SendResult:
+        rcpt_replies = {addr: _reply(r) for addr, r in native.rcpts}
         accepted = [a for a, r in rcpt_replies.items() if r.ok]
         refused = {a: r for a, r in rcpt_replies.items() if r.code and not r.ok}
         return SendResult(
             sender_addr,
-            accepted if ok else [],  # nobody got a refused message
+            accepted if native.ok else [],  # nobody got a refused message
             refused,
-            _reply(final),
-            _reply(mail),
+            _reply(native.data),
+            _reply(native.mail),
             rcpt_replies,
-            str(error),
-            bool(dsn_dropped),
+            native.error,
+            native.dsn_dropped,
         )
 
     def send(
@@ -583,14 +581,14 @@ class SMTPClient(_TLSState):
             )
         except _core.smtp.SmtpSessionFailure as e:
             raise _session_failure(e) from None
-        if native[5]:
+        if native.dsn_dropped:
             warnings.warn(
                 "the server does not offer DSN: the message went without NOTIFY, RET, "
                 "ENVID and ORCPT",
                 DSNNotOfferedWarning,
                 stacklevel=2,
             )
-        ok, error = native[0], native[1]
+        ok, error = native.ok, native.error
         result = self._result(sender_addr, native)
         mail_reply, final_reply, refused = result.mail_reply, result.reply, result.refused
         accepted = [a for a, r in result.rcpt_replies.items() if r.ok]
@@ -744,9 +742,8 @@ def _pop3_failures() -> Iterator[None]:
             e, POP3ConnectError, POP3HostNotFoundError, POP3ConnectTimeoutError
         ) from None
     except _core.pop3.Pop3SessionFailure as e:
-        kind, text = e.args
-        cls = POP3TimeoutError if kind == "Timeout" else POP3ServerDisconnected
-        raise cls(f"POP3 session ended: {text}") from None
+        cls = POP3TimeoutError if e.kind == "Timeout" else POP3ServerDisconnected
+        raise cls(f"POP3 session ended: {e}") from None
 
 
 class POP3TLSError(POP3Error, TLSError):
@@ -817,12 +814,13 @@ class POP3Client(_TLSState):
         )
         try:
             with _pop3_failures():
-                _id, ok, status, text, code, _ = self._native.connect()
+                greeting = self._native.connect()
         except _core.net.TlsFailure as e:
             raise _tls_failure(e, POP3TLSError, POP3CertificateError) from None
-        if not ok:
+        status = greeting.status_line
+        if not greeting.ok:
             self._native.close()
-            raise POP3ConnectError(f"server refused the session: {status}", status, code)
+            raise POP3ConnectError(f"server refused the session: {status}", status, greeting.code)
         self.greeting = status
         if user is not None:
             try:
@@ -831,12 +829,13 @@ class POP3Client(_TLSState):
                 self._native.close()
                 raise
 
-    def _run(self, name: str, *args: Any) -> tuple[Any, ...]:
+    def _run(self, name: str, *args: Any) -> _core.pop3.Response:
         with _pop3_failures():
-            r = self._native.wait(self._native.command(name, [_pop_arg(a, name) for a in args]))
-        if not r[1]:
-            raise POP3Error(f"{name} failed: {r[2]}", r[2], r[4])
-        return tuple(r)
+            ident = self._native.command(name, [_pop_arg(a, name) for a in args])
+            r: _core.pop3.Response = self._native.wait(ident)
+        if not r.ok:
+            raise POP3Error(f"{name} failed: {r.status_line}", r.status_line, r.code)
+        return r
 
     @property
     def capabilities(self) -> builtins.list[str]:
@@ -883,13 +882,13 @@ class POP3Client(_TLSState):
 
     def stat(self) -> tuple[int, int]:
         """(message count, mailbox size in octets)."""
-        parts = self._run("STAT")[3].split()
+        parts = self._run("STAT").text.split()
         return int(parts[0]), int(parts[1])
 
     def _listing(self, name: str, msg: int | None) -> Any:
         if msg is not None:
-            return self._run(name, msg)[3].split(None, 1)[1]
-        body = self._run(name)[5]
+            return self._run(name, msg).text.split(None, 1)[1]
+        body = self._run(name).body
         out = {}
         for line in body.decode("utf-8", "replace").splitlines():
             if line.strip():
@@ -911,10 +910,10 @@ class POP3Client(_TLSState):
 
     def top(self, msg: int, lines: int = 0) -> bytes:
         """The headers and the first ``lines`` lines of the body."""
-        return bytes(self._run("TOP", msg, lines)[5])
+        return self._run("TOP", msg, lines).body
 
     def retr_bytes(self, msg: int) -> bytes:
-        return bytes(self._run("RETR", msg)[5])
+        return self._run("RETR", msg).body
 
     def retr(self, msg: int) -> Message:
         """Message ``msg`` as a Message."""
@@ -940,9 +939,9 @@ class POP3Client(_TLSState):
         with _pop3_failures():
             responses = self._native.wait_many(ids)
         for r in responses:
-            if not r[1]:
-                raise POP3Error(f"fetch failed: {r[2]}", r[2], r[4])
-        return [r[5] for r in responses[:count]]
+            if not r.ok:
+                raise POP3Error(f"fetch failed: {r.status_line}", r.status_line, r.code)
+        return [r.body for r in responses[:count]]
 
     def fetch_all(self, delete: bool = False) -> builtins.list[Message]:
         """Every message: download-and-keep, or download-and-delete with

@@ -38,7 +38,11 @@ class Address:
         found = _core.mime.parse_address_list(value)
         if not found:
             raise ValueError(f"no address in {value!r}")
-        return cls(*found[0])
+        return cls._from_native(found[0])
+
+    @classmethod
+    def _from_native(cls, a: _core.mime.Address) -> Address:
+        return cls(a.display_name, a.address, a.group)
 
     @property
     def domain(self) -> str:
@@ -294,7 +298,10 @@ def _addresses(value: AddressInput, what: str) -> list[tuple[str, str]]:
     CR, LF or NUL, white space inside an address, groups and empty elements
     raise ValueError naming the rule (the native parse_address_argument)."""
     if isinstance(value, str):
-        return [(n.strip(), a) for n, a in _core.mime.parse_address_argument(value, what)]
+        return [
+            (a.display_name.strip(), a.address)
+            for a in _core.mime.parse_address_argument(value, what)
+        ]
     if isinstance(value, Address):
         name, addr = value.display_name, value.address
     elif isinstance(value, tuple):
@@ -306,9 +313,9 @@ def _addresses(value: AddressInput, what: str) -> list[tuple[str, str]]:
     if any(c in name for c in "\r\n\0"):
         raise ValueError(f"CR, LF or NUL in the display name of {what}: {name!r}")
     found = _core.mime.parse_address_argument(addr, what)
-    if len(found) != 1 or found[0][0]:
+    if len(found) != 1 or found[0].display_name:
         raise ValueError(f"{what}: {addr!r} is not one bare address (local-part@domain)")
-    return [(name.strip(), found[0][1])]
+    return [(name.strip(), found[0].address)]
 
 
 def _mailbox(value: AddressInput, what: str = "sender") -> tuple[str, str]:
@@ -505,7 +512,7 @@ class Message(Part):
         bcc = em.get_all("Bcc") or []
         return cls(
             _core.mime.ParsedMessage.parse(em.as_bytes(policy=email.policy.SMTP)),
-            [Address(*a) for v in bcc for a in _core.mime.parse_address_list(str(v))],
+            [Address._from_native(a) for v in bcc for a in _core.mime.parse_address_list(str(v))],
         )
 
     def mdn(
@@ -578,10 +585,10 @@ class Message(Part):
     # -- headers people ask for ------------------------------------------------
     def _addresses(self, name: str) -> list[Address]:
         return [
-            Address(*a)
+            Address._from_native(a)
             for raw in self._core.header_all(0, name)
             for a in _core.mime.parse_address_list(raw)
-            if a[1]
+            if a.address
         ]
 
     @property
@@ -629,11 +636,10 @@ class Message(Part):
         parsed = _core.mime.parse_date(raw)
         if parsed is None:
             return None
-        y, mo, d, h, mi, s, offset, _unknown = parsed
+        p = parsed
+        zone = _dt.timezone(_dt.timedelta(minutes=p.offset_minutes))
         try:
-            return _dt.datetime(
-                y, mo, d, h, mi, s, tzinfo=_dt.timezone(_dt.timedelta(minutes=offset))
-            )
+            return _dt.datetime(p.year, p.month, p.day, p.hour, p.minute, p.second, tzinfo=zone)
         except ValueError:
             return None
 
@@ -689,7 +695,7 @@ class Message(Part):
     @property
     def defects(self) -> list[Defect]:
         """What the parser found malformed, and undecodable bodies."""
-        found = [Defect(*d) for d in self._core.defects()]
+        found = [Defect(d.kind, d.detail, d.part, d.offset) for d in self._core.defects()]
         core = self._core
         for i in range(core.part_count):
             if core.is_multipart(i) or core.is_message(i):

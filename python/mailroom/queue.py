@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
+from . import _core
+
 __all__ = ["Clock", "Queue", "QueueEntry", "QueueEvent", "QueueRecipient"]
 
 RecipientState = Literal["pending", "delivered", "failed"]
@@ -83,39 +85,38 @@ class QueueEvent:
 QueueHook = Callable[[QueueEvent], Any]
 
 
-def _orcpt(kind: str, address: str) -> str:
-    return f"{kind};{address}" if kind else ""
+def _orcpt(dsn: _core.smtp.RecipientDsn) -> str:
+    return f"{dsn.orcpt_type};{dsn.orcpt}" if dsn.orcpt_type else ""
 
 
-def _entry(row: tuple[Any, ...]) -> QueueEntry:
-    ident, sender, arrived, next_at, attempts, last_reply, size, rcpts, running, dsn = row
+def _entry(e: _core.queue.QueueEntry) -> QueueEntry:
     recipients = [
         QueueRecipient(
-            address=r[0],
-            state=r[1],
-            attempts=r[2],
-            last_code=r[3],
-            last_reply=r[4],
-            remote_host=r[5],
-            last_attempt=_ts(r[6]),
-            busy=r[7],
-            notify=tuple(r[8][0]),
-            orcpt=_orcpt(r[8][1], r[8][2]),
+            address=r.address,
+            state=r.state,  # type: ignore[arg-type]
+            attempts=r.attempts,
+            last_code=r.last_code,
+            last_reply=r.last_reply,
+            remote_host=r.remote_host,
+            last_attempt=_ts(r.last_attempt),
+            busy=r.busy,
+            notify=tuple(r.dsn.notify),
+            orcpt=_orcpt(r.dsn),
         )
-        for r in rcpts
+        for r in e.rcpts
     ]
     return QueueEntry(
-        id=ident,
-        sender=sender,
+        id=e.id,
+        sender=e.mail_from,
         recipients=recipients,
-        arrived=_dt.datetime.fromtimestamp(arrived, tz=_dt.timezone.utc),
-        next_attempt=_dt.datetime.fromtimestamp(next_at, tz=_dt.timezone.utc),
-        attempts=attempts,
-        last_reply=last_reply,
-        size=size,
-        delivering=running,
-        ret=dsn[0],
-        envid=dsn[1],
+        arrived=_dt.datetime.fromtimestamp(e.arrived_at, tz=_dt.timezone.utc),
+        next_attempt=_dt.datetime.fromtimestamp(e.next_attempt, tz=_dt.timezone.utc),
+        attempts=e.attempts,
+        last_reply=e.last_reply,
+        size=e.size,
+        delivering=e.busy,
+        ret=e.dsn.ret,
+        envid=e.dsn.envid,
     )
 
 
@@ -128,7 +129,7 @@ class Queue:
     reported through ``sys.unraisablehook`` and changes nothing.
     """
 
-    def __init__(self, native: Any) -> None:
+    def __init__(self, native: _core.server.SmtpServer) -> None:
         self._native = native
         self._hooks: dict[str, list[QueueHook]] = {}
         # The latest events (at most max_events), oldest first.
@@ -193,39 +194,28 @@ class Queue:
     def remove_hooks(self) -> None:
         self._hooks.clear()
 
-    def _native_hook(self) -> Callable[..., None]:
+    def _native_hook(self) -> Callable[[_core.queue.QueueEvent], None]:
         # Holds the hooks and the events list, not the queue: the native
         # server keeps this alive, and must not keep itself alive through it.
         hooks, events, limit = self._hooks, self.events, self.max_events
 
-        def run(
-            kind: str,
-            ident: str,
-            sender: str,
-            rcpts: list[str],
-            code: int,
-            reply: str,
-            host: str,
-            at: float,
-            attempt: int,
-            notify: list[tuple[str, ...]],
-        ) -> None:
+        def run(native: _core.queue.QueueEvent) -> None:
             ev = QueueEvent(
-                kind=kind,  # type: ignore[arg-type]
-                id=ident,
-                sender=sender,
-                recipients=list(rcpts),
-                code=code,
-                reply=reply,
-                remote_host=host,
-                at=_dt.datetime.fromtimestamp(at, tz=_dt.timezone.utc),
-                attempt=attempt,
-                notify=dict(zip(rcpts, (tuple(n) for n in notify))),
+                kind=native.kind,  # type: ignore[arg-type]
+                id=native.id,
+                sender=native.mail_from,
+                recipients=list(native.recipients),
+                code=native.code,
+                reply=native.reply,
+                remote_host=native.remote_host,
+                at=_dt.datetime.fromtimestamp(native.at, tz=_dt.timezone.utc),
+                attempt=native.attempt,
+                notify=dict(zip(native.recipients, native.notify)),
             )
             events.append(ev)
             if len(events) > limit:
                 del events[: len(events) - limit]
-            for fn in list(hooks.get(kind, ())):
+            for fn in list(hooks.get(ev.kind, ())):
                 fn(ev)
 
         return run
@@ -237,7 +227,7 @@ class Queue:
 class Clock:
     """The queue's clock (``server.clock``): real time, or manual."""
 
-    def __init__(self, native: Any) -> None:
+    def __init__(self, native: _core.server.SmtpServer) -> None:
         self._native = native
 
     @property

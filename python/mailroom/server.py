@@ -22,7 +22,7 @@ import warnings
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 from . import _core
 from .message import Address, Message, _mailbox
@@ -92,24 +92,19 @@ def _ts(value: float) -> _dt.datetime:
     return _dt.datetime.fromtimestamp(value, tz=_dt.timezone.utc)
 
 
-def _envelope(
-    mail_from: str,
-    rcpt_to: Sequence[str],
-    peer: str,
-    at: float,
-    dsn: tuple[str | None, str | None],
-    rcpt_dsn: Sequence[tuple[tuple[str, ...], str, str]],
-) -> Envelope:
-    """An Envelope from native rows: RET/ENVID, and (NOTIFY, ORCPT type, ORCPT) per recipient."""
+def _envelope(env: _core.store.Envelope) -> Envelope:
+    """An Envelope from the store's: RET/ENVID, and NOTIFY and ORCPT per recipient."""
+    rcpts = list(env.rcpt_to)
+    rcpt_dsn = env.rcpt_dsn
     return Envelope(
-        mail_from,
-        list(rcpt_to),
-        peer,
-        _ts(at),
-        dsn[0],
-        dsn[1],
-        {r: tuple(d[0]) for r, d in zip(rcpt_to, rcpt_dsn) if d[0]},
-        {r: f"{d[1]};{d[2]}" for r, d in zip(rcpt_to, rcpt_dsn) if d[1]},
+        env.mail_from,
+        rcpts,
+        env.peer,
+        _ts(env.received_at),
+        env.dsn.ret,
+        env.dsn.envid,
+        {r: tuple(d.notify) for r, d in zip(rcpts, rcpt_dsn) if d.notify},
+        {r: f"{d.orcpt_type};{d.orcpt}" for r, d in zip(rcpts, rcpt_dsn) if d.orcpt_type},
     )
 
 
@@ -449,29 +444,27 @@ class Server:
         return str(self._native.hostname)
 
     # -- mail ----------------------------------------------------------------------
-    def _message(self, row: tuple[Any, ...]) -> Message:
-        seq, _mailbox, _uid, data, mail_from, rcpt_to, peer, received_at, _env, _path = row[:10]
-        dsn, rcpt_dsn = row[10:12]
+    def _message(self, copy: _core.server.StoredCopy) -> Message:
+        seq = copy.arrival
         with self._cache_lock:
             cached = self._cache.get(seq)
         if cached is not None:
             return cached
-        msg = Message.parse(data)
-        msg.envelope = _envelope(mail_from, rcpt_to, peer, received_at, dsn, rcpt_dsn)
+        msg = Message.parse(copy.data)
+        msg.envelope = _envelope(copy.envelope)
         with self._cache_lock:
             self._cache[seq] = msg
         return msg
 
-    def _received(self, rows: Sequence[tuple[Any, ...]]) -> list[Message]:
+    def _received(self, copies: Sequence[_core.server.StoredCopy]) -> list[Message]:
         # One copy is stored per recipient; a transaction shows once here.
         seen: set[int] = set()
         out = []
-        for row in rows:
-            env_id = row[8]
-            if env_id in seen:
+        for copy in copies:
+            if copy.transaction in seen:
                 continue
-            seen.add(env_id)
-            out.append(self._message(row))
+            seen.add(copy.transaction)
+            out.append(self._message(copy))
         return out
 
     @property
@@ -594,10 +587,10 @@ class Server:
         while True:
             rows = self._native.messages(seen_seq)
             for row in rows:
-                seen_seq = max(seen_seq, row[0])
-                if row[8] in seen_env:
+                seen_seq = max(seen_seq, row.arrival)
+                if row.transaction in seen_env:
                     continue
-                seen_env.add(row[8])
+                seen_env.add(row.transaction)
                 m = self._message(row)
                 if matches(m):
                     found.append(m)
@@ -640,17 +633,9 @@ class Server:
         self._hooks.append(fn)
         hooks = list(self._hooks)
 
-        def run(
-            data: bytes,
-            mail_from: str,
-            rcpt_to: list[str],
-            peer: str,
-            at: float,
-            dsn: tuple[str | None, str | None],
-            rcpt_dsn: list[tuple[tuple[str, ...], str, str]],
-        ) -> Any:
+        def run(data: bytes, envelope: _core.store.Envelope) -> tuple[int, str] | None:
             msg = Message.parse(data)
-            msg.envelope = _envelope(mail_from, rcpt_to, peer, at, dsn, rcpt_dsn)
+            msg.envelope = _envelope(envelope)
             for hook in hooks:
                 result = hook(msg)
                 if result is not None:
@@ -762,8 +747,17 @@ class Server:
     def sessions(self) -> list[Session]:
         """SMTP sessions, oldest first (transcripts once each session ended)."""
         return [
-            Session(i, peer, tr, trunc, _ts(start), _ts(end) if end else None, n, proto)
-            for i, peer, tr, trunc, start, end, n, proto in self._native.sessions()
+            Session(
+                r.id,
+                r.peer,
+                r.transcript,
+                r.truncated,
+                _ts(r.started_at),
+                _ts(r.ended_at) if r.ended_at else None,
+                r.messages,
+                r.protocol,
+            )
+            for r in self._native.sessions()
         ]
 
     @property
