@@ -179,3 +179,13 @@ def test_cli_says_the_name_does_not_resolve() -> None:
         assert "resolve" in done.stderr and NO_SUCH_HOST in done.stderr
         assert "Operation not permitted" not in done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_the_old_client_module_re_exports_the_same_names() -> None:
+    """mailroom.client (before mailroom.smtp, .pop3 and .errors) keeps working."""
+    import mailroom
+    import mailroom.client
+
+    assert mailroom.client.__all__
+    for name in mailroom.client.__all__:
+        assert getattr(mailroom.client, name) is getattr(mailroom, name), name

@@ -664,7 +664,7 @@ class Server:
         go to the outgoing queue (no relay check: the application is trusted).
         Returns the id (the queue id for queued mail).
         """
-        from .client import SMTPClient  # the envelope rules of sending
+        from .smtp import SMTPClient  # the envelope rules of sending
 
         sender_addr, rcpts, data = SMTPClient._envelope(message, sender, recipients)
         return str(self._native.submit(sender_addr, rcpts, data))
