@@ -295,3 +295,23 @@ def test_round_trip_property(
     assert text_of(body) in (text, text + "\n")
     assert att.get_content() == data
     assert att.get_filename() == filename.strip()
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b"From: a@x.test\r\nBcc: b@x.test\r\n\r\nbody", b"From: a@x.test\r\n\r\nbody"),
+        # folded, the obsolete white space before the colon, any case
+        (
+            b"BCC : b@x.test,\r\n c@x.test\r\nTo: d@x.test\r\n\r\nBcc: in the body\r\n",
+            b"To: d@x.test\r\n\r\nBcc: in the body\r\n",
+        ),
+        (b"Bcc-Copy: kept\r\nbcc:\r\n\r\n", b"Bcc-Copy: kept\r\n\r\n"),
+        (b"To: d@x.test\nBcc: b@x.test\n\nbody\n", b"To: d@x.test\n\nbody\n"),
+        (b"To: d@x.test\r\nBcc: b@x.test", b"To: d@x.test\r\n"),  # no body at all
+        (b"To: d@x.test\r\n\r\n", b"To: d@x.test\r\n\r\n"),
+    ],
+)
+def test_without_bcc_removes_only_the_bcc_fields(raw: bytes, expected: bytes) -> None:
+    assert _core.mime.without_bcc(raw) == expected
+    assert _core.mime.without_bcc(bytearray(raw)) == expected

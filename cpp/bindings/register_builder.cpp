@@ -115,6 +115,15 @@ void register_builder(py::module_& m) {
       "Builds a read receipt (RFC 8098 multipart/report; report-type=disposition-notification) "
       "answering `original` and returns its bytes.");
 
+  mime_.def(
+      "without_bcc",
+      [](py::handle message) {
+        ByteArg bytes(message, "without_bcc", "message", false);
+        return written([&] { return mime::without_bcc(bytes.view()); });
+      },
+      py::arg("message"),
+      "The message with its Bcc header fields removed (folded lines too); the rest kept byte "
+      "for byte.");
   mime_.def("format_date_now", &mime::format_date_now, "The current time as an RFC 5322 date.");
   mime_.def("make_message_id", &mime::make_message_id, py::arg("domain"),
         "A new unique Message-ID, \"<unique@domain>\".");

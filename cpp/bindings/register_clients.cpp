@@ -2,13 +2,16 @@
 // mailroom.SMTPClient and mailroom.POP3Client. Network waits release the GIL.
 #include <pybind11/stl.h>
 
+#include <cctype>
 #include <chrono>
+#include <string_view>
 #include <optional>
 
 #include "bytes_arg.hpp"
 #include "dsn_values.hpp"
 #include "mailroom/net/pop3_client.hpp"
 #include "mailroom/net/smtp_client.hpp"
+#include "mailroom/text.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;
@@ -72,9 +75,21 @@ net::TlsMode parse_tls_mode(const std::optional<std::string>& tls) {
   throw py::value_error("tls must be None, 'starttls' or 'implicit', not '" + *tls + "'");
 }
 
-net::TlsClientOptions tls_options(bool verify, std::optional<std::string> cafile,
+// A host name, an IP literal or an EHLO domain/address literal: letters,
+// digits and ".-:_[]" (RFC 5321 §4.1.3), nothing else.
+bool host_name_chars(std::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && std::string_view(".-:_[]").find(c) == std::string_view::npos)
+      return false;
+  return true;
+}
+
+net::TlsClientOptions tls_options(net::TlsMode mode, bool verify, std::optional<std::string> cafile,
                                   std::optional<std::string> ca_pem,
                                   std::optional<std::string> server_hostname) {
+  if (mode == net::TlsMode::None && (cafile || ca_pem || !verify || server_hostname))
+    throw py::value_error("cafile, verify and server_hostname apply only with tls=");
   net::TlsClientOptions t;
   t.verify = verify;
   t.cafile = cafile.value_or("");
@@ -82,7 +97,7 @@ net::TlsClientOptions tls_options(bool verify, std::optional<std::string> cafile
   t.server_name = server_hostname.value_or("");
   if (!verify && (!t.cafile.empty() || !t.ca_pem.empty()))
     throw py::value_error("verify=False with a cafile: the CAs would not be used");
-  if (t.server_name.find_first_of(std::string("\r\n\0 ", 4)) != std::string::npos)
+  if (server_hostname && !host_name_chars(t.server_name))
     throw py::value_error("bad server_hostname: '" + t.server_name + "'");
   return t;
 }
@@ -185,21 +200,31 @@ void register_clients(py::module_& m) {
 
   py::class_<SmtpClient> smtp_client(smtp_, "SmtpClient");
   smtp_client
-      .def(py::init([](std::string host, int port, std::string helo_name,
+      .def(py::init([](std::string host, int port, std::optional<std::string> helo_name,
                        std::optional<double> timeout, double connect_timeout, bool pipelining,
                        std::size_t max_transcript_bytes, std::optional<std::string> tls,
                        bool verify, std::optional<std::string> cafile,
                        std::optional<std::string> ca_pem, std::optional<std::string> server_hostname,
                        std::optional<std::string> user, std::optional<std::string> password,
-                       std::optional<std::string> auth, std::optional<bool> allow_plaintext_auth) {
+                       std::optional<std::string> auth, std::optional<bool> allow_plaintext_auth,
+                       const std::string& local_name) {
              if (port <= 0 || port > 65535)
                throw py::value_error("port must be in 1..65535, not " + std::to_string(port));
-             if (helo_name.find_first_of("\r\n \t") != std::string::npos || helo_name.empty())
-               throw py::value_error("bad EHLO name: '" + helo_name + "'");
+             // No EHLO name given: this host's, unless it makes no EHLO domain.
+             if (!helo_name) helo_name = host_name_chars(local_name) ? local_name : "localhost";
+             if (!host_name_chars(*helo_name))
+               throw py::value_error("bad EHLO name: '" + *helo_name + "'");
+             if (timeout && !(*timeout > 0)) throw py::value_error("timeout must be positive");
+             const auto no_cr_lf_nul = [](const std::optional<std::string>& v, const char* what) {
+               if (v && v->find_first_of(std::string("\r\n\0", 3)) != std::string::npos)
+                 throw py::value_error(std::string("CR, LF or NUL in ") + what);
+             };
+             no_cr_lf_nul(user, "the user name");
+             no_cr_lf_nul(password, "the password");
              net::SmtpClientOptions o;
              o.host = std::move(host);
              o.port = static_cast<std::uint16_t>(port);
-             o.session.helo_name = std::move(helo_name);
+             o.session.helo_name = std::move(*helo_name);
              o.session.use_pipelining = pipelining;
              o.session.max_transcript_bytes = max_transcript_bytes;
              o.session.timeouts.connect = ms(connect_timeout);
@@ -210,7 +235,7 @@ void register_clients(py::module_& m) {
                    ts.data_term = t;
              }
              o.tls = parse_tls_mode(tls);
-             o.tls_options = tls_options(verify, std::move(cafile), std::move(ca_pem),
+             o.tls_options = tls_options(o.tls, verify, std::move(cafile), std::move(ca_pem),
                                          std::move(server_hostname));
              if (user.has_value() != password.has_value())
                throw py::value_error("give both user and password, or neither");
@@ -220,7 +245,9 @@ void register_clients(py::module_& m) {
                throw py::value_error("auth must be 'PLAIN', 'LOGIN' or 'CRAM-MD5', not '" + *auth + "'");
              o.session.auth_user = user.value_or("");
              o.session.auth_password = password.value_or("");
-             o.session.auth_mechanism = auth.value_or("");
+             std::string mechanism = auth.value_or("");
+             for (char& c : mechanism) c = ascii_upper(c);
+             o.session.auth_mechanism = std::move(mechanism);
              o.allow_plaintext_auth = allow_plaintext_auth;
              return std::make_unique<SmtpClient>(std::move(o));
            }),
@@ -229,7 +256,8 @@ void register_clients(py::module_& m) {
            py::arg("tls") = py::none(), py::arg("verify") = true, py::arg("cafile") = py::none(),
            py::arg("ca_pem") = py::none(), py::arg("server_hostname") = py::none(),
            py::arg("user") = py::none(), py::arg("password") = py::none(),
-           py::arg("auth") = py::none(), py::arg("allow_plaintext_auth") = py::none())
+           py::arg("auth") = py::none(), py::arg("allow_plaintext_auth") = py::none(),
+           py::arg("local_name") = "localhost")
       .def("connect", &SmtpClient::connect, py::call_guard<py::gil_scoped_release>())
       .def("send",
            [](SmtpClient& c, const std::string& mail_from, const std::vector<std::string>& rcpts,
@@ -331,7 +359,7 @@ void register_clients(py::module_& m) {
              o.session.use_pipelining = pipelining;
              o.session.max_transcript_bytes = max_transcript_bytes;
              o.tls = parse_tls_mode(tls);
-             o.tls_options = tls_options(verify, std::move(cafile), std::move(ca_pem),
+             o.tls_options = tls_options(o.tls, verify, std::move(cafile), std::move(ca_pem),
                                          std::move(server_hostname));
              o.allow_plaintext_auth = allow_plaintext_auth;
              return std::make_unique<Pop3Client>(std::move(o));
@@ -405,11 +433,49 @@ void register_clients(py::module_& m) {
       .def_property_readonly("pipelining", [](Pop3Client& c) { return c.session().pipelining(); })
       .def_property_readonly("apop_timestamp", [](Pop3Client& c) { return c.session().apop_timestamp(); })
       .def_property_readonly("transcript", [](Pop3Client& c) { return c.session().transcript(); })
+      .def_property_readonly("sasl_plain_offered",
+                             [](Pop3Client& c) { return c.session().sasl_plain_offered(); })
       .def_property_readonly("credentials_allowed",
                              [](Pop3Client& c) { return c.session().credentials_allowed(); })
       .def_property_readonly("dropped_before_tls",
                              [](Pop3Client& c) { return c.session().dropped_before_tls(); });
   def_tls_properties(pop3_client);
+
+  pop3_.def(
+      "parse_stat",
+      [](const pop3::Response& r) -> std::optional<std::pair<std::uint64_t, std::uint64_t>> {
+        std::uint64_t count = 0, octets = 0;
+        if (!pop3::parse_stat(r, count, octets)) return std::nullopt;
+        return std::make_pair(count, octets);
+      },
+      py::arg("response"), "STAT's (messages, octets) (RFC 1939 §5), or None when malformed");
+  // The values as str, undecodable octets as U+FFFD (a server's listing is
+  // not always ASCII).
+  const auto row = [](std::uint64_t n, const std::string& value) {
+    PyObject* v = PyUnicode_DecodeUTF8(value.data(), static_cast<Py_ssize_t>(value.size()), "replace");
+    if (!v) throw py::error_already_set();
+    return py::make_tuple(n, py::reinterpret_steal<py::str>(v));
+  };
+  pop3_.def(
+      "parse_listing",
+      [row](const pop3::Response& r) -> std::optional<py::list> {
+        std::vector<std::pair<std::uint64_t, std::string>> rows;
+        if (!pop3::parse_listing(r, rows)) return std::nullopt;
+        py::list out;
+        for (const auto& [n, value] : rows) out.append(row(n, value));
+        return out;
+      },
+      py::arg("response"),
+      "LIST's or UIDL's [(message number, size or unique id)], or None when malformed");
+  pop3_.def(
+      "parse_listing_line",
+      [row](const std::string& line) -> std::optional<py::tuple> {
+        std::uint64_t n = 0;
+        std::string value;
+        if (!pop3::parse_listing_line(line, n, value)) return std::nullopt;
+        return row(n, value);
+      },
+      py::arg("line"), "One \"n value\" line (LIST or UIDL with an argument), or None");
 }
 
 }  // namespace mailroom::bindings

@@ -155,13 +155,7 @@ class POP3Client(_TLSState):
 
     def _login(self, user: str, password: str, auth: str | None) -> None:
         if auth is None:
-            auth = (
-                "plain"
-                if any(
-                    c.upper().startswith("SASL") and "PLAIN" in c.upper() for c in self.capabilities
-                )
-                else "user"
-            )
+            auth = "plain" if self._native.sasl_plain_offered else "user"
         if auth == "plain":
             self._run("AUTH PLAIN", user, password)
         elif auth == "user":
@@ -176,31 +170,34 @@ class POP3Client(_TLSState):
 
     def stat(self) -> tuple[int, int]:
         """(message count, mailbox size in octets)."""
-        parts = self._run("STAT").text.split()
-        return int(parts[0]), int(parts[1])
+        r = self._run("STAT")
+        found = _core.pop3.parse_stat(r)
+        if found is None:
+            raise POP3Error(f"malformed STAT response: {r.status_line}", r.status_line, r.code)
+        return found
 
     def _listing(self, name: str, msg: int | None) -> Any:
-        if msg is not None:
-            return self._run(name, msg).text.split(None, 1)[1]
-        body = self._run(name).body
-        out = {}
-        for line in body.decode("utf-8", "replace").splitlines():
-            if line.strip():
-                n, value = line.split(None, 1)
-                out[int(n)] = value
-        return out
+        r = self._run(name) if msg is None else self._run(name, msg)
+        if msg is None:
+            rows = _core.pop3.parse_listing(r)
+            if rows is not None:
+                return dict(rows)
+        else:
+            found = _core.pop3.parse_listing_line(r.text)
+            if found is not None:
+                return found[1]
+        raise POP3Error(f"malformed {name} response: {r.status_line}", r.status_line, r.code)
 
     def list(self, msg: int | None = None) -> Any:
         """{number: size}, or the size of one message."""
         found = self._listing("LIST", msg)
         if msg is not None:
-            return int(found.split()[0])
-        return {n: int(v.split()[0]) for n, v in found.items()}
+            return int(found)
+        return {n: int(v) for n, v in found.items()}
 
     def uidl(self, msg: int | None = None) -> Any:
         """{number: unique id}, or the id of one message."""
-        found = self._listing("UIDL", msg)
-        return found.strip() if msg is not None else {n: v.strip() for n, v in found.items()}
+        return self._listing("UIDL", msg)
 
     def top(self, msg: int, lines: int = 0) -> bytes:
         """The headers and the first ``lines`` lines of the body."""

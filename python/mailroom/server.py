@@ -787,5 +787,5 @@ class Server:
 
 
 def _normalize(address: str) -> str:
-    local, at, domain = address.strip().strip("<>").rpartition("@")
-    return f"{local}@{domain.lower()}" if at else address.strip()
+    """A to= argument as the store names accounts (domain lower-cased, in C++)."""
+    return _core.store.normalize_mailbox(address.strip().strip("<>").strip())

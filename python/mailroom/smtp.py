@@ -15,7 +15,6 @@ Network waits run natively with the GIL released.
 from __future__ import annotations
 
 import os
-import re
 import socket
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -139,20 +138,6 @@ def _session_failure(e: _core.smtp.SmtpSessionFailure) -> SMTPError:
     return cls(f"{e}" + (f" (last reply: {reply})" if reply else ""), reply)
 
 
-_BCC_FIELD = re.compile(rb"^bcc[ \t]*:.*?(?:\r?\n(?=[^ \t])|\Z)", re.I | re.M | re.S)
-
-
-def _without_bcc(data: bytes) -> bytes:
-    """The message bytes with any Bcc header field removed (folded lines too)."""
-    end = data.find(b"\r\n\r\n")
-    if end < 0:
-        end = data.find(b"\n\n")
-    head, body = (data, b"") if end < 0 else (data[: end + 2], data[end + 2 :])
-    if not re.search(rb"^bcc[ \t]*:", head, re.I | re.M):
-        return data
-    return _BCC_FIELD.sub(b"", head) + body
-
-
 Transfer = Literal["auto", "data", "bdat"]
 
 
@@ -216,36 +201,21 @@ class SMTPClient(_TLSState):
         auth: str | None = None,
         allow_plaintext_auth: bool | None = None,
     ) -> None:
+        # The native client checks the options (ValueError naming the rule).
         tls_args = _tls_arguments(tls, verify, cafile, server_hostname, allow_plaintext_auth)
-        if (user is None) != (password is None):
-            raise ValueError("give both user and password, or neither")
-        if user is not None:
-            _check_address(user, "the user name")
-            _check_address(str(password), "the password")
-        if auth is not None:
-            if user is None:
-                raise ValueError("auth names a mechanism: give user and password too")
-            if auth.upper() not in ("PLAIN", "LOGIN", "CRAM-MD5"):
-                raise ValueError(f"auth must be 'PLAIN', 'LOGIN' or 'CRAM-MD5', not {auth!r}")
-        name = helo or socket.getfqdn() or "localhost"
-        if not re.fullmatch(r"[A-Za-z0-9.\-\[\]:_]+", name):
-            name = "localhost"
-        if helo is not None and name != helo:
-            raise ValueError(f"bad EHLO name: {helo!r}")
-        if timeout is not None and timeout <= 0:
-            raise ValueError("timeout must be positive")
         self.host, self.port = host, port
         self._native = _core.smtp.SmtpClient(
             host=host,
             port=port,
-            helo_name=name,
+            helo_name=helo,
+            local_name=socket.getfqdn(),
             timeout=timeout,
             connect_timeout=connect_timeout,
             pipelining=pipelining,
             max_transcript_bytes=max_transcript_bytes if transcript else 0,
             user=user,
             password=password,
-            auth=auth.upper() if auth else None,
+            auth=auth,
             **tls_args,
         )
         try:
@@ -296,7 +266,7 @@ class SMTPClient(_TLSState):
             rcpts = _envelope_recipients(recipients)
         if not rcpts:
             raise ValueError("no recipients given and the message has no To, Cc or Bcc")
-        return sender_addr, rcpts, _without_bcc(data)
+        return sender_addr, rcpts, _core.mime.without_bcc(data)
 
     @staticmethod
     def _result(sender_addr: str, native: _core.smtp.SendResult) -> SendResult:

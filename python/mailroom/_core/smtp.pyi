@@ -51,7 +51,7 @@ class SmtpClient(metaclass=_Pybind11Type):
         self,
         host: str,
         port: int,
-        helo_name: str,
+        helo_name: str | None,
         timeout: float | None,
         connect_timeout: float,
         pipelining: bool,
@@ -65,6 +65,7 @@ class SmtpClient(metaclass=_Pybind11Type):
         password: str | None = None,
         auth: str | None = None,
         allow_plaintext_auth: bool | None = None,
+        local_name: str = "localhost",
     ) -> None: ...
     def connect(self) -> None: ...
     def send(
