@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Union
 
 from . import _core
+from ._core.mime import ParsedMessage
 
 __all__ = ["Address", "Attachment", "Defect", "Message", "Part", "AttachmentInput"]
 
@@ -89,7 +90,7 @@ class Part:
     """One node of a message's MIME tree (a container or a leaf)."""
 
     __slots__ = ("_core", "_index", "_message")
-    _core: Any
+    _core: ParsedMessage
     _index: int
 
     def __init__(self, message: Message, index: int) -> None:
@@ -384,7 +385,7 @@ class Message(Part):
 
     __slots__ = ("_bcc", "envelope", "__weakref__")
 
-    def __init__(self, core: Any, bcc: Sequence[Address] = ()) -> None:
+    def __init__(self, core: ParsedMessage, bcc: Sequence[Address] = ()) -> None:
         self._core = core
         self._index = 0
         self._bcc = list(bcc)
