@@ -1,5 +1,6 @@
-// mailroom._core.build_message: converts the Python arguments to a
-// MessageSpec, then builds the message with the GIL released.
+// mailroom._core.mime.build_message, build_mdn and without_bcc: the Python
+// arguments are converted first, then the message is built with the GIL
+// released.
 #include <optional>
 #include <string>
 #include <utility>

@@ -1,4 +1,5 @@
-// mailroom._core.SmtpClient / Pop3Client: the native protocol clients behind
+// mailroom._core.smtp.SmtpClient / pop3.Pop3Client (and their values and
+// failures, in smtp, pop3 and net): the native protocol clients behind
 // mailroom.SMTPClient and mailroom.POP3Client. Network waits release the GIL.
 #include <pybind11/stl.h>
 
@@ -79,8 +80,9 @@ net::TlsMode parse_tls_mode(const std::optional<std::string>& tls) {
 // digits and ".-:_[]" (RFC 5321 §4.1.3), nothing else.
 bool host_name_chars(std::string_view name) {
   if (name.empty()) return false;
+  constexpr std::string_view punctuation = ".-:_[]";
   for (char c : name)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && std::string_view(".-:_[]").find(c) == std::string_view::npos)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && punctuation.find(c) == punctuation.npos)
       return false;
   return true;
 }

@@ -1,4 +1,5 @@
-// The outgoing queue and its clock, as methods of mailroom._core.SmtpServer
+// The outgoing queue and its clock, as methods of mailroom._core.server.SmtpServer,
+// and its values in mailroom._core.queue
 // (mailroom.Server.queue, .clock and .submit wrap them).
 #include <pybind11/stl.h>
 

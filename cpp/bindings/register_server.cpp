@@ -1,4 +1,5 @@
-// mailroom._core.SmtpServer: the native server for mailroom.Server.
+// mailroom._core.server: SmtpServer, the native server for mailroom.Server, and
+// what it hands out (StoredCopy, SessionRecord, ReplyRule).
 #include <pybind11/functional.h>
 #include <pybind11/stl.h>
 
@@ -283,7 +284,7 @@ void register_server(py::module_& m) {
            py::arg("address"))
       .def_property_readonly(
           "store", [](Server& s) -> store::MailStore& { return s.store(); },
-          py::return_value_policy::reference_internal)  // mailroom._core.MailStore
+          py::return_value_policy::reference_internal)  // mailroom._core.store.MailStore
       .def("last_seq", [](Server& s) { return s.store().last_seq(); })
       .def("count", [](Server& s) { return s.store().count(); })
       .def_property_readonly("postmaster", &Server::postmaster_account)
