@@ -279,14 +279,17 @@ class _Dispatcher:
 
     def start(self) -> None:
         with self.lock:
-            if self.thread is not None or self.queue.closed:
+            if self.queue.closed:
                 return
             self.stopping = False
+            if self.thread is not None:
+                return  # still running (a stop that timed out): it goes on
             self.thread = threading.Thread(target=self.run, name="mailroom-events", daemon=True)
             self.thread.start()
 
-    def stop(self) -> None:
-        """Hands out what was published so far, then ends the thread."""
+    def stop(self, timeout: float = 10.0) -> None:
+        """Hands out what was published so far, then ends the thread; a
+        subscriber stuck for longer than ``timeout`` is left to finish."""
         with self.lock:
             thread = self.thread
             if thread is None:
@@ -294,9 +297,7 @@ class _Dispatcher:
             self.stopping = True
         if thread is not threading.current_thread():
             self.queue.interrupt()
-            thread.join()
-        with self.lock:
-            self.thread = None
+            thread.join(timeout)
 
     def run(self) -> None:
         q = self.queue
@@ -308,6 +309,7 @@ class _Dispatcher:
                     self.handled = max(self.handled, taken)
                     self.done.notify_all()
                     if self.stopping or q.closed:
+                        self.thread = None
                         return
                 continue
             with self.lock:

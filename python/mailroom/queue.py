@@ -170,9 +170,12 @@ class Queue:
             raise KeyError(ident)
 
     def wait_idle(self, timeout: float = 60.0) -> None:
-        """Until no attempt is due or running; TimeoutError otherwise."""
+        """Until no attempt is due or running, and the hooks have seen what
+        happened; TimeoutError otherwise."""
         if not self._native.queue_wait_idle(float(timeout)):
             raise TimeoutError(f"the queue was still delivering after {timeout} s")
+        if self._stream is not None:
+            self._stream.flush(timeout)
 
     # -- hooks ------------------------------------------------------------------
     def _add(self, kind: str, fn: QueueHook) -> QueueHook:
