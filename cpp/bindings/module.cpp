@@ -24,6 +24,7 @@ PYBIND11_MODULE(_core, m) {
   m.def_submodule("net", "Connection and TLS failures of the clients");
   m.def_submodule("smtp", "The SMTP client");
   m.def_submodule("pop3", "The POP3 client");
+  m.def_submodule("events", "The server's event bus: event values and a queue of them");
   // std::system_error (a taken port, a Maildir that cannot be written) is an
   // OSError in Python, with its errno. Registered first, so it is tried last:
   // the areas' own translators (ConnectFailure, ...) come before it.
@@ -43,4 +44,5 @@ PYBIND11_MODULE(_core, m) {
   mailroom::bindings::register_store(m);
   mailroom::bindings::register_server(m);
   mailroom::bindings::register_queue(m);
+  mailroom::bindings::register_events(m);
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "mailroom/engine/event_bus.hpp"
 #include "mailroom/store/mail_store.hpp"
 #include "dsn_values.hpp"
 #include "bytes_arg.hpp"
@@ -32,11 +33,6 @@ std::vector<StoredMessagePtr> shared(const std::vector<store::MessagePtr>& msgs)
   out.reserve(msgs.size());
   for (const auto& m : msgs) out.push_back(shared(m));
   return out;
-}
-
-const char* change_kind(store::StoreChange::Kind k) {
-  static const char* kinds[] = {"appended", "flags", "expunged", "created", "deleted", "renamed"};
-  return kinds[static_cast<int>(k)];
 }
 
 store::FlagChange parse_change(const std::string& s) {
@@ -166,7 +162,7 @@ void register_store(py::module_& root) {
   using store::StoreChange;
   py::class_<StoreChange>(m, "StoreChange", "One change of the store")
       .def_property_readonly(
-          "kind", [](const StoreChange& c) { return change_kind(c.kind); },
+          "kind", [](const StoreChange& c) { return engine::to_string(c.kind); },
           "\"appended\", \"flags\", \"expunged\", \"created\", \"deleted\" or \"renamed\"")
       .def_readonly("account", &StoreChange::account)
       .def_readonly("folder", &StoreChange::folder, "For \"renamed\": the new name")
@@ -196,6 +192,7 @@ void register_store(py::module_& root) {
                                return s.root().string();
                              })
       .def_property_readonly("stale_tmp_removed", &MailStore::stale_tmp_removed)
+      .def_property_readonly("open_notes", &MailStore::open_notes)
       .def("ensure_account", &MailStore::ensure_account, py::arg("address"), nogil())
       .def("accounts", &MailStore::accounts, nogil())
       .def("list_folders",

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 
 from . import _Pybind11Type
-from .queue import QueueEntry, QueueEvent
+from .queue import QueueEntry
 from .store import Envelope, MailStore, StoredMessage
 
 class StoredCopy(metaclass=_Pybind11Type):
@@ -144,7 +144,6 @@ class SmtpServer(metaclass=_Pybind11Type):
     def clock_manual(self) -> bool: ...
     def clock_advance(self, seconds: float, step_timeout: float = 300.0) -> None: ...
     def submit(self, mail_from: str, rcpts: list[str], message: bytes | str) -> str: ...
-    def set_queue_hook(self, hook: Callable[[QueueEvent], None] | None) -> None: ...
     @property
     def smtps_port(self) -> int: ...
     @property

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "mailroom/engine/event_bus.hpp"
 #include "mailroom/engine/reply_rules.hpp"
 #include "mailroom/net/network.hpp"
 #include "mailroom/pop3/config.hpp"
@@ -164,6 +165,9 @@ class Server {
   }
 
   store::MailStore& store() { return *store_; }
+  // Every store change, session start and end, and queue event; subscribers
+  // run on the publishing thread and must not block (event_bus.hpp).
+  EventBus& events() { return events_; }
   ReplyRules& rules() { return rules_; }
 
   void set_message_hook(MessageHook hook);
@@ -249,6 +253,8 @@ class Server {
                                                         const std::string& peer);
   std::string local_id();
   ServerOptions options_;
+  // Before the store and the queue, which publish into it: destroyed after them.
+  EventBus events_;
   std::unique_ptr<store::MailStore> store_;
   ReplyRules rules_;
   mutable std::mutex hook_mutex_;
