@@ -141,14 +141,6 @@ def _session_failure(e: _core.smtp.SmtpSessionFailure) -> SMTPError:
 Transfer = Literal["auto", "data", "bdat"]
 
 
-def _check_address(a: str, what: str) -> str:
-    if not isinstance(a, str):
-        raise TypeError(f"{what} must be str, not {type(a).__name__}")
-    if any(c in a for c in "\r\n\0"):
-        raise ValueError(f"CR, LF or NUL in {what}: {a!r}")
-    return a
-
-
 def _envelope_recipients(recipients: Iterable[str | Address] | str | Address) -> list[str]:
     """RCPT TO addresses, by the rule of Message.build ("a@x.test, b@y.test" is
     two), plus the bare "postmaster" that RFC 5321 §4.5.1 allows."""
