@@ -121,7 +121,8 @@ void register_server(py::module_& m) {
                        std::optional<std::map<std::string, std::string>> users, bool apop,
                        double auth_failure_delay, std::size_t max_stored_messages,
                        std::uint64_t max_stored_bytes, std::string postmaster, bool dsn,
-                       long long max_connections_per_ip, double stress_idle_timeout) {
+                       long long max_connections_per_ip, double stress_idle_timeout,
+                       std::size_t min_data_rate) {
              if (max_message_size == 0) throw py::value_error("max_message_size must be positive");
              if (max_recipients == 0) throw py::value_error("max_recipients must be positive");
              if (max_line_length < 80) throw py::value_error("max_line_length must be at least 80");
@@ -154,6 +155,7 @@ void register_server(py::module_& m) {
              // Checked by Server::check_options(): a positive time, at least 1 ms.
              o.idle_timeout =
                  std::chrono::milliseconds(static_cast<long long>(std::ceil(idle_timeout * 1000.0)));
+             o.min_data_rate = min_data_rate;
              o.threads = threads;
              o.max_transcripts = max_transcripts;
              o.max_stored_messages = max_stored_messages;
@@ -178,7 +180,7 @@ void register_server(py::module_& m) {
            py::arg("auth_failure_delay") = 0.5, py::arg("max_stored_messages") = 1'000'000,
            py::arg("max_stored_bytes") = std::uint64_t{4} << 30, py::arg("postmaster") = "",
            py::arg("dsn") = true, py::arg("max_connections_per_ip") = -1,
-           py::arg("stress_idle_timeout") = 10.0)
+           py::arg("stress_idle_timeout") = 10.0, py::arg("min_data_rate") = 500)
       // TLS and logins, set after construction and before start().
       .def("configure_security",
            [](Server& s, std::string tls_cert, std::string tls_key, bool tls_auto,

@@ -403,6 +403,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds a silent client is kept before it is disconnected (default: 300)",
     )
     serve.add_argument(
+        "--min-data-rate",
+        type=argtypes.count,
+        default=500,
+        metavar="BYTES",
+        help="bytes a second a message upload (DATA, BDAT) or a large download must keep up "
+        "once --idle-timeout is spent, else 421 4.4.2 and close; 0 for no minimum "
+        "(default: 500, as Postfix's smtpd_min_data_rate)",
+    )
+    serve.add_argument(
         "--max-connections",
         type=argtypes.positive_int,
         default=1000,

@@ -92,6 +92,7 @@ def serve(args: argparse.Namespace) -> int:
             postmaster=args.postmaster,
             hostname=args.hostname,
             idle_timeout=args.idle_timeout,
+            min_data_rate=args.min_data_rate,
             max_message_size=args.max_message_size,
             transcripts=not args.quiet,
             threads=args.threads,

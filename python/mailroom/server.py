@@ -169,6 +169,7 @@ class Server:
         dsn: bool = True,
         max_connections_per_ip: int | None = None,
         stress_idle_timeout: float = 10.0,
+        min_data_rate: int = 500,
         pop3_port: int | None = None,
         users: dict[str, str] | Callable[[str, str], bool] | None = None,
         apop: bool = False,
@@ -212,6 +213,9 @@ class Server:
         ):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
+        rate = min_data_rate
+        if not isinstance(rate, int) or isinstance(rate, bool) or rate < 0:
+            raise ValueError(f"min_data_rate must be an int >= 0 (bytes/s), got {min_data_rate!r}")
         # Ports, TLS modes and timeouts are checked by the native server.
         tls_cert, tls_key, tls_auto = _tls_setting(tls)
         password_check: Callable[[str, str], bool] | None = None
@@ -252,6 +256,7 @@ class Server:
             dsn=dsn,
             max_connections_per_ip=-1 if max_connections_per_ip is None else max_connections_per_ip,
             stress_idle_timeout=float(stress_idle_timeout),
+            min_data_rate=min_data_rate,
             pop3_port=-1 if pop3_port is None else pop3_port,
             users=dict(users) if users is not None else None,
             apop=apop,

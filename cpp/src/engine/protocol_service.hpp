@@ -47,6 +47,12 @@ class ProtocolService final : public net::Session {
     session_->on_timeout(replies_);
     to_net(replies_, out);
   }
+  bool receiving_data() const override {
+    if constexpr (requires { session_->receiving_data(); })
+      return session_->receiving_data();
+    else
+      return false;
+  }
   bool paused() const override { return session_->paused(); }
   bool closed() const override { return session_->closed(); }
   void ended() override {

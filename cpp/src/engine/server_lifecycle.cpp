@@ -72,6 +72,7 @@ void Server::start() {
       options_.max_connections_per_ip.value_or(std::max<std::size_t>(1, options_.max_connections / 4));
   n.exempt_loopback = test_mode_accounts();
   n.idle_timeout = options_.idle_timeout;
+  n.min_data_rate = options_.min_data_rate;
   n.stress_idle_timeout = options_.stress_idle_timeout;
   if (options_.tls) {
     n.handshake_timeout = options_.tls->handshake_timeout;

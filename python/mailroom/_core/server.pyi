@@ -95,6 +95,7 @@ class SmtpServer(metaclass=_Pybind11Type):
         dsn: bool = True,
         max_connections_per_ip: int = -1,
         stress_idle_timeout: float = 10.0,
+        min_data_rate: int = 500,
     ) -> None: ...
     def configure_security(
         self,

@@ -96,6 +96,9 @@ class ServerSession {
   void resume_auth(AuthOutcome outcome, std::vector<Output>& out);
 
   bool closed() const { return closed_; }
+  // Reading message content (DATA, a BDAT chunk): the transport's deadline
+  // then moves with the octets that arrive (a minimum data rate).
+  bool receiving_data() const { return mode_ == Mode::Data || mode_ == Mode::Chunk; }
   State state() const;
   const Envelope& envelope() const { return env_; }
   const std::string& peer() const { return peer_; }
