@@ -33,6 +33,8 @@ void Server::check_options() const {
       throw std::invalid_argument("listener names must be unique and not empty: '" + l.name + "'");
     if (l.port < 0 || l.port > 65535)
       throw std::invalid_argument(l.name + "_port must be in 0..65535, not " + std::to_string(l.port));
+    if (l.tls == net::TlsMode::Opportunistic)
+      throw std::invalid_argument(l.name + "_port: a listener's TLS is none, STARTTLS or implicit");
     if (l.tls != net::TlsMode::None && !o.tls)
       throw std::invalid_argument(
           l.name + "_port: listeners with TLS need TLS settings: give tls=\"auto\" or "

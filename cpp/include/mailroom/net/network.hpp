@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "mailroom/net/session.hpp"
+#include "mailroom/net/tls_mode.hpp"
 
 namespace mailroom::net {
 
@@ -32,11 +33,6 @@ struct ServerTlsSettings {
 std::shared_ptr<ServerTls> make_server_tls(const ServerTlsSettings& settings,
                                            std::string& ca_pem, std::string& certificate_pem);
 
-enum class TlsMode {
-  None,      // plaintext only
-  StartTls,  // plaintext, upgraded when the session asks (STARTTLS, STLS)
-  Implicit,  // the handshake first (RFC 8314)
-};
 
 struct ListenerSpec {
   std::string host;  // an IP literal or a name to resolve
