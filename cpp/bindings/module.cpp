@@ -19,4 +19,5 @@ PYBIND11_MODULE(_core, m) {
   mailroom::bindings::register_clients(m);
   mailroom::bindings::register_store(m);
   mailroom::bindings::register_events(m);
+  mailroom::bindings::register_http(m);
 }
