@@ -472,3 +472,29 @@ def test_serve_prints_the_http_url_and_serves_it() -> None:
         capture_output=True, text=True, timeout=30,
     )  # fmt: skip
     assert done.returncode == 2 and "--no-http and --http-port" in done.stderr
+
+
+def test_links_and_one_time_codes_in_a_message(server: mailroom.Server) -> None:
+    m = EmailMessage()
+    m["From"] = "app@example.test"
+    m["To"] = "new.user@example.test"
+    m["Subject"] = "Your sign-in code 482913"
+    m.set_content(
+        "Your code is 482913. It expires at 12:30 on 2026-12-01.\n"
+        "Or open https://app.example.test/verify?token=a1b2c3d4e5&step=2.\n"
+        "Order 12345678901, call 555-1234, version 1.2345.\n"
+    )
+    m.add_alternative(
+        '<p><a href="https://app.example.test/verify?token=a1b2c3d4e5&amp;step=2">Verify</a>'
+        " <a href='https://app.example.test/help'>help</a> <a href=\"mailto:x@y\">mail</a></p>",
+        subtype="html",
+    )
+    with smtplib.SMTP(*server.smtp_address) as c:
+        c.sendmail("app@example.test", ["new.user@example.test"], bytes(m))
+    links = get(server, "/api/mailroom/message/latest/links")
+    assert links["Links"] == [
+        "https://app.example.test/verify?token=a1b2c3d4e5&step=2",
+        "https://app.example.test/help",
+    ]
+    assert get(server, "/api/mailroom/message/latest/codes")["Codes"] == ["482913"]
+    assert call(server, "GET", "/api/mailroom/message/nope/codes")[0] == 404

@@ -13,6 +13,7 @@
 #include "mailroom/mime/header_fields.hpp"
 #include "mailroom/store/flags.hpp"
 #include "mailroom/text.hpp"
+#include "links_and_codes.hpp"
 #include "message_view.hpp"
 #include "search.hpp"
 
@@ -435,6 +436,21 @@ void MailApi::Impl::add_routes() {
   });
   R.add("GET", "/api/v1/message/{ID}/part/{PartID}", [this](Request&, const PathParams& p) {
     return Answer::now(part(p[0], p[1]));
+  });
+  // mailroom's own: what Mailpit's users asked for.
+  R.add("GET", "/api/mailroom/message/{ID}/links", [this](Request&, const PathParams& p) {
+    auto v = view(p[0]);
+    if (!v) return Answer::now(not_found(p[0]));
+    json::array links;
+    for (auto& l : message_links(*v->parsed)) links.emplace_back(l);
+    return Answer::now(json_response(json::object{{"ID", v->id}, {"Links", std::move(links)}}));
+  });
+  R.add("GET", "/api/mailroom/message/{ID}/codes", [this](Request&, const PathParams& p) {
+    auto v = view(p[0]);
+    if (!v) return Answer::now(not_found(p[0]));
+    json::array codes;
+    for (auto& c : message_codes(*v->parsed)) codes.emplace_back(c);
+    return Answer::now(json_response(json::object{{"ID", v->id}, {"Codes", std::move(codes)}}));
   });
   R.add("POST", "/api/v1/send", [this](Request& r, const PathParams&) { return send(r); });
   R.add("GET", "/api/v1/info", [this](Request&, const PathParams&) {

@@ -164,7 +164,9 @@ std::string squeeze(std::string_view text, std::size_t limit) {
   return out;
 }
 
-std::string strip_tags(std::string_view html) {
+}  // namespace
+
+std::string html_to_text(std::string_view html) {
   std::string out;
   bool in_tag = false;
   std::size_t skip_until = std::string_view::npos;
@@ -194,6 +196,8 @@ std::string strip_tags(std::string_view html) {
   return out;
 }
 
+namespace {
+
 }  // namespace
 
 std::string message_text(const mime::ParsedMessage& p) { return first_text(p, "text/plain"); }
@@ -216,7 +220,7 @@ std::string message_subject(const mime::ParsedMessage& p) { return decoded_heade
 
 std::string message_snippet(const mime::ParsedMessage& p) {
   std::string text = message_text(p);
-  if (trim(text).empty()) text = strip_tags(message_html(p));
+  if (trim(text).empty()) text = html_to_text(message_html(p));
   return squeeze(text, 250);
 }
 
