@@ -21,6 +21,8 @@ namespace mailroom::http {
 
 namespace json = boost::json;
 
+extern const std::string_view kOpenApiDocument;  // openapi.cpp
+
 namespace {
 
 constexpr const char* kInbox = "INBOX";
@@ -486,6 +488,12 @@ void MailApi::Impl::add_routes() {
     json::array out;
     for (auto& t : tags) out.emplace_back(t);
     return Answer::now(json_response(out));
+  });
+  R.add("GET", "/api/openapi.json", [](Request&, const PathParams&) {
+    Response r;
+    r.header("Content-Type", "application/json");
+    r.body = std::string(kOpenApiDocument);
+    return Answer::now(std::move(r));
   });
   for (const char* path : {"/livez", "/readyz"})
     R.add("GET", path, [](Request&, const PathParams&) { return Answer::now(ok_text()); });
