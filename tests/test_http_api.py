@@ -498,3 +498,47 @@ def test_links_and_one_time_codes_in_a_message(server: mailroom.Server) -> None:
     ]
     assert get(server, "/api/mailroom/message/latest/codes")["Codes"] == ["482913"]
     assert call(server, "GET", "/api/mailroom/message/nope/codes")[0] == 404
+
+
+def test_accounts_folders_flags_move_and_delete(server: mailroom.Server) -> None:
+    send(server, to="bob@example.test", subject="for bob")
+    send(server, to="carol@example.test", subject="for carol")
+    accounts = get(server, "/api/mailroom/accounts")["Accounts"]
+    assert [(a["Address"], a["Messages"], a["Unread"]) for a in accounts] == [
+        ("bob@example.test", 1, 1),
+        ("carol@example.test", 1, 1),
+    ]
+    folders = get(server, "/api/mailroom/folders?account=bob@example.test")["Folders"]
+    assert {f["Name"]: f["SpecialUse"] for f in folders}["Sent"] == "\\Sent"
+    inbox = get(server, "/api/mailroom/messages?account=bob@example.test")
+    [bob] = inbox["messages"]
+    assert (inbox["Folder"], bob["Subject"], bob["Flags"]) == ("INBOX", "for bob", [])
+    change = {"IDs": [bob["ID"]], "Add": ["\\Flagged", "$Important"], "Remove": []}
+    assert call(server, "PUT", "/api/mailroom/messages", change)[0] == 200
+    [bob] = get(server, "/api/mailroom/messages?account=bob@example.test")["messages"]
+    assert bob["Flags"] == ["\\Flagged", "$Important"]
+    status, body, _ = call(
+        server, "POST", "/api/mailroom/move", {"IDs": [bob["ID"]], "To": "Archive"}
+    )
+    assert status == 200
+    [moved] = json.loads(body)["IDs"]
+    assert get(server, "/api/mailroom/messages?account=bob@example.test")["total"] == 0
+    archived = get(server, "/api/mailroom/messages?account=bob@example.test&folder=Archive")
+    assert [m["ID"] for m in archived["messages"]] == [moved]
+    assert get(server, f"/api/mailroom/message/{moved}")["Subject"] == "for bob"
+    assert get(server, f"/api/mailroom/message/{moved}/codes")["Codes"] == []
+    # Mailpit's API sees INBOX only.
+    assert call(server, "GET", f"/api/v1/message/{moved}")[0] == 404
+    assert call(server, "DELETE", "/api/mailroom/messages", {"IDs": [moved]})[0] == 200
+    assert call(server, "GET", f"/api/mailroom/message/{moved}")[0] == 404
+    for method, path, body, status, named in [
+        ("GET", "/api/mailroom/folders", None, 400, "account"),
+        ("GET", "/api/mailroom/folders?account=nobody@example.test", None, 404, "nobody"),
+        ("GET", "/api/mailroom/messages?account=bob@example.test&folder=Nope", None, 404, "Nope"),
+        ("PUT", "/api/mailroom/messages", {"IDs": [moved], "Add": ["\\Recent"]}, 400, "Add"),
+        ("PUT", "/api/mailroom/messages", {"Add": ["\\Seen"]}, 400, "IDs"),
+        ("POST", "/api/mailroom/move", {"IDs": ["x"], "To": "Archive"}, 400, "IDs"),
+        ("POST", "/api/mailroom/move", {"IDs": []}, 400, "To"),
+    ]:
+        got, answer, _ = call(server, method, path, body)
+        assert got == status and named in json.loads(answer)["Error"], (path, answer)

@@ -108,6 +108,23 @@ def test_real_responses_match_the_document(document_and_server: Any) -> None:
     c("GET", "/api/mailroom/wait", "/api/mailroom/wait?subject=none&timeout=0.1", 408)
     c("GET", "/api/mailroom/wait", "/api/mailroom/wait?timeout=x", 400)
     c("GET", "/api/events", "/api/events", 426)
+    c("GET", "/api/mailroom/accounts", "/api/mailroom/accounts", 200)
+    c("GET", "/api/mailroom/folders", "/api/mailroom/folders?account=b@example.test", 200)
+    c("GET", "/api/mailroom/folders", "/api/mailroom/folders", 400)
+    c("GET", "/api/mailroom/folders", "/api/mailroom/folders?account=x@example.test", 404)
+    box = "/api/mailroom/messages?account=b@example.test"
+    c("GET", "/api/mailroom/messages", box, 200)
+    c("GET", "/api/mailroom/messages", box + "&limit=-1", 400)
+    c("GET", "/api/mailroom/messages", box + "&folder=Nope", 404)
+    c("PUT", "/api/mailroom/messages", "/api/mailroom/messages", 200, {"IDs": [mid], "Add": ["$A"]})
+    c("PUT", "/api/mailroom/messages", "/api/mailroom/messages", 400, {"IDs": [mid], "Add": [""]})
+    moved = c("POST", "/api/mailroom/move", "/api/mailroom/move", 200, {"IDs": [mid], "To": "Junk"})
+    c("POST", "/api/mailroom/move", "/api/mailroom/move", 400, {"IDs": [mid], "To": "Junk"})
+    [junk] = moved["IDs"]
+    c("GET", "/api/mailroom/message/{ID}", f"/api/mailroom/message/{junk}", 200)
+    c("DELETE", "/api/mailroom/messages", "/api/mailroom/messages", 200, {"IDs": [junk]})
+    c("DELETE", "/api/mailroom/messages", "/api/mailroom/messages", 400, {"IDs": [junk]})
+    c("GET", "/api/mailroom/message/{ID}", f"/api/mailroom/message/{junk}", 404)
     sent = {"From": {"Email": "a@example.test"}, "To": [{"Email": "c@example.test"}],
             "Subject": "s", "Text": "t"}  # fmt: skip
     validator(doc, doc["components"]["schemas"]["SendRequest"]).validate(sent)

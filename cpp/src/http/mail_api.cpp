@@ -8,336 +8,14 @@
 #include <map>
 #include <stdexcept>
 
-#include "mailroom/mime/builder.hpp"
-#include "mailroom/mime/codecs.hpp"
 #include "mailroom/mime/header_fields.hpp"
 #include "mailroom/store/flags.hpp"
 #include "mailroom/text.hpp"
-#include "links_and_codes.hpp"
-#include "message_view.hpp"
-#include "search.hpp"
+#include "mail_api_impl.hpp"
 
 namespace mailroom::http {
 
-namespace json = boost::json;
-
 extern const std::string_view kOpenApiDocument;  // openapi.cpp
-
-namespace {
-
-constexpr const char* kInbox = "INBOX";
-
-Response json_response(const json::value& v, int status = 200) {
-  Response r;
-  r.status = status;
-  r.header("Content-Type", "application/json");
-  r.body = json::serialize(v);
-  return r;
-}
-
-Response ok_text() {
-  Response r;
-  r.header("Content-Type", "text/plain; charset=utf-8");
-  r.body = "ok";
-  return r;
-}
-
-// A field of a request body that is not what it must be.
-struct BadField : std::invalid_argument {
-  using std::invalid_argument::invalid_argument;
-};
-
-// A query parameter as a number within [lo, hi], `fallback` when absent.
-std::uint64_t number_param(const Request& r, const char* name, std::uint64_t fallback,
-                           std::uint64_t hi) {
-  std::string text;
-  if (!query_param(r.query, name, text) || text.empty()) return fallback;
-  std::uint64_t n = 0;
-  if (!parse_number(text, n) || n > hi)
-    throw BadField(std::string(name) + " must be a whole number from 0 to " + std::to_string(hi) +
-                   ", not '" + text + "'");
-  return n;
-}
-
-json::value parse_body(const Request& r) {
-  if (trim(r.body).empty()) return json::object{};
-  boost::system::error_code ec;
-  json::value v = json::parse(r.body, ec);
-  if (ec) throw BadField("the body is not JSON: " + ec.message());
-  if (!v.is_object()) throw BadField("the body must be a JSON object");
-  return v;
-}
-
-const json::value* member(const json::object& o, const char* name) {
-  auto it = o.find(name);
-  return it == o.end() || it->value().is_null() ? nullptr : &it->value();
-}
-
-std::string string_member(const json::object& o, const char* name, const std::string& where) {
-  const json::value* v = member(o, name);
-  if (!v) return {};
-  if (!v->is_string()) throw BadField(where + name + " must be a string");
-  return std::string(v->as_string());
-}
-
-std::vector<std::string> string_list(const json::object& o, const char* name) {
-  std::vector<std::string> out;
-  const json::value* v = member(o, name);
-  if (!v) return out;
-  if (!v->is_array()) throw BadField(std::string(name) + " must be an array of strings");
-  for (const auto& e : v->as_array()) {
-    if (!e.is_string()) throw BadField(std::string(name) + " must be an array of strings");
-    out.emplace_back(e.as_string());
-  }
-  return out;
-}
-
-}  // namespace
-
-struct MailApi::Impl {
-  store::MailStore& store;
-  SubmitMessage submit;
-  MailApiSettings settings;
-  Router router;
-  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-
-  Impl(store::MailStore& s, SubmitMessage sub, MailApiSettings set)
-      : store(s), submit(std::move(sub)), settings(std::move(set)) {}
-
-  std::uint32_t uidvalidity(const std::string& account) const {
-    try {
-      return store.status(account, kInbox).uidvalidity;
-    } catch (const std::exception&) {
-      return 0;
-    }
-  }
-
-  // Every INBOX message, newest first.
-  std::vector<store::MessagePtr> newest_first() const {
-    auto all = store.all();
-    std::reverse(all.begin(), all.end());
-    return all;
-  }
-
-  // Views with IDs, one UIDVALIDITY lookup per account.
-  struct Viewer {
-    const Impl& api;
-    std::map<std::string, std::uint32_t, std::less<>> validity;
-    std::optional<MessageView> operator()(const store::MessagePtr& m) {
-      auto it = validity.find(m->account);
-      if (it == validity.end()) it = validity.emplace(m->account, api.uidvalidity(m->account)).first;
-      return view_message(api.store, m, kInbox, it->second);
-    }
-  };
-
-  // The message an ID (or "latest") names, or null.
-  store::MessagePtr find(const std::string& id) const {
-    if (id == "latest") {
-      auto all = store.all();
-      return all.empty() ? nullptr : all.back();
-    }
-    auto where = decode_message_id(id);
-    if (!where || where->folder != kInbox) return nullptr;
-    try {
-      if (store.status(where->account, where->folder).uidvalidity != where->uidvalidity)
-        return nullptr;
-      return store.by_uid(where->account, where->folder, where->uid);
-    } catch (const std::exception&) {
-      return nullptr;
-    }
-  }
-
-  std::optional<MessageView> view(const std::string& id) const {
-    auto m = find(id);
-    if (!m) return std::nullopt;
-    return view_message(store, m, kInbox, uidvalidity(m->account));
-  }
-
-  static Response not_found(const std::string& id) {
-    return error_response(404, "no message with the ID '" + id + "'");
-  }
-
-  std::pair<std::size_t, std::size_t> totals() const {
-    auto all = store.all();
-    std::size_t unread = 0;
-    for (const auto& m : all)
-      if (!(m->flags & store::kSeen)) ++unread;
-    return {all.size(), unread};
-  }
-
-  // MessagesSummary: {total, unread, count, messages_count, start, tags, messages}.
-  Response summaries(const Request& r, const std::vector<SearchTerm>* terms) {
-    const std::uint64_t start = number_param(r, "start", 0, 1u << 30);
-    const std::uint64_t limit = number_param(r, "limit", 50, 1000);
-    auto all = newest_first();
-    std::size_t unread = 0;
-    for (const auto& m : all)
-      if (!(m->flags & store::kSeen)) ++unread;
-    json::array page;
-    std::size_t matching = 0;
-    Viewer viewer{*this, {}};
-    if (!terms) {
-      matching = all.size();
-      for (std::size_t i = start; i < all.size() && page.size() < limit; ++i)
-        if (auto v = viewer(all[i])) page.push_back(message_summary(*v));
-    } else {
-      for (const auto& m : all) {
-        auto v = viewer(m);
-        if (!v || !search_matches(*terms, *v)) continue;
-        if (matching >= start && page.size() < limit) page.push_back(message_summary(*v));
-        ++matching;
-      }
-    }
-    json::object out{{"total", static_cast<std::uint64_t>(all.size())},
-                     {"unread", static_cast<std::uint64_t>(unread)},
-                     {"count", page.size()},
-                     {"messages_count", static_cast<std::uint64_t>(matching)},
-                     {"messages_unread", static_cast<std::uint64_t>(unread)},
-                     {"start", start},
-                     {"tags", json::array{}},
-                     {"messages", std::move(page)}};
-    return json_response(out);
-  }
-
-  // The INBOX messages an ID list names (all of them when `ids` is empty);
-  // throws BadField for an unknown ID.
-  std::map<std::string, std::vector<std::uint32_t>> by_account(const std::vector<std::string>& ids) {
-    std::map<std::string, std::vector<std::uint32_t>> out;
-    if (ids.empty()) {
-      for (const auto& m : store.all()) out[m->account].push_back(m->uid);
-      return out;
-    }
-    for (const auto& id : ids) {
-      auto m = find(id);
-      if (!m) throw BadField("IDs: no message with the ID '" + id + "'");
-      out[m->account].push_back(m->uid);
-    }
-    return out;
-  }
-
-  void remove(const std::map<std::string, std::vector<std::uint32_t>>& uids) {
-    for (const auto& [account, list] : uids) {
-      store.store(account, kInbox, list, store::FlagChange::Add, {"\\Deleted"});
-      store.expunge(account, kInbox, list);
-    }
-  }
-
-  void set_read(const std::map<std::string, std::vector<std::uint32_t>>& uids, bool read) {
-    for (const auto& [account, list] : uids)
-      store.store(account, kInbox, list, read ? store::FlagChange::Add : store::FlagChange::Remove,
-                  {"\\Seen"});
-  }
-
-  Answer send(const Request& r);
-  Response part(const std::string& id, const std::string& part_id);
-  void add_routes();
-};
-
-namespace {
-
-mime::Mailbox mailbox(const json::value& v, const std::string& where) {
-  if (!v.is_object()) throw BadField(where + " must be an object {\"Email\": ..., \"Name\": ...}");
-  const auto& o = v.as_object();
-  mime::Mailbox m;
-  m.address = string_member(o, "Email", where + ".");
-  m.display_name = string_member(o, "Name", where + ".");
-  if (m.address.empty()) throw BadField(where + ".Email is required");
-  return m;
-}
-
-std::vector<mime::Mailbox> mailboxes(const json::object& o, const char* name) {
-  std::vector<mime::Mailbox> out;
-  const json::value* v = member(o, name);
-  if (!v) return out;
-  if (!v->is_array()) throw BadField(std::string(name) + " must be an array");
-  std::size_t i = 0;
-  for (const auto& e : v->as_array())
-    out.push_back(mailbox(e, std::string(name) + "[" + std::to_string(i++) + "]"));
-  return out;
-}
-
-}  // namespace
-
-// POST /api/v1/send (Mailpit's SendRequest).
-Answer MailApi::Impl::send(const Request& r) {
-  json::value body = parse_body(r);
-  const auto& o = body.as_object();
-  mime::MessageSpec spec;
-  const json::value* from = member(o, "From");
-  if (!from) throw BadField("From is required");
-  spec.from = mailbox(*from, "From");
-  spec.to = mailboxes(o, "To");
-  spec.cc = mailboxes(o, "Cc");
-  spec.reply_to = mailboxes(o, "ReplyTo");
-  std::vector<std::string> bcc = string_list(o, "Bcc");
-  if (member(o, "Subject")) spec.subject = string_member(o, "Subject", "");
-  if (member(o, "Text")) spec.text = string_member(o, "Text", "");
-  if (member(o, "HTML")) spec.html = string_member(o, "HTML", "");
-  if (const json::value* atts = member(o, "Attachments")) {
-    if (!atts->is_array()) throw BadField("Attachments must be an array");
-    std::size_t i = 0;
-    for (const auto& a : atts->as_array()) {
-      const std::string where = "Attachments[" + std::to_string(i++) + "].";
-      if (!a.is_object()) throw BadField(where.substr(0, where.size() - 1) + " must be an object");
-      mime::AttachmentSpec att;
-      att.filename = string_member(a.as_object(), "Filename", where);
-      if (att.filename.empty()) throw BadField(where + "Filename is required");
-      bool bad = false;
-      att.data = mime::base64_decode(string_member(a.as_object(), "Content", where), &bad);
-      if (bad) throw BadField(where + "Content is not valid base64");
-      att.content_type = string_member(a.as_object(), "ContentType", where);
-      if (att.content_type.empty()) att.content_type = "application/octet-stream";
-      spec.attachments.push_back(std::move(att));
-    }
-  }
-  if (const json::value* headers = member(o, "Headers")) {
-    if (!headers->is_object()) throw BadField("Headers must be an object of strings");
-    for (const auto& kv : headers->as_object()) {
-      if (!kv.value().is_string()) throw BadField("Headers." + std::string(kv.key()) + " must be a string");
-      spec.headers.emplace_back(std::string(kv.key()), std::string(kv.value().as_string()));
-    }
-  }
-  std::vector<std::string> tags = string_list(o, "Tags");
-  if (!tags.empty()) {
-    std::string joined;
-    for (const auto& t : tags) joined += (joined.empty() ? "" : ", ") + t;
-    spec.headers.emplace_back("X-Tags", joined);
-  }
-  std::vector<std::string> rcpts;
-  for (const auto* list : {&spec.to, &spec.cc})
-    for (const auto& m : *list) rcpts.push_back(m.address);
-  for (const auto& b : bcc) rcpts.push_back(b);
-  if (rcpts.empty()) throw BadField("To, Cc or Bcc: at least one recipient is required");
-  const std::string message_id = mime::make_message_id(settings.hostname);
-  spec.message_id = message_id;
-  std::string data;
-  try {
-    data = mime::build_message(spec);
-  } catch (const std::invalid_argument& e) {
-    throw BadField(e.what());
-  }
-  if (data.size() > settings.max_message_size)
-    return Answer::now(error_response(
-        413, "the message is larger than " + std::to_string(settings.max_message_size) + " octets"));
-  const std::uint64_t before = store.last_seq();
-  try {
-    submit(spec.from->address, rcpts, std::move(data));
-  } catch (const std::invalid_argument& e) {
-    throw BadField(e.what());
-  } catch (const std::exception& e) {
-    return Answer::now(error_response(503, e.what()));
-  }
-  // The ID of the copy stored for the first local recipient, if any.
-  std::string id;
-  for (const auto& m : store.since(before)) {
-    auto v = view_message(store, m, kInbox, uidvalidity(m->account));
-    if (v && decoded_header(*v->parsed, "Message-ID") == message_id) {
-      id = v->id;
-      break;
-    }
-  }
-  return Answer::now(json_response(json::object{{"ID", id}}));
-}
 
 // GET /api/v1/message/{ID}/part/{PartID}: the decoded part, its own type.
 Response MailApi::Impl::part(const std::string& id, const std::string& part_id) {
@@ -439,21 +117,6 @@ void MailApi::Impl::add_routes() {
   R.add("GET", "/api/v1/message/{ID}/part/{PartID}", [this](Request&, const PathParams& p) {
     return Answer::now(part(p[0], p[1]));
   });
-  // mailroom's own: what Mailpit's users asked for.
-  R.add("GET", "/api/mailroom/message/{ID}/links", [this](Request&, const PathParams& p) {
-    auto v = view(p[0]);
-    if (!v) return Answer::now(not_found(p[0]));
-    json::array links;
-    for (auto& l : message_links(*v->parsed)) links.emplace_back(l);
-    return Answer::now(json_response(json::object{{"ID", v->id}, {"Links", std::move(links)}}));
-  });
-  R.add("GET", "/api/mailroom/message/{ID}/codes", [this](Request&, const PathParams& p) {
-    auto v = view(p[0]);
-    if (!v) return Answer::now(not_found(p[0]));
-    json::array codes;
-    for (auto& c : message_codes(*v->parsed)) codes.emplace_back(c);
-    return Answer::now(json_response(json::object{{"ID", v->id}, {"Codes", std::move(codes)}}));
-  });
   R.add("POST", "/api/v1/send", [this](Request& r, const PathParams&) { return send(r); });
   R.add("GET", "/api/v1/info", [this](Request&, const PathParams&) {
     auto [total, unread] = totals();
@@ -525,6 +188,7 @@ void MailApi::Impl::add_routes() {
 MailApi::MailApi(store::MailStore& store, SubmitMessage submit, MailApiSettings settings)
     : impl_(std::make_unique<Impl>(store, std::move(submit), std::move(settings))) {
   impl_->add_routes();
+  impl_->add_mailroom_routes();
 }
 
 MailApi::~MailApi() = default;
@@ -536,6 +200,10 @@ Answer MailApi::handle(Request& request) {
     return Answer::now(error_response(400, e.what()));
   } catch (const store::LimitExceeded& e) {
     return Answer::now(error_response(503, e.what()));
+  } catch (const store::InvalidFolderName& e) {
+    return Answer::now(error_response(400, e.what()));
+  } catch (const store::NoSuchFolder& e) {
+    return Answer::now(error_response(404, e.what()));
   } catch (const std::exception& e) {
     return Answer::now(error_response(500, e.what()));
   }
@@ -647,3 +315,4 @@ std::string MailApi::wait_match(const WaitQuery& q, const std::string& account,
 }
 
 }  // namespace mailroom::http
+
