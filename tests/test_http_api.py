@@ -542,3 +542,25 @@ def test_accounts_folders_flags_move_and_delete(server: mailroom.Server) -> None
     ]:
         got, answer, _ = call(server, method, path, body)
         assert got == status and named in json.loads(answer)["Error"], (path, answer)
+
+
+def test_a_quiet_websocket_is_kept_open_with_pings() -> None:
+    websocket = require_module("websocket")
+    with mailroom.Server(http_port=0, idle_timeout=0.6) as s:
+        ws = websocket.create_connection(f"ws://{s.host}:{s.http_port}/api/events", timeout=10)
+        try:
+            pings = 0
+            deadline = time.monotonic() + 2.0
+            while time.monotonic() < deadline:  # three idle timeouts, answering pings
+                opcode, _frame = ws.recv_data(control_frame=True)
+                if opcode == websocket.ABNF.OPCODE_PING:
+                    pings += 1
+            assert pings >= 2
+            send(s, subject="still open")
+            while True:
+                opcode, data = ws.recv_data(control_frame=True)
+                if opcode == websocket.ABNF.OPCODE_TEXT:
+                    assert json.loads(data)["Type"] == "new"
+                    break
+        finally:
+            ws.close()

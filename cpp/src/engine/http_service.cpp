@@ -2,7 +2,9 @@
 // the REST API (http::MailApi) for most paths, and the two that answer
 // later, fed by the event bus: the WebSocket /api/events (Mailpit's live
 // events) and the long poll /api/mailroom/wait.
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <memory>
 
 #include "http_deadlines.hpp"
@@ -95,7 +97,26 @@ class HttpService final : public net::Session, public http::Application {
           });
         },
         EventFilter::of({"appended", "flags", "expunged"}));
+    keep_pinging(connection_, &session_, ping_interval());
     return http::Answer::websocket();
+  }
+
+  // A WebSocket may be quiet for long (a browser tab waiting for mail): a
+  // Ping at half the idle timeout keeps it from being cut as idle. Each
+  // ping schedules the next; the chain ends with the connection.
+  std::chrono::milliseconds ping_interval() const {
+    return std::clamp(server_.options().idle_timeout / 2, std::chrono::milliseconds(100),
+                      std::chrono::milliseconds(30'000));
+  }
+  static void keep_pinging(net::ConnectionRef connection, http::ServerSession* session,
+                           std::chrono::milliseconds every) {
+    run_after(every, [connection, session, every] {
+      resume_on<http::Output>(connection, [connection, session, every](auto& out) {
+        if (session->closed()) return;
+        session->send_ping(out);
+        keep_pinging(connection, session, every);
+      });
+    });
   }
 
   // GET /api/mailroom/wait: the newest matching message, now or the moment

@@ -79,6 +79,11 @@ void ServerSession::send_text(std::string_view text, std::vector<Output>& out) {
   out.push_back({websocket_frame(WsOpcode::Text, text)});
 }
 
+void ServerSession::send_ping(std::vector<Output>& out) {
+  if (!websocket_ || closed_) return;
+  out.push_back({websocket_frame(WsOpcode::Ping, "")});
+}
+
 void ServerSession::feed_websocket(std::string_view data, std::vector<Output>& out) {
   std::vector<WsEvent> events;
   ws_reader_.feed(data, events);

@@ -66,6 +66,9 @@ class ServerSession {
   void answer(Response response, std::vector<Output>& out);
   // A text message to the WebSocket client (ignored unless one is open).
   void send_text(std::string_view text, std::vector<Output>& out);
+  // A Ping to the WebSocket client (§5.5.2): keeps a quiet connection open
+  // and finds peers that are gone.
+  void send_ping(std::vector<Output>& out);
   // The client was silent too long: a WebSocket gets a Close (1001), a
   // half-sent request 408, an idle keep-alive connection just closes.
   void on_timeout(std::vector<Output>& out);
