@@ -16,7 +16,7 @@ void register_http(py::module_& m) {
   auto cls = py::reinterpret_borrow<py::class_<Server>>(m.attr("SmtpServer"));
   cls.def(
          "configure_http",
-         [](Server& s, int http_port, int https_port, std::string version) {
+         [](Server& s, int http_port, int https_port, std::string version, std::string web_root) {
            auto& o = s.options_before_start();
            std::erase_if(o.listeners, [](const engine::ListenerOptions& l) {
              return l.protocol == engine::Protocol::Http;
@@ -27,8 +27,10 @@ void register_http(py::module_& m) {
              o.listeners.push_back(
                  {"https", engine::Protocol::Http, net::TlsMode::Implicit, "", https_port});
            o.product_version = std::move(version);
+           o.web_root = std::move(web_root);
          },
-         py::arg("http_port") = -1, py::arg("https_port") = -1, py::arg("version") = "0")
+         py::arg("http_port") = -1, py::arg("https_port") = -1, py::arg("version") = "0",
+         py::arg("web_root") = "")
       .def_property_readonly("http_port", &Server::http_port)
       .def_property_readonly("https_port", &Server::https_port);
 }

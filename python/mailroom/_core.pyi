@@ -279,7 +279,11 @@ class SmtpServer:
     @property
     def pop3s_port(self) -> int: ...
     def configure_http(
-        self, http_port: int = -1, https_port: int = -1, version: str = "0"
+        self,
+        http_port: int = -1,
+        https_port: int = -1,
+        version: str = "0",
+        web_root: str = "",
     ) -> None: ...
     @property
     def http_port(self) -> int: ...

@@ -294,6 +294,7 @@ class Server:
             http_port=-1 if http_port is None else http_port,
             https_port=-1 if https_port is None else https_port,
             version=str(_core.__version__),
+            web_root=os.path.join(os.path.dirname(os.path.abspath(__file__)), "web"),
         )
         if clock not in ("real", "manual"):
             raise ValueError(f'clock must be "real" or "manual", not {clock!r}')

@@ -111,6 +111,7 @@ struct ServerOptions {
   std::size_t max_stored_messages = 1'000'000;  // copies (one per recipient)
   std::uint64_t max_stored_bytes = std::uint64_t{4} << 30;
   std::string product_version = "0";  // what HTTP's /api/v1/info reports
+  std::string web_root;  // the web mail client's static files; empty: none served
 };
 
 // One finished or running SMTP session, for study and debugging.

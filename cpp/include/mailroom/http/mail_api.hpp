@@ -33,6 +33,10 @@ struct MailApiSettings {
   std::string version;   // of mailroom, for /api/v1/info
   std::string hostname;  // for the Message-ID of sent messages
   std::size_t max_message_size = 32 * 1024 * 1024;
+  // The web mail client's folder: "/" is its index.html, "/web/{File}" its
+  // other files (names of letters, digits, '-' and '_' with a known
+  // extension, nothing else; never a file elsewhere). Empty: none.
+  std::string web_root;
 };
 
 // GET /api/mailroom/wait?to=&from=&subject=&timeout=&since=
