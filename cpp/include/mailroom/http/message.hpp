@@ -63,8 +63,8 @@ std::string response_head(const Response& r, bool keep_alive);
 // With `plus_is_space` (application/x-www-form-urlencoded queries), '+' is a space.
 bool percent_decode(std::string_view in, std::string& out, bool plus_is_space = false);
 
-// The value of `name` in a query string "a=1&b=2" (decoded), or nullopt-like:
-// false when absent or malformed.
+// The value of `name` in a query string "a=1&b=2", decoded into `value`;
+// false when the parameter is absent or its escapes are malformed.
 bool query_param(std::string_view query, std::string_view name, std::string& value);
 
 }  // namespace mailroom::http
