@@ -1,4 +1,4 @@
-// HTTP on mailroom._core.SmtpServer: the listeners of the REST API and the
+// HTTP on mailroom._core.server.SmtpServer: the listeners of the REST API and the
 // live events (cpp/src/http, cpp/src/engine/http_service.cpp).
 #include <pybind11/pybind11.h>
 
@@ -13,7 +13,7 @@ namespace mailroom::bindings {
 
 void register_http(py::module_& m) {
   using engine::Server;
-  auto cls = py::reinterpret_borrow<py::class_<Server>>(m.attr("SmtpServer"));
+  auto cls = py::reinterpret_borrow<py::class_<Server>>(m.attr("server").attr("SmtpServer"));
   cls.def(
          "configure_http",
          [](Server& s, int http_port, int https_port, std::string version, std::string web_root) {

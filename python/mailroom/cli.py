@@ -140,7 +140,8 @@ def _security(args: argparse.Namespace, command: str) -> dict[str, Any]:
 def _cmd_send(args: argparse.Namespace) -> int:
     import os
 
-    from .client import SMTPClient, SMTPError
+    from .errors import SMTPError
+    from .smtp import SMTPClient
 
     if args.html is not None and "<" not in args.html and os.path.isfile(args.html):
         raise UsageError(
@@ -177,8 +178,9 @@ def _cmd_send(args: argparse.Namespace) -> int:
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
-    from .client import POP3Client, POP3Error
+    from .errors import POP3Error
     from .fetch_new import FetchState, fetch_new
+    from .pop3 import POP3Client
 
     if args.delete and args.out is None:
         raise UsageError("--delete needs --out DIR: mail is deleted only once it is saved")

@@ -47,10 +47,10 @@ __all__ = [
     "QUEUE_KINDS",
 ]
 
-# The kinds, as the engine names them (mailroom._core.EVENT_KINDS).
-STORE_KINDS = frozenset(_core.EVENT_KINDS[:6])
-SESSION_KINDS = frozenset(_core.EVENT_KINDS[6:8])
-QUEUE_KINDS = frozenset(_core.EVENT_KINDS[8:])
+# The kinds, as the engine names them (mailroom._core.events.EVENT_KINDS).
+STORE_KINDS = frozenset(_core.events.EVENT_KINDS[:6])
+SESSION_KINDS = frozenset(_core.events.EVENT_KINDS[6:8])
+QUEUE_KINDS = frozenset(_core.events.EVENT_KINDS[8:])
 
 EventKind = Literal[
     "appended",
@@ -90,7 +90,7 @@ def _time(seconds: float) -> _dt.datetime:
 
 
 def _event(native: Any) -> Event:
-    if isinstance(native, _core.StoreChangeEvent):
+    if isinstance(native, _core.store.StoreChange):
         return StoreChange(
             native.kind,
             native.account,
@@ -99,7 +99,7 @@ def _event(native: Any) -> Event:
             native.uid or None,
             native.modseq or None,
         )
-    if isinstance(native, _core.SessionEvent):
+    if isinstance(native, _core.events.SessionEvent):
         ended = native.kind == "session_ended"
         return SessionEvent(
             kind="session_ended" if ended else "session_started",
@@ -130,14 +130,14 @@ def _filter(kinds: Iterable[str] | str | None, account: str | None) -> Any:
     """The native filter (which checks the kinds: ValueError naming an unknown one)."""
     if isinstance(kinds, str):
         kinds = [kinds]
-    acct = "" if account is None else str(_core.normalize_mailbox(account))
-    return _core.EventFilter(None if kinds is None else list(kinds), acct)
+    acct = "" if account is None else str(_core.store.normalize_mailbox(account))
+    return _core.events.EventFilter(None if kinds is None else list(kinds), acct)
 
 
 def _native_queue(server: Any, event_filter: Any, capacity: int) -> Any:
     if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1:
         raise ValueError(f"capacity must be a positive int, got {capacity!r}")
-    return _core.EventQueue(server, capacity, event_filter)
+    return _core.events.EventQueue(server, capacity, event_filter)
 
 
 class Listener:
@@ -269,7 +269,7 @@ class _Dispatcher:
     stopped, say from the store API); the thread hands them out."""
 
     def __init__(self, server: Any) -> None:
-        self.queue = _native_queue(server, _core.EventFilter(), 1_000_000)
+        self.queue = _native_queue(server, _core.events.EventFilter(), 1_000_000)
         self.subscribers: dict[int, _Subscriber] = {}
         self.lock = threading.Lock()
         self.done = threading.Condition(self.lock)
@@ -279,14 +279,17 @@ class _Dispatcher:
 
     def start(self) -> None:
         with self.lock:
-            if self.thread is not None or self.queue.closed:
+            if self.queue.closed:
                 return
             self.stopping = False
+            if self.thread is not None:
+                return  # still running (a stop that timed out): it goes on
             self.thread = threading.Thread(target=self.run, name="mailroom-events", daemon=True)
             self.thread.start()
 
-    def stop(self) -> None:
-        """Hands out what was published so far, then ends the thread."""
+    def stop(self, timeout: float = 10.0) -> None:
+        """Hands out what was published so far, then ends the thread; a
+        subscriber stuck for longer than ``timeout`` is left to finish."""
         with self.lock:
             thread = self.thread
             if thread is None:
@@ -294,9 +297,7 @@ class _Dispatcher:
             self.stopping = True
         if thread is not threading.current_thread():
             self.queue.interrupt()
-            thread.join()
-        with self.lock:
-            self.thread = None
+            thread.join(timeout)
 
     def run(self) -> None:
         q = self.queue
@@ -308,6 +309,7 @@ class _Dispatcher:
                     self.handled = max(self.handled, taken)
                     self.done.notify_all()
                     if self.stopping or q.closed:
+                        self.thread = None
                         return
                 continue
             with self.lock:
@@ -321,7 +323,7 @@ class _Dispatcher:
                 try:
                     s.fn(ev)
                 except Exception as e:  # a subscriber's failure is its own
-                    _core.report_unraisable(e, f"mailroom.events subscriber {s.fn!r}")
+                    _core.events.report_unraisable(e, f"mailroom.events subscriber {s.fn!r}")
             with self.lock:
                 self.handled = max(self.handled, taken)
                 self.done.notify_all()

@@ -247,7 +247,8 @@ void Server::session_ended(std::uint64_t id, const std::string& transcript, bool
   ev.kind = SessionEvent::Kind::Ended;
   ev.id = id;
   ev.at = queue::real_time();
-  ev.transcript = transcript;
+  const bool heard = events_.subscribers() > 0;  // no copy of the transcript for nobody
+  if (heard) ev.transcript = transcript;
   ev.truncated = truncated;
   ev.messages = messages;
   {
@@ -264,7 +265,7 @@ void Server::session_ended(std::uint64_t id, const std::string& transcript, bool
       }
     }
   }
-  events_.publish(ev);
+  if (heard) events_.publish(ev);
 }
 
 std::vector<SessionRecord> Server::sessions() const {

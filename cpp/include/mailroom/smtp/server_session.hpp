@@ -29,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mailroom/line_reader.hpp"
 #include "mailroom/smtp/config.hpp"
 #include "mailroom/smtp/envelope.hpp"
 #include "mailroom/smtp/handler.hpp"
@@ -104,15 +105,15 @@ class ServerSession {
   unsigned error_count() const { return errors_; }
   std::size_t messages_accepted() const { return messages_accepted_; }
   // Octets held in the command and message buffers (for limits and fuzzing).
-  std::size_t buffered_bytes() const { return line_.size() + message_.size(); }
+  std::size_t buffered_bytes() const { return lines_.buffered() + message_.size(); }
 
  private:
-  enum class Mode { Command, DiscardLine, Data, Chunk };
+  enum class Mode { Command, Data, Chunk };
   enum class DataState { LineStart, Dot, DotCR, Mid };
   enum class Tx { None, Mail, Rcpt, Bdat };
 
   std::size_t consume_command(std::string_view in, std::size_t i, std::vector<Output>& out);
-  std::size_t consume_discard(std::string_view in, std::size_t i, std::vector<Output>& out);
+  void overlong_line(std::size_t discarded, std::vector<Output>& out);
   std::size_t consume_data(std::string_view in, std::size_t i, std::vector<Output>& out);
   std::size_t consume_chunk(std::string_view in, std::size_t i, std::vector<Output>& out);
 
@@ -189,8 +190,7 @@ class ServerSession {
   unsigned errors_ = 0;
   std::size_t messages_accepted_ = 0;
 
-  std::string line_;              // partial command line
-  std::size_t discarded_ = 0;     // octets of the overlong line being dropped
+  LineReader lines_;              // command lines and AUTH responses
 
   Envelope env_;
   std::string message_;           // DATA/BDAT content so far (bounded)
