@@ -275,20 +275,22 @@ json::array tags_json(const MessageView& v) {
   return out;
 }
 
+// "<x@y>" as "x@y" (Message-ID, Content-ID, Return-Path), trimmed.
+std::string without_angles(std::string_view value) {
+  std::string v(trim(value));
+  if (v.size() >= 2 && v.front() == '<' && v.back() == '>') v = v.substr(1, v.size() - 2);
+  return v;
+}
+
 std::string message_id_field(const mime::ParsedMessage& p) {
-  std::string id(trim(decoded_header(p, "Message-ID")));
-  if (id.size() >= 2 && id.front() == '<' && id.back() == '>') id = id.substr(1, id.size() - 2);
-  return id;
+  return without_angles(decoded_header(p, "Message-ID"));
 }
 
 // Part `i` as Mailpit's Attachment: PartID, FileName, ContentType, ContentID, Size.
 json::object attachment_json(const mime::ParsedMessage& p, std::uint32_t i, const std::string& id) {
   const auto& part = p.parts[i];
   std::string cid;
-  if (const auto* h = p.find_header(i, "Content-ID")) {
-    cid = std::string(trim(p.bytes(h->value)));
-    if (cid.size() >= 2 && cid.front() == '<' && cid.back() == '>') cid = cid.substr(1, cid.size() - 2);
-  }
+  if (const auto* h = p.find_header(i, "Content-ID")) cid = without_angles(p.bytes(h->value));
   std::string name;
   mime::sanitize_utf8(part.filename(), name);
   return {{"PartID", id},
@@ -319,10 +321,11 @@ void attachments(const mime::ParsedMessage& p, json::array* attached, json::arra
 
 }  // namespace
 
-json::object message_summary(const MessageView& v) {
+namespace {
+
+// What a summary and the full view share, in Mailpit's names.
+json::object common_fields(const MessageView& v) {
   const auto& p = *v.parsed;
-  std::size_t count = 0;
-  attachments(p, nullptr, nullptr, count);
   return {{"ID", v.id},
           {"MessageID", message_id_field(p)},
           {"Read", (v.message->flags & store::kSeen) != 0},
@@ -334,9 +337,18 @@ json::object message_summary(const MessageView& v) {
           {"Subject", message_subject(p)},
           {"Created", rfc3339(received_at(v))},
           {"Tags", tags_json(v)},
-          {"Size", static_cast<std::uint64_t>(v.message->size)},
-          {"Attachments", count},
-          {"Snippet", message_snippet(p)}};
+          {"Size", static_cast<std::uint64_t>(v.message->size)}};
+}
+
+}  // namespace
+
+json::object message_summary(const MessageView& v) {
+  std::size_t count = 0;
+  attachments(*v.parsed, nullptr, nullptr, count);
+  json::object out = common_fields(v);
+  out["Attachments"] = count;
+  out["Snippet"] = message_snippet(*v.parsed);
+  return out;
 }
 
 json::object message_detail(const MessageView& v) {
@@ -344,27 +356,14 @@ json::object message_detail(const MessageView& v) {
   json::array attached, inlined;
   std::size_t count = 0;
   attachments(p, &attached, &inlined, count);
-  std::string return_path(trim(decoded_header(p, "Return-Path")));
-  if (return_path.size() >= 2 && return_path.front() == '<' && return_path.back() == '>')
-    return_path = return_path.substr(1, return_path.size() - 2);
-  return {{"ID", v.id},
-          {"MessageID", message_id_field(p)},
-          {"Read", (v.message->flags & store::kSeen) != 0},
-          {"From", from_json(p)},
-          {"To", address_list(p, "To")},
-          {"Cc", address_list(p, "Cc")},
-          {"Bcc", address_list(p, "Bcc")},
-          {"ReplyTo", address_list(p, "Reply-To")},
-          {"ReturnPath", return_path},
-          {"Subject", message_subject(p)},
-          {"Date", rfc3339(header_date(p, received_at(v)))},
-          {"Created", rfc3339(received_at(v))},
-          {"Tags", tags_json(v)},
-          {"Text", message_text(p)},
-          {"HTML", message_html(p)},
-          {"Size", static_cast<std::uint64_t>(v.message->size)},
-          {"Inline", std::move(inlined)},
-          {"Attachments", std::move(attached)}};
+  json::object out = common_fields(v);
+  out["ReturnPath"] = without_angles(decoded_header(p, "Return-Path"));
+  out["Date"] = rfc3339(header_date(p, received_at(v)));
+  out["Text"] = message_text(p);
+  out["HTML"] = message_html(p);
+  out["Inline"] = std::move(inlined);
+  out["Attachments"] = std::move(attached);
+  return out;
 }
 
 json::object message_headers(const mime::ParsedMessage& p) {
