@@ -39,6 +39,10 @@ void Server::check_options() const {
       throw std::invalid_argument(
           l.name + "_port: listeners with TLS need TLS settings: give tls=\"auto\" or "
                    "tls=(certfile, keyfile)");
+    if (l.protocol == Protocol::Http && !test_mode_accounts())
+      throw std::invalid_argument(
+          l.name + "_port: HTTP has no logins yet, and would show every account's mail: serve "
+                   "it only without users (test mode)");
     if (l.auth_required && l.protocol != Protocol::Smtp)
       throw std::invalid_argument(l.name + ": only SMTP listeners require AUTH before MAIL");
   }
@@ -93,7 +97,9 @@ void Server::start() {
     spec.host = l.host.empty() ? options_.host : l.host;
     spec.port = static_cast<std::uint16_t>(l.port);
     spec.tls = l.tls;
-    spec.factory = l.protocol == Protocol::Smtp ? smtp_service(*this, l) : pop3_service(*this, l);
+    spec.factory = l.protocol == Protocol::Smtp   ? smtp_service(*this, l)
+                   : l.protocol == Protocol::Pop3 ? pop3_service(*this, l)
+                                                  : http_service(*this, l);
     spec.max_connections = l.max_connections;
     if (spec.max_connections == 0 && options_.listeners.size() > 1)
       spec.max_connections = std::max<std::size_t>(1, options_.max_connections * 3 / 4);
@@ -102,10 +108,15 @@ void Server::start() {
     spec.busy_reply = l.protocol == Protocol::Smtp
                           ? "421 4.3.2 " + options_.smtp.hostname +
                                 " Service not available: out of resources, try again later\r\n"
-                          : "-ERR [SYS/TEMP] Out of resources, try again later\r\n";
+                      : l.protocol == Protocol::Pop3
+                          ? "-ERR [SYS/TEMP] Out of resources, try again later\r\n"
+                          : "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+                            "Retry-After: 1\r\nConnection: close\r\n\r\n";
     const std::size_t index = net->listen(std::move(spec));
     ports[l.name] = net->port(index);
-    const bool logins = l.protocol == Protocol::Pop3 || smtp_auth || l.auth_required;
+    // HTTP shows every mailbox without a login (test mode, as Mailpit does).
+    const bool logins = l.protocol == Protocol::Pop3 || l.protocol == Protocol::Http ||
+                        smtp_auth || l.auth_required;
     if (logins && test_mode_accounts() && !net->loopback(index))
       throw std::invalid_argument(
           "logins without users (test mode: any password is accepted) are only allowed on a "
