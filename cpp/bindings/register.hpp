@@ -11,5 +11,6 @@ void register_server(pybind11::module_& m);   // register_server.cpp
 void register_clients(pybind11::module_& m);  // register_clients.cpp
 void register_queue(pybind11::module_& m);    // register_queue.cpp (after register_server)
 void register_store(pybind11::module_& m);    // register_store.cpp
+void register_archive(pybind11::module_& m);  // register_archive.cpp
 
 }  // namespace mailroom::bindings

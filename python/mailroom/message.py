@@ -636,6 +636,14 @@ class Message(Part):
             return None
 
     @property
+    def unix_from(self) -> str | None:
+        """The leading ``From `` envelope line (an mbox message, many exported
+        ``.eml`` files), without its line end; None when there is none. It is
+        no header field: ``headers`` and ``defects`` do not count it."""
+        line = _core.envelope_line(self._core, 0)
+        return None if line is None else bytes(line).decode("latin-1")
+
+    @property
     def message_id(self) -> str | None:
         value = self["Message-ID"]
         return value.strip() if value is not None else None
