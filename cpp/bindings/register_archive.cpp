@@ -1,16 +1,58 @@
-// mailroom._core's mail-as-data side: reading archives (mbox framing, batches
-// of messages parsed on native threads) and writing them back.
+// mailroom._core's mail-as-data side: mbox framing, batches of messages parsed
+// on native threads with the GIL released, and the mbox writer.
 #include <pybind11/stl.h>
 
 #include <memory>
+#include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "bytes_arg.hpp"
+#include "mailroom/mime/mbox.hpp"
 #include "mailroom/mime/message.hpp"
+#include "mailroom/mime/message_batch.hpp"
+#include "mailroom/store/flags.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;
 
 namespace mailroom::bindings {
+namespace {
+
+using mime::MboxReader;
+
+mime::Limits limits_of(std::uint32_t max_depth, std::uint32_t max_parts,
+                       std::uint64_t max_header_bytes, std::uint32_t max_headers) {
+  mime::Limits lim;
+  lim.max_depth = max_depth;
+  lim.max_parts = max_parts;
+  lim.max_header_bytes = max_header_bytes;
+  lim.max_headers = max_headers;
+  return lim;
+}
+
+py::str latin1_str(std::string_view v) {
+  PyObject* o = PyUnicode_DecodeLatin1(v.data(), static_cast<Py_ssize_t>(v.size()), nullptr);
+  if (!o) throw py::error_already_set();
+  return py::reinterpret_steal<py::str>(o);
+}
+
+py::list defect_list(const std::vector<mime::MboxDefect>& ds) {
+  py::list out;
+  for (const auto& d : ds) out.append(py::make_tuple(d.kind, d.detail, d.offset));
+  return out;
+}
+
+mime::MboxVariant variant_arg(const std::string& name) {
+  try {
+    return mime::mbox_variant_from_name(name);
+  } catch (const std::invalid_argument& e) {
+    throw py::value_error(e.what());
+  }
+}
+
+}  // namespace
 
 void register_archive(py::module_& m) {
   m.def(
@@ -25,6 +67,118 @@ void register_archive(py::module_& m) {
       },
       py::arg("message"), py::arg("i") = 0,
       "The leading \"From \" envelope line of part i (mbox, RFC 4155), or None.");
+
+  py::class_<MboxReader>(m, "MboxReader",
+                         "Frames an mbox stream fed in chunks into messages (sans-IO).")
+      .def(py::init([](const std::string& variant, std::uint64_t max_message_bytes) {
+             return std::make_unique<MboxReader>(variant_arg(variant), max_message_bytes);
+           }),
+           py::arg("variant") = "detect",
+           py::arg("max_message_bytes") = mime::kDefaultMaxMboxMessage)
+      .def(
+          "feed",
+          [](MboxReader& r, const py::object& chunk) {
+            ByteArg data(chunk, "MboxReader.feed", "chunk", false);
+            py::gil_scoped_release nogil;
+            r.feed(data.view());
+          },
+          py::arg("chunk"))
+      .def("finish", [](MboxReader& r) { r.finish(); })
+      .def(
+          "take",
+          [](MboxReader& r, unsigned threads, std::uint32_t max_depth, std::uint32_t max_parts,
+             std::uint64_t max_header_bytes, std::uint32_t max_headers) {
+            std::vector<mime::MboxMessage> framed = r.take();
+            std::vector<std::shared_ptr<mime::ParsedMessage>> parsed;
+            {
+              py::gil_scoped_release nogil;
+              std::vector<std::string> raws;
+              raws.reserve(framed.size());
+              for (auto& f : framed) raws.push_back(std::move(f.data));
+              parsed = mime::parse_messages(
+                  std::move(raws), limits_of(max_depth, max_parts, max_header_bytes, max_headers),
+                  threads);
+            }
+            py::list out;
+            for (std::size_t i = 0; i < framed.size(); ++i) {
+              const auto& f = framed[i];
+              out.append(py::make_tuple(parsed[i], latin1_str(f.envelope), f.offset, f.size,
+                                        defect_list(f.defects)));
+            }
+            return out;
+          },
+          py::arg("threads") = 0, py::arg("max_depth") = 100, py::arg("max_parts") = 10000,
+          py::arg("max_header_bytes") = 1048576, py::arg("max_headers") = 10000,
+          "The messages framed so far, parsed on native threads: "
+          "(ParsedMessage, envelope, offset, size, defects) each.")
+      .def_property_readonly("variant",
+                             [](const MboxReader& r) {
+                               return std::string(mime::mbox_variant_name(r.variant()));
+                             })
+      .def_property_readonly("consumed", &MboxReader::consumed)
+      .def("defects", [](const MboxReader& r) { return defect_list(r.defects()); });
+
+  m.def(
+      "parse_messages",
+      [](const py::list& raws, unsigned threads, std::uint32_t max_depth, std::uint32_t max_parts,
+         std::uint64_t max_header_bytes, std::uint32_t max_headers) {
+        std::vector<std::string> data;
+        data.reserve(raws.size());
+        for (const py::handle& h : raws) {
+          ByteArg a(h, "parse_messages", "each message", false);
+          data.emplace_back(a.view());
+        }
+        py::gil_scoped_release nogil;
+        return mime::parse_messages(std::move(data),
+                                    limits_of(max_depth, max_parts, max_header_bytes, max_headers),
+                                    threads);
+      },
+      py::arg("raws"), py::arg("threads") = 0, py::arg("max_depth") = 100,
+      py::arg("max_parts") = 10000, py::arg("max_header_bytes") = 1048576,
+      py::arg("max_headers") = 10000,
+      "Parses many raw messages on native threads, the GIL released; in order.");
+
+  // Maildir info (the letters after ":2,") and flag names, by the store's rules.
+  m.def(
+      "maildir_flags",
+      [](std::string_view info) {
+        return store::flag_names(store::flags_from_letters(info), {});
+      },
+      py::arg("info"), "Flag names (\\Seen, ...) of a Maildir info string such as \"FRS\".");
+  m.def(
+      "maildir_info",
+      [](const std::vector<std::string>& flags) {
+        return store::maildir_letters(store::parse_flags(flags).system);
+      },
+      py::arg("flags"),
+      "The Maildir info letters of system flags (keywords have no letter here).");
+
+  m.def(
+      "mbox_entries",
+      [](const std::vector<std::pair<std::string, py::object>>& entries,
+         const std::string& variant) {
+        const mime::MboxVariant v = variant_arg(variant);
+        if (v == mime::MboxVariant::detect)
+          throw py::value_error("write an mbox as mboxo, mboxrd, mboxcl or mboxcl2");
+        std::vector<ByteArg> messages;
+        messages.reserve(entries.size());
+        for (const auto& e : entries) messages.emplace_back(e.second, "mbox_entries", "message", false);
+        std::string out;
+        {
+          py::gil_scoped_release nogil;
+          for (std::size_t i = 0; i < entries.size(); ++i) {
+            try {
+              mime::append_mbox_entry(out, entries[i].first, messages[i].view(), v);
+            } catch (const std::invalid_argument& e) {
+              py::gil_scoped_acquire gil;
+              throw py::value_error(std::string(e.what()) + " (message " + std::to_string(i) + ")");
+            }
+          }
+        }
+        return py::bytes(out);
+      },
+      py::arg("entries"), py::arg("variant"),
+      "(envelope, message) pairs as mbox entries of the variant, one bytes object.");
 }
 
 }  // namespace mailroom::bindings
