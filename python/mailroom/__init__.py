@@ -8,6 +8,16 @@ from __future__ import annotations
 
 from . import mime, store
 from ._core import __version__
+from .archive import (
+    ArchiveError,
+    ArchiveWarning,
+    read,
+    read_eml,
+    read_maildir,
+    read_mbox,
+    write_maildir,
+    write_mbox,
+)
 from .client import (
     AuthenticationError,
     CertificateError,
@@ -48,6 +58,8 @@ from .reports import DeliveryReport, Disposition, RecipientReport
 from .server import Envelope, ReplyRule, Server, Session
 
 __all__ = [
+    "ArchiveError",
+    "ArchiveWarning",
     "AuthenticationError",
     "CertificateError",
     "DSNNotOfferedWarning",
@@ -100,4 +112,10 @@ __all__ = [
     "__version__",
     "mime",
     "store",
+    "read",
+    "read_eml",
+    "read_maildir",
+    "read_mbox",
+    "write_maildir",
+    "write_mbox",
 ]
