@@ -325,3 +325,25 @@ def test_reading_never_writes_to_the_source(tmp_path: Path) -> None:
     assert before == after
     assert not [p for p in (tmp_path / "mail").rglob("*") if p.name.startswith("dovecot")]
     assert os.listdir(tmp_path / "mail" / "tmp") == []
+
+
+def test_thread_ids_follow_references_and_subjects(tmp_path: Path) -> None:
+    def mail(mid: str, subject: str, day: int, refs: str = "") -> bytes:
+        extra = f"References: {refs}\r\nIn-Reply-To: {refs.split()[-1]}\r\n" if refs else ""
+        return (
+            f"From: a@example.org\r\nSubject: {subject}\r\nMessage-ID: {mid}\r\n{extra}"
+            f"Date: {day:02d} Jan 2026 10:00:00 +0000\r\n\r\nbody\r\n"
+        ).encode()
+
+    raws = [
+        mail("<a@x>", "Lunch?", 1),
+        mail("<z@x>", "Other topic", 2),
+        mail("<b@x>", "Re: Lunch?", 3, "<a@x>"),
+        mail("<c@x>", "=?utf-8?q?Re=3A_Lunch=3F?=", 4, "<a@x> <b@x>"),
+        mail("<d@x>", "RE: lunch?", 5),  # no references: joined by its subject
+    ]
+    path = tmp_path / "t.mbox"
+    mailroom.write_mbox(raws, path)
+    ids = mailroom.thread_ids(list(mailroom.read(path)))
+    assert ids == [0, 1, 0, 0, 0]
+    assert mailroom.thread_ids([]) == []

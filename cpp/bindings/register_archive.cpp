@@ -12,6 +12,7 @@
 #include "mailroom/mime/mbox.hpp"
 #include "mailroom/mime/message.hpp"
 #include "mailroom/mime/message_batch.hpp"
+#include "mailroom/mime/threading.hpp"
 #include "mailroom/store/flags.hpp"
 #include "register.hpp"
 
@@ -137,6 +138,30 @@ void register_archive(py::module_& m) {
       py::arg("max_parts") = 10000, py::arg("max_header_bytes") = 1048576,
       py::arg("max_headers") = 10000,
       "Parses many raw messages on native threads, the GIL released; in order.");
+
+  m.def(
+      "thread_messages",
+      [](const std::vector<std::shared_ptr<mime::ParsedMessage>>& messages) {
+        std::vector<mime::ThreadInput> in;
+        mime::Threads t;
+        {
+          py::gil_scoped_release nogil;
+          in.reserve(messages.size());
+          for (const auto& p : messages) in.push_back(mime::thread_input(*p));
+          t = mime::thread_references(in);
+        }
+        return py::make_tuple(t.thread, t.parent, t.roots.size());
+      },
+      py::arg("messages"),
+      "RFC 5256 REFERENCES threading: (thread of each message, its parent message or -1, "
+      "the number of threads).");
+  m.def(
+      "base_subject",
+      [](std::string_view subject) {
+        const mime::BaseSubject b = mime::base_subject(subject);
+        return py::make_tuple(b.text, b.reply_or_forward);
+      },
+      py::arg("subject"), "RFC 5256 §2.1 base subject: (text, whether a reply or forward).");
 
   // Maildir info (the letters after ":2,") and flag names, by the store's rules.
   m.def(

@@ -15,6 +15,7 @@ from .archive import (
     read_eml,
     read_maildir,
     read_mbox,
+    thread_ids,
     write_maildir,
     write_mbox,
 )
@@ -116,6 +117,7 @@ __all__ = [
     "read_eml",
     "read_maildir",
     "read_mbox",
+    "thread_ids",
     "write_maildir",
     "write_mbox",
 ]

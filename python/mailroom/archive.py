@@ -26,7 +26,7 @@ import os
 import socket
 import time
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO, Literal, Union
 
@@ -41,6 +41,7 @@ __all__ = [
     "read_eml",
     "read_maildir",
     "read_mbox",
+    "thread_ids",
     "write_maildir",
     "write_mbox",
 ]
@@ -464,3 +465,14 @@ def _read_many(paths: list[str], threads: int, errors: Errors) -> Iterator[Messa
         else:
             emls.append(p)
     yield from read_eml(emls, threads=threads, errors=errors)
+
+
+# -- threads ---------------------------------------------------------------------
+
+
+def thread_ids(messages: Sequence[Message]) -> list[int]:
+    """The conversation each message belongs to, numbered 0, 1, ... in order of
+    each thread's first message: RFC 5256 REFERENCES threading (References,
+    In-Reply-To, then base subjects), the algorithm IMAP's THREAD uses."""
+    thread, _parent, _count = _core.thread_messages([m._core for m in messages])
+    return list(thread)
