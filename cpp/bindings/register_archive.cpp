@@ -2,6 +2,7 @@
 // on native threads with the GIL released, and the mbox writer.
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -12,6 +13,7 @@
 #include "mailroom/mime/mbox.hpp"
 #include "mailroom/mime/message.hpp"
 #include "mailroom/mime/message_batch.hpp"
+#include "mailroom/mime/message_table.hpp"
 #include "mailroom/mime/threading.hpp"
 #include "mailroom/store/flags.hpp"
 #include "register.hpp"
@@ -53,9 +55,100 @@ mime::MboxVariant variant_arg(const std::string& name) {
   }
 }
 
+template <typename T>
+py::bytes vector_bytes(const std::vector<T>& v) {
+  return py::bytes(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+}
+
+// Arrow's validity bitmap (LSB first), or None when every row is valid.
+py::object bitmap(const std::vector<std::uint8_t>& valid) {
+  if (std::all_of(valid.begin(), valid.end(), [](std::uint8_t b) { return b != 0; }))
+    return py::none();
+  std::string bits((valid.size() + 7) / 8, '\0');
+  for (std::size_t i = 0; i < valid.size(); ++i)
+    if (valid[i]) bits[i / 8] = static_cast<char>(bits[i / 8] | (1 << (i % 8)));
+  return py::bytes(bits);
+}
+
+py::tuple strings(const mime::StringColumn& c) {
+  return py::make_tuple(c.size(), bitmap(c.valid), vector_bytes(c.offsets), py::bytes(c.data));
+}
+
+py::dict table_dict(const mime::MessageTable& t, const mime::TableOptions& o) {
+  py::dict d;
+  d["rows"] = t.rows;
+  for (auto [name, col] : {std::pair{"message_id", &t.message_id}, {"from_addr", &t.from_addr},
+                           {"from_name", &t.from_name}, {"subject", &t.subject},
+                           {"in_reply_to", &t.in_reply_to}})
+    d[name] = strings(*col);
+  if (o.text) d["text"] = strings(t.text);
+  if (o.html) d["html"] = strings(t.html);
+  d["date"] = py::make_tuple(bitmap(t.date_valid), vector_bytes(t.date));
+  d["size"] = vector_bytes(t.size);
+  d["thread_id"] = vector_bytes(t.thread_id);
+  for (auto [name, col] : {std::pair{"to", &t.to}, {"cc", &t.cc}, {"bcc", &t.bcc},
+                           {"references", &t.references}})
+    d[name] = py::make_tuple(vector_bytes(col->offsets), strings(col->values));
+  d["attachments"] = py::make_tuple(vector_bytes(t.attachments.offsets),
+                                    strings(t.attachments.name),
+                                    strings(t.attachments.content_type),
+                                    vector_bytes(t.attachments.size));
+  if (o.headers)
+    d["headers"] = py::make_tuple(vector_bytes(t.headers.offsets), strings(t.headers.name),
+                                  strings(t.headers.value));
+  return d;
+}
+
+struct TableBuilder {
+  mime::TableOptions options;
+  mime::MessageTableBuilder builder;
+  explicit TableBuilder(mime::TableOptions o) : options(o), builder(o) {}
+};
+
 }  // namespace
 
 void register_archive(py::module_& m) {
+  py::class_<TableBuilder>(m, "MessageTableBuilder",
+                           "Fills the columns of the message table natively, batch by batch.")
+      .def(py::init([](bool text, bool html, bool headers, unsigned threads) {
+             mime::TableOptions o;
+             o.text = text;
+             o.html = html;
+             o.headers = headers;
+             o.threads = threads;
+             return std::make_unique<TableBuilder>(o);
+           }),
+           py::arg("text") = false, py::arg("html") = false, py::arg("headers") = false,
+           py::arg("threads") = 0)
+      .def(
+          "add",
+          [](TableBuilder& b, const std::vector<std::shared_ptr<mime::ParsedMessage>>& batch) {
+            py::gil_scoped_release nogil;
+            b.builder.add(batch);
+          },
+          py::arg("batch"))
+      .def(
+          "add_mbox",
+          [](TableBuilder& b, MboxReader& r) {
+            py::gil_scoped_release nogil;
+            std::vector<mime::MboxMessage> framed = r.take();
+            std::vector<std::string> raws;
+            raws.reserve(framed.size());
+            for (auto& f : framed) raws.push_back(std::move(f.data));
+            b.builder.add(mime::parse_messages(std::move(raws), mime::Limits{}, b.options.threads));
+            return framed.size();
+          },
+          py::arg("reader"), "Parses what the reader framed so far and adds it; returns how many.")
+      .def_property_readonly("rows", [](const TableBuilder& b) { return b.builder.rows(); })
+      .def("finish", [](TableBuilder& b) {
+        mime::MessageTable t;
+        {
+          py::gil_scoped_release nogil;
+          t = b.builder.finish();
+        }
+        return table_dict(t, b.options);
+      });
+
   m.def(
       "envelope_line",
       [](const mime::ParsedMessage& p, std::int64_t i) -> py::object {

@@ -57,6 +57,7 @@ from .message import Address, Attachment, Defect, Message, Part
 from .queue import Clock, Queue, QueueEntry, QueueEvent, QueueRecipient
 from .reports import DeliveryReport, Disposition, RecipientReport
 from .server import Envelope, ReplyRule, Server, Session
+from .tables import to_arrow, to_pandas, write_parquet
 
 __all__ = [
     "ArchiveError",
@@ -120,4 +121,7 @@ __all__ = [
     "thread_ids",
     "write_maildir",
     "write_mbox",
+    "to_arrow",
+    "to_pandas",
+    "write_parquet",
 ]
