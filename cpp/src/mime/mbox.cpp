@@ -38,12 +38,13 @@ void for_each_from_line(std::string_view data, F&& f) {
 std::pair<std::size_t, std::size_t> header_end(std::string_view msg) {
   if (!msg.empty() && msg[0] == '\n') return {0, 1};
   if (msg.size() >= 2 && msg[0] == '\r' && msg[1] == '\n') return {0, 2};
-  const std::size_t lf = msg.find("\n\n");
-  const std::size_t crlf = msg.find("\n\r\n");
-  if (lf == std::string_view::npos && crlf == std::string_view::npos)
-    return {std::string_view::npos, std::string_view::npos};
-  if (crlf < lf) return {crlf + 1, crlf + 3};
-  return {lf + 1, lf + 2};
+  // The first line end followed by "\n" or "\r\n": one pass, never further
+  // than the header block (a search for each form would cross the buffer).
+  for (std::size_t i = msg.find('\n'); i != std::string_view::npos; i = msg.find('\n', i + 1)) {
+    if (i + 1 < msg.size() && msg[i + 1] == '\n') return {i + 1, i + 2};
+    if (i + 2 < msg.size() && msg[i + 1] == '\r' && msg[i + 2] == '\n') return {i + 1, i + 3};
+  }
+  return {std::string_view::npos, std::string_view::npos};
 }
 
 // Content-Length of the header block [0, end) of `headers`; false when absent
