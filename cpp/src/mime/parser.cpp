@@ -268,6 +268,10 @@ class Parser {
         p.content_type = "text/plain";
       } else if (f.kind == FrameKind::multipart) {
         if (f.state == MultipartState::epilogue) {
+          // The line end after a close delimiter that a parent's boundary
+          // follows belongs to that boundary (RFC 2046 §5.1.1): the epilogue
+          // is empty and ends with the body (fuzz finding).
+          p.epilogue.begin = std::min<std::uint64_t>(p.epilogue.begin, end);
           p.epilogue.end = std::max<std::uint64_t>(end, p.epilogue.begin);
         } else {
           defect("unterminated_multipart", "multipart without its close boundary",
