@@ -249,6 +249,23 @@ void register_archive(py::module_& m) {
       "RFC 5256 REFERENCES threading: (thread of each message, its parent message or -1, "
       "the number of threads).");
   m.def(
+      "reader_body",
+      [](const mime::ParsedMessage& p, std::string_view subtype) -> py::object {
+        bool found = false;
+        std::string text;
+        {
+          py::gil_scoped_release nogil;
+          text = mime::reader_body(p, subtype, found);
+        }
+        if (!found) return py::none();
+        PyObject* o = PyUnicode_DecodeUTF8(text.data(), static_cast<Py_ssize_t>(text.size()),
+                                           "replace");
+        if (!o) throw py::error_already_set();
+        return py::reinterpret_steal<py::str>(o);
+      },
+      py::arg("message"), py::arg("subtype"),
+      "The text/<subtype> body a reader sees (not inside attached messages), or None.");
+  m.def(
       "base_subject",
       [](std::string_view subject) {
         const mime::BaseSubject b = mime::base_subject(subject);

@@ -702,13 +702,10 @@ class Message(Part):
                 stack.extend(reversed(core.children(i)))
 
     def _body(self, subtype: str) -> str | None:
-        want = "text/" + subtype
-        for part in self._reader_parts():
-            if part.is_multipart or part.is_message:
-                continue
-            if part.content_type == want and not part.is_attachment:
-                return part.text
-        return None
+        # the first text/<subtype> leaf that is no attachment, not inside an
+        # attached message: the native rule the tables' text/html columns use
+        body = _core.reader_body(self._core, subtype)
+        return None if body is None else str(body)
 
     @property
     def text(self) -> str | None:
