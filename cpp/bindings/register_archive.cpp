@@ -135,7 +135,7 @@ void register_archive(py::module_& m) {
             std::vector<std::string> raws;
             raws.reserve(framed.size());
             for (auto& f : framed) raws.push_back(std::move(f.data));
-            b.builder.add(mime::parse_messages(std::move(raws), mime::Limits{}, b.options.threads));
+            b.builder.add_raw(std::move(raws), mime::Limits{});
             return framed.size();
           },
           py::arg("reader"), "Parses what the reader framed so far and adds it; returns how many.")

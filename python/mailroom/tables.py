@@ -56,6 +56,7 @@ COLUMNS = (
 OPTIONAL_COLUMNS = ("text", "html", "headers")
 WHERE_COLUMNS = ("folder", "flags", "source")
 _BATCH = 2048
+_MBOX_CHUNK = 4 << 20  # bigger batches than for reading: rows are filled on threads
 
 MessagesInput = Union[Iterable[Message], str, "os.PathLike[str]"]
 
@@ -197,7 +198,7 @@ def _add_mbox(builder: Any, path: str) -> None:
     reader = _core.MboxReader("detect")
     with archive._open_decompressed(path) as f:
         while True:
-            chunk = f.read(archive._CHUNK)
+            chunk = f.read(_MBOX_CHUNK)
             if not chunk:
                 break
             reader.feed(chunk)

@@ -214,8 +214,8 @@ std::string reader_body(const ParsedMessage& m, std::string_view subtype, bool& 
   return out;
 }
 
-void MessageTableBuilder::add(const std::vector<std::shared_ptr<ParsedMessage>>& batch) {
-  const std::size_t n = batch.size();
+template <typename Row>
+void MessageTableBuilder::add_rows(std::size_t n, Row&& row) {
   unsigned threads = options_.threads ? options_.threads
                                       : std::max(1u, std::thread::hardware_concurrency());
   threads = static_cast<unsigned>(std::min<std::size_t>(threads, n / 64 + 1));
@@ -224,10 +224,7 @@ void MessageTableBuilder::add(const std::vector<std::shared_ptr<ParsedMessage>>&
   auto work = [&](unsigned s) {
     const std::size_t begin = n * s / threads, end = n * (s + 1) / threads;
     inputs[s].reserve(end - begin);
-    for (std::size_t i = begin; i < end; ++i) {
-      fill_row(slices[s], *batch[i], options_);
-      inputs[s].push_back(thread_input(*batch[i]));
-    }
+    for (std::size_t i = begin; i < end; ++i) row(i, slices[s], inputs[s]);
   };
   std::vector<std::thread> pool;
   for (unsigned s = 1; s < threads; ++s) pool.emplace_back(work, s);
@@ -237,6 +234,21 @@ void MessageTableBuilder::add(const std::vector<std::shared_ptr<ParsedMessage>>&
     table_.append(slices[s], options_);
     for (ThreadInput& in : inputs[s]) thread_inputs_.push_back(std::move(in));
   }
+}
+
+void MessageTableBuilder::add(const std::vector<std::shared_ptr<ParsedMessage>>& batch) {
+  add_rows(batch.size(), [&](std::size_t i, MessageTable& t, std::vector<ThreadInput>& in) {
+    fill_row(t, *batch[i], options_);
+    in.push_back(thread_input(*batch[i]));
+  });
+}
+
+void MessageTableBuilder::add_raw(std::vector<std::string> raws, const Limits& limits) {
+  add_rows(raws.size(), [&](std::size_t i, MessageTable& t, std::vector<ThreadInput>& in) {
+    const auto m = parse_message(std::move(raws[i]), limits);
+    fill_row(t, *m, options_);
+    in.push_back(thread_input(*m));
+  });
 }
 
 MessageTable MessageTableBuilder::finish() {

@@ -76,10 +76,15 @@ class MessageTableBuilder {
  public:
   explicit MessageTableBuilder(TableOptions options) : options_(options) {}
   void add(const std::vector<std::shared_ptr<ParsedMessage>>& batch);
+  // Raw messages (moved from): each worker parses its slice and fills its
+  // rows, so a message is parsed, read and let go on one thread.
+  void add_raw(std::vector<std::string> raws, const Limits& limits);
   MessageTable finish();
   std::size_t rows() const { return table_.rows; }
 
  private:
+  template <typename Row>
+  void add_rows(std::size_t n, Row&& row);
   TableOptions options_;
   MessageTable table_;
   std::vector<ThreadInput> thread_inputs_;
