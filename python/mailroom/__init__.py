@@ -6,7 +6,7 @@ receive it with a native SMTP server (``Server``).
 
 from __future__ import annotations
 
-from . import mime, store
+from . import dask, mime, store
 from ._core import __version__
 from .archive import (
     ArchiveError,
@@ -112,6 +112,7 @@ __all__ = [
     "Server",
     "Session",
     "__version__",
+    "dask",
     "mime",
     "store",
     "read",

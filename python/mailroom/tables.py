@@ -147,38 +147,52 @@ def to_arrow(
     pa = _pyarrow()
     wanted = _columns(columns)
     archive._check_threads(threads)
-    builder = _core.MessageTableBuilder(
-        "text" in wanted, "html" in wanted, "headers" in wanted, threads
-    )
-    where: dict[str, list[Any]] = {"folder": [], "flags": [], "source": []}
+    builder = _builder(wanted, threads)
     if isinstance(messages, (str, os.PathLike)) and _is_mbox(os.fspath(messages)):
         path = os.fspath(messages)
         _add_mbox(builder, path)
-        where["source"] = [path] * builder.rows
+        where: dict[str, list[Any]] = {"folder": [], "flags": [], "source": [path] * builder.rows}
     else:
         source: Iterable[Message] = (
             archive.read(messages, threads=threads)
             if isinstance(messages, (str, os.PathLike))
             else messages
         )
-        batch: list[Any] = []
-        for msg in source:
-            if not isinstance(msg, Message):
-                raise TypeError(f"to_arrow() takes Messages, not {type(msg).__name__}")
-            batch.append(msg._core)
-            where["folder"].append(msg.folder)
-            where["flags"].append(msg.flags)
-            where["source"].append(msg.source)
-            if len(batch) >= _BATCH:
-                builder.add(batch)
-                batch = []
-        if batch:
-            builder.add(batch)
-    d = builder.finish()
-    cols = _arrow_columns(pa, d, [c for c in wanted if c not in WHERE_COLUMNS])
+        where = _add_messages(builder, source)
     names = list(wanted)
     if columns is None:
         names += [k for k in WHERE_COLUMNS if any(v is not None for v in where[k])]
+    return _finish(pa, builder, names, where)
+
+
+def _builder(wanted: Sequence[str], threads: int) -> Any:
+    return _core.MessageTableBuilder(
+        "text" in wanted, "html" in wanted, "headers" in wanted, threads
+    )
+
+
+def _add_messages(builder: Any, source: Iterable[Message]) -> dict[str, list[Any]]:
+    """Adds the messages in batches; returns their folder, flags and source."""
+    where: dict[str, list[Any]] = {"folder": [], "flags": [], "source": []}
+    batch: list[Any] = []
+    for msg in source:
+        if not isinstance(msg, Message):
+            raise TypeError(f"to_arrow() takes Messages, not {type(msg).__name__}")
+        batch.append(msg._core)
+        where["folder"].append(msg.folder)
+        where["flags"].append(msg.flags)
+        where["source"].append(msg.source)
+        if len(batch) >= _BATCH:
+            builder.add(batch)
+            batch = []
+    if batch:
+        builder.add(batch)
+    return where
+
+
+def _finish(pa: Any, builder: Any, names: list[str], where: dict[str, list[Any]]) -> Any:
+    d = builder.finish()
+    cols = _arrow_columns(pa, d, [c for c in names if c not in WHERE_COLUMNS])
     arrays = []
     for name in names:
         if name in WHERE_COLUMNS:
@@ -194,13 +208,20 @@ def _is_mbox(path: str) -> bool:
     return os.path.isfile(path) and archive._looks_like_mbox(path)
 
 
-def _add_mbox(builder: Any, path: str) -> None:
+def _add_mbox(builder: Any, path: str, start: int = 0, end: int | None = None) -> None:
+    """Adds the messages of an mbox, or of its bytes [start, end) (both at
+    envelope lines; an uncompressed file only)."""
     reader = _core.MboxReader("detect")
     with archive._open_decompressed(path) as f:
-        while True:
-            chunk = f.read(_MBOX_CHUNK)
+        if start:
+            f.seek(start)
+        left = None if end is None else end - start
+        while left is None or left > 0:
+            chunk = f.read(_MBOX_CHUNK if left is None else min(_MBOX_CHUNK, left))
             if not chunk:
                 break
+            if left is not None:
+                left -= len(chunk)
             reader.feed(chunk)
             builder.add_mbox(reader)
     reader.finish()
