@@ -347,3 +347,34 @@ def test_thread_ids_follow_references_and_subjects(tmp_path: Path) -> None:
     ids = mailroom.thread_ids(list(mailroom.read(path)))
     assert ids == [0, 1, 0, 0, 0]
     assert mailroom.thread_ids([]) == []
+
+
+def test_progress_bars(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from .conftest import require_module
+
+    require_module("tqdm")
+    path = tmp_path / "p.mbox"
+    mailroom.write_mbox(MESSAGES, path)
+    assert len(list(mailroom.read(path, progress=True))) == len(MESSAGES)
+    err = capsys.readouterr().err
+    assert "100%" in err and str(path) in err
+    python_maildir(tmp_path / "md")
+    list(mailroom.read(tmp_path / "md", progress=True))
+    assert f"{len(MESSAGES)}/{len(MESSAGES)}" in capsys.readouterr().err
+    # None: only with a terminal or a notebook attached, which a test run has not
+    list(mailroom.read(path))
+    list(mailroom.read(path, progress=False))
+    assert capsys.readouterr().err == ""
+
+
+def test_progress_true_without_tqdm_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "p.mbox"
+    mailroom.write_mbox(MESSAGES[:2], path)
+    monkeypatch.setitem(__import__("sys").modules, "tqdm", None)
+    with pytest.raises(ImportError, match="needs tqdm"):
+        list(mailroom.read(path, progress=True))
+    assert len(list(mailroom.read(path))) == 2  # None: no bar, no error
+    with pytest.raises(TypeError, match="progress"):
+        list(mailroom.read(path, progress="yes"))  # type: ignore[arg-type]

@@ -144,3 +144,12 @@ def test_without_pyarrow_the_error_says_what_to_install(
         mailroom.to_pandas(mbox)
     # and the rest of mailroom works
     assert len(list(mailroom.read(mbox))) == len(RAWS)
+
+
+def test_tables_show_progress(mbox: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    require_module("pyarrow")
+    require_module("tqdm")
+    assert mailroom.to_arrow(mbox, progress=True).num_rows == len(RAWS)
+    assert "100%" in capsys.readouterr().err
+    mailroom.to_arrow(mbox)
+    assert capsys.readouterr().err == ""

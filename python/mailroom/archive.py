@@ -32,6 +32,7 @@ from typing import BinaryIO, Literal, Union
 
 from . import _core
 from .message import Defect, Message
+from .progress import Progress, progress_bar
 
 __all__ = [
     "ArchiveError",
@@ -63,15 +64,31 @@ class ArchiveWarning(UserWarning):
     """A file of an archive that could not be read; the rest was read."""
 
 
-def _open_decompressed(path: str) -> BinaryIO:
-    """The file, decompressed when its first bytes say gzip, xz or bzip2."""
+def _compression(path: str) -> str | None:
+    """ "gzip", "xz" or "bzip2" by the file's first bytes; None for none."""
     with open(path, "rb") as f:
         magic = f.read(6)
     if magic[:2] == b"\x1f\x8b":
-        return gzip.open(path, "rb")  # type: ignore[return-value]
+        return "gzip"
     if magic == b"\xfd7zXZ\x00":
-        return lzma.open(path, "rb")  # type: ignore[return-value]
+        return "xz"
     if magic[:3] == b"BZh":
+        return "bzip2"
+    return None
+
+
+def _is_compressed(path: str) -> bool:
+    return _compression(path) is not None
+
+
+def _open_decompressed(path: str) -> BinaryIO:
+    """The file, decompressed when its first bytes say gzip, xz or bzip2."""
+    kind = _compression(path)
+    if kind == "gzip":
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    if kind == "xz":
+        return lzma.open(path, "rb")  # type: ignore[return-value]
+    if kind == "bzip2":
         return bz2.open(path, "rb")  # type: ignore[return-value]
     return open(path, "rb")  # noqa: SIM115 - handed to the caller, who closes it
 
@@ -107,6 +124,7 @@ def read_mbox(
     *,
     threads: int = 0,
     max_message_bytes: int = 256 << 20,
+    progress: bool | None = None,
 ) -> Iterator[Message]:
     """The messages of an mbox file (or a binary stream of one), in order.
 
@@ -116,7 +134,8 @@ def read_mbox(
     ``source`` and ``offset``; what was wrong with its entry (a Content-Length
     that does not fit, a message over ``max_message_bytes``, the file ending
     mid-message) is in its ``defects``. Bytes before the first envelope line
-    are skipped with an ``ArchiveWarning``.
+    are skipped with an ``ArchiveWarning``. ``progress``: a tqdm bar of the
+    bytes read (None: when a terminal or notebook is attached).
     """
     if variant is not None and variant not in MBOX_VARIANTS:
         raise ValueError(
@@ -129,19 +148,31 @@ def read_mbox(
             stream = _open_decompressed(path)
         except OSError as exc:
             raise ArchiveError(exc.errno, f"cannot read mbox {path}: {exc.strerror}") from exc
-        with stream:
-            yield from _mbox_messages(stream, path, variant, threads, max_message_bytes)
+        total = None if _is_compressed(path) else os.path.getsize(path)
+        with stream, progress_bar(progress, total=total, unit="B", desc=path) as bar:
+            yield from _mbox_messages(stream, path, variant, threads, max_message_bytes, bar)
     elif hasattr(source, "read"):
         name = getattr(source, "name", None)
-        yield from _mbox_messages(
-            source, name if isinstance(name, str) else None, variant, threads, max_message_bytes
-        )
+        with progress_bar(progress, total=None, unit="B", desc="mbox") as bar:
+            yield from _mbox_messages(
+                source,
+                name if isinstance(name, str) else None,
+                variant,
+                threads,
+                max_message_bytes,
+                bar,
+            )
     else:
         raise TypeError(f"read_mbox() takes a path or a binary file, not {type(source).__name__}")
 
 
 def _mbox_messages(
-    stream: BinaryIO, name: str | None, variant: str | None, threads: int, max_bytes: int
+    stream: BinaryIO,
+    name: str | None,
+    variant: str | None,
+    threads: int,
+    max_bytes: int,
+    bar: Progress,
 ) -> Iterator[Message]:
     reader = _core.MboxReader(variant or "detect", max_bytes)
     reported = 0
@@ -168,6 +199,7 @@ def _mbox_messages(
         if not isinstance(chunk, bytes):
             raise TypeError("read_mbox() reads a file opened in binary mode ('rb')")
         reader.feed(chunk)
+        bar.update(len(chunk))
         yield from batch()
     reader.finish()
     yield from batch()
@@ -279,7 +311,12 @@ def _maildir_files(folder: Path) -> list[tuple[str, str]]:
 
 
 def read_maildir(
-    path: PathInput, folders: bool = True, *, threads: int = 0, errors: Errors = "warn"
+    path: PathInput,
+    folders: bool = True,
+    *,
+    threads: int = 0,
+    errors: Errors = "warn",
+    progress: bool | None = None,
 ) -> Iterator[Message]:
     """The messages of a Maildir: INBOX (the directory itself) and, with
     ``folders``, its Maildir++ folders. Each has ``folder`` ("INBOX",
@@ -294,19 +331,28 @@ def read_maildir(
     boxes = _maildir_folders(root, folders)
     if not boxes:
         raise ArchiveError(2, f"no Maildir at {root}: it has no cur/ or new/ and no .Folder")
-    for folder, dir_ in boxes:
-        files = [(p, {"folder": folder, "info": info}) for p, info in _maildir_files(dir_)]
-        yield from _file_messages(files, threads, errors)
+    files = [
+        (p, {"folder": folder, "info": info})
+        for folder, dir_ in boxes
+        for p, info in _maildir_files(dir_)
+    ]
+    with progress_bar(progress, total=len(files), unit="msg", desc=str(root)) as bar:
+        yield from _file_messages(files, threads, errors, bar)
 
 
 def _file_messages(
-    files: list[tuple[str, dict[str, str]]], threads: int, errors: Errors
+    files: list[tuple[str, dict[str, str]]],
+    threads: int,
+    errors: Errors,
+    bar: Progress | None = None,
 ) -> Iterator[Message]:
     batch: list[tuple[str, dict[str, str], bytes]] = []
     size = 0
 
     def flush() -> Iterator[Message]:
         cores = _core.parse_messages([raw for _, _, raw in batch], threads)
+        if bar is not None:
+            bar.update(len(batch))
         for (p, meta, _raw), core in zip(batch, cores):
             msg = Message(core)
             msg.source = p
@@ -380,7 +426,11 @@ def write_maildir(
 
 
 def read_eml(
-    paths: PathInput | Iterable[PathInput], *, threads: int = 0, errors: Errors = "warn"
+    paths: PathInput | Iterable[PathInput],
+    *,
+    threads: int = 0,
+    errors: Errors = "warn",
+    progress: bool | None = None,
 ) -> Iterator[Message]:
     """Messages from ``.eml`` files: a path, a list of paths, a directory (its
     ``*.eml`` files, recursively) or a glob pattern. A leading ``From `` line
@@ -388,7 +438,8 @@ def read_eml(
     _check_threads(threads)
     _check_errors(errors)
     files: list[tuple[str, dict[str, str]]] = [(p, {}) for p in _eml_paths(paths)]
-    yield from _file_messages(files, threads, errors)
+    with progress_bar(progress, total=len(files), unit="msg", desc=".eml") as bar:
+        yield from _file_messages(files, threads, errors, bar)
 
 
 def _eml_paths(paths: PathInput | Iterable[PathInput]) -> list[str]:
@@ -419,18 +470,23 @@ def _looks_like_mbox(path: str) -> bool:
 
 
 def read(
-    source: PathInput | BinaryIO, *, threads: int = 0, errors: Errors = "warn"
+    source: PathInput | BinaryIO,
+    *,
+    threads: int = 0,
+    errors: Errors = "warn",
+    progress: bool | None = None,
 ) -> Iterator[Message]:
     """Every message of an archive, whatever it is: a Maildir (with its
     Maildir++ folders), an mbox file, an ``.eml`` file, a directory of
     ``.eml`` files or a glob of files (each read as mbox or .eml by its
     name and first bytes), or a binary stream of an mbox; compressed
-    files (gzip, xz, bzip2) are read transparently."""
+    files (gzip, xz, bzip2) are read transparently. ``progress``: a tqdm bar
+    (None: when a terminal or notebook is attached; True, False: always, never)."""
     _check_threads(threads)
     _check_errors(errors)
     if not isinstance(source, (str, os.PathLike)):
         if hasattr(source, "read"):
-            return read_mbox(source, threads=threads)
+            return read_mbox(source, threads=threads, progress=progress)
         raise TypeError(f"read() takes a path or a binary file, not {type(source).__name__}")
     p = os.fspath(source)
     if "://" in p:
@@ -442,29 +498,31 @@ def read(
     if os.path.isdir(p):
         root = Path(p)
         if _maildir_folders(root, True):
-            return read_maildir(root, threads=threads, errors=errors)
-        return read_eml(root, threads=threads, errors=errors)
+            return read_maildir(root, threads=threads, errors=errors, progress=progress)
+        return read_eml(root, threads=threads, errors=errors, progress=progress)
     if _glob.has_magic(p) and not os.path.exists(p):
-        return _read_many(sorted(_glob.glob(p, recursive=True)), threads, errors)
+        return _read_many(sorted(_glob.glob(p, recursive=True)), threads, errors, progress)
     if not os.path.exists(p):
         raise ArchiveError(2, f"no archive at {p}: no such file or directory")
     if _looks_like_mbox(p):
-        return read_mbox(p, threads=threads)
-    return read_eml([p], threads=threads, errors=errors)
+        return read_mbox(p, threads=threads, progress=progress)
+    return read_eml([p], threads=threads, errors=errors, progress=progress)
 
 
-def _read_many(paths: list[str], threads: int, errors: Errors) -> Iterator[Message]:
+def _read_many(
+    paths: list[str], threads: int, errors: Errors, progress: bool | None
+) -> Iterator[Message]:
     emls: list[str] = []
     for p in paths:
         if os.path.isdir(p):
             continue
         if _looks_like_mbox(p):
-            yield from read_eml(emls, threads=threads, errors=errors)
+            yield from read_eml(emls, threads=threads, errors=errors, progress=progress)
             emls = []
-            yield from read_mbox(p, threads=threads)
+            yield from read_mbox(p, threads=threads, progress=progress)
         else:
             emls.append(p)
-    yield from read_eml(emls, threads=threads, errors=errors)
+    yield from read_eml(emls, threads=threads, errors=errors, progress=progress)
 
 
 # -- threads ---------------------------------------------------------------------

@@ -119,12 +119,6 @@ def _expand(paths: PathsInput) -> list[str]:
     return out
 
 
-def _is_compressed(path: str) -> bool:
-    with open(path, "rb") as f:
-        magic = f.read(6)
-    return magic[:2] == b"\x1f\x8b" or magic == b"\xfd7zXZ\x00" or magic[:3] == b"BZh"
-
-
 def read_mail(
     paths: PathsInput,
     blocksize: int | str = "64MB",
@@ -164,7 +158,7 @@ def read_mail(
             else:
                 files += [(f, None, "") for f in archive._eml_paths(p)]
         elif archive._looks_like_mbox(p):
-            if _is_compressed(p) or variant == "mboxcl2":
+            if archive._is_compressed(p) or variant == "mboxcl2":
                 parts.append(("whole", p))
             else:
                 count = max(1, -(-os.path.getsize(p) // size))

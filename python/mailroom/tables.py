@@ -26,11 +26,12 @@ beyond collecting the parsed messages (none at all for an mbox path).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
 from . import _core, archive
 from .message import Message
+from .progress import progress_bar
 
 if TYPE_CHECKING:
     import pandas
@@ -138,23 +139,30 @@ def _arrow_columns(pa: Any, d: dict[str, Any], wanted: list[str]) -> dict[str, A
 
 
 def to_arrow(
-    messages: MessagesInput, columns: Sequence[str] | None = None, *, threads: int = 0
+    messages: MessagesInput,
+    columns: Sequence[str] | None = None,
+    *,
+    threads: int = 0,
+    progress: bool | None = None,
 ) -> pyarrow.Table:
     """A ``pyarrow.Table`` of ``messages`` (Messages, or the path of an archive
     that ``mailroom.read`` reads) with the schema above; ``columns`` picks and
     orders them (``text``, ``html`` and ``headers`` only when named; ``folder``,
-    ``flags`` and ``source`` by default when any message has them)."""
+    ``flags`` and ``source`` by default when any message has them). ``progress``:
+    a tqdm bar (None: when a terminal or notebook is attached)."""
     pa = _pyarrow()
     wanted = _columns(columns)
     archive._check_threads(threads)
     builder = _builder(wanted, threads)
     if isinstance(messages, (str, os.PathLike)) and _is_mbox(os.fspath(messages)):
         path = os.fspath(messages)
-        _add_mbox(builder, path)
+        total = None if archive._is_compressed(path) else os.path.getsize(path)
+        with progress_bar(progress, total=total, unit="B", desc=path) as bar:
+            _add_mbox(builder, path, on_chunk=bar.update)
         where: dict[str, list[Any]] = {"folder": [], "flags": [], "source": [path] * builder.rows}
     else:
         source: Iterable[Message] = (
-            archive.read(messages, threads=threads)
+            archive.read(messages, threads=threads, progress=progress)
             if isinstance(messages, (str, os.PathLike))
             else messages
         )
@@ -208,7 +216,13 @@ def _is_mbox(path: str) -> bool:
     return os.path.isfile(path) and archive._looks_like_mbox(path)
 
 
-def _add_mbox(builder: Any, path: str, start: int = 0, end: int | None = None) -> None:
+def _add_mbox(
+    builder: Any,
+    path: str,
+    start: int = 0,
+    end: int | None = None,
+    on_chunk: Callable[[int], None] | None = None,
+) -> None:
     """Adds the messages of an mbox, or of its bytes [start, end) (both at
     envelope lines; an uncompressed file only)."""
     reader = _core.MboxReader("detect")
@@ -224,12 +238,18 @@ def _add_mbox(builder: Any, path: str, start: int = 0, end: int | None = None) -
                 left -= len(chunk)
             reader.feed(chunk)
             builder.add_mbox(reader)
+            if on_chunk is not None:
+                on_chunk(len(chunk))
     reader.finish()
     builder.add_mbox(reader)
 
 
 def to_pandas(
-    messages: MessagesInput, columns: Sequence[str] | None = None, *, threads: int = 0
+    messages: MessagesInput,
+    columns: Sequence[str] | None = None,
+    *,
+    threads: int = 0,
+    progress: bool | None = None,
 ) -> pandas.DataFrame:
     """A pandas DataFrame of ``messages``: ``to_arrow(...).to_pandas()``, the
     date a ``datetime64`` in UTC, the lists as arrays per row."""
@@ -239,7 +259,7 @@ def to_pandas(
         raise ImportError(
             'mailroom.to_pandas needs pandas: pip install "mailroom[data]" (pandas and pyarrow)'
         ) from exc
-    return to_arrow(messages, columns, threads=threads).to_pandas()
+    return to_arrow(messages, columns, threads=threads, progress=progress).to_pandas()
 
 
 def write_parquet(
@@ -249,6 +269,7 @@ def write_parquet(
     columns: Sequence[str] | None = None,
     *,
     threads: int = 0,
+    progress: bool | None = None,
 ) -> None:
     """Write ``messages`` as a Parquet dataset under ``path`` (a directory),
     partitioned by ``partition_by`` (``year`` and ``month`` of the date, UTC,
@@ -258,7 +279,7 @@ def write_parquet(
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    table = to_arrow(messages, columns, threads=threads)
+    table = to_arrow(messages, columns, threads=threads, progress=progress)
     parts = list(partition_by or ())
     if "year" in parts or "month" in parts:
         if "date" not in table.column_names:
