@@ -12,5 +12,6 @@ void register_clients(pybind11::module_& m);  // register_clients.cpp (smtp, pop
 void register_queue(pybind11::module_& m);    // register_queue.cpp (after register_server)
 void register_store(pybind11::module_& m);    // register_store.cpp (after register_clients)
 void register_events(pybind11::module_& m);   // register_events.cpp (after register_store, register_queue)
+void register_archive(pybind11::module_& m);  // register_archive.cpp (after register_message)
 
 }  // namespace mailroom::bindings
