@@ -129,31 +129,33 @@ void register_columns(py::module_& m) {
   py::class_<R> table(m, "MessageTable",
                       "The columns of the message table (README \"Mail as data\"), one row per "
                       "message");
+  using MT = mime::MessageTable;
   table.def_property_readonly("rows", [](const R& r) { return r.table.rows; });
-  const auto string_column = [&table](const char* name,
-                                      mime::StringColumn mime::MessageTable::*col) {
+  // A column viewed in place (the table is kept alive while it is used); the
+  // optional ones are None unless the builder was asked for them.
+  const auto column = [&table]<class Col>(const char* name, Col MT::*col,
+                                          bool mime::TableOptions::*asked = nullptr) {
     table.def_property_readonly(
-        name, [col](const R& r) -> const mime::StringColumn& { return r.table.*col; },
-        py::return_value_policy::reference_internal);
+        name,
+        [col, asked](const R& r) -> const Col* {
+          return asked != nullptr && !(r.options.*asked) ? nullptr : &(r.table.*col);
+        },
+        py::return_value_policy::reference_internal, asked ? "None unless asked for" : "");
   };
-  string_column("message_id", &mime::MessageTable::message_id);
-  string_column("from_addr", &mime::MessageTable::from_addr);
-  string_column("from_name", &mime::MessageTable::from_name);
-  string_column("subject", &mime::MessageTable::subject);
-  string_column("in_reply_to", &mime::MessageTable::in_reply_to);
+  column("message_id", &MT::message_id);
+  column("from_addr", &MT::from_addr);
+  column("from_name", &MT::from_name);
+  column("subject", &MT::subject);
+  column("in_reply_to", &MT::in_reply_to);
+  column("text", &MT::text, &mime::TableOptions::text);
+  column("html", &MT::html, &mime::TableOptions::html);
+  column("to", &MT::to);
+  column("cc", &MT::cc);
+  column("bcc", &MT::bcc);
+  column("references", &MT::references);
+  column("attachments", &MT::attachments);
+  column("headers", &MT::headers, &mime::TableOptions::headers);
   table
-      .def_property_readonly(
-          "text",
-          [](const R& r) -> const mime::StringColumn* {
-            return r.options.text ? &r.table.text : nullptr;
-          },
-          py::return_value_policy::reference_internal, "None unless asked for")
-      .def_property_readonly(
-          "html",
-          [](const R& r) -> const mime::StringColumn* {
-            return r.options.html ? &r.table.html : nullptr;
-          },
-          py::return_value_policy::reference_internal, "None unless asked for")
       .def_property_readonly(
           "date", [](const R& r) { return vector_bytes(r.table.date); },
           "int64 seconds since the epoch, UTC")
@@ -165,27 +167,6 @@ void register_columns(py::module_& m) {
       .def_property_readonly(
           "thread_id", [](const R& r) { return vector_bytes(r.table.thread_id); },
           "int64 RFC 5256 thread per message, numbered by each thread's first message");
-  const auto list_column = [&table](const char* name,
-                                    mime::StringListColumn mime::MessageTable::*col) {
-    table.def_property_readonly(
-        name, [col](const R& r) -> const mime::StringListColumn& { return r.table.*col; },
-        py::return_value_policy::reference_internal);
-  };
-  list_column("to", &mime::MessageTable::to);
-  list_column("cc", &mime::MessageTable::cc);
-  list_column("bcc", &mime::MessageTable::bcc);
-  list_column("references", &mime::MessageTable::references);
-  table
-      .def_property_readonly(
-          "attachments",
-          [](const R& r) -> const mime::AttachmentColumn& { return r.table.attachments; },
-          py::return_value_policy::reference_internal)
-      .def_property_readonly(
-          "headers",
-          [](const R& r) -> const mime::HeaderColumn* {
-            return r.options.headers ? &r.table.headers : nullptr;
-          },
-          py::return_value_policy::reference_internal, "None unless asked for");
 }
 
 void register_values(py::module_& m) {
