@@ -357,9 +357,13 @@ def test_defect_missing_header():
 
 
 def test_defect_invalid_header_line():
+    # inside the header block (a field follows): skipped, the fields after it kept
     m = parse(TOP + b"Subject: ok\r\nthis line has no colon\r\nX-After: 1\r\n\r\nbody")
     assert "invalid_header" in kinds(m)
-    assert m.header(0, "subject") == b"ok"
+    assert m.header(0, "subject") == b"ok" and m.header(0, "x-after") == b"1"
+    assert m.body_raw(0) == b"body"
+    # the last line before the empty line: the body's first line (no separator)
+    m = parse(TOP + b"Subject: ok\r\nthis line has no colon\r\n\r\nbody")
     assert m.body_raw(0).startswith(b"this line has no colon")
     m = parse(b" continuation first\r\n" + TOP + b"\r\nbody")
     assert "invalid_header" in kinds(m)

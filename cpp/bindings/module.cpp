@@ -25,6 +25,9 @@ PYBIND11_MODULE(_core, m) {
   m.def_submodule("smtp", "The SMTP client");
   m.def_submodule("pop3", "The POP3 client");
   m.def_submodule("events", "The server's event bus: event values and a queue of them");
+  m.def_submodule("archive",
+                  "Mail as data: mbox framing and writing, Maildir flags, batches parsed on "
+                  "native threads, RFC 5256 threading and message tables");
   // std::system_error (a taken port, a Maildir that cannot be written) is an
   // OSError in Python, with its errno. Registered first, so it is tried last:
   // the areas' own translators (ConnectFailure, ...) come before it.
@@ -46,4 +49,5 @@ PYBIND11_MODULE(_core, m) {
   mailroom::bindings::register_queue(m);
   mailroom::bindings::register_events(m);
   mailroom::bindings::register_http(m);
+  mailroom::bindings::register_archive(m);
 }

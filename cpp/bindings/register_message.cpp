@@ -12,6 +12,7 @@
 #include "mailroom/mime/delivery_report.hpp"
 #include "mailroom/mime/header_fields.hpp"
 #include "mailroom/mime/message.hpp"
+#include "mailroom/mime/message_table.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;
@@ -344,6 +345,29 @@ void register_message(py::module_& m) {
           "A DSN's or MDN's parts and fields; kind \"\" when there is none")
       .def("__len__", [](const ParsedMessage& p) { return p.parts.size(); });
 
+  mime_.def(
+      "envelope_line",
+      [](const ParsedMessage& p, std::int64_t i) -> py::object {
+        const Span s = p.parts[check_index(p, i)].envelope_line;
+        if (s.size() == 0) return py::none();
+        return span_bytes(p, s);
+      },
+      py::arg("message"), py::arg("i") = 0,
+      "The leading \"From \" envelope line of part i (mbox, RFC 4155), or None.");
+  mime_.def(
+      "reader_body",
+      [](const ParsedMessage& p, std::string_view subtype) -> py::object {
+        bool found = false;
+        std::string text;
+        {
+          py::gil_scoped_release nogil;
+          text = mime::reader_body(p, subtype, found);
+        }
+        if (!found) return py::none();
+        return utf8(text);
+      },
+      py::arg("message"), py::arg("subtype"),
+      "The text/<subtype> body a reader sees (not inside attached messages), or None.");
   mime_.def(
       "report_without_type",
       [](const std::string& value) {

@@ -40,6 +40,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const Part& p = msg->parts[i];
     check(inside(p.whole, all) && inside(p.header_block, p.whole) && inside(p.body, p.whole));
     check(p.header_block.end <= p.body.begin);
+    if (p.envelope_line.size() > 0) {  // a leading "From " line, before the fields
+      check(inside(p.envelope_line, p.whole) && p.envelope_line.end <= p.header_block.begin);
+      check(msg->bytes(p.envelope_line).substr(0, 5) == "From ");
+    }
     check(p.depth <= lim.max_depth);
     if (p.parent >= 0) {
       const Part& parent = msg->parts[static_cast<std::uint32_t>(p.parent)];

@@ -6,8 +6,19 @@ receive it with a native SMTP server (``Server``).
 
 from __future__ import annotations
 
-from . import mime, store
+from . import dask, mime, store
 from ._core import __version__
+from .archive import (
+    ArchiveError,
+    ArchiveWarning,
+    read,
+    read_eml,
+    read_maildir,
+    read_mbox,
+    thread_ids,
+    write_maildir,
+    write_mbox,
+)
 from .errors import (
     AuthenticationError,
     CertificateError,
@@ -43,8 +54,11 @@ from .queue import Clock, Queue, QueueEntry, QueueEvent, QueueRecipient
 from .reports import DeliveryReport, Disposition, RecipientReport
 from .server import Envelope, ReplyRule, Server, Session
 from .smtp import Reply, SendResult, SMTPClient, send
+from .tables import to_arrow, to_pandas, write_parquet
 
 __all__ = [
+    "ArchiveError",
+    "ArchiveWarning",
     "AuthenticationError",
     "CertificateError",
     "DSNNotOfferedWarning",
@@ -95,6 +109,17 @@ __all__ = [
     "Server",
     "Session",
     "__version__",
+    "dask",
     "mime",
     "store",
+    "read",
+    "read_eml",
+    "read_maildir",
+    "read_mbox",
+    "thread_ids",
+    "write_maildir",
+    "write_mbox",
+    "to_arrow",
+    "to_pandas",
+    "write_parquet",
 ]

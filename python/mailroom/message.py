@@ -15,7 +15,7 @@ import mimetypes
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, BinaryIO, Union
 
 from . import _core
 from ._core.mime import ParsedMessage
@@ -79,7 +79,8 @@ def _to_bytes(data: object, what: str) -> bytes:
     if isinstance(data, str):
         raise TypeError(
             f"{what} takes the message as bytes, not str; "
-            "encode it first (mail is bytes on the wire), e.g. data.encode()"
+            "encode it first (mail is bytes on the wire), e.g. data.encode(); "
+            "for a file, pass its path (one that exists) or the file opened with 'rb'"
         )
     if isinstance(data, (bytes, bytearray, memoryview)):
         return bytes(data)
@@ -383,13 +384,33 @@ class Message(Part):
     message; ``bytes(msg)`` gives the bytes on the wire.
     """
 
-    __slots__ = ("_bcc", "envelope", "__weakref__")
+    __slots__ = (
+        "_bcc",
+        "envelope",
+        "source",
+        "offset",
+        "folder",
+        "flags",
+        "_unix_from",
+        "_source_defects",
+        "__weakref__",
+    )
 
     def __init__(self, core: ParsedMessage, bcc: Sequence[Address] = ()) -> None:
         self._core = core
         self._index = 0
         self._bcc = list(bcc)
         self.envelope: Any = None
+        # Where an archive reader found the message (mailroom.read and friends):
+        # the file, the byte offset of its entry in an mbox (None elsewhere), the
+        # Maildir++ folder ("INBOX", "Work/2024") and the flags ("\\Seen", ...)
+        # where the format has them; None when not known.
+        self.source: str | None = None
+        self.offset: int | None = None
+        self.folder: str | None = None
+        self.flags: list[str] | None = None
+        self._unix_from: str | None = None
+        self._source_defects: list[Defect] = []
 
     @property
     def _message(self) -> Message:  # type: ignore[override]
@@ -401,15 +422,32 @@ class Message(Part):
     @classmethod
     def parse(
         cls,
-        data: bytes | bytearray | memoryview,
+        data: bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO,
         *,
         max_depth: int = 100,
         max_parts: int = 10_000,
         max_header_bytes: int = _DEFAULT_MAX_HEADER_BYTES,
         max_headers: int = 10_000,
     ) -> Message:
-        """Parse a message from bytes. Never fails on malformed mail: see ``defects``."""
-        raw = _to_bytes(data, "Message.parse()")
+        """Parse a message from bytes, a path (``pathlib.Path``, or a str naming
+        an existing file) or a binary file object. Never fails on malformed
+        mail: see ``defects``."""
+        source: str | None = None
+        if isinstance(data, os.PathLike) or (
+            isinstance(data, str) and "\n" not in data and os.path.isfile(data)
+        ):
+            source = os.fspath(data)
+            with open(source, "rb") as f:
+                raw = f.read()
+        elif hasattr(data, "read") and not isinstance(data, (bytes, bytearray, memoryview)):
+            raw = data.read()
+            if not isinstance(raw, bytes):
+                raise TypeError(
+                    "Message.parse() reads a file opened in binary mode ('rb'), "
+                    f"not one that gives {type(raw).__name__}"
+                )
+        else:
+            raw = _to_bytes(data, "Message.parse()")
         for name, value in (
             ("max_depth", max_depth),
             ("max_parts", max_parts),
@@ -425,7 +463,9 @@ class Message(Part):
             max_header_bytes=max_header_bytes,
             max_headers=max_headers,
         )
-        return cls(core)
+        msg = cls(core)
+        msg.source = source
+        return msg
 
     @classmethod
     def build(
@@ -645,6 +685,16 @@ class Message(Part):
             return None
 
     @property
+    def unix_from(self) -> str | None:
+        """The leading ``From `` envelope line (an mbox message, many exported
+        ``.eml`` files), without its line end; None when there is none. It is
+        no header field: ``headers`` and ``defects`` do not count it."""
+        if self._unix_from is not None:  # framed off by the mbox reader
+            return self._unix_from
+        line = _core.mime.envelope_line(self._core, 0)
+        return None if line is None else bytes(line).decode("latin-1")
+
+    @property
     def message_id(self) -> str | None:
         value = self["Message-ID"]
         return value.strip() if value is not None else None
@@ -661,13 +711,10 @@ class Message(Part):
                 stack.extend(reversed(core.children(i)))
 
     def _body(self, subtype: str) -> str | None:
-        want = "text/" + subtype
-        for part in self._reader_parts():
-            if part.is_multipart or part.is_message:
-                continue
-            if part.content_type == want and not part.is_attachment:
-                return part.text
-        return None
+        # the first text/<subtype> leaf that is no attachment, not inside an
+        # attached message: the native rule the tables' text/html columns use
+        body = _core.mime.reader_body(self._core, subtype)
+        return None if body is None else str(body)
 
     @property
     def text(self) -> str | None:
@@ -695,8 +742,10 @@ class Message(Part):
 
     @property
     def defects(self) -> list[Defect]:
-        """What the parser found malformed, and undecodable bodies."""
-        found = [Defect(d.kind, d.detail, d.part, d.offset) for d in self._core.defects()]
+        """What the parser found malformed, and undecodable bodies (and, for a
+        message read from an archive, what was wrong with its entry there)."""
+        found = list(self._source_defects)
+        found += [Defect(d.kind, d.detail, d.part, d.offset) for d in self._core.defects()]
         core = self._core
         for i in range(core.part_count):
             if core.is_multipart(i) or core.is_message(i):

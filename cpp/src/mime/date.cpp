@@ -190,4 +190,17 @@ std::optional<DateTime> parse_date(std::string_view raw) {
   return dt;
 }
 
+std::int64_t unix_time(const DateTime& d) {
+  // days from civil (Howard Hinnant's algorithm), proleptic Gregorian
+  const std::int64_t y = d.year - (d.month <= 2 ? 1 : 0);
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const std::int64_t yoe = y - era * 400;
+  const std::int64_t mp = (d.month + 9) % 12;
+  const std::int64_t doy = (153 * mp + 2) / 5 + d.day - 1;
+  const std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const std::int64_t days = era * 146097 + doe - 719468;
+  return days * 86400 + d.hour * 3600 + d.minute * 60 + d.second -
+         std::int64_t{d.offset_minutes} * 60;
+}
+
 }  // namespace mailroom::mime

@@ -26,7 +26,7 @@ struct BoundaryHash {
   }
 };
 
-enum class FrameKind : unsigned char { leaf, multipart, message };
+enum class FrameKind : unsigned char { leaf, multipart, message, status };
 enum class MultipartState : unsigned char { preamble, child, epilogue };
 
 struct Frame {
@@ -255,28 +255,141 @@ class Parser {
       end = std::max<std::uint64_t>(end, p.body.begin);
       p.body.end = end;
       p.whole.end = end;
-      if (f.kind == FrameKind::multipart) {
-        if (f.state == MultipartState::preamble) p.preamble = {p.body.begin, end};
+      if (f.kind == FrameKind::multipart && f.state == MultipartState::preamble) {
+        // Not one boundary line in the body: no parts to split it into. Keep
+        // the body as one text part (Python's email keeps it as a string
+        // payload, StartBoundaryNotFoundDefect) so a reader still sees it.
+        defect("boundary_not_found",
+               "multipart whose boundary never appears; its body kept as one text/plain part",
+               static_cast<std::int32_t>(f.part), p.body.begin);
+        p.is_multipart = false;
+        p.preamble = {};
+        p.epilogue = {};
+        p.content_type = "text/plain";
+      } else if (f.kind == FrameKind::multipart) {
         if (f.state == MultipartState::epilogue) {
+          // The line end after a close delimiter that a parent's boundary
+          // follows belongs to that boundary (RFC 2046 §5.1.1): the epilogue
+          // is empty and ends with the body (fuzz finding).
+          p.epilogue.begin = std::min<std::uint64_t>(p.epilogue.begin, end);
           p.epilogue.end = std::max<std::uint64_t>(end, p.epilogue.begin);
         } else {
           defect("unterminated_multipart", "multipart without its close boundary",
                  static_cast<std::int32_t>(f.part), e);
         }
       }
+      const std::uint32_t closed = f.part;
+      const bool status = f.kind == FrameKind::status;
       unmap(fi);
       stack_.pop_back();
+      if (status) parse_status_groups(closed);
     }
+  }
+
+  // The body of a message/delivery-status part (RFC 3464 §2.1) is header
+  // blocks separated by empty lines: the per-message fields, then one block
+  // per recipient. Each becomes a child part with its fields and no body, as
+  // Python's email gives it; mime/delivery_report.cpp reads the values.
+  void parse_status_groups(std::uint32_t pi) {
+    const Span body = m_.parts[pi].body;
+    const std::size_t saved_n = n_;
+    n_ = body.end;  // the groups end where the status part does
+    std::size_t pos = body.begin;
+    const std::uint32_t depth = m_.parts[pi].depth + 1;
+    for (;;) {
+      while (pos < n_ && (d_[pos] == '\r' || d_[pos] == '\n')) ++pos;  // empty lines
+      if (pos >= n_) break;
+      if (m_.parts.size() >= m_.limits.max_parts) {
+        if (!part_limit_reported_) {
+          part_limit_reported_ = true;
+          defect("part_limit", "more parts than max_parts; the rest is kept unsplit",
+                 static_cast<std::int32_t>(pi), pos);
+        }
+        break;
+      }
+      auto idx = static_cast<std::uint32_t>(m_.parts.size());
+      m_.parts.emplace_back();
+      m_.parts.back().parent = static_cast<std::int32_t>(pi);
+      m_.parts.back().depth = depth;
+      m_.parts[pi].children.push_back(idx);
+      bool at_boundary = false;
+      const std::size_t start = pos;
+      pos = parse_headers(idx, pos, at_boundary, true);
+      if (pos <= start) {  // a line that is no field and starts no group: skip it
+        m_.parts.pop_back();
+        m_.parts[pi].children.pop_back();
+        for (Defect& d : m_.defects)
+          if (d.part == static_cast<std::int32_t>(idx)) d.part = static_cast<std::int32_t>(pi);
+        pos = line_after(start);
+        continue;
+      }
+      Part& g = m_.parts[idx];
+      g.whole = {start, g.body.begin};
+    }
+    n_ = saved_n;
+  }
+
+  static constexpr std::size_t kNoField = static_cast<std::size_t>(-1);
+
+  // Start of the line after the one at `ls`.
+  std::size_t line_after(std::size_t ls) const {
+    const void* q = std::memchr(d_ + ls, '\n', n_ - ls);
+    return q ? static_cast<std::size_t>(static_cast<const char*>(q) - d_) + 1 : n_;
+  }
+
+  // Where the colon of the header field line [ls, ce) is, or kNoField when the
+  // line is no field: a name of printable US-ASCII (RFC 5322 §3.6.8), blanks
+  // allowed before the colon (obsolete syntax, §4.5).
+  std::size_t field_name_end(std::size_t ls, std::size_t ce) const {
+    const void* colon = std::memchr(d_ + ls, ':', ce - ls);
+    if (!colon) return kNoField;
+    std::size_t name_end = static_cast<std::size_t>(static_cast<const char*>(colon) - d_);
+    std::size_t ne = name_end;
+    while (ne > ls && (d_[ne - 1] == ' ' || d_[ne - 1] == '\t')) --ne;
+    if (ne == ls) return kNoField;
+    for (std::size_t i = ls; i < ne; ++i) {
+      unsigned char c = static_cast<unsigned char>(d_[i]);
+      if (c < 33 || c > 126) return kNoField;
+    }
+    return name_end;
+  }
+
+  // After a line that is no field, does the header block go on at `pos`? Yes
+  // when, past any continuation lines, the next line is a header field; no at
+  // the empty line (then the line was the body's first, its separator missing,
+  // as Python's email reads it), at the end of the input or at a boundary.
+  bool header_block_goes_on(std::size_t pos) const {
+    while (pos < n_ && (d_[pos] == ' ' || d_[pos] == '\t')) pos = line_after(pos);
+    if (pos >= n_) return false;
+    if (!bmap_.empty() && d_[pos] == '-' && pos + 1 < n_ && d_[pos + 1] == '-' &&
+        match_line(pos).frame >= 0)
+      return false;
+    const void* q = std::memchr(d_ + pos, '\n', n_ - pos);
+    std::size_t nl = q ? static_cast<std::size_t>(static_cast<const char*>(q) - d_) : n_;
+    std::size_t ce = (nl > pos && d_[nl - 1] == '\r') ? nl - 1 : nl;
+    return ce != pos && field_name_end(pos, ce) != kNoField;
   }
 
   // Header block of part `pi` starting at `pos`. Sets header_block, body.begin
   // and headers; returns where the boundary scan continues. `at_boundary` is
   // set when the block was cut short by a boundary line.
-  std::size_t parse_headers(std::uint32_t pi, std::size_t pos, bool& at_boundary) {
+  std::size_t parse_headers(std::uint32_t pi, std::size_t pos, bool& at_boundary,
+                            bool may_end_unterminated = false) {
     const Limits& lim = m_.limits;
     std::size_t begin = pos;
     std::vector<HeaderField>& hs = m_.parts[pi].headers;
     at_boundary = false;
+    // A leading "From " line is the envelope line of an mbox message (RFC 4155
+    // §2), also the first line of many exported .eml files: not a header field,
+    // and not the end of the header block (Python's email calls it unixfrom).
+    if (n_ - pos >= 5 && std::memcmp(d_ + pos, "From ", 5) == 0) {
+      const void* q = std::memchr(d_ + pos, '\n', n_ - pos);
+      std::size_t nl = q ? static_cast<std::size_t>(static_cast<const char*>(q) - d_) : n_;
+      std::size_t ce = (nl > pos && d_[nl - 1] == '\r') ? nl - 1 : nl;
+      m_.parts[pi].envelope_line = {pos, ce};
+      pos = q ? nl + 1 : n_;
+      begin = pos;
+    }
     bool limit_hit = false;
     bool recording_cur = false;  // the last field seen was recorded
     auto finish = [&](std::size_t hb_end, std::size_t body_begin) {
@@ -289,7 +402,7 @@ class Parser {
     };
     for (;;) {
       if (pos >= n_) {
-        if (pos > begin) {
+        if (pos > begin && !may_end_unterminated) {
           defect("missing_separator", "header block not followed by an empty line",
                  static_cast<std::int32_t>(pi), n_);
         }
@@ -332,23 +445,28 @@ class Parser {
         pos = next;
         continue;
       }
-      const void* colon = std::memchr(d_ + ls, ':', ce - ls);
-      std::size_t name_end = colon ? static_cast<const char*>(colon) - d_ : ce;
-      std::size_t ne = name_end;
-      while (ne > ls && (d_[ne - 1] == ' ' || d_[ne - 1] == '\t')) --ne;
-      bool valid = colon && ne > ls;
-      for (std::size_t i = ls; valid && i < ne; ++i) {
-        unsigned char c = static_cast<unsigned char>(d_[i]);
-        if (c < 33 || c > 126) valid = false;
-      }
-      if (!valid) {
-        // A line that is no header field: the body starts here (as in most
-        // readers), the separator is missing.
-        defect("invalid_header", "line in header block is not a header field",
+      std::size_t name_end = field_name_end(ls, ce);
+      if (name_end == kNoField) {
+        if (header_block_goes_on(next)) {
+          // A line that is no header field, with a field after it: a broken
+          // line inside the header block. Skip it (and its
+          // continuation lines) and read on, so no later field is lost.
+          defect("invalid_header", "line in header block is not a header field; skipped",
+                 static_cast<std::int32_t>(pi), ls);
+          recording_cur = false;
+          pos = next;
+          while (pos < n_ && (d_[pos] == ' ' || d_[pos] == '\t')) pos = line_after(pos);
+          continue;
+        }
+        // Otherwise the body starts here, without its empty line (as in most
+        // readers: a message whose text follows the fields directly).
+        defect("invalid_header", "line in header block is not a header field; the body starts here",
                static_cast<std::int32_t>(pi), ls);
         finish(ls, ls);
         return ls;
       }
+      std::size_t ne = name_end;
+      while (ne > ls && (d_[ne - 1] == ' ' || d_[ne - 1] == '\t')) --ne;
       recording_cur = false;
       if (!limit_hit && hs.size() >= lim.max_headers) {
         limit_hit = true;
@@ -409,6 +527,13 @@ class Parser {
           p.preamble = {p.body.begin, p.body.begin};
           p.epilogue = {p.body.begin, p.body.begin};
         }
+        return scan;
+      }
+      if ((p.content_type == "message/delivery-status" ||
+           p.content_type == "message/global-delivery-status") &&
+          p.transfer_encoding != "base64" && p.transfer_encoding != "quoted-printable" &&
+          !at_boundary && depth < m_.limits.max_depth) {
+        stack_.back().kind = FrameKind::status;
         return scan;
       }
       bool message = p.content_type == "message/rfc822" || p.content_type == "message/global";

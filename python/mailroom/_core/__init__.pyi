@@ -2,6 +2,7 @@
 
 from typing_extensions import TypeAlias
 
+from . import archive as archive
 from . import events as events
 from . import mime as mime
 from . import net as net

@@ -42,6 +42,9 @@ struct DateTime {
 // 3-digit years, zone names (UT, GMT, EST...), missing seconds, comments.
 std::optional<DateTime> parse_date(std::string_view raw_value);
 
+// Seconds since 1970-01-01T00:00:00Z of a parsed date (its zone offset applied).
+std::int64_t unix_time(const DateTime& date);
+
 using Params = std::vector<std::pair<std::string, std::string>>;
 
 struct ContentField {

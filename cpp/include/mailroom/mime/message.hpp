@@ -35,9 +35,12 @@ struct HeaderField {
 
 // Defect kinds: nul_byte, bare_lf, bare_cr (each reported once per message),
 // eight_bit_header, missing_header (From/Date at the top level), invalid_header
-// (a line that is no header field: the body starts there), missing_separator,
+// (a line in the header block that is no header field: skipped when a field
+// follows it, else the body starts there), missing_separator,
 // invalid_content_type (text/plain assumed), missing_boundary (multipart kept as
-// a leaf), unterminated_multipart, depth_limit, part_limit, header_limit.
+// a leaf), boundary_not_found (a multipart whose boundary never appears: its
+// body kept as one text/plain leaf), unterminated_multipart, depth_limit,
+// part_limit, header_limit.
 struct Defect {
   std::string kind;    // stable identifier, e.g. "unterminated_multipart"
   std::string detail;  // human-readable
@@ -48,7 +51,9 @@ struct Defect {
 struct Part {
   std::int32_t parent = -1;
   std::uint32_t depth = 0;
-  Span whole;         // the part's header block and body
+  Span whole;         // the part's envelope line, header block and body
+  Span envelope_line; // a leading "From " line (the mbox envelope, RFC 4155 §2),
+                      // without its line end; empty when there is none
   Span header_block;  // the header fields, without the empty line that ends them
   Span body;          // after that empty line; a part's body ends where the line
                       // end before the next boundary line begins (RFC 2046 §5.1.1)
@@ -58,7 +63,9 @@ struct Part {
   std::string disposition;                  // lower-cased, "" when absent
   Params disposition_params;
   std::string transfer_encoding = "7bit";   // lower-cased
-  std::vector<std::uint32_t> children;      // parts of a multipart, or the one embedded message
+  // Parts of a multipart, the one embedded message, or the field groups of a
+  // message/delivery-status body (RFC 3464 §2.1: each a header block of its own).
+  std::vector<std::uint32_t> children;
   Span preamble;   // multipart only: before the first boundary line
   Span epilogue;   // multipart only: after the close boundary line (or, past
                    // max_parts, the unsplit rest)

@@ -1,0 +1,71 @@
+// Threading messages into conversations: the REFERENCES algorithm of RFC 5256
+// §3 (Jamie Zawinski's, as IMAP's THREAD=REFERENCES specifies it), and the
+// base subject extraction of RFC 5256 §2.1 it groups threads by. One function
+// for every caller: the archive tables' thread_id and IMAP's THREAD.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mailroom/mime/message.hpp"
+
+namespace mailroom::mime {
+
+struct BaseSubject {
+  std::string text;         // the base subject, ASCII letters lower-cased for comparing
+  bool reply_or_forward = false;  // "Re:", "Fw:", "Fwd:" or "(fwd)" was removed (§2.1)
+};
+
+// RFC 5256 §2.1, steps 1-6, on a subject already decoded to UTF-8 (RFC 2047
+// words undone): white space runs become one space; trailing "(fwd)" and
+// blanks, leading "Re:", "Fw:", "Fwd:" (with "[blob]"s before and inside
+// them) and "[blob]"s that leave something behind are removed until nothing
+// changes, and a "[fwd: ...]" wrapper is taken off and the steps repeated.
+BaseSubject base_subject(std::string_view subject);
+
+// What threading needs of one message.
+struct ThreadInput {
+  std::string message_id;   // the Message-ID field's raw value
+  std::string in_reply_to;  // In-Reply-To, raw ("" when absent)
+  std::string references;   // References, raw ("" when absent)
+  std::string subject;      // decoded (UTF-8) Subject
+  std::int64_t date = 0;    // sent date (Date field, else internal date), seconds
+};
+
+// The thread forest: containers for messages and for the dummies standing in
+// for messages referred to but not present.
+struct ThreadNode {
+  std::int32_t message = -1;  // index into the input; -1 for a dummy
+  std::vector<std::uint32_t> children;  // by sent date
+};
+
+struct Threads {
+  std::vector<ThreadNode> nodes;
+  std::vector<std::uint32_t> roots;   // one per thread, in RFC 5256 §3 step 7 order
+  std::vector<std::uint32_t> thread;  // per input message: its thread (index into roots)
+  std::vector<std::int32_t> parent;   // per input message: its parent message, -1 for none
+};
+
+constexpr std::size_t kMaxThreadReferences = 1000;  // of one message, the last ones kept
+constexpr std::size_t kMaxThreadDepth = 10'000;     // a deeper link is not made
+
+// RFC 5256 §3, REFERENCES: (1) link messages by References (or the first
+// Message-ID of In-Reply-To), a duplicate or missing Message-ID taken as
+// unique, no link making a loop; (2) the root set; (3) dummies pruned;
+// (4) siblings sorted by sent date (a dummy by its first child's), ties by
+// input order; (5) root threads with the same base subject merged; (6) sorted
+// again; (7) threads in order of their first message. Time O(n log n) for
+// mail as it is (loop checks walk at most kMaxThreadDepth).
+Threads thread_references(const std::vector<ThreadInput>& messages);
+
+// A parsed message's Message-ID, In-Reply-To, References, decoded Subject
+// and Date (0 when it has none that parses).
+ThreadInput thread_input(const ParsedMessage& message);
+
+// The msg-ids ("<...>") of a References or In-Reply-To value, in order,
+// without their angle brackets; lenient about comments and white space.
+std::vector<std::string_view> message_ids(std::string_view value);
+
+}  // namespace mailroom::mime

@@ -1,0 +1,422 @@
+// RFC 5256 §2.1 base subjects and §3 REFERENCES threading. Every tree walk is
+// iterative (an explicit stack), so a long chain of replies never touches the
+// call stack's depth.
+#include "mailroom/mime/threading.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+#include <utility>
+
+#include "mailroom/mime/codecs.hpp"
+#include "mailroom/mime/header_fields.hpp"
+#include "mailroom/text.hpp"
+
+namespace mailroom::mime {
+namespace {
+
+bool istarts(std::string_view s, std::string_view p) { return istarts_with(s, p); }
+
+// subj-blob = "[" *BLOBCHAR "]" *WSP at `pos`; its end, or npos.
+std::size_t blob_end(std::string_view s, std::size_t pos) {
+  if (pos >= s.size() || s[pos] != '[') return std::string_view::npos;
+  std::size_t i = pos + 1;
+  while (i < s.size() && s[i] != ']' && s[i] != '[') ++i;
+  if (i >= s.size() || s[i] != ']') return std::string_view::npos;
+  ++i;
+  while (i < s.size() && s[i] == ' ') ++i;
+  return i;
+}
+
+// subj-leader's first form, *subj-blob subj-refwd, at the start; its end or npos.
+// subj-refwd = ("re" / ("fw" ["d"])) *WSP [subj-blob] ":"
+std::size_t refwd_leader_end(std::string_view s) {
+  std::size_t pos = 0;
+  for (std::size_t e; (e = blob_end(s, pos)) != std::string_view::npos;) pos = e;
+  std::string_view rest = s.substr(pos);
+  std::size_t n = 0;
+  if (istarts(rest, "re")) n = 2;
+  else if (istarts(rest, "fwd")) n = 3;
+  else if (istarts(rest, "fw")) n = 2;
+  else return std::string_view::npos;
+  pos += n;
+  while (pos < s.size() && s[pos] == ' ') ++pos;
+  if (std::size_t e = blob_end(s, pos); e != std::string_view::npos) pos = e;
+  if (pos < s.size() && s[pos] == ':') return pos + 1;
+  return std::string_view::npos;
+}
+
+struct Key {
+  std::int64_t date = 0;
+  std::uint32_t seq = 0;
+  bool operator<(const Key& o) const { return date != o.date ? date < o.date : seq < o.seq; }
+};
+
+class Threader {
+ public:
+  explicit Threader(const std::vector<ThreadInput>& in) : in_(in) {}
+
+  Threads run() {
+    link();
+    std::vector<std::uint32_t> roots;
+    for (std::uint32_t b = 0; b < box_msg_.size(); ++b)
+      if (parent_[b] < 0) roots.push_back(b);
+    build_children();
+    roots = prune(std::move(roots));
+    sort_all(roots);
+    roots = merge_by_subject(std::move(roots));
+    sort_all(roots);
+    return result(roots);
+  }
+
+ private:
+  const std::vector<ThreadInput>& in_;
+  std::vector<std::int32_t> box_msg_;  // message of each container, -1 for a dummy
+  std::vector<std::int32_t> parent_;
+  std::vector<std::vector<std::uint32_t>> kids_;
+  std::vector<Key> key_;
+  std::vector<BaseSubject> base_;
+
+  std::uint32_t new_box(std::int32_t message) {
+    box_msg_.push_back(message);
+    parent_.push_back(-1);
+    return static_cast<std::uint32_t>(box_msg_.size() - 1);
+  }
+
+  // Is `a` at or below `b`? Walks up from a; past kMaxThreadDepth says yes,
+  // so that no link is made that could not be checked.
+  bool at_or_below(std::uint32_t a, std::uint32_t b) const {
+    std::int64_t x = a;
+    for (std::size_t steps = 0; x >= 0; ++steps) {
+      if (steps > kMaxThreadDepth || static_cast<std::uint32_t>(x) == b) return true;
+      x = parent_[static_cast<std::size_t>(x)];
+    }
+    return false;
+  }
+
+  // Step 1: containers and parent links.
+  void link() {
+    std::unordered_map<std::string_view, std::uint32_t> by_id;
+    by_id.reserve(in_.size() * 2);
+    auto box_of = [&](std::string_view id) {
+      auto [it, fresh] = by_id.try_emplace(id, 0);
+      if (fresh) it->second = new_box(-1);
+      return it->second;
+    };
+    for (std::uint32_t i = 0; i < in_.size(); ++i) {
+      const ThreadInput& m = in_[i];
+      auto own_ids = message_ids(m.message_id);
+      if (own_ids.empty()) {  // "Message-ID: id@host" without its brackets, as some send
+        const std::string_view bare = trim(m.message_id);
+        if (!bare.empty() && bare.find_first_of(" \t\r\n<>") == std::string_view::npos)
+          own_ids.push_back(bare);
+      }
+      std::uint32_t own;
+      if (own_ids.empty()) {
+        own = new_box(static_cast<std::int32_t>(i));  // no Message-ID: unique
+      } else {
+        own = box_of(own_ids.front());
+        if (box_msg_[own] >= 0) {
+          own = new_box(static_cast<std::int32_t>(i));  // a duplicate: unique
+        } else {
+          box_msg_[own] = static_cast<std::int32_t>(i);
+        }
+      }
+      auto refs = message_ids(m.references);
+      if (refs.empty()) {
+        auto irt = message_ids(m.in_reply_to);
+        if (!irt.empty()) refs.push_back(irt.front());
+      }
+      if (refs.size() > kMaxThreadReferences)
+        refs.erase(refs.begin(), refs.end() - static_cast<std::ptrdiff_t>(kMaxThreadReferences));
+      // (A) each reference the parent of the next, unless already linked or a loop
+      std::int64_t prev = -1;
+      for (std::string_view r : refs) {
+        const std::uint32_t cur = box_of(r);
+        if (prev >= 0 && static_cast<std::uint32_t>(prev) != cur && parent_[cur] < 0 &&
+            !at_or_below(static_cast<std::uint32_t>(prev), cur)) {
+          parent_[cur] = static_cast<std::int32_t>(prev);
+        }
+        prev = cur;
+      }
+      // (B) the message a child of the last reference, any earlier guess undone
+      parent_[own] = -1;
+      if (prev >= 0 && static_cast<std::uint32_t>(prev) != own &&
+          !at_or_below(static_cast<std::uint32_t>(prev), own)) {
+        parent_[own] = static_cast<std::int32_t>(prev);
+      }
+    }
+  }
+
+  void build_children() {
+    kids_.assign(box_msg_.size(), {});
+    for (std::uint32_t b = 0; b < box_msg_.size(); ++b)
+      if (parent_[b] >= 0) kids_[static_cast<std::size_t>(parent_[b])].push_back(b);
+  }
+
+  // Calls f(node) for every node under `roots`, children before parents.
+  template <typename F>
+  void post_order(const std::vector<std::uint32_t>& roots, F&& f) {
+    std::vector<std::pair<std::uint32_t, std::size_t>> stack;
+    for (std::uint32_t r : roots) {
+      stack.push_back({r, 0});
+      while (!stack.empty()) {
+        auto& [node, next] = stack.back();
+        if (next < kids_[node].size()) {
+          const std::uint32_t c = kids_[node][next++];
+          stack.push_back({c, 0});
+        } else {
+          const std::uint32_t done = node;
+          stack.pop_back();
+          f(done);
+        }
+      }
+    }
+  }
+
+  // Step 3: dummies without children go; a dummy's children take its place,
+  // except at the top where a dummy with several children stays.
+  std::vector<std::uint32_t> prune(std::vector<std::uint32_t> roots) {
+    post_order(roots, [&](std::uint32_t n) {
+      std::vector<std::uint32_t> kept;
+      kept.reserve(kids_[n].size());
+      for (std::uint32_t c : kids_[n]) {
+        if (box_msg_[c] >= 0) {
+          kept.push_back(c);
+        } else {
+          kept.insert(kept.end(), kids_[c].begin(), kids_[c].end());
+          kids_[c].clear();
+        }
+      }
+      kids_[n] = std::move(kept);
+    });
+    std::vector<std::uint32_t> out;
+    for (std::uint32_t r : roots) {
+      if (box_msg_[r] >= 0 || kids_[r].size() > 1) {
+        out.push_back(r);
+      } else if (kids_[r].size() == 1) {
+        out.push_back(kids_[r][0]);
+      }
+    }
+    return out;
+  }
+
+  // Steps 4 and 6 (and 7 for the roots): siblings by sent date, a dummy by
+  // its first child's.
+  void sort_all(std::vector<std::uint32_t>& roots) {
+    key_.resize(box_msg_.size());
+    auto by_key = [&](std::uint32_t a, std::uint32_t b) { return key_[a] < key_[b]; };
+    post_order(roots, [&](std::uint32_t n) {
+      std::sort(kids_[n].begin(), kids_[n].end(), by_key);
+      if (box_msg_[n] >= 0) {
+        const auto i = static_cast<std::uint32_t>(box_msg_[n]);
+        key_[n] = {in_[i].date, i};
+      } else if (!kids_[n].empty()) {
+        key_[n] = key_[kids_[n].front()];
+      }
+    });
+    std::stable_sort(roots.begin(), roots.end(), by_key);
+  }
+
+  std::int32_t first_message(std::uint32_t n) const {
+    while (box_msg_[n] < 0 && !kids_[n].empty()) n = kids_[n].front();
+    return box_msg_[n];
+  }
+  bool is_reply(std::uint32_t n) const {
+    return box_msg_[n] >= 0 && base_[static_cast<std::size_t>(box_msg_[n])].reply_or_forward;
+  }
+
+  // Step 5: root threads whose subjects agree are gathered.
+  std::vector<std::uint32_t> merge_by_subject(std::vector<std::uint32_t> roots) {
+    base_.resize(in_.size());
+    for (std::size_t i = 0; i < in_.size(); ++i) base_[i] = base_subject(in_[i].subject);
+    auto subject_of = [&](std::uint32_t r) -> const std::string* {
+      const std::int32_t m = first_message(r);
+      if (m < 0) return nullptr;
+      const std::string& s = base_[static_cast<std::size_t>(m)].text;
+      return s.empty() ? nullptr : &s;
+    };
+    std::unordered_map<std::string_view, std::uint32_t> table;
+    for (std::uint32_t r : roots) {  // (B)
+      const std::string* s = subject_of(r);
+      if (!s) continue;
+      auto [it, fresh] = table.try_emplace(*s, r);
+      if (fresh) continue;
+      const std::uint32_t old = it->second;
+      if (box_msg_[old] >= 0 && (box_msg_[r] < 0 || (is_reply(old) && !is_reply(r))))
+        it->second = r;
+    }
+    std::vector<char> gone(box_msg_.size(), 0);
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> replaced;  // old root -> dummy
+    for (std::uint32_t r : roots) {  // (C)
+      const std::string* s = subject_of(r);
+      if (!s) continue;
+      auto it = table.find(*s);
+      const std::uint32_t t = it->second;
+      if (t == r) continue;
+      const bool r_dummy = box_msg_[r] < 0, t_dummy = box_msg_[t] < 0;
+      if (r_dummy && t_dummy) {
+        kids_[t].insert(kids_[t].end(), kids_[r].begin(), kids_[r].end());
+        kids_[r].clear();
+      } else if (t_dummy || (is_reply(r) && !is_reply(t))) {
+        kids_[t].push_back(r);
+      } else {
+        const std::uint32_t d = new_box(-1);
+        kids_.push_back({t, r});
+        gone.push_back(0);
+        replaced.emplace_back(t, d);
+        it->second = d;
+      }
+      gone[r] = 1;
+    }
+    std::vector<std::uint32_t> out;
+    for (std::uint32_t r : roots) {
+      if (gone[r]) continue;
+      std::uint32_t x = r;
+      // a root put under a new dummy is replaced by it (perhaps more than once)
+      for (bool again = true; again;) {
+        again = false;
+        for (const auto& [old, d] : replaced)
+          if (old == x) {
+            x = d;
+            again = true;
+            break;
+          }
+      }
+      out.push_back(x);
+    }
+    return out;
+  }
+
+  Threads result(const std::vector<std::uint32_t>& roots) {
+    Threads t;
+    t.nodes.resize(box_msg_.size());
+    for (std::size_t b = 0; b < box_msg_.size(); ++b) {
+      t.nodes[b].message = box_msg_[b];
+      t.nodes[b].children = kids_[b];
+    }
+    t.roots = roots;
+    t.thread.assign(in_.size(), 0);
+    t.parent.assign(in_.size(), -1);
+    std::vector<std::pair<std::uint32_t, std::int32_t>> stack;  // node, nearest message above
+    for (std::uint32_t k = 0; k < roots.size(); ++k) {
+      stack.push_back({roots[k], -1});
+      while (!stack.empty()) {
+        auto [n, above] = stack.back();
+        stack.pop_back();
+        std::int32_t here = above;
+        if (box_msg_[n] >= 0) {
+          const auto m = static_cast<std::size_t>(box_msg_[n]);
+          t.thread[m] = k;
+          t.parent[m] = above;
+          here = box_msg_[n];
+        }
+        for (std::uint32_t c : kids_[n]) stack.push_back({c, here});
+      }
+    }
+    return t;
+  }
+};
+
+}  // namespace
+
+BaseSubject base_subject(std::string_view subject) {
+  BaseSubject out;
+  // (1) white space: one space for each run of SP, HTAB, CR, LF
+  std::string s;
+  s.reserve(subject.size());
+  for (char c : subject) {
+    const bool ws = c == ' ' || c == '\t' || c == '\r' || c == '\n';
+    if (!ws) s.push_back(c);
+    else if (s.empty() || s.back() != ' ') s.push_back(' ');
+  }
+  for (;;) {
+    // (2) trailing subj-trailer: "(fwd)" / WSP
+    for (;;) {
+      if (!s.empty() && s.back() == ' ') {
+        s.pop_back();
+      } else if (s.size() >= 5 && iequals(std::string_view(s).substr(s.size() - 5), "(fwd)")) {
+        s.resize(s.size() - 5);
+        out.reply_or_forward = true;
+      } else {
+        break;
+      }
+    }
+    // (3)-(5) leading subj-leader, then a subj-blob that leaves something
+    for (bool changed = true; changed;) {
+      changed = false;
+      while (!s.empty() && s.front() == ' ') {
+        s.erase(0, 1);
+        changed = true;
+      }
+      if (std::size_t e = refwd_leader_end(s); e != std::string_view::npos) {
+        s.erase(0, e);
+        out.reply_or_forward = true;
+        changed = true;
+        continue;
+      }
+      if (std::size_t e = blob_end(s, 0); e != std::string_view::npos) {
+        if (std::string_view(s).substr(e).find_first_not_of(' ') != std::string_view::npos) {
+          s.erase(0, e);
+          changed = true;
+        }
+      }
+    }
+    // (6) "[fwd: ...]": unwrap and start over from (2)
+    if (s.size() >= 6 && istarts(s, "[fwd:") && s.back() == ']') {
+      s = s.substr(5, s.size() - 6);
+      out.reply_or_forward = true;
+      continue;
+    }
+    break;
+  }
+  for (char& c : s) c = ascii_lower(c);
+  out.text = std::move(s);
+  return out;
+}
+
+std::vector<std::string_view> message_ids(std::string_view value) {
+  std::vector<std::string_view> out;
+  std::size_t i = 0;
+  int comment = 0;
+  while (i < value.size()) {
+    const char c = value[i];
+    if (c == '(') {
+      ++comment;
+    } else if (c == ')' && comment > 0) {
+      --comment;
+    } else if (c == '<' && comment == 0) {
+      const std::size_t close = value.find('>', i + 1);
+      if (close == std::string_view::npos) break;
+      std::string_view id = value.substr(i + 1, close - i - 1);
+      // white space folded into an id is no part of it (RFC 5322 §3.6.4 has none)
+      if (!id.empty() && id.find_first_of(" \t\r\n<") == std::string_view::npos) out.push_back(id);
+      i = close + 1;
+      continue;
+    }
+    ++i;
+  }
+  return out;
+}
+
+ThreadInput thread_input(const ParsedMessage& m) {
+  ThreadInput in;
+  if (m.parts.empty()) return in;
+  auto raw = [&](const char* name) -> std::string {
+    const HeaderField* h = m.find_header(0, name);
+    return h ? std::string(m.bytes(h->value)) : std::string();
+  };
+  in.message_id = raw("message-id");
+  in.in_reply_to = raw("in-reply-to");
+  in.references = raw("references");
+  in.subject = decode_header(raw("subject"));
+  if (const HeaderField* h = m.find_header(0, "date")) {
+    if (auto d = parse_date(m.bytes(h->value))) in.date = unix_time(*d);
+  }
+  return in;
+}
+
+Threads thread_references(const std::vector<ThreadInput>& messages) {
+  return Threader(messages).run();
+}
+
+}  // namespace mailroom::mime

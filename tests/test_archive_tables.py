@@ -1,0 +1,155 @@
+"""Messages as tables: the documented schema in Arrow and pandas, compared
+with what Python's email reads from the same messages, Parquet partitions
+read back, and a clear error when pandas or pyarrow is missing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.policy
+import email.utils
+import sys
+from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
+
+import mailroom
+from mailroom import Message
+
+from .conftest import require_module
+
+
+def mail(i: int) -> bytes:
+    att = (
+        (
+            "Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\nhello %d\r\n--B\r\n"
+            'Content-Type: application/pdf; name="r%d.pdf"\r\n'
+            "Content-Disposition: attachment\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            "JVBERi0xLjQK\r\n--B--\r\n" % (i, i)
+        )
+        if i % 3 == 0
+        else "Content-Type: text/plain; charset=utf-8\r\n\r\nhello %d\r\n" % i
+    )
+    refs = f"References: <m{i - 1}@example.org>\r\nIn-Reply-To: <m{i - 1}@example.org>\r\n"
+    return (
+        f"From: =?utf-8?q?Zo=C3=AB_{i}?= <zoe{i}@example.org>\r\n"
+        f"To: bob@example.net, Carol <carol@example.net>\r\n"
+        + ("Cc: dave@example.net\r\n" if i % 2 else "")
+        + f"Subject: {'Re: ' if i % 4 else ''}topic {i // 4}\r\n"
+        f"Date: {1 + i % 28:02d} {['Jan', 'Feb', 'Mar'][i % 3]} 2026 10:00:00 +0200\r\n"
+        f"Message-ID: <m{i}@example.org>\r\n"
+        + (refs if i % 4 else "")
+        + "MIME-Version: 1.0\r\n"
+        + att
+    ).encode()
+
+
+RAWS = [mail(i) for i in range(40)]
+
+
+@pytest.fixture
+def mbox(tmp_path: Path) -> Path:
+    path = tmp_path / "a.mbox"
+    mailroom.write_mbox(RAWS, path)
+    return path
+
+
+def test_columns_agree_with_python_email(mbox: Path) -> None:
+    pd = require_module("pandas")
+    require_module("pyarrow")
+    for source in (mbox, [Message.parse(r) for r in RAWS]):
+        df = mailroom.to_pandas(source, columns=[*mailroom.tables.COLUMNS, "text"])
+        assert len(df) == len(RAWS)
+        assert list(df.columns[:13]) == list(mailroom.tables.COLUMNS)
+        for row, raw in zip(df.itertuples(index=False), RAWS):
+            em = BytesParser(policy=email.policy.default).parsebytes(raw)
+            assert row.message_id == em["Message-ID"]
+            assert row.subject == em["Subject"]
+            assert row.from_addr == em["From"].addresses[0].addr_spec
+            assert row.from_name == em["From"].addresses[0].display_name
+            assert list(row.to) == [a.addr_spec for a in em["To"].addresses]
+            assert list(row.cc) == ([a.addr_spec for a in em["Cc"].addresses] if em["Cc"] else [])
+            assert list(row.bcc) == []
+            when = email.utils.parsedate_to_datetime(em["Date"]).astimezone(dt.timezone.utc)
+            assert row.date.to_pydatetime() == when
+            assert (None if pd.isna(row.in_reply_to) else row.in_reply_to) == em["In-Reply-To"]
+            assert list(row.references) == (em["References"].split() if em["References"] else [])
+            assert row.size == len(raw)
+            atts = [
+                (p.get_filename(), p.get_content_type(), len(p.get_payload(decode=True)))
+                for p in em.iter_attachments()
+            ]
+            assert [(a["name"], a["content_type"], a["size"]) for a in row.attachments] == atts
+            body = em.get_body(preferencelist=("plain",))
+            assert body is not None and row.text == body.get_content()
+
+
+def test_thread_ids_and_optional_columns(mbox: Path) -> None:
+    require_module("pyarrow")
+    table = mailroom.to_arrow(mbox, columns=["message_id", "thread_id", "html", "headers"])
+    assert table.column_names == ["message_id", "thread_id", "html", "headers"]
+    ids = table.column("thread_id").to_pylist()
+    # messages 4k .. 4k+3 reply to each other: one thread per four, numbered
+    # by the date of each thread's first message
+    assert sorted(set(ids)) == list(range(10))
+    assert all(ids[i] == ids[i - i % 4] for i in range(40))
+    firsts = sorted(range(0, 40, 4), key=lambda i: (1 + i % 28 + 100 * (i % 3), i))
+    assert [ids[i] for i in firsts] == list(range(10))
+    assert table.column("html").null_count == 40
+    first = table.column("headers")[0].as_py()
+    assert first[0] == {"name": "From", "value": "Zoë 0 <zoe0@example.org>"}
+    with pytest.raises(ValueError, match="unknown column"):
+        mailroom.to_arrow(mbox, columns=["nope"])
+
+
+def test_maildir_gives_folder_flags_and_source(tmp_path: Path) -> None:
+    require_module("pyarrow")
+    msgs = [Message.parse(r) for r in RAWS[:6]]
+    for i, m in enumerate(msgs):
+        m.folder = "Work" if i % 2 else "INBOX"
+        m.flags = ["\\Seen"] if i % 3 == 0 else []
+    mailroom.write_maildir(msgs, tmp_path / "md")
+    table = mailroom.to_arrow(tmp_path / "md")
+    assert table.column_names[-3:] == ["folder", "flags", "source"]
+    rows = sorted(zip(*(table.column(c).to_pylist() for c in ("message_id", "folder", "flags"))))
+    assert rows == sorted(
+        (f"<m{i}@example.org>", "Work" if i % 2 else "INBOX", ["\\Seen"] if i % 3 == 0 else [])
+        for i in range(6)
+    )
+
+
+def test_parquet_partitions_read_back_in_pandas(mbox: Path, tmp_path: Path) -> None:
+    pd = require_module("pandas")
+    require_module("pyarrow")
+    out = tmp_path / "pq"
+    mailroom.write_parquet(mbox, out)
+    months = sorted(p.name for p in (out / "year=2026").iterdir())
+    assert months == ["month=1", "month=2", "month=3"]
+    back = pd.read_parquet(out)
+    assert len(back) == len(RAWS)
+    assert sorted(back["message_id"]) == sorted(f"<m{i}@example.org>" for i in range(40))
+    mailroom.write_parquet(mbox, tmp_path / "one.parquet", partition_by=None)
+    assert len(pd.read_parquet(tmp_path / "one.parquet")) == len(RAWS)
+
+
+def test_without_pyarrow_the_error_says_what_to_install(
+    mbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(ImportError, match=r'pip install "mailroom\[data\]"'):
+        mailroom.to_arrow(mbox)
+    with pytest.raises(ImportError, match=r'pip install "mailroom\[data\]"'):
+        mailroom.to_pandas(mbox)
+    # and the rest of mailroom works
+    assert len(list(mailroom.read(mbox))) == len(RAWS)
+
+
+def test_tables_show_progress(mbox: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    require_module("pyarrow")
+    require_module("tqdm")
+    assert mailroom.to_arrow(mbox, progress=True).num_rows == len(RAWS)
+    assert "100%" in capsys.readouterr().err
+    mailroom.to_arrow(mbox)
+    assert capsys.readouterr().err == ""
