@@ -1,0 +1,54 @@
+// What the IMAP session asks the rest of the server: is this login good (and
+// which account it opens), and telling it which folder the session watches.
+#pragma once
+
+#include <set>
+#include <string>
+#include <string_view>
+
+namespace mailroom::imap {
+
+// The answer to a login.
+//  Ok: the AUTHENTICATED state on `account` (a normalized address).
+//  BadCredentials: NO [AUTHENTICATIONFAILED] after Config::auth_failure_delay_ms.
+//  TempFail: NO [UNAVAILABLE] (RFC 5530), e.g. a password check that failed.
+//  Pending: answered later through ServerSession::resume_login(); the
+//           session is paused() meanwhile.
+struct LoginResult {
+  enum Kind { Ok, BadCredentials, TempFail, Pending } kind = BadCredentials;
+  std::string account;
+
+  static LoginResult ok(std::string account) { return {Ok, std::move(account)}; }
+  static LoginResult bad_credentials() { return {}; }
+  static LoginResult temp_fail() { return {TempFail, {}}; }
+  static LoginResult pending() { return {Pending, {}}; }
+};
+
+// Hooks called synchronously from ServerSession::feed(). A login hook that
+// throws is answered NO [UNAVAILABLE].
+class Handler {
+ public:
+  virtual ~Handler() = default;
+  // LOGIN and AUTHENTICATE PLAIN/LOGIN. `authzid` is PLAIN's authorization
+  // identity ("" when none, RFC 4616).
+  virtual LoginResult login(std::string_view authzid, std::string_view user,
+                            std::string_view password) = 0;
+  // The folder the session has selected now ("" after CLOSE, UNSELECT or a
+  // failed SELECT), so that changes to it reach store_changed().
+  virtual void watch(std::string_view /*account*/, std::string_view /*folder*/) {}
+  // SUBSCRIBE / UNSUBSCRIBE / LSUB (RFC 9051 §6.3.7): the account's list of
+  // subscribed names (UTF-8, as the store spells them). The default keeps
+  // them for this handler only; a server keeps them per account.
+  virtual std::set<std::string> subscriptions(std::string_view /*account*/) { return subscribed_; }
+  virtual void subscribe(std::string_view /*account*/, std::string_view folder, bool on) {
+    if (on)
+      subscribed_.emplace(folder);
+    else
+      subscribed_.erase(std::string(folder));
+  }
+
+ private:
+  std::set<std::string> subscribed_;
+};
+
+}  // namespace mailroom::imap

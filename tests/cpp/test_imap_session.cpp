@@ -1,0 +1,596 @@
+// Byte-level tests of the IMAP server state machine, reading like the RFC's
+// transcripts (see imap_conversation.hpp for the harness).
+#include <string>
+
+#include "imap_conversation.hpp"
+#include "mailroom/imap/mutf7.hpp"
+
+// ------------------------------------------------------------ happy paths ----
+
+TEST(textbook_session) {
+  Conversation t(three_messages);
+  t.script(R"(
+    S: * OK [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE CHILDREN SPECIAL-USE APPENDLIMIT=67108864 AUTH=PLAIN AUTH=LOGIN] localhost IMAP4rev1 server ready
+    C: a1 LOGIN bob secret
+    S: a1 OK [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE CHILDREN SPECIAL-USE APPENDLIMIT=67108864] Logged in
+    C: a2 SELECT inbox
+    S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft)
+    S: * OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft \*)] Flags permitted
+    S: * 3 EXISTS
+    S: * 0 RECENT
+    S: * OK [UNSEEN 1] First unseen
+    S: * OK [UIDVALIDITY ...
+    S: * OK [UIDNEXT 4] Predicted next UID
+    S: * OK [HIGHESTMODSEQ ...
+    S: a2 OK [READ-WRITE] SELECT completed
+    C: a3 FETCH 1:* (UID FLAGS INTERNALDATE)
+    S: * 1 FETCH (UID 1 FLAGS () INTERNALDATE "01-Jan-2024 10:00:00 +0000")
+    S: * 2 FETCH (UID 2 FLAGS (\Seen) INTERNALDATE "01-Jan-2024 10:00:00 +0000")
+    S: * 3 FETCH (UID 3 FLAGS () INTERNALDATE "01-Feb-2024 10:00:00 +0000")
+    S: a3 OK FETCH completed
+    C: a4 STORE 1 +FLAGS (\Deleted)
+    S: * 1 FETCH (FLAGS (\Deleted))
+    S: a4 OK STORE completed
+    C: a5 SEARCH UNSEEN
+    S: * SEARCH 1 3
+    S: a5 OK SEARCH completed
+    C: a6 EXPUNGE
+    S: * 1 EXPUNGE
+    S: a6 OK EXPUNGE completed
+    C: a7 UID SEARCH ALL
+    S: * SEARCH 2 3
+    S: a7 OK SEARCH completed
+    C: a8 LOGOUT
+    S: * BYE localhost IMAP4rev1 server logging out
+    S: a8 OK LOGOUT completed
+  )");
+  t.no_more_replies();
+  CHECK(t.s->closed());
+  CHECK(t.outputs.back().close_after);
+  CHECK_EQ(t.st->messages(kBob, "INBOX").size(), 2u);
+}
+
+TEST(fetch_body_sections) {
+  Conversation t(three_messages);
+  t.select_inbox();
+  const std::string m1 = message("one");
+  t.C("b1 FETCH 1 (RFC822.SIZE BODY.PEEK[HEADER.FIELDS (Subject)])");
+  t.S("* 1 FETCH (RFC822.SIZE " + std::to_string(m1.size()) +
+      " BODY[HEADER.FIELDS (SUBJECT)] {16}");
+  t.script(R"(
+    S: Subject: one
+    S:
+    S: )
+    S: b1 OK FETCH completed
+    C: b2 FETCH 1 BODY[TEXT]<1.3>
+    S: * 1 FETCH (FLAGS (\Seen) BODY[TEXT]<1> {3}
+    S: ell)
+    S: b2 OK FETCH completed
+    C: b3 UID FETCH 3 (BODY.PEEK[1] ENVELOPE)
+    S: * 3 FETCH (UID 3 BODY[1] {7}
+    S: third
+    S:  ENVELOPE ("Mon, 1 Jan 2024 10:00:00 +0000" "three" (("Alice" NIL "alice" "example.test")) (("Alice" NIL "alice" "example.test")) (("Alice" NIL "alice" "example.test")) ((NIL NIL "bob" "example.test")) NIL NIL NIL "<three@example.test>"))
+    S: b3 OK FETCH completed
+    C: b4 FETCH 2 BODYSTRUCTURE
+    S: * 2 FETCH (BODYSTRUCTURE ("TEXT" "PLAIN" ("charset" "us-ascii") NIL NIL "7BIT" 13 1 NIL NIL NIL NIL))
+    S: b4 OK FETCH completed
+    C: b5 FETCH 2 BODY[]
+  )");
+  const std::string m2 = message("two", "second body\r\n", "Carol <carol@example.test>");
+  t.S("* 2 FETCH (BODY[] {" + std::to_string(m2.size()) + "}");
+  t.S("From: Carol <carol@example.test>");
+  // The whole message came from the store's own string.
+  const Output& whole = t.outputs.at(t.outputs.size() - 2);
+  CHECK(whole.body != nullptr);
+  CHECK_EQ(whole.tail, std::string_view(")\r\n"));
+}
+
+TEST(multipart_structure_and_parts) {
+  Conversation t([](store::MailStore& st) {
+    st.append(kBob, "INBOX",
+              "From: a@example.test\r\nSubject: parts\r\nMIME-Version: 1.0\r\n"
+              "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+              "preamble\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nhi\r\n"
+              "--b\r\nContent-Type: application/pdf; name=x.pdf\r\n"
+              "Content-Disposition: attachment; filename=x.pdf\r\n"
+              "Content-Transfer-Encoding: base64\r\n\r\nJVBERg==\r\n--b--\r\n");
+  });
+  t.select_inbox();
+  t.script(R"(
+    C: c1 FETCH 1 BODYSTRUCTURE
+    S: * 1 FETCH (BODYSTRUCTURE (("TEXT" "PLAIN" ("charset" "utf-8") NIL NIL "7BIT" 2 0 NIL NIL NIL NIL)("APPLICATION" "PDF" ("name" "x.pdf") NIL NIL "BASE64" 8 NIL ("attachment" ("filename" "x.pdf")) NIL NIL) "MIXED" ("boundary" "b") NIL NIL NIL))
+    S: c1 OK FETCH completed
+    C: c2 FETCH 1 (BODY.PEEK[2.MIME] BODY.PEEK[2])
+    S: * 1 FETCH (BODY[2.MIME] {129}
+    S: Content-Type: application/pdf; name=x.pdf
+    S: Content-Disposition: attachment; filename=x.pdf
+    S: Content-Transfer-Encoding: base64
+    S:
+    S:  BODY[2] {8}
+    S: JVBERg==)
+    S: c2 OK FETCH completed
+    C: c3 FETCH 1 BODY.PEEK[3]
+    S: * 1 FETCH (BODY[3] "")
+    S: c3 OK FETCH completed
+    C: c4 SEARCH BODY HI
+    S: * SEARCH 1
+    S: c4 OK SEARCH completed
+  )");
+}
+
+TEST(append_with_literals) {
+  Conversation t;
+  t.login();
+  const std::string m = "Subject: new\r\n\r\nbody\r\n";
+  t.C("d1 APPEND Drafts (\\Draft $Label) \"05-Mar-2024 09:30:00 +0100\" {" +
+      std::to_string(m.size()) + "}");
+  t.S("+ Ready for literal data");
+  t.raw(m + "\r\n");
+  t.S("d1 OK [APPENDUID ...");
+  t.C("d2 APPEND INBOX {" + std::to_string(m.size()) + "+}");
+  t.raw(m + "\r\n");
+  t.S("d2 OK [APPENDUID ...");
+  t.script(R"(
+    C: d3 APPEND Nowhere {1+}
+    C: x
+    S: d3 NO [TRYCREATE] No such mailbox
+    C: d4 APPEND INBOX {0}
+    S: + Ready for literal data
+    C:
+    S: d4 NO [CANNOT] An empty message is not stored
+    C: d5 APPEND INBOX (\Recent \Bogus) {1+}
+    C: x
+    S: d5 BAD not a system flag...
+  )");
+  const auto drafts = t.st->messages(kBob, "Drafts");
+  CHECK_EQ(drafts.size(), 1u);
+  CHECK_EQ(drafts.at(0)->internal_date, 1709627400);  // 08:30 UTC
+  CHECK_EQ(int(drafts.at(0)->flags), int(store::kDraft));
+  CHECK_EQ(t.st->messages(kBob, "INBOX").size(), 1u);
+  CHECK_EQ(t.s->messages_appended(), 2u);
+}
+
+TEST(folders_list_create_rename_delete) {
+  Conversation t;
+  t.login();
+  t.script(R"(
+    C: e1 CREATE Work/2024/
+    S: e1 OK CREATE completed
+    C: e2 CREATE work/2024
+    S: e2 OK CREATE completed
+    C: e3 CREATE Work/2024
+    S: e3 NO [ALREADYEXISTS] Mailbox exists
+    C: e4 LIST "" *
+    S: * LIST (\HasNoChildren \Archive) "/" "Archive"
+    S: * LIST (\HasNoChildren \Drafts) "/" "Drafts"
+    S: * LIST (\HasNoChildren) "/" "INBOX"
+    S: * LIST (\HasNoChildren \Junk) "/" "Junk"
+    S: * LIST (\HasNoChildren \Sent) "/" "Sent"
+    S: * LIST (\HasNoChildren \Trash) "/" "Trash"
+    S: * LIST (\HasChildren) "/" "Work"
+    S: * LIST (\HasNoChildren) "/" "Work/2024"
+    S: * LIST (\HasChildren) "/" "work"
+    S: * LIST (\HasNoChildren) "/" "work/2024"
+    S: e4 OK LIST completed
+    C: e5 LIST "" %
+    S: * LIST (\HasNoChildren \Archive) "/" "Archive"
+    S: * LIST (\HasNoChildren \Drafts) "/" "Drafts"
+    S: * LIST (\HasNoChildren) "/" "INBOX"
+    S: * LIST (\HasNoChildren \Junk) "/" "Junk"
+    S: * LIST (\HasNoChildren \Sent) "/" "Sent"
+    S: * LIST (\HasNoChildren \Trash) "/" "Trash"
+    S: * LIST (\HasChildren) "/" "Work"
+    S: * LIST (\HasChildren) "/" "work"
+    S: e5 OK LIST completed
+    C: e6 LIST Work %
+    S: * LIST (\HasNoChildren) "/" "Work/2024"
+    S: e6 OK LIST completed
+    C: e7 LIST "" ""
+    S: * LIST (\Noselect) "/" ""
+    S: e7 OK LIST completed
+    C: e8 RENAME Work/2024 Work/2025
+    S: e8 OK RENAME completed
+    C: e9 RENAME Nope Other
+    S: e9 NO [NONEXISTENT] No such mailbox
+    C: e10 DELETE INBOX
+    S: e10 NO [CANNOT] ...
+    C: e11 DELETE Work/2025
+    S: e11 OK DELETE completed
+    C: e12 DELETE Work/2025
+    S: e12 NO [NONEXISTENT] No such mailbox
+    C: e13 SUBSCRIBE Sent
+    S: e13 OK SUBSCRIBE completed
+    C: e14 LSUB "" *
+    S: * LSUB () "/" "Sent"
+    S: e14 OK LSUB completed
+    C: e15 STATUS Sent (MESSAGES UIDNEXT UNSEEN)
+    S: * STATUS "Sent" (MESSAGES 0 UIDNEXT 1 UNSEEN 0)
+    S: e15 OK STATUS completed
+    C: e16 CREATE ../../etc
+    S: e16 NO [CANNOT] ...
+    C: e17 SELECT ../x
+    S: e17 NO [CANNOT] ...
+    C: e18 NAMESPACE
+    S: * NAMESPACE (("" "/")) NIL NIL
+    S: e18 OK NAMESPACE completed
+  )");
+}
+
+TEST(copy_and_move_with_uidplus) {
+  Conversation t(three_messages);
+  t.select_inbox();
+  t.script(R"(
+    C: f1 UID COPY 1:2 Archive
+    S: f1 OK [COPYUID V 1:2 1:2] COPY completed
+    C: f2 MOVE 3 Trash
+    S: * OK [COPYUID V 3 1] Moved
+    S: * 3 EXPUNGE
+    S: f2 OK MOVE completed
+    C: f3 COPY 1 Nowhere
+    S: f3 NO [TRYCREATE] No such mailbox
+    C: f4 COPY 9 Archive
+    S: f4 BAD Invalid sequence number (no such message)
+    C: f5 UID MOVE 7:9 Archive
+    S: f5 OK MOVE completed (no messages)
+  )");
+  CHECK_EQ(t.st->messages(kBob, "Archive").size(), 2u);
+  CHECK_EQ(t.st->messages(kBob, "Trash").size(), 1u);
+  CHECK_EQ(t.st->messages(kBob, "INBOX").size(), 2u);
+}
+
+TEST(search_keys) {
+  Conversation t(three_messages);
+  t.select_inbox();
+  t.script(R"(
+    C: g1 SEARCH FROM carol
+    S: * SEARCH 2
+    S: g1 OK SEARCH completed
+    C: g2 SEARCH OR SUBJECT one SUBJECT three
+    S: * SEARCH 1 3
+    S: g2 OK SEARCH completed
+    C: g3 SEARCH NOT SEEN SINCE 15-Jan-2024
+    S: * SEARCH 3
+    S: g3 OK SEARCH completed
+    C: g4 SEARCH CHARSET UTF-8 (BODY "SECOND") 1:*
+    S: * SEARCH 2
+    S: g4 OK SEARCH completed
+    C: g5 SEARCH BEFORE 1-Feb-2024 ON 1-Jan-2024
+    S: * SEARCH 1 2
+    S: g5 OK SEARCH completed
+    C: g6 SEARCH HEADER Message-ID <two@ LARGER 10 SMALLER 100000
+    S: * SEARCH 2
+    S: g6 OK SEARCH completed
+    C: g7 SEARCH CHARSET KOI8-R ALL
+    S: g7 NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset
+    C: g8 SEARCH BOGUS
+    S: g8 BAD Unknown search key BOGUS
+    C: g9 SEARCH (SEEN
+    S: g9 BAD ...
+    C: g10 UID SEARCH UID 2:* KEYWORD $x
+    S: * SEARCH
+    S: g10 OK SEARCH completed
+    C: g11 SEARCH SENTON 1-Jan-2024 TEXT alice
+    S: * SEARCH 1 3
+    S: g11 OK SEARCH completed
+  )");
+}
+
+// ------------------------------------------------------------- logins ----
+
+TEST(authenticate_plain_and_login) {
+  Conversation t;
+  t.script(R"(
+    S: * OK [CAPABILITY ...
+    C: h1 AUTHENTICATE PLAIN AGJvYgB3cm9uZw==
+    S: h1 NO [AUTHENTICATIONFAILED] Authentication failed
+    C: h2 AUTHENTICATE LOGIN
+    S: + VXNlcm5hbWU6
+    C: Ym9i
+    S: + UGFzc3dvcmQ6
+    C: *
+    S: h2 BAD Authentication cancelled
+    C: h3 AUTHENTICATE PLAIN
+    S: + ...
+    C: AGJvYgBzZWNyZXQ=
+    S: h3 OK [CAPABILITY ...
+    C: h4 LOGIN bob secret
+    S: h4 BAD Already authenticated
+  )");
+  CHECK_EQ(t.s->account(), std::string(kBob));
+}
+
+TEST(login_failures_close) {
+  Conversation t;
+  t.script(R"(
+    S: * OK ...
+    C: i1 LOGIN bob wrong
+    S: i1 NO [AUTHENTICATIONFAILED] Authentication failed
+    C: i2 LOGIN down x
+    S: i2 NO [UNAVAILABLE] Temporary authentication failure
+    C: i3 LOGIN thrower x
+    S: i3 NO [UNAVAILABLE] Temporary authentication failure
+    C: i4 LOGIN "bob" {5}
+    S: + Ready for literal data
+    C: wrong
+    S: i4 NO [AUTHENTICATIONFAILED] Authentication failed
+    C: i5 LOGIN bob wrong
+    S: i5 NO [AUTHENTICATIONFAILED] Authentication failed
+    S: * BYE Too many authentication failures
+  )");
+  t.no_more_replies();
+  CHECK(t.s->closed());
+}
+
+TEST(logindisabled_outside_tls) {
+  Config c = test_config();
+  c.plaintext_auth = false;
+  c.starttls = true;
+  Conversation t({}, c);
+  t.split_invariant = false;  // STARTTLS: the handshake comes between feeds
+  t.script(R"(
+    S: * OK [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE CHILDREN SPECIAL-USE APPENDLIMIT=67108864 STARTTLS LOGINDISABLED] localhost IMAP4rev1 server ready
+    C: j1 LOGIN bob secret
+    S: j1 NO [PRIVACYREQUIRED] Plaintext authentication is not allowed without TLS
+    C: j2 AUTHENTICATE PLAIN AGJvYgBzZWNyZXQ=
+    S: j2 NO [PRIVACYREQUIRED] Plaintext authentication is not allowed without TLS
+  )");
+  // Pipelined after STARTTLS: dropped, never run (CVE-2011-0411).
+  t.raw("j3 STARTTLS\r\nj4 LOGIN bob secret\r\n");
+  t.S("j3 OK Begin TLS negotiation now");
+  t.no_more_replies();
+  CHECK(t.outputs.back().start_tls);
+  t.s->tls_established();
+  t.script(R"(
+    C: j5 CAPABILITY
+    S: * CAPABILITY IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE CHILDREN SPECIAL-USE APPENDLIMIT=67108864 AUTH=PLAIN AUTH=LOGIN
+    S: j5 OK CAPABILITY completed
+    C: j6 LOGIN bob secret
+    S: j6 OK [CAPABILITY ...
+  )");
+}
+
+// --------------------------------------------------------------- bad input ----
+
+TEST(bad_input_answers) {
+  Config c = test_config();
+  c.max_errors = 0;
+  Conversation t(three_messages, c);
+  t.script(R"(
+    S: * OK ...
+    C: +bad
+    S: * BAD Invalid tag
+    C: k1
+    S: k1 BAD Missing command
+    C: k2 FROB
+    S: k2 BAD Unknown command FROB
+    C: k3 SELECT INBOX
+    S: k3 BAD Log in first
+    C: k4 FETCH 1 FLAGS
+    S: k4 BAD Log in first
+    C: k5 LOGIN bob secret
+    S: k5 OK ...
+    C: k6 FETCH 1 FLAGS
+    S: k6 BAD No mailbox selected
+    C: k7 SELECT INBOX
+    S: * FLAGS ...
+    S: * OK [PERMANENTFLAGS ...
+    S: * 3 EXISTS
+    S: * 0 RECENT
+    S: * OK [UNSEEN 1] First unseen
+    S: * OK [UIDVALIDITY ...
+    S: * OK [UIDNEXT 4] Predicted next UID
+    S: * OK [HIGHESTMODSEQ ...
+    S: k7 OK [READ-WRITE] SELECT completed
+    C: k8 FETCH 0 FLAGS
+    S: k8 BAD Expected a number from 1 to 4294967295
+    C: k9 FETCH 4 FLAGS
+    S: k9 BAD Invalid sequence number (no such message)
+    C: k10 FETCH 1:* (FLAGS
+    S: k10 BAD ...
+    C: k11 FETCH 1 BODY[4.HEADERX]
+    S: k11 BAD Invalid section HEADERX
+    C: k12 FETCH $ FLAGS
+    S: k12 BAD $ needs SEARCHRES, which this server does not offer
+    C: k13 STORE 1 FLAGS (\Recent2)
+    S: k13 BAD ...
+    C: k14 SELECT "caf\xe9"
+  )");
+}
+
+TEST(oversized_lines_and_literals) {
+  Config c = test_config();
+  c.max_command_line = 100;
+  c.max_command_size = 300;
+  c.max_literal = 1000;
+  Conversation t({}, c);
+  t.login();
+  t.C("l1 NOOP " + std::string(200, 'x'));
+  t.S("l1 BAD [TOOBIG] Line too long");
+  t.C(std::string(300, 'y'));
+  t.S("* BYE Line too long");
+  t.no_more_replies();
+  CHECK(t.s->closed());
+
+  Conversation u({}, c);
+  u.login();
+  u.script(R"(
+    C: m1 LOGIN {400}
+    S: m1 NO [TOOBIG] Literal too big
+    C: m2 APPEND INBOX {1001}
+    S: m2 NO [TOOBIG] Literal too big
+    C: m3 NOOP
+    S: m3 OK NOOP completed
+    C: m4 APPEND INBOX {5000+}
+    S: m4 BAD [TOOBIG] Literal too big
+    S: * BYE [TOOBIG] Literal too big, closing
+  )");
+  u.no_more_replies();
+  CHECK(u.s->closed());
+  CHECK(u.st->messages(kBob, "INBOX").empty());
+}
+
+TEST(too_many_errors_bye) {
+  Config c = test_config();
+  c.max_errors = 3;
+  Conversation t({}, c);
+  t.script(R"(
+    S: * OK ...
+    C: n1 X
+    S: n1 BAD Unknown command X
+    C: n2 X
+    S: n2 BAD Unknown command X
+    C: n3 X
+    S: n3 BAD Unknown command X
+    S: * BYE Too many errors
+    C: n4 NOOP
+  )");
+  t.no_more_replies();
+}
+
+TEST(pipelined_commands_answer_in_order) {
+  Conversation t(three_messages);
+  t.login();
+  t.raw("p1 SELECT INBOX\r\np2 FETCH 1 UID\r\np3 NOOP\r\np4 LOGOUT\r\n");
+  while (t.pos < t.replies.size() && t.replies.compare(t.pos, 3, "p1 ") != 0) t.S("...");
+  t.script(R"(
+    S: p1 OK [READ-WRITE] SELECT completed
+    S: * 1 FETCH (UID 1)
+    S: p2 OK FETCH completed
+    S: p3 OK NOOP completed
+    S: * BYE ...
+    S: p4 OK LOGOUT completed
+  )");
+  t.no_more_replies();
+}
+
+// --------------------------------------------- many sessions on one folder ----
+
+TEST(two_sessions_see_each_other) {
+  Conversation t(three_messages);
+  t.split_invariant = false;
+  t.select_inbox();
+  Peer other = t.peer();
+  talk(other, "o1 LOGIN bob secret");
+  talk(other, "o2 SELECT INBOX");
+  CHECK_EQ(t.h->watched, std::string("INBOX"));
+  // The other session flags message 2 and expunges message 1.
+  CHECK_EQ(talk(other, "o3 STORE 2 +FLAGS.SILENT (\\Flagged)"), std::string("o3 OK STORE completed\r\n"));
+  CHECK_EQ(talk(other, "o4 STORE 1 +FLAGS (\\Deleted)"),
+           std::string("* 1 FETCH (FLAGS (\\Deleted))\r\no4 OK STORE completed\r\n"));
+  CHECK_EQ(talk(other, "o5 EXPUNGE"), std::string("* 1 EXPUNGE\r\no5 OK EXPUNGE completed\r\n"));
+  t.st->append(kBob, "INBOX", message("four"));
+  t.changed();  // not idling: nothing yet
+  t.no_more_replies();
+  // RFC 9051 §7.5.1: no EXPUNGE during FETCH; the numbers stay put, and
+  // the expunged message is shown as this session last knew it.
+  t.script(R"(
+    C: q1 FETCH 1:* (UID FLAGS)
+    S: * 2 FETCH (UID 2 FLAGS (\Seen \Flagged))
+    S: * 4 EXISTS
+    S: * 1 FETCH (UID 1 FLAGS ())
+    S: * 2 FETCH (UID 2 FLAGS (\Seen \Flagged))
+    S: * 3 FETCH (UID 3 FLAGS ())
+    S: * 4 FETCH (UID 4 FLAGS ())
+    S: q1 OK FETCH completed
+    C: q2 NOOP
+    S: * 1 EXPUNGE
+    S: q2 OK NOOP completed
+  )");
+  t.no_more_replies();
+  CHECK_EQ(t.s->exists(), 3u);
+  // And the other way: this session's STORE reaches the other one.
+  t.script(R"(
+    C: q3 UID STORE 4 FLAGS (\Answered $Done)
+    S: * 3 FETCH (UID 4 FLAGS (\Answered $Done))
+    S: q3 OK STORE completed
+  )");
+  std::vector<Output> out;
+  other.s->store_changed(out);
+  CHECK(out.empty());
+  // Message 4 is new to it: EXISTS, and its flags come when it fetches them.
+  CHECK_EQ(talk(other, "o6 NOOP"), std::string("* 3 EXISTS\r\no6 OK NOOP completed\r\n"));
+  CHECK_EQ(talk(other, "o7 FETCH 3 FLAGS"),
+           std::string("* 3 FETCH (FLAGS (\\Answered $Done))\r\no7 OK FETCH completed\r\n"));
+  t.script(R"(
+    C: q4 STORE 3 -FLAGS ($Done)
+    S: * 3 FETCH (FLAGS (\Answered))
+    S: q4 OK STORE completed
+  )");
+  CHECK_EQ(talk(other, "o8 NOOP"),
+           std::string("* 3 FETCH (UID 4 FLAGS (\\Answered))\r\no8 OK NOOP completed\r\n"));
+}
+
+TEST(idle_wakes_on_store_change) {
+  Conversation t(three_messages);
+  t.split_invariant = false;
+  t.select_inbox();
+  t.C("r1 IDLE");
+  t.S("+ idling");
+  t.no_more_replies();
+  t.st->append(kBob, "INBOX", message("four"));
+  t.changed();
+  t.S("* 4 EXISTS");
+  t.st->store(kBob, "INBOX", {1}, store::FlagChange::Add, {"\\Deleted"});
+  t.st->expunge(kBob, "INBOX");
+  t.changed();
+  t.S("* 1 EXPUNGE");
+  t.script(R"(
+    C: DONE
+    S: r1 OK IDLE terminated
+    C: r2 IDLE
+    S: + idling
+    C: NOTDONE
+    S: r2 BAD Expected DONE
+  )");
+}
+
+TEST(fetch_holds_expunges_uid_fetch_does_not) {
+  Conversation t(three_messages);
+  t.split_invariant = false;
+  t.select_inbox();
+  t.st->store(kBob, "INBOX", {3}, store::FlagChange::Add, {"\\Deleted"});
+  t.st->expunge(kBob, "INBOX");
+  t.changed();
+  t.script(R"(
+    C: s1 FETCH 3 UID
+    S: * 3 FETCH (UID 3)
+    S: s1 OK FETCH completed
+    C: s2 STORE 1:* +FLAGS.SILENT (\Seen)
+    S: s2 OK STORE completed
+    C: s3 SEARCH SEEN
+    S: * SEARCH 1 2
+    S: s3 OK SEARCH completed
+    C: s4 UID FETCH 3 UID
+    S: * 3 FETCH (UID 3)
+    S: * 3 EXPUNGE
+    S: s4 OK FETCH completed
+  )");
+  t.no_more_replies();
+}
+
+// ------------------------------------------------------ modified UTF-7 ----
+
+TEST(modified_utf7) {
+  // RFC 3501 §5.1.3's example, and round trips.
+  CHECK_EQ(mutf7_decode("~peter/mail/&U,BTFw-/&ZeVnLIqe-").value_or("?"),
+           std::string("~peter/mail/\xe5\x8f\xb0\xe5\x8c\x97/\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e"));
+  CHECK_EQ(mutf7_encode("~peter/mail/\xe5\x8f\xb0\xe5\x8c\x97/\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e")
+               .value_or("?"),
+           std::string("~peter/mail/&U,BTFw-/&ZeVnLIqe-"));
+  CHECK_EQ(mutf7_encode("Entw\xc3\xbcrfe").value_or("?"), std::string("Entw&APw-rfe"));
+  CHECK_EQ(mutf7_decode("Entw&APw-rfe").value_or("?"), std::string("Entw\xc3\xbcrfe"));
+  CHECK_EQ(mutf7_encode("A&B").value_or("?"), std::string("A&-B"));
+  CHECK_EQ(mutf7_decode("A&-B").value_or("?"), std::string("A&B"));
+  CHECK_EQ(mutf7_encode("\xf0\x9f\x93\xa7").value_or("?"), std::string("&2D3c5w-"));  // U+1F4E7
+  CHECK_EQ(mutf7_decode("&2D3c5w-").value_or("?"), std::string("\xf0\x9f\x93\xa7"));
+  CHECK(!mutf7_decode("&U,BTFw").has_value());       // unterminated
+  CHECK(!mutf7_decode("&AGE-").has_value());         // 'a' must not be shifted
+  CHECK(!mutf7_decode("caf\xc3\xa9").has_value());   // raw 8-bit
+  CHECK(!mutf7_decode("&2D0-").has_value());         // a lone high surrogate
+  CHECK(!mutf7_decode("&APw-&APw-").has_value());    // two shifts back to back
+  CHECK(!mutf7_decode("&APx-").has_value());         // non-zero padding bits
+  CHECK(!mutf7_encode("\xc3").has_value());          // truncated UTF-8
+  CHECK(!mutf7_encode("\xed\xa0\x80").has_value());  // an encoded surrogate
+}
+
+int main(int argc, char** argv) { return run_registered_tests(argc, argv); }
