@@ -181,6 +181,8 @@ class Server:
         smtps_port: int | None = None,
         submission_port: int | None = None,
         pop3s_port: int | None = None,
+        imap_port: int | None = None,
+        imaps_port: int | None = None,
         allow_plaintext_auth: bool | None = None,
         auth_required: bool = False,
         require_tls: bool = False,
@@ -284,6 +286,11 @@ class Server:
             require_tls=bool(require_tls),
             password_check=password_check,
         )
+        if imap_port is not None or imaps_port is not None:
+            self._native.configure_imap(
+                imap_port=-1 if imap_port is None else imap_port,
+                imaps_port=-1 if imaps_port is None else imaps_port,
+            )
         if clock not in ("real", "manual"):
             raise ValueError(f'clock must be "real" or "manual", not {clock!r}')
         if routes is not None and not (
@@ -437,6 +444,23 @@ class Server:
         if self.pop3_port is None:
             raise RuntimeError("POP3 is off: give Server(pop3_port=0) to serve it")
         return self.host, self.pop3_port
+
+    @property
+    def imap_port(self) -> int | None:
+        """The IMAP port (STARTTLS when the server has TLS), or None when IMAP
+        is off (``imap_port=None``)."""
+        return int(self._native.imap_port) or None
+
+    @property
+    def imaps_port(self) -> int | None:
+        """The implicit-TLS IMAP port (RFC 8314), or None when off."""
+        return int(self._native.imaps_port) or None
+
+    @property
+    def imap_address(self) -> tuple[str, int]:
+        if self.imap_port is None:
+            raise RuntimeError("IMAP is off: give Server(imap_port=0) to serve it")
+        return self.host, self.imap_port
 
     @property
     def postmaster(self) -> str:
@@ -781,6 +805,13 @@ class Server:
         ]
 
     @property
+    def imap_transcripts(self) -> list[str]:
+        """The transcript of each finished IMAP session: ``S: * OK ...``, ``C: a1 LOGIN ...``."""
+        return [
+            s.transcript for s in self.sessions if s.ended_at is not None and s.protocol == "imap"
+        ]
+
+    @property
     def active_connections(self) -> int:
         return int(self._native.active_connections)
 
@@ -788,6 +819,8 @@ class Server:
         state = f"listening on {self.host}:{self.smtp_port}" if self.running else "stopped"
         if self.running and self.pop3_port:
             state += f" (POP3 {self.pop3_port})"
+        if self.running and self.imap_port:
+            state += f" (IMAP {self.imap_port})"
         store = f"maildir={self.maildir!r}" if self.maildir else "in memory"
         return f"<mailroom.Server {state}, {store}, {self._native.count()} stored>"
 

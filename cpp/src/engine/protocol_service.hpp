@@ -5,6 +5,7 @@
 //   static std::unique_ptr<Session> session(const Server&, const Config&, Handler&,
 //                                           const std::string& peer);
 //   static std::string refusal(const Config&);  // over the connection cap
+// A Session with store_changed(out) (IMAP) gets the connection's notify()s.
 #pragma once
 
 #include <memory>
@@ -46,6 +47,13 @@ class ProtocolService final : public net::Session {
   void on_timeout(net::Outputs& out) override {
     session_->on_timeout(replies_);
     to_net(replies_, out);
+  }
+  // Someone changed what the session shows (an IMAP folder): its updates.
+  void on_notify(net::Outputs& out) override {
+    if constexpr (requires { session_->store_changed(replies_); }) {
+      session_->store_changed(replies_);
+      to_net(replies_, out);
+    }
   }
   bool paused() const override { return session_->paused(); }
   bool closed() const override { return session_->closed(); }

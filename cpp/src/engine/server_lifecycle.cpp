@@ -7,13 +7,18 @@
 
 #include "mailroom/engine/server.hpp"
 #include "blocking_work.hpp"
+#include "imap_sessions.hpp"
 #include "services.hpp"
 
 namespace mailroom::engine {
 
 Server::Server(ServerOptions options)
-    : options_(std::move(options)), clock_(std::make_shared<queue::Clock>(options_.manual_clock)) {
+    : options_(std::move(options)),
+      imap_(std::make_unique<ImapSessions>()),
+      clock_(std::make_shared<queue::Clock>(options_.manual_clock)) {
   init_store();
+  // IMAP sessions learn of every change (deliveries, other sessions, POP3).
+  store_->set_change_hook([imap = imap_.get()](const store::StoreChange& c) { imap->on_store_change(c); });
 }
 
 Server::~Server() { stop(); }
@@ -90,7 +95,9 @@ void Server::start() {
     spec.host = l.host.empty() ? options_.host : l.host;
     spec.port = static_cast<std::uint16_t>(l.port);
     spec.tls = l.tls;
-    spec.factory = l.protocol == Protocol::Smtp ? smtp_service(*this, l) : pop3_service(*this, l);
+    spec.factory = l.protocol == Protocol::Smtp   ? smtp_service(*this, l)
+                   : l.protocol == Protocol::Pop3 ? pop3_service(*this, l)
+                                                  : imap_service(*this, l);
     spec.max_connections = l.max_connections;
     if (spec.max_connections == 0 && options_.listeners.size() > 1)
       spec.max_connections = std::max<std::size_t>(1, options_.max_connections * 3 / 4);
@@ -99,10 +106,12 @@ void Server::start() {
     spec.busy_reply = l.protocol == Protocol::Smtp
                           ? "421 4.3.2 " + options_.smtp.hostname +
                                 " Service not available: out of resources, try again later\r\n"
-                          : "-ERR [SYS/TEMP] Out of resources, try again later\r\n";
+                      : l.protocol == Protocol::Pop3
+                          ? "-ERR [SYS/TEMP] Out of resources, try again later\r\n"
+                          : "* BYE [UNAVAILABLE] Out of resources, try again later\r\n";
     const std::size_t index = net->listen(std::move(spec));
     ports[l.name] = net->port(index);
-    const bool logins = l.protocol == Protocol::Pop3 || smtp_auth || l.auth_required;
+    const bool logins = l.protocol != Protocol::Smtp || smtp_auth || l.auth_required;
     if (logins && test_mode_accounts() && !net->loopback(index))
       throw std::invalid_argument(
           "logins without users (test mode: any password is accepted) are only allowed on a "

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "mailroom/engine/reply_rules.hpp"
+#include "mailroom/imap/config.hpp"
 #include "mailroom/net/network.hpp"
 #include "mailroom/pop3/config.hpp"
 #include "mailroom/queue/clock.hpp"
@@ -28,6 +29,7 @@
 namespace mailroom::engine {
 
 class BlockingWork;
+class ImapSessions;
 
 // TLS for the listeners (STARTTLS, STLS, SMTPS, POP3S).
 struct TlsOptions {
@@ -44,12 +46,13 @@ struct TlsOptions {
 // (a Python callable, say). May be called from any network thread.
 using PasswordCheck = std::function<bool(const std::string& user, const std::string& password)>;
 
-enum class Protocol { Smtp, Pop3 };
+enum class Protocol { Smtp, Pop3, Imap };
 
 // One listening socket: what it serves, how TLS starts, where.
 //   {"smtp", Smtp, StartTls, "", 25}, {"submission", Smtp, StartTls, "", 587,
 //   true}, {"smtps", Smtp, Implicit, "", 465}, {"pop3", Pop3, StartTls, "",
-//   110}, {"pop3s", Pop3, Implicit, "", 995}
+//   110}, {"pop3s", Pop3, Implicit, "", 995}, {"imap", Imap, StartTls, "", 143},
+//   {"imaps", Imap, Implicit, "", 993}
 // TLS modes other than None need ServerOptions::tls. Checked by
 // Server::check_options().
 struct ListenerOptions {
@@ -74,6 +77,7 @@ struct ServerOptions {
   std::string postmaster;
   smtp::Config smtp;
   pop3::Config pop3;
+  imap::Config imap;
   // POP3 accounts (address -> password). None: test mode, where any password
   // opens the mailbox named in USER; allowed only on a loopback address.
   std::optional<std::map<std::string, std::string>> users;
@@ -152,6 +156,8 @@ class Server {
   std::uint16_t smtps_port() const { return port("smtps"); }
   std::uint16_t submission_port() const { return port("submission"); }
   std::uint16_t pop3s_port() const { return port("pop3s"); }
+  std::uint16_t imap_port() const { return port("imap"); }
+  std::uint16_t imaps_port() const { return port("imaps"); }
   // The throwaway CA (TlsOptions::throwaway) and the certificate served, as
   // PEM; empty before start() or without them.
   const std::string& tls_ca_pem() const { return tls_ca_pem_; }
@@ -164,6 +170,8 @@ class Server {
   }
 
   store::MailStore& store() { return *store_; }
+  // What the IMAP sessions share (parsed messages, who watches which folder).
+  ImapSessions& imap_sessions() { return *imap_; }
   ReplyRules& rules() { return rules_; }
 
   void set_message_hook(MessageHook hook);
@@ -250,6 +258,7 @@ class Server {
   std::string local_id();
   ServerOptions options_;
   std::unique_ptr<store::MailStore> store_;
+  std::unique_ptr<ImapSessions> imap_;  // fed by the store's changes
   ReplyRules rules_;
   mutable std::mutex hook_mutex_;
   std::shared_ptr<MessageHook> hook_;
