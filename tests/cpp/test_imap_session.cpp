@@ -429,6 +429,24 @@ TEST(oversized_lines_and_literals) {
   CHECK(u.st->messages(kBob, "INBOX").empty());
 }
 
+// Found by fuzz_imap_session: the tag of an overlong line or of a refused
+// literal must not depend on how the bytes arrived, nor be anything but a tag.
+TEST(tags_of_refused_lines) {
+  Config c = test_config();
+  c.max_command_line = 40;
+  c.max_literal = 10;
+  c.max_command_size = 100;
+  Conversation t({}, c);
+  t.S("* OK ...");
+  t.C("a2" + std::string(50, 'F') + " NOOP");  // its space comes after the limit
+  t.S("* BYE Line too long");
+  Conversation u({}, c);
+  u.S("* OK ...");
+  u.raw("\r\tbb {200}\r\n");  // no tag: a CR and a tab where it should be
+  u.S("* BYE [TOOBIG] Literal too big, closing");
+  u.no_more_replies();
+}
+
 TEST(too_many_errors_bye) {
   Config c = test_config();
   c.max_errors = 3;

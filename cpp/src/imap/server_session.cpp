@@ -84,6 +84,52 @@ void ServerSession::on_timeout(std::vector<Output>& out) {
 
 // ---------------------------------------------------------------- input ----
 
+namespace {
+
+// A literal announced at the end of a line: "{n}", "{n+}" or "~{n}".
+struct Announced {
+  bool found = false;
+  bool sync = true;
+  bool valid = true;
+  std::uint64_t size = 0;
+};
+
+Announced literal_at_end(std::string_view line) {
+  Announced a;
+  if (line.empty() || line.back() != '}') return a;
+  const std::size_t open = line.rfind('{');
+  if (open == std::string_view::npos) return a;
+  std::string_view n = line.substr(open + 1, line.size() - open - 2);
+  a.found = true;
+  if (!n.empty() && n.back() == '+') {
+    a.sync = false;
+    n.remove_suffix(1);
+  }
+  a.valid = !n.empty() && n.size() <= 19 && parse_number(n, a.size);
+  return a;
+}
+
+// The tag a command starts with, "" when it has none that is valid. Of the
+// start of a line (`partial`), only a tag the space after it ends.
+std::string tag_of(std::string_view text, bool partial = false) {
+  Arguments a(text);
+  try {
+    std::string tag = a.tag();
+    if ((a.at_end() && !partial) || a.peek(' ')) return tag;
+  } catch (const SyntaxError&) {
+  }
+  return {};
+}
+
+// The command name of a command's text ("a1 UID FETCH ..." -> "UID FETCH").
+bool is_append(std::string_view text) {
+  const std::size_t sp = text.find(' ');
+  if (sp == std::string_view::npos) return false;
+  return istarts_with(text.substr(sp + 1), "APPEND ");
+}
+
+}  // namespace
+
 void ServerSession::feed(std::string_view data, std::vector<Output>& out) {
   std::size_t i = 0;
   while (i < data.size() && !closed() && !tls_pending_ && !paused_) {
@@ -110,10 +156,10 @@ void ServerSession::feed(std::string_view data, std::vector<Output>& out) {
     const std::size_t limit = std::max<std::size_t>(cfg_.max_command_line, 2);
     if (line_.size() + seg > limit - 1) {
       // Keep the tag (when it is all there) to answer BAD with it.
-      std::string_view start = command_.empty() ? std::string_view(line_) : command_;
-      if (start.empty()) start = std::string_view(p, seg);
-      const std::size_t sp = start.find(' ');
-      discarded_tag_ = sp == std::string_view::npos ? "" : std::string(start.substr(0, sp));
+      // The tag, when the line's first `limit` octets hold it and its space.
+      std::string head = command_.empty() ? line_ : command_.substr(0, limit);
+      if (command_.empty()) head.append(p, std::min(seg, limit - std::min(limit, head.size())));
+      discarded_tag_ = tag_of(head, true);
       discarding_ = true;
       discarded_ = line_.size() + command_.size();
       line_.clear();
@@ -137,39 +183,6 @@ void ServerSession::feed(std::string_view data, std::vector<Output>& out) {
   if (paused_ && i < data.size()) held_.append(data.substr(i));
 }
 
-namespace {
-
-// A literal announced at the end of a line: "{n}", "{n+}" or "~{n}".
-struct Announced {
-  bool found = false;
-  bool sync = true;
-  bool valid = true;
-  std::uint64_t size = 0;
-};
-
-Announced literal_at_end(std::string_view line) {
-  Announced a;
-  if (line.empty() || line.back() != '}') return a;
-  const std::size_t open = line.rfind('{');
-  if (open == std::string_view::npos) return a;
-  std::string_view n = line.substr(open + 1, line.size() - open - 2);
-  a.found = true;
-  if (!n.empty() && n.back() == '+') {
-    a.sync = false;
-    n.remove_suffix(1);
-  }
-  a.valid = !n.empty() && n.size() <= 19 && parse_number(n, a.size);
-  return a;
-}
-
-// The command name of a command's text ("a1 UID FETCH ..." -> "UID FETCH").
-bool is_append(std::string_view text) {
-  const std::size_t sp = text.find(' ');
-  if (sp == std::string_view::npos) return false;
-  return istarts_with(text.substr(sp + 1), "APPEND ");
-}
-
-}  // namespace
 
 void ServerSession::line_done(std::string_view line, std::vector<Output>& out) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
@@ -180,12 +193,7 @@ void ServerSession::line_done(std::string_view line, std::vector<Output>& out) {
   if (command_.size() > cfg_.max_command_size && !is_append(command_)) {
     const std::string text = std::move(command_);
     command_.clear();
-    Arguments a(text);
-    std::string tag;
-    try {
-      tag = a.tag();
-    } catch (const SyntaxError&) {
-    }
+    const std::string tag = tag_of(text);
     log_client("<command of " + std::to_string(text.size()) + " octets>");
     if (tag.empty()) return bye(out, "Command too long");
     return tagged(out, tag, "BAD", "[TOOBIG] Command too long");
@@ -202,10 +210,8 @@ void ServerSession::literal_announced(std::string_view line, std::uint64_t n, bo
   const std::uint64_t room = so_far >= cfg_.max_command_size ? 0 : cfg_.max_command_size - so_far;
   const std::uint64_t limit = append ? std::max<std::uint64_t>(cfg_.max_literal, room) : room;
   if (n > limit || so_far > cfg_.max_command_size + (append ? cfg_.max_literal : 0)) {
-    std::string start = command_.empty() ? std::string(line) : command_;
+    const std::string tag = tag_of(command_.empty() ? line : std::string_view(command_));
     command_.clear();
-    const std::size_t sp = start.find(' ');
-    const std::string tag = sp == std::string::npos ? "" : start.substr(0, sp);
     log_client(std::string(line.substr(0, std::min<std::size_t>(line.size(), 200))));
     // RFC 9051 §7.1: TOOBIG. A synchronizing literal is simply refused (the
     // client sends nothing more of it); a non-synchronizing one is already
@@ -241,13 +247,7 @@ void ServerSession::overlong_line(std::vector<Output>& out) {
     idling_ = false;
     return tagged(out, idle_tag_, "BAD", "Expected DONE");
   }
-  Arguments a(tag);
-  try {
-    a.tag();
-    a.end();
-  } catch (const SyntaxError&) {
-    return bye(out, "Line too long");
-  }
+  if (tag.empty()) return bye(out, "Line too long");
   tagged(out, tag, "BAD", "[TOOBIG] Line too long");
 }
 
