@@ -305,7 +305,9 @@ def test_starttls_logindisabled_and_imaps() -> None:
         assert d.select("INBOX")[0] == "OK"
         d.logout()
         with pytest.raises(ssl.SSLError):
-            imaplib.IMAP4_SSL(s.host, s.imaps_port, ssl_context=ssl.create_default_context(), timeout=10)  # type: ignore[arg-type]
+            imaplib.IMAP4_SSL(
+                s.host, s.imaps_port, ssl_context=ssl.create_default_context(), timeout=10
+            )  # type: ignore[arg-type]
 
 
 def test_test_mode_and_users_callable_and_transcripts() -> None:
