@@ -341,6 +341,20 @@ def test_test_mode_and_users_callable_and_transcripts() -> None:
     assert seen == [("bob@example.org", "wrong"), ("bob@example.org", "open sesame")]
 
 
+def test_cram_md5_with_a_users_map(server: Server) -> None:
+    c = imaplib.IMAP4(server.host, server.imap_port, timeout=10)  # type: ignore[arg-type]
+    assert "AUTH=CRAM-MD5" in c.capabilities
+    with pytest.raises(imaplib.IMAP4.error, match="AUTHENTICATIONFAILED"):
+        c.login_cram_md5(BOB, "wrong")
+    c.login_cram_md5(BOB, "secret")
+    assert c.select("INBOX")[0] == "OK"
+    c.logout()
+    with Server(imap_port=0, users=lambda u, p: True) as s:  # no secrets known: not offered
+        d = imaplib.IMAP4(s.host, s.imap_port, timeout=10)  # type: ignore[arg-type]
+        assert "AUTH=CRAM-MD5" not in d.capabilities
+        d.logout()
+
+
 def test_imap_ports_off_by_default() -> None:
     with Server() as s:
         assert s.imap_port is None and s.imaps_port is None

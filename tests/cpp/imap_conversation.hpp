@@ -13,6 +13,7 @@
 
 #include "conversation.hpp"
 #include "mailroom/imap/server_session.hpp"
+#include "mailroom/sasl.hpp"
 #include "mailroom/store/mail_store.hpp"
 
 using namespace mailroom::imap;
@@ -35,6 +36,13 @@ struct Accounts : Handler {
     return LoginResult::ok(st.ensure_account(kBob));
   }
   void watch(std::string_view, std::string_view folder) override { watched = folder; }
+  std::string cram_md5_challenge() override { return "<1896.697170952@postoffice.example.net>"; }
+  LoginResult login_cram_md5(std::string_view user, std::string_view challenge,
+                             std::string_view digest) override {
+    if (user != "bob" || digest != mailroom::cram_md5_digest(challenge, "secret"))
+      return LoginResult::bad_credentials();
+    return LoginResult::ok(st.ensure_account(kBob));
+  }
 };
 
 Config test_config() {

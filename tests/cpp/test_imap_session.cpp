@@ -4,6 +4,7 @@
 
 #include "imap_conversation.hpp"
 #include "mailroom/imap/mutf7.hpp"
+#include "mailroom/mime/codecs.hpp"
 
 // ------------------------------------------------------------ happy paths ----
 
@@ -297,6 +298,35 @@ TEST(authenticate_plain_and_login) {
     S: h4 BAD Already authenticated
   )");
   CHECK_EQ(t.s->account(), std::string(kBob));
+}
+
+TEST(authenticate_cram_md5) {
+  Config c = test_config();
+  c.auth_cram_md5 = true;
+  Conversation t({}, c);
+  const std::string challenge = "<1896.697170952@postoffice.example.net>";
+  const std::string response =
+      mailroom::mime::base64_encode("bob " + mailroom::cram_md5_digest(challenge, "secret"), 0);
+  t.S("* OK [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
+      "CHILDREN SPECIAL-USE APPENDLIMIT=67108864 AUTH=PLAIN AUTH=LOGIN AUTH=CRAM-MD5] localhost "
+      "IMAP4rev1 server ready");
+  t.script(R"(
+    C: c1 AUTHENTICATE CRAM-MD5 Ym9i
+    S: c1 BAD CRAM-MD5 takes no initial response
+    C: c2 AUTHENTICATE CRAM-MD5
+    S: + PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UuZXhhbXBsZS5uZXQ+
+    C: Ym9iIDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAw
+    S: c2 NO [AUTHENTICATIONFAILED] Authentication failed
+    C: c3 AUTHENTICATE CRAM-MD5
+    S: + PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UuZXhhbXBsZS5uZXQ+
+    C: Ym9iIG5vdGhleA==
+    S: c3 BAD Invalid CRAM-MD5 response
+    C: c4 AUTHENTICATE CRAM-MD5
+    S: + PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UuZXhhbXBsZS5uZXQ+
+  )");
+  t.C(response);
+  t.S("c4 OK [CAPABILITY ...");
+  CHECK(t.s->state() == State::Authenticated);
 }
 
 TEST(login_failures_close) {

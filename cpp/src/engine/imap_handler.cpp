@@ -49,6 +49,17 @@ imap::LoginResult ImapHandler::login(std::string_view authzid, std::string_view 
   return imap::LoginResult::pending();
 }
 
+imap::LoginResult ImapHandler::login_cram_md5(std::string_view user, std::string_view challenge,
+                                              std::string_view digest) {
+  // Only with a users map (Config::auth_cram_md5): a lookup, never a callable.
+  if (!server_.check_cram_md5(user, challenge, digest)) return imap::LoginResult::bad_credentials();
+  try {
+    return imap::LoginResult::ok(server_.store().ensure_account(user));
+  } catch (const store::StoreError&) {
+    return imap::LoginResult::bad_credentials();
+  }
+}
+
 void ImapHandler::watch(std::string_view account, std::string_view folder) {
   server_.imap_sessions().watch(this, connection_, std::string(account), std::string(folder));
 }

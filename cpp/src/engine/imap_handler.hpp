@@ -22,6 +22,9 @@ class ImapHandler final : public imap::Handler {
 
   imap::LoginResult login(std::string_view authzid, std::string_view user,
                           std::string_view password) override;
+  std::string cram_md5_challenge() override { return server_.new_challenge(); }
+  imap::LoginResult login_cram_md5(std::string_view user, std::string_view challenge,
+                                   std::string_view digest) override;
   void watch(std::string_view account, std::string_view folder) override;
   std::set<std::string> subscriptions(std::string_view account) override;
   void subscribe(std::string_view account, std::string_view folder, bool on) override;

@@ -22,6 +22,7 @@ struct Imap {
     // The same policy as SMTP AUTH and POP3: passwords in clear only where
     // plaintext_auth_allowed() says so; LOGINDISABLED elsewhere until TLS.
     c.plaintext_auth = s.plaintext_auth_allowed(peer);
+    c.auth_cram_md5 = c.auth_cram_md5 || s.has_secrets();
     return c;
   }
   static std::unique_ptr<Session> session(Server& s, const Config& c, Handler& h,

@@ -5,6 +5,7 @@
 #include "mailroom/imap/arguments.hpp"
 #include "mailroom/imap/server_session.hpp"
 #include "mailroom/mime/codecs.hpp"
+#include "mailroom/sasl.hpp"
 
 namespace mailroom::imap {
 
@@ -55,13 +56,29 @@ void ServerSession::cmd_authenticate(const std::string& tag, Arguments& a,
     initial = std::string(w);
   }
   a.end();
-  if (mech != "PLAIN" && mech != "LOGIN")
+  const bool cram = mech == "CRAM-MD5" && cfg_.auth_cram_md5;
+  if (mech != "PLAIN" && mech != "LOGIN" && !cram)
     return tagged(out, tag, "NO", "Unsupported authentication mechanism");
   if (!logins_allowed())
     return tagged(out, tag, "NO",
                   "[PRIVACYREQUIRED] Plaintext authentication is not allowed without TLS");
   sasl_tag_ = tag;
   login_tag_ = tag;
+  if (cram) {
+    // RFC 2195 §2: no initial response; the server's challenge comes first.
+    if (initial) return tagged(out, tag, "BAD", "CRAM-MD5 takes no initial response");
+    try {
+      sasl_challenge_ = handler_.cram_md5_challenge();
+    } catch (...) {
+      sasl_challenge_.clear();
+    }
+    if (sasl_challenge_.empty())
+      return tagged(out, tag, "NO", "[UNAVAILABLE] Temporary authentication failure");
+    sasl_ = Sasl::CramMd5;
+    Output o;
+    o.bytes = "+ " + mime::base64_encode(sasl_challenge_, 0) + "\r\n";
+    return emit(out, std::move(o));
+  }
   sasl_ = mech == "PLAIN" ? Sasl::Plain : Sasl::LoginUser;
   if (initial) return auth_response(*initial == "=" ? std::string_view{} : *initial, out);
   Output o;
@@ -119,6 +136,24 @@ void ServerSession::auth_response(std::string_view base64, std::vector<Output>& 
       const std::string user = std::move(sasl_user_);
       sasl_user_.clear();
       try_login("", user, decoded, out);
+      break;
+    }
+    case Sasl::CramMd5: {
+      sasl_ = Sasl::None;
+      // "user SP digest" (RFC 2195 §2); the user name may hold spaces.
+      const std::size_t sp = decoded.rfind(' ');
+      if (sp == std::string::npos || sp == 0 ||
+          !cram_md5_response_digest(std::string_view(decoded).substr(sp + 1)))
+        return tagged(out, sasl_tag_, "BAD", "Invalid CRAM-MD5 response");
+      LoginResult r;
+      try {
+        r = handler_.login_cram_md5(std::string_view(decoded).substr(0, sp), sasl_challenge_,
+                                    std::string_view(decoded).substr(sp + 1));
+      } catch (...) {
+        r = LoginResult::temp_fail();
+      }
+      if (r.kind == LoginResult::Pending) r = LoginResult::temp_fail();
+      finish_login(std::move(r), out);
       break;
     }
     case Sasl::None: break;

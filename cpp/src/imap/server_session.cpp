@@ -59,7 +59,7 @@ std::string ServerSession::capabilities() const {
   if (state_ == State::NotAuthenticated) {
     if (cfg_.starttls && !tls_active_) c += " STARTTLS";
     if (logins_allowed())
-      c += " AUTH=PLAIN AUTH=LOGIN";
+      c += cfg_.auth_cram_md5 ? " AUTH=PLAIN AUTH=LOGIN AUTH=CRAM-MD5" : " AUTH=PLAIN AUTH=LOGIN";
     else
       c += " LOGINDISABLED";
   }

@@ -35,6 +35,9 @@ struct Config {
   // false: LOGIN and AUTHENTICATE are refused outside TLS and CAPABILITY says
   // LOGINDISABLED (RFC 9051 §6.2.3), so passwords never cross in clear.
   bool plaintext_auth = true;
+  // AUTHENTICATE CRAM-MD5 (RFC 2195): only where the server knows the shared
+  // secrets (a users map), as for SMTP. Offered where logins are.
+  bool auth_cram_md5 = false;
 
   // Transcript of the session ("S: ...", "C: ..." lines) capped to this many
   // bytes; 0 = none. Passwords are masked, literals past 256 octets shown as

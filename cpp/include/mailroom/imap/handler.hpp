@@ -33,6 +33,13 @@ class Handler {
   // identity ("" when none, RFC 4616).
   virtual LoginResult login(std::string_view authzid, std::string_view user,
                             std::string_view password) = 0;
+  // CRAM-MD5 (Config::auth_cram_md5): a fresh challenge ("<random.time@host>"),
+  // and the check of a response's digest against the user's shared secret.
+  virtual std::string cram_md5_challenge() { return {}; }
+  virtual LoginResult login_cram_md5(std::string_view /*user*/, std::string_view /*challenge*/,
+                                     std::string_view /*digest*/) {
+    return LoginResult::bad_credentials();
+  }
   // The folder the session has selected now ("" after CLOSE, UNSELECT or a
   // failed SELECT), so that changes to it reach store_changed().
   virtual void watch(std::string_view /*account*/, std::string_view /*folder*/) {}

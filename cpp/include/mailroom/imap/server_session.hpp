@@ -2,7 +2,7 @@
 // RFC 9051 where the two agree) and the extensions LITERAL+ (RFC 7888),
 // SASL-IR (RFC 4959), ID (RFC 2971), ENABLE (RFC 5161), IDLE (RFC 2177),
 // NAMESPACE (RFC 2342), UNSELECT (RFC 3691), UIDPLUS (RFC 4315), MOVE (RFC
-// 6851), CHILDREN (RFC 3348), SPECIAL-USE (RFC 6154) and APPENDLIMIT (RFC 7889).
+// 6851), AUTH=CRAM-MD5 (RFC 2195), CHILDREN (RFC 3348), SPECIAL-USE (RFC 6154) and APPENDLIMIT (RFC 7889).
 //
 // No I/O: the transport moves the bytes it reads into feed() and writes the
 // Output records that come back, in order. Folders and messages are the
@@ -205,8 +205,8 @@ class ServerSession {
   unsigned auth_failures_ = 0;
 
   // A SASL exchange (AUTHENTICATE) in progress.
-  enum class Sasl { None, Plain, LoginUser, LoginPassword } sasl_ = Sasl::None;
-  std::string sasl_tag_, sasl_user_;
+  enum class Sasl { None, Plain, LoginUser, LoginPassword, CramMd5 } sasl_ = Sasl::None;
+  std::string sasl_tag_, sasl_user_, sasl_challenge_;
   // IDLE in progress (RFC 2177).
   bool idling_ = false;
   std::string idle_tag_;
