@@ -1,6 +1,6 @@
 """POP3 fetch throughput: `mailroom serve` against Dovecot, and SMTPClient against smtplib.
 
-Run:  python benchmarks/pop3_bench.py [--small 10000] [--large 500]
+Run:  python benchmarks/pop3_bench.py [--small 10000] [--large 500] [--baseline OTHER_PYTHON]
 
 POP3: the same Maildir (N x 10 KiB, then M x 1 MiB messages) is served by
 mailroom (its own process) and by a throwaway Dovecot on this machine; one
@@ -10,6 +10,9 @@ ratio mailroom/Dovecot.
 
 SMTP client: 10,000 messages of 1 KiB sent over one connection to a
 `mailroom serve` process, by SMTPClient and by smtplib.
+
+``--baseline`` also serves the Maildir with the mailroom installed for another
+Python (a venv with an older build), in the same run, fetched by poplib.
 """
 
 from __future__ import annotations
@@ -107,7 +110,36 @@ def timed(fn, port: int, repeat: int = 3) -> tuple[float, int, int]:  # type: ig
     return best, n, octets
 
 
-def bench_pop3(small: int, large: int) -> None:
+def serve_and_time(python: str, mail: Path, fn):  # type: ignore[no-untyped-def]
+    """`python -m mailroom serve` on the Maildir, timed with the client `fn`."""
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            python,
+            "-m",
+            "mailroom",
+            "serve",
+            "--quiet",
+            "--smtp-port",
+            "0",
+            "--pop3-port",
+            str(port),
+            "--maildir",
+            str(mail),
+            "--user",
+            f"{USER}:{PASSWORD}",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port)
+        return timed(fn, port)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def bench_pop3(small: int, large: int, baseline: str | None = None) -> None:
     from tests.peers import Dovecot
 
     for count, size in ((small, 10 * 1024), (large, 1024 * 1024)):
@@ -115,33 +147,11 @@ def bench_pop3(small: int, large: int) -> None:
         try:
             mail = work / "mail"
             make_maildir(mail, count, size)
-            port = free_port()
-            ours = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "mailroom",
-                    "serve",
-                    "--quiet",
-                    "--smtp-port",
-                    "0",
-                    "--pop3-port",
-                    str(port),
-                    "--maildir",
-                    str(mail),
-                    "--user",
-                    f"{USER}:{PASSWORD}",
-                ],
-                stdout=subprocess.DEVNULL,
-            )
-            try:
-                wait_for_port(port)
-                rows = {}
-                for name, fn in (("POP3Client", fetch_native), ("poplib", fetch_poplib)):
-                    rows[("mailroom", name)] = timed(fn, port)
-            finally:
-                ours.terminate()
-                ours.wait(timeout=30)
+            rows = {}
+            if baseline:
+                rows[("baseline", "poplib")] = serve_and_time(baseline, mail, fetch_poplib)
+            for name, fn in (("POP3Client", fetch_native), ("poplib", fetch_poplib)):
+                rows[("mailroom", name)] = serve_and_time(sys.executable, mail, fn)
             with Dovecot(work / "dovecot", mail, password=PASSWORD) as dovecot:
                 for name, fn in (("POP3Client", fetch_native), ("poplib", fetch_poplib)):
                     rows[("dovecot", name)] = timed(fn, dovecot.port)
@@ -153,6 +163,9 @@ def bench_pop3(small: int, large: int) -> None:
                 ratio = rows[("dovecot", client)][0] / rows[("mailroom", client)][0]
                 met = "met" if ratio >= 2 else "NOT met"
                 print(f"  mailroom/Dovecot with {client}: {ratio:.1f}x (target >= 2x: {met})")
+            if baseline:
+                ratio = rows[("baseline", "poplib")][0] / rows[("mailroom", "poplib")][0]
+                print(f"  mailroom/baseline with poplib: {ratio:.2f}x")
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
@@ -202,6 +215,11 @@ def main() -> None:
     ap.add_argument("--small", type=int, default=10_000)
     ap.add_argument("--large", type=int, default=500)
     ap.add_argument("--smtp-messages", type=int, default=10_000)
+    ap.add_argument(
+        "--baseline",
+        metavar="PYTHON",
+        help="also serve the Maildir with the mailroom installed for this Python interpreter",
+    )
     args = ap.parse_args()
     if keep_big_blocks_in_the_heap():
         print(
@@ -210,7 +228,7 @@ def main() -> None:
     if os.geteuid() != 0 and shutil.which("dovecot") is None:
         print("Dovecot is not installed: POP3 comparison skipped")
     else:
-        bench_pop3(args.small, args.large)
+        bench_pop3(args.small, args.large, args.baseline)
     print()
     bench_smtp_client(args.smtp_messages)
 

@@ -1,6 +1,11 @@
 """SMTP server throughput: `mailroom serve` against aiosmtpd and Postfix's smtp-sink.
 
 Run:  python benchmarks/smtp_bench.py [--messages 4000] [--connections 10]
+           [--baseline OTHER_PYTHON]
+
+``--baseline`` also runs the mailroom installed for another Python (a venv
+with an older build, say), in the same run, so a change can be shown to cost
+nothing: its rows are labelled "baseline".
 
 Each server runs in its own process; the load comes from another process:
 Postfix's smtp-source (C) when installed, else a Python asyncio client. Ten
@@ -74,10 +79,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
+BASELINE_PYTHON = ""  # --baseline
+
+
 def start_server(kind: str, port: int) -> subprocess.Popen[bytes]:
-    if kind == "mailroom":
+    if kind in ("mailroom", "baseline"):
         cmd = [
-            sys.executable,
+            sys.executable if kind == "mailroom" else BASELINE_PYTHON,
             "-m",
             "mailroom",
             "serve",
@@ -220,9 +228,18 @@ def main() -> None:
     ap.add_argument("--messages", type=int, default=4000)
     ap.add_argument("--connections", type=int, default=10)
     ap.add_argument("--sizes", default="1024,102400")
+    ap.add_argument(
+        "--baseline",
+        metavar="PYTHON",
+        help="also measure the mailroom installed for this Python interpreter",
+    )
     args = ap.parse_args()
 
     kinds = ["mailroom", "aiosmtpd"]
+    if args.baseline:
+        global BASELINE_PYTHON
+        BASELINE_PYTHON = args.baseline
+        kinds.insert(1, "baseline")
     try:
         import aiosmtpd  # noqa: F401
     except ImportError:
@@ -275,6 +292,12 @@ def main() -> None:
             line += (
                 f"CPU/msg mailroom {ours[1] * 1e6:.0f} µs vs smtp-sink {sink * 1e6:.0f} µs "
                 f"(target <=: {'met' if ours[1] <= sink else 'NOT met'})"
+            )
+        if ("baseline", size) in results:
+            base = results[("baseline", size)]
+            line += (
+                f"  vs baseline: {ours[0] / base[0]:.2f}x msg/s, "
+                f"CPU/msg {ours[1] * 1e6:.0f} vs {base[1] * 1e6:.0f} µs"
             )
         print(line)
 

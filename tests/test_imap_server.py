@@ -144,6 +144,20 @@ def test_imaplib_append_copy_move_and_folders(server: Server) -> None:
         c.logout()
 
 
+def test_folder_names_are_utf8_in_the_store(server: Server) -> None:
+    server.store.account(BOB).create_folder("Entwürfe/2026")
+    c = imap(server)
+    try:
+        typ, listing = c.list("Entw&APw-rfe", "*")
+        assert listing == [b'(\\HasNoChildren) "/" "Entw&APw-rfe/2026"']
+        assert c.create("&ZeVnLIqe-")[0] == "OK"  # 日本語
+        assert "日本語" in {f.name for f in server.store[BOB].folders()}
+        with pytest.raises(imaplib.IMAP4.error, match="Invalid mailbox name"):
+            c.create("&AGE-")  # "a" shifted: not modified UTF-7
+    finally:
+        c.logout()
+
+
 def test_imaplib_error_paths(server: Server) -> None:
     c = imaplib.IMAP4(server.host, server.imap_port, timeout=10)  # type: ignore[arg-type]
     with pytest.raises(imaplib.IMAP4.error, match="AUTHENTICATIONFAILED"):

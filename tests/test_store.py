@@ -140,7 +140,7 @@ def test_bad_input_raises_typed_errors_and_changes_nothing(
     bob = store.account(BOB)
     bob.inbox.append(RAW)
     before = (bob.inbox.status(), bob.inbox.messages(), bob.folders())
-    for name in ["", "a//b", "a.b", "x*", "caf\u00e9", "a\r\nb", "Sent/INBOX", "a" * 256]:
+    for name in ["", "a//b", "a.b", "x*", "a\u0085b", "a\r\nb", "Sent/INBOX", "a" * 256]:
         with pytest.raises(InvalidFolderName):
             bob.create_folder(name)
     with pytest.raises(ValueError):  # InvalidFolderName is a ValueError too

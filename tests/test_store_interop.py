@@ -66,10 +66,14 @@ def test_dovecot_imap_serves_what_mailroom_wrote(tmp_path: Path) -> None:
     bob.inbox.add_flags([2], ["\\Flagged", "\\Answered"])
     bob["Sent"].append(b"Subject: sent\r\n\r\nx\r\n", flags=["\\Seen"])
     bob.create_folder("Work/2024").append(b"Subject: deep\r\n\r\ny\r\n", flags=["\\Draft"])
+    # A UTF-8 name: on disk in modified UTF-7, as Dovecot spells it (RFC 3501 §5.1.3).
+    bob.create_folder("Entwürfe/Q&A").append(b"Subject: umlaut\r\n\r\nz\r\n")
+    assert (root / BOB / ".Entw&APw-rfe.Q&-A").is_dir()
     ours = {
         f: (bob[f].status().uidvalidity, {m.uid: set(m.flags) for m in bob[f]})
-        for f in ("INBOX", "Sent", "Work/2024")
+        for f in ("INBOX", "Sent", "Work/2024", "Entwürfe/Q&A")
     }
+    wire = {"Entwürfe/Q&A": "Entw&APw-rfe/Q&-A"}
     del store, bob
     with Dovecot(tmp_path / "dovecot", root, imap=True) as dovecot:
         c = imap_login(dovecot, BOB)
@@ -84,10 +88,11 @@ def test_dovecot_imap_serves_what_mailroom_wrote(tmp_path: Path) -> None:
                 "Archive",
                 "Work",
                 "Work/2024",
+                "Entw&APw-rfe/Q&-A",
             } <= set(folders)
             assert "\\Sent" in folders["Sent"] and "\\Junk" in folders["Junk"]
             for folder, want in ours.items():
-                assert uid_flags(c, folder) == want, folder
+                assert uid_flags(c, wire.get(folder, folder)) == want, folder
             c.select("INBOX")
             typ, data = c.uid("FETCH", "2", "(BODY.PEEK[])")
             assert typ == "OK"
@@ -103,6 +108,7 @@ def test_mailroom_opens_what_dovecot_wrote(tmp_path: Path) -> None:
         c = imap_login(dovecot, BOB)
         try:
             assert c.create('"Projects/Alpha"')[0] == "OK"
+            assert c.create('"Gel&APY-scht"')[0] == "OK"  # "Gelöscht"
             appended = {}
             for folder, flags, body in (
                 ("INBOX", "(\\Seen)", b"Subject: a\r\n\r\nin the inbox\r\n"),
@@ -123,7 +129,7 @@ def test_mailroom_opens_what_dovecot_wrote(tmp_path: Path) -> None:
         store = MailStore(dovecot.maildir_root)
         bob = store.account(BOB, create=False)
         # Dovecot makes no directory for the parent level ("Projects" is \NonExistent).
-        assert {"INBOX", "Projects/Alpha"} <= {f.name for f in bob.folders()}
+        assert {"INBOX", "Projects/Alpha", "Gelöscht"} <= {f.name for f in bob.folders()}
         for folder, (validity, flags) in theirs.items():
             assert bob[folder].status().uidvalidity == validity
             assert {m.uid: set(m.flags) for m in bob[folder]} == flags

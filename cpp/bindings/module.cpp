@@ -18,5 +18,6 @@ PYBIND11_MODULE(_core, m) {
   mailroom::bindings::register_queue(m);
   mailroom::bindings::register_clients(m);
   mailroom::bindings::register_store(m);
+  mailroom::bindings::register_events(m);
   mailroom::bindings::register_imap(m);
 }

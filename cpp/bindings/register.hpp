@@ -11,6 +11,7 @@ void register_server(pybind11::module_& m);   // register_server.cpp
 void register_clients(pybind11::module_& m);  // register_clients.cpp
 void register_queue(pybind11::module_& m);    // register_queue.cpp (after register_server)
 void register_store(pybind11::module_& m);    // register_store.cpp
+void register_events(pybind11::module_& m);   // register_events.cpp (after register_server)
 void register_imap(pybind11::module_& m);     // register_imap.cpp (after register_server)
 
 }  // namespace mailroom::bindings

@@ -11,7 +11,6 @@
 #include "bytes_arg.hpp"
 #include "mailroom/engine/server.hpp"
 #include "dsn_values.hpp"
-#include "py_callable.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;
@@ -146,29 +145,7 @@ void register_queue(py::module_& m) {
             py::gil_scoped_release release;
             return s.submit(mail_from, rcpts, std::move(message));
           },
-          py::arg("mail_from"), py::arg("rcpts"), py::arg("message"))
-      .def("set_queue_hook", [](Server& s, py::object fn) {
-        if (!s.queue()) throw py::value_error("the server relays nothing: no queue");
-        if (fn.is_none()) {
-          s.queue()->set_event_hook(nullptr);
-          return;
-        }
-        if (!PyCallable_Check(fn.ptr())) throw py::type_error("the queue hook must be callable");
-        auto holder = std::make_shared<PyCallable>(std::move(fn));
-        s.queue()->set_event_hook([holder](const queue::QueueEvent& ev) {
-          // A delivery thread: the GIL only for the call.
-          py::gil_scoped_acquire gil;
-          try {
-            py::list rcpts, notify;
-            for (const auto& r : ev.recipients) rcpts.append(py::str(r));
-            for (unsigned n : ev.notify) notify.append(notify_tuple(n));
-            holder->fn(queue::to_string(ev.kind), py::str(ev.id), py::str(ev.mail_from), rcpts, ev.code,
-                       py::str(ev.reply), py::str(ev.remote_host), ev.at, ev.attempt, notify);
-          } catch (py::error_already_set& e) {
-            e.discard_as_unraisable("mailroom.Server queue hook");
-          }
-        });
-      });
+          py::arg("mail_from"), py::arg("rcpts"), py::arg("message"));
 }
 
 }  // namespace mailroom::bindings

@@ -124,6 +124,7 @@ void register_store(py::module_& m) {
                                return s.root().string();
                              })
       .def_property_readonly("stale_tmp_removed", &MailStore::stale_tmp_removed)
+      .def_property_readonly("open_notes", &MailStore::open_notes)
       .def("ensure_account", &MailStore::ensure_account, nogil())
       .def("accounts", &MailStore::accounts, nogil())
       .def("list_folders",

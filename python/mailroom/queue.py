@@ -124,16 +124,19 @@ class Queue:
 
     Iterating gives :class:`QueueEntry` snapshots, oldest first. Hooks
     (``on_delivered``, ``on_deferred``, ``on_bounced``, ``on_delayed``) run
-    on a delivery thread with a :class:`QueueEvent`; an exception in one is
-    reported through ``sys.unraisablehook`` and changes nothing.
+    on the server's event dispatcher thread (``server.events``) with a
+    :class:`QueueEvent`; an exception in one is reported through
+    ``sys.unraisablehook`` and changes nothing.
     """
 
-    def __init__(self, native: Any) -> None:
+    def __init__(self, native: Any, events: Any = None) -> None:
         self._native = native
         self._hooks: dict[str, list[QueueHook]] = {}
-        # The latest events (at most max_events), oldest first.
-        self.events: list[QueueEvent] = []
+        self._events: list[QueueEvent] = []
         self.max_events = 10_000
+        self._stream = events  # the server's mailroom.events.EventStream
+        if events is not None and native.relay:
+            events.subscribe(self._record, kinds=("delivered", "deferred", "bounced", "delayed"))
 
     # -- contents ---------------------------------------------------------------
     def entries(self) -> list[QueueEntry]:
@@ -167,9 +170,12 @@ class Queue:
             raise KeyError(ident)
 
     def wait_idle(self, timeout: float = 60.0) -> None:
-        """Until no attempt is due or running; TimeoutError otherwise."""
+        """Until no attempt is due or running, and the hooks have seen what
+        happened; TimeoutError otherwise."""
         if not self._native.queue_wait_idle(float(timeout)):
             raise TimeoutError(f"the queue was still delivering after {timeout} s")
+        if self._stream is not None:
+            self._stream.flush(timeout)
 
     # -- hooks ------------------------------------------------------------------
     def _add(self, kind: str, fn: QueueHook) -> QueueHook:
@@ -193,42 +199,21 @@ class Queue:
     def remove_hooks(self) -> None:
         self._hooks.clear()
 
-    def _native_hook(self) -> Callable[..., None]:
-        # Holds the hooks and the events list, not the queue: the native
-        # server keeps this alive, and must not keep itself alive through it.
-        hooks, events, limit = self._hooks, self.events, self.max_events
+    def _record(self, ev: QueueEvent) -> None:
+        # On the server's event dispatcher thread (mailroom.events).
+        self._events.append(ev)
+        if len(self._events) > self.max_events:
+            del self._events[: len(self._events) - self.max_events]
+        for fn in list(self._hooks.get(ev.kind, ())):
+            fn(ev)
 
-        def run(
-            kind: str,
-            ident: str,
-            sender: str,
-            rcpts: list[str],
-            code: int,
-            reply: str,
-            host: str,
-            at: float,
-            attempt: int,
-            notify: list[tuple[str, ...]],
-        ) -> None:
-            ev = QueueEvent(
-                kind=kind,  # type: ignore[arg-type]
-                id=ident,
-                sender=sender,
-                recipients=list(rcpts),
-                code=code,
-                reply=reply,
-                remote_host=host,
-                at=_dt.datetime.fromtimestamp(at, tz=_dt.timezone.utc),
-                attempt=attempt,
-                notify=dict(zip(rcpts, (tuple(n) for n in notify))),
-            )
-            events.append(ev)
-            if len(events) > limit:
-                del events[: len(events) - limit]
-            for fn in list(hooks.get(kind, ())):
-                fn(ev)
-
-        return run
+    @property
+    def events(self) -> list[QueueEvent]:
+        """The latest events (at most ``max_events``), oldest first: every
+        event published before the call is in it."""
+        if self._stream is not None:
+            self._stream.flush()
+        return self._events
 
     def __repr__(self) -> str:
         return f"<mailroom.Queue {len(self)} entries>"

@@ -25,9 +25,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from . import _core
+from .events import EventStream
 from .message import Address, Message, _mailbox
 from .queue import Clock, Queue
-from .store import MailStore
+from .store import Account, MailStore, NoSuchAccount, NoSuchFolder, NoSuchMessage, StoreChange
 
 __all__ = ["Envelope", "ReplyRule", "Server", "Session"]
 
@@ -266,6 +267,8 @@ class Server:
             max_stored_bytes=max_stored_bytes,
             postmaster=_mailbox(postmaster, "postmaster")[1] if postmaster else "",
         )
+        for note in self._native.store.open_notes:
+            warnings.warn(f"Maildir {maildir!r}: {note}", stacklevel=2)
         if self._native.stale_tmp_removed:
             warnings.warn(
                 f"removed {self._native.stale_tmp_removed} file(s) older than 36 hours from the "
@@ -331,10 +334,11 @@ class Server:
             manual_clock=clock == "manual",
         )
         self.spool = os.fspath(spool) if spool is not None else None
-        self.queue = Queue(self._native)
+        # Store, session and queue events, handed to Python subscribers on one
+        # dispatcher thread (mailroom.events).
+        self.events = EventStream(self._native)
+        self.queue = Queue(self._native, self.events)
         self.clock = Clock(self._native)
-        if self._native.relay:
-            self._native.set_queue_hook(self.queue._native_hook())
         self._tls_ca_file: str | None = None
         self.maildir = os.fspath(maildir) if maildir is not None else None
         self.domains = [d.lower() for d in (domains or [])]
@@ -348,11 +352,14 @@ class Server:
     def start(self) -> Server:
         """Bind and serve. Raises OSError (port taken) or ValueError (bad host)."""
         self._native.start()
+        self.events._started()
         return self
 
     def stop(self) -> None:
-        """Close the listener and every session. Mail already stored stays."""
+        """Close the listener and every session. Mail already stored stays.
+        Event subscribers get what was published before, then pause."""
         self._native.stop()
+        self.events._stopped()
 
     def __enter__(self) -> Server:
         # `with Server(...).start() as s:` works too.
@@ -511,7 +518,12 @@ class Server:
     def store(self) -> MailStore:
         """The store the server delivers into: accounts, folders, flags
         (``mailroom.store``). SMTP fills each recipient's INBOX; POP3 serves it."""
-        return MailStore._wrap(self._native.store)
+        return MailStore._wrap(self._native.store, self.events)
+
+    def account(self, address: str, *, create: bool = True) -> Account:
+        """``server.store.account(address)``: an account's folders and messages
+        (made with its folders when missing, unless ``create=False``)."""
+        return self.store.account(address, create=create)
 
     def clear(self) -> None:
         """Forget every message (Maildir: the files are removed)."""
@@ -540,6 +552,7 @@ class Server:
         *,
         since: int | None = None,
         new: bool = False,
+        folder: str | None = None,
     ) -> Message:
         """Wait for a received message that matches, and return it.
 
@@ -552,6 +565,11 @@ class Server:
         anything. Returns the first matching Message (``wait_for_all`` returns
         a list). The native side wakes the wait as soon as a message is
         stored; on timeout, TimeoutError lists what did arrive.
+
+        ``folder="Junk"`` waits for a message in that folder instead of an
+        INBOX (moved or appended there by a hook, IMAP or the store API);
+        ``to`` then names the account, and ``since`` does not apply (it counts
+        INBOX arrivals).
         """
         if count != 1:
             warnings.warn(
@@ -560,8 +578,8 @@ class Server:
                 stacklevel=2,
             )
             # The old form, kept working: the list of count messages.
-            return self._wait(count, to, subject, predicate, timeout, since, new)  # type: ignore[return-value]
-        return self._wait(1, to, subject, predicate, timeout, since, new)[0]
+            return self._wait(count, to, subject, predicate, timeout, since, new, folder)  # type: ignore[return-value]
+        return self._wait(1, to, subject, predicate, timeout, since, new, folder)[0]
 
     def wait_for_all(
         self,
@@ -573,11 +591,12 @@ class Server:
         *,
         since: int | None = None,
         new: bool = False,
+        folder: str | None = None,
     ) -> list[Message]:
         """Wait until ``count`` received messages match; return the first
         ``count`` of them in arrival order (always a list). The matching rules,
-        ``since`` and ``new`` are those of ``wait_for``."""
-        return self._wait(count, to, subject, predicate, timeout, since, new)
+        ``since``, ``new`` and ``folder`` are those of ``wait_for``."""
+        return self._wait(count, to, subject, predicate, timeout, since, new, folder)
 
     def _wait(
         self,
@@ -588,6 +607,7 @@ class Server:
         timeout: float,
         since: int | None,
         new: bool,
+        folder: str | None = None,
     ) -> list[Message]:
         if not isinstance(count, int) or isinstance(count, bool) or count < 1:
             raise ValueError(f"count must be a positive int, got {count!r}")
@@ -599,16 +619,28 @@ class Server:
             )
         want_to = _normalize(to) if to is not None else None
 
-        def matches(m: Message) -> bool:
-            if want_to is not None and want_to not in {
-                _normalize(r) for r in (m.envelope.rcpt_to if m.envelope else [])
-            }:
-                return False
+        def content_matches(m: Message) -> bool:
             if isinstance(subject, str) and m.subject != subject:
                 return False
             if isinstance(subject, re.Pattern) and not subject.search(m.subject or ""):
                 return False
             return predicate is None or bool(predicate(m))
+
+        if folder is not None and _core.folder_name(folder) != "INBOX":
+            if since is not None:
+                raise ValueError(
+                    "since= counts INBOX arrivals; with folder= give new=True or neither"
+                )
+            return self._wait_in_folder(
+                count, want_to, _core.folder_name(folder), content_matches, timeout, new, subject
+            )
+
+        def matches(m: Message) -> bool:
+            if want_to is not None and want_to not in {
+                _normalize(r) for r in (m.envelope.rcpt_to if m.envelope else [])
+            }:
+                return False
+            return content_matches(m)
 
         deadline = time.monotonic() + timeout
         seen_seq = self.mark() if new else int(since or 0)
@@ -626,6 +658,8 @@ class Server:
                 if matches(m):
                     found.append(m)
             if len(found) >= count:
+                # Subscribers (server.events) have seen the message's events too.
+                self.events._settle(max(deadline - time.monotonic(), 0.5))
                 return found[:count]
             left = deadline - time.monotonic()
             if left <= 0 or not self.running and not rows:
@@ -649,6 +683,68 @@ class Server:
             f"{' and the predicate' if predicate else ''} within {timeout:g}s; "
             f"{len(found)} matched, {len(arrived)} arrived{after}: {summary}"
         )
+
+    def _wait_in_folder(
+        self,
+        count: int,
+        account: str | None,
+        folder: str,
+        matches: Callable[[Message], bool],
+        timeout: float,
+        new: bool,
+        subject: str | re.Pattern[str] | None,
+    ) -> list[Message]:
+        # Listening first, then looking at what is there: nothing slips between.
+        native = self._native.store
+        found: list[Message] = []
+        seen: set[tuple[str, int]] = set()
+
+        def consider(acct: str, uid: int) -> None:
+            if (acct, uid) in seen:
+                return
+            seen.add((acct, uid))
+            try:
+                raw = native.read(acct, folder, uid)
+            except (NoSuchMessage, NoSuchFolder):
+                return  # moved on already
+            m = Message.parse(bytes(raw))
+            if matches(m):
+                found.append(m)
+
+        with self.events.listen(kinds="appended", account=account) as arrivals:
+            if not new:
+                for acct in [account] if account else native.accounts():
+                    try:
+                        uids = [
+                            info.uid
+                            for info in self.store.account(acct, create=False)
+                            .folder(folder)
+                            .messages()
+                        ]
+                    except (NoSuchAccount, NoSuchFolder):
+                        continue
+                    for uid in uids:
+                        consider(acct, uid)
+            deadline = time.monotonic() + timeout
+            while len(found) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    what = ", ".join(
+                        f"{k}={v!r}" for k, v in (("to", account), ("subject", subject)) if v
+                    )
+                    raise TimeoutError(
+                        f"no {count} message(s) in folder {folder!r}"
+                        f"{' matching ' + what if what else ''} within {timeout:g}s; "
+                        f"{len(found)} matched, {len(seen)} looked at"
+                    )
+                try:
+                    ev = arrivals.get(timeout=left)
+                except TimeoutError:
+                    continue
+                if isinstance(ev, StoreChange) and ev.folder == folder and ev.uid:
+                    consider(ev.account, ev.uid)
+        self.events._settle(max(deadline - time.monotonic(), 0.5))
+        return found[:count]
 
     # -- hooks and reply rules -----------------------------------------------------
     def on_message(self, fn: MessageHook) -> MessageHook:

@@ -327,10 +327,13 @@ class MailStore:
             path, max_messages, max_bytes, max_folders, max_message_size
         )
 
+    _events: Any = None  # a server's store: its mailroom.events.EventStream
+
     @classmethod
-    def _wrap(cls, native: Any) -> MailStore:
+    def _wrap(cls, native: Any, events: Any = None) -> MailStore:
         self = cls.__new__(cls)
         self._native = native
+        self._events = events
         return self
 
     @property
@@ -343,14 +346,19 @@ class MailStore:
 
     def on_change(self, hook: Callable[[StoreChange], None] | None) -> None:
         """Calls ``hook`` after every change (one at a time per folder, in MODSEQ
-        order), on the thread that made it: SMTP deliveries call it from the
-        server's threads. The hook may read the store, not change it; an
-        exception goes to ``sys.unraisablehook``. ``None`` removes it."""
+        order). A server's store (``server.store``) calls it on the server's
+        event dispatcher thread (``server.events``), never on a network thread;
+        a store of its own calls it on the thread that made the change, and
+        the hook may read the store there, not change it. An exception goes to
+        ``sys.unraisablehook``. ``None`` removes it."""
+        if hook is not None and not callable(hook):
+            raise TypeError("the change hook must be callable")
+        if self._events is not None:
+            self._events._replace_store_hook(hook)
+            return
         if hook is None:
             self._native.set_change_hook(None)
             return
-        if not callable(hook):
-            raise TypeError("the change hook must be callable")
 
         def native(kind: str, account: str, folder: str, old: str, uid: int, modseq: int) -> None:
             hook(StoreChange(kind, account, folder, old or None, uid or None, modseq or None))

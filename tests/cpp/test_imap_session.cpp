@@ -3,7 +3,6 @@
 #include <string>
 
 #include "imap_conversation.hpp"
-#include "mailroom/imap/mutf7.hpp"
 #include "mailroom/mime/codecs.hpp"
 
 // ------------------------------------------------------------ happy paths ----
@@ -423,8 +422,22 @@ TEST(bad_input_answers) {
     S: k12 BAD $ needs SEARCHRES, which this server does not offer
     C: k13 STORE 1 FLAGS (\Recent2)
     S: k13 BAD ...
-    C: k14 SELECT "caf\xe9"
   )");
+  // 8-bit octets outside a literal, in a session without UTF8=ACCEPT.
+  t.C("k14 SELECT \"caf\xe9\"");
+  t.S("k14 BAD 8-bit octet in a quoted string (use a literal)");
+  t.C("k15 SELECT caf\xe9");
+  t.S("k15 BAD Unexpected text after the arguments");
+  t.C("k16 FETCH 1 (FLAGS))");
+  t.S("k16 BAD Unexpected text after the arguments");
+  t.C("k17 SEARCH ((SEEN)");
+  t.S("k17 BAD ...");
+  t.C("k18 FETCH *:* FLAGS");
+  t.S("* 3 FETCH (FLAGS ())");
+  t.S("k18 OK FETCH completed");
+  t.C("k19 NOOP");
+  t.S("k19 OK NOOP completed");
+  CHECK_EQ(t.st->messages(kBob, "INBOX").size(), 3u);
 }
 
 TEST(oversized_lines_and_literals) {
@@ -618,27 +631,28 @@ TEST(fetch_holds_expunges_uid_fetch_does_not) {
 
 // ------------------------------------------------------ modified UTF-7 ----
 
-TEST(modified_utf7) {
-  // RFC 3501 §5.1.3's example, and round trips.
-  CHECK_EQ(mutf7_decode("~peter/mail/&U,BTFw-/&ZeVnLIqe-").value_or("?"),
-           std::string("~peter/mail/\xe5\x8f\xb0\xe5\x8c\x97/\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e"));
-  CHECK_EQ(mutf7_encode("~peter/mail/\xe5\x8f\xb0\xe5\x8c\x97/\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e")
-               .value_or("?"),
-           std::string("~peter/mail/&U,BTFw-/&ZeVnLIqe-"));
-  CHECK_EQ(mutf7_encode("Entw\xc3\xbcrfe").value_or("?"), std::string("Entw&APw-rfe"));
-  CHECK_EQ(mutf7_decode("Entw&APw-rfe").value_or("?"), std::string("Entw\xc3\xbcrfe"));
-  CHECK_EQ(mutf7_encode("A&B").value_or("?"), std::string("A&-B"));
-  CHECK_EQ(mutf7_decode("A&-B").value_or("?"), std::string("A&B"));
-  CHECK_EQ(mutf7_encode("\xf0\x9f\x93\xa7").value_or("?"), std::string("&2D3c5w-"));  // U+1F4E7
-  CHECK_EQ(mutf7_decode("&2D3c5w-").value_or("?"), std::string("\xf0\x9f\x93\xa7"));
-  CHECK(!mutf7_decode("&U,BTFw").has_value());       // unterminated
-  CHECK(!mutf7_decode("&AGE-").has_value());         // 'a' must not be shifted
-  CHECK(!mutf7_decode("caf\xc3\xa9").has_value());   // raw 8-bit
-  CHECK(!mutf7_decode("&2D0-").has_value());         // a lone high surrogate
-  CHECK(!mutf7_decode("&APw-&APw-").has_value());    // two shifts back to back
-  CHECK(!mutf7_decode("&APx-").has_value());         // non-zero padding bits
-  CHECK(!mutf7_encode("\xc3").has_value());          // truncated UTF-8
-  CHECK(!mutf7_encode("\xed\xa0\x80").has_value());  // an encoded surrogate
+TEST(folder_names_in_modified_utf7) {
+  Conversation t;
+  t.login();
+  // RFC 3501 §5.1.3: UTF-8 in the store, modified UTF-7 on the wire.
+  t.script(R"(
+    C: u1 CREATE Entw&APw-rfe/&ZeVnLIqe-
+    S: u1 OK CREATE completed
+    C: u2 LIST Entw&APw-rfe *
+    S: * LIST (\HasNoChildren) "/" "Entw&APw-rfe/&ZeVnLIqe-"
+    S: u2 OK LIST completed
+    C: u3 CREATE Q&-A
+    S: u3 OK CREATE completed
+    C: u4 STATUS "Q&-A" (MESSAGES)
+    S: * STATUS "Q&-A" (MESSAGES 0)
+    S: u4 OK STATUS completed
+    C: u5 CREATE &AGE-
+    S: u5 BAD Invalid mailbox name...
+    C: u6 SELECT &U,BTFw
+    S: u6 BAD Invalid mailbox name...
+  )");
+  CHECK(t.st->status(kBob, "Entw\xc3\xbcrfe/\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e").uidnext == 1);
+  CHECK(t.st->status(kBob, "Q&A").messages == 0);
 }
 
 int main(int argc, char** argv) { return run_registered_tests(argc, argv); }

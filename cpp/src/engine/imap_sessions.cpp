@@ -4,6 +4,15 @@
 
 namespace mailroom::engine {
 
+void ImapSessions::listen(EventBus& bus) {
+  // A folder being made concerns no session yet: not subscribed.
+  subscription_ = bus.subscribe(
+      [this](const Event& e) {
+        if (const auto* c = std::get_if<store::StoreChange>(&e)) on_store_change(*c);
+      },
+      EventFilter::of({"appended", "flags", "expunged", "deleted", "renamed"}));
+}
+
 void ImapSessions::on_store_change(const store::StoreChange& c) {
   using Kind = store::StoreChange::Kind;
   if (c.kind == Kind::FolderCreated) return;  // nobody has it selected yet

@@ -1,7 +1,8 @@
 // What the IMAP sessions of one server share: the cache of parsed messages,
 // the subscriptions of each account, and who watches which folder, so that a
-// change in the store wakes the sessions that have it selected (through
-// ConnectionRef::notify(); the session then syncs its view on its strand).
+// change in the store (an event on the server's EventBus) wakes the sessions
+// that have it selected (through ConnectionRef::notify(); the session then
+// syncs its view on its strand).
 #pragma once
 
 #include <map>
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "mailroom/engine/event_bus.hpp"
 #include "mailroom/imap/message_cache.hpp"
 #include "mailroom/net/session.hpp"
 #include "mailroom/store/store_change.hpp"
@@ -19,6 +21,10 @@ namespace mailroom::engine {
 class ImapSessions {
  public:
   imap::MessageCache& cache() { return cache_; }
+
+  // Takes the store changes of `bus` (through on_store_change) while this
+  // object lives.
+  void listen(EventBus& bus);
 
   // A store change: notifies the sessions watching its folder. Called on the
   // thread that made the change; takes only this object's lock.
@@ -43,6 +49,7 @@ class ImapSessions {
   mutable std::mutex mutex_;
   std::vector<Watcher> watchers_;
   std::map<std::string, std::set<std::string>> subscriptions_;
+  EventBus::Subscription subscription_;  // last: reset first, before the rest goes
 };
 
 }  // namespace mailroom::engine

@@ -78,6 +78,7 @@ void Server::prepare_queue() {
   q.hostname = options_.smtp.hostname;
   if (q.delivery.helo_name == "localhost") q.delivery.helo_name = options_.smtp.hostname;
   queue_ = std::make_unique<queue::OutgoingQueue>(std::move(q), clock_);
+  queue_->set_event_hook([this](const queue::QueueEvent& e) { events_.publish(e); });
   queue_->set_bounce_sink([this](const std::string& rcpt, std::string message) {
     deliver_bounce(rcpt, std::move(message));
   });

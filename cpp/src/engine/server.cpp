@@ -78,6 +78,7 @@ void Server::init_store() {
     store_ = std::make_unique<store::MailStore>(limits);
   else
     store_ = std::make_unique<store::MailStore>(options_.maildir, limits);
+  store_->set_change_hook([this](const store::StoreChange& c) { events_.publish(c); });
 }
 
 void Server::set_message_hook(MessageHook hook) {
@@ -220,29 +221,51 @@ smtp::Decision Server::accept_message(const smtp::Envelope& env, std::string&& m
 }
 
 std::uint64_t Server::session_started(const std::string& peer, const char* protocol) {
-  std::lock_guard lock(sessions_mutex_);
-  SessionRecord r;
-  r.id = next_session_++;
-  r.protocol = protocol;
-  r.peer = peer;
-  r.started_at = queue::real_time();
-  sessions_.push_back(std::move(r));
-  while (sessions_.size() > std::max<std::size_t>(options_.max_transcripts, 1)) sessions_.pop_front();
-  return next_session_ - 1;
+  SessionEvent ev;
+  ev.kind = SessionEvent::Kind::Started;
+  ev.protocol = protocol;
+  ev.peer = peer;
+  ev.at = queue::real_time();
+  {
+    std::lock_guard lock(sessions_mutex_);
+    SessionRecord r;
+    r.id = ev.id = next_session_++;
+    r.protocol = protocol;
+    r.peer = peer;
+    r.started_at = ev.at;
+    sessions_.push_back(std::move(r));
+    while (sessions_.size() > std::max<std::size_t>(options_.max_transcripts, 1))
+      sessions_.pop_front();
+  }
+  events_.publish(ev);
+  return ev.id;
 }
 
 void Server::session_ended(std::uint64_t id, const std::string& transcript, bool truncated,
                            std::size_t messages) {
-  std::lock_guard lock(sessions_mutex_);
-  for (auto it = sessions_.rbegin(); it != sessions_.rend(); ++it) {
-    if (it->id == id) {
-      it->transcript = transcript;
-      it->truncated = truncated;
-      it->ended_at = queue::real_time();
-      it->messages = messages;
-      break;
+  SessionEvent ev;
+  ev.kind = SessionEvent::Kind::Ended;
+  ev.id = id;
+  ev.at = queue::real_time();
+  const bool heard = events_.subscribers() > 0;  // no copy of the transcript for nobody
+  if (heard) ev.transcript = transcript;
+  ev.truncated = truncated;
+  ev.messages = messages;
+  {
+    std::lock_guard lock(sessions_mutex_);
+    for (auto it = sessions_.rbegin(); it != sessions_.rend(); ++it) {
+      if (it->id == id) {
+        it->transcript = transcript;
+        it->truncated = truncated;
+        it->ended_at = ev.at;
+        it->messages = messages;
+        ev.protocol = it->protocol;
+        ev.peer = it->peer;
+        break;
+      }
     }
   }
+  if (heard) events_.publish(ev);
 }
 
 std::vector<SessionRecord> Server::sessions() const {

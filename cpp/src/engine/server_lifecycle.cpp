@@ -18,7 +18,7 @@ Server::Server(ServerOptions options)
       clock_(std::make_shared<queue::Clock>(options_.manual_clock)) {
   init_store();
   // IMAP sessions learn of every change (deliveries, other sessions, POP3).
-  store_->set_change_hook([imap = imap_.get()](const store::StoreChange& c) { imap->on_store_change(c); });
+  imap_->listen(events_);
 }
 
 Server::~Server() { stop(); }

@@ -6,8 +6,8 @@
 
 #include "mailroom/imap/arguments.hpp"
 #include "mailroom/imap/fetch_items.hpp"
-#include "mailroom/imap/mutf7.hpp"
 #include "mailroom/imap/server_session.hpp"
+#include "mailroom/mutf7.hpp"
 #include "mailroom/store/flags.hpp"
 
 namespace mailroom::imap {
@@ -77,15 +77,23 @@ std::int64_t parse_date_time(std::string_view s) {
 
 std::string ServerSession::mailbox(Arguments& a) {
   const std::string wire = a.astring();
-  auto name = mutf7_decode(wire);
-  if (!name) a.fail("Invalid mailbox name (not modified UTF-7, RFC 3501 §5.1.3)");
-  if (iequals(*name, "INBOX")) return "INBOX";
-  return *name;
+  std::string name;
+  try {
+    name = from_modified_utf7(wire);
+  } catch (const InvalidModifiedUtf7& e) {
+    a.fail(std::string("Invalid mailbox name (RFC 3501 §5.1.3): ") + e.what());
+  }
+  if (iequals(name, "INBOX")) return "INBOX";
+  return name;
 }
 
 std::string ServerSession::wire_name(std::string_view name) const {
   std::string out;
-  append_string(out, mutf7_encode(name).value_or(std::string(name)));
+  try {
+    append_string(out, to_modified_utf7(name));
+  } catch (const InvalidModifiedUtf7&) {
+    append_string(out, name);  // the store keeps UTF-8 only: not reached
+  }
   return out;
 }
 
@@ -203,14 +211,16 @@ void ServerSession::cmd_list(const std::string& tag, Arguments& a, bool lsub,
     if (!lsub) untagged(std::string(verb) + " (\\Noselect) \"/\" \"\"");
     return tagged(out, tag, "OK", std::string(verb) + " completed");
   }
-  auto ref = mutf7_decode(reference);
-  auto pat = mutf7_decode(pattern_wire);
-  if (!ref || !pat) return tagged(out, tag, "OK", std::string(verb) + " completed");
-  std::string pattern = *pat;
-  if (!ref->empty() && pattern.front() != store::kFolderSeparator) {
-    pattern = *ref;
-    if (pattern.back() != store::kFolderSeparator) pattern.push_back(store::kFolderSeparator);
-    pattern += *pat;
+  std::string ref, pattern;
+  try {
+    ref = from_modified_utf7(reference);
+    pattern = from_modified_utf7(pattern_wire);
+  } catch (const InvalidModifiedUtf7&) {
+    return tagged(out, tag, "OK", std::string(verb) + " completed");  // names no folder
+  }
+  if (!ref.empty() && pattern.front() != store::kFolderSeparator) {
+    if (ref.back() != store::kFolderSeparator) ref.push_back(store::kFolderSeparator);
+    pattern = ref + pattern;
   }
   if (istarts_with(pattern, "INBOX") &&
       (pattern.size() == 5 || pattern[5] == store::kFolderSeparator))

@@ -1,6 +1,7 @@
 #include "mailroom/store/folder_name.hpp"
 
 #include "mailroom/store/errors.hpp"
+#include "mailroom/smtp/path.hpp"
 #include "mailroom/text.hpp"
 
 namespace mailroom::store {
@@ -24,12 +25,14 @@ std::string checked_folder_name(std::string_view name) {
       continue;
     }
     if (c < 0x20 || c == 0x7f) throw bad("a control character");
-    if (c >= 0x80) throw bad("non-ASCII (modified UTF-7 names are not supported)");
+    if (c == 0xC2 && i + 1 < name.size() && static_cast<unsigned char>(name[i + 1]) < 0xA0)
+      throw bad("a control character");  // U+0080..U+009F (C1)
     if (c == '.') throw bad("'.' (the Maildir++ separator)");
     if (c == '%' || c == '*') throw bad("a LIST wildcard");
-    if (c == '\\' || c == '"' || c == '&') throw bad("'\\', '\"' or '&'");
+    if (c == '\\' || c == '"') throw bad("'\\' or '\"'");
   }
   if (level == name.size()) throw bad("an empty level");
+  if (!smtp::valid_utf8(name)) throw bad("not UTF-8");
   if (level > 0 && is_inbox(name.substr(level))) throw bad("INBOX below the top");
   return std::string(name);
 }

@@ -69,6 +69,10 @@ MailStore::MailStore(const std::filesystem::path& root, StoreLimits limits)
 
 MailStore::~MailStore() = default;
 
+std::vector<std::string> MailStore::open_notes() const {
+  return backend_ ? backend_->open_notes() : std::vector<std::string>{};
+}
+
 std::size_t MailStore::stale_tmp_removed() const {
   return backend_ ? backend_->stale_tmp_removed() : 0;
 }

@@ -1,5 +1,7 @@
 #include "mailroom/store/maildir_backend.hpp"
 
+#include "mailroom/mutf7.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -249,8 +251,10 @@ MaildirBackend::MaildirBackend(fs::path root) : root_(std::move(root)) {
 fs::path MaildirBackend::folder_dir(const std::string& account, const std::string& folder) const {
   fs::path dir = root_ / escape_component(account);
   if (folder == "INBOX") return dir;
-  std::string name = "." + folder;
-  std::replace(name.begin(), name.end(), kFolderSeparator, '.');  // Maildir++
+  // Maildir++ ('.' between levels), non-ASCII in modified UTF-7 as Dovecot
+  // spells it (RFC 3501 §5.1.3): "Entwürfe/2026" is ".Entw&APw-rfe.2026".
+  std::string name = "." + to_modified_utf7(folder);
+  std::replace(name.begin(), name.end(), kFolderSeparator, '.');
   return dir / name;
 }
 
@@ -285,8 +289,11 @@ std::vector<LoadedAccount> MaildirBackend::load() {
       std::string name = n.substr(1);
       std::replace(name.begin(), name.end(), '.', kFolderSeparator);
       try {
-        name = checked_folder_name(name);  // others (modified UTF-7, say) are left alone
-      } catch (const std::exception&) {
+        name = checked_folder_name(from_modified_utf7(name));
+      } catch (const std::exception& bad) {
+        // Not a folder this store can name: left alone, and said.
+        if (open_notes_.size() < 100)
+          open_notes_.push_back("ignored the directory " + e.path().string() + ": " + bad.what());
         continue;
       }
       subs.emplace_back(name, e.path());

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "mailroom/engine/event_bus.hpp"
 #include "mailroom/engine/reply_rules.hpp"
 #include "mailroom/imap/config.hpp"
 #include "mailroom/net/network.hpp"
@@ -170,6 +171,9 @@ class Server {
   }
 
   store::MailStore& store() { return *store_; }
+  // Every store change, session start and end, and queue event; subscribers
+  // run on the publishing thread and must not block (event_bus.hpp).
+  EventBus& events() { return events_; }
   // What the IMAP sessions share (parsed messages, who watches which folder).
   ImapSessions& imap_sessions() { return *imap_; }
   ReplyRules& rules() { return rules_; }
@@ -257,8 +261,10 @@ class Server {
                                                         const std::string& peer);
   std::string local_id();
   ServerOptions options_;
+  // Before the store and the queue, which publish into it: destroyed after them.
+  EventBus events_;
   std::unique_ptr<store::MailStore> store_;
-  std::unique_ptr<ImapSessions> imap_;  // fed by the store's changes
+  std::unique_ptr<ImapSessions> imap_;  // subscribed to events_
   ReplyRules rules_;
   mutable std::mutex hook_mutex_;
   std::shared_ptr<MessageHook> hook_;

@@ -40,6 +40,8 @@ class Backend {
   // After rename_folder: where the message of the folder now named `to` is.
   virtual void moved(const std::string& account, const std::string& to, Message& msg) = 0;
   virtual std::size_t stale_tmp_removed() const { return 0; }
+  // What opening found and left alone (a directory that names no folder...).
+  virtual std::vector<std::string> open_notes() const { return {}; }
 };
 
 }  // namespace mailroom::store

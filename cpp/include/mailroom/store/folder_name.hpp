@@ -13,9 +13,10 @@ inline constexpr std::size_t kMaxFolderName = 255;
 
 // The name as the store keeps it ("inbox" -> "INBOX"), or InvalidFolderName:
 // empty, longer than kMaxFolderName, an empty level ("a//b", "/a", "a/"), a
-// '.' (the Maildir++ separator), a control byte, a non-ASCII byte (modified
-// UTF-7 is not spoken yet), '%', '*' (LIST wildcards), '\\', '"', '&' (the
-// modified UTF-7 shift, RFC 9051 §5.1.3), or a level named "INBOX" below the top.
+// '.' (the Maildir++ separator), a control character (C0, DEL, C1), bytes
+// that are not UTF-8, '%', '*' (LIST wildcards), '\\', '"', or a level named
+// "INBOX" below the top. Names are UTF-8 ("Entwürfe"); IMAP and the Maildir
+// directory names spell them in modified UTF-7 (mutf7.hpp).
 std::string checked_folder_name(std::string_view name);
 bool is_inbox(std::string_view name);
 

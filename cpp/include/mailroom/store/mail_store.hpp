@@ -70,6 +70,8 @@ class MailStore {
   bool in_memory() const { return root_.empty(); }
   StoreLimits& limits() { return limits_; }  // before use, not concurrently
   std::size_t stale_tmp_removed() const;
+  // What opening a Maildir found and left alone, one line each (at most 100).
+  std::vector<std::string> open_notes() const;
   // Every change as an event (store_change.hpp); null: none.
   void set_change_hook(ChangeHook hook);
 

@@ -43,6 +43,7 @@ class MaildirBackend final : public Backend {
   std::shared_ptr<const std::string> read(const Message& msg) override;
   void moved(const std::string& account, const std::string& to, Message& msg) override;
   std::size_t stale_tmp_removed() const override { return stale_tmp_removed_; }
+  std::vector<std::string> open_notes() const override { return open_notes_; }
 
   // The directory of a folder of an account.
   std::filesystem::path folder_dir(const std::string& account, const std::string& folder) const;
@@ -60,6 +61,7 @@ class MaildirBackend final : public Backend {
   std::string hostname_;
   std::atomic<std::uint64_t> counter_{0};
   std::size_t stale_tmp_removed_ = 0;
+  std::vector<std::string> open_notes_;
   std::mutex keywords_mutex_;
   std::map<std::string, std::vector<std::string>> keywords_;  // folder dir -> keywords
 };
