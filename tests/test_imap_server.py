@@ -9,6 +9,7 @@ import re
 import smtplib
 import ssl
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -374,3 +375,26 @@ def test_imap_ports_off_by_default() -> None:
         assert s.imap_port is None and s.imaps_port is None
         with pytest.raises(RuntimeError, match="IMAP is off"):
             s.imap_address  # noqa: B018
+
+
+def test_serve_imap_from_the_shell(tmp_path: object) -> None:
+    from .test_cli import start_serve, stop_serve
+
+    proc, lines = start_serve("--imap-port", "0", "--user", f"{BOB}:secret")
+    try:
+        [line] = [x for x in lines if x.strip().startswith("IMAP on ")]
+        port = int(line.rsplit(":", 1)[1])
+        c = imaplib.IMAP4("127.0.0.1", port, timeout=10)
+        c.login(BOB, "secret")
+        assert c.select("INBOX") == ("OK", [b"0"])
+        c.logout()
+    finally:
+        stop_serve(proc)
+    done = subprocess.run(
+        [sys.executable, "-m", "mailroom", "serve", "--smtp-port", "0", "--imaps-port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "--imaps-port needs --tls auto or --tls CERTFILE,KEYFILE" in done.stderr
