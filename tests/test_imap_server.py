@@ -377,7 +377,7 @@ def test_imap_ports_off_by_default() -> None:
             s.imap_address  # noqa: B018
 
 
-def test_serve_imap_from_the_shell(tmp_path: object) -> None:
+def test_serve_imap_from_the_shell() -> None:
     from .test_cli import start_serve, stop_serve
 
     proc, lines = start_serve("--imap-port", "0", "--user", f"{BOB}:secret")
