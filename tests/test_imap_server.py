@@ -398,3 +398,44 @@ def test_serve_imap_from_the_shell() -> None:
     )
     assert done.returncode == 2
     assert "--imaps-port needs --tls auto or --tls CERTFILE,KEYFILE" in done.stderr
+
+
+def test_imap_reply_rules_for_testing_clients(server: Server) -> None:
+    deliver(server, BOB, "ruled")
+    rule = server.imap_reply("NO", "[UNAVAILABLE] try again later", command="FETCH", times=1)
+    assert (rule.status, rule.command, rule.times) == ("NO", "FETCH", 1)
+    c = imap(server)
+    try:
+        c.select("INBOX")
+        typ, data = c.fetch("1", "(BODY[])")
+        assert (typ, data) == ("NO", [b"[UNAVAILABLE] try again later"])
+        assert "\\Seen" not in server.store[BOB].inbox.get(1).flags  # type: ignore[union-attr]
+        assert c.fetch("1", "(FLAGS)")[0] == "OK"  # times=1: used up
+        slow = server.imap_reply(delay=0.3, command="NOOP")
+        t0 = time.monotonic()
+        assert c.noop()[0] == "OK"
+        assert time.monotonic() - t0 >= 0.3
+        slow.remove()
+        server.imap_reply("BAD", command="UID SEARCH")
+        with pytest.raises(imaplib.IMAP4.error, match="Refused by a reply rule"):
+            c.uid("SEARCH", "ALL")
+        assert c.search(None, "ALL") == ("OK", [b"1"])  # SEARCH is not UID SEARCH
+        server.clear_imap_replies()
+        server.imap_reply(disconnect=True, command="SELECT")
+        with pytest.raises((imaplib.IMAP4.abort, OSError)):
+            c.select("INBOX")
+    finally:
+        c.shutdown()
+    server.clear_imap_replies()
+    server.imap_reply("BYE", "going down", command="LOGIN")
+    d = imaplib.IMAP4(server.host, server.imap_port, timeout=10)  # type: ignore[arg-type]
+    try:
+        with pytest.raises(imaplib.IMAP4.abort, match="going down"):
+            d.login(BOB, "secret")
+    finally:
+        d.shutdown()
+    server.clear_imap_replies()
+    with pytest.raises(ValueError, match="status must be"):
+        server.imap_reply("OK")
+    with pytest.raises(ValueError, match="needs a status"):
+        server.imap_reply()

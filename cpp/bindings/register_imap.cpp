@@ -4,6 +4,9 @@
 // the limits IMAP shares with SMTP and POP3).
 #include <pybind11/pybind11.h>
 
+#include <cmath>
+
+#include "mailroom/engine/imap_reply_rules.hpp"
 #include "mailroom/engine/server.hpp"
 #include "register.hpp"
 
@@ -37,6 +40,24 @@ void register_imap(py::module_& m) {
             s.check_options();
           },
           py::arg("imap_port") = -1, py::arg("imaps_port") = -1)
+      .def(
+          "add_imap_reply",
+          [](Server& s, std::string status, std::string text, std::string command, double delay,
+             bool disconnect, int times) {
+            engine::ImapReplyRule r;
+            r.command = std::move(command);
+            r.reply.status = std::move(status);
+            r.reply.text = std::move(text);
+            r.reply.delay_ms = static_cast<std::uint32_t>(std::lround(std::max(0.0, delay) * 1000));
+            r.reply.disconnect = disconnect;
+            r.times = times;
+            return s.imap_rules().add(std::move(r));
+          },
+          py::arg("status"), py::arg("text"), py::arg("command"), py::arg("delay"),
+          py::arg("disconnect"), py::arg("times"))
+      .def("remove_imap_reply",
+           [](Server& s, std::uint64_t id) { return s.imap_rules().remove(id); })
+      .def("clear_imap_replies", [](Server& s) { s.imap_rules().clear(); })
       .def_property_readonly("imap_port", &Server::imap_port)
       .def_property_readonly("imaps_port", &Server::imaps_port);
 }

@@ -45,7 +45,7 @@ from .client import (
 from .message import Address, Attachment, Defect, Message, Part
 from .queue import Clock, Queue, QueueEntry, QueueEvent, QueueRecipient
 from .reports import DeliveryReport, Disposition, RecipientReport
-from .server import Envelope, ReplyRule, Server, Session
+from .server import Envelope, ImapReplyRule, ReplyRule, Server, Session
 
 __all__ = [
     "AuthenticationError",
@@ -94,6 +94,7 @@ __all__ = [
     "QueueEvent",
     "QueueRecipient",
     "RecipientReport",
+    "ImapReplyRule",
     "ReplyRule",
     "Server",
     "Session",

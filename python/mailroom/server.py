@@ -30,7 +30,7 @@ from .message import Address, Message, _mailbox
 from .queue import Clock, Queue
 from .store import Account, MailStore, NoSuchAccount, NoSuchFolder, NoSuchMessage, StoreChange
 
-__all__ = ["Envelope", "ReplyRule", "Server", "Session"]
+__all__ = ["Envelope", "ImapReplyRule", "ReplyRule", "Server", "Session"]
 
 MessageHook = Callable[[Message], Optional[tuple[int, str]]]
 
@@ -87,6 +87,24 @@ class ReplyRule:
     def remove(self) -> None:
         if self._server is not None:
             self._server._native.remove_rule(self.id)
+
+
+@dataclass
+class ImapReplyRule:
+    """An IMAP reply the server gives on purpose; ``remove()`` takes it back."""
+
+    id: int
+    status: str
+    command: str
+    text: str
+    delay: float
+    disconnect: bool
+    times: int | None
+    _server: Server | None = field(default=None, repr=False, compare=False)
+
+    def remove(self) -> None:
+        if self._server is not None:
+            self._server._native.remove_imap_reply(self.id)
 
 
 def _ts(value: float) -> _dt.datetime:
@@ -876,6 +894,51 @@ class Server:
 
     def clear_rules(self) -> None:
         self._native.clear_rules()
+
+    def imap_reply(
+        self,
+        status: str = "",
+        text: str = "",
+        *,
+        command: str = "*",
+        delay: float = 0.0,
+        disconnect: bool = False,
+        times: int | None = None,
+    ) -> ImapReplyRule:
+        """Answer an IMAP command with a chosen reply instead of its own.
+
+        ``server.imap_reply("NO", "[UNAVAILABLE] try later", command="FETCH",
+        times=1)`` (the command is not run; ``FETCH`` also matches UID FETCH),
+        ``server.imap_reply("BYE", command="SELECT")`` (the server hangs up),
+        ``server.imap_reply(delay=2.0, command="FETCH")`` (a slow server: the
+        command runs, its responses wait), ``server.imap_reply(disconnect=True,
+        command="LOGIN")`` (the connection drops without a word).
+        """
+        status = status.upper()
+        if status not in ("", "NO", "BAD", "BYE"):
+            raise ValueError(f'status must be "NO", "BAD", "BYE" or "" (a delay), not {status!r}')
+        if disconnect and (status or text):
+            raise ValueError("disconnect=True drops the connection with no reply")
+        if not status and not delay and not disconnect:
+            raise ValueError("an IMAP reply rule needs a status, a delay or disconnect=True")
+        if delay < 0:
+            raise ValueError("delay must not be negative")
+        if any(c in text + command for c in "\r\n\0"):
+            raise ValueError("CR, LF or NUL in the reply rule")
+        if times is not None and times < 1:
+            raise ValueError("times must be at least 1 (or None: always)")
+        rule_id = self._native.add_imap_reply(
+            status=status,
+            text=text,
+            command=command.upper(),
+            delay=float(delay),
+            disconnect=disconnect,
+            times=-1 if times is None else int(times),
+        )
+        return ImapReplyRule(rule_id, status, command.upper(), text, delay, disconnect, times, self)
+
+    def clear_imap_replies(self) -> None:
+        self._native.clear_imap_replies()
 
     # -- sessions ------------------------------------------------------------------
     @property

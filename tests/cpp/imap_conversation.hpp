@@ -36,6 +36,13 @@ struct Accounts : Handler {
     return LoginResult::ok(st.ensure_account(kBob));
   }
   void watch(std::string_view, std::string_view folder) override { watched = folder; }
+  // A reply rule for the command named `ruled` ("*": any).
+  std::string ruled;
+  CommandReply rule;
+  std::optional<CommandReply> on_command(std::string_view name) override {
+    if (ruled.empty() || (ruled != "*" && ruled != name)) return std::nullopt;
+    return rule;
+  }
   std::string cram_md5_challenge() override { return "<1896.697170952@postoffice.example.net>"; }
   LoginResult login_cram_md5(std::string_view user, std::string_view challenge,
                              std::string_view digest) override {

@@ -524,6 +524,34 @@ TEST(pipelined_commands_answer_in_order) {
   t.no_more_replies();
 }
 
+TEST(reply_rules_answer_instead_of_the_command) {
+  Conversation t(three_messages);
+  t.split_invariant = false;  // the rules change between commands
+  t.select_inbox();
+  t.h->ruled = "UID STORE";
+  t.h->rule.status = "NO";
+  t.h->rule.text = "[UNAVAILABLE] Try later";
+  t.script(R"(
+    C: v1 UID STORE 1 +FLAGS (\Deleted)
+    S: v1 NO [UNAVAILABLE] Try later
+    C: v2 STORE 1 +FLAGS (\Flagged)
+    S: * 1 FETCH (FLAGS (\Flagged))
+    S: v2 OK STORE completed
+  )");
+  CHECK_EQ(int(t.st->by_uid(kBob, "INBOX", 1)->flags), int(store::kFlagged));  // not \Deleted
+  t.h->ruled = "NOOP";
+  t.h->rule = {};
+  t.h->rule.delay_ms = 250;  // only a delay: the command runs, its output waits
+  t.C("v3 NOOP");
+  t.S("v3 OK NOOP completed");
+  CHECK_EQ(t.outputs.back().delay_ms, 250u);
+  t.h->rule.disconnect = true;
+  t.C("v4 NOOP");
+  t.no_more_replies();
+  CHECK(t.outputs.back().close_after && t.outputs.back().bytes.empty());
+  CHECK(t.s->closed());
+}
+
 // --------------------------------------------- many sessions on one folder ----
 
 TEST(two_sessions_see_each_other) {

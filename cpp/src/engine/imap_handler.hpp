@@ -25,6 +25,9 @@ class ImapHandler final : public imap::Handler {
   std::string cram_md5_challenge() override { return server_.new_challenge(); }
   imap::LoginResult login_cram_md5(std::string_view user, std::string_view challenge,
                                    std::string_view digest) override;
+  std::optional<imap::CommandReply> on_command(std::string_view name) override {
+    return server_.imap_rules().match(name);
+  }
   void watch(std::string_view account, std::string_view folder) override;
   std::set<std::string> subscriptions(std::string_view account) override;
   void subscribe(std::string_view account, std::string_view folder, bool on) override;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "mailroom/engine/event_bus.hpp"
+#include "mailroom/engine/imap_reply_rules.hpp"
 #include "mailroom/imap/message_cache.hpp"
 #include "mailroom/net/session.hpp"
 #include "mailroom/store/store_change.hpp"
@@ -36,6 +37,8 @@ class ImapSessions {
   void forget(const void* key);
   std::size_t watchers() const;
 
+  ImapReplyRules& rules() { return rules_; }
+
   std::set<std::string> subscriptions(const std::string& account) const;
   void subscribe(const std::string& account, const std::string& folder, bool on);
 
@@ -49,6 +52,7 @@ class ImapSessions {
   mutable std::mutex mutex_;
   std::vector<Watcher> watchers_;
   std::map<std::string, std::set<std::string>> subscriptions_;
+  ImapReplyRules rules_;
   EventBus::Subscription subscription_;  // last: reset first, before the rest goes
 };
 

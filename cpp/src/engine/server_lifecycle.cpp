@@ -23,6 +23,8 @@ Server::Server(ServerOptions options)
 
 Server::~Server() { stop(); }
 
+ImapReplyRules& Server::imap_rules() { return imap_->rules(); }
+
 void Server::check_options() const {
   const ServerOptions& o = options_;
   if (o.max_connections == 0) throw std::invalid_argument("max_connections must be at least 1");

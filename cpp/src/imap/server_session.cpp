@@ -290,8 +290,10 @@ void ServerSession::command(std::string_view text, std::vector<Output>& out) {
   } else {
     log_client(text);
   }
+  if (ruled(tag, text, name, a.position(), out)) return;
   try {
     dispatch(tag, name, a, out);
+    reply_delay_ms_ = 0;
   } catch (const SyntaxError& e) {
     pending_.clear();
     tagged(out, tag, "BAD", e.what());
@@ -308,6 +310,51 @@ void ServerSession::command(std::string_view text, std::vector<Output>& out) {
     pending_.clear();
     tagged(out, tag, "NO", "[SERVERBUG] Internal error, try again");
   }
+}
+
+bool ServerSession::ruled(const std::string& tag, std::string_view text, const std::string& name,
+                          std::size_t args, std::vector<Output>& out) {
+  std::string full = name;
+  if (name == "UID") {  // "UID FETCH": the rule may name either
+    Arguments peek(text.substr(args));
+    try {
+      peek.sp();
+      std::string sub = peek.atom();
+      for (char& c : sub) c = ascii_upper(c);
+      full += " " + sub;
+    } catch (const SyntaxError&) {
+    }
+  }
+  std::optional<CommandReply> r;
+  try {
+    r = handler_.on_command(full);
+  } catch (...) {
+    return false;
+  }
+  if (!r) return false;
+  if (r->disconnect) {
+    Output o;  // nothing to write: the transport closes once the delay is over
+    o.delay_ms = r->delay_ms;
+    o.close_after = true;
+    o.ok = false;
+    transcript_.add("", "-- connection dropped without a reply");
+    emit(out, std::move(o));
+    return true;
+  }
+  if (r->status.empty()) {
+    reply_delay_ms_ = r->delay_ms;  // the command runs; its first output waits
+    return false;
+  }
+  reply_delay_ms_ = r->delay_ms;
+  const std::string reply_text = r->text.empty() ? "Refused by a reply rule" : r->text;
+  if (r->status == "BYE") {
+    bye(out, reply_text);
+  } else {
+    pending_.clear();
+    tagged(out, tag, r->status == "BAD" ? "BAD" : "NO", reply_text);
+  }
+  reply_delay_ms_ = 0;
+  return true;
 }
 
 void ServerSession::dispatch(const std::string& tag, const std::string& name, Arguments& a,
@@ -470,6 +517,10 @@ void ServerSession::emit(std::vector<Output>& out, Output o) {
   if (closing_) {
     o.close_after = true;
     o.ok = false;
+  }
+  if (reply_delay_ms_ > 0) {
+    o.delay_ms += reply_delay_ms_;
+    reply_delay_ms_ = 0;
   }
   if (transcript_.enabled()) {
     literal_aware_lines(o.bytes, [&](std::string_view l) { transcript_.add("S: ", l); });

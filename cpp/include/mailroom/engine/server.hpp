@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "mailroom/engine/event_bus.hpp"
+#include "mailroom/engine/imap_reply_rules.hpp"
 #include "mailroom/engine/reply_rules.hpp"
 #include "mailroom/imap/config.hpp"
 #include "mailroom/net/network.hpp"
@@ -176,6 +177,8 @@ class Server {
   EventBus& events() { return events_; }
   // What the IMAP sessions share (parsed messages, who watches which folder).
   ImapSessions& imap_sessions() { return *imap_; }
+  // The reply rules of the IMAP sessions (imap_reply_rules.hpp).
+  ImapReplyRules& imap_rules();
   ReplyRules& rules() { return rules_; }
 
   void set_message_hook(MessageHook hook);

@@ -2,6 +2,8 @@
 // which account it opens), and telling it which folder the session watches.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -24,6 +26,17 @@ struct LoginResult {
   static LoginResult pending() { return {Pending, {}}; }
 };
 
+// A reply chosen instead of a command's own (a tester's reply rule), so a
+// client's error paths can be tried: NO, BAD or BYE with `text`, the command
+// not run; or only a delay before the command's own responses; or the
+// connection dropped without a word.
+struct CommandReply {
+  std::string status;  // "NO", "BAD", "BYE", or "" (only the delay)
+  std::string text;
+  std::uint32_t delay_ms = 0;
+  bool disconnect = false;
+};
+
 // Hooks called synchronously from ServerSession::feed(). A login hook that
 // throws is answered NO [UNAVAILABLE].
 class Handler {
@@ -40,6 +53,9 @@ class Handler {
                                      std::string_view /*digest*/) {
     return LoginResult::bad_credentials();
   }
+  // Before each command ("FETCH", "UID FETCH", "LOGIN", ...): a reply of its
+  // own, or nullopt to run the command.
+  virtual std::optional<CommandReply> on_command(std::string_view /*name*/) { return std::nullopt; }
   // The folder the session has selected now ("" after CLOSE, UNSELECT or a
   // failed SELECT), so that changes to it reach store_changed().
   virtual void watch(std::string_view /*account*/, std::string_view /*folder*/) {}

@@ -123,6 +123,9 @@ class ServerSession {
   void command(std::string_view text, std::vector<Output>& out);
   void dispatch(const std::string& tag, const std::string& name, Arguments& a,
                 std::vector<Output>& out);
+  // A reply rule's answer to the command `name`; true when it answered.
+  bool ruled(const std::string& tag, std::string_view text, const std::string& name,
+             std::size_t args, std::vector<Output>& out);
   void raw_line(std::string_view line, std::vector<Output>& out);  // SASL, IDLE's DONE
 
   // ---- responses (server_session.cpp)
@@ -226,6 +229,7 @@ class ServerSession {
   std::size_t appended_ = 0;
 
   std::string pending_;  // untagged responses of the command in progress
+  std::uint32_t reply_delay_ms_ = 0;  // a reply rule's delay for the next output
   Transcript transcript_;
 };
 
