@@ -1,6 +1,6 @@
 // ServerSession: byte handling (lines, literals, continuation requests,
-// limits), dispatch by state, responses, the view of the selected folder and
-// its sync with the store, the transcript. The commands are in commands_*.cpp.
+// limits), dispatch by state, responses, the transcript. The view of the
+// selected folder is in selected_view.cpp, the commands in commands_*.cpp.
 #include "mailroom/imap/server_session.hpp"
 
 #include <algorithm>
@@ -279,7 +279,9 @@ void ServerSession::command(std::string_view text, std::vector<Output>& out) {
     Arguments peek(text.substr(a.position()));
     try {
       peek.sp();
-      shown += " " + peek.astring() + " ****";
+      shown.push_back(' ');
+      shown += peek.astring();
+      shown += " ****";
     } catch (const SyntaxError&) {
       shown += " ****";
     }
@@ -321,7 +323,8 @@ bool ServerSession::ruled(const std::string& tag, std::string_view text, const s
       peek.sp();
       std::string sub = peek.atom();
       for (char& c : sub) c = ascii_upper(c);
-      full += " " + sub;
+      full.push_back(' ');
+      full += sub;
     } catch (const SyntaxError&) {
     }
   }
@@ -537,138 +540,6 @@ void ServerSession::emit(std::vector<Output>& out, Output o) {
 void ServerSession::log_client(std::string_view text) {
   if (!transcript_.enabled()) return;
   literal_aware_lines(text, [&](std::string_view l) { transcript_.add("C: ", l); });
-}
-
-// ------------------------------------------------------------- the view ----
-
-std::string ServerSession::flags_text(const store::Message& m) const {
-  std::string s = "(";
-  bool first = true;
-  for (const auto& f : store::flag_names(m.flags, m.keywords)) {
-    if (!first) s.push_back(' ');
-    first = false;
-    s += f;
-  }
-  s.push_back(')');
-  return s;
-}
-
-std::string ServerSession::cache_key(std::uint32_t uid) const {
-  std::string k = account_;
-  k.push_back('\n');
-  k += folder_;
-  k.push_back('\n');
-  k += std::to_string(uidvalidity_);
-  k.push_back('\n');
-  k += std::to_string(uid);
-  return k;
-}
-
-void ServerSession::select_view(const std::string& folder, bool read_only) {
-  const auto status = store_.status(account_, folder);
-  view_ = store_.messages(account_, folder);
-  folder_ = folder;
-  read_only_ = read_only;
-  uidvalidity_ = status.uidvalidity;
-  state_ = State::Selected;
-  dirty_ = false;
-  handler_.watch(account_, folder_);
-}
-
-void ServerSession::deselect() {
-  if (folder_.empty()) return;
-  folder_.clear();
-  view_.clear();
-  view_.shrink_to_fit();
-  if (state_ == State::Selected) state_ = State::Authenticated;
-  handler_.watch(account_, "");
-}
-
-void ServerSession::store_changed(std::vector<Output>& out) {
-  if (state_ != State::Selected) return;
-  dirty_ = true;
-  if (idling_ && !paused_) {
-    sync(true);
-    flush(out);
-  }
-}
-
-void ServerSession::sync(bool expunges) {
-  if (state_ != State::Selected) return;
-  std::vector<store::MessagePtr> now;
-  try {
-    now = store_.messages(account_, folder_);
-  } catch (const store::NoSuchFolder&) {
-    // The folder was deleted or renamed away under us.
-    pending_ += "* BYE Mailbox was deleted or renamed\r\n";
-    closing_ = true;
-    return;
-  }
-  std::vector<store::MessagePtr> next;
-  next.reserve(std::max(now.size(), view_.size()));
-  std::vector<std::size_t> gone;     // old 0-based positions, ascending
-  std::vector<std::size_t> changed;  // positions in `next`
-  bool kept_gone = false;
-  std::size_t i = 0, j = 0;
-  while (i < view_.size() || j < now.size()) {
-    if (j == now.size() || (i < view_.size() && view_[i]->uid < now[j]->uid)) {
-      if (expunges)
-        gone.push_back(i);
-      else
-        next.push_back(view_[i]), kept_gone = true;
-      ++i;
-    } else if (i == view_.size() || now[j]->uid < view_[i]->uid) {
-      next.push_back(now[j++]);  // arrived (UIDs only grow: always at the end)
-    } else {
-      const auto& old = *view_[i];
-      const auto& cur = *now[j];
-      if (old.flags != cur.flags || old.keywords != cur.keywords) changed.push_back(next.size());
-      next.push_back(now[j]);
-      ++i, ++j;
-    }
-  }
-  // Highest first, so each number is still the one the client knows.
-  for (auto it = gone.rbegin(); it != gone.rend(); ++it)
-    untagged(std::to_string(*it + 1) + " EXPUNGE");
-  for (std::size_t pos : changed) {
-    std::string line = std::to_string(pos + 1) + " FETCH (";
-    line += "UID " + std::to_string(next[pos]->uid) + " ";
-    line += "FLAGS " + flags_text(*next[pos]) + ")";
-    untagged(line);
-  }
-  const std::size_t before = view_.size() - gone.size();
-  view_ = std::move(next);
-  if (view_.size() != before) untagged(std::to_string(view_.size()) + " EXISTS");
-  dirty_ = kept_gone;
-}
-
-std::vector<std::size_t> ServerSession::resolve(const SequenceSet& set, bool uid) const {
-  if (set.saved) throw SyntaxError("$ needs SEARCHRES, which this server does not offer");
-  std::vector<std::size_t> pos;
-  if (uid) {
-    // RFC 9051 §6.4.9: UIDs that do not exist are ignored; '*' is the
-    // largest UID (so "n:*" names at least that message when n is larger).
-    const std::uint32_t largest = view_.empty() ? 0 : view_.back()->uid;
-    for (const auto& r : set.ranges) {
-      std::uint32_t a = r.first ? r.first : largest, b = r.last ? r.last : largest;
-      if (a > b) std::swap(a, b);
-      auto lo = std::lower_bound(view_.begin(), view_.end(), a,
-                                 [](const store::MessagePtr& m, std::uint32_t u) { return m->uid < u; });
-      for (auto it = lo; it != view_.end() && (*it)->uid <= b; ++it)
-        pos.push_back(static_cast<std::size_t>(it - view_.begin()));
-    }
-  } else {
-    const auto largest = static_cast<std::uint32_t>(view_.size());
-    for (const auto& r : set.ranges) {
-      std::uint32_t a = r.first ? r.first : largest, b = r.last ? r.last : largest;
-      if (a > b) std::swap(a, b);
-      if (a == 0 || b > largest) throw SyntaxError("Invalid sequence number (no such message)");
-      for (std::uint32_t n = a; n <= b; ++n) pos.push_back(n - 1);
-    }
-  }
-  std::sort(pos.begin(), pos.end());
-  pos.erase(std::unique(pos.begin(), pos.end()), pos.end());
-  return pos;
 }
 
 }  // namespace mailroom::imap

@@ -1,0 +1,114 @@
+// Byte-level tests of many IMAP sessions on one folder: each keeps its own
+// view and learns of the others' changes by the rules of RFC 9051 §7.5.1
+// (see imap_conversation.hpp for the harness).
+#include <string>
+#include <vector>
+
+#include "imap_conversation.hpp"
+
+// --------------------------------------------- many sessions on one folder ----
+
+TEST(two_sessions_see_each_other) {
+  Conversation t(three_messages);
+  t.split_invariant = false;
+  t.select_inbox();
+  Peer other = t.peer();
+  talk(other, "o1 LOGIN bob secret");
+  talk(other, "o2 SELECT INBOX");
+  CHECK_EQ(t.h->watched, std::string("INBOX"));
+  // The other session flags message 2 and expunges message 1.
+  CHECK_EQ(talk(other, "o3 STORE 2 +FLAGS.SILENT (\\Flagged)"), std::string("o3 OK STORE completed\r\n"));
+  CHECK_EQ(talk(other, "o4 STORE 1 +FLAGS (\\Deleted)"),
+           std::string("* 1 FETCH (FLAGS (\\Deleted))\r\no4 OK STORE completed\r\n"));
+  CHECK_EQ(talk(other, "o5 EXPUNGE"), std::string("* 1 EXPUNGE\r\no5 OK EXPUNGE completed\r\n"));
+  t.st->append(kBob, "INBOX", message("four"));
+  t.changed();  // not idling: nothing yet
+  t.no_more_replies();
+  // RFC 9051 §7.5.1: no EXPUNGE during FETCH; the numbers stay put, and
+  // the expunged message is shown as this session last knew it.
+  t.script(R"(
+    C: q1 FETCH 1:* (UID FLAGS)
+    S: * 2 FETCH (UID 2 FLAGS (\Seen \Flagged))
+    S: * 4 EXISTS
+    S: * 1 FETCH (UID 1 FLAGS ())
+    S: * 2 FETCH (UID 2 FLAGS (\Seen \Flagged))
+    S: * 3 FETCH (UID 3 FLAGS ())
+    S: * 4 FETCH (UID 4 FLAGS ())
+    S: q1 OK FETCH completed
+    C: q2 NOOP
+    S: * 1 EXPUNGE
+    S: q2 OK NOOP completed
+  )");
+  t.no_more_replies();
+  CHECK_EQ(t.s->exists(), 3u);
+  // And the other way: this session's STORE reaches the other one.
+  t.script(R"(
+    C: q3 UID STORE 4 FLAGS (\Answered $Done)
+    S: * 3 FETCH (UID 4 FLAGS (\Answered $Done))
+    S: q3 OK STORE completed
+  )");
+  std::vector<Output> out;
+  other.s->store_changed(out);
+  CHECK(out.empty());
+  // Message 4 is new to it: EXISTS, and its flags come when it fetches them.
+  CHECK_EQ(talk(other, "o6 NOOP"), std::string("* 3 EXISTS\r\no6 OK NOOP completed\r\n"));
+  CHECK_EQ(talk(other, "o7 FETCH 3 FLAGS"),
+           std::string("* 3 FETCH (FLAGS (\\Answered $Done))\r\no7 OK FETCH completed\r\n"));
+  t.script(R"(
+    C: q4 STORE 3 -FLAGS ($Done)
+    S: * 3 FETCH (FLAGS (\Answered))
+    S: q4 OK STORE completed
+  )");
+  CHECK_EQ(talk(other, "o8 NOOP"),
+           std::string("* 3 FETCH (UID 4 FLAGS (\\Answered))\r\no8 OK NOOP completed\r\n"));
+}
+
+TEST(idle_wakes_on_store_change) {
+  Conversation t(three_messages);
+  t.split_invariant = false;
+  t.select_inbox();
+  t.C("r1 IDLE");
+  t.S("+ idling");
+  t.no_more_replies();
+  t.st->append(kBob, "INBOX", message("four"));
+  t.changed();
+  t.S("* 4 EXISTS");
+  t.st->store(kBob, "INBOX", {1}, store::FlagChange::Add, {"\\Deleted"});
+  t.st->expunge(kBob, "INBOX");
+  t.changed();
+  t.S("* 1 EXPUNGE");
+  t.script(R"(
+    C: DONE
+    S: r1 OK IDLE terminated
+    C: r2 IDLE
+    S: + idling
+    C: NOTDONE
+    S: r2 BAD Expected DONE
+  )");
+}
+
+TEST(fetch_holds_expunges_uid_fetch_does_not) {
+  Conversation t(three_messages);
+  t.split_invariant = false;
+  t.select_inbox();
+  t.st->store(kBob, "INBOX", {3}, store::FlagChange::Add, {"\\Deleted"});
+  t.st->expunge(kBob, "INBOX");
+  t.changed();
+  t.script(R"(
+    C: s1 FETCH 3 UID
+    S: * 3 FETCH (UID 3)
+    S: s1 OK FETCH completed
+    C: s2 STORE 1:* +FLAGS.SILENT (\Seen)
+    S: s2 OK STORE completed
+    C: s3 SEARCH SEEN
+    S: * SEARCH 1 2
+    S: s3 OK SEARCH completed
+    C: s4 UID FETCH 3 UID
+    S: * 3 FETCH (UID 3)
+    S: * 3 EXPUNGE
+    S: s4 OK FETCH completed
+  )");
+  t.no_more_replies();
+}
+
+int main(int argc, char** argv) { return run_registered_tests(argc, argv); }
