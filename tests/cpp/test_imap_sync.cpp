@@ -111,4 +111,29 @@ TEST(fetch_holds_expunges_uid_fetch_does_not) {
   t.no_more_replies();
 }
 
+TEST(selected_folder_deleted_by_another_session) {
+  Conversation t;
+  t.split_invariant = false;
+  t.login();
+  t.script(R"(
+    C: w1 CREATE Work
+    S: w1 OK CREATE completed
+    C: w2 SELECT Work
+  )");
+  while (t.pos < t.replies.size() && t.replies.compare(t.pos, 3, "w2 ") != 0) t.S("...");
+  t.S("w2 OK [READ-WRITE] SELECT completed");
+  Peer other = t.peer();
+  talk(other, "o1 LOGIN bob secret");
+  CHECK_EQ(talk(other, "o2 DELETE Work"), std::string("o2 OK DELETE completed\r\n"));
+  t.changed();
+  t.script(R"(
+    C: w3 NOOP
+    S: * BYE Mailbox was deleted or renamed
+    S: w3 OK NOOP completed
+  )");
+  t.no_more_replies();
+  CHECK(t.s->closed());
+  CHECK(t.outputs.back().close_after);
+}
+
 int main(int argc, char** argv) { return run_registered_tests(argc, argv); }
