@@ -439,3 +439,19 @@ def test_imap_reply_rules_for_testing_clients(server: Server) -> None:
         server.imap_reply("OK")
     with pytest.raises(ValueError, match="needs a status"):
         server.imap_reply()
+
+
+def test_autologout_is_imaps_own_timer() -> None:
+    import socket
+
+    with Server(imap_port=0, idle_timeout=0.2, imap_autologout=1.0) as s:
+        assert s.imap_port
+        with socket.create_connection((s.host, s.imap_port), timeout=10) as sock:
+            assert sock.recv(4096).startswith(b"* OK ")
+            time.sleep(0.5)  # past idle_timeout, which is SMTP's and POP3's
+            sock.sendall(b"a1 NOOP\r\n")
+            assert sock.recv(4096) == b"a1 OK NOOP completed\r\n"
+            t0 = time.monotonic()
+            assert sock.recv(4096) == b"* BYE Autologout; idle for too long\r\n"
+            assert time.monotonic() - t0 >= 0.9
+            assert sock.recv(4096) == b""

@@ -20,7 +20,9 @@ void register_imap(py::module_& m) {
   server
       .def(
           "configure_imap",
-          [](Server& s, int imap_port, int imaps_port) {
+          [](Server& s, int imap_port, int imaps_port, double autologout) {
+            if (!(autologout >= 0.001))
+              throw py::value_error("imap_autologout must be at least 0.001 seconds");
             engine::ServerOptions& o = s.options_before_start();
             std::erase_if(o.listeners, [](const engine::ListenerOptions& l) {
               return l.protocol == engine::Protocol::Imap;
@@ -37,9 +39,11 @@ void register_imap(py::module_& m) {
             o.imap.max_errors = o.pop3.max_errors;
             o.imap.auth_failure_delay_ms = o.pop3.auth_failure_delay_ms;
             o.imap.max_transcript_bytes = o.pop3.max_transcript_bytes;
+            o.imap.autologout =
+                std::chrono::milliseconds(static_cast<long long>(std::ceil(autologout * 1000.0)));
             s.check_options();
           },
-          py::arg("imap_port") = -1, py::arg("imaps_port") = -1)
+          py::arg("imap_port") = -1, py::arg("imaps_port") = -1, py::arg("autologout") = 1800.0)
       .def(
           "add_imap_reply",
           [](Server& s, std::string status, std::string text, std::string command, double delay,

@@ -163,6 +163,10 @@ class Server:
     (and found again after a restart); otherwise it is kept in memory. The
     store is bounded (``max_stored_messages`` copies, ``max_stored_bytes``):
     past either, messages get 452 4.3.1 until ``clear()`` makes room.
+    ``pop3_port`` and ``imap_port`` (``imaps_port``: implicit TLS) also serve
+    POP3 and IMAP; an IMAP client silent for ``imap_autologout`` seconds (30
+    minutes, RFC 9051 §5.4, IDLE included) is logged out, others after
+    ``idle_timeout``.
     """
 
     def __init__(
@@ -202,6 +206,7 @@ class Server:
         pop3s_port: int | None = None,
         imap_port: int | None = None,
         imaps_port: int | None = None,
+        imap_autologout: float = 1800.0,
         allow_plaintext_auth: bool | None = None,
         auth_required: bool = False,
         require_tls: bool = False,
@@ -311,6 +316,7 @@ class Server:
             self._native.configure_imap(
                 imap_port=-1 if imap_port is None else imap_port,
                 imaps_port=-1 if imaps_port is None else imaps_port,
+                autologout=float(imap_autologout),
             )
         if clock not in ("real", "manual"):
             raise ValueError(f'clock must be "real" or "manual", not {clock!r}')

@@ -56,6 +56,12 @@ class ProtocolService final : public net::Session {
     }
   }
   bool paused() const override { return session_->paused(); }
+  std::chrono::milliseconds idle_timeout() const override {
+    if constexpr (requires { session_->idle_timeout(); })
+      return session_->idle_timeout();
+    else
+      return std::chrono::milliseconds{0};
+  }
   bool closed() const override { return session_->closed(); }
   void ended() override {
     server_.session_ended(id_, session_->transcript(), session_->transcript_truncated(),

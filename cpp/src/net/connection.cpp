@@ -173,6 +173,7 @@ void Connection::update_read_deadline() {
   // Postfix's stress mode: past stress_threshold of the cap, idle clients get
   // stress_idle_timeout, so idle or slow ones cannot hold every slot.
   auto idle = options_->idle_timeout;
+  if (session_ && session_->idle_timeout().count() > 0) idle = session_->idle_timeout();
   if (options_->stress_idle_timeout.count() > 0 &&
       active_->load() * 100 > options_->max_connections * options_->stress_percent)
     idle = std::min(idle, options_->stress_idle_timeout);

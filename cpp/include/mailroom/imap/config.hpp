@@ -1,6 +1,7 @@
 // Settings of one IMAP server session: what is offered and the limits enforced.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -29,6 +30,10 @@ struct Config {
   unsigned max_auth_failures = 3;
   // Delay before the NO of a failed login (Output::delay_ms). Tests use 0.
   std::uint32_t auth_failure_delay_ms = 500;
+
+  // The autologout timer (RFC 9051 §5.4: at least 30 minutes of silence, an
+  // IDLE included); shorter only for tests.
+  std::chrono::milliseconds autologout{30 * 60 * 1000};
 
   // STARTTLS (RFC 9051 §6.2.1): only when the transport can do TLS.
   bool starttls = false;

@@ -93,6 +93,8 @@ class ServerSession {
   // A login answered later (LoginResult::Pending): input fed meanwhile is
   // held until resume_login() gives the answer.
   bool paused() const { return paused_; }
+  // How long the client may be silent before on_timeout() (Config::autologout).
+  std::chrono::milliseconds idle_timeout() const { return cfg_.autologout; }
   void resume_login(LoginResult result, std::vector<Output>& out);
   // The selected folder changed in the store: untagged responses now when
   // idling, else at the end of the next command.
