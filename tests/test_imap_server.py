@@ -455,3 +455,25 @@ def test_autologout_is_imaps_own_timer() -> None:
             assert sock.recv(4096) == b"* BYE Autologout; idle for too long\r\n"
             assert time.monotonic() - t0 >= 0.9
             assert sock.recv(4096) == b""
+
+
+def test_imap_on_a_maildir_survives_a_restart(tmp_path: object) -> None:
+    import mailbox
+    from pathlib import Path
+
+    root = Path(str(tmp_path)) / "mail"
+    with Server(imap_port=0, maildir=root, users={BOB: "secret"}) as s:
+        c = imap(s)
+        c.append("INBOX", "(\\Flagged)", None, b"Subject: kept\r\n\r\non disk\r\n")
+        c.select("INBOX")
+        c.store("1", "+FLAGS", "(\\Seen)")
+        typ, data = c.uid("FETCH", "1", "(UID FLAGS)")
+        c.logout()
+    [m] = list(mailbox.Maildir(root / BOB, create=False))
+    assert set(m.get_flags()) == {"F", "S"} and m["Subject"] == "kept"
+    with Server(imap_port=0, maildir=root, users={BOB: "secret"}) as s:
+        c = imap(s)
+        c.select("INBOX")
+        assert c.uid("FETCH", "1", "(UID FLAGS)") == (typ, data)
+        assert c.fetch("1", "(BODY.PEEK[TEXT])")[1][0][1] == b"on disk\r\n"  # type: ignore[index]
+        c.logout()
