@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -457,11 +458,10 @@ def test_autologout_is_imaps_own_timer() -> None:
             assert sock.recv(4096) == b""
 
 
-def test_imap_on_a_maildir_survives_a_restart(tmp_path: object) -> None:
+def test_imap_on_a_maildir_survives_a_restart(tmp_path: Path) -> None:
     import mailbox
-    from pathlib import Path
 
-    root = Path(str(tmp_path)) / "mail"
+    root = tmp_path / "mail"
     with Server(imap_port=0, maildir=root, users={BOB: "secret"}) as s:
         c = imap(s)
         c.append("INBOX", "(\\Flagged)", None, b"Subject: kept\r\n\r\non disk\r\n")
