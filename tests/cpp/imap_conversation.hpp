@@ -36,6 +36,13 @@ struct Accounts : Handler {
     return LoginResult::ok(st.ensure_account(kBob));
   }
   void watch(std::string_view, std::string_view folder) override { watched = folder; }
+  // A second session's handler shares the first one's \Recent claims.
+  Accounts* claims_from = nullptr;
+  std::uint32_t claim_recent(std::string_view account, std::string_view folder,
+                             std::uint32_t uidvalidity, std::uint32_t last_uid) override {
+    if (claims_from) return claims_from->Handler::claim_recent(account, folder, uidvalidity, last_uid);
+    return Handler::claim_recent(account, folder, uidvalidity, last_uid);
+  }
   // A reply rule for the command named `ruled` ("*": any).
   std::string ruled;
   CommandReply rule;
@@ -154,6 +161,7 @@ struct Conversation : ScriptedReplies<Conversation> {
   Peer peer() {
     Peer p;
     p.h = std::make_unique<Accounts>(*st);
+    p.h->claims_from = h.get();
     p.s = std::make_unique<ServerSession>(cfg, *p.h, *st, cache, "192.0.2.2:1");
     p.replies = p.s->greeting().wire();
     return p;

@@ -17,19 +17,19 @@ TEST(textbook_session) {
     S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft)
     S: * OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft \*)] Flags permitted
     S: * 3 EXISTS
-    S: * 0 RECENT
+    S: * 3 RECENT
     S: * OK [UNSEEN 1] First unseen
     S: * OK [UIDVALIDITY ...
     S: * OK [UIDNEXT 4] Predicted next UID
     S: * OK [HIGHESTMODSEQ ...
     S: a2 OK [READ-WRITE] SELECT completed
     C: a3 FETCH 1:* (UID FLAGS INTERNALDATE)
-    S: * 1 FETCH (UID 1 FLAGS () INTERNALDATE "01-Jan-2024 10:00:00 +0000")
-    S: * 2 FETCH (UID 2 FLAGS (\Seen) INTERNALDATE "01-Jan-2024 10:00:00 +0000")
-    S: * 3 FETCH (UID 3 FLAGS () INTERNALDATE "01-Feb-2024 10:00:00 +0000")
+    S: * 1 FETCH (UID 1 FLAGS (\Recent) INTERNALDATE "01-Jan-2024 10:00:00 +0000")
+    S: * 2 FETCH (UID 2 FLAGS (\Seen \Recent) INTERNALDATE "01-Jan-2024 10:00:00 +0000")
+    S: * 3 FETCH (UID 3 FLAGS (\Recent) INTERNALDATE "01-Feb-2024 10:00:00 +0000")
     S: a3 OK FETCH completed
     C: a4 STORE 1 +FLAGS (\Deleted)
-    S: * 1 FETCH (FLAGS (\Deleted))
+    S: * 1 FETCH (FLAGS (\Deleted \Recent))
     S: a4 OK STORE completed
     C: a5 SEARCH UNSEEN
     S: * SEARCH 1 3
@@ -40,6 +40,12 @@ TEST(textbook_session) {
     C: a7 UID SEARCH ALL
     S: * SEARCH 2 3
     S: a7 OK SEARCH completed
+    C: a7b SEARCH NEW
+    S: * SEARCH 2
+    S: a7b OK SEARCH completed
+    C: a7c STATUS INBOX (RECENT MESSAGES)
+    S: * STATUS "INBOX" (RECENT 0 MESSAGES 2)
+    S: a7c OK STATUS completed
     C: a8 LOGOUT
     S: * BYE localhost IMAP4rev1 server logging out
     S: a8 OK LOGOUT completed
@@ -63,7 +69,7 @@ TEST(fetch_body_sections) {
     S: )
     S: b1 OK FETCH completed
     C: b2 FETCH 1 BODY[TEXT]<1.3>
-    S: * 1 FETCH (FLAGS (\Seen) BODY[TEXT]<1> {3}
+    S: * 1 FETCH (FLAGS (\Seen \Recent) BODY[TEXT]<1> {3}
     S: ell)
     S: b2 OK FETCH completed
     C: b3 UID FETCH 3 (BODY.PEEK[1] ENVELOPE)
@@ -404,7 +410,7 @@ TEST(bad_input_answers) {
     S: * FLAGS ...
     S: * OK [PERMANENTFLAGS ...
     S: * 3 EXISTS
-    S: * 0 RECENT
+    S: * 3 RECENT
     S: * OK [UNSEEN 1] First unseen
     S: * OK [UIDVALIDITY ...
     S: * OK [UIDNEXT 4] Predicted next UID
@@ -433,7 +439,7 @@ TEST(bad_input_answers) {
   t.C("k17 SEARCH ((SEEN)");
   t.S("k17 BAD ...");
   t.C("k18 FETCH *:* FLAGS");
-  t.S("* 3 FETCH (FLAGS ())");
+  t.S("* 3 FETCH (FLAGS (\\Recent))");
   t.S("k18 OK FETCH completed");
   t.C("k19 NOOP");
   t.S("k19 OK NOOP completed");
@@ -535,7 +541,7 @@ TEST(reply_rules_answer_instead_of_the_command) {
     C: v1 UID STORE 1 +FLAGS (\Deleted)
     S: v1 NO [UNAVAILABLE] Try later
     C: v2 STORE 1 +FLAGS (\Flagged)
-    S: * 1 FETCH (FLAGS (\Flagged))
+    S: * 1 FETCH (FLAGS (\Flagged \Recent))
     S: v2 OK STORE completed
   )");
   CHECK_EQ(int(t.st->by_uid(kBob, "INBOX", 1)->flags), int(store::kFlagged));  // not \Deleted

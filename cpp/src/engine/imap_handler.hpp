@@ -29,6 +29,15 @@ class ImapHandler final : public imap::Handler {
     return server_.imap_rules().match(name);
   }
   void watch(std::string_view account, std::string_view folder) override;
+  std::uint32_t claim_recent(std::string_view account, std::string_view folder,
+                             std::uint32_t uidvalidity, std::uint32_t last_uid) override {
+    std::string key(account);
+    key.push_back('\n');
+    key += folder;
+    key.push_back('\n');
+    key += std::to_string(uidvalidity);
+    return server_.imap_sessions().claim_recent(key, last_uid);
+  }
   std::set<std::string> subscriptions(std::string_view account) override;
   void subscribe(std::string_view account, std::string_view folder, bool on) override;
 

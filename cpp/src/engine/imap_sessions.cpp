@@ -51,6 +51,14 @@ std::size_t ImapSessions::watchers() const {
   return watchers_.size();
 }
 
+std::uint32_t ImapSessions::claim_recent(const std::string& folder_key, std::uint32_t last_uid) {
+  std::lock_guard lock(mutex_);
+  std::uint32_t& claimed = recent_claims_[folder_key];
+  const std::uint32_t before = claimed;
+  if (last_uid > claimed) claimed = last_uid;
+  return before;
+}
+
 std::set<std::string> ImapSessions::subscriptions(const std::string& account) const {
   std::lock_guard lock(mutex_);
   auto it = subscriptions_.find(account);

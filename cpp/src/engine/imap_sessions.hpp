@@ -39,6 +39,9 @@ class ImapSessions {
 
   ImapReplyRules& rules() { return rules_; }
 
+  // \Recent claims, per folder (imap::Handler::claim_recent).
+  std::uint32_t claim_recent(const std::string& folder_key, std::uint32_t last_uid);
+
   std::set<std::string> subscriptions(const std::string& account) const;
   void subscribe(const std::string& account, const std::string& folder, bool on);
 
@@ -53,6 +56,7 @@ class ImapSessions {
   std::vector<Watcher> watchers_;
   std::map<std::string, std::set<std::string>> subscriptions_;
   ImapReplyRules rules_;
+  std::map<std::string, std::uint32_t> recent_claims_;
   EventBus::Subscription subscription_;  // last: reset first, before the rest goes
 };
 

@@ -119,7 +119,8 @@ void ServerSession::cmd_select(const std::string& tag, Arguments& a, bool read_o
   untagged(read_only ? std::string("OK [PERMANENTFLAGS ()] Read-only mailbox")
                      : "OK [PERMANENTFLAGS (" + flags + " \\*)] Flags permitted");
   untagged(std::to_string(view_.size()) + " EXISTS");
-  untagged("0 RECENT");  // \Recent is not kept (RFC 9051 §2.3.2)
+  claim_recent();
+  untagged(std::to_string(recent_count()) + " RECENT");
   if (first_unseen) untagged("OK [UNSEEN " + std::to_string(first_unseen) + "] First unseen");
   untagged("OK [UIDVALIDITY " + std::to_string(status.uidvalidity) + "] UIDs valid");
   untagged("OK [UIDNEXT " + std::to_string(status.uidnext) + "] Predicted next UID");
@@ -302,6 +303,13 @@ void ServerSession::cmd_status(const std::string& tag, Arguments& a, std::vector
     else if (it == "UNSEEN") v = st.unseen;
     else if (it == "DELETED") v = st.deleted;
     else if (it == "SIZE") v = st.size;
+    else if (it == "RECENT") {
+      // The messages no session has claimed yet (claim_recent with 0 asks).
+      const std::string folder = store::checked_folder_name(name);
+      const std::uint32_t claimed = handler_.claim_recent(account_, folder, st.uidvalidity, 0);
+      if (st.uidnext > claimed + 1)
+        for (const auto& m : store_.messages(account_, folder)) v += m->uid > claimed ? 1 : 0;
+    }
     else if (it == "HIGHESTMODSEQ") v = st.highestmodseq;
     line += it + " " + std::to_string(v);
   }

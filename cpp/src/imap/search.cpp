@@ -84,7 +84,7 @@ std::int64_t parse_search_date(std::string_view t) {
 class SearchKey {
  public:
   enum class Kind {
-    All, And, Or, Not, SeqSet, UidSet, FlagSet, FlagClear, Keyword, Unkeyword, None,
+    All, And, Or, Not, SeqSet, UidSet, FlagSet, FlagClear, Keyword, Unkeyword, Recent,
     Header, Body, Text, Since, Before, On, SentSince, SentBefore, SentOn, Larger, Smaller,
   };
   Kind kind = Kind::All;
@@ -117,7 +117,7 @@ class SearchKey {
     const std::int64_t internal_day = m.internal_date - ((m.internal_date % 86400 + 86400) % 86400);
     switch (kind) {
       case Kind::All: return true;
-      case Kind::None: return false;
+      case Kind::Recent: return s.recent;
       case Kind::And:
         for (const auto& c : children)
           if (!c->matches(s, parsed)) return false;
@@ -233,10 +233,21 @@ struct KeyReader {
     if (word == "UNDRAFT") return flag(Kind::FlagClear, store::kDraft);
     if (word == "FLAGGED") return flag(Kind::FlagSet, store::kFlagged);
     if (word == "UNFLAGGED") return flag(Kind::FlagClear, store::kFlagged);
-    if (word == "SEEN" || word == "OLD") return flag(Kind::FlagSet, store::kSeen);
+    if (word == "SEEN") return flag(Kind::FlagSet, store::kSeen);
     if (word == "UNSEEN") return flag(Kind::FlagClear, store::kSeen);
-    // \Recent is not kept (RFC 9051 §2.3.2 drops it): no message is recent.
-    if (word == "RECENT" || word == "NEW") return leaf(Kind::None);
+    // RFC 3501 §6.4.4: NEW is RECENT UNSEEN, OLD is NOT RECENT.
+    if (word == "RECENT") return leaf(Kind::Recent);
+    if (word == "NEW") {
+      auto k = leaf(Kind::And);
+      k->children.push_back(leaf(Kind::Recent));
+      k->children.push_back(flag(Kind::FlagClear, store::kSeen));
+      return k;
+    }
+    if (word == "OLD") {
+      auto k = leaf(Kind::Not);
+      k->children.push_back(leaf(Kind::Recent));
+      return k;
+    }
     if (word == "KEYWORD" || word == "UNKEYWORD") {
       a.sp();
       auto k = leaf(word == "KEYWORD" ? Kind::Keyword : Kind::Unkeyword);

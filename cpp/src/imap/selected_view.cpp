@@ -17,8 +17,43 @@ std::string ServerSession::flags_text(const store::Message& m) const {
     first = false;
     s += f;
   }
+  if (recent(m.uid)) s += first ? "\\Recent" : " \\Recent";
   s.push_back(')');
   return s;
+}
+
+bool ServerSession::recent(std::uint32_t uid) const {
+  auto it = std::upper_bound(recent_.begin(), recent_.end(), uid,
+                             [](std::uint32_t u, const auto& r) { return u < r.first; });
+  return it != recent_.begin() && uid <= std::prev(it)->second;
+}
+
+std::size_t ServerSession::recent_count() const {
+  std::size_t n = 0;
+  for (const auto& [first, last] : recent_) {
+    auto lo = std::lower_bound(view_.begin(), view_.end(), first,
+                               [](const store::MessagePtr& m, std::uint32_t u) { return m->uid < u; });
+    auto hi = std::upper_bound(view_.begin(), view_.end(), last,
+                               [](std::uint32_t u, const store::MessagePtr& m) { return u < m->uid; });
+    n += static_cast<std::size_t>(hi - lo);
+  }
+  return n;
+}
+
+void ServerSession::claim_recent() {
+  if (read_only_ || view_.empty()) return;
+  const std::uint32_t last = view_.back()->uid;
+  std::uint32_t before = 0;
+  try {
+    before = handler_.claim_recent(account_, folder_, uidvalidity_, last);
+  } catch (...) {
+    return;  // none recent: what a failing handler costs
+  }
+  if (last <= before) return;
+  if (!recent_.empty() && recent_.back().second == before)
+    recent_.back().second = last;
+  else
+    recent_.emplace_back(before + 1, last);
 }
 
 std::string ServerSession::cache_key(std::uint32_t uid) const {
@@ -48,6 +83,7 @@ void ServerSession::deselect() {
   folder_.clear();
   view_.clear();
   view_.shrink_to_fit();
+  recent_.clear();
   if (state_ == State::Selected) state_ = State::Authenticated;
   handler_.watch(account_, "");
 }
@@ -106,7 +142,11 @@ void ServerSession::sync(bool expunges) {
   }
   const std::size_t before = view_.size() - gone.size();
   view_ = std::move(next);
-  if (view_.size() != before) untagged(std::to_string(view_.size()) + " EXISTS");
+  if (view_.size() != before) {
+    untagged(std::to_string(view_.size()) + " EXISTS");
+    claim_recent();
+    untagged(std::to_string(recent_count()) + " RECENT");  // RFC 3501 §7.3.2
+  }
   dirty_ = kept_gone;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -59,6 +60,20 @@ class Handler {
   // The folder the session has selected now ("" after CLOSE, UNSELECT or a
   // failed SELECT), so that changes to it reach store_changed().
   virtual void watch(std::string_view /*account*/, std::string_view /*folder*/) {}
+  // \Recent (RFC 3501 §2.3.2): a message is recent in the one session that
+  // first learns of it. The folder's UIDs up to `last_uid` are claimed for
+  // the asking session; returns the highest UID claimed before (the messages
+  // after it, up to last_uid, are recent in that session). last_uid 0 only
+  // asks. The default keeps the claims for this handler only; a server keeps
+  // them per folder for all its sessions.
+  virtual std::uint32_t claim_recent(std::string_view account, std::string_view folder,
+                                     std::uint32_t uidvalidity, std::uint32_t last_uid) {
+    std::uint32_t& claimed = recent_[std::string(account) + '\n' + std::string(folder) + '\n' +
+                                     std::to_string(uidvalidity)];
+    const std::uint32_t before = claimed;
+    if (last_uid > claimed) claimed = last_uid;
+    return before;
+  }
   // SUBSCRIBE / UNSUBSCRIBE / LSUB (RFC 9051 §6.3.7): the account's list of
   // subscribed names (UTF-8, as the store spells them). The default keeps
   // them for this handler only; a server keeps them per account.
@@ -72,6 +87,7 @@ class Handler {
 
  private:
   std::set<std::string> subscribed_;
+  std::map<std::string, std::uint32_t> recent_;
 };
 
 }  // namespace mailroom::imap

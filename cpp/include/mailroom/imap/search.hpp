@@ -19,6 +19,7 @@ namespace mailroom::imap {
 struct SearchSubject {
   std::uint32_t seq = 0;
   const store::Message* message = nullptr;
+  bool recent = false;  // \Recent in the searching session
   // The parse of the message (only called for keys that need its content).
   std::function<std::shared_ptr<const mime::ParsedMessage>()> parsed;
 };

@@ -150,6 +150,11 @@ class ServerSession {
   // The view's positions (0-based) a set names, sorted; throws SyntaxError.
   std::vector<std::size_t> resolve(const SequenceSet& set, bool uid) const;
   std::string flags_text(const store::Message& m) const;
+  // \Recent in this session (RFC 3501 §2.3.2).
+  bool recent(std::uint32_t uid) const;
+  std::size_t recent_count() const;
+  // Claims the view's new messages as recent here (read-write sessions).
+  void claim_recent();
 
   // ---- commands (commands_session.cpp)
   void cmd_capability(const std::string& tag, Arguments& a, std::vector<Output>& out);
@@ -226,6 +231,8 @@ class ServerSession {
   bool read_only_ = false;
   std::uint32_t uidvalidity_ = 0;
   std::vector<store::MessagePtr> view_;  // sequence order (ascending UID)
+  // UID ranges [first, last] that are \Recent in this session, ascending.
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> recent_;
   bool dirty_ = false;                   // the store may differ from the view
   bool closing_ = false;                 // the selected folder went away: BYE
   std::size_t appended_ = 0;
