@@ -3,8 +3,10 @@
 // Input layout: byte 0 picks configuration switches, byte 1 the limits,
 // bytes 2..3 seed the split points; the rest is the client's byte stream.
 // The session runs over an in-memory store where bob@fuzz.test (password
-// "pw") has a plain, a multipart and a header-only message in INBOX; the
-// user "later" is answered later (as bob), "throw" makes the handler throw.
+// "pw", CRAM-MD5 secret "pw") has a plain, a multipart and a header-only
+// message in INBOX; the user "later" is answered later (as bob), "throw"
+// makes the handler throw. With reply rules on, NOOP is answered NO, LIST
+// BYE, UID FETCH delayed and EXPUNGE drops the connection.
 // Halfway through the stream "another session" appends to INBOX and flags
 // message 1. The stream is fed twice, in two halves and in pseudo-random
 // splits; both runs must give the same responses (UIDVALIDITY values and
@@ -23,6 +25,7 @@
 #include <vector>
 
 #include "mailroom/imap/server_session.hpp"
+#include "mailroom/sasl.hpp"
 #include "mailroom/store/mail_store.hpp"
 
 #include "fuzz_support.hpp"
@@ -37,7 +40,26 @@ const char* const kBob = "bob@fuzz.test";
 struct FuzzHandler : Handler {
   store::MailStore& st;
   std::optional<LoginResult> later;
+  bool rules = false;
   explicit FuzzHandler(store::MailStore& s) : st(s) {}
+  std::string cram_md5_challenge() override { return "<1.2@fuzz>"; }
+  LoginResult login_cram_md5(std::string_view user, std::string_view challenge,
+                             std::string_view digest) override {
+    if (user == "throw") throw 8;
+    if (user == "bob" && digest == mailroom::cram_md5_digest(challenge, "pw"))
+      return LoginResult::ok(kBob);
+    return LoginResult::bad_credentials();
+  }
+  std::optional<CommandReply> on_command(std::string_view name) override {
+    if (!rules) return std::nullopt;
+    CommandReply r;
+    if (name == "NOOP") r.status = "NO";
+    else if (name == "LIST") r.status = "BYE", r.text = "going\r\n* OK fake";
+    else if (name == "UID FETCH") r.delay_ms = 5;
+    else if (name == "EXPUNGE") r.disconnect = true;
+    else return std::nullopt;
+    return r;
+  }
   LoginResult login(std::string_view authzid, std::string_view user,
                     std::string_view password) override {
     if (user == "throw") throw 7;
@@ -86,6 +108,7 @@ std::string masked(std::string s) {
 
 void check_output(const Output& o) {
   const std::string w = o.wire();
+  if (w.empty() && o.close_after) return;  // a dropped connection (a reply rule)
   if (w.size() < 3 || w[0] == ' ' || w[0] == '\r' || w[0] == '\n')
     std::fprintf(stderr, "response: [%s]\n", w.c_str());  // what the REQUIRE below refuses
   REQUIRE(w.size() >= 3);
@@ -93,15 +116,16 @@ void check_output(const Output& o) {
   REQUIRE(w[0] != ' ' && w[0] != '\r' && w[0] != '\n');
   if (o.start_tls) REQUIRE(o.ok);
   if (o.body) REQUIRE(o.tail == ")\r\n");
-  if (o.close_after) REQUIRE(w.find("* BYE ") != std::string::npos);
+  if (o.close_after) REQUIRE(w.empty() || w.find("* BYE ") != std::string::npos);
 }
 
 std::string run(const Config& cfg, std::string_view stream, std::uint32_t seed_value,
-                bool split, bool others) {
+                bool split, bool others, bool rules) {
   store::MailStore st;
   seed(st);
   MessageCache cache(4096);
   FuzzHandler h(st);
+  h.rules = rules;
   std::string replies;
   ServerSession s(cfg, h, st, cache, "fuzz");
   const Output g = s.greeting();
@@ -161,13 +185,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   cfg.plaintext_auth = !(flags & 2);
   cfg.max_transcript_bytes = (flags & 4) ? 400 : 0;
   const bool others = flags & 8;
+  cfg.auth_cram_md5 = flags & 16;
+  const bool rules = flags & 32;
   cfg.max_command_line = (limits & 1) ? 40 : 8192;
   cfg.max_command_size = (limits & 2) ? 120 : 65536;
   cfg.max_literal = (limits & 4) ? 64 : 1 << 20;
   cfg.max_errors = (limits & 8) ? 0 : 10;
   cfg.max_auth_failures = (limits & 16) ? 0 : 3;
-  const std::string halves = run(cfg, in.stream, in.seed, false, others);
-  const std::string parts = run(cfg, in.stream, in.seed, true, others);
+  const std::string halves = run(cfg, in.stream, in.seed, false, others, rules);
+  const std::string parts = run(cfg, in.stream, in.seed, true, others, rules);
   if (!cfg.starttls && halves != parts) {  // STARTTLS drops input up to the handshake
     std::size_t d = 0;
     while (d < halves.size() && d < parts.size() && halves[d] == parts[d]) ++d;
