@@ -79,7 +79,8 @@ class Dovecot:
     ``.pop3s_port`` with a self-signed certificate for ``hostname``
     (``.cert_file``), and takes passwords only inside TLS. With
     ``sasl_socket=True`` its authentication service also listens on
-    ``.sasl_socket`` (PLAIN and LOGIN) for Postfix's SMTP AUTH.
+    ``.sasl_socket`` (PLAIN and LOGIN) for Postfix's SMTP AUTH. ``settings``
+    are appended to its configuration (process limits, say).
     """
 
     def __init__(
@@ -92,8 +93,10 @@ class Dovecot:
         hostname: str = "dovecot.mailroom.test",
         sasl_socket: bool = False,
         imap: bool = False,
+        settings: str = "",
     ) -> None:
         self.dovecot = require_program("dovecot")
+        self.settings = settings
         self.imap_port = free_port() if imap else None
         self.workdir = workdir
         self.maildir_root = maildir_root
@@ -194,6 +197,7 @@ service anvil {{
   }}
 }}
 {auth_service}
+{self.settings}
 """
         )
         subprocess.run([self.dovecot, "-c", str(self.config)], check=True, timeout=30)
@@ -273,7 +277,8 @@ class Postfix:
     it with a self-signed certificate for ``hostname`` (``.cert_file``). With
     ``sasl_path`` (a Dovecot auth socket) smtpd offers AUTH, inside TLS only
     when ``starttls``. Postfix's own log is ``.log`` (read it with
-    ``.log_text()``).
+    ``.log_text()``). ``settings`` ("name = value") go into main.cf after
+    these.
 
     Postfix starts only as root: config and queue directories are root's,
     the queue's subdirectories the ``postfix`` user's.
@@ -287,8 +292,10 @@ class Postfix:
         starttls: bool = False,
         hostname: str = "postfix.mailroom.test",
         sasl_path: Path | None = None,
+        settings: tuple[str, ...] = (),
     ) -> None:
         self.postfix = require_program("postfix")
+        self.settings = tuple(settings)
         self.postconf = require_program("postconf")
         if os.getuid() != 0:
             pytest.skip("Postfix starts only as root")
@@ -393,6 +400,7 @@ class Postfix:
                 "smtpd_sasl_type = dovecot",
                 f"smtpd_sasl_path = {self.sasl_path}",
             ]
+        settings += self.settings
         (self.config_dir / "main.cf").write_text("\n".join(settings) + "\n")
 
     def _start(self) -> None:

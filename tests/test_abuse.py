@@ -205,3 +205,97 @@ def test_smtp_lines_after_a_refused_auth_are_masked() -> None:
         for t in server.transcripts[-2:]:
             assert user not in t and pw not in t and SECRET not in t
         assert "C: AUTH LOGIN" in server.transcripts[-2]
+
+
+def open_data(server: Server) -> socket.socket:
+    """A client past ``354`` of DATA (the greeting and replies read)."""
+    s = socket.create_connection((server.host, server.smtp_port), timeout=5)
+    s.recv(1000)
+    s.sendall(b"EHLO x.test\r\nMAIL FROM:<a@x.test>\r\nRCPT TO:<b@x.test>\r\nDATA\r\n")
+    got = b""
+    while b"354 " not in got:
+        chunk = s.recv(4000)
+        assert chunk, got
+        got += chunk
+    return s
+
+
+def trickle(s: socket.socket, line: bytes, every: float, for_at_most: float) -> bytes:
+    """Sends ``line`` every ``every`` seconds until the server answers (its
+    answer) or ``for_at_most`` seconds pass (b"")."""
+    s.settimeout(every)
+    deadline = time.monotonic() + for_at_most
+    while time.monotonic() < deadline:
+        try:
+            s.sendall(line)
+            got = s.recv(1000)
+            return got
+        except TimeoutError:
+            continue
+        except ConnectionError:
+            return b"(closed)"
+    return b""
+
+
+def test_a_message_trickled_below_the_minimum_data_rate_is_cut() -> None:
+    # Slowloris inside DATA: each line comes well within the idle timeout, but
+    # 100 octets every 50 ms is 2,000 octets a second, below the 20,000 asked.
+    with Server(idle_timeout=1, min_data_rate=20_000) as server:
+        with open_data(server) as s:
+            got = trickle(s, b"x" * 98 + b"\r\n", 0.05, 10)
+            assert got.startswith(b"421 4.4.2"), got  # Postfix's reply to a timeout
+            s.settimeout(5)
+            assert s.recv(1000) == b""  # and closed
+        assert server.messages == []
+        # The server itself is fine.
+        with socket.create_connection((server.host, server.smtp_port), timeout=5) as fresh:
+            assert fresh.recv(1000).startswith(b"220")
+
+
+def test_a_message_sent_steadily_may_take_longer_than_the_idle_timeout() -> None:
+    # 1,000 octets every 50 ms for 2.5 s, against a 0.5 s idle timeout: the
+    # transfer keeps above min_data_rate, so it goes on. Before, the whole of
+    # DATA had to arrive within the idle timeout of the 354.
+    with Server(idle_timeout=0.5, min_data_rate=500) as server:
+        with open_data(server) as s:
+            s.sendall(b"Subject: steady\r\n\r\n")
+            got = trickle(s, b"y" * 998 + b"\r\n", 0.05, 2.5)
+            assert got == b"", got
+            s.sendall(b".\r\n")
+            s.settimeout(5)
+            assert s.recv(1000).startswith(b"250 ")
+        (message,) = server.messages
+        assert message.subject == "steady" and len(message.raw) > 40_000
+
+
+def test_a_slow_reader_of_a_large_retr_gets_all_of_it() -> None:
+    # 24 MiB read at about 6 MiB/s with a 0.5 s idle timeout: each write
+    # moves on, so the reply is not cut (before, it had to be written whole
+    # within the idle timeout). A reader that stops is still cut.
+    body = b"".join(b"%07d " % i + b"z" * 90 + b"\r\n" for i in range(24 * 1024 * 1024 // 100))
+    with Server(pop3_port=0, idle_timeout=0.5, max_message_size=32 * 1024 * 1024) as server:
+        server.submit(b"Subject: big\r\n\r\n" + body, "a@x.test", ["bob@x.test"])
+        with socket.create_connection((server.host, server.pop3_port), timeout=5) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+            f = s.makefile("rb")
+            assert f.readline().startswith(b"+OK")
+            s.sendall(b"USER bob@x.test\r\nPASS x\r\nRETR 1\r\n")
+            assert f.readline().startswith(b"+OK") and f.readline().startswith(b"+OK")
+            assert f.readline().startswith(b"+OK")
+            got = 0
+            while (line := f.readline()) != b".\r\n":
+                assert line, f"closed after {got} octets"
+                got += len(line)
+                if got % (256 * 1024) < 100:
+                    time.sleep(0.04)
+            assert got >= len(body)
+        with socket.create_connection((server.host, server.pop3_port), timeout=5) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+            f = s.makefile("rb")
+            f.readline()
+            s.sendall(b"USER bob@x.test\r\nPASS x\r\nRETR 1\r\n")
+            time.sleep(3)  # reads nothing
+            s.settimeout(5)
+            with pytest.raises((ConnectionError, AssertionError)):
+                while True:
+                    assert f.read(1024 * 1024)

@@ -34,7 +34,7 @@ def build(**kw: Any) -> bytes:
         "message_id": None,
     }
     args.update(kw)
-    return _core.build_message(**args)  # type: ignore[no-any-return]
+    return _core.mime.build_message(**args)  # type: ignore[no-any-return]
 
 
 def parse(raw: bytes) -> EmailMessage:
@@ -104,7 +104,7 @@ def test_long_display_name_split_into_words() -> None:
     from_value = parse(raw)["From"]
     assert from_value.addresses[0].addr_spec == "long@example.test"
     raw_from = raw.split(b"\r\nFrom: ", 1)[1].split(b" <long@", 1)[0].decode()
-    assert _core.decode_header(raw_from) == name
+    assert _core.mime.decode_header(raw_from) == name
 
 
 def test_date_and_message_id_filled_in() -> None:
@@ -124,9 +124,9 @@ def test_date_and_message_id_given() -> None:
 
 
 def test_format_date_and_message_id_helpers() -> None:
-    assert email.utils.parsedate_to_datetime(_core.format_date_now()).utcoffset() is not None
-    assert _core.make_message_id("x.test").endswith("@x.test>")
-    assert _core.make_message_id("x.test") != _core.make_message_id("x.test")
+    assert email.utils.parsedate_to_datetime(_core.mime.format_date_now()).utcoffset() is not None
+    assert _core.mime.make_message_id("x.test").endswith("@x.test>")
+    assert _core.mime.make_message_id("x.test") != _core.mime.make_message_id("x.test")
 
 
 def test_text_and_html_alternative() -> None:
@@ -181,7 +181,7 @@ def test_attachments_mixed() -> None:
         "아주 긴 파일 이름을 가진 첨부 파일 " * 3 + ".bin",
     ]
     # The name= parameter on Content-Type carries RFC 2047 words for old clients.
-    assert _core.decode_header(jpeg.get_param("name")) == "사진.jpg"
+    assert _core.mime.decode_header(jpeg.get_param("name")) == "사진.jpg"
 
 
 def test_base64_body_lines_at_most_76() -> None:
@@ -295,3 +295,23 @@ def test_round_trip_property(
     assert text_of(body) in (text, text + "\n")
     assert att.get_content() == data
     assert att.get_filename() == filename.strip()
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b"From: a@x.test\r\nBcc: b@x.test\r\n\r\nbody", b"From: a@x.test\r\n\r\nbody"),
+        # folded, the obsolete white space before the colon, any case
+        (
+            b"BCC : b@x.test,\r\n c@x.test\r\nTo: d@x.test\r\n\r\nBcc: in the body\r\n",
+            b"To: d@x.test\r\n\r\nBcc: in the body\r\n",
+        ),
+        (b"Bcc-Copy: kept\r\nbcc:\r\n\r\n", b"Bcc-Copy: kept\r\n\r\n"),
+        (b"To: d@x.test\nBcc: b@x.test\n\nbody\n", b"To: d@x.test\n\nbody\n"),
+        (b"To: d@x.test\r\nBcc: b@x.test", b"To: d@x.test\r\n"),  # no body at all
+        (b"To: d@x.test\r\n\r\n", b"To: d@x.test\r\n\r\n"),
+    ],
+)
+def test_without_bcc_removes_only_the_bcc_fields(raw: bytes, expected: bytes) -> None:
+    assert _core.mime.without_bcc(raw) == expected
+    assert _core.mime.without_bcc(bytearray(raw)) == expected

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import re
 import socket
 import subprocess
 import sys
@@ -179,3 +180,87 @@ def test_cli_says_the_name_does_not_resolve() -> None:
         assert "resolve" in done.stderr and NO_SUCH_HOST in done.stderr
         assert "Operation not permitted" not in done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_the_old_client_module_re_exports_the_same_names() -> None:
+    """mailroom.client (before mailroom.smtp, .pop3 and .errors) keeps working."""
+    import mailroom
+    import mailroom.client
+
+    assert mailroom.client.__all__
+    for name in mailroom.client.__all__:
+        assert getattr(mailroom.client, name) is getattr(mailroom, name), name
+
+
+@contextlib.contextmanager
+def scripted_pop3_server(answers: dict[str, bytes]) -> Iterator[int]:
+    """A POP3 server that greets and answers each command line from `answers`
+    (-ERR for the others), for one connection."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def run() -> None:
+        conn, _ = listener.accept()
+        with conn, conn.makefile("rb") as lines:
+            conn.sendall(b"+OK scripted\r\n")
+            for line in lines:
+                command = line.rstrip(b"\r\n").decode()
+                conn.sendall(answers.get(command, b"-ERR unknown\r\n"))
+                if command == "QUIT":
+                    return
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    try:
+        yield port
+    finally:
+        t.join(timeout=5)
+        listener.close()
+
+
+def test_malformed_pop3_listings_are_pop3_errors_naming_the_response() -> None:
+    """S: +OK lots (STAT without counts), S: 1 120 / bogus (LIST), S: +OK 1 (UIDL 1):
+    the native parser refuses them and the client says which response it was."""
+    answers = {
+        "STAT": b"+OK lots of mail\r\n",
+        "LIST": b"+OK 2 messages\r\n1 120\r\nbogus\r\n.\r\n",
+        "UIDL": b"+OK\r\n1 abc\r\n\r\n2 def\r\n.\r\n",  # an empty line is skipped
+        "UIDL 1": b"+OK 1\r\n",
+        "QUIT": b"+OK bye\r\n",
+    }
+    with scripted_pop3_server(answers) as port:
+        with POP3Client("127.0.0.1", port) as pop:
+            with pytest.raises(POP3Error, match=r"malformed STAT response: \+OK lots of mail"):
+                pop.stat()
+            with pytest.raises(POP3Error, match=r"malformed LIST response: \+OK 2 messages"):
+                pop.list()
+            assert pop.uidl() == {1: "abc", 2: "def"}
+            with pytest.raises(POP3Error, match=r"malformed UIDL response: \+OK 1"):
+                pop.uidl(1)
+
+
+@pytest.mark.parametrize(
+    ("options", "rule"),
+    [
+        ({"user": "bob"}, "give both user and password, or neither"),
+        ({"auth": "PLAIN"}, "auth names a mechanism: give user and password too"),
+        ({"user": "bob", "password": "pw", "auth": "xoauth"}, "auth must be 'PLAIN'"),
+        ({"user": "bob\r\nRSET", "password": "pw"}, "CR, LF or NUL in the user name"),
+        ({"helo": "bad name"}, "bad EHLO name: 'bad name'"),
+        ({"timeout": 0}, "timeout must be positive"),
+        ({"tls": "sometimes"}, "tls must be None, 'starttls' or 'implicit'"),
+        ({"verify": False}, "cafile, verify and server_hostname apply only with tls="),
+        ({"tls": "implicit", "server_hostname": "a b"}, "bad server_hostname: 'a b'"),
+    ],
+)
+def test_bad_smtp_client_options_say_the_rule_before_connecting(
+    options: dict[str, object], rule: str
+) -> None:
+    port = free_port()  # nothing listens: the options are refused first
+    with pytest.raises(ValueError, match=re.escape(rule)):
+        SMTPClient("127.0.0.1", port, **options)  # type: ignore[arg-type]
+
+
+def test_bad_pop3_client_tls_options_say_the_rule_before_connecting() -> None:
+    with pytest.raises(ValueError, match="apply only with tls="):
+        POP3Client("127.0.0.1", free_port(), server_hostname="mail.example.org")

@@ -51,9 +51,9 @@ def test_b64_accepts_bytes_like() -> None:
 
 def test_b64_rejects_other_types() -> None:
     with pytest.raises(TypeError, match="bytes-like"):
-        _core.b64encode("text")
+        _core.mime.b64encode("text")
     with pytest.raises(TypeError, match="bytes-like or str"):
-        _core.b64decode(123)
+        _core.mime.b64decode(123)
 
 
 def test_b64decode_lenient_skips_and_accepts_missing_padding() -> None:
@@ -333,11 +333,11 @@ def test_encode_header_round_trip(value: str, name: str) -> None:
 
 
 def test_encode_phrase() -> None:
-    assert _core.encode_phrase("Bob Smith") == "Bob Smith"
-    assert _core.encode_phrase("Smith, Bob") == '"Smith, Bob"'
-    assert _core.encode_phrase('say "hi"') == '"say \\"hi\\""'
-    assert _core.encode_phrase("Zoë") == "=?utf-8?Q?Zo=C3=AB?="
-    assert mime.decode_header(_core.encode_phrase("Zoë Smith")) == "Zoë Smith"
+    assert _core.mime.encode_phrase("Bob Smith") == "Bob Smith"
+    assert _core.mime.encode_phrase("Smith, Bob") == '"Smith, Bob"'
+    assert _core.mime.encode_phrase('say "hi"') == '"say \\"hi\\""'
+    assert _core.mime.encode_phrase("Zoë") == "=?utf-8?Q?Zo=C3=AB?="
+    assert mime.decode_header(_core.mime.encode_phrase("Zoë Smith")) == "Zoë Smith"
 
 
 # ---------------------------------------------------------------- RFC 2231

@@ -1,10 +1,11 @@
 // The DSN parameters (RFC 3461) between C++ and Python: NOTIFY as a tuple of
-// keywords, ORCPT as (type, address), ENVID as str or None.
+// keywords; MessageDsn and RecipientDsn as read-only classes.
 #pragma once
 
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,17 +18,31 @@ inline pybind11::tuple notify_tuple(unsigned notify) {
   return t;
 }
 
-// (notify keywords, orcpt type, orcpt address) for one recipient.
-inline pybind11::tuple rcpt_dsn_tuple(const smtp::RecipientDsn& d) {
-  return pybind11::make_tuple(notify_tuple(d.notify), pybind11::str(d.orcpt_type),
-                              pybind11::str(d.orcpt));
-}
-
-// (ret or None, envid or None) for a message.
-inline pybind11::tuple message_dsn_tuple(const smtp::MessageDsn& d) {
-  return pybind11::make_tuple(d.ret.empty() ? pybind11::object(pybind11::none()) : pybind11::str(d.ret),
-                              d.has_envid ? pybind11::object(pybind11::str(d.envid))
-                                          : pybind11::object(pybind11::none()));
+// mailroom._core.smtp.MessageDsn and RecipientDsn: what a message and each
+// recipient asked for, read-only (the store's envelopes, the queue and the
+// client share them).
+inline void register_dsn_values(pybind11::module_& m) {
+  namespace py = pybind11;
+  py::class_<smtp::MessageDsn>(m, "MessageDsn", "RET and ENVID of a message (RFC 3461 §4.3, §4.4)")
+      .def_property_readonly("ret",
+                             [](const smtp::MessageDsn& d) -> std::optional<std::string> {
+                               if (d.ret.empty()) return std::nullopt;
+                               return d.ret;
+                             },
+                             "\"FULL\", \"HDRS\" or None")
+      .def_property_readonly("envid",
+                             [](const smtp::MessageDsn& d) -> std::optional<std::string> {
+                               if (!d.has_envid) return std::nullopt;
+                               return d.envid;
+                             },
+                             "The ENVID decoded from xtext, or None");
+  py::class_<smtp::RecipientDsn>(m, "RecipientDsn",
+                                 "NOTIFY and ORCPT of one recipient (RFC 3461 §4.1, §4.2)")
+      .def_property_readonly(
+          "notify", [](const smtp::RecipientDsn& d) { return notify_tuple(d.notify); },
+          "The NOTIFY keywords (\"SUCCESS\", ...); () when not given")
+      .def_readonly("orcpt_type", &smtp::RecipientDsn::orcpt_type, "\"rfc822\"; \"\" without ORCPT")
+      .def_readonly("orcpt", &smtp::RecipientDsn::orcpt, "The original address, decoded from xtext");
 }
 
 // NOTIFY keywords from Python ("success", "DELAY"): parsed as the server

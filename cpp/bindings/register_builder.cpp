@@ -1,5 +1,6 @@
-// mailroom._core.build_message: converts the Python arguments to a
-// MessageSpec, then builds the message with the GIL released.
+// mailroom._core.mime.build_message, build_mdn and without_bcc: the Python
+// arguments are converted first, then the message is built with the GIL
+// released.
 #include <optional>
 #include <string>
 #include <utility>
@@ -44,7 +45,8 @@ py::bytes written(Write&& write) {
 }  // namespace
 
 void register_builder(py::module_& m) {
-  m.def(
+  py::module_ mime_ = m.def_submodule("mime");
+  mime_.def(
       "build_message",
       [](std::optional<MailboxArg> sender, const std::vector<MailboxArg>& to,
          const std::vector<MailboxArg>& cc, std::optional<std::string> subject,
@@ -83,7 +85,7 @@ void register_builder(py::module_& m) {
       "Builds an RFC 5322 + MIME message (CRLF line ends) and returns its bytes. "
       "Mailboxes are (display_name, address) tuples; Bcc is never written.");
 
-  m.def(
+  mime_.def(
       "build_mdn",
       [](py::handle original, const std::string& final_recipient, const std::string& to,
          const std::string& disposition_type, bool automatic_action, bool sent_automatically,
@@ -114,8 +116,17 @@ void register_builder(py::module_& m) {
       "Builds a read receipt (RFC 8098 multipart/report; report-type=disposition-notification) "
       "answering `original` and returns its bytes.");
 
-  m.def("format_date_now", &mime::format_date_now, "The current time as an RFC 5322 date.");
-  m.def("make_message_id", &mime::make_message_id, py::arg("domain"),
+  mime_.def(
+      "without_bcc",
+      [](py::handle message) {
+        ByteArg bytes(message, "without_bcc", "message", false);
+        return written([&] { return mime::without_bcc(bytes.view()); });
+      },
+      py::arg("message"),
+      "The message with its Bcc header fields removed (folded lines too); the rest kept byte "
+      "for byte.");
+  mime_.def("format_date_now", &mime::format_date_now, "The current time as an RFC 5322 date.");
+  mime_.def("make_message_id", &mime::make_message_id, py::arg("domain"),
         "A new unique Message-ID, \"<unique@domain>\".");
 }
 

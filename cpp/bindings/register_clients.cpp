@@ -1,14 +1,18 @@
-// mailroom._core.SmtpClient / Pop3Client: the native protocol clients behind
+// mailroom._core.smtp.SmtpClient / pop3.Pop3Client (and their values and
+// failures, in smtp, pop3 and net): the native protocol clients behind
 // mailroom.SMTPClient and mailroom.POP3Client. Network waits release the GIL.
 #include <pybind11/stl.h>
 
+#include <cctype>
 #include <chrono>
+#include <string_view>
 #include <optional>
 
 #include "bytes_arg.hpp"
 #include "dsn_values.hpp"
 #include "mailroom/net/pop3_client.hpp"
 #include "mailroom/net/smtp_client.hpp"
+#include "mailroom/text.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;
@@ -20,13 +24,21 @@ namespace {
 using net::Pop3Client;
 using net::SmtpClient;
 
-py::tuple reply_tuple(const smtp::Reply& r) {
+std::string reply_text(const smtp::Reply& r) {
   std::string text;
   for (std::size_t i = 0; i < r.lines.size(); ++i) {
     if (i) text += "\n";
     text += r.lines[i];
   }
-  return py::make_tuple(r.code, r.enhanced, text);
+  return text;
+}
+
+// Raises type(message) with the attributes given: what the failure was, by name.
+void raise_failure(py::handle type, const std::string& message,
+                   std::initializer_list<std::pair<const char*, py::object>> attrs) {
+  py::object exc = py::reinterpret_borrow<py::object>(type)(message);
+  for (const auto& [name, value] : attrs) exc.attr(name) = value;
+  PyErr_SetObject(type.ptr(), exc.ptr());
 }
 
 py::dict extensions_dict(const smtp::Extensions& e) {
@@ -50,16 +62,6 @@ std::chrono::milliseconds ms(double seconds) {
   return std::chrono::milliseconds(static_cast<long long>(seconds * 1000.0));
 }
 
-// (ok, error, mail reply, [(rcpt, code, enhanced, text)], final reply, dsn_dropped)
-py::tuple send_result_tuple(const smtp::SendResult& r) {
-  py::list rc;
-  for (const auto& [addr, reply] : r.rcpts) {
-    py::tuple t = reply_tuple(reply);
-    rc.append(py::make_tuple(addr, t[0], t[1], t[2]));
-  }
-  return py::make_tuple(r.ok, r.error, reply_tuple(r.mail), rc, reply_tuple(r.data), r.dsn_dropped);
-}
-
 smtp::Transfer parse_transfer(const std::string& t) {
   if (t == "auto") return smtp::Transfer::Auto;
   if (t == "data") return smtp::Transfer::Data;
@@ -74,9 +76,22 @@ net::TlsMode parse_tls_mode(const std::optional<std::string>& tls) {
   throw py::value_error("tls must be None, 'starttls' or 'implicit', not '" + *tls + "'");
 }
 
-net::TlsClientOptions tls_options(bool verify, std::optional<std::string> cafile,
+// A host name, an IP literal or an EHLO domain/address literal: letters,
+// digits and ".-:_[]" (RFC 5321 §4.1.3), nothing else.
+bool host_name_chars(std::string_view name) {
+  if (name.empty()) return false;
+  constexpr std::string_view punctuation = ".-:_[]";
+  for (char c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && punctuation.find(c) == punctuation.npos)
+      return false;
+  return true;
+}
+
+net::TlsClientOptions tls_options(net::TlsMode mode, bool verify, std::optional<std::string> cafile,
                                   std::optional<std::string> ca_pem,
                                   std::optional<std::string> server_hostname) {
+  if (mode == net::TlsMode::None && (cafile || ca_pem || !verify || server_hostname))
+    throw py::value_error("cafile, verify and server_hostname apply only with tls=");
   net::TlsClientOptions t;
   t.verify = verify;
   t.cafile = cafile.value_or("");
@@ -84,7 +99,7 @@ net::TlsClientOptions tls_options(bool verify, std::optional<std::string> cafile
   t.server_name = server_hostname.value_or("");
   if (!verify && (!t.cafile.empty() || !t.ca_pem.empty()))
     throw py::value_error("verify=False with a cafile: the CAs would not be used");
-  if (t.server_name.find_first_of(std::string("\r\n\0 ", 4)) != std::string::npos)
+  if (server_hostname && !host_name_chars(t.server_name))
     throw py::value_error("bad server_hostname: '" + t.server_name + "'");
   return t;
 }
@@ -100,34 +115,58 @@ void def_tls_properties(py::class_<Client>& c) {
       });
 }
 
-py::tuple response_tuple(const pop3::Response& r) {
-  return py::make_tuple(r.id, r.ok, r.status_line, r.text, r.resp_code, py::bytes(r.body));
-}
-
 }  // namespace
 
 void register_clients(py::module_& m) {
-  // A session-ending failure: args are (kind, code, enhanced, text).
-  static py::exception<net::SmtpSessionError> smtp_failure(m, "SmtpSessionFailure");
-  // A POP3 session ended: args are (kind, text); kind "Timeout", "ConnectionLost"...
-  static py::exception<net::Pop3SessionError> pop3_failure(m, "Pop3SessionFailure",
+  py::module_ smtp_ = m.def_submodule("smtp");
+  py::module_ pop3_ = m.def_submodule("pop3");
+  py::module_ net_ = m.def_submodule("net");
+  register_dsn_values(smtp_);
+
+  py::class_<smtp::Reply>(smtp_, "Reply", "An SMTP reply (RFC 5321 §4.2)")
+      .def_readonly("code", &smtp::Reply::code)
+      .def_readonly("enhanced", &smtp::Reply::enhanced, "The enhanced status code (RFC 3463) or \"\"")
+      .def_property_readonly("text", &reply_text, "The lines of the reply, joined by newlines")
+      .def_readonly("lines", &smtp::Reply::lines);
+  py::class_<smtp::SendResult>(smtp_, "SendResult", "What the server answered to one message")
+      .def_readonly("ok", &smtp::SendResult::ok,
+                    "The final reply was 2yz: accepted for the recipients whose RCPT got 2yz")
+      .def_readonly("error", &smtp::SendResult::error, "Why not ok: a local refusal or the reply")
+      .def_readonly("mail", &smtp::SendResult::mail, "The reply to MAIL FROM")
+      .def_readonly("rcpts", &smtp::SendResult::rcpts, "(recipient, reply to its RCPT TO), in order")
+      .def_readonly("data", &smtp::SendResult::data, "The final reply (after DATA's dot or the last BDAT)")
+      .def_readonly("dsn_dropped", &smtp::SendResult::dsn_dropped,
+                    "DSN parameters were asked for and not sent (the server offers no DSN)");
+  py::class_<pop3::Response>(pop3_, "Response", "A POP3 response (RFC 1939 §3)")
+      .def_readonly("id", &pop3::Response::id, "What the command method returned")
+      .def_readonly("ok", &pop3::Response::ok, "+OK")
+      .def_readonly("status_line", &pop3::Response::status_line, "The first line, without CRLF")
+      .def_readonly("text", &pop3::Response::text, "After +OK/-ERR and the response code")
+      .def_readonly("code", &pop3::Response::resp_code,
+                    "The RFC 2449 §8 response code (\"IN-USE\"), or \"\"")
+      .def_property_readonly(
+          "body", [](const pop3::Response& r) { return py::bytes(r.body); },
+          "A multi-line response's content, unstuffed, CRLF line ends");
+  // A session-ending failure: .kind ("Timeout", "ConnectionLost", ...) and
+  // .reply, the last reply (code 0 when none came).
+  static py::exception<net::SmtpSessionError> smtp_failure(smtp_, "SmtpSessionFailure");
+  // A POP3 session ended: .kind "Timeout", "ConnectionLost"...
+  static py::exception<net::Pop3SessionError> pop3_failure(pop3_, "Pop3SessionFailure",
                                                            PyExc_ConnectionError);
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const net::SmtpSessionError& e) {
-      py::tuple reply = reply_tuple(e.reply);
-      py::tuple args = py::make_tuple(smtp::to_string(e.kind), reply[0], reply[1], reply[2], e.what());
-      PyErr_SetObject(smtp_failure.ptr(), args.ptr());
+      raise_failure(smtp_failure, e.what(),
+                    {{"kind", py::str(smtp::to_string(e.kind))}, {"reply", py::cast(e.reply)}});
     } catch (const net::Pop3SessionError& e) {
-      py::tuple args = py::make_tuple(pop3::to_string(e.kind), std::string(e.what()));
-      PyErr_SetObject(pop3_failure.ptr(), args.ptr());
+      raise_failure(pop3_failure, e.what(), {{"kind", py::str(pop3::to_string(e.kind))}});
     }
   });
 
-  // Connecting failed: args are (stage, host, port, code, detail, message),
-  // stage "resolve" (code: EAI_*), "connect" (code: errno) or "timeout".
-  static py::exception<net::ConnectError> connect_failure(m, "ConnectFailure", PyExc_ConnectionError);
+  // Connecting failed: .stage "resolve" (.code: EAI_*), "connect" (.code:
+  // errno) or "timeout"; .host, .port, .detail.
+  static py::exception<net::ConnectError> connect_failure(net_, "ConnectFailure", PyExc_ConnectionError);
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
@@ -135,48 +174,59 @@ void register_clients(py::module_& m) {
       const char* stage = e.stage == net::ConnectError::Stage::Resolve   ? "resolve"
                           : e.stage == net::ConnectError::Stage::Timeout ? "timeout"
                                                                          : "connect";
-      py::tuple args = py::make_tuple(stage, e.host, e.port, e.code_value, e.detail,
-                                      std::string(e.what()));
-      PyErr_SetObject(connect_failure.ptr(), args.ptr());
+      raise_failure(connect_failure, e.what(),
+                    {{"stage", py::str(stage)},
+                     {"host", py::str(e.host)},
+                     {"port", py::int_(e.port)},
+                     {"code", py::int_(e.code_value)},
+                     {"detail", py::str(e.detail)}});
     }
   });
 
-  // TLS failures: args are (message,) and for certificates (message, reason).
-  static py::exception<net::TlsError> tls_failure(m, "TlsFailure", PyExc_ConnectionError);
-  static py::exception<net::CertificateError> certificate_failure(m, "CertificateFailure",
+  // TLS failures; for certificates .reason says why it did not verify.
+  static py::exception<net::TlsError> tls_failure(net_, "TlsFailure", PyExc_ConnectionError);
+  static py::exception<net::CertificateError> certificate_failure(net_, "CertificateFailure",
                                                                   tls_failure.ptr());
-  static py::exception<pop3::PlaintextAuthRefused> plaintext_refused(m, "PlaintextAuthRefused");
+  static py::exception<pop3::PlaintextAuthRefused> plaintext_refused(pop3_, "PlaintextAuthRefused");
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const net::CertificateError& e) {
-      py::tuple args = py::make_tuple(std::string(e.what()), e.reason);
-      PyErr_SetObject(certificate_failure.ptr(), args.ptr());
+      raise_failure(certificate_failure, e.what(), {{"reason", py::str(e.reason)}});
     } catch (const net::TlsError& e) {
-      py::tuple args = py::make_tuple(std::string(e.what()));
-      PyErr_SetObject(tls_failure.ptr(), args.ptr());
+      PyErr_SetString(tls_failure.ptr(), e.what());
     } catch (const pop3::PlaintextAuthRefused& e) {
       PyErr_SetString(plaintext_refused.ptr(), e.what());
     }
   });
 
-  py::class_<SmtpClient> smtp_client(m, "SmtpClient");
+  py::class_<SmtpClient> smtp_client(smtp_, "SmtpClient");
   smtp_client
-      .def(py::init([](std::string host, int port, std::string helo_name,
+      .def(py::init([](std::string host, int port, std::optional<std::string> helo_name,
                        std::optional<double> timeout, double connect_timeout, bool pipelining,
                        std::size_t max_transcript_bytes, std::optional<std::string> tls,
                        bool verify, std::optional<std::string> cafile,
                        std::optional<std::string> ca_pem, std::optional<std::string> server_hostname,
                        std::optional<std::string> user, std::optional<std::string> password,
-                       std::optional<std::string> auth, std::optional<bool> allow_plaintext_auth) {
+                       std::optional<std::string> auth, std::optional<bool> allow_plaintext_auth,
+                       const std::string& local_name) {
              if (port <= 0 || port > 65535)
                throw py::value_error("port must be in 1..65535, not " + std::to_string(port));
-             if (helo_name.find_first_of("\r\n \t") != std::string::npos || helo_name.empty())
-               throw py::value_error("bad EHLO name: '" + helo_name + "'");
+             // No EHLO name given: this host's, unless it makes no EHLO domain.
+             if (!helo_name) helo_name = host_name_chars(local_name) ? local_name : "localhost";
+             if (!host_name_chars(*helo_name))
+               throw py::value_error("bad EHLO name: '" + *helo_name + "'");
+             if (timeout && !(*timeout > 0)) throw py::value_error("timeout must be positive");
+             const auto no_cr_lf_nul = [](const std::optional<std::string>& v, const char* what) {
+               if (v && v->find_first_of(std::string("\r\n\0", 3)) != std::string::npos)
+                 throw py::value_error(std::string("CR, LF or NUL in ") + what);
+             };
+             no_cr_lf_nul(user, "the user name");
+             no_cr_lf_nul(password, "the password");
              net::SmtpClientOptions o;
              o.host = std::move(host);
              o.port = static_cast<std::uint16_t>(port);
-             o.session.helo_name = std::move(helo_name);
+             o.session.helo_name = std::move(*helo_name);
              o.session.use_pipelining = pipelining;
              o.session.max_transcript_bytes = max_transcript_bytes;
              o.session.timeouts.connect = ms(connect_timeout);
@@ -187,7 +237,7 @@ void register_clients(py::module_& m) {
                    ts.data_term = t;
              }
              o.tls = parse_tls_mode(tls);
-             o.tls_options = tls_options(verify, std::move(cafile), std::move(ca_pem),
+             o.tls_options = tls_options(o.tls, verify, std::move(cafile), std::move(ca_pem),
                                          std::move(server_hostname));
              if (user.has_value() != password.has_value())
                throw py::value_error("give both user and password, or neither");
@@ -197,7 +247,9 @@ void register_clients(py::module_& m) {
                throw py::value_error("auth must be 'PLAIN', 'LOGIN' or 'CRAM-MD5', not '" + *auth + "'");
              o.session.auth_user = user.value_or("");
              o.session.auth_password = password.value_or("");
-             o.session.auth_mechanism = auth.value_or("");
+             std::string mechanism = auth.value_or("");
+             for (char& c : mechanism) c = ascii_upper(c);
+             o.session.auth_mechanism = std::move(mechanism);
              o.allow_plaintext_auth = allow_plaintext_auth;
              return std::make_unique<SmtpClient>(std::move(o));
            }),
@@ -206,7 +258,8 @@ void register_clients(py::module_& m) {
            py::arg("tls") = py::none(), py::arg("verify") = true, py::arg("cafile") = py::none(),
            py::arg("ca_pem") = py::none(), py::arg("server_hostname") = py::none(),
            py::arg("user") = py::none(), py::arg("password") = py::none(),
-           py::arg("auth") = py::none(), py::arg("allow_plaintext_auth") = py::none())
+           py::arg("auth") = py::none(), py::arg("allow_plaintext_auth") = py::none(),
+           py::arg("local_name") = "localhost")
       .def("connect", &SmtpClient::connect, py::call_guard<py::gil_scoped_release>())
       .def("send",
            [](SmtpClient& c, const std::string& mail_from, const std::vector<std::string>& rcpts,
@@ -242,7 +295,7 @@ void register_clients(py::module_& m) {
                py::gil_scoped_release nogil;
                r = c.send(mail_from, rcpts, std::move(data), opts);
              }
-             return send_result_tuple(r);
+             return r;
            },
            py::arg("mail_from"), py::arg("rcpts"), py::arg("content"), py::arg("bdat") = false,
            py::arg("mail_params") = std::vector<std::string>{}, py::arg("transfer") = "auto",
@@ -250,7 +303,7 @@ void register_clients(py::module_& m) {
            py::arg("notify") = std::vector<std::vector<std::string>>{},
            py::arg("orcpt") = std::vector<std::pair<std::string, std::string>>{},
            py::arg("dsn_optional") = false)
-      // [(mail_from, rcpts, content bytes)] -> [send() tuple], in order; pipelined.
+      // [(mail_from, rcpts, content bytes)] -> [SendResult], in order; pipelined.
       .def("send_many",
            [](SmtpClient& c, const py::list& messages, const std::string& transfer) {
              smtp::MessageOptions opts;
@@ -272,9 +325,7 @@ void register_clients(py::module_& m) {
                py::gil_scoped_release nogil;
                rs = c.send_many(batch, opts);
              }
-             py::list out;
-             for (const auto& r : rs) out.append(send_result_tuple(r));
-             return out;
+             return rs;
            },
            py::arg("messages"), py::arg("transfer") = "auto")
       .def("quit", &SmtpClient::quit, py::call_guard<py::gil_scoped_release>())
@@ -283,7 +334,7 @@ void register_clients(py::module_& m) {
       .def_property_readonly("connected", &SmtpClient::connected)
       .def_property_readonly("extensions",
                              [](const SmtpClient& c) { return extensions_dict(c.session().extensions()); })
-      .def_property_readonly("greeting", [](const SmtpClient& c) { return reply_tuple(c.session().greeting()); })
+      .def_property_readonly("greeting", [](const SmtpClient& c) { return smtp::Reply(c.session().greeting()); })
       .def_property_readonly("transcript", [](const SmtpClient& c) { return c.session().transcript(); })
       .def_property_readonly("messages_sent", [](const SmtpClient& c) { return c.session().messages_sent(); })
       .def_property_readonly("local_address", &SmtpClient::local_address)
@@ -293,7 +344,7 @@ void register_clients(py::module_& m) {
                              [](const SmtpClient& c) { return c.session().dropped_before_tls(); });
   def_tls_properties(smtp_client);
 
-  py::class_<Pop3Client> pop3_client(m, "Pop3Client");
+  py::class_<Pop3Client> pop3_client(pop3_, "Pop3Client");
   pop3_client
       .def(py::init([](std::string host, int port, double timeout, double connect_timeout,
                        bool pipelining, std::size_t max_transcript_bytes,
@@ -310,7 +361,7 @@ void register_clients(py::module_& m) {
              o.session.use_pipelining = pipelining;
              o.session.max_transcript_bytes = max_transcript_bytes;
              o.tls = parse_tls_mode(tls);
-             o.tls_options = tls_options(verify, std::move(cafile), std::move(ca_pem),
+             o.tls_options = tls_options(o.tls, verify, std::move(cafile), std::move(ca_pem),
                                          std::move(server_hostname));
              o.allow_plaintext_auth = allow_plaintext_auth;
              return std::make_unique<Pop3Client>(std::move(o));
@@ -326,7 +377,7 @@ void register_clients(py::module_& m) {
                py::gil_scoped_release nogil;
                r = c.connect();
              }
-             return response_tuple(r);
+             return r;
            })
       // Queue a command (nothing is sent until wait()); returns its id.
       .def("command",
@@ -364,8 +415,9 @@ void register_clients(py::module_& m) {
                py::gil_scoped_release nogil;
                r = c.wait(id);
              }
-             return response_tuple(r);
-           })
+             return r;
+           },
+           py::arg("id"))
       .def("wait_many",
            [](Pop3Client& c, const std::vector<std::uint64_t>& ids) {
              std::vector<pop3::Response> rs;
@@ -374,21 +426,58 @@ void register_clients(py::module_& m) {
                rs.reserve(ids.size());
                for (auto id : ids) rs.push_back(c.wait(id));
              }
-             py::list out;
-             for (const auto& r : rs) out.append(response_tuple(r));
-             return out;
-           })
+             return rs;
+           },
+           py::arg("ids"))
       .def("close", &Pop3Client::close, py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("connected", &Pop3Client::connected)
       .def_property_readonly("capabilities", [](Pop3Client& c) { return c.session().capabilities(); })
       .def_property_readonly("pipelining", [](Pop3Client& c) { return c.session().pipelining(); })
       .def_property_readonly("apop_timestamp", [](Pop3Client& c) { return c.session().apop_timestamp(); })
       .def_property_readonly("transcript", [](Pop3Client& c) { return c.session().transcript(); })
+      .def_property_readonly("sasl_plain_offered",
+                             [](Pop3Client& c) { return c.session().sasl_plain_offered(); })
       .def_property_readonly("credentials_allowed",
                              [](Pop3Client& c) { return c.session().credentials_allowed(); })
       .def_property_readonly("dropped_before_tls",
                              [](Pop3Client& c) { return c.session().dropped_before_tls(); });
   def_tls_properties(pop3_client);
+
+  pop3_.def(
+      "parse_stat",
+      [](const pop3::Response& r) -> std::optional<std::pair<std::uint64_t, std::uint64_t>> {
+        std::uint64_t count = 0, octets = 0;
+        if (!pop3::parse_stat(r, count, octets)) return std::nullopt;
+        return std::make_pair(count, octets);
+      },
+      py::arg("response"), "STAT's (messages, octets) (RFC 1939 §5), or None when malformed");
+  // The values as str, undecodable octets as U+FFFD (a server's listing is
+  // not always ASCII).
+  const auto row = [](std::uint64_t n, const std::string& value) {
+    PyObject* v = PyUnicode_DecodeUTF8(value.data(), static_cast<Py_ssize_t>(value.size()), "replace");
+    if (!v) throw py::error_already_set();
+    return py::make_tuple(n, py::reinterpret_steal<py::str>(v));
+  };
+  pop3_.def(
+      "parse_listing",
+      [row](const pop3::Response& r) -> std::optional<py::list> {
+        std::vector<std::pair<std::uint64_t, std::string>> rows;
+        if (!pop3::parse_listing(r, rows)) return std::nullopt;
+        py::list out;
+        for (const auto& [n, value] : rows) out.append(row(n, value));
+        return out;
+      },
+      py::arg("response"),
+      "LIST's or UIDL's [(message number, size or unique id)], or None when malformed");
+  pop3_.def(
+      "parse_listing_line",
+      [row](const std::string& line) -> std::optional<py::tuple> {
+        std::uint64_t n = 0;
+        std::string value;
+        if (!pop3::parse_listing_line(line, n, value)) return std::nullopt;
+        return row(n, value);
+      },
+      py::arg("line"), "One \"n value\" line (LIST or UIDL with an argument), or None");
 }
 
 }  // namespace mailroom::bindings

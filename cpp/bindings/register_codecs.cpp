@@ -28,7 +28,8 @@ std::string str_arg(py::handle obj, const char* func, const char* arg) {
 }  // namespace
 
 void register_codecs(py::module_& m) {
-  m.def(
+  py::module_ mime_ = m.def_submodule("mime");
+  mime_.def(
       "b64encode",
       [](py::handle data, std::size_t wrap) {
         ByteArg in(data, "b64encode", "data", false);
@@ -43,7 +44,7 @@ void register_codecs(py::module_& m) {
       "base64; with wrap > 0 every line (the last too) ends in CRLF and holds at most "
       "`wrap` characters.");
 
-  m.def(
+  mime_.def(
       "b64decode",
       [](py::handle data, bool strict) {
         ByteArg in(data, "b64decode", "data", true);
@@ -68,7 +69,7 @@ void register_codecs(py::module_& m) {
       "strict=True anything else outside the alphabet, bad padding or a cut-off input "
       "raises ValueError.");
 
-  m.def(
+  mime_.def(
       "qp_encode",
       [](py::handle data, std::size_t max_line) {
         ByteArg in(data, "qp_encode", "data", false);
@@ -84,7 +85,7 @@ void register_codecs(py::module_& m) {
       "Quoted-printable for bodies: CRLF line ends, soft breaks so no line exceeds "
       "max_line.");
 
-  m.def(
+  mime_.def(
       "qp_decode",
       [](py::handle data, bool strict) {
         ByteArg in(data, "qp_decode", "data", true);
@@ -101,7 +102,7 @@ void register_codecs(py::module_& m) {
       "Decodes quoted-printable; a malformed '=' is kept (or raises ValueError when "
       "strict).");
 
-  m.def(
+  mime_.def(
       "decode_header",
       [](py::handle raw) {
         const std::string in = str_arg(raw, "decode_header", "raw");
@@ -110,7 +111,7 @@ void register_codecs(py::module_& m) {
       },
       py::arg("raw"), "Unfolds a header value and decodes its RFC 2047 encoded-words.");
 
-  m.def(
+  mime_.def(
       "encode_header",
       [](const std::string& value, std::size_t name_len) {
         py::gil_scoped_release nogil;
@@ -119,7 +120,7 @@ void register_codecs(py::module_& m) {
       py::arg("value"), py::arg("name_len") = 0,
       "Encodes and folds a header value for a field name of name_len octets.");
 
-  m.def(
+  mime_.def(
       "encode_phrase",
       [](const std::string& name) {
         py::gil_scoped_release nogil;
@@ -127,7 +128,7 @@ void register_codecs(py::module_& m) {
       },
       py::arg("name"), "A display name as atoms, a quoted-string or encoded-words.");
 
-  m.def(
+  mime_.def(
       "encode_param",
       [](const std::string& name, const std::string& value) {
         py::gil_scoped_release nogil;
@@ -136,7 +137,7 @@ void register_codecs(py::module_& m) {
       py::arg("name"), py::arg("value"),
       "One MIME parameter, RFC 2231-encoded (with continuations) when needed.");
 
-  m.def(
+  mime_.def(
       "rfc2231_decode",
       [](const std::string& value) {
         py::gil_scoped_release nogil;
@@ -144,7 +145,7 @@ void register_codecs(py::module_& m) {
       },
       py::arg("value"), "Decodes an RFC 2231 extended value charset'lang'%XX...");
 
-  m.def(
+  mime_.def(
       "to_utf8",
       [](py::handle data, const std::string& charset) {
         ByteArg in(data, "to_utf8", "data", false);
@@ -163,7 +164,7 @@ void register_codecs(py::module_& m) {
       py::arg("data"), py::arg("charset"),
       "Decodes data in a MIME charset to str; undecodable bytes become U+FFFD.");
 
-  m.def("canonical_charset", &mime::canonical_charset, py::arg("label"),
+  mime_.def("canonical_charset", &mime::canonical_charset, py::arg("label"),
         "The iconv name for a MIME charset label.");
 }
 

@@ -1,6 +1,6 @@
-// The server's event bus for Python: typed event values and a bounded queue
-// of them that a Python thread takes from with the GIL released
-// (mailroom.events builds the dispatcher thread and listeners on it).
+// mailroom._core.events, the server's event bus for Python: typed event values
+// and a bounded queue of them that a Python thread takes from with the GIL
+// released (mailroom.events builds the dispatcher thread and listeners on it).
 #include <pybind11/stl.h>
 
 #include <chrono>
@@ -12,7 +12,6 @@
 
 #include "mailroom/engine/event_bus.hpp"
 #include "mailroom/engine/server.hpp"
-#include "dsn_values.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;
@@ -36,7 +35,8 @@ std::chrono::milliseconds wait_time(double seconds) {
 
 }  // namespace
 
-void register_events(py::module_& m) {
+void register_events(py::module_& root) {
+  py::module_ m = root.def_submodule("events");
   // Reports an exception from a Python callback the way the native hooks do
   // (sys.unraisablehook), for the Python dispatcher thread.
   m.def(
@@ -50,14 +50,8 @@ void register_events(py::module_& m) {
       py::arg("exc"), py::arg("where"));
   m.attr("EVENT_KINDS") = py::cast(engine::event_kinds());
 
-  py::class_<store::StoreChange>(m, "StoreChangeEvent")
-      .def_property_readonly("kind", [](const store::StoreChange& c) { return engine::to_string(c.kind); })
-      .def_readonly("account", &store::StoreChange::account)
-      .def_readonly("folder", &store::StoreChange::folder)
-      .def_readonly("old_name", &store::StoreChange::old_name)
-      .def_readonly("uid", &store::StoreChange::uid)
-      .def_readonly("modseq", &store::StoreChange::modseq);
-
+  // Store changes and queue events are mailroom._core.store.StoreChange and
+  // mailroom._core.queue.QueueEvent (register_store, register_queue).
   py::class_<SessionEvent>(m, "SessionEvent")
       .def_property_readonly("kind", [](const SessionEvent& s) { return engine::to_string(s.kind); })
       .def_readonly("id", &SessionEvent::id)
@@ -68,23 +62,6 @@ void register_events(py::module_& m) {
                              [](const SessionEvent& s) { return py::str(s.transcript); })
       .def_readonly("truncated", &SessionEvent::truncated)
       .def_readonly("messages", &SessionEvent::messages);
-
-  py::class_<queue::QueueEvent>(m, "QueueEvent")
-      .def_property_readonly("kind", [](const queue::QueueEvent& q) { return queue::to_string(q.kind); })
-      .def_readonly("id", &queue::QueueEvent::id)
-      .def_readonly("mail_from", &queue::QueueEvent::mail_from)
-      .def_readonly("recipients", &queue::QueueEvent::recipients)
-      .def_property_readonly("notify",
-                             [](const queue::QueueEvent& q) {
-                               py::list out;
-                               for (unsigned n : q.notify) out.append(notify_tuple(n));
-                               return out;
-                             })
-      .def_readonly("code", &queue::QueueEvent::code)
-      .def_readonly("reply", &queue::QueueEvent::reply)
-      .def_readonly("remote_host", &queue::QueueEvent::remote_host)
-      .def_readonly("at", &queue::QueueEvent::at)
-      .def_readonly("attempt", &queue::QueueEvent::attempt);
 
   py::class_<engine::EventFilter>(m, "EventFilter")
       .def(py::init([](std::optional<std::vector<std::string>> kinds, std::string account) {

@@ -1,7 +1,7 @@
-// The IMAP side of SmtpServer (the native class of mailroom.Server):
-// configure_imap() adds the IMAP listeners and their settings, after the
-// constructor and configure_security() (which decide the TLS, the users and
-// the limits IMAP shares with SMTP and POP3).
+// The IMAP side of mailroom._core.server.SmtpServer (the native class of
+// mailroom.Server): configure_imap() adds the IMAP listeners and their
+// settings, after the constructor and configure_security() (which decide the
+// TLS, the users and the limits IMAP shares with SMTP and POP3).
 #include <pybind11/pybind11.h>
 
 #include <cmath>
@@ -16,7 +16,7 @@ namespace mailroom::bindings {
 
 void register_imap(py::module_& m) {
   using engine::Server;
-  auto server = py::reinterpret_borrow<py::class_<Server>>(m.attr("SmtpServer"));
+  auto server = py::reinterpret_borrow<py::class_<Server>>(m.attr("server").attr("SmtpServer"));
   server
       .def(
           "configure_imap",
@@ -59,8 +59,9 @@ void register_imap(py::module_& m) {
           },
           py::arg("status"), py::arg("text"), py::arg("command"), py::arg("delay"),
           py::arg("disconnect"), py::arg("times"))
-      .def("remove_imap_reply",
-           [](Server& s, std::uint64_t id) { return s.imap_rules().remove(id); })
+      .def(
+          "remove_imap_reply", [](Server& s, std::uint64_t id) { return s.imap_rules().remove(id); },
+          py::arg("id"))
       .def("clear_imap_replies", [](Server& s) { s.imap_rules().clear(); })
       .def_property_readonly("imap_port", &Server::imap_port)
       .def_property_readonly("imaps_port", &Server::imaps_port);

@@ -1,4 +1,4 @@
-// mailroom._core.ParsedMessage and the structured header field parsers.
+// mailroom._core.mime: ParsedMessage and the structured header field parsers.
 // Arguments are converted first, then the GIL is released for the C++ work;
 // message data goes back as bytes, text as str.
 #include <pybind11/stl.h>
@@ -75,11 +75,82 @@ py::list params_list(const mime::Params& ps) {
 
 py::tuple span_tuple(Span s) { return py::make_tuple(s.begin, s.end); }
 
+// A read-only str property of a parsed value, decoded as UTF-8 with U+FFFD for
+// what is not (parsed mail is not always valid UTF-8).
+template <class T>
+auto utf8_field(std::string T::*member) {
+  return [member](const T& x) { return utf8(x.*member); };
+}
+
+py::list fields_list(const mime::ReportFields& f) {
+  py::list out;
+  for (const auto& [name, value] : f) out.append(py::make_tuple(utf8(name), utf8(value)));
+  return out;
+}
+
+void register_values(py::module_& m) {
+  py::class_<mime::Address>(m, "Address", "A mailbox of an address list (RFC 5322 §3.4)")
+      .def_property_readonly("display_name", utf8_field(&mime::Address::display_name),
+                             "Decoded (RFC 2047); \"\" when none")
+      .def_property_readonly("address", utf8_field(&mime::Address::address), "local@domain as written")
+      .def_property_readonly("group", utf8_field(&mime::Address::group),
+                             "The enclosing group's name; \"\" when none");
+  py::class_<mime::DateTime>(m, "DateTime", "An RFC 5322 date-time (§3.3)")
+      .def_readonly("year", &mime::DateTime::year)
+      .def_readonly("month", &mime::DateTime::month)
+      .def_readonly("day", &mime::DateTime::day)
+      .def_readonly("hour", &mime::DateTime::hour)
+      .def_readonly("minute", &mime::DateTime::minute)
+      .def_readonly("second", &mime::DateTime::second)
+      .def_readonly("offset_minutes", &mime::DateTime::offset_minutes, "East of UTC")
+      .def_readonly("offset_unknown", &mime::DateTime::offset_unknown,
+                    "\"-0000\" or an unknown zone name");
+  py::class_<mime::ContentField>(m, "ContentField", "A Content-Type or Content-Disposition value")
+      .def_property_readonly("value", utf8_field(&mime::ContentField::value),
+                             "Lower-cased type/subtype or disposition type")
+      .def_property_readonly(
+          "params", [](const mime::ContentField& f) { return params_list(f.params); },
+          "(name, value) pairs: names lower-cased, values unquoted and decoded (RFC 2231)")
+      .def_readonly("malformed", &mime::ContentField::malformed);
+  py::class_<mime::Defect>(m, "Defect", "Something the parser found malformed")
+      .def_readonly("kind", &mime::Defect::kind, "A stable identifier (\"unterminated_multipart\")")
+      .def_property_readonly("detail", utf8_field(&mime::Defect::detail))
+      .def_readonly("part", &mime::Defect::part, "The part's index; -1 for the message")
+      .def_readonly("offset", &mime::Defect::offset, "A byte offset into the raw message");
+  using mime::DeliveryReportData;
+  py::class_<DeliveryReportData>(m, "DeliveryReport", "A DSN's or MDN's parts and fields")
+      .def_readonly("kind", &DeliveryReportData::kind,
+                    "\"delivery-status\", \"disposition-notification\"; \"\" when none")
+      .def_readonly("status_part", &DeliveryReportData::status_part, "The machine-readable part")
+      .def_readonly("original_part", &DeliveryReportData::original_part,
+                    "The returned message or its headers; -1 when none")
+      .def_readonly("original_headers_only", &DeliveryReportData::original_headers_only,
+                    "text/rfc822-headers rather than the whole message")
+      .def_property_readonly(
+          "per_message", [](const DeliveryReportData& r) { return fields_list(r.per_message); },
+          "(name, value) of the first field group (an MDN's only one)")
+      .def_property_readonly(
+          "recipients",
+          [](const DeliveryReportData& r) {
+            py::list out;
+            for (const auto& group : r.recipients) out.append(fields_list(group));
+            return out;
+          },
+          "A DSN's per-recipient field groups");
+  py::class_<mime::Disposition>(m, "Disposition", "An MDN's Disposition field (RFC 8098 §3.2.6)")
+      .def_property_readonly("action_mode", utf8_field(&mime::Disposition::action_mode))
+      .def_property_readonly("sending_mode", utf8_field(&mime::Disposition::sending_mode))
+      .def_property_readonly("type", utf8_field(&mime::Disposition::type))
+      .def_readonly("modifiers", &mime::Disposition::modifiers);
+}
+
 }  // namespace
 
 void register_message(py::module_& m) {
+  py::module_ mime_ = m.def_submodule("mime");
+  register_values(mime_);
   py::class_<ParsedMessage, std::shared_ptr<ParsedMessage>> cls(
-      m, "ParsedMessage",
+      mime_, "ParsedMessage",
       "A parsed message: the original bytes and its MIME tree as spans into them. "
       "Parts are numbered depth-first; part 0 is the message itself.");
   cls.def_static(
@@ -105,13 +176,7 @@ void register_message(py::module_& m) {
       .def_property_readonly("part_count",
                              [](const ParsedMessage& p) { return p.parts.size(); })
       .def("defects",
-           [](const ParsedMessage& p) {
-             py::list out;
-             for (const auto& d : p.defects) {
-               out.append(py::make_tuple(d.kind, utf8(d.detail), d.part, d.offset));
-             }
-             return out;
-           })
+           [](const ParsedMessage& p) { return p.defects; })
       .def("headers",
            [](const ParsedMessage& p, std::int64_t i) {
              auto k = check_index(p, i);
@@ -273,26 +338,13 @@ void register_message(py::module_& m) {
       .def(
           "delivery_report",
           [](const ParsedMessage& p) {
-            mime::DeliveryReportData r;
-            {
-              py::gil_scoped_release nogil;
-              r = mime::read_delivery_report(p);
-            }
-            const auto fields = [](const mime::ReportFields& f) {
-              py::list out;
-              for (const auto& [name, value] : f) out.append(py::make_tuple(utf8(name), utf8(value)));
-              return out;
-            };
-            py::list rcpts;
-            for (const auto& group : r.recipients) rcpts.append(fields(group));
-            return py::make_tuple(r.kind, r.status_part, r.original_part, r.original_headers_only,
-                                  fields(r.per_message), rcpts);
+            py::gil_scoped_release nogil;
+            return mime::read_delivery_report(p);
           },
-          "A DSN's or MDN's fields: (kind, status part, original part, headers only, "
-          "per-message fields, per-recipient field groups); kind \"\" when there is none")
+          "A DSN's or MDN's parts and fields; kind \"\" when there is none")
       .def("__len__", [](const ParsedMessage& p) { return p.parts.size(); });
 
-  m.def(
+  mime_.def(
       "report_without_type",
       [](const std::string& value) {
         std::string_view type;
@@ -300,20 +352,19 @@ void register_message(py::module_& m) {
         return py::make_tuple(std::string(type), std::string(rest));
       },
       py::arg("value"), "\"rfc822; bob@x\" -> (\"rfc822\", \"bob@x\") (RFC 3464 §2.1.2)");
-  m.def(
+  mime_.def(
       "report_first_word", [](const std::string& value) { return std::string(mime::first_word(value)); },
       py::arg("value"), "\"5.1.1 (comment)\" -> \"5.1.1\"");
-  m.def(
+  mime_.def(
       "parse_disposition",
-      [](const std::string& value) -> py::object {
-        const mime::Disposition d = mime::parse_disposition(value);
-        if (!d.ok) return py::none();
-        return py::make_tuple(d.action_mode, d.sending_mode, d.type, d.modifiers);
+      [](const std::string& value) -> std::optional<mime::Disposition> {
+        mime::Disposition d = mime::parse_disposition(value);
+        if (!d.ok) return std::nullopt;
+        return d;
       },
-      py::arg("value"), "An MDN's Disposition (RFC 8098 §3.2.6) as (action mode, sending mode, "
-                        "type, modifiers), or None");
+      py::arg("value"), "An MDN's Disposition (RFC 8098 §3.2.6), or None");
 
-  m.def(
+  mime_.def(
       "parse_address_list",
       [](const py::object& raw) {
         std::string v = str_or_bytes(raw);
@@ -322,49 +373,30 @@ void register_message(py::module_& m) {
           py::gil_scoped_release nogil;
           list = mime::parse_address_list(v);
         }
-        py::list out;
-        for (const auto& a : list) {
-          out.append(py::make_tuple(utf8(a.display_name), utf8(a.address), utf8(a.group)));
-        }
-        return out;
+        return list;
       },
-      py::arg("raw"), "Parses an address list: [(display_name, address, group)]");
-  m.def(
+      py::arg("raw"), "Parses an address list (groups flattened, each mailbox naming its group)");
+  mime_.def(
       "parse_address_argument",
       [](const std::string& value, const std::string& what) {
-        py::list out;
-        for (const auto& a : mime::parse_address_argument(value, what))
-          out.append(py::make_tuple(utf8(a.display_name), utf8(a.address)));
-        return out;
+        return mime::parse_address_argument(value, what);
       },
       py::arg("value"), py::arg("what") = "address",
-      "Addresses given as an argument, read strictly: [(display_name, address)]; "
-      "ValueError naming the rule");
-  m.def(
+      "Addresses given as an argument, read strictly; ValueError naming the rule");
+  mime_.def(
       "parse_date",
-      [](const py::object& raw) -> py::object {
+      [](const py::object& raw) {
         std::string v = str_or_bytes(raw);
-        std::optional<mime::DateTime> d;
-        {
-          py::gil_scoped_release nogil;
-          d = mime::parse_date(v);
-        }
-        if (!d) return py::none();
-        return py::make_tuple(d->year, d->month, d->day, d->hour, d->minute, d->second,
-                              d->offset_minutes, d->offset_unknown);
+        py::gil_scoped_release nogil;
+        return mime::parse_date(v);
       },
-      py::arg("raw"),
-      "Parses an RFC 5322 date: (y, mo, d, h, mi, s, offset_minutes, offset_unknown) or None");
-  m.def(
+      py::arg("raw"), "Parses an RFC 5322 date, or None");
+  mime_.def(
       "parse_content_field",
       [](const py::object& raw) {
         std::string v = str_or_bytes(raw);
-        mime::ContentField f;
-        {
-          py::gil_scoped_release nogil;
-          f = mime::parse_content_field(v);
-        }
-        return py::make_tuple(utf8(f.value), params_list(f.params), f.malformed);
+        py::gil_scoped_release nogil;
+        return mime::parse_content_field(v);
       },
       py::arg("raw"), "Parses a Content-Type or Content-Disposition value");
 }

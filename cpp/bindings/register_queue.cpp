@@ -1,4 +1,5 @@
-// The outgoing queue and its clock, as methods of mailroom._core.SmtpServer
+// The outgoing queue and its clock, as methods of mailroom._core.server.SmtpServer,
+// and its values in mailroom._core.queue
 // (mailroom.Server.queue, .clock and .submit wrap them).
 #include <pybind11/stl.h>
 
@@ -21,17 +22,6 @@ namespace {
 
 using engine::Server;
 
-py::tuple entry_tuple(const queue::QueueEntry& e) {
-  py::list rcpts;
-  for (const auto& r : e.rcpts)
-    rcpts.append(py::make_tuple(py::str(r.address), queue::to_string(r.status), r.attempts, r.last_code,
-                                py::str(r.last_reply), py::str(r.remote_host), r.last_attempt, r.busy,
-                                rcpt_dsn_tuple(r.dsn)));
-  return py::make_tuple(py::str(e.id), py::str(e.mail_from), e.arrived_at, e.next_attempt, e.attempts,
-                        py::str(e.last_reply), e.data ? e.data->size() : 0, rcpts, e.running > 0,
-                        message_dsn_tuple(e.dsn));
-}
-
 std::chrono::milliseconds millis(double seconds, const char* name) {
   if (!(seconds > 0)) throw py::value_error(std::string(name) + " must be a positive number of seconds");
   return std::chrono::milliseconds(std::max<long long>(1, static_cast<long long>(seconds * 1000.0)));
@@ -40,7 +30,57 @@ std::chrono::milliseconds millis(double seconds, const char* name) {
 }  // namespace
 
 void register_queue(py::module_& m) {
-  auto cls = py::reinterpret_borrow<py::class_<Server>>(m.attr("SmtpServer"));
+  py::module_ queue_ = m.def_submodule("queue");
+  using queue::QueueEntry;
+  using queue::QueueEvent;
+  using queue::QueueRecipient;
+  py::class_<QueueRecipient>(queue_, "QueueRecipient", "One recipient of a queued message")
+      .def_readonly("address", &QueueRecipient::address)
+      .def_property_readonly(
+          "state", [](const QueueRecipient& r) { return queue::to_string(r.status); },
+          "\"pending\", \"delivered\" or \"failed\"")
+      .def_readonly("attempts", &QueueRecipient::attempts)
+      .def_readonly("last_code", &QueueRecipient::last_code, "0: no reply (no connection, not tried)")
+      .def_readonly("last_reply", &QueueRecipient::last_reply)
+      .def_readonly("remote_host", &QueueRecipient::remote_host, "The next hop that answered last")
+      .def_readonly("last_attempt", &QueueRecipient::last_attempt, "Seconds since the epoch; 0: none")
+      .def_readonly("busy", &QueueRecipient::busy, "A delivery of it is running")
+      .def_readonly("dsn", &QueueRecipient::dsn, "NOTIFY and ORCPT it came with (RFC 3461)");
+  py::class_<QueueEntry>(queue_, "QueueEntry", "A message in the outgoing queue")
+      .def_readonly("id", &QueueEntry::id)
+      .def_readonly("mail_from", &QueueEntry::mail_from, "\"\" for the null sender (bounces)")
+      .def_readonly("arrived_at", &QueueEntry::arrived_at)
+      .def_readonly("next_attempt", &QueueEntry::next_attempt)
+      .def_readonly("attempts", &QueueEntry::attempts, "Finished delivery rounds")
+      .def_readonly("last_reply", &QueueEntry::last_reply)
+      .def_property_readonly(
+          "size", [](const QueueEntry& e) { return e.data ? e.data->size() : 0; }, "Octets")
+      .def_readonly("rcpts", &QueueEntry::rcpts)
+      .def_property_readonly(
+          "busy", [](const QueueEntry& e) { return e.running > 0; }, "A delivery of it is running")
+      .def_readonly("dsn", &QueueEntry::dsn, "RET and ENVID it came with (RFC 3461)");
+  py::class_<QueueEvent>(queue_, "QueueEvent", "Something that happened to a queued message")
+      .def_property_readonly(
+          "kind", [](const QueueEvent& e) { return queue::to_string(e.kind); },
+          "\"delivered\", \"deferred\", \"bounced\" or \"delayed\"")
+      .def_readonly("id", &QueueEvent::id)
+      .def_readonly("mail_from", &QueueEvent::mail_from)
+      .def_readonly("recipients", &QueueEvent::recipients)
+      .def_property_readonly(
+          "notify",
+          [](const QueueEvent& e) {
+            py::list out;
+            for (unsigned n : e.notify) out.append(notify_tuple(n));
+            return out;
+          },
+          "Each recipient's NOTIFY keywords")
+      .def_readonly("code", &QueueEvent::code)
+      .def_readonly("reply", &QueueEvent::reply)
+      .def_readonly("remote_host", &QueueEvent::remote_host)
+      .def_readonly("at", &QueueEvent::at, "Seconds since the epoch")
+      .def_readonly("attempt", &QueueEvent::attempt);
+
+  auto cls = py::reinterpret_borrow<py::class_<Server>>(m.attr("server").attr("SmtpServer"));
   cls.def(
          "configure_queue",
          [](Server& s, bool relay, std::map<std::string, std::string> routes,
@@ -103,15 +143,16 @@ void register_queue(py::module_& m) {
            [](Server& s) {
              std::vector<queue::QueueEntry> entries;
              if (auto* q = s.queue()) entries = q->entries();
-             py::list out;
-             for (const auto& e : entries) out.append(entry_tuple(e));
-             return out;
+             return entries;
            })
       .def("queue_size", [](Server& s) { return s.queue() ? s.queue()->size() : 0; })
       .def("queue_flush", [](Server& s) {
         if (auto* q = s.queue()) q->flush();
       })
-      .def("queue_remove", [](Server& s, const std::string& id) { return s.queue() ? s.queue()->remove(id) : false; })
+      .def(
+          "queue_remove",
+          [](Server& s, const std::string& id) { return s.queue() ? s.queue()->remove(id) : false; },
+          py::arg("id"))
       .def(
           "queue_wait_idle",
           [](Server& s, double timeout) {

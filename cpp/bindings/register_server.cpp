@@ -1,4 +1,5 @@
-// mailroom._core.SmtpServer: the native server for mailroom.Server.
+// mailroom._core.server: SmtpServer, the native server for mailroom.Server, and
+// what it hands out (StoredCopy, SessionRecord, ReplyRule).
 #include <pybind11/functional.h>
 #include <pybind11/stl.h>
 
@@ -10,7 +11,6 @@
 #include <system_error>
 
 #include "mailroom/engine/server.hpp"
-#include "dsn_values.hpp"
 #include "py_callable.hpp"
 #include "register.hpp"
 
@@ -23,14 +23,6 @@ namespace {
 using engine::ReplyRule;
 using engine::Server;
 using engine::ServerOptions;
-
-// RFC 3461: one (notify, orcpt type, orcpt) per recipient of the envelope.
-py::list rcpt_dsn_list(const store::Envelope& env) {
-  py::list out;
-  for (std::size_t i = 0; i < env.rcpt_to.size(); ++i)
-    out.append(rcpt_dsn_tuple(i < env.rcpt_dsn.size() ? env.rcpt_dsn[i] : smtp::RecipientDsn{}));
-  return out;
-}
 
 // A stored copy with its bytes and envelope, read without the GIL.
 struct StoredCopy {
@@ -55,21 +47,6 @@ std::vector<StoredCopy> read_copies(const store::MailStore& st, const std::vecto
   return out;
 }
 
-py::list stored_list(const std::vector<StoredCopy>& copies) {
-  py::list out;
-  for (const auto& c : copies) {
-    const auto& m = *c.message;
-    const auto& env = *c.envelope;
-    py::list rcpts;
-    for (const auto& r : env.rcpt_to) rcpts.append(py::str(r));
-    out.append(py::make_tuple(m.arrival, py::str(m.account), py::str(std::to_string(m.uid)),
-                              py::bytes(*c.data), py::str(env.mail_from), rcpts, py::str(env.peer),
-                              env.received_at, reinterpret_cast<std::uintptr_t>(c.envelope.get()),
-                              py::str(m.path), message_dsn_tuple(env.dsn), rcpt_dsn_list(env)));
-  }
-  return out;
-}
-
 ReplyRule::Stage parse_stage(const std::string& s) {
   if (s == "mail") return ReplyRule::Stage::Mail;
   if (s == "rcpt") return ReplyRule::Stage::Rcpt;
@@ -89,17 +66,50 @@ const char* stage_name(ReplyRule::Stage s) {
 }  // namespace
 
 void register_server(py::module_& m) {
-  // std::system_error (a taken port, a Maildir that cannot be written) is an
-  // OSError in Python, with its errno.
-  py::register_exception_translator([](std::exception_ptr p) {
-    try {
-      if (p) std::rethrow_exception(p);
-    } catch (const std::system_error& e) {
-      py::object err = py::module_::import("builtins").attr("OSError")(e.code().value(), e.what());
-      PyErr_SetObject(PyExc_OSError, err.ptr());
-    }
-  });
-  py::class_<Server>(m, "SmtpServer")
+  py::module_ server = m.def_submodule("server");
+  py::class_<StoredCopy>(server, "StoredCopy",
+                         "A copy stored in an INBOX, with its bytes and SMTP envelope")
+      .def_property_readonly(
+          "message", [](const StoredCopy& c) { return std::const_pointer_cast<store::Message>(c.message); },
+          "Its record in the INBOX (a mailroom._core.store.StoredMessage)")
+      .def_property_readonly(
+          "arrival", [](const StoredCopy& c) { return c.message->arrival; },
+          "Order of arrival over every INBOX, from 1")
+      .def_property_readonly("account", [](const StoredCopy& c) { return c.message->account; })
+      .def_property_readonly(
+          "data", [](const StoredCopy& c) { return py::bytes(*c.data); }, "The message as stored")
+      .def_property_readonly(
+          "envelope", [](const StoredCopy& c) { return *c.envelope; },
+          "The SMTP envelope (for a message found on disk: from its Return-Path)")
+      .def_property_readonly(
+          "transaction",
+          [](const StoredCopy& c) { return reinterpret_cast<std::uintptr_t>(c.envelope.get()); },
+          "The same number for every copy of one SMTP transaction");
+  using engine::SessionRecord;
+  py::class_<SessionRecord>(server, "SessionRecord", "One SMTP or POP3 session")
+      .def_readonly("id", &SessionRecord::id)
+      .def_readonly("protocol", &SessionRecord::protocol, "\"smtp\" or \"pop3\"")
+      .def_readonly("peer", &SessionRecord::peer)
+      .def_readonly("transcript", &SessionRecord::transcript)
+      .def_readonly("truncated", &SessionRecord::truncated, "The transcript reached its limit")
+      .def_readonly("started_at", &SessionRecord::started_at, "Seconds since the epoch")
+      .def_readonly("ended_at", &SessionRecord::ended_at, "Seconds since the epoch; 0 while running")
+      .def_readonly("messages", &SessionRecord::messages);
+  py::class_<ReplyRule>(server, "ReplyRule", "A reply the server gives on purpose")
+      .def_readonly("id", &ReplyRule::id)
+      .def_property_readonly(
+          "stage", [](const ReplyRule& r) { return stage_name(r.stage); }, "\"mail\", \"rcpt\" or \"data\"")
+      .def_readonly("sender", &ReplyRule::sender)
+      .def_readonly("recipient", &ReplyRule::recipient)
+      .def_readonly("code", &ReplyRule::code, "0: no reply of its own")
+      .def_readonly("enhanced", &ReplyRule::enhanced)
+      .def_readonly("text", &ReplyRule::text)
+      .def_readonly("delay_ms", &ReplyRule::delay_ms)
+      .def_readonly("disconnect", &ReplyRule::disconnect)
+      .def_readonly("close", &ReplyRule::close)
+      .def_readonly("times", &ReplyRule::times, "How many more times it fires; -1 always");
+
+  py::class_<Server>(server, "SmtpServer")
       .def(py::init([](std::string host, int smtp_port, std::string maildir,
                        std::vector<std::string> domains, std::string hostname,
                        std::size_t max_message_size, std::size_t max_recipients,
@@ -111,7 +121,8 @@ void register_server(py::module_& m) {
                        std::optional<std::map<std::string, std::string>> users, bool apop,
                        double auth_failure_delay, std::size_t max_stored_messages,
                        std::uint64_t max_stored_bytes, std::string postmaster, bool dsn,
-                       long long max_connections_per_ip, double stress_idle_timeout) {
+                       long long max_connections_per_ip, double stress_idle_timeout,
+                       std::size_t min_data_rate) {
              if (max_message_size == 0) throw py::value_error("max_message_size must be positive");
              if (max_recipients == 0) throw py::value_error("max_recipients must be positive");
              if (max_line_length < 80) throw py::value_error("max_line_length must be at least 80");
@@ -144,6 +155,7 @@ void register_server(py::module_& m) {
              // Checked by Server::check_options(): a positive time, at least 1 ms.
              o.idle_timeout =
                  std::chrono::milliseconds(static_cast<long long>(std::ceil(idle_timeout * 1000.0)));
+             o.min_data_rate = min_data_rate;
              o.threads = threads;
              o.max_transcripts = max_transcripts;
              o.max_stored_messages = max_stored_messages;
@@ -168,7 +180,7 @@ void register_server(py::module_& m) {
            py::arg("auth_failure_delay") = 0.5, py::arg("max_stored_messages") = 1'000'000,
            py::arg("max_stored_bytes") = std::uint64_t{4} << 30, py::arg("postmaster") = "",
            py::arg("dsn") = true, py::arg("max_connections_per_ip") = -1,
-           py::arg("stress_idle_timeout") = 10.0)
+           py::arg("stress_idle_timeout") = 10.0, py::arg("min_data_rate") = 500)
       // TLS and logins, set after construction and before start().
       .def("configure_security",
            [](Server& s, std::string tls_cert, std::string tls_key, bool tls_auto,
@@ -259,7 +271,7 @@ void register_server(py::module_& m) {
                py::gil_scoped_release nogil;
                copies = read_copies(s.store(), s.store().since(after));
              }
-             return stored_list(copies);
+             return copies;
            },
            py::arg("after") = 0)
       .def("mailbox",
@@ -269,11 +281,12 @@ void register_server(py::module_& m) {
                py::gil_scoped_release nogil;
                copies = read_copies(s.store(), s.store().inbox(address));
              }
-             return stored_list(copies);
-           })
+             return copies;
+           },
+           py::arg("address"))
       .def_property_readonly(
           "store", [](Server& s) -> store::MailStore& { return s.store(); },
-          py::return_value_policy::reference_internal)  // mailroom._core.MailStore
+          py::return_value_policy::reference_internal)  // mailroom._core.store.MailStore
       .def("last_seq", [](Server& s) { return s.store().last_seq(); })
       .def("count", [](Server& s) { return s.store().count(); })
       .def_property_readonly("postmaster", &Server::postmaster_account)
@@ -289,14 +302,7 @@ void register_server(py::module_& m) {
            py::arg("after"), py::arg("timeout"),
            "Block (without the GIL) until a message with seq > after is stored or the timeout passes.")
       .def("wake_waiters", [](Server& s) { s.store().wake_all(); })
-      .def("sessions",
-           [](const Server& s) {
-             py::list out;
-             for (const auto& r : s.sessions())
-               out.append(py::make_tuple(r.id, r.peer, r.transcript, r.truncated, r.started_at,
-                                         r.ended_at, r.messages, r.protocol));
-             return out;
-           })
+      .def("sessions", &Server::sessions)
       .def("clear_sessions", &Server::clear_sessions)
       .def("add_rule",
            [](Server& s, const std::string& stage, std::string sender, std::string recipient, int code,
@@ -323,16 +329,9 @@ void register_server(py::module_& m) {
            py::arg("stage"), py::arg("sender"), py::arg("recipient"), py::arg("code"),
            py::arg("enhanced"), py::arg("text"), py::arg("delay_ms"), py::arg("disconnect"),
            py::arg("close"), py::arg("times"))
-      .def("remove_rule", [](Server& s, std::uint64_t id) { return s.rules().remove(id); })
+      .def("remove_rule", [](Server& s, std::uint64_t id) { return s.rules().remove(id); }, py::arg("id"))
       .def("clear_rules", [](Server& s) { s.rules().clear(); })
-      .def("rules",
-           [](const Server& s) {
-             py::list out;
-             for (const auto& r : const_cast<Server&>(s).rules().list())
-               out.append(py::make_tuple(r.id, stage_name(r.stage), r.sender, r.recipient, r.code,
-                                         r.enhanced, r.text, r.delay_ms, r.disconnect, r.times));
-             return out;
-           })
+      .def("rules", [](Server& s) { return s.rules().list(); })
       .def("set_message_hook", [](Server& s, py::object fn) {
         if (fn.is_none()) {
           s.set_message_hook(nullptr);
@@ -344,11 +343,7 @@ void register_server(py::module_& m) {
           // Runs on a server thread: take the GIL only for the call.
           py::gil_scoped_acquire gil;
           try {
-            py::list rcpts;
-            for (const auto& r : env.rcpt_to) rcpts.append(py::str(r));
-            py::object result = holder->fn(py::bytes(data), py::str(env.mail_from), rcpts,
-                                           py::str(env.peer), env.received_at,
-                                           message_dsn_tuple(env.dsn), rcpt_dsn_list(env));
+            py::object result = holder->fn(py::bytes(data), env);
             smtp::Decision d;
             if (!result.is_none()) {
               // (code, text) refuses the message with that reply.
@@ -370,7 +365,7 @@ void register_server(py::module_& m) {
             throw std::runtime_error("hook failed");
           }
         });
-      });
+      }, py::arg("hook"));
 }
 
 }  // namespace mailroom::bindings

@@ -1,4 +1,4 @@
-// mailroom._core.MailStore and the store's exceptions, for mailroom.store.
+// mailroom._core.store: MailStore, its records and its exceptions, for mailroom.store.
 // Arguments are converted first, then the GIL is released for the store work.
 #include <pybind11/stl.h>
 
@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "mailroom/engine/event_bus.hpp"
 #include "mailroom/store/mail_store.hpp"
+#include "dsn_values.hpp"
 #include "bytes_arg.hpp"
 #include "py_callable.hpp"
 #include "register.hpp"
@@ -20,19 +22,16 @@ namespace {
 
 using store::MailStore;
 
-// (uid, modseq, flags, internal_date, size, arrival, path)
-using MessageRow = std::tuple<std::uint32_t, std::uint64_t, std::vector<std::string>, std::int64_t,
-                              std::uint64_t, std::uint64_t, std::string>;
+// The store's records are immutable (a change makes a new one), so Python
+// shares them, read-only.
+using StoredMessagePtr = std::shared_ptr<store::Message>;
 
-MessageRow row(const store::Message& m) {
-  return {m.uid, m.modseq, store::flag_names(m.flags, m.keywords), m.internal_date, m.size, m.arrival,
-          m.path};
-}
+StoredMessagePtr shared(const store::MessagePtr& m) { return std::const_pointer_cast<store::Message>(m); }
 
-std::vector<MessageRow> rows(const std::vector<store::MessagePtr>& msgs) {
-  std::vector<MessageRow> out;
+std::vector<StoredMessagePtr> shared(const std::vector<store::MessagePtr>& msgs) {
+  std::vector<StoredMessagePtr> out;
   out.reserve(msgs.size());
-  for (const auto& m : msgs) out.push_back(row(*m));
+  for (const auto& m : msgs) out.push_back(shared(m));
   return out;
 }
 
@@ -45,7 +44,7 @@ store::FlagChange parse_change(const std::string& s) {
 
 // An exception class of mailroom._core with several bases.
 py::object new_exception(py::module_& m, const char* name, py::tuple bases, const char* doc) {
-  std::string qualified = std::string("mailroom._core.") + name;
+  std::string qualified = m.attr("__name__").cast<std::string>() + "." + name;
   PyObject* type = PyErr_NewExceptionWithDoc(qualified.c_str(), doc, bases.ptr(), nullptr);
   if (!type) throw py::error_already_set();
   py::object cls = py::reinterpret_steal<py::object>(type);
@@ -55,7 +54,8 @@ py::object new_exception(py::module_& m, const char* name, py::tuple bases, cons
 
 }  // namespace
 
-void register_store(py::module_& m) {
+void register_store(py::module_& root) {
+  py::module_ m = root.def_submodule("store");
   py::object builtins = py::module_::import("builtins");
   py::object base = new_exception(m, "StoreError", py::make_tuple(builtins.attr("RuntimeError")),
                                   "A mail store operation was refused; nothing changed.");
@@ -97,11 +97,79 @@ void register_store(py::module_& m) {
     }
   });
 
-  m.def("normalize_mailbox", &store::normalize_mailbox,
+  m.def("normalize_mailbox", &store::normalize_mailbox, py::arg("address"),
         "An address with its domain lower-cased (the local part kept, RFC 5321 §2.4).");
-  m.def("folder_name", &store::checked_folder_name,
+  m.def("folder_name", &store::checked_folder_name, py::arg("name"),
         "A folder name as the store keeps it (any case of INBOX is INBOX); InvalidFolderName.");
   using nogil = py::call_guard<py::gil_scoped_release>;
+  using store::Envelope;
+  py::class_<Envelope>(m, "Envelope", "The SMTP envelope a message came with (RFC 5321 §2.3.1)")
+      .def_readonly("mail_from", &Envelope::mail_from, "\"\" for the null sender <>")
+      .def_readonly("rcpt_to", &Envelope::rcpt_to, "Every recipient of the transaction")
+      .def_readonly("peer", &Envelope::peer, "The client's ip:port")
+      .def_readonly("received_at", &Envelope::received_at, "Seconds since the epoch")
+      .def_readonly("dsn", &Envelope::dsn, "RET and ENVID (RFC 3461)")
+      .def_property_readonly(
+          "rcpt_dsn",
+          [](const Envelope& e) {
+            // One per recipient, also when the client gave none.
+            std::vector<smtp::RecipientDsn> out(e.rcpt_to.size());
+            for (std::size_t i = 0; i < out.size() && i < e.rcpt_dsn.size(); ++i) out[i] = e.rcpt_dsn[i];
+            return out;
+          },
+          "NOTIFY and ORCPT of each recipient of rcpt_to, in order");
+  py::class_<store::Message, StoredMessagePtr>(m, "StoredMessage", "A message's record in a folder")
+      .def_readonly("uid", &store::Message::uid)
+      .def_readonly("modseq", &store::Message::modseq, "Of its last change (RFC 7162)")
+      .def_property_readonly(
+          "flags", [](const store::Message& x) { return store::flag_names(x.flags, x.keywords); },
+          "System flags and keywords (\\Seen, $Label, ...)")
+      .def_readonly("internal_date", &store::Message::internal_date, "Seconds since the epoch")
+      .def_readonly("size", &store::Message::size, "Octets as stored")
+      .def_readonly("arrival", &store::Message::arrival,
+                    "Order of arrival over every INBOX, from 1; 0 in other folders")
+      .def_readonly("account", &store::Message::account)
+      .def_readonly("path", &store::Message::path, "Maildir: its file; in memory: \"\"")
+      .def_property_readonly(
+          "envelope",
+          [](const store::Message& x) -> std::optional<Envelope> {
+            if (!x.envelope) return std::nullopt;
+            return *x.envelope;
+          },
+          "The SMTP envelope, when it came by SMTP");
+  py::class_<store::FolderInfo>(m, "FolderInfo")
+      .def_readonly("name", &store::FolderInfo::name)
+      .def_readonly("special_use", &store::FolderInfo::special_use, "RFC 6154: \"\\Sent\", ... or \"\"");
+  using store::FolderStatus;
+  py::class_<FolderStatus>(m, "FolderStatus", "RFC 9051 §6.3.11 STATUS, RFC 7162 HIGHESTMODSEQ")
+      .def_readonly("messages", &FolderStatus::messages)
+      .def_readonly("uidnext", &FolderStatus::uidnext)
+      .def_readonly("uidvalidity", &FolderStatus::uidvalidity)
+      .def_readonly("unseen", &FolderStatus::unseen)
+      .def_readonly("deleted", &FolderStatus::deleted)
+      .def_readonly("size", &FolderStatus::size)
+      .def_readonly("highestmodseq", &FolderStatus::highestmodseq);
+  py::class_<store::StoreResult>(m, "StoreResult", "What a flag change did")
+      .def_property_readonly(
+          "changed", [](const store::StoreResult& r) { return shared(r.changed); },
+          "The records after the change")
+      .def_readonly("modified", &store::StoreResult::modified,
+                    "UIDs refused by UNCHANGEDSINCE (RFC 7162 §3.1.3)");
+  py::class_<store::CopyResult>(m, "CopyResult", "RFC 4315 COPYUID: old UIDs to new")
+      .def_readonly("uidvalidity", &store::CopyResult::uidvalidity, "Of the destination folder")
+      .def_readonly("source_uids", &store::CopyResult::source_uids)
+      .def_readonly("dest_uids", &store::CopyResult::dest_uids);
+  using store::StoreChange;
+  py::class_<StoreChange>(m, "StoreChange", "One change of the store")
+      .def_property_readonly(
+          "kind", [](const StoreChange& c) { return engine::to_string(c.kind); },
+          "\"appended\", \"flags\", \"expunged\", \"created\", \"deleted\" or \"renamed\"")
+      .def_readonly("account", &StoreChange::account)
+      .def_readonly("folder", &StoreChange::folder, "For \"renamed\": the new name")
+      .def_readonly("old_name", &StoreChange::old_name, "For \"renamed\": the old name")
+      .def_readonly("uid", &StoreChange::uid, "The message's, for message changes")
+      .def_readonly("modseq", &StoreChange::modseq, "Of the change, for message changes");
+
   py::class_<MailStore>(m, "MailStore")
       .def(py::init([](std::optional<std::string> maildir, std::size_t max_messages,
                        std::uint64_t max_bytes, std::size_t max_folders,
@@ -125,7 +193,7 @@ void register_store(py::module_& m) {
                              })
       .def_property_readonly("stale_tmp_removed", &MailStore::stale_tmp_removed)
       .def_property_readonly("open_notes", &MailStore::open_notes)
-      .def("ensure_account", &MailStore::ensure_account, nogil())
+      .def("ensure_account", &MailStore::ensure_account, py::arg("address"), nogil())
       .def("accounts", &MailStore::accounts, nogil())
       .def("list_folders",
            [](const MailStore& s, const std::string& account) {
@@ -134,24 +202,19 @@ void register_store(py::module_& m) {
                py::gil_scoped_release nogil_;
                folders = s.list_folders(account);
              }
-             py::list out;
-             for (const auto& f : folders) out.append(py::make_tuple(f.name, f.special_use));
-             return out;
-           })
-      .def("create_folder", &MailStore::create_folder, nogil())
-      .def("delete_folder", &MailStore::delete_folder, nogil())
-      .def("rename_folder", &MailStore::rename_folder, nogil())
+             return folders;
+           },
+           py::arg("account"))
+      .def("create_folder", &MailStore::create_folder, py::arg("account"), py::arg("name"), nogil())
+      .def("delete_folder", &MailStore::delete_folder, py::arg("account"), py::arg("name"), nogil())
+      .def("rename_folder", &MailStore::rename_folder, py::arg("account"), py::arg("old"),
+           py::arg("new"), nogil())
       .def("status",
            [](const MailStore& s, const std::string& account, const std::string& folder) {
-             store::FolderStatus st;
-             {
-               py::gil_scoped_release nogil_;
-               st = s.status(account, folder);
-             }
-             // (messages, uidnext, uidvalidity, unseen, deleted, size, highestmodseq)
-             return py::make_tuple(st.messages, st.uidnext, st.uidvalidity, st.unseen, st.deleted,
-                                   st.size, st.highestmodseq);
-           })
+             py::gil_scoped_release nogil_;
+             return s.status(account, folder);
+           },
+           py::arg("account"), py::arg("folder"))
       .def("append",
            [](MailStore& s, const std::string& account, const std::string& folder,
               const py::object& data, std::vector<std::string> flags,
@@ -162,31 +225,34 @@ void register_store(py::module_& m) {
              store::AppendOptions o;
              o.flags = std::move(flags);
              o.internal_date = internal_date;
-             return row(*s.append(account, folder, std::move(bytes), o));
+             return shared(s.append(account, folder, std::move(bytes), o));
            },
            py::arg("account"), py::arg("folder"), py::arg("data"), py::arg("flags"),
            py::arg("internal_date") = py::none())
       .def("messages",
            [](const MailStore& s, const std::string& account, const std::string& folder) {
              py::gil_scoped_release nogil_;
-             return rows(s.messages(account, folder));
-           })
+             return shared(s.messages(account, folder));
+           },
+           py::arg("account"), py::arg("folder"))
       .def("by_uid",
            [](const MailStore& s, const std::string& account, const std::string& folder,
-              std::uint32_t uid) -> std::optional<MessageRow> {
+              std::uint32_t uid) -> StoredMessagePtr {
              py::gil_scoped_release nogil_;
              auto found = s.by_uid(account, folder, uid);
-             if (!found) return std::nullopt;
-             return row(*found);
-           })
+             if (!found) return nullptr;
+             return shared(found);
+           },
+           py::arg("account"), py::arg("folder"), py::arg("uid"))
       .def("at",
            [](const MailStore& s, const std::string& account, const std::string& folder,
-              std::size_t position) -> std::optional<MessageRow> {
+              std::size_t position) -> StoredMessagePtr {
              py::gil_scoped_release nogil_;
              auto found = s.at(account, folder, position);
-             if (!found) return std::nullopt;
-             return row(*found);
-           })
+             if (!found) return nullptr;
+             return shared(found);
+           },
+           py::arg("account"), py::arg("folder"), py::arg("position"))
       .def("read",
            [](const MailStore& s, const std::string& account, const std::string& folder,
               std::uint32_t uid) {
@@ -196,15 +262,15 @@ void register_store(py::module_& m) {
                data = s.read(account, folder, uid);
              }
              return to_bytes(*data);
-           })
+           },
+           py::arg("account"), py::arg("folder"), py::arg("uid"))
       .def("store",
            [](MailStore& s, const std::string& account, const std::string& folder,
               std::vector<std::uint32_t> uids, const std::string& change,
               std::vector<std::string> flags, std::optional<std::uint64_t> unchanged_since) {
              const auto how = parse_change(change);
              py::gil_scoped_release nogil_;
-             auto r = s.store(account, folder, uids, how, flags, unchanged_since);
-             return std::make_pair(rows(r.changed), r.modified);
+             return s.store(account, folder, uids, how, flags, unchanged_since);
            },
            py::arg("account"), py::arg("folder"), py::arg("uids"), py::arg("change"),
            py::arg("flags"), py::arg("unchanged_since") = py::none())
@@ -212,16 +278,16 @@ void register_store(py::module_& m) {
            [](MailStore& s, const std::string& account, const std::string& from,
               std::vector<std::uint32_t> uids, const std::string& to) {
              py::gil_scoped_release nogil_;
-             auto r = s.copy(account, from, uids, to);
-             return std::make_tuple(r.uidvalidity, r.source_uids, r.dest_uids);
-           })
+             return s.copy(account, from, uids, to);
+           },
+           py::arg("account"), py::arg("folder"), py::arg("uids"), py::arg("to"))
       .def("move",
            [](MailStore& s, const std::string& account, const std::string& from,
               std::vector<std::uint32_t> uids, const std::string& to) {
              py::gil_scoped_release nogil_;
-             auto r = s.move(account, from, uids, to);
-             return std::make_tuple(r.uidvalidity, r.source_uids, r.dest_uids);
-           })
+             return s.move(account, from, uids, to);
+           },
+           py::arg("account"), py::arg("folder"), py::arg("uids"), py::arg("to"))
       .def("expunge",
            [](MailStore& s, const std::string& account, const std::string& folder,
               std::optional<std::vector<std::uint32_t>> uids) {
@@ -229,7 +295,8 @@ void register_store(py::module_& m) {
              return s.expunge(account, folder, uids);
            },
            py::arg("account"), py::arg("folder"), py::arg("uids") = py::none())
-      .def("expunged_since", &MailStore::expunged_since, nogil())
+      .def("expunged_since", &MailStore::expunged_since, py::arg("account"), py::arg("folder"),
+           py::arg("modseq"), nogil())
       .def("set_change_hook",
            [](MailStore& s, py::object fn) {
              if (fn.is_none()) {
@@ -241,18 +308,16 @@ void register_store(py::module_& m) {
              auto holder = std::make_shared<PyCallable>(std::move(fn));
              py::gil_scoped_release nogil_;
              s.set_change_hook([holder](const store::StoreChange& c) {
-               static const char* kinds[] = {"appended", "flags",   "expunged",
-                                             "created",  "deleted", "renamed"};
                // On the thread that made the change: the GIL only for the call.
                py::gil_scoped_acquire gil;
                try {
-                 holder->fn(kinds[static_cast<int>(c.kind)], c.account, c.folder, c.old_name, c.uid,
-                            c.modseq);
+                 holder->fn(c);
                } catch (py::error_already_set& e) {
                  e.discard_as_unraisable("mailroom.store.MailStore change hook");
                }
              });
-           })
+           },
+           py::arg("hook"))
       .def("count", &MailStore::count, nogil())
       .def("bytes", &MailStore::bytes, nogil());
 }

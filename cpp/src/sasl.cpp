@@ -3,6 +3,9 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "mailroom/mime/codecs.hpp"
+#include "mailroom/store/message.hpp"
+
 namespace mailroom {
 
 std::string cram_md5_digest(std::string_view challenge, std::string_view secret) {
@@ -34,6 +37,32 @@ bool same_secret(std::string_view given, std::string_view expected) {
   padded.resize(given.size());
   const bool equal = CRYPTO_memcmp(given.data(), padded.data(), given.size()) == 0;
   return equal && given.size() == expected.size();
+}
+
+PlainResponse::PlainResponse(std::string_view base64) {
+  bool bad = false;
+  if (base64 != "=") decoded_ = mime::base64_decode(base64, &bad);
+  if (bad) {
+    error_ = Error::Base64;
+    return;
+  }
+  // Exactly two NULs, and an authcid between them.
+  const std::size_t a = decoded_.find('\0');
+  const std::size_t b = a == std::string::npos ? a : decoded_.find('\0', a + 1);
+  if (b == std::string::npos || decoded_.find('\0', b + 1) != std::string::npos || b == a + 1) {
+    error_ = Error::Syntax;
+    return;
+  }
+  const std::string_view view(decoded_);
+  authzid_ = view.substr(0, a);
+  authcid_ = view.substr(a + 1, b - a - 1);
+  password_ = view.substr(b + 1);
+}
+
+PlainResponse::~PlainResponse() { OPENSSL_cleanse(decoded_.data(), decoded_.size()); }
+
+bool acts_for_itself(std::string_view authzid, std::string_view authcid) {
+  return authzid.empty() || store::normalize_mailbox(authzid) == store::normalize_mailbox(authcid);
 }
 
 }  // namespace mailroom

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from . import mime, store
 from ._core import __version__
-from .client import (
+from .errors import (
     AuthenticationError,
     CertificateError,
     DSNNotOfferedWarning,
     POP3AuthenticationError,
     POP3CertificateError,
-    POP3Client,
     POP3ConnectError,
     POP3ConnectTimeoutError,
     POP3Error,
@@ -22,11 +21,8 @@ from .client import (
     POP3ServerDisconnected,
     POP3TimeoutError,
     POP3TLSError,
-    Reply,
-    SendResult,
     SMTPAuthenticationError,
     SMTPCertificateError,
-    SMTPClient,
     SMTPConnectError,
     SMTPConnectTimeoutError,
     SMTPDataError,
@@ -40,12 +36,13 @@ from .client import (
     SMTPTimeoutError,
     SMTPTLSError,
     TLSError,
-    send,
 )
 from .message import Address, Attachment, Defect, Message, Part
+from .pop3 import POP3Client
 from .queue import Clock, Queue, QueueEntry, QueueEvent, QueueRecipient
 from .reports import DeliveryReport, Disposition, RecipientReport
 from .server import Envelope, ImapReplyRule, ReplyRule, Server, Session
+from .smtp import Reply, SendResult, SMTPClient, send
 
 __all__ = [
     "AuthenticationError",

@@ -140,7 +140,8 @@ def _security(args: argparse.Namespace, command: str) -> dict[str, Any]:
 def _cmd_send(args: argparse.Namespace) -> int:
     import os
 
-    from .client import SMTPClient, SMTPError
+    from .errors import SMTPError
+    from .smtp import SMTPClient
 
     if args.html is not None and "<" not in args.html and os.path.isfile(args.html):
         raise UsageError(
@@ -177,8 +178,9 @@ def _cmd_send(args: argparse.Namespace) -> int:
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
-    from .client import POP3Client, POP3Error
+    from .errors import POP3Error
     from .fetch_new import FetchState, fetch_new
+    from .pop3 import POP3Client
 
     if args.delete and args.out is None:
         raise UsageError("--delete needs --out DIR: mail is deleted only once it is saved")
@@ -411,6 +413,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=300.0,
         metavar="SECONDS",
         help="seconds a silent client is kept before it is disconnected (default: 300)",
+    )
+    serve.add_argument(
+        "--min-data-rate",
+        type=argtypes.count,
+        default=500,
+        metavar="BYTES",
+        help="bytes a second a message upload (DATA, BDAT) or a large download must keep up "
+        "once --idle-timeout is spent, else 421 4.4.2 and close; 0 for no minimum "
+        "(default: 500, as Postfix's smtpd_min_data_rate)",
     )
     serve.add_argument(
         "--max-connections",

@@ -95,6 +95,7 @@ def serve(args: argparse.Namespace) -> int:
             postmaster=args.postmaster,
             hostname=args.hostname,
             idle_timeout=args.idle_timeout,
+            min_data_rate=args.min_data_rate,
             max_message_size=args.max_message_size,
             transcripts=not args.quiet,
             threads=args.threads,
@@ -183,12 +184,12 @@ def serve(args: argparse.Namespace) -> int:
                 continue
             # Woken natively when mail is stored; short waits keep signals prompt.
             server._native.wait_after(seen, 0.25)
-            for row in server._native.messages(seen):
-                seen = max(seen, row[0])
-                msg = server._message(row)
+            for copy in server._native.messages(seen):
+                seen = max(seen, copy.arrival)
+                msg = server._message(copy)
                 env = msg.envelope
                 print(
-                    f"  stored for {row[1]}: from <{env.mail_from if env else ''}> "
+                    f"  stored for {copy.account}: from <{env.mail_from if env else ''}> "
                     f"subject={msg.subject!r} ({len(msg)} bytes)",
                     flush=True,
                 )

@@ -47,10 +47,10 @@ __all__ = [
     "QUEUE_KINDS",
 ]
 
-# The kinds, as the engine names them (mailroom._core.EVENT_KINDS).
-STORE_KINDS = frozenset(_core.EVENT_KINDS[:6])
-SESSION_KINDS = frozenset(_core.EVENT_KINDS[6:8])
-QUEUE_KINDS = frozenset(_core.EVENT_KINDS[8:])
+# The kinds, as the engine names them (mailroom._core.events.EVENT_KINDS).
+STORE_KINDS = frozenset(_core.events.EVENT_KINDS[:6])
+SESSION_KINDS = frozenset(_core.events.EVENT_KINDS[6:8])
+QUEUE_KINDS = frozenset(_core.events.EVENT_KINDS[8:])
 
 EventKind = Literal[
     "appended",
@@ -90,7 +90,7 @@ def _time(seconds: float) -> _dt.datetime:
 
 
 def _event(native: Any) -> Event:
-    if isinstance(native, _core.StoreChangeEvent):
+    if isinstance(native, _core.store.StoreChange):
         return StoreChange(
             native.kind,
             native.account,
@@ -99,7 +99,7 @@ def _event(native: Any) -> Event:
             native.uid or None,
             native.modseq or None,
         )
-    if isinstance(native, _core.SessionEvent):
+    if isinstance(native, _core.events.SessionEvent):
         ended = native.kind == "session_ended"
         return SessionEvent(
             kind="session_ended" if ended else "session_started",
@@ -130,14 +130,14 @@ def _filter(kinds: Iterable[str] | str | None, account: str | None) -> Any:
     """The native filter (which checks the kinds: ValueError naming an unknown one)."""
     if isinstance(kinds, str):
         kinds = [kinds]
-    acct = "" if account is None else str(_core.normalize_mailbox(account))
-    return _core.EventFilter(None if kinds is None else list(kinds), acct)
+    acct = "" if account is None else str(_core.store.normalize_mailbox(account))
+    return _core.events.EventFilter(None if kinds is None else list(kinds), acct)
 
 
 def _native_queue(server: Any, event_filter: Any, capacity: int) -> Any:
     if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1:
         raise ValueError(f"capacity must be a positive int, got {capacity!r}")
-    return _core.EventQueue(server, capacity, event_filter)
+    return _core.events.EventQueue(server, capacity, event_filter)
 
 
 class Listener:
@@ -269,7 +269,7 @@ class _Dispatcher:
     stopped, say from the store API); the thread hands them out."""
 
     def __init__(self, server: Any) -> None:
-        self.queue = _native_queue(server, _core.EventFilter(), 1_000_000)
+        self.queue = _native_queue(server, _core.events.EventFilter(), 1_000_000)
         self.subscribers: dict[int, _Subscriber] = {}
         self.lock = threading.Lock()
         self.done = threading.Condition(self.lock)
@@ -323,7 +323,7 @@ class _Dispatcher:
                 try:
                     s.fn(ev)
                 except Exception as e:  # a subscriber's failure is its own
-                    _core.report_unraisable(e, f"mailroom.events subscriber {s.fn!r}")
+                    _core.events.report_unraisable(e, f"mailroom.events subscriber {s.fn!r}")
             with self.lock:
                 self.handled = max(self.handled, taken)
                 self.done.notify_all()

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .client import POP3Client
+    from .pop3 import POP3Client
 
 __all__ = ["STATE_FILE", "FetchState", "fetch_new", "message_writer"]
 

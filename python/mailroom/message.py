@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Union
 
 from . import _core
+from ._core.mime import ParsedMessage
 
 __all__ = ["Address", "Attachment", "Defect", "Message", "Part", "AttachmentInput"]
 
@@ -35,10 +36,14 @@ class Address:
     @classmethod
     def parse(cls, value: str | bytes) -> Address:
         """The first address in ``value`` (``"Zoë <zoe@example.org>"``)."""
-        found = _core.parse_address_list(value)
+        found = _core.mime.parse_address_list(value)
         if not found:
             raise ValueError(f"no address in {value!r}")
-        return cls(*found[0])
+        return cls._from_native(found[0])
+
+    @classmethod
+    def _from_native(cls, a: _core.mime.Address) -> Address:
+        return cls(a.display_name, a.address, a.group)
 
     @property
     def domain(self) -> str:
@@ -85,7 +90,7 @@ class Part:
     """One node of a message's MIME tree (a container or a leaf)."""
 
     __slots__ = ("_core", "_index", "_message")
-    _core: Any
+    _core: ParsedMessage
     _index: int
 
     def __init__(self, message: Message, index: int) -> None:
@@ -134,7 +139,9 @@ class Part:
     @property
     def headers(self) -> list[tuple[str, str]]:
         """(name, decoded value) for every header field, in order."""
-        return [(name, _core.decode_header(raw)) for name, raw in self._core.headers(self._index)]
+        return [
+            (name, _core.mime.decode_header(raw)) for name, raw in self._core.headers(self._index)
+        ]
 
     @property
     def raw_headers(self) -> list[tuple[str, bytes]]:
@@ -143,14 +150,14 @@ class Part:
 
     def __getitem__(self, name: str) -> str | None:
         raw = self._core.header(self._index, name)
-        return None if raw is None else _core.decode_header(raw)
+        return None if raw is None else _core.mime.decode_header(raw)
 
     def get(self, name: str, default: Any = None) -> Any:
         value = self[name]
         return default if value is None else value
 
     def get_all(self, name: str) -> list[str]:
-        return [_core.decode_header(r) for r in self._core.header_all(self._index, name)]
+        return [_core.mime.decode_header(r) for r in self._core.header_all(self._index, name)]
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and self._core.header(self._index, name) is not None
@@ -292,7 +299,10 @@ def _addresses(value: AddressInput, what: str) -> list[tuple[str, str]]:
     CR, LF or NUL, white space inside an address, groups and empty elements
     raise ValueError naming the rule (the native parse_address_argument)."""
     if isinstance(value, str):
-        return [(n.strip(), a) for n, a in _core.parse_address_argument(value, what)]
+        return [
+            (a.display_name.strip(), a.address)
+            for a in _core.mime.parse_address_argument(value, what)
+        ]
     if isinstance(value, Address):
         name, addr = value.display_name, value.address
     elif isinstance(value, tuple):
@@ -303,10 +313,10 @@ def _addresses(value: AddressInput, what: str) -> list[tuple[str, str]]:
         raise TypeError(f"an address is a str, Address or (name, address), not {value!r}")
     if any(c in name for c in "\r\n\0"):
         raise ValueError(f"CR, LF or NUL in the display name of {what}: {name!r}")
-    found = _core.parse_address_argument(addr, what)
-    if len(found) != 1 or found[0][0]:
+    found = _core.mime.parse_address_argument(addr, what)
+    if len(found) != 1 or found[0].display_name:
         raise ValueError(f"{what}: {addr!r} is not one bare address (local-part@domain)")
-    return [(name.strip(), found[0][1])]
+    return [(name.strip(), found[0].address)]
 
 
 def _mailbox(value: AddressInput, what: str = "sender") -> tuple[str, str]:
@@ -375,7 +385,7 @@ class Message(Part):
 
     __slots__ = ("_bcc", "envelope", "__weakref__")
 
-    def __init__(self, core: Any, bcc: Sequence[Address] = ()) -> None:
+    def __init__(self, core: ParsedMessage, bcc: Sequence[Address] = ()) -> None:
         self._core = core
         self._index = 0
         self._bcc = list(bcc)
@@ -408,7 +418,7 @@ class Message(Part):
         ):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
-        core = _core.ParsedMessage.parse(
+        core = _core.mime.ParsedMessage.parse(
             raw,
             max_depth=max_depth,
             max_parts=max_parts,
@@ -478,7 +488,7 @@ class Message(Part):
             if value is not None and not isinstance(value, str):
                 raise TypeError(f"{what} must be str, not {type(value).__name__}")
         atts = [_attachment(a) for a in attachments]
-        raw = _core.build_message(
+        raw = _core.mime.build_message(
             frm,
             _mailboxes(to, "to"),
             _mailboxes(cc, "cc"),
@@ -502,8 +512,8 @@ class Message(Part):
             raise TypeError(f"from_email() takes an email.message.Message, not {type(em).__name__}")
         bcc = em.get_all("Bcc") or []
         return cls(
-            _core.ParsedMessage.parse(em.as_bytes(policy=email.policy.SMTP)),
-            [Address(*a) for v in bcc for a in _core.parse_address_list(str(v))],
+            _core.mime.ParsedMessage.parse(em.as_bytes(policy=email.policy.SMTP)),
+            [Address._from_native(a) for v in bcc for a in _core.mime.parse_address_list(str(v))],
         )
 
     def mdn(
@@ -543,7 +553,7 @@ class Message(Part):
             reader = self.to[0].address
         else:
             raise ValueError("give final_recipient: the message has no To address")
-        raw = _core.build_mdn(
+        raw = _core.mime.build_mdn(
             bytes(self),
             reader,
             _mailbox(to)[1] if to is not None else "",
@@ -576,10 +586,10 @@ class Message(Part):
     # -- headers people ask for ------------------------------------------------
     def _addresses(self, name: str) -> list[Address]:
         return [
-            Address(*a)
+            Address._from_native(a)
             for raw in self._core.header_all(0, name)
-            for a in _core.parse_address_list(raw)
-            if a[1]
+            for a in _core.mime.parse_address_list(raw)
+            if a.address
         ]
 
     @property
@@ -624,14 +634,13 @@ class Message(Part):
         raw = self._core.header(0, "Date")
         if raw is None:
             return None
-        parsed = _core.parse_date(raw)
+        parsed = _core.mime.parse_date(raw)
         if parsed is None:
             return None
-        y, mo, d, h, mi, s, offset, _unknown = parsed
+        p = parsed
+        zone = _dt.timezone(_dt.timedelta(minutes=p.offset_minutes))
         try:
-            return _dt.datetime(
-                y, mo, d, h, mi, s, tzinfo=_dt.timezone(_dt.timedelta(minutes=offset))
-            )
+            return _dt.datetime(p.year, p.month, p.day, p.hour, p.minute, p.second, tzinfo=zone)
         except ValueError:
             return None
 
@@ -687,7 +696,7 @@ class Message(Part):
     @property
     def defects(self) -> list[Defect]:
         """What the parser found malformed, and undecodable bodies."""
-        found = [Defect(*d) for d in self._core.defects()]
+        found = [Defect(d.kind, d.detail, d.part, d.offset) for d in self._core.defects()]
         core = self._core
         for i in range(core.part_count):
             if core.is_multipart(i) or core.is_message(i):

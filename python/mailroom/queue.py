@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
+from . import _core
+
 __all__ = ["Clock", "Queue", "QueueEntry", "QueueEvent", "QueueRecipient"]
 
 RecipientState = Literal["pending", "delivered", "failed"]
@@ -83,39 +85,38 @@ class QueueEvent:
 QueueHook = Callable[[QueueEvent], Any]
 
 
-def _orcpt(kind: str, address: str) -> str:
-    return f"{kind};{address}" if kind else ""
+def _orcpt(dsn: _core.smtp.RecipientDsn) -> str:
+    return f"{dsn.orcpt_type};{dsn.orcpt}" if dsn.orcpt_type else ""
 
 
-def _entry(row: tuple[Any, ...]) -> QueueEntry:
-    ident, sender, arrived, next_at, attempts, last_reply, size, rcpts, running, dsn = row
+def _entry(e: _core.queue.QueueEntry) -> QueueEntry:
     recipients = [
         QueueRecipient(
-            address=r[0],
-            state=r[1],
-            attempts=r[2],
-            last_code=r[3],
-            last_reply=r[4],
-            remote_host=r[5],
-            last_attempt=_ts(r[6]),
-            busy=r[7],
-            notify=tuple(r[8][0]),
-            orcpt=_orcpt(r[8][1], r[8][2]),
+            address=r.address,
+            state=r.state,  # type: ignore[arg-type]
+            attempts=r.attempts,
+            last_code=r.last_code,
+            last_reply=r.last_reply,
+            remote_host=r.remote_host,
+            last_attempt=_ts(r.last_attempt),
+            busy=r.busy,
+            notify=tuple(r.dsn.notify),
+            orcpt=_orcpt(r.dsn),
         )
-        for r in rcpts
+        for r in e.rcpts
     ]
     return QueueEntry(
-        id=ident,
-        sender=sender,
+        id=e.id,
+        sender=e.mail_from,
         recipients=recipients,
-        arrived=_dt.datetime.fromtimestamp(arrived, tz=_dt.timezone.utc),
-        next_attempt=_dt.datetime.fromtimestamp(next_at, tz=_dt.timezone.utc),
-        attempts=attempts,
-        last_reply=last_reply,
-        size=size,
-        delivering=running,
-        ret=dsn[0],
-        envid=dsn[1],
+        arrived=_dt.datetime.fromtimestamp(e.arrived_at, tz=_dt.timezone.utc),
+        next_attempt=_dt.datetime.fromtimestamp(e.next_attempt, tz=_dt.timezone.utc),
+        attempts=e.attempts,
+        last_reply=e.last_reply,
+        size=e.size,
+        delivering=e.busy,
+        ret=e.dsn.ret,
+        envid=e.dsn.envid,
     )
 
 
@@ -129,7 +130,7 @@ class Queue:
     ``sys.unraisablehook`` and changes nothing.
     """
 
-    def __init__(self, native: Any, events: Any = None) -> None:
+    def __init__(self, native: _core.server.SmtpServer, events: Any = None) -> None:
         self._native = native
         self._hooks: dict[str, list[QueueHook]] = {}
         self._events: list[QueueEvent] = []
@@ -222,7 +223,7 @@ class Queue:
 class Clock:
     """The queue's clock (``server.clock``): real time, or manual."""
 
-    def __init__(self, native: Any) -> None:
+    def __init__(self, native: _core.server.SmtpServer) -> None:
         self._native = native
 
     @property

@@ -78,19 +78,20 @@ class DeliveryReport:
     def parse(cls, message: Message | bytes | bytearray | memoryview) -> DeliveryReport:
         """Read a report; ValueError when ``message`` holds none."""
         msg = message if isinstance(message, Message) else Message.parse(message)
-        kind, _status, original_part, headers_only, per_message, rcpts = msg._core.delivery_report()
+        report = msg._core.delivery_report()
+        kind = report.kind
         if not kind:
             raise ValueError(
                 "not a delivery report: no message/delivery-status or "
                 "message/disposition-notification part"
             )
-        fields = _fields(per_message)
-        original = _original(msg, original_part, headers_only)
+        fields = _fields(report.per_message)
+        original = _original(msg, report.original_part, report.original_headers_only)
         if kind == "disposition-notification":
             return cls._mdn(fields, original)
         return cls(
             kind=kind,
-            recipients=[_recipient(_fields(group)) for group in rcpts],
+            recipients=[_recipient(_fields(group)) for group in report.recipients],
             reporting_mta=_without_type(fields.get("reporting-mta")),
             envelope_id=fields.get("original-envelope-id"),
             arrival_date=_date(fields.get("arrival-date")),
@@ -100,8 +101,12 @@ class DeliveryReport:
 
     @classmethod
     def _mdn(cls, f: dict[str, str], original: Message | None) -> DeliveryReport:
-        found = _core.parse_disposition(f.get("disposition", ""))
-        disposition = Disposition(found[0], found[1], found[2], tuple(found[3])) if found else None
+        found = _core.mime.parse_disposition(f.get("disposition", ""))
+        disposition = (
+            Disposition(found.action_mode, found.sending_mode, found.type, tuple(found.modifiers))
+            if found
+            else None
+        )
         final = _without_type(f.get("final-recipient")) or ""
         record = RecipientReport(
             final_recipient=final,
@@ -131,7 +136,7 @@ class DeliveryReport:
 
 def is_report(message: Message) -> bool:
     """Whether ``message`` carries a DSN or an MDN."""
-    return bool(message._core.delivery_report()[0])
+    return bool(message._core.delivery_report().kind)
 
 
 # -- the fields' Python types -----------------------------------------------------------
@@ -154,7 +159,7 @@ def _original(msg: Message, index: int, headers_only: bool) -> Message | None:
 
 def _without_type(value: str | None) -> str | None:
     """ "rfc822; bob@x" -> "bob@x" (RFC 3464 §2.1.2 address-type ";" address)."""
-    return None if value is None else str(_core.report_without_type(value)[1])
+    return None if value is None else str(_core.mime.report_without_type(value)[1])
 
 
 def _date(value: str | None) -> _dt.datetime | None:
@@ -170,11 +175,11 @@ def _recipient(f: dict[str, str]) -> RecipientReport:
     diagnostic = f.get("diagnostic-code")
     diagnostic_type: str | None = None
     if diagnostic is not None and ";" in diagnostic:
-        diagnostic_type, diagnostic = _core.report_without_type(diagnostic)
+        diagnostic_type, diagnostic = _core.mime.report_without_type(diagnostic)
     return RecipientReport(
         final_recipient=_without_type(f.get("final-recipient")) or "",
-        action=_core.report_first_word(f.get("action", "")).lower(),
-        status=_core.report_first_word(f.get("status", "")) or None,
+        action=_core.mime.report_first_word(f.get("action", "")).lower(),
+        status=_core.mime.report_first_word(f.get("status", "")) or None,
         original_recipient=_without_type(f.get("original-recipient")),
         diagnostic=diagnostic,
         diagnostic_type=diagnostic_type,

@@ -22,7 +22,7 @@ import warnings
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 from . import _core
 from .events import EventStream
@@ -111,24 +111,19 @@ def _ts(value: float) -> _dt.datetime:
     return _dt.datetime.fromtimestamp(value, tz=_dt.timezone.utc)
 
 
-def _envelope(
-    mail_from: str,
-    rcpt_to: Sequence[str],
-    peer: str,
-    at: float,
-    dsn: tuple[str | None, str | None],
-    rcpt_dsn: Sequence[tuple[tuple[str, ...], str, str]],
-) -> Envelope:
-    """An Envelope from native rows: RET/ENVID, and (NOTIFY, ORCPT type, ORCPT) per recipient."""
+def _envelope(env: _core.store.Envelope) -> Envelope:
+    """An Envelope from the store's: RET/ENVID, and NOTIFY and ORCPT per recipient."""
+    rcpts = list(env.rcpt_to)
+    rcpt_dsn = env.rcpt_dsn
     return Envelope(
-        mail_from,
-        list(rcpt_to),
-        peer,
-        _ts(at),
-        dsn[0],
-        dsn[1],
-        {r: tuple(d[0]) for r, d in zip(rcpt_to, rcpt_dsn) if d[0]},
-        {r: f"{d[1]};{d[2]}" for r, d in zip(rcpt_to, rcpt_dsn) if d[1]},
+        env.mail_from,
+        rcpts,
+        env.peer,
+        _ts(env.received_at),
+        env.dsn.ret,
+        env.dsn.envid,
+        {r: tuple(d.notify) for r, d in zip(rcpts, rcpt_dsn) if d.notify},
+        {r: f"{d.orcpt_type};{d.orcpt}" for r, d in zip(rcpts, rcpt_dsn) if d.orcpt_type},
     )
 
 
@@ -196,6 +191,7 @@ class Server:
         dsn: bool = True,
         max_connections_per_ip: int | None = None,
         stress_idle_timeout: float = 10.0,
+        min_data_rate: int = 500,
         pop3_port: int | None = None,
         users: dict[str, str] | Callable[[str, str], bool] | None = None,
         apop: bool = False,
@@ -242,6 +238,9 @@ class Server:
         ):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
+        rate = min_data_rate
+        if not isinstance(rate, int) or isinstance(rate, bool) or rate < 0:
+            raise ValueError(f"min_data_rate must be an int >= 0 (bytes/s), got {min_data_rate!r}")
         # Ports, TLS modes and timeouts are checked by the native server.
         tls_cert, tls_key, tls_auto = _tls_setting(tls)
         password_check: Callable[[str, str], bool] | None = None
@@ -258,7 +257,7 @@ class Server:
             for k, v in users.items():
                 if any(c in k + v for c in "\r\n\0"):
                     raise ValueError(f"CR, LF or NUL in the account {k!r}")
-        self._native = _core.SmtpServer(
+        self._native = _core.server.SmtpServer(
             host=host,
             smtp_port=smtp_port,
             maildir=os.fspath(maildir) if maildir is not None else "",
@@ -282,6 +281,7 @@ class Server:
             dsn=dsn,
             max_connections_per_ip=-1 if max_connections_per_ip is None else max_connections_per_ip,
             stress_idle_timeout=float(stress_idle_timeout),
+            min_data_rate=min_data_rate,
             pop3_port=-1 if pop3_port is None else pop3_port,
             users=dict(users) if users is not None else None,
             apop=apop,
@@ -504,29 +504,27 @@ class Server:
         return str(self._native.hostname)
 
     # -- mail ----------------------------------------------------------------------
-    def _message(self, row: tuple[Any, ...]) -> Message:
-        seq, _mailbox, _uid, data, mail_from, rcpt_to, peer, received_at, _env, _path = row[:10]
-        dsn, rcpt_dsn = row[10:12]
+    def _message(self, copy: _core.server.StoredCopy) -> Message:
+        seq = copy.arrival
         with self._cache_lock:
             cached = self._cache.get(seq)
         if cached is not None:
             return cached
-        msg = Message.parse(data)
-        msg.envelope = _envelope(mail_from, rcpt_to, peer, received_at, dsn, rcpt_dsn)
+        msg = Message.parse(copy.data)
+        msg.envelope = _envelope(copy.envelope)
         with self._cache_lock:
             self._cache[seq] = msg
         return msg
 
-    def _received(self, rows: Sequence[tuple[Any, ...]]) -> list[Message]:
+    def _received(self, copies: Sequence[_core.server.StoredCopy]) -> list[Message]:
         # One copy is stored per recipient; a transaction shows once here.
         seen: set[int] = set()
         out = []
-        for row in rows:
-            env_id = row[8]
-            if env_id in seen:
+        for copy in copies:
+            if copy.transaction in seen:
                 continue
-            seen.add(env_id)
-            out.append(self._message(row))
+            seen.add(copy.transaction)
+            out.append(self._message(copy))
         return out
 
     @property
@@ -650,13 +648,19 @@ class Server:
                 return False
             return predicate is None or bool(predicate(m))
 
-        if folder is not None and _core.folder_name(folder) != "INBOX":
+        if folder is not None and _core.store.folder_name(folder) != "INBOX":
             if since is not None:
                 raise ValueError(
                     "since= counts INBOX arrivals; with folder= give new=True or neither"
                 )
             return self._wait_in_folder(
-                count, want_to, _core.folder_name(folder), content_matches, timeout, new, subject
+                count,
+                want_to,
+                _core.store.folder_name(folder),
+                content_matches,
+                timeout,
+                new,
+                subject,
             )
 
         def matches(m: Message) -> bool:
@@ -674,10 +678,10 @@ class Server:
         while True:
             rows = self._native.messages(seen_seq)
             for row in rows:
-                seen_seq = max(seen_seq, row[0])
-                if row[8] in seen_env:
+                seen_seq = max(seen_seq, row.arrival)
+                if row.transaction in seen_env:
                     continue
-                seen_env.add(row[8])
+                seen_env.add(row.transaction)
                 m = self._message(row)
                 if matches(m):
                     found.append(m)
@@ -784,17 +788,9 @@ class Server:
         self._hooks.append(fn)
         hooks = list(self._hooks)
 
-        def run(
-            data: bytes,
-            mail_from: str,
-            rcpt_to: list[str],
-            peer: str,
-            at: float,
-            dsn: tuple[str | None, str | None],
-            rcpt_dsn: list[tuple[tuple[str, ...], str, str]],
-        ) -> Any:
+        def run(data: bytes, envelope: _core.store.Envelope) -> tuple[int, str] | None:
             msg = Message.parse(data)
-            msg.envelope = _envelope(mail_from, rcpt_to, peer, at, dsn, rcpt_dsn)
+            msg.envelope = _envelope(envelope)
             for hook in hooks:
                 result = hook(msg)
                 if result is not None:
@@ -823,7 +819,7 @@ class Server:
         go to the outgoing queue (no relay check: the application is trusted).
         Returns the id (the queue id for queued mail).
         """
-        from .client import SMTPClient  # the envelope rules of sending
+        from .smtp import SMTPClient  # the envelope rules of sending
 
         sender_addr, rcpts, data = SMTPClient._envelope(message, sender, recipients)
         return str(self._native.submit(sender_addr, rcpts, data))
@@ -951,8 +947,17 @@ class Server:
     def sessions(self) -> list[Session]:
         """SMTP sessions, oldest first (transcripts once each session ended)."""
         return [
-            Session(i, peer, tr, trunc, _ts(start), _ts(end) if end else None, n, proto)
-            for i, peer, tr, trunc, start, end, n, proto in self._native.sessions()
+            Session(
+                r.id,
+                r.peer,
+                r.transcript,
+                r.truncated,
+                _ts(r.started_at),
+                _ts(r.ended_at) if r.ended_at else None,
+                r.messages,
+                r.protocol,
+            )
+            for r in self._native.sessions()
         ]
 
     @property
@@ -991,5 +996,5 @@ class Server:
 
 
 def _normalize(address: str) -> str:
-    local, at, domain = address.strip().strip("<>").rpartition("@")
-    return f"{local}@{domain.lower()}" if at else address.strip()
+    """A to= argument as the store names accounts (domain lower-cased, in C++)."""
+    return _core.store.normalize_mailbox(address.strip().strip("<>").strip())

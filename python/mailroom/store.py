@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Union
 
 from . import _core
-from ._core import (
+from ._core.store import (
     FolderExists,
     FolderNotAllowed,
     InvalidFlag,
@@ -59,7 +59,6 @@ __all__ = [
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
-_Row = tuple[int, int, list[str], int, int, int, str]
 
 
 @dataclass(frozen=True)
@@ -74,10 +73,9 @@ class MessageInfo:
     path: str | None  # the Maildir file; None in memory
 
     @classmethod
-    def _from_row(cls, row: _Row) -> MessageInfo:
-        uid, modseq, flags, date, size, _arrival, path = row
-        when = _dt.datetime.fromtimestamp(date, tz=_dt.timezone.utc)
-        return cls(uid, modseq, frozenset(flags), when, size, path or None)
+    def _from_native(cls, m: _core.store.StoredMessage) -> MessageInfo:
+        when = _dt.datetime.fromtimestamp(m.internal_date, tz=_dt.timezone.utc)
+        return cls(m.uid, m.modseq, frozenset(m.flags), when, m.size, m.path or None)
 
 
 @dataclass(frozen=True)
@@ -129,6 +127,10 @@ class CopyResult:
     dest_uids: list[int]
 
 
+def _copy_result(r: _core.store.CopyResult) -> CopyResult:
+    return CopyResult(r.uidvalidity, list(r.source_uids), list(r.dest_uids))
+
+
 def _uids(uids: Iterable[int]) -> list[int]:
     out = []
     for u in uids:
@@ -167,7 +169,16 @@ class Folder:
         return f"<mailroom.store.Folder {self.account} {self.name!r}>"
 
     def status(self) -> FolderStatus:
-        return FolderStatus(*self._native.status(self.account, self.name))
+        st = self._native.status(self.account, self.name)
+        return FolderStatus(
+            st.messages,
+            st.uidnext,
+            st.uidvalidity,
+            st.unseen,
+            st.deleted,
+            st.size,
+            st.highestmodseq,
+        )
 
     def __len__(self) -> int:
         return self.status().messages
@@ -177,19 +188,19 @@ class Folder:
 
     def messages(self) -> list[MessageInfo]:
         """Every message, by ascending UID (sequence numbers are positions + 1)."""
-        return [MessageInfo._from_row(r) for r in self._native.messages(self.account, self.name)]
+        return [MessageInfo._from_native(m) for m in self._native.messages(self.account, self.name)]
 
     def get(self, uid: int) -> MessageInfo | None:
         """The message with this UID, or None (O(log n))."""
         row = self._native.by_uid(self.account, self.name, _uids([uid])[0])
-        return None if row is None else MessageInfo._from_row(row)
+        return None if row is None else MessageInfo._from_native(row)
 
     def at(self, position: int) -> MessageInfo | None:
         """The message at a 1-based sequence number, or None."""
         if position < 1:
             raise ValueError(f"a sequence number starts at 1, not {position}")
         row = self._native.at(self.account, self.name, position)
-        return None if row is None else MessageInfo._from_row(row)
+        return None if row is None else MessageInfo._from_native(row)
 
     def fetch(self, uid: int) -> bytes:
         """The message's bytes as stored; ``NoSuchMessage`` when there is none."""
@@ -207,16 +218,14 @@ class Folder:
     ) -> MessageInfo:
         """Adds a message (IMAP APPEND); returns it with its UID."""
         raw = bytes(data) if isinstance(data, Message) else data
-        row = self._native.append(self.account, self.name, raw, _flags(flags), _date(internal_date))
-        return MessageInfo._from_row(row)
+        m = self._native.append(self.account, self.name, raw, _flags(flags), _date(internal_date))
+        return MessageInfo._from_native(m)
 
     def _change_flags(
         self, uids: Iterable[int], change: str, flags: Iterable[str], since: int | None
     ) -> StoreResult:
-        changed, modified = self._native.store(
-            self.account, self.name, _uids(uids), change, _flags(flags), since
-        )
-        return StoreResult([MessageInfo._from_row(r) for r in changed], list(modified))
+        r = self._native.store(self.account, self.name, _uids(uids), change, _flags(flags), since)
+        return StoreResult([MessageInfo._from_native(m) for m in r.changed], list(r.modified))
 
     def add_flags(
         self, uids: Iterable[int], flags: Iterable[str], *, unchanged_since: int | None = None
@@ -239,12 +248,12 @@ class Folder:
     def copy(self, uids: Iterable[int], to: str | Folder) -> CopyResult:
         """UID COPY (RFC 9051 §6.4.7): all or none; COPYUID."""
         target = to.name if isinstance(to, Folder) else to
-        return CopyResult(*self._native.copy(self.account, self.name, _uids(uids), target))
+        return _copy_result(self._native.copy(self.account, self.name, _uids(uids), target))
 
     def move(self, uids: Iterable[int], to: str | Folder) -> CopyResult:
         """UID MOVE (RFC 6851): a copy, then the originals are expunged."""
         target = to.name if isinstance(to, Folder) else to
-        return CopyResult(*self._native.move(self.account, self.name, _uids(uids), target))
+        return _copy_result(self._native.move(self.account, self.name, _uids(uids), target))
 
     def expunge(self, uids: Iterable[int] | None = None) -> list[int]:
         """Removes the messages flagged \\Deleted (of ``uids`` only: UID EXPUNGE)."""
@@ -270,14 +279,14 @@ class Account:
     def folders(self) -> list[FolderInfo]:
         """INBOX first, then the others by name."""
         return [
-            FolderInfo(name, use or None)
-            for name, use in self._store._native.list_folders(self.address)
+            FolderInfo(f.name, f.special_use or None)
+            for f in self._store._native.list_folders(self.address)
         ]
 
     def folder(self, name: str) -> Folder:
         """An existing folder (``NoSuchFolder`` otherwise)."""
         self._store._native.status(self.address, name)  # checks the name and that it exists
-        return Folder(self._store, self.address, _core.folder_name(name))
+        return Folder(self._store, self.address, _core.store.folder_name(name))
 
     def __getitem__(self, name: str) -> Folder:
         return self.folder(name)
@@ -289,7 +298,7 @@ class Account:
     def create_folder(self, name: str) -> Folder:
         """IMAP CREATE: superior levels are made too (RFC 9051 §6.3.4)."""
         self._store._native.create_folder(self.address, name)
-        return Folder(self._store, self.address, _core.folder_name(name))
+        return Folder(self._store, self.address, _core.store.folder_name(name))
 
     def delete_folder(self, name: str) -> None:
         self._store._native.delete_folder(self.address, name)
@@ -297,7 +306,7 @@ class Account:
     def rename_folder(self, old: str, new: str) -> Folder:
         """IMAP RENAME: inferiors follow; renaming INBOX moves its messages."""
         self._store._native.rename_folder(self.address, old, new)
-        return Folder(self._store, self.address, _core.folder_name(new))
+        return Folder(self._store, self.address, _core.store.folder_name(new))
 
 
 class MailStore:
@@ -323,14 +332,14 @@ class MailStore:
             if value < 1:
                 raise ValueError(f"{name} must be positive, not {value}")
         path = os.fspath(maildir) if maildir is not None else None
-        self._native: Any = _core.MailStore(
+        self._native = _core.store.MailStore(
             path, max_messages, max_bytes, max_folders, max_message_size
         )
 
     _events: Any = None  # a server's store: its mailroom.events.EventStream
 
     @classmethod
-    def _wrap(cls, native: Any, events: Any = None) -> MailStore:
+    def _wrap(cls, native: _core.store.MailStore, events: Any = None) -> MailStore:
         self = cls.__new__(cls)
         self._native = native
         self._events = events
@@ -338,7 +347,7 @@ class MailStore:
 
     @property
     def maildir(self) -> str | None:
-        return self._native.maildir  # type: ignore[no-any-return]
+        return self._native.maildir
 
     def __repr__(self) -> str:
         where = self.maildir or "memory"
@@ -360,8 +369,12 @@ class MailStore:
             self._native.set_change_hook(None)
             return
 
-        def native(kind: str, account: str, folder: str, old: str, uid: int, modseq: int) -> None:
-            hook(StoreChange(kind, account, folder, old or None, uid or None, modseq or None))
+        def native(c: _core.store.StoreChange) -> None:
+            hook(
+                StoreChange(
+                    c.kind, c.account, c.folder, c.old_name or None, c.uid or None, c.modseq or None
+                )
+            )
 
         self._native.set_change_hook(native)
 
@@ -374,7 +387,7 @@ class MailStore:
         if create:
             return Account(self, self._native.ensure_account(address))
         self._native.list_folders(address)
-        return Account(self, _core.normalize_mailbox(address))
+        return Account(self, _core.store.normalize_mailbox(address))
 
     def __getitem__(self, address: str) -> Account:
         return self.account(address, create=False)

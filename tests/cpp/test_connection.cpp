@@ -1,6 +1,7 @@
 // The network layer's connection, with a toy line protocol (no SMTP or POP3):
-// a server may write unprompted (ConnectionRef::notify, post), and a client
-// that sends without reading stops being read once output is queued.
+// a server may write unprompted (ConnectionRef::notify, post), a client that
+// sends without reading stops being read once output is queued, and a
+// transfer must keep up NetworkOptions::min_data_rate.
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -30,6 +31,8 @@ struct LineSession : Session {
   // thread answers "ok wait" and resumes it.
   bool waiting = false;
   bool fed_while_waiting = false;
+  // "data" starts a transfer: lines are taken unanswered until "end".
+  bool receiving = false;
   ConnectionRef self;
   explicit LineSession(std::atomic<std::size_t>* f) : fed(f) {}
   void greet(Outputs& out) override { out.push_back(Output{"hello\r\n"}); }
@@ -46,6 +49,11 @@ struct LineSession : Session {
         line.push_back(c);
         continue;
       }
+      if (receiving && line != "end\r") {
+        line.clear();
+        continue;
+      }
+      receiving = line == "data\r";
       Output o{"ok " + line + "\n"};
       if (line == "quit\r") {
         o.close_after = true;
@@ -79,6 +87,7 @@ struct LineSession : Session {
   void on_notify(Outputs& out) override {
     out.push_back(Output{"* pushed " + std::to_string(++notified) + "\r\n"});
   }
+  bool receiving_data() const override { return receiving; }
   bool paused() const override { return waiting; }
   bool closed() const override { return done; }
 };
@@ -227,6 +236,43 @@ TEST(a_paused_session_is_not_fed_until_a_posted_answer) {
   std::lock_guard lock(f.m);
   CHECK(!f.sessions.empty() && !f.sessions[0]->fed_while_waiting);
   ::close(fd);
+}
+
+// Sends `line` every 20 ms for `for_ms`; returns what came back meanwhile.
+std::string trickle(int fd, const std::string& line, int for_ms) {
+  std::string got;
+  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(for_ms);
+  while (std::chrono::steady_clock::now() < end && got.empty()) {
+    send_all(fd, line);
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 20) > 0) got = read_lines(fd, 1);
+  }
+  return got;
+}
+
+TEST(a_transfer_must_keep_up_the_minimum_data_rate) {
+  NetworkOptions o;
+  o.idle_timeout = std::chrono::milliseconds(300);
+  o.min_data_rate = 10'000;
+  Fixture f(o);
+  // 100 octets every 20 ms: 5,000 a second, each well within the idle
+  // timeout, but below the rate: cut within about the idle timeout.
+  int slow = connect_to(f.port);
+  send_all(slow, "data\r\n");
+  CHECK_EQ(read_lines(slow, 2), std::string("hello\r\nok data\r\n"));
+  CHECK_EQ(trickle(slow, std::string(98, 's') + "\r\n", 5000), std::string("timeout\r\n"));
+  ::close(slow);
+  // 400 octets every 20 ms, 20,000 a second, for three idle timeouts: on.
+  int fast = connect_to(f.port);
+  send_all(fast, "data\r\n");
+  CHECK_EQ(read_lines(fast, 2), std::string("hello\r\nok data\r\n"));
+  CHECK_EQ(trickle(fast, std::string(398, 'f') + "\r\n", 900), std::string());
+  send_all(fast, "end\r\n");
+  CHECK_EQ(read_lines(fast, 1), std::string("ok end\r\n"));
+  // Commands buy no time: a line trickled a byte at a time still has to
+  // come within the idle timeout of the last reply.
+  CHECK_EQ(trickle(fast, "x", 5000), std::string("timeout\r\n"));
+  ::close(fast);
 }
 
 int main(int argc, char** argv) { return run_registered_tests(argc, argv); }

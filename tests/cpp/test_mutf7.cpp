@@ -30,7 +30,7 @@ TEST(the_rfc_example_and_ampersand) {
 }
 
 TEST(round_trips_of_every_plane) {
-  for (const std::string s : {std::string("caf\xc3\xa9"), std::string("\xf0\x9f\x93\xac mail"),
+  for (const std::string& s : {std::string("caf\xc3\xa9"), std::string("\xf0\x9f\x93\xac mail"),
                               std::string("a\xe2\x82\xac" "b\xe2\x82\xac"), std::string("\t tab"),
                               std::string("&&\xc3\xa9&")}) {
     CHECK_EQ(from_modified_utf7(to_modified_utf7(s)), s);

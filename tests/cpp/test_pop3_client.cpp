@@ -172,6 +172,7 @@ TEST(pop3_capa_pipelining_fetch_all) {
     S: .
   )");
   CHECK(t.c.pipelining());
+  CHECK(t.c.sasl_plain_offered());
   CHECK_EQ(t.c.capabilities().size(), 6u);
   CHECK_EQ(t.c.capabilities().at(2), std::string("SASL PLAIN"));
   t.next();
@@ -197,6 +198,36 @@ TEST(pop3_capa_pipelining_fetch_all) {
   CHECK(pop3::parse_listing(t.next(), uids));
   CHECK_EQ(uids.at(1).second, std::string("QhdPYR:00WBw1Ph7x7"));
   CHECK_EQ(t.next().body, std::string("Subject: 2\r\n\r\n"));
+}
+
+TEST(pop3_listing_skips_empty_lines_and_reads_first_words) {
+  pop3::Response r;
+  r.ok = true;
+  r.body = "1 120 extra\r\n\r\n2 7\n  \r\n";
+  std::vector<std::pair<std::uint64_t, std::string>> rows;
+  CHECK(pop3::parse_listing(r, rows));
+  CHECK_EQ(rows.size(), 2u);
+  CHECK_EQ(rows.at(0).second, std::string("120"));
+  CHECK_EQ(rows.at(1).first, 2u);
+  rows.clear();
+  r.body = "1 120\r\nnot a number\r\n";
+  CHECK(!pop3::parse_listing(r, rows));
+}
+
+TEST(pop3_sasl_plain_offered_reads_the_mechanism_words) {
+  Pop3Script t;
+  t.c.capa();
+  t.script(R"(
+    S: +OK ready
+    C: CAPA
+    S: +OK
+    S: SASL CRAM-MD5 XPLAINX
+    S: SASLPLAIN
+    S: .
+  )");
+  t.next();
+  t.next();
+  CHECK(!t.c.sasl_plain_offered());
 }
 
 TEST(pop3_apop_rfc1939_example) {

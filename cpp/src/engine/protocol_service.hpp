@@ -55,6 +55,12 @@ class ProtocolService final : public net::Session {
       to_net(replies_, out);
     }
   }
+  bool receiving_data() const override {
+    if constexpr (requires { session_->receiving_data(); })
+      return session_->receiving_data();
+    else
+      return false;
+  }
   bool paused() const override { return session_->paused(); }
   std::chrono::milliseconds idle_timeout() const override {
     if constexpr (requires { session_->idle_timeout(); })

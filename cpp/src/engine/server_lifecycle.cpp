@@ -40,6 +40,8 @@ void Server::check_options() const {
       throw std::invalid_argument("listener names must be unique and not empty: '" + l.name + "'");
     if (l.port < 0 || l.port > 65535)
       throw std::invalid_argument(l.name + "_port must be in 0..65535, not " + std::to_string(l.port));
+    if (l.tls == net::TlsMode::Opportunistic)
+      throw std::invalid_argument(l.name + "_port: a listener's TLS is none, STARTTLS or implicit");
     if (l.tls != net::TlsMode::None && !o.tls)
       throw std::invalid_argument(
           l.name + "_port: listeners with TLS need TLS settings: give tls=\"auto\" or "
@@ -79,6 +81,7 @@ void Server::start() {
       options_.max_connections_per_ip.value_or(std::max<std::size_t>(1, options_.max_connections / 4));
   n.exempt_loopback = test_mode_accounts();
   n.idle_timeout = options_.idle_timeout;
+  n.min_data_rate = options_.min_data_rate;
   n.stress_idle_timeout = options_.stress_idle_timeout;
   if (options_.tls) {
     n.handshake_timeout = options_.tls->handshake_timeout;

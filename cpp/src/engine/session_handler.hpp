@@ -8,6 +8,7 @@
 
 #include "mailroom/engine/server.hpp"
 #include "mailroom/net/session.hpp"
+#include "mailroom/sasl.hpp"
 #include "services.hpp"
 #include "mailroom/smtp/handler.hpp"
 #include "mailroom/smtp/server_session.hpp"
@@ -73,8 +74,7 @@ class SessionHandler final : public smtp::Handler {
   // RFC 4616 §2: acting for another identity needs an authorization policy,
   // and there is none: only the user itself.
   static smtp::AuthOutcome outcome(bool ok, std::string_view authzid, std::string_view user) {
-    if (ok && !authzid.empty() && store::normalize_mailbox(authzid) != store::normalize_mailbox(user))
-      ok = false;
+    if (ok && !acts_for_itself(authzid, user)) ok = false;
     return ok ? smtp::AuthOutcome::Ok : smtp::AuthOutcome::BadCredentials;
   }
 

@@ -394,4 +394,33 @@ std::string build_message(const MessageSpec& spec) {
   return out;
 }
 
+std::string without_bcc(std::string_view message) {
+  std::size_t end = message.find("\r\n\r\n");
+  if (end == std::string_view::npos) end = message.find("\n\n");
+  // The header section with the line end of its last field.
+  const std::size_t head_end = end == std::string_view::npos ? message.size()
+                                                             : end + (message[end] == '\r' ? 2 : 1);
+  std::string out;
+  out.reserve(message.size());
+  bool in_bcc = false;
+  std::size_t pos = 0;
+  while (pos < head_end) {
+    std::size_t nl = message.find('\n', pos);
+    const std::size_t next = nl == std::string_view::npos || nl >= head_end ? head_end : nl + 1;
+    const std::string_view line = message.substr(pos, next - pos);
+    const bool continuation = line[0] == ' ' || line[0] == '\t';
+    if (!continuation) {
+      // "Bcc", optional white space, ":" (the obsolete syntax allows the
+      // white space, RFC 5322 §4.5.1).
+      std::size_t i = 3;
+      while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+      in_bcc = line.size() > 3 && istarts_with(line, "bcc") && i < line.size() && line[i] == ':';
+    }
+    if (!in_bcc) out.append(line);
+    pos = next;
+  }
+  out.append(message.substr(head_end));
+  return out;
+}
+
 }  // namespace mailroom::mime

@@ -7,6 +7,23 @@ namespace mailroom::net {
 namespace asio = boost::asio;
 namespace ssl = asio::ssl;
 
+namespace {
+
+// `octets` moved in a transfer: `deadline` moves octets / rate seconds on,
+// never past `limit` from now and never back (Postfix's smtpd_min_data_rate).
+// Without a rate, each read or write gives `limit` from now.
+void move_deadline(Connection::Clock::time_point& deadline, std::size_t octets, std::size_t rate,
+                   Connection::Clock::duration limit) {
+  const auto cap = Connection::Clock::now() + limit;
+  auto moved = cap;
+  if (rate > 0)
+    moved = std::min(cap, deadline + std::chrono::duration_cast<Connection::Clock::duration>(
+                                         std::chrono::duration<double>(double(octets) / double(rate))));
+  deadline = std::max(deadline, moved);
+}
+
+}  // namespace
+
 Connection::Connection(tcp::socket socket, std::shared_ptr<const NetworkOptions> options,
                        bool implicit_tls, std::shared_ptr<std::atomic<std::size_t>> active,
                        std::shared_ptr<void> slot)
@@ -143,6 +160,10 @@ void Connection::on_read(boost::system::error_code ec, std::size_t n) {
   }
   Outputs out;
   session_->feed(std::string_view(buffer_.data(), n), out);
+  // Message content buys time; a command does not (the client owes it
+  // within the idle deadline of our last reply, however it trickles).
+  if (read_deadline_armed_ && session_->receiving_data())
+    move_deadline(read_deadline_, n, options_->min_data_rate, idle_timeout());
   // A full read: more is likely coming (a message body); a short one: a
   // command, and the connection goes back to holding little.
   if (n == buffer_.size() && buffer_.size() < kMaxRead)
@@ -170,18 +191,40 @@ void Connection::update_read_deadline() {
     read_timer_.cancel();
     return;
   }
-  // Postfix's stress mode: past stress_threshold of the cap, idle clients get
-  // stress_idle_timeout, so idle or slow ones cannot hold every slot.
+  read_deadline_ = Clock::now() + idle_timeout();
+  wait_read_deadline(generation);
+}
+
+// Postfix's stress mode: past stress_percent of the cap, idle clients get
+// stress_idle_timeout, so idle or slow ones cannot hold every slot.
+std::chrono::milliseconds Connection::idle_timeout() const {
   auto idle = options_->idle_timeout;
   if (session_ && session_->idle_timeout().count() > 0) idle = session_->idle_timeout();
   if (options_->stress_idle_timeout.count() > 0 &&
       active_->load() * 100 > options_->max_connections * options_->stress_percent)
     idle = std::min(idle, options_->stress_idle_timeout);
-  read_timer_.expires_after(idle);
+  return idle;
+}
+
+// Reads move read_deadline_ on without touching the timer; when it fires
+// early it waits again for the rest.
+void Connection::wait_read_deadline(std::uint64_t generation) {
+  read_timer_.expires_at(read_deadline_);
   auto self = shared_from_this();
   read_timer_.async_wait([self, generation](boost::system::error_code ec) {
     if (ec || self->closed_ || generation != self->read_deadline_generation_) return;
+    if (Clock::now() < self->read_deadline_) return self->wait_read_deadline(generation);
     self->on_read_deadline();
+  });
+}
+
+void Connection::wait_write_deadline(std::uint64_t generation) {
+  write_timer_.expires_at(write_deadline_);
+  auto self = shared_from_this();
+  write_timer_.async_wait([self, generation](boost::system::error_code ec) {
+    if (ec || !self->writing_ || generation != self->write_generation_) return;
+    if (Clock::now() < self->write_deadline_) return self->wait_write_deadline(generation);
+    self->close();  // the peer does not drain its replies
   });
 }
 
@@ -227,11 +270,20 @@ void Connection::start_write() {
     if (!o.tail.empty()) buffers_.push_back(asio::buffer(o.tail.data(), o.tail.size()));
   }
   writing_ = true;
-  write_timer_.expires_after(options_->idle_timeout);
+  // A stalled write closes after idle_timeout; one that moves at
+  // min_data_rate or faster (a large RETR to a slow reader) goes on.
+  write_deadline_ = Clock::now() + options_->idle_timeout;
+  wait_write_deadline(++write_generation_);
   auto self = shared_from_this();
-  write_timer_.async_wait([self](boost::system::error_code ec) {
-    if (!ec && self->writing_) self->close();  // the peer does not drain its replies
-  });
+  auto progress = [self, written = std::size_t{0}](const boost::system::error_code& e,
+                                                   std::size_t total) mutable -> std::size_t {
+    if (e) return 0;
+    if (total > written)
+      move_deadline(self->write_deadline_, total - written, self->options_->min_data_rate,
+                    self->options_->idle_timeout);
+    written = total;
+    return kMaxWrite;
+  };
   auto done = [self, bytes, close_after, start_tls](boost::system::error_code e, std::size_t) {
     self->writing_ = false;
     self->write_timer_.cancel();
@@ -244,9 +296,9 @@ void Connection::start_write() {
     self->pump();
   };
   if (tls_)
-    asio::async_write(*tls_, buffers_, std::move(done));
+    asio::async_write(*tls_, buffers_, std::move(progress), std::move(done));
   else
-    asio::async_write(socket_, buffers_, std::move(done));
+    asio::async_write(socket_, buffers_, std::move(progress), std::move(done));
 }
 
 // The TLS handshake on this socket, with its own deadline; `then` runs on

@@ -2,8 +2,9 @@
 // the socket into the Session, its output back out in order (each piece
 // after its delay), reads going on while output is written, up to
 // NetworkOptions::max_queued_output. A deadline on every operation: the idle
-// deadline on a read the client owes us (the session's timeout reply), the
-// same on each write (closes), the handshake deadline on TLS handshakes.
+// deadline on a read the client owes us (the session's timeout reply), moved
+// on by message content at min_data_rate; the same on each write (closes),
+// moved on by what is written; the handshake deadline on TLS handshakes.
 #pragma once
 
 #include <boost/asio.hpp>
@@ -11,6 +12,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <string>
@@ -25,6 +27,7 @@ class Connection final : public ConnectionRef::Target,
                          public std::enable_shared_from_this<Connection> {
  public:
   using tcp = boost::asio::ip::tcp;
+  using Clock = std::chrono::steady_clock;
 
   // `slot` is released when the connection ends (the caps it counts against).
   Connection(tcp::socket socket, std::shared_ptr<const NetworkOptions> options, bool implicit_tls,
@@ -50,6 +53,9 @@ class Connection final : public ConnectionRef::Target,
   void on_read(boost::system::error_code ec, std::size_t n);
   void start_write();
   void update_read_deadline();
+  std::chrono::milliseconds idle_timeout() const;
+  void wait_read_deadline(std::uint64_t generation);
+  void wait_write_deadline(std::uint64_t generation);
   void on_read_deadline();
   template <class Then>
   void handshake(Then then);
@@ -73,6 +79,7 @@ class Connection final : public ConnectionRef::Target,
   // Grows while reads fill it (up to kMaxRead) and shrinks back when they do
   // not, so an idle connection holds kMinRead, not 64 KiB.
   static constexpr std::size_t kMinRead = 2048, kMaxRead = 64 * 1024;
+  static constexpr std::size_t kMaxWrite = 64 * 1024;  // per write call
   std::vector<char> buffer_ = std::vector<char>(kMinRead);
   std::shared_ptr<void> slot_;
   std::deque<Output> queue_;
@@ -95,6 +102,9 @@ class Connection final : public ConnectionRef::Target,
   bool ended_ = false;
   bool read_deadline_armed_ = false;
   std::uint64_t read_deadline_generation_ = 0;
+  Clock::time_point read_deadline_;
+  Clock::time_point write_deadline_;
+  std::uint64_t write_generation_ = 0;
 };
 
 }  // namespace mailroom::net

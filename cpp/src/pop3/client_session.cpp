@@ -428,6 +428,21 @@ void ClientSession::complete() {
 
 // ------------------------------------------------------------- helpers ----
 
+bool ClientSession::sasl_plain_offered() const {
+  for (const auto& c : capabilities_) {
+    std::string_view rest = c;
+    if (!istarts_with(rest, "SASL") || (rest.size() > 4 && rest[4] != ' ')) continue;
+    rest.remove_prefix(4);
+    while (!rest.empty()) {
+      rest = trim(rest);
+      const std::string_view word = rest.substr(0, rest.find(' '));
+      if (iequals(word, "PLAIN")) return true;
+      rest.remove_prefix(word.size());
+    }
+  }
+  return false;
+}
+
 bool parse_stat(const Response& r, std::uint64_t& count, std::uint64_t& octets) {
   if (!r.ok) return false;
   const std::string_view t = r.text;
@@ -453,6 +468,7 @@ bool parse_listing(const Response& r,
   if (!r.ok) return false;
   bool ok = true;
   for_each_line(r.body, [&](std::string_view l) {
+    if (trim(l).empty()) return true;
     std::uint64_t n = 0;
     std::string v;
     ok = parse_listing_line(l, n, v);

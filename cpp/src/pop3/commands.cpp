@@ -6,6 +6,7 @@
 #include "mailroom/mime/codecs.hpp"
 #include "mailroom/pop3/byte_stuffing.hpp"
 #include "mailroom/pop3/server_session.hpp"
+#include "mailroom/sasl.hpp"
 #include "mailroom/text.hpp"
 
 namespace mailroom::pop3 {
@@ -159,8 +160,7 @@ void ServerSession::cmd_auth(std::string_view arg, std::vector<Output>& out) {
   have_user_ = false;
   if (sp != std::string_view::npos) {
     const std::string_view initial = trim(arg.substr(sp + 1));
-    // RFC 5034 §4: "=" is an empty initial response.
-    return auth_plain(initial == "=" ? std::string_view{} : initial, out);
+    return auth_plain(initial, out);  // RFC 5034 §4: "=" is an empty one
   }
   auth_pending_ = true;
   Output o;
@@ -173,21 +173,15 @@ void ServerSession::auth_response(std::string_view line, std::vector<Output>& ou
   auth_plain(line, out);
 }
 
-// RFC 4616: base64(authzid NUL authcid NUL passwd).
+// RFC 4616 §2: base64(authzid NUL authcid NUL passwd); the decoded octets
+// are wiped when `plain` goes.
 void ServerSession::auth_plain(std::string_view base64, std::vector<Output>& out) {
-  bool bad = false;
-  const std::string plain = mime::base64_decode(base64, &bad);
-  if (bad) return err(out, "", "Invalid base64 data");
-  const std::size_t a = plain.find('\0');
-  const std::size_t b = a == std::string::npos ? a : plain.find('\0', a + 1);
-  if (b == std::string::npos || plain.find('\0', b + 1) != std::string::npos || b == a + 1)
-    return err(out, "", "Invalid PLAIN response");
-  const std::string_view view(plain);
-  const std::string_view authzid = view.substr(0, a);
-  const std::string_view authcid = view.substr(a + 1, b - a - 1);
-  const std::string_view password = view.substr(b + 1);
-  finish_login(authzid.empty() ? authcid : authzid,
-               [&] { return handler_.login_as(authzid, authcid, password); }, out);
+  const PlainResponse plain(base64);
+  if (plain.error() == PlainResponse::Error::Base64) return err(out, "", "Invalid base64 data");
+  if (plain.error() != PlainResponse::Error::None) return err(out, "", "Invalid PLAIN response");
+  finish_login(plain.identity(),
+               [&] { return handler_.login_as(plain.authzid(), plain.authcid(), plain.password()); },
+               out);
 }
 
 void ServerSession::cmd_stls(std::string_view arg, std::vector<Output>& out) {

@@ -60,42 +60,16 @@ std::size_t ServerSession::line_limit() const {
   return limit > 0 ? limit : 1;
 }
 
-// Lines end at LF. A line may hold line_limit() octets with its CRLF, so
-// line_limit() - 1 before the LF; a longer one is dropped as it streams by.
+// Lines end at LF (LineReader). A line may hold line_limit() octets with its
+// CRLF; a longer one is dropped as it streams by.
 void ServerSession::feed(std::string_view data, std::vector<Output>& out) {
   std::size_t i = 0;
+  const auto limit = [this](std::string_view) { return line_limit(); };
   while (i < data.size() && !closed() && !tls_pending_ && !paused_) {
-    const char* p = data.data() + i;
-    const std::size_t avail = data.size() - i;
-    const auto* lf = static_cast<const char*>(std::memchr(p, '\n', avail));
-    const std::size_t seg = lf ? static_cast<std::size_t>(lf - p) : avail;
-    if (discarding_) {
-      discarded_ += lf ? seg + 1 : seg;
-      i += lf ? seg + 1 : seg;
-      if (lf) {
-        discarding_ = false;
-        overlong_line(out);
-      }
-      continue;
-    }
-    if (line_.size() + seg > line_limit() - 1) {
-      discarding_ = true;
-      discarded_ = line_.size();
-      line_.clear();
-      continue;  // the same bytes are now dropped
-    }
-    if (lf == nullptr) {
-      line_.append(p, avail);
-      return;
-    }
-    i += seg + 1;
-    if (line_.empty()) {
-      line_done(std::string_view(p, seg), out);
-    } else {
-      line_.append(p, seg);
-      const std::string line = std::move(line_);
-      line_.clear();
-      line_done(line, out);
+    switch (lines_.read(data, i, limit)) {
+      case LineReader::Result::More: break;
+      case LineReader::Result::Line: line_done(lines_.line(), out); break;
+      case LineReader::Result::Overlong: overlong_line(lines_.discarded(), out); break;
     }
   }
   if (paused_ && i < data.size()) held_.append(data.substr(i));
@@ -117,10 +91,8 @@ void ServerSession::line_done(std::string_view line, std::vector<Output>& out) {
   command(line, out);
 }
 
-void ServerSession::overlong_line(std::vector<Output>& out) {
-  transcript_.add("C: ",
-                   "<line too long: " + std::to_string(discarded_) + " octets discarded>");
-  discarded_ = 0;
+void ServerSession::overlong_line(std::size_t discarded, std::vector<Output>& out) {
+  transcript_.add("C: ", "<line too long: " + std::to_string(discarded) + " octets discarded>");
   const bool was_auth = auth_pending_;
   auth_pending_ = false;  // an overlong AUTH response cancels the exchange
   err(out, "", was_auth ? "AUTH response too long" : "Line too long");

@@ -113,23 +113,20 @@ void ServerSession::auth_step(std::string_view response, std::vector<Output>& ou
   }
 }
 
-// RFC 4616 §2: base64(authzid NUL authcid NUL passwd).
+// RFC 4616 §2: base64(authzid NUL authcid NUL passwd); the decoded octets
+// are wiped when `plain` goes.
 void ServerSession::auth_plain(std::string_view response, std::vector<Output>& out) {
-  bool bad = false;
-  std::string plain = response == "=" ? std::string() : mime::base64_decode(response, &bad);
-  if (bad) return reply(out, 501, "5.5.2", "Cannot decode response");
-  const std::size_t a = plain.find('\0');
-  const std::size_t b = a == std::string::npos ? a : plain.find('\0', a + 1);
-  if (b == std::string::npos || plain.find('\0', b + 1) != std::string::npos || b == a + 1)
+  const PlainResponse plain(response);
+  if (plain.error() == PlainResponse::Error::Base64)
+    return reply(out, 501, "5.5.2", "Cannot decode response");
+  if (plain.error() != PlainResponse::Error::None)
     return reply(out, 501, "5.5.2", "Invalid PLAIN response");
-  const std::string_view view(plain);
   AuthRequest r;
   r.mechanism = "PLAIN";
-  r.authzid = view.substr(0, a);
-  r.user = view.substr(a + 1, b - a - 1);
-  r.password = view.substr(b + 1);
+  r.authzid = plain.authzid();
+  r.user = plain.authcid();
+  r.password = plain.password();
   auth_finish(r, out);
-  std::fill(plain.begin(), plain.end(), '\0');
 }
 
 void ServerSession::auth_finish(const AuthRequest& request, std::vector<Output>& out) {
@@ -139,6 +136,8 @@ void ServerSession::auth_finish(const AuthRequest& request, std::vector<Output>&
   } catch (...) {
     outcome = AuthOutcome::TempFail;
   }
+  // RFC 4616 §2: the authorization identity when given (the handler decides
+  // whether the user may act for it).
   const std::string_view identity = request.authzid.empty() ? request.user : request.authzid;
   if (outcome == AuthOutcome::Pending) {
     auth_identity_.assign(identity);

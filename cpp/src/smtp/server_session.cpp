@@ -93,7 +93,6 @@ void ServerSession::feed(std::string_view data, std::vector<Output>& out) {
   while (i < data.size() && !closed_ && !tls_pending_ && !paused()) {
     switch (mode_) {
       case Mode::Command: i = consume_command(data, i, out); break;
-      case Mode::DiscardLine: i = consume_discard(data, i, out); break;
       case Mode::Data: i = consume_data(data, i, out); break;
       case Mode::Chunk: i = consume_chunk(data, i, out); break;
     }
@@ -117,70 +116,27 @@ void ServerSession::resume_data(const Decision& d, std::vector<Output>& out) {
   release_held(out);
 }
 
-// One command line, or the start of one. A line ends at LF; it must end in
-// CRLF (checked in command_line). It may hold max_command_line octets with the
-// CRLF; a longer one switches to DiscardLine, which drops its bytes unbuffered.
+// One command line, or the start of one (LineReader): it must end in CRLF
+// (checked in command_line) and may hold max_command_line octets with the
+// CRLF, an AUTH line or response max_auth_line.
 std::size_t ServerSession::consume_command(std::string_view in, std::size_t i,
                                            std::vector<Output>& out) {
-  const char* p = in.data() + i;
-  const std::size_t avail = in.size() - i;
-  // The first five octets tell an AUTH line, which may be longer.
-  char head[5];
-  std::size_t h = std::min<std::size_t>(line_.size(), 5);
-  std::memcpy(head, line_.data(), h);
-  const std::size_t more = std::min(avail, 5 - h);
-  std::memcpy(head + h, p, more);
-  const std::size_t limit = line_limit(std::string_view(head, h + more));
-  const std::size_t max_content = limit > 0 ? limit - 1 : 0;
-  const auto* lf = static_cast<const char*>(std::memchr(p, '\n', avail));
-  if (lf == nullptr) {
-    if (line_.size() + avail > max_content) {
-      discarded_ = line_.size() + avail;
-      line_.clear();
-      mode_ = Mode::DiscardLine;
-    } else {
-      line_.append(p, avail);
-    }
-    return in.size();
+  switch (lines_.read(in, i, [this](std::string_view head) { return line_limit(head); })) {
+    case LineReader::Result::More: break;
+    case LineReader::Result::Line: command_line(lines_.line(), out); break;
+    case LineReader::Result::Overlong: overlong_line(lines_.discarded(), out); break;
   }
-  const std::size_t seg = static_cast<std::size_t>(lf - p);
-  if (line_.size() + seg > max_content) {
-    discarded_ = line_.size() + seg;
-    line_.clear();
-    mode_ = Mode::DiscardLine;
-    return consume_discard(in, i + seg, out);
-  }
-  if (line_.empty()) {
-    command_line(std::string_view(p, seg), out);
-  } else {
-    line_.append(p, seg);
-    const std::string line = std::move(line_);
-    line_.clear();
-    command_line(line, out);
-  }
-  return i + seg + 1;
+  return i;
 }
 
-std::size_t ServerSession::consume_discard(std::string_view in, std::size_t i,
-                                           std::vector<Output>& out) {
-  const char* p = in.data() + i;
-  const std::size_t avail = in.size() - i;
-  const auto* lf = static_cast<const char*>(std::memchr(p, '\n', avail));
-  if (lf == nullptr) {
-    discarded_ += avail;
-    return in.size();
-  }
-  discarded_ += static_cast<std::size_t>(lf - p) + 1;
-  mode_ = Mode::Command;
-  log_line("C: ", "<line too long: " + std::to_string(discarded_) + " octets discarded>");
-  discarded_ = 0;
+void ServerSession::overlong_line(std::size_t discarded, std::vector<Output>& out) {
+  log_line("C: ", "<line too long: " + std::to_string(discarded) + " octets discarded>");
   if (auth_step_ != AuthStep::None) {
     auth_step_ = AuthStep::None;  // RFC 4954 §4: the exchange is cancelled
     reply(out, 500, "5.5.6", "Authentication Exchange line is too long");
   } else {
     reply(out, 500, "5.5.6", "Error: line too long");
   }
-  return static_cast<std::size_t>(lf - in.data()) + 1;
 }
 
 void ServerSession::data_emit(std::string_view span) {

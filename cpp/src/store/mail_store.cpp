@@ -6,10 +6,7 @@
 #include <ctime>
 #include <set>
 
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
-
+#include "mailroom/free_memory.hpp"
 #include "mailroom/store/maildir_backend.hpp"
 #include "mail_store_parts.hpp"
 
@@ -60,11 +57,9 @@ MailStore::MailStore(const std::filesystem::path& root, StoreLimits limits)
     a.folder->d.messages[a.pos] = copy;
     arrivals_[copy->arrival] = copy;
   }
-#ifdef __GLIBC__
   // Reading a large tree leaves many freed blocks (file lists, the UID list
   // and log texts): give them back instead of keeping them resident.
-  ::malloc_trim(0);
-#endif
+  return_free_memory();
 }
 
 MailStore::~MailStore() = default;

@@ -105,6 +105,10 @@ struct ServerOptions {
   // limit). Loopback clients are exempt in test mode (no users).
   std::optional<std::size_t> max_connections_per_ip;
   std::chrono::milliseconds idle_timeout{300'000};
+  // Octets a second a message transfer (DATA, BDAT) or a large reply (RETR)
+  // must keep up once idle_timeout is spent: a slower one gets 421 4.4.2
+  // and is closed (Postfix's smtpd_min_data_rate); 0: no minimum.
+  std::size_t min_data_rate = 500;
   // Past 80% of max_connections, idle clients get this instead (Postfix's
   // stress mode); 0: off.
   std::chrono::milliseconds stress_idle_timeout{10'000};

@@ -50,6 +50,12 @@ struct MessageSpec {
 // that are not "type/subtype".
 std::string build_message(const MessageSpec& spec);
 
+// The message with every Bcc field of its header section removed, folded
+// lines too (RFC 5322 §3.6.3: Bcc is not transmitted to the To and Cc
+// recipients). The header section ends at the first empty line ("\r\n\r\n",
+// else "\n\n"); the body and every other byte are kept as they are.
+std::string without_bcc(std::string_view message);
+
 // "Sun, 22 Nov 2026 02:49:30 +0000" for now (UTC).
 std::string format_date_now();
 // The same for a given time (UTC); RFC 5322 §3.3 date-time.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "mailroom/net/session.hpp"
+#include "mailroom/net/tls_mode.hpp"
 
 namespace mailroom::net {
 
@@ -32,11 +33,6 @@ struct ServerTlsSettings {
 std::shared_ptr<ServerTls> make_server_tls(const ServerTlsSettings& settings,
                                            std::string& ca_pem, std::string& certificate_pem);
 
-enum class TlsMode {
-  None,      // plaintext only
-  StartTls,  // plaintext, upgraded when the session asks (STARTTLS, STLS)
-  Implicit,  // the handshake first (RFC 8314)
-};
 
 struct ListenerSpec {
   std::string host;  // an IP literal or a name to resolve
@@ -60,7 +56,17 @@ struct NetworkOptions {
   // Past stress_percent of max_connections, idle timeouts shrink to this.
   std::size_t stress_percent = 80;
   std::chrono::milliseconds stress_idle_timeout{10'000};
+  // The client must send the next command within idle_timeout of our last
+  // reply, and a write must not stall for longer.
   std::chrono::milliseconds idle_timeout{300'000};
+  // Postfix's smtpd_min_data_rate, in octets a second, for transfers: while
+  // the session is receiving_data() each read of N octets, and each N octets
+  // written, moves the deadline N / min_data_rate seconds on, never past
+  // idle_timeout from now. A transfer slower than this (slowloris trickling
+  // a message body, a client reading a RETR a byte at a time) is cut within
+  // about idle_timeout; a faster one may take as long as it needs. 0: no
+  // minimum, only idle_timeout between reads or writes.
+  std::size_t min_data_rate = 500;
   std::chrono::milliseconds handshake_timeout{10'000};
   std::shared_ptr<ServerTls> tls;  // for StartTls and Implicit listeners
   // A connection stops reading while this much output waits to be written.

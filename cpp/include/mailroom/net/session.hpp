@@ -64,6 +64,10 @@ class Session {
   virtual void on_timeout(Outputs& out) = 0;
   // ConnectionRef::notify() was called: output the session may have now.
   virtual void on_notify(Outputs& /*out*/) {}
+  // The client is sending a message body or another bulk transfer (SMTP
+  // DATA and BDAT chunks; an IMAP APPEND literal, an HTTP request body):
+  // what it reads buys time at NetworkOptions::min_data_rate.
+  virtual bool receiving_data() const { return false; }
   // Waiting for a handler's answer: feed() is not called meanwhile.
   virtual bool paused() const { return false; }
   // How long the client may stay silent before on_timeout(); zero: the

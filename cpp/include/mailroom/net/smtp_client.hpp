@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "mailroom/net/client_connection.hpp"
+#include "mailroom/net/tls_mode.hpp"
 #include "mailroom/smtp/client_session.hpp"
 
 namespace mailroom::net {
@@ -31,12 +32,6 @@ struct OutgoingMessage {
   std::string content;
 };
 
-// How the connection is secured: not at all, STARTTLS after the first EHLO
-// (RFC 3207; session.starttls follows this), or TLS from the first byte
-// (RFC 8314 implicit TLS, port 465).
-// Opportunistic: STARTTLS when offered, without certificate checks (RFC 7435),
-// plain text otherwise; what MTAs do between each other.
-enum class TlsMode { None, StartTls, Implicit, Opportunistic };
 
 struct SmtpClientOptions {
   std::string host;

@@ -139,6 +139,9 @@ class ClientSession {
   const std::string& apop_timestamp() const { return apop_timestamp_; }  // "<...>"
   // CAPA lines (upper-cased first word kept as sent) once a CAPA succeeded.
   const std::vector<std::string>& capabilities() const { return capabilities_; }
+  // CAPA listed "SASL ... PLAIN ..." (RFC 2449 §6.3): AUTH PLAIN (RFC 5034)
+  // may log in; else USER/PASS.
+  bool sasl_plain_offered() const;
   bool pipelining() const { return pipelining_; }
   bool closed() const { return closed_; }
   bool failed() const { return error_ != ClientError::None; }
@@ -190,7 +193,8 @@ class ClientSession {
 
 // Helpers for the bodies of common responses; false when malformed.
 bool parse_stat(const Response& r, std::uint64_t& count, std::uint64_t& octets);
-// LIST / UIDL without argument: one "n value" pair per line. With an argument
+// LIST / UIDL without argument: one "n value" pair per line (empty lines
+// skipped). With an argument
 // the single answer is in the status text: use parse_listing_line(r.text, ...).
 bool parse_listing(const Response& r,
                    std::vector<std::pair<std::uint64_t, std::string>>& out);

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "mailroom/sasl.hpp"
 #include "mailroom/pop3/maildrop.hpp"
 
 namespace mailroom::pop3 {
@@ -41,10 +42,10 @@ class Handler {
   virtual AuthResult login(std::string_view user, std::string_view password) = 0;
   // AUTH PLAIN with an authorization identity (RFC 4616): log in as `authzid`
   // with the credentials of `user`. The default allows only an empty authzid
-  // or one equal to `user`.
+  // or `user`'s own address (acts_for_itself, as SMTP AUTH).
   virtual AuthResult login_as(std::string_view authzid, std::string_view user,
                               std::string_view password) {
-    if (!authzid.empty() && authzid != user) return AuthResult::bad_credentials();
+    if (!acts_for_itself(authzid, user)) return AuthResult::bad_credentials();
     return login(user, password);
   }
   // APOP (only when Config::apop): `digest` is 32 lower-case hex digits,

@@ -46,6 +46,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mailroom/line_reader.hpp"
 #include "mailroom/pop3/config.hpp"
 #include "mailroom/pop3/handler.hpp"
 #include "mailroom/pop3/maildrop.hpp"
@@ -128,11 +129,11 @@ class ServerSession {
   // Messages marked deleted and not yet committed.
   std::size_t deleted_count() const { return entries_ ? entries_->size() - live_count_ : 0; }
   // Octets held in the line buffer (for limits and fuzzing).
-  std::size_t buffered_bytes() const { return line_.size(); }
+  std::size_t buffered_bytes() const { return lines_.buffered(); }
 
  private:
   void line_done(std::string_view line, std::vector<Output>& out);
-  void overlong_line(std::vector<Output>& out);
+  void overlong_line(std::size_t discarded, std::vector<Output>& out);
   std::size_t line_limit() const;
 
   void command(std::string_view line, std::vector<Output>& out);
@@ -184,9 +185,7 @@ class ServerSession {
   bool tls_active_ = false;
   bool tls_pending_ = false;     // STLS accepted, handshake not done: drop input
   bool auth_pending_ = false;    // AUTH PLAIN sent "+ ", waiting for the response
-  bool discarding_ = false;      // dropping the rest of an overlong line
-  std::size_t discarded_ = 0;    // octets of it dropped so far
-  std::string line_;             // partial line (bounded by line_limit())
+  LineReader lines_;             // command lines and AUTH responses (bounded by line_limit())
   unsigned errors_ = 0;
   unsigned auth_failures_ = 0;
 

@@ -29,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mailroom/line_reader.hpp"
 #include "mailroom/smtp/config.hpp"
 #include "mailroom/smtp/envelope.hpp"
 #include "mailroom/smtp/handler.hpp"
@@ -95,6 +96,9 @@ class ServerSession {
   void resume_auth(AuthOutcome outcome, std::vector<Output>& out);
 
   bool closed() const { return closed_; }
+  // Reading message content (DATA, a BDAT chunk): the transport's deadline
+  // then moves with the octets that arrive (a minimum data rate).
+  bool receiving_data() const { return mode_ == Mode::Data || mode_ == Mode::Chunk; }
   State state() const;
   const Envelope& envelope() const { return env_; }
   const std::string& peer() const { return peer_; }
@@ -104,15 +108,15 @@ class ServerSession {
   unsigned error_count() const { return errors_; }
   std::size_t messages_accepted() const { return messages_accepted_; }
   // Octets held in the command and message buffers (for limits and fuzzing).
-  std::size_t buffered_bytes() const { return line_.size() + message_.size(); }
+  std::size_t buffered_bytes() const { return lines_.buffered() + message_.size(); }
 
  private:
-  enum class Mode { Command, DiscardLine, Data, Chunk };
+  enum class Mode { Command, Data, Chunk };
   enum class DataState { LineStart, Dot, DotCR, Mid };
   enum class Tx { None, Mail, Rcpt, Bdat };
 
   std::size_t consume_command(std::string_view in, std::size_t i, std::vector<Output>& out);
-  std::size_t consume_discard(std::string_view in, std::size_t i, std::vector<Output>& out);
+  void overlong_line(std::size_t discarded, std::vector<Output>& out);
   std::size_t consume_data(std::string_view in, std::size_t i, std::vector<Output>& out);
   std::size_t consume_chunk(std::string_view in, std::size_t i, std::vector<Output>& out);
 
@@ -189,8 +193,7 @@ class ServerSession {
   unsigned errors_ = 0;
   std::size_t messages_accepted_ = 0;
 
-  std::string line_;              // partial command line
-  std::size_t discarded_ = 0;     // octets of the overlong line being dropped
+  LineReader lines_;              // command lines and AUTH responses
 
   Envelope env_;
   std::string message_;           // DATA/BDAT content so far (bounded)
