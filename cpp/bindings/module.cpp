@@ -45,5 +45,6 @@ PYBIND11_MODULE(_core, m) {
   mailroom::bindings::register_server(m);
   mailroom::bindings::register_queue(m);
   mailroom::bindings::register_events(m);
+  mailroom::bindings::register_http(m);
   mailroom::bindings::register_imap(m);
 }

@@ -12,6 +12,7 @@ void register_clients(pybind11::module_& m);  // register_clients.cpp (smtp, pop
 void register_queue(pybind11::module_& m);    // register_queue.cpp (after register_server)
 void register_store(pybind11::module_& m);    // register_store.cpp (after register_clients)
 void register_events(pybind11::module_& m);   // register_events.cpp (after register_store, register_queue)
+void register_http(pybind11::module_& m);     // register_http.cpp (after register_server)
 void register_imap(pybind11::module_& m);     // register_imap.cpp (after register_server)
 
 }  // namespace mailroom::bindings

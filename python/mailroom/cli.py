@@ -352,6 +352,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve implicit-TLS IMAP on this port, usually 993 (0 picks one)",
     )
     serve.add_argument(
+        "--http-port",
+        type=argtypes.port,
+        metavar="P",
+        help="serve HTTP (Mailpit's REST API, live events) on this port (default: 8025, "
+        "in test mode on a loopback address; 0 picks one)",
+    )
+    serve.add_argument("--no-http", action="store_true", help="serve no HTTP")
+    serve.add_argument(
         "--require-tls", action="store_true", help="answer MAIL before STARTTLS with 530"
     )
     serve.add_argument(

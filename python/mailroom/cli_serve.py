@@ -18,6 +18,8 @@ from .server import Server
 
 __all__ = ["serve"]
 
+DEFAULT_HTTP_PORT = 8025  # Mailpit's
+
 
 def serve(args: argparse.Namespace) -> int:
     """Run the server until SIGINT or SIGTERM; the exit status."""
@@ -62,6 +64,27 @@ def serve(args: argparse.Namespace) -> int:
     ]
     if needs_tls and tls is None:
         raise UsageError(f"{needs_tls[0]} needs --tls auto or --tls CERTFILE,KEYFILE")
+    if args.no_http and args.http_port is not None:
+        raise UsageError("--no-http and --http-port: give one of them")
+    # HTTP shows every mailbox without a login: by default only in test mode
+    # on a loopback address; --http-port asks for it anyway (and the server
+    # says when it cannot).
+    http_port = args.http_port
+    http_note = None
+    if http_port is None and not args.no_http:
+        if users is None and loopback is not False:
+            http_port = DEFAULT_HTTP_PORT
+            if not _port_free(args.host, http_port):
+                http_port = None
+                http_note = (
+                    f"HTTP is off: port {DEFAULT_HTTP_PORT} is taken (give --http-port P, "
+                    "0 picks a free one)"
+                )
+        else:
+            http_note = (
+                "HTTP is off: it has no logins yet, so it is served by default only "
+                "without --user on a loopback address"
+            )
     if args.spool and not (routes or args.relay or args.relay_network):
         raise UsageError("--spool keeps the outgoing queue: give --route or --relay too")
     if args.maildir is not None:
@@ -110,6 +133,7 @@ def serve(args: argparse.Namespace) -> int:
             require_tls=args.require_tls,
             auth_required=args.auth_required,
             allow_plaintext_auth=True if args.allow_plaintext_auth else None,
+            http_port=http_port,
         )
         server.start()
     except (OSError, ValueError, RuntimeError) as e:
@@ -123,8 +147,9 @@ def serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     where = f"Maildir {server.maildir}" if server.maildir else "memory"
+    web = f", HTTP on {server.http_url}" if server.http_port else ""
     print(
-        f"mailroom {__version__}: SMTP listening on {server.host}:{server.smtp_port}, "
+        f"mailroom {__version__}: SMTP listening on {server.host}:{server.smtp_port}{web}, "
         f"mail kept in {where}",
         flush=True,
     )
@@ -149,6 +174,8 @@ def serve(args: argparse.Namespace) -> int:
     ):
         if port:
             print(f"  {name} on {server.host}:{port}", flush=True)
+    if http_note:
+        print(f"  {http_note}", flush=True)
     if server.tls_ca_file:
         print(f"  TLS: throwaway CA in {server.tls_ca_file} (trust it to verify)", flush=True)
     if server._native.relay:
@@ -197,6 +224,21 @@ def serve(args: argparse.Namespace) -> int:
         server.stop()
         print("mailroom: stopped", flush=True)
     return 0
+
+
+def _port_free(host: str, port: int) -> bool:
+    """Whether a listener could bind ``host:port`` now (the default HTTP
+    port is skipped, with a note, when another program holds it)."""
+    import socket
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+        return True
+    except OSError:
+        return False
 
 
 def _is_loopback(host: str) -> bool | None:

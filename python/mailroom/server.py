@@ -226,6 +226,8 @@ class Server:
         delivery_tls: str = "may",
         clock: str = "real",
         postmaster: str | None = None,
+        http_port: int | None = None,
+        https_port: int | None = None,
     ) -> None:
         if isinstance(domains, str):
             domains = [domains]
@@ -318,6 +320,13 @@ class Server:
                 imaps_port=-1 if imaps_port is None else imaps_port,
                 autologout=float(imap_autologout),
             )
+        # HTTP: Mailpit's REST API and live events (test mode only, for now).
+        self._native.configure_http(
+            http_port=-1 if http_port is None else http_port,
+            https_port=-1 if https_port is None else https_port,
+            version=str(_core.__version__),
+            web_root=os.path.join(os.path.dirname(os.path.abspath(__file__)), "web"),
+        )
         if clock not in ("real", "manual"):
             raise ValueError(f'clock must be "real" or "manual", not {clock!r}')
         if routes is not None and not (
@@ -469,6 +478,27 @@ class Server:
         """The POP3 port, or None when POP3 is off (``pop3_port=None``)."""
         port = int(self._native.pop3_port)
         return port or None
+
+    @property
+    def http_port(self) -> int | None:
+        """The HTTP port (REST API, live events), or None when off."""
+        return int(self._native.http_port) or None
+
+    @property
+    def https_port(self) -> int | None:
+        """The HTTPS port (implicit TLS with the server's ``tls``), or None when off."""
+        return int(self._native.https_port) or None
+
+    @property
+    def http_url(self) -> str:
+        """``http://host:port`` of the REST API (``https://`` when only HTTPS
+        is served); RuntimeError when HTTP is off."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        if self.http_port:
+            return f"http://{host}:{self.http_port}"
+        if self.https_port:
+            return f"https://{host}:{self.https_port}"
+        raise RuntimeError("HTTP is off: give Server(http_port=0) to serve it")
 
     @property
     def pop3_address(self) -> tuple[str, int]:

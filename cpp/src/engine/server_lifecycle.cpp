@@ -46,6 +46,10 @@ void Server::check_options() const {
       throw std::invalid_argument(
           l.name + "_port: listeners with TLS need TLS settings: give tls=\"auto\" or "
                    "tls=(certfile, keyfile)");
+    if (l.protocol == Protocol::Http && !test_mode_accounts())
+      throw std::invalid_argument(
+          l.name + "_port: HTTP has no logins yet, and would show every account's mail: serve "
+                   "it only without users (test mode)");
     if (l.auth_required && l.protocol != Protocol::Smtp)
       throw std::invalid_argument(l.name + ": only SMTP listeners require AUTH before MAIL");
   }
@@ -102,7 +106,8 @@ void Server::start() {
     spec.tls = l.tls;
     spec.factory = l.protocol == Protocol::Smtp   ? smtp_service(*this, l)
                    : l.protocol == Protocol::Pop3 ? pop3_service(*this, l)
-                                                  : imap_service(*this, l);
+                   : l.protocol == Protocol::Imap ? imap_service(*this, l)
+                                                  : http_service(*this, l);
     spec.max_connections = l.max_connections;
     if (spec.max_connections == 0 && options_.listeners.size() > 1)
       spec.max_connections = std::max<std::size_t>(1, options_.max_connections * 3 / 4);
@@ -113,9 +118,13 @@ void Server::start() {
                                 " Service not available: out of resources, try again later\r\n"
                       : l.protocol == Protocol::Pop3
                           ? "-ERR [SYS/TEMP] Out of resources, try again later\r\n"
-                          : "* BYE [UNAVAILABLE] Out of resources, try again later\r\n";
+                      : l.protocol == Protocol::Imap
+                          ? "* BYE [UNAVAILABLE] Out of resources, try again later\r\n"
+                          : "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+                            "Retry-After: 1\r\nConnection: close\r\n\r\n";
     const std::size_t index = net->listen(std::move(spec));
     ports[l.name] = net->port(index);
+    // HTTP shows every mailbox without a login (test mode, as Mailpit does).
     const bool logins = l.protocol != Protocol::Smtp || smtp_auth || l.auth_required;
     if (logins && test_mode_accounts() && !net->loopback(index))
       throw std::invalid_argument(

@@ -48,13 +48,14 @@ struct TlsOptions {
 // (a Python callable, say). May be called from any network thread.
 using PasswordCheck = std::function<bool(const std::string& user, const std::string& password)>;
 
-enum class Protocol { Smtp, Pop3, Imap };
+enum class Protocol { Smtp, Pop3, Imap, Http };
 
 // One listening socket: what it serves, how TLS starts, where.
 //   {"smtp", Smtp, StartTls, "", 25}, {"submission", Smtp, StartTls, "", 587,
 //   true}, {"smtps", Smtp, Implicit, "", 465}, {"pop3", Pop3, StartTls, "",
 //   110}, {"pop3s", Pop3, Implicit, "", 995}, {"imap", Imap, StartTls, "", 143},
-//   {"imaps", Imap, Implicit, "", 993}
+//   {"imaps", Imap, Implicit, "", 993}, {"http", Http, None, "", 8025},
+//   {"https", Http, Implicit, "", 8443}
 // TLS modes other than None need ServerOptions::tls. Checked by
 // Server::check_options().
 struct ListenerOptions {
@@ -118,6 +119,8 @@ struct ServerOptions {
   // (insufficient storage, try later) and nothing is lost.
   std::size_t max_stored_messages = 1'000'000;  // copies (one per recipient)
   std::uint64_t max_stored_bytes = std::uint64_t{4} << 30;
+  std::string product_version = "0";  // what HTTP's /api/v1/info reports
+  std::string web_root;  // the web mail client's static files; empty: none served
 };
 
 // One finished or running SMTP session, for study and debugging.
@@ -164,6 +167,8 @@ class Server {
   std::uint16_t pop3s_port() const { return port("pop3s"); }
   std::uint16_t imap_port() const { return port("imap"); }
   std::uint16_t imaps_port() const { return port("imaps"); }
+  std::uint16_t http_port() const { return port("http"); }
+  std::uint16_t https_port() const { return port("https"); }
   // The throwaway CA (TlsOptions::throwaway) and the certificate served, as
   // PEM; empty before start() or without them.
   const std::string& tls_ca_pem() const { return tls_ca_pem_; }

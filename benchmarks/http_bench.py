@@ -1,0 +1,165 @@
+"""HTTP API throughput and live-event latency: mailroom against nginx.
+
+Run:  python benchmarks/http_bench.py [--messages 100000] [--seconds 5] [--events 200]
+
+A server's store is filled with --messages messages (submitted natively, no
+SMTP). Debian's wrk (16 connections, keep-alive) then drives
+`GET /api/v1/messages?limit=50` and `GET /api/v1/message/{ID}` against
+mailroom, and against nginx serving the same JSON bodies as static files,
+in this run on this machine; printed: requests/s of each and the ratio
+(target >= 0.5x nginx). Then --events messages are sent over SMTP, one at a
+time, while a WebSocket client listens on /api/events: the time from
+sendmail() to the `new` event, median and p99. (Time to first render of the
+list in Chromium is not measured yet.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import smtplib
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+import mailroom
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def fill(server: mailroom.Server, n: int) -> None:
+    body = "Hello,\r\n\r\nyour order has shipped. Track it at https://shop.example.test/t/{i}.\r\n"
+    for i in range(n):
+        data = (
+            f"From: Shop <shop@example.test>\r\nTo: user{i % 100}@example.test\r\n"
+            f"Subject: Order {i} shipped\r\nMessage-ID: <{i}@shop.example.test>\r\n"
+            f"Date: Tue, 01 Dec 2026 12:00:00 +0000\r\n\r\n" + body.format(i=i)
+        )
+        server._native.submit("shop@example.test", [f"user{i % 100}@example.test"], data)
+
+
+def wrk(url: str, seconds: int) -> float:
+    done = subprocess.run(
+        ["wrk", "-t2", "-c16", f"-d{seconds}s", url], capture_output=True, text=True, check=True
+    )
+    found = re.search(r"Requests/sec:\s+([\d.]+)", done.stdout)
+    assert found, done.stdout
+    return float(found.group(1))
+
+
+def nginx(root: str, port: int) -> subprocess.Popen[bytes]:
+    conf = os.path.join(root, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(f"""
+daemon off; master_process off; worker_processes 1; pid {root}/nginx.pid;
+error_log {root}/error.log;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off; default_type application/json; keepalive_requests 1000000;
+  client_body_temp_path {root}; proxy_temp_path {root}; fastcgi_temp_path {root};
+  uwsgi_temp_path {root}; scgi_temp_path {root};
+  server {{ listen 127.0.0.1:{port}; root {root}/www;
+           location / {{ try_files /list.json =404; }}
+           location /one {{ try_files /one.json =404; }} }}
+}}""")
+    proc = subprocess.Popen(["nginx", "-p", root, "-c", conf])
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            return proc
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("nginx did not start")
+
+
+def event_latency(server: mailroom.Server, n: int) -> list[float]:
+    import websocket  # websocket-client
+
+    ws = websocket.create_connection(f"ws://{server.host}:{server.http_port}/api/events")
+    arrived: list[float] = []
+    got = threading.Event()
+
+    def listen() -> None:
+        while len(arrived) < n:
+            e = json.loads(ws.recv())
+            if e["Type"] == "new":
+                arrived.append(time.perf_counter())
+                got.set()
+
+    t = threading.Thread(target=listen, daemon=True)
+    t.start()
+    waits = []
+    with smtplib.SMTP(*server.smtp_address) as c:
+        for i in range(n):
+            got.clear()
+            start = time.perf_counter()
+            c.sendmail("a@example.test", ["b@example.test"], f"Subject: e{i}\r\n\r\nx\r\n")
+            got.wait(10)
+            waits.append(arrived[-1] - start)
+    ws.close()
+    return waits
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--messages", type=int, default=100_000)
+    p.add_argument("--seconds", type=int, default=5)
+    p.add_argument("--events", type=int, default=200)
+    args = p.parse_args()
+    for program in ("wrk", "nginx"):
+        if not shutil.which(program):
+            sys.exit(f"{program} is not installed (Debian: apt-get install wrk nginx-light)")
+    with mailroom.Server(http_port=0) as server, tempfile.TemporaryDirectory() as root:
+        started = time.perf_counter()
+        fill(server, args.messages)
+        print(f"store: {args.messages} messages in {time.perf_counter() - started:.2f} s")
+        base = server.http_url
+        with urllib.request.urlopen(base + "/api/v1/messages?limit=50") as r:
+            listing = r.read()
+        one_id = json.loads(listing)["messages"][0]["ID"]
+        with urllib.request.urlopen(f"{base}/api/v1/message/{one_id}") as r:
+            one = r.read()
+        os.mkdir(os.path.join(root, "www"))
+        for name, data in (("list.json", listing), ("one.json", one)):
+            with open(os.path.join(root, "www", name), "wb") as f:
+                f.write(data)
+        port = free_port()
+        proc = nginx(root, port)
+        try:
+            for label, ours, theirs in (
+                ("GET /api/v1/messages?limit=50", base + "/api/v1/messages?limit=50",
+                 f"http://127.0.0.1:{port}/api/v1/messages?limit=50"),
+                ("GET /api/v1/message/{ID}", f"{base}/api/v1/message/{one_id}",
+                 f"http://127.0.0.1:{port}/one"),
+            ):  # fmt: skip
+                a = wrk(ours, args.seconds)
+                b = wrk(theirs, args.seconds)
+                ratio = a / b
+                met = "met" if ratio >= 0.5 else "NOT met"
+                print(f"{label:<32} mailroom {a:10.0f} req/s  nginx {b:10.0f} req/s  "
+                      f"ratio {ratio:.2f}x (target >= 0.5x: {met})")  # fmt: skip
+        finally:
+            proc.terminate()
+            proc.wait(10)
+        waits = sorted(event_latency(server, args.events))
+        p99 = waits[min(len(waits) - 1, int(len(waits) * 0.99))]
+        print(f"SMTP delivery -> WebSocket 'new' event: median "
+              f"{statistics.median(waits) * 1000:.2f} ms, p99 {p99 * 1000:.2f} ms "
+              f"({args.events} messages)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

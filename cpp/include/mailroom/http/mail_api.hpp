@@ -1,0 +1,80 @@
+// The REST API over the mail store, sans-IO: requests in, responses out.
+// Mailpit's API v1, compatible (paths, JSON field names, status codes and
+// search syntax as in Mailpit's swagger document), over every account's
+// INBOX, newest first; errors are JSON, {"Error": "..."}, naming the field
+// at fault. The live parts (the WebSocket /api/events, the long poll
+// /api/mailroom/wait) need a connection that answers later: the engine
+// serves them, with the texts made here.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mailroom/http/message.hpp"
+#include "mailroom/http/router.hpp"
+#include "mailroom/http/server_session.hpp"
+#include "mailroom/store/mail_store.hpp"
+
+namespace mailroom::http {
+
+// Sends a message the API built (POST /api/v1/send): local delivery or the
+// outgoing queue. Throws std::invalid_argument (bad addresses) or
+// std::runtime_error (store or queue full).
+using SubmitMessage = std::function<void(const std::string& mail_from,
+                                         const std::vector<std::string>& rcpts,
+                                         std::string message)>;
+
+struct MailApiSettings {
+  std::string version;   // of mailroom, for /api/v1/info
+  std::string hostname;  // for the Message-ID of sent messages
+  std::size_t max_message_size = 32 * 1024 * 1024;
+  // The web mail client's folder: "/" is its index.html, "/web/{File}" its
+  // other files (names of letters, digits, '-' and '_' with a known
+  // extension, nothing else; never a file elsewhere). Empty: none.
+  std::string web_root;
+};
+
+// GET /api/mailroom/wait?to=&from=&subject=&timeout=&since=
+struct WaitQuery {
+  std::string to, from, subject;    // lower-cased substrings; all must match
+  std::chrono::milliseconds timeout{30'000};
+  double since = 0;  // only messages received at or after this time (seconds)
+};
+
+class MailApi {
+ public:
+  MailApi(store::MailStore& store, SubmitMessage submit, MailApiSettings settings);
+  ~MailApi();
+  MailApi(const MailApi&) = delete;
+  MailApi& operator=(const MailApi&) = delete;
+
+  Answer handle(Request& request);
+
+  // The WebSocket texts Mailpit sends for a store change ({"Type":"new",
+  // "Data":summary}, "delete", "update", then "stats"); none for changes
+  // outside INBOX.
+  std::vector<std::string> events_for(const store::StoreChange& change) const;
+  // {"Type":"stats","Data":{"Total":..,"Unread":..,"Version":..}}
+  std::string stats_event() const;
+
+  // Reads a wait query; false with a 400 response naming the parameter.
+  static bool parse_wait(const Request& request, WaitQuery& query, Response& error);
+  // The summary JSON of the newest INBOX message matching `query`, "" when none.
+  std::string wait_match(const WaitQuery& query) const;
+  // The same for one message that just arrived.
+  std::string wait_match(const WaitQuery& query, const std::string& account,
+                         std::uint32_t uid) const;
+  // The 200 answer with a summary text.
+  static Response json_text(std::string text);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mailroom::http

@@ -1,0 +1,193 @@
+// HTTP on a listener: the sans-IO http::ServerSession over the connection,
+// the REST API (http::MailApi) for most paths, and the two that answer
+// later, fed by the event bus: the WebSocket /api/events (Mailpit's live
+// events) and the long poll /api/mailroom/wait.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <memory>
+
+#include "http_deadlines.hpp"
+#include "mailroom/http/mail_api.hpp"
+#include "mailroom/http/server_session.hpp"
+#include "mailroom/http/websocket.hpp"
+#include "services.hpp"
+
+namespace mailroom::engine {
+
+namespace {
+
+// Events posted to one WebSocket and not yet written: past this many, new
+// ones are dropped (a client that does not read cannot make the server hold
+// an unbounded backlog for it).
+constexpr int kMaxEventsInFlight = 1024;
+
+http::SessionLimits session_limits(const Server& server) {
+  http::SessionLimits l;
+  // POST /api/v1/send carries the message as JSON, attachments in base64.
+  const std::size_t max_message = server.options().smtp.max_message_size;
+  l.parser.max_body = max_message / 3 * 4 + 1024 * 1024;
+  return l;
+}
+
+class HttpService final : public net::Session, public http::Application {
+ public:
+  HttpService(Server& server, std::shared_ptr<http::MailApi> api, const net::Peer& peer)
+      : server_(server),
+        api_(std::move(api)),
+        connection_(peer.connection),
+        session_(*this, session_limits(server)) {}
+
+  void greet(net::Outputs&) override {}  // the client speaks first
+  void refuse(net::Outputs& out) override {
+    session_.refuse(replies_);
+    to_net(replies_, out);
+  }
+  void feed(std::string_view data, net::Outputs& out) override {
+    session_.feed(data, replies_);
+    to_net(replies_, out);
+  }
+  void tls_established() override {}
+  void on_timeout(net::Outputs& out) override {
+    session_.on_timeout(replies_);
+    to_net(replies_, out);
+  }
+  bool paused() const override { return session_.paused(); }
+  bool closed() const override { return session_.closed(); }
+  void ended() override {
+    events_.reset();
+    wait_.reset();
+  }
+
+  http::Answer handle(http::Request& request) override {
+    if (request.path == "/api/events") return open_events(request);
+    if (request.path == "/api/mailroom/wait") return wait(request);
+    return api_->handle(request);
+  }
+
+ private:
+  static http::Answer only_get(const http::Request& r) {
+    http::Response e = http::error_response(405, r.method + " is not allowed here; use GET");
+    e.header("Allow", "GET");
+    return http::Answer::now(std::move(e));
+  }
+
+  // GET /api/events: a WebSocket with one text message per event.
+  http::Answer open_events(http::Request& request) {
+    if (request.method != "GET") return only_get(request);
+    std::string why;
+    if (!http::is_websocket_request(request, why)) {
+      http::Response e = http::error_response(426, why);
+      e.header("Upgrade", "websocket");
+      return http::Answer::now(std::move(e));
+    }
+    auto in_flight = std::make_shared<std::atomic<int>>(0);
+    events_ = server_.events().subscribe(
+        [api = api_, connection = connection_, session = &session_,
+         in_flight](const Event& e) {
+          const auto* change = std::get_if<store::StoreChange>(&e);
+          if (!change) return;
+          auto texts = api->events_for(*change);
+          if (texts.empty() || in_flight->load() >= kMaxEventsInFlight) return;
+          ++*in_flight;
+          resume_on<http::Output>(connection, [session, texts = std::move(texts),
+                                               in_flight](std::vector<http::Output>& out) {
+            --*in_flight;
+            for (const auto& t : texts) session->send_text(t, out);
+          });
+        },
+        EventFilter::of({"appended", "flags", "expunged"}));
+    keep_pinging(connection_, &session_, ping_interval());
+    return http::Answer::websocket();
+  }
+
+  // A WebSocket may be quiet for long (a browser tab waiting for mail): a
+  // Ping at half the idle timeout keeps it from being cut as idle. Each
+  // ping schedules the next; the chain ends with the connection.
+  std::chrono::milliseconds ping_interval() const {
+    return std::clamp(server_.options().idle_timeout / 2, std::chrono::milliseconds(100),
+                      std::chrono::milliseconds(30'000));
+  }
+  static void keep_pinging(net::ConnectionRef connection, http::ServerSession* session,
+                           std::chrono::milliseconds every) {
+    run_after(every, [connection, session, every] {
+      resume_on<http::Output>(connection, [connection, session, every](auto& out) {
+        if (session->closed()) return;
+        session->send_ping(out);
+        keep_pinging(connection, session, every);
+      });
+    });
+  }
+
+  // GET /api/mailroom/wait: the newest matching message, now or the moment
+  // one arrives, else 408 after the timeout.
+  http::Answer wait(http::Request& request) {
+    if (request.method != "GET" && request.method != "HEAD") return only_get(request);
+    http::WaitQuery query;
+    http::Response error;
+    if (!http::MailApi::parse_wait(request, query, error)) return http::Answer::now(std::move(error));
+    struct Waiting {
+      std::atomic<bool> done{false};
+    };
+    auto state = std::make_shared<Waiting>();
+    // The deadline may come after this session is gone: the answer holds
+    // only the connection's handle, and its task runs only while it lives.
+    auto answer = [this, connection = connection_](std::string text) {
+      resume_on<http::Output>(connection, [this, text = std::move(text)](auto& out) {
+        wait_.reset();
+        if (text.empty())
+          session_.answer(http::error_response(408, "no matching message arrived in time"), out);
+        else
+          session_.answer(http::MailApi::json_text(text), out);
+      });
+    };
+    // Subscribed before looking, so nothing arrives unseen in between.
+    wait_ = server_.events().subscribe(
+        [api = api_, query, state, answer](const Event& e) {
+          const auto* change = std::get_if<store::StoreChange>(&e);
+          if (!change || change->folder != "INBOX" || state->done) return;
+          std::string text = api->wait_match(query, change->account, change->uid);
+          if (text.empty() || state->done.exchange(true)) return;
+          answer(std::move(text));
+        },
+        EventFilter::of({"appended"}));
+    std::string now = api_->wait_match(query);
+    if (!now.empty() && !state->done.exchange(true)) {
+      wait_.reset();
+      return http::Answer::now(http::MailApi::json_text(std::move(now)));
+    }
+    run_after(query.timeout, [state, answer] {
+      if (!state->done.exchange(true)) answer({});
+    });
+    return http::Answer::later();
+  }
+
+  Server& server_;
+  std::shared_ptr<http::MailApi> api_;
+  net::ConnectionRef connection_;
+  EventBus::Subscription events_;
+  EventBus::Subscription wait_;
+  std::vector<http::Output> replies_;
+  http::ServerSession session_;  // last: it calls handle()
+};
+
+}  // namespace
+
+net::SessionFactory http_service(Server& server, const ListenerOptions&) {
+  http::MailApiSettings settings;
+  settings.version = server.options().product_version;
+  settings.hostname = server.options().smtp.hostname;
+  settings.max_message_size = server.options().smtp.max_message_size;
+  settings.web_root = server.options().web_root;
+  auto api = std::make_shared<http::MailApi>(
+      server.store(),
+      [&server](const std::string& from, const std::vector<std::string>& rcpts, std::string data) {
+        server.submit(from, rcpts, std::move(data));
+      },
+      settings);
+  return [&server, api](const net::Peer& peer) -> std::unique_ptr<net::Session> {
+    return std::make_unique<HttpService>(server, api, peer);
+  };
+}
+
+}  // namespace mailroom::engine

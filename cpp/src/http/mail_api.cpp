@@ -1,0 +1,319 @@
+// Mailpit's API v1 over the mail store (see mail_api.hpp).
+#include "mailroom/http/mail_api.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <stdexcept>
+
+#include "mailroom/mime/header_fields.hpp"
+#include "mailroom/store/flags.hpp"
+#include "mailroom/text.hpp"
+#include "mail_api_impl.hpp"
+
+namespace mailroom::http {
+
+extern const std::string_view kOpenApiDocument;  // openapi.cpp
+
+// GET /api/v1/message/{ID}/part/{PartID}: the decoded part, its own type.
+Response MailApi::Impl::part(const std::string& id, const std::string& part_id) {
+  auto v = view(id);
+  if (!v) return not_found(id);
+  const auto numbers = part_numbers(*v->parsed);
+  for (std::uint32_t i = 0; i < numbers.size(); ++i) {
+    if (numbers[i] != part_id || v->parsed->parts[i].is_multipart) continue;
+    const auto& p = v->parsed->parts[i];
+    Response r;
+    std::string type = p.content_type;
+    if (!p.charset().empty()) type += "; charset=" + std::string(p.charset());
+    r.header("Content-Type", type);
+    // Never rendered as a page of this origin: a download.
+    r.header("Content-Disposition", "attachment");
+    r.header("X-Content-Type-Options", "nosniff");
+    r.body = v->parsed->decoded_body(i);
+    return r;
+  }
+  return error_response(404, "message '" + id + "' has no part " + part_id);
+}
+
+void MailApi::Impl::add_routes() {
+  auto& R = router;
+  R.add("GET", "/api/v1/messages", [this](Request& r, const PathParams&) {
+    return Answer::now(summaries(r, nullptr));
+  });
+  R.add("PUT", "/api/v1/messages", [this](Request& r, const PathParams&) {
+    json::value body = parse_body(r);
+    const auto& o = body.as_object();
+    bool read = false;
+    if (const json::value* v = member(o, "Read")) {
+      if (!v->is_bool()) throw BadField("Read must be true or false");
+      read = v->as_bool();
+    }
+    set_read(by_account(string_list(o, "IDs")), read);
+    return Answer::now(ok_text());
+  });
+  R.add("DELETE", "/api/v1/messages", [this](Request& r, const PathParams&) {
+    json::value body = parse_body(r);
+    remove(by_account(string_list(body.as_object(), "IDs")));
+    return Answer::now(ok_text());
+  });
+  auto search_terms = [](const Request& r) {
+    std::string query;
+    if (!query_param(r.query, "query", query)) throw BadField("query is required");
+    try {
+      return parse_search(query);
+    } catch (const std::invalid_argument& e) {
+      throw BadField(e.what());
+    }
+  };
+  R.add("GET", "/api/v1/search", [this, search_terms](Request& r, const PathParams&) {
+    auto terms = search_terms(r);
+    return Answer::now(summaries(r, &terms));
+  });
+  R.add("DELETE", "/api/v1/search", [this, search_terms](Request& r, const PathParams&) {
+    auto terms = search_terms(r);
+    std::map<std::string, std::vector<std::uint32_t>> doomed;
+    Viewer viewer{*this, {}};
+    for (const auto& m : store.all())
+      if (auto v = viewer(m); v && search_matches(terms, *v)) doomed[m->account].push_back(m->uid);
+    remove(doomed);
+    return Answer::now(ok_text());
+  });
+  R.add("GET", "/api/v1/message/{ID}", [this](Request&, const PathParams& p) {
+    auto m = find(p[0]);
+    if (!m) return Answer::now(not_found(p[0]));
+    // Mailpit marks a message read when it is fetched.
+    if (!(m->flags & store::kSeen)) {
+      try {
+        store.store(m->account, kInbox, {m->uid}, store::FlagChange::Add, {"\\Seen"});
+        m = store.by_uid(m->account, kInbox, m->uid);
+      } catch (const std::exception&) {
+        return Answer::now(not_found(p[0]));
+      }
+    }
+    auto v = m ? view_message(store, m, kInbox, uidvalidity(m->account)) : std::nullopt;
+    if (!v) return Answer::now(not_found(p[0]));
+    return Answer::now(json_response(message_detail(*v)));
+  });
+  R.add("GET", "/api/v1/message/{ID}/headers", [this](Request&, const PathParams& p) {
+    auto v = view(p[0]);
+    return Answer::now(v ? json_response(message_headers(*v->parsed)) : not_found(p[0]));
+  });
+  R.add("GET", "/api/v1/message/{ID}/raw", [this](Request&, const PathParams& p) {
+    auto m = find(p[0]);
+    if (!m) return Answer::now(not_found(p[0]));
+    Response r;
+    try {
+      r.shared_body = store.read(*m);
+    } catch (const std::exception&) {
+      return Answer::now(not_found(p[0]));
+    }
+    r.header("Content-Type", "text/plain; charset=utf-8");
+    r.header("X-Content-Type-Options", "nosniff");
+    return Answer::now(std::move(r));
+  });
+  R.add("GET", "/api/v1/message/{ID}/part/{PartID}", [this](Request&, const PathParams& p) {
+    return Answer::now(part(p[0], p[1]));
+  });
+  R.add("POST", "/api/v1/send", [this](Request& r, const PathParams&) { return send(r); });
+  R.add("GET", "/api/v1/info", [this](Request&, const PathParams&) {
+    auto [total, unread] = totals();
+    const double uptime =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    json::object info{{"Version", settings.version},
+                      {"LatestVersion", ""},
+                      {"Database", store.in_memory() ? std::string() : store.root().string()},
+                      {"DatabaseSize", static_cast<std::uint64_t>(store.bytes())},
+                      {"Messages", static_cast<std::uint64_t>(total)},
+                      {"Unread", static_cast<std::uint64_t>(unread)},
+                      {"Tags", json::object{}},
+                      {"RuntimeStats", json::object{{"Uptime", std::floor(uptime)}}}};
+    return Answer::now(json_response(info));
+  });
+  R.add("GET", "/api/v1/webui", [](Request&, const PathParams&) {
+    json::object ui{{"Label", ""},
+                    {"MessageRelay", json::object{{"Enabled", false}}},
+                    {"SpamAssassin", false},
+                    {"ChaosEnabled", false},
+                    {"DuplicatesIgnored", false}};
+    return Answer::now(json_response(ui));
+  });
+  R.add("GET", "/api/v1/tags", [this](Request&, const PathParams&) {
+    std::vector<std::string> tags;
+    Viewer viewer{*this, {}};
+    for (const auto& m : store.all())
+      if (auto v = viewer(m))
+        for (auto& t : message_tags(*v))
+          if (std::find(tags.begin(), tags.end(), t) == tags.end()) tags.push_back(t);
+    std::sort(tags.begin(), tags.end());
+    json::array out;
+    for (auto& t : tags) out.emplace_back(t);
+    return Answer::now(json_response(out));
+  });
+  R.add("GET", "/api/openapi.json", [](Request&, const PathParams&) {
+    Response r;
+    r.header("Content-Type", "application/json");
+    r.body = std::string(kOpenApiDocument);
+    return Answer::now(std::move(r));
+  });
+  for (const char* path : {"/livez", "/readyz"})
+    R.add("GET", path, [](Request&, const PathParams&) { return Answer::now(ok_text()); });
+  R.add("GET", "/view/{ID}.txt", [this](Request&, const PathParams& p) {
+    auto v = view(p[0]);
+    if (!v) return Answer::now(not_found(p[0]));
+    Response r;
+    r.header("Content-Type", "text/plain; charset=utf-8");
+    r.body = message_text(*v->parsed);
+    return Answer::now(std::move(r));
+  });
+  R.add("GET", "/view/{ID}.html", [this](Request&, const PathParams& p) {
+    auto v = view(p[0]);
+    if (!v) return Answer::now(not_found(p[0]));
+    std::string html = message_html(*v->parsed);
+    if (html.empty()) return Answer::now(error_response(404, "message '" + p[0] + "' has no HTML part"));
+    Response r;
+    r.header("Content-Type", "text/html; charset=utf-8");
+    // The message's HTML runs nothing and loads nothing from elsewhere.
+    r.header("Content-Security-Policy",
+             "default-src 'none'; img-src 'self' data: cid:; style-src 'unsafe-inline'; "
+             "sandbox");
+    r.header("X-Content-Type-Options", "nosniff");
+    r.body = std::move(html);
+    return Answer::now(std::move(r));
+  });
+}
+
+MailApi::MailApi(store::MailStore& store, SubmitMessage submit, MailApiSettings settings)
+    : impl_(std::make_unique<Impl>(store, std::move(submit), std::move(settings))) {
+  impl_->add_routes();
+  impl_->add_mailroom_routes();
+  impl_->add_web_routes();
+}
+
+MailApi::~MailApi() = default;
+
+Answer MailApi::handle(Request& request) {
+  try {
+    return impl_->router.route(request);
+  } catch (const BadField& e) {
+    return Answer::now(error_response(400, e.what()));
+  } catch (const store::LimitExceeded& e) {
+    return Answer::now(error_response(503, e.what()));
+  } catch (const store::InvalidFolderName& e) {
+    return Answer::now(error_response(400, e.what()));
+  } catch (const store::NoSuchFolder& e) {
+    return Answer::now(error_response(404, e.what()));
+  } catch (const std::exception& e) {
+    return Answer::now(error_response(500, e.what()));
+  }
+}
+
+Response MailApi::json_text(std::string text) {
+  Response r;
+  r.header("Content-Type", "application/json");
+  r.body = std::move(text);
+  return r;
+}
+
+std::string MailApi::stats_event() const {
+  auto [total, unread] = impl_->totals();
+  json::object e{{"Type", "stats"},
+                 {"Data", json::object{{"Total", static_cast<std::uint64_t>(total)},
+                                       {"Unread", static_cast<std::uint64_t>(unread)},
+                                       {"Version", impl_->settings.version}}}};
+  return json::serialize(e);
+}
+
+std::vector<std::string> MailApi::events_for(const store::StoreChange& c) const {
+  using Kind = store::StoreChange::Kind;
+  std::vector<std::string> out;
+  if (c.folder != kInbox) return out;
+  const std::uint32_t validity = impl_->uidvalidity(c.account);
+  const std::string id = encode_message_id({c.account, kInbox, validity, c.uid});
+  if (c.kind == Kind::Appended) {
+    auto m = impl_->store.by_uid(c.account, kInbox, c.uid);
+    auto v = m ? view_message(impl_->store, m, kInbox, validity) : std::nullopt;
+    if (!v) return out;
+    out.push_back(json::serialize(json::object{{"Type", "new"}, {"Data", message_summary(*v)}}));
+  } else if (c.kind == Kind::Expunged) {
+    out.push_back(json::serialize(json::object{{"Type", "delete"}, {"Data", json::object{{"ID", id}}}}));
+  } else if (c.kind == Kind::FlagsChanged) {
+    auto m = impl_->store.by_uid(c.account, kInbox, c.uid);
+    if (!m) return out;
+    out.push_back(json::serialize(json::object{
+        {"Type", "update"},
+        {"Data", json::object{{"ID", id}, {"Read", (m->flags & store::kSeen) != 0}}}}));
+  } else {
+    return out;
+  }
+  out.push_back(stats_event());
+  return out;
+}
+
+bool MailApi::parse_wait(const Request& r, WaitQuery& q, Response& error) {
+  std::string value;
+  for (auto [name, field] : {std::pair{"to", &q.to}, {"from", &q.from}, {"subject", &q.subject}})
+    if (query_param(r.query, name, value)) *field = lowered(value);
+  if (query_param(r.query, "timeout", value)) {
+    char* end = nullptr;
+    const double s = std::strtod(value.c_str(), &end);
+    if (value.empty() || *end != '\0' || !(s >= 0) || s > 3600) {
+      error = error_response(400, "timeout must be seconds from 0 to 3600, not '" + value + "'");
+      return false;
+    }
+    q.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(s * 1000));
+  }
+  if (query_param(r.query, "since", value)) {
+    char* end = nullptr;
+    q.since = std::strtod(value.c_str(), &end);
+    if (value.empty() || *end != '\0' || !std::isfinite(q.since)) {
+      error = error_response(400, "since must be seconds since the epoch, not '" + value + "'");
+      return false;
+    }
+  }
+  return true;
+}
+
+namespace {
+
+bool wait_matches(const WaitQuery& q, const MessageView& v) {
+  const auto& p = *v.parsed;
+  auto received = v.message->envelope ? v.message->envelope->received_at
+                                      : static_cast<double>(v.message->internal_date);
+  if (received + 0.001 < q.since) return false;
+  auto has = [&](std::string_view field, const std::string& needle) {
+    if (needle.empty()) return true;
+    std::string text = decoded_header(p, field);
+    if (field == "To") {
+      text += " " + decoded_header(p, "Cc");
+      if (v.message->envelope)
+        for (const auto& r : v.message->envelope->rcpt_to) text += " " + r;
+    }
+    return lowered(text).find(needle) != std::string::npos;
+  };
+  return has("To", q.to) && has("From", q.from) && has("Subject", q.subject);
+}
+
+}  // namespace
+
+std::string MailApi::wait_match(const WaitQuery& q) const {
+  Impl::Viewer viewer{*impl_, {}};
+  for (const auto& m : impl_->newest_first()) {
+    auto v = viewer(m);
+    if (v && wait_matches(q, *v)) return json::serialize(message_summary(*v));
+  }
+  return {};
+}
+
+std::string MailApi::wait_match(const WaitQuery& q, const std::string& account,
+                                std::uint32_t uid) const {
+  auto m = impl_->store.by_uid(account, kInbox, uid);
+  if (!m) return {};
+  auto v = view_message(impl_->store, m, kInbox, impl_->uidvalidity(account));
+  return v && wait_matches(q, *v) ? json::serialize(message_summary(*v)) : std::string();
+}
+
+}  // namespace mailroom::http
+

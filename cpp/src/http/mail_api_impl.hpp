@@ -1,0 +1,241 @@
+// What the files of the REST API share (mail_api.cpp, mail_api_send.cpp,
+// mailroom_api.cpp): the JSON helpers, the errors that name a field, and
+// MailApi's state with the lookups every route uses.
+#pragma once
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "mailroom/http/mail_api.hpp"
+#include "mailroom/store/flags.hpp"
+#include "mailroom/text.hpp"
+#include "message_view.hpp"
+#include "search.hpp"
+
+namespace mailroom::http {
+
+namespace json = boost::json;
+
+
+inline constexpr const char* kInbox = "INBOX";
+
+inline Response json_response(const json::value& v, int status = 200) {
+  Response r;
+  r.status = status;
+  r.header("Content-Type", "application/json");
+  r.body = json::serialize(v);
+  return r;
+}
+
+inline Response ok_text() {
+  Response r;
+  r.header("Content-Type", "text/plain; charset=utf-8");
+  r.body = "ok";
+  return r;
+}
+
+// A field of a request body that is not what it must be.
+struct BadField : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
+// A query parameter as a number within [lo, hi], `fallback` when absent.
+inline std::uint64_t number_param(const Request& r, const char* name, std::uint64_t fallback,
+                           std::uint64_t hi) {
+  std::string text;
+  if (!query_param(r.query, name, text) || text.empty()) return fallback;
+  std::uint64_t n = 0;
+  if (!parse_number(text, n) || n > hi)
+    throw BadField(std::string(name) + " must be a whole number from 0 to " + std::to_string(hi) +
+                   ", not '" + text + "'");
+  return n;
+}
+
+inline json::value parse_body(const Request& r) {
+  if (trim(r.body).empty()) return json::object{};
+  boost::system::error_code ec;
+  json::value v = json::parse(r.body, ec);
+  if (ec) throw BadField("the body is not JSON: " + ec.message());
+  if (!v.is_object()) throw BadField("the body must be a JSON object");
+  return v;
+}
+
+inline const json::value* member(const json::object& o, const char* name) {
+  auto it = o.find(name);
+  return it == o.end() || it->value().is_null() ? nullptr : &it->value();
+}
+
+inline std::string string_member(const json::object& o, const char* name, const std::string& where) {
+  const json::value* v = member(o, name);
+  if (!v) return {};
+  if (!v->is_string()) throw BadField(where + name + " must be a string");
+  return std::string(v->as_string());
+}
+
+inline std::vector<std::string> string_list(const json::object& o, const char* name) {
+  std::vector<std::string> out;
+  const json::value* v = member(o, name);
+  if (!v) return out;
+  if (!v->is_array()) throw BadField(std::string(name) + " must be an array of strings");
+  for (const auto& e : v->as_array()) {
+    if (!e.is_string()) throw BadField(std::string(name) + " must be an array of strings");
+    out.emplace_back(e.as_string());
+  }
+  return out;
+}
+
+
+struct MailApi::Impl {
+  store::MailStore& store;
+  SubmitMessage submit;
+  MailApiSettings settings;
+  Router router;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+
+  Impl(store::MailStore& s, SubmitMessage sub, MailApiSettings set)
+      : store(s), submit(std::move(sub)), settings(std::move(set)) {}
+
+  std::uint32_t uidvalidity(const std::string& account) const {
+    try {
+      return store.status(account, kInbox).uidvalidity;
+    } catch (const std::exception&) {
+      return 0;
+    }
+  }
+
+  // Every INBOX message, newest first.
+  std::vector<store::MessagePtr> newest_first() const {
+    auto all = store.all();
+    std::reverse(all.begin(), all.end());
+    return all;
+  }
+
+  // Views with IDs, one UIDVALIDITY lookup per account.
+  struct Viewer {
+    const Impl& api;
+    std::map<std::string, std::uint32_t, std::less<>> validity;
+    std::optional<MessageView> operator()(const store::MessagePtr& m) {
+      auto it = validity.find(m->account);
+      if (it == validity.end()) it = validity.emplace(m->account, api.uidvalidity(m->account)).first;
+      return view_message(api.store, m, kInbox, it->second);
+    }
+  };
+
+  // The message an ID (or "latest") names, or null.
+  store::MessagePtr find(const std::string& id) const {
+    if (id == "latest") {
+      auto all = store.all();
+      return all.empty() ? nullptr : all.back();
+    }
+    auto where = decode_message_id(id);
+    if (!where || where->folder != kInbox) return nullptr;
+    try {
+      if (store.status(where->account, where->folder).uidvalidity != where->uidvalidity)
+        return nullptr;
+      return store.by_uid(where->account, where->folder, where->uid);
+    } catch (const std::exception&) {
+      return nullptr;
+    }
+  }
+
+  std::optional<MessageView> view(const std::string& id) const {
+    auto m = find(id);
+    if (!m) return std::nullopt;
+    return view_message(store, m, kInbox, uidvalidity(m->account));
+  }
+
+  static Response not_found(const std::string& id) {
+    return error_response(404, "no message with the ID '" + id + "'");
+  }
+
+  std::pair<std::size_t, std::size_t> totals() const {
+    auto all = store.all();
+    std::size_t unread = 0;
+    for (const auto& m : all)
+      if (!(m->flags & store::kSeen)) ++unread;
+    return {all.size(), unread};
+  }
+
+  // MessagesSummary: {total, unread, count, messages_count, start, tags, messages}.
+  Response summaries(const Request& r, const std::vector<SearchTerm>* terms) {
+    const std::uint64_t start = number_param(r, "start", 0, 1u << 30);
+    const std::uint64_t limit = number_param(r, "limit", 50, 1000);
+    auto all = newest_first();
+    std::size_t unread = 0;
+    for (const auto& m : all)
+      if (!(m->flags & store::kSeen)) ++unread;
+    json::array page;
+    std::size_t matching = 0;
+    Viewer viewer{*this, {}};
+    if (!terms) {
+      matching = all.size();
+      for (std::size_t i = start; i < all.size() && page.size() < limit; ++i)
+        if (auto v = viewer(all[i])) page.push_back(message_summary(*v));
+    } else {
+      for (const auto& m : all) {
+        auto v = viewer(m);
+        if (!v || !search_matches(*terms, *v)) continue;
+        if (matching >= start && page.size() < limit) page.push_back(message_summary(*v));
+        ++matching;
+      }
+    }
+    json::object out{{"total", static_cast<std::uint64_t>(all.size())},
+                     {"unread", static_cast<std::uint64_t>(unread)},
+                     {"count", page.size()},
+                     {"messages_count", static_cast<std::uint64_t>(matching)},
+                     {"messages_unread", static_cast<std::uint64_t>(unread)},
+                     {"start", start},
+                     {"tags", json::array{}},
+                     {"messages", std::move(page)}};
+    return json_response(out);
+  }
+
+  // The INBOX messages an ID list names (all of them when `ids` is empty);
+  // throws BadField for an unknown ID.
+  std::map<std::string, std::vector<std::uint32_t>> by_account(const std::vector<std::string>& ids) {
+    std::map<std::string, std::vector<std::uint32_t>> out;
+    if (ids.empty()) {
+      for (const auto& m : store.all()) out[m->account].push_back(m->uid);
+      return out;
+    }
+    for (const auto& id : ids) {
+      auto m = find(id);
+      if (!m) throw BadField("IDs: no message with the ID '" + id + "'");
+      out[m->account].push_back(m->uid);
+    }
+    return out;
+  }
+
+  void remove(const std::map<std::string, std::vector<std::uint32_t>>& uids) {
+    for (const auto& [account, list] : uids) {
+      store.store(account, kInbox, list, store::FlagChange::Add, {"\\Deleted"});
+      store.expunge(account, kInbox, list);
+    }
+  }
+
+  void set_read(const std::map<std::string, std::vector<std::uint32_t>>& uids, bool read) {
+    for (const auto& [account, list] : uids)
+      store.store(account, kInbox, list, read ? store::FlagChange::Add : store::FlagChange::Remove,
+                  {"\\Seen"});
+  }
+
+  Answer send(const Request& r);  // mail_api_send.cpp
+  Response part(const std::string& id, const std::string& part_id);
+  void add_routes();
+  void add_mailroom_routes();  // mailroom_api.cpp
+  void add_web_routes();       // web_files.cpp
+  Response web_file(const std::string& name) const;
+  // A message of any folder by its ID (mailroom's routes).
+  std::optional<MessageView> locate(const std::string& id) const;
+  std::map<std::pair<std::string, std::string>, std::vector<std::uint32_t>> located(
+      const std::vector<std::string>& ids) const;
+};
+
+}  // namespace mailroom::http

@@ -1,0 +1,171 @@
+"""The OpenAPI 3.1 document at /api/openapi.json: every path the server
+answers is in it, and real responses of a running server (each endpoint,
+errors too, and the WebSocket's events) validate against its schemas."""
+
+from __future__ import annotations
+
+import json
+import smtplib
+import threading
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+
+import mailroom
+
+from .conftest import require_module
+
+
+def fetch(s: mailroom.Server, method: str, path: str, body: Any = None) -> tuple[int, str, bytes]:
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(s.http_url + path, data=data, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.headers["Content-Type"], r.read()
+    except urllib.error.HTTPError as e:
+        with e:
+            return e.code, e.headers["Content-Type"], e.read()
+
+
+@pytest.fixture
+def document_and_server() -> Any:
+    with mailroom.Server(http_port=0) as s:
+        status, ctype, body = fetch(s, "GET", "/api/openapi.json")
+        assert status == 200 and ctype == "application/json"
+        yield json.loads(body), s
+
+
+def validator(doc: dict[str, Any], schema: dict[str, Any]) -> Any:
+    jsonschema = require_module("jsonschema")
+    # "#/components/..." references resolve against the document's components.
+    return jsonschema.Draft202012Validator({"allOf": [schema], "components": doc["components"]})
+
+
+def check(doc: dict[str, Any], s: mailroom.Server, method: str, template: str, path: str,
+          status: int, body: Any = None) -> Any:  # fmt: skip
+    got, ctype, raw = fetch(s, method, path, body)
+    assert got == status, (method, path, raw)
+    response = doc["paths"][template][method.lower()]["responses"][str(status)]
+    [(documented_type, media)] = response["content"].items()
+    assert ctype.split(";")[0] == documented_type or documented_type == "application/octet-stream"
+    if documented_type != "application/json":
+        return raw
+    value = json.loads(raw)
+    validator(doc, media["schema"]).validate(value)
+    return value
+
+
+def test_real_responses_match_the_document(document_and_server: Any) -> None:
+    doc, s = document_and_server
+    assert doc["openapi"] == "3.1.0"
+    jsonschema = require_module("jsonschema")
+    jsonschema.Draft202012Validator.check_schema({"components": doc["components"]})
+    with smtplib.SMTP(*s.smtp_address) as c:
+        c.sendmail(
+            "a@example.test", ["b@example.test"],
+            b"From: A <a@example.test>\r\nTo: b@example.test\r\nSubject: code 123456\r\n"
+            b"X-Tags: t1\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+            b"--b\r\nContent-Type: text/html\r\n\r\n<a href='https://x.test/'>x</a>\r\n"
+            b"--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; "
+            b"filename=a.pdf\r\n\r\n%PDF\r\n--b--\r\n",
+        )  # fmt: skip
+    seen: set[tuple[str, str]] = set()
+
+    def c(method: str, template: str, path: str, status: int, body: Any = None) -> Any:
+        seen.add((method.lower(), template))
+        return check(doc, s, method, template, path, status, body)
+
+    listed = c("GET", "/api/v1/messages", "/api/v1/messages", 200)
+    mid = listed["messages"][0]["ID"]
+    c("GET", "/api/v1/messages", "/api/v1/messages?limit=x", 400)
+    c("GET", "/api/v1/search", "/api/v1/search?query=code", 200)
+    c("GET", "/api/v1/search", "/api/v1/search?query=is:nothing", 400)
+    message = c("GET", "/api/v1/message/{ID}", f"/api/v1/message/{mid}", 200)
+    c("GET", "/api/v1/message/{ID}", "/api/v1/message/missing", 404)
+    c("GET", "/api/v1/message/{ID}/headers", f"/api/v1/message/{mid}/headers", 200)
+    c("GET", "/api/v1/message/{ID}/raw", f"/api/v1/message/{mid}/raw", 200)
+    part = message["Attachments"][0]["PartID"]
+    assert c("GET", "/api/v1/message/{ID}/part/{PartID}", f"/api/v1/message/{mid}/part/{part}",
+             200) == b"%PDF"  # fmt: skip
+    c("GET", "/api/v1/message/{ID}/part/{PartID}", f"/api/v1/message/{mid}/part/7", 404)
+    c("GET", "/view/{ID}.html", "/view/latest.html", 200)
+    c("GET", "/view/{ID}.txt", "/view/latest.txt", 200)
+    c("GET", "/view/{ID}.html", "/view/missing.html", 404)
+    c("GET", "/view/{ID}.txt", "/view/missing.txt", 404)
+    c("GET", "/api/v1/info", "/api/v1/info", 200)
+    c("GET", "/api/v1/webui", "/api/v1/webui", 200)
+    assert c("GET", "/api/v1/tags", "/api/v1/tags", 200) == ["t1"]
+    c("GET", "/livez", "/livez", 200)
+    c("GET", "/readyz", "/readyz", 200)
+    c("GET", "/api/openapi.json", "/api/openapi.json", 200)
+    c("GET", "/", "/", 200)
+    c("GET", "/web/{File}", "/web/app.js", 200)
+    c("GET", "/web/{File}", "/web/nothing.js", 404)
+    c("GET", "/api/mailroom/message/{ID}/links", f"/api/mailroom/message/{mid}/links", 200)
+    c("GET", "/api/mailroom/message/{ID}/codes", f"/api/mailroom/message/{mid}/codes", 200)
+    c("GET", "/api/mailroom/message/{ID}/codes", "/api/mailroom/message/x/codes", 404)
+    c("GET", "/api/mailroom/message/{ID}/links", "/api/mailroom/message/x/links", 404)
+    c("GET", "/api/mailroom/wait", "/api/mailroom/wait?subject=code", 200)
+    c("GET", "/api/mailroom/wait", "/api/mailroom/wait?subject=none&timeout=0.1", 408)
+    c("GET", "/api/mailroom/wait", "/api/mailroom/wait?timeout=x", 400)
+    c("GET", "/api/events", "/api/events", 426)
+    c("GET", "/api/mailroom/accounts", "/api/mailroom/accounts", 200)
+    c("GET", "/api/mailroom/folders", "/api/mailroom/folders?account=b@example.test", 200)
+    c("GET", "/api/mailroom/folders", "/api/mailroom/folders", 400)
+    c("GET", "/api/mailroom/folders", "/api/mailroom/folders?account=x@example.test", 404)
+    box = "/api/mailroom/messages?account=b@example.test"
+    c("GET", "/api/mailroom/messages", box, 200)
+    c("GET", "/api/mailroom/messages", box + "&limit=-1", 400)
+    c("GET", "/api/mailroom/messages", box + "&folder=Nope", 404)
+    c("PUT", "/api/mailroom/messages", "/api/mailroom/messages", 200, {"IDs": [mid], "Add": ["$A"]})
+    c("PUT", "/api/mailroom/messages", "/api/mailroom/messages", 400, {"IDs": [mid], "Add": [""]})
+    moved = c("POST", "/api/mailroom/move", "/api/mailroom/move", 200, {"IDs": [mid], "To": "Junk"})
+    c("POST", "/api/mailroom/move", "/api/mailroom/move", 400, {"IDs": [mid], "To": "Junk"})
+    [junk] = moved["IDs"]
+    c("GET", "/api/mailroom/message/{ID}", f"/api/mailroom/message/{junk}", 200)
+    c("DELETE", "/api/mailroom/messages", "/api/mailroom/messages", 200, {"IDs": [junk]})
+    c("DELETE", "/api/mailroom/messages", "/api/mailroom/messages", 400, {"IDs": [junk]})
+    c("GET", "/api/mailroom/message/{ID}", f"/api/mailroom/message/{junk}", 404)
+    sent = {"From": {"Email": "a@example.test"}, "To": [{"Email": "c@example.test"}],
+            "Subject": "s", "Text": "t"}  # fmt: skip
+    validator(doc, doc["components"]["schemas"]["SendRequest"]).validate(sent)
+    c("POST", "/api/v1/send", "/api/v1/send", 200, sent)
+    c("POST", "/api/v1/send", "/api/v1/send", 400, {"To": []})
+    c("PUT", "/api/v1/messages", "/api/v1/messages", 200, {"Read": True})
+    c("PUT", "/api/v1/messages", "/api/v1/messages", 400, {"Read": 1})
+    c("DELETE", "/api/v1/search", "/api/v1/search?query=subject:s", 200)
+    c("DELETE", "/api/v1/search", "/api/v1/search", 400)
+    c("DELETE", "/api/v1/messages", "/api/v1/messages", 400, {"IDs": ["x"]})
+    c("DELETE", "/api/v1/messages", "/api/v1/messages", 200)
+    # Every documented operation was exercised.
+    documented = {(m, p) for p, ops in doc["paths"].items() for m in ops}
+    assert documented == seen
+
+
+def test_websocket_events_match_the_document(document_and_server: Any) -> None:
+    doc, s = document_and_server
+    websocket = require_module("websocket")
+    event = validator(doc, doc["components"]["schemas"]["Event"])
+    ws = websocket.create_connection(f"ws://{s.host}:{s.http_port}/api/events", timeout=10)
+    try:
+        done = threading.Event()
+
+        def deliver() -> None:
+            with smtplib.SMTP(*s.smtp_address) as c:
+                c.sendmail("a@example.test", ["b@example.test"], b"Subject: live\r\n\r\nhi\r\n")
+            fetch(s, "PUT", "/api/v1/messages", {"Read": True})
+            fetch(s, "DELETE", "/api/v1/messages")
+            done.set()
+
+        threading.Thread(target=deliver).start()
+        kinds = []
+        while "delete" not in kinds:
+            e = json.loads(ws.recv())
+            event.validate(e)
+            kinds.append(e["Type"])
+        assert {"new", "stats", "update", "delete"} <= set(kinds)
+        assert done.wait(10)
+    finally:
+        ws.close()
