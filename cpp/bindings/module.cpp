@@ -50,4 +50,5 @@ PYBIND11_MODULE(_core, m) {
   mailroom::bindings::register_events(m);
   mailroom::bindings::register_http(m);
   mailroom::bindings::register_archive(m);
+  mailroom::bindings::register_imap(m);
 }

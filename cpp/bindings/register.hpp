@@ -14,5 +14,6 @@ void register_store(pybind11::module_& m);    // register_store.cpp (after regis
 void register_events(pybind11::module_& m);   // register_events.cpp (after register_store, register_queue)
 void register_http(pybind11::module_& m);     // register_http.cpp (after register_server)
 void register_archive(pybind11::module_& m);  // register_archive.cpp (after register_message)
+void register_imap(pybind11::module_& m);     // register_imap.cpp (after register_server)
 
 }  // namespace mailroom::bindings

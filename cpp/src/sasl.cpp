@@ -25,6 +25,13 @@ std::string cram_md5_digest(std::string_view challenge, std::string_view secret)
   return s;
 }
 
+bool cram_md5_response_digest(std::string_view s) {
+  if (s.size() != 32) return false;
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) return false;
+  return true;
+}
+
 bool same_secret(std::string_view given, std::string_view expected) {
   std::string padded(expected);
   padded.resize(given.size());

@@ -52,7 +52,7 @@ from .message import Address, Attachment, Defect, Message, Part
 from .pop3 import POP3Client
 from .queue import Clock, Queue, QueueEntry, QueueEvent, QueueRecipient
 from .reports import DeliveryReport, Disposition, RecipientReport
-from .server import Envelope, ReplyRule, Server, Session
+from .server import Envelope, ImapReplyRule, ReplyRule, Server, Session
 from .smtp import Reply, SendResult, SMTPClient, send
 from .tables import to_arrow, to_pandas, write_parquet
 
@@ -105,6 +105,7 @@ __all__ = [
     "QueueEvent",
     "QueueRecipient",
     "RecipientReport",
+    "ImapReplyRule",
     "ReplyRule",
     "Server",
     "Session",

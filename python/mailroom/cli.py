@@ -283,11 +283,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="also serve POP3 on this port, usually 110 (0 picks one)",
     )
     serve.add_argument(
+        "--imap-port",
+        type=argtypes.port,
+        metavar="P",
+        help="also serve IMAP on this port, usually 143 (0 picks one)",
+    )
+    serve.add_argument(
         "--user",
         action="append",
         type=argtypes.account,
         metavar="ADDRESS:PASSWORD",
-        help="an account for POP3 and SMTP AUTH (repeatable; default: none, test mode: any "
+        help="an account for POP3, IMAP and SMTP AUTH (repeatable; default: none, test mode: any "
         "password is accepted, loopback only). The password shows in the process list: "
         "prefer --users-file or $MAILROOM_USERS",
     )
@@ -338,6 +344,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=argtypes.port,
         metavar="P",
         help="serve implicit-TLS POP3 on this port, usually 995 (0 picks one)",
+    )
+    serve.add_argument(
+        "--imaps-port",
+        type=argtypes.port,
+        metavar="P",
+        help="serve implicit-TLS IMAP on this port, usually 993 (0 picks one)",
     )
     serve.add_argument(
         "--http-port",

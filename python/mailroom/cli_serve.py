@@ -39,6 +39,8 @@ def serve(args: argparse.Namespace) -> int:
         for option, given in (
             ("--pop3-port", args.pop3_port is not None),
             ("--pop3s-port", args.pop3s_port is not None),
+            ("--imap-port", args.imap_port is not None),
+            ("--imaps-port", args.imaps_port is not None),
             ("--submission-port", args.submission_port is not None),
             ("--auth-required", args.auth_required),
         )
@@ -55,6 +57,7 @@ def serve(args: argparse.Namespace) -> int:
         for option, given in (
             ("--smtps-port", args.smtps_port is not None),
             ("--pop3s-port", args.pop3s_port is not None),
+            ("--imaps-port", args.imaps_port is not None),
             ("--require-tls", args.require_tls),
         )
         if given
@@ -125,6 +128,8 @@ def serve(args: argparse.Namespace) -> int:
             smtps_port=args.smtps_port,
             submission_port=args.submission_port,
             pop3s_port=args.pop3s_port,
+            imap_port=args.imap_port,
+            imaps_port=args.imaps_port,
             require_tls=args.require_tls,
             auth_required=args.auth_required,
             allow_plaintext_auth=True if args.allow_plaintext_auth else None,
@@ -164,6 +169,8 @@ def serve(args: argparse.Namespace) -> int:
         ("SMTPS (implicit TLS)", server.smtps_port),
         ("submission (AUTH required)", server.submission_port),
         ("POP3S (implicit TLS)", server.pop3s_port),
+        ("IMAP", server.imap_port),
+        ("IMAPS (implicit TLS)", server.imaps_port),
     ):
         if port:
             print(f"  {name} on {server.host}:{port}", flush=True)

@@ -30,7 +30,7 @@ from .message import Address, Message, _mailbox
 from .queue import Clock, Queue
 from .store import Account, MailStore, NoSuchAccount, NoSuchFolder, NoSuchMessage, StoreChange
 
-__all__ = ["Envelope", "ReplyRule", "Server", "Session"]
+__all__ = ["Envelope", "ImapReplyRule", "ReplyRule", "Server", "Session"]
 
 MessageHook = Callable[[Message], Optional[tuple[int, str]]]
 
@@ -89,6 +89,24 @@ class ReplyRule:
             self._server._native.remove_rule(self.id)
 
 
+@dataclass
+class ImapReplyRule:
+    """An IMAP reply the server gives on purpose; ``remove()`` takes it back."""
+
+    id: int
+    status: str
+    command: str
+    text: str
+    delay: float
+    disconnect: bool
+    times: int | None
+    _server: Server | None = field(default=None, repr=False, compare=False)
+
+    def remove(self) -> None:
+        if self._server is not None:
+            self._server._native.remove_imap_reply(self.id)
+
+
 def _ts(value: float) -> _dt.datetime:
     return _dt.datetime.fromtimestamp(value, tz=_dt.timezone.utc)
 
@@ -140,6 +158,10 @@ class Server:
     (and found again after a restart); otherwise it is kept in memory. The
     store is bounded (``max_stored_messages`` copies, ``max_stored_bytes``):
     past either, messages get 452 4.3.1 until ``clear()`` makes room.
+    ``pop3_port`` and ``imap_port`` (``imaps_port``: implicit TLS) also serve
+    POP3 and IMAP; an IMAP client silent for ``imap_autologout`` seconds (30
+    minutes, RFC 9051 §5.4, IDLE included) is logged out, others after
+    ``idle_timeout``.
     """
 
     def __init__(
@@ -178,6 +200,9 @@ class Server:
         smtps_port: int | None = None,
         submission_port: int | None = None,
         pop3s_port: int | None = None,
+        imap_port: int | None = None,
+        imaps_port: int | None = None,
+        imap_autologout: float = 1800.0,
         allow_plaintext_auth: bool | None = None,
         auth_required: bool = False,
         require_tls: bool = False,
@@ -289,6 +314,12 @@ class Server:
             require_tls=bool(require_tls),
             password_check=password_check,
         )
+        if imap_port is not None or imaps_port is not None:
+            self._native.configure_imap(
+                imap_port=-1 if imap_port is None else imap_port,
+                imaps_port=-1 if imaps_port is None else imaps_port,
+                autologout=float(imap_autologout),
+            )
         # HTTP: Mailpit's REST API and live events (test mode only, for now).
         self._native.configure_http(
             http_port=-1 if http_port is None else http_port,
@@ -474,6 +505,23 @@ class Server:
         if self.pop3_port is None:
             raise RuntimeError("POP3 is off: give Server(pop3_port=0) to serve it")
         return self.host, self.pop3_port
+
+    @property
+    def imap_port(self) -> int | None:
+        """The IMAP port (STARTTLS when the server has TLS), or None when IMAP
+        is off (``imap_port=None``)."""
+        return int(self._native.imap_port) or None
+
+    @property
+    def imaps_port(self) -> int | None:
+        """The implicit-TLS IMAP port (RFC 8314), or None when off."""
+        return int(self._native.imaps_port) or None
+
+    @property
+    def imap_address(self) -> tuple[str, int]:
+        if self.imap_port is None:
+            raise RuntimeError("IMAP is off: give Server(imap_port=0) to serve it")
+        return self.host, self.imap_port
 
     @property
     def postmaster(self) -> str:
@@ -879,6 +927,51 @@ class Server:
     def clear_rules(self) -> None:
         self._native.clear_rules()
 
+    def imap_reply(
+        self,
+        status: str = "",
+        text: str = "",
+        *,
+        command: str = "*",
+        delay: float = 0.0,
+        disconnect: bool = False,
+        times: int | None = None,
+    ) -> ImapReplyRule:
+        """Answer an IMAP command with a chosen reply instead of its own.
+
+        ``server.imap_reply("NO", "[UNAVAILABLE] try later", command="FETCH",
+        times=1)`` (the command is not run; ``FETCH`` also matches UID FETCH),
+        ``server.imap_reply("BYE", command="SELECT")`` (the server hangs up),
+        ``server.imap_reply(delay=2.0, command="FETCH")`` (a slow server: the
+        command runs, its responses wait), ``server.imap_reply(disconnect=True,
+        command="LOGIN")`` (the connection drops without a word).
+        """
+        status = status.upper()
+        if status not in ("", "NO", "BAD", "BYE"):
+            raise ValueError(f'status must be "NO", "BAD", "BYE" or "" (a delay), not {status!r}')
+        if disconnect and (status or text):
+            raise ValueError("disconnect=True drops the connection with no reply")
+        if not status and not delay and not disconnect:
+            raise ValueError("an IMAP reply rule needs a status, a delay or disconnect=True")
+        if delay < 0:
+            raise ValueError("delay must not be negative")
+        if any(c in text + command for c in "\r\n\0"):
+            raise ValueError("CR, LF or NUL in the reply rule")
+        if times is not None and times < 1:
+            raise ValueError("times must be at least 1 (or None: always)")
+        rule_id = self._native.add_imap_reply(
+            status=status,
+            text=text,
+            command=command.upper(),
+            delay=float(delay),
+            disconnect=disconnect,
+            times=-1 if times is None else int(times),
+        )
+        return ImapReplyRule(rule_id, status, command.upper(), text, delay, disconnect, times, self)
+
+    def clear_imap_replies(self) -> None:
+        self._native.clear_imap_replies()
+
     # -- sessions ------------------------------------------------------------------
     @property
     def sessions(self) -> list[Session]:
@@ -912,6 +1005,13 @@ class Server:
         ]
 
     @property
+    def imap_transcripts(self) -> list[str]:
+        """The transcript of each finished IMAP session: ``S: * OK ...``, ``C: a1 LOGIN ...``."""
+        return [
+            s.transcript for s in self.sessions if s.ended_at is not None and s.protocol == "imap"
+        ]
+
+    @property
     def active_connections(self) -> int:
         return int(self._native.active_connections)
 
@@ -919,6 +1019,8 @@ class Server:
         state = f"listening on {self.host}:{self.smtp_port}" if self.running else "stopped"
         if self.running and self.pop3_port:
             state += f" (POP3 {self.pop3_port})"
+        if self.running and self.imap_port:
+            state += f" (IMAP {self.imap_port})"
         store = f"maildir={self.maildir!r}" if self.maildir else "in memory"
         return f"<mailroom.Server {state}, {store}, {self._native.count()} stored>"
 

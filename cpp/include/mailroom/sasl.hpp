@@ -11,6 +11,10 @@ namespace mailroom {
 // FIPS-only provider).
 std::string cram_md5_digest(std::string_view challenge, std::string_view secret);
 
+// Whether `s` is the digest of a CRAM-MD5 response: 32 hex digits
+// (RFC 2195 §2; either case accepted).
+bool cram_md5_response_digest(std::string_view s);
+
 // Compares two secrets in time that depends only on the length of `given`.
 bool same_secret(std::string_view given, std::string_view expected);
 

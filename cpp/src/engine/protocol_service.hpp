@@ -5,6 +5,7 @@
 //   static std::unique_ptr<Session> session(const Server&, const Config&, Handler&,
 //                                           const std::string& peer);
 //   static std::string refusal(const Config&);  // over the connection cap
+// A Session with store_changed(out) (IMAP) gets the connection's notify()s.
 #pragma once
 
 #include <memory>
@@ -47,6 +48,13 @@ class ProtocolService final : public net::Session {
     session_->on_timeout(replies_);
     to_net(replies_, out);
   }
+  // Someone changed what the session shows (an IMAP folder): its updates.
+  void on_notify(net::Outputs& out) override {
+    if constexpr (requires { session_->store_changed(replies_); }) {
+      session_->store_changed(replies_);
+      to_net(replies_, out);
+    }
+  }
   bool receiving_data() const override {
     if constexpr (requires { session_->receiving_data(); })
       return session_->receiving_data();
@@ -54,6 +62,12 @@ class ProtocolService final : public net::Session {
       return false;
   }
   bool paused() const override { return session_->paused(); }
+  std::chrono::milliseconds idle_timeout() const override {
+    if constexpr (requires { session_->idle_timeout(); })
+      return session_->idle_timeout();
+    else
+      return std::chrono::milliseconds{0};
+  }
   bool closed() const override { return session_->closed(); }
   void ended() override {
     server_.session_ended(id_, session_->transcript(), session_->transcript_truncated(),

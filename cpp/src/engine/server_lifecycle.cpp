@@ -7,16 +7,23 @@
 
 #include "mailroom/engine/server.hpp"
 #include "blocking_work.hpp"
+#include "imap_sessions.hpp"
 #include "services.hpp"
 
 namespace mailroom::engine {
 
 Server::Server(ServerOptions options)
-    : options_(std::move(options)), clock_(std::make_shared<queue::Clock>(options_.manual_clock)) {
+    : options_(std::move(options)),
+      imap_(std::make_unique<ImapSessions>()),
+      clock_(std::make_shared<queue::Clock>(options_.manual_clock)) {
   init_store();
+  // IMAP sessions learn of every change (deliveries, other sessions, POP3).
+  imap_->listen(events_);
 }
 
 Server::~Server() { stop(); }
+
+ImapReplyRules& Server::imap_rules() { return imap_->rules(); }
 
 void Server::check_options() const {
   const ServerOptions& o = options_;
@@ -99,6 +106,7 @@ void Server::start() {
     spec.tls = l.tls;
     spec.factory = l.protocol == Protocol::Smtp   ? smtp_service(*this, l)
                    : l.protocol == Protocol::Pop3 ? pop3_service(*this, l)
+                   : l.protocol == Protocol::Imap ? imap_service(*this, l)
                                                   : http_service(*this, l);
     spec.max_connections = l.max_connections;
     if (spec.max_connections == 0 && options_.listeners.size() > 1)
@@ -110,13 +118,14 @@ void Server::start() {
                                 " Service not available: out of resources, try again later\r\n"
                       : l.protocol == Protocol::Pop3
                           ? "-ERR [SYS/TEMP] Out of resources, try again later\r\n"
+                      : l.protocol == Protocol::Imap
+                          ? "* BYE [UNAVAILABLE] Out of resources, try again later\r\n"
                           : "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
                             "Retry-After: 1\r\nConnection: close\r\n\r\n";
     const std::size_t index = net->listen(std::move(spec));
     ports[l.name] = net->port(index);
     // HTTP shows every mailbox without a login (test mode, as Mailpit does).
-    const bool logins = l.protocol == Protocol::Pop3 || l.protocol == Protocol::Http ||
-                        smtp_auth || l.auth_required;
+    const bool logins = l.protocol != Protocol::Smtp || smtp_auth || l.auth_required;
     if (logins && test_mode_accounts() && !net->loopback(index))
       throw std::invalid_argument(
           "logins without users (test mode: any password is accepted) are only allowed on a "

@@ -14,6 +14,7 @@ namespace mailroom::engine {
 net::SessionFactory smtp_service(Server& server, const ListenerOptions& listener);
 net::SessionFactory pop3_service(Server& server, const ListenerOptions& listener);
 net::SessionFactory http_service(Server& server, const ListenerOptions& listener);  // http_service.cpp
+net::SessionFactory imap_service(Server& server, const ListenerOptions& listener);
 
 // A protocol's Output records as the network layer's.
 template <class ProtocolOutput>

@@ -199,6 +199,7 @@ void Connection::update_read_deadline() {
 // stress_idle_timeout, so idle or slow ones cannot hold every slot.
 std::chrono::milliseconds Connection::idle_timeout() const {
   auto idle = options_->idle_timeout;
+  if (session_ && session_->idle_timeout().count() > 0) idle = session_->idle_timeout();
   if (options_->stress_idle_timeout.count() > 0 &&
       active_->load() * 100 > options_->max_connections * options_->stress_percent)
     idle = std::min(idle, options_->stress_idle_timeout);

@@ -15,13 +15,6 @@ namespace {
 constexpr std::string_view kUsername = "VXNlcm5hbWU6";  // base64("Username:")
 constexpr std::string_view kPassword = "UGFzc3dvcmQ6";  // base64("Password:")
 
-bool is_hex_digest(std::string_view s) {
-  if (s.size() != 32) return false;
-  for (char c : s)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) return false;
-  return true;
-}
-
 }  // namespace
 
 std::size_t ServerSession::line_limit(std::string_view head) const {
@@ -106,7 +99,7 @@ void ServerSession::auth_step(std::string_view response, std::vector<Output>& ou
     case AuthStep::CramMd5: {
       // "user SP 32 hex digits" (RFC 2195 §2); the user name may hold spaces.
       const std::size_t sp = decoded.rfind(' ');
-      if (sp == std::string::npos || sp == 0 || !is_hex_digest(std::string_view(decoded).substr(sp + 1)))
+      if (sp == std::string::npos || sp == 0 || !cram_md5_response_digest(std::string_view(decoded).substr(sp + 1)))
         return reply(out, 501, "5.5.2", "Invalid CRAM-MD5 response");
       AuthRequest r;
       r.mechanism = "CRAM-MD5";

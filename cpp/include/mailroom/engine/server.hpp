@@ -17,7 +17,9 @@
 #include <vector>
 
 #include "mailroom/engine/event_bus.hpp"
+#include "mailroom/engine/imap_reply_rules.hpp"
 #include "mailroom/engine/reply_rules.hpp"
+#include "mailroom/imap/config.hpp"
 #include "mailroom/net/network.hpp"
 #include "mailroom/pop3/config.hpp"
 #include "mailroom/queue/clock.hpp"
@@ -29,6 +31,7 @@
 namespace mailroom::engine {
 
 class BlockingWork;
+class ImapSessions;
 
 // TLS for the listeners (STARTTLS, STLS, SMTPS, POP3S).
 struct TlsOptions {
@@ -45,12 +48,13 @@ struct TlsOptions {
 // (a Python callable, say). May be called from any network thread.
 using PasswordCheck = std::function<bool(const std::string& user, const std::string& password)>;
 
-enum class Protocol { Smtp, Pop3, Http };
+enum class Protocol { Smtp, Pop3, Imap, Http };
 
 // One listening socket: what it serves, how TLS starts, where.
 //   {"smtp", Smtp, StartTls, "", 25}, {"submission", Smtp, StartTls, "", 587,
 //   true}, {"smtps", Smtp, Implicit, "", 465}, {"pop3", Pop3, StartTls, "",
-//   110}, {"pop3s", Pop3, Implicit, "", 995}, {"http", Http, None, "", 8025},
+//   110}, {"pop3s", Pop3, Implicit, "", 995}, {"imap", Imap, StartTls, "", 143},
+//   {"imaps", Imap, Implicit, "", 993}, {"http", Http, None, "", 8025},
 //   {"https", Http, Implicit, "", 8443}
 // TLS modes other than None need ServerOptions::tls. Checked by
 // Server::check_options().
@@ -76,6 +80,7 @@ struct ServerOptions {
   std::string postmaster;
   smtp::Config smtp;
   pop3::Config pop3;
+  imap::Config imap;
   // POP3 accounts (address -> password). None: test mode, where any password
   // opens the mailbox named in USER; allowed only on a loopback address.
   std::optional<std::map<std::string, std::string>> users;
@@ -160,6 +165,8 @@ class Server {
   std::uint16_t smtps_port() const { return port("smtps"); }
   std::uint16_t submission_port() const { return port("submission"); }
   std::uint16_t pop3s_port() const { return port("pop3s"); }
+  std::uint16_t imap_port() const { return port("imap"); }
+  std::uint16_t imaps_port() const { return port("imaps"); }
   std::uint16_t http_port() const { return port("http"); }
   std::uint16_t https_port() const { return port("https"); }
   // The throwaway CA (TlsOptions::throwaway) and the certificate served, as
@@ -177,6 +184,10 @@ class Server {
   // Every store change, session start and end, and queue event; subscribers
   // run on the publishing thread and must not block (event_bus.hpp).
   EventBus& events() { return events_; }
+  // What the IMAP sessions share (parsed messages, who watches which folder).
+  ImapSessions& imap_sessions() { return *imap_; }
+  // The reply rules of the IMAP sessions (imap_reply_rules.hpp).
+  ImapReplyRules& imap_rules();
   ReplyRules& rules() { return rules_; }
 
   void set_message_hook(MessageHook hook);
@@ -265,6 +276,7 @@ class Server {
   // Before the store and the queue, which publish into it: destroyed after them.
   EventBus events_;
   std::unique_ptr<store::MailStore> store_;
+  std::unique_ptr<ImapSessions> imap_;  // subscribed to events_
   ReplyRules rules_;
   mutable std::mutex hook_mutex_;
   std::shared_ptr<MessageHook> hook_;

@@ -20,6 +20,7 @@
 // ConnectionRef::post() brings the answer back onto the strand.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -69,6 +70,10 @@ class Session {
   virtual bool receiving_data() const { return false; }
   // Waiting for a handler's answer: feed() is not called meanwhile.
   virtual bool paused() const { return false; }
+  // How long the client may stay silent before on_timeout(); zero: the
+  // network's idle_timeout. (IMAP's autologout is at least 30 minutes, RFC
+  // 9051 §5.4.) The network's stress mode still shortens it.
+  virtual std::chrono::milliseconds idle_timeout() const { return std::chrono::milliseconds{0}; }
   // The protocol is over: no more input is read; close once written.
   virtual bool closed() const = 0;
   // Called once, when the protocol is over or the connection closes.

@@ -1,0 +1,78 @@
+#include "imap_sessions.hpp"
+
+#include <algorithm>
+
+namespace mailroom::engine {
+
+void ImapSessions::listen(EventBus& bus) {
+  // A folder being made concerns no session yet: not subscribed.
+  subscription_ = bus.subscribe(
+      [this](const Event& e) {
+        if (const auto* c = std::get_if<store::StoreChange>(&e)) on_store_change(*c);
+      },
+      EventFilter::of({"appended", "flags", "expunged", "deleted", "renamed"}));
+}
+
+void ImapSessions::on_store_change(const store::StoreChange& c) {
+  using Kind = store::StoreChange::Kind;
+  if (c.kind == Kind::FolderCreated) return;  // nobody has it selected yet
+  const std::string& folder = c.kind == Kind::FolderRenamed ? c.old_name : c.folder;
+  std::vector<net::ConnectionRef> wake;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& w : watchers_)
+      if (w.account == c.account && w.folder == folder) wake.push_back(w.connection);
+  }
+  for (const auto& connection : wake) connection.notify();
+}
+
+void ImapSessions::watch(const void* key, const net::ConnectionRef& connection,
+                         const std::string& account, const std::string& folder) {
+  std::lock_guard lock(mutex_);
+  auto it = std::find_if(watchers_.begin(), watchers_.end(),
+                         [key](const Watcher& w) { return w.key == key; });
+  if (folder.empty()) {
+    if (it != watchers_.end()) watchers_.erase(it);
+    return;
+  }
+  if (it == watchers_.end())
+    watchers_.push_back({key, connection, account, folder});
+  else
+    it->account = account, it->folder = folder;
+}
+
+void ImapSessions::forget(const void* key) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(watchers_, [key](const Watcher& w) { return w.key == key; });
+}
+
+std::size_t ImapSessions::watchers() const {
+  std::lock_guard lock(mutex_);
+  return watchers_.size();
+}
+
+std::uint32_t ImapSessions::claim_recent(const std::string& folder_key, std::uint32_t last_uid) {
+  std::lock_guard lock(mutex_);
+  std::uint32_t& claimed = recent_claims_[folder_key];
+  const std::uint32_t before = claimed;
+  if (last_uid > claimed) claimed = last_uid;
+  return before;
+}
+
+std::set<std::string> ImapSessions::subscriptions(const std::string& account) const {
+  std::lock_guard lock(mutex_);
+  auto it = subscriptions_.find(account);
+  return it == subscriptions_.end() ? std::set<std::string>{} : it->second;
+}
+
+void ImapSessions::subscribe(const std::string& account, const std::string& folder, bool on) {
+  std::lock_guard lock(mutex_);
+  auto& set = subscriptions_[account];
+  // Bounded like the folders of an account: a client cannot grow it forever.
+  if (on && set.size() < 10'000)
+    set.insert(folder);
+  else if (!on)
+    set.erase(folder);
+}
+
+}  // namespace mailroom::engine

@@ -1,0 +1,63 @@
+// What the IMAP sessions of one server share: the cache of parsed messages,
+// the subscriptions of each account, and who watches which folder, so that a
+// change in the store (an event on the server's EventBus) wakes the sessions
+// that have it selected (through ConnectionRef::notify(); the session then
+// syncs its view on its strand).
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "mailroom/engine/event_bus.hpp"
+#include "mailroom/engine/imap_reply_rules.hpp"
+#include "mailroom/imap/message_cache.hpp"
+#include "mailroom/net/session.hpp"
+#include "mailroom/store/store_change.hpp"
+
+namespace mailroom::engine {
+
+class ImapSessions {
+ public:
+  imap::MessageCache& cache() { return cache_; }
+
+  // Takes the store changes of `bus` (through on_store_change) while this
+  // object lives.
+  void listen(EventBus& bus);
+
+  // A store change: notifies the sessions watching its folder. Called on the
+  // thread that made the change; takes only this object's lock.
+  void on_store_change(const store::StoreChange& change);
+
+  // The folder a session (`key`: its handler) watches; "" for none.
+  void watch(const void* key, const net::ConnectionRef& connection, const std::string& account,
+             const std::string& folder);
+  void forget(const void* key);
+  std::size_t watchers() const;
+
+  ImapReplyRules& rules() { return rules_; }
+
+  // \Recent claims, per folder (imap::Handler::claim_recent).
+  std::uint32_t claim_recent(const std::string& folder_key, std::uint32_t last_uid);
+
+  std::set<std::string> subscriptions(const std::string& account) const;
+  void subscribe(const std::string& account, const std::string& folder, bool on);
+
+ private:
+  struct Watcher {
+    const void* key;
+    net::ConnectionRef connection;
+    std::string account, folder;
+  };
+  imap::MessageCache cache_;
+  mutable std::mutex mutex_;
+  std::vector<Watcher> watchers_;
+  std::map<std::string, std::set<std::string>> subscriptions_;
+  ImapReplyRules rules_;
+  std::map<std::string, std::uint32_t> recent_claims_;
+  EventBus::Subscription subscription_;  // last: reset first, before the rest goes
+};
+
+}  // namespace mailroom::engine

@@ -1,0 +1,459 @@
+// Commands on the selected folder (RFC 9051 §6.4): CLOSE, UNSELECT,
+// EXPUNGE, SEARCH, FETCH, STORE, COPY, MOVE and their UID forms.
+#include <algorithm>
+#include <ctime>
+
+#include "mailroom/imap/arguments.hpp"
+#include "mailroom/imap/fetch_items.hpp"
+#include "mailroom/imap/search.hpp"
+#include "mailroom/imap/server_session.hpp"
+#include "mailroom/store/flags.hpp"
+
+namespace mailroom::imap {
+
+namespace {
+
+struct FetchItem {
+  enum Kind { Flags, Uid, InternalDate, Size, Envelope, Body, BodyStructure, BodySection,
+              Rfc822, Rfc822Header, Rfc822Text } kind = Flags;
+  Section section;
+  bool peek = false;
+  bool partial = false;
+  std::uint64_t offset = 0, length = 0;
+
+  bool needs_content() const { return kind >= Envelope; }
+  bool sets_seen() const { return (kind == BodySection && !peek) || kind == Rfc822 || kind == Rfc822Text; }
+};
+
+std::string upper(std::string_view s) {
+  std::string r(s);
+  for (char& c : r) c = ascii_upper(c);
+  return r;
+}
+
+// section = "[" [section-spec] "]" (RFC 9051 §9).
+Section read_section(Arguments& a) {
+  Section s;
+  a.expect('[');
+  std::string spec;
+  while (!a.at_end() && !a.peek(']') && !a.peek(' ')) {
+    const std::string_view r = a.rest();
+    spec.push_back(r[0]);
+    a.take(r[0]);
+    if (spec.size() > 200) a.fail("Invalid section");
+  }
+  std::string_view v = spec;
+  while (!v.empty() && v[0] >= '0' && v[0] <= '9') {
+    std::size_t k = 0;
+    std::uint64_t n = 0;
+    while (k < v.size() && v[k] >= '0' && v[k] <= '9') ++k;
+    if (v[0] == '0' || k > 9 || !parse_number(v.substr(0, k), n)) a.fail("Invalid part number");
+    s.path.push_back(static_cast<std::uint32_t>(n));
+    v.remove_prefix(k);
+    if (v.empty()) break;
+    if (v[0] != '.') a.fail("Invalid section");
+    v.remove_prefix(1);
+    if (v.empty()) a.fail("Invalid section");
+  }
+  const std::string text = upper(v);
+  if (text.empty()) {
+    s.kind = Section::Kind::Whole;
+  } else if (text == "HEADER") {
+    s.kind = Section::Kind::Header;
+  } else if (text == "TEXT") {
+    s.kind = Section::Kind::Text;
+  } else if (text == "MIME" && !s.path.empty()) {
+    s.kind = Section::Kind::Mime;
+  } else if (text == "HEADER.FIELDS" || text == "HEADER.FIELDS.NOT") {
+    s.kind = text == "HEADER.FIELDS" ? Section::Kind::HeaderFields : Section::Kind::HeaderFieldsNot;
+    a.sp();
+    a.expect('(');
+    while (true) {
+      s.fields.push_back(a.astring());
+      if (a.take(')')) break;
+      a.sp();
+    }
+  } else {
+    a.fail("Invalid section " + text);
+  }
+  a.expect(']');
+  return s;
+}
+
+FetchItem read_item(Arguments& a) {
+  FetchItem it;
+  std::string name;
+  while (!a.at_end() && !a.peek(' ') && !a.peek(')') && !a.peek('[') && !a.peek('(')) {
+    const char c = a.rest()[0];
+    a.take(c);
+    name.push_back(ascii_upper(c));
+    if (name.size() > 20) break;
+  }
+  using K = FetchItem::Kind;
+  if (name == "FLAGS") it.kind = K::Flags;
+  else if (name == "UID") it.kind = K::Uid;
+  else if (name == "INTERNALDATE") it.kind = K::InternalDate;
+  else if (name == "RFC822.SIZE") it.kind = K::Size;
+  else if (name == "ENVELOPE") it.kind = K::Envelope;
+  else if (name == "BODYSTRUCTURE") it.kind = K::BodyStructure;
+  else if (name == "RFC822") it.kind = K::Rfc822;
+  else if (name == "RFC822.HEADER") it.kind = K::Rfc822Header;
+  else if (name == "RFC822.TEXT") it.kind = K::Rfc822Text;
+  else if ((name == "BODY" || name == "BODY.PEEK") && a.peek('[')) {
+    it.kind = K::BodySection;
+    it.peek = name == "BODY.PEEK";
+    it.section = read_section(a);
+    if (a.take('<')) {
+      it.partial = true;
+      it.offset = a.number64();
+      a.expect('.');
+      it.length = a.nz_number();
+      a.expect('>');
+    }
+  } else if (name == "BODY") it.kind = K::Body;
+  else a.fail(name.empty() ? "Missing FETCH item" : "Unknown FETCH item " + name);
+  return it;
+}
+
+std::vector<FetchItem> read_items(Arguments& a) {
+  std::vector<FetchItem> items;
+  using K = FetchItem::Kind;
+  auto add = [&](K k) {
+    FetchItem i;
+    i.kind = k;
+    items.push_back(i);
+  };
+  if (a.take('(')) {
+    while (true) {
+      items.push_back(read_item(a));
+      if (items.size() > 100) a.fail("Too many FETCH items");
+      if (a.take(')')) break;
+      a.sp();
+    }
+    return items;
+  }
+  // The macros (RFC 9051 §6.4.5).
+  if (a.take_word("ALL")) {
+    for (K k : {K::Flags, K::InternalDate, K::Size, K::Envelope}) add(k);
+  } else if (a.take_word("FAST")) {
+    for (K k : {K::Flags, K::InternalDate, K::Size}) add(k);
+  } else if (a.take_word("FULL")) {
+    for (K k : {K::Flags, K::InternalDate, K::Size, K::Envelope, K::Body}) add(k);
+  } else {
+    items.push_back(read_item(a));
+  }
+  return items;
+}
+
+std::string internal_date(std::int64_t t) {
+  static const char* const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "\"%02d-%s-%04d %02d:%02d:%02d +0000\"", tm.tm_mday,
+                months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return buf;
+}
+
+}  // namespace
+
+void ServerSession::cmd_close(const std::string& tag, Arguments& a, bool expunge,
+                              std::vector<Output>& out) {
+  a.end();
+  // RFC 9051 §6.4.1: CLOSE removes \Deleted messages silently (not when
+  // the folder was opened read-only); UNSELECT (RFC 3691) removes none.
+  if (expunge && !read_only_) store_.expunge(account_, folder_);
+  deselect();
+  tagged(out, tag, "OK", expunge ? "CLOSE completed" : "UNSELECT completed");
+}
+
+void ServerSession::cmd_expunge(const std::string& tag, Arguments& a, bool uid,
+                                std::vector<Output>& out) {
+  std::optional<std::vector<std::uint32_t>> uids;
+  if (uid) {
+    a.sp();
+    const auto positions = resolve(a.sequence_set(), true);
+    uids.emplace();
+    for (auto p : positions) uids->push_back(view_[p]->uid);
+  }
+  a.end();
+  if (read_only_) return tagged(out, tag, "NO", "[READ-ONLY] The mailbox is read-only");
+  if (!uids || !uids->empty()) store_.expunge(account_, folder_, uids);
+  sync(true);
+  tagged(out, tag, "OK", "EXPUNGE completed");
+}
+
+void ServerSession::cmd_search(const std::string& tag, Arguments& a, bool uid,
+                               std::vector<Output>& out) {
+  a.sp();
+  if (a.take_word("CHARSET")) {
+    a.sp();
+    const std::string charset = a.astring();
+    if (!iequals(charset, "UTF-8") && !iequals(charset, "US-ASCII"))
+      return tagged(out, tag, "NO", "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
+    a.sp();
+  }
+  const auto largest_uid = view_.empty() ? 0u : view_.back()->uid;
+  const SearchProgram program =
+      SearchProgram::parse(a, static_cast<std::uint32_t>(view_.size()), largest_uid);
+  std::string line = "SEARCH";
+  for (std::size_t i = 0; i < view_.size(); ++i) {
+    const store::MessagePtr& m = view_[i];
+    SearchSubject s;
+    s.seq = static_cast<std::uint32_t>(i + 1);
+    s.message = m.get();
+    s.recent = recent(m->uid);
+    s.parsed = [&]() -> std::shared_ptr<const mime::ParsedMessage> {
+      try {
+        return cache_.parsed(cache_key(m->uid), store_.read(*m));
+      } catch (const store::NoSuchMessage&) {
+        return mime::parse_message("");
+      }
+    };
+    if (program.matches(s)) {
+      line.push_back(' ');
+      line += std::to_string(uid ? m->uid : s.seq);
+    }
+  }
+  untagged(line);
+  sync(uid);
+  tagged(out, tag, "OK", "SEARCH completed");
+}
+
+void ServerSession::cmd_fetch(const std::string& tag, Arguments& a, bool uid,
+                              std::vector<Output>& out) {
+  a.sp();
+  const SequenceSet set = a.sequence_set();
+  a.sp();
+  std::vector<FetchItem> items = read_items(a);
+  a.end();
+  const auto positions = resolve(set, uid);
+  const bool content = std::any_of(items.begin(), items.end(),
+                                   [](const FetchItem& i) { return i.needs_content(); });
+  const bool wants_flags = std::any_of(items.begin(), items.end(),
+                                       [](const FetchItem& i) { return i.kind == FetchItem::Flags; });
+  // RFC 9051 §6.4.5: BODY[...] (not .PEEK) sets \Seen; the FETCH then
+  // includes FLAGS.
+  std::vector<bool> seen_now(positions.size(), false);
+  if (!read_only_ && std::any_of(items.begin(), items.end(),
+                                 [](const FetchItem& i) { return i.sets_seen(); })) {
+    std::vector<std::uint32_t> unseen;
+    for (std::size_t k = 0; k < positions.size(); ++k)
+      if (!(view_[positions[k]]->flags & store::kSeen)) {
+        unseen.push_back(view_[positions[k]]->uid);
+        seen_now[k] = true;
+      }
+    if (!unseen.empty()) {
+      const auto r = store_.store(account_, folder_, unseen, store::FlagChange::Add, {"\\Seen"});
+      for (const auto& m : r.changed) {
+        auto it = std::lower_bound(view_.begin(), view_.end(), m->uid,
+                                   [](const store::MessagePtr& x, std::uint32_t u) { return x->uid < u; });
+        if (it != view_.end() && (*it)->uid == m->uid) *it = m;
+      }
+    }
+  }
+  bool missing = false;
+  for (std::size_t k = 0; k < positions.size(); ++k) {
+    const std::size_t pos = positions[k];
+    const store::MessagePtr m = view_[pos];
+    std::shared_ptr<const std::string> data;
+    std::shared_ptr<const mime::ParsedMessage> parsed;
+    if (content) {
+      try {
+        data = store_.read(*m);
+      } catch (const store::NoSuchMessage&) {
+        missing = true;  // expunged by another session meanwhile
+        continue;
+      }
+    }
+    auto parse = [&]() -> const mime::ParsedMessage& {
+      if (!parsed) parsed = cache_.parsed(cache_key(m->uid), data);
+      return *parsed;
+    };
+    std::string line = std::to_string(pos + 1) + " FETCH (";
+    bool first = true;
+    auto sep = [&] {
+      if (!first) line.push_back(' ');
+      first = false;
+    };
+    const bool list_uid = std::any_of(items.begin(), items.end(),
+                                      [](const FetchItem& i) { return i.kind == FetchItem::Uid; });
+    if (uid && !list_uid) {
+      sep();
+      line += "UID " + std::to_string(m->uid);
+    }
+    if (seen_now[k] && !wants_flags) {
+      sep();
+      line += "FLAGS " + flags_text(*m);
+    }
+    std::shared_ptr<const std::string> zero_copy;
+    for (std::size_t n = 0; n < items.size(); ++n) {
+      const FetchItem& it = items[n];
+      sep();
+      switch (it.kind) {
+        case FetchItem::Flags: line += "FLAGS " + flags_text(*m); break;
+        case FetchItem::Uid: line += "UID " + std::to_string(m->uid); break;
+        case FetchItem::InternalDate: line += "INTERNALDATE " + internal_date(m->internal_date); break;
+        case FetchItem::Size: line += "RFC822.SIZE " + std::to_string(data ? data->size() : m->size); break;
+        case FetchItem::Envelope: line += "ENVELOPE "; append_envelope(line, parse()); break;
+        case FetchItem::Body: line += "BODY "; append_body_structure(line, parse(), false); break;
+        case FetchItem::BodyStructure:
+          line += "BODYSTRUCTURE ";
+          append_body_structure(line, parse(), true);
+          break;
+        case FetchItem::Rfc822:
+        case FetchItem::Rfc822Header:
+        case FetchItem::Rfc822Text:
+        case FetchItem::BodySection: {
+          Section s = it.section;
+          const char* label = nullptr;
+          if (it.kind == FetchItem::Rfc822) label = "RFC822";
+          if (it.kind == FetchItem::Rfc822Header) s.kind = Section::Kind::Header, label = "RFC822.HEADER";
+          if (it.kind == FetchItem::Rfc822Text) s.kind = Section::Kind::Text, label = "RFC822.TEXT";
+          if (label)
+            line += label;
+          else
+            line += "BODY[" + s.label() + "]";
+          const bool whole = s.kind == Section::Kind::Whole && s.path.empty();
+          if (it.partial) line += "<" + std::to_string(it.offset) + ">";
+          line.push_back(' ');
+          if (whole && !it.partial && n + 1 == items.size()) {
+            // The last item, the whole message: sent from the store's own
+            // string (no copy).
+            line.push_back('{');
+            line += std::to_string(data->size());
+            line += "}\r\n";
+            zero_copy = data;
+            break;
+          }
+          std::string bytes = whole ? std::string() : section_bytes(parse(), s);
+          std::string_view v = whole ? std::string_view(*data) : std::string_view(bytes);
+          if (it.partial)
+            v = it.offset >= v.size() ? std::string_view{} : v.substr(it.offset, it.length);
+          if (v.empty()) {
+            line += "\"\"";
+            break;
+          }
+          line.push_back('{');
+          line += std::to_string(v.size());
+          line += "}\r\n";
+          line += v;
+          break;
+        }
+      }
+    }
+    if (zero_copy) {
+      pending_ += "* ";
+      pending_ += line;
+      Output o;
+      o.bytes = std::move(pending_);
+      pending_.clear();
+      o.body = std::move(zero_copy);
+      o.tail = ")\r\n";
+      emit(out, std::move(o));
+    } else {
+      untagged(line + ")");
+    }
+  }
+  sync(uid);
+  if (missing) return tagged(out, tag, "NO", "[EXPUNGEISSUED] Some messages were expunged");
+  tagged(out, tag, "OK", "FETCH completed");
+}
+
+void ServerSession::cmd_store(const std::string& tag, Arguments& a, bool uid,
+                              std::vector<Output>& out) {
+  a.sp();
+  const SequenceSet set = a.sequence_set();
+  a.sp();
+  std::string op = upper(a.atom());
+  store::FlagChange change = store::FlagChange::Replace;
+  if (!op.empty() && (op[0] == '+' || op[0] == '-')) {
+    change = op[0] == '+' ? store::FlagChange::Add : store::FlagChange::Remove;
+    op.erase(0, 1);
+  }
+  const bool silent = op == "FLAGS.SILENT";
+  if (op != "FLAGS" && !silent) a.fail("Expected FLAGS, +FLAGS or -FLAGS");
+  a.sp();
+  std::vector<std::string> flags;
+  if (a.peek('(')) {
+    flags = a.flag_list();
+  } else {
+    flags.push_back(a.flag());
+    while (a.try_sp()) flags.push_back(a.flag());
+  }
+  a.end();
+  flags.erase(std::remove_if(flags.begin(), flags.end(),
+                             [](const std::string& f) { return iequals(f, "\\Recent"); }),
+              flags.end());
+  const auto positions = resolve(set, uid);
+  if (read_only_) return tagged(out, tag, "NO", "[READ-ONLY] The mailbox is read-only");
+  try {
+    store::parse_flags(flags);
+  } catch (const store::InvalidFlag& e) {
+    return tagged(out, tag, "BAD", e.what());
+  }
+  std::vector<std::uint32_t> uids;
+  for (auto p : positions) uids.push_back(view_[p]->uid);
+  if (!uids.empty()) {
+    const auto r = store_.store(account_, folder_, uids, change, flags);
+    for (const auto& m : r.changed) {
+      auto it = std::lower_bound(view_.begin(), view_.end(), m->uid,
+                                 [](const store::MessagePtr& x, std::uint32_t u) { return x->uid < u; });
+      if (it != view_.end() && (*it)->uid == m->uid) *it = m;
+    }
+  }
+  if (!silent)
+    for (auto p : positions) {
+      std::string line = std::to_string(p + 1) + " FETCH (";
+      if (uid) line += "UID " + std::to_string(view_[p]->uid) + " ";
+      line += "FLAGS ";
+      line += flags_text(*view_[p]);
+      line.push_back(')');
+      untagged(line);
+    }
+  sync(uid);
+  tagged(out, tag, "OK", "STORE completed");
+}
+
+void ServerSession::cmd_copy(const std::string& tag, Arguments& a, bool uid, bool move,
+                             std::vector<Output>& out) {
+  a.sp();
+  const SequenceSet set = a.sequence_set();
+  a.sp();
+  const std::string name = mailbox(a);
+  a.end();
+  const auto positions = resolve(set, uid);
+  std::string dest;
+  try {
+    dest = store::checked_folder_name(name);
+    store_.status(account_, dest);
+  } catch (const store::StoreError&) {
+    return tagged(out, tag, "NO", "[TRYCREATE] No such mailbox");
+  }
+  if (move && read_only_) return tagged(out, tag, "NO", "[READ-ONLY] The mailbox is read-only");
+  std::vector<std::uint32_t> uids;
+  for (auto p : positions) uids.push_back(view_[p]->uid);
+  const char* verb = move ? "MOVE" : "COPY";
+  if (uids.empty()) {
+    sync(true);
+    return tagged(out, tag, "OK", std::string(verb) + " completed (no messages)");
+  }
+  const store::CopyResult r = move ? store_.move(account_, folder_, uids, dest)
+                                   : store_.copy(account_, folder_, uids, dest);
+  std::string code;
+  if (!r.source_uids.empty())
+    code = "[COPYUID " + std::to_string(r.uidvalidity) + " " + compact_set(r.source_uids) + " " +
+           compact_set(r.dest_uids) + "] ";
+  if (move) {
+    // RFC 6851 §4.3: COPYUID in an untagged OK before the EXPUNGEs.
+    if (!code.empty()) untagged("OK " + code + "Moved");
+    sync(true);
+    return tagged(out, tag, "OK", std::string(verb) + " completed");
+  }
+  sync(true);
+  tagged(out, tag, "OK", code + verb + " completed");
+}
+
+}  // namespace mailroom::imap
