@@ -20,7 +20,8 @@ sharing them; the fair sum). The figure per connection is the growth while
 the N connections are held, divided by N; "after" is what is left above the
 starting figure once they have all closed (mailroom trims its heap a second
 after the count falls). Ratios are peer / mailroom on PSS, from this run.
-IMAP and HTTP rows come when mailroom serves them.
+IMAP (idle after the greeting, or after STARTTLS) and HTTP (idle on a kept-
+alive connection after one GET /livez) are measured for mailroom alone.
 """
 
 from __future__ import annotations
@@ -46,9 +47,11 @@ from tests.peers import Dovecot, Postfix, free_port  # noqa: E402
 MAILROOM = """
 import json, sys, time, mailroom
 n = int(sys.argv[1])
-s = mailroom.Server(smtp_port=0, pop3_port=0, tls="auto", max_connections=2 * n + 64,
-                    max_connections_per_ip=0, idle_timeout=3600).start()
-print(json.dumps({"smtp": s.smtp_port, "pop3": s.pop3_port}), flush=True)
+s = mailroom.Server(smtp_port=0, pop3_port=0, imap_port=0, http_port=0, tls="auto",
+                    max_connections=2 * n + 64, max_connections_per_ip=0,
+                    idle_timeout=3600, imap_autologout=3600).start()
+print(json.dumps({"smtp": s.smtp_port, "pop3": s.pop3_port, "imap": s.imap_port,
+                  "http": s.http_port}), flush=True)
 time.sleep(86400)
 """
 
@@ -116,6 +119,21 @@ def pop3_reply(data: bytes) -> bool:
     return data.endswith(b"\r\n")
 
 
+def imap_tagged(data: bytes) -> bool:
+    return b"\r\nb1 " in b"\r\n" + data and data.endswith(b"\r\n")
+
+
+def http_response(data: bytes) -> bool:
+    head, sep, body = data.partition(b"\r\n\r\n")
+    if not sep:
+        return False
+    for line in head.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return len(body) >= int(value)
+    return True
+
+
 TLS = ssl.create_default_context()
 TLS.check_hostname = False
 TLS.verify_mode = ssl.CERT_NONE
@@ -131,8 +149,14 @@ def open_connections(port: int, protocol: str, tls: bool, n: int) -> list[socket
             for _ in range(min(BATCH, n - len(held)))
         ]
         for s in batch:
+            if protocol == "http":  # no greeting: one request, then kept alive
+                s.sendall(b"GET /livez HTTP/1.1\r\nHost: bench.test\r\n\r\n")
+                reply = read_until(s, http_response, "the response")
+                if not reply.startswith(b"HTTP/1.1 200"):
+                    raise RuntimeError(f"refused: {reply!r}")
+                continue
             greeting = read_until(s, done, "the greeting")
-            if not greeting.startswith((b"220", b"+OK")):
+            if not greeting.startswith((b"220", b"+OK", b"* OK")):
                 raise RuntimeError(f"refused: {greeting!r}")
         if tls:
             upgraded = []
@@ -141,10 +165,13 @@ def open_connections(port: int, protocol: str, tls: bool, n: int) -> list[socket
                     s.sendall(b"EHLO bench.test\r\n")
                     read_until(s, done, "the EHLO reply")
                     s.sendall(b"STARTTLS\r\n")
+                elif protocol == "imap":
+                    s.sendall(b"b1 STARTTLS\r\n")
                 else:
                     s.sendall(b"STLS\r\n")
-                reply = read_until(s, done, "the STARTTLS reply")
-                if not reply.startswith((b"220", b"+OK")):
+                wait = imap_tagged if protocol == "imap" else done
+                reply = read_until(s, wait, "the STARTTLS reply")
+                if not reply.startswith((b"220", b"+OK", b"b1 OK")):
                     raise RuntimeError(f"no TLS: {reply!r}")
                 upgraded.append(TLS.wrap_socket(s))
             batch = upgraded  # type: ignore[assignment]
@@ -258,7 +285,15 @@ def main() -> None:
     print(f"{n:,} idle connections per server, loopback")
     rows: list[Row] = []
 
-    for protocol, tls in (("smtp", False), ("pop3", False), ("smtp", True), ("pop3", True)):
+    for protocol, tls in (
+        ("smtp", False),
+        ("pop3", False),
+        ("imap", False),
+        ("http", False),
+        ("smtp", True),
+        ("pop3", True),
+        ("imap", True),
+    ):
         # A fresh process each: one that held connections before would serve
         # the next ones from the heap it kept.
         proc = subprocess.Popen(
@@ -305,7 +340,7 @@ def main() -> None:
                             )
             except Exception as e:  # noqa: BLE001
                 print(f"  Dovecot ({mode}): not measured ({type(e).__name__}: {e})")
-    order = ["SMTP", "POP3", "SMTP + TLS", "POP3 + TLS"]
+    order = ["SMTP", "POP3", "IMAP", "HTTP", "SMTP + TLS", "POP3 + TLS", "IMAP + TLS"]
     table(sorted(rows, key=lambda r: (order.index(r.protocol), r.server != "mailroom")))
 
 

@@ -68,7 +68,7 @@ Config test_config() {
 using Seed = std::function<void(store::MailStore&)>;
 
 // "[UIDVALIDITY 1712345678]" -> "[UIDVALIDITY V]", also in APPENDUID and COPYUID.
-std::string mask_validity(std::string s) {
+inline std::string mask_validity(std::string s) {
   for (const char* key : {"UIDVALIDITY ", "APPENDUID ", "COPYUID "}) {
     std::size_t p = 0;
     while ((p = s.find(key, p)) != std::string::npos) {
@@ -192,7 +192,7 @@ struct Conversation : ScriptedReplies<Conversation> {
 };
 
 // Feeds a line to a second session and returns its reply text.
-std::string talk(Peer& p, std::string_view line) {
+inline std::string talk(Peer& p, std::string_view line) {
   std::vector<Output> out;
   p.s->feed(std::string(line) + "\r\n", out);
   std::string r;
@@ -201,7 +201,7 @@ std::string talk(Peer& p, std::string_view line) {
   return r;
 }
 
-std::string message(const std::string& subject, const std::string& body = "hello\r\n",
+inline std::string message(const std::string& subject, const std::string& body = "hello\r\n",
                     const std::string& from = "Alice <alice@example.test>") {
   return "From: " + from + "\r\nTo: bob@example.test\r\nSubject: " + subject +
          "\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\nMessage-ID: <" + subject +
@@ -209,7 +209,7 @@ std::string message(const std::string& subject, const std::string& body = "hello
 }
 
 // Three messages in INBOX, dated 1 Jan 2024 (the second \Seen).
-void three_messages(store::MailStore& st) {
+inline void three_messages(store::MailStore& st) {
   store::AppendOptions o;
   o.internal_date = 1704103200;  // 2024-01-01 10:00:00 UTC
   st.append(kBob, "INBOX", message("one"), o);
