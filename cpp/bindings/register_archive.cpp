@@ -18,6 +18,7 @@
 #include "mailroom/mime/threading.hpp"
 #include "mailroom/store/flags.hpp"
 #include "register.hpp"
+#include "text_values.hpp"
 
 namespace py = pybind11;
 
@@ -26,21 +27,6 @@ namespace {
 
 using mime::MboxReader;
 
-mime::Limits limits_of(std::uint32_t max_depth, std::uint32_t max_parts,
-                       std::uint64_t max_header_bytes, std::uint32_t max_headers) {
-  mime::Limits lim;
-  lim.max_depth = max_depth;
-  lim.max_parts = max_parts;
-  lim.max_header_bytes = max_header_bytes;
-  lim.max_headers = max_headers;
-  return lim;
-}
-
-py::str latin1_str(std::string_view v) {
-  PyObject* o = PyUnicode_DecodeLatin1(v.data(), static_cast<Py_ssize_t>(v.size()), nullptr);
-  if (!o) throw py::error_already_set();
-  return py::reinterpret_steal<py::str>(o);
-}
 
 mime::MboxVariant variant_arg(const std::string& name) {
   try {
@@ -273,7 +259,7 @@ void register_archive(py::module_& root) {
               raws.reserve(framed.size());
               for (auto& f : framed) raws.push_back(std::move(f.data));
               parsed = mime::parse_messages(
-                  std::move(raws), limits_of(max_depth, max_parts, max_header_bytes, max_headers),
+                  std::move(raws), parse_limits(max_depth, max_parts, max_header_bytes, max_headers),
                   threads);
             }
             std::vector<FramedMessage> out(framed.size());
@@ -310,7 +296,7 @@ void register_archive(py::module_& root) {
         }
         py::gil_scoped_release nogil;
         return mime::parse_messages(std::move(data),
-                                    limits_of(max_depth, max_parts, max_header_bytes, max_headers),
+                                    parse_limits(max_depth, max_parts, max_header_bytes, max_headers),
                                     threads);
       },
       py::arg("raws"), py::arg("threads") = 0, py::arg("max_depth") = 100,

@@ -14,6 +14,7 @@
 #include "mailroom/net/smtp_client.hpp"
 #include "mailroom/text.hpp"
 #include "register.hpp"
+#include "text_values.hpp"
 
 namespace py = pybind11;
 
@@ -454,9 +455,7 @@ void register_clients(py::module_& m) {
   // The values as str, undecodable octets as U+FFFD (a server's listing is
   // not always ASCII).
   const auto row = [](std::uint64_t n, const std::string& value) {
-    PyObject* v = PyUnicode_DecodeUTF8(value.data(), static_cast<Py_ssize_t>(value.size()), "replace");
-    if (!v) throw py::error_already_set();
-    return py::make_tuple(n, py::reinterpret_steal<py::str>(v));
+    return py::make_tuple(n, utf8_str(value));
   };
   pop3_.def(
       "parse_listing",

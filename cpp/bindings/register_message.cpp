@@ -14,6 +14,7 @@
 #include "mailroom/mime/message.hpp"
 #include "mailroom/mime/message_table.hpp"
 #include "register.hpp"
+#include "text_values.hpp"
 
 namespace py = pybind11;
 
@@ -55,22 +56,10 @@ py::bytes span_bytes(const ParsedMessage& m, Span s) {
   return py::bytes(v.data(), v.size());
 }
 
-py::str latin1(std::string_view v) {
-  PyObject* o = PyUnicode_DecodeLatin1(v.data(), static_cast<Py_ssize_t>(v.size()), nullptr);
-  if (!o) throw py::error_already_set();
-  return py::reinterpret_steal<py::str>(o);
-}
-
-py::str utf8(std::string_view v) {
-  PyObject* o =
-      PyUnicode_DecodeUTF8(v.data(), static_cast<Py_ssize_t>(v.size()), "replace");
-  if (!o) throw py::error_already_set();
-  return py::reinterpret_steal<py::str>(o);
-}
 
 py::list params_list(const mime::Params& ps) {
   py::list out;
-  for (const auto& [k, v] : ps) out.append(py::make_tuple(utf8(k), utf8(v)));
+  for (const auto& [k, v] : ps) out.append(py::make_tuple(utf8_str(k), utf8_str(v)));
   return out;
 }
 
@@ -80,12 +69,12 @@ py::tuple span_tuple(Span s) { return py::make_tuple(s.begin, s.end); }
 // what is not (parsed mail is not always valid UTF-8).
 template <class T>
 auto utf8_field(std::string T::*member) {
-  return [member](const T& x) { return utf8(x.*member); };
+  return [member](const T& x) { return utf8_str(x.*member); };
 }
 
 py::list fields_list(const mime::ReportFields& f) {
   py::list out;
-  for (const auto& [name, value] : f) out.append(py::make_tuple(utf8(name), utf8(value)));
+  for (const auto& [name, value] : f) out.append(py::make_tuple(utf8_str(name), utf8_str(value)));
   return out;
 }
 
@@ -159,11 +148,7 @@ void register_message(py::module_& m) {
          [](const py::object& data, std::uint32_t max_depth, std::uint32_t max_parts,
             std::uint64_t max_header_bytes, std::uint32_t max_headers) {
            std::string raw = bytes_like(data, "data");
-           mime::Limits lim;
-           lim.max_depth = max_depth;
-           lim.max_parts = max_parts;
-           lim.max_header_bytes = max_header_bytes;
-           lim.max_headers = max_headers;
+           const mime::Limits lim = parse_limits(max_depth, max_parts, max_header_bytes, max_headers);
            py::gil_scoped_release nogil;
            return mime::parse_message(std::move(raw), lim);
          },
@@ -183,7 +168,7 @@ void register_message(py::module_& m) {
              auto k = check_index(p, i);
              py::list out;
              for (const auto& h : p.parts[k].headers) {
-               out.append(py::make_tuple(latin1(p.bytes(h.name)), span_bytes(p, h.value)));
+               out.append(py::make_tuple(latin1_str(p.bytes(h.name)), span_bytes(p, h.value)));
              }
              return out;
            },
@@ -215,7 +200,7 @@ void register_message(py::module_& m) {
            py::arg("i"), py::arg("name"))
       .def("content_type",
            [](const ParsedMessage& p, std::int64_t i) {
-             return utf8(p.parts[check_index(p, i)].content_type);
+             return utf8_str(p.parts[check_index(p, i)].content_type);
            },
            py::arg("i"))
       .def("params",
@@ -225,7 +210,7 @@ void register_message(py::module_& m) {
            py::arg("i"))
       .def("disposition",
            [](const ParsedMessage& p, std::int64_t i) {
-             return utf8(p.parts[check_index(p, i)].disposition);
+             return utf8_str(p.parts[check_index(p, i)].disposition);
            },
            py::arg("i"))
       .def("disposition_params",
@@ -235,19 +220,19 @@ void register_message(py::module_& m) {
            py::arg("i"))
       .def("transfer_encoding",
            [](const ParsedMessage& p, std::int64_t i) {
-             return utf8(p.parts[check_index(p, i)].transfer_encoding);
+             return utf8_str(p.parts[check_index(p, i)].transfer_encoding);
            },
            py::arg("i"))
       .def("charset",
            [](const ParsedMessage& p, std::int64_t i) {
-             return utf8(p.parts[check_index(p, i)].charset());
+             return utf8_str(p.parts[check_index(p, i)].charset());
            },
            py::arg("i"))
       .def("filename",
            [](const ParsedMessage& p, std::int64_t i) -> py::object {
              std::string_view f = p.parts[check_index(p, i)].filename();
              if (f.empty()) return py::none();
-             return utf8(f);
+             return utf8_str(f);
            },
            py::arg("i"))
       .def("parent",
@@ -333,7 +318,7 @@ void register_message(py::module_& m) {
                py::gil_scoped_release nogil;
                out = p.text(k, &bad);
              }
-             return py::make_tuple(utf8(out), bad);
+             return py::make_tuple(utf8_str(out), bad);
            },
            py::arg("i"), "The body as text by its charset, and a bad flag")
       .def(
@@ -364,7 +349,7 @@ void register_message(py::module_& m) {
           text = mime::reader_body(p, subtype, found);
         }
         if (!found) return py::none();
-        return utf8(text);
+        return utf8_str(text);
       },
       py::arg("message"), py::arg("subtype"),
       "The text/<subtype> body a reader sees (not inside attached messages), or None.");
