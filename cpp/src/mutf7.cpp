@@ -1,5 +1,7 @@
 #include "mailroom/mutf7.hpp"
 
+#include "mailroom/utf8.hpp"
+
 #include <cstdint>
 #include <vector>
 
@@ -20,26 +22,11 @@ int sextet(char c) {
 
 // The next code point of UTF-8 text at `i` (advanced past it).
 char32_t next_code_point(std::string_view s, std::size_t& i) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  std::size_t len;
-  char32_t cp;
-  if (c < 0x80) {
-    ++i;
-    return c;
-  }
-  if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; }
-  else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; }
-  else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; }
-  else throw InvalidModifiedUtf7("not UTF-8");
-  if (i + len > s.size()) throw InvalidModifiedUtf7("not UTF-8 (a truncated sequence)");
-  for (std::size_t k = 1; k < len; ++k) {
-    const auto cc = static_cast<unsigned char>(s[i + k]);
-    if ((cc & 0xC0) != 0x80) throw InvalidModifiedUtf7("not UTF-8");
-    cp = (cp << 6) | (cc & 0x3F);
-  }
-  if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-      (cp >= 0xD800 && cp <= 0xDFFF))
-    throw InvalidModifiedUtf7("not UTF-8");
+  const std::size_t len = utf8_sequence(s, i);
+  if (len == 0) throw InvalidModifiedUtf7("not UTF-8");
+  static constexpr unsigned char kLeadBits[] = {0, 0x7F, 0x1F, 0x0F, 0x07};
+  char32_t cp = static_cast<unsigned char>(s[i]) & kLeadBits[len];
+  for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
   i += len;
   return cp;
 }

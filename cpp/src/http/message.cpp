@@ -1,5 +1,7 @@
 #include "mailroom/http/message.hpp"
 
+#include "mailroom/utf8.hpp"
+
 #include <cstdio>
 
 #include "mailroom/text.hpp"
@@ -54,22 +56,6 @@ std::string_view reason_phrase(int status) {
 
 namespace {
 
-// Length of the valid UTF-8 sequence at s[i] (RFC 3629), 0 when invalid.
-std::size_t utf8_length(std::string_view s, std::size_t i) {
-  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = b(i);
-  std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k)
-    if ((b(i + k) & 0xc0) != 0x80) return 0;
-  if (n == 2 && c < 0xc2) return 0;                            // overlong
-  if (n == 3 && c == 0xe0 && b(i + 1) < 0xa0) return 0;        // overlong
-  if (n == 3 && c == 0xed && b(i + 1) >= 0xa0) return 0;       // surrogates
-  if (n == 4 && (c > 0xf4 || (c == 0xf0 && b(i + 1) < 0x90) || (c == 0xf4 && b(i + 1) >= 0x90)))
-    return 0;
-  return n;
-}
-
 }  // namespace
 
 std::string json_quote(std::string_view text) {
@@ -92,7 +78,7 @@ std::string json_quote(std::string_view text) {
       std::snprintf(buf, sizeof buf, "\\u%04x", c);
       out += buf;
     } else if (c >= 0x80) {
-      const std::size_t n = utf8_length(text, i);
+      const std::size_t n = utf8_sequence(text, i);
       if (n == 0) {
         out += "\xef\xbf\xbd";
         ++i;

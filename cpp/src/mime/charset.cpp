@@ -10,6 +10,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "mailroom/utf8.hpp"
 #include "mailroom/mime/codecs.hpp"
 
 namespace mailroom::mime {
@@ -129,29 +130,6 @@ class IconvCache {
 IconvCache& cache() {
   thread_local IconvCache c;
   return c;
-}
-
-// Length of the valid UTF-8 sequence at p (1..4), or 0 when invalid; `n` bytes
-// are available. Rejects overlong forms, surrogates and values over U+10FFFF.
-inline std::size_t utf8_sequence(const unsigned char* p, std::size_t n) {
-  const unsigned char c = p[0];
-  if (c < 0x80) return 1;
-  if (c < 0xC2) return 0;
-  if (c < 0xE0) return n >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
-  if (c < 0xF0) {
-    if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) return 0;
-    if (c == 0xE0 && p[1] < 0xA0) return 0;
-    if (c == 0xED && p[1] >= 0xA0) return 0;
-    return 3;
-  }
-  if (c < 0xF5) {
-    if (n < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
-      return 0;
-    if (c == 0xF0 && p[1] < 0x90) return 0;
-    if (c == 0xF4 && p[1] >= 0x90) return 0;
-    return 4;
-  }
-  return 0;
 }
 
 // Bytes to replace by one U+FFFD at an invalid position: the lead byte and
