@@ -19,6 +19,7 @@ from typing import Any, BinaryIO, Union
 
 from . import _core
 from ._core.mime import ParsedMessage
+from ._replies import Replies
 
 __all__ = ["Address", "Attachment", "Defect", "Message", "Part", "AttachmentInput"]
 
@@ -377,11 +378,12 @@ def _attachment(item: AttachmentInput) -> tuple[str, bytes, str]:
     )
 
 
-class Message(Part):
+class Message(Part, Replies):
     """A mail message (RFC 5322 + MIME), parsed natively.
 
     ``Message.parse(data)`` reads bytes; ``Message.build(...)`` writes a new
-    message; ``bytes(msg)`` gives the bytes on the wire.
+    message; ``msg.reply(...)``, ``msg.reply_all(...)`` and ``msg.forward(...)``
+    answer it; ``bytes(msg)`` gives the bytes on the wire.
     """
 
     __slots__ = (

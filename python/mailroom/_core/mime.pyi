@@ -119,6 +119,19 @@ def build_mdn(
     date: str | None = None,
     message_id: str | None = None,
 ) -> bytes: ...
+def build_reply(
+    original: ParsedMessage,
+    mode: str,
+    sender: tuple[str, str] | None = None,
+    own_addresses: list[str] = ...,
+    to: list[tuple[str, str]] = ...,
+    quote: bool = True,
+    inline_forward: bool = True,
+    text: str | None = None,
+    html: str | None = None,
+    date: str | None = None,
+    message_id: str | None = None,
+) -> bytes: ...
 def report_without_type(value: str) -> tuple[str, str]: ...
 def report_first_word(value: str) -> str: ...
 def without_bcc(message: _Bytes) -> bytes: ...

@@ -25,6 +25,13 @@ struct BaseSubject {
 // changes, and a "[fwd: ...]" wrapper is taken off and the steps repeated.
 BaseSubject base_subject(std::string_view subject);
 
+// The subject without its leading reply and forward prefixes, for writing a
+// reply's or forward's subject: "Re:", "RE:", "Fw:", "Fwd:" (with "[blob]"s
+// inside them, as §2.1), and "Aw:" that mail user agents write; "[tag]"s
+// before them are kept ("[list] Re: x" -> "[list] x"), the case of the rest
+// too; a trailing "(fwd)" is removed.
+std::string subject_without_prefixes(std::string_view subject);
+
 // What threading needs of one message.
 struct ThreadInput {
   std::string message_id;   // the Message-ID field's raw value
