@@ -107,6 +107,10 @@ def test_real_responses_match_the_document(document_and_server: Any) -> None:
     c("GET", "/api/mailroom/message/{ID}/codes", f"/api/mailroom/message/{mid}/codes", 200)
     c("GET", "/api/mailroom/message/{ID}/codes", "/api/mailroom/message/x/codes", 404)
     c("GET", "/api/mailroom/message/{ID}/links", "/api/mailroom/message/x/links", 404)
+    html = f"/api/mailroom/message/{mid}/html"
+    assert b"https://x.test/" in c("GET", "/api/mailroom/message/{ID}/html", html, 200)
+    c("GET", "/api/mailroom/message/{ID}/html", html + "?remote=2", 400)
+    c("GET", "/api/mailroom/message/{ID}/html", "/api/mailroom/message/x/html", 404)
     c("GET", "/api/mailroom/wait", "/api/mailroom/wait?subject=code", 200)
     c("GET", "/api/mailroom/wait", "/api/mailroom/wait?subject=none&timeout=0.1", 408)
     c("GET", "/api/mailroom/wait", "/api/mailroom/wait?timeout=x", 400)

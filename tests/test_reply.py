@@ -249,3 +249,14 @@ def test_reply_and_forward_go_over_smtp() -> None:
         fwd = server.wait_for(to="erin@e.example")
         assert fwd.attachments[0].is_message
         assert fwd.attachments[0].as_message().message_id == "<lunch-1@a.example>"
+
+
+def test_sanitized_html() -> None:
+    m = original(
+        html="<p onclick=x()>Hi<script>alert(1)</script><img src=https://t.example/p.gif></p>"
+    )
+    assert m.sanitized_html() == "<p>Hi<img></p>\r\n"
+    assert m.sanitized_html(allow_remote=True) == (
+        '<p>Hi<img src="https://t.example/p.gif"></p>\r\n'
+    )
+    assert original().sanitized_html() is None

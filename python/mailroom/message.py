@@ -728,6 +728,14 @@ class Message(Part, Replies):
         """The text/html body a reader sees (None when absent)."""
         return self._body("html")
 
+    def sanitized_html(self, allow_remote: bool = False) -> str | None:
+        """The HTML body made safe to show (the engine's sanitizer: no script,
+        event handlers, javascript: URLs, forms, frames or objects; remote
+        images, fonts and CSS removed unless ``allow_remote``); None when there
+        is no HTML body."""
+        body = self.html
+        return None if body is None else _core.mime.sanitize_html(body, allow_remote)[0]
+
     @property
     def attachments(self) -> list[Part]:
         """Attached parts, each with .filename, .content_type, .data, .size."""

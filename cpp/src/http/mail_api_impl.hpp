@@ -230,6 +230,7 @@ struct MailApi::Impl {
   Response part(const std::string& id, const std::string& part_id);
   void add_routes();
   void add_mailroom_routes();  // mailroom_api.cpp
+  void add_reader_routes();    // message_reader.cpp
   void add_web_routes();       // web_files.cpp
   Response web_file(const std::string& name) const;
   // A message of any folder by its ID (mailroom's routes).

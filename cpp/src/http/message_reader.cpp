@@ -1,0 +1,74 @@
+// The web mail client's reader routes under /api/mailroom/message/{ID}: the
+// message's HTML sanitized for a sandboxed frame.
+#include "mailroom/mime/html.hpp"
+#include "mail_api_impl.hpp"
+
+namespace mailroom::http {
+
+namespace {
+
+// Content-Security-Policy of the html route: nothing runs, nothing but this
+// origin's parts and data: images loads, unless remote content is allowed.
+std::string reader_policy(bool remote) {
+  const std::string far = remote ? " http: https:" : "";
+  return "default-src 'none'; img-src 'self' data:" + far + "; style-src 'unsafe-inline'" + far +
+         "; font-src 'self' data:" + far + "; sandbox; frame-ancestors 'self'";
+}
+
+// The Content-ID of a part without its angle brackets, "" when none.
+std::string content_id(const mime::ParsedMessage& p, std::uint32_t i) {
+  const mime::HeaderField* h = p.find_header(i, "Content-ID");
+  if (!h) return {};
+  std::string_view v = trim(p.bytes(h->value));
+  if (v.size() >= 2 && v.front() == '<' && v.back() == '>') v = v.substr(1, v.size() - 2);
+  return std::string(trim(v));
+}
+
+}  // namespace
+
+void MailApi::Impl::add_reader_routes() {
+  auto& R = router;
+  R.add("GET", "/api/mailroom/message/{ID}/html", [this](Request& r, const PathParams& p) {
+    std::string remote_text;
+    bool remote = false;
+    if (query_param(r.query, "remote", remote_text)) {
+      if (remote_text != "0" && remote_text != "1") throw BadField("remote must be 0 or 1");
+      remote = remote_text == "1";
+    }
+    auto v = locate(p[0]);
+    if (!v) return Answer::now(not_found(p[0]));
+    const auto& parsed = *v->parsed;
+    const auto numbers = part_numbers(parsed);
+    mime::SanitizeOptions options;
+    options.allow_remote = remote;
+    const std::string id = v->id;
+    options.cid_url = [&](std::string_view cid) -> std::string {
+      for (std::uint32_t i = 0; i < parsed.parts.size(); ++i)
+        if (!parsed.parts[i].is_multipart && content_id(parsed, i) == cid)
+          return "/api/v1/message/" + id + "/part/" + numbers[i];
+      return {};
+    };
+    std::string body;
+    std::size_t blocked = 0;
+    const std::string html = message_html(parsed);
+    if (!html.empty()) {
+      mime::SanitizedHtml clean = mime::sanitize_html(html, options);
+      body = std::move(clean.html);
+      blocked = clean.remote_blocked;
+    } else {
+      body = "<pre style=\"white-space: pre-wrap\">" + mime::html_escape(message_text(parsed)) +
+             "</pre>";
+    }
+    Response out;
+    out.header("Content-Type", "text/html; charset=utf-8");
+    out.header("Content-Security-Policy", reader_policy(remote));
+    out.header("X-Content-Type-Options", "nosniff");
+    out.header("Referrer-Policy", "no-referrer");
+    out.header("X-Mailroom-Remote-Blocked", std::to_string(blocked));
+    out.body = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>" + body +
+               "</body></html>\n";
+    return Answer::now(std::move(out));
+  });
+}
+
+}  // namespace mailroom::http
