@@ -1,6 +1,8 @@
 // The web mail client's reader routes under /api/mailroom/message/{ID}: the
-// message's HTML sanitized for a sandboxed frame.
+// message's HTML sanitized for a sandboxed frame and the start of a reply or
+// forward (built by the engine's reply code); and POST /api/mailroom/compose.
 #include "mailroom/mime/html.hpp"
+#include "mailroom/mime/reply.hpp"
 #include "mail_api_impl.hpp"
 
 namespace mailroom::http {
@@ -13,6 +15,35 @@ std::string reader_policy(bool remote) {
   const std::string far = remote ? " http: https:" : "";
   return "default-src 'none'; img-src 'self' data:" + far + "; style-src 'unsafe-inline'" + far +
          "; font-src 'self' data:" + far + "; sandbox; frame-ancestors 'self'";
+}
+
+json::array mailbox_list(const std::vector<mime::Mailbox>& list) {
+  json::array out;
+  for (const auto& m : list) {
+    if (m.display_name.empty()) {
+      out.emplace_back(m.address);
+    } else {
+      out.emplace_back(m.display_name + " <" + m.address + ">");
+    }
+  }
+  return out;
+}
+
+json::object attachment_summary(const MessageView& v, std::uint32_t i) {
+  const auto& p = v.parsed->parts[i];
+  const auto numbers = part_numbers(*v.parsed);
+  return json::object{{"PartID", numbers.at(i)},
+                      {"FileName", std::string(p.filename())},
+                      {"ContentType", p.content_type},
+                      {"Size", v.parsed->decoded_body(i).size()}};
+}
+
+mime::ReplyOptions reply_options(const std::string& mode) {
+  mime::ReplyOptions o;
+  const auto parsed = mime::parse_reply_mode(mode);
+  if (!parsed) throw BadField("mode must be reply, reply_all or forward, not '" + mode + "'");
+  o.mode = *parsed;
+  return o;
 }
 
 // The Content-ID of a part without its angle brackets, "" when none.
@@ -68,6 +99,29 @@ void MailApi::Impl::add_reader_routes() {
     out.body = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>" + body +
                "</body></html>\n";
     return Answer::now(std::move(out));
+  });
+  R.add("GET", "/api/mailroom/message/{ID}/reply", [this](Request& r, const PathParams& p) {
+    std::string mode = "reply";
+    if (query_param(r.query, "mode", mode) && mode.empty()) throw BadField("mode is empty");
+    const mime::ReplyOptions options = reply_options(mode);
+    auto v = locate(p[0]);
+    if (!v) return Answer::now(not_found(p[0]));
+    const mime::ReplyDraft d = mime::draft_reply(*v->parsed, options);
+    json::array references, attachments;
+    for (const auto& id : d.references) references.emplace_back(id);
+    for (std::uint32_t i : d.attachments) attachments.push_back(attachment_summary(*v, i));
+    json::object out{{"From", d.from ? json::value(mailbox_list({*d.from})[0]) : json::value("")},
+                     {"To", mailbox_list(d.to)},
+                     {"Cc", mailbox_list(d.cc)},
+                     {"Subject", d.subject},
+                     {"Text", d.quoted_text.empty() ? std::string() : "\n\n" + d.quoted_text},
+                     {"InReplyTo", d.in_reply_to},
+                     {"References", std::move(references)},
+                     {"Attachments", std::move(attachments)}};
+    return Answer::now(json_response(out));
+  });
+  R.add("POST", "/api/mailroom/compose", [this](Request& r, const PathParams&) {
+    return compose(r);
   });
 }
 
