@@ -253,3 +253,20 @@ def test_bad_json_and_oversized_uploads() -> None:
         assert status == 413, out
         assert "64" in out["Error"] or "65536" in out["Error"]
         assert len(s) == 0
+
+
+def test_structure_is_the_mime_tree(server: mailroom.Server) -> None:
+    mid = deliver(server, HOSTILE)
+    tree = get(server, f"/api/mailroom/message/{mid}/structure")
+    assert tree["ContentType"] == "multipart/related" and tree["PartID"] == ""
+    html, image = tree["Parts"]
+    assert (html["PartID"], html["ContentType"], html["Charset"]) == ("1", "text/html", "utf-8")
+    assert (image["PartID"], image["ContentType"], image["ContentID"]) == (
+        "2",
+        "image/png",
+        "logo@x",
+    )
+    assert image["Size"] == len(b"iVBORw0KGgo=")  # the body as sent, base64
+    assert html["Parts"] == [] and image["Parts"] == []
+    status, body, _ = call(server, "GET", "/api/mailroom/message/nope/structure")
+    assert status == 404 and json.loads(body)["Error"]

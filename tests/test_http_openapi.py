@@ -111,6 +111,10 @@ def test_real_responses_match_the_document(document_and_server: Any) -> None:
     assert b"https://x.test/" in c("GET", "/api/mailroom/message/{ID}/html", html, 200)
     c("GET", "/api/mailroom/message/{ID}/html", html + "?remote=2", 400)
     c("GET", "/api/mailroom/message/{ID}/html", "/api/mailroom/message/x/html", 404)
+    structure = f"/api/mailroom/message/{mid}/structure"
+    tree = c("GET", "/api/mailroom/message/{ID}/structure", structure, 200)
+    assert [p["ContentType"] for p in tree["Parts"]] == ["text/html", "application/pdf"]
+    c("GET", "/api/mailroom/message/{ID}/structure", "/api/mailroom/message/x/structure", 404)
     reply = f"/api/mailroom/message/{mid}/reply"
     draft = c("GET", "/api/mailroom/message/{ID}/reply", reply + "?mode=forward", 200)
     c("GET", "/api/mailroom/message/{ID}/reply", reply + "?mode=x", 400)

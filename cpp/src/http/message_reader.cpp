@@ -1,6 +1,7 @@
 // The web mail client's reader routes under /api/mailroom/message/{ID}: the
 // message's HTML sanitized for a sandboxed frame and the start of a reply or
-// forward (built by the engine's reply code); and POST /api/mailroom/compose.
+// forward (built by the engine's reply code), the MIME tree; and POST
+// /api/mailroom/compose.
 #include "mailroom/mime/html.hpp"
 #include "mailroom/mime/reply.hpp"
 #include "mail_api_impl.hpp"
@@ -119,6 +120,30 @@ void MailApi::Impl::add_reader_routes() {
                      {"References", std::move(references)},
                      {"Attachments", std::move(attachments)}};
     return Answer::now(json_response(out));
+  });
+  R.add("GET", "/api/mailroom/message/{ID}/structure", [this](Request&, const PathParams& p) {
+    auto v = locate(p[0]);
+    if (!v) return Answer::now(not_found(p[0]));
+    const auto& parsed = *v->parsed;
+    const auto numbers = part_numbers(parsed);
+    // Built bottom-up: parts are in depth-first order, so children follow parents.
+    std::vector<json::object> nodes(parsed.parts.size());
+    for (std::size_t k = parsed.parts.size(); k-- > 0;) {
+      const auto i = static_cast<std::uint32_t>(k);
+      const auto& part = parsed.parts[i];
+      json::array children;
+      for (std::uint32_t c : part.children)
+        if (c < nodes.size()) children.push_back(std::move(nodes[c]));
+      nodes[i] = json::object{{"PartID", numbers[i]},
+                              {"ContentType", part.content_type},
+                              {"Charset", std::string(part.charset())},
+                              {"FileName", std::string(part.filename())},
+                              {"Disposition", part.disposition},
+                              {"ContentID", content_id(parsed, i)},
+                              {"Size", part.body.size()},
+                              {"Parts", std::move(children)}};
+    }
+    return Answer::now(json_response(nodes.empty() ? json::object{} : std::move(nodes[0])));
   });
   R.add("POST", "/api/mailroom/compose", [this](Request& r, const PathParams&) {
     return compose(r);
