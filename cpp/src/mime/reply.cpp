@@ -90,6 +90,16 @@ std::string mailbox_line(const std::vector<Mailbox>& list) {
   return out;
 }
 
+// "<id>" (appends rather than operator+, which GCC 12 warns about falsely at -O3).
+std::string bracketed(std::string_view id) {
+  std::string out;
+  out.reserve(id.size() + 2);
+  out.push_back('<');
+  out.append(id);
+  out.push_back('>');
+  return out;
+}
+
 // RFC 5322 §3.6.4: the parent's References (or its In-Reply-To when that
 // holds one id), then the parent's Message-ID; over kMaxReplyReferences, ids
 // in the middle are dropped, the first and the last ones kept.
@@ -106,12 +116,12 @@ std::vector<std::string> references_of(const ParsedMessage& m, std::string& own_
   };
   own_id.clear();
   if (!own.empty() && usable(own.front())) {
-    own_id = "<" + std::string(own.front()) + ">";
+    own_id = bracketed(own.front());
     ids.push_back(own.front());
   }
   std::vector<std::string> out;
   for (std::string_view id : ids)
-    if (usable(id)) out.push_back("<" + std::string(id) + ">");
+    if (usable(id)) out.push_back(bracketed(id));
   if (out.size() > kMaxReplyReferences)
     out.erase(out.begin() + 1, out.end() - static_cast<std::ptrdiff_t>(kMaxReplyReferences - 1));
   return out;
