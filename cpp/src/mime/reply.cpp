@@ -90,16 +90,6 @@ std::string mailbox_line(const std::vector<Mailbox>& list) {
   return out;
 }
 
-// "<id>" (appends rather than operator+, which GCC 12 warns about falsely at -O3).
-std::string bracketed(std::string_view id) {
-  std::string out;
-  out.reserve(id.size() + 2);
-  out.push_back('<');
-  out.append(id);
-  out.push_back('>');
-  return out;
-}
-
 // RFC 5322 §3.6.4: the parent's References (or its In-Reply-To when that
 // holds one id), then the parent's Message-ID; over kMaxReplyReferences, ids
 // in the middle are dropped, the first and the last ones kept.

@@ -447,4 +447,14 @@ std::string subject_without_prefixes(std::string_view subject) {
   return tags + std::string(rest);
 }
 
+// Appends rather than operator+, which GCC 12 warns about falsely at -O3.
+std::string bracketed(std::string_view id) {
+  std::string out;
+  out.reserve(id.size() + 2);
+  out.push_back('<');
+  out.append(id);
+  out.push_back('>');
+  return out;
+}
+
 }  // namespace mailroom::mime

@@ -75,4 +75,7 @@ ThreadInput thread_input(const ParsedMessage& message);
 // without their angle brackets; lenient about comments and white space.
 std::vector<std::string_view> message_ids(std::string_view value);
 
+// "<id>": a msg-id of message_ids() written with its angle brackets again.
+std::string bracketed(std::string_view id);
+
 }  // namespace mailroom::mime
