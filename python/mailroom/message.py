@@ -391,6 +391,8 @@ class Message(Part):
         "offset",
         "folder",
         "flags",
+        "uid",
+        "internal_date",
         "_unix_from",
         "_source_defects",
         "__weakref__",
@@ -409,6 +411,9 @@ class Message(Part):
         self.offset: int | None = None
         self.folder: str | None = None
         self.flags: list[str] | None = None
+        # From an IMAP server: the message's UID and INTERNALDATE (UTC).
+        self.uid: int | None = None
+        self.internal_date: _dt.datetime | None = None
         self._unix_from: str | None = None
         self._source_defects: list[Defect] = []
 
