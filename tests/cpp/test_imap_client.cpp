@@ -344,6 +344,21 @@ TEST(imap_client_bad_input_ends_the_session) {
   }
 }
 
+TEST(imap_client_braces_that_are_no_literal) {
+  // Found by fuzz_imap_client: a line ending in '}' with no '{' before it.
+  ImapScript t;
+  t.S("* OK ready");
+  t.next();
+  t.c.command("NOOP");
+  t.S("* OK }");
+  t.S("* OK {}");
+  t.S("* OK {x}");
+  t.S("a1 OK done");
+  auto r = t.next();
+  CHECK_EQ(r.untagged.size(), std::size_t{3});
+  CHECK(!t.c.failed());
+}
+
 TEST(imap_client_logout) {
   ImapScript t;
   t.S("* OK ready");

@@ -340,9 +340,8 @@ void ClientSession::line_complete() {
   // "... {123}" / "{123+}" (§4.3, RFC 7888) at the end of the line.
   if (!line.empty() && line.back() == '}') {
     const std::size_t open = line.rfind('{');
-    std::string_view digits =
-        open == std::string_view::npos ? std::string_view{} : line.substr(open + 1);
-    digits.remove_suffix(1);
+    std::string_view digits;  // between '{' and '}'
+    if (open != std::string_view::npos) digits = line.substr(open + 1, line.size() - open - 2);
     if (!digits.empty() && digits.back() == '+') digits.remove_suffix(1);
     std::uint64_t n = 0;
     if (!digits.empty() && digits.size() <= 19 && parse_number(digits, n)) {
