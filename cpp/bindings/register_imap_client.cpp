@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "client_options.hpp"
+#include "mailroom/mime/message_batch.hpp"
 #include "mailroom/net/imap_client.hpp"
 #include "register.hpp"
 #include "text_values.hpp"
@@ -24,6 +25,13 @@ py::list str_list(const std::vector<std::string>& words) {
   for (const auto& w : words) out.append(utf8_str(w));
   return out;
 }
+
+// A message a UID FETCH brought: its FETCH data (the body moved out) and the
+// body parsed.
+struct FetchedMessage {
+  imap::FetchData data;
+  std::shared_ptr<mime::ParsedMessage> message;
+};
 
 imap::Arg argument(const std::string& kind, const std::string& value) {
   if (kind == "raw") return imap::Arg::raw(value);
@@ -62,6 +70,11 @@ void register_imap_client(py::module_& m) {
         if (!f.has_body) return std::nullopt;
         return py::bytes(f.body);
       });
+
+  py::class_<FetchedMessage>(imap_, "FetchedMessage",
+                             "A fetched message: its FETCH data and the body, parsed")
+      .def_property_readonly("data", [](const FetchedMessage& f) { return f.data; })
+      .def_readonly("message", &FetchedMessage::message);
 
   py::class_<imap::ListEntry>(imap_, "ListEntry", "A LIST response (RFC 9051 §7.3.1)")
       .def_property_readonly("attributes",
@@ -200,6 +213,35 @@ void register_imap_client(py::module_& m) {
           },
           py::arg("uids"), py::arg("items"), py::arg("batch"),
           "UID FETCH in batches, queued at once (pipelined); the ids in order")
+      .def(
+          "wait_messages",
+          [](ImapClient& c, std::uint64_t id, unsigned threads) {
+            // The FETCH responses' bodies parsed on native threads (the
+            // archive readers' batch parser), the GIL released throughout.
+            imap::Completion done;
+            std::vector<FetchedMessage> out;
+            {
+              py::gil_scoped_release nogil;
+              done = c.wait(id);
+              std::vector<std::string> bodies;
+              std::vector<imap::Untagged> rest;
+              for (auto& u : done.untagged) {
+                if (u.kind == imap::UntaggedKind::Fetch && u.fetch.has_body) {
+                  bodies.push_back(std::move(u.fetch.body));
+                  u.fetch.body.clear();
+                  out.push_back({std::move(u.fetch), nullptr});
+                } else {
+                  rest.push_back(std::move(u));
+                }
+              }
+              done.untagged = std::move(rest);
+              auto parsed = mime::parse_messages(std::move(bodies), mime::Limits{}, threads);
+              for (std::size_t i = 0; i < out.size(); ++i) out[i].message = std::move(parsed[i]);
+            }
+            return py::make_tuple(std::move(done), std::move(out));
+          },
+          py::arg("id"), py::arg("threads") = 0,
+          "Waits for a UID FETCH; (its completion without the bodies, the messages parsed)")
       .def("idle_start", &ImapClient::idle_start, py::call_guard<py::gil_scoped_release>())
       .def(
           "idle_next",

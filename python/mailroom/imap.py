@@ -118,6 +118,19 @@ def _date_time(date: _dt.datetime | None) -> str | None:
     return date.astimezone(_dt.timezone.utc).strftime('"%d-%b-%Y %H:%M:%S +0000"')
 
 
+def _check(c: _Completion, what: str | None = None) -> _Completion:
+    """``c`` when OK, else its IMAPError."""
+    if c.status != "OK":
+        code = f"[{c.code.name}] " if c.code.name else ""
+        raise IMAPError(
+            f"{what or c.command} failed: {c.status} {code}{c.text}",
+            c.status,
+            c.code.name,
+            c.command,
+        )
+    return c
+
+
 def _status_number(items: dict[str, int], name: str) -> int | None:
     value = items.get(name)
     return None if value is None else int(value)
@@ -205,16 +218,7 @@ class IMAPClient(_TLSState):
     def _wait(self, ident: int, what: str | None = None) -> _Completion:
         with _imap_failures():
             c: _Completion = self._native.wait(ident)
-        if c.status != "OK":
-            raise IMAPError(
-                f"{what or c.command} failed: {c.status} "
-                + (f"[{c.code.name}] " if c.code.name else "")
-                + c.text,
-                c.status,
-                c.code.name,
-                c.command,
-            )
-        return c
+        return _check(c, what)
 
     def _run(self, name: str, *args: tuple[str, str | bytes]) -> _Completion:
         return self._wait(self._queue(name, *args))
@@ -379,14 +383,14 @@ class IMAPClient(_TLSState):
                 found.update(u.numbers)
         return sorted(found)
 
-    def _message(self, f: Any, core: Any, folder: str | None) -> Message:
+    def _message(self, f: Any, core: Any, folder: str, source: str) -> Message:
         msg = Message(core)
         msg.uid = int(f.uid) or None
         msg.folder = folder
         msg.flags = list(f.flags) if f.flags is not None else None
         if f.internal_date is not None:
             msg.internal_date = _dt.datetime.fromtimestamp(f.internal_date, _dt.timezone.utc)
-        msg.source = self.url(folder)
+        msg.source = source
         return msg
 
     def url(self, folder: str | None = None) -> str:
@@ -415,16 +419,13 @@ class IMAPClient(_TLSState):
         return self._fetched(ids, sel.name, threads)
 
     def _fetched(self, ids: list[int], folder: str, threads: int) -> Iterator[Message]:
+        source = self.url(folder)
         for ident in ids:
-            c = self._wait(ident, "UID FETCH")
-            data = [u.fetch for u in c.untagged if u.kind == "FETCH"]
-            bodies = [(f, f.body) for f in data]
-            found = [(f, body) for f, body in bodies if body is not None]
-            if not found:
-                continue
-            cores = _core.archive.parse_messages([body for _, body in found], threads)
-            for (f, _), core in zip(found, cores):
-                yield self._message(f, core, folder)
+            with _imap_failures():
+                c, fetched = self._native.wait_messages(ident, threads)
+            _check(c, "UID FETCH")
+            for f in fetched:
+                yield self._message(f.data, f.message, folder, source)
 
     def messages(
         self, criteria: str | Sequence[str] = "ALL", *, batch: int = 200
