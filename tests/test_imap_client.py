@@ -152,6 +152,13 @@ def test_idle_hears_another_client(server: Server) -> None:
         assert flagged.flags is not None and "\\Flagged" in flagged.flags
         # IDLE ended (DONE): the session goes on.
         assert len(imap.search()) == 2
+        # A command while an IDLE is still on (its iterator not closed) ends it first.
+        held = imap.idle(timeout=5)
+        server.store.account(BOB).inbox.append(note(3))
+        assert next(held).kind == "exists"
+        assert len(imap.search()) == 3
+        held.close()
+        assert len(imap.search()) == 3
 
 
 def test_tls_starttls_and_implicit() -> None:

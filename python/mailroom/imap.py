@@ -558,13 +558,14 @@ class IMAPClient(_TLSState):
             raise IMAPError("the server does not offer IDLE (RFC 2177)")
         if not timeout > 0:
             raise ValueError("timeout must be positive")
+        return self._idle_events(timeout)
+
+    def _idle_events(self, timeout: float) -> Iterator[IdleEvent]:
+        # IDLE starts at the first next(), and ends with the iterator.
         with _imap_failures():
             refused = self._native.idle_start()
         if refused is not None:
             raise IMAPError(f"IDLE failed: {refused.status} {refused.text}", refused.status)
-        return self._idle_events(timeout)
-
-    def _idle_events(self, timeout: float) -> Iterator[IdleEvent]:
         try:
             while True:
                 with _imap_failures():

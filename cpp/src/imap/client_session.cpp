@@ -147,9 +147,9 @@ void ClientSession::note_capabilities(const std::vector<std::string>& words) {
 
 // ------------------------------------------------------------ commands ----
 
-std::uint64_t ClientSession::enqueue(std::string name, std::deque<std::string> chunks,
-                                     std::string log, bool exclusive) {
-  const std::uint64_t id = next_id_ - 1;
+std::uint64_t ClientSession::enqueue(std::uint64_t id, std::string name,
+                                     std::deque<std::string> chunks, std::string log,
+                                     bool exclusive) {
   queued_.push_back({id, std::move(name), std::move(chunks), std::move(log), exclusive, {}});
   flush();
   return id;
@@ -213,7 +213,7 @@ std::uint64_t ClientSession::command(std::string_view name, const std::vector<Ar
       iequals(name, "LOGOUT") || iequals(name, "STARTTLS") || iequals(name, "IDLE");
   std::string upper_name(name);
   for (char& c : upper_name) c = ascii_upper(c);
-  return enqueue(std::move(upper_name), std::move(chunks), std::move(log), exclusive);
+  return enqueue(id, std::move(upper_name), std::move(chunks), std::move(log), exclusive);
 }
 
 std::uint64_t ClientSession::login(std::string_view user, std::string_view password) {
@@ -247,7 +247,8 @@ std::uint64_t ClientSession::authenticate_plain(std::string_view user, std::stri
     chunks.push_back(tag + " AUTHENTICATE PLAIN\r\n");
     chunks.push_back(response + "\r\n");
   }
-  return enqueue("AUTHENTICATE", std::move(chunks), tag + " AUTHENTICATE PLAIN <hidden>", true);
+  return enqueue(id, "AUTHENTICATE", std::move(chunks), tag + " AUTHENTICATE PLAIN <hidden>",
+                 true);
 }
 
 std::uint64_t ClientSession::starttls() { return command("STARTTLS"); }
@@ -256,7 +257,10 @@ std::uint64_t ClientSession::idle() { return command("IDLE"); }
 void ClientSession::idle_done() {
   if (closed_) return;
   if (!idling_) {
-    idle_done_due_ = true;  // sent when the "+" comes
+    // An IDLE not yet answered with "+": DONE goes when it is.
+    for (const auto* q : {&awaiting_, &queued_})
+      for (const auto& c : *q)
+        if (c.name == "IDLE") idle_done_due_ = true;
     return;
   }
   idling_ = false;
@@ -415,7 +419,7 @@ void ClientSession::continuation(std::string_view) {
 void ClientSession::untagged(std::string_view text) {
   Untagged u;
   try {
-    u = parse_untagged(text);
+    u = parse_untagged(text, cfg_.max_numbers);
   } catch (const SyntaxError& e) {
     fail(ClientError::Protocol, std::string("malformed response (") + e.what() + "): * " +
                                     std::string(text.substr(0, 200)));

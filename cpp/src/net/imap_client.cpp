@@ -59,6 +59,9 @@ imap::Completion ImapClient::wait(std::uint64_t id) {
     if (session_.failed() || session_.closed()) session_failed();
     if (session_.in_flight() == 0)
       throw std::logic_error("wait(): no command " + std::to_string(id) + " in flight");
+    // Another command waits behind an IDLE: end it (RFC 2177 §3, DONE), or
+    // nothing would ever be written or awaited.
+    if (session_.idling()) session_.idle_done();
     pump();
   }
 }

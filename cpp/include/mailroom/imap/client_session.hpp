@@ -48,6 +48,9 @@ struct ClientConfig {
   std::size_t max_literal = std::size_t{64} << 20;     // one literal
   std::size_t max_response = std::size_t{128} << 20;   // a response, literals included
   std::size_t max_untagged = 1'000'000;  // untagged responses held for one command
+  // Numbers one SEARCH, ESEARCH or VANISHED response may expand to (a
+  // server's "VANISHED 1:4294967295" would be 16 GiB).
+  std::size_t max_numbers = 10'000'000;
   std::size_t max_in_flight = 32;        // commands written, completion due
   std::chrono::milliseconds greeting_timeout{std::chrono::seconds(60)};
   std::chrono::milliseconds response_timeout{std::chrono::minutes(2)};
@@ -159,8 +162,8 @@ class ClientSession {
     std::vector<Untagged> untagged;
   };
 
-  std::uint64_t enqueue(std::string name, std::deque<std::string> chunks, std::string log,
-                        bool exclusive);
+  std::uint64_t enqueue(std::uint64_t id, std::string name, std::deque<std::string> chunks,
+                        std::string log, bool exclusive);
   void flush();
   void line_complete();
   void response(std::string_view text);
