@@ -206,10 +206,10 @@ def test_failures_are_typed(server: Server) -> None:
             imap.search()
 
 
-def test_plaintext_password_refused_to_a_remote_peer() -> None:
-    # Only a peer on this host gets a password without TLS unless allowed;
-    # the rule is the SMTP and POP3 clients' (tested there with a peer
-    # address), here the refusal itself: nothing is sent.
+def test_plaintext_password_refused_when_not_allowed() -> None:
+    # Without TLS a password goes only to a peer on this host, unless
+    # allow_plaintext_auth says otherwise (the SMTP and POP3 clients' rule);
+    # here it says no: nothing is sent.
     with Server(imap_port=0, users={BOB: "secret"}) as s:
         with IMAPClient(s.host, s.imap_port, allow_plaintext_auth=False) as imap:
             with pytest.raises(IMAPAuthError, match="without TLS"):

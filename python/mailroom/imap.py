@@ -23,20 +23,15 @@ from typing import Any
 from urllib.parse import quote
 
 from . import _core
+from . import imap_arguments as _args
 from ._client_tls import TLSMode, _tls_arguments, _TLSState
 from .errors import (
     IMAPAuthError,
-    IMAPCertificateError,
     IMAPConnectError,
-    IMAPConnectTimeoutError,
     IMAPError,
-    IMAPHostNotFoundError,
     IMAPProtocolError,
     IMAPServerDisconnected,
     IMAPTimeoutError,
-    IMAPTLSError,
-    _connect_failure,
-    _tls_failure,
 )
 from .imap_values import (
     FolderChanges,
@@ -53,87 +48,6 @@ __all__ = ["IMAPClient"]
 _Completion = _core.imap.Completion
 _FETCH_ITEMS = "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])"
 _RAW_SEARCH_ITEM = re.compile(r"^(?:[()]|[0-9:*,$]+)$")
-
-
-@contextlib.contextmanager
-def _imap_failures() -> Iterator[None]:
-    """The IMAP client's exceptions for the native session's failures."""
-    try:
-        yield
-    except _core.net.ConnectFailure as e:
-        raise _connect_failure(
-            e, IMAPConnectError, IMAPHostNotFoundError, IMAPConnectTimeoutError
-        ) from None
-    except _core.net.TlsFailure as e:
-        raise _tls_failure(e, IMAPTLSError, IMAPCertificateError) from None
-    except _core.imap.PlaintextAuthRefused as e:
-        raise IMAPAuthError(
-            f"{e} (use tls='starttls' or 'implicit', or allow_plaintext_auth=True)"
-        ) from None
-    except _core.imap.ImapSessionFailure as e:
-        cls: type[IMAPError] = {
-            "Timeout": IMAPTimeoutError,
-            "Protocol": IMAPProtocolError,
-            "Refused": IMAPConnectError,
-        }.get(e.kind, IMAPServerDisconnected)
-        raise cls(f"IMAP session ended: {e}") from None
-
-
-def _uids(uids: int | Iterable[int]) -> list[int]:
-    found = [uids] if isinstance(uids, int) else list(uids)
-    for u in found:
-        if not isinstance(u, int) or isinstance(u, bool) or not 0 < u < 2**32:
-            raise ValueError(f"a UID is an int from 1 to 4294967295, not {u!r}")
-    return found
-
-
-def _uid_set(uids: int | Iterable[int]) -> str:
-    found = sorted(set(_uids(uids)))
-    if not found:
-        raise ValueError("no UIDs given")
-    parts: list[str] = []
-    start = prev = found[0]
-    for u in found[1:] + [0]:
-        if u == prev + 1:
-            prev = u
-            continue
-        parts.append(str(start) if start == prev else f"{start}:{prev}")
-        start = prev = u
-    return ",".join(parts)
-
-
-def _flag_list(flags: Iterable[str]) -> str:
-    items = [flags] if isinstance(flags, str) else list(flags)
-    for f in items:
-        if not f or any(c in f for c in ' ()"{}\r\n\0%*]') or not f.isascii():
-            raise ValueError(f"not an IMAP flag: {f!r}")
-    return "(" + " ".join(items) + ")"
-
-
-def _date_time(date: _dt.datetime | None) -> str | None:
-    if date is None:
-        return None
-    if date.tzinfo is None:
-        raise ValueError("append(date=...) needs an aware datetime (with a tzinfo)")
-    return date.astimezone(_dt.timezone.utc).strftime('"%d-%b-%Y %H:%M:%S +0000"')
-
-
-def _check(c: _Completion, what: str | None = None) -> _Completion:
-    """``c`` when OK, else its IMAPError."""
-    if c.status != "OK":
-        code = f"[{c.code.name}] " if c.code.name else ""
-        raise IMAPError(
-            f"{what or c.command} failed: {c.status} {code}{c.text}",
-            c.status,
-            c.code.name,
-            c.command,
-        )
-    return c
-
-
-def _status_number(items: dict[str, int], name: str) -> int | None:
-    value = items.get(name)
-    return None if value is None else int(value)
 
 
 class IMAPClient(_TLSState):
@@ -195,7 +109,7 @@ class IMAPClient(_TLSState):
             max_in_flight=max_in_flight,
             **tls_args,
         )
-        with _imap_failures():
+        with _args.imap_failures():
             greeting = self._native.connect()
         if greeting.status == "BYE":
             self._native.close()
@@ -212,13 +126,13 @@ class IMAPClient(_TLSState):
 
     def _queue(self, name: str, *args: tuple[str, str | bytes]) -> int:
         native_args = [(k, v.encode() if isinstance(v, str) else bytes(v)) for k, v in args]
-        with _imap_failures():
+        with _args.imap_failures():
             return int(self._native.command(name, native_args))
 
     def _wait(self, ident: int, what: str | None = None) -> _Completion:
-        with _imap_failures():
+        with _args.imap_failures():
             c: _Completion = self._native.wait(ident)
-        return _check(c, what)
+        return _args.checked(c, what)
 
     def _run(self, name: str, *args: tuple[str, str | bytes]) -> _Completion:
         return self._wait(self._queue(name, *args))
@@ -255,7 +169,7 @@ class IMAPClient(_TLSState):
             raise ValueError("auth must be 'plain' or 'login'")
         if auth == "login" and self.has_capability("LOGINDISABLED"):
             raise IMAPAuthError("the server refuses LOGIN here (LOGINDISABLED): use TLS")
-        with _imap_failures():
+        with _args.imap_failures():
             if auth == "plain":
                 ident = self._native.authenticate_plain(user, password)
             else:
@@ -310,13 +224,13 @@ class IMAPClient(_TLSState):
                 found.update(u.status)
         return IMAPFolderStatus(
             folder,
-            messages=_status_number(found, "MESSAGES"),
-            uidnext=_status_number(found, "UIDNEXT"),
-            uidvalidity=_status_number(found, "UIDVALIDITY"),
-            unseen=_status_number(found, "UNSEEN"),
-            recent=_status_number(found, "RECENT"),
-            size=_status_number(found, "SIZE"),
-            highest_modseq=_status_number(found, "HIGHESTMODSEQ"),
+            messages=_args.status_number(found, "MESSAGES"),
+            uidnext=_args.status_number(found, "UIDNEXT"),
+            uidvalidity=_args.status_number(found, "UIDVALIDITY"),
+            unseen=_args.status_number(found, "UNSEEN"),
+            recent=_args.status_number(found, "RECENT"),
+            size=_args.status_number(found, "SIZE"),
+            highest_modseq=_args.status_number(found, "HIGHESTMODSEQ"),
         )
 
     def create_folder(self, folder: str) -> None:
@@ -409,21 +323,21 @@ class IMAPClient(_TLSState):
         batch parsed on native threads. Bodies are read with BODY.PEEK[]
         (\\Seen stays as it was). UIDs the server no longer has are skipped."""
         sel = self._need_selected()
-        wanted = _uids(uids)
+        wanted = _args.uid_list(uids)
         if not wanted:
             return iter(())
         if not isinstance(batch, int) or batch < 1:
             raise ValueError("batch must be a positive int")
-        with _imap_failures():
+        with _args.imap_failures():
             ids = list(self._native.queue_uid_fetch(wanted, _FETCH_ITEMS, batch))
         return self._fetched(ids, sel.name, threads)
 
     def _fetched(self, ids: list[int], folder: str, threads: int) -> Iterator[Message]:
         source = self.url(folder)
         for ident in ids:
-            with _imap_failures():
+            with _args.imap_failures():
                 c, fetched = self._native.wait_messages(ident, threads)
-            _check(c, "UID FETCH")
+            _args.checked(c, "UID FETCH")
             for f in fetched:
                 yield self._message(f.data, f.message, folder, source)
 
@@ -436,7 +350,7 @@ class IMAPClient(_TLSState):
     def fetch_flags(self, uids: int | Iterable[int] | str = "1:*") -> dict[int, list[str]]:
         """{uid: flags} of the selected folder."""
         self._need_selected()
-        uid_set = uids if isinstance(uids, str) else _uid_set(uids)
+        uid_set = uids if isinstance(uids, str) else _args.uid_set(uids)
         c = self._run("UID FETCH", ("raw", uid_set), ("raw", "(UID FLAGS)"))
         return {
             int(u.fetch.uid): list(u.fetch.flags or [])
@@ -448,9 +362,9 @@ class IMAPClient(_TLSState):
         self._need_selected()
         self._run(
             "UID STORE",
-            ("raw", _uid_set(uids)),
+            ("raw", _args.uid_set(uids)),
             ("raw", how + ".SILENT"),
-            ("raw", _flag_list(flags)),
+            ("raw", _args.flag_list(flags)),
         )
 
     def set_flags(self, uids: int | Iterable[int], flags: Iterable[str]) -> None:
@@ -476,10 +390,10 @@ class IMAPClient(_TLSState):
         if b"\0" in data:
             raise ValueError("a message with NUL octets cannot be appended as a literal")
         args: list[tuple[str, str | bytes]] = [("mailbox", folder)]
-        flag_text = _flag_list(flags)
+        flag_text = _args.flag_list(flags)
         if flag_text != "()":
             args.append(("raw", flag_text))
-        when = _date_time(date)
+        when = _args.date_time_text(date)
         if when is not None:
             args.append(("raw", when))
         args.append(("literal", data))
@@ -493,14 +407,14 @@ class IMAPClient(_TLSState):
     def copy(self, uids: int | Iterable[int], folder: str) -> None:
         """UID COPY to ``folder``."""
         self._need_selected()
-        self._run("UID COPY", ("raw", _uid_set(uids)), ("mailbox", folder))
+        self._run("UID COPY", ("raw", _args.uid_set(uids)), ("mailbox", folder))
 
     def move(self, uids: int | Iterable[int], folder: str) -> None:
         """UID MOVE (RFC 6851), or without it COPY, \\Deleted and expunge of
         these UIDs (UID EXPUNGE with UIDPLUS; else EXPUNGE, which also
         removes other messages already marked \\Deleted)."""
         self._need_selected()
-        uid_set = _uid_set(uids)
+        uid_set = _args.uid_set(uids)
         if self.has_capability("MOVE"):
             self._run("UID MOVE", ("raw", uid_set), ("mailbox", folder))
             return
@@ -514,7 +428,7 @@ class IMAPClient(_TLSState):
         reported gone."""
         self._need_selected()
         if uids is not None and self.has_capability("UIDPLUS"):
-            c = self._run("UID EXPUNGE", ("raw", _uid_set(uids)))
+            c = self._run("UID EXPUNGE", ("raw", _args.uid_set(uids)))
         else:
             c = self._run("EXPUNGE")
         gone: list[int] = []
@@ -562,23 +476,23 @@ class IMAPClient(_TLSState):
 
     def _idle_events(self, timeout: float) -> Iterator[IdleEvent]:
         # IDLE starts at the first next(), and ends with the iterator.
-        with _imap_failures():
+        with _args.imap_failures():
             refused = self._native.idle_start()
         if refused is not None:
             raise IMAPError(f"IDLE failed: {refused.status} {refused.text}", refused.status)
         try:
             while True:
-                with _imap_failures():
+                with _args.imap_failures():
                     news = self._native.idle_next(timeout)
                 if not news:
                     return
                 for u in news:
-                    event = _idle_event(u)
+                    event = _args.idle_event(u)
                     if event is not None:
                         yield event
         finally:
             if self._native.connected:
-                with _imap_failures():
+                with _args.imap_failures():
                     self._native.idle_stop()
 
     # -- the end -----------------------------------------------------------------
@@ -612,21 +526,3 @@ class IMAPClient(_TLSState):
     def __repr__(self) -> str:
         who = f" {self.user}" if self.user else ""
         return f"<mailroom.IMAPClient {self.host}:{self.port}{who} {self._state()}>"
-
-
-def _idle_event(u: Any) -> IdleEvent | None:
-    if u.kind == "EXISTS":
-        return IdleEvent("exists", int(u.number))
-    if u.kind == "EXPUNGE":
-        return IdleEvent("expunge", int(u.number))
-    if u.kind == "FETCH":
-        f = u.fetch
-        return IdleEvent(
-            "fetch",
-            int(u.number),
-            int(f.uid) or None,
-            list(f.flags) if f.flags is not None else None,
-        )
-    if u.kind == "VANISHED":
-        return IdleEvent("vanished", uids=list(u.numbers))
-    return None
