@@ -393,6 +393,8 @@ class Message(Part, Replies):
         "offset",
         "folder",
         "flags",
+        "uid",
+        "internal_date",
         "_unix_from",
         "_source_defects",
         "__weakref__",
@@ -411,6 +413,9 @@ class Message(Part, Replies):
         self.offset: int | None = None
         self.folder: str | None = None
         self.flags: list[str] | None = None
+        # From an IMAP server: the message's UID and INTERNALDATE (UTC).
+        self.uid: int | None = None
+        self.internal_date: _dt.datetime | None = None
         self._unix_from: str | None = None
         self._source_defects: list[Defect] = []
 
