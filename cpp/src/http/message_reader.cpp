@@ -1,7 +1,7 @@
 // The web mail client's reader routes under /api/mailroom/message/{ID}: the
-// message's HTML sanitized for a sandboxed frame and the start of a reply or
-// forward (built by the engine's reply code), the MIME tree; and POST
-// /api/mailroom/compose.
+// message's HTML sanitized for a sandboxed frame, its parts in any folder,
+// the start of a reply or forward (built by the engine's reply code), the
+// MIME tree; and POST /api/mailroom/compose.
 #include "mailroom/mime/html.hpp"
 #include "mailroom/mime/reply.hpp"
 #include "mail_api_impl.hpp"
@@ -77,7 +77,7 @@ void MailApi::Impl::add_reader_routes() {
     options.cid_url = [&](std::string_view cid) -> std::string {
       for (std::uint32_t i = 0; i < parsed.parts.size(); ++i)
         if (!parsed.parts[i].is_multipart && content_id(parsed, i) == cid)
-          return "/api/v1/message/" + id + "/part/" + numbers[i];
+          return "/api/mailroom/message/" + id + "/part/" + numbers[i];
       return {};
     };
     std::string body;
@@ -144,6 +144,11 @@ void MailApi::Impl::add_reader_routes() {
                               {"Parts", std::move(children)}};
     }
     return Answer::now(json_response(nodes.empty() ? json::object{} : std::move(nodes[0])));
+  });
+  // The part route of the html route's cid: references, for any folder
+  // (/api/v1's serves INBOX messages only, as Mailpit's does).
+  R.add("GET", "/api/mailroom/message/{ID}/part/{PartID}", [this](Request&, const PathParams& p) {
+    return Answer::now(part(locate(p[0]), p[0], p[1]));
   });
   R.add("POST", "/api/mailroom/compose", [this](Request& r, const PathParams&) {
     return compose(r);
