@@ -1,7 +1,8 @@
 // The web mail client's reader routes under /api/mailroom/message/{ID}: the
 // message's HTML sanitized for a sandboxed frame, its parts in any folder,
 // the start of a reply or forward (built by the engine's reply code), the
-// MIME tree; and POST /api/mailroom/compose.
+// MIME tree, the SMTP transcript that delivered it; and POST
+// /api/mailroom/compose.
 #include "mailroom/mime/html.hpp"
 #include "mailroom/mime/reply.hpp"
 #include "mail_api_impl.hpp"
@@ -54,6 +55,29 @@ std::string content_id(const mime::ParsedMessage& p, std::uint32_t i) {
   std::string_view v = trim(p.bytes(h->value));
   if (v.size() >= 2 && v.front() == '<' && v.back() == '>') v = v.substr(1, v.size() - 2);
   return std::string(trim(v));
+}
+
+// {"Protocol","Peer","Started","Ended","Truncated","Lines":[{"Direction","Text"}]}
+// from a transcript's "C: line" / "S: line" entries; its other lines (the
+// "-- <TLS established>" note, the truncation marker) are not lines said.
+json::object transcript_json(const SessionTranscript& s) {
+  json::array lines;
+  std::string_view rest = s.transcript;
+  while (!rest.empty()) {
+    const std::size_t end = std::min(rest.find('\n'), rest.size());
+    const std::string_view line = rest.substr(0, end);
+    rest.remove_prefix(std::min(end + 1, rest.size()));
+    if (line.size() < 3 || (line[0] != 'C' && line[0] != 'S') || line.substr(1, 2) != ": ")
+      continue;
+    lines.push_back(
+        json::object{{"Direction", line.substr(0, 1)}, {"Text", line.substr(3)}});
+  }
+  return json::object{{"Protocol", s.protocol},
+                      {"Peer", s.peer},
+                      {"Started", rfc3339(s.started_at)},
+                      {"Ended", s.ended_at > 0 ? json::value(rfc3339(s.ended_at)) : nullptr},
+                      {"Truncated", s.truncated},
+                      {"Lines", std::move(lines)}};
 }
 
 }  // namespace
@@ -149,6 +173,19 @@ void MailApi::Impl::add_reader_routes() {
   // (/api/v1's serves INBOX messages only, as Mailpit's does).
   R.add("GET", "/api/mailroom/message/{ID}/part/{PartID}", [this](Request&, const PathParams& p) {
     return Answer::now(part(locate(p[0]), p[0], p[1]));
+  });
+  R.add("GET", "/api/mailroom/message/{ID}/transcript", [this](Request&, const PathParams& p) {
+    auto v = locate(p[0]);
+    if (!v) return Answer::now(not_found(p[0]));
+    const auto& envelope = v->message->envelope;
+    if (!envelope || envelope->smtp_session == 0)
+      return Answer::now(error_response(404, "message '" + p[0] + "' did not come by SMTP"));
+    std::optional<SessionTranscript> s;
+    if (settings.session) s = settings.session(envelope->smtp_session);
+    if (!s)
+      return Answer::now(error_response(
+          404, "the server no longer keeps the SMTP session of message '" + p[0] + "'"));
+    return Answer::now(json_response(transcript_json(*s)));
   });
   R.add("POST", "/api/mailroom/compose", [this](Request& r, const PathParams&) {
     return compose(r);
