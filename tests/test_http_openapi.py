@@ -115,6 +115,13 @@ def test_real_responses_match_the_document(document_and_server: Any) -> None:
     tree = c("GET", "/api/mailroom/message/{ID}/structure", structure, 200)
     assert [p["ContentType"] for p in tree["Parts"]] == ["text/html", "application/pdf"]
     c("GET", "/api/mailroom/message/{ID}/structure", "/api/mailroom/message/x/structure", 404)
+    parts = "/api/mailroom/message/{ID}/part/{PartID}"
+    assert c("GET", parts, f"/api/mailroom/message/{mid}/part/{part}", 200) == b"%PDF"
+    c("GET", parts, f"/api/mailroom/message/{mid}/part/7", 404)
+    said = c("GET", "/api/mailroom/message/{ID}/transcript",
+             f"/api/mailroom/message/{mid}/transcript", 200)  # fmt: skip
+    assert said["Protocol"] == "smtp"  # its Lines once the session has ended
+    c("GET", "/api/mailroom/message/{ID}/transcript", "/api/mailroom/message/x/transcript", 404)
     reply = f"/api/mailroom/message/{mid}/reply"
     draft = c("GET", "/api/mailroom/message/{ID}/reply", reply + "?mode=forward", 200)
     c("GET", "/api/mailroom/message/{ID}/reply", reply + "?mode=x", 400)

@@ -236,7 +236,9 @@ struct MailApi::Impl {
   std::optional<Response> submit_built(const std::string& from,
                                        const std::vector<std::string>& rcpts, std::string data);
   Answer compose(const Request& r);  // compose.cpp
-  Response part(const std::string& id, const std::string& part_id);
+  // The decoded part `part_id` of the message `v` (the one `id` names, when found).
+  static Response part(const std::optional<MessageView>& v, const std::string& id,
+                       const std::string& part_id);
   void add_routes();
   void add_mailroom_routes();  // mailroom_api.cpp
   void add_reader_routes();    // message_reader.cpp

@@ -1,6 +1,7 @@
 // The web mail client's reader routes under /api/mailroom/message/{ID}: the
-// message's HTML sanitized for a sandboxed frame and the start of a reply or
-// forward (built by the engine's reply code), the MIME tree; and POST
+// message's HTML sanitized for a sandboxed frame, its parts in any folder,
+// the start of a reply or forward (built by the engine's reply code), the
+// MIME tree, the SMTP transcript that delivered it; and POST
 // /api/mailroom/compose.
 #include "mailroom/mime/html.hpp"
 #include "mailroom/mime/reply.hpp"
@@ -56,6 +57,29 @@ std::string content_id(const mime::ParsedMessage& p, std::uint32_t i) {
   return std::string(trim(v));
 }
 
+// {"Protocol","Peer","Started","Ended","Truncated","Lines":[{"Direction","Text"}]}
+// from a transcript's "C: line" / "S: line" entries; its other lines (the
+// "-- <TLS established>" note, the truncation marker) are not lines said.
+json::object transcript_json(const SessionTranscript& s) {
+  json::array lines;
+  std::string_view rest = s.transcript;
+  while (!rest.empty()) {
+    const std::size_t end = std::min(rest.find('\n'), rest.size());
+    const std::string_view line = rest.substr(0, end);
+    rest.remove_prefix(std::min(end + 1, rest.size()));
+    if (line.size() < 3 || (line[0] != 'C' && line[0] != 'S') || line.substr(1, 2) != ": ")
+      continue;
+    lines.push_back(
+        json::object{{"Direction", line.substr(0, 1)}, {"Text", line.substr(3)}});
+  }
+  return json::object{{"Protocol", s.protocol},
+                      {"Peer", s.peer},
+                      {"Started", rfc3339(s.started_at)},
+                      {"Ended", s.ended_at > 0 ? json::value(rfc3339(s.ended_at)) : nullptr},
+                      {"Truncated", s.truncated},
+                      {"Lines", std::move(lines)}};
+}
+
 }  // namespace
 
 void MailApi::Impl::add_reader_routes() {
@@ -77,7 +101,7 @@ void MailApi::Impl::add_reader_routes() {
     options.cid_url = [&](std::string_view cid) -> std::string {
       for (std::uint32_t i = 0; i < parsed.parts.size(); ++i)
         if (!parsed.parts[i].is_multipart && content_id(parsed, i) == cid)
-          return "/api/v1/message/" + id + "/part/" + numbers[i];
+          return "/api/mailroom/message/" + id + "/part/" + numbers[i];
       return {};
     };
     std::string body;
@@ -144,6 +168,24 @@ void MailApi::Impl::add_reader_routes() {
                               {"Parts", std::move(children)}};
     }
     return Answer::now(json_response(nodes.empty() ? json::object{} : std::move(nodes[0])));
+  });
+  // The part route of the html route's cid: references, for any folder
+  // (/api/v1's serves INBOX messages only, as Mailpit's does).
+  R.add("GET", "/api/mailroom/message/{ID}/part/{PartID}", [this](Request&, const PathParams& p) {
+    return Answer::now(part(locate(p[0]), p[0], p[1]));
+  });
+  R.add("GET", "/api/mailroom/message/{ID}/transcript", [this](Request&, const PathParams& p) {
+    auto v = locate(p[0]);
+    if (!v) return Answer::now(not_found(p[0]));
+    const auto& envelope = v->message->envelope;
+    if (!envelope || envelope->smtp_session == 0)
+      return Answer::now(error_response(404, "message '" + p[0] + "' did not come by SMTP"));
+    std::optional<SessionTranscript> s;
+    if (settings.session) s = settings.session(envelope->smtp_session);
+    if (!s)
+      return Answer::now(error_response(
+          404, "the server no longer keeps the SMTP session of message '" + p[0] + "'"));
+    return Answer::now(json_response(transcript_json(*s)));
   });
   R.add("POST", "/api/mailroom/compose", [this](Request& r, const PathParams&) {
     return compose(r);
