@@ -32,10 +32,24 @@ struct Message {
   // from 1; 0 for messages in other folders.
   std::uint64_t arrival = 0;
   std::string account;  // normalized address
-  std::string file;     // Maildir: the unique base name (no ":2," info); memory: ""
-  std::string path;     // Maildir: the file now; memory: ""
+  // Maildir: the file in its folder's directory, "new/<base>" or
+  // "cur/<base>:2,<info>" as it is named now; memory: "".
+  std::string file;
+  // Maildir: the folder's directory, one string shared by its messages.
+  std::shared_ptr<const std::string> folder_dir;
   std::shared_ptr<const std::string> data;  // memory: the bytes; Maildir: null (read lazily)
   std::shared_ptr<const Envelope> envelope; // null when the SMTP envelope is not known
+
+  // Maildir: the unique base name (no "new/", no ":2," info); memory: "".
+  std::string_view base_name() const {
+    std::string_view f = file;
+    if (const auto slash = f.find('/'); slash != std::string_view::npos) f.remove_prefix(slash + 1);
+    return f.substr(0, f.find(':'));
+  }
+  // Maildir: the file now; memory: "".
+  std::string path() const {
+    return folder_dir && !file.empty() ? *folder_dir + "/" + file : std::string();
+  }
 };
 using MessagePtr = std::shared_ptr<const Message>;
 
