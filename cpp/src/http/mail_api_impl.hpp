@@ -104,12 +104,9 @@ struct MailApi::Impl {
   Impl(store::MailStore& s, SubmitMessage sub, MailApiSettings set)
       : store(s), submit(std::move(sub)), settings(std::move(set)) {}
 
+  // The account as the store spells it (a record's, an ID's): 0 when unknown.
   std::uint32_t uidvalidity(const std::string& account) const {
-    try {
-      return store.status(account, kInbox).uidvalidity;
-    } catch (const std::exception&) {
-      return 0;
-    }
+    return store.inbox_uidvalidity(account);
   }
 
   // Every INBOX message, newest first.

@@ -40,9 +40,12 @@ CachedSummary make_cached_summary(const MessageView& v) {
 }
 
 std::string summary_json(const CachedSummary& s, const store::Message& now, std::string_view extra) {
-  json::array tags;
-  for (auto& t : with_keywords(s.header_tags, now.keywords)) tags.emplace_back(t);
-  const std::string tags_text = json::serialize(tags);
+  std::string tags_text = "[]";
+  if (!s.header_tags.empty() || !now.keywords.empty()) {
+    json::array tags;
+    for (auto& t : with_keywords(s.header_tags, now.keywords)) tags.emplace_back(t);
+    tags_text = json::serialize(tags);
+  }
   std::string out;
   out.reserve(s.head.size() + s.middle.size() + s.tail.size() + tags_text.size() + extra.size() + 32);
   out.push_back('{');
@@ -57,9 +60,11 @@ std::string summary_json(const CachedSummary& s, const store::Message& now, std:
 
 std::string SummaryCache::key_of(const store::Message& m, const std::string& folder,
                                  std::uint32_t uidvalidity) {
-  std::string key = m.account;
-  key.append(1, '\n').append(folder).append(1, '\n');
-  key.append(std::to_string(uidvalidity)).append(1, '\n').append(std::to_string(m.uid));
+  std::string key;
+  key.reserve(m.account.size() + folder.size() + 10);
+  key.append(m.account).append(1, '\n').append(folder).append(1, '\n');
+  for (std::uint32_t n : {uidvalidity, m.uid})
+    for (int shift = 0; shift < 32; shift += 8) key.push_back(static_cast<char>((n >> shift) & 0xff));
   return key;
 }
 

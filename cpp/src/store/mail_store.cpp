@@ -539,6 +539,17 @@ std::size_t MailStore::count() const {
   return count_;
 }
 
+bool MailStore::has_room(std::size_t messages, std::uint64_t bytes) const {
+  std::lock_guard lock(mutex_);
+  return count_ + messages <= limits_.max_messages && bytes_ + bytes <= limits_.max_bytes;
+}
+
+std::uint32_t MailStore::inbox_uidvalidity(const std::string& account) const {
+  std::lock_guard lock(mutex_);
+  auto it = accounts_.find(account);
+  return it == accounts_.end() ? 0 : it->second->inbox->d.uidvalidity;
+}
+
 std::uint64_t MailStore::bytes() const {
   std::lock_guard lock(mutex_);
   return bytes_;

@@ -145,6 +145,11 @@ class MailStore {
   std::vector<MessagePtr> since(std::uint64_t arrival) const;  // arrival > given
   std::uint64_t last_seq() const;
   std::size_t count() const;    // messages in every folder
+  // Whether `messages` more of `bytes` octets in all fit the limits (one look).
+  bool has_room(std::size_t messages, std::uint64_t bytes) const;
+  // The UIDVALIDITY of an account's INBOX (the address as the store spells
+  // it: no normalizing), 0 when there is no such account.
+  std::uint32_t inbox_uidvalidity(const std::string& account) const;
   std::uint64_t bytes() const;  // octets in every folder
   // Removes every message of every folder (the folders stay).
   void clear();
