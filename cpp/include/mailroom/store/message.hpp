@@ -23,8 +23,8 @@ struct Envelope {
 
 struct Message {
   std::uint32_t uid = 0;          // RFC 9051 §2.3.1.1: ascending, never reused
+  std::uint8_t flags = 0;         // Flag bits (flags.hpp), beside the UID: no padding between
   std::uint64_t modseq = 0;       // RFC 7162 §3.1: of the last change
-  std::uint8_t flags = 0;         // Flag bits (flags.hpp)
   std::vector<std::string> keywords;  // sorted, unique
   std::int64_t internal_date = 0;     // seconds since the epoch (RFC 9051 §2.3.3)
   std::uint64_t size = 0;             // octets as stored (RFC 9051 §2.3.4)
