@@ -195,7 +195,9 @@ struct MailApi::Impl {
     };
     if (!terms) {
       matching = total;
-      for (const auto& m : store.newest(start, limit)) add(summarize(m));
+      count = cache.append_page(
+          store, store.newest(start, limit), kInbox,
+          [&](const std::string& account) { return summarize.validity_of(account); }, page);
     } else {
       Viewer viewer{*this, {}};
       for (const auto& m : newest_first()) {

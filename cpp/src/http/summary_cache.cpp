@@ -40,14 +40,21 @@ CachedSummary make_cached_summary(const MessageView& v) {
 }
 
 std::string summary_json(const CachedSummary& s, const store::Message& now, std::string_view extra) {
+  std::string out;
+  append_summary_json(out, s, now, extra);
+  return out;
+}
+
+void append_summary_json(std::string& out, const CachedSummary& s, const store::Message& now,
+                         std::string_view extra) {
   std::string tags_text = "[]";
   if (!s.header_tags.empty() || !now.keywords.empty()) {
     json::array tags;
     for (auto& t : with_keywords(s.header_tags, now.keywords)) tags.emplace_back(t);
     tags_text = json::serialize(tags);
   }
-  std::string out;
-  out.reserve(s.head.size() + s.middle.size() + s.tail.size() + tags_text.size() + extra.size() + 32);
+  if (out.empty())
+    out.reserve(s.head.size() + s.middle.size() + s.tail.size() + tags_text.size() + extra.size() + 32);
   out.push_back('{');
   out.append(s.head);
   out.append((now.flags & store::kSeen) ? ",\"Read\":true," : ",\"Read\":false,");
@@ -55,7 +62,6 @@ std::string summary_json(const CachedSummary& s, const store::Message& now, std:
   out.append(s.tail);
   if (!extra.empty()) out.append(",").append(extra);
   out.push_back('}');
-  return out;
 }
 
 std::string SummaryCache::key_of(const store::Message& m, const std::string& folder,
@@ -95,6 +101,10 @@ std::string SummaryCache::summary(const MessageView& v, const std::string& folde
 
 std::shared_ptr<const CachedSummary> SummaryCache::get(const std::string& key) {
   std::lock_guard lock(mutex_);
+  return hit(key);
+}
+
+std::shared_ptr<const CachedSummary> SummaryCache::hit(const std::string& key) {
   auto it = index_.find(key);
   if (it == index_.end()) return nullptr;
   order_.splice(order_.begin(), order_, it->second);

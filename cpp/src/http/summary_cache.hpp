@@ -30,6 +30,8 @@ CachedSummary make_cached_summary(const MessageView& v);
 // it; `extra` (JSON members, or "") goes before the closing brace.
 std::string summary_json(const CachedSummary& s, const store::Message& now,
                          std::string_view extra = {});
+void append_summary_json(std::string& out, const CachedSummary& s, const store::Message& now,
+                         std::string_view extra = {});
 
 // Least recently used summaries, at most `max_bytes` of them in all.
 class SummaryCache {
@@ -45,6 +47,35 @@ class SummaryCache {
   std::string summary(const MessageView& v, const std::string& folder, std::uint32_t uidvalidity,
                       std::string_view extra = {});
 
+  // A page: the summaries of `messages` (INBOX or one folder, UIDVALIDITY
+  // from `validity_of(account)`) appended to `out`, comma-separated, with
+  // one turn of the cache's lock for the hits; returns how many (a message
+  // gone is left out).
+  template <class ValidityOf>
+  std::size_t append_page(const store::MailStore& store, const std::vector<store::MessagePtr>& messages,
+                          const std::string& folder, ValidityOf&& validity_of, std::string& out) {
+    std::vector<std::string> keys;
+    keys.reserve(messages.size());
+    for (const auto& m : messages) keys.push_back(key_of(*m, folder, validity_of(m->account)));
+    std::vector<std::shared_ptr<const CachedSummary>> found(messages.size());
+    {
+      std::lock_guard lock(mutex_);
+      for (std::size_t i = 0; i < keys.size(); ++i) found[i] = hit(keys[i]);
+    }
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < messages.size(); ++i) {
+      if (!found[i]) {
+        auto v = view_message(store, messages[i], folder, validity_of(messages[i]->account));
+        if (!v) continue;
+        found[i] = std::make_shared<const CachedSummary>(make_cached_summary(*v));
+        put(std::move(keys[i]), found[i]);
+      }
+      if (count++) out.push_back(',');
+      append_summary_json(out, *found[i], *messages[i]);
+    }
+    return count;
+  }
+
   std::size_t size() const;
   std::size_t bytes() const;
 
@@ -57,6 +88,7 @@ class SummaryCache {
   static std::string key_of(const store::Message& m, const std::string& folder,
                             std::uint32_t uidvalidity);
   std::shared_ptr<const CachedSummary> get(const std::string& key);
+  std::shared_ptr<const CachedSummary> hit(const std::string& key);  // mutex_ held
   void put(std::string key, std::shared_ptr<const CachedSummary> s);
 
   const std::size_t max_bytes_;
