@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "conversation.hpp"
+#include "store_test_helpers.hpp"
 #include "mailroom/store/durable_file.hpp"
 #include "mailroom/store/mail_store.hpp"
 
@@ -33,19 +34,6 @@ const std::string kBob = "bob@example.org";
 
 // A copy of the bytes (CHECK_EQ binds a reference: not to a temporary's inside).
 std::string bytes_of(const std::shared_ptr<const std::string>& p) { return *p; }
-
-template <class T>
-std::string show(const std::vector<T>& v) {
-  std::string out = "{";
-  for (const auto& x : v) out += (out.size() > 1 ? ", " : "") + show(x);
-  return out + "}";
-}
-
-fs::path temp_dir(const char* name) {
-  fs::path p = fs::temp_directory_path() / (std::string(name) + "-" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  return p;
-}
 
 template <class E, class F>
 bool throws(F&& f) {

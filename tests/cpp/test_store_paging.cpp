@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "conversation.hpp"
+#include "store_test_helpers.hpp"
 #include "mailroom/store/arrival_index.hpp"
 #include "mailroom/store/mail_store.hpp"
 
@@ -23,18 +24,6 @@ namespace {
 const std::string kBob = "bob@example.org";
 const std::string kCarol = "carol@example.org";
 
-template <class T>
-std::string show(const std::vector<T>& v) {
-  std::string out = "{";
-  for (const auto& x : v) out += (out.size() > 1 ? ", " : "") + show(x);
-  return out + "}";
-}
-
-fs::path temp_dir(const char* name) {
-  fs::path p = fs::temp_directory_path() / (std::string(name) + "-" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  return p;
-}
 
 std::vector<std::uint64_t> arrivals(const std::vector<MessagePtr>& v) {
   std::vector<std::uint64_t> out;
