@@ -161,8 +161,7 @@ smtp::Decision Server::accept_message(const smtp::Envelope& env, std::string&& m
 
   // RFC 5321 §4.2.2 / RFC 3463 4.3.1: no room for it now; the client keeps it and retries.
   const std::size_t copies = local.size();
-  if (copies > 0 && (store_->count() + copies > options_.max_stored_messages ||
-                     store_->bytes() + std::uint64_t{message.size()} * copies > options_.max_stored_bytes))
+  if (copies > 0 && !store_->has_room(copies, std::uint64_t{message.size()} * copies))
     return smtp::Decision::reject(452, "4.3.1", "Insufficient storage: the server's store is full");
 
   const std::string id = remote.empty() ? local_id() : queue_->new_id();

@@ -236,9 +236,10 @@ std::vector<std::string> MailApi::events_for(const store::StoreChange& c) const 
   const std::string id = encode_message_id({c.account, kInbox, validity, c.uid});
   if (c.kind == Kind::Appended) {
     auto m = impl_->store.by_uid(c.account, kInbox, c.uid);
-    auto v = m ? view_message(impl_->store, m, kInbox, validity) : std::nullopt;
-    if (!v) return out;
-    out.push_back(json::serialize(json::object{{"Type", "new"}, {"Data", message_summary(*v)}}));
+    // Made once here, the summary is the list's next time too.
+    std::string summary = m ? impl_->cache.summary(impl_->store, m, kInbox, validity) : "";
+    if (summary.empty()) return out;
+    out.push_back("{\"Type\":\"new\",\"Data\":" + summary + "}");
   } else if (c.kind == Kind::Expunged) {
     out.push_back(json::serialize(json::object{{"Type", "delete"}, {"Data", json::object{{"ID", id}}}}));
   } else if (c.kind == Kind::FlagsChanged) {

@@ -19,6 +19,7 @@
 #include "mailroom/text.hpp"
 #include "message_view.hpp"
 #include "search.hpp"
+#include "summary_cache.hpp"
 
 namespace mailroom::http {
 
@@ -102,16 +103,14 @@ struct MailApi::Impl {
   MailApiSettings settings;
   Router router;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  mutable SummaryCache cache;  // the list's summaries, bounded
 
   Impl(store::MailStore& s, SubmitMessage sub, MailApiSettings set)
       : store(s), submit(std::move(sub)), settings(std::move(set)) {}
 
+  // The account as the store spells it (a record's, an ID's): 0 when unknown.
   std::uint32_t uidvalidity(const std::string& account) const {
-    try {
-      return store.status(account, kInbox).uidvalidity;
-    } catch (const std::exception&) {
-      return 0;
-    }
+    return store.inbox_uidvalidity(account);
   }
 
   // Every INBOX message, newest first.
@@ -132,11 +131,29 @@ struct MailApi::Impl {
     }
   };
 
+  // INBOX summaries as JSON text from the cache ("" for a message gone),
+  // one UIDVALIDITY look-up per account.
+  struct Summarizer {
+    const Impl& api;
+    std::map<std::string, std::uint32_t, std::less<>> validity;
+    std::uint32_t validity_of(const std::string& account) {
+      auto it = validity.find(account);
+      if (it == validity.end()) it = validity.emplace(account, api.uidvalidity(account)).first;
+      return it->second;
+    }
+    std::string operator()(const store::MessagePtr& m) {
+      return api.cache.summary(api.store, m, kInbox, validity_of(m->account));
+    }
+    std::string operator()(const MessageView& v) {
+      return api.cache.summary(v, kInbox, validity_of(v.message->account));
+    }
+  };
+
   // The message an ID (or "latest") names, or null.
   store::MessagePtr find(const std::string& id) const {
     if (id == "latest") {
-      auto all = store.all();
-      return all.empty() ? nullptr : all.back();
+      auto newest = store.newest(0, 1);
+      return newest.empty() ? nullptr : newest.front();
     }
     auto where = decode_message_id(id);
     if (!where || where->folder != kInbox) return nullptr;
@@ -159,46 +176,53 @@ struct MailApi::Impl {
     return error_response(404, "no message with the ID '" + id + "'");
   }
 
+  // Messages and unread messages of every INBOX: kept by the store, O(1).
   std::pair<std::size_t, std::size_t> totals() const {
-    auto all = store.all();
-    std::size_t unread = 0;
-    for (const auto& m : all)
-      if (!(m->flags & store::kSeen)) ++unread;
-    return {all.size(), unread};
+    const auto c = store.inbox_counts();
+    return {c.messages, c.unseen};
   }
 
-  // MessagesSummary: {total, unread, count, messages_count, start, tags, messages}.
+  // MessagesSummary: {total, unread, count, messages_count, start, tags,
+  // messages}. The list is a page of the store's arrival index with
+  // summaries from the cache; a search still reads every message.
   Response summaries(const Request& r, const std::vector<SearchTerm>* terms) {
     const std::uint64_t start = number_param(r, "start", 0, 1u << 30);
     const std::uint64_t limit = number_param(r, "limit", 50, 1000);
-    auto all = newest_first();
-    std::size_t unread = 0;
-    for (const auto& m : all)
-      if (!(m->flags & store::kSeen)) ++unread;
-    json::array page;
-    std::size_t matching = 0;
-    Viewer viewer{*this, {}};
+    const auto [total, unread] = totals();
+    std::string page;
+    std::size_t count = 0, matching = 0;
+    Summarizer summarize{*this, {}};
+    auto add = [&](const std::string& summary) {
+      if (summary.empty()) return;
+      if (count++) page.push_back(',');
+      page += summary;
+    };
     if (!terms) {
-      matching = all.size();
-      for (std::size_t i = start; i < all.size() && page.size() < limit; ++i)
-        if (auto v = viewer(all[i])) page.push_back(message_summary(*v));
+      matching = total;
+      count = cache.append_page(
+          store, store.newest(start, limit), kInbox,
+          [&](const std::string& account) { return summarize.validity_of(account); }, page);
     } else {
-      for (const auto& m : all) {
+      Viewer viewer{*this, {}};
+      for (const auto& m : newest_first()) {
         auto v = viewer(m);
         if (!v || !search_matches(*terms, *v)) continue;
-        if (matching >= start && page.size() < limit) page.push_back(message_summary(*v));
+        if (matching >= start && count < limit) add(summarize(*v));
         ++matching;
       }
     }
-    json::object out{{"total", static_cast<std::uint64_t>(all.size())},
-                     {"unread", static_cast<std::uint64_t>(unread)},
-                     {"count", page.size()},
-                     {"messages_count", static_cast<std::uint64_t>(matching)},
-                     {"messages_unread", static_cast<std::uint64_t>(unread)},
-                     {"start", start},
-                     {"tags", json::array{}},
-                     {"messages", std::move(page)}};
-    return json_response(out);
+    Response out;
+    out.header("Content-Type", "application/json");
+    std::string& b = out.body;
+    b.reserve(page.size() + 160);
+    b.append("{\"total\":").append(std::to_string(total));
+    b.append(",\"unread\":").append(std::to_string(unread));
+    b.append(",\"count\":").append(std::to_string(count));
+    b.append(",\"messages_count\":").append(std::to_string(matching));
+    b.append(",\"messages_unread\":").append(std::to_string(unread));
+    b.append(",\"start\":").append(std::to_string(start));
+    b.append(",\"tags\":[],\"messages\":[").append(page).append("]}");
+    return out;
   }
 
   // The INBOX messages an ID list names (all of them when `ids` is empty);

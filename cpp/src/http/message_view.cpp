@@ -213,11 +213,21 @@ std::vector<std::string> part_numbers(const mime::ParsedMessage& p) {
 }
 
 std::vector<std::string> message_tags(const MessageView& v) {
+  return with_keywords(header_tags(*v.parsed), v.message->keywords);
+}
+
+std::vector<std::string> with_keywords(std::vector<std::string> tags,
+                                       const std::vector<std::string>& keywords) {
+  for (const auto& k : keywords)
+    if (std::find(tags.begin(), tags.end(), k) == tags.end()) tags.push_back(k);
+  return tags;
+}
+
+std::vector<std::string> header_tags(const mime::ParsedMessage& p) {
   std::vector<std::string> tags;
-  for (const auto& h : v.parsed->parts.empty() ? std::vector<mime::HeaderField>{}
-                                               : v.parsed->parts[0].headers) {
-    if (!iequals(v.parsed->bytes(h.name), "X-Tags")) continue;
-    std::string_view list = v.parsed->bytes(h.value);
+  for (const auto& h : p.parts.empty() ? std::vector<mime::HeaderField>{} : p.parts[0].headers) {
+    if (!iequals(p.bytes(h.name), "X-Tags")) continue;
+    std::string_view list = p.bytes(h.value);
     while (!list.empty()) {
       auto comma = list.find(',');
       std::string tag(trim(list.substr(0, comma)));
@@ -229,8 +239,6 @@ std::vector<std::string> message_tags(const MessageView& v) {
       list.remove_prefix(comma + 1);
     }
   }
-  for (const auto& k : v.message->keywords)
-    if (std::find(tags.begin(), tags.end(), k) == tags.end()) tags.push_back(k);
   return tags;
 }
 

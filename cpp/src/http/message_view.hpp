@@ -63,6 +63,11 @@ std::string message_snippet(const mime::ParsedMessage& p);
 std::vector<std::string> part_numbers(const mime::ParsedMessage& p);
 // Tags: X-Tags values, then the message's keywords.
 std::vector<std::string> message_tags(const MessageView& v);
+// The X-Tags values alone (comma-separated, trimmed, first of each kept).
+std::vector<std::string> header_tags(const mime::ParsedMessage& p);
+// X-Tags values, then those keywords not among them.
+std::vector<std::string> with_keywords(std::vector<std::string> tags,
+                                       const std::vector<std::string>& keywords);
 
 boost::json::object message_summary(const MessageView& v);
 boost::json::object message_detail(const MessageView& v);
