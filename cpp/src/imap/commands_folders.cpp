@@ -101,7 +101,11 @@ void ServerSession::cmd_select(const std::string& tag, Arguments& a, bool read_o
                                std::vector<Output>& out) {
   a.sp();
   const std::string name = mailbox(a);
+  const SelectSync params = read_select_params(a);
   a.end();
+  // RFC 7162 §3.2.11, RFC 9051 §7.1: CLOSED tells where the old mailbox's
+  // responses end.
+  if (state_ == State::Selected && (qresync_ || rev2_)) untagged("OK [CLOSED] Previous mailbox closed");
   // RFC 9051 §6.3.2: a SELECT that fails leaves no mailbox selected.
   deselect();
   const std::string folder = store::checked_folder_name(name);
@@ -120,11 +124,13 @@ void ServerSession::cmd_select(const std::string& tag, Arguments& a, bool read_o
                      : "OK [PERMANENTFLAGS (" + flags + " \\*)] Flags permitted");
   untagged(std::to_string(view_.size()) + " EXISTS");
   claim_recent();
-  untagged(std::to_string(recent_count()) + " RECENT");
-  if (first_unseen) untagged("OK [UNSEEN " + std::to_string(first_unseen) + "] First unseen");
+  // IMAP4rev2 has neither RECENT nor the UNSEEN code (RFC 9051 Appendix E).
+  if (!rev2_) untagged(std::to_string(recent_count()) + " RECENT");
+  if (first_unseen && !rev2_) untagged("OK [UNSEEN " + std::to_string(first_unseen) + "] First unseen");
   untagged("OK [UIDVALIDITY " + std::to_string(status.uidvalidity) + "] UIDs valid");
   untagged("OK [UIDNEXT " + std::to_string(status.uidnext) + "] Predicted next UID");
   untagged("OK [HIGHESTMODSEQ " + std::to_string(status.highestmodseq) + "] Highest");
+  qresync_select(params);
   tagged(out, tag, "OK",
          std::string(read_only ? "[READ-ONLY] EXAMINE" : "[READ-WRITE] SELECT") + " completed");
 }
@@ -310,7 +316,7 @@ void ServerSession::cmd_status(const std::string& tag, Arguments& a, std::vector
       if (st.uidnext > claimed + 1)
         for (const auto& m : store_.messages(account_, folder)) v += m->uid > claimed ? 1 : 0;
     }
-    else if (it == "HIGHESTMODSEQ") v = st.highestmodseq;
+    else if (it == "HIGHESTMODSEQ") v = st.highestmodseq, enable_condstore();  // RFC 7162 §3.1
     line += it + " " + std::to_string(v);
   }
   untagged(line + ")");

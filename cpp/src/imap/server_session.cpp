@@ -54,7 +54,7 @@ ServerSession::~ServerSession() = default;
 
 std::string ServerSession::capabilities() const {
   std::string c = "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
-                  "CHILDREN SPECIAL-USE";
+                  "CHILDREN SPECIAL-USE CONDSTORE QRESYNC ESEARCH SEARCHRES";
   c += " APPENDLIMIT=" + std::to_string(cfg_.max_literal);
   if (state_ == State::NotAuthenticated) {
     if (cfg_.starttls && !tls_active_) c += " STARTTLS";
