@@ -184,3 +184,28 @@ def test_curl_custom_esearch(server: Server) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert re.search(rb"\* ESEARCH \(TAG \"[^\"]+\"\) MAX 3 COUNT 3", done.stdout), done.stdout
+
+
+def test_imaplib_list_status_and_subscribed(server: Server) -> None:
+    """LIST ... RETURN (SUBSCRIBED STATUS (...)) (RFC 5258, RFC 5819): one
+    round trip for the folder tree, its subscriptions and counts."""
+    server.store[BOB].create_folder("Work/2024")
+    c = imap(server)
+    try:
+        assert c.subscribe("Work/2024")[0] == "OK"
+        typ, data = c._simple_command(
+            "LIST", '""', "*", "RETURN", "(SUBSCRIBED STATUS (MESSAGES SIZE))"
+        )
+        assert typ == "OK"
+        lists = [x for x in c.untagged_responses.pop("LIST") if isinstance(x, bytes)]
+        statuses = [x for x in c.untagged_responses.pop("STATUS") if isinstance(x, bytes)]
+        assert rb'(\HasNoChildren \Subscribed) "/" "Work/2024"' in lists
+        inbox = next(s for s in statuses if s.startswith(b'"INBOX"'))
+        size = sum(m.size for m in server.store[BOB].inbox.messages())
+        assert inbox == b'"INBOX" (MESSAGES 3 SIZE %d)' % size
+        typ, data = c._simple_command("LIST", "(SUBSCRIBED)", '""', "*")
+        assert [x for x in c.untagged_responses.pop("LIST") if isinstance(x, bytes)] == [
+            rb'(\HasNoChildren \Subscribed) "/" "Work/2024"'
+        ]
+    finally:
+        c.logout()

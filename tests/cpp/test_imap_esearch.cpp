@@ -137,6 +137,9 @@ TEST(imap4rev2_session_rules) {
     S: * OK [UIDNEXT 1] Predicted next UID
     S: * OK [HIGHESTMODSEQ 1] Highest
     S: v7 OK [READ-ONLY] EXAMINE completed
+    C: v8 CAPABILITY
+    S: * CAPABILITY IMAP4rev1 IMAP4rev2 ...
+    S: v8 OK CAPABILITY completed
   )");
   t.no_more_replies();
   CHECK(t.s->imap4rev2());

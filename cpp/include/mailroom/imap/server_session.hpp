@@ -178,9 +178,15 @@ class ServerSession {
   void cmd_delete(const std::string& tag, Arguments& a, std::vector<Output>& out);
   void cmd_rename(const std::string& tag, Arguments& a, std::vector<Output>& out);
   void cmd_subscribe(const std::string& tag, Arguments& a, bool on, std::vector<Output>& out);
+  // LIST with LIST-EXTENDED and LIST-STATUS; LSUB (list_extended.cpp).
   void cmd_list(const std::string& tag, Arguments& a, bool lsub, std::vector<Output>& out);
   void cmd_namespace(const std::string& tag, Arguments& a, std::vector<Output>& out);
   void cmd_status(const std::string& tag, Arguments& a, std::vector<Output>& out);
+  // STATUS's "(item ...)" (RFC 9051 §6.3.11, RFC 8438 SIZE, RFC 7162
+  // HIGHESTMODSEQ); and the "STATUS name (...)" answer for a folder (throws
+  // store errors). LIST-STATUS (RFC 5819) shares both.
+  std::vector<std::string> read_status_items(Arguments& a);
+  std::string status_line(const std::string& folder, const std::vector<std::string>& items);
   void cmd_append(const std::string& tag, Arguments& a, std::vector<Output>& out);
   // A mailbox argument: modified UTF-7 decoded; throws SyntaxError.
   std::string mailbox(Arguments& a);
