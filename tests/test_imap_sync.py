@@ -10,12 +10,14 @@ import re
 import smtplib
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from mailroom import Server
 
 from .conftest import require_module, require_program
+from .peers import Dovecot
 
 BOB = "bob@example.net"
 
@@ -209,3 +211,35 @@ def test_imaplib_list_status_and_subscribed(server: Server) -> None:
         ]
     finally:
         c.logout()
+
+
+def test_subscriptions_persist_in_the_maildir(tmp_path: Path) -> None:
+    """SUBSCRIBE on a Maildir is kept in its `subscriptions` file (Dovecot's
+    format): there after a restart, and Dovecot's LSUB lists the same."""
+    root = tmp_path / "mail"
+    with Server(imap_port=0, users={BOB: "secret"}, maildir=root) as s:
+        bob = s.store.account(BOB)
+        bob.create_folder("Work/2024")
+        bob.create_folder("Entwürfe")
+        c = imap(s)
+        assert c.subscribe("Work/2024")[0] == "OK"
+        assert c.subscribe("Entw&APw-rfe")[0] == "OK"
+        assert c.subscribe("INBOX")[0] == "OK"
+        assert c.unsubscribe("INBOX")[0] == "OK"
+        c.logout()
+    assert (root / BOB / "subscriptions").read_bytes() == b"V\t2\n\nEntw\xc3\xbcrfe\nWork\t2024\n"
+    with Server(imap_port=0, users={BOB: "secret"}, maildir=root) as s:
+        c = imap(s)
+        typ, data = c.lsub('""', "*")
+        c.logout()
+        assert typ == "OK"
+        assert sorted(data) == [b'() "/" "Entw&APw-rfe"', b'() "/" "Work/2024"']
+    with Dovecot(tmp_path / "dovecot", root, imap=True) as dovecot:
+        assert dovecot.imap_port is not None
+        c = imaplib.IMAP4("127.0.0.1", dovecot.imap_port, timeout=10)
+        c.login(BOB, dovecot.password)
+        typ, data = c.lsub('""', "*")
+        c.logout()
+        assert typ == "OK"
+        names = sorted(d.split(b'"/" ')[1].strip(b'"') for d in data if isinstance(d, bytes))
+        assert names == [b"Entw&APw-rfe", b"Work/2024"]
