@@ -98,7 +98,8 @@ TEST(searchres_saved_result) {
 
 // RFC 9051 Appendix E, as ENABLE IMAP4rev2 turns it on: no \Recent (no
 // RECENT response, no flag, no UNSEEN code at SELECT); SEARCH answers with
-// ESEARCH; SELECT of another mailbox says CLOSED; CAPABILITY lists both.
+// ESEARCH; SELECT names the mailbox in a LIST response (§6.3.2) and, of
+// another mailbox, says CLOSED first; CAPABILITY lists both.
 TEST(imap4rev2_session_rules) {
   Conversation t(three_messages);
   t.login();
@@ -113,6 +114,7 @@ TEST(imap4rev2_session_rules) {
     S: * OK [UIDVALIDITY ...
     S: * OK [UIDNEXT 4] Predicted next UID
     S: * OK [HIGHESTMODSEQ 4] Highest
+    S: * LIST (\HasNoChildren) "/" "INBOX"
     S: v2 OK [READ-WRITE] SELECT completed
     C: v3 FETCH 1:2 FLAGS
     S: * 1 FETCH (FLAGS ())
@@ -136,6 +138,7 @@ TEST(imap4rev2_session_rules) {
     S: * OK [UIDVALIDITY ...
     S: * OK [UIDNEXT 1] Predicted next UID
     S: * OK [HIGHESTMODSEQ 1] Highest
+    S: * LIST (\HasNoChildren \Sent) "/" "Sent"
     S: v7 OK [READ-ONLY] EXAMINE completed
     C: v8 CAPABILITY
     S: * CAPABILITY IMAP4rev1 IMAP4rev2 ...

@@ -121,6 +121,19 @@ void ServerSession::cmd_select(const std::string& tag, Arguments& a, bool read_o
   untagged("OK [UIDVALIDITY " + std::to_string(status.uidvalidity) + "] UIDs valid");
   untagged("OK [UIDNEXT " + std::to_string(status.uidnext) + "] Predicted next UID");
   untagged("OK [HIGHESTMODSEQ " + std::to_string(status.highestmodseq) + "] Highest");
+  if (rev2_) {
+    // RFC 9051 §6.3.2: a LIST response with the mailbox's name and its
+    // attributes.
+    std::string attrs = "\\HasNoChildren", use;
+    for (const auto& f : store_.list_folders(account_)) {
+      if (f.name == folder_) use = f.special_use;
+      if (f.name.size() > folder_.size() && f.name.compare(0, folder_.size(), folder_) == 0 &&
+          f.name[folder_.size()] == store::kFolderSeparator)
+        attrs = "\\HasChildren";
+    }
+    if (!use.empty()) attrs += " " + use;
+    untagged("LIST (" + attrs + ") \"/\" " + wire_name(folder_));
+  }
   qresync_select(params);
   tagged(out, tag, "OK",
          std::string(read_only ? "[READ-ONLY] EXAMINE" : "[READ-WRITE] SELECT") + " completed");
