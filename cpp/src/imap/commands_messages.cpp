@@ -253,15 +253,8 @@ void ServerSession::cmd_fetch(const std::string& tag, Arguments& a, bool uid,
     // RFC 7162 §3.1.4.1: only messages changed after the given MODSEQ
     // (with the MODSEQ item implied); with VANISHED (§3.2.6) first the
     // UIDs of the set expunged since then.
-    if (changed_since.vanished) {
-      std::vector<SequenceRange> uids;
-      for (auto r : set.ranges) {
-        std::uint32_t x = r.first ? r.first : UINT32_MAX, y = r.last ? r.last : UINT32_MAX;
-        if (x > y) std::swap(x, y);
-        uids.push_back({x, y});
-      }
-      vanished_since(*changed_since.since, uids, true);
-    }
+    if (changed_since.vanished)
+      vanished_since(*changed_since.since, resolved_ranges(set, UINT32_MAX), true);
     positions.erase(std::remove_if(positions.begin(), positions.end(),
                                    [&](std::size_t p) {
                                      return view_[p]->modseq <= *changed_since.since;

@@ -12,12 +12,6 @@ namespace mailroom::imap {
 
 namespace {
 
-std::string upper(std::string_view s) {
-  std::string r(s);
-  for (char& c : r) c = ascii_upper(c);
-  return r;
-}
-
 bool in_ranges(const std::vector<SequenceRange>& ranges, std::uint32_t n) {
   return std::any_of(ranges.begin(), ranges.end(),
                      [n](const SequenceRange& r) { return n >= r.first && n <= r.last; });
@@ -28,13 +22,7 @@ bool in_ranges(const std::vector<SequenceRange>& ranges, std::uint32_t n) {
 std::vector<SequenceRange> explicit_ranges(Arguments& a) {
   const SequenceSet set = a.sequence_set();
   if (set.saved) a.fail("$ is not allowed here");
-  std::vector<SequenceRange> out;
-  for (auto r : set.ranges) {
-    std::uint32_t x = r.first ? r.first : UINT32_MAX, y = r.last ? r.last : UINT32_MAX;
-    if (x > y) std::swap(x, y);
-    out.push_back({x, y});
-  }
-  return out;
+  return resolved_ranges(set, UINT32_MAX);
 }
 
 // mod-sequence-value (RFC 7162 §7): 1 to 2^63-1.
@@ -47,20 +35,19 @@ std::uint64_t mod_sequence(Arguments& a, bool zero_ok) {
 }  // namespace
 
 std::string ServerSession::enable(std::string_view capability) {
-  const std::string c = upper(capability);
-  if (c == "CONDSTORE") {
+  if (iequals(capability, "CONDSTORE")) {
     if (condstore_) return {};
     enable_condstore();
     return "CONDSTORE";
   }
   // RFC 7162 §3.2.3: enabling QRESYNC enables CONDSTORE too.
-  if (c == "QRESYNC") {
+  if (iequals(capability, "QRESYNC")) {
     if (qresync_) return {};
     qresync_ = true;
     enable_condstore();
     return "QRESYNC";
   }
-  if (c == "IMAP4REV2") {
+  if (iequals(capability, "IMAP4rev2")) {
     if (rev2_) return {};
     rev2_ = true;
     return "IMAP4rev2";
@@ -75,12 +62,7 @@ std::string ServerSession::modseq_item(const store::Message& m) const {
 ServerSession::SelectSync ServerSession::read_select_params(Arguments& a) {
   SelectSync p;
   if (!a.try_sp()) return p;
-  a.expect('(');
-  bool first = true;
-  while (!a.take(')')) {
-    if (!first) a.sp();
-    first = false;
-    const std::string word = upper(a.atom());
+  read_option_list(a, [&](const std::string& word) {
     if (word == "CONDSTORE") {
       enable_condstore();  // RFC 7162 §3.1.8
     } else if (word == "QRESYNC") {
@@ -120,7 +102,7 @@ ServerSession::SelectSync ServerSession::read_select_params(Arguments& a) {
     } else {
       a.fail("Unknown SELECT parameter " + word);
     }
-  }
+  });
   return p;
 }
 
@@ -154,12 +136,7 @@ void ServerSession::qresync_select(const SelectSync& p) {
 ServerSession::FetchChangedSince ServerSession::read_fetch_modifiers(Arguments& a, bool uid) {
   FetchChangedSince f;
   if (!a.try_sp()) return f;
-  a.expect('(');
-  bool first = true;
-  while (!a.take(')')) {
-    if (!first) a.sp();
-    first = false;
-    const std::string word = upper(a.atom());
+  read_option_list(a, [&](const std::string& word) {
     if (word == "CHANGEDSINCE") {
       a.sp();
       f.since = mod_sequence(a, true);
@@ -171,7 +148,7 @@ ServerSession::FetchChangedSince ServerSession::read_fetch_modifiers(Arguments& 
     } else {
       a.fail("Unknown FETCH modifier " + word);
     }
-  }
+  });
   if (f.vanished && !f.since) a.fail("VANISHED needs CHANGEDSINCE");
   if (f.since) enable_condstore();  // RFC 7162 §3.1: a CONDSTORE enabling command
   return f;
@@ -179,16 +156,12 @@ ServerSession::FetchChangedSince ServerSession::read_fetch_modifiers(Arguments& 
 
 std::optional<std::uint64_t> ServerSession::read_store_modifiers(Arguments& a) {
   std::optional<std::uint64_t> since;
-  if (!a.take('(')) return since;
-  bool first = true;
-  while (!a.take(')')) {
-    if (!first) a.sp();
-    first = false;
-    const std::string word = upper(a.atom());
+  if (!a.peek('(')) return since;
+  read_option_list(a, [&](const std::string& word) {
     if (word != "UNCHANGEDSINCE") a.fail("Unknown STORE modifier " + word);
     a.sp();
     since = mod_sequence(a, true);  // 0 fails for every message (§3.1.3)
-  }
+  });
   a.sp();
   if (since) enable_condstore();
   return since;

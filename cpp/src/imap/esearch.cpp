@@ -15,20 +15,14 @@ ServerSession::SearchReturn ServerSession::read_search_return(Arguments& a) {
   if (!a.take_word("RETURN")) return r;
   r.given = true;
   a.sp();
-  a.expect('(');
-  bool first = true;
-  while (!a.take(')')) {
-    if (!first) a.sp();
-    first = false;
-    std::string word = a.atom();
-    for (char& c : word) c = ascii_upper(c);
+  read_option_list(a, [&](const std::string& word) {
     if (word == "MIN") r.min = true;
     else if (word == "MAX") r.max = true;
     else if (word == "ALL") r.all = true;
     else if (word == "COUNT") r.count = true;
     else if (word == "SAVE") r.save = true;
     else a.fail("Unknown SEARCH return option " + word);
-  }
+  });
   // RFC 4731 §3.1: RETURN () is RETURN (ALL).
   if (!r.min && !r.max && !r.all && !r.count && !r.save) r.all = true;
   a.sp();

@@ -48,24 +48,6 @@ struct ListQuery {
   std::vector<std::string> patterns;  // as on the wire
 };
 
-std::string upper(std::string_view s) {
-  std::string r(s);
-  for (char& c : r) c = ascii_upper(c);
-  return r;
-}
-
-// "(" [option *(SP option)] ")"; `read` takes each option's name.
-template <class Read>
-void option_list(Arguments& a, Read read) {
-  a.expect('(');
-  bool first = true;
-  while (!a.take(')')) {
-    if (!first) a.sp();
-    first = false;
-    read(upper(a.atom()));
-  }
-}
-
 bool is_descendant(std::string_view name, std::string_view parent) {
   return name.size() > parent.size() && name.compare(0, parent.size(), parent) == 0 &&
          name[parent.size()] == store::kFolderSeparator;
@@ -79,7 +61,7 @@ void ServerSession::cmd_list(const std::string& tag, Arguments& a, bool lsub,
   a.sp();
   if (!lsub && a.peek('(')) {
     q.extended = true;
-    option_list(a, [&](const std::string& o) {
+    read_option_list(a, [&](const std::string& o) {
       if (o == "SUBSCRIBED") q.subscribed = true;
       else if (o == "REMOTE") q.remote = true;  // no remote mailboxes here
       else if (o == "RECURSIVEMATCH") q.recursive = true;
@@ -109,7 +91,7 @@ void ServerSession::cmd_list(const std::string& tag, Arguments& a, bool lsub,
     q.extended = true;
     if (!a.take_word("RETURN")) a.fail("Expected RETURN");
     a.sp();
-    option_list(a, [&](const std::string& o) {
+    read_option_list(a, [&](const std::string& o) {
       if (o == "SUBSCRIBED") q.ret_subscribed = true;
       else if (o == "CHILDREN") q.ret_children = true;
       else if (o == "SPECIAL-USE") q.ret_special_use = true;

@@ -172,14 +172,8 @@ struct KeyReader {
 
   std::vector<SequenceRange> ranges(std::uint32_t largest) {
     SequenceSet set = a.sequence_set();
-    if (set.saved) a.fail("$ needs SEARCHRES, which this server does not offer");
-    std::vector<SequenceRange> out;
-    for (auto r : set.ranges) {
-      std::uint32_t x = r.first ? r.first : largest, y = r.last ? r.last : largest;
-      if (x > y) std::swap(x, y);
-      out.push_back({x, y});
-    }
-    return out;
+    if (set.saved) a.fail("$ is not allowed here");
+    return resolved_ranges(set, largest);
   }
 
   // "$": the saved result (RFC 5182 §2.1), as a sequence set or after UID.
