@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import imaplib
 import re
-import smtplib
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,14 +17,7 @@ from mailroom import Server
 
 from .conftest import require_module, require_program
 from .peers import Dovecot
-
-BOB = "bob@example.net"
-
-
-def deliver(server: Server, subject: str) -> None:
-    with smtplib.SMTP(server.host, server.smtp_port) as c:
-        c.sendmail("alice@example.org", [BOB], f"Subject: {subject}\r\n\r\nhello\r\n".encode())
-    server.wait_for(to=BOB, subject=subject)
+from .test_imap_clients import BOB, deliver
 
 
 @pytest.fixture
