@@ -52,9 +52,12 @@ void ServerSession::search_results(const std::string& tag, bool uid, const Searc
   }
   if (!r.given && !rev2_) {
     std::string line = "SEARCH";
-    for (std::uint32_t n : numbers) line += " " + std::to_string(n);
+    for (std::uint32_t n : numbers) {
+      line.push_back(' ');
+      line += std::to_string(n);
+    }
     // RFC 7162 §3.1.5: the highest MODSEQ of the messages found.
-    if (modseq && !numbers.empty()) line += " (MODSEQ " + std::to_string(*modseq) + ")";
+    if (modseq && !numbers.empty()) line.append(" (MODSEQ ").append(std::to_string(*modseq)).append(")");
     return untagged(line);
   }
   // RFC 5182 §2.1: SAVE alone gives no ESEARCH response.
@@ -65,12 +68,12 @@ void ServerSession::search_results(const std::string& tag, bool uid, const Searc
   if (uid) line += " UID";
   const bool all = r.all || !r.given;
   if (!numbers.empty()) {
-    if (r.min) line += " MIN " + std::to_string(numbers.front());
-    if (r.max) line += " MAX " + std::to_string(numbers.back());
-    if (all) line += " ALL " + compact_set(numbers);
+    if (r.min) line.append(" MIN ").append(std::to_string(numbers.front()));
+    if (r.max) line.append(" MAX ").append(std::to_string(numbers.back()));
+    if (all) line.append(" ALL ").append(compact_set(numbers));
   }
-  if (r.count) line += " COUNT " + std::to_string(numbers.size());
-  if (modseq && !numbers.empty()) line += " MODSEQ " + std::to_string(*modseq);
+  if (r.count) line.append(" COUNT ").append(std::to_string(numbers.size()));
+  if (modseq && !numbers.empty()) line.append(" MODSEQ ").append(std::to_string(*modseq));
   untagged(line);
 }
 
