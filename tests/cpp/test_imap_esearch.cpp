@@ -126,6 +126,9 @@ TEST(imap4rev2_session_rules) {
     C: v5 UID SEARCH KEYWORD $Nothing
     S: * ESEARCH (TAG "v5") UID
     S: v5 OK SEARCH completed
+    C: v5b SEARCH OR RECENT NEW
+    S: * ESEARCH (TAG "v5b")
+    S: v5b OK SEARCH completed
     C: v6 APPEND INBOX {5+}
     C: hello
     S: * 4 EXISTS

@@ -211,7 +211,7 @@ void ServerSession::cmd_search(const std::string& tag, Arguments& a, bool uid,
       SearchSubject s;
       s.seq = static_cast<std::uint32_t>(i + 1);
       s.message = m.get();
-      s.recent = recent(m->uid);
+      s.recent = !rev2_ && recent(m->uid);  // IMAP4rev2 has no \Recent
       s.parsed = [&]() -> std::shared_ptr<const mime::ParsedMessage> {
         try {
           return cache_.parsed(cache_key(m->uid), store_.read(*m));
