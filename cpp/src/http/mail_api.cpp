@@ -189,6 +189,7 @@ MailApi::MailApi(store::MailStore& store, SubmitMessage submit, MailApiSettings 
     : impl_(std::make_unique<Impl>(store, std::move(submit), std::move(settings))) {
   impl_->add_routes();
   impl_->add_mailroom_routes();
+  impl_->add_reader_routes();
   impl_->add_web_routes();
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "mailroom/imap/arguments.hpp"
+#include "mailroom/imap/sequence_set.hpp"
 #include "mailroom/imap/server_session.hpp"
 #include "mailroom/store/flags.hpp"
 

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mailroom/http/message.hpp"
@@ -37,6 +38,9 @@ struct MailApiSettings {
   // other files (names of letters, digits, '-' and '_' with a known
   // extension, nothing else; never a file elsewhere). Empty: none.
   std::string web_root;
+  // Whether a recipient leaves through the outgoing queue (the compose
+  // route's "Queued"); unset: every recipient is local.
+  std::function<bool(std::string_view rcpt)> is_remote;
 };
 
 // GET /api/mailroom/wait?to=&from=&subject=&timeout=&since=
