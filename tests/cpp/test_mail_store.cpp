@@ -24,6 +24,7 @@
 #include "store_test_helpers.hpp"
 #include "mailroom/store/durable_file.hpp"
 #include "mailroom/store/mail_store.hpp"
+#include "mailroom/store/subscriptions_file.hpp"
 
 using namespace mailroom::store;
 namespace fs = std::filesystem;
@@ -551,6 +552,38 @@ TEST(maildir_survives_kill_9) {
               gone.size());
   CHECK(rounds >= 5);
   CHECK(!acked.empty());
+  fs::remove_all(dir);
+}
+
+// IMAP subscriptions: Dovecot's `subscriptions` file (version 2: levels
+// joined by TAB, tab-escaped; version 1: plain lines), kept across a restart.
+TEST(subscriptions_file_and_restart) {
+  using mailroom::store::format_subscriptions;
+  using mailroom::store::parse_subscriptions;
+  CHECK_EQ(format_subscriptions({"INBOX", "Work/2024", "Odd\tname"}),
+           std::string("V\t2\n\nINBOX\nWork\t2024\nOdd\001tname\n"));
+  const std::vector<std::string> back = parse_subscriptions("V\t2\n\nINBOX\nWork\t2024\nOdd\001tname\n\n");
+  CHECK_EQ(back.size(), 3u);
+  CHECK_EQ(back[1], std::string("Work/2024"));
+  CHECK_EQ(back[2], std::string("Odd\tname"));
+  const std::vector<std::string> v1 = parse_subscriptions("INBOX\r\nLists/ietf\n");
+  CHECK_EQ(v1.size(), 2u);
+  CHECK_EQ(v1[1], std::string("Lists/ietf"));
+  const fs::path dir = temp_dir("mailroom-store-subscriptions");
+  {
+    MailStore s(dir);
+    s.ensure_account("bob@example.test");
+    s.set_subscribed("bob@example.test", "Sent", true);
+    s.set_subscribed("bob@example.test", "Gone", true);
+    s.set_subscribed("bob@example.test", "Gone", false);
+  }
+  {
+    MailStore s(dir);
+    CHECK(s.subscriptions("bob@example.test") == std::set<std::string>{"Sent"});
+  }
+  MailStore memory;
+  memory.set_subscribed("bob@example.test", "Sent", true);
+  CHECK_EQ(memory.subscriptions("bob@example.test").size(), 1u);
   fs::remove_all(dir);
 }
 

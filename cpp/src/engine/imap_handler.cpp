@@ -65,11 +65,11 @@ void ImapHandler::watch(std::string_view account, std::string_view folder) {
 }
 
 std::set<std::string> ImapHandler::subscriptions(std::string_view account) {
-  return server_.imap_sessions().subscriptions(std::string(account));
+  return server_.store().subscriptions(account);
 }
 
 void ImapHandler::subscribe(std::string_view account, std::string_view folder, bool on) {
-  server_.imap_sessions().subscribe(std::string(account), std::string(folder), on);
+  server_.store().set_subscribed(account, folder, on);
 }
 
 }  // namespace mailroom::engine

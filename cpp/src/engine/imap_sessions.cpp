@@ -59,20 +59,4 @@ std::uint32_t ImapSessions::claim_recent(const std::string& folder_key, std::uin
   return before;
 }
 
-std::set<std::string> ImapSessions::subscriptions(const std::string& account) const {
-  std::lock_guard lock(mutex_);
-  auto it = subscriptions_.find(account);
-  return it == subscriptions_.end() ? std::set<std::string>{} : it->second;
-}
-
-void ImapSessions::subscribe(const std::string& account, const std::string& folder, bool on) {
-  std::lock_guard lock(mutex_);
-  auto& set = subscriptions_[account];
-  // Bounded like the folders of an account: a client cannot grow it forever.
-  if (on && set.size() < 10'000)
-    set.insert(folder);
-  else if (!on)
-    set.erase(folder);
-}
-
 }  // namespace mailroom::engine

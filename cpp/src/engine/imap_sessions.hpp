@@ -1,8 +1,8 @@
-// What the IMAP sessions of one server share: the cache of parsed messages,
-// the subscriptions of each account, and who watches which folder, so that a
-// change in the store (an event on the server's EventBus) wakes the sessions
-// that have it selected (through ConnectionRef::notify(); the session then
-// syncs its view on its strand).
+// What the IMAP sessions of one server share: the cache of parsed messages
+// and who watches which folder, so that a change in the store (an event on
+// the server's EventBus) wakes the sessions that have it selected (through
+// ConnectionRef::notify(); the session then syncs its view on its strand).
+// Subscriptions are the store's (MailStore::subscriptions).
 #pragma once
 
 #include <map>
@@ -42,9 +42,6 @@ class ImapSessions {
   // \Recent claims, per folder (imap::Handler::claim_recent).
   std::uint32_t claim_recent(const std::string& folder_key, std::uint32_t last_uid);
 
-  std::set<std::string> subscriptions(const std::string& account) const;
-  void subscribe(const std::string& account, const std::string& folder, bool on);
-
  private:
   struct Watcher {
     const void* key;
@@ -54,7 +51,6 @@ class ImapSessions {
   imap::MessageCache cache_;
   mutable std::mutex mutex_;
   std::vector<Watcher> watchers_;
-  std::map<std::string, std::set<std::string>> subscriptions_;
   ImapReplyRules rules_;
   std::map<std::string, std::uint32_t> recent_claims_;
   EventBus::Subscription subscription_;  // last: reset first, before the rest goes

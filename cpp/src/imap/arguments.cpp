@@ -210,4 +210,15 @@ std::string_view Arguments::word() {
   return s_.substr(start, i_ - start);
 }
 
+std::vector<SequenceRange> resolved_ranges(const SequenceSet& set, std::uint32_t star) {
+  std::vector<SequenceRange> out;
+  out.reserve(set.ranges.size());
+  for (auto r : set.ranges) {
+    std::uint32_t x = r.first ? r.first : star, y = r.last ? r.last : star;
+    if (x > y) std::swap(x, y);
+    out.push_back({x, y});
+  }
+  return out;
+}
+
 }  // namespace mailroom::imap

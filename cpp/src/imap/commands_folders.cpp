@@ -10,39 +10,22 @@
 #include "mailroom/imap/server_session.hpp"
 #include "mailroom/mutf7.hpp"
 #include "mailroom/store/flags.hpp"
+#include "mailroom/utf8.hpp"
 
 namespace mailroom::imap {
-
-namespace {
-
-// LIST wildcards (RFC 9051 §6.3.9): '*' matches anything, '%' anything but
-// the hierarchy separator. Dynamic programming: linear in name x pattern.
-bool wildcard_match(std::string_view pattern, std::string_view name) {
-  std::vector<char> row(name.size() + 1, 0), next(name.size() + 1, 0);
-  row[0] = 1;
-  for (char p : pattern) {
-    std::fill(next.begin(), next.end(), 0);
-    if (p == '*' || p == '%') {
-      bool reach = false;
-      for (std::size_t j = 0; j <= name.size(); ++j) {
-        if (row[j]) reach = true;
-        next[j] = reach;
-        if (p == '%' && j < name.size() && name[j] == store::kFolderSeparator) reach = false;
-      }
-    } else {
-      for (std::size_t j = 0; j < name.size(); ++j)
-        if (row[j] && name[j] == p) next[j + 1] = 1;
-    }
-    row.swap(next);
-  }
-  return row[name.size()] != 0;
-}
-
-}  // namespace
 
 std::string ServerSession::mailbox(Arguments& a) {
   const std::string wire = a.astring();
   std::string name;
+  // RFC 9051 §5.1: IMAP4rev2 names mailboxes in UTF-8, not modified UTF-7.
+  if (rev2_) {
+    for (std::size_t i = 0; i < wire.size();) {
+      const std::size_t n = utf8_sequence(wire, i);
+      if (n == 0) a.fail("Invalid mailbox name (not UTF-8)");
+      i += n;
+    }
+    return iequals(wire, "INBOX") ? std::string("INBOX") : wire;
+  }
   try {
     name = from_modified_utf7(wire);
   } catch (const InvalidModifiedUtf7& e) {
@@ -54,6 +37,10 @@ std::string ServerSession::mailbox(Arguments& a) {
 
 std::string ServerSession::wire_name(std::string_view name) const {
   std::string out;
+  if (rev2_) {
+    append_string(out, name);
+    return out;
+  }
   try {
     append_string(out, to_modified_utf7(name));
   } catch (const InvalidModifiedUtf7&) {
@@ -66,7 +53,11 @@ void ServerSession::cmd_select(const std::string& tag, Arguments& a, bool read_o
                                std::vector<Output>& out) {
   a.sp();
   const std::string name = mailbox(a);
+  const SelectSync params = read_select_params(a);
   a.end();
+  // RFC 7162 §3.2.11, RFC 9051 §7.1: CLOSED tells where the old mailbox's
+  // responses end.
+  if (state_ == State::Selected && (qresync_ || rev2_)) untagged("OK [CLOSED] Previous mailbox closed");
   // RFC 9051 §6.3.2: a SELECT that fails leaves no mailbox selected.
   deselect();
   const std::string folder = store::checked_folder_name(name);
@@ -85,11 +76,26 @@ void ServerSession::cmd_select(const std::string& tag, Arguments& a, bool read_o
                      : "OK [PERMANENTFLAGS (" + flags + " \\*)] Flags permitted");
   untagged(std::to_string(view_.size()) + " EXISTS");
   claim_recent();
-  untagged(std::to_string(recent_count()) + " RECENT");
-  if (first_unseen) untagged("OK [UNSEEN " + std::to_string(first_unseen) + "] First unseen");
+  // IMAP4rev2 has neither RECENT nor the UNSEEN code (RFC 9051 Appendix E).
+  if (!rev2_) untagged(std::to_string(recent_count()) + " RECENT");
+  if (first_unseen && !rev2_) untagged("OK [UNSEEN " + std::to_string(first_unseen) + "] First unseen");
   untagged("OK [UIDVALIDITY " + std::to_string(status.uidvalidity) + "] UIDs valid");
   untagged("OK [UIDNEXT " + std::to_string(status.uidnext) + "] Predicted next UID");
   untagged("OK [HIGHESTMODSEQ " + std::to_string(status.highestmodseq) + "] Highest");
+  if (rev2_) {
+    // RFC 9051 §6.3.2: a LIST response with the mailbox's name and its
+    // attributes.
+    std::string attrs = "\\HasNoChildren", use;
+    for (const auto& f : store_.list_folders(account_)) {
+      if (f.name == folder_) use = f.special_use;
+      if (f.name.size() > folder_.size() && f.name.compare(0, folder_.size(), folder_) == 0 &&
+          f.name[folder_.size()] == store::kFolderSeparator)
+        attrs = "\\HasChildren";
+    }
+    if (!use.empty()) attrs += " " + use;
+    untagged("LIST (" + attrs + ") \"/\" " + wire_name(folder_));
+  }
+  qresync_select(params);
   tagged(out, tag, "OK",
          std::string(read_only ? "[READ-ONLY] EXAMINE" : "[READ-WRITE] SELECT") + " completed");
 }
@@ -163,69 +169,6 @@ void ServerSession::cmd_subscribe(const std::string& tag, Arguments& a, bool on,
   tagged(out, tag, "OK", on ? "SUBSCRIBE completed" : "UNSUBSCRIBE completed");
 }
 
-void ServerSession::cmd_list(const std::string& tag, Arguments& a, bool lsub,
-                             std::vector<Output>& out) {
-  a.sp();
-  if (a.peek('(')) a.fail("LIST selection options need LIST-EXTENDED, which is not offered");
-  const std::string reference = a.astring();
-  a.sp();
-  const std::string pattern_wire = a.list_mailbox();
-  a.end();
-  const char* verb = lsub ? "LSUB" : "LIST";
-  if (pattern_wire.empty()) {
-    // RFC 9051 §6.3.9: the hierarchy delimiter and root name.
-    if (!lsub) untagged(std::string(verb) + " (\\Noselect) \"/\" \"\"");
-    return tagged(out, tag, "OK", std::string(verb) + " completed");
-  }
-  std::string ref, pattern;
-  try {
-    ref = from_modified_utf7(reference);
-    pattern = from_modified_utf7(pattern_wire);
-  } catch (const InvalidModifiedUtf7&) {
-    return tagged(out, tag, "OK", std::string(verb) + " completed");  // names no folder
-  }
-  if (!ref.empty() && pattern.front() != store::kFolderSeparator) {
-    if (ref.back() != store::kFolderSeparator) ref.push_back(store::kFolderSeparator);
-    pattern = ref + pattern;
-  }
-  if (istarts_with(pattern, "INBOX") &&
-      (pattern.size() == 5 || pattern[5] == store::kFolderSeparator))
-    pattern.replace(0, 5, "INBOX");
-
-  const auto folders = store_.list_folders(account_);
-  std::map<std::string, std::string> exists;  // name -> special use
-  for (const auto& f : folders) exists[f.name] = f.special_use;
-  std::set<std::string> names;  // folders and their implied parents
-  for (const auto& [n, use] : exists) {
-    names.insert(n);
-    for (std::size_t p = n.find(store::kFolderSeparator); p != std::string::npos;
-         p = n.find(store::kFolderSeparator, p + 1))
-      names.insert(n.substr(0, p));
-  }
-  auto has_children = [&](const std::string& n) {
-    auto it = names.upper_bound(n);
-    return it != names.end() && it->size() > n.size() && it->compare(0, n.size(), n) == 0 &&
-           (*it)[n.size()] == store::kFolderSeparator;
-  };
-  std::set<std::string> subscribed;
-  if (lsub) subscribed = handler_.subscriptions(account_);
-  const std::set<std::string>& candidates = lsub ? subscribed : names;
-  for (const auto& n : candidates) {
-    if (!wildcard_match(pattern, n)) continue;
-    std::string attrs;
-    auto add = [&](std::string_view at) {
-      if (!attrs.empty()) attrs.push_back(' ');
-      attrs += at;
-    };
-    auto e = exists.find(n);
-    if (e == exists.end()) add("\\Noselect");
-    if (!lsub) add(has_children(n) ? "\\HasChildren" : "\\HasNoChildren");
-    if (!lsub && e != exists.end() && !e->second.empty()) add(e->second);
-    untagged(std::string(verb) + " (" + attrs + ") \"/\" " + wire_name(n));
-  }
-  tagged(out, tag, "OK", std::string(verb) + " completed");
-}
-
 void ServerSession::cmd_namespace(const std::string& tag, Arguments& a,
                                   std::vector<Output>& out) {
   a.end();
@@ -233,10 +176,7 @@ void ServerSession::cmd_namespace(const std::string& tag, Arguments& a,
   tagged(out, tag, "OK", "NAMESPACE completed");
 }
 
-void ServerSession::cmd_status(const std::string& tag, Arguments& a, std::vector<Output>& out) {
-  a.sp();
-  const std::string name = mailbox(a);
-  a.sp();
+std::vector<std::string> ServerSession::read_status_items(Arguments& a) {
   a.expect('(');
   std::vector<std::string> items;
   while (true) {
@@ -247,17 +187,17 @@ void ServerSession::cmd_status(const std::string& tag, Arguments& a, std::vector
     if (std::none_of(std::begin(known), std::end(known), [&](const char* k) { return item == k; }))
       a.fail("Unknown STATUS item " + item);
     items.push_back(item);
+    if (items.size() > 20) a.fail("Too many STATUS items");
     if (a.take(')')) break;
     a.sp();
   }
-  a.end();
-  store::FolderStatus st;
-  try {
-    st = store_.status(account_, store::checked_folder_name(name));
-  } catch (const store::StoreError&) {
-    return tagged(out, tag, "NO", "[NONEXISTENT] No such mailbox");
-  }
-  std::string line = "STATUS " + wire_name(store::checked_folder_name(name)) + " (";
+  return items;
+}
+
+std::string ServerSession::status_line(const std::string& folder,
+                                       const std::vector<std::string>& items) {
+  const store::FolderStatus st = store_.status(account_, folder);
+  std::string line = "STATUS " + wire_name(folder) + " (";
   for (std::size_t i = 0; i < items.size(); ++i) {
     const std::string& it = items[i];
     if (i) line.push_back(' ');
@@ -266,19 +206,33 @@ void ServerSession::cmd_status(const std::string& tag, Arguments& a, std::vector
     else if (it == "UIDNEXT") v = st.uidnext;
     else if (it == "UIDVALIDITY") v = st.uidvalidity;
     else if (it == "UNSEEN") v = st.unseen;
-    else if (it == "DELETED") v = st.deleted;
-    else if (it == "SIZE") v = st.size;
+    else if (it == "DELETED") v = st.deleted;  // RFC 9051 §6.3.11
+    else if (it == "SIZE") v = st.size;        // RFC 8438
     else if (it == "RECENT") {
       // The messages no session has claimed yet (claim_recent with 0 asks).
-      const std::string folder = store::checked_folder_name(name);
       const std::uint32_t claimed = handler_.claim_recent(account_, folder, st.uidvalidity, 0);
       if (st.uidnext > claimed + 1)
         for (const auto& m : store_.messages(account_, folder)) v += m->uid > claimed ? 1 : 0;
     }
-    else if (it == "HIGHESTMODSEQ") v = st.highestmodseq;
+    else if (it == "HIGHESTMODSEQ") v = st.highestmodseq, enable_condstore();  // RFC 7162 §3.1
     line += it + " " + std::to_string(v);
   }
-  untagged(line + ")");
+  return line + ")";
+}
+
+void ServerSession::cmd_status(const std::string& tag, Arguments& a, std::vector<Output>& out) {
+  a.sp();
+  const std::string name = mailbox(a);
+  a.sp();
+  const std::vector<std::string> items = read_status_items(a);
+  a.end();
+  std::string line;
+  try {
+    line = status_line(store::checked_folder_name(name), items);
+  } catch (const store::StoreError&) {
+    return tagged(out, tag, "NO", "[NONEXISTENT] No such mailbox");
+  }
+  untagged(line);
   if (state_ == State::Selected) sync(true);
   tagged(out, tag, "OK", "STATUS completed");
 }

@@ -7,6 +7,7 @@
 #include "mailroom/imap/date_time.hpp"
 #include "mailroom/imap/fetch_items.hpp"
 #include "mailroom/imap/search.hpp"
+#include "mailroom/imap/sequence_set.hpp"
 #include "mailroom/imap/server_session.hpp"
 #include "mailroom/store/flags.hpp"
 
@@ -15,7 +16,7 @@ namespace mailroom::imap {
 namespace {
 
 struct FetchItem {
-  enum Kind { Flags, Uid, InternalDate, Size, Envelope, Body, BodyStructure, BodySection,
+  enum Kind { Flags, Uid, InternalDate, Size, Modseq, Envelope, Body, BodyStructure, BodySection,
               Rfc822, Rfc822Header, Rfc822Text } kind = Flags;
   Section section;
   bool peek = false;
@@ -95,6 +96,7 @@ FetchItem read_item(Arguments& a) {
   else if (name == "UID") it.kind = K::Uid;
   else if (name == "INTERNALDATE") it.kind = K::InternalDate;
   else if (name == "RFC822.SIZE") it.kind = K::Size;
+  else if (name == "MODSEQ") it.kind = K::Modseq;  // RFC 7162 §3.1.4
   else if (name == "ENVELOPE") it.kind = K::Envelope;
   else if (name == "BODYSTRUCTURE") it.kind = K::BodyStructure;
   else if (name == "RFC822") it.kind = K::Rfc822;
@@ -186,36 +188,48 @@ void ServerSession::cmd_expunge(const std::string& tag, Arguments& a, bool uid,
 void ServerSession::cmd_search(const std::string& tag, Arguments& a, bool uid,
                                std::vector<Output>& out) {
   a.sp();
-  if (a.take_word("CHARSET")) {
-    a.sp();
-    const std::string charset = a.astring();
-    if (!iequals(charset, "UTF-8") && !iequals(charset, "US-ASCII"))
-      return tagged(out, tag, "NO", "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
-    a.sp();
-  }
-  const auto largest_uid = view_.empty() ? 0u : view_.back()->uid;
-  const SearchProgram program =
-      SearchProgram::parse(a, static_cast<std::uint32_t>(view_.size()), largest_uid);
-  std::string line = "SEARCH";
-  for (std::size_t i = 0; i < view_.size(); ++i) {
-    const store::MessagePtr& m = view_[i];
-    SearchSubject s;
-    s.seq = static_cast<std::uint32_t>(i + 1);
-    s.message = m.get();
-    s.recent = recent(m->uid);
-    s.parsed = [&]() -> std::shared_ptr<const mime::ParsedMessage> {
-      try {
-        return cache_.parsed(cache_key(m->uid), store_.read(*m));
-      } catch (const store::NoSuchMessage&) {
-        return mime::parse_message("");
+  const SearchReturn ret = read_search_return(a);
+  try {
+    if (a.take_word("CHARSET")) {
+      a.sp();
+      const std::string charset = a.astring();
+      if (!iequals(charset, "UTF-8") && !iequals(charset, "US-ASCII")) {
+        if (ret.save) saved_uids_.clear();
+        return tagged(out, tag, "NO", "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
       }
-    };
-    if (program.matches(s)) {
-      line.push_back(' ');
-      line += std::to_string(uid ? m->uid : s.seq);
+      a.sp();
     }
+    const auto largest_uid = view_.empty() ? 0u : view_.back()->uid;
+    const SearchProgram program = SearchProgram::parse(
+        a, static_cast<std::uint32_t>(view_.size()), largest_uid, &saved_uids_);
+    if (program.uses_modseq()) enable_condstore();  // RFC 7162 §3.1
+    std::vector<std::size_t> found;
+    std::uint64_t highest = 0;
+    for (std::size_t i = 0; i < view_.size(); ++i) {
+      const store::MessagePtr& m = view_[i];
+      SearchSubject s;
+      s.seq = static_cast<std::uint32_t>(i + 1);
+      s.message = m.get();
+      s.recent = !rev2_ && recent(m->uid);  // IMAP4rev2 has no \Recent
+      s.parsed = [&]() -> std::shared_ptr<const mime::ParsedMessage> {
+        try {
+          return cache_.parsed(cache_key(m->uid), store_.read(*m));
+        } catch (const store::NoSuchMessage&) {
+          return mime::parse_message("");
+        }
+      };
+      if (program.matches(s)) {
+        found.push_back(i);
+        highest = std::max(highest, m->modseq);
+      }
+    }
+    search_results(tag, uid, ret, found,
+                   program.uses_modseq() ? std::optional<std::uint64_t>(highest) : std::nullopt);
+  } catch (...) {
+    // RFC 5182 §2.1: a SEARCH ... SAVE that fails leaves $ empty.
+    if (ret.save) saved_uids_.clear();
+    throw;
   }
-  untagged(line);
   sync(uid);
   tagged(out, tag, "OK", "SEARCH completed");
 }
@@ -226,8 +240,26 @@ void ServerSession::cmd_fetch(const std::string& tag, Arguments& a, bool uid,
   const SequenceSet set = a.sequence_set();
   a.sp();
   std::vector<FetchItem> items = read_items(a);
+  const FetchChangedSince changed_since = read_fetch_modifiers(a, uid);
   a.end();
-  const auto positions = resolve(set, uid);
+  auto positions = resolve(set, uid);
+  const bool wants_modseq =
+      changed_since.since || std::any_of(items.begin(), items.end(), [](const FetchItem& i) {
+        return i.kind == FetchItem::Modseq;
+      });
+  if (wants_modseq) enable_condstore();  // RFC 7162 §3.1
+  if (changed_since.since) {
+    // RFC 7162 §3.1.4.1: only messages changed after the given MODSEQ
+    // (with the MODSEQ item implied); with VANISHED (§3.2.6) first the
+    // UIDs of the set expunged since then.
+    if (changed_since.vanished)
+      vanished_since(*changed_since.since, resolved_ranges(set, UINT32_MAX), true);
+    positions.erase(std::remove_if(positions.begin(), positions.end(),
+                                   [&](std::size_t p) {
+                                     return view_[p]->modseq <= *changed_since.since;
+                                   }),
+                    positions.end());
+  }
   const bool content = std::any_of(items.begin(), items.end(),
                                    [](const FetchItem& i) { return i.needs_content(); });
   const bool wants_flags = std::any_of(items.begin(), items.end(),
@@ -278,13 +310,19 @@ void ServerSession::cmd_fetch(const std::string& tag, Arguments& a, bool uid,
     };
     const bool list_uid = std::any_of(items.begin(), items.end(),
                                       [](const FetchItem& i) { return i.kind == FetchItem::Uid; });
-    if (uid && !list_uid) {
+    if ((uid || (seen_now[k] && condstore_)) && !list_uid) {
       sep();
       line += "UID " + std::to_string(m->uid);
     }
     if (seen_now[k] && !wants_flags) {
       sep();
       line += "FLAGS " + flags_text(*m);
+    }
+    if ((changed_since.since || (seen_now[k] && condstore_)) &&
+        std::none_of(items.begin(), items.end(),
+                     [](const FetchItem& i) { return i.kind == FetchItem::Modseq; })) {
+      sep();
+      line += "MODSEQ (" + std::to_string(m->modseq) + ")";
     }
     std::shared_ptr<const std::string> zero_copy;
     for (std::size_t n = 0; n < items.size(); ++n) {
@@ -293,6 +331,7 @@ void ServerSession::cmd_fetch(const std::string& tag, Arguments& a, bool uid,
       switch (it.kind) {
         case FetchItem::Flags: line += "FLAGS " + flags_text(*m); break;
         case FetchItem::Uid: line += "UID " + std::to_string(m->uid); break;
+        case FetchItem::Modseq: line += "MODSEQ (" + std::to_string(m->modseq) + ")"; break;
         case FetchItem::InternalDate: line += "INTERNALDATE " + internal_date(m->internal_date); break;
         case FetchItem::Size: line += "RFC822.SIZE " + std::to_string(data ? data->size() : m->size); break;
         case FetchItem::Envelope: line += "ENVELOPE "; append_envelope(line, parse()); break;
@@ -365,6 +404,7 @@ void ServerSession::cmd_store(const std::string& tag, Arguments& a, bool uid,
   a.sp();
   const SequenceSet set = a.sequence_set();
   a.sp();
+  const std::optional<std::uint64_t> unchanged_since = read_store_modifiers(a);
   std::string op = upper(a.atom());
   store::FlagChange change = store::FlagChange::Replace;
   if (!op.empty() && (op[0] == '+' || op[0] == '-')) {
@@ -394,23 +434,58 @@ void ServerSession::cmd_store(const std::string& tag, Arguments& a, bool uid,
   }
   std::vector<std::uint32_t> uids;
   for (auto p : positions) uids.push_back(view_[p]->uid);
+  store::StoreResult r;
   if (!uids.empty()) {
-    const auto r = store_.store(account_, folder_, uids, change, flags);
+    r = store_.store(account_, folder_, uids, change, flags, unchanged_since);
     for (const auto& m : r.changed) {
       auto it = std::lower_bound(view_.begin(), view_.end(), m->uid,
                                  [](const store::MessagePtr& x, std::uint32_t u) { return x->uid < u; });
       if (it != view_.end() && (*it)->uid == m->uid) *it = m;
     }
   }
-  if (!silent)
-    for (auto p : positions) {
-      std::string line = std::to_string(p + 1) + " FETCH (";
-      if (uid) line += "UID " + std::to_string(view_[p]->uid) + " ";
+  std::sort(r.modified.begin(), r.modified.end());
+  auto is_modified = [&](std::uint32_t u) {
+    return std::binary_search(r.modified.begin(), r.modified.end(), u);
+  };
+  auto was_changed = [&](std::uint32_t u) {
+    return std::any_of(r.changed.begin(), r.changed.end(),
+                       [u](const store::MessagePtr& m) { return m->uid == u; });
+  };
+  for (auto p : positions) {
+    const store::Message& m = *view_[p];
+    // RFC 7162 §3.1.3: what failed UNCHANGEDSINCE is in MODIFIED, not
+    // here; with CONDSTORE on, a message changed under .SILENT is still
+    // reported with its new MODSEQ.
+    if (is_modified(m.uid)) continue;
+    if (silent && !(condstore_ && was_changed(m.uid))) continue;
+    std::string line = std::to_string(p + 1) + " FETCH (";
+    // RFC 7162 §3.1: once CONDSTORE is on, with the UID and MODSEQ.
+    if (uid || condstore_) line += "UID " + std::to_string(m.uid) + " ";
+    if (silent) {
+      line += "MODSEQ (" + std::to_string(m.modseq) + ")";
+    } else {
       line += "FLAGS ";
-      line += flags_text(*view_[p]);
-      line.push_back(')');
-      untagged(line);
+      line += flags_text(m);
+      line += modseq_item(m);
     }
+    line.push_back(')');
+    untagged(line);
+  }
+  if (!r.modified.empty()) {
+    std::vector<std::uint32_t> numbers;
+    for (std::uint32_t u : r.modified) {
+      if (uid) {
+        numbers.push_back(u);
+        continue;
+      }
+      auto it = std::lower_bound(view_.begin(), view_.end(), u,
+                                 [](const store::MessagePtr& x, std::uint32_t v) { return x->uid < v; });
+      numbers.push_back(static_cast<std::uint32_t>(it - view_.begin() + 1));
+    }
+    std::sort(numbers.begin(), numbers.end());
+    sync(uid);
+    return tagged(out, tag, "OK", "[MODIFIED " + compact_set(numbers) + "] Conditional STORE failed");
+  }
   sync(uid);
   tagged(out, tag, "OK", "STORE completed");
 }

@@ -227,13 +227,18 @@ void ServerSession::cmd_id(const std::string& tag, Arguments& a, std::vector<Out
 }
 
 void ServerSession::cmd_enable(const std::string& tag, Arguments& a, std::vector<Output>& out) {
-  // RFC 5161: capabilities this server does not know are ignored; none of
-  // those it offers needs enabling yet, so ENABLED lists none.
+  // RFC 5161 §3.1: what this server does not know is ignored; ENABLED
+  // lists what this command turned on.
   a.sp();
-  a.atom();
-  while (a.try_sp()) a.atom();
+  std::vector<std::string> names{a.atom()};
+  while (a.try_sp()) names.push_back(a.atom());
   a.end();
-  untagged("ENABLED");
+  std::string line = "ENABLED";
+  for (const auto& n : names) {
+    const std::string on = enable(n);
+    if (!on.empty()) line += " " + on;
+  }
+  untagged(line);
   tagged(out, tag, "OK", "ENABLE completed");
 }
 

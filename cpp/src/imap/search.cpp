@@ -86,10 +86,12 @@ class SearchKey {
   enum class Kind {
     All, And, Or, Not, SeqSet, UidSet, FlagSet, FlagClear, Keyword, Unkeyword, Recent,
     Header, Body, Text, Since, Before, On, SentSince, SentBefore, SentOn, Larger, Smaller,
+    SavedUids, Modseq,
   };
   Kind kind = Kind::All;
   std::vector<std::unique_ptr<SearchKey>> children;
   std::vector<SequenceRange> ranges;  // normalized first <= last
+  std::vector<std::uint32_t> uids;    // SavedUids: ascending
   std::uint8_t flag = 0;
   std::string name, value;
   std::int64_t date = 0;
@@ -149,6 +151,8 @@ class SearchKey {
       case Kind::SentOn: { auto d = sent_day(); return d && *d == date; }
       case Kind::Larger: return m.size > size;
       case Kind::Smaller: return m.size < size;
+      case Kind::SavedUids: return std::binary_search(uids.begin(), uids.end(), m.uid);
+      case Kind::Modseq: return m.modseq >= size;  // RFC 7162 §3.1.5: at least
     }
     return false;
   }
@@ -161,19 +165,25 @@ using Kind = SearchKey::Kind;
 struct KeyReader {
   Arguments& a;
   std::uint32_t largest_seq, largest_uid;
+  const std::vector<std::uint32_t>* saved_uids = nullptr;
   bool needs_content = false;
+  bool uses_modseq = false;
   unsigned depth = 0;
 
   std::vector<SequenceRange> ranges(std::uint32_t largest) {
     SequenceSet set = a.sequence_set();
-    if (set.saved) a.fail("$ needs SEARCHRES, which this server does not offer");
-    std::vector<SequenceRange> out;
-    for (auto r : set.ranges) {
-      std::uint32_t x = r.first ? r.first : largest, y = r.last ? r.last : largest;
-      if (x > y) std::swap(x, y);
-      out.push_back({x, y});
-    }
-    return out;
+    if (set.saved) a.fail("$ is not allowed here");
+    return resolved_ranges(set, largest);
+  }
+
+  // "$": the saved result (RFC 5182 §2.1), as a sequence set or after UID.
+  std::unique_ptr<SearchKey> saved() {
+    const SequenceSet set = a.sequence_set();
+    if (!set.saved) a.fail("Invalid sequence set");
+    if (!saved_uids) a.fail("$ needs SEARCHRES, which this server does not offer");
+    auto k = leaf(Kind::SavedUids);
+    k->uids = *saved_uids;
+    return k;
   }
 
   std::unique_ptr<SearchKey> leaf(Kind k) {
@@ -214,7 +224,8 @@ struct KeyReader {
       }
       return all;
     }
-    if (a.peek('*') || a.peek('$') || (!a.at_end() && a.rest()[0] >= '0' && a.rest()[0] <= '9')) {
+    if (a.peek('$')) return saved();
+    if (a.peek('*') || (!a.at_end() && a.rest()[0] >= '0' && a.rest()[0] <= '9')) {
       auto k = leaf(Kind::SeqSet);
       k->ranges = ranges(largest_seq);
       return k;
@@ -277,8 +288,28 @@ struct KeyReader {
     }
     if (word == "UID") {
       a.sp();
+      if (a.peek('$')) return saved();
       auto k = leaf(Kind::UidSet);
       k->ranges = ranges(largest_uid);
+      return k;
+    }
+    if (word == "MODSEQ") {
+      // RFC 7162 §3.1.5: MODSEQ [entry-name entry-type-req] mod-sequence-valzer;
+      // this store keeps one MODSEQ per message, so the entry is checked and
+      // then only the number counts.
+      a.sp();
+      if (a.peek('"')) {
+        const std::string entry = a.string();
+        if (!istarts_with(entry, "/flags/")) a.fail("Invalid MODSEQ entry name");
+        a.sp();
+        std::string type = a.atom();
+        for (char& c : type) c = ascii_upper(c);
+        if (type != "PRIV" && type != "SHARED" && type != "ALL") a.fail("Invalid MODSEQ entry type");
+        a.sp();
+      }
+      auto k = leaf(Kind::Modseq);
+      k->size = a.number64();
+      uses_modseq = true;
       return k;
     }
     if (word == "NOT") {
@@ -307,8 +338,9 @@ SearchProgram& SearchProgram::operator=(SearchProgram&&) noexcept = default;
 SearchProgram::~SearchProgram() = default;
 
 SearchProgram SearchProgram::parse(Arguments& a, std::uint32_t largest_seq,
-                                   std::uint32_t largest_uid) {
-  KeyReader r{a, largest_seq, largest_uid};
+                                   std::uint32_t largest_uid,
+                                   const std::vector<std::uint32_t>* saved_uids) {
+  KeyReader r{a, largest_seq, largest_uid, saved_uids};
   SearchProgram p;
   p.root_ = std::make_unique<SearchKey>();
   p.root_->kind = Kind::And;
@@ -318,6 +350,7 @@ SearchProgram SearchProgram::parse(Arguments& a, std::uint32_t largest_seq,
     p.root_->children.push_back(r.key());
   }
   p.needs_content_ = r.needs_content;
+  p.uses_modseq_ = r.uses_modseq;
   return p;
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "mailroom/imap/arguments.hpp"
+#include "mailroom/imap/sequence_set.hpp"
 #include "mailroom/imap/server_session.hpp"
 #include "mailroom/store/flags.hpp"
 
@@ -17,7 +18,7 @@ std::string ServerSession::flags_text(const store::Message& m) const {
     first = false;
     s += f;
   }
-  if (recent(m.uid)) s += first ? "\\Recent" : " \\Recent";
+  if (!rev2_ && recent(m.uid)) s += first ? "\\Recent" : " \\Recent";
   s.push_back(')');
   return s;
 }
@@ -75,6 +76,7 @@ void ServerSession::select_view(const std::string& folder, bool read_only) {
   uidvalidity_ = status.uidvalidity;
   state_ = State::Selected;
   dirty_ = false;
+  saved_uids_.clear();  // RFC 5182 §2.1
   handler_.watch(account_, folder_);
 }
 
@@ -84,6 +86,7 @@ void ServerSession::deselect() {
   view_.clear();
   view_.shrink_to_fit();
   recent_.clear();
+  saved_uids_.clear();
   if (state_ == State::Selected) state_ = State::Authenticated;
   handler_.watch(account_, "");
 }
@@ -132,12 +135,19 @@ void ServerSession::sync(bool expunges) {
     }
   }
   // Highest first, so each number is still the one the client knows.
-  for (auto it = gone.rbegin(); it != gone.rend(); ++it)
-    untagged(std::to_string(*it + 1) + " EXPUNGE");
+  if (qresync_ && !gone.empty()) {
+    // RFC 7162 §3.2.10: once QRESYNC is on, VANISHED instead of EXPUNGE.
+    std::vector<std::uint32_t> uids;
+    for (std::size_t p : gone) uids.push_back(view_[p]->uid);
+    untagged("VANISHED " + compact_set(uids));
+  } else {
+    for (auto it = gone.rbegin(); it != gone.rend(); ++it)
+      untagged(std::to_string(*it + 1) + " EXPUNGE");
+  }
   for (std::size_t pos : changed) {
     std::string line = std::to_string(pos + 1) + " FETCH (";
     line += "UID " + std::to_string(next[pos]->uid) + " ";
-    line += "FLAGS " + flags_text(*next[pos]) + ")";
+    line += "FLAGS " + flags_text(*next[pos]) + modseq_item(*next[pos]) + ")";
     untagged(line);
   }
   const std::size_t before = view_.size() - gone.size();
@@ -145,14 +155,25 @@ void ServerSession::sync(bool expunges) {
   if (view_.size() != before) {
     untagged(std::to_string(view_.size()) + " EXISTS");
     claim_recent();
-    untagged(std::to_string(recent_count()) + " RECENT");  // RFC 3501 §7.3.2
+    // RFC 3501 §7.3.2; IMAP4rev2 has no \Recent (RFC 9051 Appendix E).
+    if (!rev2_) untagged(std::to_string(recent_count()) + " RECENT");
   }
   dirty_ = kept_gone;
 }
 
 std::vector<std::size_t> ServerSession::resolve(const SequenceSet& set, bool uid) const {
-  if (set.saved) throw SyntaxError("$ needs SEARCHRES, which this server does not offer");
   std::vector<std::size_t> pos;
+  if (set.saved) {
+    // RFC 5182 §2.1: "$" is the saved result; what was expunged since is
+    // no longer in it.
+    for (std::uint32_t u : saved_uids_) {
+      auto it = std::lower_bound(view_.begin(), view_.end(), u,
+                                 [](const store::MessagePtr& m, std::uint32_t v) { return m->uid < v; });
+      if (it != view_.end() && (*it)->uid == u)
+        pos.push_back(static_cast<std::size_t>(it - view_.begin()));
+    }
+    return pos;
+  }
   if (uid) {
     // RFC 9051 §6.4.9: UIDs that do not exist are ignored; '*' is the
     // largest UID (so "n:*" names at least that message when n is larger).

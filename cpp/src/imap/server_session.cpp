@@ -40,8 +40,8 @@ ServerSession::ServerSession(const Config& config, Handler& handler, store::Mail
 ServerSession::~ServerSession() = default;
 
 std::string ServerSession::capabilities() const {
-  std::string c = "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
-                  "CHILDREN SPECIAL-USE";
+  std::string c = "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
+                  "CHILDREN SPECIAL-USE CONDSTORE QRESYNC ESEARCH SEARCHRES LIST-EXTENDED LIST-STATUS STATUS=SIZE";
   c += " APPENDLIMIT=" + std::to_string(cfg_.max_literal);
   if (state_ == State::NotAuthenticated) {
     if (cfg_.starttls && !tls_active_) c += " STARTTLS";
@@ -239,7 +239,8 @@ void ServerSession::overlong_line(std::vector<Output>& out) {
 }
 
 void ServerSession::command(std::string_view text, std::vector<Output>& out) {
-  Arguments a(text);
+  // IMAP4rev2 allows UTF-8 in quoted strings (RFC 9051 §4.3).
+  Arguments a(text, rev2_);
   std::string tag;
   try {
     tag = a.tag();

@@ -211,4 +211,38 @@ std::shared_ptr<MailStore::Folder> MailStore::find_inbox(const std::string& norm
   return it == accounts_.end() ? nullptr : it->second->inbox;
 }
 
+std::set<std::string> MailStore::subscriptions(std::string_view account) const {
+  std::lock_guard lock(subscriptions_mutex_);
+  auto it = subscriptions_.find(std::string(account));
+  if (it == subscriptions_.end()) {
+    std::set<std::string> loaded;
+    if (backend_)
+      for (auto& n : backend_->load_subscriptions(std::string(account))) {
+        if (loaded.size() >= kMaxSubscriptions) break;
+        loaded.insert(std::move(n));
+      }
+    it = subscriptions_.emplace(std::string(account), std::move(loaded)).first;
+  }
+  return it->second;
+}
+
+void MailStore::set_subscribed(std::string_view account, std::string_view folder, bool on) {
+  subscriptions(account);  // loaded
+  std::lock_guard lock(subscriptions_mutex_);
+  auto& names = subscriptions_[std::string(account)];
+  const std::string name(folder);
+  if (on == (names.count(name) > 0)) return;
+  if (on && names.size() >= kMaxSubscriptions)
+    throw LimitExceeded("an account has at most " + std::to_string(kMaxSubscriptions) +
+                        " subscriptions");
+  std::set<std::string> next = names;
+  if (on)
+    next.insert(name);
+  else
+    next.erase(name);
+  // On disk first: what the client is told was done is kept.
+  if (backend_) backend_->save_subscriptions(std::string(account), {next.begin(), next.end()});
+  names = std::move(next);
+}
+
 }  // namespace mailroom::store

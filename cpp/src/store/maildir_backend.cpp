@@ -19,6 +19,7 @@
 #include "mailroom/store/durable_file.hpp"
 #include "mailroom/store/flags.hpp"
 #include "mailroom/store/folder_name.hpp"
+#include "mailroom/store/subscriptions_file.hpp"
 #include "mailroom/text.hpp"
 
 namespace mailroom::store {
@@ -628,6 +629,18 @@ std::shared_ptr<const std::string> MaildirBackend::read(const Message& msg) {
   }
   ::close(fd);
   return out;
+}
+
+std::vector<std::string> MaildirBackend::load_subscriptions(const std::string& account) {
+  const fs::path path = folder_dir(account, "INBOX") / "subscriptions";
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return {};
+  return parse_subscriptions(read_file(path));
+}
+
+void MaildirBackend::save_subscriptions(const std::string& account,
+                                        const std::vector<std::string>& names) {
+  replace_file(folder_dir(account, "INBOX") / "subscriptions", format_subscriptions(names));
 }
 
 }  // namespace mailroom::store

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "mailroom/text.hpp"
+
 namespace mailroom::imap {
 
 class SyntaxError : public std::runtime_error {
@@ -86,5 +88,24 @@ class Arguments {
   std::size_t i_ = 0;
   bool utf8_;
 };
+
+// A set's ranges as numbers, '*' standing for `star`, each first <= last.
+std::vector<SequenceRange> resolved_ranges(const SequenceSet& set, std::uint32_t star);
+
+// "(" [word *(SP word)] ")", the parameter and option lists of the
+// extensions (RFC 4466): each word, upper-cased, goes to `read`, which reads
+// whatever belongs to it.
+template <class Read>
+void read_option_list(Arguments& a, Read read) {
+  a.expect('(');
+  bool first = true;
+  while (!a.take(')')) {
+    if (!first) a.sp();
+    first = false;
+    std::string word = a.atom();
+    for (char& c : word) c = ascii_upper(c);
+    read(word);
+  }
+}
 
 }  // namespace mailroom::imap

@@ -29,8 +29,10 @@ class SearchKey;
 class SearchProgram {
  public:
   // Reads "key *(SP key)" to the end of `a`. `largest_seq` and `largest_uid`
-  // stand for '*'. Throws SyntaxError.
-  static SearchProgram parse(Arguments& a, std::uint32_t largest_seq, std::uint32_t largest_uid);
+  // stand for '*'; `saved_uids` (ascending) for "$" (RFC 5182 SEARCHRES),
+  // refused when null. Throws SyntaxError.
+  static SearchProgram parse(Arguments& a, std::uint32_t largest_seq, std::uint32_t largest_uid,
+                             const std::vector<std::uint32_t>* saved_uids = nullptr);
   SearchProgram(SearchProgram&&) noexcept;
   SearchProgram& operator=(SearchProgram&&) noexcept;
   ~SearchProgram();
@@ -38,11 +40,15 @@ class SearchProgram {
   bool matches(const SearchSubject& s) const;
   // Whether any key needs the message's content (headers, body).
   bool needs_content() const { return needs_content_; }
+  // Whether a MODSEQ key (RFC 7162 §3.1.5) was used: the answer then tells
+  // the highest MODSEQ of the messages found.
+  bool uses_modseq() const { return uses_modseq_; }
 
  private:
   SearchProgram();
   std::unique_ptr<SearchKey> root_;
   bool needs_content_ = false;
+  bool uses_modseq_ = false;
 };
 
 // "1-Feb-1994" (RFC 9051 date, quoted or not) as the day's start in seconds

@@ -40,11 +40,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "mailroom/imap/arguments.hpp"
 #include "mailroom/imap/config.hpp"
 #include "mailroom/imap/handler.hpp"
 #include "mailroom/imap/message_cache.hpp"
@@ -53,9 +55,6 @@
 #include "mailroom/text.hpp"
 
 namespace mailroom::imap {
-
-class Arguments;
-struct SequenceSet;
 
 // One piece of output: `bytes`, then `*body` when set, then `tail`. A FETCH of
 // a whole message carries the store's string in `body` (no copy).
@@ -109,6 +108,9 @@ class ServerSession {
   bool read_only() const { return read_only_; }
   bool idling() const { return idling_; }
   bool tls_active() const { return tls_active_; }
+  bool condstore() const { return condstore_; }
+  bool qresync() const { return qresync_; }
+  bool imap4rev2() const { return rev2_; }
   // Messages the client knows of in the selected folder (its EXISTS).
   std::size_t exists() const { return view_.size(); }
   const std::string& transcript() const { return transcript_.text(); }
@@ -177,9 +179,15 @@ class ServerSession {
   void cmd_delete(const std::string& tag, Arguments& a, std::vector<Output>& out);
   void cmd_rename(const std::string& tag, Arguments& a, std::vector<Output>& out);
   void cmd_subscribe(const std::string& tag, Arguments& a, bool on, std::vector<Output>& out);
+  // LIST with LIST-EXTENDED and LIST-STATUS; LSUB (list_extended.cpp).
   void cmd_list(const std::string& tag, Arguments& a, bool lsub, std::vector<Output>& out);
   void cmd_namespace(const std::string& tag, Arguments& a, std::vector<Output>& out);
   void cmd_status(const std::string& tag, Arguments& a, std::vector<Output>& out);
+  // STATUS's "(item ...)" (RFC 9051 §6.3.11, RFC 8438 SIZE, RFC 7162
+  // HIGHESTMODSEQ); and the "STATUS name (...)" answer for a folder (throws
+  // store errors). LIST-STATUS (RFC 5819) shares both.
+  std::vector<std::string> read_status_items(Arguments& a);
+  std::string status_line(const std::string& folder, const std::vector<std::string>& items);
   void cmd_append(const std::string& tag, Arguments& a, std::vector<Output>& out);
   // A mailbox argument: modified UTF-7 decoded; throws SyntaxError.
   std::string mailbox(Arguments& a);
@@ -194,6 +202,49 @@ class ServerSession {
   void cmd_store(const std::string& tag, Arguments& a, bool uid, std::vector<Output>& out);
   void cmd_copy(const std::string& tag, Arguments& a, bool uid, bool move,
                 std::vector<Output>& out);
+
+  // ---- CONDSTORE and QRESYNC (RFC 7162), ENABLE (RFC 5161) (condstore.cpp)
+  // Turns on what ENABLE names; returns the words newly enabled ("" when none).
+  std::string enable(std::string_view capability);
+  void enable_condstore() { condstore_ = true; }
+  // SELECT/EXAMINE's "(CONDSTORE)" / "(QRESYNC (...))" parameters (RFC 7162
+  // §3.1.8, §3.2.5); reads to the end. Throws SyntaxError.
+  struct SelectSync {
+    bool qresync = false;
+    std::uint32_t uidvalidity = 0;
+    std::uint64_t modseq = 0;
+    std::vector<SequenceRange> known_uids;  // empty: all
+    std::vector<SequenceRange> match_seqs, match_uids;
+  };
+  SelectSync read_select_params(Arguments& a);
+  // After SELECT's own responses: VANISHED (EARLIER) and FETCH of what
+  // changed since the client's modseq (RFC 7162 §3.2.5.2).
+  void qresync_select(const SelectSync& p);
+  // FETCH's "(CHANGEDSINCE n [VANISHED])" modifier (RFC 7162 §3.1.4.1,
+  // §3.2.6); reads it when it comes next.
+  struct FetchChangedSince {
+    std::optional<std::uint64_t> since;
+    bool vanished = false;
+  };
+  FetchChangedSince read_fetch_modifiers(Arguments& a, bool uid);
+  // STORE's "(UNCHANGEDSINCE n)" modifier (RFC 7162 §3.1.3).
+  std::optional<std::uint64_t> read_store_modifiers(Arguments& a);
+  // "* VANISHED [(EARLIER) ]uid-set" for UIDs gone since `modseq` that `set`
+  // names (RFC 7162 §3.2.10).
+  void vanished_since(std::uint64_t modseq, const std::vector<SequenceRange>& uids, bool earlier);
+  // " MODSEQ (n)" for FETCH responses about flag changes once CONDSTORE is on.
+  std::string modseq_item(const store::Message& m) const;
+
+  // ---- ESEARCH (RFC 4731), SEARCHRES (RFC 5182) (esearch.cpp)
+  struct SearchReturn {
+    bool given = false;  // RETURN (...) was written
+    bool min = false, max = false, all = false, count = false, save = false;
+  };
+  SearchReturn read_search_return(Arguments& a);
+  // The untagged answer to SEARCH: "* SEARCH ..." or "* ESEARCH ...".
+  void search_results(const std::string& tag, bool uid, const SearchReturn& r,
+                      const std::vector<std::size_t>& positions,
+                      std::optional<std::uint64_t> modseq);
 
   const Config& cfg_;
   Handler& handler_;
@@ -237,6 +288,14 @@ class ServerSession {
   bool dirty_ = false;                   // the store may differ from the view
   bool closing_ = false;                 // the selected folder went away: BYE
   std::size_t appended_ = 0;
+
+  // Extensions a client turned on (ENABLE, or CONDSTORE by its first use).
+  bool condstore_ = false;  // RFC 7162 §3.1: MODSEQ in FETCH of flag changes
+  bool qresync_ = false;    // RFC 7162 §3.2: VANISHED instead of EXPUNGE
+  bool rev2_ = false;       // RFC 9051: no \Recent, ESEARCH answers to SEARCH
+  // SEARCHRES "$" (RFC 5182): the saved result, as UIDs (ascending);
+  // emptied by SELECT, EXAMINE, CLOSE, UNSELECT and a failed SEARCH ... SAVE.
+  std::vector<std::uint32_t> saved_uids_;
 
   std::string pending_;  // untagged responses of the command in progress
   std::uint32_t reply_delay_ms_ = 0;  // a reply rule's delay for the next output

@@ -40,6 +40,11 @@ class Backend {
   // After rename_folder: where the message of the folder now named `to` is.
   virtual void moved(const std::string& account, const std::string& to, Message& msg) = 0;
   virtual std::size_t stale_tmp_removed() const { return 0; }
+  // The account's subscribed folder names (IMAP SUBSCRIBE), kept where other
+  // mail software reads them; nowhere in memory.
+  virtual std::vector<std::string> load_subscriptions(const std::string& /*account*/) { return {}; }
+  virtual void save_subscriptions(const std::string& /*account*/,
+                                  const std::vector<std::string>& /*names*/) {}
   // What opening found and left alone (a directory that names no folder...).
   virtual std::vector<std::string> open_notes() const { return {}; }
 };

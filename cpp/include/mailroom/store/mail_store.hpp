@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -127,6 +128,12 @@ class MailStore {
   // EXPUNGE, RFC 9051 §6.4.9); returns the UIDs removed.
   std::vector<std::uint32_t> expunge(std::string_view account, std::string_view folder,
                                      std::optional<std::vector<std::uint32_t>> uids = std::nullopt);
+  // IMAP subscriptions (RFC 9051 §6.3.7): names as the store spells them
+  // (UTF-8), kept by the backend (a Maildir's `subscriptions` file, which
+  // Dovecot reads too). At most kMaxSubscriptions per account.
+  static constexpr std::size_t kMaxSubscriptions = 10'000;
+  std::set<std::string> subscriptions(std::string_view account) const;
+  void set_subscribed(std::string_view account, std::string_view folder, bool on);
   // UIDs expunged after `modseq` (RFC 7162 §3.2.5.1, VANISHED (EARLIER)).
   std::vector<std::uint32_t> expunged_since(std::string_view account, std::string_view folder,
                                             std::uint64_t modseq) const;
@@ -194,6 +201,8 @@ class MailStore {
   std::uint64_t bytes_ = 0;
   std::uint64_t wake_generation_ = 0;
   std::vector<std::string> locked_;
+  mutable std::mutex subscriptions_mutex_;  // held while the backend writes them
+  mutable std::map<std::string, std::set<std::string>> subscriptions_;  // loaded on first use
   mutable std::mutex hook_mutex_;
   std::shared_ptr<ChangeHook> hook_;
 };

@@ -42,6 +42,10 @@ class MaildirBackend final : public Backend {
                std::uint64_t modseq) override;
   std::shared_ptr<const std::string> read(const Message& msg) override;
   void moved(const std::string& account, const std::string& to, Message& msg) override;
+  // root/<address>/subscriptions, Dovecot's format (subscriptions_file.hpp).
+  std::vector<std::string> load_subscriptions(const std::string& account) override;
+  void save_subscriptions(const std::string& account,
+                          const std::vector<std::string>& names) override;
   std::size_t stale_tmp_removed() const override { return stale_tmp_removed_; }
   std::vector<std::string> open_notes() const override { return open_notes_; }
 
