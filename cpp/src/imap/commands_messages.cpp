@@ -205,13 +205,7 @@ void ServerSession::cmd_search(const std::string& tag, Arguments& a, bool uid,
     s.seq = static_cast<std::uint32_t>(i + 1);
     s.message = m.get();
     s.recent = recent(m->uid);
-    s.parsed = [&]() -> std::shared_ptr<const mime::ParsedMessage> {
-      try {
-        return cache_.parsed(cache_key(m->uid), store_.read(*m));
-      } catch (const store::NoSuchMessage&) {
-        return mime::parse_message("");
-      }
-    };
+    s.parsed = [&] { return parsed_message(m); };
     if (program.matches(s)) {
       line.push_back(' ');
       line += std::to_string(uid ? m->uid : s.seq);

@@ -55,6 +55,7 @@ ServerSession::~ServerSession() = default;
 std::string ServerSession::capabilities() const {
   std::string c = "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
                   "CHILDREN SPECIAL-USE";
+  c += " SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES";
   c += " APPENDLIMIT=" + std::to_string(cfg_.max_literal);
   if (state_ == State::NotAuthenticated) {
     if (cfg_.starttls && !tls_active_) c += " STARTTLS";
@@ -412,7 +413,8 @@ void ServerSession::dispatch(const std::string& tag, const std::string& name, Ar
   if (name == "IDLE") return cmd_idle(tag, a, out);
   // Selected.
   static const char* const kSelected[] = {"CHECK", "CLOSE", "UNSELECT", "EXPUNGE", "SEARCH",
-                                          "FETCH", "STORE", "COPY", "MOVE", "UID"};
+                                          "FETCH", "STORE", "COPY", "MOVE", "UID",
+                                          "SORT", "THREAD"};
   const bool selected_command = std::any_of(std::begin(kSelected), std::end(kSelected),
                                             [&](const char* c) { return name == c; });
   if (!selected_command) return tagged(out, tag, "BAD", "Unknown command " + name);
@@ -428,6 +430,8 @@ void ServerSession::dispatch(const std::string& tag, const std::string& name, Ar
   if (name == "STORE") return cmd_store(tag, a, false, out);
   if (name == "COPY") return cmd_copy(tag, a, false, false, out);
   if (name == "MOVE") return cmd_copy(tag, a, false, true, out);
+  if (name == "SORT") return cmd_sort(tag, a, false, out);
+  if (name == "THREAD") return cmd_thread(tag, a, false, out);
   // UID (RFC 9051 §6.4.9).
   a.sp();
   std::string sub = a.atom();
@@ -438,6 +442,8 @@ void ServerSession::dispatch(const std::string& tag, const std::string& name, Ar
   if (sub == "COPY") return cmd_copy(tag, a, true, false, out);
   if (sub == "MOVE") return cmd_copy(tag, a, true, true, out);
   if (sub == "EXPUNGE") return cmd_expunge(tag, a, true, out);
+  if (sub == "SORT") return cmd_sort(tag, a, true, out);
+  if (sub == "THREAD") return cmd_thread(tag, a, true, out);
   tagged(out, tag, "BAD", "Unknown UID command " + sub);
 }
 

@@ -2,7 +2,7 @@
 // RFC 9051 where the two agree) and the extensions LITERAL+ (RFC 7888),
 // SASL-IR (RFC 4959), ID (RFC 2971), ENABLE (RFC 5161), IDLE (RFC 2177),
 // NAMESPACE (RFC 2342), UNSELECT (RFC 3691), UIDPLUS (RFC 4315), MOVE (RFC
-// 6851), AUTH=CRAM-MD5 (RFC 2195), CHILDREN (RFC 3348), SPECIAL-USE (RFC 6154) and APPENDLIMIT (RFC 7889).
+// 6851), SORT and THREAD (RFC 5256, with SORT=DISPLAY of RFC 5957), AUTH=CRAM-MD5 (RFC 2195), CHILDREN (RFC 3348), SPECIAL-USE (RFC 6154) and APPENDLIMIT (RFC 7889).
 //
 // No I/O: the transport moves the bytes it reads into feed() and writes the
 // Output records that come back, in order. Folders and messages are the
@@ -147,6 +147,9 @@ class ServerSession {
   // `expunges`), FETCH (FLAGS) and EXISTS responses.
   void sync(bool expunges);
   std::string cache_key(std::uint32_t uid) const;
+  // The cached parse of a message of the view (an empty message when another
+  // session expunged it meanwhile).
+  std::shared_ptr<const mime::ParsedMessage> parsed_message(const store::MessagePtr& m);
   // The view's positions (0-based) a set names, sorted; throws SyntaxError.
   std::vector<std::size_t> resolve(const SequenceSet& set, bool uid) const;
   std::string flags_text(const store::Message& m) const;
@@ -193,6 +196,15 @@ class ServerSession {
   void cmd_store(const std::string& tag, Arguments& a, bool uid, std::vector<Output>& out);
   void cmd_copy(const std::string& tag, Arguments& a, bool uid, bool move,
                 std::vector<Output>& out);
+
+  // ---- commands (sort_thread.cpp)
+  void cmd_sort(const std::string& tag, Arguments& a, bool uid, std::vector<Output>& out);
+  void cmd_thread(const std::string& tag, Arguments& a, bool uid, std::vector<Output>& out);
+  // "charset SP search-criteria" (RFC 5256 §4) to the end of `a`: the view's
+  // positions (0-based) that match, ascending. An unknown charset is answered
+  // NO [BADCHARSET] and `refused` set.
+  std::vector<std::size_t> search_positions(Arguments& a, const std::string& tag, bool& refused,
+                                            std::vector<Output>& out);
 
   const Config& cfg_;
   Handler& handler_;
