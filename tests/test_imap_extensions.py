@@ -5,14 +5,19 @@ results checked against what the server's store holds."""
 from __future__ import annotations
 
 import imaplib
+import mailbox
 import smtplib
+import socket
+import subprocess
+import zlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from mailroom import Server
 
-from .conftest import require_module
+from .conftest import require_module, require_program
 
 USERS = {"bob@example.net": "secret"}
 BOB = "bob@example.net"
@@ -111,3 +116,146 @@ def test_imapclient_sort_and_thread(server: Server) -> None:
         assert c.thread("ORDEREDSUBJECT", ["SUBJECT", "lunch"]) == ((1, (2,), (4,)),)
     finally:
         c.logout()
+
+
+class DeflateIMAP4(imaplib.IMAP4):
+    """imaplib with COMPRESS=DEFLATE (RFC 4978): after the OK, every octet
+    both ways is raw DEFLATE, each command sync-flushed."""
+
+    wire_in = 0  # compressed octets read
+
+    def compress(self) -> None:
+        self._deflate: zlib._Compress | None = None
+        typ, data = self._simple_command("COMPRESS", "DEFLATE")
+        assert typ == "OK", data
+        self._deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+        self._inflate = zlib.decompressobj(-15)
+        self._plain = b""
+
+    def send(self, data: bytes) -> None:
+        deflate = getattr(self, "_deflate", None)
+        if deflate is not None:
+            data = deflate.compress(data) + deflate.flush(zlib.Z_SYNC_FLUSH)
+        super().send(data)
+
+    def _more(self) -> None:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise self.abort("socket closed")
+        self.wire_in += len(chunk)
+        self._plain += self._inflate.decompress(chunk)
+
+    def read(self, size: int) -> bytes:
+        if getattr(self, "_deflate", None) is None:
+            return super().read(size)
+        while len(self._plain) < size:
+            self._more()
+        out, self._plain = self._plain[:size], self._plain[size:]
+        return out
+
+    def readline(self) -> bytes:
+        if getattr(self, "_deflate", None) is None:
+            return super().readline()
+        while b"\n" not in self._plain:
+            self._more()
+        end = self._plain.index(b"\n") + 1
+        out, self._plain = self._plain[:end], self._plain[end:]
+        return out
+
+
+def test_imaplib_compress_deflate(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(imaplib.Commands, "COMPRESS", ("AUTH", "SELECTED"))
+    text = "".join(f"line {i} of a long and repetitive message\r\n" for i in range(4000))
+    deliver(server, "big", "From: carl@example.org\r\n", text)
+    c = DeflateIMAP4(server.host, server.imap_port, timeout=10)
+    try:
+        assert "COMPRESS=DEFLATE" not in c.capabilities  # before login: not offered
+        c.login(BOB, "secret")
+        assert b"COMPRESS=DEFLATE" in c.capability()[1][0]  # type: ignore[operator]
+        c.compress()
+        typ, data = c.select("INBOX")
+        assert (typ, data) == ("OK", [b"1"])
+        typ, data = c.fetch("1", "(BODY.PEEK[TEXT])")
+        assert typ == "OK"
+        assert data[0][1] == text.encode()  # type: ignore[index]
+        # What crossed the wire was compressed: far less than the text.
+        assert c.wire_in < len(text) // 5
+        # An APPEND literal through the compressed stream, and asking twice.
+        note = b"Subject: compressed append\r\n\r\n" + b"same words again " * 5000 + b"\r\n"
+        typ, data = c.append("INBOX", "(\\Seen)", None, note)
+        assert typ == "OK", data
+        typ, data = c._simple_command("COMPRESS", "DEFLATE")
+        assert typ == "NO" and b"[COMPRESSIONACTIVE]" in data[0]  # type: ignore[operator]
+        assert c.noop()[0] == "OK"
+    finally:
+        c.logout()
+    [_, appended] = server.store[BOB].inbox.messages()
+    assert server.store[BOB].inbox.fetch(appended.uid) == note
+    assert appended.flags == {"\\Seen"}
+    [transcript] = [t for t in server.imap_transcripts if "COMPRESS" in str(t)]
+    # The record goes on in plain text after the switch.
+    after = str(transcript).split("-- DEFLATE compression from here on, both ways\n")[1]
+    assert "SELECT INBOX" in after and "OK NOOP completed" in after
+
+
+def test_corrupt_deflate_input_closes_the_connection(server: Server) -> None:
+    with socket.create_connection((server.host, server.imap_port), timeout=10) as s:
+        f = s.makefile("rb")
+        f.readline()
+        s.sendall(f"a1 LOGIN {BOB} secret\r\n".encode())
+        f.readline()
+        s.sendall(b"a2 COMPRESS DEFLATE\r\n")
+        assert f.readline() == b"a2 OK DEFLATE active\r\n"
+        s.sendall(b"\xff\xfe not deflate at all\r\n")
+        assert f.read() == b""  # closed, without a word it could not encode
+    # The server goes on.
+    c = imaplib.IMAP4(server.host, server.imap_port, timeout=10)
+    c.login(BOB, "secret")
+    c.logout()
+
+
+def test_mbsync_syncs_over_compress_deflate(server: Server, tmp_path: Path) -> None:
+    mbsync = require_program("mbsync")
+    text = "".join(f"row {i}: the same few words\r\n" for i in range(3000))
+    deliver(server, "to sync", "From: carl@example.org\r\n", text)
+    local = tmp_path / "mail"
+    local.mkdir()
+    rc = tmp_path / "mbsyncrc"
+    rc.write_text(
+        f"IMAPAccount mailroom\nHost 127.0.0.1\nPort {server.imap_port}\nUser {BOB}\n"
+        "Pass secret\nSSLType None\nAuthMechs LOGIN\n\n"
+        "IMAPStore remote\nAccount mailroom\n\n"
+        f"MaildirStore local\nPath {local}/\nInbox {local}/INBOX\n\n"
+        "Channel sync\nFar :remote:INBOX\nNear :local:INBOX\nSync All\nSyncState *\n"
+    )
+    done = subprocess.run(
+        [mbsync, "-c", str(rc), "-a"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    [m] = list(mailbox.Maildir(local / "INBOX", create=False))
+    assert str(m.get_payload()).replace("\n", "\r\n").endswith(text.rstrip("\r\n") + "\r\n")
+    compressed = [t for t in server.imap_transcripts if "COMPRESS DEFLATE" in str(t)]
+    assert compressed, "mbsync did not ask for COMPRESS=DEFLATE"
+    assert "OK DEFLATE active" in str(compressed[0])
+    assert "UID FETCH" in str(compressed[0])
+
+
+def test_compress_inside_starttls(monkeypatch: pytest.MonkeyPatch) -> None:
+    # RFC 4978 §4: TLS first, then compression inside it.
+    monkeypatch.setitem(imaplib.Commands, "COMPRESS", ("AUTH", "SELECTED"))
+    with Server(imap_port=0, tls="auto", users=USERS, auth_failure_delay=0) as s:
+        deliver(s, "secret stuff", "", "under TLS and DEFLATE\r\n" * 200)
+        c = DeflateIMAP4(s.host, s.imap_port, timeout=10)
+        try:
+            c.starttls(ssl_context=s.ssl_context())
+            c.login(BOB, "secret")
+            c.compress()
+            c.select("INBOX")
+            typ, data = c.fetch("1", "(BODY.PEEK[TEXT])")
+            assert data[0][1] == b"under TLS and DEFLATE\r\n" * 200  # type: ignore[index]
+        finally:
+            c.logout()

@@ -57,6 +57,8 @@ std::string ServerSession::capabilities() const {
                   "CHILDREN SPECIAL-USE";
   c += " SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES";
   c += " APPENDLIMIT=" + std::to_string(cfg_.max_literal);
+  if (cfg_.compress && !compressing_ && state_ != State::NotAuthenticated)
+    c += " COMPRESS=DEFLATE";
   if (state_ == State::NotAuthenticated) {
     if (cfg_.starttls && !tls_active_) c += " STARTTLS";
     if (logins_allowed())
@@ -133,7 +135,8 @@ bool is_append(std::string_view text) {
 
 void ServerSession::feed(std::string_view data, std::vector<Output>& out) {
   std::size_t i = 0;
-  while (i < data.size() && !closed() && !tls_pending_ && !paused_) {
+  switching_input_ = false;
+  while (i < data.size() && !closed() && !tls_pending_ && !paused_ && !switching_input_) {
     const char* p = data.data() + i;
     const std::size_t avail = data.size() - i;
     if (literal_left_ > 0) {
@@ -393,7 +396,7 @@ void ServerSession::dispatch(const std::string& tag, const std::string& name, Ar
   }
   static const char* const kAuthenticated[] = {
       "ENABLE", "SELECT", "EXAMINE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE",
-      "LIST", "LSUB", "NAMESPACE", "STATUS", "APPEND", "IDLE"};
+      "LIST", "LSUB", "NAMESPACE", "STATUS", "APPEND", "IDLE", "COMPRESS"};
   const bool auth_command = std::any_of(std::begin(kAuthenticated), std::end(kAuthenticated),
                                         [&](const char* c) { return name == c; });
   if (auth_command && !authed) return wrong_state("Log in first");
@@ -411,6 +414,7 @@ void ServerSession::dispatch(const std::string& tag, const std::string& name, Ar
   if (name == "STATUS") return cmd_status(tag, a, out);
   if (name == "APPEND") return cmd_append(tag, a, out);
   if (name == "IDLE") return cmd_idle(tag, a, out);
+  if (name == "COMPRESS") return cmd_compress(tag, a, out);
   // Selected.
   static const char* const kSelected[] = {"CHECK", "CLOSE", "UNSELECT", "EXPUNGE", "SEARCH",
                                           "FETCH", "STORE", "COPY", "MOVE", "UID",

@@ -2,7 +2,8 @@
 // RFC 9051 where the two agree) and the extensions LITERAL+ (RFC 7888),
 // SASL-IR (RFC 4959), ID (RFC 2971), ENABLE (RFC 5161), IDLE (RFC 2177),
 // NAMESPACE (RFC 2342), UNSELECT (RFC 3691), UIDPLUS (RFC 4315), MOVE (RFC
-// 6851), SORT and THREAD (RFC 5256, with SORT=DISPLAY of RFC 5957), AUTH=CRAM-MD5 (RFC 2195), CHILDREN (RFC 3348), SPECIAL-USE (RFC 6154) and APPENDLIMIT (RFC 7889).
+// 6851), SORT and THREAD (RFC 5256, with SORT=DISPLAY of RFC 5957),
+// COMPRESS=DEFLATE (RFC 4978), AUTH=CRAM-MD5 (RFC 2195), CHILDREN (RFC 3348), SPECIAL-USE (RFC 6154) and APPENDLIMIT (RFC 7889).
 //
 // No I/O: the transport moves the bytes it reads into feed() and writes the
 // Output records that come back, in order. Folders and messages are the
@@ -65,6 +66,9 @@ struct Output {
   std::uint32_t delay_ms = 0;  // wait this long before writing it
   bool close_after = false;
   bool start_tls = false;      // begin the TLS handshake once written (STARTTLS)
+  // COMPRESS DEFLATE (RFC 4978): from the next octet read on, and for all
+  // output after this one, every byte is raw DEFLATE.
+  bool start_compression = false;
   bool ok = true;              // false: it ends in a NO, BAD or BYE
 
   std::size_t size() const { return bytes.size() + (body ? body->size() : 0) + tail.size(); }
@@ -108,6 +112,7 @@ class ServerSession {
   bool read_only() const { return read_only_; }
   bool idling() const { return idling_; }
   bool tls_active() const { return tls_active_; }
+  bool compressing() const { return compressing_; }
   // Messages the client knows of in the selected folder (its EXISTS).
   std::size_t exists() const { return view_.size(); }
   const std::string& transcript() const { return transcript_.text(); }
@@ -197,6 +202,9 @@ class ServerSession {
   void cmd_copy(const std::string& tag, Arguments& a, bool uid, bool move,
                 std::vector<Output>& out);
 
+  // ---- commands (compression.cpp)
+  void cmd_compress(const std::string& tag, Arguments& a, std::vector<Output>& out);
+
   // ---- commands (sort_thread.cpp)
   void cmd_sort(const std::string& tag, Arguments& a, bool uid, std::vector<Output>& out);
   void cmd_thread(const std::string& tag, Arguments& a, bool uid, std::vector<Output>& out);
@@ -215,6 +223,8 @@ class ServerSession {
   State state_ = State::NotAuthenticated;
   bool tls_active_ = false;
   bool tls_pending_ = false;  // STARTTLS answered: input dropped until the handshake
+  bool compressing_ = false;  // COMPRESS DEFLATE answered OK
+  bool switching_input_ = false;  // ... just now: the rest of this feed() is not read
 
   // Input.
   std::string line_;             // the partial line (bounded by max_command_line)
