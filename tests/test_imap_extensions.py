@@ -4,6 +4,7 @@ results checked against what the server's store holds."""
 
 from __future__ import annotations
 
+import base64
 import imaplib
 import mailbox
 import smtplib
@@ -259,3 +260,42 @@ def test_compress_inside_starttls(monkeypatch: pytest.MonkeyPatch) -> None:
             assert data[0][1] == b"under TLS and DEFLATE\r\n" * 200  # type: ignore[index]
         finally:
             c.logout()
+
+
+def test_imaplib_fetch_binary_and_append_literal8(server: Server) -> None:
+    payload = bytes(range(256)) * 4  # every octet, NUL included
+    encoded = base64.encodebytes(payload).replace(b"\n", b"\r\n")
+    message = (
+        b"Subject: attachment\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="x"\r\n\r\n'
+        b"--x\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+        b"--x\r\nContent-Type: application/octet-stream\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + encoded + b"--x--\r\n"
+    )
+    server.store.account(BOB).inbox.append(message)
+    c = imaplib.IMAP4(server.host, server.imap_port, timeout=10)
+    try:
+        c.login(BOB, "secret")
+        assert "BINARY" in c.capabilities or b"BINARY" in c.capability()[1][0]  # type: ignore[operator]
+        c.select("INBOX")
+        typ, data = c.uid("FETCH", "1", "(BINARY.SIZE[2] BINARY.PEEK[2])")
+        assert typ == "OK"
+        assert b"BINARY.SIZE[2] 1024" in data[0][0]  # type: ignore[index,operator]
+        assert data[0][0].endswith(b"BINARY[2] ~{1024}")  # type: ignore[index,union-attr]
+        assert data[0][1] == payload  # type: ignore[index]
+        assert "\\Seen" not in server.store[BOB].inbox.get(1).flags  # type: ignore[union-attr]
+        typ, data = c.fetch("1", "(BINARY[2]<1000.100>)")
+        assert data[0][1] == payload[1000:]  # type: ignore[index]
+        assert "\\Seen" in server.store[BOB].inbox.get(1).flags  # type: ignore[union-attr]
+        # APPEND with a literal8: imaplib writes "{n}", so the command is sent by hand.
+        raw = b"Subject: raw\r\nContent-Transfer-Encoding: binary\r\n\r\n\x00\x01\x02\r\n"
+        tag = c._new_tag()
+        c.send(tag + b" APPEND INBOX ~{%d}\r\n" % len(raw))
+        assert c.readline().startswith(b"+")
+        c.send(raw + b"\r\n")
+        while not (line := c.readline()).startswith(tag):
+            pass
+        assert line.startswith(tag + b" OK [APPENDUID"), line
+    finally:
+        c.logout()
+    assert server.store[BOB].inbox.fetch(2) == raw

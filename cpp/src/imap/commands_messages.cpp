@@ -15,14 +15,17 @@ namespace {
 
 struct FetchItem {
   enum Kind { Flags, Uid, InternalDate, Size, Envelope, Body, BodyStructure, BodySection,
-              Rfc822, Rfc822Header, Rfc822Text } kind = Flags;
+              Rfc822, Rfc822Header, Rfc822Text, Binary, BinarySize } kind = Flags;
   Section section;
   bool peek = false;
   bool partial = false;
   std::uint64_t offset = 0, length = 0;
 
   bool needs_content() const { return kind >= Envelope; }
-  bool sets_seen() const { return (kind == BodySection && !peek) || kind == Rfc822 || kind == Rfc822Text; }
+  bool sets_seen() const {
+    return ((kind == BodySection || kind == Binary) && !peek) || kind == Rfc822 ||
+           kind == Rfc822Text;
+  }
 };
 
 std::string upper(std::string_view s) {
@@ -111,7 +114,20 @@ FetchItem read_item(Arguments& a) {
       a.expect('>');
     }
   } else if (name == "BODY") it.kind = K::Body;
-  else a.fail(name.empty() ? "Missing FETCH item" : "Unknown FETCH item " + name);
+  else if ((name == "BINARY" || name == "BINARY.PEEK" || name == "BINARY.SIZE") && a.peek('[')) {
+    // RFC 3516 §4.2: section-binary = "[" [section-part] "]".
+    it.kind = name == "BINARY.SIZE" ? K::BinarySize : K::Binary;
+    it.peek = name == "BINARY.PEEK";
+    it.section = read_section(a);
+    if (it.section.kind != Section::Kind::Whole) a.fail("BINARY takes only part numbers");
+    if (it.kind == K::Binary && a.take('<')) {
+      it.partial = true;
+      it.offset = a.number64();
+      a.expect('.');
+      it.length = a.nz_number();
+      a.expect('>');
+    }
+  } else a.fail(name.empty() ? "Missing FETCH item" : "Unknown FETCH item " + name);
   return it;
 }
 
@@ -143,6 +159,11 @@ std::vector<FetchItem> read_items(Arguments& a) {
     items.push_back(read_item(a));
   }
   return items;
+}
+
+// Whether BINARY can decode the part `path` names (RFC 3516 §4.2).
+bool known_encoding(const mime::ParsedMessage& m, const std::vector<std::uint32_t>& path) {
+  return path.empty() || binary_section(m, path).has_value();
 }
 
 std::string internal_date(std::int64_t t) {
@@ -228,6 +249,22 @@ void ServerSession::cmd_fetch(const std::string& tag, Arguments& a, bool uid,
                                    [](const FetchItem& i) { return i.needs_content(); });
   const bool wants_flags = std::any_of(items.begin(), items.end(),
                                        [](const FetchItem& i) { return i.kind == FetchItem::Flags; });
+  // RFC 3516 §4.2: a part whose encoding cannot be undone fails the whole
+  // FETCH with [UNKNOWN-CTE], before anything is answered or flagged.
+  if (std::any_of(items.begin(), items.end(), [](const FetchItem& i) {
+        return i.kind == FetchItem::Binary || i.kind == FetchItem::BinarySize;
+      })) {
+    for (std::size_t pos : positions) {
+      const auto parsed = parsed_message(view_[pos]);
+      for (const FetchItem& i : items)
+        if ((i.kind == FetchItem::Binary || i.kind == FetchItem::BinarySize) &&
+            !known_encoding(*parsed, i.section.path))
+          return tagged(out, tag, "NO",
+                        "[UNKNOWN-CTE] Cannot decode the content transfer encoding of " +
+                            std::string(uid ? "UID " : "message ") +
+                            std::to_string(uid ? view_[pos]->uid : pos + 1));
+    }
+  }
   // RFC 9051 §6.4.5: BODY[...] (not .PEEK) sets \Seen; the FETCH then
   // includes FLAGS.
   std::vector<bool> seen_now(positions.size(), false);
@@ -297,6 +334,25 @@ void ServerSession::cmd_fetch(const std::string& tag, Arguments& a, bool uid,
           line += "BODYSTRUCTURE ";
           append_body_structure(line, parse(), true);
           break;
+        case FetchItem::Binary:
+        case FetchItem::BinarySize: {
+          // Known to decode: checked before anything was answered.
+          const std::string bytes = binary_section(parse(), it.section.path).value_or("");
+          const std::string part = it.section.label();
+          if (it.kind == FetchItem::BinarySize) {
+            line += "BINARY.SIZE[" + part + "] " + std::to_string(bytes.size());
+            break;
+          }
+          line += "BINARY[" + part + "]";
+          std::string_view v = bytes;
+          if (it.partial) {
+            line.append("<").append(std::to_string(it.offset)).append(">");
+            v = it.offset >= v.size() ? std::string_view{} : v.substr(it.offset, it.length);
+          }
+          line.push_back(' ');
+          append_binary_string(line, v);
+          break;
+        }
         case FetchItem::Rfc822:
         case FetchItem::Rfc822Header:
         case FetchItem::Rfc822Text:
@@ -311,7 +367,7 @@ void ServerSession::cmd_fetch(const std::string& tag, Arguments& a, bool uid,
           else
             line += "BODY[" + s.label() + "]";
           const bool whole = s.kind == Section::Kind::Whole && s.path.empty();
-          if (it.partial) line += "<" + std::to_string(it.offset) + ">";
+          if (it.partial) line.append("<").append(std::to_string(it.offset)).append(">");
           line.push_back(' ');
           if (whole && !it.partial && n + 1 == items.size()) {
             // The last item, the whole message: sent from the store's own

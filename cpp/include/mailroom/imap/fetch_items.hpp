@@ -39,4 +39,17 @@ struct Section {
 // §6.4.5: a part that does not exist is answered with an empty string).
 std::string section_bytes(const mime::ParsedMessage& m, const Section& s);
 
+// BINARY[section-binary] (RFC 3516 §4.2): the content of the part `path`
+// names with its Content-Transfer-Encoding undone (base64,
+// quoted-printable; 7bit, 8bit and binary as they are); the whole message
+// for an empty path, a multipart's or message's body as it is. "" when the
+// part does not exist; nullopt when its encoding is one this server does not
+// know (answered NO [UNKNOWN-CTE]).
+std::optional<std::string> binary_section(const mime::ParsedMessage& m,
+                                          const std::vector<std::uint32_t>& path);
+
+// A literal8 "~{n}" (RFC 3516 §4.2) when `s` holds a NUL, which a literal
+// may not; else a literal ("" when empty).
+void append_binary_string(std::string& out, std::string_view s);
+
 }  // namespace mailroom::imap
