@@ -299,3 +299,31 @@ def test_imaplib_fetch_binary_and_append_literal8(server: Server) -> None:
     finally:
         c.logout()
     assert server.store[BOB].inbox.fetch(2) == raw
+
+
+def test_imapclient_multiappend(server: Server) -> None:
+    imapclient = require_module("imapclient")
+    c = imapclient.IMAPClient(server.host, port=server.imap_port, ssl=False, timeout=10)
+    try:
+        c.login(BOB, "secret")
+        assert b"MULTIAPPEND" in c.capabilities()
+        msgs = [
+            {"msg": b"Subject: a\r\n\r\nfirst\r\n", "flags": [b"\\Seen"]},
+            b"Subject: b\r\n\r\nsecond\r\n",
+            {"msg": b"Subject: c\r\n\r\nthird\r\n", "flags": [b"$Later"]},
+        ]
+        typ, [answer] = c.multiappend("Drafts", msgs)
+        assert typ == "OK" and answer.startswith(b"[APPENDUID ") and b" 1:3] " in answer
+        drafts = server.store[BOB]["Drafts"]
+        assert [drafts.fetch(m.uid) for m in drafts.messages()] == [
+            b"Subject: a\r\n\r\nfirst\r\n",
+            b"Subject: b\r\n\r\nsecond\r\n",
+            b"Subject: c\r\n\r\nthird\r\n",
+        ]
+        assert [m.flags for m in drafts.messages()] == [{"\\Seen"}, set(), {"$Later"}]
+        # One bad message: none of them is stored.
+        typ, [answer] = c.multiappend("Drafts", [b"Subject: d\r\n\r\nfourth\r\n", b""])
+        assert typ == "NO" and answer.startswith(b"[CANNOT]")
+        assert len(drafts.messages()) == 3
+    finally:
+        c.logout()

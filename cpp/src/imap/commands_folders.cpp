@@ -14,6 +14,10 @@ namespace mailroom::imap {
 
 namespace {
 
+// Messages in one MULTIAPPEND (RFC 3502); their octets are bounded apart
+// (Config::max_command_size + max_literal for the command).
+constexpr std::size_t kMaxMultiappend = 1000;
+
 // LIST wildcards (RFC 9051 §6.3.9): '*' matches anything, '%' anything but
 // the hierarchy separator. Dynamic programming: linear in name x pattern.
 bool wildcard_match(std::string_view pattern, std::string_view name) {
@@ -321,29 +325,45 @@ void ServerSession::cmd_status(const std::string& tag, Arguments& a, std::vector
 void ServerSession::cmd_append(const std::string& tag, Arguments& a, std::vector<Output>& out) {
   a.sp();
   const std::string name = mailbox(a);
-  a.sp();
-  store::AppendOptions options;
-  if (a.peek('(')) {
-    for (auto& f : a.flag_list())
-      if (!iequals(f, "\\Recent")) options.flags.push_back(std::move(f));
+  // MULTIAPPEND (RFC 3502): append-message *(SP append-message), all of
+  // them or none. Every check that can fail is made before the first one is
+  // stored.
+  struct Upload {
+    std::string message;
+    store::AppendOptions options;
+  };
+  std::vector<Upload> uploads;
+  do {
     a.sp();
+    // imapclient's multiappend() puts two spaces before each literal after
+    // the first; accepted (the grammar has one SP there).
+    if (!uploads.empty()) a.try_sp();
+    Upload u;
+    if (a.peek('(')) {
+      for (auto& f : a.flag_list())
+        if (!iequals(f, "\\Recent")) u.options.flags.push_back(std::move(f));
+      a.sp();
+    }
+    if (a.peek('"')) {
+      u.options.internal_date = parse_date_time(a.string());
+      a.sp();
+    }
+    bool binary = false;
+    u.message = a.append_data(binary);
+    uploads.push_back(std::move(u));
+    if (uploads.size() > kMaxMultiappend) a.fail("Too many messages in one APPEND");
+  } while (!a.at_end());
+  for (Upload& u : uploads) {
+    if (u.message.empty())
+      return tagged(out, tag, "NO", "[CANNOT] An empty message is not stored");
+    if (u.message.size() > cfg_.max_literal)
+      return tagged(out, tag, "NO", "[TOOBIG] Message too big");
+    try {
+      store::parse_flags(u.options.flags);
+    } catch (const store::InvalidFlag& e) {
+      return tagged(out, tag, "BAD", e.what());
+    }
   }
-  if (a.peek('"')) {
-    options.internal_date = parse_date_time(a.string());
-    a.sp();
-  }
-  bool binary = false;
-  std::string message = a.append_data(binary);
-  a.end();
-  if (message.empty()) return tagged(out, tag, "NO", "[CANNOT] An empty message is not stored");
-  if (message.size() > cfg_.max_literal)
-    return tagged(out, tag, "NO", "[TOOBIG] Message too big");
-  try {
-    store::parse_flags(options.flags);
-  } catch (const store::InvalidFlag& e) {
-    return tagged(out, tag, "BAD", e.what());
-  }
-  store::MessagePtr m;
   std::string folder;
   try {
     folder = store::checked_folder_name(name);
@@ -352,16 +372,26 @@ void ServerSession::cmd_append(const std::string& tag, Arguments& a, std::vector
     // RFC 9051 §6.3.12: TRYCREATE when the folder could be made.
     return tagged(out, tag, "NO", "[TRYCREATE] No such mailbox");
   }
+  std::vector<std::uint32_t> uids;
   try {
-    m = store_.append(account_, folder, std::move(message), options);
-  } catch (const store::LimitExceeded& e) {
-    return tagged(out, tag, "NO", std::string("[OVERQUOTA] ") + e.what());
+    for (Upload& u : uploads)
+      uids.push_back(store_.append(account_, folder, std::move(u.message), u.options)->uid);
+  } catch (const store::StoreError& e) {
+    // One could not be stored (the store is full): the ones before it go
+    // again, so that none of them stays (RFC 3502 §3).
+    if (!uids.empty()) {
+      store_.store(account_, folder, uids, store::FlagChange::Add, {"\\Deleted"});
+      store_.expunge(account_, folder, uids);
+    }
+    if (dynamic_cast<const store::LimitExceeded*>(&e))
+      return tagged(out, tag, "NO", std::string("[OVERQUOTA] ") + e.what());
+    throw;
   }
-  ++appended_;
+  appended_ += uids.size();
   const std::uint32_t validity = store_.status(account_, folder).uidvalidity;
   if (state_ == State::Selected) sync(true);
   tagged(out, tag, "OK",
-         "[APPENDUID " + std::to_string(validity) + " " + std::to_string(m->uid) +
+         "[APPENDUID " + std::to_string(validity) + " " + compact_set(uids) +
              "] APPEND completed");
 }
 

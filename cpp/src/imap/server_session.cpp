@@ -55,7 +55,7 @@ ServerSession::~ServerSession() = default;
 std::string ServerSession::capabilities() const {
   std::string c = "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
                   "CHILDREN SPECIAL-USE";
-  c += " SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES BINARY";
+  c += " SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES BINARY MULTIAPPEND";
   c += " APPENDLIMIT=" + std::to_string(cfg_.max_literal);
   if (cfg_.compress && !compressing_ && state_ != State::NotAuthenticated)
     c += " COMPRESS=DEFLATE";
