@@ -54,8 +54,13 @@ TEST(fetch_binary_sections_decoded) {
   t.S("caf\xC3\xA9 = ok)");
   t.script(R"(
     S: b6 OK FETCH completed
-    C: b7 FETCH 1 BINARY[1.HEADER]
-    S: b7 BAD BINARY takes only part numbers
+    C: b7 FETCH 1 (BINARY.SIZE[1.MIME] BINARY.PEEK[1.MIME])
+    S: * 1 FETCH (BINARY.SIZE[1.MIME] 88 BINARY[1.MIME] {88}
+    S: Content-Type: text/plain; charset=utf-8
+    S: Content-Transfer-Encoding: quoted-printable
+    S:
+    S: )
+    S: b7 OK FETCH completed
     C: b8 FETCH 1 BINARY.SIZE[2]<0.1>
     S: b8 BAD ...
     C: b9 FETCH 1 BINARY[x]

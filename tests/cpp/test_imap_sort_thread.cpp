@@ -87,6 +87,31 @@ TEST(sort_by_each_key) {
   )");
 }
 
+// RFC 5256 §2.1 on the wire: reply and forward markers, "[blob]"s, "(fwd)"
+// trailers and "[fwd: ...]" wrappers come off; a blob that is all there is
+// stays; no Subject sorts first.
+TEST(sort_subject_by_base_subject) {
+  Conversation t([](store::MailStore& st) {
+    for (const char* subject :
+         {"Subject: Re: [FWD: Budget]\r\n", "Subject: budget (fwd)\r\n",
+          "Subject: [team] Fw: [ops] RE: alpha (FWD)  (fwd)\r\n", "Subject: [only]\r\n", "",
+          "Subject: Zebra\r\n", "Subject: alpha   beta\r\n"})
+      st.append(kBob, "INBOX", std::string("From: a@example.test\r\n") + subject + "\r\nx\r\n");
+  });
+  t.select_inbox();
+  t.script(R"(
+    C: j1 SORT (SUBJECT) UTF-8 ALL
+    S: * SORT 5 4 3 7 1 2 6
+    S: j1 OK SORT completed
+    C: j2 SORT (REVERSE SUBJECT) UTF-8 ALL
+    S: * SORT 6 1 2 7 3 4 5
+    S: j2 OK SORT completed
+    C: j3 THREAD ORDEREDSUBJECT UTF-8 ALL
+    S: * THREAD (1 2)(3)(4)(5)(6)(7)
+    S: j3 OK THREAD completed
+  )");
+}
+
 TEST(sort_with_search_criteria_and_uids) {
   Conversation t(conversations);
   t.select_inbox();

@@ -115,11 +115,12 @@ FetchItem read_item(Arguments& a) {
     }
   } else if (name == "BODY") it.kind = K::Body;
   else if ((name == "BINARY" || name == "BINARY.PEEK" || name == "BINARY.SIZE") && a.peek('[')) {
-    // RFC 3516 §4.2: section-binary = "[" [section-part] "]".
+    // RFC 3516 §4.2: section-binary = "[" [section-part] "]". HEADER, TEXT,
+    // MIME and HEADER.FIELDS are taken too (as Dovecot does), answered as
+    // BODY[] would: they have no transfer encoding to undo.
     it.kind = name == "BINARY.SIZE" ? K::BinarySize : K::Binary;
     it.peek = name == "BINARY.PEEK";
     it.section = read_section(a);
-    if (it.section.kind != Section::Kind::Whole) a.fail("BINARY takes only part numbers");
     if (it.kind == K::Binary && a.take('<')) {
       it.partial = true;
       it.offset = a.number64();
@@ -258,7 +259,7 @@ void ServerSession::cmd_fetch(const std::string& tag, Arguments& a, bool uid,
       const auto parsed = parsed_message(view_[pos]);
       for (const FetchItem& i : items)
         if ((i.kind == FetchItem::Binary || i.kind == FetchItem::BinarySize) &&
-            !known_encoding(*parsed, i.section.path))
+            i.section.kind == Section::Kind::Whole && !known_encoding(*parsed, i.section.path))
           return tagged(out, tag, "NO",
                         "[UNKNOWN-CTE] Cannot decode the content transfer encoding of " +
                             std::string(uid ? "UID " : "message ") +
@@ -337,7 +338,10 @@ void ServerSession::cmd_fetch(const std::string& tag, Arguments& a, bool uid,
         case FetchItem::Binary:
         case FetchItem::BinarySize: {
           // Known to decode: checked before anything was answered.
-          const std::string bytes = binary_section(parse(), it.section.path).value_or("");
+          const std::string bytes =
+              it.section.kind == Section::Kind::Whole
+                  ? binary_section(parse(), it.section.path).value_or("")
+                  : section_bytes(parse(), it.section);
           const std::string part = it.section.label();
           if (it.kind == FetchItem::BinarySize) {
             line += "BINARY.SIZE[" + part + "] " + std::to_string(bytes.size());
