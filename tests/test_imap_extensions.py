@@ -327,3 +327,39 @@ def test_imapclient_multiappend(server: Server) -> None:
         assert len(drafts.messages()) == 3
     finally:
         c.logout()
+
+
+def test_imaplib_utf8_accept(server: Server) -> None:
+    c = imaplib.IMAP4(server.host, server.imap_port, timeout=10)
+    try:
+        c.login(BOB, "secret")
+        # Before ENABLE: 8-bit in a quoted string is BAD, as in any IMAP4rev1 session.
+        with pytest.raises(imaplib.IMAP4.error, match="8-bit octet"):
+            c._simple_command("CREATE", '"Café"'.encode())
+        assert c.enable("UTF8=ACCEPT")[0] == "OK" and c.utf8_enabled
+        assert c.create('"Café/Größe"')[0] == "OK"
+        assert {f.name for f in server.store[BOB].folders()} >= {"Café", "Café/Größe"}
+        typ, listed = c.list('""', '"Caf*"')
+        assert listed == [
+            b'(\\HasChildren) "/" "Caf\xc3\xa9"',
+            b'(\\HasNoChildren) "/" "Caf\xc3\xa9/Gr\xc3\xb6\xc3\x9fe"',
+        ]
+        # imaplib wraps "UTF8 (" into its literal rather than around a literal8,
+        # so this APPEND goes by hand (RFC 6855 §4: UTF8 (~{n})).
+        message = "Subject: Grüße aus Köln\r\nFrom: jörg@example.org\r\n\r\nhallo\r\n".encode()
+        tag = c._new_tag()
+        c.send(tag + b' APPEND "Caf\xc3\xa9/Gr\xc3\xb6\xc3\x9fe" UTF8 (~{%d}\r\n' % len(message))
+        assert c.readline().startswith(b"+")
+        c.send(message + b")\r\n")
+        assert c.readline().startswith(tag + b" OK [APPENDUID ")
+        assert c.select('"Café/Größe"') == ("OK", [b"1"])
+        assert c.search(None, "SUBJECT", '"grüße"') == ("OK", [b"1"])
+        # A message with 8-bit header fields in a plain literal: refused now.
+        tag = c._new_tag()
+        c.send(tag + b" APPEND INBOX {%d+}\r\n" % len(message) + message + b"\r\n")
+        assert c.readline() == tag + b" NO 8-bit header fields need APPEND ... UTF8 (~{n})\r\n"
+    finally:
+        c.logout()
+    [m] = server.store[BOB]["Café/Größe"].messages()
+    assert server.store[BOB]["Café/Größe"].fetch(m.uid) == message
+    assert len(server.store[BOB].inbox.messages()) == 0

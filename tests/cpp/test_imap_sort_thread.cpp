@@ -216,7 +216,7 @@ TEST(sort_and_thread_in_capability) {
   t.login();
   t.C("c1 CAPABILITY");
   const std::string caps = t.replies.substr(t.pos);
-  CHECK(caps.find(" SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES BINARY MULTIAPPEND ") !=
+  CHECK(caps.find(" SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES BINARY MULTIAPPEND UTF8=ACCEPT ") !=
         std::string::npos);
   t.split_invariant = false;
 }

@@ -9,6 +9,7 @@
 #include "mailroom/imap/server_session.hpp"
 #include "mailroom/mutf7.hpp"
 #include "mailroom/store/flags.hpp"
+#include "mailroom/utf8.hpp"
 
 namespace mailroom::imap {
 
@@ -17,6 +18,15 @@ namespace {
 // Messages in one MULTIAPPEND (RFC 3502); their octets are bounded apart
 // (Config::max_command_size + max_literal for the command).
 constexpr std::size_t kMaxMultiappend = 1000;
+
+// Whether the header section of a message holds an octet over 0x7f.
+bool has_8bit_header(std::string_view message) {
+  std::size_t end = message.find("\r\n\r\n");
+  if (end == std::string_view::npos) end = message.find("\n\n");
+  const std::string_view head = message.substr(0, end);
+  return std::any_of(head.begin(), head.end(),
+                     [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+}
 
 // LIST wildcards (RFC 9051 §6.3.9): '*' matches anything, '%' anything but
 // the hierarchy separator. Dynamic programming: linear in name x pattern.
@@ -82,6 +92,15 @@ std::int64_t parse_date_time(std::string_view s) {
 std::string ServerSession::mailbox(Arguments& a) {
   const std::string wire = a.astring();
   std::string name;
+  if (utf8_) {
+    // RFC 6855 §3: UTF-8 names, not modified UTF-7, once UTF8=ACCEPT is on.
+    for (std::size_t i = 0; i < wire.size();) {
+      const std::size_t n = utf8_sequence(wire, i);
+      if (n == 0) a.fail("Invalid UTF-8 in a mailbox name");
+      i += n;
+    }
+    return iequals(wire, "INBOX") ? std::string("INBOX") : wire;
+  }
   try {
     name = from_modified_utf7(wire);
   } catch (const InvalidModifiedUtf7& e) {
@@ -92,6 +111,7 @@ std::string ServerSession::mailbox(Arguments& a) {
 }
 
 std::string ServerSession::wire_name(std::string_view name) const {
+  if (utf8_) return utf8_wire_name(name);
   std::string out;
   try {
     append_string(out, to_modified_utf7(name));
@@ -331,6 +351,7 @@ void ServerSession::cmd_append(const std::string& tag, Arguments& a, std::vector
   struct Upload {
     std::string message;
     store::AppendOptions options;
+    bool utf8 = false;  // sent as UTF8 (~{n})
   };
   std::vector<Upload> uploads;
   do {
@@ -349,7 +370,18 @@ void ServerSession::cmd_append(const std::string& tag, Arguments& a, std::vector
       a.sp();
     }
     bool binary = false;
-    u.message = a.append_data(binary);
+    if (a.take_word("UTF8")) {
+      // RFC 6855 §4: append-data =/ "UTF8" SP "(" literal8 ")".
+      if (!utf8_) a.fail("APPEND UTF8 needs ENABLE UTF8=ACCEPT first");
+      a.sp();
+      a.expect('(');
+      if (!a.peek('~')) a.fail("UTF8 takes a literal8 (~{n})");
+      u.message = a.append_data(binary);
+      a.expect(')');
+      u.utf8 = true;
+    } else {
+      u.message = a.append_data(binary);
+    }
     uploads.push_back(std::move(u));
     if (uploads.size() > kMaxMultiappend) a.fail("Too many messages in one APPEND");
   } while (!a.at_end());
@@ -358,6 +390,10 @@ void ServerSession::cmd_append(const std::string& tag, Arguments& a, std::vector
       return tagged(out, tag, "NO", "[CANNOT] An empty message is not stored");
     if (u.message.size() > cfg_.max_literal)
       return tagged(out, tag, "NO", "[TOOBIG] Message too big");
+    // RFC 6855 §4: after ENABLE UTF8=ACCEPT, a message with 8-bit header
+    // fields comes as UTF8 (~{n}); sessions without it append as before.
+    if (utf8_ && !u.utf8 && has_8bit_header(u.message))
+      return tagged(out, tag, "NO", "8-bit header fields need APPEND ... UTF8 (~{n})");
     try {
       store::parse_flags(u.options.flags);
     } catch (const store::InvalidFlag& e) {

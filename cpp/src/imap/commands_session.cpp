@@ -227,13 +227,15 @@ void ServerSession::cmd_id(const std::string& tag, Arguments& a, std::vector<Out
 }
 
 void ServerSession::cmd_enable(const std::string& tag, Arguments& a, std::vector<Output>& out) {
-  // RFC 5161: capabilities this server does not know are ignored; none of
-  // those it offers needs enabling yet, so ENABLED lists none.
-  a.sp();
-  a.atom();
-  while (a.try_sp()) a.atom();
-  a.end();
-  untagged("ENABLED");
+  // RFC 5161: capabilities this server does not know are ignored; ENABLED
+  // lists the ones this command turned on.
+  std::string enabled = "ENABLED";
+  do {
+    a.sp();
+    const std::string cap = a.atom();
+    if (iequals(cap, "UTF8=ACCEPT") && enable_utf8_accept()) enabled += " UTF8=ACCEPT";
+  } while (!a.at_end());
+  untagged(enabled);
   tagged(out, tag, "OK", "ENABLE completed");
 }
 

@@ -55,7 +55,8 @@ ServerSession::~ServerSession() = default;
 std::string ServerSession::capabilities() const {
   std::string c = "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
                   "CHILDREN SPECIAL-USE";
-  c += " SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES BINARY MULTIAPPEND";
+  c += " SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES BINARY MULTIAPPEND "
+       "UTF8=ACCEPT";
   c += " APPENDLIMIT=" + std::to_string(cfg_.max_literal);
   if (cfg_.compress && !compressing_ && state_ != State::NotAuthenticated)
     c += " COMPRESS=DEFLATE";
@@ -256,7 +257,7 @@ void ServerSession::overlong_line(std::vector<Output>& out) {
 }
 
 void ServerSession::command(std::string_view text, std::vector<Output>& out) {
-  Arguments a(text);
+  Arguments a(text, utf8_);
   std::string tag;
   try {
     tag = a.tag();

@@ -3,7 +3,8 @@
 // SASL-IR (RFC 4959), ID (RFC 2971), ENABLE (RFC 5161), IDLE (RFC 2177),
 // NAMESPACE (RFC 2342), UNSELECT (RFC 3691), UIDPLUS (RFC 4315), MOVE (RFC
 // 6851), SORT and THREAD (RFC 5256, with SORT=DISPLAY of RFC 5957),
-// COMPRESS=DEFLATE (RFC 4978), BINARY (RFC 3516), MULTIAPPEND (RFC 3502), AUTH=CRAM-MD5 (RFC 2195), CHILDREN (RFC 3348), SPECIAL-USE (RFC 6154) and APPENDLIMIT (RFC 7889).
+// COMPRESS=DEFLATE (RFC 4978), BINARY (RFC 3516), MULTIAPPEND (RFC 3502),
+// UTF8=ACCEPT (RFC 6855), AUTH=CRAM-MD5 (RFC 2195), CHILDREN (RFC 3348), SPECIAL-USE (RFC 6154) and APPENDLIMIT (RFC 7889).
 //
 // No I/O: the transport moves the bytes it reads into feed() and writes the
 // Output records that come back, in order. Folders and messages are the
@@ -113,6 +114,7 @@ class ServerSession {
   bool idling() const { return idling_; }
   bool tls_active() const { return tls_active_; }
   bool compressing() const { return compressing_; }
+  bool utf8_accepted() const { return utf8_; }
   // Messages the client knows of in the selected folder (its EXISTS).
   std::size_t exists() const { return view_.size(); }
   const std::string& transcript() const { return transcript_.text(); }
@@ -188,7 +190,11 @@ class ServerSession {
   void cmd_namespace(const std::string& tag, Arguments& a, std::vector<Output>& out);
   void cmd_status(const std::string& tag, Arguments& a, std::vector<Output>& out);
   void cmd_append(const std::string& tag, Arguments& a, std::vector<Output>& out);
-  // A mailbox argument: modified UTF-7 decoded; throws SyntaxError.
+  // UTF8=ACCEPT (utf8_accept.cpp): ENABLE's part, and the name on the wire.
+  bool enable_utf8_accept();
+  std::string utf8_wire_name(std::string_view name) const;
+  // A mailbox argument: modified UTF-7 decoded (UTF-8 as it is after
+  // ENABLE UTF8=ACCEPT); throws SyntaxError.
   std::string mailbox(Arguments& a);
   // The store's name as the client sees it (modified UTF-7, quoted).
   std::string wire_name(std::string_view name) const;
@@ -224,6 +230,7 @@ class ServerSession {
   bool tls_active_ = false;
   bool tls_pending_ = false;  // STARTTLS answered: input dropped until the handshake
   bool compressing_ = false;  // COMPRESS DEFLATE answered OK
+  bool utf8_ = false;         // ENABLE UTF8=ACCEPT (RFC 6855)
   bool switching_input_ = false;  // ... just now: the rest of this feed() is not read
 
   // Input.
