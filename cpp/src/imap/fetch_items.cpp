@@ -12,11 +12,11 @@ namespace mailroom::imap {
 using mime::ParsedMessage;
 using mime::Part;
 
-void append_string(std::string& out, std::string_view s) {
+void append_string(std::string& out, std::string_view s, bool utf8) {
   bool quotable = s.size() <= 1024;
   for (char c : s) {
     const auto u = static_cast<unsigned char>(c);
-    if (u >= 0x80 || u < 0x20 || u == 0x7f) {
+    if ((u >= 0x80 && !utf8) || u < 0x20 || u == 0x7f) {
       quotable = false;
       break;
     }

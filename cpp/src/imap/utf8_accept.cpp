@@ -2,6 +2,7 @@
 // mailbox names are UTF-8 both ways (Arguments reads them so, wire_name()
 // writes them so), and APPEND takes UTF8 (~{n}) for messages whose header
 // fields are UTF-8 (commands_folders.cpp).
+#include "mailroom/imap/fetch_items.hpp"
 #include "mailroom/imap/server_session.hpp"
 
 namespace mailroom::imap {
@@ -13,14 +14,10 @@ bool ServerSession::enable_utf8_accept() {
 }
 
 std::string ServerSession::utf8_wire_name(std::string_view name) const {
-  // RFC 6855 §3: a quoted string may hold UTF-8 now; names the store keeps
-  // are valid UTF-8 with no CR, LF or NUL, so they always fit one.
-  std::string out = "\"";
-  for (char c : name) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  out.push_back('"');
+  // RFC 6855 §3: a quoted string may hold UTF-8 now (the store keeps names
+  // in valid UTF-8).
+  std::string out;
+  append_string(out, name, true);
   return out;
 }
 

@@ -14,8 +14,9 @@
 namespace mailroom::imap {
 
 // A string in a response: quoted when it can be, a literal otherwise (8-bit,
-// CR, LF, quotes of more than a few, long text).
-void append_string(std::string& out, std::string_view s);
+// CR, LF, quotes of more than a few, long text). `utf8`: UTF-8 may be quoted
+// (RFC 6855 §3, after ENABLE UTF8=ACCEPT; the caller checked it is UTF-8).
+void append_string(std::string& out, std::string_view s, bool utf8 = false);
 void append_nstring(std::string& out, const std::optional<std::string>& s);
 
 // ENVELOPE of the message whose root is part `part` (0: the message itself;
