@@ -1,11 +1,16 @@
 """IMAP: `mailroom serve` against a throwaway Dovecot IMAP on the same Maildir.
 
 Run:  python benchmarks/imap_bench.py [--download 10000] [--flags 100000] [--idle 50]
+          [--mixed-clients 10] [--mixed-seconds 20]
 
 - download: a folder of N x 10 KiB messages fetched with `UID FETCH 1:* BODY.PEEK[]`
   over one connection (best of three), messages/s and MB/s, mailroom/Dovecot;
 - flags: SELECT plus `FETCH 1:* (FLAGS)` on a folder of M small messages (best of
   three, after a first SELECT that lets both servers build what they cache);
+- mixed: C clients (processes) for S seconds on one shared INBOX, each doing what
+  imaptest's stress mode does: LOGIN, SELECT, UID FETCH of flags and of a body,
+  UID STORE, APPEND, and UID EXPUNGE of what it appended, a new login every 20
+  rounds; completed commands, mailroom/Dovecot;
 - idle: a client in IDLE on INBOX, a message delivered over SMTP, the time until
   the untagged EXISTS arrives: median and p99 in milliseconds (mailroom only: the
   throwaway Dovecot has no SMTP side).
@@ -18,6 +23,8 @@ line, so the figures are the servers' rather than a client library's.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import random
 import shutil
 import smtplib
 import socket
@@ -204,6 +211,100 @@ def compare(title: str, count: int, size: int, fn: Callable[[int], int], target:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def mixed_client(port: int, seconds: float, seed: int) -> tuple[int, int]:
+    """One client of the mixed load until the deadline: (commands, failures)."""
+    rng = random.Random(seed)
+    note = (
+        f"From: load{seed}@example.org\r\nTo: {USER}\r\nSubject: load {seed}\r\n\r\n"
+        + "a line of text\r\n" * 40
+    ).encode()
+    deadline = time.monotonic() + seconds
+    done = failed = 0
+    while time.monotonic() < deadline:
+        c = Client(port)
+        try:
+            for cmd in (f"LOGIN {USER} {PASSWORD}", "SELECT INBOX"):
+                c.command(cmd)
+                done += 1
+            for _ in range(20):
+                if time.monotonic() >= deadline:
+                    break
+                uid = rng.randint(1, 1000)
+                for cmd in (
+                    f"UID FETCH {uid}:{uid + 9} (FLAGS)",
+                    f"UID FETCH {uid} (BODY.PEEK[])",
+                    f"UID STORE {uid} {rng.choice('+-')}FLAGS.SILENT (\\Flagged)",
+                ):
+                    try:
+                        c.command(cmd)
+                        done += 1
+                    except RuntimeError:
+                        failed += 1
+                c.n += 1
+                tag = b"t%d" % c.n
+                c.sock.sendall(tag + b" APPEND INBOX {%d+}\r\n" % len(note) + note + b"\r\n")
+                while not (line := c.read_line()).startswith(tag + b" "):
+                    pass
+                if not line.startswith(tag + b" OK [APPENDUID "):
+                    failed += 1
+                    continue
+                done += 1
+                new_uid = line.split()[4].rstrip(b"]").decode()
+                for cmd in (
+                    f"UID STORE {new_uid} +FLAGS.SILENT (\\Deleted)",
+                    f"UID EXPUNGE {new_uid}",
+                ):
+                    c.command(cmd)
+                    done += 1
+            c.close()
+            done += 1
+        except (OSError, RuntimeError):
+            failed += 1
+    return done, failed
+
+
+def mixed_load(clients: int, seconds: float) -> None:
+    work = Path(tempfile.mkdtemp(prefix="mailroom-imap-bench-"))
+    try:
+        rows = {}
+        for name in ("mailroom", "dovecot", "mailroom in memory"):
+            mail = work / name.replace(" ", "-") / "mail"
+            server: Mailroom | Dovecot
+            if name == "dovecot":
+                make_maildir(mail, 1000, 2048)
+                server = Dovecot(mail.parent / "dovecot", mail, password=PASSWORD, imap=True)
+            else:
+                if name == "mailroom":
+                    make_maildir(mail, 1000, 2048)
+                server = Mailroom(mail if name == "mailroom" else None)
+            with server as s:
+                port = s.imap_port
+                assert port
+                if name == "mailroom in memory":  # the same 1000 messages, by APPEND
+                    seed = Client(port)
+                    seed.command(f"LOGIN {USER} {PASSWORD}")
+                    for i in range(1000):
+                        body = f"Subject: message {i}\r\n\r\n" + "x" * 2000 + "\r\n"
+                        seed.command(f"APPEND INBOX {{{len(body)}+}}\r\n{body}")
+                    seed.close()
+                select_flags(port)  # the folder opened (and indexed) once first
+                with multiprocessing.Pool(clients) as pool:
+                    results = pool.starmap(
+                        mixed_client, [(port, seconds, i) for i in range(clients)]
+                    )
+            rows[name] = (sum(r[0] for r in results), sum(r[1] for r in results))
+        print(f"mixed load ({clients} clients, {seconds:g} s, one INBOX of 1000 messages):")
+        for name, (done, failed) in rows.items():
+            print(f"  {name:<18} {done:8d} commands {done / seconds:9.0f}/s  ({failed} failed)")
+        dovecot = max(1, rows["dovecot"][0])
+        ratio = rows["mailroom"][0] / dovecot
+        met = "met" if ratio >= 3 else "NOT met"
+        print(f"  mailroom/Dovecot, both on a Maildir: {ratio:.2f}x (target >= 3x: {met})")
+        print(f"  mailroom in memory/Dovecot: {rows['mailroom in memory'][0] / dovecot:.2f}x")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def idle_latency(rounds: int, maildir: bool) -> None:
     work = Path(tempfile.mkdtemp(prefix="mailroom-imap-bench-"))
     try:
@@ -242,11 +343,15 @@ def main() -> None:
     ap.add_argument("--download", type=int, default=10_000, help="messages of 10 KiB")
     ap.add_argument("--flags", type=int, default=100_000, help="messages for SELECT + FLAGS")
     ap.add_argument("--idle", type=int, default=50, help="IDLE rounds")
+    ap.add_argument("--mixed-clients", type=int, default=10, help="clients of the mixed load")
+    ap.add_argument("--mixed-seconds", type=float, default=20, help="0: no mixed load")
     args = ap.parse_args()
     if args.download:
         compare("UID FETCH 1:* BODY.PEEK[]", args.download, 10 * 1024, download, 3)
     if args.flags:
         compare("SELECT + FETCH 1:* (FLAGS)", args.flags, 300, select_flags, 2)
+    if args.mixed_seconds:
+        mixed_load(args.mixed_clients, args.mixed_seconds)
     if args.idle:
         idle_latency(args.idle, maildir=True)
         idle_latency(args.idle, maildir=False)

@@ -202,9 +202,11 @@ def serve(args: argparse.Namespace) -> int:
                 server.queue.on_delayed,
             ):
                 hook(show)
-    print("  Ctrl-C or SIGTERM stops it.", flush=True)
     try:
+        # Counted before the line that tells a script the server is ready, so
+        # that a message sent the moment it reads that line is still shown.
         seen = server._native.last_seq()
+        print("  Ctrl-C or SIGTERM stops it.", flush=True)
         while not stop.is_set():
             if args.quiet:
                 stop.wait(0.5)

@@ -19,6 +19,7 @@ struct Imap {
   static Config config(const Server& s, const std::string& peer, const ListenerOptions& l) {
     Config c = s.options().imap;
     c.starttls = l.tls == net::TlsMode::StartTls;
+    c.compress = true;  // the connection deflates (services.hpp, to_net)
     // The same policy as SMTP AUTH and POP3: passwords in clear only where
     // plaintext_auth_allowed() says so; LOGINDISABLED elsewhere until TLS.
     c.plaintext_auth = s.plaintext_auth_allowed(peer);

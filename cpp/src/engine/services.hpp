@@ -16,6 +16,10 @@ net::SessionFactory pop3_service(Server& server, const ListenerOptions& listener
 net::SessionFactory http_service(Server& server, const ListenerOptions& listener);  // http_service.cpp
 net::SessionFactory imap_service(Server& server, const ListenerOptions& listener);
 
+// A connection's bytes through a DeflateStream (COMPRESS=DEFLATE, RFC 4978);
+// deflate_codec.cpp.
+std::shared_ptr<net::StreamCodec> deflate_codec();
+
 // A protocol's Output records as the network layer's.
 template <class ProtocolOutput>
 void to_net(std::vector<ProtocolOutput>& in, net::Outputs& out) {
@@ -29,6 +33,8 @@ void to_net(std::vector<ProtocolOutput>& in, net::Outputs& out) {
     n.delay_ms = o.delay_ms;
     n.close_after = o.close_after;
     n.start_tls = o.start_tls;
+    if constexpr (requires { o.start_compression; })
+      if (o.start_compression) n.codec = deflate_codec();
     out.push_back(std::move(n));
   }
   in.clear();

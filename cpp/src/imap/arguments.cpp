@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "mailroom/text.hpp"
+#include "mailroom/utf8.hpp"
 
 namespace mailroom::imap {
 
@@ -82,7 +83,15 @@ std::string Arguments::quoted() {
     }
     const auto u = static_cast<unsigned char>(c);
     if (c == '\r' || c == '\n' || c == '\0') fail("Invalid octet in a quoted string");
-    if (u >= 0x80 && !utf8_) fail("8-bit octet in a quoted string (use a literal)");
+    if (u >= 0x80) {
+      if (!utf8_) fail("8-bit octet in a quoted string (use a literal)");
+      // RFC 6855 §3: UTF-8, and only that.
+      const std::size_t n = utf8_sequence(s_, i_ - 1);
+      if (n == 0) fail("Invalid UTF-8 in a quoted string");
+      out.append(s_.substr(i_ - 1, n));
+      i_ += n - 1;
+      continue;
+    }
     out.push_back(c);
   }
 }

@@ -14,11 +14,29 @@
 
 namespace mailroom::imap {
 
+namespace {
+
+// Messages in one MULTIAPPEND (RFC 3502); their octets are bounded apart
+// (Config::max_command_size + max_literal for the command).
+constexpr std::size_t kMaxMultiappend = 1000;
+
+// Whether the header section of a message holds an octet over 0x7f.
+bool has_8bit_header(std::string_view message) {
+  std::size_t end = message.find("\r\n\r\n");
+  if (end == std::string_view::npos) end = message.find("\n\n");
+  const std::string_view head = message.substr(0, end);
+  return std::any_of(head.begin(), head.end(),
+                     [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+}
+
+}  // namespace
+
 std::string ServerSession::mailbox(Arguments& a) {
   const std::string wire = a.astring();
   std::string name;
-  // RFC 9051 §5.1: IMAP4rev2 names mailboxes in UTF-8, not modified UTF-7.
-  if (rev2_) {
+  // RFC 9051 §5.1 (IMAP4rev2) and RFC 6855 §3 (UTF8=ACCEPT): mailboxes are
+  // named in UTF-8, not modified UTF-7.
+  if (rev2_ || utf8_) {
     for (std::size_t i = 0; i < wire.size();) {
       const std::size_t n = utf8_sequence(wire, i);
       if (n == 0) a.fail("Invalid mailbox name (not UTF-8)");
@@ -36,6 +54,7 @@ std::string ServerSession::mailbox(Arguments& a) {
 }
 
 std::string ServerSession::wire_name(std::string_view name) const {
+  if (utf8_) return utf8_wire_name(name);
   std::string out;
   if (rev2_) {
     append_string(out, name);
@@ -240,29 +259,61 @@ void ServerSession::cmd_status(const std::string& tag, Arguments& a, std::vector
 void ServerSession::cmd_append(const std::string& tag, Arguments& a, std::vector<Output>& out) {
   a.sp();
   const std::string name = mailbox(a);
-  a.sp();
-  store::AppendOptions options;
-  if (a.peek('(')) {
-    for (auto& f : a.flag_list())
-      if (!iequals(f, "\\Recent")) options.flags.push_back(std::move(f));
+  // MULTIAPPEND (RFC 3502): append-message *(SP append-message), all of
+  // them or none. Every check that can fail is made before the first one is
+  // stored.
+  struct Upload {
+    std::string message;
+    store::AppendOptions options;
+    bool utf8 = false;  // sent as UTF8 (~{n})
+  };
+  std::vector<Upload> uploads;
+  do {
     a.sp();
+    // imapclient's multiappend() puts two spaces before each literal after
+    // the first; accepted (the grammar has one SP there).
+    if (!uploads.empty()) a.try_sp();
+    Upload u;
+    if (a.peek('(')) {
+      for (auto& f : a.flag_list())
+        if (!iequals(f, "\\Recent")) u.options.flags.push_back(std::move(f));
+      a.sp();
+    }
+    if (a.peek('"')) {
+      u.options.internal_date = parse_date_time(a.string());
+      a.sp();
+    }
+    bool binary = false;
+    if (a.take_word("UTF8")) {
+      // RFC 6855 §4: append-data =/ "UTF8" SP "(" literal8 ")".
+      if (!utf8_) a.fail("APPEND UTF8 needs ENABLE UTF8=ACCEPT first");
+      a.sp();
+      a.expect('(');
+      if (!a.peek('~')) a.fail("UTF8 takes a literal8 (~{n})");
+      u.message = a.append_data(binary);
+      a.expect(')');
+      u.utf8 = true;
+    } else {
+      u.message = a.append_data(binary);
+    }
+    uploads.push_back(std::move(u));
+    if (uploads.size() > kMaxMultiappend) a.fail("Too many messages in one APPEND");
+  } while (!a.at_end());
+  for (Upload& u : uploads) {
+    if (u.message.empty())
+      return tagged(out, tag, "NO", "[CANNOT] An empty message is not stored");
+    if (u.message.size() > cfg_.max_literal)
+      return tagged(out, tag, "NO", "[TOOBIG] Message too big");
+    // RFC 6855 §4: after ENABLE UTF8=ACCEPT, a message with 8-bit header
+    // fields comes as UTF8 (~{n}); sessions without it append as before.
+    if (utf8_ && !u.utf8 && has_8bit_header(u.message))
+      return tagged(out, tag, "NO", "8-bit header fields need APPEND ... UTF8 (~{n})");
+    try {
+      store::parse_flags(u.options.flags);
+    } catch (const store::InvalidFlag& e) {
+      return tagged(out, tag, "BAD", e.what());
+    }
   }
-  if (a.peek('"')) {
-    options.internal_date = parse_date_time(a.string());
-    a.sp();
-  }
-  bool binary = false;
-  std::string message = a.append_data(binary);
-  a.end();
-  if (message.empty()) return tagged(out, tag, "NO", "[CANNOT] An empty message is not stored");
-  if (message.size() > cfg_.max_literal)
-    return tagged(out, tag, "NO", "[TOOBIG] Message too big");
-  try {
-    store::parse_flags(options.flags);
-  } catch (const store::InvalidFlag& e) {
-    return tagged(out, tag, "BAD", e.what());
-  }
-  store::MessagePtr m;
   std::string folder;
   try {
     folder = store::checked_folder_name(name);
@@ -271,16 +322,26 @@ void ServerSession::cmd_append(const std::string& tag, Arguments& a, std::vector
     // RFC 9051 §6.3.12: TRYCREATE when the folder could be made.
     return tagged(out, tag, "NO", "[TRYCREATE] No such mailbox");
   }
+  std::vector<std::uint32_t> uids;
   try {
-    m = store_.append(account_, folder, std::move(message), options);
-  } catch (const store::LimitExceeded& e) {
-    return tagged(out, tag, "NO", std::string("[OVERQUOTA] ") + e.what());
+    for (Upload& u : uploads)
+      uids.push_back(store_.append(account_, folder, std::move(u.message), u.options)->uid);
+  } catch (const store::StoreError& e) {
+    // One could not be stored (the store is full): the ones before it go
+    // again, so that none of them stays (RFC 3502 §3).
+    if (!uids.empty()) {
+      store_.store(account_, folder, uids, store::FlagChange::Add, {"\\Deleted"});
+      store_.expunge(account_, folder, uids);
+    }
+    if (dynamic_cast<const store::LimitExceeded*>(&e))
+      return tagged(out, tag, "NO", std::string("[OVERQUOTA] ") + e.what());
+    throw;
   }
-  ++appended_;
+  appended_ += uids.size();
   const std::uint32_t validity = store_.status(account_, folder).uidvalidity;
   if (state_ == State::Selected) sync(true);
   tagged(out, tag, "OK",
-         "[APPENDUID " + std::to_string(validity) + " " + std::to_string(m->uid) +
+         "[APPENDUID " + std::to_string(validity) + " " + compact_set(uids) +
              "] APPEND completed");
 }
 

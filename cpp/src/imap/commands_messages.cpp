@@ -17,14 +17,17 @@ namespace {
 
 struct FetchItem {
   enum Kind { Flags, Uid, InternalDate, Size, Modseq, Envelope, Body, BodyStructure, BodySection,
-              Rfc822, Rfc822Header, Rfc822Text } kind = Flags;
+              Rfc822, Rfc822Header, Rfc822Text, Binary, BinarySize } kind = Flags;
   Section section;
   bool peek = false;
   bool partial = false;
   std::uint64_t offset = 0, length = 0;
 
   bool needs_content() const { return kind >= Envelope; }
-  bool sets_seen() const { return (kind == BodySection && !peek) || kind == Rfc822 || kind == Rfc822Text; }
+  bool sets_seen() const {
+    return ((kind == BodySection || kind == Binary) && !peek) || kind == Rfc822 ||
+           kind == Rfc822Text;
+  }
 };
 
 std::string upper(std::string_view s) {
@@ -114,7 +117,21 @@ FetchItem read_item(Arguments& a) {
       a.expect('>');
     }
   } else if (name == "BODY") it.kind = K::Body;
-  else a.fail(name.empty() ? "Missing FETCH item" : "Unknown FETCH item " + name);
+  else if ((name == "BINARY" || name == "BINARY.PEEK" || name == "BINARY.SIZE") && a.peek('[')) {
+    // RFC 3516 §4.2: section-binary = "[" [section-part] "]". HEADER, TEXT,
+    // MIME and HEADER.FIELDS are taken too (as Dovecot does), answered as
+    // BODY[] would: they have no transfer encoding to undo.
+    it.kind = name == "BINARY.SIZE" ? K::BinarySize : K::Binary;
+    it.peek = name == "BINARY.PEEK";
+    it.section = read_section(a);
+    if (it.kind == K::Binary && a.take('<')) {
+      it.partial = true;
+      it.offset = a.number64();
+      a.expect('.');
+      it.length = a.nz_number();
+      a.expect('>');
+    }
+  } else a.fail(name.empty() ? "Missing FETCH item" : "Unknown FETCH item " + name);
   return it;
 }
 
@@ -146,6 +163,11 @@ std::vector<FetchItem> read_items(Arguments& a) {
     items.push_back(read_item(a));
   }
   return items;
+}
+
+// Whether BINARY can decode the part `path` names (RFC 3516 §4.2).
+bool known_encoding(const mime::ParsedMessage& m, const std::vector<std::uint32_t>& path) {
+  return path.empty() || binary_section(m, path).has_value();
 }
 
 // Built piece by piece: GCC 12 at -O3 warns (-Wrestrict, a false positive)
@@ -211,13 +233,7 @@ void ServerSession::cmd_search(const std::string& tag, Arguments& a, bool uid,
       s.seq = static_cast<std::uint32_t>(i + 1);
       s.message = m.get();
       s.recent = !rev2_ && recent(m->uid);  // IMAP4rev2 has no \Recent
-      s.parsed = [&]() -> std::shared_ptr<const mime::ParsedMessage> {
-        try {
-          return cache_.parsed(cache_key(m->uid), store_.read(*m));
-        } catch (const store::NoSuchMessage&) {
-          return mime::parse_message("");
-        }
-      };
+      s.parsed = [&] { return parsed_message(m); };
       if (program.matches(s)) {
         found.push_back(i);
         highest = std::max(highest, m->modseq);
@@ -264,6 +280,22 @@ void ServerSession::cmd_fetch(const std::string& tag, Arguments& a, bool uid,
                                    [](const FetchItem& i) { return i.needs_content(); });
   const bool wants_flags = std::any_of(items.begin(), items.end(),
                                        [](const FetchItem& i) { return i.kind == FetchItem::Flags; });
+  // RFC 3516 §4.2: a part whose encoding cannot be undone fails the whole
+  // FETCH with [UNKNOWN-CTE], before anything is answered or flagged.
+  if (std::any_of(items.begin(), items.end(), [](const FetchItem& i) {
+        return i.kind == FetchItem::Binary || i.kind == FetchItem::BinarySize;
+      })) {
+    for (std::size_t pos : positions) {
+      const auto parsed = parsed_message(view_[pos]);
+      for (const FetchItem& i : items)
+        if ((i.kind == FetchItem::Binary || i.kind == FetchItem::BinarySize) &&
+            i.section.kind == Section::Kind::Whole && !known_encoding(*parsed, i.section.path))
+          return tagged(out, tag, "NO",
+                        "[UNKNOWN-CTE] Cannot decode the content transfer encoding of " +
+                            std::string(uid ? "UID " : "message ") +
+                            std::to_string(uid ? view_[pos]->uid : pos + 1));
+    }
+  }
   // RFC 9051 §6.4.5: BODY[...] (not .PEEK) sets \Seen; the FETCH then
   // includes FLAGS.
   std::vector<bool> seen_now(positions.size(), false);
@@ -340,6 +372,28 @@ void ServerSession::cmd_fetch(const std::string& tag, Arguments& a, bool uid,
           line += "BODYSTRUCTURE ";
           append_body_structure(line, parse(), true);
           break;
+        case FetchItem::Binary:
+        case FetchItem::BinarySize: {
+          // Known to decode: checked before anything was answered.
+          const std::string bytes =
+              it.section.kind == Section::Kind::Whole
+                  ? binary_section(parse(), it.section.path).value_or("")
+                  : section_bytes(parse(), it.section);
+          const std::string part = it.section.label();
+          if (it.kind == FetchItem::BinarySize) {
+            line += "BINARY.SIZE[" + part + "] " + std::to_string(bytes.size());
+            break;
+          }
+          line += "BINARY[" + part + "]";
+          std::string_view v = bytes;
+          if (it.partial) {
+            line.append("<").append(std::to_string(it.offset)).append(">");
+            v = it.offset >= v.size() ? std::string_view{} : v.substr(it.offset, it.length);
+          }
+          line.push_back(' ');
+          append_binary_string(line, v);
+          break;
+        }
         case FetchItem::Rfc822:
         case FetchItem::Rfc822Header:
         case FetchItem::Rfc822Text:
@@ -354,7 +408,7 @@ void ServerSession::cmd_fetch(const std::string& tag, Arguments& a, bool uid,
           else
             line += "BODY[" + s.label() + "]";
           const bool whole = s.kind == Section::Kind::Whole && s.path.empty();
-          if (it.partial) line += "<" + std::to_string(it.offset) + ">";
+          if (it.partial) line.append("<").append(std::to_string(it.offset)).append(">");
           line.push_back(' ');
           if (whole && !it.partial && n + 1 == items.size()) {
             // The last item, the whole message: sent from the store's own

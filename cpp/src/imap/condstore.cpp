@@ -53,6 +53,8 @@ std::string ServerSession::enable(std::string_view capability) {
     rev2_ = true;
     return "IMAP4rev2";
   }
+  // RFC 6855 §3 (utf8_accept.cpp).
+  if (iequals(capability, "UTF8=ACCEPT")) return enable_utf8_accept() ? "UTF8=ACCEPT" : "";
   return {};  // RFC 5161 §3.1: what the server does not know is ignored
 }
 

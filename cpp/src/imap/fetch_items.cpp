@@ -12,11 +12,11 @@ namespace mailroom::imap {
 using mime::ParsedMessage;
 using mime::Part;
 
-void append_string(std::string& out, std::string_view s) {
+void append_string(std::string& out, std::string_view s, bool utf8) {
   bool quotable = s.size() <= 1024;
   for (char c : s) {
     const auto u = static_cast<unsigned char>(c);
-    if (u >= 0x80 || u < 0x20 || u == 0x7f) {
+    if ((u >= 0x80 && !utf8) || u < 0x20 || u == 0x7f) {
       quotable = false;
       break;
     }
@@ -354,6 +354,33 @@ std::string section_bytes(const ParsedMessage& m, const Section& s) {
   }
   out += "\r\n";
   return out;
+}
+
+std::optional<std::string> binary_section(const ParsedMessage& m,
+                                          const std::vector<std::uint32_t>& path) {
+  if (path.empty()) return m.raw;
+  const long found = resolve(m, path);
+  if (found < 0) return std::string();
+  const auto idx = static_cast<std::uint32_t>(found);
+  const Part& p = m.parts[idx];
+  if (p.is_multipart || p.is_message) return std::string(m.bytes(p.body));
+  const std::string& cte = p.transfer_encoding;
+  if (cte != "base64" && cte != "quoted-printable" && cte != "7bit" && cte != "8bit" &&
+      cte != "binary")
+    return std::nullopt;
+  return m.decoded_body(idx);
+}
+
+void append_binary_string(std::string& out, std::string_view s) {
+  if (s.empty()) {
+    out += "\"\"";
+    return;
+  }
+  if (s.find('\0') != std::string_view::npos) out.push_back('~');
+  out.push_back('{');
+  out += std::to_string(s.size());
+  out += "}\r\n";
+  out += s;
 }
 
 }  // namespace mailroom::imap

@@ -68,6 +68,15 @@ std::string ServerSession::cache_key(std::uint32_t uid) const {
   return k;
 }
 
+std::shared_ptr<const mime::ParsedMessage> ServerSession::parsed_message(
+    const store::MessagePtr& m) {
+  try {
+    return cache_.parsed(cache_key(m->uid), store_.read(*m));
+  } catch (const store::NoSuchMessage&) {
+    return mime::parse_message("");
+  }
+}
+
 void ServerSession::select_view(const std::string& folder, bool read_only) {
   const auto status = store_.status(account_, folder);
   view_ = store_.messages(account_, folder);

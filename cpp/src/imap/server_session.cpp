@@ -42,7 +42,11 @@ ServerSession::~ServerSession() = default;
 std::string ServerSession::capabilities() const {
   std::string c = "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
                   "CHILDREN SPECIAL-USE CONDSTORE QRESYNC ESEARCH SEARCHRES LIST-EXTENDED LIST-STATUS STATUS=SIZE";
+  c += " SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES BINARY MULTIAPPEND "
+       "UTF8=ACCEPT";
   c += " APPENDLIMIT=" + std::to_string(cfg_.max_literal);
+  if (cfg_.compress && !compressing_ && state_ != State::NotAuthenticated)
+    c += " COMPRESS=DEFLATE";
   if (state_ == State::NotAuthenticated) {
     if (cfg_.starttls && !tls_active_) c += " STARTTLS";
     if (logins_allowed())
@@ -119,7 +123,8 @@ bool is_append(std::string_view text) {
 
 void ServerSession::feed(std::string_view data, std::vector<Output>& out) {
   std::size_t i = 0;
-  while (i < data.size() && !closed() && !tls_pending_ && !paused_) {
+  switching_input_ = false;
+  while (i < data.size() && !closed() && !tls_pending_ && !paused_ && !switching_input_) {
     const char* p = data.data() + i;
     const std::size_t avail = data.size() - i;
     if (literal_left_ > 0) {
@@ -239,8 +244,9 @@ void ServerSession::overlong_line(std::vector<Output>& out) {
 }
 
 void ServerSession::command(std::string_view text, std::vector<Output>& out) {
-  // IMAP4rev2 allows UTF-8 in quoted strings (RFC 9051 §4.3).
-  Arguments a(text, rev2_);
+  // IMAP4rev2 (RFC 9051 §4.3) and UTF8=ACCEPT (RFC 6855 §3) allow UTF-8 in
+  // quoted strings.
+  Arguments a(text, rev2_ || utf8_);
   std::string tag;
   try {
     tag = a.tag();
@@ -380,7 +386,7 @@ void ServerSession::dispatch(const std::string& tag, const std::string& name, Ar
   }
   static const char* const kAuthenticated[] = {
       "ENABLE", "SELECT", "EXAMINE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE",
-      "LIST", "LSUB", "NAMESPACE", "STATUS", "APPEND", "IDLE"};
+      "LIST", "LSUB", "NAMESPACE", "STATUS", "APPEND", "IDLE", "COMPRESS"};
   const bool auth_command = std::any_of(std::begin(kAuthenticated), std::end(kAuthenticated),
                                         [&](const char* c) { return name == c; });
   if (auth_command && !authed) return wrong_state("Log in first");
@@ -398,9 +404,11 @@ void ServerSession::dispatch(const std::string& tag, const std::string& name, Ar
   if (name == "STATUS") return cmd_status(tag, a, out);
   if (name == "APPEND") return cmd_append(tag, a, out);
   if (name == "IDLE") return cmd_idle(tag, a, out);
+  if (name == "COMPRESS") return cmd_compress(tag, a, out);
   // Selected.
   static const char* const kSelected[] = {"CHECK", "CLOSE", "UNSELECT", "EXPUNGE", "SEARCH",
-                                          "FETCH", "STORE", "COPY", "MOVE", "UID"};
+                                          "FETCH", "STORE", "COPY", "MOVE", "UID",
+                                          "SORT", "THREAD"};
   const bool selected_command = std::any_of(std::begin(kSelected), std::end(kSelected),
                                             [&](const char* c) { return name == c; });
   if (!selected_command) return tagged(out, tag, "BAD", "Unknown command " + name);
@@ -416,6 +424,8 @@ void ServerSession::dispatch(const std::string& tag, const std::string& name, Ar
   if (name == "STORE") return cmd_store(tag, a, false, out);
   if (name == "COPY") return cmd_copy(tag, a, false, false, out);
   if (name == "MOVE") return cmd_copy(tag, a, false, true, out);
+  if (name == "SORT") return cmd_sort(tag, a, false, out);
+  if (name == "THREAD") return cmd_thread(tag, a, false, out);
   // UID (RFC 9051 §6.4.9).
   a.sp();
   std::string sub = a.atom();
@@ -426,6 +436,8 @@ void ServerSession::dispatch(const std::string& tag, const std::string& name, Ar
   if (sub == "COPY") return cmd_copy(tag, a, true, false, out);
   if (sub == "MOVE") return cmd_copy(tag, a, true, true, out);
   if (sub == "EXPUNGE") return cmd_expunge(tag, a, true, out);
+  if (sub == "SORT") return cmd_sort(tag, a, true, out);
+  if (sub == "THREAD") return cmd_thread(tag, a, true, out);
   tagged(out, tag, "BAD", "Unknown UID command " + sub);
 }
 

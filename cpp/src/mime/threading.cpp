@@ -457,4 +457,40 @@ std::string bracketed(std::string_view id) {
   return out;
 }
 
+Threads thread_ordered_subject(const std::vector<ThreadInput>& messages) {
+  const std::size_t n = messages.size();
+  std::vector<std::string> base(n);
+  for (std::size_t i = 0; i < n; ++i) base[i] = base_subject(messages[i].subject).text;
+  std::vector<std::uint32_t> order(n);
+  for (std::uint32_t i = 0; i < n; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+    if (base[a] != base[b]) return base[a] < base[b];
+    return messages[a].date < messages[b].date;
+  });
+  Threads t;
+  t.nodes.resize(n);
+  t.thread.assign(n, 0);
+  t.parent.assign(n, -1);
+  for (std::uint32_t i = 0; i < n; ++i) t.nodes[i].message = static_cast<std::int32_t>(i);
+  for (std::size_t k = 0; k < n;) {
+    const std::uint32_t first = order[k];
+    std::size_t e = k + 1;
+    while (e < n && base[order[e]] == base[first]) {
+      t.nodes[first].children.push_back(order[e]);
+      t.parent[order[e]] = static_cast<std::int32_t>(first);
+      ++e;
+    }
+    t.roots.push_back(first);
+    k = e;
+  }
+  std::stable_sort(t.roots.begin(), t.roots.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return messages[a].date != messages[b].date ? messages[a].date < messages[b].date : a < b;
+  });
+  for (std::uint32_t r = 0; r < t.roots.size(); ++r) {
+    t.thread[t.roots[r]] = r;
+    for (std::uint32_t c : t.nodes[t.roots[r]].children) t.thread[c] = r;
+  }
+  return t;
+}
+
 }  // namespace mailroom::mime

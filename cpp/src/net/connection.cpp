@@ -93,6 +93,7 @@ void Connection::take(Outputs& out) {
   for (auto& o : out) {
     if (o.start_tls) upgrade_due_ = true;
     if (o.close_after) input_over_ = true;  // nothing after it is read
+    if (o.codec) codec_in_ = o.codec;       // the next octet read is encoded
     queued_bytes_ += o.size();
     queue_.push_back(std::move(o));
   }
@@ -111,6 +112,7 @@ void Connection::end_session() {
 // What to do next: write, read, upgrade to TLS or close, in that order.
 void Connection::pump() {
   if (closed_ || handshaking_ || closing_tls_) return;
+  if (codec_in_ && codec_in_->pending()) feed_decoded();
   const bool over = input_over_ || timed_out_ || eof_ || session_->closed();
   if (over) end_session();
   start_write();
@@ -138,7 +140,8 @@ void Connection::pump() {
 
 void Connection::start_read() {
   if (reading_ || eof_ || timed_out_ || input_over_ || upgrade_due_ || session_->closed() ||
-      session_->paused() || queued_bytes_ >= options_->max_queued_output)
+      session_->paused() || queued_bytes_ >= options_->max_queued_output ||
+      (codec_in_ && codec_in_->pending()))
     return;
   reading_ = true;
   auto self = shared_from_this();
@@ -159,7 +162,11 @@ void Connection::on_read(boost::system::error_code ec, std::size_t n) {
     return pump();
   }
   Outputs out;
-  session_->feed(std::string_view(buffer_.get(), n), out);
+  if (codec_in_) {
+    codec_in_->received(std::string_view(buffer_.get(), n));
+  } else {
+    session_->feed(std::string_view(buffer_.get(), n), out);
+  }
   // Message content buys time; a command does not (the client owes it
   // within the idle deadline of our last reply, however it trickles).
   if (read_deadline_armed_ && session_->receiving_data())
@@ -172,6 +179,30 @@ void Connection::on_read(boost::system::error_code ec, std::size_t n) {
     resize_buffer(kMinRead);
   take(out);
   pump();
+}
+
+void Connection::feed_decoded() {
+  // A piece at a time, and only while the replies fit the output bound: a
+  // small compressed read may stand for far more commands than that.
+  std::string piece;
+  while (!session_->closed() && !session_->paused() && !input_over_ &&
+         queued_bytes_ < options_->max_queued_output) {
+    piece.clear();
+    std::size_t got = 0;
+    try {
+      got = codec_in_->decoded(piece, kMaxRead);
+    } catch (const std::exception&) {
+      eof_ = true;  // undecodable input: what is queued goes out, then close
+      codec_in_.reset();
+      break;
+    }
+    if (got == 0) break;
+    Outputs out;
+    session_->feed(piece, out);
+    if (read_deadline_armed_ && session_->receiving_data())
+      move_deadline(read_deadline_, got, options_->min_data_rate, idle_timeout());
+    take(out);
+  }
 }
 
 void Connection::cancel_read() {
@@ -256,19 +287,34 @@ void Connection::start_write() {
   inflight_.clear();
   buffers_.clear();
   bool close_after = false, start_tls = false;
-  while (!queue_.empty() && queue_.front().delay_ms == 0 && !close_after && !start_tls) {
+  std::shared_ptr<StreamCodec> codec;  // a piece that starts one ends the write
+  while (!queue_.empty() && queue_.front().delay_ms == 0 && !close_after && !start_tls &&
+         !codec) {
     close_after = queue_.front().close_after;
     start_tls = queue_.front().start_tls;
+    codec = queue_.front().codec;
     inflight_.push_back(std::move(queue_.front()));
     queue_.pop_front();
   }
   std::size_t bytes = 0;
-  for (const auto& o : inflight_) {
+  encoded_.clear();
+  for (std::size_t k = 0; k < inflight_.size(); ++k) {
+    const Output& o = inflight_[k];
     bytes += o.size();
+    if (codec_out_) {
+      // Each write ends in a flush: the peer can read all of it now.
+      const bool last = k + 1 == inflight_.size();
+      codec_out_->encode(o.bytes, false, encoded_);
+      if (o.body) codec_out_->encode(*o.body, false, encoded_);
+      codec_out_->encode(o.tail, last, encoded_);
+      continue;
+    }
     if (!o.bytes.empty()) buffers_.push_back(asio::buffer(o.bytes));
     if (o.body && !o.body->empty()) buffers_.push_back(asio::buffer(*o.body));
     if (!o.tail.empty()) buffers_.push_back(asio::buffer(o.tail.data(), o.tail.size()));
   }
+  if (codec_out_) buffers_.push_back(asio::buffer(encoded_));
+  if (codec) codec_out_ = std::move(codec);  // for what comes after this write
   writing_ = true;
   // A stalled write closes after idle_timeout; one that moves at
   // min_data_rate or faster (a large RETR to a slow reader) goes on.
@@ -289,6 +335,7 @@ void Connection::start_write() {
     self->write_timer_.cancel();
     self->queued_bytes_ -= bytes;
     self->inflight_.clear();
+    if (self->encoded_.capacity() > kMaxWrite) std::string().swap(self->encoded_);
     if (self->closed_) return;
     if (e) return self->close();
     if (close_after) self->closing_ = true;

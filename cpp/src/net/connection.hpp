@@ -51,6 +51,8 @@ class Connection final : public ConnectionRef::Target,
   void pump();
   void start_read();
   void on_read(boost::system::error_code ec, std::size_t n);
+  // Feeds the session what codec_in_ holds decoded, while its output fits.
+  void feed_decoded();
   void start_write();
   void update_read_deadline();
   std::chrono::milliseconds idle_timeout() const;
@@ -93,6 +95,11 @@ class Connection final : public ConnectionRef::Target,
   std::size_t queued_bytes_ = 0;
   std::vector<Output> inflight_;  // being written; owns what buffers_ point to
   std::vector<boost::asio::const_buffer> buffers_;
+  // A StreamCodec (Output::codec): input goes through codec_in_ from the
+  // moment the session asks; output through codec_out_ once the asking
+  // piece is written. `encoded_` holds a write's encoded octets.
+  std::shared_ptr<StreamCodec> codec_in_, codec_out_;
+  std::string encoded_;
 
   bool reading_ = false;
   bool writing_ = false;

@@ -35,6 +35,10 @@ struct Config {
   // IDLE included); shorter only for tests.
   std::chrono::milliseconds autologout{30 * 60 * 1000};
 
+  // COMPRESS=DEFLATE (RFC 4978): only where the transport can deflate
+  // (it reads Output::start_compression).
+  bool compress = false;
+
   // STARTTLS (RFC 9051 §6.2.1): only when the transport can do TLS.
   bool starttls = false;
   // false: LOGIN and AUTHENTICATE are refused outside TLS and CAPABILITY says

@@ -2,7 +2,9 @@
 // RFC 9051 where the two agree) and the extensions LITERAL+ (RFC 7888),
 // SASL-IR (RFC 4959), ID (RFC 2971), ENABLE (RFC 5161), IDLE (RFC 2177),
 // NAMESPACE (RFC 2342), UNSELECT (RFC 3691), UIDPLUS (RFC 4315), MOVE (RFC
-// 6851), AUTH=CRAM-MD5 (RFC 2195), CHILDREN (RFC 3348), SPECIAL-USE (RFC 6154) and APPENDLIMIT (RFC 7889).
+// 6851), SORT and THREAD (RFC 5256, with SORT=DISPLAY of RFC 5957),
+// COMPRESS=DEFLATE (RFC 4978), BINARY (RFC 3516), MULTIAPPEND (RFC 3502),
+// UTF8=ACCEPT (RFC 6855), AUTH=CRAM-MD5 (RFC 2195), CHILDREN (RFC 3348), SPECIAL-USE (RFC 6154) and APPENDLIMIT (RFC 7889).
 //
 // No I/O: the transport moves the bytes it reads into feed() and writes the
 // Output records that come back, in order. Folders and messages are the
@@ -65,6 +67,9 @@ struct Output {
   std::uint32_t delay_ms = 0;  // wait this long before writing it
   bool close_after = false;
   bool start_tls = false;      // begin the TLS handshake once written (STARTTLS)
+  // COMPRESS DEFLATE (RFC 4978): from the next octet read on, and for all
+  // output after this one, every byte is raw DEFLATE.
+  bool start_compression = false;
   bool ok = true;              // false: it ends in a NO, BAD or BYE
 
   std::size_t size() const { return bytes.size() + (body ? body->size() : 0) + tail.size(); }
@@ -111,6 +116,9 @@ class ServerSession {
   bool condstore() const { return condstore_; }
   bool qresync() const { return qresync_; }
   bool imap4rev2() const { return rev2_; }
+
+  bool compressing() const { return compressing_; }
+  bool utf8_accepted() const { return utf8_; }
   // Messages the client knows of in the selected folder (its EXISTS).
   std::size_t exists() const { return view_.size(); }
   const std::string& transcript() const { return transcript_.text(); }
@@ -150,6 +158,9 @@ class ServerSession {
   // `expunges`), FETCH (FLAGS) and EXISTS responses.
   void sync(bool expunges);
   std::string cache_key(std::uint32_t uid) const;
+  // The cached parse of a message of the view (an empty message when another
+  // session expunged it meanwhile).
+  std::shared_ptr<const mime::ParsedMessage> parsed_message(const store::MessagePtr& m);
   // The view's positions (0-based) a set names, sorted; throws SyntaxError.
   std::vector<std::size_t> resolve(const SequenceSet& set, bool uid) const;
   std::string flags_text(const store::Message& m) const;
@@ -189,7 +200,11 @@ class ServerSession {
   std::vector<std::string> read_status_items(Arguments& a);
   std::string status_line(const std::string& folder, const std::vector<std::string>& items);
   void cmd_append(const std::string& tag, Arguments& a, std::vector<Output>& out);
-  // A mailbox argument: modified UTF-7 decoded; throws SyntaxError.
+  // UTF8=ACCEPT (utf8_accept.cpp): ENABLE's part, and the name on the wire.
+  bool enable_utf8_accept();
+  std::string utf8_wire_name(std::string_view name) const;
+  // A mailbox argument: modified UTF-7 decoded (UTF-8 as it is after
+  // ENABLE UTF8=ACCEPT); throws SyntaxError.
   std::string mailbox(Arguments& a);
   // The store's name as the client sees it (modified UTF-7, quoted).
   std::string wire_name(std::string_view name) const;
@@ -246,6 +261,18 @@ class ServerSession {
                       const std::vector<std::size_t>& positions,
                       std::optional<std::uint64_t> modseq);
 
+  // ---- commands (compression.cpp)
+  void cmd_compress(const std::string& tag, Arguments& a, std::vector<Output>& out);
+
+  // ---- commands (sort_thread.cpp)
+  void cmd_sort(const std::string& tag, Arguments& a, bool uid, std::vector<Output>& out);
+  void cmd_thread(const std::string& tag, Arguments& a, bool uid, std::vector<Output>& out);
+  // "charset SP search-criteria" (RFC 5256 §4) to the end of `a`: the view's
+  // positions (0-based) that match, ascending. An unknown charset is answered
+  // NO [BADCHARSET] and `refused` set.
+  std::vector<std::size_t> search_positions(Arguments& a, const std::string& tag, bool& refused,
+                                            std::vector<Output>& out);
+
   const Config& cfg_;
   Handler& handler_;
   store::MailStore& store_;
@@ -255,6 +282,9 @@ class ServerSession {
   State state_ = State::NotAuthenticated;
   bool tls_active_ = false;
   bool tls_pending_ = false;  // STARTTLS answered: input dropped until the handshake
+  bool compressing_ = false;  // COMPRESS DEFLATE answered OK
+  bool utf8_ = false;         // ENABLE UTF8=ACCEPT (RFC 6855)
+  bool switching_input_ = false;  // ... just now: the rest of this feed() is not read
 
   // Input.
   std::string line_;             // the partial line (bounded by max_command_line)

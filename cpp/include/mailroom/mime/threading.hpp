@@ -67,6 +67,13 @@ constexpr std::size_t kMaxThreadDepth = 10'000;     // a deeper link is not made
 // mail as it is (loop checks walk at most kMaxThreadDepth).
 Threads thread_references(const std::vector<ThreadInput>& messages);
 
+// RFC 5256 §3, ORDEREDSUBJECT ("poor man's threading"): messages sorted by
+// base subject, then sent date, then input order; each run of one base
+// subject is a thread whose first message is the parent of all the others
+// (no deeper nesting); threads in order of their first message's sent date,
+// ties by input order. The same Threads shape as thread_references.
+Threads thread_ordered_subject(const std::vector<ThreadInput>& messages);
+
 // A parsed message's Message-ID, In-Reply-To, References, decoded Subject
 // and Date (0 when it has none that parses).
 ThreadInput thread_input(const ParsedMessage& message);

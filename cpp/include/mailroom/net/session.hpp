@@ -30,6 +30,27 @@
 
 namespace mailroom::net {
 
+// A transformation of every byte of a connection both ways, between TLS
+// (below it) and the session (above it): IMAP's COMPRESS=DEFLATE (RFC 4978
+// §4: TLS first, then compression). What is received is kept by the codec
+// until the connection reads it back decoded, in bounded pieces, so input
+// that expands a thousandfold still reaches the session a little at a time.
+class StreamCodec {
+ public:
+  virtual ~StreamCodec() = default;
+  // Octets read from the peer.
+  virtual void received(std::string_view wire) = 0;
+  // Appends up to `max` decoded octets to `out`; returns how many (0: it
+  // needs more input). Throws std::runtime_error for octets that do not
+  // decode; the connection then stops reading and closes.
+  virtual std::size_t decoded(std::string& out, std::size_t max) = 0;
+  // Whether decoded() may give more without more input.
+  virtual bool pending() const = 0;
+  // Octets for the peer appended to `wire`; `flush`: everything so far must
+  // be decodable by the peer once `wire` is sent.
+  virtual void encode(std::string_view data, bool flush, std::string& wire) = 0;
+};
+
 // One piece of output, written in order: `bytes`, then `*body` when set,
 // then `tail`.
 struct Output {
@@ -39,6 +60,9 @@ struct Output {
   std::uint32_t delay_ms = 0;  // wait this long before writing it
   bool close_after = false;    // close the connection once written
   bool start_tls = false;      // begin the TLS handshake once written
+  // From the next octet read on, and for all output after this one, every
+  // byte goes through `codec` (this one is written as it is).
+  std::shared_ptr<StreamCodec> codec;
 
   std::size_t size() const { return bytes.size() + (body ? body->size() : 0) + tail.size(); }
 };
