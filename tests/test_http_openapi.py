@@ -119,6 +119,12 @@ def test_real_responses_match_the_document(document_and_server: Any) -> None:
     c("GET", "/api/mailroom/messages", box, 200)
     c("GET", "/api/mailroom/messages", box + "&limit=-1", 400)
     c("GET", "/api/mailroom/messages", box + "&folder=Nope", 404)
+    c("GET", "/api/mailroom/messages", box + "&sort=subject&order=asc", 200)
+    c("GET", "/api/mailroom/messages", box + "&sort=colour", 400)
+    threads = "/api/mailroom/threads?account=b@example.test"
+    assert c("GET", "/api/mailroom/threads", threads, 200)["total"] == 1
+    c("GET", "/api/mailroom/threads", threads + "&start=x", 400)
+    c("GET", "/api/mailroom/threads", threads + "&folder=Nope", 404)
     c("PUT", "/api/mailroom/messages", "/api/mailroom/messages", 200, {"IDs": [mid], "Add": ["$A"]})
     c("PUT", "/api/mailroom/messages", "/api/mailroom/messages", 400, {"IDs": [mid], "Add": [""]})
     moved = c("POST", "/api/mailroom/move", "/api/mailroom/move", 200, {"IDs": [mid], "To": "Junk"})

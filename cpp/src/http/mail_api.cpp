@@ -18,8 +18,10 @@ namespace mailroom::http {
 extern const std::string_view kOpenApiDocument;  // openapi.cpp
 
 // GET /api/v1/message/{ID}/part/{PartID}: the decoded part, its own type.
+// The ID may name a message of any folder (the web client's attachments and
+// cid: images of Sent or Drafts), as /raw's may.
 Response MailApi::Impl::part(const std::string& id, const std::string& part_id) {
-  auto v = view(id);
+  auto v = locate(id);
   if (!v) return not_found(id);
   const auto numbers = part_numbers(*v->parsed);
   for (std::uint32_t i = 0; i < numbers.size(); ++i) {
@@ -102,14 +104,10 @@ void MailApi::Impl::add_routes() {
     return Answer::now(v ? json_response(message_headers(*v->parsed)) : not_found(p[0]));
   });
   R.add("GET", "/api/v1/message/{ID}/raw", [this](Request&, const PathParams& p) {
-    auto m = find(p[0]);
-    if (!m) return Answer::now(not_found(p[0]));
+    auto v = locate(p[0]);
+    if (!v) return Answer::now(not_found(p[0]));
     Response r;
-    try {
-      r.shared_body = store.read(*m);
-    } catch (const std::exception&) {
-      return Answer::now(not_found(p[0]));
-    }
+    r.shared_body = v->raw;
     r.header("Content-Type", "text/plain; charset=utf-8");
     r.header("X-Content-Type-Options", "nosniff");
     return Answer::now(std::move(r));
@@ -189,6 +187,7 @@ MailApi::MailApi(store::MailStore& store, SubmitMessage submit, MailApiSettings 
     : impl_(std::make_unique<Impl>(store, std::move(submit), std::move(settings))) {
   impl_->add_routes();
   impl_->add_mailroom_routes();
+  impl_->add_thread_routes();
   impl_->add_web_routes();
 }
 
