@@ -249,6 +249,7 @@ struct MailApi::Impl {
   FolderListing folder_listing(const Request& r) const;
   // A message's summary with its flags and keywords ("Flags"), as the folder routes list it.
   static json::object folder_summary(const MessageView& v);
+  static json::array flag_list(const MessageView& v);  // system flags, then keywords
   std::map<std::pair<std::string, std::string>, std::vector<std::uint32_t>> located(
       const std::vector<std::string>& ids) const;
 };

@@ -110,11 +110,15 @@ MailApi::Impl::FolderListing MailApi::Impl::folder_listing(const Request& r) con
   return f;
 }
 
-json::object MailApi::Impl::folder_summary(const MessageView& v) {
-  json::object summary = message_summary(v);
+json::array MailApi::Impl::flag_list(const MessageView& v) {
   json::array flags;
   for (auto& f : store::flag_names(v.message->flags, v.message->keywords)) flags.emplace_back(f);
-  summary["Flags"] = std::move(flags);
+  return flags;
+}
+
+json::object MailApi::Impl::folder_summary(const MessageView& v) {
+  json::object summary = message_summary(v);
+  summary["Flags"] = flag_list(v);
   return summary;
 }
 
@@ -248,7 +252,10 @@ void MailApi::Impl::add_mailroom_routes() {
   });
   R.add("GET", "/api/mailroom/message/{ID}", [this](Request&, const PathParams& p) {
     auto v = locate(p[0]);
-    return Answer::now(v ? json_response(message_detail(*v)) : not_found(p[0]));
+    if (!v) return Answer::now(not_found(p[0]));
+    json::object detail = message_detail(*v);
+    detail["Flags"] = flag_list(*v);
+    return Answer::now(json_response(detail));
   });
   R.add("GET", "/api/mailroom/message/{ID}/links", [this](Request&, const PathParams& p) {
     auto v = locate(p[0]);
