@@ -59,7 +59,7 @@ function row(m, actions, depth) {
     el("span", { class: "when", text: when(m.Created) }),
     flag,
     el("span", { class: "from", text: addressText(m.From) || "(no sender)" }),
-    m.Attachments ? el("span", { class: "clip", title: `${m.Attachments} attachment(s)`, "aria-hidden": "true", text: "⎘" }) : null,
+    m.Attachments ? el("span", { class: "clip", title: `${m.Attachments} attachment(s)`, "aria-hidden": "true" }) : null,
     el("div", { class: "subject", text: m.Subject || "(no subject)" }),
     el("div", { class: "snippet", text: m.Snippet || "" }),
   ];
