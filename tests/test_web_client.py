@@ -302,3 +302,28 @@ def test_reader_attachments_links_and_codes(server: mailroom.Server, browser: Br
     wait_until(page, "document.querySelector('#codes code')")
     assert page.locator("#codes code").all_text_contents() == ["483920"]
     assert page.locator("#links a").all_text_contents() == ["https://shop.example.test/confirm?x=1"]
+
+
+def test_one_api_function_sends_csrf_and_goes_to_login_on_401(
+    server: mailroom.Server, browser: Browser
+) -> None:
+    page = browser.page
+    server.account(BOB).inbox.append(mail("Token"))
+    host = server.http_url.split("//")[1].split(":")[0]
+    browser.context.add_cookies([{"name": "mailroom_csrf", "value": "t0k3n", "domain": host,
+                                  "path": "/"}])  # fmt: skip
+    sent: list[tuple[str, str, str | None]] = []
+    page.on("request", lambda r: sent.append((r.method, r.url, r.headers.get("x-csrf-token"))))
+    page.goto(server.http_url + "/")
+    open_folder(page, BOB, "INBOX")
+    page.click("#messages li")
+    page.wait_for_selector("#message:not([hidden])")
+    wait_until(page, "!document.querySelector('#messages li.unread')")
+    changes = [s for s in sent if s[0] == "PUT"]
+    assert changes and all(token == "t0k3n" for _, _, token in changes)
+    assert all(token == "t0k3n" for _, url, token in sent if "/api/" in url and "events" not in url)
+    # A 401 from any call sends the user to the login page, to come back here.
+    page.route("**/api/mailroom/accounts", lambda r: r.fulfill(status=401, body='{"Error": "x"}'))
+    page.click("#toggle-flag")
+    page.wait_for_url("**/login?next=*")
+    assert page.url.endswith("/login?next=%2F")
