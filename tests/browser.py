@@ -74,3 +74,19 @@ def wait_until(page: Any, expression: str, arg: Any = None, timeout: float = 15.
         if time.monotonic() > deadline:
             raise AssertionError(f"still false after {timeout} s: {expression}")
         time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def checked_chromium(width: int = 1280, height: int = 800) -> Iterator[Browser]:
+    """chromium(), and at the end: no script error, no request to another host."""
+    with chromium(width, height) as b:
+        yield b
+        assert b.errors == [], b.errors
+        assert b.outside == [], b.outside
+
+
+def open_folder(page: Any, account: str, folder: str) -> None:
+    """Clicks a folder in the tree and waits for its list."""
+    page.click(f'#tree button[data-account="{account}"][data-folder="{folder}"]')
+    title = f"{folder} — {account}"
+    wait_until(page, "t => document.querySelector('#list-title').textContent === t", title)

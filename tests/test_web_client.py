@@ -7,15 +7,12 @@ server (tests/browser.py refuses and counts every other request)."""
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import mailroom
 
-from .browser import Browser, artifacts, chromium, wait_until
+from .browser import Browser, artifacts, chromium, open_folder, wait_until
 
 BOB = "bob@example.test"
 
@@ -33,48 +30,25 @@ def mail(subject: str, sender: str = "Alice <alice@example.test>", to: str = BOB
     return (head + "\r\n" + (body or f"About {subject}.") + "\r\n").encode()
 
 
-@pytest.fixture
-def server() -> Iterator[mailroom.Server]:
-    with mailroom.Server(http_port=0) as s:
-        yield s
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
-        assert b.errors == [], b.errors
-        assert b.outside == [], b.outside
-
-
 def folder_button(page: Any, account: str, folder: str) -> Any:
     return page.locator(f'#tree button[data-account="{account}"][data-folder="{folder}"]')
-
-
-def open_folder(page: Any, account: str, folder: str) -> None:
-    folder_button(page, account, folder).click()
-    wait_until(
-        page,
-        "t => document.querySelector('#list-title').textContent === t",
-        f"{folder} — {account}",
-    )
 
 
 def flags(s: mailroom.Server, account: str, folder: str) -> list[frozenset[str]]:
     return [m.flags for m in s.account(account).folder(folder).messages()]
 
 
-def test_new_mail_appears_live_with_counts(server: mailroom.Server, browser: Browser,
+def test_new_mail_appears_live_with_counts(web_server: mailroom.Server, browser: Browser,
                                            tmp_path: Path) -> None:  # fmt: skip
     page = browser.page
-    server.account(BOB).inbox.append(mail("Earlier"), flags=["\\Seen"])
-    page.goto(server.http_url + "/")
+    web_server.account(BOB).inbox.append(mail("Earlier"), flags=["\\Seen"])
+    page.goto(web_server.http_url + "/")
     page.wait_for_selector("#live.online")
     open_folder(page, BOB, "INBOX")
     assert page.locator("#messages li").count() == 1
     inbox = folder_button(page, BOB, "INBOX")
     assert "0 unread of 1" in (inbox.get_attribute("aria-label") or "")
-    with smtplib.SMTP(*server.smtp_address) as c:
+    with smtplib.SMTP(*web_server.smtp_address) as c:
         c.sendmail("carol@example.test", [BOB], mail("Fresh news", "Carol <carol@example.test>"))
     page.wait_for_selector("#messages li.unread")
     assert page.locator("#messages li").first.locator(".subject").text_content() == "Fresh news"
@@ -90,14 +64,14 @@ def test_new_mail_appears_live_with_counts(server: mailroom.Server, browser: Bro
 
 
 def test_folder_tree_flags_move_and_delete_reach_the_store(
-    server: mailroom.Server, browser: Browser, tmp_path: Path
+    web_server: mailroom.Server, browser: Browser, tmp_path: Path
 ) -> None:
     page = browser.page
-    bob = server.account(BOB)
+    bob = web_server.account(BOB)
     bob.create_folder("Projects")
     bob.create_folder("Projects/2026")
     bob.inbox.append(mail("Quarterly report", body="Numbers attached.\r\nSee you."))
-    page.goto(server.http_url + "/")
+    page.goto(web_server.http_url + "/")
     # Special-use roles, nested folders, unread counts.
     trash = folder_button(page, BOB, "Trash")
     assert trash.get_attribute("data-role") == "\\Trash"
@@ -114,13 +88,13 @@ def test_folder_tree_flags_move_and_delete_reach_the_store(
     assert page.text_content("#subject") == "Quarterly report"
     assert "Numbers attached." in (page.text_content("#text") or "")
     wait_until(page, "!document.querySelector('#messages li.unread')")
-    assert flags(server, BOB, "INBOX") == [frozenset({"\\Seen"})]
+    assert flags(web_server, BOB, "INBOX") == [frozenset({"\\Seen"})]
     page.click("#toggle-read")
     page.wait_for_selector("#messages li.unread")
-    assert flags(server, BOB, "INBOX") == [frozenset()]
+    assert flags(web_server, BOB, "INBOX") == [frozenset()]
     page.click("#toggle-flag")
     page.wait_for_selector("#messages li.flagged")
-    assert flags(server, BOB, "INBOX") == [frozenset({"\\Flagged"})]
+    assert flags(web_server, BOB, "INBOX") == [frozenset({"\\Flagged"})]
     page.screenshot(path=str(artifacts(tmp_path) / "client-reader.png"))
     page.select_option("#move-to", "Projects/2026")
     page.wait_for_selector("#empty:not([hidden])")
@@ -147,9 +121,9 @@ def test_folder_tree_flags_move_and_delete_reach_the_store(
     assert len(bob.folder("Trash")) == 0
 
 
-def test_paging_sorting_and_threads(server: mailroom.Server, browser: Browser) -> None:
+def test_paging_sorting_and_threads(web_server: mailroom.Server, browser: Browser) -> None:
     page = browser.page
-    inbox = server.account(BOB).inbox
+    inbox = web_server.account(BOB).inbox
     for i in range(120):
         inbox.append(mail(f"Note {i:03d}", mid=f"n{i}@x"), internal_date=1_700_000_000 + i)
     inbox.append(mail("Re: Note 005", "Dave <dave@example.test>", mid="r1@x", refs="n5@x"),
@@ -157,7 +131,7 @@ def test_paging_sorting_and_threads(server: mailroom.Server, browser: Browser) -
     inbox.append(
         mail("Re: Re: Note 005", mid="r2@x", refs="n5@x r1@x"), internal_date=1_700_002_000
     )
-    page.goto(server.http_url + "/")
+    page.goto(web_server.http_url + "/")
     open_folder(page, BOB, "INBOX")
     rows = page.locator("#messages li")
     assert rows.count() == 50
@@ -186,13 +160,13 @@ def test_paging_sorting_and_threads(server: mailroom.Server, browser: Browser) -
     assert page.is_disabled("#sort")
 
 
-def test_search_every_inbox(server: mailroom.Server, browser: Browser) -> None:
+def test_search_every_inbox(web_server: mailroom.Server, browser: Browser) -> None:
     page = browser.page
-    server.account(BOB).inbox.append(mail("Invoice 42", "billing@shop.test"))
-    server.account("carol@example.test").inbox.append(mail("Invoice 43", "billing@shop.test",
+    web_server.account(BOB).inbox.append(mail("Invoice 42", "billing@shop.test"))
+    web_server.account("carol@example.test").inbox.append(mail("Invoice 43", "billing@shop.test",
                                                            to="carol@example.test"))  # fmt: skip
-    server.account(BOB).inbox.append(mail("Party", "dave@example.test"))
-    page.goto(server.http_url + "/")
+    web_server.account(BOB).inbox.append(mail("Party", "dave@example.test"))
+    page.goto(web_server.http_url + "/")
     page.fill("#query", "subject:invoice")
     page.press("#query", "Enter")
     wait_until(page, "document.querySelector('#list-title').textContent.startsWith('Search')")
@@ -205,11 +179,11 @@ def test_search_every_inbox(server: mailroom.Server, browser: Browser) -> None:
     assert page.locator("#messages li .subject").all_text_contents() == ["Party"]
 
 
-def test_keyboard_shortcuts(server: mailroom.Server, browser: Browser) -> None:
+def test_keyboard_shortcuts(web_server: mailroom.Server, browser: Browser) -> None:
     page = browser.page
     for subject in ("One", "Two", "Three"):
-        server.account(BOB).inbox.append(mail(subject))
-    page.goto(server.http_url + "/")
+        web_server.account(BOB).inbox.append(mail(subject))
+    page.goto(web_server.http_url + "/")
     open_folder(page, BOB, "INBOX")
     page.locator("#messages li").first.focus()
     page.keyboard.press("j")
@@ -222,10 +196,10 @@ def test_keyboard_shortcuts(server: mailroom.Server, browser: Browser) -> None:
     wait_until(page, "document.querySelector('#subject').textContent === 'Two'")
     page.keyboard.press("s")
     page.wait_for_selector("#messages li.flagged")
-    assert flags(server, BOB, "INBOX")[1] == frozenset({"\\Seen", "\\Flagged"})
+    assert flags(web_server, BOB, "INBOX")[1] == frozenset({"\\Seen", "\\Flagged"})
     page.keyboard.press("#")
     wait_until(page, "document.querySelectorAll('#messages li').length === 2")
-    assert len(server.account(BOB).folder("Trash")) == 1
+    assert len(web_server.account(BOB).folder("Trash")) == 1
     page.keyboard.press("u")
     page.keyboard.press("/")
     assert page.evaluate("document.activeElement.id") == "query"
@@ -237,11 +211,11 @@ def test_keyboard_shortcuts(server: mailroom.Server, browser: Browser) -> None:
     page.wait_for_selector("#help", state="hidden")
 
 
-def test_360_px_one_pane_at_a_time(server: mailroom.Server, tmp_path: Path) -> None:
-    server.account(BOB).inbox.append(mail("Small screen", body="Short lines.\r\n" * 3))
+def test_360_px_one_pane_at_a_time(web_server: mailroom.Server, tmp_path: Path) -> None:
+    web_server.account(BOB).inbox.append(mail("Small screen", body="Short lines.\r\n" * 3))
     with chromium(360, 640) as b:
         page = b.page
-        page.goto(server.http_url + "/")
+        page.goto(web_server.http_url + "/")
         page.wait_for_selector("#messages li")
         assert not page.is_visible("#folders") and page.is_visible("#list")
         assert not page.is_visible("#reader")
@@ -261,11 +235,11 @@ def test_360_px_one_pane_at_a_time(server: mailroom.Server, tmp_path: Path) -> N
 
 
 def test_list_keeps_its_width_when_a_message_opens(
-    server: mailroom.Server, browser: Browser
+    web_server: mailroom.Server, browser: Browser
 ) -> None:
     page = browser.page
-    server.account(BOB).inbox.append(mail("Wide " + "word " * 40))
-    page.goto(server.http_url + "/")
+    web_server.account(BOB).inbox.append(mail("Wide " + "word " * 40))
+    page.goto(web_server.http_url + "/")
     page.wait_for_selector("#messages li")
     before = page.evaluate("document.querySelector('#list').getBoundingClientRect().width")
     page.click("#messages li")
@@ -274,7 +248,7 @@ def test_list_keeps_its_width_when_a_message_opens(
     assert before == after
 
 
-def test_reader_attachments_links_and_codes(server: mailroom.Server, browser: Browser) -> None:
+def test_reader_attachments_links_and_codes(web_server: mailroom.Server, browser: Browser) -> None:
     page = browser.page
     raw = (
         b"From: shop@example.test\r\nTo: bob@example.test\r\nSubject: Your code\r\n"
@@ -285,8 +259,8 @@ def test_reader_attachments_links_and_codes(server: mailroom.Server, browser: Br
         b"filename=receipt.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n"
         b"JVBERi0xLjQKJcOkw7zDtsOfCg==\r\n--b--\r\n"
     )
-    server.account(BOB).inbox.append(raw)
-    page.goto(server.http_url + "/")
+    web_server.account(BOB).inbox.append(raw)
+    page.goto(web_server.http_url + "/")
     row = page.wait_for_selector("#messages li")
     assert row.query_selector(".clip") is not None
     assert "1 attachment" in (row.get_attribute("aria-label") or "")
@@ -305,16 +279,16 @@ def test_reader_attachments_links_and_codes(server: mailroom.Server, browser: Br
 
 
 def test_one_api_function_sends_csrf_and_goes_to_login_on_401(
-    server: mailroom.Server, browser: Browser
+    web_server: mailroom.Server, browser: Browser
 ) -> None:
     page = browser.page
-    server.account(BOB).inbox.append(mail("Token"))
-    host = server.http_url.split("//")[1].split(":")[0]
+    web_server.account(BOB).inbox.append(mail("Token"))
+    host = web_server.http_url.split("//")[1].split(":")[0]
     browser.context.add_cookies([{"name": "mailroom_csrf", "value": "t0k3n", "domain": host,
                                   "path": "/"}])  # fmt: skip
     sent: list[tuple[str, str, str | None]] = []
     page.on("request", lambda r: sent.append((r.method, r.url, r.headers.get("x-csrf-token"))))
-    page.goto(server.http_url + "/")
+    page.goto(web_server.http_url + "/")
     open_folder(page, BOB, "INBOX")
     page.click("#messages li")
     page.wait_for_selector("#message:not([hidden])")
