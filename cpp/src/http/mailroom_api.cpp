@@ -255,6 +255,10 @@ void MailApi::Impl::add_mailroom_routes() {
     if (!v) return Answer::now(not_found(p[0]));
     json::object detail = message_detail(*v);
     detail["Flags"] = flag_list(*v);
+    if (auto where = decode_message_id(v->id)) {
+      detail["Account"] = where->account;
+      detail["Folder"] = where->folder;
+    }
     return Answer::now(json_response(detail));
   });
   R.add("GET", "/api/mailroom/message/{ID}/links", [this](Request&, const PathParams& p) {
