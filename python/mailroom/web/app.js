@@ -54,8 +54,15 @@ async function refreshList() {
   byId("threaded").disabled = !inFolder;
   byId("sort").disabled = !inFolder || state.threaded;
   byId("order").disabled = !inFolder || state.threaded;
+  const focused = document.activeElement && document.activeElement.closest("#messages li");
   const got = await loadPage(state, { open, flag: setFlagged });
   if (state.current) markCurrent(state.current.ID);
+  // A refresh (a live event) keeps the keyboard where it was.
+  const again = focused && rowOf(focused.dataset.id);
+  if (again) {
+    again.tabIndex = 0;
+    again.focus();
+  }
   // Time to first render (benchmarks/http_bench.py): the first list, painted.
   if (!painted) {
     painted = true;
@@ -80,23 +87,11 @@ async function choose(account, folder) {
   if (first) first.tabIndex = 0;
 }
 
-// The account and folder a message ID names (IDs are base64url of
-// "account\nfolder\nUIDVALIDITY\nUID", see the API's description).
-function whereOf(id) {
-  try {
-    const text = atob(id.replace(/-/g, "+").replace(/_/g, "/"));
-    const [account, folder] = new TextDecoder().decode(Uint8Array.from(text, (c) => c.charCodeAt(0))).split("\n");
-    return { account, folder };
-  } catch {
-    return { account: state.account, folder: state.folder };
-  }
-}
-
 async function open(id) {
   const m = await api(paths.message(id)).catch(fail);
   if (!m) return;
-  const where = whereOf(id);
-  let flags = m.Flags || (listed.get(id) || {}).Flags || (m.Read ? ["\\Seen"] : []);
+  const where = { account: m.Account, folder: m.Folder };
+  const flags = m.Flags || (listed.get(id) || {}).Flags || (m.Read ? ["\\Seen"] : []);
   state.current = { ID: id, ...where, Flags: flags };
   showMessage(m, flags);
   markCurrent(id);
