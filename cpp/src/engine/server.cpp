@@ -133,7 +133,7 @@ std::string Server::local_id() {
 }
 
 smtp::Decision Server::accept_message(const smtp::Envelope& env, std::string&& message,
-                                      const std::string& peer) {
+                                      const std::string& peer, std::uint64_t session) {
   auto rule = rules_.match(ReplyRule::Stage::Data, env.mail_from, env.rcpt_to);
   if (rule && rule->kind != smtp::Decision::Accept) return *rule;
 
@@ -178,6 +178,7 @@ smtp::Decision Server::accept_message(const smtp::Envelope& env, std::string&& m
   auto envelope = make_envelope(env.mail_from, env.rcpt_to, peer);
   envelope->dsn = env.dsn;
   envelope->rcpt_dsn = env.rcpt_dsn;
+  envelope->smtp_session = session;
   if (hook) {
     smtp::Decision d;
     try {
@@ -271,6 +272,13 @@ void Server::session_ended(std::uint64_t id, const std::string& transcript, bool
 std::vector<SessionRecord> Server::sessions() const {
   std::lock_guard lock(sessions_mutex_);
   return {sessions_.begin(), sessions_.end()};
+}
+
+std::optional<SessionRecord> Server::session(std::uint64_t id) const {
+  std::lock_guard lock(sessions_mutex_);
+  for (auto it = sessions_.rbegin(); it != sessions_.rend(); ++it)
+    if (it->id == id) return *it;
+  return std::nullopt;
 }
 
 void Server::clear_sessions() {

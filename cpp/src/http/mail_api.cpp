@@ -17,11 +17,10 @@ namespace mailroom::http {
 
 extern const std::string_view kOpenApiDocument;  // openapi.cpp
 
-// GET /api/v1/message/{ID}/part/{PartID}: the decoded part, its own type.
-// The ID may name a message of any folder (the web client's attachments and
-// cid: images of Sent or Drafts), as /raw's may.
-Response MailApi::Impl::part(const std::string& id, const std::string& part_id) {
-  auto v = locate(id);
+// GET /api/v1/message/{ID}/part/{PartID} (and /api/mailroom/..., any
+// folder): the decoded part, its own type.
+Response MailApi::Impl::part(const std::optional<MessageView>& v, const std::string& id,
+                             const std::string& part_id) {
   if (!v) return not_found(id);
   const auto numbers = part_numbers(*v->parsed);
   for (std::uint32_t i = 0; i < numbers.size(); ++i) {
@@ -113,7 +112,7 @@ void MailApi::Impl::add_routes() {
     return Answer::now(std::move(r));
   });
   R.add("GET", "/api/v1/message/{ID}/part/{PartID}", [this](Request&, const PathParams& p) {
-    return Answer::now(part(p[0], p[1]));
+    return Answer::now(part(view(p[0]), p[0], p[1]));
   });
   R.add("POST", "/api/v1/send", [this](Request& r, const PathParams&) { return send(r); });
   R.add("GET", "/api/v1/info", [this](Request&, const PathParams&) {
@@ -188,6 +187,7 @@ MailApi::MailApi(store::MailStore& store, SubmitMessage submit, MailApiSettings 
   impl_->add_routes();
   impl_->add_mailroom_routes();
   impl_->add_thread_routes();
+  impl_->add_reader_routes();
   impl_->add_web_routes();
 }
 

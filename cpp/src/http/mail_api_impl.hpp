@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "mailroom/http/mail_api.hpp"
+#include "mailroom/mime/builder.hpp"
 #include "mailroom/store/flags.hpp"
 #include "mailroom/text.hpp"
 #include "message_view.hpp"
@@ -91,6 +92,9 @@ inline std::vector<std::string> string_list(const json::object& o, const char* n
   return out;
 }
 
+// The "Attachments" of a request: [{<filename>, "ContentType", "Content"
+// (base64)}] (mail_api_send.cpp).
+std::vector<mime::AttachmentSpec> attachments_of(const json::object& o, const char* filename);
 
 struct MailApi::Impl {
   store::MailStore& store;
@@ -227,9 +231,17 @@ struct MailApi::Impl {
   }
 
   Answer send(const Request& r);  // mail_api_send.cpp
-  Response part(const std::string& id, const std::string& part_id);
+  // Sends a built message through the server; the 413 or 503 answer when it
+  // is refused (BadField for bad addresses).
+  std::optional<Response> submit_built(const std::string& from,
+                                       const std::vector<std::string>& rcpts, std::string data);
+  Answer compose(const Request& r);  // compose.cpp
+  // The decoded part `part_id` of the message `v` (the one `id` names, when found).
+  static Response part(const std::optional<MessageView>& v, const std::string& id,
+                       const std::string& part_id);
   void add_routes();
   void add_mailroom_routes();  // mailroom_api.cpp
+  void add_reader_routes();    // message_reader.cpp
   void add_web_routes();       // web_files.cpp
   void add_thread_routes();    // threads_api.cpp
   Response web_file(const std::string& name) const;

@@ -166,39 +166,6 @@ std::string squeeze(std::string_view text, std::size_t limit) {
 
 }  // namespace
 
-std::string html_to_text(std::string_view html) {
-  std::string out;
-  bool in_tag = false;
-  std::size_t skip_until = std::string_view::npos;
-  for (std::size_t i = 0; i < html.size(); ++i) {
-    if (skip_until != std::string_view::npos) {
-      if (i < skip_until) continue;
-      skip_until = std::string_view::npos;
-    }
-    const char c = html[i];
-    if (c == '<') {
-      // The text of <style> and <script> is no snippet.
-      for (std::string_view t : {"<style", "<script", "<head"}) {
-        if (istarts_with(html.substr(i), t)) {
-          std::string close = "</" + std::string(t.substr(1));
-          auto at = lowered(html.substr(i)).find(close);
-          skip_until = at == std::string::npos ? html.size() : i + at;
-        }
-      }
-      in_tag = true;
-      out.push_back(' ');
-    } else if (c == '>') {
-      in_tag = false;
-    } else if (!in_tag) {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-namespace {
-
-}  // namespace
 
 std::string message_text(const mime::ParsedMessage& p) { return first_text(p, "text/plain"); }
 std::string message_html(const mime::ParsedMessage& p) { return first_text(p, "text/html"); }

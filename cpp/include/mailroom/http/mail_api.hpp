@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mailroom/http/message.hpp"
@@ -29,6 +30,17 @@ using SubmitMessage = std::function<void(const std::string& mail_from,
                                          const std::vector<std::string>& rcpts,
                                          std::string message)>;
 
+// A session the server keeps (GET /api/mailroom/message/{ID}/transcript):
+// the transcript's "C: line" / "S: line" text, credentials masked.
+struct SessionTranscript {
+  std::string protocol;  // "smtp"
+  std::string peer;      // "ip:port" of the client
+  double started_at = 0;  // seconds since the epoch
+  double ended_at = 0;    // 0 while it runs (no transcript yet)
+  std::string transcript;
+  bool truncated = false;
+};
+
 struct MailApiSettings {
   std::string version;   // of mailroom, for /api/v1/info
   std::string hostname;  // for the Message-ID of sent messages
@@ -37,6 +49,11 @@ struct MailApiSettings {
   // other files (names of letters, digits, '-' and '_' with a known
   // extension, nothing else; never a file elsewhere). Empty: none.
   std::string web_root;
+  // Whether a recipient leaves through the outgoing queue (the compose
+  // route's "Queued"); unset: every recipient is local.
+  std::function<bool(std::string_view rcpt)> is_remote;
+  // The session with this id if the server still keeps it; unset: none kept.
+  std::function<std::optional<SessionTranscript>(std::uint64_t id)> session;
 };
 
 // GET /api/mailroom/wait?to=&from=&subject=&timeout=&since=

@@ -19,6 +19,7 @@ struct Envelope {
   double received_at = 0;             // seconds since the epoch
   smtp::MessageDsn dsn;               // RET and ENVID (RFC 3461)
   std::vector<smtp::RecipientDsn> rcpt_dsn;  // NOTIFY and ORCPT, one per rcpt_to (or none)
+  std::uint64_t smtp_session = 0;     // the server's SMTP session that delivered it; 0: none
 };
 
 struct Message {
