@@ -156,6 +156,10 @@ def test_real_responses_match_the_document(document_and_server: Any) -> None:
     c("POST", "/api/mailroom/move", "/api/mailroom/move", 400, {"IDs": [mid], "To": "Junk"})
     [junk] = moved["IDs"]
     c("GET", "/api/mailroom/message/{ID}", f"/api/mailroom/message/{junk}", 200)
+    assert b"Subject: code" in c("GET", "/api/mailroom/message/{ID}/raw",
+                                 f"/api/mailroom/message/{junk}/raw", 200)  # fmt: skip
+    c("GET", "/api/v1/message/{ID}/raw", f"/api/v1/message/{junk}/raw", 404)  # INBOX only
+    c("GET", "/api/mailroom/message/{ID}/raw", "/api/mailroom/message/x/raw", 404)
     c("DELETE", "/api/mailroom/messages", "/api/mailroom/messages", 200, {"IDs": [junk]})
     c("DELETE", "/api/mailroom/messages", "/api/mailroom/messages", 400, {"IDs": [junk]})
     c("GET", "/api/mailroom/message/{ID}", f"/api/mailroom/message/{junk}", 404)

@@ -103,13 +103,8 @@ void MailApi::Impl::add_routes() {
     return Answer::now(v ? json_response(message_headers(*v->parsed)) : not_found(p[0]));
   });
   R.add("GET", "/api/v1/message/{ID}/raw", [this](Request&, const PathParams& p) {
-    auto v = locate(p[0]);
-    if (!v) return Answer::now(not_found(p[0]));
-    Response r;
-    r.shared_body = v->raw;
-    r.header("Content-Type", "text/plain; charset=utf-8");
-    r.header("X-Content-Type-Options", "nosniff");
-    return Answer::now(std::move(r));
+    auto v = view(p[0]);
+    return Answer::now(v ? raw_source(*v) : not_found(p[0]));
   });
   R.add("GET", "/api/v1/message/{ID}/part/{PartID}", [this](Request&, const PathParams& p) {
     return Answer::now(part(view(p[0]), p[0], p[1]));

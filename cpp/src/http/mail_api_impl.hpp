@@ -262,6 +262,14 @@ struct MailApi::Impl {
   // A message's summary with its flags and keywords ("Flags"), as the folder routes list it.
   static json::object folder_summary(const MessageView& v);
   static json::array flag_list(const MessageView& v);  // system flags, then keywords
+  // GET .../message/{ID}/raw: the message as stored, as text.
+  static Response raw_source(const MessageView& v) {
+    Response r;
+    r.shared_body = v.raw;
+    r.header("Content-Type", "text/plain; charset=utf-8");
+    r.header("X-Content-Type-Options", "nosniff");
+    return r;
+  }
   std::map<std::pair<std::string, std::string>, std::vector<std::uint32_t>> located(
       const std::vector<std::string>& ids) const;
 };

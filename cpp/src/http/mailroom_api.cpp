@@ -261,6 +261,10 @@ void MailApi::Impl::add_mailroom_routes() {
     }
     return Answer::now(json_response(detail));
   });
+  R.add("GET", "/api/mailroom/message/{ID}/raw", [this](Request&, const PathParams& p) {
+    auto v = locate(p[0]);
+    return Answer::now(v ? raw_source(*v) : not_found(p[0]));
+  });
   R.add("GET", "/api/mailroom/message/{ID}/links", [this](Request&, const PathParams& p) {
     auto v = locate(p[0]);
     if (!v) return Answer::now(not_found(p[0]));

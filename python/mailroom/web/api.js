@@ -90,8 +90,8 @@ export function when(created) {
 const q = encodeURIComponent;
 export const paths = {
   message: (id) => `/api/mailroom/message/${q(id)}`,
-  raw: (id) => `/api/v1/message/${q(id)}/raw`,
-  part: (id, part) => `/api/v1/message/${q(id)}/part/${q(part)}`,
+  raw: (id) => `/api/mailroom/message/${q(id)}/raw`,  // of any folder, as the next
+  part: (id, part) => `/api/mailroom/message/${q(id)}/part/${q(part)}`,
   links: (id) => `/api/mailroom/message/${q(id)}/links`,
   codes: (id) => `/api/mailroom/message/${q(id)}/codes`,
   folders: (account) => `/api/mailroom/folders?account=${q(account)}`,
