@@ -169,7 +169,7 @@ def test_search_every_inbox(web_server: mailroom.Server, browser: Browser) -> No
     page.goto(web_server.http_url + "/")
     page.fill("#query", "subject:invoice")
     page.press("#query", "Enter")
-    wait_until(page, "document.querySelector('#list-title').textContent.startsWith('Search')")
+    wait_until(page, "document.querySelector('#list-note').textContent.includes('2 found')")
     subjects = page.locator("#messages li .subject").all_text_contents()
     assert sorted(subjects) == ["Invoice 42", "Invoice 43"]
     assert "INBOX of every account" in (page.text_content("#list-note") or "")

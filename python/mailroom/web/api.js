@@ -22,7 +22,8 @@ function cookie(name) {
 // server wants the mailroom_csrf cookie's value back in X-CSRF-Token on
 // every change; a 401 sends the user to the login page and back here after.
 // `as`: "json" (default), "text" or "response".
-export async function api(path, { method = "GET", json, body, as = "json", headers = {} } = {}) {
+// `keepalive`: the request outlives the page (a draft saved as it closes).
+export async function api(path, { method = "GET", json, body, as = "json", headers = {}, keepalive = false } = {}) {
   const h = new Headers(headers);
   if (json !== undefined) {
     h.set("Content-Type", "application/json");
@@ -30,7 +31,7 @@ export async function api(path, { method = "GET", json, body, as = "json", heade
   }
   const csrf = cookie("mailroom_csrf");
   if (csrf) h.set("X-CSRF-Token", csrf);
-  const r = await fetch(path, { method, headers: h, body, credentials: "same-origin" });
+  const r = await fetch(path, { method, headers: h, body, credentials: "same-origin", keepalive });
   if (r.status === 401) {
     const here = location.pathname + location.search + location.hash;
     location.assign(`/login?next=${encodeURIComponent(here)}`);
@@ -95,6 +96,9 @@ export const paths = {
   links: (id) => `/api/mailroom/message/${q(id)}/links`,
   codes: (id) => `/api/mailroom/message/${q(id)}/codes`,
   folders: (account) => `/api/mailroom/folders?account=${q(account)}`,
+  html: (id, remote) => `/api/mailroom/message/${q(id)}/html?remote=${remote ? 1 : 0}`,
+  structure: (id) => `/api/mailroom/message/${q(id)}/structure`,
+  transcript: (id) => `/api/mailroom/message/${q(id)}/transcript`,
 };
 
 let toastTimer = 0;

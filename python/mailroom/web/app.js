@@ -5,9 +5,10 @@
 "use strict";
 
 import { ApiError, api, byId, el, paths, say } from "./api.js";
-import { folders, loadFolders, moveOptions, renderTree, roleOf, specialFolder } from "./folders.js";
+import { loadFolders, moveOptions, renderTree, specialFolder } from "./folders.js";
 import { PAGE, listed, loadPage, markCurrent, rowOf, rows, updateRow } from "./list.js";
-import { clearReader, showFlags, showMessage, showView } from "./reader.js";
+import { clearReader, showFlags, showMessage, showRemote, showView } from "./reader.js";
+import { answer, compose, composing, leave, reopenDraft, wireCompose } from "./compose.js";
 
 const state = {
   account: null,  // null: every INBOX (Mailpit's list)
@@ -22,7 +23,9 @@ const state = {
 };
 
 function show(view) {
-  document.body.classList.remove("view-folders", "view-list", "view-reader");
+  // Leaving a changed compose form keeps it as a draft.
+  if (view !== "compose" && composing()) leave().then(() => refresh()).catch(fail);
+  document.body.classList.remove("view-folders", "view-list", "view-reader", "view-compose");
   document.body.classList.add(`view-${view}`);
 }
 
@@ -33,6 +36,7 @@ function fail(e) {
 async function refreshFolders() {
   state.accounts = await loadFolders();
   renderTree(state.accounts, state, choose);
+  byId("c-accounts").replaceChildren(...state.accounts.map((a) => el("option", { value: a.Address })));
   const all = byId("tree");
   all.prepend(el("li", { role: "treeitem", "aria-level": "1" },
     el("button", {
@@ -75,7 +79,13 @@ async function refresh() {
   await Promise.all([refreshFolders(), refreshList()]);
 }
 
+// Before going elsewhere: a changed compose form is saved as a draft.
+async function leaveCompose() {
+  if (composing()) await leave().catch(fail);
+}
+
 async function choose(account, folder) {
+  await leaveCompose();
   state.account = account;
   state.folder = folder;
   state.start = 0;
@@ -88,9 +98,17 @@ async function choose(account, folder) {
 }
 
 async function open(id) {
+  await leaveCompose();
   const m = await api(paths.message(id)).catch(fail);
   if (!m) return;
   const where = { account: m.Account, folder: m.Folder };
+  const drafts = specialFolder(where.account, "\\Drafts");
+  if (drafts && drafts.Name === where.folder) {
+    state.current = null;
+    markCurrent(id);
+    await reopenDraft(m, show).catch(fail);
+    return;
+  }
   const flags = m.Flags || (listed.get(id) || {}).Flags || (m.Read ? ["\\Seen"] : []);
   state.current = { ID: id, ...where, Flags: flags };
   showMessage(m, flags);
@@ -222,7 +240,22 @@ const SHORTCUTS = [
   ["j / k", "next / previous message"], ["o or Enter", "open the message"], ["u or Escape", "back to the list"],
   ["s", "flag or unflag"], ["#", "delete (to Trash; in Trash for good)"], ["/", "search"], ["?", "this list"],
 ];
-export const extraShortcuts = [];  // [[key, what, run], ...] added by other parts (compose)
+function composeFrom() {
+  if (state.current) return state.current.account;
+  if (state.account) return state.account;
+  return state.accounts.length ? state.accounts[0].Address : "";
+}
+
+function answerCurrent(mode) {
+  if (state.current) answer(state.current.ID, mode, show).catch(fail);
+}
+
+const extraShortcuts = [
+  ["r", "reply", () => answerCurrent("reply")],
+  ["a", "reply to all", () => answerCurrent("reply_all")],
+  ["f", "forward", () => answerCurrent("forward")],
+  ["c", "compose a new message", () => compose(composeFrom(), show)],
+];
 
 function step(by) {
   const items = rows();
@@ -247,6 +280,7 @@ function keys(e) {
     if (e.key === "Escape" && t.id === "query") t.blur();
     return;
   }
+  if (composing()) return;
   const focusedRow = t.closest && t.closest("#messages li");
   const subject = state.current ? state.current.ID : focusedRow && focusedRow.dataset.id;
   const extra = extraShortcuts.find(([k]) => k === e.key);
@@ -262,7 +296,7 @@ function keys(e) {
   } else if (e.key === "#" && state.current) deleteCurrent().catch(fail);
   else if (e.key === "/") byId("query").focus();
   else if (e.key === "?") byId("help").showModal();
-  else if (extra) extra[2](state);
+  else if (extra) extra[2]();
   else handled = false;
   if (handled) e.preventDefault();
 }
@@ -321,6 +355,18 @@ function wire() {
     const c = state.current;
     if (c) setFlagged(c.ID, !c.Flags.includes("\\Flagged"));
   });
+  byId("reply").addEventListener("click", () => answerCurrent("reply"));
+  byId("reply-all").addEventListener("click", () => answerCurrent("reply_all"));
+  byId("forward").addEventListener("click", () => answerCurrent("forward"));
+  byId("remote-show").addEventListener("click", showRemote);
+  wireCompose({
+    show,
+    from: composeFrom,
+    done: () => {
+      show(state.current ? "reader" : "list");
+      refresh().catch(fail);
+    },
+  });
   byId("move-to").addEventListener("change", (e) => moveCurrent(e.target.value).catch(fail));
   byId("delete").addEventListener("click", () => deleteCurrent().catch(fail));
   for (const tab of document.querySelectorAll("#message [role=tab]"))
@@ -345,4 +391,3 @@ refresh().catch(fail).finally(() => {
   if (first) first.tabIndex = 0;
   live();
 });
-export { state, roleOf, folders };
