@@ -62,3 +62,22 @@ def unraisables() -> Iterator[list[Any]]:
         yield reported
     finally:
         sys.unraisablehook = old
+
+
+@pytest.fixture
+def web_server() -> Iterator[Any]:
+    """A mailroom.Server with HTTP on a free port, for the browser tests."""
+    import mailroom
+
+    with mailroom.Server(http_port=0) as s:
+        yield s
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Headless Chromium (tests/browser.py) that must end with no script error
+    and no request to another host."""
+    from .browser import checked_chromium
+
+    with checked_chromium() as b:
+        yield b

@@ -144,12 +144,22 @@ def test_real_responses_match_the_document(document_and_server: Any) -> None:
     c("GET", "/api/mailroom/messages", box, 200)
     c("GET", "/api/mailroom/messages", box + "&limit=-1", 400)
     c("GET", "/api/mailroom/messages", box + "&folder=Nope", 404)
+    c("GET", "/api/mailroom/messages", box + "&sort=subject&order=asc", 200)
+    c("GET", "/api/mailroom/messages", box + "&sort=colour", 400)
+    threads = "/api/mailroom/threads?account=b@example.test"
+    assert c("GET", "/api/mailroom/threads", threads, 200)["total"] == 1
+    c("GET", "/api/mailroom/threads", threads + "&start=x", 400)
+    c("GET", "/api/mailroom/threads", threads + "&folder=Nope", 404)
     c("PUT", "/api/mailroom/messages", "/api/mailroom/messages", 200, {"IDs": [mid], "Add": ["$A"]})
     c("PUT", "/api/mailroom/messages", "/api/mailroom/messages", 400, {"IDs": [mid], "Add": [""]})
     moved = c("POST", "/api/mailroom/move", "/api/mailroom/move", 200, {"IDs": [mid], "To": "Junk"})
     c("POST", "/api/mailroom/move", "/api/mailroom/move", 400, {"IDs": [mid], "To": "Junk"})
     [junk] = moved["IDs"]
     c("GET", "/api/mailroom/message/{ID}", f"/api/mailroom/message/{junk}", 200)
+    assert b"Subject: code" in c("GET", "/api/mailroom/message/{ID}/raw",
+                                 f"/api/mailroom/message/{junk}/raw", 200)  # fmt: skip
+    c("GET", "/api/v1/message/{ID}/raw", f"/api/v1/message/{junk}/raw", 404)  # INBOX only
+    c("GET", "/api/mailroom/message/{ID}/raw", "/api/mailroom/message/x/raw", 404)
     c("DELETE", "/api/mailroom/messages", "/api/mailroom/messages", 200, {"IDs": [junk]})
     c("DELETE", "/api/mailroom/messages", "/api/mailroom/messages", 400, {"IDs": [junk]})
     c("GET", "/api/mailroom/message/{ID}", f"/api/mailroom/message/{junk}", 404)

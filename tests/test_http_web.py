@@ -6,10 +6,8 @@ fetched from anywhere but the server. Screenshots are kept as artifacts
 
 from __future__ import annotations
 
-import os
 import smtplib
 import urllib.error
-import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -18,36 +16,13 @@ import pytest
 
 import mailroom
 
-from .conftest import require_module, require_program
+from .browser import artifacts, chromium, wait_until
 
 
 @pytest.fixture
-def browser_page(tmp_path: Path) -> Any:
-    chromium = require_program("chromium")
-    playwright = require_module("playwright.sync_api")
-    outside: list[str] = []
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, headless=True)
-        page = browser.new_page(viewport={"width": 1000, "height": 700})
-
-        # Nothing leaves the machine: every request to another host is refused.
-        def guard(route: Any) -> None:
-            host = urllib.parse.urlsplit(route.request.url).hostname
-            if host in ("127.0.0.1", "localhost", "::1"):
-                route.continue_()
-            else:
-                outside.append(route.request.url)
-                route.abort()
-
-        page.route("**/*", guard)
-        yield page, outside
-        browser.close()
-
-
-def artifacts(tmp_path: Path) -> Path:
-    where = Path(os.environ.get("MAILROOM_ARTIFACTS", tmp_path))
-    where.mkdir(parents=True, exist_ok=True)
-    return where
+def browser_page() -> Any:
+    with chromium(1000, 700) as b:
+        yield b.page, b.outside
 
 
 def test_new_mail_appears_live_and_opens(browser_page: Any, tmp_path: Path) -> None:
@@ -65,14 +40,14 @@ def test_new_mail_appears_live_and_opens(browser_page: Any, tmp_path: Path) -> N
         row = page.wait_for_selector("#messages li.unread")
         assert row.text_content() is not None
         assert "<b>live</b> & well" in (row.text_content() or "")  # shown as text
-        page.wait_for_function("document.querySelector('#counts').textContent.includes('1 unread')")
+        wait_until(page, "document.querySelector('#counts').textContent.includes('1 unread')")
         page.screenshot(path=str(artifacts(tmp_path) / "web-list.png"))
         row.click()
-        page.wait_for_selector("#reader:not([hidden])")
+        page.wait_for_selector("#message:not([hidden])")
         assert page.text_content("#subject") == "<b>live</b> & well"
         assert "<script>x()</script>" in (page.text_content("#text") or "")
         assert page.query_selector("#text script") is None
-        page.wait_for_function("!document.querySelector('#messages li.unread')")
+        wait_until(page, "!document.querySelector('#messages li.unread')")
         page.screenshot(path=str(artifacts(tmp_path) / "web-reader.png"))
         # At 360 px the reader takes the screen; Escape goes back to the list.
         page.set_viewport_size({"width": 360, "height": 640})

@@ -103,17 +103,8 @@ void MailApi::Impl::add_routes() {
     return Answer::now(v ? json_response(message_headers(*v->parsed)) : not_found(p[0]));
   });
   R.add("GET", "/api/v1/message/{ID}/raw", [this](Request&, const PathParams& p) {
-    auto m = find(p[0]);
-    if (!m) return Answer::now(not_found(p[0]));
-    Response r;
-    try {
-      r.shared_body = store.read(*m);
-    } catch (const std::exception&) {
-      return Answer::now(not_found(p[0]));
-    }
-    r.header("Content-Type", "text/plain; charset=utf-8");
-    r.header("X-Content-Type-Options", "nosniff");
-    return Answer::now(std::move(r));
+    auto v = view(p[0]);
+    return Answer::now(v ? raw_source(*v) : not_found(p[0]));
   });
   R.add("GET", "/api/v1/message/{ID}/part/{PartID}", [this](Request&, const PathParams& p) {
     return Answer::now(part(view(p[0]), p[0], p[1]));
@@ -190,6 +181,7 @@ MailApi::MailApi(store::MailStore& store, SubmitMessage submit, MailApiSettings 
     : impl_(std::make_unique<Impl>(store, std::move(submit), std::move(settings))) {
   impl_->add_routes();
   impl_->add_mailroom_routes();
+  impl_->add_thread_routes();
   impl_->add_reader_routes();
   impl_->add_web_routes();
 }

@@ -267,9 +267,33 @@ struct MailApi::Impl {
   void add_mailroom_routes();  // mailroom_api.cpp
   void add_reader_routes();    // message_reader.cpp
   void add_web_routes();       // web_files.cpp
+  void add_thread_routes();    // threads_api.cpp
   Response web_file(const std::string& name) const;
   // A message of any folder by its ID (mailroom's routes).
   std::optional<MessageView> locate(const std::string& id) const;
+  // The folder a request's `account` and `folder` (default INBOX) name:
+  // its messages in UID order and its status; BadField for a missing
+  // parameter, FolderMissing for an account or folder that is not there.
+  struct FolderListing {
+    std::string account, folder;
+    std::vector<store::MessagePtr> messages;
+    store::FolderStatus status;
+  };
+  struct FolderMissing : std::runtime_error {
+    using std::runtime_error::runtime_error;
+  };
+  FolderListing folder_listing(const Request& r) const;
+  // A message's summary with its flags and keywords ("Flags"), as the folder routes list it.
+  static json::object folder_summary(const MessageView& v);
+  static json::array flag_list(const MessageView& v);  // system flags, then keywords
+  // GET .../message/{ID}/raw: the message as stored, as text.
+  static Response raw_source(const MessageView& v) {
+    Response r;
+    r.shared_body = v.raw;
+    r.header("Content-Type", "text/plain; charset=utf-8");
+    r.header("X-Content-Type-Options", "nosniff");
+    return r;
+  }
   std::map<std::pair<std::string, std::string>, std::vector<std::uint32_t>> located(
       const std::vector<std::string>& ids) const;
 };

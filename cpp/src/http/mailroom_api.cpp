@@ -3,6 +3,8 @@
 // move, flag, delete), the links and one-time codes of a message. IDs name
 // any folder here; Mailpit's /api/v1 stays on INBOX.
 #include "links_and_codes.hpp"
+#include "mailroom/mime/header_fields.hpp"
+#include "mailroom/mime/threading.hpp"
 #include "mail_api_impl.hpp"
 
 namespace mailroom::http {
@@ -16,7 +18,109 @@ std::string required_param(const Request& r, const char* name) {
   return value;
 }
 
+// How a folder's list is ordered: ?sort=date|from|subject|size (date: the
+// internal date, as the store received it) and ?order=desc|asc; newest
+// first by default.
+struct MessageOrder {
+  enum class Key { Arrival, Date, From, Subject, Size } key = Key::Arrival;
+  bool descending = true;
+};
+
+MessageOrder message_order(const Request& r) {
+  MessageOrder o;
+  std::string value;
+  if (query_param(r.query, "sort", value) && !value.empty()) {
+    if (value == "date") o.key = MessageOrder::Key::Date;
+    else if (value == "from") o.key = MessageOrder::Key::From;
+    else if (value == "subject") o.key = MessageOrder::Key::Subject;
+    else if (value == "size") o.key = MessageOrder::Key::Size;
+    else throw BadField("sort must be date, from, subject or size, not '" + value + "'");
+  }
+  if (query_param(r.query, "order", value) && !value.empty()) {
+    if (value != "asc" && value != "desc")
+      throw BadField("order must be asc or desc, not '" + value + "'");
+    o.descending = value == "desc";
+  }
+  return o;
+}
+
+// The folder's messages in `order`, ties by UID. From and Subject read
+// every message's header: "from" compares the display name (else the
+// address) and "subject" the base subject of RFC 5256 §2.1 (no "Re:",
+// "Fwd:", "[list]"), both without regard to ASCII case.
+std::vector<store::MessagePtr> sorted(const store::MailStore& store,
+                                      std::vector<store::MessagePtr> list, const std::string& folder,
+                                      std::uint32_t uidvalidity, MessageOrder order) {
+  using Key = MessageOrder::Key;
+  if (order.key == Key::From || order.key == Key::Subject) {
+    std::vector<std::pair<std::string, std::size_t>> keys;
+    keys.reserve(list.size());
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      std::string key;
+      if (auto v = view_message(store, list[i], folder, uidvalidity)) {
+        if (order.key == Key::Subject) {
+          key = mime::base_subject(message_subject(*v->parsed)).text;
+        } else {
+          const auto* h = v->parsed->parts.empty() ? nullptr : v->parsed->find_header(0, "from");
+          auto from = h ? mime::parse_address_list(v->parsed->bytes(h->value))
+                        : std::vector<mime::Address>{};
+          if (!from.empty()) key = from[0].display_name.empty() ? from[0].address : from[0].display_name;
+          key = lowered(key);
+        }
+      }
+      keys.emplace_back(std::move(key), i);
+    }
+    std::stable_sort(keys.begin(), keys.end(), [&](const auto& a, const auto& b) {
+      if (a.first != b.first) return order.descending ? b.first < a.first : a.first < b.first;
+      return order.descending ? b.second < a.second : a.second < b.second;
+    });
+    std::vector<store::MessagePtr> out;
+    out.reserve(list.size());
+    for (const auto& k : keys) out.push_back(list[k.second]);
+    return out;
+  }
+  auto value = [&](const store::MessagePtr& m) -> std::int64_t {
+    if (order.key == Key::Date) return m->internal_date;
+    if (order.key == Key::Size) return static_cast<std::int64_t>(m->size);
+    return 0;
+  };
+  std::stable_sort(list.begin(), list.end(), [&](const auto& a, const auto& b) {
+    const auto va = value(a), vb = value(b);
+    if (va != vb) return order.descending ? vb < va : va < vb;
+    return order.descending ? b->uid < a->uid : a->uid < b->uid;
+  });
+  return list;
+}
+
 }  // namespace
+
+MailApi::Impl::FolderListing MailApi::Impl::folder_listing(const Request& r) const {
+  FolderListing f;
+  f.account = required_param(r, "account");
+  f.folder = kInbox;
+  if (query_param(r.query, "folder", f.folder) && f.folder.empty()) throw BadField("folder is empty");
+  try {
+    f.messages = store.messages(f.account, f.folder);
+    f.status = store.status(f.account, f.folder);
+  } catch (const store::NoSuchAccount&) {
+    throw FolderMissing("no account '" + f.account + "'");
+  } catch (const store::StoreError& e) {
+    throw FolderMissing(e.what());
+  }
+  return f;
+}
+
+json::array MailApi::Impl::flag_list(const MessageView& v) {
+  json::array flags;
+  for (auto& f : store::flag_names(v.message->flags, v.message->keywords)) flags.emplace_back(f);
+  return flags;
+}
+
+json::object MailApi::Impl::folder_summary(const MessageView& v) {
+  json::object summary = message_summary(v);
+  summary["Flags"] = flag_list(v);
+  return summary;
+}
 
 std::optional<MessageView> MailApi::Impl::locate(const std::string& id) const {
   if (id == "latest") return view(id);  // the newest arrival in an INBOX
@@ -81,40 +185,61 @@ void MailApi::Impl::add_mailroom_routes() {
         json_response(json::object{{"Account", account}, {"Folders", std::move(folders)}}));
   });
   R.add("GET", "/api/mailroom/messages", [this](Request& r, const PathParams&) {
-    const std::string account = required_param(r, "account");
-    std::string folder = kInbox;
-    if (query_param(r.query, "folder", folder) && folder.empty()) throw BadField("folder is empty");
     const std::uint64_t start = number_param(r, "start", 0, 1u << 30);
     const std::uint64_t limit = number_param(r, "limit", 50, 1000);
-    std::vector<store::MessagePtr> list;
-    store::FolderStatus status;
+    const MessageOrder order = message_order(r);
+    FolderListing f;
     try {
-      status = store.status(account, folder);
-      list = store.newest(account, folder, start, limit);
+      if (order.key == MessageOrder::Key::Arrival && order.descending) {
+        // Newest first, the default: the store pages it and the summaries are
+        // cached, so the folder's size does not matter.
+        f.account = required_param(r, "account");
+        f.folder = kInbox;
+        if (query_param(r.query, "folder", f.folder) && f.folder.empty())
+          throw BadField("folder is empty");
+        f.status = store.status(f.account, f.folder);
+        f.messages = store.newest(f.account, f.folder, start, limit);
+      } else {
+        f = folder_listing(r);
+      }
+    } catch (const FolderMissing& e) {
+      return Answer::now(error_response(404, e.what()));
     } catch (const store::NoSuchAccount&) {
-      return Answer::now(error_response(404, "no account '" + account + "'"));
+      return Answer::now(error_response(404, "no account '" + f.account + "'"));
     } catch (const store::StoreError& e) {
       return Answer::now(error_response(404, e.what()));
     }
-    std::string page;
-    std::size_t count = 0;
-    for (const auto& m : list) {
-      json::array flags;
-      for (auto& f : store::flag_names(m->flags, m->keywords)) flags.emplace_back(f);
-      std::string summary = cache.summary(store, m, folder, status.uidvalidity,
-                                          "\"Flags\":" + json::serialize(flags));
-      if (summary.empty()) continue;
-      if (count++) page.push_back(',');
-      page += summary;
+    if (order.key == MessageOrder::Key::Arrival && order.descending) {
+      std::string page;
+      std::size_t count = 0;
+      for (const auto& m : f.messages) {
+        json::array flags;
+        for (auto& fl : store::flag_names(m->flags, m->keywords)) flags.emplace_back(fl);
+        std::string summary = cache.summary(store, m, f.folder, f.status.uidvalidity,
+                                            "\"Flags\":" + json::serialize(flags));
+        if (summary.empty()) continue;
+        if (count++) page.push_back(',');
+        page += summary;
+      }
+      json::object out{{"Account", f.account},     {"Folder", f.folder},
+                       {"total", f.status.messages}, {"unread", f.status.unseen},
+                       {"start", start},             {"count", count},
+                       {"messages", json::array{}}};
+      // The page's summaries are JSON text already: spliced in for the empty array.
+      std::string body = json::serialize(out);
+      body.replace(body.size() - 3, 2, "[" + page + "]");
+      return Answer::now(MailApi::json_text(std::move(body)));
     }
-    json::object out{{"Account", account},       {"Folder", folder},
-                     {"total", status.messages}, {"unread", status.unseen},
-                     {"start", start},           {"count", count},
-                     {"messages", json::array{}}};
-    // The page's summaries are JSON text already: spliced in for the empty array.
-    std::string body = json::serialize(out);
-    body.replace(body.size() - 3, 2, "[" + page + "]");
-    return Answer::now(MailApi::json_text(std::move(body)));
+    auto list = sorted(store, f.messages, f.folder, f.status.uidvalidity, order);
+    json::array page;
+    for (std::size_t i = start; i < list.size() && page.size() < limit; ++i)
+      if (auto v = view_message(store, list[i], f.folder, f.status.uidvalidity))
+        page.push_back(folder_summary(*v));
+    json::object out{{"Account", f.account},  {"Folder", f.folder},
+                     {"total", list.size()},  {"unread", f.status.unseen},
+                     {"start", start},        {"count", page.size()},
+                     {"messages", std::move(page)}};
+    return Answer::now(json_response(out));
   });
   R.add("PUT", "/api/mailroom/messages", [this](Request& r, const PathParams&) {
     json::value body = parse_body(r);
@@ -163,7 +288,18 @@ void MailApi::Impl::add_mailroom_routes() {
   });
   R.add("GET", "/api/mailroom/message/{ID}", [this](Request&, const PathParams& p) {
     auto v = locate(p[0]);
-    return Answer::now(v ? json_response(message_detail(*v)) : not_found(p[0]));
+    if (!v) return Answer::now(not_found(p[0]));
+    json::object detail = message_detail(*v);
+    detail["Flags"] = flag_list(*v);
+    if (auto where = decode_message_id(v->id)) {
+      detail["Account"] = where->account;
+      detail["Folder"] = where->folder;
+    }
+    return Answer::now(json_response(detail));
+  });
+  R.add("GET", "/api/mailroom/message/{ID}/raw", [this](Request&, const PathParams& p) {
+    auto v = locate(p[0]);
+    return Answer::now(v ? raw_source(*v) : not_found(p[0]));
   });
   R.add("GET", "/api/mailroom/message/{ID}/links", [this](Request&, const PathParams& p) {
     auto v = locate(p[0]);

@@ -1,0 +1,112 @@
+// What every part of the web client shares: the one function that speaks to
+// the server (api), and small helpers that build the page from text (never
+// from HTML: whatever a message holds is set as text).
+"use strict";
+
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+function cookie(name) {
+  for (const part of document.cookie.split(";")) {
+    const [k, ...v] = part.trim().split("=");
+    if (k === name) return decodeURIComponent(v.join("="));
+  }
+  return null;
+}
+
+// Every request of the client goes through here. With a login session the
+// server wants the mailroom_csrf cookie's value back in X-CSRF-Token on
+// every change; a 401 sends the user to the login page and back here after.
+// `as`: "json" (default), "text" or "response".
+// `keepalive`: the request outlives the page (a draft saved as it closes).
+export async function api(path, { method = "GET", json, body, as = "json", headers = {}, keepalive = false } = {}) {
+  const h = new Headers(headers);
+  if (json !== undefined) {
+    h.set("Content-Type", "application/json");
+    body = JSON.stringify(json);
+  }
+  const csrf = cookie("mailroom_csrf");
+  if (csrf) h.set("X-CSRF-Token", csrf);
+  const r = await fetch(path, { method, headers: h, body, credentials: "same-origin", keepalive });
+  if (r.status === 401) {
+    const here = location.pathname + location.search + location.hash;
+    location.assign(`/login?next=${encodeURIComponent(here)}`);
+    throw new ApiError(401, "not logged in");
+  }
+  if (!r.ok) {
+    let why = `${r.status} ${r.statusText}`;
+    try {
+      why = (await r.json()).Error || why;
+    } catch {
+      // not JSON: keep the status line
+    }
+    throw new ApiError(r.status, why);
+  }
+  if (as === "response") return r;
+  if (as === "text") return r.text();
+  const type = r.headers.get("Content-Type") || "";
+  return type.startsWith("application/json") ? r.json() : r.text();
+}
+
+export function el(tag, props = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "class") e.className = v;
+    else if (k === "text") e.textContent = v;
+    else if (k === "dataset") {
+      for (const [dk, dv] of Object.entries(v)) if (dv !== undefined) e.dataset[dk] = dv;
+    }
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else if (k in e && typeof v !== "string") e[k] = v;
+    else e.setAttribute(k, v === true ? "" : v);
+  }
+  e.append(...children.filter((c) => c !== null && c !== undefined));
+  return e;
+}
+
+export const byId = (id) => document.getElementById(id);
+
+export function addressText(a) {
+  if (!a || !a.Address) return a && a.Name ? a.Name : "";
+  return a.Name ? `${a.Name} <${a.Address}>` : a.Address;
+}
+
+export function sizeText(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(n < 10240 ? 1 : 0)} kB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
+export function when(created) {
+  const d = new Date(created);
+  const today = new Date().toDateString() === d.toDateString();
+  return today ? d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : d.toLocaleDateString();
+}
+
+const q = encodeURIComponent;
+export const paths = {
+  message: (id) => `/api/mailroom/message/${q(id)}`,
+  raw: (id) => `/api/mailroom/message/${q(id)}/raw`,  // of any folder, as the next
+  part: (id, part) => `/api/mailroom/message/${q(id)}/part/${q(part)}`,
+  links: (id) => `/api/mailroom/message/${q(id)}/links`,
+  codes: (id) => `/api/mailroom/message/${q(id)}/codes`,
+  folders: (account) => `/api/mailroom/folders?account=${q(account)}`,
+  html: (id, remote) => `/api/mailroom/message/${q(id)}/html?remote=${remote ? 1 : 0}`,
+  structure: (id) => `/api/mailroom/message/${q(id)}/structure`,
+  transcript: (id) => `/api/mailroom/message/${q(id)}/transcript`,
+};
+
+let toastTimer = 0;
+// A short note for the user (an error, "moved to Trash").
+export function say(text) {
+  const t = byId("toast");
+  t.textContent = text;
+  t.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => (t.hidden = true), 4000);
+}
