@@ -46,6 +46,11 @@ struct BadField : std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+// A request for another user's account (403).
+struct NotYours : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 // A query parameter as a number within [lo, hi], `fallback` when absent.
 inline std::uint64_t number_param(const Request& r, const char* name, std::uint64_t fallback,
                            std::uint64_t hi) {
@@ -110,9 +115,32 @@ struct MailApi::Impl {
     }
   }
 
-  // Every INBOX message, newest first.
-  std::vector<store::MessagePtr> newest_first() const {
-    auto all = store.all();
+  // Whether a request may see and change `account`'s mail (logins.hpp:
+  // a logged-in user only their own; test mode every account).
+  static bool may_see(const Request& r, std::string_view account) {
+    return !r.account || *r.account == account;
+  }
+  // 403 when a request names an account that is not the user's.
+  static void check_account(const Request& r, const std::string& account) {
+    if (!may_see(r, store::normalize_mailbox(account)))
+      throw NotYours("you are logged in as " + *r.account + ": the account '" + account +
+                     "' is not yours");
+  }
+
+  // Every INBOX message the request may see, in arrival order.
+  std::vector<store::MessagePtr> inbox(const Request& r) const {
+    if (!r.account) return store.all();
+    if (r.account->empty()) return {};
+    try {
+      return store.messages(*r.account, kInbox);
+    } catch (const store::StoreError&) {
+      return {};
+    }
+  }
+
+  // ... newest first.
+  std::vector<store::MessagePtr> newest_first(const Request& r) const {
+    auto all = inbox(r);
     std::reverse(all.begin(), all.end());
     return all;
   }
@@ -128,14 +156,15 @@ struct MailApi::Impl {
     }
   };
 
-  // The message an ID (or "latest") names, or null.
-  store::MessagePtr find(const std::string& id) const {
+  // The INBOX message an ID (or "latest") names, or null; null too for a
+  // message of an account the request may not see.
+  store::MessagePtr find(const Request& r, const std::string& id) const {
     if (id == "latest") {
-      auto all = store.all();
+      auto all = inbox(r);
       return all.empty() ? nullptr : all.back();
     }
     auto where = decode_message_id(id);
-    if (!where || where->folder != kInbox) return nullptr;
+    if (!where || where->folder != kInbox || !may_see(r, where->account)) return nullptr;
     try {
       if (store.status(where->account, where->folder).uidvalidity != where->uidvalidity)
         return nullptr;
@@ -145,8 +174,8 @@ struct MailApi::Impl {
     }
   }
 
-  std::optional<MessageView> view(const std::string& id) const {
-    auto m = find(id);
+  std::optional<MessageView> view(const Request& r, const std::string& id) const {
+    auto m = find(r, id);
     if (!m) return std::nullopt;
     return view_message(store, m, kInbox, uidvalidity(m->account));
   }
@@ -155,8 +184,8 @@ struct MailApi::Impl {
     return error_response(404, "no message with the ID '" + id + "'");
   }
 
-  std::pair<std::size_t, std::size_t> totals() const {
-    auto all = store.all();
+  std::pair<std::size_t, std::size_t> totals(const Request& r) const {
+    auto all = inbox(r);
     std::size_t unread = 0;
     for (const auto& m : all)
       if (!(m->flags & store::kSeen)) ++unread;
@@ -167,7 +196,7 @@ struct MailApi::Impl {
   Response summaries(const Request& r, const std::vector<SearchTerm>* terms) {
     const std::uint64_t start = number_param(r, "start", 0, 1u << 30);
     const std::uint64_t limit = number_param(r, "limit", 50, 1000);
-    auto all = newest_first();
+    auto all = newest_first(r);
     std::size_t unread = 0;
     for (const auto& m : all)
       if (!(m->flags & store::kSeen)) ++unread;
@@ -199,14 +228,15 @@ struct MailApi::Impl {
 
   // The INBOX messages an ID list names (all of them when `ids` is empty);
   // throws BadField for an unknown ID.
-  std::map<std::string, std::vector<std::uint32_t>> by_account(const std::vector<std::string>& ids) {
+  std::map<std::string, std::vector<std::uint32_t>> by_account(const Request& r,
+                                                               const std::vector<std::string>& ids) {
     std::map<std::string, std::vector<std::uint32_t>> out;
     if (ids.empty()) {
-      for (const auto& m : store.all()) out[m->account].push_back(m->uid);
+      for (const auto& m : inbox(r)) out[m->account].push_back(m->uid);
       return out;
     }
     for (const auto& id : ids) {
-      auto m = find(id);
+      auto m = find(r, id);
       if (!m) throw BadField("IDs: no message with the ID '" + id + "'");
       out[m->account].push_back(m->uid);
     }
@@ -227,15 +257,15 @@ struct MailApi::Impl {
   }
 
   Answer send(const Request& r);  // mail_api_send.cpp
-  Response part(const std::string& id, const std::string& part_id);
+  Response part(const Request& r, const std::string& id, const std::string& part_id);
   void add_routes();
   void add_mailroom_routes();  // mailroom_api.cpp
   void add_web_routes();       // web_files.cpp
   Response web_file(const std::string& name) const;
   // A message of any folder by its ID (mailroom's routes).
-  std::optional<MessageView> locate(const std::string& id) const;
+  std::optional<MessageView> locate(const Request& r, const std::string& id) const;
   std::map<std::pair<std::string, std::string>, std::vector<std::uint32_t>> located(
-      const std::vector<std::string>& ids) const;
+      const Request& r, const std::vector<std::string>& ids) const;
 };
 
 }  // namespace mailroom::http

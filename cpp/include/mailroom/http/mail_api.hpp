@@ -44,6 +44,7 @@ struct WaitQuery {
   std::string to, from, subject;    // lower-cased substrings; all must match
   std::chrono::milliseconds timeout{30'000};
   double since = 0;  // only messages received at or after this time (seconds)
+  std::optional<std::string> account;  // only this account's (Request::account)
 };
 
 class MailApi {
@@ -57,10 +58,12 @@ class MailApi {
 
   // The WebSocket texts Mailpit sends for a store change ({"Type":"new",
   // "Data":summary}, "delete", "update", then "stats"); none for changes
-  // outside INBOX.
-  std::vector<std::string> events_for(const store::StoreChange& change) const;
+  // outside INBOX or of an account other than `account` (when given: a
+  // logged-in user hears of their own mail only).
+  std::vector<std::string> events_for(const store::StoreChange& change,
+                                      const std::optional<std::string>& account = {}) const;
   // {"Type":"stats","Data":{"Total":..,"Unread":..,"Version":..}}
-  std::string stats_event() const;
+  std::string stats_event(const std::optional<std::string>& account = {}) const;
 
   // Reads a wait query; false with a 400 response naming the parameter.
   static bool parse_wait(const Request& request, WaitQuery& query, Response& error);
