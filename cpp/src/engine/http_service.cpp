@@ -1,13 +1,17 @@
 // HTTP on a listener: the sans-IO http::ServerSession over the connection,
-// the REST API (http::MailApi) for most paths, and the two that answer
-// later, fed by the event bus: the WebSocket /api/events (Mailpit's live
-// events) and the long poll /api/mailroom/wait.
+// the login check (http::Logins) before anything, the REST API
+// (http::MailApi) for most paths, and the two that answer later, fed by the
+// event bus: the WebSocket /api/events (Mailpit's live events) and the long
+// poll /api/mailroom/wait. A password is checked off the network threads
+// when the check may block (a Python callable); a wrong one is answered
+// after the server's failure delay, which the connection waits, not a thread.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
 
 #include "http_deadlines.hpp"
+#include "mailroom/http/logins.hpp"
 #include "mailroom/http/mail_api.hpp"
 #include "mailroom/http/server_session.hpp"
 #include "mailroom/http/websocket.hpp"
@@ -32,9 +36,11 @@ http::SessionLimits session_limits(const Server& server) {
 
 class HttpService final : public net::Session, public http::Application {
  public:
-  HttpService(Server& server, std::shared_ptr<http::MailApi> api, const net::Peer& peer)
+  HttpService(Server& server, std::shared_ptr<http::MailApi> api,
+              std::shared_ptr<http::Logins> logins, const net::Peer& peer)
       : server_(server),
         api_(std::move(api)),
+        logins_(std::move(logins)),
         connection_(peer.connection),
         session_(*this, session_limits(server)) {}
 
@@ -60,12 +66,59 @@ class HttpService final : public net::Session, public http::Application {
   }
 
   http::Answer handle(http::Request& request) override {
+    http::LoginDecision d = logins_->decide(request);
+    if (d.kind == http::LoginDecision::Kind::Respond) return http::Answer::now(std::move(d.response));
+    if (d.kind == http::LoginDecision::Kind::CheckPassword) return check_password(request, d);
+    request.account = std::move(d.account);
+    request.csrf = std::move(d.csrf);
+    return serve(request);
+  }
+
+ private:
+  http::Answer serve(http::Request& request) {
     if (request.path == "/api/events") return open_events(request);
     if (request.path == "/api/mailroom/wait") return wait(request);
     return api_->handle(request);
   }
 
- private:
+  // The login route's password, or basic auth's: checked here when that
+  // cannot block, else on the blocking threads and answered later.
+  http::Answer check_password(http::Request& request, http::LoginDecision& d) {
+    if (!server_.password_check_may_block()) {
+      const bool ok = server_.check_password(d.user, d.password);
+      std::fill(d.password.begin(), d.password.end(), '\0');
+      return checked(request, d.user, d.basic, ok);
+    }
+    // A WebSocket cannot be opened by an answer that comes later.
+    if (d.basic && request.path == "/api/events")
+      return http::Answer::now(http::error_response(
+          400, "the WebSocket takes a session cookie or a bearer token on this server"));
+    auto copy = std::make_shared<http::Request>(std::move(request));
+    server_.run_blocking([this, &server = server_, connection = connection_, copy,
+                          user = d.user, password = std::move(d.password), basic = d.basic]() mutable {
+      bool ok = false;
+      try {
+        ok = server.check_password(user, password);
+      } catch (...) {
+        ok = false;
+      }
+      std::fill(password.begin(), password.end(), '\0');
+      resume_on<http::Output>(connection, [this, copy, user, basic, ok](auto& out) {
+        http::Answer a = checked(*copy, user, basic, ok);
+        if (a.kind == http::Answer::Kind::Now) session_.answer(std::move(a.response), out);
+      });
+    });
+    return http::Answer::later();
+  }
+
+  http::Answer checked(http::Request& request, const std::string& user, bool basic, bool ok) {
+    if (!basic) return http::Answer::now(logins_->login_checked(user, ok));
+    http::LoginDecision d = logins_->basic_checked(user, ok);
+    if (d.kind != http::LoginDecision::Kind::Allow) return http::Answer::now(std::move(d.response));
+    request.account = std::move(d.account);
+    return serve(request);
+  }
+
   static http::Answer only_get(const http::Request& r) {
     http::Response e = http::error_response(405, r.method + " is not allowed here; use GET");
     e.header("Allow", "GET");
@@ -83,11 +136,11 @@ class HttpService final : public net::Session, public http::Application {
     }
     auto in_flight = std::make_shared<std::atomic<int>>(0);
     events_ = server_.events().subscribe(
-        [api = api_, connection = connection_, session = &session_,
-         in_flight](const Event& e) {
+        [api = api_, connection = connection_, session = &session_, in_flight,
+         account = request.account](const Event& e) {
           const auto* change = std::get_if<store::StoreChange>(&e);
           if (!change) return;
-          auto texts = api->events_for(*change);
+          auto texts = api->events_for(*change, account);
           if (texts.empty() || in_flight->load() >= kMaxEventsInFlight) return;
           ++*in_flight;
           resume_on<http::Output>(connection, [session, texts = std::move(texts),
@@ -126,6 +179,7 @@ class HttpService final : public net::Session, public http::Application {
     http::WaitQuery query;
     http::Response error;
     if (!http::MailApi::parse_wait(request, query, error)) return http::Answer::now(std::move(error));
+    query.account = request.account;
     struct Waiting {
       std::atomic<bool> done{false};
     };
@@ -164,6 +218,7 @@ class HttpService final : public net::Session, public http::Application {
 
   Server& server_;
   std::shared_ptr<http::MailApi> api_;
+  std::shared_ptr<http::Logins> logins_;
   net::ConnectionRef connection_;
   EventBus::Subscription events_;
   EventBus::Subscription wait_;
@@ -173,7 +228,7 @@ class HttpService final : public net::Session, public http::Application {
 
 }  // namespace
 
-net::SessionFactory http_service(Server& server, const ListenerOptions&) {
+net::SessionFactory http_service(Server& server, const ListenerOptions& listener) {
   http::MailApiSettings settings;
   settings.version = server.options().product_version;
   settings.hostname = server.options().smtp.hostname;
@@ -185,8 +240,14 @@ net::SessionFactory http_service(Server& server, const ListenerOptions&) {
         server.submit(from, rcpts, std::move(data));
       },
       settings);
-  return [&server, api](const net::Peer& peer) -> std::unique_ptr<net::Session> {
-    return std::make_unique<HttpService>(server, api, peer);
+  http::LoginSettings logins;
+  logins.test_mode = server.test_mode_accounts();
+  logins.secure = listener.tls != net::TlsMode::None;
+  logins.failure_delay_ms = server.options().pop3.auth_failure_delay_ms;
+  logins.tokens = server.options().http_tokens;
+  auto sessions = std::make_shared<http::Logins>(std::move(logins));
+  return [&server, api, sessions](const net::Peer& peer) -> std::unique_ptr<net::Session> {
+    return std::make_unique<HttpService>(server, api, sessions, peer);
   };
 }
 
