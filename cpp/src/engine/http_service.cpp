@@ -14,6 +14,7 @@
 #include "mailroom/http/logins.hpp"
 #include "mailroom/http/mail_api.hpp"
 #include "mailroom/http/server_session.hpp"
+#include "mailroom/queue/outgoing_queue.hpp"
 #include "mailroom/http/websocket.hpp"
 #include "services.hpp"
 
@@ -226,6 +227,46 @@ class HttpService final : public net::Session, public http::Application {
   http::ServerSession session_;  // last: it calls handle()
 };
 
+// The outgoing queue and the transcripts, for the API's routes.
+http::ServerControls server_controls(Server& server) {
+  http::ServerControls c;
+  c.queue = [&server]() -> std::optional<std::vector<http::QueuedMessage>> {
+    queue::OutgoingQueue* q = server.queue();
+    if (!q) return std::nullopt;
+    std::vector<http::QueuedMessage> out;
+    for (const auto& e : q->entries()) {
+      http::QueuedMessage m;
+      m.id = e.id;
+      m.from = e.mail_from;
+      m.arrived = e.arrived_at;
+      m.next_attempt = e.next_attempt;
+      m.attempts = e.attempts;
+      m.size = e.data ? e.data->size() : 0;
+      for (const auto& r : e.rcpts)
+        m.rcpts.push_back({r.address, queue::to_string(r.status), r.last_reply, r.attempts});
+      out.push_back(std::move(m));
+    }
+    return out;
+  };
+  c.flush_queue = [&server] {
+    if (auto* q = server.queue()) q->flush();
+  };
+  c.remove_queued = [&server](const std::string& id) {
+    auto* q = server.queue();
+    return q && q->remove(id);
+  };
+  c.relay = [&server](const std::string& from, const std::vector<std::string>& rcpts,
+                      std::string message) { server.submit(from, rcpts, std::move(message)); };
+  c.transcripts = [&server] {
+    std::vector<http::SessionTranscript> out;
+    for (auto& r : server.sessions())
+      out.push_back({r.id, r.protocol, r.peer, std::move(r.transcript), r.truncated, r.started_at,
+                     r.ended_at, r.messages});
+    return out;
+  };
+  return c;
+}
+
 }  // namespace
 
 net::SessionFactory http_service(Server& server, const ListenerOptions& listener) {
@@ -239,7 +280,7 @@ net::SessionFactory http_service(Server& server, const ListenerOptions& listener
       [&server](const std::string& from, const std::vector<std::string>& rcpts, std::string data) {
         server.submit(from, rcpts, std::move(data));
       },
-      settings);
+      settings, server_controls(server));
   http::LoginSettings logins;
   logins.test_mode = server.test_mode_accounts();
   logins.secure = listener.tls != net::TlsMode::None;

@@ -186,9 +186,12 @@ void MailApi::Impl::add_routes() {
   });
 }
 
-MailApi::MailApi(store::MailStore& store, SubmitMessage submit, MailApiSettings settings)
-    : impl_(std::make_unique<Impl>(store, std::move(submit), std::move(settings))) {
+MailApi::MailApi(store::MailStore& store, SubmitMessage submit, MailApiSettings settings,
+                 ServerControls controls)
+    : impl_(std::make_unique<Impl>(store, std::move(submit), std::move(settings),
+                                   std::move(controls))) {
   impl_->add_routes();
+  impl_->add_server_routes();
   impl_->add_mailroom_routes();
   impl_->add_web_routes();
 }

@@ -104,8 +104,10 @@ struct MailApi::Impl {
   Router router;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
-  Impl(store::MailStore& s, SubmitMessage sub, MailApiSettings set)
-      : store(s), submit(std::move(sub)), settings(std::move(set)) {}
+  ServerControls controls;
+
+  Impl(store::MailStore& s, SubmitMessage sub, MailApiSettings set, ServerControls c)
+      : store(s), submit(std::move(sub)), settings(std::move(set)), controls(std::move(c)) {}
 
   std::uint32_t uidvalidity(const std::string& account) const {
     try {
@@ -261,6 +263,7 @@ struct MailApi::Impl {
   void add_routes();
   void add_mailroom_routes();  // mailroom_api.cpp
   void add_web_routes();       // web_files.cpp
+  void add_server_routes();    // server_routes.cpp: tags, release, queue, transcripts
   Response web_file(const std::string& name) const;
   // A message of any folder by its ID (mailroom's routes).
   std::optional<MessageView> locate(const Request& r, const std::string& id) const;

@@ -29,6 +29,44 @@ using SubmitMessage = std::function<void(const std::string& mail_from,
                                          const std::vector<std::string>& rcpts,
                                          std::string message)>;
 
+// One entry of the outgoing queue, as GET /api/mailroom/queue shows it.
+struct QueuedMessage {
+  std::string id;
+  std::string from;  // "" for the null sender (a bounce)
+  struct Recipient {
+    std::string address, status, last_reply;  // status: "pending", "delivered", "failed"
+    int attempts = 0;
+  };
+  std::vector<Recipient> rcpts;
+  double arrived = 0, next_attempt = 0;  // seconds since the epoch
+  int attempts = 0;
+  std::size_t size = 0;
+};
+
+// One session transcript (GET /api/mailroom/transcripts).
+struct SessionTranscript {
+  std::uint64_t id = 0;
+  std::string protocol, peer, text;
+  bool truncated = false;
+  double started = 0, ended = 0;  // ended 0 while running
+  std::size_t messages = 0;
+};
+
+// What the engine lends the API beyond the store: the outgoing queue and the
+// session transcripts. Unset (a server without them): the routes say so.
+struct ServerControls {
+  // nullopt when the queue is off (no relay)
+  std::function<std::optional<std::vector<QueuedMessage>>()> queue;
+  std::function<void()> flush_queue;
+  std::function<bool(const std::string& id)> remove_queued;  // false: no such entry
+  // Queues a copy of a message for `rcpts` (local ones are delivered);
+  // throws std::invalid_argument for bad addresses, std::runtime_error when full.
+  std::function<void(const std::string& mail_from, const std::vector<std::string>& rcpts,
+                     std::string message)>
+      relay;
+  std::function<std::vector<SessionTranscript>()> transcripts;  // oldest first
+};
+
 struct MailApiSettings {
   std::string version;   // of mailroom, for /api/v1/info
   std::string hostname;  // for the Message-ID of sent messages
@@ -49,7 +87,8 @@ struct WaitQuery {
 
 class MailApi {
  public:
-  MailApi(store::MailStore& store, SubmitMessage submit, MailApiSettings settings);
+  MailApi(store::MailStore& store, SubmitMessage submit, MailApiSettings settings,
+          ServerControls controls = {});
   ~MailApi();
   MailApi(const MailApi&) = delete;
   MailApi& operator=(const MailApi&) = delete;
