@@ -158,6 +158,39 @@ def test_real_responses_match_the_document(document_and_server: Any) -> None:
     c("DELETE", "/api/mailroom/queue/{ID}", "/api/mailroom/queue/x", 400)
     c("GET", "/api/mailroom/transcripts", "/api/mailroom/transcripts?limit=2", 200)
     c("GET", "/api/mailroom/transcripts", "/api/mailroom/transcripts?protocol=x", 400)
+    c("GET", "/api/v1/chaos", "/api/v1/chaos", 200)
+    c(
+        "PUT",
+        "/api/v1/chaos",
+        "/api/v1/chaos",
+        200,
+        {"Sender": {"ErrorCode": 451, "Probability": 1}},
+    )
+    c("PUT", "/api/v1/chaos", "/api/v1/chaos", 400, {"Sender": {"ErrorCode": 200}})
+    c("PUT", "/api/v1/chaos", "/api/v1/chaos", 200, {})
+    smtp_rule = {"Protocol": "smtp", "Code": 550, "Recipient": "nobody@example.test"}
+    rule = c("POST", "/api/mailroom/rules", "/api/mailroom/rules", 200, smtp_rule)
+    c("POST", "/api/mailroom/rules", "/api/mailroom/rules", 200,
+      {"Protocol": "imap", "Status": "NO", "Command": "FETCH"})  # fmt: skip
+    c("POST", "/api/mailroom/rules", "/api/mailroom/rules", 400, {"Protocol": "smtp"})
+    c("GET", "/api/mailroom/rules", "/api/mailroom/rules", 200)
+    c("GET", "/api/mailroom/rules", "/api/mailroom/rules?protocol=x", 400)
+    c(
+        "DELETE",
+        "/api/mailroom/rules",
+        "/api/mailroom/rules",
+        200,
+        {"Protocol": "smtp", "ID": rule["ID"]},
+    )
+    c(
+        "DELETE",
+        "/api/mailroom/rules",
+        "/api/mailroom/rules",
+        404,
+        {"Protocol": "smtp", "ID": rule["ID"]},
+    )
+    c("DELETE", "/api/mailroom/rules", "/api/mailroom/rules", 400, {"ID": 1})
+    c("DELETE", "/api/mailroom/rules", "/api/mailroom/rules", 200)
     with mailroom.Server(http_port=0, users={"u@example.test": "pw"}) as u:
         check(doc, u, "POST", "/api/mailroom/login", "/api/mailroom/login", 401,
               {"User": "u@example.test", "Password": "no"})  # fmt: skip

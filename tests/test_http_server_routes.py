@@ -207,3 +207,131 @@ def test_with_users_the_server_wide_routes_are_the_users_own() -> None:
         assert call(s, "DELETE", "/api/v1/tags/mine", Authorization=auth)[0] == 200  # none of bob's
         tags = call(s, "GET", "/api/v1/messages", Authorization=eve_auth)[1]["messages"][0]["Tags"]
         assert tags == ["mine"]
+
+
+def test_reply_rules_over_http_change_how_smtp_and_imap_answer() -> None:
+    import imaplib
+
+    with mailroom.Server(http_port=0, imap_port=0) as s:
+        status, rule = call(
+            s, "POST", "/api/mailroom/rules",
+            {"Protocol": "smtp", "Code": 550, "Text": "No such user", "Recipient": "ghost@a.test"},
+        )  # fmt: skip
+        assert status == 200 and rule["Stage"] == "rcpt" and rule["Times"] is None
+        with smtplib.SMTP(*s.smtp_address) as c, pytest.raises(smtplib.SMTPRecipientsRefused) as e:
+            c.sendmail("alice@a.test", ["ghost@a.test"], b"Subject: x\r\n\r\nx\r\n")
+        assert e.value.recipients["ghost@a.test"] == (550, b"5.0.0 No such user")
+        send(s, "bob@a.test", "gets through")
+        status, imap_rule = call(
+            s, "POST", "/api/mailroom/rules",
+            {"Protocol": "imap", "Command": "select", "Status": "no",
+             "Text": "[UNAVAILABLE] later", "Times": 1},
+        )  # fmt: skip
+        assert status == 200 and imap_rule["Command"] == "SELECT" and imap_rule["Times"] == 1
+        listed = call(s, "GET", "/api/mailroom/rules")[1]["Rules"]
+        assert [(r["Protocol"], r["ID"]) for r in listed] == [
+            ("smtp", rule["ID"]),
+            ("imap", imap_rule["ID"]),
+        ]
+        assert [
+            r["Protocol"] for r in call(s, "GET", "/api/mailroom/rules?protocol=imap")[1]["Rules"]
+        ] == ["imap"]
+        with imaplib.IMAP4(s.host, s.imap_port) as m:
+            m.login("bob@a.test", "x")
+            typ, data = m.select("INBOX")
+            assert typ == "NO" and b"UNAVAILABLE" in data[0]
+            assert m.select("INBOX")[0] == "OK"  # Times: 1
+        # Bad rules are refused, naming what is wrong.
+        for body, words in (
+            ({"Protocol": "pop3", "Code": 550}, "Protocol"),
+            ({"Protocol": "smtp", "Code": 700}, "Code"),
+            ({"Protocol": "smtp", "Stage": "helo", "Code": 550}, "Stage"),
+            ({"Protocol": "smtp"}, "needs a code"),
+            ({"Protocol": "smtp", "Code": 550, "Disconnect": True}, "disconnect"),
+            (
+                {
+                    "Protocol": "smtp",
+                    "Code": 550,
+                    "Sender": "a@b",
+                    "Stage": "mail",
+                    "Recipient": "c@d",
+                },
+                "recipient",
+            ),
+            ({"Protocol": "imap", "Status": "MAYBE"}, "status"),
+            ({"Protocol": "imap", "Status": "NO", "Times": 0}, "Times"),
+            ({"Protocol": "smtp", "Code": 550, "Delay": -1}, "Delay"),
+        ):
+            status, error = call(s, "POST", "/api/mailroom/rules", body)
+            assert status == 400 and words.lower() in error["Error"].lower(), (body, error)
+        assert (
+            call(s, "DELETE", "/api/mailroom/rules", {"Protocol": "smtp", "ID": rule["ID"]})[0]
+            == 200
+        )
+        assert (
+            call(s, "DELETE", "/api/mailroom/rules", {"Protocol": "smtp", "ID": rule["ID"]})[0]
+            == 404
+        )
+        with smtplib.SMTP(*s.smtp_address) as c:
+            assert c.sendmail("alice@a.test", ["ghost@a.test"], b"Subject: x\r\n\r\nx\r\n") == {}
+        call(
+            s,
+            "POST",
+            "/api/mailroom/rules",
+            {"Protocol": "smtp", "Code": 451, "Sender": "*@spam.test"},
+        )
+        assert call(s, "DELETE", "/api/mailroom/rules")[0] == 200
+        assert call(s, "GET", "/api/mailroom/rules")[1] == {"Rules": []}
+
+
+def test_chaos_triggers_are_reply_rules_with_a_probability() -> None:
+    with mailroom.Server(http_port=0) as s:
+        off = {"ErrorCode": 451, "Probability": 0}
+        assert call(s, "GET", "/api/v1/chaos")[1] == {
+            "Sender": off,
+            "Recipient": off,
+            "Authentication": off,
+        }
+        assert call(s, "GET", "/api/v1/webui")[1]["ChaosEnabled"] is True
+        status, now = call(
+            s, "PUT", "/api/v1/chaos", {"Sender": {"ErrorCode": 452, "Probability": 100}}
+        )
+        assert status == 200 and now["Sender"] == {"ErrorCode": 452, "Probability": 100}
+        assert now["Recipient"] == off
+        with smtplib.SMTP(*s.smtp_address) as c, pytest.raises(smtplib.SMTPSenderRefused) as e:
+            c.sendmail("alice@a.test", ["bob@a.test"], b"Subject: x\r\n\r\nx\r\n")
+        assert e.value.smtp_code == 452
+        [rule] = call(s, "GET", "/api/mailroom/rules")[1]["Rules"]
+        assert rule["Chaos"] is True and rule["Probability"] == 100 and rule["Stage"] == "mail"
+        status, now = call(
+            s, "PUT", "/api/v1/chaos", {"Recipient": {"ErrorCode": 550, "Probability": 30}}
+        )
+        assert now["Sender"] == off and now["Recipient"] == {"ErrorCode": 550, "Probability": 30}
+        assert call(s, "PUT", "/api/v1/chaos", {})[1]["Recipient"] == off
+        with smtplib.SMTP(*s.smtp_address) as c:
+            assert c.sendmail("alice@a.test", ["bob@a.test"], b"Subject: x\r\n\r\nx\r\n") == {}
+        for body, field in (
+            ({"Sender": {"ErrorCode": 250, "Probability": 10}}, "Sender.ErrorCode"),
+            ({"Recipient": {"ErrorCode": 451, "Probability": 101}}, "Recipient.Probability"),
+            ({"Sender": 5}, "Sender"),
+            ({"Authentication": {"ErrorCode": 535, "Probability": 50}}, "Authentication"),
+        ):
+            status, error = call(s, "PUT", "/api/v1/chaos", body)
+            assert status == 400 and error["Error"].startswith(field), error
+        assert call(s, "GET", "/api/mailroom/rules")[1] == {"Rules": []}
+    # With users: server-wide, so not for a logged-in user.
+    import base64
+
+    with mailroom.Server(http_port=0, users={"bob@a.test": "pw"}) as s:
+        auth = "Basic " + base64.b64encode(b"bob@a.test:pw").decode()
+        for method, path in (
+            ("GET", "/api/v1/chaos"),
+            ("PUT", "/api/v1/chaos"),
+            ("GET", "/api/mailroom/rules"),
+            ("POST", "/api/mailroom/rules"),
+            ("DELETE", "/api/mailroom/rules"),
+        ):
+            status, error = call(
+                s, method, path, {} if method != "GET" else None, Authorization=auth
+            )
+            assert status == 403 and "every user" in error["Error"], path

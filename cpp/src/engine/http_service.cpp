@@ -264,6 +264,8 @@ http::ServerControls server_controls(Server& server) {
                      r.ended_at, r.messages});
     return out;
   };
+  c.smtp_rules = &server.rules();
+  c.imap_rules = &server.imap_rules();
   return c;
 }
 

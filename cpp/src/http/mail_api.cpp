@@ -137,7 +137,7 @@ void MailApi::Impl::add_routes() {
     json::object ui{{"Label", ""},
                     {"MessageRelay", json::object{{"Enabled", false}}},
                     {"SpamAssassin", false},
-                    {"ChaosEnabled", false},
+                    {"ChaosEnabled", true},
                     {"DuplicatesIgnored", false}};
     return Answer::now(json_response(ui));
   });
@@ -192,6 +192,7 @@ MailApi::MailApi(store::MailStore& store, SubmitMessage submit, MailApiSettings 
                                    std::move(controls))) {
   impl_->add_routes();
   impl_->add_server_routes();
+  impl_->add_rule_routes();
   impl_->add_mailroom_routes();
   impl_->add_web_routes();
 }

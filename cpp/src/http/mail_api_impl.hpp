@@ -264,6 +264,7 @@ struct MailApi::Impl {
   void add_mailroom_routes();  // mailroom_api.cpp
   void add_web_routes();       // web_files.cpp
   void add_server_routes();    // server_routes.cpp: tags, release, queue, transcripts
+  void add_rule_routes();      // rule_routes.cpp: reply rules and Mailpit's chaos
   Response web_file(const std::string& name) const;
   // A message of any folder by its ID (mailroom's routes).
   std::optional<MessageView> locate(const Request& r, const std::string& id) const;

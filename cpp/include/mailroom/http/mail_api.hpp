@@ -20,6 +20,11 @@
 #include "mailroom/http/server_session.hpp"
 #include "mailroom/store/mail_store.hpp"
 
+namespace mailroom::engine {
+class ReplyRules;
+class ImapReplyRules;
+}  // namespace mailroom::engine
+
 namespace mailroom::http {
 
 // Sends a message the API built (POST /api/v1/send): local delivery or the
@@ -52,8 +57,8 @@ struct SessionTranscript {
   std::size_t messages = 0;
 };
 
-// What the engine lends the API beyond the store: the outgoing queue and the
-// session transcripts. Unset (a server without them): the routes say so.
+// What the engine lends the API beyond the store: the outgoing queue, the
+// session transcripts and the reply rules. Unset (a server without them): the routes say so.
 struct ServerControls {
   // nullopt when the queue is off (no relay)
   std::function<std::optional<std::vector<QueuedMessage>>()> queue;
@@ -65,6 +70,9 @@ struct ServerControls {
                      std::string message)>
       relay;
   std::function<std::vector<SessionTranscript>()> transcripts;  // oldest first
+  // The reply rules (GET/POST/DELETE /api/mailroom/rules, Mailpit's chaos).
+  engine::ReplyRules* smtp_rules = nullptr;
+  engine::ImapReplyRules* imap_rules = nullptr;
 };
 
 struct MailApiSettings {
