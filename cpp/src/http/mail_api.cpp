@@ -18,9 +18,9 @@ namespace mailroom::http {
 extern const std::string_view kOpenApiDocument;  // openapi.cpp
 
 // GET /api/v1/message/{ID}/part/{PartID}: the decoded part, its own type.
-Response MailApi::Impl::part(const Request& r, const std::string& id,
+Response MailApi::Impl::part(const Request& request, const std::string& id,
                              const std::string& part_id) {
-  auto v = view(r, id);
+  auto v = view(request, id);
   if (!v) return not_found(id);
   const auto numbers = part_numbers(*v->parsed);
   for (std::uint32_t i = 0; i < numbers.size(); ++i) {

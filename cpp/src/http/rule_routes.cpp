@@ -152,7 +152,7 @@ void MailApi::Impl::add_rule_routes() {
       if (protocol == "imap") {
         ImapReplyRule rule;
         rule.command = string_member(o, "Command", "");
-        if (rule.command.empty()) rule.command = "*";
+        if (rule.command.empty()) rule.command.assign(1, '*');  // any command
         for (auto& c : rule.command) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
         rule.reply.status = string_member(o, "Status", "");
         for (auto& c : rule.reply.status) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
