@@ -209,7 +209,7 @@ void MailApi::Impl::add_rule_routes() {
     for (const auto& [name, trigger] : t) out[name] = trigger_json(trigger);
     return out;
   };
-  R.add("GET", "/api/v1/chaos", [this, rules_off, triggers](Request& r, const PathParams&) {
+  R.add("GET", "/api/v1/chaos", [rules_off, triggers](Request& r, const PathParams&) {
     server_wide(r, "chaos triggers");
     rules_off();
     return Answer::now(json_response(triggers()));
