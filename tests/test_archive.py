@@ -311,8 +311,11 @@ def test_eml_directory_glob_and_message_parse_of_paths_and_files(tmp_path: Path)
 def test_read_refuses_what_it_cannot_read(tmp_path: Path) -> None:
     with pytest.raises(ArchiveError, match="no archive"):
         mailroom.read(tmp_path / "missing")
-    with pytest.raises(ValueError, match="not supported yet"):
-        mailroom.read("imap://alice@localhost/INBOX")
+    with pytest.raises(ValueError, match="cannot read ftp://"):
+        mailroom.read("ftp://alice@localhost/INBOX")
+    with pytest.raises(ValueError, match="password in a imap:// URL is not used") as e:
+        mailroom.read("imap://alice:hunter2@localhost/INBOX")
+    assert "hunter2" not in str(e.value)
     with pytest.raises(ValueError, match="threads"):
         mailroom.read(tmp_path, threads=-1)
 

@@ -467,3 +467,43 @@ def test_serve_offers_http_with_users_and_warns_when_public() -> None:
     finally:
         _, err = stop_serve(proc)
     assert "--public-http without --user" in err
+
+
+def test_the_reader_and_compose_routes_are_the_users_own(server: mailroom.Server) -> None:
+    eve = Browser(server.http_url)
+    eve.login(EVE, USERS[EVE])
+    eve_id = eve.call("GET", "/api/v1/messages").json()["messages"][0]["ID"]
+    b = Browser(server.http_url)
+    b.login(BOB, USERS[BOB])
+    bob_id = b.call("GET", "/api/v1/messages").json()["messages"][0]["ID"]
+    for path in (
+        "/html",
+        "/reply?mode=reply",
+        "/structure",
+        "/part/1",
+        "/transcript",
+    ):
+        r = b.call("GET", f"/api/mailroom/message/{eve_id}{path}")
+        assert r.status == 404, path
+        assert b"for eve" not in r.body and b"424242" not in r.body
+    assert b.call("GET", f"/api/mailroom/message/{bob_id}/structure").status == 200
+    assert b.call("GET", f"/api/mailroom/message/{bob_id}/transcript").status == 200
+    # Compose only as oneself; a reply or a draft of someone else's is not found.
+    new = {"From": EVE, "To": [BOB], "Subject": "as eve", "Text": "x"}
+    r = b.call("POST", "/api/mailroom/compose", new)
+    assert r.status == 403 and "From" in r.json()["Error"]
+    for extra in ({"ReplyTo": eve_id, "Mode": "reply"}, {"DraftID": eve_id}):
+        body = {"From": BOB, "To": [EVE], "Subject": "re", "Text": "x", **extra}
+        r = b.call("POST", "/api/mailroom/compose", body)
+        assert r.status == 400 and eve_id in r.json()["Error"]
+    r = b.call(
+        "POST", "/api/mailroom/compose", {"From": BOB, "To": [EVE], "Subject": "hi", "Text": "x"}
+    )
+    assert r.status == 200 and r.json()["Delivered"] == [EVE]
+    assert (
+        b.call("POST", "/api/mailroom/compose", {"From": BOB, "To": [EVE]}, csrf=False).status
+        == 403
+    )
+    sent = b.call("GET", f"/api/mailroom/messages?account={BOB}&folder=Sent").json()["messages"]
+    assert [m["Subject"] for m in sent] == ["hi"]
+    assert b.call("GET", f"/api/mailroom/messages?account={EVE}&folder=Sent").status == 403

@@ -107,6 +107,31 @@ def test_real_responses_match_the_document(document_and_server: Any) -> None:
     c("GET", "/api/mailroom/message/{ID}/codes", f"/api/mailroom/message/{mid}/codes", 200)
     c("GET", "/api/mailroom/message/{ID}/codes", "/api/mailroom/message/x/codes", 404)
     c("GET", "/api/mailroom/message/{ID}/links", "/api/mailroom/message/x/links", 404)
+    html = f"/api/mailroom/message/{mid}/html"
+    assert b"https://x.test/" in c("GET", "/api/mailroom/message/{ID}/html", html, 200)
+    c("GET", "/api/mailroom/message/{ID}/html", html + "?remote=2", 400)
+    c("GET", "/api/mailroom/message/{ID}/html", "/api/mailroom/message/x/html", 404)
+    structure = f"/api/mailroom/message/{mid}/structure"
+    tree = c("GET", "/api/mailroom/message/{ID}/structure", structure, 200)
+    assert [p["ContentType"] for p in tree["Parts"]] == ["text/html", "application/pdf"]
+    c("GET", "/api/mailroom/message/{ID}/structure", "/api/mailroom/message/x/structure", 404)
+    parts = "/api/mailroom/message/{ID}/part/{PartID}"
+    assert c("GET", parts, f"/api/mailroom/message/{mid}/part/{part}", 200) == b"%PDF"
+    c("GET", parts, f"/api/mailroom/message/{mid}/part/7", 404)
+    said = c("GET", "/api/mailroom/message/{ID}/transcript",
+             f"/api/mailroom/message/{mid}/transcript", 200)  # fmt: skip
+    assert said["Protocol"] == "smtp"  # its Lines once the session has ended
+    c("GET", "/api/mailroom/message/{ID}/transcript", "/api/mailroom/message/x/transcript", 404)
+    reply = f"/api/mailroom/message/{mid}/reply"
+    draft = c("GET", "/api/mailroom/message/{ID}/reply", reply + "?mode=forward", 200)
+    c("GET", "/api/mailroom/message/{ID}/reply", reply + "?mode=x", 400)
+    c("GET", "/api/mailroom/message/{ID}/reply", "/api/mailroom/message/x/reply", 404)
+    composed = {"From": "b@example.test", "To": ["d@example.test"], "ReplyTo": mid,
+                "Mode": "forward", "ForwardParts": [draft["Attachments"][0]["PartID"]],
+                "Subject": draft["Subject"], "Text": draft["Text"]}  # fmt: skip
+    validator(doc, doc["components"]["schemas"]["ComposeRequest"]).validate(composed)
+    c("POST", "/api/mailroom/compose", "/api/mailroom/compose", 200, composed)
+    c("POST", "/api/mailroom/compose", "/api/mailroom/compose", 400, {"From": 1})
     c("GET", "/api/mailroom/wait", "/api/mailroom/wait?subject=code", 200)
     c("GET", "/api/mailroom/wait", "/api/mailroom/wait?subject=none&timeout=0.1", 408)
     c("GET", "/api/mailroom/wait", "/api/mailroom/wait?timeout=x", 400)

@@ -24,6 +24,7 @@ PYBIND11_MODULE(_core, m) {
   m.def_submodule("net", "Connection and TLS failures of the clients");
   m.def_submodule("smtp", "The SMTP client");
   m.def_submodule("pop3", "The POP3 client");
+  m.def_submodule("imap", "The IMAP client: its session, typed responses and failures");
   m.def_submodule("events", "The server's event bus: event values and a queue of them");
   m.def_submodule("archive",
                   "Mail as data: mbox framing and writing, Maildir flags, batches parsed on "
@@ -44,6 +45,7 @@ PYBIND11_MODULE(_core, m) {
   mailroom::bindings::register_message(m);
   mailroom::bindings::register_builder(m);
   mailroom::bindings::register_clients(m);
+  mailroom::bindings::register_imap_client(m);
   mailroom::bindings::register_store(m);
   mailroom::bindings::register_server(m);
   mailroom::bindings::register_queue(m);

@@ -9,6 +9,7 @@ void register_message(pybind11::module_& m);  // register_message.cpp
 void register_builder(pybind11::module_& m);  // register_builder.cpp
 void register_server(pybind11::module_& m);   // register_server.cpp
 void register_clients(pybind11::module_& m);  // register_clients.cpp (smtp, pop3, net)
+void register_imap_client(pybind11::module_& m);  // register_imap_client.cpp (after register_clients)
 void register_queue(pybind11::module_& m);    // register_queue.cpp (after register_server)
 void register_store(pybind11::module_& m);    // register_store.cpp (after register_clients)
 void register_events(pybind11::module_& m);   // register_events.cpp (after register_store, register_queue)

@@ -1,6 +1,7 @@
-// mailroom._core.mime.build_message, build_mdn and without_bcc: the Python
+// mailroom._core.mime.build_message, build_mdn, build_reply and without_bcc: the Python
 // arguments are converted first, then the message is built with the GIL
 // released.
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -11,6 +12,7 @@
 #include "bytes_arg.hpp"
 #include "mailroom/mime/builder.hpp"
 #include "mailroom/mime/mdn.hpp"
+#include "mailroom/mime/reply.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;
@@ -84,6 +86,41 @@ void register_builder(py::module_& m) {
       py::arg("reply_to") = std::vector<MailboxArg>{},
       "Builds an RFC 5322 + MIME message (CRLF line ends) and returns its bytes. "
       "Mailboxes are (display_name, address) tuples; Bcc is never written.");
+
+  mime_.def(
+      "build_reply",
+      [](std::shared_ptr<mime::ParsedMessage> original, const std::string& mode,
+         std::optional<MailboxArg> sender, const std::vector<std::string>& own_addresses,
+         const std::vector<MailboxArg>& to, bool quote, bool inline_forward,
+         std::optional<std::string> text, std::optional<std::string> html,
+         std::optional<std::string> date, std::optional<std::string> message_id) {
+        const auto parsed_mode = mime::parse_reply_mode(mode);
+        if (!parsed_mode)
+          throw py::value_error("mode must be \"reply\", \"reply_all\" or \"forward\"");
+        mime::ReplyOptions options;
+        options.mode = *parsed_mode;
+        if (sender) options.from = to_mailbox(*sender);
+        options.own_addresses = own_addresses;
+        options.to = to_mailboxes(to);
+        options.quote = quote;
+        options.inline_forward = inline_forward;
+        return written([&] {
+          const mime::ReplyDraft draft = mime::draft_reply(*original, options);
+          mime::MessageSpec spec =
+              mime::reply_spec(*original, draft, options, std::move(text), std::move(html));
+          spec.date = std::move(date);
+          spec.message_id = std::move(message_id);
+          return mime::build_message(spec);
+        });
+      },
+      py::arg("original"), py::arg("mode"), py::arg("sender") = py::none(),
+      py::arg("own_addresses") = std::vector<std::string>{},
+      py::arg("to") = std::vector<MailboxArg>{}, py::arg("quote") = true,
+      py::arg("inline_forward") = true, py::arg("text") = py::none(),
+      py::arg("html") = py::none(), py::arg("date") = py::none(),
+      py::arg("message_id") = py::none(),
+      "Builds a reply, reply-all or forward of a parsed message (RFC 5322 §3.6.3, §3.6.4) "
+      "and returns its bytes.");
 
   mime_.def(
       "build_mdn",

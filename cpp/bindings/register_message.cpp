@@ -11,6 +11,7 @@
 
 #include "mailroom/mime/delivery_report.hpp"
 #include "mailroom/mime/header_fields.hpp"
+#include "mailroom/mime/html.hpp"
 #include "mailroom/mime/message.hpp"
 #include "mailroom/mime/message_table.hpp"
 #include "register.hpp"
@@ -353,6 +354,21 @@ void register_message(py::module_& m) {
       },
       py::arg("message"), py::arg("subtype"),
       "The text/<subtype> body a reader sees (not inside attached messages), or None.");
+  mime_.def(
+      "sanitize_html",
+      [](const std::string& html, bool allow_remote) {
+        mime::SanitizedHtml clean;
+        {
+          py::gil_scoped_release nogil;
+          mime::SanitizeOptions options;
+          options.allow_remote = allow_remote;
+          clean = mime::sanitize_html(html, options);
+        }
+        return py::make_tuple(utf8_str(clean.html), clean.removed_elements,
+                              clean.removed_attributes, clean.remote_blocked);
+      },
+      py::arg("html"), py::arg("allow_remote") = false,
+      "HTML made safe to show: (html, removed elements, removed attributes, remote blocked).");
   mime_.def(
       "report_without_type",
       [](const std::string& value) {

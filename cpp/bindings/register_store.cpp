@@ -129,7 +129,7 @@ void register_store(py::module_& root) {
       .def_readonly("arrival", &store::Message::arrival,
                     "Order of arrival over every INBOX, from 1; 0 in other folders")
       .def_readonly("account", &store::Message::account)
-      .def_readonly("path", &store::Message::path, "Maildir: its file; in memory: \"\"")
+      .def_property_readonly("path", &store::Message::path, "Maildir: its file; in memory: \"\"")
       .def_property_readonly(
           "envelope",
           [](const store::Message& x) -> std::optional<Envelope> {

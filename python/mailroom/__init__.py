@@ -23,6 +23,16 @@ from .errors import (
     AuthenticationError,
     CertificateError,
     DSNNotOfferedWarning,
+    IMAPAuthError,
+    IMAPCertificateError,
+    IMAPConnectError,
+    IMAPConnectTimeoutError,
+    IMAPError,
+    IMAPHostNotFoundError,
+    IMAPProtocolError,
+    IMAPServerDisconnected,
+    IMAPTimeoutError,
+    IMAPTLSError,
     POP3AuthenticationError,
     POP3CertificateError,
     POP3ConnectError,
@@ -48,6 +58,8 @@ from .errors import (
     SMTPTLSError,
     TLSError,
 )
+from .imap import IMAPClient
+from .imap_values import FolderChanges, IdleEvent, IMAPFolder, IMAPFolderStatus, SelectedFolder
 from .message import Address, Attachment, Defect, Message, Part
 from .pop3 import POP3Client
 from .queue import Clock, Queue, QueueEntry, QueueEvent, QueueRecipient
@@ -58,6 +70,22 @@ from .tables import to_arrow, to_pandas, write_parquet
 
 __all__ = [
     "ArchiveError",
+    "FolderChanges",
+    "IMAPClient",
+    "IMAPFolder",
+    "IMAPFolderStatus",
+    "IdleEvent",
+    "SelectedFolder",
+    "IMAPAuthError",
+    "IMAPCertificateError",
+    "IMAPConnectError",
+    "IMAPConnectTimeoutError",
+    "IMAPError",
+    "IMAPHostNotFoundError",
+    "IMAPProtocolError",
+    "IMAPServerDisconnected",
+    "IMAPTLSError",
+    "IMAPTimeoutError",
     "ArchiveWarning",
     "AuthenticationError",
     "CertificateError",

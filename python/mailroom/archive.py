@@ -477,13 +477,22 @@ def read(
     threads: int = 0,
     errors: Errors = "warn",
     progress: bool | None = None,
+    password: str | None = None,
+    tls: str | None = None,
+    cafile: str | os.PathLike[str] | None = None,
 ) -> Iterator[Message]:
     """Every message of an archive, whatever it is: a Maildir (with its
     Maildir++ folders), an mbox file, an ``.eml`` file, a directory of
     ``.eml`` files or a glob of files (each read as mbox or .eml by its
     name and first bytes), or a binary stream of an mbox; compressed
     files (gzip, xz, bzip2) are read transparently. ``progress``: a tqdm bar
-    (None: when a terminal or notebook is attached; True, False: always, never)."""
+    (None: when a terminal or notebook is attached; True, False: always, never).
+
+    Or a mail account: ``imap://user@host/FOLDER`` (``*`` or no folder: every
+    folder), ``imaps://``, ``pop3://user@host``, ``pop3s://``; the password
+    from ``password=``, else ``MAILROOM_PASSWORD``, else ``IMAP_PASSWORD`` /
+    ``POP3_PASSWORD`` (never from the URL); ``tls`` and ``cafile`` as the
+    clients take them (see mailroom.mail_urls). The server is only read."""
     _check_threads(threads)
     _check_errors(errors)
     if not isinstance(source, (str, os.PathLike)):
@@ -492,11 +501,20 @@ def read(
         raise TypeError(f"read() takes a path or a binary file, not {type(source).__name__}")
     p = os.fspath(source)
     if "://" in p:
-        scheme = p.split("://", 1)[0].lower()
-        raise ValueError(
-            f"reading {scheme}:// URLs is not supported yet: read a local mbox, Maildir or "
-            ".eml files (fetch with mailroom.POP3Client meanwhile)"
-        )
+        from .mail_urls import is_mail_url, read_url
+
+        if not is_mail_url(p):
+            scheme = p.split("://", 1)[0].lower()
+            raise ValueError(
+                f"read() cannot read {scheme}:// URLs: imap://, imaps://, pop3:// and "
+                "pop3s:// name mail accounts; anything else is a local path"
+            )
+        options: dict[str, object] = {"tls": tls}
+        if cafile is not None:
+            options["cafile"] = cafile
+        return read_url(p, password=password, threads=threads, progress=progress, **options)
+    if password is not None or tls is not None or cafile is not None:
+        raise ValueError("password, tls and cafile are for imap:// and pop3:// URLs")
     if os.path.isdir(p):
         root = Path(p)
         if _maildir_folders(root, True):

@@ -9,6 +9,7 @@ from typing import Any
 
 from . import __version__
 from . import cli_arguments as argtypes
+from .cli_archive import add_archive_parser
 from .cli_arguments import UsageError
 from .fetch_new import STATE_FILE
 from .message import Message
@@ -182,6 +183,13 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
     from .fetch_new import FetchState, fetch_new
     from .pop3 import POP3Client
 
+    if args.url is not None:
+        from .cli_archive import fetch_url
+
+        return fetch_url(args)
+    if args.server is None or args.user is None:
+        raise UsageError("give an imap:// or pop3:// URL, or --server and --user")
+
     if args.delete and args.out is None:
         raise UsageError("--delete needs --out DIR: mail is deleted only once it is saved")
     saved: list[str] = []
@@ -229,6 +237,10 @@ _EXIT_STATUSES = {
     "fetch": [
         "0  fetched (or nothing new)",
         "1  connection, TLS, login, UIDL or disk error (what was saved stays recorded)",
+    ],
+    "archive": [
+        "0  archived (or nothing new)",
+        "1  connection, TLS, login or disk error (what was saved stays recorded)",
     ],
 }
 
@@ -561,8 +573,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     fetch = sub.add_parser(
         "fetch",
-        help="download messages over POP3",
-        description="Download messages over POP3. With --out, only what is new: the UIDLs "
+        help="download messages over POP3 or IMAP",
+        description="Download messages from URL (imap://USER@HOST/FOLDER, imaps://, "
+        "pop3://, pop3s://; with --out only what is new, as 'mailroom archive' does), or "
+        "over POP3 from --server. With --out, only what is new: the UIDLs "
         "already fetched are kept per server (HOST:PORT as given) and user in "
         f"DIR/{STATE_FILE}, written after each message is saved, so a second or "
         "interrupted run fetches only what it has not saved; mail stays on the server "
@@ -571,12 +585,14 @@ def build_parser() -> argparse.ArgumentParser:
         "Without --out, list every message.",
     )
     fetch.add_argument(
+        "url", nargs="?", metavar="URL", help="the account to fetch from (instead of --server)"
+    )
+    fetch.add_argument(
         "--server",
-        required=True,
         metavar="HOST:PORT",
         help="the POP3 server to fetch from (port default: 110)",
     )
-    fetch.add_argument("--user", required=True, help="the POP3 user to log in as")
+    fetch.add_argument("--user", help="the POP3 user to log in as")
     fetch.add_argument(
         "--password",
         help="the password (default: $MAILROOM_PASSWORD, else asked in a terminal)",
@@ -608,6 +624,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_security_options(fetch, "STLS")
     fetch.add_argument("-v", "--verbose", action="store_true", help="print the POP3 transcript")
     fetch.set_defaults(func=_cmd_fetch)
+    add_archive_parser(sub, _add_security_options, argtypes.seconds)
     for name, command in sub.choices.items():
         command.formatter_class = argtypes.HelpFormatter
         command.epilog = argtypes.epilog(command, _EXIT_STATUSES[name])

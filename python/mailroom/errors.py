@@ -1,6 +1,6 @@
-"""The exceptions of mailroom's SMTP and POP3 clients.
+"""The exceptions of mailroom's SMTP, POP3 and IMAP clients.
 
-Each protocol has its own family (SMTPError, POP3Error); the kinds both share
+Each protocol has its own family (SMTPError, POP3Error, IMAPError); the kinds both share
 (a TLS failure, a certificate that did not verify, a refused login) are also
 TLSError, CertificateError and AuthenticationError, so one ``except`` catches
 either protocol's. Connection failures are ConnectionErrors, timeouts
@@ -21,6 +21,16 @@ __all__ = [
     "AuthenticationError",
     "CertificateError",
     "DSNNotOfferedWarning",
+    "IMAPAuthError",
+    "IMAPCertificateError",
+    "IMAPConnectError",
+    "IMAPConnectTimeoutError",
+    "IMAPError",
+    "IMAPHostNotFoundError",
+    "IMAPProtocolError",
+    "IMAPServerDisconnected",
+    "IMAPTLSError",
+    "IMAPTimeoutError",
     "POP3AuthenticationError",
     "POP3CertificateError",
     "POP3ConnectError",
@@ -197,6 +207,63 @@ class POP3CertificateError(POP3TLSError, CertificateError):
 class POP3AuthenticationError(POP3Error, AuthenticationError):
     """The login was refused (``code`` is usually "AUTH"), or the client would
     not send the password outside TLS."""
+
+
+class IMAPError(Exception):
+    """A NO or BAD completion (or a failure of the session); ``status`` is
+    "NO"/"BAD", ``code`` its response code ("TRYCREATE", "NONEXISTENT",
+    "AUTHENTICATIONFAILED"; RFC 5530), ``command`` the command."""
+
+    def __init__(self, message: str, status: str = "", code: str = "", command: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.command = command
+
+
+class IMAPConnectError(IMAPError, ConnectionError):
+    """The connection was refused or could not be made (``host``, ``port``
+    and ``errno`` say which), or the server's greeting was BYE."""
+
+    host: str | None = None
+    port: int | None = None
+    reason: str | None = None
+
+
+class IMAPHostNotFoundError(IMAPConnectError, socket.gaierror):
+    """The server's host name does not resolve (also a ``socket.gaierror``)."""
+
+
+class IMAPConnectTimeoutError(IMAPConnectError, TimeoutError):
+    """The connection was not made within ``connect_timeout``."""
+
+
+class IMAPServerDisconnected(IMAPError, ConnectionError):
+    """The server closed the connection (the message says where: in the
+    middle of a literal, after a BYE)."""
+
+
+class IMAPProtocolError(IMAPError, ConnectionError):
+    """The server said something the client cannot read (a malformed
+    response, a line or a literal over the client's limits); the session is
+    closed."""
+
+
+class IMAPTimeoutError(IMAPError, TimeoutError):
+    """No response within ``timeout``; the message names the command."""
+
+
+class IMAPTLSError(IMAPError, TLSError):
+    """STARTTLS not offered or refused, or the TLS handshake failed."""
+
+
+class IMAPCertificateError(IMAPTLSError, CertificateError):
+    """The IMAP server's certificate did not verify."""
+
+
+class IMAPAuthError(IMAPError, AuthenticationError):
+    """The login was refused (``code`` is often "AUTHENTICATIONFAILED"), or
+    the client would not send the password outside TLS."""
 
 
 # -- the native clients' failures, as these exceptions --------------------------

@@ -19,6 +19,7 @@ from typing import Any, BinaryIO, Union
 
 from . import _core
 from ._core.mime import ParsedMessage
+from ._replies import Replies
 
 __all__ = ["Address", "Attachment", "Defect", "Message", "Part", "AttachmentInput"]
 
@@ -377,11 +378,12 @@ def _attachment(item: AttachmentInput) -> tuple[str, bytes, str]:
     )
 
 
-class Message(Part):
+class Message(Part, Replies):
     """A mail message (RFC 5322 + MIME), parsed natively.
 
     ``Message.parse(data)`` reads bytes; ``Message.build(...)`` writes a new
-    message; ``bytes(msg)`` gives the bytes on the wire.
+    message; ``msg.reply(...)``, ``msg.reply_all(...)`` and ``msg.forward(...)``
+    answer it; ``bytes(msg)`` gives the bytes on the wire.
     """
 
     __slots__ = (
@@ -391,6 +393,8 @@ class Message(Part):
         "offset",
         "folder",
         "flags",
+        "uid",
+        "internal_date",
         "_unix_from",
         "_source_defects",
         "__weakref__",
@@ -409,6 +413,9 @@ class Message(Part):
         self.offset: int | None = None
         self.folder: str | None = None
         self.flags: list[str] | None = None
+        # From an IMAP server: the message's UID and INTERNALDATE (UTC).
+        self.uid: int | None = None
+        self.internal_date: _dt.datetime | None = None
         self._unix_from: str | None = None
         self._source_defects: list[Defect] = []
 
@@ -725,6 +732,14 @@ class Message(Part):
     def html(self) -> str | None:
         """The text/html body a reader sees (None when absent)."""
         return self._body("html")
+
+    def sanitized_html(self, allow_remote: bool = False) -> str | None:
+        """The HTML body made safe to show (the engine's sanitizer: no script,
+        event handlers, javascript: URLs, forms, frames or objects; remote
+        images, fonts and CSS removed unless ``allow_remote``); None when there
+        is no HTML body."""
+        body = self.html
+        return None if body is None else _core.mime.sanitize_html(body, allow_remote)[0]
 
     @property
     def attachments(self) -> list[Part]:

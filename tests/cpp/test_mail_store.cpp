@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "conversation.hpp"
+#include "store_test_helpers.hpp"
 #include "mailroom/store/durable_file.hpp"
 #include "mailroom/store/mail_store.hpp"
 
@@ -33,19 +34,6 @@ const std::string kBob = "bob@example.org";
 
 // A copy of the bytes (CHECK_EQ binds a reference: not to a temporary's inside).
 std::string bytes_of(const std::shared_ptr<const std::string>& p) { return *p; }
-
-template <class T>
-std::string show(const std::vector<T>& v) {
-  std::string out = "{";
-  for (const auto& x : v) out += (out.size() > 1 ? ", " : "") + show(x);
-  return out + "}";
-}
-
-fs::path temp_dir(const char* name) {
-  fs::path p = fs::temp_directory_path() / (std::string(name) + "-" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  return p;
-}
 
 template <class E, class F>
 bool throws(F&& f) {
@@ -254,16 +242,16 @@ TEST(maildir_files_are_what_dovecot_and_mutt_read) {
                                                       "cur", "dovecot-uidlist", "new", "tmp"}));
     CHECK(fs::exists(box / ".Sent" / "maildirfolder"));  // Maildir++
     auto m = s.deliver({kBob}, std::make_shared<std::string>("Subject: one\r\n\r\n"), nullptr)[0];
-    CHECK_EQ(names_in(box / "new"), std::vector<std::string>{m->file});  // unread: new/, no info
+    CHECK_EQ(names_in(box / "new"), std::vector<std::string>{std::string(m->base_name())});  // unread: new/, no info
     s.append(kBob, "INBOX", "Subject: two\r\n\r\n", {{"\\Seen", "\\Flagged", "$Label1"}, 1'600'000'000, nullptr});
     // Info letters in ASCII order; keyword 0 is 'a' (dovecot-keywords).
     auto two = s.by_uid(kBob, "INBOX", 2);
-    CHECK_EQ(fs::path(two->path).filename().string(), two->file + ":2,FSa");
+    CHECK_EQ(fs::path(two->path()).filename().string(), std::string(two->base_name()) + ":2,FSa");
     CHECK_EQ(read_file(box / "dovecot-keywords"), std::string("0 $Label1\n"));
-    CHECK_EQ(fs::last_write_time(two->path).time_since_epoch().count() != 0, true);
+    CHECK_EQ(fs::last_write_time(two->path()).time_since_epoch().count() != 0, true);
     s.store(kBob, "INBOX", {1}, FlagChange::Add, {"\\Seen"});
     CHECK(names_in(box / "new").empty());
-    CHECK_EQ(fs::path(s.by_uid(kBob, "INBOX", 1)->path).parent_path().filename().string(),
+    CHECK_EQ(fs::path(s.by_uid(kBob, "INBOX", 1)->path()).parent_path().filename().string(),
              std::string("cur"));
     uidvalidity = s.status(kBob, "INBOX").uidvalidity;
     // "3 V<uidvalidity> N<uidnext> G<guid>" then "<uid> :<name>".
@@ -275,8 +263,8 @@ TEST(maildir_files_are_what_dovecot_and_mutt_read) {
     CHECK_EQ(head.substr(0, 2 + std::to_string(uidvalidity).size() + 1),
              "3 V" + std::to_string(uidvalidity));
     CHECK(head.find(" N0000000003 G") != std::string::npos);
-    CHECK_EQ(r1, "1 :" + m->file);
-    CHECK_EQ(r2, "2 :" + two->file);
+    CHECK_EQ(r1, "1 :" + std::string(m->base_name()));
+    CHECK_EQ(r2, "2 :" + std::string(two->base_name()));
     s.store(kBob, "INBOX", {2}, FlagChange::Add, {"\\Deleted"});
     s.expunge(kBob, "INBOX");
     s.append(kBob, "INBOX", "Subject: three\r\n\r\n");
@@ -291,9 +279,9 @@ TEST(maildir_files_are_what_dovecot_and_mutt_read) {
     CHECK_EQ(bytes_of(again.read(kBob, "INBOX", 3)), std::string("Subject: three\r\n\r\n"));
     // Another program: a file renamed with new flags, one added, one removed.
     auto one = again.by_uid(kBob, "INBOX", 1);
-    fs::rename(one->path, box / "cur" / (one->file + ":2,RS"));
+    fs::rename(one->path(), box / "cur" / (std::string(one->base_name()) + ":2,RS"));
     write_durably(box / "tmp" / "outside", box / "new" / "1.outside.host", "Subject: four\r\n\r\n");
-    fs::remove(again.by_uid(kBob, "INBOX", 3)->path);
+    fs::remove(again.by_uid(kBob, "INBOX", 3)->path());
     before = snapshot(again, "INBOX");
   }
   {
@@ -302,7 +290,7 @@ TEST(maildir_files_are_what_dovecot_and_mutt_read) {
     CHECK_EQ(int(one->flags), int(kSeen | kAnswered));
     const auto high = third.status(kBob, "INBOX").highestmodseq;
     CHECK(one->modseq > 3);  // a new MODSEQ for a change made while closed
-    CHECK_EQ(third.by_uid(kBob, "INBOX", 4)->file, std::string("1.outside.host"));  // next UID
+    CHECK_EQ(third.by_uid(kBob, "INBOX", 4)->base_name(), std::string_view("1.outside.host"));  // next UID
     CHECK(third.by_uid(kBob, "INBOX", 3) == nullptr);
     CHECK_EQ(third.expunged_since(kBob, "INBOX", 0), (std::vector<std::uint32_t>{2, 3}));
     CHECK_EQ(third.status(kBob, "INBOX").uidvalidity, uidvalidity);

@@ -260,8 +260,8 @@ http::ServerControls server_controls(Server& server) {
   c.transcripts = [&server] {
     std::vector<http::SessionTranscript> out;
     for (auto& r : server.sessions())
-      out.push_back({r.id, r.protocol, r.peer, std::move(r.transcript), r.truncated, r.started_at,
-                     r.ended_at, r.messages});
+      out.push_back({r.protocol, r.peer, r.started_at, r.ended_at, std::move(r.transcript),
+                     r.truncated, r.id, r.messages});
     return out;
   };
   c.smtp_rules = &server.rules();
@@ -277,6 +277,13 @@ net::SessionFactory http_service(Server& server, const ListenerOptions& listener
   settings.hostname = server.options().smtp.hostname;
   settings.max_message_size = server.options().smtp.max_message_size;
   settings.web_root = server.options().web_root;
+  settings.is_remote = [&server](std::string_view rcpt) { return server.is_remote(rcpt); };
+  settings.session = [&server](std::uint64_t id) -> std::optional<http::SessionTranscript> {
+    auto r = server.session(id);
+    if (!r) return std::nullopt;
+    return http::SessionTranscript{r->protocol,   r->peer,      r->started_at, r->ended_at,
+                                   r->transcript, r->truncated, r->id,         r->messages};
+  };
   auto api = std::make_shared<http::MailApi>(
       server.store(),
       [&server](const std::string& from, const std::vector<std::string>& rcpts, std::string data) {

@@ -27,6 +27,7 @@ class ProtocolService final : public net::Session {
         session_(Protocol::session(server, config_, handler_, peer_)),
         id_(server.session_started(peer_, Protocol::name)) {
     handler_.answer_later(peer.connection, session_.get());
+    if constexpr (requires { handler_.session_started(id_); }) handler_.session_started(id_);
   }
 
   void greet(net::Outputs& out) override {

@@ -133,7 +133,7 @@ std::string Server::local_id() {
 }
 
 smtp::Decision Server::accept_message(const smtp::Envelope& env, std::string&& message,
-                                      const std::string& peer) {
+                                      const std::string& peer, std::uint64_t session) {
   auto rule = rules_.match(ReplyRule::Stage::Data, env.mail_from, env.rcpt_to);
   if (rule && rule->kind != smtp::Decision::Accept) return *rule;
 
@@ -161,8 +161,7 @@ smtp::Decision Server::accept_message(const smtp::Envelope& env, std::string&& m
 
   // RFC 5321 §4.2.2 / RFC 3463 4.3.1: no room for it now; the client keeps it and retries.
   const std::size_t copies = local.size();
-  if (copies > 0 && (store_->count() + copies > options_.max_stored_messages ||
-                     store_->bytes() + std::uint64_t{message.size()} * copies > options_.max_stored_bytes))
+  if (copies > 0 && !store_->has_room(copies, std::uint64_t{message.size()} * copies))
     return smtp::Decision::reject(452, "4.3.1", "Insufficient storage: the server's store is full");
 
   const std::string id = remote.empty() ? local_id() : queue_->new_id();
@@ -178,6 +177,7 @@ smtp::Decision Server::accept_message(const smtp::Envelope& env, std::string&& m
   auto envelope = make_envelope(env.mail_from, env.rcpt_to, peer);
   envelope->dsn = env.dsn;
   envelope->rcpt_dsn = env.rcpt_dsn;
+  envelope->smtp_session = session;
   if (hook) {
     smtp::Decision d;
     try {
@@ -271,6 +271,13 @@ void Server::session_ended(std::uint64_t id, const std::string& transcript, bool
 std::vector<SessionRecord> Server::sessions() const {
   std::lock_guard lock(sessions_mutex_);
   return {sessions_.begin(), sessions_.end()};
+}
+
+std::optional<SessionRecord> Server::session(std::uint64_t id) const {
+  std::lock_guard lock(sessions_mutex_);
+  for (auto it = sessions_.rbegin(); it != sessions_.rend(); ++it)
+    if (it->id == id) return *it;
+  return std::nullopt;
 }
 
 void Server::clear_sessions() {

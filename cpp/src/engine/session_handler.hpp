@@ -49,12 +49,13 @@ class SessionHandler final : public smtp::Handler {
   smtp::Decision on_data(const smtp::Envelope& env, std::string&& message) override {
     ++messages_;
     if (!session_ || !server_.delivery_may_block())
-      return server_.accept_message(env, std::move(message), peer_);
+      return server_.accept_message(env, std::move(message), peer_, session_id_);
     server_.run_blocking([&server = server_, connection = connection_, session = session_, env,
-                          message = std::move(message), peer = peer_]() mutable {
+                          message = std::move(message), peer = peer_,
+                          id = session_id_]() mutable {
       smtp::Decision d;
       try {
-        d = server.accept_message(env, std::move(message), peer);
+        d = server.accept_message(env, std::move(message), peer, id);
       } catch (...) {
         d = smtp::Decision::reject(451, "4.3.0", "Error: local error in processing");
       }
@@ -63,6 +64,9 @@ class SessionHandler final : public smtp::Handler {
     return smtp::Decision::answer_later();
   }
   std::size_t messages() const { return messages_; }
+  // The Server's id of this session: stored with each message it delivers,
+  // so the message's transcript can be found.
+  void session_started(std::uint64_t id) { session_id_ = id; }
 
   // Answers may come later, from run_blocking(), for `session` on `connection`.
   void answer_later(net::ConnectionRef connection, smtp::ServerSession* session) {
@@ -81,6 +85,7 @@ class SessionHandler final : public smtp::Handler {
   Server& server_;
   std::string peer_;
   std::size_t messages_ = 0;
+  std::uint64_t session_id_ = 0;
   net::ConnectionRef connection_;
   smtp::ServerSession* session_ = nullptr;
 };

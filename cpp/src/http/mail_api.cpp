@@ -17,10 +17,10 @@ namespace mailroom::http {
 
 extern const std::string_view kOpenApiDocument;  // openapi.cpp
 
-// GET /api/v1/message/{ID}/part/{PartID}: the decoded part, its own type.
-Response MailApi::Impl::part(const Request& request, const std::string& id,
+// GET /api/v1/message/{ID}/part/{PartID} (and /api/mailroom/..., any
+// folder): the decoded part, its own type.
+Response MailApi::Impl::part(const std::optional<MessageView>& v, const std::string& id,
                              const std::string& part_id) {
-  auto v = view(request, id);
   if (!v) return not_found(id);
   const auto numbers = part_numbers(*v->parsed);
   for (std::uint32_t i = 0; i < numbers.size(); ++i) {
@@ -116,7 +116,7 @@ void MailApi::Impl::add_routes() {
     return Answer::now(std::move(r));
   });
   R.add("GET", "/api/v1/message/{ID}/part/{PartID}", [this](Request& r, const PathParams& p) {
-    return Answer::now(part(r, p[0], p[1]));
+    return Answer::now(part(view(r, p[0]), p[0], p[1]));
   });
   R.add("POST", "/api/v1/send", [this](Request& r, const PathParams&) { return send(r); });
   R.add("GET", "/api/v1/info", [this](Request& r, const PathParams&) {
@@ -194,6 +194,7 @@ MailApi::MailApi(store::MailStore& store, SubmitMessage submit, MailApiSettings 
   impl_->add_server_routes();
   impl_->add_rule_routes();
   impl_->add_mailroom_routes();
+  impl_->add_reader_routes();
   impl_->add_web_routes();
 }
 
@@ -244,9 +245,10 @@ std::vector<std::string> MailApi::events_for(const store::StoreChange& c,
   const std::string id = encode_message_id({c.account, kInbox, validity, c.uid});
   if (c.kind == Kind::Appended) {
     auto m = impl_->store.by_uid(c.account, kInbox, c.uid);
-    auto v = m ? view_message(impl_->store, m, kInbox, validity) : std::nullopt;
-    if (!v) return out;
-    out.push_back(json::serialize(json::object{{"Type", "new"}, {"Data", message_summary(*v)}}));
+    // Made once here, the summary is the list's next time too.
+    std::string summary = m ? impl_->cache.summary(impl_->store, m, kInbox, validity) : "";
+    if (summary.empty()) return out;
+    out.push_back("{\"Type\":\"new\",\"Data\":" + summary + "}");
   } else if (c.kind == Kind::Expunged) {
     out.push_back(json::serialize(json::object{{"Type", "delete"}, {"Data", json::object{{"ID", id}}}}));
   } else if (c.kind == Kind::FlagsChanged) {

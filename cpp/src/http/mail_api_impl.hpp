@@ -14,10 +14,12 @@
 #include <vector>
 
 #include "mailroom/http/mail_api.hpp"
+#include "mailroom/mime/builder.hpp"
 #include "mailroom/store/flags.hpp"
 #include "mailroom/text.hpp"
 #include "message_view.hpp"
 #include "search.hpp"
+#include "summary_cache.hpp"
 
 namespace mailroom::http {
 
@@ -96,6 +98,9 @@ inline std::vector<std::string> string_list(const json::object& o, const char* n
   return out;
 }
 
+// The "Attachments" of a request: [{<filename>, "ContentType", "Content"
+// (base64)}] (mail_api_send.cpp).
+std::vector<mime::AttachmentSpec> attachments_of(const json::object& o, const char* filename);
 
 struct MailApi::Impl {
   store::MailStore& store;
@@ -103,18 +108,15 @@ struct MailApi::Impl {
   MailApiSettings settings;
   Router router;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-
+  mutable SummaryCache cache;  // the list's summaries, bounded
   ServerControls controls;
 
   Impl(store::MailStore& s, SubmitMessage sub, MailApiSettings set, ServerControls c)
       : store(s), submit(std::move(sub)), settings(std::move(set)), controls(std::move(c)) {}
 
+  // The account as the store spells it (a record's, an ID's): 0 when unknown.
   std::uint32_t uidvalidity(const std::string& account) const {
-    try {
-      return store.status(account, kInbox).uidvalidity;
-    } catch (const std::exception&) {
-      return 0;
-    }
+    return store.inbox_uidvalidity(account);
   }
 
   // Whether a request may see and change `account`'s mail (logins.hpp:
@@ -147,6 +149,16 @@ struct MailApi::Impl {
     return all;
   }
 
+  // A page of them, newest first: the store's arrival index in test mode.
+  std::vector<store::MessagePtr> newest(const Request& r, std::size_t start,
+                                        std::size_t limit) const {
+    if (!r.account) return store.newest(start, limit);
+    auto all = newest_first(r);
+    if (start >= all.size()) return {};
+    const auto end = all.begin() + static_cast<std::ptrdiff_t>(std::min(all.size(), start + limit));
+    return {all.begin() + static_cast<std::ptrdiff_t>(start), end};
+  }
+
   // Views with IDs, one UIDVALIDITY lookup per account.
   struct Viewer {
     const Impl& api;
@@ -158,12 +170,30 @@ struct MailApi::Impl {
     }
   };
 
+  // INBOX summaries as JSON text from the cache ("" for a message gone),
+  // one UIDVALIDITY look-up per account.
+  struct Summarizer {
+    const Impl& api;
+    std::map<std::string, std::uint32_t, std::less<>> validity;
+    std::uint32_t validity_of(const std::string& account) {
+      auto it = validity.find(account);
+      if (it == validity.end()) it = validity.emplace(account, api.uidvalidity(account)).first;
+      return it->second;
+    }
+    std::string operator()(const store::MessagePtr& m) {
+      return api.cache.summary(api.store, m, kInbox, validity_of(m->account));
+    }
+    std::string operator()(const MessageView& v) {
+      return api.cache.summary(v, kInbox, validity_of(v.message->account));
+    }
+  };
+
   // The INBOX message an ID (or "latest") names, or null; null too for a
   // message of an account the request may not see.
   store::MessagePtr find(const Request& r, const std::string& id) const {
     if (id == "latest") {
-      auto all = inbox(r);
-      return all.empty() ? nullptr : all.back();
+      auto page = newest(r, 0, 1);
+      return page.empty() ? nullptr : page.front();
     }
     auto where = decode_message_id(id);
     if (!where || where->folder != kInbox || !may_see(r, where->account)) return nullptr;
@@ -186,46 +216,63 @@ struct MailApi::Impl {
     return error_response(404, "no message with the ID '" + id + "'");
   }
 
+  // Messages and unread messages of every INBOX (kept by the store, O(1)),
+  // or of the logged-in user's.
   std::pair<std::size_t, std::size_t> totals(const Request& r) const {
-    auto all = inbox(r);
-    std::size_t unread = 0;
-    for (const auto& m : all)
-      if (!(m->flags & store::kSeen)) ++unread;
-    return {all.size(), unread};
+    if (!r.account) {
+      const auto c = store.inbox_counts();
+      return {c.messages, c.unseen};
+    }
+    if (r.account->empty()) return {0, 0};
+    try {
+      const auto s = store.status(*r.account, kInbox);
+      return {s.messages, s.unseen};
+    } catch (const store::StoreError&) {
+      return {0, 0};
+    }
   }
 
-  // MessagesSummary: {total, unread, count, messages_count, start, tags, messages}.
+  // MessagesSummary: {total, unread, count, messages_count, start, tags,
+  // messages}. The list is a page of the store's arrival index with
+  // summaries from the cache; a search still reads every message.
   Response summaries(const Request& r, const std::vector<SearchTerm>* terms) {
     const std::uint64_t start = number_param(r, "start", 0, 1u << 30);
     const std::uint64_t limit = number_param(r, "limit", 50, 1000);
-    auto all = newest_first(r);
-    std::size_t unread = 0;
-    for (const auto& m : all)
-      if (!(m->flags & store::kSeen)) ++unread;
-    json::array page;
-    std::size_t matching = 0;
-    Viewer viewer{*this, {}};
+    const auto [total, unread] = totals(r);
+    std::string page;
+    std::size_t count = 0, matching = 0;
+    Summarizer summarize{*this, {}};
+    auto add = [&](const std::string& summary) {
+      if (summary.empty()) return;
+      if (count++) page.push_back(',');
+      page += summary;
+    };
     if (!terms) {
-      matching = all.size();
-      for (std::size_t i = start; i < all.size() && page.size() < limit; ++i)
-        if (auto v = viewer(all[i])) page.push_back(message_summary(*v));
+      matching = total;
+      count = cache.append_page(
+          store, newest(r, start, limit), kInbox,
+          [&](const std::string& account) { return summarize.validity_of(account); }, page);
     } else {
-      for (const auto& m : all) {
+      Viewer viewer{*this, {}};
+      for (const auto& m : newest_first(r)) {
         auto v = viewer(m);
         if (!v || !search_matches(*terms, *v)) continue;
-        if (matching >= start && page.size() < limit) page.push_back(message_summary(*v));
+        if (matching >= start && count < limit) add(summarize(*v));
         ++matching;
       }
     }
-    json::object out{{"total", static_cast<std::uint64_t>(all.size())},
-                     {"unread", static_cast<std::uint64_t>(unread)},
-                     {"count", page.size()},
-                     {"messages_count", static_cast<std::uint64_t>(matching)},
-                     {"messages_unread", static_cast<std::uint64_t>(unread)},
-                     {"start", start},
-                     {"tags", json::array{}},
-                     {"messages", std::move(page)}};
-    return json_response(out);
+    Response out;
+    out.header("Content-Type", "application/json");
+    std::string& b = out.body;
+    b.reserve(page.size() + 160);
+    b.append("{\"total\":").append(std::to_string(total));
+    b.append(",\"unread\":").append(std::to_string(unread));
+    b.append(",\"count\":").append(std::to_string(count));
+    b.append(",\"messages_count\":").append(std::to_string(matching));
+    b.append(",\"messages_unread\":").append(std::to_string(unread));
+    b.append(",\"start\":").append(std::to_string(start));
+    b.append(",\"tags\":[],\"messages\":[").append(page).append("]}");
+    return out;
   }
 
   // The INBOX messages an ID list names (all of them when `ids` is empty);
@@ -259,9 +306,17 @@ struct MailApi::Impl {
   }
 
   Answer send(const Request& r);  // mail_api_send.cpp
-  Response part(const Request& r, const std::string& id, const std::string& part_id);
+  // Sends a built message through the server; the 413 or 503 answer when it
+  // is refused (BadField for bad addresses).
+  std::optional<Response> submit_built(const std::string& from,
+                                       const std::vector<std::string>& rcpts, std::string data);
+  Answer compose(const Request& r);  // compose.cpp
+  // The decoded part `part_id` of the message `v` (the one `id` names, when found).
+  static Response part(const std::optional<MessageView>& v, const std::string& id,
+                       const std::string& part_id);
   void add_routes();
   void add_mailroom_routes();  // mailroom_api.cpp
+  void add_reader_routes();    // message_reader.cpp
   void add_web_routes();       // web_files.cpp
   void add_server_routes();    // server_routes.cpp: tags, release, queue, transcripts
   void add_rule_routes();      // rule_routes.cpp: reply rules and Mailpit's chaos

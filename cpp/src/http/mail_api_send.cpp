@@ -1,5 +1,6 @@
 // POST /api/v1/send: a message built from Mailpit's SendRequest, sent
-// through the server (local delivery or the outgoing queue).
+// through the server (local delivery or the outgoing queue); the sending and
+// the attachments of a request that the compose route shares.
 #include "mailroom/mime/builder.hpp"
 #include "mailroom/mime/codecs.hpp"
 #include "mail_api_impl.hpp"
@@ -31,6 +32,44 @@ std::vector<mime::Mailbox> mailboxes(const json::object& o, const char* name) {
 
 }  // namespace
 
+std::vector<mime::AttachmentSpec> attachments_of(const json::object& o, const char* filename) {
+  std::vector<mime::AttachmentSpec> out;
+  const json::value* atts = member(o, "Attachments");
+  if (!atts) return out;
+  if (!atts->is_array()) throw BadField("Attachments must be an array");
+  std::size_t i = 0;
+  for (const auto& a : atts->as_array()) {
+    const std::string where = "Attachments[" + std::to_string(i++) + "].";
+    if (!a.is_object()) throw BadField(where.substr(0, where.size() - 1) + " must be an object");
+    mime::AttachmentSpec att;
+    att.filename = string_member(a.as_object(), filename, where);
+    if (att.filename.empty()) throw BadField(where + filename + " is required");
+    bool bad = false;
+    att.data = mime::base64_decode(string_member(a.as_object(), "Content", where), &bad);
+    if (bad) throw BadField(where + "Content is not valid base64");
+    att.content_type = string_member(a.as_object(), "ContentType", where);
+    if (att.content_type.empty()) att.content_type = "application/octet-stream";
+    out.push_back(std::move(att));
+  }
+  return out;
+}
+
+std::optional<Response> MailApi::Impl::submit_built(const std::string& from,
+                                                    const std::vector<std::string>& rcpts,
+                                                    std::string data) {
+  if (data.size() > settings.max_message_size)
+    return error_response(
+        413, "the message is larger than " + std::to_string(settings.max_message_size) + " octets");
+  try {
+    submit(from, rcpts, std::move(data));
+  } catch (const std::invalid_argument& e) {
+    throw BadField(e.what());
+  } catch (const std::exception& e) {
+    return error_response(503, e.what());
+  }
+  return std::nullopt;
+}
+
 // POST /api/v1/send (Mailpit's SendRequest).
 Answer MailApi::Impl::send(const Request& r) {
   json::value body = parse_body(r);
@@ -50,23 +89,7 @@ Answer MailApi::Impl::send(const Request& r) {
   if (member(o, "Subject")) spec.subject = string_member(o, "Subject", "");
   if (member(o, "Text")) spec.text = string_member(o, "Text", "");
   if (member(o, "HTML")) spec.html = string_member(o, "HTML", "");
-  if (const json::value* atts = member(o, "Attachments")) {
-    if (!atts->is_array()) throw BadField("Attachments must be an array");
-    std::size_t i = 0;
-    for (const auto& a : atts->as_array()) {
-      const std::string where = "Attachments[" + std::to_string(i++) + "].";
-      if (!a.is_object()) throw BadField(where.substr(0, where.size() - 1) + " must be an object");
-      mime::AttachmentSpec att;
-      att.filename = string_member(a.as_object(), "Filename", where);
-      if (att.filename.empty()) throw BadField(where + "Filename is required");
-      bool bad = false;
-      att.data = mime::base64_decode(string_member(a.as_object(), "Content", where), &bad);
-      if (bad) throw BadField(where + "Content is not valid base64");
-      att.content_type = string_member(a.as_object(), "ContentType", where);
-      if (att.content_type.empty()) att.content_type = "application/octet-stream";
-      spec.attachments.push_back(std::move(att));
-    }
-  }
+  spec.attachments = attachments_of(o, "Filename");
   if (const json::value* headers = member(o, "Headers")) {
     if (!headers->is_object()) throw BadField("Headers must be an object of strings");
     for (const auto& kv : headers->as_object()) {
@@ -93,17 +116,9 @@ Answer MailApi::Impl::send(const Request& r) {
   } catch (const std::invalid_argument& e) {
     throw BadField(e.what());
   }
-  if (data.size() > settings.max_message_size)
-    return Answer::now(error_response(
-        413, "the message is larger than " + std::to_string(settings.max_message_size) + " octets"));
   const std::uint64_t before = store.last_seq();
-  try {
-    submit(spec.from->address, rcpts, std::move(data));
-  } catch (const std::invalid_argument& e) {
-    throw BadField(e.what());
-  } catch (const std::exception& e) {
-    return Answer::now(error_response(503, e.what()));
-  }
+  if (auto refused = submit_built(spec.from->address, rcpts, std::move(data)))
+    return Answer::now(std::move(*refused));
   // The ID of the copy stored for the first local recipient, if any.
   std::string id;
   for (const auto& m : store.since(before)) {

@@ -166,39 +166,6 @@ std::string squeeze(std::string_view text, std::size_t limit) {
 
 }  // namespace
 
-std::string html_to_text(std::string_view html) {
-  std::string out;
-  bool in_tag = false;
-  std::size_t skip_until = std::string_view::npos;
-  for (std::size_t i = 0; i < html.size(); ++i) {
-    if (skip_until != std::string_view::npos) {
-      if (i < skip_until) continue;
-      skip_until = std::string_view::npos;
-    }
-    const char c = html[i];
-    if (c == '<') {
-      // The text of <style> and <script> is no snippet.
-      for (std::string_view t : {"<style", "<script", "<head"}) {
-        if (istarts_with(html.substr(i), t)) {
-          std::string close = "</" + std::string(t.substr(1));
-          auto at = lowered(html.substr(i)).find(close);
-          skip_until = at == std::string::npos ? html.size() : i + at;
-        }
-      }
-      in_tag = true;
-      out.push_back(' ');
-    } else if (c == '>') {
-      in_tag = false;
-    } else if (!in_tag) {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-namespace {
-
-}  // namespace
 
 std::string message_text(const mime::ParsedMessage& p) { return first_text(p, "text/plain"); }
 std::string message_html(const mime::ParsedMessage& p) { return first_text(p, "text/html"); }
@@ -246,11 +213,21 @@ std::vector<std::string> part_numbers(const mime::ParsedMessage& p) {
 }
 
 std::vector<std::string> message_tags(const MessageView& v) {
+  return with_keywords(header_tags(*v.parsed), v.message->keywords);
+}
+
+std::vector<std::string> with_keywords(std::vector<std::string> tags,
+                                       const std::vector<std::string>& keywords) {
+  for (const auto& k : keywords)
+    if (std::find(tags.begin(), tags.end(), k) == tags.end()) tags.push_back(k);
+  return tags;
+}
+
+std::vector<std::string> header_tags(const mime::ParsedMessage& p) {
   std::vector<std::string> tags;
-  for (const auto& h : v.parsed->parts.empty() ? std::vector<mime::HeaderField>{}
-                                               : v.parsed->parts[0].headers) {
-    if (!iequals(v.parsed->bytes(h.name), "X-Tags")) continue;
-    std::string_view list = v.parsed->bytes(h.value);
+  for (const auto& h : p.parts.empty() ? std::vector<mime::HeaderField>{} : p.parts[0].headers) {
+    if (!iequals(p.bytes(h.name), "X-Tags")) continue;
+    std::string_view list = p.bytes(h.value);
     while (!list.empty()) {
       auto comma = list.find(',');
       std::string tag(trim(list.substr(0, comma)));
@@ -262,8 +239,6 @@ std::vector<std::string> message_tags(const MessageView& v) {
       list.remove_prefix(comma + 1);
     }
   }
-  for (const auto& k : v.message->keywords)
-    if (std::find(tags.begin(), tags.end(), k) == tags.end()) tags.push_back(k);
   return tags;
 }
 

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mailroom/mime/html.hpp"
 #include "mailroom/mime/message.hpp"
 #include "mailroom/store/mail_store.hpp"
 
@@ -53,8 +54,8 @@ std::string message_html(const mime::ParsedMessage& p);
 std::string message_subject(const mime::ParsedMessage& p);
 // The text of a header field after RFC 2047 decoding, "" when absent.
 std::string decoded_header(const mime::ParsedMessage& p, std::string_view name);
-// The text of HTML: tags dropped, and what <style>, <script> and <head> hold.
-std::string html_to_text(std::string_view html);
+// The text of HTML (mime/html.hpp).
+using mime::html_to_text;
 // Up to 250 characters of text (HTML with its tags dropped when no text).
 std::string message_snippet(const mime::ParsedMessage& p);
 // IMAP-style part numbers of every part (index into parsed.parts); "" for
@@ -62,6 +63,11 @@ std::string message_snippet(const mime::ParsedMessage& p);
 std::vector<std::string> part_numbers(const mime::ParsedMessage& p);
 // Tags: X-Tags values, then the message's keywords.
 std::vector<std::string> message_tags(const MessageView& v);
+// The X-Tags values alone (comma-separated, trimmed, first of each kept).
+std::vector<std::string> header_tags(const mime::ParsedMessage& p);
+// X-Tags values, then those keywords not among them.
+std::vector<std::string> with_keywords(std::vector<std::string> tags,
+                                       const std::vector<std::string>& keywords);
 
 boost::json::object message_summary(const MessageView& v);
 boost::json::object message_detail(const MessageView& v);

@@ -155,12 +155,12 @@ void MailApi::Impl::add_server_routes() {
       list.push_back(json::object{{"ID", it->id},
                                   {"Protocol", it->protocol},
                                   {"Peer", it->peer},
-                                  {"Started", it->started},
-                                  {"Ended", it->ended},
+                                  {"Started", it->started_at},
+                                  {"Ended", it->ended_at},
                                   {"Messages", static_cast<std::uint64_t>(it->messages)},
                                   {"Truncated", it->truncated},
                                   // as valid UTF-8 (a client may send any octets)
-                                  {"Transcript", json::parse(json_quote(it->text))}});
+                                  {"Transcript", json::parse(json_quote(it->transcript))}});
     }
     return Answer::now(json_response(json::object{{"Transcripts", std::move(list)}}));
   });

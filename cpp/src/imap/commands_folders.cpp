@@ -5,6 +5,7 @@
 #include <set>
 
 #include "mailroom/imap/arguments.hpp"
+#include "mailroom/imap/date_time.hpp"
 #include "mailroom/imap/fetch_items.hpp"
 #include "mailroom/imap/server_session.hpp"
 #include "mailroom/mutf7.hpp"
@@ -35,42 +36,6 @@ bool wildcard_match(std::string_view pattern, std::string_view name) {
     row.swap(next);
   }
   return row[name.size()] != 0;
-}
-
-// RFC 9051 §2.3.3 date-time: "dd-Mon-yyyy hh:mm:ss +zzzz" (day may start
-// with a space).
-std::int64_t parse_date_time(std::string_view s) {
-  static const char* const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  if (s.size() == 25 && s[0] == ' ') s.remove_prefix(1);
-  if (s.size() == 25) s = s.substr(0, 25);
-  auto bad = [] { throw SyntaxError("Invalid date-time (want \"01-Feb-2024 10:00:00 +0000\")"); };
-  if (s.size() != 26 && s.size() != 25) bad();
-  const std::size_t d = s.size() == 26 ? 2 : 1;  // digits of the day
-  auto num = [&](std::size_t at, std::size_t n) {
-    std::uint64_t v = 0;
-    if (!parse_number(s.substr(at, n), v)) bad();
-    return static_cast<int>(v);
-  };
-  const int day = num(0, d);
-  if (s[d] != '-' || s[d + 4] != '-' || s[d + 9] != ' ' || s[d + 12] != ':' ||
-      s[d + 15] != ':' || s[d + 18] != ' ' || (s[d + 19] != '+' && s[d + 19] != '-'))
-    bad();
-  int month = 0;
-  for (int i = 0; i < 12; ++i)
-    if (iequals(s.substr(d + 1, 3), months[i])) month = i + 1;
-  const int year = num(d + 5, 4), hour = num(d + 10, 2), minute = num(d + 13, 2),
-            second = num(d + 16, 2), zone = num(d + 20, 4);
-  if (month == 0 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) bad();
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  const std::int64_t offset = ((zone / 100) * 60 + zone % 100) * 60;
-  return static_cast<std::int64_t>(timegm(&tm)) - (s[d + 19] == '-' ? -offset : offset);
 }
 
 }  // namespace

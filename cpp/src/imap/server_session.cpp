@@ -28,19 +28,6 @@ const char* to_string(State s) {
   return "?";
 }
 
-std::string compact_set(const std::vector<std::uint32_t>& n) {
-  std::string s;
-  for (std::size_t i = 0; i < n.size();) {
-    std::size_t j = i;
-    while (j + 1 < n.size() && n[j + 1] == n[j] + 1) ++j;
-    if (!s.empty()) s.push_back(',');
-    s += std::to_string(n[i]);
-    if (j > i) s.append(":").append(std::to_string(n[j]));
-    i = j + 1;
-  }
-  return s;
-}
-
 ServerSession::ServerSession(const Config& config, Handler& handler, store::MailStore& store,
                              MessageCache& cache, std::string peer)
     : cfg_(config),

@@ -248,6 +248,16 @@ Part attachment_part(const AttachmentSpec& a) {
   field = "Content-Disposition: attachment";
   col = field.size();
   if (!a.filename.empty()) add_param(field, col, encode_param("filename", a.filename));
+  if (type == "message/rfc822") {
+    // RFC 2046 §5.2.1: no encoding but 7bit, 8bit or binary for an embedded
+    // message; its lines are made CRLF and it ends with a line end.
+    p.body = normalize_line_ends(a.data);
+    if (p.body.size() < 2 || p.body.compare(p.body.size() - 2, 2, "\r\n") != 0) p.body += "\r\n";
+    p.seven_bit = true;  // the boundary is checked against it
+    p.head += field + (fits_7bit(p.body) ? "\r\nContent-Transfer-Encoding: 7bit\r\n"
+                                         : "\r\nContent-Transfer-Encoding: 8bit\r\n");
+    return p;
+  }
   p.head += field + "\r\nContent-Transfer-Encoding: base64\r\n";
   p.body = base64_encode(a.data, 76);
   return p;

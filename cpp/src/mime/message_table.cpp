@@ -33,16 +33,6 @@ void push_opt(StringColumn& c, const HeaderField* h, const ParsedMessage& m, boo
   c.push(trimmed(m.bytes(h->value)));
 }
 
-// "<id>" (GCC 12 warns falsely about operator+ on a temporary here).
-std::string bracketed(std::string_view id) {
-  std::string out;
-  out.reserve(id.size() + 2);
-  out.push_back('<');
-  out.append(id);
-  out.push_back('>');
-  return out;
-}
-
 void push_addresses(StringListColumn& col, const ParsedMessage& m, std::string_view name) {
   for (const HeaderField& h : m.parts[0].headers) {
     if (!iequals(m.bytes(h.name), name)) continue;

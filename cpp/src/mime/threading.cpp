@@ -27,22 +27,29 @@ std::size_t blob_end(std::string_view s, std::size_t pos) {
   return i;
 }
 
-// subj-leader's first form, *subj-blob subj-refwd, at the start; its end or npos.
-// subj-refwd = ("re" / ("fw" ["d"])) *WSP [subj-blob] ":"
-std::size_t refwd_leader_end(std::string_view s) {
-  std::size_t pos = 0;
-  for (std::size_t e; (e = blob_end(s, pos)) != std::string_view::npos;) pos = e;
+// subj-refwd = ("re" / ("fw" ["d"])) *WSP [subj-blob] ":" at `pos`; its end or
+// npos. With `aw`, the German "Aw:" ("Antwort") as well, as mail user agents
+// write it (not RFC 5256's).
+std::size_t refwd_end(std::string_view s, std::size_t pos, bool aw) {
   std::string_view rest = s.substr(pos);
   std::size_t n = 0;
   if (istarts(rest, "re")) n = 2;
   else if (istarts(rest, "fwd")) n = 3;
   else if (istarts(rest, "fw")) n = 2;
+  else if (aw && istarts(rest, "aw")) n = 2;
   else return std::string_view::npos;
   pos += n;
   while (pos < s.size() && s[pos] == ' ') ++pos;
   if (std::size_t e = blob_end(s, pos); e != std::string_view::npos) pos = e;
   if (pos < s.size() && s[pos] == ':') return pos + 1;
   return std::string_view::npos;
+}
+
+// subj-leader's first form, *subj-blob subj-refwd, at the start; its end or npos.
+std::size_t refwd_leader_end(std::string_view s) {
+  std::size_t pos = 0;
+  for (std::size_t e; (e = blob_end(s, pos)) != std::string_view::npos;) pos = e;
+  return refwd_end(s, pos, false);
 }
 
 struct Key {
@@ -417,6 +424,37 @@ ThreadInput thread_input(const ParsedMessage& m) {
 
 Threads thread_references(const std::vector<ThreadInput>& messages) {
   return Threader(messages).run();
+}
+
+std::string subject_without_prefixes(std::string_view subject) {
+  std::string tags;  // "[list] " blobs met before a prefix, kept
+  std::string_view rest = trim(subject);
+  for (;;) {
+    std::size_t pos = 0;
+    for (std::size_t e; (e = blob_end(rest, pos)) != std::string_view::npos;) pos = e;
+    const std::size_t end = refwd_end(rest, pos, true);
+    if (end == std::string_view::npos) break;
+    const std::string_view blobs = rest.substr(0, pos);
+    rest = trim(rest.substr(end));
+    if (!blobs.empty() && !istarts_with(rest, blobs) &&
+        std::string_view(tags).find(blobs) == std::string_view::npos)
+      tags.append(blobs);
+  }
+  // A trailing "(fwd)" (RFC 5256 §2.1 step 2) goes too.
+  while (rest.size() >= 5 && iequals(rest.substr(rest.size() - 5), "(fwd)"))
+    rest = trim(rest.substr(0, rest.size() - 5));
+  if (!tags.empty() && tags.back() != ' ' && !rest.empty()) tags.push_back(' ');
+  return tags + std::string(rest);
+}
+
+// Appends rather than operator+, which GCC 12 warns about falsely at -O3.
+std::string bracketed(std::string_view id) {
+  std::string out;
+  out.reserve(id.size() + 2);
+  out.push_back('<');
+  out.append(id);
+  out.push_back('>');
+  return out;
 }
 
 }  // namespace mailroom::mime

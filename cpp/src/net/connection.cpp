@@ -144,9 +144,9 @@ void Connection::start_read() {
   auto self = shared_from_this();
   auto done = [self](boost::system::error_code ec, std::size_t n) { self->on_read(ec, n); };
   if (tls_)
-    tls_->async_read_some(asio::buffer(buffer_), std::move(done));
+    tls_->async_read_some(asio::buffer(buffer_.get(), buffer_size_), std::move(done));
   else
-    socket_.async_read_some(asio::buffer(buffer_), std::move(done));
+    socket_.async_read_some(asio::buffer(buffer_.get(), buffer_size_), std::move(done));
 }
 
 void Connection::on_read(boost::system::error_code ec, std::size_t n) {
@@ -159,17 +159,17 @@ void Connection::on_read(boost::system::error_code ec, std::size_t n) {
     return pump();
   }
   Outputs out;
-  session_->feed(std::string_view(buffer_.data(), n), out);
+  session_->feed(std::string_view(buffer_.get(), n), out);
   // Message content buys time; a command does not (the client owes it
   // within the idle deadline of our last reply, however it trickles).
   if (read_deadline_armed_ && session_->receiving_data())
     move_deadline(read_deadline_, n, options_->min_data_rate, idle_timeout());
-  // A full read: more is likely coming (a message body); a short one: a
-  // command, and the connection goes back to holding little.
-  if (n == buffer_.size() && buffer_.size() < kMaxRead)
-    buffer_.resize(buffer_.size() * 2);
-  else if (n < kMinRead / 2 && buffer_.size() > kMinRead)
-    std::vector<char>(kMinRead).swap(buffer_);
+  // A full read: more is likely coming (a message body: the largest reads at
+  // once); a short one: a command, and the connection goes back to holding little.
+  if (n == buffer_size_ && buffer_size_ < kMaxRead)
+    resize_buffer(session_->receiving_data() ? kMaxRead : buffer_size_ * 2);
+  else if (n < kMinRead / 2 && buffer_size_ > kMinRead)
+    resize_buffer(kMinRead);
   take(out);
   pump();
 }

@@ -77,10 +77,17 @@ class Connection final : public ConnectionRef::Target,
   bool implicit_tls_;
 
   // Grows while reads fill it (up to kMaxRead) and shrinks back when they do
-  // not, so an idle connection holds kMinRead, not 64 KiB.
+  // not, so an idle connection holds kMinRead, not 64 KiB. What it held is
+  // consumed by each read, so a new size is a new block: nothing is copied
+  // over and nothing zeroed.
   static constexpr std::size_t kMinRead = 2048, kMaxRead = 64 * 1024;
   static constexpr std::size_t kMaxWrite = 64 * 1024;  // per write call
-  std::vector<char> buffer_ = std::vector<char>(kMinRead);
+  std::unique_ptr<char[]> buffer_ = std::make_unique_for_overwrite<char[]>(kMinRead);
+  std::size_t buffer_size_ = kMinRead;
+  void resize_buffer(std::size_t size) {
+    buffer_ = std::make_unique_for_overwrite<char[]>(size);
+    buffer_size_ = size;
+  }
   std::shared_ptr<void> slot_;
   std::deque<Output> queue_;
   std::size_t queued_bytes_ = 0;

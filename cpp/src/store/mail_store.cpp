@@ -1,5 +1,6 @@
-// MailStore: opening, messages (append, store, copy, move, expunge) and what
-// the mail server uses. Accounts and folders are in mail_store_folders.cpp.
+// MailStore: opening, messages (append, store, copy, move, expunge). What the
+// mail server uses is in mail_store_delivery.cpp, accounts and folders in
+// mail_store_folders.cpp.
 #include "mailroom/store/mail_store.hpp"
 
 #include <algorithm>
@@ -34,10 +35,10 @@ MailStore::MailStore(const std::filesystem::path& root, StoreLimits limits)
     for (auto& fd : la.folders) {
       auto f = std::make_shared<Folder>();
       f->d = std::move(fd);
-      for (const auto& m : f->d.messages) {
-        ++count_;
-        bytes_ += m->size;
-      }
+      f->count_all();
+      count_ += f->d.messages.size();
+      bytes_ += f->size;
+      if (f->d.info.name == "INBOX") acc->inbox = f;
       if (f->d.info.name == "INBOX")
         for (std::size_t i = 0; i < f->d.messages.size(); ++i)
           inbox.push_back({f->d.messages[i]->internal_date, acc->name, f->d.messages[i]->uid, f, i});
@@ -55,7 +56,10 @@ MailStore::MailStore(const std::filesystem::path& root, StoreLimits limits)
     auto copy = std::make_shared<Message>(*a.folder->d.messages[a.pos]);
     copy->arrival = next_arrival_++;
     a.folder->d.messages[a.pos] = copy;
-    arrivals_[copy->arrival] = copy;
+    if (!(copy->flags & kSeen)) ++inbox_unseen_;
+    inbox_bytes_ += copy->size;
+    const std::uint64_t arrival = copy->arrival;
+    arrivals_.push(arrival, std::move(copy));
   }
   // Reading a large tree leaves many freed blocks (file lists, the UID list
   // and log texts): give them back instead of keeping them resident.
@@ -82,6 +86,23 @@ void MailStore::check_room(std::size_t messages, std::uint64_t bytes) const {
     throw LimitExceeded("the store holds at most " + std::to_string(limits_.max_bytes) + " octets");
 }
 
+void MailStore::reserve_uid(Folder& f, Message& m) {
+  check_room(1, m.size);
+  if (!m.keywords.empty()) {
+    std::vector<std::string> known = f.d.keywords;
+    for (const auto& k : m.keywords)
+      if (!has_keyword(known, k)) known.push_back(k);
+    if (known.size() > limits_.max_keywords)
+      throw LimitExceeded("a folder knows at most " + std::to_string(limits_.max_keywords) +
+                          " keywords");
+    f.d.keywords = std::move(known);
+  }
+  // RFC 9051 §2.3.1.1: UIDs are 32-bit and never reused.
+  if (f.d.uidnext == 0xffffffffu) throw LimitExceeded("the folder has used every UID");
+  m.uid = f.d.uidnext++;  // taken even if the write fails: never given twice
+  m.modseq = ++f.d.highestmodseq;
+}
+
 MessagePtr MailStore::append_locked_folder(Folder& f, const std::string& account,
                                            std::shared_ptr<const std::string> data,
                                            std::uint8_t flags, std::vector<std::string> keywords,
@@ -91,41 +112,33 @@ MessagePtr MailStore::append_locked_folder(Folder& f, const std::string& account
   if (data->size() > limits_.max_message_size)
     throw LimitExceeded("a message has at most " + std::to_string(limits_.max_message_size) +
                         " octets");
-  Message m;
-  {
+  auto m = std::make_shared<Message>();
+  m->flags = flags;
+  m->keywords = std::move(keywords);
+  m->internal_date = date;
+  m->size = data->size();
+  m->account = account;
+  m->envelope = std::move(envelope);
+  const bool inbox = f.d.info.name == "INBOX";
+  if (!backend_) {
+    // In memory nothing is written: one turn of the index lock.
+    m->data = std::move(data);
     std::lock_guard lock(mutex_);
-    check_room(1, data->size());
-    std::vector<std::string> known = f.d.keywords;
-    for (const auto& k : keywords)
-      if (!has_keyword(known, k)) known.push_back(k);
-    if (known.size() > limits_.max_keywords)
-      throw LimitExceeded("a folder knows at most " + std::to_string(limits_.max_keywords) +
-                          " keywords");
-    // RFC 9051 §2.3.1.1: UIDs are 32-bit and never reused.
-    if (f.d.uidnext == 0xffffffffu) throw LimitExceeded("the folder has used every UID");
-    f.d.keywords = std::move(known);
-    m.uid = f.d.uidnext++;  // taken even if the write fails: never given twice
-    m.modseq = ++f.d.highestmodseq;
-  }
-  m.flags = flags;
-  m.keywords = std::move(keywords);
-  m.internal_date = date;
-  m.size = data->size();
-  m.account = account;
-  m.envelope = std::move(envelope);
-  if (backend_)
-    backend_->append(account, f.d.info.name, m, *data);
-  else
-    m.data = std::move(data);
-  MessagePtr out;
-  {
+    reserve_uid(f, *m);
+    if (inbox) m->arrival = next_arrival_++;
+    index_message(f, m);
+  } else {
+    {
+      std::lock_guard lock(mutex_);
+      reserve_uid(f, *m);
+    }
+    backend_->append(account, f.d.info.name, *m, *data);
     std::lock_guard lock(mutex_);
-    if (f.d.info.name == "INBOX") m.arrival = next_arrival_++;
-    out = std::make_shared<const Message>(std::move(m));
-    index_message(f, out);
+    if (inbox) m->arrival = next_arrival_++;
+    index_message(f, m);
   }
-  emit({StoreChange::Kind::Appended, account, f.d.info.name, "", out->uid, out->modseq});
-  return out;
+  emit({StoreChange::Kind::Appended, account, f.d.info.name, "", m->uid, m->modseq});
+  return m;
 }
 
 void MailStore::set_change_hook(ChangeHook hook) {
@@ -148,23 +161,38 @@ void MailStore::emit(StoreChange change) const {
 
 void MailStore::index_message(Folder& f, const MessagePtr& m) {
   f.d.messages.push_back(m);  // UIDs ascend: the folder's writer is the only one
+  f.count(*m, true);
   ++count_;
   bytes_ += m->size;
-  if (m->arrival) arrivals_[m->arrival] = m;
+  if (m->arrival) {
+    if (!(m->flags & kSeen)) ++inbox_unseen_;
+    inbox_bytes_ += m->size;
+    arrivals_.push(m->arrival, m);
+  }
 }
 
 void MailStore::replace_message(Folder& f, std::size_t pos, const MessagePtr& m) {
+  const MessagePtr old = std::move(f.d.messages[pos]);
+  f.count(*old, false);
+  f.count(*m, true);
   f.d.messages[pos] = m;
-  if (m->arrival) arrivals_[m->arrival] = m;
+  if (old->arrival && arrivals_.replace(old->arrival, m)) {
+    if (!(old->flags & kSeen)) --inbox_unseen_;
+    if (!(m->flags & kSeen)) ++inbox_unseen_;
+  }
 }
 
 void MailStore::remove_at(Folder& f, std::size_t pos, std::uint64_t modseq) {
   const MessagePtr m = f.d.messages[pos];
   f.d.messages.erase(f.d.messages.begin() + static_cast<std::ptrdiff_t>(pos));
   f.d.expunged.push_back({m->uid, modseq});
+  f.count(*m, false);
   --count_;
   bytes_ -= m->size;
-  if (m->arrival) arrivals_.erase(m->arrival);
+  if (m->arrival && arrivals_.erase(m->arrival)) {
+    if (!(m->flags & kSeen)) --inbox_unseen_;
+    inbox_bytes_ -= m->size;
+  }
 }
 
 MessagePtr MailStore::append(std::string_view account, std::string_view folder, std::string data,
@@ -202,6 +230,17 @@ MessagePtr MailStore::at(std::string_view account, std::string_view folder,
   return f->d.messages[position - 1];
 }
 
+std::vector<MessagePtr> MailStore::newest(std::string_view account, std::string_view folder,
+                                          std::size_t start, std::size_t limit) const {
+  auto f = find_folder(account, folder);
+  std::lock_guard lock(mutex_);
+  const auto& v = f->d.messages;
+  std::vector<MessagePtr> out;
+  for (std::size_t i = start; i < v.size() && out.size() < limit; ++i)
+    out.push_back(v[v.size() - 1 - i]);
+  return out;
+}
+
 std::size_t MailStore::position_of(std::string_view account, std::string_view folder,
                                    std::uint32_t uid) const {
   auto f = find_folder(account, folder);
@@ -223,13 +262,13 @@ std::shared_ptr<const std::string> MailStore::read(const Message& m) const {
       if (it != accounts_.end())
         for (const auto& [_, f] : it->second->folders) {
           std::size_t i = find_uid(f->d.messages, m.uid);
-          if (i != std::string::npos && f->d.messages[i]->file == m.file) {
+          if (i != std::string::npos && f->d.messages[i]->base_name() == m.base_name()) {
             now = f->d.messages[i];
             break;
           }
         }
     }
-    if (now && now->path != m.path) out = backend_->read(*now);
+    if (now && (now->file != m.file || now->folder_dir != m.folder_dir)) out = backend_->read(*now);
   }
   if (!out) throw NoSuchMessage("the message is gone (UID " + std::to_string(m.uid) + ")");
   return out;
@@ -413,140 +452,6 @@ std::vector<std::uint32_t> MailStore::expunged_since(std::string_view account,
     out.push_back(it->uid);
   std::sort(out.begin(), out.end());
   return out;
-}
-
-// ---- what the mail server uses -------------------------------------------------
-
-std::vector<MessagePtr> MailStore::deliver(const std::vector<std::string>& accounts,
-                                           std::shared_ptr<const std::string> data,
-                                           std::shared_ptr<const Envelope> envelope) {
-  {
-    std::lock_guard lock(mutex_);
-    check_room(accounts.size(), std::uint64_t{data->size()} * accounts.size());
-  }
-  std::vector<std::pair<std::shared_ptr<Folder>, MessagePtr>> done;
-  const std::int64_t now =
-      envelope ? static_cast<std::int64_t>(envelope->received_at) : now_seconds();
-  try {
-    for (const auto& raw : accounts) {
-      const std::string acc = ensure_account(raw);
-      auto f = find_folder(acc, "INBOX");
-      std::lock_guard w(f->write);
-      done.emplace_back(f, append_locked_folder(*f, acc, data, 0, {}, now, envelope));
-    }
-  } catch (...) {
-    for (auto& [f, m] : done) {  // all or nothing
-      std::lock_guard w(f->write);
-      std::uint64_t modseq;
-      {
-        std::lock_guard lock(mutex_);
-        modseq = ++f->d.highestmodseq;
-      }
-      try {
-        if (backend_) backend_->expunge(m->account, "INBOX", *m, modseq);
-      } catch (...) {
-      }
-      {
-        std::lock_guard lock(mutex_);
-        std::size_t i = find_uid(f->d.messages, m->uid);
-        if (i != std::string::npos) remove_at(*f, i, modseq);
-      }
-      emit({StoreChange::Kind::Expunged, m->account, "INBOX", "", m->uid, modseq});
-    }
-    throw;
-  }
-  arrived_.notify_all();
-  std::vector<MessagePtr> out;
-  for (auto& [_, m] : done) out.push_back(m);
-  return out;
-}
-
-std::vector<MessagePtr> MailStore::all() const { return since(0); }
-
-std::vector<MessagePtr> MailStore::inbox(std::string_view address) const {
-  const std::string key = normalize_mailbox(address);
-  std::lock_guard lock(mutex_);
-  auto it = accounts_.find(key);
-  if (it == accounts_.end()) return {};
-  return it->second->folders.at("INBOX")->d.messages;
-}
-
-std::vector<MessagePtr> MailStore::since(std::uint64_t arrival) const {
-  std::lock_guard lock(mutex_);
-  std::vector<MessagePtr> out;
-  for (auto it = arrivals_.upper_bound(arrival); it != arrivals_.end(); ++it)
-    out.push_back(it->second);
-  return out;
-}
-
-std::uint64_t MailStore::last_seq() const {
-  std::lock_guard lock(mutex_);
-  return next_arrival_ - 1;
-}
-
-std::size_t MailStore::count() const {
-  std::lock_guard lock(mutex_);
-  return count_;
-}
-
-std::uint64_t MailStore::bytes() const {
-  std::lock_guard lock(mutex_);
-  return bytes_;
-}
-
-void MailStore::clear() {
-  std::vector<std::pair<std::string, std::string>> folders;
-  {
-    std::lock_guard lock(mutex_);
-    for (const auto& [a, acc] : accounts_)
-      for (const auto& [n, _] : acc->folders) folders.emplace_back(a, n);
-  }
-  for (const auto& [a, n] : folders) {
-    std::shared_ptr<Folder> f;
-    try {
-      f = find_folder(a, n);
-    } catch (const StoreError&) {
-      continue;
-    }
-    std::vector<std::uint32_t> uids;
-    {
-      std::lock_guard lock(mutex_);
-      for (const auto& m : f->d.messages) uids.push_back(m->uid);
-    }
-    store(a, n, uids, FlagChange::Add, {"\\Deleted"});
-    expunge(a, n, uids);
-  }
-}
-
-bool MailStore::try_lock_mailbox(std::string_view address) {
-  const std::string key = normalize_mailbox(address);
-  std::lock_guard lock(mutex_);
-  if (std::find(locked_.begin(), locked_.end(), key) != locked_.end()) return false;
-  locked_.push_back(key);
-  return true;
-}
-
-void MailStore::unlock_mailbox(std::string_view address) {
-  const std::string key = normalize_mailbox(address);
-  std::lock_guard lock(mutex_);
-  std::erase(locked_, key);
-}
-
-std::uint64_t MailStore::wait_after(std::uint64_t after, std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mutex_);
-  const auto generation = wake_generation_;
-  arrived_.wait_for(lock, timeout, [&] {
-    return next_arrival_ - 1 > after || wake_generation_ != generation;
-  });
-  return next_arrival_ - 1;
-}
-
-void MailStore::wake_all() {
-  {
-    std::lock_guard lock(mutex_);
-    ++wake_generation_;
-  }
-  arrived_.notify_all();
 }
 
 }  // namespace mailroom::store

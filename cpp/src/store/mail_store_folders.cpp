@@ -55,6 +55,7 @@ std::string MailStore::ensure_account(std::string_view address) {
     f->d.info = {n, special_use_of(n)};
     f->d.uidvalidity = fresh_uidvalidity();
     if (backend_) backend_->create_folder(key, f->d);
+    if (n == "INBOX") acc->inbox = f;
     acc->folders[n] = std::move(f);
   }
   {
@@ -76,7 +77,7 @@ std::vector<FolderInfo> MailStore::list_folders(std::string_view account) const 
   auto acc = find_account(account);
   std::lock_guard lock(mutex_);
   std::vector<FolderInfo> out;
-  out.push_back(acc->folders.at("INBOX")->d.info);
+  out.push_back(acc->inbox->d.info);
   for (const auto& [name, f] : acc->folders)
     if (name != "INBOX") out.push_back(f->d.info);
   return out;
@@ -124,7 +125,7 @@ void MailStore::delete_folder(std::string_view account, std::string_view name) {
     std::lock_guard lock(mutex_);
     f->deleted = true;
     count_ -= f->d.messages.size();
-    for (const auto& m : f->d.messages) bytes_ -= m->size;
+    bytes_ -= f->size;
     acc->folders.erase(folder);
   }
   emit({StoreChange::Kind::FolderDeleted, acc->name, folder, "", 0, 0});
@@ -186,12 +187,28 @@ FolderStatus MailStore::status(std::string_view account, std::string_view folder
   s.uidnext = f->d.uidnext;
   s.uidvalidity = f->d.uidvalidity;
   s.highestmodseq = f->d.highestmodseq;
-  for (const auto& m : f->d.messages) {
-    if (!(m->flags & kSeen)) ++s.unseen;
-    if (m->flags & kDeleted) ++s.deleted;
-    s.size += m->size;
-  }
+  s.unseen = f->unseen;
+  s.deleted = f->deleted_count;
+  s.size = f->size;
   return s;
+}
+
+MessageCounts MailStore::account_counts(std::string_view account) const {
+  auto acc = find_account(account);
+  std::lock_guard lock(mutex_);
+  MessageCounts c;
+  for (const auto& [_, f] : acc->folders) {
+    c.messages += f->d.messages.size();
+    c.unseen += f->unseen;
+    c.size += f->size;
+  }
+  return c;
+}
+
+std::shared_ptr<MailStore::Folder> MailStore::find_inbox(const std::string& normalized) const {
+  std::lock_guard lock(mutex_);
+  auto it = accounts_.find(normalized);
+  return it == accounts_.end() ? nullptr : it->second->inbox;
 }
 
 }  // namespace mailroom::store

@@ -15,12 +15,29 @@ struct MailStore::Folder {
   FolderData d;
   std::mutex write;  // one change at a time; held while the backend writes
   bool deleted = false;
+  // Kept with d.messages (under the index lock): STATUS without a walk.
+  std::size_t unseen = 0;
+  std::size_t deleted_count = 0;
+  std::uint64_t size = 0;
+
+  void count(const Message& m, bool in) {
+    const std::size_t one = in ? 1 : static_cast<std::size_t>(-1);
+    if (!(m.flags & kSeen)) unseen += one;
+    if (m.flags & kDeleted) deleted_count += one;
+    size = in ? size + m.size : size - m.size;
+  }
+  void count_all() {
+    unseen = deleted_count = 0;
+    size = 0;
+    for (const auto& m : d.messages) count(*m, true);
+  }
 };
 
 struct MailStore::Account {
   std::string name;
   std::mutex folders_write;  // create, delete, rename
   std::map<std::string, std::shared_ptr<Folder>> folders;
+  std::shared_ptr<Folder> inbox;  // folders["INBOX"], which is never deleted
 };
 
 namespace store_detail {

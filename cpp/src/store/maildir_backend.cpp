@@ -229,6 +229,7 @@ void add_uidlist_record(const fs::path& path, std::uint32_t uid, const std::stri
 
 struct Found {
   std::string base, info;
+  std::string file;  // "new/<name>" or "cur/<name>"
   fs::path path;
   std::int64_t mtime = 0;
   std::uint64_t size = 0;
@@ -246,6 +247,26 @@ MaildirBackend::MaildirBackend(fs::path root) : root_(std::move(root)) {
   fs::create_directories(root_, ec);
   if (ec) throw std::system_error(ec, "cannot create maildir root " + root_.string());
   if (!fs::is_directory(root_)) throw std::runtime_error("maildir root is not a directory: " + root_.string());
+}
+
+std::shared_ptr<const std::string> MaildirBackend::shared_dir(const std::string& account,
+                                                              const std::string& folder) {
+  std::string key = account;
+  key.append(1, '\0').append(folder);
+  std::lock_guard lock(dirs_mutex_);
+  auto it = dirs_.find(key);
+  if (it == dirs_.end())
+    it = dirs_.emplace(std::move(key),
+                       std::make_shared<const std::string>(folder_dir(account, folder).string()))
+             .first;
+  return it->second;
+}
+
+void MaildirBackend::forget_dir(const std::string& account, const std::string& folder) {
+  std::string key = account;
+  key.append(1, '\0').append(folder);
+  std::lock_guard lock(dirs_mutex_);
+  dirs_.erase(key);
 }
 
 fs::path MaildirBackend::folder_dir(const std::string& account, const std::string& folder) const {
@@ -365,6 +386,7 @@ FolderData MaildirBackend::load_folder(const fs::path& dir, const std::string& a
       if (colon != std::string::npos && file.compare(colon, 3, ":2,") == 0) f.info = file.substr(colon + 3);
       if (!bases.insert(f.base).second) continue;
       f.path = e.path();
+      f.file = std::string(sub) + "/" + file;
       struct stat st {};
       if (::stat(f.path.c_str(), &st) != 0) continue;
       f.mtime = st.st_mtime;
@@ -397,12 +419,13 @@ FolderData MaildirBackend::load_folder(const fs::path& dir, const std::string& a
   std::string log_lines;
   std::string compacted;  // one line per message: what the log says in short
   std::set<std::uint32_t> present;
+  const auto shared_dir = std::make_shared<const std::string>(dir.string());
   for (auto& [uid, f] : numbered) {
     auto m = std::make_shared<Message>();
     m->uid = uid;
     m->account = account;
-    m->file = f.base;
-    m->path = f.path.string();
+    m->file = std::move(f.file);
+    m->folder_dir = shared_dir;
     m->size = f.size;
     m->internal_date = f.mtime;
     m->flags = flags_from_letters(f.info);
@@ -455,7 +478,7 @@ FolderData MaildirBackend::load_folder(const fs::path& dir, const std::string& a
                  uidlist.uid_of.size() != numbered.size() - fresh.size() || uidlist.next != next;
   if (rewrite) {
     std::string text = uidlist_header(d.uidvalidity, next);
-    for (const auto& m : d.messages) text += std::to_string(m->uid) + " :" + m->file + "\n";
+    for (const auto& m : d.messages) text += std::to_string(m->uid) + " :" + std::string(m->base_name()) + "\n";
     replace_file(dir / kUidlist, text);
   }
   return d;
@@ -472,6 +495,7 @@ void MaildirBackend::create_folder(const std::string& account, const FolderData&
 }
 
 void MaildirBackend::delete_folder(const std::string& account, const std::string& name) {
+  forget_dir(account, name);
   const fs::path dir = folder_dir(account, name);
   std::error_code ec;
   fs::remove_all(dir, ec);
@@ -483,6 +507,7 @@ void MaildirBackend::delete_folder(const std::string& account, const std::string
 
 void MaildirBackend::rename_folder(const std::string& account, const std::string& from,
                                    const std::string& to) {
+  forget_dir(account, from);
   const fs::path a = folder_dir(account, from), b = folder_dir(account, to);
   if (::rename(a.c_str(), b.c_str()) != 0) throw_errno(errno, "cannot rename to", b);
   fsync_dir(b.parent_path());
@@ -495,8 +520,7 @@ void MaildirBackend::rename_folder(const std::string& account, const std::string
 }
 
 void MaildirBackend::moved(const std::string& account, const std::string& to, Message& msg) {
-  const fs::path old(msg.path);
-  msg.path = (folder_dir(account, to) / old.parent_path().filename() / old.filename()).string();
+  msg.folder_dir = shared_dir(account, to);
 }
 
 std::string MaildirBackend::info_for(const fs::path& dir, std::uint8_t flags,
@@ -538,48 +562,54 @@ void MaildirBackend::append(const std::string& account, const std::string& folde
                             const std::string& data) {
   const fs::path dir = folder_dir(account, folder);
   const std::string info = info_for(dir, msg.flags, msg.keywords);
-  msg.file = unique_name();
+  const std::string base = unique_name();
   // A message nobody has looked at goes to new/; one with flags to cur/.
-  const fs::path path = info.empty() ? dir / "new" / msg.file : dir / "cur" / (msg.file + ":2," + info);
-  write_durably(dir / "tmp" / msg.file, path, data, true, msg.internal_date);
+  const std::string file = info.empty() ? "new/" + base : "cur/" + base + ":2," + info;
+  const fs::path path = dir / file;
+  write_durably(dir / "tmp" / base, path, data, true, msg.internal_date);
   try {
-    add_uidlist_record(dir / kUidlist, msg.uid, msg.file);
+    add_uidlist_record(dir / kUidlist, msg.uid, base);
     append_durably(dir / kModseqLog, std::to_string(msg.uid) + " " + std::to_string(msg.modseq) +
                                          " " + info + "\n");
   } catch (...) {
     ::unlink(path.c_str());  // not acknowledged: not kept
     throw;
   }
-  msg.path = path.string();
+  msg.file = file;
+  msg.folder_dir = shared_dir(account, folder);
 }
 
 void MaildirBackend::set_flags(const std::string& account, const std::string& folder,
                                const Message& old, Message& updated) {
   const fs::path dir = folder_dir(account, folder);
   const std::string info = info_for(dir, updated.flags, updated.keywords);
-  const fs::path target = dir / "cur" / (old.file + ":2," + info);
-  if (target.string() != old.path) {
-    if (::rename(old.path.c_str(), target.c_str()) != 0) throw_errno(errno, "cannot rename to", target);
+  const std::string file = "cur/" + std::string(old.base_name()) + ":2," + info;
+  const fs::path target = dir / file;
+  if (file != old.file) {
+    const std::string from = old.path();
+    if (::rename(from.c_str(), target.c_str()) != 0) throw_errno(errno, "cannot rename to", target);
     fsync_dir(target.parent_path());
   }
   append_durably(dir / kModseqLog, std::to_string(updated.uid) + " " +
                                        std::to_string(updated.modseq) + " " + info + "\n");
-  updated.path = target.string();
+  updated.file = file;
 }
 
 void MaildirBackend::expunge(const std::string& account, const std::string& folder,
                              const Message& msg, std::uint64_t modseq) {
   const fs::path dir = folder_dir(account, folder);
-  if (::unlink(msg.path.c_str()) != 0 && errno != ENOENT) throw_errno(errno, "cannot remove", msg.path);
+  const std::string path = msg.path();
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) throw_errno(errno, "cannot remove", path);
   append_durably(dir / kModseqLog,
                  "X " + std::to_string(msg.uid) + " " + std::to_string(modseq) + "\n");
 }
 
 std::shared_ptr<const std::string> MaildirBackend::read(const Message& msg) {
-  int fd = ::open(msg.path.c_str(), O_RDONLY | O_CLOEXEC);
+  const std::string path = msg.path();
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return nullptr;
-    throw_errno(errno, "cannot open", msg.path);
+    throw_errno(errno, "cannot open", path);
   }
   auto out = std::make_shared<std::string>();
   struct stat st {};
@@ -591,7 +621,7 @@ std::shared_ptr<const std::string> MaildirBackend::read(const Message& msg) {
       if (errno == EINTR) continue;
       int e = errno;
       ::close(fd);
-      throw_errno(e, "cannot read", msg.path);
+      throw_errno(e, "cannot read", path);
     }
     if (n == 0) break;
     out->append(buf, static_cast<std::size_t>(n));

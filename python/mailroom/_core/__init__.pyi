@@ -4,6 +4,7 @@ from typing_extensions import TypeAlias
 
 from . import archive as archive
 from . import events as events
+from . import imap as imap
 from . import mime as mime
 from . import net as net
 from . import pop3 as pop3

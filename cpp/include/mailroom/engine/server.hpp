@@ -222,13 +222,16 @@ class Server {
                      std::string message);
 
   std::vector<SessionRecord> sessions() const;
+  // One of them by id; nullopt once it has been dropped (max_transcripts).
+  std::optional<SessionRecord> session(std::uint64_t id) const;
   void clear_sessions();
   std::size_t active_connections() const;
 
   // Delivery of an accepted message (used by the sessions): adds Return-Path
-  // and Received (RFC 5321 §4.4), stores one copy per recipient.
+  // and Received (RFC 5321 §4.4), stores one copy per recipient. `session`:
+  // the SMTP session's id (session_started()), kept in the stored envelope.
   smtp::Decision accept_message(const smtp::Envelope& env, std::string&& message,
-                                const std::string& peer);
+                                const std::string& peer, std::uint64_t session = 0);
   // Recipient policy: the domains list, then the reply rules.
   smtp::Decision check_recipient(const smtp::Envelope& env, std::string_view rcpt,
                                  const std::string& peer);

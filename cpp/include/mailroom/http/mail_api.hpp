@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mailroom/http/message.hpp"
@@ -34,6 +35,20 @@ using SubmitMessage = std::function<void(const std::string& mail_from,
                                          const std::vector<std::string>& rcpts,
                                          std::string message)>;
 
+// A session the server keeps (GET /api/mailroom/message/{ID}/transcript,
+// GET /api/mailroom/transcripts): the transcript's "C: line" / "S: line"
+// text, credentials masked.
+struct SessionTranscript {
+  std::string protocol;  // "smtp"
+  std::string peer;      // "ip:port" of the client
+  double started_at = 0;  // seconds since the epoch
+  double ended_at = 0;    // 0 while it runs (no transcript yet)
+  std::string transcript;
+  bool truncated = false;
+  std::uint64_t id = 0;
+  std::size_t messages = 0;  // accepted in it
+};
+
 // One entry of the outgoing queue, as GET /api/mailroom/queue shows it.
 struct QueuedMessage {
   std::string id;
@@ -48,17 +63,9 @@ struct QueuedMessage {
   std::size_t size = 0;
 };
 
-// One session transcript (GET /api/mailroom/transcripts).
-struct SessionTranscript {
-  std::uint64_t id = 0;
-  std::string protocol, peer, text;
-  bool truncated = false;
-  double started = 0, ended = 0;  // ended 0 while running
-  std::size_t messages = 0;
-};
-
 // What the engine lends the API beyond the store: the outgoing queue, the
-// session transcripts and the reply rules. Unset (a server without them): the routes say so.
+// session transcripts and the reply rules. Unset (a server without them):
+// the routes say so.
 struct ServerControls {
   // nullopt when the queue is off (no relay)
   std::function<std::optional<std::vector<QueuedMessage>>()> queue;
@@ -83,6 +90,11 @@ struct MailApiSettings {
   // other files (names of letters, digits, '-' and '_' with a known
   // extension, nothing else; never a file elsewhere). Empty: none.
   std::string web_root;
+  // Whether a recipient leaves through the outgoing queue (the compose
+  // route's "Queued"); unset: every recipient is local.
+  std::function<bool(std::string_view rcpt)> is_remote;
+  // The session with this id if the server still keeps it; unset: none kept.
+  std::function<std::optional<SessionTranscript>(std::uint64_t id)> session;
 };
 
 // GET /api/mailroom/wait?to=&from=&subject=&timeout=&since=

@@ -48,6 +48,7 @@
 #include "mailroom/imap/config.hpp"
 #include "mailroom/imap/handler.hpp"
 #include "mailroom/imap/message_cache.hpp"
+#include "mailroom/imap/sequence_set.hpp"  // compact_set
 #include "mailroom/store/mail_store.hpp"
 #include "mailroom/text.hpp"
 
@@ -241,8 +242,5 @@ class ServerSession {
   std::uint32_t reply_delay_ms_ = 0;  // a reply rule's delay for the next output
   Transcript transcript_;
 };
-
-// "1:3,5,7:9" for ascending numbers (UIDPLUS uid-set).
-std::string compact_set(const std::vector<std::uint32_t>& numbers);
 
 }  // namespace mailroom::imap

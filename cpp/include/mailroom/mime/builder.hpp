@@ -40,7 +40,9 @@ struct MessageSpec {
 // text+html, wrapped in multipart/mixed when there are attachments.
 // Text parts are utf-8: 7bit when ASCII with lines up to 998 octets, else
 // quoted-printable or base64, whichever is shorter. Attachments are base64
-// with filename (RFC 2231) and name (RFC 2047) parameters.
+// with filename (RFC 2231) and name (RFC 2047) parameters, except a
+// message/rfc822 one: that is the message itself, 7bit or 8bit (RFC 2046
+// §5.2.1), with CRLF line ends.
 // Extra headers: Bcc is dropped; MIME-Version and Content-* are refused; Date
 // and Message-ID take the place of generated ones; a field also set in the
 // spec (From, To, Cc, Reply-To, Subject, Date, Message-ID) is refused as a

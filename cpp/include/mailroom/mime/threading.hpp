@@ -25,6 +25,13 @@ struct BaseSubject {
 // changes, and a "[fwd: ...]" wrapper is taken off and the steps repeated.
 BaseSubject base_subject(std::string_view subject);
 
+// The subject without its leading reply and forward prefixes, for writing a
+// reply's or forward's subject: "Re:", "RE:", "Fw:", "Fwd:" (with "[blob]"s
+// inside them, as §2.1), and "Aw:" that mail user agents write; "[tag]"s
+// before them are kept ("[list] Re: x" -> "[list] x"), the case of the rest
+// too; a trailing "(fwd)" is removed.
+std::string subject_without_prefixes(std::string_view subject);
+
 // What threading needs of one message.
 struct ThreadInput {
   std::string message_id;   // the Message-ID field's raw value
@@ -67,5 +74,8 @@ ThreadInput thread_input(const ParsedMessage& message);
 // The msg-ids ("<...>") of a References or In-Reply-To value, in order,
 // without their angle brackets; lenient about comments and white space.
 std::vector<std::string_view> message_ids(std::string_view value);
+
+// "<id>": a msg-id of message_ids() written with its angle brackets again.
+std::string bracketed(std::string_view id);
 
 }  // namespace mailroom::mime

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mailroom/store/arrival_index.hpp"
 #include "mailroom/store/backend.hpp"
 #include "mailroom/store/errors.hpp"
 #include "mailroom/store/flags.hpp"
@@ -47,6 +48,14 @@ struct CopyResult {  // RFC 4315 COPYUID
   std::uint32_t uidvalidity = 0;
   std::vector<std::uint32_t> source_uids;
   std::vector<std::uint32_t> dest_uids;
+};
+
+// How many messages, how many without \Seen, how many octets: kept as
+// messages come, change flags and go, so asking costs no walk.
+struct MessageCounts {
+  std::size_t messages = 0;
+  std::size_t unseen = 0;
+  std::uint64_t size = 0;
 };
 
 struct AppendOptions {
@@ -85,7 +94,10 @@ class MailStore {
   void delete_folder(std::string_view account, std::string_view name);
   // RFC 9051 §6.3.6: renaming INBOX moves its messages to a new folder.
   void rename_folder(std::string_view account, std::string_view from, std::string_view to);
+  // O(1): the counts are kept per folder.
   FolderStatus status(std::string_view account, std::string_view folder) const;
+  // Every folder of one account, summed (O(folders)).
+  MessageCounts account_counts(std::string_view account) const;
 
   // ---- messages (uids are UIDs; positions are 1-based sequence numbers)
   MessagePtr append(std::string_view account, std::string_view folder, std::string data,
@@ -95,6 +107,10 @@ class MailStore {
   MessagePtr at(std::string_view account, std::string_view folder, std::size_t position) const;
   // 1-based position of a UID, 0 when absent.
   std::size_t position_of(std::string_view account, std::string_view folder, std::uint32_t uid) const;
+  // A page of a folder newest (highest UID) first: `limit` messages from
+  // position `start`, 0 being the newest; O(limit).
+  std::vector<MessagePtr> newest(std::string_view account, std::string_view folder,
+                                 std::size_t start, std::size_t limit) const;
   // The bytes (read from disk for Maildir); NoSuchMessage when gone.
   std::shared_ptr<const std::string> read(const Message& m) const;
   std::shared_ptr<const std::string> read(std::string_view account, std::string_view folder,
@@ -121,10 +137,19 @@ class MailStore {
                                   std::shared_ptr<const std::string> data,
                                   std::shared_ptr<const Envelope> envelope);
   std::vector<MessagePtr> all() const;                         // INBOXes, arrival order
+  // A page of every account's INBOX, newest arrival first: `limit` messages
+  // from position `start` (0 = the newest), O(limit log n); and their counts, O(1).
+  std::vector<MessagePtr> newest(std::size_t start, std::size_t limit) const;
+  MessageCounts inbox_counts() const;
   std::vector<MessagePtr> inbox(std::string_view address) const;
   std::vector<MessagePtr> since(std::uint64_t arrival) const;  // arrival > given
   std::uint64_t last_seq() const;
   std::size_t count() const;    // messages in every folder
+  // Whether `messages` more of `bytes` octets in all fit the limits (one look).
+  bool has_room(std::size_t messages, std::uint64_t bytes) const;
+  // The UIDVALIDITY of an account's INBOX (the address as the store spells
+  // it: no normalizing), 0 when there is no such account.
+  std::uint32_t inbox_uidvalidity(const std::string& account) const;
   std::uint64_t bytes() const;  // octets in every folder
   // Removes every message of every folder (the folders stay).
   void clear();
@@ -141,7 +166,11 @@ class MailStore {
   std::shared_ptr<Folder> find_folder(std::string_view account, std::string_view name) const;
   std::shared_ptr<Account> find_account(std::string_view account) const;
   void check_room(std::size_t messages, std::uint64_t bytes) const;
+  // The account's INBOX, the address normalized once; null when no account.
+  std::shared_ptr<Folder> find_inbox(const std::string& normalized) const;
   void index_message(Folder& f, const MessagePtr& m);  // index lock held
+  // A new message's UID and MODSEQ, after the limits are checked (index lock held).
+  void reserve_uid(Folder& f, Message& m);
   void replace_message(Folder& f, std::size_t pos, const MessagePtr& m);
   void remove_at(Folder& f, std::size_t pos, std::uint64_t modseq);
   void emit(StoreChange change) const;
@@ -157,7 +186,9 @@ class MailStore {
   mutable std::mutex mutex_;  // the index: accounts, folders' contents, arrivals
   std::condition_variable arrived_;
   std::map<std::string, std::shared_ptr<Account>> accounts_;
-  std::map<std::uint64_t, MessagePtr> arrivals_;  // INBOX messages by arrival
+  ArrivalIndex arrivals_;  // INBOX messages by arrival
+  std::size_t inbox_unseen_ = 0;
+  std::uint64_t inbox_bytes_ = 0;
   std::uint64_t next_arrival_ = 1;
   std::size_t count_ = 0;
   std::uint64_t bytes_ = 0;

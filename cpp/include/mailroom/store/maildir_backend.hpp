@@ -56,6 +56,10 @@ class MaildirBackend final : public Backend {
   std::string info_for(const std::filesystem::path& dir, std::uint8_t flags,
                        const std::vector<std::string>& keywords);
   std::string unique_name();
+  // folder_dir() as one string that the folder's messages share.
+  std::shared_ptr<const std::string> shared_dir(const std::string& account,
+                                                const std::string& folder);
+  void forget_dir(const std::string& account, const std::string& folder);
 
   std::filesystem::path root_;
   std::string hostname_;
@@ -64,6 +68,8 @@ class MaildirBackend final : public Backend {
   std::vector<std::string> open_notes_;
   std::mutex keywords_mutex_;
   std::map<std::string, std::vector<std::string>> keywords_;  // folder dir -> keywords
+  std::mutex dirs_mutex_;
+  std::map<std::string, std::shared_ptr<const std::string>> dirs_;  // account NUL folder -> dir
 };
 
 }  // namespace mailroom::store

@@ -19,12 +19,13 @@ struct Envelope {
   double received_at = 0;             // seconds since the epoch
   smtp::MessageDsn dsn;               // RET and ENVID (RFC 3461)
   std::vector<smtp::RecipientDsn> rcpt_dsn;  // NOTIFY and ORCPT, one per rcpt_to (or none)
+  std::uint64_t smtp_session = 0;     // the server's SMTP session that delivered it; 0: none
 };
 
 struct Message {
   std::uint32_t uid = 0;          // RFC 9051 §2.3.1.1: ascending, never reused
+  std::uint8_t flags = 0;         // Flag bits (flags.hpp), beside the UID: no padding between
   std::uint64_t modseq = 0;       // RFC 7162 §3.1: of the last change
-  std::uint8_t flags = 0;         // Flag bits (flags.hpp)
   std::vector<std::string> keywords;  // sorted, unique
   std::int64_t internal_date = 0;     // seconds since the epoch (RFC 9051 §2.3.3)
   std::uint64_t size = 0;             // octets as stored (RFC 9051 §2.3.4)
@@ -32,10 +33,24 @@ struct Message {
   // from 1; 0 for messages in other folders.
   std::uint64_t arrival = 0;
   std::string account;  // normalized address
-  std::string file;     // Maildir: the unique base name (no ":2," info); memory: ""
-  std::string path;     // Maildir: the file now; memory: ""
+  // Maildir: the file in its folder's directory, "new/<base>" or
+  // "cur/<base>:2,<info>" as it is named now; memory: "".
+  std::string file;
+  // Maildir: the folder's directory, one string shared by its messages.
+  std::shared_ptr<const std::string> folder_dir;
   std::shared_ptr<const std::string> data;  // memory: the bytes; Maildir: null (read lazily)
   std::shared_ptr<const Envelope> envelope; // null when the SMTP envelope is not known
+
+  // Maildir: the unique base name (no "new/", no ":2," info); memory: "".
+  std::string_view base_name() const {
+    std::string_view f = file;
+    if (const auto slash = f.find('/'); slash != std::string_view::npos) f.remove_prefix(slash + 1);
+    return f.substr(0, f.find(':'));
+  }
+  // Maildir: the file now; memory: "".
+  std::string path() const {
+    return folder_dir && !file.empty() ? *folder_dir + "/" + file : std::string();
+  }
 };
 using MessagePtr = std::shared_ptr<const Message>;
 

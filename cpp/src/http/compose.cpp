@@ -1,0 +1,178 @@
+// POST /api/mailroom/compose: the web mail client's new messages, replies,
+// forwards and drafts. Sent through the server as /api/v1/send is (local
+// delivery, remote recipients into the outgoing queue), a copy kept in the
+// sender's \Sent folder; a draft kept in \Drafts with \Draft instead.
+#include <functional>
+
+#include "mailroom/mime/codecs.hpp"
+#include "mailroom/mime/header_fields.hpp"
+#include "mailroom/mime/reply.hpp"
+#include "mail_api_impl.hpp"
+
+namespace mailroom::http {
+
+namespace {
+
+std::vector<mime::Mailbox> address_list(const json::object& o, const char* name) {
+  std::vector<mime::Mailbox> out;
+  std::size_t i = 0;
+  for (const auto& value : string_list(o, name)) {
+    const std::string where = std::string(name) + "[" + std::to_string(i++) + "]";
+    try {
+      for (auto& a : mime::parse_address_argument(value, where))
+        out.push_back({a.display_name, a.address});
+    } catch (const std::invalid_argument& e) {
+      throw BadField(e.what());
+    }
+  }
+  return out;
+}
+
+bool bool_member(const json::object& o, const char* name) {
+  const json::value* v = member(o, name);
+  if (!v) return false;
+  if (!v->is_bool()) throw BadField(std::string(name) + " must be true or false");
+  return v->as_bool();
+}
+
+// The account's folder of a special use (RFC 6154), made when missing.
+std::string special_folder(store::MailStore& store, const std::string& account,
+                           std::string_view use, std::string_view fallback) {
+  for (const auto& f : store.list_folders(account))
+    if (f.special_use == use) return f.name;
+  bool exists = false;
+  for (const auto& f : store.list_folders(account)) exists = exists || f.name == fallback;
+  if (!exists) store.create_folder(account, fallback);
+  return std::string(fallback);
+}
+
+}  // namespace
+
+Answer MailApi::Impl::compose(const Request& r) {
+  json::value body = parse_body(r);
+  const auto& o = body.as_object();
+  const std::string from_text = string_member(o, "From", "");
+  if (from_text.empty()) throw BadField("From is required");
+  mime::MessageSpec spec;
+  try {
+    const auto from = mime::parse_address_argument(from_text, "From");
+    if (from.size() != 1) throw BadField("From must be one address");
+    spec.from = mime::Mailbox{from[0].display_name, from[0].address};
+  } catch (const std::invalid_argument& e) {
+    throw BadField(e.what());
+  }
+  // A logged-in user composes as themselves (and files into their own Sent
+  // and Drafts), never as someone else.
+  if (r.account && store::normalize_mailbox(spec.from->address) != *r.account)
+    throw NotYours("you are logged in as " + *r.account + ": From must be your own address, not " +
+                   spec.from->address);
+  spec.to = address_list(o, "To");
+  spec.cc = address_list(o, "Cc");
+  const auto bcc = address_list(o, "Bcc");
+  if (member(o, "Subject")) spec.subject = string_member(o, "Subject", "");
+  if (member(o, "Text")) spec.text = string_member(o, "Text", "");
+  if (member(o, "HTML")) spec.html = string_member(o, "HTML", "");
+  spec.attachments = attachments_of(o, "FileName");
+  const bool draft = bool_member(o, "Draft");
+  std::string mode = string_member(o, "Mode", "");
+  if (mode.empty()) mode = "new";
+  const auto reply_mode = mime::parse_reply_mode(mode);
+  if (mode != "new" && !reply_mode)
+    throw BadField("Mode must be new, reply, reply_all or forward, not '" + mode + "'");
+
+  // The message answered or forwarded: its threading fields and parts.
+  const std::string answered_id = string_member(o, "ReplyTo", "");
+  std::optional<MessageView> answered;
+  if (!answered_id.empty()) {
+    answered = locate(r, answered_id);
+    if (!answered) throw BadField("ReplyTo: no message with the ID '" + answered_id + "'");
+    if (!reply_mode) throw BadField("ReplyTo needs Mode reply, reply_all or forward");
+    mime::ReplyOptions options;
+    options.mode = *reply_mode;
+    const mime::ReplyDraft d = mime::draft_reply(*answered->parsed, options);
+    if (!d.in_reply_to.empty()) spec.headers.emplace_back("In-Reply-To", d.in_reply_to);
+    if (!d.references.empty()) {
+      std::string refs;
+      for (const auto& id : d.references) refs.append(refs.empty() ? "" : " ").append(id);
+      spec.headers.emplace_back("References", refs);
+    }
+  }
+  const auto forward_parts = string_list(o, "ForwardParts");
+  if (!forward_parts.empty()) {
+    if (!answered) throw BadField("ForwardParts needs ReplyTo: the message they come from");
+    const auto numbers = part_numbers(*answered->parsed);
+    for (const auto& part_id : forward_parts) {
+      bool found = false;
+      for (std::uint32_t i = 0; i < numbers.size() && !found; ++i) {
+        const auto& part = answered->parsed->parts[i];
+        if (numbers[i] != part_id || part.is_multipart) continue;
+        std::string filename;
+        mime::sanitize_utf8(part.filename(), filename);
+        for (char& c : filename)
+          if (c == '\r' || c == '\n') c = ' ';
+        spec.attachments.push_back(
+            {filename, answered->parsed->decoded_body(i), part.content_type});
+        found = true;
+      }
+      if (!found) throw BadField("ForwardParts: no part '" + part_id + "' in " + answered_id);
+    }
+  }
+
+  // The draft this replaces or that is now sent: one of \Draft.
+  const std::string draft_id = string_member(o, "DraftID", "");
+  std::optional<MessageLocation> replaced;
+  if (!draft_id.empty()) {
+    auto v = locate(r, draft_id);
+    if (!v || !(v->message->flags & store::kDraft))
+      throw BadField("DraftID: no draft with the ID '" + draft_id + "'");
+    replaced = decode_message_id(v->id);
+  }
+
+  std::vector<std::string> rcpts;
+  for (const auto& list : {std::cref(spec.to), std::cref(spec.cc), std::cref(bcc)})
+    for (const auto& m : list.get()) rcpts.push_back(m.address);
+  if (!draft && rcpts.empty()) throw BadField("To, Cc or Bcc: at least one recipient is required");
+  spec.message_id = mime::make_message_id(settings.hostname);
+  std::string data;
+  try {
+    data = mime::build_message(spec);
+  } catch (const std::invalid_argument& e) {
+    throw BadField(e.what());
+  }
+  if (data.size() > settings.max_message_size)
+    return Answer::now(error_response(
+        413, "the message is larger than " + std::to_string(settings.max_message_size) + " octets"));
+
+  json::array delivered, queued;
+  if (!draft) {
+    if (auto refused = submit_built(spec.from->address, rcpts, data))
+      return Answer::now(std::move(*refused));
+    for (const auto& rcpt : rcpts)
+      (settings.is_remote && settings.is_remote(rcpt) ? queued : delivered).emplace_back(rcpt);
+    if (answered) {  // RFC 9051 §2.3.2: \Answered; a forward gets the $Forwarded keyword
+      const auto where = decode_message_id(answered->id);
+      if (where)
+        store.store(where->account, where->folder, {where->uid}, store::FlagChange::Add,
+                    {*reply_mode == mime::ReplyMode::forward ? "$Forwarded" : "\\Answered"});
+    }
+  }
+  // The copy in Sent, or the draft in Drafts.
+  const std::string account = store.ensure_account(spec.from->address);
+  const std::string folder = draft ? special_folder(store, account, "\\Drafts", "Drafts")
+                                   : special_folder(store, account, "\\Sent", "Sent");
+  store::AppendOptions append;
+  append.flags = draft ? std::vector<std::string>{"\\Draft", "\\Seen"}
+                       : std::vector<std::string>{"\\Seen"};
+  auto kept = store.append(account, folder, std::move(data), append);
+  const std::string id =
+      encode_message_id({account, folder, store.status(account, folder).uidvalidity, kept->uid});
+  if (replaced) {
+    store.store(replaced->account, replaced->folder, {replaced->uid}, store::FlagChange::Add,
+                {"\\Deleted"});
+    store.expunge(replaced->account, replaced->folder, std::vector<std::uint32_t>{replaced->uid});
+  }
+  return Answer::now(json_response(
+      json::object{{"ID", id}, {"Delivered", std::move(delivered)}, {"Queued", std::move(queued)}}));
+}
+
+}  // namespace mailroom::http
