@@ -174,6 +174,86 @@ def test_real_responses_match_the_document(document_and_server: Any) -> None:
     c("DELETE", "/api/v1/search", "/api/v1/search", 400)
     c("DELETE", "/api/v1/messages", "/api/v1/messages", 400, {"IDs": ["x"]})
     c("DELETE", "/api/v1/messages", "/api/v1/messages", 200)
+    c("GET", "/api/mailroom/me", "/api/mailroom/me", 200)
+    c("POST", "/api/mailroom/login", "/api/mailroom/login", 400, {"User": "a", "Password": "b"})
+    c("POST", "/api/mailroom/logout", "/api/mailroom/logout", 200)
+    send_tagged = {"From": {"Email": "a@example.test"}, "To": [{"Email": "b@example.test"}]}
+    c("POST", "/api/v1/send", "/api/v1/send", 200, send_tagged)
+    tid = c("GET", "/api/v1/messages", "/api/v1/messages", 200)["messages"][0]["ID"]
+    c("PUT", "/api/v1/tags", "/api/v1/tags", 200, {"IDs": [tid], "Tags": ["t2"]})
+    c("PUT", "/api/v1/tags", "/api/v1/tags", 400, {"IDs": [tid], "Tags": ["t 2"]})
+    c("PUT", "/api/v1/tags/{Tag}", "/api/v1/tags/t2", 200, {"Name": "t3"})
+    c("PUT", "/api/v1/tags/{Tag}", "/api/v1/tags/t3", 400, {"Name": "t 3"})
+    c("DELETE", "/api/v1/tags/{Tag}", "/api/v1/tags/t3", 200)
+    c("DELETE", "/api/v1/tags/{Tag}", "/api/v1/tags/%5CSeen", 400)
+    release = "/api/v1/message/{ID}/release"
+    c("POST", release, f"/api/v1/message/{tid}/release", 400, {"To": ["x@elsewhere.test"]})
+    c("GET", "/api/mailroom/queue", "/api/mailroom/queue", 400)
+    c("POST", "/api/mailroom/queue/flush", "/api/mailroom/queue/flush", 400)
+    c("DELETE", "/api/mailroom/queue/{ID}", "/api/mailroom/queue/x", 400)
+    c("GET", "/api/mailroom/transcripts", "/api/mailroom/transcripts?limit=2", 200)
+    c("GET", "/api/mailroom/transcripts", "/api/mailroom/transcripts?protocol=x", 400)
+    c("GET", "/api/v1/chaos", "/api/v1/chaos", 200)
+    c(
+        "PUT",
+        "/api/v1/chaos",
+        "/api/v1/chaos",
+        200,
+        {"Sender": {"ErrorCode": 451, "Probability": 1}},
+    )
+    c("PUT", "/api/v1/chaos", "/api/v1/chaos", 400, {"Sender": {"ErrorCode": 200}})
+    c("PUT", "/api/v1/chaos", "/api/v1/chaos", 200, {})
+    smtp_rule = {"Protocol": "smtp", "Code": 550, "Recipient": "nobody@example.test"}
+    rule = c("POST", "/api/mailroom/rules", "/api/mailroom/rules", 200, smtp_rule)
+    c("POST", "/api/mailroom/rules", "/api/mailroom/rules", 200,
+      {"Protocol": "imap", "Status": "NO", "Command": "FETCH"})  # fmt: skip
+    c("POST", "/api/mailroom/rules", "/api/mailroom/rules", 400, {"Protocol": "smtp"})
+    c("GET", "/api/mailroom/rules", "/api/mailroom/rules", 200)
+    c("GET", "/api/mailroom/rules", "/api/mailroom/rules?protocol=x", 400)
+    c(
+        "DELETE",
+        "/api/mailroom/rules",
+        "/api/mailroom/rules",
+        200,
+        {"Protocol": "smtp", "ID": rule["ID"]},
+    )
+    c(
+        "DELETE",
+        "/api/mailroom/rules",
+        "/api/mailroom/rules",
+        404,
+        {"Protocol": "smtp", "ID": rule["ID"]},
+    )
+    c("DELETE", "/api/mailroom/rules", "/api/mailroom/rules", 400, {"ID": 1})
+    c("DELETE", "/api/mailroom/rules", "/api/mailroom/rules", 200)
+    with mailroom.Server(http_port=0, users={"u@example.test": "pw"}) as u:
+        check(doc, u, "POST", "/api/mailroom/login", "/api/mailroom/login", 401,
+              {"User": "u@example.test", "Password": "no"})  # fmt: skip
+        check(doc, u, "POST", "/api/mailroom/login", "/api/mailroom/login", 200,
+              {"User": "u@example.test", "Password": "pw"})  # fmt: skip
+    routes = {"elsewhere.test": "127.0.0.1:9"}
+    with mailroom.Server(http_port=0, domains=["example.test"], routes=routes, clock="manual") as q:
+        q.submit(b"Subject: q\r\n\r\nx\r\n", "a@example.test", ["x@elsewhere.test"])
+        check(doc, q, "GET", "/api/mailroom/queue", "/api/mailroom/queue", 200)
+        check(doc, q, "POST", "/api/mailroom/queue/flush", "/api/mailroom/queue/flush", 200)
+        qid = q.queue.entries()[0].id
+        check(doc, q, "DELETE", "/api/mailroom/queue/{ID}", f"/api/mailroom/queue/{qid}", 200)
+        check(doc, q, "DELETE", "/api/mailroom/queue/{ID}", f"/api/mailroom/queue/{qid}", 404)
+        with smtplib.SMTP(*q.smtp_address) as client:
+            client.sendmail("a@example.test", ["b@example.test"], b"Subject: r\r\n\r\nx\r\n")
+        rid = check(doc, q, "GET", "/api/v1/messages", "/api/v1/messages", 200)["messages"][0]["ID"]
+        check(
+            doc,
+            q,
+            "POST",
+            release,
+            f"/api/v1/message/{rid}/release",
+            200,
+            {"To": ["y@elsewhere.test"]},
+        )
+        check(
+            doc, q, "POST", release, "/api/v1/message/x/release", 404, {"To": ["y@elsewhere.test"]}
+        )
     # Every documented operation was exercised.
     documented = {(m, p) for p, ops in doc["paths"].items() for m in ops}
     assert documented == seen

@@ -1,7 +1,9 @@
 // HTTP on mailroom._core.server.SmtpServer: the listeners of the REST API and the
 // live events (cpp/src/http, cpp/src/engine/http_service.cpp).
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
+#include <map>
 #include <string>
 
 #include "mailroom/engine/server.hpp"
@@ -16,7 +18,8 @@ void register_http(py::module_& m) {
   auto cls = py::reinterpret_borrow<py::class_<Server>>(m.attr("server").attr("SmtpServer"));
   cls.def(
          "configure_http",
-         [](Server& s, int http_port, int https_port, std::string version, std::string web_root) {
+         [](Server& s, int http_port, int https_port, std::string version, std::string web_root,
+            bool public_http, std::map<std::string, std::string> tokens) {
            auto& o = s.options_before_start();
            std::erase_if(o.listeners, [](const engine::ListenerOptions& l) {
              return l.protocol == engine::Protocol::Http;
@@ -28,9 +31,13 @@ void register_http(py::module_& m) {
                  {"https", engine::Protocol::Http, net::TlsMode::Implicit, "", https_port});
            o.product_version = std::move(version);
            o.web_root = std::move(web_root);
+           o.public_http = public_http;
+           o.http_tokens.clear();
+           for (auto& [token, account] : tokens) o.http_tokens.emplace(token, account);
          },
          py::arg("http_port") = -1, py::arg("https_port") = -1, py::arg("version") = "0",
-         py::arg("web_root") = "")
+         py::arg("web_root") = "", py::arg("public_http") = false,
+         py::arg("tokens") = std::map<std::string, std::string>{})
       .def_property_readonly("http_port", &Server::http_port)
       .def_property_readonly("https_port", &Server::https_port);
 }

@@ -48,19 +48,8 @@ std::vector<StoredCopy> read_copies(const store::MailStore& st, const std::vecto
 }
 
 ReplyRule::Stage parse_stage(const std::string& s) {
-  if (s == "mail") return ReplyRule::Stage::Mail;
-  if (s == "rcpt") return ReplyRule::Stage::Rcpt;
-  if (s == "data") return ReplyRule::Stage::Data;
+  if (auto stage = engine::stage_named(s)) return *stage;
   throw py::value_error("stage must be 'mail', 'rcpt' or 'data', not '" + s + "'");
-}
-
-const char* stage_name(ReplyRule::Stage s) {
-  switch (s) {
-    case ReplyRule::Stage::Mail: return "mail";
-    case ReplyRule::Stage::Rcpt: return "rcpt";
-    case ReplyRule::Stage::Data: return "data";
-  }
-  return "?";
 }
 
 }  // namespace
@@ -98,7 +87,7 @@ void register_server(py::module_& m) {
   py::class_<ReplyRule>(server, "ReplyRule", "A reply the server gives on purpose")
       .def_readonly("id", &ReplyRule::id)
       .def_property_readonly(
-          "stage", [](const ReplyRule& r) { return stage_name(r.stage); }, "\"mail\", \"rcpt\" or \"data\"")
+          "stage", [](const ReplyRule& r) { return engine::stage_name(r.stage); }, "\"mail\", \"rcpt\" or \"data\"")
       .def_readonly("sender", &ReplyRule::sender)
       .def_readonly("recipient", &ReplyRule::recipient)
       .def_readonly("code", &ReplyRule::code, "0: no reply of its own")
@@ -308,12 +297,7 @@ void register_server(py::module_& m) {
            [](Server& s, const std::string& stage, std::string sender, std::string recipient, int code,
               std::string enhanced, std::string text, std::uint32_t delay_ms, bool disconnect,
               bool close, int times) {
-             if (code != 0 && (code < 200 || code > 599))
-               throw py::value_error("reply code must be in 200..599, not " + std::to_string(code));
-             for (const auto& t : {sender, recipient, enhanced, text})
-               if (t.find_first_of("\r\n") != std::string::npos)
-                 throw py::value_error("CR or LF in a reply rule: " + t);
-             ReplyRule r;
+             ReplyRule r;  // checked by ReplyRules::add (std::invalid_argument: ValueError)
              r.stage = parse_stage(stage);
              r.sender = std::move(sender);
              r.recipient = std::move(recipient);

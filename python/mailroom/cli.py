@@ -367,10 +367,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--http-port",
         type=argtypes.port,
         metavar="P",
-        help="serve HTTP (Mailpit's REST API, live events) on this port (default: 8025, "
-        "in test mode on a loopback address; 0 picks one)",
+        help="serve HTTP (Mailpit's REST API, live events, the web client) on this port "
+        "(default: 8025; 0 picks one); with --user behind logins",
     )
     serve.add_argument("--no-http", action="store_true", help="serve no HTTP")
+    serve.add_argument(
+        "--public-http",
+        action="store_true",
+        help="without --user, serve HTTP on a --host that is not loopback anyway "
+        "(every mailbox is visible to whoever reaches it)",
+    )
     serve.add_argument(
         "--require-tls", action="store_true", help="answer MAIL before STARTTLS with 530"
     )

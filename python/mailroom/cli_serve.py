@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import threading
+import warnings
 
 from . import __version__
 from . import cli_arguments as argtypes
@@ -66,13 +67,18 @@ def serve(args: argparse.Namespace) -> int:
         raise UsageError(f"{needs_tls[0]} needs --tls auto or --tls CERTFILE,KEYFILE")
     if args.no_http and args.http_port is not None:
         raise UsageError("--no-http and --http-port: give one of them")
-    # HTTP shows every mailbox without a login: by default only in test mode
-    # on a loopback address; --http-port asks for it anyway (and the server
-    # says when it cannot).
+    # HTTP in test mode shows every mailbox without a login: on a loopback
+    # address, or elsewhere only with --public-http (and a warning).
+    open_http = users is None and loopback is False
+    if open_http and args.http_port is not None and not args.public_http:
+        raise UsageError(
+            f"--http-port on {args.host} without --user shows every mailbox to whoever "
+            "reaches it: give --user ADDRESS:PASSWORD for logins, or --public-http"
+        )
     http_port = args.http_port
     http_note = None
     if http_port is None and not args.no_http:
-        if users is None and loopback is not False:
+        if not open_http or args.public_http:
             http_port = DEFAULT_HTTP_PORT
             if not _port_free(args.host, http_port):
                 http_port = None
@@ -82,8 +88,8 @@ def serve(args: argparse.Namespace) -> int:
                 )
         else:
             http_note = (
-                "HTTP is off: it has no logins yet, so it is served by default only "
-                "without --user on a loopback address"
+                f"HTTP is off: without --user it would show every mailbox on {args.host} "
+                "(give --user ADDRESS:PASSWORD for logins, or --public-http)"
             )
     if args.spool and not (routes or args.relay or args.relay_network):
         raise UsageError("--spool keeps the outgoing queue: give --route or --relay too")
@@ -101,44 +107,69 @@ def serve(args: argparse.Namespace) -> int:
                 return 1
             print(f"created {args.maildir}", flush=True)
     try:
-        server = Server(
-            host=args.host,
-            relay=args.relay or bool(args.relay_network),
-            routes=routes or None,
-            relay_networks=args.relay_network,
-            spool=args.spool,
-            retry_interval=args.retry_interval,
-            max_queue_lifetime=args.max_queue_lifetime,
-            delivery_tls=args.delivery_tls,
-            smtp_port=args.smtp_port,
-            pop3_port=args.pop3_port,
-            users=users,
-            maildir=args.maildir,
-            domains=args.domain or None,
-            postmaster=args.postmaster,
-            hostname=args.hostname,
-            idle_timeout=args.idle_timeout,
-            min_data_rate=args.min_data_rate,
-            max_message_size=args.max_message_size,
-            transcripts=not args.quiet,
-            threads=args.threads,
-            max_connections=args.max_connections,
-            max_connections_per_ip=args.max_connections_per_ip,
-            tls=tls,
-            smtps_port=args.smtps_port,
-            submission_port=args.submission_port,
-            pop3s_port=args.pop3s_port,
-            imap_port=args.imap_port,
-            imaps_port=args.imaps_port,
-            require_tls=args.require_tls,
-            auth_required=args.auth_required,
-            allow_plaintext_auth=True if args.allow_plaintext_auth else None,
-            http_port=http_port,
-        )
+        with warnings.catch_warnings():
+            # said below, in the words of the command line
+            warnings.filterwarnings("ignore", message="public_http=True")
+            server = _server(args, users, tls, routes, http_port)
         server.start()
     except (OSError, ValueError, RuntimeError) as e:
         print(f"mailroom serve: {e}", file=sys.stderr)
         return 1
+    return _serve(args, server, users, loopback, open_http, http_note)
+
+
+def _server(
+    args: argparse.Namespace,
+    users: dict[str, str] | None,
+    tls: str | tuple[str, str] | None,
+    routes: dict[str, str],
+    http_port: int | None,
+) -> Server:
+    return Server(
+        host=args.host,
+        relay=args.relay or bool(args.relay_network),
+        routes=routes or None,
+        relay_networks=args.relay_network,
+        spool=args.spool,
+        retry_interval=args.retry_interval,
+        max_queue_lifetime=args.max_queue_lifetime,
+        delivery_tls=args.delivery_tls,
+        smtp_port=args.smtp_port,
+        pop3_port=args.pop3_port,
+        users=users,
+        maildir=args.maildir,
+        domains=args.domain or None,
+        postmaster=args.postmaster,
+        hostname=args.hostname,
+        idle_timeout=args.idle_timeout,
+        min_data_rate=args.min_data_rate,
+        max_message_size=args.max_message_size,
+        transcripts=not args.quiet,
+        threads=args.threads,
+        max_connections=args.max_connections,
+        max_connections_per_ip=args.max_connections_per_ip,
+        tls=tls,
+        smtps_port=args.smtps_port,
+        submission_port=args.submission_port,
+        pop3s_port=args.pop3s_port,
+        imap_port=args.imap_port,
+        imaps_port=args.imaps_port,
+        require_tls=args.require_tls,
+        auth_required=args.auth_required,
+        allow_plaintext_auth=True if args.allow_plaintext_auth else None,
+        http_port=http_port,
+        public_http=bool(args.public_http),
+    )
+
+
+def _serve(
+    args: argparse.Namespace,
+    server: Server,
+    users: dict[str, str] | None,
+    loopback: bool | None,
+    open_http: bool,
+    http_note: str | None,
+) -> int:
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -164,6 +195,13 @@ def serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
             flush=True,
         )
+    if open_http and server.http_port:
+        print(
+            f"mailroom serve: warning: --public-http without --user: HTTP on {args.host} "
+            "shows every mailbox to whoever reaches it",
+            file=sys.stderr,
+            flush=True,
+        )
     for name, port in (
         ("POP3", server.pop3_port),
         ("SMTPS (implicit TLS)", server.smtps_port),
@@ -186,7 +224,7 @@ def serve(args: argparse.Namespace) -> int:
             f"and logged-in clients; queue in {where} ({waiting} waiting)",
             flush=True,
         )
-        for domain, target in routes.items():
+        for domain, target in dict(args.route or []).items():
             print(f"  route {domain} -> {target}", flush=True)
         if not args.quiet:
 

@@ -1,15 +1,20 @@
 // HTTP on a listener: the sans-IO http::ServerSession over the connection,
-// the REST API (http::MailApi) for most paths, and the two that answer
-// later, fed by the event bus: the WebSocket /api/events (Mailpit's live
-// events) and the long poll /api/mailroom/wait.
+// the login check (http::Logins) before anything, the REST API
+// (http::MailApi) for most paths, and the two that answer later, fed by the
+// event bus: the WebSocket /api/events (Mailpit's live events) and the long
+// poll /api/mailroom/wait. A password is checked off the network threads
+// when the check may block (a Python callable); a wrong one is answered
+// after the server's failure delay, which the connection waits, not a thread.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
 
 #include "http_deadlines.hpp"
+#include "mailroom/http/logins.hpp"
 #include "mailroom/http/mail_api.hpp"
 #include "mailroom/http/server_session.hpp"
+#include "mailroom/queue/outgoing_queue.hpp"
 #include "mailroom/http/websocket.hpp"
 #include "services.hpp"
 
@@ -32,9 +37,11 @@ http::SessionLimits session_limits(const Server& server) {
 
 class HttpService final : public net::Session, public http::Application {
  public:
-  HttpService(Server& server, std::shared_ptr<http::MailApi> api, const net::Peer& peer)
+  HttpService(Server& server, std::shared_ptr<http::MailApi> api,
+              std::shared_ptr<http::Logins> logins, const net::Peer& peer)
       : server_(server),
         api_(std::move(api)),
+        logins_(std::move(logins)),
         connection_(peer.connection),
         session_(*this, session_limits(server)) {}
 
@@ -60,12 +67,59 @@ class HttpService final : public net::Session, public http::Application {
   }
 
   http::Answer handle(http::Request& request) override {
+    http::LoginDecision d = logins_->decide(request);
+    if (d.kind == http::LoginDecision::Kind::Respond) return http::Answer::now(std::move(d.response));
+    if (d.kind == http::LoginDecision::Kind::CheckPassword) return check_password(request, d);
+    request.account = std::move(d.account);
+    request.csrf = std::move(d.csrf);
+    return serve(request);
+  }
+
+ private:
+  http::Answer serve(http::Request& request) {
     if (request.path == "/api/events") return open_events(request);
     if (request.path == "/api/mailroom/wait") return wait(request);
     return api_->handle(request);
   }
 
- private:
+  // The login route's password, or basic auth's: checked here when that
+  // cannot block, else on the blocking threads and answered later.
+  http::Answer check_password(http::Request& request, http::LoginDecision& d) {
+    if (!server_.password_check_may_block()) {
+      const bool ok = server_.check_password(d.user, d.password);
+      std::fill(d.password.begin(), d.password.end(), '\0');
+      return checked(request, d.user, d.basic, ok);
+    }
+    // A WebSocket cannot be opened by an answer that comes later.
+    if (d.basic && request.path == "/api/events")
+      return http::Answer::now(http::error_response(
+          400, "the WebSocket takes a session cookie or a bearer token on this server"));
+    auto copy = std::make_shared<http::Request>(std::move(request));
+    server_.run_blocking([this, &server = server_, connection = connection_, copy,
+                          user = d.user, password = std::move(d.password), basic = d.basic]() mutable {
+      bool ok = false;
+      try {
+        ok = server.check_password(user, password);
+      } catch (...) {
+        ok = false;
+      }
+      std::fill(password.begin(), password.end(), '\0');
+      resume_on<http::Output>(connection, [this, copy, user, basic, ok](auto& out) {
+        http::Answer a = checked(*copy, user, basic, ok);
+        if (a.kind == http::Answer::Kind::Now) session_.answer(std::move(a.response), out);
+      });
+    });
+    return http::Answer::later();
+  }
+
+  http::Answer checked(http::Request& request, const std::string& user, bool basic, bool ok) {
+    if (!basic) return http::Answer::now(logins_->login_checked(user, ok));
+    http::LoginDecision d = logins_->basic_checked(user, ok);
+    if (d.kind != http::LoginDecision::Kind::Allow) return http::Answer::now(std::move(d.response));
+    request.account = std::move(d.account);
+    return serve(request);
+  }
+
   static http::Answer only_get(const http::Request& r) {
     http::Response e = http::error_response(405, r.method + " is not allowed here; use GET");
     e.header("Allow", "GET");
@@ -83,11 +137,11 @@ class HttpService final : public net::Session, public http::Application {
     }
     auto in_flight = std::make_shared<std::atomic<int>>(0);
     events_ = server_.events().subscribe(
-        [api = api_, connection = connection_, session = &session_,
-         in_flight](const Event& e) {
+        [api = api_, connection = connection_, session = &session_, in_flight,
+         account = request.account](const Event& e) {
           const auto* change = std::get_if<store::StoreChange>(&e);
           if (!change) return;
-          auto texts = api->events_for(*change);
+          auto texts = api->events_for(*change, account);
           if (texts.empty() || in_flight->load() >= kMaxEventsInFlight) return;
           ++*in_flight;
           resume_on<http::Output>(connection, [session, texts = std::move(texts),
@@ -126,6 +180,7 @@ class HttpService final : public net::Session, public http::Application {
     http::WaitQuery query;
     http::Response error;
     if (!http::MailApi::parse_wait(request, query, error)) return http::Answer::now(std::move(error));
+    query.account = request.account;
     struct Waiting {
       std::atomic<bool> done{false};
     };
@@ -164,6 +219,7 @@ class HttpService final : public net::Session, public http::Application {
 
   Server& server_;
   std::shared_ptr<http::MailApi> api_;
+  std::shared_ptr<http::Logins> logins_;
   net::ConnectionRef connection_;
   EventBus::Subscription events_;
   EventBus::Subscription wait_;
@@ -171,9 +227,51 @@ class HttpService final : public net::Session, public http::Application {
   http::ServerSession session_;  // last: it calls handle()
 };
 
+// The outgoing queue and the transcripts, for the API's routes.
+http::ServerControls server_controls(Server& server) {
+  http::ServerControls c;
+  c.queue = [&server]() -> std::optional<std::vector<http::QueuedMessage>> {
+    queue::OutgoingQueue* q = server.queue();
+    if (!q) return std::nullopt;
+    std::vector<http::QueuedMessage> out;
+    for (const auto& e : q->entries()) {
+      http::QueuedMessage m;
+      m.id = e.id;
+      m.from = e.mail_from;
+      m.arrived = e.arrived_at;
+      m.next_attempt = e.next_attempt;
+      m.attempts = e.attempts;
+      m.size = e.data ? e.data->size() : 0;
+      for (const auto& r : e.rcpts)
+        m.rcpts.push_back({r.address, queue::to_string(r.status), r.last_reply, r.attempts});
+      out.push_back(std::move(m));
+    }
+    return out;
+  };
+  c.flush_queue = [&server] {
+    if (auto* q = server.queue()) q->flush();
+  };
+  c.remove_queued = [&server](const std::string& id) {
+    auto* q = server.queue();
+    return q && q->remove(id);
+  };
+  c.relay = [&server](const std::string& from, const std::vector<std::string>& rcpts,
+                      std::string message) { server.submit(from, rcpts, std::move(message)); };
+  c.transcripts = [&server] {
+    std::vector<http::SessionTranscript> out;
+    for (auto& r : server.sessions())
+      out.push_back({r.protocol, r.peer, r.started_at, r.ended_at, std::move(r.transcript),
+                     r.truncated, r.id, r.messages});
+    return out;
+  };
+  c.smtp_rules = &server.rules();
+  c.imap_rules = &server.imap_rules();
+  return c;
+}
+
 }  // namespace
 
-net::SessionFactory http_service(Server& server, const ListenerOptions&) {
+net::SessionFactory http_service(Server& server, const ListenerOptions& listener) {
   http::MailApiSettings settings;
   settings.version = server.options().product_version;
   settings.hostname = server.options().smtp.hostname;
@@ -183,17 +281,23 @@ net::SessionFactory http_service(Server& server, const ListenerOptions&) {
   settings.session = [&server](std::uint64_t id) -> std::optional<http::SessionTranscript> {
     auto r = server.session(id);
     if (!r) return std::nullopt;
-    return http::SessionTranscript{r->protocol, r->peer,          r->started_at,
-                                   r->ended_at, r->transcript, r->truncated};
+    return http::SessionTranscript{r->protocol,   r->peer,      r->started_at, r->ended_at,
+                                   r->transcript, r->truncated, r->id,         r->messages};
   };
   auto api = std::make_shared<http::MailApi>(
       server.store(),
       [&server](const std::string& from, const std::vector<std::string>& rcpts, std::string data) {
         server.submit(from, rcpts, std::move(data));
       },
-      settings);
-  return [&server, api](const net::Peer& peer) -> std::unique_ptr<net::Session> {
-    return std::make_unique<HttpService>(server, api, peer);
+      settings, server_controls(server));
+  http::LoginSettings logins;
+  logins.test_mode = server.test_mode_accounts();
+  logins.secure = listener.tls != net::TlsMode::None;
+  logins.failure_delay_ms = server.options().pop3.auth_failure_delay_ms;
+  logins.tokens = server.options().http_tokens;
+  auto sessions = std::make_shared<http::Logins>(std::move(logins));
+  return [&server, api, sessions](const net::Peer& peer) -> std::unique_ptr<net::Session> {
+    return std::make_unique<HttpService>(server, api, sessions, peer);
   };
 }
 

@@ -46,10 +46,6 @@ void Server::check_options() const {
       throw std::invalid_argument(
           l.name + "_port: listeners with TLS need TLS settings: give tls=\"auto\" or "
                    "tls=(certfile, keyfile)");
-    if (l.protocol == Protocol::Http && !test_mode_accounts())
-      throw std::invalid_argument(
-          l.name + "_port: HTTP has no logins yet, and would show every account's mail: serve "
-                   "it only without users (test mode)");
     if (l.auth_required && l.protocol != Protocol::Smtp)
       throw std::invalid_argument(l.name + ": only SMTP listeners require AUTH before MAIL");
   }
@@ -124,8 +120,17 @@ void Server::start() {
                             "Retry-After: 1\r\nConnection: close\r\n\r\n";
     const std::size_t index = net->listen(std::move(spec));
     ports[l.name] = net->port(index);
-    // HTTP shows every mailbox without a login (test mode, as Mailpit does).
-    const bool logins = l.protocol != Protocol::Smtp || smtp_auth || l.auth_required;
+    // HTTP shows every mailbox without a login (test mode, as Mailpit does):
+    // elsewhere than on loopback only when asked for (public_http).
+    if (l.protocol == Protocol::Http && test_mode_accounts() && !net->loopback(index) &&
+        !options_.public_http)
+      throw std::invalid_argument(
+          l.name + "_port: without users (test mode) HTTP shows every mailbox to whoever reaches "
+                   "it, so it is served only on a loopback address, not " +
+          (l.host.empty() ? options_.host : l.host) +
+          "; give users={address: password}, or public_http=True to serve it anyway");
+    const bool logins =
+        l.protocol == Protocol::Pop3 || l.protocol == Protocol::Imap || smtp_auth || l.auth_required;
     if (logins && test_mode_accounts() && !net->loopback(index))
       throw std::invalid_argument(
           "logins without users (test mode: any password is accepted) are only allowed on a "

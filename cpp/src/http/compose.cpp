@@ -61,6 +61,11 @@ Answer MailApi::Impl::compose(const Request& r) {
   } catch (const std::invalid_argument& e) {
     throw BadField(e.what());
   }
+  // A logged-in user composes as themselves (and files into their own Sent
+  // and Drafts), never as someone else.
+  if (r.account && store::normalize_mailbox(spec.from->address) != *r.account)
+    throw NotYours("you are logged in as " + *r.account + ": From must be your own address, not " +
+                   spec.from->address);
   spec.to = address_list(o, "To");
   spec.cc = address_list(o, "Cc");
   const auto bcc = address_list(o, "Bcc");
@@ -79,7 +84,7 @@ Answer MailApi::Impl::compose(const Request& r) {
   const std::string answered_id = string_member(o, "ReplyTo", "");
   std::optional<MessageView> answered;
   if (!answered_id.empty()) {
-    answered = locate(answered_id);
+    answered = locate(r, answered_id);
     if (!answered) throw BadField("ReplyTo: no message with the ID '" + answered_id + "'");
     if (!reply_mode) throw BadField("ReplyTo needs Mode reply, reply_all or forward");
     mime::ReplyOptions options;
@@ -117,7 +122,7 @@ Answer MailApi::Impl::compose(const Request& r) {
   const std::string draft_id = string_member(o, "DraftID", "");
   std::optional<MessageLocation> replaced;
   if (!draft_id.empty()) {
-    auto v = locate(draft_id);
+    auto v = locate(r, draft_id);
     if (!v || !(v->message->flags & store::kDraft))
       throw BadField("DraftID: no draft with the ID '" + draft_id + "'");
     replaced = decode_message_id(v->id);

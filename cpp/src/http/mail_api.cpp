@@ -52,12 +52,12 @@ void MailApi::Impl::add_routes() {
       if (!v->is_bool()) throw BadField("Read must be true or false");
       read = v->as_bool();
     }
-    set_read(by_account(string_list(o, "IDs")), read);
+    set_read(by_account(r, string_list(o, "IDs")), read);
     return Answer::now(ok_text());
   });
   R.add("DELETE", "/api/v1/messages", [this](Request& r, const PathParams&) {
     json::value body = parse_body(r);
-    remove(by_account(string_list(body.as_object(), "IDs")));
+    remove(by_account(r, string_list(body.as_object(), "IDs")));
     return Answer::now(ok_text());
   });
   auto search_terms = [](const Request& r) {
@@ -77,13 +77,13 @@ void MailApi::Impl::add_routes() {
     auto terms = search_terms(r);
     std::map<std::string, std::vector<std::uint32_t>> doomed;
     Viewer viewer{*this, {}};
-    for (const auto& m : store.all())
+    for (const auto& m : inbox(r))
       if (auto v = viewer(m); v && search_matches(terms, *v)) doomed[m->account].push_back(m->uid);
     remove(doomed);
     return Answer::now(ok_text());
   });
-  R.add("GET", "/api/v1/message/{ID}", [this](Request&, const PathParams& p) {
-    auto m = find(p[0]);
+  R.add("GET", "/api/v1/message/{ID}", [this](Request& r, const PathParams& p) {
+    auto m = find(r, p[0]);
     if (!m) return Answer::now(not_found(p[0]));
     // Mailpit marks a message read when it is fetched.
     if (!(m->flags & store::kSeen)) {
@@ -98,20 +98,20 @@ void MailApi::Impl::add_routes() {
     if (!v) return Answer::now(not_found(p[0]));
     return Answer::now(json_response(message_detail(*v)));
   });
-  R.add("GET", "/api/v1/message/{ID}/headers", [this](Request&, const PathParams& p) {
-    auto v = view(p[0]);
+  R.add("GET", "/api/v1/message/{ID}/headers", [this](Request& r, const PathParams& p) {
+    auto v = view(r, p[0]);
     return Answer::now(v ? json_response(message_headers(*v->parsed)) : not_found(p[0]));
   });
-  R.add("GET", "/api/v1/message/{ID}/raw", [this](Request&, const PathParams& p) {
-    auto v = view(p[0]);
+  R.add("GET", "/api/v1/message/{ID}/raw", [this](Request& r, const PathParams& p) {
+    auto v = view(r, p[0]);
     return Answer::now(v ? raw_source(*v) : not_found(p[0]));
   });
-  R.add("GET", "/api/v1/message/{ID}/part/{PartID}", [this](Request&, const PathParams& p) {
-    return Answer::now(part(view(p[0]), p[0], p[1]));
+  R.add("GET", "/api/v1/message/{ID}/part/{PartID}", [this](Request& r, const PathParams& p) {
+    return Answer::now(part(view(r, p[0]), p[0], p[1]));
   });
   R.add("POST", "/api/v1/send", [this](Request& r, const PathParams&) { return send(r); });
-  R.add("GET", "/api/v1/info", [this](Request&, const PathParams&) {
-    auto [total, unread] = totals();
+  R.add("GET", "/api/v1/info", [this](Request& r, const PathParams&) {
+    auto [total, unread] = totals(r);
     const double uptime =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     json::object info{{"Version", settings.version},
@@ -128,14 +128,14 @@ void MailApi::Impl::add_routes() {
     json::object ui{{"Label", ""},
                     {"MessageRelay", json::object{{"Enabled", false}}},
                     {"SpamAssassin", false},
-                    {"ChaosEnabled", false},
+                    {"ChaosEnabled", true},
                     {"DuplicatesIgnored", false}};
     return Answer::now(json_response(ui));
   });
-  R.add("GET", "/api/v1/tags", [this](Request&, const PathParams&) {
+  R.add("GET", "/api/v1/tags", [this](Request& r, const PathParams&) {
     std::vector<std::string> tags;
     Viewer viewer{*this, {}};
-    for (const auto& m : store.all())
+    for (const auto& m : inbox(r))
       if (auto v = viewer(m))
         for (auto& t : message_tags(*v))
           if (std::find(tags.begin(), tags.end(), t) == tags.end()) tags.push_back(t);
@@ -152,16 +152,16 @@ void MailApi::Impl::add_routes() {
   });
   for (const char* path : {"/livez", "/readyz"})
     R.add("GET", path, [](Request&, const PathParams&) { return Answer::now(ok_text()); });
-  R.add("GET", "/view/{ID}.txt", [this](Request&, const PathParams& p) {
-    auto v = view(p[0]);
+  R.add("GET", "/view/{ID}.txt", [this](Request& request, const PathParams& p) {
+    auto v = view(request, p[0]);
     if (!v) return Answer::now(not_found(p[0]));
     Response r;
     r.header("Content-Type", "text/plain; charset=utf-8");
     r.body = message_text(*v->parsed);
     return Answer::now(std::move(r));
   });
-  R.add("GET", "/view/{ID}.html", [this](Request&, const PathParams& p) {
-    auto v = view(p[0]);
+  R.add("GET", "/view/{ID}.html", [this](Request& request, const PathParams& p) {
+    auto v = view(request, p[0]);
     if (!v) return Answer::now(not_found(p[0]));
     std::string html = message_html(*v->parsed);
     if (html.empty()) return Answer::now(error_response(404, "message '" + p[0] + "' has no HTML part"));
@@ -177,9 +177,13 @@ void MailApi::Impl::add_routes() {
   });
 }
 
-MailApi::MailApi(store::MailStore& store, SubmitMessage submit, MailApiSettings settings)
-    : impl_(std::make_unique<Impl>(store, std::move(submit), std::move(settings))) {
+MailApi::MailApi(store::MailStore& store, SubmitMessage submit, MailApiSettings settings,
+                 ServerControls controls)
+    : impl_(std::make_unique<Impl>(store, std::move(submit), std::move(settings),
+                                   std::move(controls))) {
   impl_->add_routes();
+  impl_->add_server_routes();
+  impl_->add_rule_routes();
   impl_->add_mailroom_routes();
   impl_->add_thread_routes();
   impl_->add_reader_routes();
@@ -193,6 +197,8 @@ Answer MailApi::handle(Request& request) {
     return impl_->router.route(request);
   } catch (const BadField& e) {
     return Answer::now(error_response(400, e.what()));
+  } catch (const NotYours& e) {
+    return Answer::now(error_response(403, e.what()));
   } catch (const store::LimitExceeded& e) {
     return Answer::now(error_response(503, e.what()));
   } catch (const store::InvalidFolderName& e) {
@@ -211,8 +217,10 @@ Response MailApi::json_text(std::string text) {
   return r;
 }
 
-std::string MailApi::stats_event() const {
-  auto [total, unread] = impl_->totals();
+std::string MailApi::stats_event(const std::optional<std::string>& account) const {
+  Request as;
+  as.account = account;
+  auto [total, unread] = impl_->totals(as);
   json::object e{{"Type", "stats"},
                  {"Data", json::object{{"Total", static_cast<std::uint64_t>(total)},
                                        {"Unread", static_cast<std::uint64_t>(unread)},
@@ -220,10 +228,11 @@ std::string MailApi::stats_event() const {
   return json::serialize(e);
 }
 
-std::vector<std::string> MailApi::events_for(const store::StoreChange& c) const {
+std::vector<std::string> MailApi::events_for(const store::StoreChange& c,
+                                             const std::optional<std::string>& account) const {
   using Kind = store::StoreChange::Kind;
   std::vector<std::string> out;
-  if (c.folder != kInbox) return out;
+  if (c.folder != kInbox || (account && *account != c.account)) return out;
   const std::uint32_t validity = impl_->uidvalidity(c.account);
   const std::string id = encode_message_id({c.account, kInbox, validity, c.uid});
   if (c.kind == Kind::Appended) {
@@ -243,7 +252,7 @@ std::vector<std::string> MailApi::events_for(const store::StoreChange& c) const 
   } else {
     return out;
   }
-  out.push_back(stats_event());
+  out.push_back(stats_event(account));
   return out;
 }
 
@@ -295,7 +304,9 @@ bool wait_matches(const WaitQuery& q, const MessageView& v) {
 
 std::string MailApi::wait_match(const WaitQuery& q) const {
   Impl::Viewer viewer{*impl_, {}};
-  for (const auto& m : impl_->newest_first()) {
+  Request as;
+  as.account = q.account;
+  for (const auto& m : impl_->newest_first(as)) {
     auto v = viewer(m);
     if (v && wait_matches(q, *v)) return json::serialize(message_summary(*v));
   }
@@ -304,6 +315,7 @@ std::string MailApi::wait_match(const WaitQuery& q) const {
 
 std::string MailApi::wait_match(const WaitQuery& q, const std::string& account,
                                 std::uint32_t uid) const {
+  if (q.account && *q.account != account) return {};
   auto m = impl_->store.by_uid(account, kInbox, uid);
   if (!m) return {};
   auto v = view_message(impl_->store, m, kInbox, impl_->uidvalidity(account));

@@ -48,6 +48,11 @@ struct BadField : std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+// A request for another user's account (403).
+struct NotYours : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 // A query parameter as a number within [lo, hi], `fallback` when absent.
 inline std::uint64_t number_param(const Request& r, const char* name, std::uint64_t fallback,
                            std::uint64_t hi) {
@@ -104,20 +109,54 @@ struct MailApi::Impl {
   Router router;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   mutable SummaryCache cache;  // the list's summaries, bounded
+  ServerControls controls;
 
-  Impl(store::MailStore& s, SubmitMessage sub, MailApiSettings set)
-      : store(s), submit(std::move(sub)), settings(std::move(set)) {}
+  Impl(store::MailStore& s, SubmitMessage sub, MailApiSettings set, ServerControls c)
+      : store(s), submit(std::move(sub)), settings(std::move(set)), controls(std::move(c)) {}
 
   // The account as the store spells it (a record's, an ID's): 0 when unknown.
   std::uint32_t uidvalidity(const std::string& account) const {
     return store.inbox_uidvalidity(account);
   }
 
-  // Every INBOX message, newest first.
-  std::vector<store::MessagePtr> newest_first() const {
-    auto all = store.all();
+  // Whether a request may see and change `account`'s mail (logins.hpp:
+  // a logged-in user only their own; test mode every account).
+  static bool may_see(const Request& r, std::string_view account) {
+    return !r.account || *r.account == account;
+  }
+  // 403 when a request names an account that is not the user's.
+  static void check_account(const Request& r, const std::string& account) {
+    if (!may_see(r, store::normalize_mailbox(account)))
+      throw NotYours("you are logged in as " + *r.account + ": the account '" + account +
+                     "' is not yours");
+  }
+
+  // Every INBOX message the request may see, in arrival order.
+  std::vector<store::MessagePtr> inbox(const Request& r) const {
+    if (!r.account) return store.all();
+    if (r.account->empty()) return {};
+    try {
+      return store.messages(*r.account, kInbox);
+    } catch (const store::StoreError&) {
+      return {};
+    }
+  }
+
+  // ... newest first.
+  std::vector<store::MessagePtr> newest_first(const Request& r) const {
+    auto all = inbox(r);
     std::reverse(all.begin(), all.end());
     return all;
+  }
+
+  // A page of them, newest first: the store's arrival index in test mode.
+  std::vector<store::MessagePtr> newest(const Request& r, std::size_t start,
+                                        std::size_t limit) const {
+    if (!r.account) return store.newest(start, limit);
+    auto all = newest_first(r);
+    if (start >= all.size()) return {};
+    const auto end = all.begin() + static_cast<std::ptrdiff_t>(std::min(all.size(), start + limit));
+    return {all.begin() + static_cast<std::ptrdiff_t>(start), end};
   }
 
   // Views with IDs, one UIDVALIDITY lookup per account.
@@ -149,14 +188,15 @@ struct MailApi::Impl {
     }
   };
 
-  // The message an ID (or "latest") names, or null.
-  store::MessagePtr find(const std::string& id) const {
+  // The INBOX message an ID (or "latest") names, or null; null too for a
+  // message of an account the request may not see.
+  store::MessagePtr find(const Request& r, const std::string& id) const {
     if (id == "latest") {
-      auto newest = store.newest(0, 1);
-      return newest.empty() ? nullptr : newest.front();
+      auto page = newest(r, 0, 1);
+      return page.empty() ? nullptr : page.front();
     }
     auto where = decode_message_id(id);
-    if (!where || where->folder != kInbox) return nullptr;
+    if (!where || where->folder != kInbox || !may_see(r, where->account)) return nullptr;
     try {
       if (store.status(where->account, where->folder).uidvalidity != where->uidvalidity)
         return nullptr;
@@ -166,8 +206,8 @@ struct MailApi::Impl {
     }
   }
 
-  std::optional<MessageView> view(const std::string& id) const {
-    auto m = find(id);
+  std::optional<MessageView> view(const Request& r, const std::string& id) const {
+    auto m = find(r, id);
     if (!m) return std::nullopt;
     return view_message(store, m, kInbox, uidvalidity(m->account));
   }
@@ -176,10 +216,20 @@ struct MailApi::Impl {
     return error_response(404, "no message with the ID '" + id + "'");
   }
 
-  // Messages and unread messages of every INBOX: kept by the store, O(1).
-  std::pair<std::size_t, std::size_t> totals() const {
-    const auto c = store.inbox_counts();
-    return {c.messages, c.unseen};
+  // Messages and unread messages of every INBOX (kept by the store, O(1)),
+  // or of the logged-in user's.
+  std::pair<std::size_t, std::size_t> totals(const Request& r) const {
+    if (!r.account) {
+      const auto c = store.inbox_counts();
+      return {c.messages, c.unseen};
+    }
+    if (r.account->empty()) return {0, 0};
+    try {
+      const auto s = store.status(*r.account, kInbox);
+      return {s.messages, s.unseen};
+    } catch (const store::StoreError&) {
+      return {0, 0};
+    }
   }
 
   // MessagesSummary: {total, unread, count, messages_count, start, tags,
@@ -188,7 +238,7 @@ struct MailApi::Impl {
   Response summaries(const Request& r, const std::vector<SearchTerm>* terms) {
     const std::uint64_t start = number_param(r, "start", 0, 1u << 30);
     const std::uint64_t limit = number_param(r, "limit", 50, 1000);
-    const auto [total, unread] = totals();
+    const auto [total, unread] = totals(r);
     std::string page;
     std::size_t count = 0, matching = 0;
     Summarizer summarize{*this, {}};
@@ -200,11 +250,11 @@ struct MailApi::Impl {
     if (!terms) {
       matching = total;
       count = cache.append_page(
-          store, store.newest(start, limit), kInbox,
+          store, newest(r, start, limit), kInbox,
           [&](const std::string& account) { return summarize.validity_of(account); }, page);
     } else {
       Viewer viewer{*this, {}};
-      for (const auto& m : newest_first()) {
+      for (const auto& m : newest_first(r)) {
         auto v = viewer(m);
         if (!v || !search_matches(*terms, *v)) continue;
         if (matching >= start && count < limit) add(summarize(*v));
@@ -227,14 +277,15 @@ struct MailApi::Impl {
 
   // The INBOX messages an ID list names (all of them when `ids` is empty);
   // throws BadField for an unknown ID.
-  std::map<std::string, std::vector<std::uint32_t>> by_account(const std::vector<std::string>& ids) {
+  std::map<std::string, std::vector<std::uint32_t>> by_account(const Request& r,
+                                                               const std::vector<std::string>& ids) {
     std::map<std::string, std::vector<std::uint32_t>> out;
     if (ids.empty()) {
-      for (const auto& m : store.all()) out[m->account].push_back(m->uid);
+      for (const auto& m : inbox(r)) out[m->account].push_back(m->uid);
       return out;
     }
     for (const auto& id : ids) {
-      auto m = find(id);
+      auto m = find(r, id);
       if (!m) throw BadField("IDs: no message with the ID '" + id + "'");
       out[m->account].push_back(m->uid);
     }
@@ -268,9 +319,11 @@ struct MailApi::Impl {
   void add_reader_routes();    // message_reader.cpp
   void add_web_routes();       // web_files.cpp
   void add_thread_routes();    // threads_api.cpp
+  void add_server_routes();    // server_routes.cpp: tags, release, queue, transcripts
+  void add_rule_routes();      // rule_routes.cpp: reply rules and Mailpit's chaos
   Response web_file(const std::string& name) const;
   // A message of any folder by its ID (mailroom's routes).
-  std::optional<MessageView> locate(const std::string& id) const;
+  std::optional<MessageView> locate(const Request& r, const std::string& id) const;
   // The folder a request's `account` and `folder` (default INBOX) name:
   // its messages in UID order and its status; BadField for a missing
   // parameter, FolderMissing for an account or folder that is not there.
@@ -295,7 +348,7 @@ struct MailApi::Impl {
     return r;
   }
   std::map<std::pair<std::string, std::string>, std::vector<std::uint32_t>> located(
-      const std::vector<std::string>& ids) const;
+      const Request& r, const std::vector<std::string>& ids) const;
 };
 
 }  // namespace mailroom::http

@@ -78,6 +78,10 @@ Answer MailApi::Impl::send(const Request& r) {
   const json::value* from = member(o, "From");
   if (!from) throw BadField("From is required");
   spec.from = mailbox(*from, "From");
+  // A logged-in user sends as themselves, never as someone else.
+  if (r.account && store::normalize_mailbox(spec.from->address) != *r.account)
+    throw NotYours("you are logged in as " + *r.account + ": From must be your own address, not " +
+                   spec.from->address);
   spec.to = mailboxes(o, "To");
   spec.cc = mailboxes(o, "Cc");
   spec.reply_to = mailboxes(o, "ReplyTo");

@@ -99,6 +99,7 @@ MailApi::Impl::FolderListing MailApi::Impl::folder_listing(const Request& r) con
   f.account = required_param(r, "account");
   f.folder = kInbox;
   if (query_param(r.query, "folder", f.folder) && f.folder.empty()) throw BadField("folder is empty");
+  check_account(r, f.account);
   try {
     f.messages = store.messages(f.account, f.folder);
     f.status = store.status(f.account, f.folder);
@@ -122,10 +123,10 @@ json::object MailApi::Impl::folder_summary(const MessageView& v) {
   return summary;
 }
 
-std::optional<MessageView> MailApi::Impl::locate(const std::string& id) const {
-  if (id == "latest") return view(id);  // the newest arrival in an INBOX
+std::optional<MessageView> MailApi::Impl::locate(const Request& r, const std::string& id) const {
+  if (id == "latest") return view(r, id);  // the newest arrival in an INBOX
   auto where = decode_message_id(id);
-  if (!where) return std::nullopt;
+  if (!where || !may_see(r, where->account)) return std::nullopt;
   try {
     if (store.status(where->account, where->folder).uidvalidity != where->uidvalidity)
       return std::nullopt;
@@ -139,12 +140,12 @@ std::optional<MessageView> MailApi::Impl::locate(const std::string& id) const {
 // The messages an ID list names, by account and folder; BadField for an
 // unknown ID or an empty list.
 std::map<std::pair<std::string, std::string>, std::vector<std::uint32_t>> MailApi::Impl::located(
-    const std::vector<std::string>& ids) const {
+    const Request& r, const std::vector<std::string>& ids) const {
   if (ids.empty()) throw BadField("IDs: give at least one message ID");
   std::map<std::pair<std::string, std::string>, std::vector<std::uint32_t>> out;
   for (const auto& id : ids) {
     auto where = decode_message_id(id);
-    if (!where || !locate(id)) throw BadField("IDs: no message with the ID '" + id + "'");
+    if (!where || !locate(r, id)) throw BadField("IDs: no message with the ID '" + id + "'");
     out[{where->account, where->folder}].push_back(where->uid);
   }
   return out;
@@ -152,9 +153,18 @@ std::map<std::pair<std::string, std::string>, std::vector<std::uint32_t>> MailAp
 
 void MailApi::Impl::add_mailroom_routes() {
   auto& R = router;
-  R.add("GET", "/api/mailroom/accounts", [this](Request&, const PathParams&) {
+  R.add("GET", "/api/mailroom/me", [](Request& r, const PathParams&) {
+    json::object me{{"User", nullptr}, {"TestMode", !r.account.has_value()}, {"CSRF", nullptr}};
+    if (r.account && !r.account->empty()) me["User"] = *r.account;
+    if (!r.csrf.empty()) me["CSRF"] = r.csrf;
+    Response out = json_response(me);
+    out.header("Cache-Control", "no-store");
+    return Answer::now(std::move(out));
+  });
+  R.add("GET", "/api/mailroom/accounts", [this](Request& r, const PathParams&) {
     json::array accounts;
     for (const auto& a : store.accounts()) {
+      if (!may_see(r, a)) continue;
       std::size_t messages = 0, unread = 0;
       for (const auto& f : store.list_folders(a)) {
         auto s = store.status(a, f.name);
@@ -167,6 +177,7 @@ void MailApi::Impl::add_mailroom_routes() {
   });
   R.add("GET", "/api/mailroom/folders", [this](Request& r, const PathParams&) {
     const std::string account = required_param(r, "account");
+    check_account(r, account);
     json::array folders;
     try {
       for (const auto& f : store.list_folders(account)) {
@@ -197,6 +208,7 @@ void MailApi::Impl::add_mailroom_routes() {
         f.folder = kInbox;
         if (query_param(r.query, "folder", f.folder) && f.folder.empty())
           throw BadField("folder is empty");
+        check_account(r, f.account);
         f.status = store.status(f.account, f.folder);
         f.messages = store.newest(f.account, f.folder, start, limit);
       } else {
@@ -252,7 +264,7 @@ void MailApi::Impl::add_mailroom_routes() {
         throw BadField(std::string(name) + ": " + e.what());
       }
     }
-    for (const auto& [where, uids] : located(string_list(o, "IDs"))) {
+    for (const auto& [where, uids] : located(r, string_list(o, "IDs"))) {
       if (!add.empty()) store.store(where.first, where.second, uids, store::FlagChange::Add, add);
       if (!remove.empty())
         store.store(where.first, where.second, uids, store::FlagChange::Remove, remove);
@@ -265,7 +277,7 @@ void MailApi::Impl::add_mailroom_routes() {
     const std::string to = string_member(o, "To", "");
     if (to.empty()) throw BadField("To: the folder to move to is required");
     json::array moved;
-    for (const auto& [where, uids] : located(string_list(o, "IDs"))) {
+    for (const auto& [where, uids] : located(r, string_list(o, "IDs"))) {
       store::CopyResult done;
       try {
         done = store.move(where.first, where.second, uids, to);
@@ -280,14 +292,14 @@ void MailApi::Impl::add_mailroom_routes() {
   });
   R.add("DELETE", "/api/mailroom/messages", [this](Request& r, const PathParams&) {
     json::value body = parse_body(r);
-    for (const auto& [where, uids] : located(string_list(body.as_object(), "IDs"))) {
+    for (const auto& [where, uids] : located(r, string_list(body.as_object(), "IDs"))) {
       store.store(where.first, where.second, uids, store::FlagChange::Add, {"\\Deleted"});
       store.expunge(where.first, where.second, uids);
     }
     return Answer::now(ok_text());
   });
-  R.add("GET", "/api/mailroom/message/{ID}", [this](Request&, const PathParams& p) {
-    auto v = locate(p[0]);
+  R.add("GET", "/api/mailroom/message/{ID}", [this](Request& r, const PathParams& p) {
+    auto v = locate(r, p[0]);
     if (!v) return Answer::now(not_found(p[0]));
     json::object detail = message_detail(*v);
     detail["Flags"] = flag_list(*v);
@@ -297,19 +309,19 @@ void MailApi::Impl::add_mailroom_routes() {
     }
     return Answer::now(json_response(detail));
   });
-  R.add("GET", "/api/mailroom/message/{ID}/raw", [this](Request&, const PathParams& p) {
-    auto v = locate(p[0]);
+  R.add("GET", "/api/mailroom/message/{ID}/raw", [this](Request& r, const PathParams& p) {
+    auto v = locate(r, p[0]);
     return Answer::now(v ? raw_source(*v) : not_found(p[0]));
   });
-  R.add("GET", "/api/mailroom/message/{ID}/links", [this](Request&, const PathParams& p) {
-    auto v = locate(p[0]);
+  R.add("GET", "/api/mailroom/message/{ID}/links", [this](Request& r, const PathParams& p) {
+    auto v = locate(r, p[0]);
     if (!v) return Answer::now(not_found(p[0]));
     json::array links;
     for (auto& l : message_links(*v->parsed)) links.emplace_back(l);
     return Answer::now(json_response(json::object{{"ID", v->id}, {"Links", std::move(links)}}));
   });
-  R.add("GET", "/api/mailroom/message/{ID}/codes", [this](Request&, const PathParams& p) {
-    auto v = locate(p[0]);
+  R.add("GET", "/api/mailroom/message/{ID}/codes", [this](Request& r, const PathParams& p) {
+    auto v = locate(r, p[0]);
     if (!v) return Answer::now(not_found(p[0]));
     json::array codes;
     for (auto& c : message_codes(*v->parsed)) codes.emplace_back(c);

@@ -91,7 +91,7 @@ void MailApi::Impl::add_reader_routes() {
       if (remote_text != "0" && remote_text != "1") throw BadField("remote must be 0 or 1");
       remote = remote_text == "1";
     }
-    auto v = locate(p[0]);
+    auto v = locate(r, p[0]);
     if (!v) return Answer::now(not_found(p[0]));
     const auto& parsed = *v->parsed;
     const auto numbers = part_numbers(parsed);
@@ -129,7 +129,7 @@ void MailApi::Impl::add_reader_routes() {
     std::string mode = "reply";
     if (query_param(r.query, "mode", mode) && mode.empty()) throw BadField("mode is empty");
     const mime::ReplyOptions options = reply_options(mode);
-    auto v = locate(p[0]);
+    auto v = locate(r, p[0]);
     if (!v) return Answer::now(not_found(p[0]));
     const mime::ReplyDraft d = mime::draft_reply(*v->parsed, options);
     json::array references, attachments;
@@ -145,8 +145,8 @@ void MailApi::Impl::add_reader_routes() {
                      {"Attachments", std::move(attachments)}};
     return Answer::now(json_response(out));
   });
-  R.add("GET", "/api/mailroom/message/{ID}/structure", [this](Request&, const PathParams& p) {
-    auto v = locate(p[0]);
+  R.add("GET", "/api/mailroom/message/{ID}/structure", [this](Request& r, const PathParams& p) {
+    auto v = locate(r, p[0]);
     if (!v) return Answer::now(not_found(p[0]));
     const auto& parsed = *v->parsed;
     const auto numbers = part_numbers(parsed);
@@ -171,11 +171,11 @@ void MailApi::Impl::add_reader_routes() {
   });
   // The part route of the html route's cid: references, for any folder
   // (/api/v1's serves INBOX messages only, as Mailpit's does).
-  R.add("GET", "/api/mailroom/message/{ID}/part/{PartID}", [this](Request&, const PathParams& p) {
-    return Answer::now(part(locate(p[0]), p[0], p[1]));
+  R.add("GET", "/api/mailroom/message/{ID}/part/{PartID}", [this](Request& r, const PathParams& p) {
+    return Answer::now(part(locate(r, p[0]), p[0], p[1]));
   });
-  R.add("GET", "/api/mailroom/message/{ID}/transcript", [this](Request&, const PathParams& p) {
-    auto v = locate(p[0]);
+  R.add("GET", "/api/mailroom/message/{ID}/transcript", [this](Request& r, const PathParams& p) {
+    auto v = locate(r, p[0]);
     if (!v) return Answer::now(not_found(p[0]));
     const auto& envelope = v->message->envelope;
     if (!envelope || envelope->smtp_session == 0)

@@ -63,6 +63,7 @@ void ServerSession::respond(Response r, std::vector<Output>& out) {
       o.bytes += r.body;
   }
   o.close_after = !keep;
+  o.delay_ms = r.delay_ms;
   out.push_back(std::move(o));
   if (!keep) closed_ = true;
 }

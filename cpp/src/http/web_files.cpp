@@ -66,6 +66,10 @@ void MailApi::Impl::add_web_routes() {
   router.add("GET", "/", [this](Request&, const PathParams&) {
     return Answer::now(web_file("index.html"));
   });
+  // The login page (logins.hpp); open to anyone.
+  router.add("GET", "/login", [this](Request&, const PathParams&) {
+    return Answer::now(web_file("login.html"));
+  });
   router.add("GET", "/web/{File}", [this](Request&, const PathParams& p) {
     return Answer::now(web_file(p[0]));
   });

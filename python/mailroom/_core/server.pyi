@@ -169,6 +169,8 @@ class SmtpServer(metaclass=_Pybind11Type):
         https_port: int = -1,
         version: str = "0",
         web_root: str = "",
+        public_http: bool = False,
+        tokens: dict[str, str] = ...,
     ) -> None: ...
     @property
     def http_port(self) -> int: ...

@@ -23,16 +23,22 @@ struct ImapReplyRule {
   std::uint64_t id = 0;  // set by ImapReplyRules::add
 };
 
+// Throws std::invalid_argument, saying what is wrong, for a rule that cannot
+// be: a status other than NO, BAD, BYE or "" (a delay), a rule that does
+// nothing, CR, LF or NUL in a text.
+void check_imap_reply_rule(const ImapReplyRule& rule);
+
 class ImapReplyRules {
  public:
-  std::uint64_t add(ImapReplyRule rule);
+  std::uint64_t add(ImapReplyRule rule);  // check_imap_reply_rule() first
+  std::vector<ImapReplyRule> list() const;
   bool remove(std::uint64_t id);
   void clear();
   // The first rule for `command` with uses left (using one up).
   std::optional<imap::CommandReply> match(std::string_view command);
 
  private:
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::vector<ImapReplyRule> rules_;
   std::uint64_t next_id_ = 1;
 };

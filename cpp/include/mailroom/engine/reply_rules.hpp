@@ -28,8 +28,21 @@ struct ReplyRule {
   bool disconnect = false;  // drop the connection with no reply (a crashed server)
   bool close = false;       // write the reply (421 by default), then close
   int times = -1;           // how many times it fires; -1 = always
+  // The chance, in percent, that a matching rule fires (Mailpit's chaos
+  // triggers); one that does not fire leaves the command to the next rule.
+  int probability = 100;
+  bool chaos = false;       // one of the chaos triggers (HTTP's /api/v1/chaos)
   std::uint64_t id = 0;     // set by ReplyRules::add
 };
+
+// "mail", "rcpt", "data"; nullopt for another name.
+std::optional<ReplyRule::Stage> stage_named(std::string_view name);
+const char* stage_name(ReplyRule::Stage stage);
+
+// Throws std::invalid_argument, saying what is wrong, for a rule that cannot
+// be: a code outside 200..599, a recipient pattern at MAIL, a rule that does
+// nothing, CR or LF in a text, ... ReplyRules::add checks it.
+void check_reply_rule(const ReplyRule& rule);
 
 bool address_matches(std::string_view pattern, std::string_view address);
 

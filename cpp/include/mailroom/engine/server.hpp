@@ -121,6 +121,12 @@ struct ServerOptions {
   std::uint64_t max_stored_bytes = std::uint64_t{4} << 30;
   std::string product_version = "0";  // what HTTP's /api/v1/info reports
   std::string web_root;  // the web mail client's static files; empty: none served
+  // HTTP's bearer tokens (token -> account), for REST clients of a server
+  // with users (http/logins.hpp).
+  std::map<std::string, std::string, std::less<>> http_tokens;
+  // Test mode shows every mailbox over HTTP without a login, so it is served
+  // on a loopback address only, unless this asks for more.
+  bool public_http = false;
 };
 
 // One finished or running SMTP session, for study and debugging.

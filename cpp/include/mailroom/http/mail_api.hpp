@@ -21,6 +21,11 @@
 #include "mailroom/http/server_session.hpp"
 #include "mailroom/store/mail_store.hpp"
 
+namespace mailroom::engine {
+class ReplyRules;
+class ImapReplyRules;
+}  // namespace mailroom::engine
+
 namespace mailroom::http {
 
 // Sends a message the API built (POST /api/v1/send): local delivery or the
@@ -30,8 +35,9 @@ using SubmitMessage = std::function<void(const std::string& mail_from,
                                          const std::vector<std::string>& rcpts,
                                          std::string message)>;
 
-// A session the server keeps (GET /api/mailroom/message/{ID}/transcript):
-// the transcript's "C: line" / "S: line" text, credentials masked.
+// A session the server keeps (GET /api/mailroom/message/{ID}/transcript,
+// GET /api/mailroom/transcripts): the transcript's "C: line" / "S: line"
+// text, credentials masked.
 struct SessionTranscript {
   std::string protocol;  // "smtp"
   std::string peer;      // "ip:port" of the client
@@ -39,6 +45,41 @@ struct SessionTranscript {
   double ended_at = 0;    // 0 while it runs (no transcript yet)
   std::string transcript;
   bool truncated = false;
+  std::uint64_t id = 0;
+  std::size_t messages = 0;  // accepted in it
+};
+
+// One entry of the outgoing queue, as GET /api/mailroom/queue shows it.
+struct QueuedMessage {
+  std::string id;
+  std::string from;  // "" for the null sender (a bounce)
+  struct Recipient {
+    std::string address, status, last_reply;  // status: "pending", "delivered", "failed"
+    int attempts = 0;
+  };
+  std::vector<Recipient> rcpts;
+  double arrived = 0, next_attempt = 0;  // seconds since the epoch
+  int attempts = 0;
+  std::size_t size = 0;
+};
+
+// What the engine lends the API beyond the store: the outgoing queue, the
+// session transcripts and the reply rules. Unset (a server without them):
+// the routes say so.
+struct ServerControls {
+  // nullopt when the queue is off (no relay)
+  std::function<std::optional<std::vector<QueuedMessage>>()> queue;
+  std::function<void()> flush_queue;
+  std::function<bool(const std::string& id)> remove_queued;  // false: no such entry
+  // Queues a copy of a message for `rcpts` (local ones are delivered);
+  // throws std::invalid_argument for bad addresses, std::runtime_error when full.
+  std::function<void(const std::string& mail_from, const std::vector<std::string>& rcpts,
+                     std::string message)>
+      relay;
+  std::function<std::vector<SessionTranscript>()> transcripts;  // oldest first
+  // The reply rules (GET/POST/DELETE /api/mailroom/rules, Mailpit's chaos).
+  engine::ReplyRules* smtp_rules = nullptr;
+  engine::ImapReplyRules* imap_rules = nullptr;
 };
 
 struct MailApiSettings {
@@ -61,11 +102,13 @@ struct WaitQuery {
   std::string to, from, subject;    // lower-cased substrings; all must match
   std::chrono::milliseconds timeout{30'000};
   double since = 0;  // only messages received at or after this time (seconds)
+  std::optional<std::string> account;  // only this account's (Request::account)
 };
 
 class MailApi {
  public:
-  MailApi(store::MailStore& store, SubmitMessage submit, MailApiSettings settings);
+  MailApi(store::MailStore& store, SubmitMessage submit, MailApiSettings settings,
+          ServerControls controls = {});
   ~MailApi();
   MailApi(const MailApi&) = delete;
   MailApi& operator=(const MailApi&) = delete;
@@ -74,10 +117,12 @@ class MailApi {
 
   // The WebSocket texts Mailpit sends for a store change ({"Type":"new",
   // "Data":summary}, "delete", "update", then "stats"); none for changes
-  // outside INBOX.
-  std::vector<std::string> events_for(const store::StoreChange& change) const;
+  // outside INBOX or of an account other than `account` (when given: a
+  // logged-in user hears of their own mail only).
+  std::vector<std::string> events_for(const store::StoreChange& change,
+                                      const std::optional<std::string>& account = {}) const;
   // {"Type":"stats","Data":{"Total":..,"Unread":..,"Version":..}}
-  std::string stats_event() const;
+  std::string stats_event(const std::optional<std::string>& account = {}) const;
 
   // Reads a wait query; false with a 400 response naming the parameter.
   static bool parse_wait(const Request& request, WaitQuery& query, Response& error);

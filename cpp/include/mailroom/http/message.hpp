@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,6 +26,11 @@ struct Request {
   std::vector<Header> headers;
   std::string body;       // after Content-Length or chunked decoding
   bool keep_alive = true;  // RFC 9112 §9.3
+  // Set by the login check (logins.hpp) before routing: the only account
+  // whose mail the request may see and change ("" for none), nullopt for
+  // every account (test mode); and the session's CSRF token, if any.
+  std::optional<std::string> account;
+  std::string csrf;
 
   // The first field named `name` (case-insensitive), "" when absent.
   std::string_view header(std::string_view name) const;
@@ -37,6 +43,9 @@ struct Response {
   std::string body;
   std::shared_ptr<const std::string> shared_body;  // instead of `body` (a stored message)
   bool close = false;  // close the connection once written
+  // Written only after this long (a wrong password's answer); the
+  // connection waits, no thread does.
+  std::uint32_t delay_ms = 0;
 
   Response& header(std::string name, std::string value) {
     headers.push_back({std::move(name), std::move(value)});
