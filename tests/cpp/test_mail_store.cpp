@@ -379,6 +379,34 @@ TEST(maildir_modseq_log_is_compacted_at_open) {
   fs::remove_all(dir);
 }
 
+// Flag changes and expunges are logged without fsync, so a power loss can
+// leave a torn last record: the next open rewrites the log whole rather than
+// appending to the torn line (which would glue two records into a wrong one).
+TEST(maildir_torn_modseq_record_is_not_extended) {
+  const fs::path dir = temp_dir("mailroom-store-torn");
+  std::string before;
+  {
+    MailStore s(dir);
+    s.ensure_account(kBob);
+    s.append(kBob, "INBOX", "Subject: a\r\n\r\n");
+    s.store(kBob, "INBOX", {1}, FlagChange::Add, {"\\Seen"});
+    before = snapshot(s, "INBOX");
+  }
+  const fs::path log = dir / kBob / "mailroom-modseq";
+  std::ofstream(log, std::ios::app | std::ios::binary) << "1 9";  // cut short
+  {
+    MailStore again(dir);
+    CHECK_EQ(snapshot(again, "INBOX"), before);
+    const std::string text = read_file(log);
+    CHECK(!text.empty() && text.back() == '\n');
+    again.store(kBob, "INBOX", {1}, FlagChange::Add, {"\\Flagged"});
+    before = snapshot(again, "INBOX");
+  }
+  MailStore third(dir);
+  CHECK_EQ(snapshot(third, "INBOX"), before);
+  fs::remove_all(dir);
+}
+
 TEST(maildir_old_tmp_files_are_removed_at_open) {
   const fs::path dir = temp_dir("mailroom-store-tmp");
   {

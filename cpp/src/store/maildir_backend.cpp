@@ -28,6 +28,19 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// What is fsynced, and why (Dovecot's default, fsync_mode=optimized):
+// - A new message (APPEND, delivery, COPY/MOVE in) is durable before the OK:
+//   its file (data and time), its directory entry, and its UID list record,
+//   which fixes the UID the client was told (APPENDUID, RFC 4315).
+// - A flag change (a rename inside cur/) and an expunge (an unlink) are not
+//   fsynced: a crash can bring back the old flags or the removed message, but
+//   it loses no mail, and every STORE/EXPUNGE paying a disk flush would make
+//   them ~100x slower than the rename or unlink itself.
+// - The modseq log gets appends without fsync. A record a crash lost is found
+//   again at the next load: a file whose flags differ from the log, or which
+//   the log does not know, gets a new modseq; a file gone gets an expunge.
+// - Whole-file rewrites (UID list, keywords, compacted log, subscriptions)
+//   go through tmp + rename, so a reader sees the old file or the new one.
 constexpr const char* kUidlist = "dovecot-uidlist";
 constexpr const char* kKeywords = "dovecot-keywords";
 constexpr const char* kModseqLog = "mailroom-modseq";
@@ -350,7 +363,10 @@ FolderData MaildirBackend::load_folder(const fs::path& dir, const std::string& a
   std::uint64_t highest = 1;
   std::uint32_t max_uid = uidlist.max_uid;
   std::size_t log_records = 0;
-  for (const auto& line : split_lines(read_file(dir / kModseqLog))) {
+  const std::string log_text = read_file(dir / kModseqLog);
+  // A crash can leave a torn last record; the next append must not extend it.
+  const bool torn_log = !log_text.empty() && log_text.back() != '\n';
+  for (const auto& line : split_lines(log_text)) {
     ++log_records;
     std::istringstream in(line);
     std::string a, b, c;
@@ -455,7 +471,7 @@ FolderData MaildirBackend::load_folder(const fs::path& dir, const std::string& a
   std::sort(d.expunged.begin(), d.expunged.end(),
             [](const Expunged& a, const Expunged& b) { return a.modseq < b.modseq; });
   const std::size_t needed = d.messages.size() + d.expunged.size();
-  if (log_records > 2 * needed + 64) {
+  if (torn_log || log_records > 2 * needed + 64) {
     // Mostly flag changes that later ones replaced: rewrite it short. The
     // expunges stay (VANISHED needs them) and so does HIGHESTMODSEQ, which
     // never goes back (RFC 7162 §3.1.1).
@@ -570,8 +586,8 @@ void MaildirBackend::append(const std::string& account, const std::string& folde
   write_durably(dir / "tmp" / base, path, data, true, msg.internal_date);
   try {
     add_uidlist_record(dir / kUidlist, msg.uid, base);
-    append_durably(dir / kModseqLog, std::to_string(msg.uid) + " " + std::to_string(msg.modseq) +
-                                         " " + info + "\n");
+    append_now(dir / kModseqLog,
+               std::to_string(msg.uid) + " " + std::to_string(msg.modseq) + " " + info + "\n");
   } catch (...) {
     ::unlink(path.c_str());  // not acknowledged: not kept
     throw;
@@ -588,11 +604,11 @@ void MaildirBackend::set_flags(const std::string& account, const std::string& fo
   const fs::path target = dir / file;
   if (file != old.file) {
     const std::string from = old.path();
+    // Not fsynced: see the rule at the top of this file.
     if (::rename(from.c_str(), target.c_str()) != 0) throw_errno(errno, "cannot rename to", target);
-    fsync_dir(target.parent_path());
   }
-  append_durably(dir / kModseqLog, std::to_string(updated.uid) + " " +
-                                       std::to_string(updated.modseq) + " " + info + "\n");
+  append_now(dir / kModseqLog,
+             std::to_string(updated.uid) + " " + std::to_string(updated.modseq) + " " + info + "\n");
   updated.file = file;
 }
 
@@ -601,8 +617,8 @@ void MaildirBackend::expunge(const std::string& account, const std::string& fold
   const fs::path dir = folder_dir(account, folder);
   const std::string path = msg.path();
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) throw_errno(errno, "cannot remove", path);
-  append_durably(dir / kModseqLog,
-                 "X " + std::to_string(msg.uid) + " " + std::to_string(modseq) + "\n");
+  append_now(dir / kModseqLog,
+             "X " + std::to_string(msg.uid) + " " + std::to_string(modseq) + "\n");
 }
 
 std::shared_ptr<const std::string> MaildirBackend::read(const Message& msg) {
