@@ -251,6 +251,9 @@ void register_imap_client(py::module_& m) {
           },
           py::arg("timeout"))
       .def("idle_stop", &ImapClient::idle_stop, py::call_guard<py::gil_scoped_release>())
+      .def("compress", &ImapClient::compress, py::call_guard<py::gil_scoped_release>(),
+           "COMPRESS DEFLATE (RFC 4978); on OK both ways are compressed from then on")
+      .def_property_readonly("compressing", &ImapClient::compressing)
       .def("close", &ImapClient::close, py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("connected", &ImapClient::connected)
       .def_property_readonly("capabilities",
