@@ -79,7 +79,8 @@ class Dovecot:
     ``.pop3s_port`` with a self-signed certificate for ``hostname``
     (``.cert_file``), and takes passwords only inside TLS. With
     ``sasl_socket=True`` its authentication service also listens on
-    ``.sasl_socket`` (PLAIN and LOGIN) for Postfix's SMTP AUTH. ``settings``
+    ``.sasl_socket`` (PLAIN and LOGIN) for Postfix's SMTP AUTH. Its IMAP
+    offers COMPRESS=DEFLATE (the ``imap_zlib`` plugin). ``settings``
     are appended to its configuration (process limits, say).
     """
 
@@ -155,6 +156,8 @@ class Dovecot:
                 for name in ("Sent", "Drafts", "Trash", "Junk", "Archive")
             )
             namespace = f"namespace inbox {{\n  inbox = yes\n  separator = /\n{folders}\n}}"
+            # COMPRESS=DEFLATE (RFC 4978), after login, from Debian's plugin.
+            namespace += "\nprotocol imap {\n  mail_plugins = $mail_plugins imap_zlib\n}"
         self.config.write_text(
             f"""
 protocols = {protocols}

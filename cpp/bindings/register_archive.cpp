@@ -326,10 +326,18 @@ void register_archive(py::module_& root) {
   // Maildir info (the letters after ":2,") and flag names, by the store's rules.
   m.def(
       "maildir_flags",
-      [](std::string_view info) {
-        return store::flag_names(store::flags_from_letters(info), {});
+      [](std::string_view info, const std::vector<std::string>& keyword_table) {
+        return store::flag_names(store::flags_from_letters(info),
+                                 store::keywords_from_letters(info, keyword_table));
       },
-      py::arg("info"), "Flag names (\\Seen, ...) of a Maildir info string such as \"FRS\".");
+      py::arg("info"), py::arg("keyword_table") = std::vector<std::string>{},
+      "Flag names (\\Seen, ...) of a Maildir info string such as \"FRSab\", then the "
+      "keywords its letters a-z name in keyword_table (maildir_keyword_table).");
+  m.def(
+      "maildir_keyword_table",
+      [](std::string_view text) { return store::parse_keyword_file(text); }, py::arg("text"),
+      "The keyword of each Maildir letter (index 0 is 'a', '' where none) in a folder's "
+      "dovecot-keywords file.");
   m.def(
       "maildir_info",
       [](const std::vector<std::string>& flags) {

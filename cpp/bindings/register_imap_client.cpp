@@ -251,6 +251,12 @@ void register_imap_client(py::module_& m) {
           },
           py::arg("timeout"))
       .def("idle_stop", &ImapClient::idle_stop, py::call_guard<py::gil_scoped_release>())
+      .def("compress", &ImapClient::compress, py::call_guard<py::gil_scoped_release>(),
+           "COMPRESS DEFLATE (RFC 4978); on OK both ways are compressed from then on")
+      .def_property_readonly("compressing", &ImapClient::compressing)
+      .def_property_readonly(
+          "peer_is_loopback", [](const ImapClient& c) { return c.connection().peer_is_loopback(); },
+          "The server is on this host (127.0.0.0/8, ::1)")
       .def("close", &ImapClient::close, py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("connected", &ImapClient::connected)
       .def_property_readonly("capabilities",

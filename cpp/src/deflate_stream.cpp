@@ -13,6 +13,7 @@ struct DeflateStream::Streams {
   std::string input;     // received, not yet decompressed (from input_at)
   std::size_t input_at = 0;
   bool more = false;     // the last decompress() filled all it was allowed
+  bool ended = false;    // the peer's final block is in
   std::size_t received = 0, decompressed = 0, given = 0, produced = 0;
 };
 
@@ -84,7 +85,8 @@ void DeflateStream::receive(std::string_view compressed) {
 std::size_t DeflateStream::decompress(std::string& out, std::size_t max) {
   z_stream& s = z_->in;
   const std::size_t left = z_->input.size() - z_->input_at;
-  if (max == 0 || (left == 0 && !z_->more)) return 0;
+  if (z_->ended && left > 0) throw DeflateError("octets after the end of the peer's DEFLATE stream");
+  if (max == 0 || (left == 0 && !z_->more) || z_->ended) return 0;
   const std::size_t before = out.size();
   out.resize(before + max);
   s.next_in = reinterpret_cast<Bytef*>(z_->input.data() + z_->input_at);
@@ -102,7 +104,13 @@ std::size_t DeflateStream::decompress(std::string& out, std::size_t max) {
     z_->input.clear();
     z_->input_at = 0;
   }
-  if (r == Z_STREAM_END) throw DeflateError("the peer ended its DEFLATE stream");
+  // A peer that closes the connection may end its stream first (Dovecot
+  // does after LOGOUT's OK): what the final block held is the last input.
+  if (r == Z_STREAM_END) {
+    z_->ended = true;
+    z_->more = false;
+    return got;
+  }
   if (r == Z_DATA_ERROR || r == Z_NEED_DICT)
     throw DeflateError(std::string("not a DEFLATE stream: ") + (s.msg ? s.msg : "corrupt data"));
   if (r == Z_MEM_ERROR) throw DeflateError("DEFLATE decompressor out of memory");
@@ -111,6 +119,7 @@ std::size_t DeflateStream::decompress(std::string& out, std::size_t max) {
 }
 
 bool DeflateStream::pending() const { return z_->more || z_->input_at < z_->input.size(); }
+bool DeflateStream::ended() const { return z_->ended; }
 
 std::size_t DeflateStream::compressed_in() const { return z_->received; }
 std::size_t DeflateStream::decompressed_out() const { return z_->decompressed; }

@@ -322,7 +322,9 @@ def read_maildir(
 ) -> Iterator[Message]:
     """The messages of a Maildir: INBOX (the directory itself) and, with
     ``folders``, its Maildir++ folders. Each has ``folder`` ("INBOX",
-    "Work/2024"), ``flags`` (from the file name's info, ``\\Seen`` and so on)
+    "Work/2024"), ``flags`` (from the file name's info: ``\\Seen`` and so on,
+    then the keywords its letters a-z name in the folder's dovecot-keywords
+    file, as Dovecot and mailroom's store write them, like ``$Forwarded``)
     and ``source``. A file that cannot be read is skipped with an
     ``ArchiveWarning`` (``errors="raise"``: an ``ArchiveError``)."""
     _check_threads(threads)
@@ -350,6 +352,7 @@ def _file_messages(
 ) -> Iterator[Message]:
     batch: list[tuple[str, dict[str, str], bytes]] = []
     size = 0
+    tables: dict[str, list[str]] = {}
 
     def flush() -> Iterator[Message]:
         cores = _core.archive.parse_messages([raw for _, _, raw in batch], threads)
@@ -360,7 +363,8 @@ def _file_messages(
             msg.source = p
             if "folder" in meta:
                 msg.folder = meta["folder"]
-                msg.flags = list(_core.archive.maildir_flags(meta["info"]))
+                table = _keyword_table(os.path.dirname(os.path.dirname(p)), tables)
+                msg.flags = list(_core.archive.maildir_flags(meta["info"], table))
             yield msg
 
     for p, meta in files:
@@ -376,6 +380,20 @@ def _file_messages(
             batch, size = [], 0
     if batch:
         yield from flush()
+
+
+def _keyword_table(folder: str, tables: dict[str, list[str]]) -> list[str]:
+    """The keyword of each Maildir info letter a-z in ``folder``, from its
+    dovecot-keywords file (as Dovecot and mailroom's store write it); empty
+    when it has none or it cannot be read."""
+    if folder not in tables:
+        try:
+            with open(os.path.join(folder, "dovecot-keywords"), "rb") as f:
+                text = f.read(1 << 20).decode("utf-8", "replace")
+        except OSError:
+            text = ""
+        tables[folder] = list(_core.archive.maildir_keyword_table(text))
+    return tables[folder]
 
 
 _counter = 0

@@ -53,11 +53,12 @@ class DeflateStream {
   void receive(std::string_view compressed);
   // Appends up to `max` decompressed octets to `out` and returns how many;
   // 0 when what was received so far gives no more. Throws DeflateError for
-  // octets that are not a DEFLATE stream, or for one that ends (COMPRESS
-  // never ends its stream).
+  // octets that are not a DEFLATE stream, or that follow its end (a peer
+  // may end its stream just before it closes the connection; ended()).
   std::size_t decompress(std::string& out, std::size_t max);
   // Whether decompress() may give more without more input.
   bool pending() const;
+  bool ended() const;  // the peer's final block was decompressed
 
   std::size_t compressed_in() const;    // octets received
   std::size_t decompressed_out() const;  // octets they gave

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "mailroom/engine/server.hpp"
+#include "mailroom/net/deflate_codec.hpp"
 #include "mailroom/net/session.hpp"
 
 namespace mailroom::engine {
@@ -15,10 +16,6 @@ net::SessionFactory smtp_service(Server& server, const ListenerOptions& listener
 net::SessionFactory pop3_service(Server& server, const ListenerOptions& listener);
 net::SessionFactory http_service(Server& server, const ListenerOptions& listener);  // http_service.cpp
 net::SessionFactory imap_service(Server& server, const ListenerOptions& listener);
-
-// A connection's bytes through a DeflateStream (COMPRESS=DEFLATE, RFC 4978);
-// deflate_codec.cpp.
-std::shared_ptr<net::StreamCodec> deflate_codec();
 
 // A protocol's Output records as the network layer's.
 template <class ProtocolOutput>
@@ -34,7 +31,7 @@ void to_net(std::vector<ProtocolOutput>& in, net::Outputs& out) {
     n.close_after = o.close_after;
     n.start_tls = o.start_tls;
     if constexpr (requires { o.start_compression; })
-      if (o.start_compression) n.codec = deflate_codec();
+      if (o.start_compression) n.codec = net::deflate_codec();  // RFC 4978
     out.push_back(std::move(n));
   }
   in.clear();

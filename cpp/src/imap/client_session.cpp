@@ -210,7 +210,8 @@ std::uint64_t ClientSession::command(std::string_view name, const std::vector<Ar
   chunk += "\r\n";
   chunks.push_back(std::move(chunk));
   const bool exclusive =
-      iequals(name, "LOGOUT") || iequals(name, "STARTTLS") || iequals(name, "IDLE");
+      iequals(name, "LOGOUT") || iequals(name, "STARTTLS") || iequals(name, "IDLE") ||
+      iequals(name, "COMPRESS");
   std::string upper_name(name);
   for (char& c : upper_name) c = ascii_upper(c);
   return enqueue(id, std::move(upper_name), std::move(chunks), std::move(log), exclusive);
@@ -253,6 +254,20 @@ std::uint64_t ClientSession::authenticate_plain(std::string_view user, std::stri
 
 std::uint64_t ClientSession::starttls() { return command("STARTTLS"); }
 std::uint64_t ClientSession::idle() { return command("IDLE"); }
+std::uint64_t ClientSession::compress() { return command("COMPRESS", {Arg::raw("DEFLATE")}); }
+
+std::string ClientSession::compression_started() {
+  if (!compression_due_) throw std::logic_error("compression_started(): no COMPRESS answered OK");
+  compression_due_ = false;
+  compressing_ = true;
+  transcript_.add("", "-- DEFLATE compression from here on, both ways");
+  flush();
+  return std::exchange(read_after_compress_, {});
+}
+
+void ClientSession::on_stream_error(std::string_view what) {
+  fail(ClientError::Protocol, "cannot decompress what the server sent: " + std::string(what));
+}
 
 void ClientSession::idle_done() {
   if (closed_) return;
@@ -270,7 +285,7 @@ void ClientSession::idle_done() {
 
 // Writes what may go now (see the header: pipelining and its limits).
 void ClientSession::flush() {
-  if (closed_ || !greeted_ || handshake_due_) return;
+  if (closed_ || !greeted_ || handshake_due_ || compression_due_) return;
   while (!queued_.empty()) {
     if (!awaiting_.empty()) {
       const Queued& last = awaiting_.back();
@@ -304,6 +319,10 @@ void ClientSession::feed(std::string_view data) {
     if (handshake_due_) {
       dropped_before_tls_ += data.size();
       transcript_.dropped_before_tls(data.size());
+      return;
+    }
+    if (compression_due_) {  // RFC 4978 §4: compressed from the octet after the OK's CRLF
+      read_after_compress_.append(data);
       return;
     }
     if (literal_left_ > 0) {  // literal octets, straight into the response
@@ -511,6 +530,12 @@ void ClientSession::tagged(std::string_view tag, std::string_view rest) {
   if (name == "STARTTLS" && status == Status::Ok) {
     handshake_due_ = true;
     response_.clear();
+    return;
+  }
+  if (name == "COMPRESS" && status == Status::Ok) {
+    compression_due_ = true;
+    response_.clear();
+    line_start_ = 0;
     return;
   }
   if (name == "LOGOUT") {

@@ -70,6 +70,9 @@ struct ClientConnection::Impl {
   std::unique_ptr<ssl::context> tls_context;
   std::unique_ptr<ssl::stream<tcp::socket&>> tls;  // once start_tls() began
   char chunk[256 * 1024];
+  std::shared_ptr<StreamCodec> codec;  // set_codec()
+  std::string encoded;                 // a write's octets, encoded
+  std::string decoded;                 // what read_view() gave, decoded
 
   // Runs the operation just started on `io` to completion, with a timer that
   // cancels it at the deadline. io.run() blocks in epoll until one of them
@@ -153,7 +156,21 @@ void ClientConnection::connect(const std::string& host, std::uint16_t port,
   d.socket.non_blocking(true, ec);  // for the fast paths below
 }
 
+void ClientConnection::set_codec(std::shared_ptr<StreamCodec> codec) {
+  impl_->codec = std::move(codec);
+}
+
+bool ClientConnection::codec_active() const { return impl_->codec != nullptr; }
+
 void ClientConnection::write(std::string_view data, std::chrono::milliseconds timeout) {
+  auto& d = *impl_;
+  if (!d.codec) return write_wire(data, timeout);
+  d.encoded.clear();
+  d.codec->encode(data, /*flush=*/true, d.encoded);
+  write_wire(d.encoded, timeout);
+}
+
+void ClientConnection::write_wire(std::string_view data, std::chrono::milliseconds timeout) {
   auto& d = *impl_;
   // Fast path: write what the socket takes now; wait (with a deadline) only
   // for the rest. Inside TLS every write goes through the stream.
@@ -185,6 +202,21 @@ std::size_t ClientConnection::read_some(std::string& buffer, std::chrono::millis
 }
 
 std::string_view ClientConnection::read_view(std::chrono::milliseconds timeout) {
+  auto& d = *impl_;
+  if (!d.codec) return read_wire(timeout);
+  d.decoded.clear();
+  // What an earlier read left in the codec first; then read until the
+  // octets decode to something (a read may end inside a DEFLATE block).
+  if (d.codec->pending() && d.codec->decoded(d.decoded, kMaxDecoded) > 0) return d.decoded;
+  for (;;) {
+    const std::string_view wire = read_wire(timeout);
+    if (wire.empty()) return {};
+    d.codec->received(wire);
+    if (d.codec->decoded(d.decoded, kMaxDecoded) > 0) return d.decoded;
+  }
+}
+
+std::string_view ClientConnection::read_wire(std::chrono::milliseconds timeout) {
   auto& d = *impl_;
   // Fast path: the reply is often there already (plain text only: inside
   // TLS, OpenSSL may hold decrypted bytes the socket no longer shows).

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <system_error>
 
+#include "mailroom/deflate_stream.hpp"
 #include "mailroom/imap/sequence_set.hpp"
+#include "mailroom/net/deflate_codec.hpp"
 
 namespace mailroom::net {
 
@@ -40,7 +42,35 @@ imap::Completion ImapClient::connect() {
   return greeting;
 }
 
-void ImapClient::pump() { net::pump(connection_, session_, options_.session.response_timeout); }
+void ImapClient::pump() {
+  try {
+    net::pump(connection_, session_, options_.session.response_timeout);
+  } catch (const DeflateError& e) {
+    session_.on_stream_error(e.what());
+  }
+  if (session_.compression_due()) start_compression();
+}
+
+// RFC 4978 §4: the codec goes under the session before anything more is
+// written, and what came after the OK in the same read is inflated first.
+void ImapClient::start_compression() {
+  auto codec = deflate_codec();
+  connection_.set_codec(codec);
+  const std::string after_ok = session_.compression_started();
+  if (after_ok.empty()) return;
+  try {
+    codec->received(after_ok);
+    std::string text;
+    while (codec->decoded(text, ClientConnection::kMaxDecoded) > 0) {
+      session_.feed(text);
+      text.clear();
+    }
+  } catch (const DeflateError& e) {
+    session_.on_stream_error(e.what());
+  }
+}
+
+imap::Completion ImapClient::compress() { return wait(session_.compress()); }
 
 void ImapClient::session_failed() {
   connection_.close();
@@ -116,6 +146,9 @@ std::vector<imap::Untagged> ImapClient::idle_next(std::chrono::milliseconds time
     } catch (const std::system_error& e) {
       if (e.code() == std::errc::timed_out) return out;
       session_.on_eof();
+      continue;
+    } catch (const DeflateError& e) {
+      session_.on_stream_error(e.what());
       continue;
     }
     if (got.empty())

@@ -97,4 +97,30 @@ std::uint8_t flags_from_letters(std::string_view info) {
   return out;
 }
 
+std::vector<std::string> parse_keyword_file(std::string_view text) {
+  std::vector<std::string> out;
+  for (std::size_t nl; (nl = text.find('\n')) != std::string_view::npos; text.remove_prefix(nl + 1)) {
+    const std::string_view line = text.substr(0, nl);
+    const std::size_t sp = line.find(' ');
+    std::uint64_t i = 0;
+    if (sp == std::string_view::npos || sp > 2 || !parse_number(line.substr(0, sp), i) || i >= 26)
+      continue;
+    if (out.size() <= i) out.resize(i + 1);
+    out[i] = line.substr(sp + 1);
+  }
+  return out;
+}
+
+std::vector<std::string> keywords_from_letters(std::string_view info,
+                                               const std::vector<std::string>& table) {
+  std::vector<std::string> out;
+  for (char c : info) {
+    if (c < 'a' || c > 'z') continue;
+    const auto i = static_cast<std::size_t>(c - 'a');
+    if (i < table.size() && !table[i].empty()) out.push_back(table[i]);
+  }
+  normalize_keywords(out);
+  return out;
+}
+
 }  // namespace mailroom::store

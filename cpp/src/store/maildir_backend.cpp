@@ -197,15 +197,7 @@ Uidlist read_uidlist(const fs::path& path) {
 }
 
 std::vector<std::string> read_keywords(const fs::path& path) {
-  std::vector<std::string> out;
-  for (const auto& line : split_lines(read_file(path))) {
-    std::size_t sp = line.find(' ');
-    std::uint64_t i = 0;
-    if (sp == std::string::npos || !parse_u64(line.substr(0, sp), i) || i >= 26) continue;
-    if (out.size() <= i) out.resize(i + 1);
-    out[i] = line.substr(sp + 1);
-  }
-  return out;
+  return parse_keyword_file(read_file(path));
 }
 
 // Puts the new N into the header in place and appends a record; one fsync.
@@ -446,11 +438,7 @@ FolderData MaildirBackend::load_folder(const fs::path& dir, const std::string& a
     m->size = f.size;
     m->internal_date = f.mtime;
     m->flags = flags_from_letters(f.info);
-    for (char c : f.info)
-      if (c >= 'a' && c <= 'z' && static_cast<std::size_t>(c - 'a') < keywords.size() &&
-          !keywords[static_cast<std::size_t>(c - 'a')].empty())
-        m->keywords.push_back(keywords[static_cast<std::size_t>(c - 'a')]);
-    normalize_keywords(m->keywords);
+    m->keywords = keywords_from_letters(f.info, keywords);
     auto it = logged.find(uid);
     if (it != logged.end() && it->second.second == f.info) {
       m->modseq = it->second.first;

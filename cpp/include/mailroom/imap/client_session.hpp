@@ -122,6 +122,18 @@ class ClientSession {
   std::uint64_t idle();
   void idle_done();
   bool idling() const { return idling_; }
+  // COMPRESS DEFLATE (RFC 4978), alone in flight. Once its OK is in,
+  // compression_due() holds: nothing more is written or read as responses
+  // until the transport has put a DEFLATE codec under the session and calls
+  // compression_started(), which returns what was read after the OK (already
+  // compressed: the transport inflates it and feeds it back).
+  std::uint64_t compress();
+  bool compression_due() const { return compression_due_; }
+  std::string compression_started();
+  bool compressing() const { return compressing_; }
+  // The transport could not decode what it read (a broken DEFLATE stream):
+  // the session fails as for a protocol error.
+  void on_stream_error(std::string_view what);
 
   bool has_completion() const { return !done_.empty(); }
   std::optional<Completion> next_completion();
@@ -190,6 +202,9 @@ class ClientSession {
   bool closed_ = false;
   bool tls_active_ = false;
   bool handshake_due_ = false;
+  bool compression_due_ = false;
+  bool compressing_ = false;
+  std::string read_after_compress_;  // compressed octets behind COMPRESS's OK
   bool plaintext_auth_allowed_;
   std::size_t dropped_before_tls_ = 0;
   ClientError error_ = ClientError::None;

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <system_error>
 
+#include "mailroom/net/session.hpp"
+
 namespace mailroom::net {
 
 // How a client checks the server in a TLS handshake.
@@ -85,6 +87,14 @@ class ClientConnection {
   // TlsError for any other handshake failure (the connection is closed).
   void start_tls(const TlsClientOptions& options, std::chrono::milliseconds timeout);
   bool tls_active() const;
+  // From now on every byte both ways goes through `codec`, above TLS (RFC
+  // 4978 §4: TLS first, then compression): write() encodes and flushes,
+  // read_view() gives what the codec decodes, at most kMaxDecoded octets a
+  // call (more stays in the codec for the next call). A codec's decoding
+  // error propagates (DeflateError).
+  void set_codec(std::shared_ptr<StreamCodec> codec);
+  bool codec_active() const;
+  static constexpr std::size_t kMaxDecoded = 256 * 1024;
   std::string tls_version() const;  // "TLSv1.3"; empty without TLS
   std::string tls_cipher() const;
   std::string peer_certificate_der() const;  // the server's certificate, DER
@@ -99,6 +109,8 @@ class ClientConnection {
 
  private:
   struct Impl;
+  void write_wire(std::string_view data, std::chrono::milliseconds timeout);
+  std::string_view read_wire(std::chrono::milliseconds timeout);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -61,12 +61,18 @@ class ImapClient {
   std::optional<imap::Completion> idle_start();
   std::vector<imap::Untagged> idle_next(std::chrono::milliseconds timeout);
   imap::Completion idle_stop();
+  // COMPRESS DEFLATE (RFC 4978) and its completion; on OK every byte both
+  // ways goes through a DeflateStream from the octet after the OK (above
+  // TLS, §4). NO [COMPRESSIONACTIVE] when it already is (RFC 5530).
+  imap::Completion compress();
+  bool compressing() const { return connection_.codec_active(); }
   void close();
   bool connected() const { return connection_.is_open() && !session_.closed(); }
   const ClientConnection& connection() const { return connection_; }
 
  private:
   void pump();
+  void start_compression();
   void handshake();
   [[noreturn]] void session_failed();
 

@@ -38,6 +38,17 @@ std::string maildir_letters(std::uint8_t system);
 // The system flags in an info string (lower-case letters, keywords, ignored).
 std::uint8_t flags_from_letters(std::string_view info);
 
+// Maildir keywords: the info letters 'a'..'z' name the keywords listed in
+// the folder's dovecot-keywords file, one "<index> <keyword>" a line (index
+// 0 is 'a'), as Dovecot and the store write it. parse_keyword_file gives the
+// keyword of each index ("" where none); a torn last line (no LF) and lines
+// that are not "<0..25> <name>" are ignored.
+std::vector<std::string> parse_keyword_file(std::string_view text);
+// The keywords an info string's lower-case letters name in `table`
+// (normalized); letters the table does not name are ignored.
+std::vector<std::string> keywords_from_letters(std::string_view info,
+                                               const std::vector<std::string>& table);
+
 // Keyword lists as kept on messages: sorted, unique, case-insensitively.
 void normalize_keywords(std::vector<std::string>& keywords);
 bool has_keyword(const std::vector<std::string>& keywords, std::string_view k);

@@ -1,13 +1,14 @@
-// net::StreamCodec over the sans-IO DeflateStream, for a session that asks
-// for compression (IMAP COMPRESS DEFLATE).
-#include "mailroom/deflate_stream.hpp"
-#include "services.hpp"
+// net::StreamCodec over the sans-IO DeflateStream, for a connection that
+// switches to compression (IMAP COMPRESS DEFLATE), server or client side.
+#include "mailroom/net/deflate_codec.hpp"
 
-namespace mailroom::engine {
+#include "mailroom/deflate_stream.hpp"
+
+namespace mailroom::net {
 
 namespace {
 
-class DeflateCodec final : public net::StreamCodec {
+class DeflateCodec final : public StreamCodec {
  public:
   void received(std::string_view wire) override { z_.receive(wire); }
   std::size_t decoded(std::string& out, std::size_t max) override {
@@ -24,6 +25,6 @@ class DeflateCodec final : public net::StreamCodec {
 
 }  // namespace
 
-std::shared_ptr<net::StreamCodec> deflate_codec() { return std::make_shared<DeflateCodec>(); }
+std::shared_ptr<StreamCodec> deflate_codec() { return std::make_shared<DeflateCodec>(); }
 
-}  // namespace mailroom::engine
+}  // namespace mailroom::net
