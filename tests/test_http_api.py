@@ -378,6 +378,10 @@ def test_live_events_over_the_websocket(server: mailroom.Server) -> None:
             "Type": "stats",
             "Data": {"Total": 1, "Unread": 1, "Version": mailroom.__version__},
         }
+        # mailroom's own event after Mailpit's: the folder's counts.
+        inbox = {"Account": "bob@example.test", "Folder": "INBOX"}
+        folder = json.loads(ws.recv())
+        assert folder == {"Type": "mailroom.folder", "Data": {**inbox, "Total": 1, "Unread": 1}}
         assert call(server, "PUT", "/api/v1/messages", {"Read": True})[0] == 200
         update = json.loads(ws.recv())
         assert update["Type"] == "update" and update["Data"] == {
@@ -385,12 +389,22 @@ def test_live_events_over_the_websocket(server: mailroom.Server) -> None:
             "Read": True,
         }
         json.loads(ws.recv())  # stats
+        folder = json.loads(ws.recv())
+        assert folder == {"Type": "mailroom.folder", "Data": {**inbox, "Total": 1, "Unread": 0}}
         assert call(server, "DELETE", "/api/v1/messages")[0] == 200
         events = [json.loads(ws.recv())]
         while events[-1]["Type"] != "delete":  # the Deleted flag first: an update
             events.append(json.loads(ws.recv()))
         assert events[-1] == {"Type": "delete", "Data": {"ID": first["Data"]["ID"]}}
         assert json.loads(ws.recv())["Data"]["Total"] == 0
+        assert json.loads(ws.recv())["Data"] == {**inbox, "Total": 0, "Unread": 0}
+        # Any folder, not only INBOX: mailroom's event alone.
+        server.account("bob@example.test").folder("Archive").append(b"Subject: a\r\n\r\na\r\n")
+        archived = json.loads(ws.recv())
+        assert archived == {
+            "Type": "mailroom.folder",
+            "Data": {"Account": "bob@example.test", "Folder": "Archive", "Total": 1, "Unread": 1},
+        }
         ws.ping(b"still there?")
         assert ws.recv_data_frame(True)[1].data == b"still there?"
     finally:

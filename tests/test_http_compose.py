@@ -217,6 +217,26 @@ def test_drafts_are_saved_replaced_and_removed_on_send(server: mailroom.Server) 
     assert server.wait_for(to="bob@example.test").subject == "d2"
 
 
+def test_a_draft_of_a_forward_keeps_what_it_forwards(server: mailroom.Server) -> None:
+    with smtplib.SMTP(*server.smtp_address) as c:
+        c.sendmail("bob@example.test", ["alice@example.test"], b"Subject: plan\r\n\r\nplan\r\n")
+    [original] = folder(server, "alice@example.test", "INBOX")
+    status, saved = compose(server, From="alice@example.test", Subject="Fwd: plan", Draft=True,
+                            Mode="forward", ReplyTo=original["ID"])  # fmt: skip
+    assert status == 200, saved
+    draft = get(server, f"/api/mailroom/message/{saved['ID']}")
+    assert draft["Answers"] == {"Mode": "forward", "ID": original["ID"]}
+    answers = draft["Answers"]
+    status, sent = compose(server, From="alice@example.test", To=["carol@example.test"],
+                           Subject="Fwd: plan", DraftID=saved["ID"], Mode=answers["Mode"],
+                           ReplyTo=answers["ID"])  # fmt: skip
+    assert status == 200, sent
+    forwarded = server.wait_for(to="carol@example.test")
+    assert forwarded.get("X-Mailroom-Mode") is None and forwarded.get("X-Mailroom-Reply-To") is None
+    assert "$Forwarded" in folder(server, "alice@example.test", "INBOX")[0]["Flags"]
+    assert "Answers" not in get(server, f"/api/mailroom/message/{original['ID']}")
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

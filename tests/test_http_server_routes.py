@@ -314,11 +314,31 @@ def test_chaos_triggers_are_reply_rules_with_a_probability() -> None:
             ({"Sender": {"ErrorCode": 250, "Probability": 10}}, "Sender.ErrorCode"),
             ({"Recipient": {"ErrorCode": 451, "Probability": 101}}, "Recipient.Probability"),
             ({"Sender": 5}, "Sender"),
-            ({"Authentication": {"ErrorCode": 535, "Probability": 50}}, "Authentication"),
+            ({"Authentication": {"ErrorCode": 200, "Probability": 50}}, "Authentication.ErrorCode"),
         ):
             status, error = call(s, "PUT", "/api/v1/chaos", body)
             assert status == 400 and error["Error"].startswith(field), error
         assert call(s, "GET", "/api/mailroom/rules")[1] == {"Rules": []}
+    # Authentication: SMTP AUTH is refused with the trigger's code.
+    with mailroom.Server(http_port=0, submission_port=0) as s:
+        status, now = call(
+            s, "PUT", "/api/v1/chaos", {"Authentication": {"ErrorCode": 454, "Probability": 100}}
+        )
+        assert status == 200 and now["Authentication"] == {"ErrorCode": 454, "Probability": 100}
+        assert now["Sender"] == off and now["Recipient"] == off
+        [rule] = call(s, "GET", "/api/mailroom/rules")[1]["Rules"]
+        assert rule["Stage"] == "auth" and rule["Chaos"] is True
+        with smtplib.SMTP(s.host, s.submission_port) as c:
+            with pytest.raises(smtplib.SMTPAuthenticationError) as auth_error:
+                c.login("alice@example.test", "pw")
+            assert auth_error.value.smtp_code == 454
+            # Mail still goes once the trigger is off; the login works again.
+            call(s, "PUT", "/api/v1/chaos", {})
+            c.login("alice@example.test", "pw")
+            assert (
+                c.sendmail("alice@example.test", ["bob@example.test"], b"Subject: x\r\n\r\nx\r\n")
+                == {}
+            )
     # With users: server-wide, so not for a logged-in user.
     import base64
 

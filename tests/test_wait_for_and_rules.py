@@ -104,3 +104,18 @@ def test_close_replies_then_closes(server: Server) -> None:
         server.reply(421, disconnect=True)
     with pytest.raises(ValueError, match="4yz or 5yz"):
         server.reply(250, close=True)
+
+
+def test_a_rule_at_auth_refuses_the_login_itself() -> None:
+    with Server(submission_port=0) as s:
+        for bad in ({"sender": "*@a.test"}, {"recipient": "b@a.test"}, {"delay": 1.0}):
+            with pytest.raises(ValueError, match="auth"):
+                s.reply(**bad, stage="auth", code=0 if "delay" in bad else 454)  # type: ignore[arg-type]
+        rule = s.reply(454, "Try later", stage="auth")
+        assert rule.stage == "auth"
+        with smtplib.SMTP(s.host, s.submission_port) as c:
+            with pytest.raises(smtplib.SMTPAuthenticationError) as e:
+                c.login("alice@example.test", "pw")
+            assert e.value.smtp_code == 454 and b"Try later" in e.value.smtp_error
+            rule.remove()
+            c.login("alice@example.test", "pw")  # the rule gone: AUTH goes on

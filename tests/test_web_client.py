@@ -63,6 +63,35 @@ def test_new_mail_appears_live_with_counts(web_server: mailroom.Server, browser:
     page.screenshot(path=str(artifacts(tmp_path) / "client-list.png"))
 
 
+def test_a_move_by_imap_into_the_folder_shown_appears_live(browser: Browser) -> None:
+    import imaplib
+
+    with mailroom.Server(http_port=0, imap_port=0) as s:
+        bob = s.account(BOB)
+        bob.folder("Archive").append(mail("Old and read"), flags=["\\Seen"])
+        bob.create_folder("Projects").append(mail("To be archived"))  # no INBOX: no Mailpit event
+        page = browser.page
+        page.goto(s.http_url + "/")
+        page.wait_for_selector("#live.online")
+        open_folder(page, BOB, "Archive")
+        assert page.locator("#messages li").count() == 1
+        archive = folder_button(page, BOB, "Archive")
+        assert "0 unread of 1" in (archive.get_attribute("aria-label") or "")
+        with imaplib.IMAP4(s.host, s.imap_port) as c:
+            c.login(BOB, "any")
+            c.select("Projects")
+            assert c.uid("MOVE", "1:*", "Archive")[0] == "OK"
+        # No reload: the list and the tree's count follow the event.
+        page.wait_for_selector("#messages li.unread")
+        assert page.locator("#messages li").count() == 2
+        wait_until(
+            page,
+            "document.querySelector('#tree [data-folder=Archive]"
+            "[data-account=\"bob@example.test\"]').getAttribute('aria-label')"
+            ".includes('1 unread of 2')",
+        )
+
+
 def test_folder_tree_flags_move_and_delete_reach_the_store(
     web_server: mailroom.Server, browser: Browser, tmp_path: Path
 ) -> None:

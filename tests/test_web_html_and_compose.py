@@ -222,6 +222,45 @@ def test_drafts_saved_reopened_and_sent(web_server: mailroom.Server, browser: Br
     assert web_server.account(CAROL).inbox.message(sent.uid).subject == "Half done"
 
 
+def test_a_reopened_draft_of_a_reply_is_sent_as_the_reply(
+    web_server: mailroom.Server, browser: Browser
+) -> None:
+    page = browser.page
+    with smtplib.SMTP(*web_server.smtp_address) as c:
+        c.sendmail(
+            CAROL,
+            [BOB],
+            f"From: {CAROL}\r\nTo: {BOB}\r\nSubject: Lunch\r\n"
+            "Message-ID: <lunch.1@example.test>\r\n\r\nNoon?\r\n".encode(),
+        )
+    inbox = web_server.account(BOB).inbox
+    drafts = web_server.account(BOB).folder("Drafts")
+    page.goto(web_server.http_url + "/")
+    open_folder(page, BOB, "INBOX")
+    open_row(page, "Lunch")
+    page.keyboard.press("r")
+    wait_until(page, "document.querySelector('#c-subject').value === 'Re: Lunch'")
+    page.fill("#c-body", "Yes, noon.")
+    page.click("#c-save")
+    wait_until(page, "document.querySelector('#toast').textContent === 'Draft saved.'")
+    # Elsewhere, then the draft again, from the Drafts folder.
+    open_folder(page, BOB, "Drafts")
+    wait_until(page, "document.querySelectorAll('#messages li').length === 1")
+    page.click("#messages li")
+    wait_until(page, "document.querySelector('#compose-title').textContent === 'Reply'")
+    assert page.input_value("#c-body").startswith("Yes, noon.")
+    page.click("#c-send")
+    wait_until(page, f"() => document.querySelector('#toast').textContent.includes('{CAROL}')")
+    assert len(drafts) == 0
+    [got] = web_server.account(CAROL).inbox.messages()
+    reply = web_server.account(CAROL).inbox.message(got.uid)
+    assert reply.get("In-Reply-To") == "<lunch.1@example.test>"
+    assert "<lunch.1@example.test>" in reply.get("References")
+    assert reply.get("X-Mailroom-Mode") is None and reply.get("X-Mailroom-Reply-To") is None
+    assert "\\Answered" in inbox.messages()[0].flags
+    assert browser.errors == []
+
+
 def test_compose_at_360_px(web_server: mailroom.Server) -> None:
     web_server.account(BOB)
     with chromium(360, 640) as b:

@@ -49,7 +49,7 @@ std::vector<StoredCopy> read_copies(const store::MailStore& st, const std::vecto
 
 ReplyRule::Stage parse_stage(const std::string& s) {
   if (auto stage = engine::stage_named(s)) return *stage;
-  throw py::value_error("stage must be 'mail', 'rcpt' or 'data', not '" + s + "'");
+  throw py::value_error("stage must be 'mail', 'rcpt', 'data' or 'auth', not '" + s + "'");
 }
 
 }  // namespace

@@ -897,9 +897,11 @@ class Server:
         raises SMTPServerDisconnected), ``server.reply(421, "Try later",
         close=True)`` (the reply, then the server closes the connection).
         Patterns: an address, ``*@domain`` or ``*``. ``stage`` is "mail",
-        "rcpt" or "data" (default: "rcpt" when a recipient is given, "mail"
-        when only a sender is, else "data"). A message whose DATA stage drops
-        or is refused is not stored.
+        "rcpt", "data" or "auth" (default: "rcpt" when a recipient is given,
+        "mail" when only a sender is, else "data"). A message whose DATA stage
+        drops or is refused is not stored. ``stage="auth"`` answers the AUTH
+        command itself (``server.reply(454, "Try later", stage="auth")``), with
+        no sender or recipient pattern and a 4yz/5yz reply, disconnect or close.
         """
         if stage is None:
             stage = "rcpt" if recipient is not None else ("mail" if sender is not None else "data")

@@ -104,10 +104,15 @@ TEST(event_texts_and_wait_matching) {
   const store::StoreChange appended = changes.back();
   CHECK(appended.kind == store::StoreChange::Kind::Appended);
   auto texts = a.api.events_for(appended);
-  CHECK_EQ(texts.size(), std::size_t(2));
+  CHECK_EQ(texts.size(), std::size_t(3));
   CHECK(texts[0].rfind("{\"Type\":\"new\",\"Data\":{\"ID\":", 0) == 0);
   CHECK(has(texts[1], "\"Type\":\"stats\""));
   CHECK(has(texts[1], "\"Total\":1"));
+  // mailroom's own, after Mailpit's: the folder's counts.
+  CHECK(has(texts[2], "\"Type\":\"mailroom.folder\""));
+  CHECK(has(texts[2], "\"Folder\":\"INBOX\",\"Total\":1,\"Unread\":1"));
+  // Another account's change is not for a logged-in user.
+  CHECK(a.api.events_for(appended, std::string("eve@example.test")).empty());
   http::WaitQuery q;
   q.to = "bob@";
   q.subject = "hell";

@@ -92,7 +92,10 @@ TEST(chaos_triggers_are_rules_with_a_probability) {
   auto left = a.smtp.list();
   CHECK(left.size() == 1 && !left[0].chaos && left[0].sender == "*@spam.test");
   CHECK_EQ(a.go("PUT", "/api/v1/chaos", "{\"Sender\":{\"ErrorCode\":200,\"Probability\":5}}").status, 400);
-  CHECK_EQ(a.go("PUT", "/api/v1/chaos", "{\"Authentication\":{\"ErrorCode\":535,\"Probability\":5}}").status, 400);
+  CHECK_EQ(a.go("PUT", "/api/v1/chaos", "{\"Authentication\":{\"ErrorCode\":535,\"Probability\":100}}").status, 200);
+  auto refused = a.smtp.match(engine::ReplyRule::Stage::Auth, "", {});
+  CHECK(refused && refused->kind == smtp::Decision::Reject && refused->reply.code == 535);
+  CHECK_EQ(a.go("PUT", "/api/v1/chaos", "{}").status, 200);
   // 0%: never fires; the command goes on to the next rule.
   engine::ReplyRule never;
   never.code = 554;

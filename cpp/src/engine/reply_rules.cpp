@@ -36,6 +36,7 @@ std::optional<ReplyRule::Stage> stage_named(std::string_view name) {
   if (name == "mail") return ReplyRule::Stage::Mail;
   if (name == "rcpt") return ReplyRule::Stage::Rcpt;
   if (name == "data") return ReplyRule::Stage::Data;
+  if (name == "auth") return ReplyRule::Stage::Auth;
   return std::nullopt;
 }
 
@@ -44,6 +45,7 @@ const char* stage_name(ReplyRule::Stage stage) {
     case ReplyRule::Stage::Mail: return "mail";
     case ReplyRule::Stage::Rcpt: return "rcpt";
     case ReplyRule::Stage::Data: return "data";
+    case ReplyRule::Stage::Auth: return "auth";
   }
   return "?";
 }
@@ -57,6 +59,12 @@ void check_reply_rule(const ReplyRule& r) {
       throw invalid_argument("CR, LF or NUL in a reply rule: " + *t);
   if (r.stage == ReplyRule::Stage::Mail && !r.recipient.empty() && r.recipient != "*")
     throw invalid_argument("a recipient pattern needs stage 'rcpt' or 'data'");
+  // At AUTH there is no envelope yet: nothing for a pattern to match.
+  if (r.stage == ReplyRule::Stage::Auth && ((!r.sender.empty() && r.sender != "*") ||
+                                            (!r.recipient.empty() && r.recipient != "*")))
+    throw invalid_argument("stage 'auth' comes before MAIL FROM: no sender or recipient pattern");
+  if (r.stage == ReplyRule::Stage::Auth && r.code < 400 && !r.disconnect && !r.close)
+    throw invalid_argument("stage 'auth' takes a 4yz or 5yz reply, disconnect=True or close=True");
   if (r.disconnect && (r.code || !r.text.empty() || r.close))
     throw invalid_argument(
         "disconnect=True drops the connection with no reply; to send a reply and then close, "

@@ -26,6 +26,10 @@ class SessionHandler final : public smtp::Handler {
   smtp::Decision on_rcpt(const smtp::Envelope& env, std::string_view rcpt) override {
     return server_.check_recipient(env, rcpt, peer_);
   }
+  smtp::Decision on_auth_command(std::string_view /*mechanism*/) override {
+    auto d = server_.rules().match(ReplyRule::Stage::Auth, "", {});
+    return d ? *d : smtp::Decision{};
+  }
   smtp::AuthOutcome on_auth(const smtp::AuthRequest& r) override {
     if (r.mechanism == "CRAM-MD5")
       return outcome(server_.check_cram_md5(r.user, r.challenge, r.digest), r.authzid, r.user);

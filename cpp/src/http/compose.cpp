@@ -96,6 +96,16 @@ Answer MailApi::Impl::compose(const Request& r) {
       for (const auto& id : d.references) refs.append(refs.empty() ? "" : " ").append(id);
       spec.headers.emplace_back("References", refs);
     }
+    // A draft keeps what it answers, so that reopened and sent it is still a
+    // reply (threading fields, \Answered) or a forward ($Forwarded). The ID
+    // names the original exactly; In-Reply-To alone would not do: a forward
+    // has none (RFC 5322 §3.6.4), nor has a reply to a message without a
+    // Message-ID, and reply and reply-all share it. The message sent is built
+    // afresh from the fields, so these never leave the Drafts folder.
+    if (draft) {
+      spec.headers.emplace_back("X-Mailroom-Mode", mode);
+      spec.headers.emplace_back("X-Mailroom-Reply-To", answered->id);
+    }
   }
   const auto forward_parts = string_list(o, "ForwardParts");
   if (!forward_parts.empty()) {

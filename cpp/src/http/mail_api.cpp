@@ -232,27 +232,44 @@ std::vector<std::string> MailApi::events_for(const store::StoreChange& c,
                                              const std::optional<std::string>& account) const {
   using Kind = store::StoreChange::Kind;
   std::vector<std::string> out;
-  if (c.folder != kInbox || (account && *account != c.account)) return out;
+  if (account && *account != c.account) return out;
+  if (c.kind != Kind::Appended && c.kind != Kind::Expunged && c.kind != Kind::FlagsChanged)
+    return out;
+  // mailroom's own event, for every folder (a move is an append and an
+  // expunge): the folder's counts now, after Mailpit's events for an INBOX.
+  std::string folder_event;
+  try {
+    const auto st = impl_->store.status(c.account, c.folder);
+    folder_event = json::serialize(json::object{
+        {"Type", "mailroom.folder"},
+        {"Data", json::object{{"Account", c.account},
+                              {"Folder", c.folder},
+                              {"Total", static_cast<std::uint64_t>(st.messages)},
+                              {"Unread", static_cast<std::uint64_t>(st.unseen)}}}});
+  } catch (const store::NoSuchFolder&) {
+    // deleted since: FolderDeleted follows
+  }
+  if (c.folder != kInbox) {
+    if (!folder_event.empty()) out.push_back(std::move(folder_event));
+    return out;
+  }
   const std::uint32_t validity = impl_->uidvalidity(c.account);
   const std::string id = encode_message_id({c.account, kInbox, validity, c.uid});
   if (c.kind == Kind::Appended) {
     auto m = impl_->store.by_uid(c.account, kInbox, c.uid);
     // Made once here, the summary is the list's next time too.
     std::string summary = m ? impl_->cache.summary(impl_->store, m, kInbox, validity) : "";
-    if (summary.empty()) return out;
-    out.push_back("{\"Type\":\"new\",\"Data\":" + summary + "}");
+    if (!summary.empty()) out.push_back("{\"Type\":\"new\",\"Data\":" + summary + "}");
   } else if (c.kind == Kind::Expunged) {
     out.push_back(json::serialize(json::object{{"Type", "delete"}, {"Data", json::object{{"ID", id}}}}));
   } else if (c.kind == Kind::FlagsChanged) {
-    auto m = impl_->store.by_uid(c.account, kInbox, c.uid);
-    if (!m) return out;
-    out.push_back(json::serialize(json::object{
-        {"Type", "update"},
-        {"Data", json::object{{"ID", id}, {"Read", (m->flags & store::kSeen) != 0}}}}));
-  } else {
-    return out;
+    if (auto m = impl_->store.by_uid(c.account, kInbox, c.uid))
+      out.push_back(json::serialize(json::object{
+          {"Type", "update"},
+          {"Data", json::object{{"ID", id}, {"Read", (m->flags & store::kSeen) != 0}}}}));
   }
-  out.push_back(stats_event(account));
+  if (!out.empty()) out.push_back(stats_event(account));
+  if (!folder_event.empty()) out.push_back(std::move(folder_event));
   return out;
 }
 

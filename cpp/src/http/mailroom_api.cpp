@@ -307,6 +307,13 @@ void MailApi::Impl::add_mailroom_routes() {
       detail["Account"] = where->account;
       detail["Folder"] = where->folder;
     }
+    // A draft of a reply or forward: what it answers, as compose kept it.
+    if (v->message->flags & store::kDraft) {
+      const std::string mode = decoded_header(*v->parsed, "X-Mailroom-Mode");
+      const std::string answered = decoded_header(*v->parsed, "X-Mailroom-Reply-To");
+      if (!mode.empty() && !answered.empty())
+        detail["Answers"] = json::object{{"Mode", mode}, {"ID", answered}};
+    }
     return Answer::now(json_response(detail));
   });
   R.add("GET", "/api/mailroom/message/{ID}/raw", [this](Request& r, const PathParams& p) {

@@ -137,7 +137,7 @@ void MailApi::Impl::add_rule_routes() {
         std::string stage = string_member(o, "Stage", "");
         if (stage.empty()) stage = has_recipient ? "rcpt" : has_sender ? "mail" : "data";
         auto named = engine::stage_named(lowered(stage));
-        if (!named) throw BadField("Stage must be mail, rcpt or data, not '" + stage + "'");
+        if (!named) throw BadField("Stage must be mail, rcpt, data or auth, not '" + stage + "'");
         rule.stage = *named;
         rule.code = static_cast<int>(int_member(o, "Code", 0, 0, 599));
         rule.text = string_member(o, "Text", "");
@@ -193,15 +193,16 @@ void MailApi::Impl::add_rule_routes() {
     return Answer::now(ok_text());
   });
 
-  // Mailpit's chaos: Sender at MAIL FROM, Recipient at RCPT TO, each an
-  // error code with a probability; PUT sets all three (one left out is
-  // off). Authentication has no reply rule in mailroom's SMTP AUTH: it is
-  // shown off, and setting it is refused.
+  // Mailpit's chaos: Sender at MAIL FROM, Recipient at RCPT TO,
+  // Authentication at AUTH, each an error code with a probability; PUT sets
+  // all three (one left out is off).
   auto triggers = [this] {
     std::map<std::string, Trigger> t{{"Sender", {}}, {"Recipient", {}}, {"Authentication", {}}};
     for (const auto& rule : controls.smtp_rules->list()) {
       if (!rule.chaos) continue;
-      auto& at = t[rule.stage == ReplyRule::Stage::Mail ? "Sender" : "Recipient"];
+      auto& at = t[rule.stage == ReplyRule::Stage::Mail   ? "Sender"
+                   : rule.stage == ReplyRule::Stage::Auth ? "Authentication"
+                                                          : "Recipient"];
       at.code = rule.code;
       at.probability = rule.probability;
     }
@@ -234,11 +235,11 @@ void MailApi::Impl::add_rule_routes() {
         throw BadField(where + e.what());
       }
       if (trigger.probability == 0) continue;
-      if (std::string_view(name) == "Authentication")
-        throw BadField("Authentication: mailroom's SMTP AUTH has no chaos trigger (Sender and "
-                       "Recipient have)");
       ReplyRule rule;
-      rule.stage = std::string_view(name) == "Sender" ? ReplyRule::Stage::Mail : ReplyRule::Stage::Rcpt;
+      const std::string_view trigger_name = name;
+      rule.stage = trigger_name == "Sender"           ? ReplyRule::Stage::Mail
+                   : trigger_name == "Authentication" ? ReplyRule::Stage::Auth
+                                                      : ReplyRule::Stage::Rcpt;
       rule.code = trigger.code;
       rule.text = "Chaos: refused on purpose";
       rule.probability = trigger.probability;

@@ -43,6 +43,10 @@ void ServerSession::cmd_auth(std::string_view arg, std::vector<Output>& out) {
     has_initial = true;
   }
   if (mech.empty()) return reply(out, 501, "5.5.4", "Syntax: AUTH mechanism [initial-response]");
+  const Decision d = call_handler([&] { return handler_.on_auth_command(mech); });
+  if (d.kind != Decision::Accept)
+    return static_cast<void>(decide(d, out, Reply(235, "2.7.0", "Authentication successful"),
+                                    Reply(454, "4.7.0", "Temporary authentication failure")));
   if (cfg_.auth_plain && iequals(mech, "PLAIN")) {
     if (has_initial) return auth_plain(initial, out);
     auth_step_ = AuthStep::Plain;

@@ -218,7 +218,9 @@ function live() {
     if (event.Type === "stats") setCounts(event.Data.Total, event.Data.Unread);
     else if (event.Type === "update" && listed.has(event.Data.ID) && !Array.isArray(listed.get(event.Data.ID).Flags))
       updateRow(event.Data.ID, { Read: event.Data.Read });
-    if (event.Type === "new" || event.Type === "delete" || event.Type === "update") soon();
+    // mailroom.folder, mailroom's own: a folder of any account (the events are
+    // already the user's own) changed; the tree shows every one's counts.
+    if (["new", "delete", "update", "mailroom.folder"].includes(event.Type)) soon();
   };
 }
 

@@ -106,7 +106,8 @@ export async function answer(id, mode, show) {
   openForm({ ...r, Mode: mode, ReplyTo: id }, show);
 }
 
-// A draft reopened: its fields, and its attachments read back from the server.
+// A draft reopened: its fields, its attachments read back from the server,
+// and what it answers (m.Answers) so that sent it is still a reply or forward.
 export async function reopenDraft(m, show) {
   const files = await Promise.all((m.Attachments || []).map(async (a) => {
     const blob = await api(paths.part(m.ID, a.PartID), { as: "response" }).then((r) => r.blob());
@@ -114,7 +115,7 @@ export async function reopenDraft(m, show) {
   }));
   const list = (l) => (l || []).map((a) => (a.Name ? `"${a.Name.replace(/"/g, "")}" <${a.Address}>` : a.Address));
   openForm({ From: m.From && m.From.Address, To: list(m.To), Cc: list(m.Cc), Bcc: list(m.Bcc), Subject: m.Subject,
-             Text: m.Text, DraftID: m.ID, files }, show);
+             Text: m.Text, DraftID: m.ID, files, Mode: m.Answers && m.Answers.Mode, ReplyTo: m.Answers && m.Answers.ID }, show);
 }
 
 function request(asDraft) {

@@ -15,7 +15,8 @@
 namespace mailroom::engine {
 
 struct ReplyRule {
-  enum class Stage { Mail, Rcpt, Data };
+  // Auth: the AUTH command (RFC 4954 §4), before the exchange starts.
+  enum class Stage { Mail, Rcpt, Data, Auth };
   Stage stage = Stage::Rcpt;
   // Patterns, case-insensitive: "" or "*" any, "*@domain" a domain, else the
   // exact address. A rule applies when both match.
@@ -35,7 +36,7 @@ struct ReplyRule {
   std::uint64_t id = 0;     // set by ReplyRules::add
 };
 
-// "mail", "rcpt", "data"; nullopt for another name.
+// "mail", "rcpt", "data", "auth"; nullopt for another name.
 std::optional<ReplyRule::Stage> stage_named(std::string_view name);
 const char* stage_name(ReplyRule::Stage stage);
 

@@ -115,9 +115,10 @@ class MailApi {
 
   Answer handle(Request& request);
 
-  // The WebSocket texts Mailpit sends for a store change ({"Type":"new",
-  // "Data":summary}, "delete", "update", then "stats"); none for changes
-  // outside INBOX or of an account other than `account` (when given: a
+  // The WebSocket texts for a store change: Mailpit's for an INBOX
+  // ({"Type":"new","Data":summary}, "delete", "update", then "stats"), then
+  // mailroom's "mailroom.folder" (the folder's Total and Unread) for any
+  // folder; none for an account other than `account` (when given: a
   // logged-in user hears of their own mail only).
   std::vector<std::string> events_for(const store::StoreChange& change,
                                       const std::optional<std::string>& account = {}) const;

@@ -72,6 +72,9 @@ class Handler {
   virtual Decision on_rcpt(const Envelope& /*env*/, std::string_view /*rcpt*/) {
     return {};
   }
+  // The AUTH command itself, before its exchange starts: Reject, Drop or
+  // Disconnect refuse it (a reply rule); Accept lets the exchange go on.
+  virtual Decision on_auth_command(std::string_view /*mechanism*/) { return {}; }
   // AUTH (only when Config::auth). The default refuses every login.
   virtual AuthOutcome on_auth(const AuthRequest& /*request*/) {
     return AuthOutcome::BadCredentials;
