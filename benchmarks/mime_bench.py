@@ -113,9 +113,10 @@ GMIME_DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gmime_d
 def gmime_full(corpus: list[bytes], repeat: int) -> tuple[float, float] | str:
     """GMime's full parse + decode of ``corpus``: (MB/s, messages/s), or why
     it was skipped."""
-    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    wanted = os.environ.get("CC", "cc")
+    cc = shutil.which(wanted) or (None if "CC" in os.environ else shutil.which("gcc"))
     if cc is None:
-        return "no C compiler (cc) on PATH"
+        return f"no C compiler ({wanted}) on PATH"
     if shutil.which("pkg-config") is None:
         return "pkg-config is not installed"
     flags = subprocess.run(
