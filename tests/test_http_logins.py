@@ -507,3 +507,24 @@ def test_the_reader_and_compose_routes_are_the_users_own(server: mailroom.Server
     sent = b.call("GET", f"/api/mailroom/messages?account={BOB}&folder=Sent").json()["messages"]
     assert [m["Subject"] for m in sent] == ["hi"]
     assert b.call("GET", f"/api/mailroom/messages?account={EVE}&folder=Sent").status == 403
+
+
+def test_a_users_transcript_hides_the_other_recipients(server: mailroom.Server) -> None:
+    # One SMTP session delivers to Bob and Eve (Eve as a Bcc): Bob's copy's
+    # transcript shows his RCPT TO, not hers; test mode would show both.
+    with smtplib.SMTP(*server.smtp_address) as c:
+        c.sendmail(
+            "alice@example.test",
+            [BOB, EVE],
+            f"From: alice@example.test\r\nTo: {BOB}\r\nSubject: both\r\n\r\nhi\r\n",
+        )
+    b = Browser(server.http_url)
+    auth = basic(BOB, USERS[BOB])
+    found = b.call("GET", "/api/v1/search?query=subject:both", headers=auth).json()
+    [summary] = found["messages"]
+    r = b.call("GET", f"/api/mailroom/message/{summary['ID']}/transcript", headers=auth)
+    assert r.status == 200
+    said = [line["Text"] for line in r.json()["Lines"] if line["Direction"] == "C"]
+    assert f"rcpt to:<{BOB}>" in [line.lower() for line in said]  # smtplib writes "rcpt TO:"
+    assert "RCPT TO:<hidden>" in said
+    assert not any(EVE in line for line in said)

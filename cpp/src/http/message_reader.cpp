@@ -57,10 +57,22 @@ std::string content_id(const mime::ParsedMessage& p, std::uint32_t i) {
   return std::string(trim(v));
 }
 
+// Whether a client line is "RCPT TO:<path>" for another address than
+// `viewer`: one SMTP session may deliver to several users, and who else got
+// the message (Bcc recipients above all) is not for a logged-in user to see.
+bool others_recipient(std::string_view line, const std::string& viewer) {
+  if (line.size() < 8 || !iequals(line.substr(0, 8), "RCPT TO:")) return false;
+  const std::size_t open = line.find('<'), close = line.find('>', open);
+  if (open == std::string_view::npos || close == std::string_view::npos) return true;
+  return store::normalize_mailbox(line.substr(open + 1, close - open - 1)) != viewer;
+}
+
 // {"Protocol","Peer","Started","Ended","Truncated","Lines":[{"Direction","Text"}]}
 // from a transcript's "C: line" / "S: line" entries; its other lines (the
 // "-- <TLS established>" note, the truncation marker) are not lines said.
-json::object transcript_json(const SessionTranscript& s) {
+// With a `viewer` (a logged-in user) other users' RCPT TO paths are hidden.
+json::object transcript_json(const SessionTranscript& s,
+                             const std::optional<std::string>& viewer) {
   json::array lines;
   std::string_view rest = s.transcript;
   while (!rest.empty()) {
@@ -69,8 +81,9 @@ json::object transcript_json(const SessionTranscript& s) {
     rest.remove_prefix(std::min(end + 1, rest.size()));
     if (line.size() < 3 || (line[0] != 'C' && line[0] != 'S') || line.substr(1, 2) != ": ")
       continue;
-    lines.push_back(
-        json::object{{"Direction", line.substr(0, 1)}, {"Text", line.substr(3)}});
+    std::string_view text = line.substr(3);
+    if (viewer && line[0] == 'C' && others_recipient(text, *viewer)) text = "RCPT TO:<hidden>";
+    lines.push_back(json::object{{"Direction", line.substr(0, 1)}, {"Text", text}});
   }
   return json::object{{"Protocol", s.protocol},
                       {"Peer", s.peer},
@@ -185,7 +198,7 @@ void MailApi::Impl::add_reader_routes() {
     if (!s)
       return Answer::now(error_response(
           404, "the server no longer keeps the SMTP session of message '" + p[0] + "'"));
-    return Answer::now(json_response(transcript_json(*s)));
+    return Answer::now(json_response(transcript_json(*s, r.account)));
   });
   R.add("POST", "/api/mailroom/compose", [this](Request& r, const PathParams&) {
     return compose(r);
