@@ -221,26 +221,12 @@ void ServerSession::cmd_search(const std::string& tag, Arguments& a, bool uid,
       }
       a.sp();
     }
-    const auto largest_uid = view_.empty() ? 0u : view_.back()->uid;
-    const SearchProgram program = SearchProgram::parse(
-        a, static_cast<std::uint32_t>(view_.size()), largest_uid, &saved_uids_);
-    if (program.uses_modseq()) enable_condstore();  // RFC 7162 §3.1
-    std::vector<std::size_t> found;
+    bool uses_modseq = false;
+    const std::vector<std::size_t> found = matching(a, uses_modseq);
     std::uint64_t highest = 0;
-    for (std::size_t i = 0; i < view_.size(); ++i) {
-      const store::MessagePtr& m = view_[i];
-      SearchSubject s;
-      s.seq = static_cast<std::uint32_t>(i + 1);
-      s.message = m.get();
-      s.recent = !rev2_ && recent(m->uid);  // IMAP4rev2 has no \Recent
-      s.parsed = [&] { return parsed_message(m); };
-      if (program.matches(s)) {
-        found.push_back(i);
-        highest = std::max(highest, m->modseq);
-      }
-    }
+    for (std::size_t i : found) highest = std::max(highest, view_[i]->modseq);
     search_results(tag, uid, ret, found,
-                   program.uses_modseq() ? std::optional<std::uint64_t>(highest) : std::nullopt);
+                   uses_modseq ? std::optional<std::uint64_t>(highest) : std::nullopt);
   } catch (...) {
     // RFC 5182 §2.1: a SEARCH ... SAVE that fails leaves $ empty.
     if (ret.save) saved_uids_.clear();

@@ -145,10 +145,16 @@ std::vector<std::size_t> ServerSession::search_positions(Arguments& a, const std
     return {};
   }
   a.sp();
+  bool uses_modseq = false;
+  return matching(a, uses_modseq);
+}
+
+std::vector<std::size_t> ServerSession::matching(Arguments& a, bool& uses_modseq) {
   const auto largest_uid = view_.empty() ? 0u : view_.back()->uid;
   const SearchProgram program = SearchProgram::parse(
       a, static_cast<std::uint32_t>(view_.size()), largest_uid, &saved_uids_);
-  if (program.uses_modseq()) enable_condstore();  // RFC 7162 §3.1
+  uses_modseq = program.uses_modseq();
+  if (uses_modseq) enable_condstore();  // RFC 7162 §3.1
   std::vector<std::size_t> found;
   for (std::size_t i = 0; i < view_.size(); ++i) {
     const store::MessagePtr& m = view_[i];

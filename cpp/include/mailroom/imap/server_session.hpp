@@ -270,6 +270,10 @@ class ServerSession {
   // "charset SP search-criteria" (RFC 5256 §4) to the end of `a`: the view's
   // positions (0-based) that match, ascending. An unknown charset is answered
   // NO [BADCHARSET] and `refused` set.
+  // The view's positions (0-based, ascending) that the search criteria to
+  // the end of `a` match; `uses_modseq` when they name MODSEQ (which turns
+  // CONDSTORE on). SEARCH, SORT and THREAD share it. Throws SyntaxError.
+  std::vector<std::size_t> matching(Arguments& a, bool& uses_modseq);
   std::vector<std::size_t> search_positions(Arguments& a, const std::string& tag, bool& refused,
                                             std::vector<Output>& out);
 
