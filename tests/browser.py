@@ -89,4 +89,4 @@ def open_folder(page: Any, account: str, folder: str) -> None:
     """Clicks a folder in the tree and waits for its list."""
     page.click(f'#tree button[data-account="{account}"][data-folder="{folder}"]')
     title = f"{folder} — {account}"
-    wait_until(page, "t => document.querySelector('#list-title').textContent === t", title)
+    wait_until(page, "t => document.querySelector('#messages').dataset.shown === t", title)

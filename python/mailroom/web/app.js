@@ -53,13 +53,17 @@ function title() {
 
 let painted = false;
 async function refreshList() {
-  byId("list-title").textContent = title();
+  const shown = title();
+  byId("list-title").textContent = shown;
   const inFolder = state.account !== null && state.query === null;
   byId("threaded").disabled = !inFolder;
   byId("sort").disabled = !inFolder || state.threaded;
   byId("order").disabled = !inFolder || state.threaded;
   const focused = document.activeElement && document.activeElement.closest("#messages li");
   const got = await loadPage(state, { open, flag: setFlagged });
+  if (!got) return got;
+  // Which list the rows are, once they are in (tests wait for it).
+  byId("messages").dataset.shown = shown;
   if (state.current) markCurrent(state.current.ID);
   // A refresh (a live event) keeps the keyboard where it was.
   const again = focused && rowOf(focused.dataset.id);

@@ -68,9 +68,15 @@ function row(m, actions, depth) {
 }
 
 // Fetches and shows a page; returns {total, unread, count} of what it lists.
+// Only the answer to the newest request is shown: a slow answer for the
+// folder left behind must not replace the list of the folder chosen since.
+let newest = 0;
+
 export async function loadPage(s, actions) {
   const { path, kind } = pageRequest(s);
+  const mine = ++newest;
   const page = await api(path);
+  if (mine !== newest) return null;
   const list = byId("messages");
   listed.clear();
   if (kind === "threads") {
