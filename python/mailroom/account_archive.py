@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .archive import write_maildir, write_mbox
+from .imap_download import check_fetch_connections
 from .mail_urls import MailURL, imap_folders, open_imap, open_pop3, parse_mail_url
 from .message import Message
 from .progress import progress_bar
@@ -152,11 +153,14 @@ def archive_account(
     password: str | None = None,
     progress: bool | None = None,
     batch: int = _BATCH,
+    connections: int | None = None,
     **options: Any,
 ) -> ArchiveResult:
     """Save what is new in the account ``source`` (an imap://, imaps://,
     pop3:// or pop3s:// URL, see mailroom.mail_urls) into ``dest``; see the
-    module's text. ``options`` go to the client (``tls``, ``cafile``,
+    module's text. ``connections``: how many IMAP connections download at
+    once (see IMAPClient.fetch; None: one to a server on this host, several
+    to others). ``options`` go to the client (``tls``, ``cafile``,
     ``timeout``...)."""
     url = parse_mail_url(source)
     dest = os.fspath(dest)
@@ -167,11 +171,14 @@ def archive_account(
         _pyarrow()  # say what to install before connecting
     if not isinstance(batch, int) or batch < 1:
         raise ValueError("batch must be a positive int")
+    check_fetch_connections(connections)
+    if url.protocol == "pop3" and connections not in (None, 1):
+        raise ValueError("connections is for imap:// URLs: a POP3 session locks the maildrop")
     state = _State(state_path(dest), str(url.with_folder(None)))
     write = _writer(dest, form)
     if url.protocol == "pop3":
         return _archive_pop3(url, password, state, write, progress, batch, options)
-    return _archive_imap(url, password, state, write, progress, batch, form, options)
+    return _archive_imap(url, password, state, write, progress, batch, form, connections, options)
 
 
 def _archive_imap(
@@ -182,6 +189,7 @@ def _archive_imap(
     progress: bool | None,
     batch: int,
     form: str,
+    connections: int | None,
     options: Any,
 ) -> ArchiveResult:
     result = ArchiveResult()
@@ -199,10 +207,20 @@ def _archive_imap(
             result.already += len(uids) - len(new)
             saved = 0
             label = str(url.with_folder(folder))
+            # One download for the folder (pipelined, over ``connections``),
+            # saved a chunk of ``batch`` UIDs at a time: the messages come in
+            # UID order, so the state can say "up to here" after each chunk.
             with progress_bar(progress, total=len(new), unit="msg", desc=label) as bar:
+                fetched = iter(imap.fetch(new, connections=connections))
+                ahead: Message | None = None  # the first message of a later chunk
                 for start in range(0, len(new), batch):
                     chunk = new[start : start + batch]
-                    messages = list(imap.fetch(chunk))
+                    messages: list[Message] = []
+                    if ahead is None:
+                        ahead = next(fetched, None)
+                    while ahead is not None and (ahead.uid or 0) <= chunk[-1]:
+                        messages.append(ahead)
+                        ahead = next(fetched, None)
                     if form == "maildir":
                         for m in messages:
                             m.folder = _maildir_folder(folder, delimiters.get(folder, "/"))
@@ -210,7 +228,7 @@ def _archive_imap(
                     saved += len(messages)
                     state.imap[folder] = {
                         "uidvalidity": int(sel.uidvalidity or 0),
-                        "last_uid": max(chunk),
+                        "last_uid": chunk[-1],
                     }
                     state.save()
                     bar.update(len(chunk))

@@ -498,6 +498,7 @@ def read(
     password: str | None = None,
     tls: str | None = None,
     cafile: str | os.PathLike[str] | None = None,
+    connections: int | None = None,
 ) -> Iterator[Message]:
     """Every message of an archive, whatever it is: a Maildir (with its
     Maildir++ folders), an mbox file, an ``.eml`` file, a directory of
@@ -510,7 +511,9 @@ def read(
     folder), ``imaps://``, ``pop3://user@host``, ``pop3s://``; the password
     from ``password=``, else ``MAILROOM_PASSWORD``, else ``IMAP_PASSWORD`` /
     ``POP3_PASSWORD`` (never from the URL); ``tls`` and ``cafile`` as the
-    clients take them (see mailroom.mail_urls). The server is only read."""
+    clients take them (see mailroom.mail_urls); ``connections``: how many
+    IMAP connections download at once (None: one to a server on this host,
+    several to others; see IMAPClient.fetch). The server is only read."""
     _check_threads(threads)
     _check_errors(errors)
     if not isinstance(source, (str, os.PathLike)):
@@ -530,9 +533,16 @@ def read(
         options: dict[str, object] = {"tls": tls}
         if cafile is not None:
             options["cafile"] = cafile
-        return read_url(p, password=password, threads=threads, progress=progress, **options)
-    if password is not None or tls is not None or cafile is not None:
-        raise ValueError("password, tls and cafile are for imap:// and pop3:// URLs")
+        return read_url(
+            p,
+            password=password,
+            threads=threads,
+            progress=progress,
+            connections=connections,
+            **options,
+        )
+    if password is not None or tls is not None or cafile is not None or connections is not None:
+        raise ValueError("password, tls, cafile and connections are for imap:// and pop3:// URLs")
     if os.path.isdir(p):
         root = Path(p)
         if _maildir_folders(root, True):

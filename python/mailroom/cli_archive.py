@@ -9,6 +9,11 @@ import sys
 from typing import Any
 
 from .cli_arguments import UsageError
+from .imap_download import (
+    MAX_FETCH_CONNECTIONS,
+    REMOTE_FETCH_CONNECTIONS,
+    check_fetch_connections,
+)
 from .mail_urls import MailURL, parse_mail_url
 
 
@@ -51,6 +56,17 @@ def client_options(args: argparse.Namespace) -> dict[str, Any]:
     return options
 
 
+def _connections(value: str) -> int:
+    try:
+        n = int(value)
+        check_fetch_connections(n)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a number of connections from 1 to {MAX_FETCH_CONNECTIONS}: {value!r}"
+        ) from None
+    return n
+
+
 def _parse(value: str) -> MailURL:
     try:
         return parse_mail_url(value)
@@ -73,6 +89,7 @@ def cmd_archive(args: argparse.Namespace) -> int:
             form=args.format,
             password=password,
             progress=progress,
+            connections=args.connections,
             **options,
         )
     except (OSError, ValueError, ImportError, IMAPError, POP3Error) as e:
@@ -158,6 +175,13 @@ def add_archive_parser(
         default=60.0,
         metavar="SECONDS",
         help="seconds to wait for each reply (default: 60)",
+    )
+    archive.add_argument(
+        "--connections",
+        type=_connections,
+        metavar="N",
+        help=f"IMAP connections downloading at once, 1 to {MAX_FETCH_CONNECTIONS} "
+        f"(default: 1 to a server on this host, {REMOTE_FETCH_CONNECTIONS} to others)",
     )
     add_security_options(archive, "STARTTLS (imap://) or STLS (pop3://)")
     archive.set_defaults(func=cmd_archive)

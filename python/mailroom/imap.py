@@ -24,6 +24,7 @@ from urllib.parse import quote
 
 from . import _core
 from . import imap_arguments as _args
+from . import imap_download as _download
 from ._client_tls import TLSMode, _tls_arguments, _TLSState
 from .errors import (
     IMAPAuthError,
@@ -65,7 +66,8 @@ class IMAPClient(_TLSState):
     several times over for the cost of zlib on both sides, so the default
     (None) turns it on, as mbsync does, except for a server on this host,
     where it would only cost time; True or False to force. ``compressing``
-    says whether it is on. Failures are IMAPError and its
+    says whether it is on. ``fetch(uids, connections=n)`` downloads over
+    n connections at once, logged in as this one. Failures are IMAPError and its
     subclasses (IMAPAuthError, IMAPTimeoutError, IMAPServerDisconnected,
     IMAPProtocolError, IMAPTLSError...).
     """
@@ -105,6 +107,25 @@ class IMAPClient(_TLSState):
         self._qresync = False
         self._implicit_tls = tls == "implicit"
         self._compress = compress
+        # What another connection to the same account needs (fetch's
+        # ``connections``): these options, and the login once it succeeded.
+        self._sibling_options: dict[str, Any] = {
+            "tls": tls,
+            "verify": verify,
+            "cafile": cafile,
+            "server_hostname": server_hostname,
+            "allow_plaintext_auth": allow_plaintext_auth,
+            "timeout": timeout,
+            "connect_timeout": connect_timeout,
+            "max_literal": max_literal,
+            "max_line": max_line,
+            "max_in_flight": max_in_flight,
+            "compress": compress,
+            "transcript": transcript,
+            "max_transcript_bytes": max_transcript_bytes,
+        }
+        self._credentials: tuple[str, str, str] | None = None
+        self._siblings: list[IMAPClient] = []
         self._native = _core.imap.ImapClient(
             host=host,
             port=port,
@@ -188,6 +209,7 @@ class IMAPClient(_TLSState):
         except IMAPError as e:
             raise IMAPAuthError(str(e), e.status, e.code, e.command) from None
         self.user = user
+        self._credentials = (user, password, auth)
         if c.code.name != "CAPABILITY":
             self._run("CAPABILITY")  # RFC 9051 §6.2.3: they may change
         if self.has_capability("QRESYNC"):  # RFC 7162 §3.2.3
@@ -345,37 +367,72 @@ class IMAPClient(_TLSState):
         return f"{scheme}://{user}{host}:{self.port}/{quote(folder or '', safe='/')}"
 
     def fetch(
-        self, uids: int | Iterable[int], *, batch: int = 200, threads: int = 0
+        self,
+        uids: int | Iterable[int],
+        *,
+        batch: int = 200,
+        threads: int = 0,
+        connections: int | None = 1,
     ) -> Iterator[Message]:
-        """The messages of the selected folder with these UIDs, as Messages
-        with ``uid``, ``flags``, ``internal_date``, ``folder`` and ``source``:
-        UID FETCH in batches of ``batch`` UIDs, all of them pipelined, each
-        batch parsed on native threads. Bodies are read with BODY.PEEK[]
-        (\\Seen stays as it was). UIDs the server no longer has are skipped."""
+        """The messages of the selected folder with these UIDs, batch after
+        batch as ``uids`` orders them, as Messages with ``uid``, ``flags``, ``internal_date``,
+        ``folder`` and ``source``: UID FETCH in batches of ``batch`` UIDs,
+        all of them pipelined, each batch parsed on native threads. Bodies
+        are read with BODY.PEEK[] (\\Seen stays as it was). UIDs the server
+        no longer has are skipped.
+
+        ``connections`` (1 to MAX_FETCH_CONNECTIONS; None: one to a server
+        on this host, REMOTE_FETCH_CONNECTIONS to others): with more than one,
+        other connections log in to the same account, EXAMINE the folder
+        and take every n-th batch, so a server that runs a process per
+        connection (Dovecot) works on several batches at once; the
+        messages still come in order. They stay open for the next fetch
+        until logout() or close(). A server that refuses another connection
+        (a per-user limit) leaves the download with the ones it took."""
         sel = self._need_selected()
         wanted = _args.uid_list(uids)
+        if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
+            raise ValueError("batch must be a positive int")
+        _download.check_fetch_connections(connections)
+        if connections is None:
+            loopback = self._native.peer_is_loopback
+            connections = 1 if loopback else _download.REMOTE_FETCH_CONNECTIONS
+        wanted = list(dict.fromkeys(wanted))
         if not wanted:
             return iter(())
-        if not isinstance(batch, int) or batch < 1:
-            raise ValueError("batch must be a positive int")
-        with _args.imap_failures():
-            ids = list(self._native.queue_uid_fetch(wanted, _FETCH_ITEMS, batch))
-        return self._fetched(ids, sel.name, threads)
-
-    def _fetched(self, ids: list[int], folder: str, threads: int) -> Iterator[Message]:
-        source = self.url(folder)
-        for ident in ids:
+        batches = [wanted[i : i + batch] for i in range(0, len(wanted), batch)]
+        sessions = [self, *_download.siblings(self, sel, min(connections, len(batches)) - 1)]
+        n = len(sessions)
+        # Batch j goes to session j % n: each session's UIDs, in order, are
+        # its batches one after another, which queue_uid_fetch cuts again
+        # at the same places.
+        ids = []
+        for k, session in enumerate(sessions):
+            mine = [u for part in batches[k::n] for u in part]
             with _args.imap_failures():
-                c, fetched = self._native.wait_messages(ident, threads)
-            _args.checked(c, "UID FETCH")
-            for f in fetched:
-                yield self._message(f.data, f.message, folder, source)
+                ids.append(list(session._native.queue_uid_fetch(mine, _FETCH_ITEMS, batch)))
+        return _download.fetched(self, sessions, ids, batches, sel.name, threads)
+
+    @property
+    def fetch_connections(self) -> int:
+        """The connections fetch() has open: this one and the others that
+        ``connections`` opened (kept until logout() or close())."""
+        return 1 + len(self._siblings)
+
+    def _close_siblings(self) -> None:
+        siblings, self._siblings = self._siblings, []
+        for sibling in siblings:
+            sibling.close()
 
     def messages(
-        self, criteria: str | Sequence[str] = "ALL", *, batch: int = 200
+        self,
+        criteria: str | Sequence[str] = "ALL",
+        *,
+        batch: int = 200,
+        connections: int | None = 1,
     ) -> Iterator[Message]:
         """The messages of the selected folder that match ``criteria``."""
-        return self.fetch(self.search(criteria), batch=batch)
+        return self.fetch(self.search(criteria), batch=batch, connections=connections)
 
     def fetch_flags(self, uids: int | Iterable[int] | str = "1:*") -> dict[int, list[str]]:
         """{uid: flags} of the selected folder."""
@@ -529,16 +586,23 @@ class IMAPClient(_TLSState):
 
     def logout(self) -> None:
         """LOGOUT, then close the connection."""
+        siblings, self._siblings = self._siblings, []
         try:
+            for sibling in siblings:
+                with contextlib.suppress(IMAPError):
+                    sibling.logout()
             if self._native.connected:
                 with contextlib.suppress(IMAPServerDisconnected):
                     self._run("LOGOUT")
         finally:
+            for sibling in siblings:
+                sibling.close()
             self._native.close()
             self.selected = None
 
     def close(self) -> None:
-        """Close the connection without LOGOUT."""
+        """Close the connection (and fetch's other ones) without LOGOUT."""
+        self._close_siblings()
         self._native.close()
 
     def __enter__(self) -> IMAPClient:

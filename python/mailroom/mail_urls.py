@@ -24,6 +24,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from ._client_tls import TLSMode
 from .imap import IMAPClient
+from .imap_download import check_fetch_connections
 from .message import Message
 from .pop3 import POP3Client
 from .progress import progress_bar
@@ -158,22 +159,32 @@ def read_url(
     password: str | None = None,
     threads: int = 0,
     progress: bool | None = None,
+    connections: int | None = None,
     **options: Any,
 ) -> Iterator[Message]:
     """The messages of the account the URL names (see the module's text),
     each with ``source`` (the URL of its folder, no password), ``folder``
     and, from IMAP, ``flags``, ``uid`` and ``internal_date``. The server is
     only read: IMAP folders are EXAMINEd, bodies fetched with BODY.PEEK[],
-    POP3 mail is left on the server."""
+    POP3 mail is left on the server. ``connections``: IMAPClient.fetch's
+    (None: one to a server on this host, several to others)."""
     parsed = parse_mail_url(url)
     url_password(parsed, password)  # fail now, not at the first next()
+    check_fetch_connections(connections)
     if parsed.protocol == "imap":
-        return _read_imap(parsed, password, threads, progress, options)
+        return _read_imap(parsed, password, threads, progress, connections, options)
+    if connections not in (None, 1):
+        raise ValueError("connections is for imap:// URLs: a POP3 session locks the maildrop")
     return _read_pop3(parsed, password, progress, options)
 
 
 def _read_imap(
-    url: MailURL, password: str | None, threads: int, progress: bool | None, options: Any
+    url: MailURL,
+    password: str | None,
+    threads: int,
+    progress: bool | None,
+    connections: int | None,
+    options: Any,
 ) -> Iterator[Message]:
     with open_imap(url, password, **options) as imap:
         for folder in imap_folders(imap, url):
@@ -181,7 +192,7 @@ def _read_imap(
             uids = imap.search()
             source = str(url.with_folder(folder))
             with progress_bar(progress, total=len(uids), unit="msg", desc=source) as bar:
-                for msg in imap.fetch(uids, threads=threads):
+                for msg in imap.fetch(uids, threads=threads, connections=connections):
                     msg.source = source
                     bar.update(1)
                     yield msg

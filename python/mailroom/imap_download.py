@@ -1,0 +1,139 @@
+"""IMAPClient.fetch over several connections at once, and the reading of
+pipelined UID FETCH answers batch by batch.
+
+A server that runs one process per connection (Dovecot) serves each
+connection on its own core, so a download split over n connections can go
+up to n times as fast as one, as far as the server's cores (and the client's
+one thread) allow. Batch j of the UIDs goes to connection j % n; every
+connection has all of its batches pipelined at once (the session keeps up to
+``max_in_flight`` on the wire) and the messages are handed out batch after
+batch in the order the caller gave the UIDs. The extra connections log in as
+the first one did, EXAMINE the folder (read only: BODY.PEEK[] leaves \\Seen
+alone, EXAMINE leaves \\Recent) and must see the same UIDVALIDITY; they stay
+open for the next fetch until the client logs out or closes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from . import imap_arguments as _args
+from .errors import IMAPAuthError, IMAPConnectError, IMAPError, IMAPServerDisconnected
+
+if TYPE_CHECKING:
+    from .imap import IMAPClient
+    from .imap_values import SelectedFolder
+    from .message import Message
+
+__all__ = ["MAX_FETCH_CONNECTIONS", "REMOTE_FETCH_CONNECTIONS", "check_fetch_connections"]
+
+MAX_FETCH_CONNECTIONS = 16
+# connections=None: this many to a server elsewhere (each connection is
+# bounded by its own window and round trips; servers commonly allow ten or
+# more per user), one to a server on this host, which shares the CPUs.
+REMOTE_FETCH_CONNECTIONS = 4
+
+
+def check_fetch_connections(connections: int | None) -> None:
+    """ValueError unless None or an int from 1 to MAX_FETCH_CONNECTIONS."""
+    if connections is None:
+        return
+    if (
+        not isinstance(connections, int)
+        or isinstance(connections, bool)
+        or not 1 <= connections <= MAX_FETCH_CONNECTIONS
+    ):
+        raise ValueError(
+            f"connections must be None or an int from 1 to {MAX_FETCH_CONNECTIONS}, "
+            f"not {connections!r}"
+        )
+
+
+def _same_uidvalidity(sel: SelectedFolder, other: SelectedFolder) -> None:
+    if other.uidvalidity != sel.uidvalidity:
+        raise IMAPError(
+            f"UIDVALIDITY of {sel.name!r} changed during the download "
+            f"({sel.uidvalidity} -> {other.uidvalidity}): select it again"
+        )
+
+
+def siblings(client: IMAPClient, sel: SelectedFolder, wanted: int) -> list[IMAPClient]:
+    """Up to ``wanted`` other connections of ``client``'s account with
+    ``sel``'s folder examined, kept from an earlier fetch or opened now; as
+    many as the server takes (a per-user limit refuses the rest)."""
+    ready: list[IMAPClient] = []
+    for other in list(client._siblings):
+        if len(ready) == wanted:
+            break
+        try:
+            if not other._native.connected:
+                raise IMAPServerDisconnected("closed")
+            if other.selected is None or other.selected.name != sel.name:
+                other.select(sel.name, readonly=True)
+        except IMAPError:
+            client._siblings.remove(other)
+            other.close()
+            continue
+        assert other.selected is not None
+        _same_uidvalidity(sel, other.selected)
+        ready.append(other)
+    while len(ready) < wanted and client._credentials is not None:
+        user, password, auth = client._credentials
+        try:
+            other = type(client)(
+                client.host, client.port, user, password, auth=auth, **client._sibling_options
+            )
+        except (IMAPConnectError, IMAPAuthError, IMAPServerDisconnected):
+            break  # a limit on connections: go on with those there are
+        client._siblings.append(other)
+        _same_uidvalidity(sel, other.select(sel.name, readonly=True))
+        ready.append(other)
+    return ready
+
+
+def fetched(
+    client: IMAPClient,
+    sessions: list[IMAPClient],
+    ids: list[list[int]],
+    batches: list[list[int]],
+    folder: str,
+    threads: int,
+) -> Iterator[Message]:
+    """The messages of ``batches`` (batch j queued on sessions[j % n] as
+    command ids[j % n][j // n]), batch after batch, each in its own order.
+
+    A server may run pipelined FETCHes at once and interleave their data
+    (RFC 9051 §5.5; Dovecot does, a message at a time, when a connection is
+    not read for a while), and untagged data belongs to no command. But a
+    command's data all comes before its tagged OK: once a connection's
+    commands up to batch j's have completed, all of batch j is in. Messages
+    are held by UID until their batch is due."""
+    source = client.url(folder)
+    n = len(sessions)
+    batch_of = {uid: j for j, part in enumerate(batches) for uid in part}
+    held: list[dict[int, Any]] = [{} for _ in sessions]  # UID -> FetchedMessage
+    completed = [0] * n  # commands of each connection waited for
+    finished = False
+    try:
+        for j, part in enumerate(batches):
+            k, mine = j % n, j // n
+            while completed[k] <= mine:
+                with _args.imap_failures():
+                    c, got = sessions[k]._native.wait_messages(ids[k][completed[k]], threads)
+                _args.checked(c, "UID FETCH")
+                completed[k] += 1
+                for f in got:
+                    # A UID not asked for, or sent again, is dropped.
+                    if batch_of.get(f.data.uid, -1) >= j:
+                        held[k].setdefault(f.data.uid, f)
+            for uid in part:
+                f = held[k].pop(uid, None)
+                if f is not None:
+                    yield client._message(f.data, f.message, folder, source)
+        finished = True
+    finally:
+        if not finished:
+            # Stopped early or failed: the other connections may still have
+            # batches in flight; they are not worth keeping.
+            client._close_siblings()
