@@ -15,6 +15,8 @@ open for the next fetch until the client logs out or closes.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -92,6 +94,33 @@ def siblings(client: IMAPClient, sel: SelectedFolder, wanted: int) -> list[IMAPC
     return ready
 
 
+def _drain(
+    session: IMAPClient,
+    ids: list[int],
+    threads: int,
+    out: queue.Queue[Any],
+    stop: threading.Event,
+) -> None:
+    """On its own thread: one other connection's UID FETCH completions, in
+    order, into ``out`` (bounded: the connection stops reading when the
+    consumer is behind), or the failure that ended them."""
+    item: Any
+    for ident in ids:
+        try:
+            with _args.imap_failures():
+                item = session._native.wait_messages(ident, threads)
+        except BaseException as e:  # handed to the consumer, raised there
+            item = e
+        while not stop.is_set():
+            try:
+                out.put(item, timeout=0.05)
+                break
+            except queue.Full:
+                continue
+        if stop.is_set() or isinstance(item, BaseException):
+            return
+
+
 def fetched(
     client: IMAPClient,
     sessions: list[IMAPClient],
@@ -103,6 +132,11 @@ def fetched(
     """The messages of ``batches`` (batch j queued on sessions[j % n] as
     command ids[j % n][j // n]), batch after batch, each in its own order.
 
+    The first connection is read on the caller's thread (its session may
+    carry the caller's other commands too), each other one on a thread of
+    its own, so that every connection keeps reading while the caller is
+    busy with another; the network waits and the parsing release the GIL.
+
     A server may run pipelined FETCHes at once and interleave their data
     (RFC 9051 §5.5; Dovecot does, a message at a time, when a connection is
     not read for a while), and untagged data belongs to no command. But a
@@ -112,27 +146,50 @@ def fetched(
     source = client.url(folder)
     n = len(sessions)
     batch_of = {uid: j for j, part in enumerate(batches) for uid in part}
-    held: list[dict[int, Any]] = [{} for _ in sessions]  # UID -> FetchedMessage
+    held: list[dict[int, Any]] = [{} for _ in sessions]  # UID -> (FetchData, message)
     completed = [0] * n  # commands of each connection waited for
+    stop = threading.Event()
+    queues: list[queue.Queue[Any]] = [queue.Queue(maxsize=2) for _ in sessions]
+    workers = [
+        threading.Thread(
+            target=_drain,
+            args=(sessions[k], ids[k], threads, queues[k], stop),
+            name=f"mailroom-imap-fetch-{k}",
+            daemon=True,
+        )
+        for k in range(1, n)
+    ]
+    for w in workers:
+        w.start()
     finished = False
     try:
         for j, part in enumerate(batches):
             k, mine = j % n, j // n
             while completed[k] <= mine:
-                with _args.imap_failures():
-                    c, got = sessions[k]._native.wait_messages(ids[k][completed[k]], threads)
+                if k == 0:
+                    with _args.imap_failures():
+                        item = sessions[0]._native.wait_messages(ids[0][completed[0]], threads)
+                else:
+                    item = queues[k].get()
+                    if isinstance(item, BaseException):
+                        raise item
+                c, got = item
                 _args.checked(c, "UID FETCH")
                 completed[k] += 1
                 for f in got:
+                    data = f.data  # a copy each time it is asked for
                     # A UID not asked for, or sent again, is dropped.
-                    if batch_of.get(f.data.uid, -1) >= j:
-                        held[k].setdefault(f.data.uid, f)
+                    if batch_of.get(data.uid, -1) >= j:
+                        held[k].setdefault(data.uid, (data, f.message))
             for uid in part:
-                f = held[k].pop(uid, None)
-                if f is not None:
-                    yield client._message(f.data, f.message, folder, source)
+                found = held[k].pop(uid, None)
+                if found is not None:
+                    yield client._message(found[0], found[1], folder, source)
         finished = True
     finally:
+        stop.set()
+        for w in workers:
+            w.join()
         if not finished:
             # Stopped early or failed: the other connections may still have
             # batches in flight; they are not worth keeping.
