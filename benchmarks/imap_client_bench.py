@@ -9,30 +9,41 @@ client logs in over one connection, EXAMINEs INBOX and downloads every
 message (BODY.PEEK[]):
 
 - mailroom: ``imap.fetch(imap.search())``, UID FETCH in batches of 200,
-  pipelined, each batch parsed natively into mailroom.Messages; without
-  COMPRESS=DEFLATE (the default for a server on this host) and with it
-  (``compress=True``; RFC 4978, both servers offer it): on loopback
-  compression only costs time, over a slow link it saves it;
+  pipelined, each batch parsed natively into mailroom.Messages; over one
+  connection, and over 2 and 4 (``connections=``: batch j on connection
+  j % n, each read on its own thread; the connect and login of the others
+  is measured too); without COMPRESS=DEFLATE (the default for a server on
+  this host) and with it (``compress=True``; RFC 4978, both servers offer
+  it): on loopback compression only costs time, over a slow link it saves it;
 - imaplib: one ``UID FETCH 1:* (BODY.PEEK[])``, the bytes only (its fastest
   use), and one ``UID FETCH`` per message (the common loop, a round trip each);
 - imapclient: ``fetch(uids, ["BODY.PEEK[]"])`` for 1,000 UIDs at a time (a
   command line it writes out in full), the bytes only.
 
 mailroom does more (it parses every message) and is still measured whole.
-A first untimed download warms each server's indexes and the page cache.
-Prints messages/s, MB/s and the ratios mailroom/imaplib and mailroom/imapclient.
+Every client downloads once untimed first, all of them before any is timed,
+so that each sees the server in the same state (Dovecot's index and cache
+files built, the page cache warm); then ``--rounds`` rounds time each client
+in turn. Printed per client: the best round's messages/s and MB/s (the
+machine may be shared: the best round is the one least disturbed), and the
+CPU time per message of the client (this process, all its threads) and of
+the server (Dovecot: the processes its master reaped; mailroom's server: its
+process), the medians of the rounds; then mailroom's ratios to each peer.
 """
 
 from __future__ import annotations
 
 import argparse
 import imaplib
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,15 +65,23 @@ def message(n: int, size: int) -> bytes:
     return head + line * max(1, (size - len(head)) // len(line))
 
 
-def with_mailroom(host: str, port: int, compress: bool = False) -> int:
+def with_mailroom(host: str, port: int, compress: bool = False, connections: int = 1) -> int:
     with mailroom.IMAPClient(host, port, USER, PASSWORD, compress=compress) as imap:
         assert imap.compressing == compress
         imap.select("INBOX", readonly=True)
-        return sum(len(m) for m in imap.fetch(imap.search()))
+        return sum(len(m) for m in imap.fetch(imap.search(), connections=connections))
 
 
 def with_mailroom_compressed(host: str, port: int) -> int:
     return with_mailroom(host, port, compress=True)
+
+
+def with_mailroom_2(host: str, port: int) -> int:
+    return with_mailroom(host, port, connections=2)
+
+
+def with_mailroom_4(host: str, port: int) -> int:
+    return with_mailroom(host, port, connections=4)
 
 
 def with_imaplib(host: str, port: int) -> int:
@@ -102,12 +121,42 @@ def with_imapclient(host: str, port: int) -> int:
     return octets
 
 
-def measure(fn: Callable[[str, int], int], port: int, count: int) -> tuple[float, float]:
-    fn("127.0.0.1", port)  # warm-up
+def cpu_seconds(pid: int, children: bool) -> float:
+    """A process's CPU time (user + system), or with ``children`` that of
+    the children it has reaped, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # After the ")": state is field 3; utime 14, stime 15, cutime 16, cstime 17.
+    first = 13 if children else 11
+    return (int(fields[first]) + int(fields[first + 1])) / os.sysconf("SC_CLK_TCK")
+
+
+class ServerCPU:
+    """The CPU time a server spends, read before and after a download."""
+
+    def __init__(self, pid: int, children: bool) -> None:
+        self.pid, self.children = pid, children
+
+    def now(self) -> float:
+        if self.children:
+            time.sleep(0.05)  # the connection's process exits after LOGOUT
+        return cpu_seconds(self.pid, self.children)
+
+
+@dataclass
+class Timing:
+    seconds: list[float] = field(default_factory=list)
+    octets: int = 0
+    client_cpu: list[float] = field(default_factory=list)
+    server_cpu: list[float] = field(default_factory=list)
+
+
+def timed(fn: Callable[[str, int], int], port: int, server: ServerCPU, t: Timing) -> None:
+    cpu0, server0 = time.process_time(), server.now()
     start = time.perf_counter()
-    octets = fn("127.0.0.1", port)
-    seconds = time.perf_counter() - start
-    return count / seconds, octets / seconds / 1e6
+    t.octets = fn("127.0.0.1", port)
+    t.seconds.append(time.perf_counter() - start)
+    t.client_cpu.append(time.process_time() - cpu0)
+    t.server_cpu.append(server.now() - server0)
 
 
 _SERVER = textwrap.dedent(
@@ -121,9 +170,11 @@ _SERVER = textwrap.dedent(
 )
 
 
-def run(count: int, size: int) -> None:
+def run(count: int, size: int, rounds: int) -> None:
     clients: list[tuple[str, Callable[[str, int], int]]] = [
         ("mailroom.IMAPClient", with_mailroom),
+        ("mailroom, 2 connections", with_mailroom_2),
+        ("mailroom, 4 connections", with_mailroom_4),
         ("mailroom, COMPRESS", with_mailroom_compressed),
         ("imaplib", with_imaplib),
         ("imaplib per message", with_imaplib_per_message),
@@ -134,14 +185,18 @@ def run(count: int, size: int) -> None:
         clients.append(("imapclient", with_imapclient))
     except ImportError:
         print("(imapclient not installed: pip install imapclient)")
+    print(
+        f"{count} messages of {size} bytes; every client once untimed, then {rounds} rounds; "
+        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "mail").mkdir()
-        print(f"{count} messages of {size} bytes, one connection each, after a warm-up")
         with Dovecot(root / "work", root / "mail", password=PASSWORD, imap=True) as d:
             d.add_mailbox(USER, {f"{n}.eml": message(n, size) for n in range(count)})
             assert d.imap_port is not None
-            report("Dovecot", clients, d.imap_port, count)
+            master = int((d.workdir / "run" / "master.pid").read_text().split()[0])
+            report("Dovecot", clients, d.imap_port, count, rounds, ServerCPU(master, True))
         port = free_port()
         server = subprocess.Popen(
             [sys.executable, "-c", _SERVER, str(port)],
@@ -155,32 +210,57 @@ def run(count: int, size: int) -> None:
             with mailroom.IMAPClient("127.0.0.1", port, USER, PASSWORD) as imap:
                 for n in range(count):
                     imap.append("INBOX", message(n, size))
-            report("mailroom's server", clients, port, count)
+            cpu = ServerCPU(server.pid, False)
+            report("mailroom's server", clients, port, count, rounds, cpu)
         finally:
             server.communicate("", timeout=60)
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
 
 
 def report(
-    server: str, clients: list[tuple[str, Callable[[str, int], int]]], port: int, count: int
+    server: str,
+    clients: list[tuple[str, Callable[[str, int], int]]],
+    port: int,
+    count: int,
+    rounds: int,
+    cpu: ServerCPU,
 ) -> None:
     print(f"\n{server}:")
+    for _, fn in clients:  # the same server state for all: warm-up first
+        fn("127.0.0.1", port)
+    timings = {name: Timing() for name, _ in clients}
+    for _ in range(rounds):
+        for name, fn in clients:
+            timed(fn, port, cpu, timings[name])
+    print(f"  {'':24} {'msg/s':>9} {'MB/s':>7}   CPU µs/msg: client server")
     rates = {}
-    for name, fn in clients:
-        per_s, mb_s = measure(fn, port, count)
-        rates[name] = per_s
-        print(f"  {name:20} {per_s:9.0f} msg/s  {mb_s:7.1f} MB/s")
+    for name, t in timings.items():
+        best = min(t.seconds)
+        rates[name] = count / best
+        client_us = statistics.median(t.client_cpu) / count * 1e6
+        server_us = statistics.median(t.server_cpu) / count * 1e6
+        print(
+            f"  {name:24} {count / best:9.0f} {t.octets / best / 1e6:7.1f}"
+            f"   {client_us:17.1f} {server_us:6.1f}"
+        )
     ours = rates["mailroom.IMAPClient"]
     for name in rates:
         if name != "mailroom.IMAPClient":
-            print(f"  mailroom / {name}: {ours / rates[name]:.1f}x")
+            print(f"  mailroom / {name}: {ours / rates[name]:.2f}x")
+    best_ours = max(rates[n] for n in rates if n.startswith("mailroom") and "COMPRESS" not in n)
+    for peer in ("imaplib", "imapclient"):
+        if peer in rates:
+            ratio = best_ours / rates[peer]
+            print(f"  best mailroom ({best_ours:.0f} msg/s) / {peer}: {ratio:.2f}x")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--size", type=int, default=10 * 1024)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    run(args.count, args.size)
+    run(args.count, args.size, args.rounds)
 
 
 if __name__ == "__main__":
