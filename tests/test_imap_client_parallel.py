@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import mailroom
-from mailroom import IMAPClient, Server
+from mailroom import IMAPClient, IMAPError, IMAPServerDisconnected, Server
 from mailroom.account_archive import archive_account, state_path
 from mailroom.cli import main
 
@@ -84,6 +84,33 @@ def test_stopping_early_closes_the_others_and_the_next_fetch_works(server: Serve
         # SELECT on the first connection: the others only EXAMINE, and
         # nothing was marked \Seen by any of them (BODY.PEEK[]).
         assert all("\\Seen" not in f for f in imap.fetch_flags().values())
+
+
+def test_a_failure_on_any_connection_ends_the_download(server: Server) -> None:
+    with connect(server) as imap:
+        imap.select("INBOX", readonly=True)
+        uids = imap.search()
+        # The first UID FETCH the server takes, on whichever connection.
+        server.imap_reply("NO", "[UNAVAILABLE] try later", command="FETCH", times=1)
+        try:
+            with pytest.raises(IMAPError, match="UNAVAILABLE|try later") as e:
+                list(imap.fetch(uids, batch=100, connections=3))
+            assert e.value.status == "NO"
+        finally:
+            server.clear_imap_replies()
+        assert imap.fetch_connections == 1  # the others were closed
+    # Dropped in the middle of the download.
+    with connect(server) as imap:
+        imap.select("INBOX", readonly=True)
+        server.imap_reply(disconnect=True, command="FETCH", times=1)
+        try:
+            with pytest.raises(IMAPServerDisconnected):
+                list(imap.fetch(uids, batch=100, connections=3))
+        finally:
+            server.clear_imap_replies()
+    with connect(server) as imap:
+        imap.select("INBOX", readonly=True)
+        assert [m.uid for m in imap.fetch(uids, batch=100, connections=3)] == uids
 
 
 def test_bad_connections(server: Server) -> None:
