@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from . import imap_arguments as _args
-from .errors import IMAPAuthError, IMAPConnectError, IMAPError, IMAPServerDisconnected
+from .errors import IMAPError, IMAPServerDisconnected
 
 if TYPE_CHECKING:
     from .imap import IMAPClient
@@ -86,10 +86,17 @@ def siblings(client: IMAPClient, sel: SelectedFolder, wanted: int) -> list[IMAPC
             other = type(client)(
                 client.host, client.port, user, password, auth=auth, **client._sibling_options
             )
-        except (IMAPConnectError, IMAPAuthError, IMAPServerDisconnected):
-            break  # a limit on connections: go on with those there are
+        except IMAPError:
+            # A limit on connections (Dovecot: BYE after the login; others
+            # NO [LIMIT] or no answer): go on with those there are.
+            break
+        try:
+            got = other.select(sel.name, readonly=True)
+        except IMAPError:
+            other.close()
+            break
         client._siblings.append(other)
-        _same_uidvalidity(sel, other.select(sel.name, readonly=True))
+        _same_uidvalidity(sel, got)
         ready.append(other)
     return ready
 
