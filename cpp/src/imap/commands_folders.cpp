@@ -205,6 +205,8 @@ std::vector<std::string> ServerSession::read_status_items(Arguments& a) {
                                         "UNSEEN",   "DELETED", "SIZE",    "HIGHESTMODSEQ"};
     if (std::none_of(std::begin(known), std::end(known), [&](const char* k) { return item == k; }))
       a.fail("Unknown STATUS item " + item);
+    // RFC 9051 §6.3.11 (status-att) and Appendix E: no RECENT in IMAP4rev2.
+    if (rev2_ && item == "RECENT") a.fail("IMAP4rev2 has no STATUS item RECENT");
     items.push_back(item);
     if (items.size() > 20) a.fail("Too many STATUS items");
     if (a.take(')')) break;

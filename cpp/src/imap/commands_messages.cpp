@@ -242,6 +242,13 @@ void ServerSession::cmd_fetch(const std::string& tag, Arguments& a, bool uid,
   const SequenceSet set = a.sequence_set();
   a.sp();
   std::vector<FetchItem> items = read_items(a);
+  // RFC 9051 Appendix E: IMAP4rev2 dropped RFC822, RFC822.HEADER
+  // and RFC822.TEXT (its fetch-att grammar keeps only RFC822.SIZE).
+  if (rev2_ && std::any_of(items.begin(), items.end(), [](const FetchItem& i) {
+        return i.kind == FetchItem::Rfc822 || i.kind == FetchItem::Rfc822Header ||
+               i.kind == FetchItem::Rfc822Text;
+      }))
+    a.fail("IMAP4rev2 has no RFC822, RFC822.HEADER or RFC822.TEXT; use BODY[], BODY[HEADER], BODY[TEXT]");
   const FetchChangedSince changed_since = read_fetch_modifiers(a, uid);
   a.end();
   auto positions = resolve(set, uid);

@@ -361,6 +361,11 @@ void ServerSession::dispatch(const std::string& tag, const std::string& name, Ar
   auto wrong_state = [&](const char* why) { tagged(out, tag, "BAD", why); };
   // Any state.
   if (name == "CAPABILITY") return cmd_capability(tag, a, out);
+  // RFC 9051 Appendix E: IMAP4rev2 removed CHECK (use NOOP) and deprecated
+  // LSUB (use LIST (SUBSCRIBED)); its command grammar has neither, so a
+  // session that enabled it gets BAD, as for any unknown command.
+  if (rev2_ && (name == "CHECK" || name == "LSUB"))
+    return tagged(out, tag, "BAD", "IMAP4rev2 has no " + name + " command (RFC 9051 Appendix E)");
   if (name == "NOOP" || (name == "CHECK" && selected)) {
     a.end();
     if (selected) sync(true);
