@@ -5,6 +5,7 @@ server, mail delivered over SMTP with smtplib."""
 from __future__ import annotations
 
 import base64
+import imaplib
 import json
 import smtplib
 import socket
@@ -371,6 +372,9 @@ def test_live_events_over_the_websocket(server: mailroom.Server) -> None:
     try:
         send(server, subject="live one")
         first = json.loads(ws.recv())
+        while first["Type"] == "mailroom.folder":  # the account's folders, made first
+            assert first["Data"]["Total"] == 0
+            first = json.loads(ws.recv())
         assert first["Type"] == "new"
         assert first["Data"]["Subject"] == "live one" and first["Data"]["Read"] is False
         stats = json.loads(ws.recv())
@@ -412,6 +416,31 @@ def test_live_events_over_the_websocket(server: mailroom.Server) -> None:
     # Without the upgrade: 426 naming what is missing.
     status, body, headers = call(server, "GET", "/api/events")
     assert status == 426 and headers["Upgrade"] == "websocket"
+
+
+def test_folder_tree_changes_by_imap_reach_the_websocket() -> None:
+    """An IMAP client's CREATE, RENAME and DELETE are mailroom.folder events
+    too, so the web client's folder tree follows them."""
+    websocket = require_module("websocket")
+    with mailroom.Server(http_port=0, imap_port=0) as s:
+        s.account("bob@example.test")  # its folders made before the socket listens
+        ws = websocket.create_connection(f"ws://{s.host}:{s.http_port}/api/events", timeout=10)
+        c = imaplib.IMAP4(s.host, s.imap_port, timeout=10)
+        try:
+            c.login("bob@example.test", "any")
+            bob = {"Account": "bob@example.test", "Total": 0, "Unread": 0}
+            assert c.create("Projects")[0] == "OK"
+            assert json.loads(ws.recv()) == {
+                "Type": "mailroom.folder",
+                "Data": {**bob, "Folder": "Projects"},
+            }
+            assert c.rename("Projects", "Done")[0] == "OK"
+            assert json.loads(ws.recv())["Data"] == {**bob, "Folder": "Done"}
+            assert c.delete("Done")[0] == "OK"
+            assert json.loads(ws.recv())["Data"] == {**bob, "Folder": "Done"}
+        finally:
+            c.logout()
+            ws.close()
 
 
 def test_websocket_frames_over_the_limit_close_the_socket(server: mailroom.Server) -> None:
@@ -571,7 +600,10 @@ def test_a_quiet_websocket_is_kept_open_with_pings() -> None:
             send(s, subject="still open")
             while True:
                 opcode, data = ws.recv_data(control_frame=True)
+                # The account's folders, made by its first delivery, come first.
                 if opcode == websocket.ABNF.OPCODE_TEXT:
+                    if json.loads(data)["Type"] == "mailroom.folder":
+                        continue
                     assert json.loads(data)["Type"] == "new"
                     break
         finally:

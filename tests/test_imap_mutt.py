@@ -1,6 +1,6 @@
 """mutt against mailroom's IMAP server: started with its own throwaway muttrc,
 driven by pushed keys (mutt wants a terminal, so it gets a pseudo-terminal),
-it reads one message, flags one, moves one and deletes one; the result is
+it logs in with CRAM-MD5, reads one message, flags one, moves one and deletes one; the result is
 checked on the server's store."""
 
 from __future__ import annotations
@@ -70,7 +70,8 @@ def test_mutt_reads_flags_moves_and_deletes(server: Server, tmp_path: Path) -> N
     rc.write_text(
         f'set imap_user="{BOB}"\nset imap_pass="secret"\n'
         f'set folder="imap://127.0.0.1:{server.imap_port}/"\nset spoolfile="+INBOX"\n'
-        'set imap_authenticators="login"\n'
+        # users is a dict: CRAM-MD5 is offered, and mutt takes it.
+        'set imap_authenticators="cram-md5"\n'
         "set ssl_starttls=no\nset ssl_force_tls=no\n"
         'set record=""\nset postponed="+Drafts"\nset move=no\nset mark_old=no\n'
         "set confirmappend=no\nset confirmcreate=no\nset delete=yes\nset quit=yes\n"
@@ -96,4 +97,7 @@ def test_mutt_reads_flags_moves_and_deletes(server: Server, tmp_path: Path) -> N
     assert [archive.message(m.uid)["Subject"] for m in archive] == ["move me"]
     # What mutt did, as the server heard it: a COPY and \Deleted for the move.
     [transcript] = server.imap_transcripts
+    # mutt logs in with CRAM-MD5 ("AUTHENTICATE CRAM-MD5 ", a space and no
+    # initial response).
+    assert "AUTHENTICATE CRAM-MD5" in transcript and "Logged in" in transcript
     assert 'COPY 3 "Archive"' in transcript and "OK EXPUNGE completed" in transcript

@@ -205,6 +205,23 @@ def test_imaplib_list_status_and_subscribed(server: Server) -> None:
         c.logout()
 
 
+def test_rename_carries_subscriptions_into_the_maildir(tmp_path: Path) -> None:
+    """RENAME takes the folder's subscription and its children's to the new
+    names, in the `subscriptions` file too (as Dovecot does)."""
+    root = tmp_path / "mail"
+    with Server(imap_port=0, users={BOB: "secret"}, maildir=root) as s:
+        s.store.account(BOB).create_folder("Work/2024")
+        c = imap(s)
+        assert c.subscribe("Work")[0] == "OK"
+        assert c.subscribe("Work/2024")[0] == "OK"
+        assert c.rename("Work", "Job")[0] == "OK"
+        typ, data = c.lsub('""', "*")
+        c.logout()
+        assert typ == "OK"
+        assert sorted(data) == [b'() "/" "Job"', b'() "/" "Job/2024"']
+    assert (root / BOB / "subscriptions").read_bytes() == b"V\t2\n\nJob\nJob\t2024\n"
+
+
 def test_subscriptions_persist_in_the_maildir(tmp_path: Path) -> None:
     """SUBSCRIBE on a Maildir is kept in its `subscriptions` file (Dovecot's
     format): there after a restart, and Dovecot's LSUB lists the same."""

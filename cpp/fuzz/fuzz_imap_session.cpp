@@ -8,8 +8,9 @@
 // makes the handler throw. With reply rules on, NOOP is answered NO, LIST
 // BYE, UID FETCH delayed and EXPUNGE drops the connection. Flag 64 offers
 // COMPRESS=DEFLATE (the session answers; the inflating is the transport's).
-// Halfway through the stream "another session" appends to INBOX and flags
-// message 1. The stream is fed twice, in two halves and in pseudo-random
+// Halfway through the stream "another session" appends to INBOX, flags
+// message 1, appends to Archive and makes a folder; the store's changes are
+// queued for NOTIFY (RFC 5465) as the server's event bus queues them. The stream is fed twice, in two halves and in pseudo-random
 // splits; both runs must give the same responses (UIDVALIDITY values and
 // internal dates, which a fresh store makes afresh, masked).
 // Invariants: every response ends in CRLF and is a tagged, untagged or
@@ -127,6 +128,7 @@ std::string run(const Config& cfg, std::string_view stream, std::uint32_t seed_v
   MessageCache cache(4096);
   FuzzHandler h(st);
   h.rules = rules;
+  st.set_change_hook([&h](const store::StoreChange& c) { h.notifications().push(mailbox_change(c)); });
   std::string replies;
   ServerSession s(cfg, h, st, cache, "fuzz");
   const Output g = s.greeting();
@@ -154,6 +156,11 @@ std::string run(const Config& cfg, std::string_view stream, std::uint32_t seed_v
       if (others) {
         st.append(kBob, "INBOX", "Subject: later\r\n\r\nnew\r\n");
         st.store(kBob, "INBOX", {1}, store::FlagChange::Add, {"\\Flagged"});
+        try {  // the client may have renamed Archive, or made Fuzz/New
+          st.append(kBob, "Archive", "Subject: filed\r\n\r\nx\r\n");
+          st.create_folder(kBob, "Fuzz/New");
+        } catch (const store::StoreError&) {
+        }
         s.store_changed(out);
       }
     }

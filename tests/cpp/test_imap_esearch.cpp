@@ -127,8 +127,9 @@ TEST(imap4rev2_session_rules) {
     S: * ESEARCH (TAG "v5") UID
     S: v5 OK SEARCH completed
     C: v5b SEARCH OR RECENT NEW
-    S: * ESEARCH (TAG "v5b")
-    S: v5b OK SEARCH completed
+    S: v5b BAD IMAP4rev2 has no RECENT search key (RFC 9051 Appendix E)
+    C: v5c SEARCH OLD
+    S: v5c BAD IMAP4rev2 has no OLD search key (RFC 9051 Appendix E)
     C: v6 APPEND INBOX {5+}
     C: hello
     S: * 4 EXISTS
@@ -149,6 +150,52 @@ TEST(imap4rev2_session_rules) {
   )");
   t.no_more_replies();
   CHECK(t.s->imap4rev2());
+}
+
+// What only IMAP4rev1 has, refused once a session enabled IMAP4rev2 (RFC
+// 9051 Appendix E; §6.3.11's status-att has no RECENT) and still answered
+// for a rev1 session on the same server.
+TEST(imap4rev1_only_commands_after_enable_imap4rev2) {
+  Conversation t(three_messages);
+  t.select_inbox();
+  t.script(R"(
+    C: r1 CHECK
+    S: r1 OK CHECK completed
+    C: r2 STATUS Sent (RECENT)
+    S: * STATUS "Sent" (RECENT 0)
+    S: r2 OK STATUS completed
+    C: r3 FETCH 1 RFC822.HEADER
+    S: * 1 FETCH (RFC822.HEADER {142}
+    S: From: Alice <alice@example.test>
+    S: To: bob@example.test
+    S: Subject: one
+    S: Date: Mon, 1 Jan 2024 10:00:00 +0000
+    S: Message-ID: <one@example.test>
+    S: 
+    S: )
+    S: r3 OK FETCH completed
+    C: r4 LSUB "" *
+    S: r4 OK LSUB completed
+    C: r5 ENABLE IMAP4rev2
+    S: * ENABLED IMAP4rev2
+    S: r5 OK ENABLE completed
+    C: r6 CHECK
+    S: r6 BAD IMAP4rev2 has no CHECK command (RFC 9051 Appendix E)
+    C: r7 LSUB "" *
+    S: r7 BAD IMAP4rev2 has no LSUB command (RFC 9051 Appendix E)
+    C: r8 STATUS Sent (MESSAGES RECENT)
+    S: r8 BAD IMAP4rev2 has no STATUS item RECENT
+    C: r9 FETCH 1 RFC822
+    S: r9 BAD IMAP4rev2 has no RFC822, RFC822.HEADER or RFC822.TEXT; use BODY[], BODY[HEADER], BODY[TEXT]
+    C: r10 FETCH 1 (UID RFC822.TEXT)
+    S: r10 BAD IMAP4rev2 has no RFC822, RFC822.HEADER or RFC822.TEXT; use BODY[], BODY[HEADER], BODY[TEXT]
+    C: r11 FETCH 1 (RFC822.SIZE)
+    S: * 1 FETCH (RFC822.SIZE 149)
+    S: r11 OK FETCH completed
+    C: r12 NOOP
+    S: r12 OK NOOP completed
+  )");
+  t.no_more_replies();
 }
 
 int main(int argc, char** argv) { return run_registered_tests(argc, argv); }

@@ -30,12 +30,12 @@ TEST(list_extended_selection_and_return_options) {
     S: l4 OK RENAME completed
     C: l5 LIST (SUBSCRIBED) "" *
     S: * LIST (\HasNoChildren \Subscribed) "/" "INBOX"
-    S: * LIST (\NonExistent \Subscribed) "/" "Old"
+    S: * LIST (\HasNoChildren \Subscribed) "/" "Older"
     S: * LIST (\HasNoChildren \Subscribed) "/" "Work/2024"
     S: l5 OK LIST completed
     C: l6 LIST (SUBSCRIBED RECURSIVEMATCH) "" %
     S: * LIST (\HasNoChildren \Subscribed) "/" "INBOX"
-    S: * LIST (\NonExistent \Subscribed) "/" "Old"
+    S: * LIST (\HasNoChildren \Subscribed) "/" "Older"
     S: * LIST (\HasChildren) "/" "Work" ("CHILDINFO" ("SUBSCRIBED"))
     S: l6 OK LIST completed
     C: l7 LIST "" (INBOX Work/*) RETURN (SUBSCRIBED STATUS (MESSAGES UNSEEN SIZE))
@@ -78,12 +78,48 @@ TEST(list_extended_selection_and_return_options) {
     S: l10 OK LIST completed
     C: l11 LSUB "" *
     S: * LSUB () "/" "INBOX"
-    S: * LSUB (\Noselect) "/" "Old"
+    S: * LSUB () "/" "Older"
     S: * LSUB () "/" "Work/2024"
     S: l11 OK LSUB completed
     C: l12 STATUS INBOX (DELETED SIZE MESSAGES)
     S: * STATUS "INBOX" (DELETED 0 SIZE ...
     S: l12 OK STATUS completed
+  )");
+  t.no_more_replies();
+}
+
+// RFC 9051 §6.3.6: RENAME takes the folder's subscription, and its
+// children's, to the new names (as Dovecot does); INBOX's stays with INBOX.
+TEST(rename_carries_subscriptions) {
+  Conversation t(folders);
+  t.login();
+  t.script(R"(
+    C: s1 SUBSCRIBE Work
+    S: s1 OK SUBSCRIBE completed
+    C: s2 SUBSCRIBE Work/2024
+    S: s2 OK SUBSCRIBE completed
+    C: s3 SUBSCRIBE Lists
+    S: s3 OK SUBSCRIBE completed
+    C: s4 SUBSCRIBE INBOX
+    S: s4 OK SUBSCRIBE completed
+    C: s5 RENAME Work Job
+    S: s5 OK RENAME completed
+    C: s6 RENAME INBOX Saved
+    S: s6 OK RENAME completed
+    C: s7 LIST (SUBSCRIBED) "" *
+    S: * LIST (\HasNoChildren \Subscribed) "/" "INBOX"
+    S: * LIST (\HasChildren \Subscribed) "/" "Job"
+    S: * LIST (\HasNoChildren \Subscribed) "/" "Job/2024"
+    S: * LIST (\HasNoChildren \Subscribed) "/" "Lists"
+    S: s7 OK LIST completed
+    C: s8 RENAME Job/2024 Lists/2024
+    S: s8 OK RENAME completed
+    C: s9 LSUB "" *
+    S: * LSUB () "/" "INBOX"
+    S: * LSUB () "/" "Job"
+    S: * LSUB () "/" "Lists"
+    S: * LSUB () "/" "Lists/2024"
+    S: s9 OK LSUB completed
   )");
   t.no_more_replies();
 }

@@ -150,7 +150,7 @@ class HttpService final : public net::Session, public http::Application {
             for (const auto& t : texts) session->send_text(t, out);
           });
         },
-        EventFilter::of({"appended", "flags", "expunged"}));
+        EventFilter::of({"appended", "flags", "expunged", "created", "deleted", "renamed"}));
     keep_pinging(connection_, &session_, ping_interval());
     return http::Answer::websocket();
   }

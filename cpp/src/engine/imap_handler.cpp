@@ -70,6 +70,15 @@ std::set<std::string> ImapHandler::subscriptions(std::string_view account) {
 
 void ImapHandler::subscribe(std::string_view account, std::string_view folder, bool on) {
   server_.store().set_subscribed(account, folder, on);
+  server_.imap_sessions().subscription_changed(this, std::string(account), std::string(folder), on);
+}
+
+void ImapHandler::watch_account(std::string_view account, std::size_t limit) {
+  server_.imap_sessions().watch_account(this, connection_, std::string(account), limit);
+}
+
+std::vector<imap::MailboxChange> ImapHandler::take_notifications(bool& overflowed) {
+  return server_.imap_sessions().take_notifications(this, overflowed);
 }
 
 }  // namespace mailroom::engine

@@ -40,6 +40,9 @@ class ImapHandler final : public imap::Handler {
   }
   std::set<std::string> subscriptions(std::string_view account) override;
   void subscribe(std::string_view account, std::string_view folder, bool on) override;
+  // NOTIFY: the account's changes, queued by ImapSessions.
+  void watch_account(std::string_view account, std::size_t limit) override;
+  std::vector<imap::MailboxChange> take_notifications(bool& overflowed) override;
 
   // Messages the session stored (APPEND), for the session record.
   std::size_t messages() const { return session_ ? session_->messages_appended() : 0; }

@@ -5,16 +5,28 @@
 namespace mailroom::engine {
 
 void ImapSessions::listen(EventBus& bus) {
-  // A folder being made concerns no session yet: not subscribed.
   subscription_ = bus.subscribe(
       [this](const Event& e) {
         if (const auto* c = std::get_if<store::StoreChange>(&e)) on_store_change(*c);
       },
-      EventFilter::of({"appended", "flags", "expunged", "deleted", "renamed"}));
+      EventFilter::of({"appended", "flags", "expunged", "created", "deleted", "renamed"}));
+}
+
+void ImapSessions::queue(const std::string& account, const void* skip,
+                         const imap::MailboxChange& change) {
+  std::vector<net::ConnectionRef> wake;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& w : account_watchers_)
+      if (w.key != skip && w.account == account && w.pending.push(change))
+        wake.push_back(w.connection);
+  }
+  for (const auto& connection : wake) connection.notify();
 }
 
 void ImapSessions::on_store_change(const store::StoreChange& c) {
   using Kind = store::StoreChange::Kind;
+  queue(c.account, nullptr, imap::mailbox_change(c));
   if (c.kind == Kind::FolderCreated) return;  // nobody has it selected yet
   const std::string& folder = c.kind == Kind::FolderRenamed ? c.old_name : c.folder;
   std::vector<net::ConnectionRef> wake;
@@ -44,6 +56,41 @@ void ImapSessions::watch(const void* key, const net::ConnectionRef& connection,
 void ImapSessions::forget(const void* key) {
   std::lock_guard lock(mutex_);
   std::erase_if(watchers_, [key](const Watcher& w) { return w.key == key; });
+  std::erase_if(account_watchers_, [key](const AccountWatcher& w) { return w.key == key; });
+}
+
+void ImapSessions::watch_account(const void* key, const net::ConnectionRef& connection,
+                                 const std::string& account, std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  auto it = std::find_if(account_watchers_.begin(), account_watchers_.end(),
+                         [key](const AccountWatcher& w) { return w.key == key; });
+  if (limit == 0) {
+    if (it != account_watchers_.end()) account_watchers_.erase(it);
+    return;
+  }
+  if (it == account_watchers_.end()) {
+    account_watchers_.push_back({key, connection, account, {}});
+    it = std::prev(account_watchers_.end());
+  }
+  it->account = account;
+  it->pending.set_limit(limit);
+}
+
+std::vector<imap::MailboxChange> ImapSessions::take_notifications(const void* key,
+                                                                  bool& overflowed) {
+  std::lock_guard lock(mutex_);
+  overflowed = false;
+  for (auto& w : account_watchers_)
+    if (w.key == key) return w.pending.take(overflowed);
+  return {};
+}
+
+void ImapSessions::subscription_changed(const void* by, const std::string& account,
+                                        const std::string& folder, bool on) {
+  imap::MailboxChange c;
+  c.kind = on ? imap::MailboxChange::Kind::Subscribed : imap::MailboxChange::Kind::Unsubscribed;
+  c.folder = folder;
+  queue(account, by, c);
 }
 
 std::size_t ImapSessions::watchers() const {

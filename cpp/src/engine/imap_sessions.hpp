@@ -37,6 +37,15 @@ class ImapSessions {
   void forget(const void* key);
   std::size_t watchers() const;
 
+  // NOTIFY (RFC 5465): every change in the account's folders is queued for
+  // the session (at most `limit`; 0: no more) and wakes it.
+  void watch_account(const void* key, const net::ConnectionRef& connection,
+                     const std::string& account, std::size_t limit);
+  std::vector<imap::MailboxChange> take_notifications(const void* key, bool& overflowed);
+  // A session (`by`) subscribed or unsubscribed: news for the others.
+  void subscription_changed(const void* by, const std::string& account, const std::string& folder,
+                            bool on);
+
   ImapReplyRules& rules() { return rules_; }
 
   // \Recent claims, per folder (imap::Handler::claim_recent).
@@ -51,6 +60,14 @@ class ImapSessions {
   imap::MessageCache cache_;
   mutable std::mutex mutex_;
   std::vector<Watcher> watchers_;
+  struct AccountWatcher {
+    const void* key;
+    net::ConnectionRef connection;
+    std::string account;
+    imap::PendingNotifications pending;
+  };
+  std::vector<AccountWatcher> account_watchers_;
+  void queue(const std::string& account, const void* skip, const imap::MailboxChange& change);
   ImapReplyRules rules_;
   std::map<std::string, std::uint32_t> recent_claims_;
   EventBus::Subscription subscription_;  // last: reset first, before the rest goes

@@ -233,21 +233,31 @@ std::vector<std::string> MailApi::events_for(const store::StoreChange& c,
   using Kind = store::StoreChange::Kind;
   std::vector<std::string> out;
   if (account && *account != c.account) return out;
-  if (c.kind != Kind::Appended && c.kind != Kind::Expunged && c.kind != Kind::FlagsChanged)
-    return out;
   // mailroom's own event, for every folder (a move is an append and an
-  // expunge): the folder's counts now, after Mailpit's events for an INBOX.
-  std::string folder_event;
-  try {
-    const auto st = impl_->store.status(c.account, c.folder);
-    folder_event = json::serialize(json::object{
+  // expunge; the tree changes when one is made, renamed or deleted): the
+  // folder's counts now, after Mailpit's events for an INBOX.
+  auto folder_text = [&](std::uint64_t total, std::uint64_t unread) {
+    return json::serialize(json::object{
         {"Type", "mailroom.folder"},
         {"Data", json::object{{"Account", c.account},
                               {"Folder", c.folder},
-                              {"Total", static_cast<std::uint64_t>(st.messages)},
-                              {"Unread", static_cast<std::uint64_t>(st.unseen)}}}});
+                              {"Total", total},
+                              {"Unread", unread}}}});
+  };
+  std::string folder_event;
+  try {
+    if (c.kind == Kind::FolderDeleted) {
+      folder_event = folder_text(0, 0);
+    } else {
+      const auto st = impl_->store.status(c.account, c.folder);
+      folder_event = folder_text(st.messages, st.unseen);
+    }
   } catch (const store::NoSuchFolder&) {
-    // deleted since: FolderDeleted follows
+    // deleted (or renamed) since: its own event follows
+  }
+  if (c.kind != Kind::Appended && c.kind != Kind::Expunged && c.kind != Kind::FlagsChanged) {
+    if (!folder_event.empty()) out.push_back(std::move(folder_event));
+    return out;
   }
   if (c.folder != kInbox) {
     if (!folder_event.empty()) out.push_back(std::move(folder_event));

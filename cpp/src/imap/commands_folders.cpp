@@ -171,6 +171,20 @@ void ServerSession::cmd_rename(const std::string& tag, Arguments& a, std::vector
   } catch (const store::InvalidFolderName& e) {
     return tagged(out, tag, "NO", std::string("[CANNOT] ") + e.what());
   }
+  // The subscriptions of the folder and of its children go with them to
+  // the new names (as Dovecot does; RFC 9051 §6.3.6 lets a server keep
+  // subscriptions by name, and a subscription to a name no folder has any
+  // more is of no use). Renaming INBOX moves its messages and leaves INBOX:
+  // its subscription stays.
+  if (from != "INBOX") {
+    for (const std::string& name : handler_.subscriptions(account_)) {
+      const bool child = name.size() > from.size() && name.compare(0, from.size(), from) == 0 &&
+                         name[from.size()] == store::kFolderSeparator;
+      if (name != from && !child) continue;
+      handler_.subscribe(account_, name, false);
+      handler_.subscribe(account_, to + name.substr(from.size()), true);
+    }
+  }
   if (state_ == State::Selected) sync(true);
   tagged(out, tag, "OK", "RENAME completed");
 }
@@ -205,6 +219,8 @@ std::vector<std::string> ServerSession::read_status_items(Arguments& a) {
                                         "UNSEEN",   "DELETED", "SIZE",    "HIGHESTMODSEQ"};
     if (std::none_of(std::begin(known), std::end(known), [&](const char* k) { return item == k; }))
       a.fail("Unknown STATUS item " + item);
+    // RFC 9051 §6.3.11 (status-att) and Appendix E: no RECENT in IMAP4rev2.
+    if (rev2_ && item == "RECENT") a.fail("IMAP4rev2 has no STATUS item RECENT");
     items.push_back(item);
     if (items.size() > 20) a.fail("Too many STATUS items");
     if (a.take(')')) break;

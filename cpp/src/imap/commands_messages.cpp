@@ -13,8 +13,7 @@
 
 namespace mailroom::imap {
 
-namespace {
-
+// One item of FETCH (RFC 9051 §6.4.5); NOTIFY's MessageNew takes them too.
 struct FetchItem {
   enum Kind { Flags, Uid, InternalDate, Size, Modseq, Envelope, Body, BodyStructure, BodySection,
               Rfc822, Rfc822Header, Rfc822Text, Binary, BinarySize } kind = Flags;
@@ -29,6 +28,8 @@ struct FetchItem {
            kind == Rfc822Text;
   }
 };
+
+namespace {
 
 std::string upper(std::string_view s) {
   std::string r(s);
@@ -242,6 +243,13 @@ void ServerSession::cmd_fetch(const std::string& tag, Arguments& a, bool uid,
   const SequenceSet set = a.sequence_set();
   a.sp();
   std::vector<FetchItem> items = read_items(a);
+  // RFC 9051 Appendix E: IMAP4rev2 dropped RFC822, RFC822.HEADER
+  // and RFC822.TEXT (its fetch-att grammar keeps only RFC822.SIZE).
+  if (rev2_ && std::any_of(items.begin(), items.end(), [](const FetchItem& i) {
+        return i.kind == FetchItem::Rfc822 || i.kind == FetchItem::Rfc822Header ||
+               i.kind == FetchItem::Rfc822Text;
+      }))
+    a.fail("IMAP4rev2 has no RFC822, RFC822.HEADER or RFC822.TEXT; use BODY[], BODY[HEADER], BODY[TEXT]");
   const FetchChangedSince changed_since = read_fetch_modifiers(a, uid);
   a.end();
   auto positions = resolve(set, uid);
@@ -262,10 +270,6 @@ void ServerSession::cmd_fetch(const std::string& tag, Arguments& a, bool uid,
                                    }),
                     positions.end());
   }
-  const bool content = std::any_of(items.begin(), items.end(),
-                                   [](const FetchItem& i) { return i.needs_content(); });
-  const bool wants_flags = std::any_of(items.begin(), items.end(),
-                                       [](const FetchItem& i) { return i.kind == FetchItem::Flags; });
   // RFC 3516 §4.2: a part whose encoding cannot be undone fails the whole
   // FETCH with [UNKNOWN-CTE], before anything is answered or flagged.
   if (std::any_of(items.begin(), items.end(), [](const FetchItem& i) {
@@ -302,6 +306,20 @@ void ServerSession::cmd_fetch(const std::string& tag, Arguments& a, bool uid,
       }
     }
   }
+  const bool missing = fetch_responses(items, positions, seen_now, uid, changed_since.since.has_value(), out);
+  sync(uid);
+  if (missing) return tagged(out, tag, "NO", "[EXPUNGEISSUED] Some messages were expunged");
+  tagged(out, tag, "OK", "FETCH completed");
+}
+
+bool ServerSession::fetch_responses(const std::vector<FetchItem>& items,
+                                    const std::vector<std::size_t>& positions,
+                                    const std::vector<bool>& seen_now, bool uid,
+                                    bool changed_since, std::vector<Output>& out) {
+  const bool content = std::any_of(items.begin(), items.end(),
+                                   [](const FetchItem& i) { return i.needs_content(); });
+  const bool wants_flags = std::any_of(items.begin(), items.end(),
+                                       [](const FetchItem& i) { return i.kind == FetchItem::Flags; });
   bool missing = false;
   for (std::size_t k = 0; k < positions.size(); ++k) {
     const std::size_t pos = positions[k];
@@ -336,7 +354,7 @@ void ServerSession::cmd_fetch(const std::string& tag, Arguments& a, bool uid,
       sep();
       line += "FLAGS " + flags_text(*m);
     }
-    if ((changed_since.since || (seen_now[k] && condstore_)) &&
+    if ((changed_since || (seen_now[k] && condstore_)) &&
         std::none_of(items.begin(), items.end(),
                      [](const FetchItem& i) { return i.kind == FetchItem::Modseq; })) {
       sep();
@@ -434,9 +452,23 @@ void ServerSession::cmd_fetch(const std::string& tag, Arguments& a, bool uid,
       untagged(line + ")");
     }
   }
-  sync(uid);
-  if (missing) return tagged(out, tag, "NO", "[EXPUNGEISSUED] Some messages were expunged");
-  tagged(out, tag, "OK", "FETCH completed");
+  return missing;
+}
+
+void ServerSession::check_notify_fetch(Arguments& a) {
+  for (const FetchItem& i : read_items(a))
+    if (i.sets_seen()) a.fail("NOTIFY fetches without setting \\Seen: use BODY.PEEK or BINARY.PEEK");
+}
+
+void ServerSession::notify_fetch(const std::string& attributes, std::size_t from,
+                                 std::vector<Output>& out) {
+  Arguments a(attributes, rev2_ || utf8_);
+  const std::vector<FetchItem> items = read_items(a);  // checked by NOTIFY SET
+  std::vector<std::size_t> positions;
+  for (std::size_t p = from; p < view_.size(); ++p) positions.push_back(p);
+  // As UID FETCH answers (RFC 5465 §5.2): the
+  // client learns the new messages' UIDs with what it asked for.
+  fetch_responses(items, positions, std::vector<bool>(positions.size(), false), true, false, out);
 }
 
 void ServerSession::cmd_store(const std::string& tag, Arguments& a, bool uid,

@@ -50,10 +50,12 @@ void ServerSession::cmd_authenticate(const std::string& tag, Arguments& a,
   for (char& c : mech) c = ascii_upper(c);
   std::optional<std::string> initial;
   if (a.try_sp()) {
-    // RFC 4959: base64 or "=" for an empty response.
+    // RFC 4959: base64 or "=" for an empty response. A space with nothing
+    // after it (mutt's CRAM-MD5) is taken as no initial response, as
+    // Dovecot's imap-login takes it.
     const std::string_view w = a.word();
-    if (w.empty()) a.fail("Invalid initial response");
-    initial = std::string(w);
+    if (w.empty() && !a.at_end()) a.fail("Invalid initial response");
+    if (!w.empty()) initial = std::string(w);
   }
   a.end();
   const bool cram = mech == "CRAM-MD5" && cfg_.auth_cram_md5;

@@ -166,6 +166,7 @@ struct KeyReader {
   Arguments& a;
   std::uint32_t largest_seq, largest_uid;
   const std::vector<std::uint32_t>* saved_uids = nullptr;
+  bool imap4rev2 = false;
   bool needs_content = false;
   bool uses_modseq = false;
   unsigned depth = 0;
@@ -246,7 +247,11 @@ struct KeyReader {
     if (word == "UNFLAGGED") return flag(Kind::FlagClear, store::kFlagged);
     if (word == "SEEN") return flag(Kind::FlagSet, store::kSeen);
     if (word == "UNSEEN") return flag(Kind::FlagClear, store::kSeen);
-    // RFC 3501 §6.4.4: NEW is RECENT UNSEEN, OLD is NOT RECENT.
+    // RFC 3501 §6.4.4: NEW is RECENT UNSEEN, OLD is NOT RECENT. IMAP4rev2
+    // removed all three with \Recent (RFC 9051 Appendix E; its
+    // search-key grammar has none of them).
+    if (imap4rev2 && (word == "RECENT" || word == "NEW" || word == "OLD"))
+      a.fail("IMAP4rev2 has no " + word + " search key (RFC 9051 Appendix E)");
     if (word == "RECENT") return leaf(Kind::Recent);
     if (word == "NEW") {
       auto k = leaf(Kind::And);
@@ -339,8 +344,9 @@ SearchProgram::~SearchProgram() = default;
 
 SearchProgram SearchProgram::parse(Arguments& a, std::uint32_t largest_seq,
                                    std::uint32_t largest_uid,
-                                   const std::vector<std::uint32_t>* saved_uids) {
-  KeyReader r{a, largest_seq, largest_uid, saved_uids};
+                                   const std::vector<std::uint32_t>* saved_uids,
+                                   bool imap4rev2) {
+  KeyReader r{a, largest_seq, largest_uid, saved_uids, imap4rev2};
   SearchProgram p;
   p.root_ = std::make_unique<SearchKey>();
   p.root_->kind = Kind::And;

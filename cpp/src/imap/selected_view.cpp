@@ -101,6 +101,7 @@ void ServerSession::deselect() {
 }
 
 void ServerSession::store_changed(std::vector<Output>& out) {
+  if (notify_ && !paused_ && !closed()) notify_changes(out);
   if (state_ != State::Selected) return;
   dirty_ = true;
   if (idling_ && !paused_) {
@@ -111,6 +112,12 @@ void ServerSession::store_changed(std::vector<Output>& out) {
 
 void ServerSession::sync(bool expunges) {
   if (state_ != State::Selected) return;
+  // RFC 5465 §6.1: SELECTED-DELAYED holds expunges back during the UID
+  // commands too (which RFC 9051 §7.5.1 would let have them), so that a
+  // client's sequence numbers stay put until NOOP, IDLE and the like.
+  if (expunges && uid_command_ && notify_ && notify_->selected() &&
+      notify_->selected()->filter == NotifyGroup::Filter::SelectedDelayed)
+    expunges = false;
   std::vector<store::MessagePtr> now;
   try {
     now = store_.messages(account_, folder_);

@@ -43,7 +43,7 @@ std::string ServerSession::capabilities() const {
   std::string c = "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
                   "CHILDREN SPECIAL-USE CONDSTORE QRESYNC ESEARCH SEARCHRES LIST-EXTENDED LIST-STATUS STATUS=SIZE";
   c += " SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES BINARY MULTIAPPEND "
-       "UTF8=ACCEPT";
+       "UTF8=ACCEPT NOTIFY";
   c += " APPENDLIMIT=" + std::to_string(cfg_.max_literal);
   if (cfg_.compress && !compressing_ && state_ != State::NotAuthenticated)
     c += " COMPRESS=DEFLATE";
@@ -287,10 +287,13 @@ void ServerSession::command(std::string_view text, std::vector<Output>& out) {
     log_client(text);
   }
   if (ruled(tag, text, name, a.position(), out)) return;
+  uid_command_ = name == "UID";
   try {
     dispatch(tag, name, a, out);
     reply_delay_ms_ = 0;
+    uid_command_ = false;
   } catch (const SyntaxError& e) {
+    uid_command_ = false;
     pending_.clear();
     tagged(out, tag, "BAD", e.what());
   } catch (const store::LimitExceeded& e) {
@@ -361,6 +364,11 @@ void ServerSession::dispatch(const std::string& tag, const std::string& name, Ar
   auto wrong_state = [&](const char* why) { tagged(out, tag, "BAD", why); };
   // Any state.
   if (name == "CAPABILITY") return cmd_capability(tag, a, out);
+  // RFC 9051 Appendix E: IMAP4rev2 removed CHECK (use NOOP) and deprecated
+  // LSUB (use LIST (SUBSCRIBED)); its command grammar has neither, so a
+  // session that enabled it gets BAD, as for any unknown command.
+  if (rev2_ && (name == "CHECK" || name == "LSUB"))
+    return tagged(out, tag, "BAD", "IMAP4rev2 has no " + name + " command (RFC 9051 Appendix E)");
   if (name == "NOOP" || (name == "CHECK" && selected)) {
     a.end();
     if (selected) sync(true);
@@ -386,7 +394,7 @@ void ServerSession::dispatch(const std::string& tag, const std::string& name, Ar
   }
   static const char* const kAuthenticated[] = {
       "ENABLE", "SELECT", "EXAMINE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE",
-      "LIST", "LSUB", "NAMESPACE", "STATUS", "APPEND", "IDLE", "COMPRESS"};
+      "LIST", "LSUB", "NAMESPACE", "STATUS", "APPEND", "IDLE", "COMPRESS", "NOTIFY"};
   const bool auth_command = std::any_of(std::begin(kAuthenticated), std::end(kAuthenticated),
                                         [&](const char* c) { return name == c; });
   if (auth_command && !authed) return wrong_state("Log in first");
@@ -405,6 +413,7 @@ void ServerSession::dispatch(const std::string& tag, const std::string& name, Ar
   if (name == "APPEND") return cmd_append(tag, a, out);
   if (name == "IDLE") return cmd_idle(tag, a, out);
   if (name == "COMPRESS") return cmd_compress(tag, a, out);
+  if (name == "NOTIFY") return cmd_notify(tag, a, out);
   // Selected.
   static const char* const kSelected[] = {"CHECK", "CLOSE", "UNSELECT", "EXPUNGE", "SEARCH",
                                           "FETCH", "STORE", "COPY", "MOVE", "UID",

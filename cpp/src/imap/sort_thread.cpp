@@ -152,7 +152,7 @@ std::vector<std::size_t> ServerSession::search_positions(Arguments& a, const std
 std::vector<std::size_t> ServerSession::matching(Arguments& a, bool& uses_modseq) {
   const auto largest_uid = view_.empty() ? 0u : view_.back()->uid;
   const SearchProgram program = SearchProgram::parse(
-      a, static_cast<std::uint32_t>(view_.size()), largest_uid, &saved_uids_);
+      a, static_cast<std::uint32_t>(view_.size()), largest_uid, &saved_uids_, rev2_);
   uses_modseq = program.uses_modseq();
   if (uses_modseq) enable_condstore();  // RFC 7162 §3.1
   std::vector<std::size_t> found;

@@ -35,6 +35,10 @@ struct Config {
   // IDLE included); shorter only for tests.
   std::chrono::milliseconds autologout{30 * 60 * 1000};
 
+  // NOTIFY (RFC 5465): changes a session may have waiting before it says
+  // [NOTIFICATIONOVERFLOW] and stops notifying (§5.8).
+  std::size_t max_pending_notifications = 1000;
+
   // COMPRESS=DEFLATE (RFC 4978): only where the transport can deflate
   // (it reads Output::start_compression).
   bool compress = false;

@@ -8,6 +8,9 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "mailroom/imap/notify.hpp"
 
 namespace mailroom::imap {
 
@@ -84,8 +87,23 @@ class Handler {
     else
       subscribed_.erase(std::string(folder));
   }
+  // NOTIFY (RFC 5465): changes in any mailbox of `account` are queued for
+  // this session (at most `limit`; 0 stops it), and the session is woken
+  // (store_changed) when the first one comes. The default keeps the queue
+  // for this handler only (a test fills notifications()); a server fills it
+  // from its event bus.
+  virtual void watch_account(std::string_view /*account*/, std::size_t limit) {
+    notifications_.set_limit(limit);
+  }
+  // What was queued since the last call, oldest first; `overflowed` when
+  // some were lost.
+  virtual std::vector<MailboxChange> take_notifications(bool& overflowed) {
+    return notifications_.take(overflowed);
+  }
+  PendingNotifications& notifications() { return notifications_; }
 
  private:
+  PendingNotifications notifications_;
   std::set<std::string> subscribed_;
   std::map<std::string, std::uint32_t> recent_;
 };

@@ -30,9 +30,11 @@ class SearchProgram {
  public:
   // Reads "key *(SP key)" to the end of `a`. `largest_seq` and `largest_uid`
   // stand for '*'; `saved_uids` (ascending) for "$" (RFC 5182 SEARCHRES),
-  // refused when null. Throws SyntaxError.
+  // refused when null. `imap4rev2`: RFC 9051's grammar, which has no
+  // RECENT, NEW or OLD key. Throws SyntaxError.
   static SearchProgram parse(Arguments& a, std::uint32_t largest_seq, std::uint32_t largest_uid,
-                             const std::vector<std::uint32_t>* saved_uids = nullptr);
+                             const std::vector<std::uint32_t>* saved_uids = nullptr,
+                             bool imap4rev2 = false);
   SearchProgram(SearchProgram&&) noexcept;
   SearchProgram& operator=(SearchProgram&&) noexcept;
   ~SearchProgram();

@@ -4,7 +4,8 @@
 // NAMESPACE (RFC 2342), UNSELECT (RFC 3691), UIDPLUS (RFC 4315), MOVE (RFC
 // 6851), SORT and THREAD (RFC 5256, with SORT=DISPLAY of RFC 5957),
 // COMPRESS=DEFLATE (RFC 4978), BINARY (RFC 3516), MULTIAPPEND (RFC 3502),
-// UTF8=ACCEPT (RFC 6855), AUTH=CRAM-MD5 (RFC 2195), CHILDREN (RFC 3348), SPECIAL-USE (RFC 6154) and APPENDLIMIT (RFC 7889).
+// UTF8=ACCEPT (RFC 6855), AUTH=CRAM-MD5 (RFC 2195), CHILDREN (RFC 3348), SPECIAL-USE (RFC 6154), APPENDLIMIT (RFC 7889)
+// and NOTIFY (RFC 5465).
 //
 // No I/O: the transport moves the bytes it reads into feed() and writes the
 // Output records that come back, in order. Folders and messages are the
@@ -58,6 +59,8 @@
 
 namespace mailroom::imap {
 
+struct FetchItem;
+
 // One piece of output: `bytes`, then `*body` when set, then `tail`. A FETCH of
 // a whole message carries the store's string in `body` (no copy).
 struct Output {
@@ -102,8 +105,11 @@ class ServerSession {
   std::chrono::milliseconds idle_timeout() const { return cfg_.autologout; }
   void resume_login(LoginResult result, std::vector<Output>& out);
   // The selected folder changed in the store: untagged responses now when
-  // idling, else at the end of the next command.
+  // idling, else at the end of the next command. After NOTIFY SET, also
+  // what the handler queued about other mailboxes (take_notifications),
+  // and the selected one's news at once (RFC 5465).
   void store_changed(std::vector<Output>& out);
+  bool notifying() const { return notify_.has_value(); }
 
   bool closed() const { return state_ == State::Logout; }
   State state() const { return state_; }
@@ -217,6 +223,25 @@ class ServerSession {
   void cmd_store(const std::string& tag, Arguments& a, bool uid, std::vector<Output>& out);
   void cmd_copy(const std::string& tag, Arguments& a, bool uid, bool move,
                 std::vector<Output>& out);
+  // The FETCH responses for the view's `positions` (FLAGS added where
+  // `seen_now`, as BODY[] set \Seen); true when some had been expunged.
+  bool fetch_responses(const std::vector<FetchItem>& items, const std::vector<std::size_t>& positions,
+                       const std::vector<bool>& seen_now, bool uid, bool changed_since,
+                       std::vector<Output>& out);
+  // NOTIFY's MessageNew "(fetch-att ...)": read (SyntaxError, also for one
+  // that would set \Seen), and answered for the view's messages from
+  // position `from` on.
+  void check_notify_fetch(Arguments& a);
+  void notify_fetch(const std::string& attributes, std::size_t from, std::vector<Output>& out);
+
+  // ---- NOTIFY (RFC 5465) (notify.cpp)
+  void cmd_notify(const std::string& tag, Arguments& a, std::vector<Output>& out);
+  NotifyGroup read_notify_group(Arguments& a, bool& bad_event);
+  // The queued changes as untagged responses (STATUS, LIST), and the
+  // selected mailbox's when its group asks for them; flushed.
+  void notify_changes(std::vector<Output>& out);
+  void notify_status(const std::string& folder, const NotifyEvents& events);
+  void notify_off();
 
   // ---- CONDSTORE and QRESYNC (RFC 7162), ENABLE (RFC 5161) (condstore.cpp)
   // Turns on what ENABLE names; returns the words newly enabled ("" when none).
@@ -330,6 +355,10 @@ class ServerSession {
   // SEARCHRES "$" (RFC 5182): the saved result, as UIDs (ascending);
   // emptied by SELECT, EXAMINE, CLOSE, UNSELECT and a failed SEARCH ... SAVE.
   std::vector<std::uint32_t> saved_uids_;
+
+  // NOTIFY SET in force (RFC 5465); none before it and after NOTIFY NONE.
+  std::optional<NotifySpec> notify_;
+  bool uid_command_ = false;  // the command in progress is a UID command
 
   std::string pending_;  // untagged responses of the command in progress
   std::uint32_t reply_delay_ms_ = 0;  // a reply rule's delay for the next output
