@@ -76,7 +76,7 @@ void MailApi::Impl::add_server_routes() {
       if (name) store.store(m->account, kInbox, {m->uid}, store::FlagChange::Add, {*name});
     }
   };
-  R.add("PUT", "/api/v1/tags/{Tag}", [this, retag](Request& r, const PathParams& p) {
+  R.add("PUT", "/api/v1/tags/{Tag}", [retag](Request& r, const PathParams& p) {
     json::value body = parse_body(r);
     const std::string name = checked_tag(string_member(body.as_object(), "Name", ""), "Name");
     retag(r, p[0], &name);
