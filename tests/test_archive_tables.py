@@ -202,3 +202,29 @@ def test_parquet_from_two_writers_reads_back_in_duckdb(tmp_path: Path) -> None:
         params=[str(out / "**" / "*.parquet")],
     ).fetchall()
     assert by_month == [(m, sum(1 for i in range(40) if i % 3 == m - 1)) for m in (1, 2, 3)]
+
+
+def test_rows_filled_on_threads_are_the_rows_of_one_thread(tmp_path: Path) -> None:
+    """An mbox of many 1 MiB chunks (parsed while the next ones are framed)
+    and a list of Messages of many batches give, on 1, 2 and 3 threads, the
+    same table: rows in order, threads linked across chunks."""
+    require_module("pyarrow")
+    pad = "".join(f"line {k} of a longer body\n" for k in range(120))
+    raws = [
+        mail(i).replace(b"hello", b"hello\n" + pad.encode() + b"\nFrom the body\n")
+        for i in range(3000)
+    ]
+    path = tmp_path / "big.mbox"
+    mailroom.write_mbox(raws, path)
+    assert path.stat().st_size > 9 << 20
+    one = mailroom.to_arrow(path, threads=1)
+    assert one.num_rows == 3000
+    assert one.column("message_id").to_pylist() == [f"<m{i}@example.org>" for i in range(3000)]
+    ids = one.column("thread_id").to_pylist()
+    assert len(set(ids)) == 750 and all(ids[i] == ids[i - i % 4] for i in range(3000))
+    for k in (2, 3):
+        assert mailroom.to_arrow(path, threads=k).equals(one), k
+    msgs = [Message.parse(r) for r in raws[:1000]]
+    from_list = mailroom.to_arrow(msgs, threads=2)
+    assert from_list.equals(mailroom.to_arrow(msgs, threads=1))
+    assert from_list.column("size").to_pylist() == [len(r) for r in raws[:1000]]

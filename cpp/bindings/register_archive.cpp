@@ -218,18 +218,26 @@ void register_archive(py::module_& root) {
             b.builder.add_raw(std::move(raws), mime::Limits{});
             return framed.size();
           },
-          py::arg("reader"), "Parses what the reader framed so far and adds it; returns how many.")
+          py::arg("reader"),
+          "Adds what the reader framed so far; returns how many. With more than one thread "
+          "they are parsed while the caller reads on (finish() waits for them).")
       .def_property_readonly("rows", [](const TableBuilder& b) { return b.builder.rows(); })
       .def(
           "finish",
           [](TableBuilder& b) {
-            MessageTableResult r;
-            r.options = b.options;
-            py::gil_scoped_release nogil;
-            r.table = b.builder.finish();
-            return r;
+            std::vector<mime::MessageTable> chunks;
+            {
+              py::gil_scoped_release nogil;
+              chunks = b.builder.finish();
+            }
+            std::vector<MessageTableResult> out(chunks.size());
+            for (std::size_t i = 0; i < chunks.size(); ++i) {
+              out[i].table = std::move(chunks[i]);
+              out[i].options = b.options;
+            }
+            return out;
           },
-          "The table of every message added.");
+          "The table of every message added, as chunks of rows in order (at least one).");
 
   py::class_<MboxReader>(m, "MboxReader",
                          "Frames an mbox stream fed in chunks into messages (sans-IO).")

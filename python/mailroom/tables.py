@@ -215,16 +215,18 @@ def _add_messages(builder: MessageTableBuilder, source: Iterable[Message]) -> di
 def _finish(
     pa: Any, builder: MessageTableBuilder, names: list[str], where: dict[str, list[Any]]
 ) -> Any:
-    table = builder.finish()
-    cols = _arrow_columns(pa, table, [c for c in names if c not in WHERE_COLUMNS])
+    chunks = builder.finish()  # each filled by one thread: one chunk of each column
+    native = [c for c in names if c not in WHERE_COLUMNS]
+    per_chunk = [_arrow_columns(pa, chunk, native) for chunk in chunks]
+    rows = sum(chunk.rows for chunk in chunks)
     arrays = []
     for name in names:
         if name in WHERE_COLUMNS:
-            values = where[name] or [None] * table.rows
+            values = where[name] or [None] * rows
             kind = pa.list_(pa.string()) if name == "flags" else pa.string()
-            arrays.append(pa.array(values, type=kind))
+            arrays.append(pa.chunked_array([pa.array(values, type=kind)]))
         else:
-            arrays.append(cols[name])
+            arrays.append(pa.chunked_array([cols[name] for cols in per_chunk]))
     return pa.Table.from_arrays(arrays, names=names)
 
 
