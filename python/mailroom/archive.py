@@ -415,11 +415,15 @@ def write_maildir(
     """Write ``messages`` into a Maildir (made when missing); returns how many.
 
     A message with ``flags`` goes to cur/ with them in its name (``:2,FS``),
-    one without to new/. With ``folders``, a message whose ``folder`` is set
-    goes to that Maildir++ folder ("Work/2024" -> ".Work.2024"). Each file is
-    written to tmp/ and renamed into place, as the Maildir protocol says."""
+    one without to new/. Keywords (flags that are not system flags, like
+    ``$Forwarded``) are letters a-z there, named in the folder's
+    dovecot-keywords file as Dovecot and mailroom's store write it (letters
+    the file already names are kept; at most 26 keywords a folder). With
+    ``folders``, a message whose ``folder`` is set goes to that Maildir++
+    folder ("Work/2024" -> ".Work.2024"). Each file is written to tmp/ and
+    renamed into place, as the Maildir protocol says."""
     root = Path(os.fspath(path))
-    made: set[Path] = set()
+    keywords: dict[Path, list[str]] = {}  # the letters of each folder written to
     count = 0
     for item in messages:
         msg = _as_message(item)
@@ -427,12 +431,18 @@ def write_maildir(
         if folder is not None and ("." in folder or folder.startswith("/") or ".." in folder):
             raise ValueError(f"folder {folder!r}: a Maildir++ folder name has no '.'")
         box = root / ("." + folder.replace("/", ".")) if folder else root
-        if box not in made:
+        if box not in keywords:
             for sub in ("tmp", "new", "cur"):
                 (box / sub).mkdir(parents=True, exist_ok=True)
-            made.add(box)
+            keywords[box] = list(_keyword_table(str(box), {}))
         name = _unique_name()
-        info = _core.archive.maildir_info(msg.flags) if msg.flags else ""
+        info = ""
+        if msg.flags:
+            info, keywords[box], added = _core.archive.maildir_info(msg.flags, keywords[box])
+            if added:  # the names before any file uses their letters
+                _replace_file(
+                    box, "dovecot-keywords", _core.archive.maildir_keyword_file(keywords[box])
+                )
         tmp = box / "tmp" / name
         with open(tmp, "wb") as f:
             f.write(bytes(msg))
@@ -440,6 +450,13 @@ def write_maildir(
         os.rename(tmp, final)
         count += 1
     return count
+
+
+def _replace_file(box: Path, name: str, text: str) -> None:
+    """``box/name`` replaced at once by ``text`` (written in tmp/, renamed)."""
+    tmp = box / "tmp" / (_unique_name() + "." + name)
+    tmp.write_bytes(text.encode())
+    os.replace(tmp, box / name)
 
 
 # -- .eml and read() ------------------------------------------------------------
