@@ -26,6 +26,7 @@ import os
 import socket
 import time
 import warnings
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO, Literal, Union
@@ -177,13 +178,23 @@ def _mbox_messages(
     reader = _core.archive.MboxReader(variant or "detect", max_bytes)
     reported = 0
 
-    def batch() -> Iterator[Message]:
+    def batch(broken_off: bool = False) -> Iterator[Message]:
         nonlocal reported
-        for framed in reader.take(threads):
+        framed_messages = reader.take(threads)
+        for n, framed in enumerate(framed_messages, 1):
             msg = Message(framed.message)
             msg.source, msg.offset = name, framed.offset
             msg._unix_from = "From " + framed.envelope
             msg._source_defects = [Defect(d.kind, d.detail, -1, d.offset) for d in framed.defects]
+            if broken_off and n == len(framed_messages):
+                msg._source_defects.append(
+                    Defect(
+                        "truncated",
+                        "the stream breaks off in or right after this message",
+                        -1,
+                        reader.consumed,
+                    )
+                )
             yield msg
         stream_defects = reader.defects()
         for d in stream_defects[reported:]:
@@ -194,8 +205,9 @@ def _mbox_messages(
             )
         reported = len(stream_defects)
 
-    while True:
-        chunk = stream.read(_CHUNK)
+    broken_off = False
+    while not broken_off:
+        chunk, broken_off = _read_chunk(stream, _CHUNK, name, reader.consumed)
         if not chunk:
             break
         if not isinstance(chunk, bytes):
@@ -204,7 +216,33 @@ def _mbox_messages(
         bar.update(len(chunk))
         yield from batch()
     reader.finish()
-    yield from batch()
+    yield from batch(broken_off)
+
+
+def _read_chunk(stream: BinaryIO, size: int, name: str | None, at: int) -> tuple[bytes, bool]:
+    """Up to ``size`` next bytes of an mbox stream (b"" at its end), and
+    whether the stream broke off there (a compressed file cut short or
+    corrupt, a read error), which an ``ArchiveWarning`` says: the bytes read
+    before the break are given, so every message before it is read."""
+    read = getattr(stream, "read1", stream.read)  # one decompressed block at a time
+    parts: list[bytes] = []
+    got = 0
+    try:
+        while got < size:
+            part = read(size - got)
+            if not part:
+                break
+            parts.append(part)
+            got += len(part)
+    except (EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
+        warnings.warn(
+            f"{name or 'mbox'}: the stream breaks off after byte {at + got} ({exc}); "
+            "the messages before are read",
+            ArchiveWarning,
+            stacklevel=5,
+        )
+        return b"".join(parts), True
+    return parts[0] if len(parts) == 1 else b"".join(parts), False
 
 
 def _envelope_of(msg: Message) -> str:
@@ -502,6 +540,8 @@ def _looks_like_mbox(path: str) -> bool:
     try:
         with _open_decompressed(path) as f:
             return f.read(5) == b"From "
+    except (EOFError, zlib.error, lzma.LZMAError):
+        return True  # compressed and broken off at once: read_mbox says so
     except OSError:
         return False
 

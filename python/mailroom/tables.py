@@ -249,7 +249,8 @@ def _add_mbox(
             f.seek(start)
         left = None if end is None else end - start
         while left is None or left > 0:
-            chunk = f.read(_MBOX_CHUNK if left is None else min(_MBOX_CHUNK, left))
+            want = _MBOX_CHUNK if left is None else min(_MBOX_CHUNK, left)
+            chunk, broken_off = archive._read_chunk(f, want, path, reader.consumed)
             if not chunk:
                 break
             if left is not None:
@@ -258,6 +259,8 @@ def _add_mbox(
             builder.add_mbox(reader)
             if on_chunk is not None:
                 on_chunk(len(chunk))
+            if broken_off:
+                break
     reader.finish()
     builder.add_mbox(reader)
 
