@@ -1,5 +1,6 @@
-// The message table: rows filled on up to TableOptions::threads threads, each
-// a slice of the batch into a table of its own, then appended in order.
+// The message table: rows filled in chunks of a batch, each a table of its
+// own, by a pool of TableOptions::threads - 1 workers and the caller; the
+// chunks are handed out in order (Arrow takes each as a chunk of a column).
 #include "mailroom/mime/message_table.hpp"
 
 #include <algorithm>
@@ -11,11 +12,6 @@
 
 namespace mailroom::mime {
 namespace {
-
-void append_shifted(std::vector<std::int64_t>& offsets, const std::vector<std::int64_t>& more) {
-  const std::int64_t base = offsets.back();
-  for (std::size_t i = 1; i < more.size(); ++i) offsets.push_back(base + more[i]);
-}
 
 std::string_view trimmed(std::string_view v) {
   while (!v.empty() && (v.front() == ' ' || v.front() == '\t' || v.front() == '\r' ||
@@ -142,50 +138,6 @@ void StringColumn::push(std::string_view s) {
 void StringColumn::push_null() {
   offsets.push_back(static_cast<std::int64_t>(data.size()));
   valid.push_back(0);
-}
-
-void StringColumn::append(const StringColumn& o) {
-  append_shifted(offsets, o.offsets);
-  data.append(o.data);
-  valid.insert(valid.end(), o.valid.begin(), o.valid.end());
-}
-
-void StringListColumn::append(const StringListColumn& o) {
-  append_shifted(offsets, o.offsets);
-  values.append(o.values);
-}
-
-void AttachmentColumn::append(const AttachmentColumn& o) {
-  append_shifted(offsets, o.offsets);
-  name.append(o.name);
-  content_type.append(o.content_type);
-  size.insert(size.end(), o.size.begin(), o.size.end());
-}
-
-void HeaderColumn::append(const HeaderColumn& o) {
-  append_shifted(offsets, o.offsets);
-  name.append(o.name);
-  value.append(o.value);
-}
-
-void MessageTable::append(const MessageTable& o, const TableOptions& opt) {
-  rows += o.rows;
-  for (auto [a, b] : {std::pair{&message_id, &o.message_id}, {&from_addr, &o.from_addr},
-                      {&from_name, &o.from_name}, {&subject, &o.subject},
-                      {&in_reply_to, &o.in_reply_to}})
-    a->append(*b);
-  if (opt.text) text.append(o.text);
-  if (opt.html) html.append(o.html);
-  date.insert(date.end(), o.date.begin(), o.date.end());
-  date_valid.insert(date_valid.end(), o.date_valid.begin(), o.date_valid.end());
-  to.append(o.to);
-  cc.append(o.cc);
-  bcc.append(o.bcc);
-  references.append(o.references);
-  size.insert(size.end(), o.size.begin(), o.size.end());
-  thread_id.insert(thread_id.end(), o.thread_id.begin(), o.thread_id.end());
-  attachments.append(o.attachments);
-  if (opt.headers) headers.append(o.headers);
 }
 
 std::string reader_body(const ParsedMessage& m, std::string_view subtype, bool& found) {

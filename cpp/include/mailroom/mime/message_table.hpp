@@ -27,7 +27,6 @@ struct StringColumn {
   std::vector<std::uint8_t> valid;  // one byte per row: 1 when not null
   void push(std::string_view s);
   void push_null();
-  void append(const StringColumn& other);
   std::size_t size() const { return valid.size(); }
 };
 
@@ -36,7 +35,6 @@ struct StringListColumn {
   std::vector<std::int64_t> offsets{0};
   StringColumn values;
   void end_row() { offsets.push_back(static_cast<std::int64_t>(values.size())); }
-  void append(const StringListColumn& other);
 };
 
 // Per row a list of (name, content type, decoded size): its attachments.
@@ -45,7 +43,6 @@ struct AttachmentColumn {
   StringColumn name, content_type;
   std::vector<std::int64_t> size;
   void end_row() { offsets.push_back(static_cast<std::int64_t>(size.size())); }
-  void append(const AttachmentColumn& other);
 };
 
 // Per row the header fields as (name, decoded value) pairs.
@@ -53,7 +50,6 @@ struct HeaderColumn {
   std::vector<std::int64_t> offsets{0};
   StringColumn name, value;
   void end_row() { offsets.push_back(static_cast<std::int64_t>(name.size())); }
-  void append(const HeaderColumn& other);
 };
 
 struct TableOptions {
@@ -73,7 +69,6 @@ struct MessageTable {
   std::vector<std::int64_t> thread_id;  // RFC 5256 REFERENCES thread, by first message
   AttachmentColumn attachments;
   HeaderColumn headers;
-  void append(const MessageTable& other, const TableOptions& options);
 };
 
 // Builds a table batch by batch, in the order added, as chunks of rows (each
