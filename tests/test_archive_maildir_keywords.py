@@ -10,6 +10,8 @@ import imaplib
 import time
 from pathlib import Path
 
+import pytest
+
 import mailroom
 from mailroom import Server
 
@@ -85,3 +87,100 @@ def test_keyword_file_made_by_hand(tmp_path: Path) -> None:
         "note 1": ("INBOX", ["\\Seen", "$Label1", "Later"]),
         "note 2": ("Work", ["\\Flagged"]),
     }
+
+
+KEYWORDED = {  # subject: flags, as write_maildir is given them
+    "note 1": ["\\Seen", "$Forwarded", "Project-X"],
+    "note 2": ["Project-X"],
+    "note 3": [],
+    "note 4": ["\\Seen", "\\Flagged", "$Label1"],
+}
+
+
+def keyworded_messages(folder: str = "INBOX") -> list[mailroom.Message]:
+    out = []
+    for n, flags in enumerate(KEYWORDED.values(), 1):
+        msg = mailroom.Message.parse(note(n))
+        msg.flags, msg.folder = list(flags), folder
+        out.append(msg)
+    return out
+
+
+def test_write_maildir_keywords_round_trip(tmp_path: Path) -> None:
+    """Letters a-z in the info, named by dovecot-keywords in each folder; a
+    second write into the same Maildir keeps the letters already named."""
+    root = tmp_path / "md"
+    assert mailroom.write_maildir(keyworded_messages() + keyworded_messages("Work"), root) == 8
+    for box in (root, root / ".Work"):
+        assert (box / "dovecot-keywords").read_text() == "0 $Forwarded\n1 Project-X\n2 $Label1\n"
+        names = sorted(p.name.partition(":2,")[2] for p in (box / "cur").iterdir())
+        assert names == ["FSc", "Sab", "b"]
+        assert [p.name for p in (box / "new").iterdir()][0].count(":") == 0
+    got = {(m.folder, m.subject): list(m.flags) for m in mailroom.read_maildir(root)}
+    assert got == {(f, s): flags for f in ("INBOX", "Work") for s, flags in KEYWORDED.items()}
+    more = mailroom.Message.parse(note(5))
+    more.flags = ["Later", "project-x"]  # a new keyword, and one named already
+    mailroom.write_maildir([more], root)
+    assert (root / "dovecot-keywords").read_text().splitlines()[1:] == [
+        "1 Project-X",
+        "2 $Label1",
+        "3 Later",
+    ]
+    assert {m.subject: list(m.flags) for m in mailroom.read_maildir(root, folders=False)}[
+        "note 5"
+    ] == ["Later", "Project-X"]
+    assert not list((root / "tmp").iterdir())
+
+
+def test_write_maildir_refuses_a_27th_keyword(tmp_path: Path) -> None:
+    msg = mailroom.Message.parse(note(1))
+    msg.flags = [f"k{i}" for i in range(27)]
+    with pytest.raises(ValueError, match="at most 26 keywords"):
+        mailroom.write_maildir([msg], tmp_path / "md")
+    msg.flags = ["\\Seen", "two words"]
+    with pytest.raises(ValueError, match="atom"):
+        mailroom.write_maildir([msg], tmp_path / "md")
+
+
+def fetch_flags(imap: imaplib.IMAP4, mailbox: str) -> dict[str, list[str]]:
+    """Subject: FLAGS of each message of the mailbox, over IMAP."""
+    typ, _ = imap.select(mailbox, readonly=True)
+    assert typ == "OK", mailbox
+    typ, data = imap.fetch("1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    assert typ == "OK"
+    out = {}
+    for item in data:
+        if not isinstance(item, tuple):
+            continue
+        flags = imaplib.ParseFlags(item[0])
+        subject = item[1].decode().partition(":")[2].strip()
+        out[subject] = sorted(f.decode() for f in flags if f != b"\\Recent")
+    return out
+
+
+def wanted_over_imap() -> dict[str, list[str]]:
+    return {s: sorted(f) for s, f in KEYWORDED.items()}
+
+
+def test_write_maildir_keywords_read_by_the_store(tmp_path: Path) -> None:
+    mailroom.write_maildir(keyworded_messages() + keyworded_messages("Work"), tmp_path / BOB)
+    with Server(imap_port=0, users={BOB: "secret"}, maildir=tmp_path) as server:
+        inbox = sorted(sorted(m.flags) for m in server.store.account(BOB).inbox.messages())
+        imap = imaplib.IMAP4(server.host, server.imap_port)
+        imap.login(BOB, "secret")
+        got = {box: fetch_flags(imap, box) for box in ("INBOX", "Work")}
+        imap.logout()
+    assert inbox == sorted(wanted_over_imap().values())
+    assert got == {"INBOX": wanted_over_imap(), "Work": wanted_over_imap()}
+
+
+def test_write_maildir_keywords_read_by_dovecot(tmp_path: Path) -> None:
+    mail = tmp_path / "mail"
+    mailroom.write_maildir(keyworded_messages() + keyworded_messages("Work"), mail / "dave")
+    with Dovecot(tmp_path / "work", mail, imap=True) as dovecot:
+        assert dovecot.imap_port is not None
+        imap = imaplib.IMAP4("127.0.0.1", dovecot.imap_port)
+        imap.login("dave", dovecot.password)
+        got = {box: fetch_flags(imap, box) for box in ("INBOX", "Work")}
+        imap.logout()
+    assert got == {"INBOX": wanted_over_imap(), "Work": wanted_over_imap()}

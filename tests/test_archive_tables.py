@@ -153,3 +153,78 @@ def test_tables_show_progress(mbox: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "100%" in capsys.readouterr().err
     mailroom.to_arrow(mbox)
     assert capsys.readouterr().err == ""
+
+
+def test_parquet_from_two_writers_reads_back_in_duckdb(tmp_path: Path) -> None:
+    """Two write_parquet runs (two machines, each with half of an archive)
+    into one year/month dataset: DuckDB reads it as one table, with the
+    schema's types and the same values pandas reads."""
+    pd = require_module("pandas")
+    require_module("pyarrow")
+    duckdb = require_module("duckdb")
+    mailroom.write_mbox(RAWS[:25], tmp_path / "a.mbox")
+    mailroom.write_mbox(RAWS[25:], tmp_path / "b.mbox")
+    out = tmp_path / "pq"
+    mailroom.write_parquet(tmp_path / "a.mbox", out)
+    mailroom.write_parquet(tmp_path / "b.mbox", out)
+    con = duckdb.connect()
+    rel = con.sql(
+        "SELECT * FROM read_parquet(?, hive_partitioning = true) ORDER BY message_id",
+        params=[str(out / "**" / "*.parquet")],
+    )
+    types = dict(zip(rel.columns, map(str, rel.types)))
+    assert types["message_id"] == "VARCHAR"
+    assert types["date"] == "TIMESTAMP WITH TIME ZONE"
+    assert types["to"] == types["references"] == "VARCHAR[]"
+    assert types["thread_id"] == types["size"] == "BIGINT"
+    assert types["attachments"] == 'STRUCT("name" VARCHAR, content_type VARCHAR, size BIGINT)[]'
+    assert {types["year"], types["month"]} <= {"BIGINT", "INTEGER"}
+    rows = rel.fetchall()
+    assert len(rows) == len(RAWS)
+    got = {r[rel.columns.index("message_id")]: dict(zip(rel.columns, r)) for r in rows}
+    want = pd.read_parquet(out).set_index("message_id")
+    for i, raw in enumerate(RAWS):
+        em = BytesParser(policy=email.policy.default).parsebytes(raw)
+        row = got[f"<m{i}@example.org>"]
+        when = email.utils.parsedate_to_datetime(em["Date"]).astimezone(dt.timezone.utc)
+        assert row["date"] == when
+        assert (row["year"], row["month"]) == (when.year, when.month)
+        assert row["subject"] == em["Subject"]
+        assert row["to"] == [a.addr_spec for a in em["To"].addresses]
+        assert row["size"] == len(raw)
+        assert [a["name"] for a in row["attachments"]] == [
+            p.get_filename() for p in em.iter_attachments()
+        ]
+        assert row["from_name"] == want.loc[row["message_id"], "from_name"]
+    by_month = con.sql(
+        "SELECT month, count(*) FROM read_parquet(?, hive_partitioning = true) "
+        "GROUP BY month ORDER BY month",
+        params=[str(out / "**" / "*.parquet")],
+    ).fetchall()
+    assert by_month == [(m, sum(1 for i in range(40) if i % 3 == m - 1)) for m in (1, 2, 3)]
+
+
+def test_rows_filled_on_threads_are_the_rows_of_one_thread(tmp_path: Path) -> None:
+    """An mbox of many 1 MiB chunks (parsed while the next ones are framed)
+    and a list of Messages of many batches give, on 1, 2 and 3 threads, the
+    same table: rows in order, threads linked across chunks."""
+    require_module("pyarrow")
+    pad = "".join(f"line {k} of a longer body\n" for k in range(120))
+    raws = [
+        mail(i).replace(b"hello", b"hello\n" + pad.encode() + b"\nFrom the body\n")
+        for i in range(3000)
+    ]
+    path = tmp_path / "big.mbox"
+    mailroom.write_mbox(raws, path)
+    assert path.stat().st_size > 9 << 20
+    one = mailroom.to_arrow(path, threads=1)
+    assert one.num_rows == 3000
+    assert one.column("message_id").to_pylist() == [f"<m{i}@example.org>" for i in range(3000)]
+    ids = one.column("thread_id").to_pylist()
+    assert len(set(ids)) == 750 and all(ids[i] == ids[i - i % 4] for i in range(3000))
+    for k in (2, 3):
+        assert mailroom.to_arrow(path, threads=k).equals(one), k
+    msgs = [Message.parse(r) for r in raws[:1000]]
+    from_list = mailroom.to_arrow(msgs, threads=2)
+    assert from_list.equals(mailroom.to_arrow(msgs, threads=1))
+    assert from_list.column("size").to_pylist() == [len(r) for r in raws[:1000]]

@@ -218,18 +218,26 @@ void register_archive(py::module_& root) {
             b.builder.add_raw(std::move(raws), mime::Limits{});
             return framed.size();
           },
-          py::arg("reader"), "Parses what the reader framed so far and adds it; returns how many.")
+          py::arg("reader"),
+          "Adds what the reader framed so far; returns how many. With more than one thread "
+          "they are parsed while the caller reads on (finish() waits for them).")
       .def_property_readonly("rows", [](const TableBuilder& b) { return b.builder.rows(); })
       .def(
           "finish",
           [](TableBuilder& b) {
-            MessageTableResult r;
-            r.options = b.options;
-            py::gil_scoped_release nogil;
-            r.table = b.builder.finish();
-            return r;
+            std::vector<mime::MessageTable> chunks;
+            {
+              py::gil_scoped_release nogil;
+              chunks = b.builder.finish();
+            }
+            std::vector<MessageTableResult> out(chunks.size());
+            for (std::size_t i = 0; i < chunks.size(); ++i) {
+              out[i].table = std::move(chunks[i]);
+              out[i].options = b.options;
+            }
+            return out;
           },
-          "The table of every message added.");
+          "The table of every message added, as chunks of rows in order (at least one).");
 
   py::class_<MboxReader>(m, "MboxReader",
                          "Frames an mbox stream fed in chunks into messages (sans-IO).")
@@ -340,11 +348,27 @@ void register_archive(py::module_& root) {
       "dovecot-keywords file.");
   m.def(
       "maildir_info",
-      [](const std::vector<std::string>& flags) {
-        return store::maildir_letters(store::parse_flags(flags).system);
+      [](const std::vector<std::string>& flags, std::vector<std::string> keyword_table) {
+        const store::FlagSet set = store::parse_flags(flags);  // InvalidFlag: a ValueError
+        bool added = false;
+        std::string info;
+        try {
+          info = store::maildir_info(set.system, set.keywords, keyword_table, added);
+        } catch (const std::runtime_error& e) {
+          throw py::value_error(e.what());
+        }
+        return py::make_tuple(info, keyword_table, added);
       },
-      py::arg("flags"),
-      "The Maildir info letters of system flags (keywords have no letter here).");
+      py::arg("flags"), py::arg("keyword_table") = std::vector<std::string>{},
+      "(info, keyword_table, added): the Maildir info letters of the flags, a letter a-z per "
+      "keyword as keyword_table (maildir_keyword_table) names them; a keyword it lacks takes "
+      "the first free letter (added True: write maildir_keyword_file(keyword_table) first).");
+  m.def(
+      "maildir_keyword_file",
+      [](const std::vector<std::string>& keyword_table) {
+        return store::keyword_file_text(keyword_table);
+      },
+      py::arg("keyword_table"), "The dovecot-keywords file naming the letters of keyword_table.");
 
   m.def(
       "mbox_entries",

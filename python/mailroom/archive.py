@@ -26,6 +26,7 @@ import os
 import socket
 import time
 import warnings
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO, Literal, Union
@@ -177,13 +178,23 @@ def _mbox_messages(
     reader = _core.archive.MboxReader(variant or "detect", max_bytes)
     reported = 0
 
-    def batch() -> Iterator[Message]:
+    def batch(broken_off: bool = False) -> Iterator[Message]:
         nonlocal reported
-        for framed in reader.take(threads):
+        framed_messages = reader.take(threads)
+        for n, framed in enumerate(framed_messages, 1):
             msg = Message(framed.message)
             msg.source, msg.offset = name, framed.offset
             msg._unix_from = "From " + framed.envelope
             msg._source_defects = [Defect(d.kind, d.detail, -1, d.offset) for d in framed.defects]
+            if broken_off and n == len(framed_messages):
+                msg._source_defects.append(
+                    Defect(
+                        "truncated",
+                        "the stream breaks off in or right after this message",
+                        -1,
+                        reader.consumed,
+                    )
+                )
             yield msg
         stream_defects = reader.defects()
         for d in stream_defects[reported:]:
@@ -194,8 +205,9 @@ def _mbox_messages(
             )
         reported = len(stream_defects)
 
-    while True:
-        chunk = stream.read(_CHUNK)
+    broken_off = False
+    while not broken_off:
+        chunk, broken_off = _read_chunk(stream, _CHUNK, name, reader.consumed)
         if not chunk:
             break
         if not isinstance(chunk, bytes):
@@ -204,7 +216,33 @@ def _mbox_messages(
         bar.update(len(chunk))
         yield from batch()
     reader.finish()
-    yield from batch()
+    yield from batch(broken_off)
+
+
+def _read_chunk(stream: BinaryIO, size: int, name: str | None, at: int) -> tuple[bytes, bool]:
+    """Up to ``size`` next bytes of an mbox stream (b"" at its end), and
+    whether the stream broke off there (a compressed file cut short or
+    corrupt, a read error), which an ``ArchiveWarning`` says: the bytes read
+    before the break are given, so every message before it is read."""
+    read = getattr(stream, "read1", stream.read)  # one decompressed block at a time
+    parts: list[bytes] = []
+    got = 0
+    try:
+        while got < size:
+            part = read(size - got)
+            if not part:
+                break
+            parts.append(part)
+            got += len(part)
+    except (EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
+        warnings.warn(
+            f"{name or 'mbox'}: the stream breaks off after byte {at + got} ({exc}); "
+            "the messages before are read",
+            ArchiveWarning,
+            stacklevel=5,
+        )
+        return b"".join(parts), True
+    return parts[0] if len(parts) == 1 else b"".join(parts), False
 
 
 def _envelope_of(msg: Message) -> str:
@@ -415,11 +453,15 @@ def write_maildir(
     """Write ``messages`` into a Maildir (made when missing); returns how many.
 
     A message with ``flags`` goes to cur/ with them in its name (``:2,FS``),
-    one without to new/. With ``folders``, a message whose ``folder`` is set
-    goes to that Maildir++ folder ("Work/2024" -> ".Work.2024"). Each file is
-    written to tmp/ and renamed into place, as the Maildir protocol says."""
+    one without to new/. Keywords (flags that are not system flags, like
+    ``$Forwarded``) are letters a-z there, named in the folder's
+    dovecot-keywords file as Dovecot and mailroom's store write it (letters
+    the file already names are kept; at most 26 keywords a folder). With
+    ``folders``, a message whose ``folder`` is set goes to that Maildir++
+    folder ("Work/2024" -> ".Work.2024"). Each file is written to tmp/ and
+    renamed into place, as the Maildir protocol says."""
     root = Path(os.fspath(path))
-    made: set[Path] = set()
+    keywords: dict[Path, list[str]] = {}  # the letters of each folder written to
     count = 0
     for item in messages:
         msg = _as_message(item)
@@ -427,12 +469,18 @@ def write_maildir(
         if folder is not None and ("." in folder or folder.startswith("/") or ".." in folder):
             raise ValueError(f"folder {folder!r}: a Maildir++ folder name has no '.'")
         box = root / ("." + folder.replace("/", ".")) if folder else root
-        if box not in made:
+        if box not in keywords:
             for sub in ("tmp", "new", "cur"):
                 (box / sub).mkdir(parents=True, exist_ok=True)
-            made.add(box)
+            keywords[box] = list(_keyword_table(str(box), {}))
         name = _unique_name()
-        info = _core.archive.maildir_info(msg.flags) if msg.flags else ""
+        info = ""
+        if msg.flags:
+            info, keywords[box], added = _core.archive.maildir_info(msg.flags, keywords[box])
+            if added:  # the names before any file uses their letters
+                _replace_file(
+                    box, "dovecot-keywords", _core.archive.maildir_keyword_file(keywords[box])
+                )
         tmp = box / "tmp" / name
         with open(tmp, "wb") as f:
             f.write(bytes(msg))
@@ -440,6 +488,13 @@ def write_maildir(
         os.rename(tmp, final)
         count += 1
     return count
+
+
+def _replace_file(box: Path, name: str, text: str) -> None:
+    """``box/name`` replaced at once by ``text`` (written in tmp/, renamed)."""
+    tmp = box / "tmp" / (_unique_name() + "." + name)
+    tmp.write_bytes(text.encode())
+    os.replace(tmp, box / name)
 
 
 # -- .eml and read() ------------------------------------------------------------
@@ -485,6 +540,8 @@ def _looks_like_mbox(path: str) -> bool:
     try:
         with _open_decompressed(path) as f:
             return f.read(5) == b"From "
+    except (EOFError, zlib.error, lzma.LZMAError):
+        return True  # compressed and broken off at once: read_mbox says so
     except OSError:
         return False
 

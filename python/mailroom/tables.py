@@ -215,16 +215,18 @@ def _add_messages(builder: MessageTableBuilder, source: Iterable[Message]) -> di
 def _finish(
     pa: Any, builder: MessageTableBuilder, names: list[str], where: dict[str, list[Any]]
 ) -> Any:
-    table = builder.finish()
-    cols = _arrow_columns(pa, table, [c for c in names if c not in WHERE_COLUMNS])
+    chunks = builder.finish()  # each filled by one thread: one chunk of each column
+    native = [c for c in names if c not in WHERE_COLUMNS]
+    per_chunk = [_arrow_columns(pa, chunk, native) for chunk in chunks]
+    rows = sum(chunk.rows for chunk in chunks)
     arrays = []
     for name in names:
         if name in WHERE_COLUMNS:
-            values = where[name] or [None] * table.rows
+            values = where[name] or [None] * rows
             kind = pa.list_(pa.string()) if name == "flags" else pa.string()
-            arrays.append(pa.array(values, type=kind))
+            arrays.append(pa.chunked_array([pa.array(values, type=kind)]))
         else:
-            arrays.append(cols[name])
+            arrays.append(pa.chunked_array([cols[name] for cols in per_chunk]))
     return pa.Table.from_arrays(arrays, names=names)
 
 
@@ -247,7 +249,8 @@ def _add_mbox(
             f.seek(start)
         left = None if end is None else end - start
         while left is None or left > 0:
-            chunk = f.read(_MBOX_CHUNK if left is None else min(_MBOX_CHUNK, left))
+            want = _MBOX_CHUNK if left is None else min(_MBOX_CHUNK, left)
+            chunk, broken_off = archive._read_chunk(f, want, path, reader.consumed)
             if not chunk:
                 break
             if left is not None:
@@ -256,6 +259,8 @@ def _add_mbox(
             builder.add_mbox(reader)
             if on_chunk is not None:
                 on_chunk(len(chunk))
+            if broken_off:
+                break
     reader.finish()
     builder.add_mbox(reader)
 

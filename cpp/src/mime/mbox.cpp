@@ -156,9 +156,16 @@ void MboxReader::learn_variant(std::string_view data) {
   if (variant_ == MboxVariant::detect) variant_ = MboxVariant::mboxo;
   if (variant_ == MboxVariant::mboxo) {
     // ">>From " is what mboxrd writes for a ">From " line; mboxo never does.
-    for_each_from_line(data, [&](std::size_t k, std::size_t i) {
-      if (i - k >= 2) variant_ = MboxVariant::mboxrd;
-    });
+    // Searched for as such (rare), not through every "From " of the message.
+    for (std::size_t p = data.find(">>From "); p != std::string_view::npos;
+         p = data.find(">>From ", p + 1)) {
+      std::size_t k = p;
+      while (k > 0 && data[k - 1] == '>') --k;
+      if (k == 0 || data[k - 1] == '\n') {
+        variant_ = MboxVariant::mboxrd;
+        break;
+      }
+    }
   }
 }
 

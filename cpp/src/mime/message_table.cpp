@@ -1,9 +1,10 @@
-// The message table: rows filled on up to TableOptions::threads threads, each
-// a slice of the batch into a table of its own, then appended in order.
+// The message table: rows filled in chunks of a batch, each a table of its
+// own, by a pool of TableOptions::threads - 1 workers and the caller; the
+// chunks are handed out in order (Arrow takes each as a chunk of a column).
 #include "mailroom/mime/message_table.hpp"
 
 #include <algorithm>
-#include <thread>
+#include <utility>
 
 #include "mailroom/mime/codecs.hpp"
 #include "mailroom/mime/header_fields.hpp"
@@ -11,11 +12,6 @@
 
 namespace mailroom::mime {
 namespace {
-
-void append_shifted(std::vector<std::int64_t>& offsets, const std::vector<std::int64_t>& more) {
-  const std::int64_t base = offsets.back();
-  for (std::size_t i = 1; i < more.size(); ++i) offsets.push_back(base + more[i]);
-}
 
 std::string_view trimmed(std::string_view v) {
   while (!v.empty() && (v.front() == ' ' || v.front() == '\t' || v.front() == '\r' ||
@@ -144,50 +140,6 @@ void StringColumn::push_null() {
   valid.push_back(0);
 }
 
-void StringColumn::append(const StringColumn& o) {
-  append_shifted(offsets, o.offsets);
-  data.append(o.data);
-  valid.insert(valid.end(), o.valid.begin(), o.valid.end());
-}
-
-void StringListColumn::append(const StringListColumn& o) {
-  append_shifted(offsets, o.offsets);
-  values.append(o.values);
-}
-
-void AttachmentColumn::append(const AttachmentColumn& o) {
-  append_shifted(offsets, o.offsets);
-  name.append(o.name);
-  content_type.append(o.content_type);
-  size.insert(size.end(), o.size.begin(), o.size.end());
-}
-
-void HeaderColumn::append(const HeaderColumn& o) {
-  append_shifted(offsets, o.offsets);
-  name.append(o.name);
-  value.append(o.value);
-}
-
-void MessageTable::append(const MessageTable& o, const TableOptions& opt) {
-  rows += o.rows;
-  for (auto [a, b] : {std::pair{&message_id, &o.message_id}, {&from_addr, &o.from_addr},
-                      {&from_name, &o.from_name}, {&subject, &o.subject},
-                      {&in_reply_to, &o.in_reply_to}})
-    a->append(*b);
-  if (opt.text) text.append(o.text);
-  if (opt.html) html.append(o.html);
-  date.insert(date.end(), o.date.begin(), o.date.end());
-  date_valid.insert(date_valid.end(), o.date_valid.begin(), o.date_valid.end());
-  to.append(o.to);
-  cc.append(o.cc);
-  bcc.append(o.bcc);
-  references.append(o.references);
-  size.insert(size.end(), o.size.begin(), o.size.end());
-  thread_id.insert(thread_id.end(), o.thread_id.begin(), o.thread_id.end());
-  attachments.append(o.attachments);
-  if (opt.headers) headers.append(o.headers);
-}
-
 std::string reader_body(const ParsedMessage& m, std::string_view subtype, bool& found) {
   found = false;
   std::string out;
@@ -204,49 +156,154 @@ std::string reader_body(const ParsedMessage& m, std::string_view subtype, bool& 
   return out;
 }
 
-template <typename Row>
-void MessageTableBuilder::add_rows(std::size_t n, Row&& row) {
-  unsigned threads = options_.threads ? options_.threads
-                                      : std::max(1u, std::thread::hardware_concurrency());
-  threads = static_cast<unsigned>(std::min<std::size_t>(threads, n / 64 + 1));
-  std::vector<MessageTable> slices(threads);
-  std::vector<std::vector<ThreadInput>> inputs(threads);
-  auto work = [&](unsigned s) {
-    const std::size_t begin = n * s / threads, end = n * (s + 1) / threads;
-    inputs[s].reserve(end - begin);
-    for (std::size_t i = begin; i < end; ++i) row(i, slices[s], inputs[s]);
-  };
-  std::vector<std::thread> pool;
-  for (unsigned s = 1; s < threads; ++s) pool.emplace_back(work, s);
-  work(0);
-  for (std::thread& t : pool) t.join();
-  for (unsigned s = 0; s < threads; ++s) {
-    table_.append(slices[s], options_);
-    for (ThreadInput& in : inputs[s]) thread_inputs_.push_back(std::move(in));
+namespace {
+
+// Raw mail per job: big enough that a job outweighs its queueing, small
+// enough that two threads share a 4 MiB read evenly.
+constexpr std::size_t kJobBytes = std::size_t{1} << 20;
+constexpr std::size_t kParsedJobRows = 256;
+
+}  // namespace
+
+MessageTableBuilder::MessageTableBuilder(TableOptions options)
+    : options_(options),
+      threads_(options.threads ? options.threads
+                               : std::max(1u, std::thread::hardware_concurrency())) {}
+
+MessageTableBuilder::~MessageTableBuilder() { stop_workers(); }
+
+void MessageTableBuilder::stop_workers() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  queued_.notify_all();
+  for (std::thread& t : workers_) t.join();
+  workers_.clear();
+  stopping_ = false;
+}
+
+void MessageTableBuilder::run(std::unique_lock<std::mutex>& lock) {
+  auto [job, chunk] = std::move(queue_.front());
+  queue_.pop_front();
+  ++running_;
+  lock.unlock();
+  std::exception_ptr failed;
+  try {
+    job(*chunk);
+  } catch (...) {
+    failed = std::current_exception();
+  }
+  lock.lock();
+  if (failed && !error_) error_ = failed;
+  --running_;
+  done_.notify_all();
+}
+
+void MessageTableBuilder::work() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    queued_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, and nothing left to do
+    run(lock);
   }
 }
 
+bool MessageTableBuilder::run_queued() {
+  std::unique_lock lock(mutex_);
+  if (queue_.empty()) return false;
+  run(lock);
+  return true;
+}
+
+void MessageTableBuilder::submit(Job job, std::size_t rows) {
+  chunks_.push_back(std::make_unique<Chunk>());
+  Chunk* chunk = chunks_.back().get();
+  rows_ += rows;
+  if (threads_ <= 1) {
+    job(*chunk);
+    return;
+  }
+  if (workers_.empty()) {
+    for (unsigned i = 1; i < threads_; ++i) workers_.emplace_back([this] { work(); });
+  }
+  // A full queue: the caller fills a chunk itself instead of framing more.
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      if (queue_.size() < 2 * std::size_t{threads_}) {
+        queue_.emplace_back(std::move(job), chunk);
+        break;
+      }
+    }
+    run_queued();
+  }
+  queued_.notify_one();
+}
+
+void MessageTableBuilder::wait_idle() {
+  while (run_queued()) {
+  }
+  std::unique_lock lock(mutex_);
+  done_.wait(lock, [&] { return queue_.empty() && running_ == 0; });
+  if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+}
+
 void MessageTableBuilder::add(const std::vector<std::shared_ptr<ParsedMessage>>& batch) {
-  add_rows(batch.size(), [&](std::size_t i, MessageTable& t, std::vector<ThreadInput>& in) {
-    fill_row(t, *batch[i], options_);
-    in.push_back(thread_input(*batch[i]));
-  });
+  // The messages stay the caller's: every job is done before this returns.
+  for (std::size_t b = 0; b < batch.size(); b += kParsedJobRows) {
+    const std::size_t e = std::min(batch.size(), b + kParsedJobRows);
+    submit(
+        [this, &batch, b, e](Chunk& c) {
+          c.inputs.reserve(e - b);
+          for (std::size_t i = b; i < e; ++i) {
+            fill_row(c.table, *batch[i], options_);
+            c.inputs.push_back(thread_input(*batch[i]));
+          }
+        },
+        e - b);
+  }
+  wait_idle();
 }
 
 void MessageTableBuilder::add_raw(std::vector<std::string> raws, const Limits& limits) {
-  add_rows(raws.size(), [&](std::size_t i, MessageTable& t, std::vector<ThreadInput>& in) {
-    const auto m = parse_message(std::move(raws[i]), limits);
-    fill_row(t, *m, options_);
-    in.push_back(thread_input(*m));
-  });
+  auto shared = std::make_shared<std::vector<std::string>>(std::move(raws));
+  for (std::size_t b = 0; b < shared->size();) {
+    std::size_t e = b, bytes = 0;
+    while (e < shared->size() && (e == b || bytes < kJobBytes)) bytes += (*shared)[e++].size();
+    submit(
+        [this, shared, b, e, limits](Chunk& c) {
+          c.inputs.reserve(e - b);
+          for (std::size_t i = b; i < e; ++i) {
+            const auto m = parse_message(std::move((*shared)[i]), limits);
+            fill_row(c.table, *m, options_);
+            c.inputs.push_back(thread_input(*m));
+          }
+        },
+        e - b);
+    b = e;
+  }
 }
 
-MessageTable MessageTableBuilder::finish() {
-  const Threads t = thread_references(thread_inputs_);
-  for (std::size_t i = 0; i < t.thread.size() && i < table_.thread_id.size(); ++i)
-    table_.thread_id[i] = t.thread[i];
-  thread_inputs_.clear();
-  return std::move(table_);
+std::vector<MessageTable> MessageTableBuilder::finish() {
+  wait_idle();
+  stop_workers();
+  std::vector<ThreadInput> inputs;
+  inputs.reserve(rows_);
+  for (auto& c : chunks_)
+    for (ThreadInput& in : c->inputs) inputs.push_back(std::move(in));
+  const Threads t = thread_references(inputs);
+  std::vector<MessageTable> out;
+  out.reserve(chunks_.size() + 1);
+  std::size_t row = 0;
+  for (auto& c : chunks_) {
+    for (std::int64_t& id : c->table.thread_id) id = t.thread[row++];
+    out.push_back(std::move(c->table));
+  }
+  if (out.empty()) out.emplace_back();
+  chunks_.clear();
+  rows_ = 0;
+  return out;
 }
 
 }  // namespace mailroom::mime

@@ -81,7 +81,8 @@ class Threader {
   std::vector<std::int32_t> parent_;
   std::vector<std::vector<std::uint32_t>> kids_;
   std::vector<Key> key_;
-  std::vector<BaseSubject> base_;
+  std::vector<const BaseSubject*> base_;  // of each message
+  std::vector<BaseSubject> found_;        // those its input did not give (reserved: stable)
 
   std::uint32_t new_box(std::int32_t message) {
     box_msg_.push_back(message);
@@ -229,17 +230,21 @@ class Threader {
     return box_msg_[n];
   }
   bool is_reply(std::uint32_t n) const {
-    return box_msg_[n] >= 0 && base_[static_cast<std::size_t>(box_msg_[n])].reply_or_forward;
+    return box_msg_[n] >= 0 && base_[static_cast<std::size_t>(box_msg_[n])]->reply_or_forward;
   }
 
   // Step 5: root threads whose subjects agree are gathered.
   std::vector<std::uint32_t> merge_by_subject(std::vector<std::uint32_t> roots) {
     base_.resize(in_.size());
-    for (std::size_t i = 0; i < in_.size(); ++i) base_[i] = base_subject(in_[i].subject);
+    found_.reserve(in_.size());
+    for (std::size_t i = 0; i < in_.size(); ++i) {
+      if (!in_[i].base) found_.push_back(base_subject(in_[i].subject));
+      base_[i] = in_[i].base ? &*in_[i].base : &found_.back();
+    }
     auto subject_of = [&](std::uint32_t r) -> const std::string* {
       const std::int32_t m = first_message(r);
       if (m < 0) return nullptr;
-      const std::string& s = base_[static_cast<std::size_t>(m)].text;
+      const std::string& s = base_[static_cast<std::size_t>(m)]->text;
       return s.empty() ? nullptr : &s;
     };
     std::unordered_map<std::string_view, std::uint32_t> table;
@@ -299,7 +304,7 @@ class Threader {
     t.nodes.resize(box_msg_.size());
     for (std::size_t b = 0; b < box_msg_.size(); ++b) {
       t.nodes[b].message = box_msg_[b];
-      t.nodes[b].children = kids_[b];
+      t.nodes[b].children = std::move(kids_[b]);  // the forest is done with
     }
     t.roots = roots;
     t.thread.assign(in_.size(), 0);
@@ -317,7 +322,7 @@ class Threader {
           t.parent[m] = above;
           here = box_msg_[n];
         }
-        for (std::uint32_t c : kids_[n]) stack.push_back({c, here});
+        for (std::uint32_t c : t.nodes[n].children) stack.push_back({c, here});
       }
     }
     return t;
@@ -416,6 +421,7 @@ ThreadInput thread_input(const ParsedMessage& m) {
   in.in_reply_to = raw("in-reply-to");
   in.references = raw("references");
   in.subject = decode_header(raw("subject"));
+  in.base = base_subject(in.subject);
   if (const HeaderField* h = m.find_header(0, "date")) {
     if (auto d = parse_date(m.bytes(h->value))) in.date = unix_time(*d);
   }
@@ -460,7 +466,8 @@ std::string bracketed(std::string_view id) {
 Threads thread_ordered_subject(const std::vector<ThreadInput>& messages) {
   const std::size_t n = messages.size();
   std::vector<std::string> base(n);
-  for (std::size_t i = 0; i < n; ++i) base[i] = base_subject(messages[i].subject).text;
+  for (std::size_t i = 0; i < n; ++i)
+    base[i] = messages[i].base ? messages[i].base->text : base_subject(messages[i].subject).text;
   std::vector<std::uint32_t> order(n);
   for (std::uint32_t i = 0; i < n; ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {

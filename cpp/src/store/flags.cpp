@@ -1,6 +1,7 @@
 #include "mailroom/store/flags.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "mailroom/store/errors.hpp"
 #include "mailroom/text.hpp"
@@ -121,6 +122,40 @@ std::vector<std::string> keywords_from_letters(std::string_view info,
   }
   normalize_keywords(out);
   return out;
+}
+
+std::string maildir_info(std::uint8_t system, const std::vector<std::string>& keywords,
+                         std::vector<std::string>& table, bool& added) {
+  added = false;
+  std::string info = maildir_letters(system);
+  for (const auto& k : keywords) {
+    auto it = std::find_if(table.begin(), table.end(),
+                           [&](const std::string& x) { return iequals(x, k); });
+    std::size_t i;
+    if (it != table.end()) {
+      i = static_cast<std::size_t>(it - table.begin());
+    } else {
+      auto hole = std::find(table.begin(), table.end(), std::string());
+      i = static_cast<std::size_t>(hole - table.begin());
+      if (i >= 26) throw std::runtime_error("a Maildir folder has at most 26 keywords");
+      if (hole == table.end())
+        table.push_back(k);
+      else
+        *hole = k;
+      added = true;
+    }
+    if (info.find(static_cast<char>('a' + i)) == std::string::npos)
+      info.push_back(static_cast<char>('a' + i));
+  }
+  std::sort(info.begin(), info.end());  // the spec: info letters in ASCII order
+  return info;
+}
+
+std::string keyword_file_text(const std::vector<std::string>& table) {
+  std::string text;
+  for (std::size_t i = 0; i < table.size(); ++i)
+    if (!table[i].empty()) text += std::to_string(i) + " " + table[i] + "\n";
+  return text;
 }
 
 }  // namespace mailroom::store

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,9 @@ struct ThreadInput {
   std::string references;   // References, raw ("" when absent)
   std::string subject;      // decoded (UTF-8) Subject
   std::int64_t date = 0;    // sent date (Date field, else internal date), seconds
+  // base_subject(subject) when already known (thread_input sets it, so the
+  // threads that parse messages share that work); else threading finds it.
+  std::optional<BaseSubject> base;
 };
 
 // The thread forest: containers for messages and for the dummies standing in

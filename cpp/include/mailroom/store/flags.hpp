@@ -49,6 +49,17 @@ std::vector<std::string> parse_keyword_file(std::string_view text);
 std::vector<std::string> keywords_from_letters(std::string_view info,
                                                const std::vector<std::string>& table);
 
+// The Maildir info of a message with `system` flags and `keywords` in a
+// folder whose keyword letters are `table` (parse_keyword_file's form): the
+// system letters and a letter per keyword, in ASCII order. A keyword the
+// table lacks (compared case-insensitively) takes the first free letter and
+// is added to `table`; `added` says so (write keyword_file_text(table) before
+// a file name uses the letter). Throws std::runtime_error past 26 keywords.
+std::string maildir_info(std::uint8_t system, const std::vector<std::string>& keywords,
+                         std::vector<std::string>& table, bool& added);
+// A dovecot-keywords file naming the letters of `table`.
+std::string keyword_file_text(const std::vector<std::string>& table);
+
 // Keyword lists as kept on messages: sorted, unique, case-insensitively.
 void normalize_keywords(std::vector<std::string>& keywords);
 bool has_keyword(const std::vector<std::string>& keywords, std::string_view k);
