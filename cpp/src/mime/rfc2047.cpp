@@ -240,42 +240,52 @@ std::vector<Token> split_words(std::string_view value) {
 
 std::string decode_header(std::string_view raw_value, bool* bad) {
   // Unfold (RFC 5322 §2.2.3): line ends go, the white space after them stays.
+  // Most values are one line: then the raw bytes are read in place.
   std::string unfolded;
-  unfolded.reserve(raw_value.size());
-  for (char c : raw_value) {
-    if (c != '\r' && c != '\n') unfolded.push_back(c);
+  std::string_view s = raw_value;
+  if (s.find_first_of("\r\n") != std::string_view::npos) {
+    unfolded.reserve(raw_value.size());
+    for (char c : raw_value) {
+      if (c != '\r' && c != '\n') unfolded.push_back(c);
+    }
+    s = unfolded;
   }
-  const std::string_view s = unfolded;
 
   std::string out;
   out.reserve(s.size());
+  bool any_bad = false;
+  std::size_t at = s.find("=?");
+  if (at == std::string_view::npos) {  // no encoded-word: the text as UTF-8
+    if (!append_sanitized_utf8(s, out)) any_bad = true;
+    if (bad != nullptr) *bad = any_bad;
+    return out;
+  }
   std::string pending_charset, pending_bytes;  // adjacent words in one charset
   bool have_pending = false;
-  bool any_bad = false;
   auto flush = [&] {
     if (!have_pending) return;
-    std::string text;
     bool word_bad = false;
-    if (!to_utf8(pending_bytes, pending_charset, text, &word_bad)) word_bad = true;
+    if (reads_as_utf8(pending_charset)) {
+      if (!append_sanitized_utf8(pending_bytes, out)) word_bad = true;
+    } else {
+      std::string text;
+      if (!to_utf8(pending_bytes, pending_charset, text, &word_bad)) word_bad = true;
+      out += text;
+    }
     any_bad = any_bad || word_bad;
-    out += text;
     pending_bytes.clear();
     have_pending = false;
   };
   auto literal = [&](std::string_view text) {
-    std::string clean;
-    if (!sanitize_utf8(text, clean)) any_bad = true;
-    out += clean;
+    if (!append_sanitized_utf8(text, out)) any_bad = true;
   };
 
-  std::size_t i = 0, literal_start = 0;
+  std::size_t literal_start = 0;
   bool after_word = false;  // only white space since the last encoded-word
-  while (i < s.size()) {
-    const std::size_t at = s.find("=?", i);
-    if (at == std::string_view::npos) break;
+  for (; at != std::string_view::npos; at = s.find("=?", at)) {
     EncodedWord w = parse_encoded_word(s.substr(at));
     if (w.length == 0) {
-      i = at + 1;
+      at += 1;
       continue;
     }
     const std::string_view between = s.substr(literal_start, at - literal_start);
@@ -293,8 +303,8 @@ std::string decode_header(std::string_view raw_value, bool* bad) {
     pending_bytes += w.bytes;
     have_pending = true;
     any_bad = any_bad || w.bad;
-    i = at + w.length;
-    literal_start = i;
+    at += w.length;
+    literal_start = at;
     after_word = true;
   }
   flush();
