@@ -29,14 +29,13 @@ inline int hex_value(char c) {
 
 struct EncodedWord {
   std::string_view charset;  // language suffix removed
-  std::string bytes;         // decoded payload, still in `charset`
+  std::string_view text;     // the encoded payload
+  bool base64 = false;       // B, else Q
   std::size_t length = 0;    // characters consumed from the input
-  bool bad = false;
 };
 
-std::string q_decode(std::string_view text, bool& bad) {
-  std::string out;
-  out.reserve(text.size());
+// Appends the Q-decoded `text` (RFC 2047 §4.2) to `out`.
+void q_decode(std::string_view text, std::string& out, bool& bad) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (c == '_') {
@@ -50,7 +49,19 @@ std::string q_decode(std::string_view text, bool& bad) {
       out.push_back(c);
     }
   }
-  return out;
+}
+
+// Appends the payload of `w`, decoded, to `out` (still in the word's charset).
+void append_payload(const EncodedWord& w, std::string& out, bool& bad) {
+  if (!w.base64) {
+    q_decode(w.text, out, bad);
+    return;
+  }
+  const std::size_t had = out.size();
+  out.resize(had + base64_decoded_capacity(w.text.size()));
+  CodecIssue issue;
+  out.resize(had + base64_decode_to(w.text, out.data() + had, &issue));
+  bad = bad || issue.bad;
 }
 
 // Parses "=?charset?X?text?=" at the start of `s`; nullopt-like (length 0) when
@@ -79,11 +90,8 @@ EncodedWord parse_encoded_word(std::string_view s) {
   if (const std::size_t star = charset.find('*'); star != std::string_view::npos)
     charset = charset.substr(0, star);  // RFC 2231 §5 language suffix
   w.charset = charset;
-  if (enc == 'B' || enc == 'b') {
-    w.bytes = base64_decode(text, &w.bad);
-  } else {
-    w.bytes = q_decode(text, w.bad);
-  }
+  w.text = text;
+  w.base64 = enc == 'B' || enc == 'b';
   w.length = end + 2;
   return w;
 }
@@ -262,10 +270,12 @@ std::string decode_header(std::string_view raw_value, bool* bad) {
   }
   std::string pending_charset, pending_bytes;  // adjacent words in one charset
   bool have_pending = false;
+  bool pending_utf8 = false;      // reads_as_utf8(pending_charset)
+  std::string_view last_label;    // the charset label of the last word, as written
   auto flush = [&] {
     if (!have_pending) return;
     bool word_bad = false;
-    if (reads_as_utf8(pending_charset)) {
+    if (pending_utf8) {
       if (!append_sanitized_utf8(pending_bytes, out)) word_bad = true;
     } else {
       std::string text;
@@ -296,13 +306,17 @@ std::string decode_header(std::string_view raw_value, bool* bad) {
       literal(between);
     }
     // Same charset as the previous adjacent word: join the bytes first, so a
-    // character split across words still decodes.
-    std::string cs = canonical_charset(w.charset);
-    if (have_pending && cs != pending_charset) flush();
-    pending_charset = std::move(cs);
-    pending_bytes += w.bytes;
+    // character split across words still decodes. (A label written as the
+    // last one was needs no new lookup.)
+    if (w.charset != last_label || pending_charset.empty()) {
+      std::string cs = canonical_charset(w.charset);
+      if (have_pending && cs != pending_charset) flush();
+      if (cs != pending_charset) pending_utf8 = reads_as_utf8(cs);
+      pending_charset = std::move(cs);
+      last_label = w.charset;
+    }
+    append_payload(w, pending_bytes, any_bad);
     have_pending = true;
-    any_bad = any_bad || w.bad;
     at += w.length;
     literal_start = at;
     after_word = true;
