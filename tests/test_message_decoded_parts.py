@@ -185,3 +185,31 @@ def test_headers_decode_in_one_call_as_decode_header_does() -> None:
     assert msg.decoded_parts()[0].headers == expected
     assert expected[0][1] == "Zoë회의 and folded"
     assert expected[2][1] == "ét\ufffd"
+
+
+def _line_end_defects(data: bytes) -> set[str]:
+    kinds = {"nul_byte", "bare_lf", "bare_cr"}
+    return {d.kind for d in Message.parse(data).defects if d.kind in kinds}
+
+
+def _expected_line_end_defects(data: bytes) -> set[str]:
+    found = set()
+    if b"\0" in data:
+        found.add("nul_byte")
+    if any(c == 0x0A and (i == 0 or data[i - 1] != 0x0D) for i, c in enumerate(data)):
+        found.add("bare_lf")
+    if any(c == 0x0D and data[i + 1 : i + 2] != b"\n" for i, c in enumerate(data)):
+        found.add("bare_cr")
+    return found
+
+
+@pytest.mark.parametrize("length", [1, 2, 15, 16, 17, 18, 31, 32, 33, 47, 64, 100])
+def test_nul_bare_cr_and_bare_lf_are_found_at_every_position(length: int) -> None:
+    # The parser proves their absence sixteen bytes a step: put each one at
+    # every offset, around those steps and at both ends.
+    lines = (b"ab\r\n" * length)[:length]
+    assert _line_end_defects(lines) == _expected_line_end_defects(lines)
+    for at in range(length):
+        for byte in (b"\0", b"\r", b"\n", b"x"):
+            data = lines[:at] + byte + lines[at + 1 :]
+            assert _line_end_defects(data) == _expected_line_end_defects(data), (data, at)
