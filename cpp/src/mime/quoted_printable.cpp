@@ -1,7 +1,6 @@
 // quoted-printable (RFC 2045 §6.7) for bodies: linear, one pass each way.
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <cstdint>
 #include <cstring>
 
@@ -81,15 +80,6 @@ struct StopTable {
 };
 constexpr StopTable kStop;
 
-constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
-
-// The high bit of every byte of `x` that is zero. Above the lowest zero byte
-// a flag can be false (a borrow), so only the lowest flag is to be trusted:
-// the one the decoder uses.
-constexpr std::uint64_t zero_bytes(std::uint64_t x) {
-  return (x - kOnes) & ~x & (kOnes * 0x80);
-}
-
 // Decodes into `dest` (text.size() bytes); returns the number written.
 std::size_t decode_impl(std::string_view text, char* dest, CodecIssue* issue) {
   const char* in = text.data();
@@ -104,28 +94,6 @@ std::size_t decode_impl(std::string_view text, char* dest, CodecIssue* issue) {
   };
   std::size_t i = 0;
   while (i < n) {
-    // Copy up to the next '=', CR or LF eight bytes a step. The output never
-    // runs ahead of the input (every step writes at most what it reads), so
-    // there is room to store all eight before knowing how many count.
-    if constexpr (std::endian::native == std::endian::little) {
-      while (i + 8 <= n) {
-        std::uint64_t w;
-        std::memcpy(&w, in + i, 8);
-        const std::uint64_t stops = zero_bytes(w ^ (kOnes * '=')) |
-                                    zero_bytes(w ^ (kOnes * '\r')) |
-                                    zero_bytes(w ^ (kOnes * '\n'));
-        std::memcpy(o, in + i, 8);
-        if (stops == 0) {
-          o += 8;
-          i += 8;
-          continue;
-        }
-        const auto k = static_cast<std::size_t>(std::countr_zero(stops) / 8);
-        o += k;
-        i += k;
-        break;
-      }
-    }
     std::size_t j = i;
     while (j < n && !kStop.stop[static_cast<unsigned char>(in[j])]) ++j;
     std::memcpy(o, in + i, j - i);
