@@ -130,11 +130,13 @@ std::string base64_encode(std::string_view data, std::size_t wrap) {
 
 namespace {
 
-std::string decode_impl(std::string_view text, CodecIssue* issue) {
+// Decodes into `dest` (base64_decoded_capacity(text.size()) bytes); returns
+// the number of bytes written.
+std::size_t decode_impl(std::string_view text, char* dest, CodecIssue* issue) {
   const auto* in = reinterpret_cast<const unsigned char*>(text.data());
   const std::size_t n = text.size();
-  std::string out(n / 4 * 3 + 4, '\0');  // +1 for store3's spare byte
-  auto* o = reinterpret_cast<unsigned char*>(out.data());
+  auto* const base = reinterpret_cast<unsigned char*>(dest);
+  auto* o = base;
   std::uint32_t acc = 0;  // pending 6-bit groups
   unsigned have = 0;      // how many are pending (0..3)
   bool padded = false;    // a quartet ended with '='
@@ -234,21 +236,30 @@ std::string decode_impl(std::string_view text, CodecIssue* issue) {
     *o++ = static_cast<unsigned char>(acc >> 2);
     if (issue != nullptr) issue->unpadded = true;
   }
-  out.resize(static_cast<std::size_t>(o - reinterpret_cast<unsigned char*>(out.data())));
+  return static_cast<std::size_t>(o - base);
+}
+
+std::string decode_string(std::string_view text, CodecIssue* issue) {
+  std::string out(base64_decoded_capacity(text.size()), '\0');
+  out.resize(decode_impl(text, out.data(), issue));
   return out;
 }
 
 }  // namespace
 
+std::size_t base64_decode_to(std::string_view text, char* out, CodecIssue* issue) {
+  return decode_impl(text, out, issue);
+}
+
 std::string base64_decode(std::string_view text, CodecIssue& issue) {
-  return decode_impl(text, &issue);
+  return decode_string(text, &issue);
 }
 
 std::string base64_decode(std::string_view text, bool* bad) {
-  if (bad == nullptr) return decode_impl(text, nullptr);
+  if (bad == nullptr) return decode_string(text, nullptr);
   CodecIssue issue;
-  std::string out = decode_impl(text, &issue);
-  if (bad != nullptr) *bad = issue.bad;
+  std::string out = decode_string(text, &issue);
+  *bad = issue.bad;
   return out;
 }
 

@@ -31,7 +31,7 @@ std::string lower_trimmed(std::string_view label) {
 }
 
 struct Alias {
-  const char* label;
+  std::string_view label;  // compared by length first
   const char* name;
 };
 
@@ -87,7 +87,7 @@ constexpr Alias kAliases[] = {
 // Charsets decoded without iconv.
 enum class Builtin { none, utf8, ascii, latin1 };
 
-Builtin builtin_for(const std::string& canonical) {
+Builtin builtin_for(std::string_view canonical) {
   if (canonical == "UTF-8") return Builtin::utf8;
   // Mail labelled us-ascii often carries 8-bit UTF-8: read it leniently as UTF-8.
   if (canonical == "US-ASCII") return Builtin::ascii;
@@ -264,6 +264,16 @@ std::string canonical_charset(std::string_view label) {
 bool sanitize_utf8(std::string_view data, std::string& out) {
   out.clear();
   return append_sanitized(data, out);
+}
+
+bool append_sanitized_utf8(std::string_view data, std::string& out) {
+  return append_sanitized(data, out);
+}
+
+bool reads_as_utf8(std::string_view charset) {
+  if (charset.empty()) return true;
+  const Builtin b = builtin_for(canonical_charset(charset));
+  return b == Builtin::utf8 || b == Builtin::ascii;
 }
 
 bool to_utf8(std::string_view data, std::string_view charset, std::string& out, bool* bad) {

@@ -80,11 +80,11 @@ struct StopTable {
 };
 constexpr StopTable kStop;
 
-std::string decode_impl(std::string_view text, CodecIssue* issue) {
+// Decodes into `dest` (text.size() bytes); returns the number written.
+std::size_t decode_impl(std::string_view text, char* dest, CodecIssue* issue) {
   const char* in = text.data();
   const std::size_t n = text.size();
-  std::string out(n, '\0');
-  char* const base = out.data();
+  char* const base = dest;
   char* o = base;
   // Output before `keep` is never trimmed: line start or the last decoded escape.
   char* keep = base;
@@ -150,11 +150,20 @@ std::string decode_impl(std::string_view text, CodecIssue* issue) {
     ++i;
   }
   trim();
-  out.resize(static_cast<std::size_t>(o - base));
+  return static_cast<std::size_t>(o - base);
+}
+
+std::string decode_string(std::string_view text, CodecIssue* issue) {
+  std::string out(text.size(), '\0');
+  out.resize(decode_impl(text, out.data(), issue));
   return out;
 }
 
 }  // namespace
+
+std::size_t qp_decode_to(std::string_view text, char* out, CodecIssue* issue) {
+  return decode_impl(text, out, issue);
+}
 
 std::string qp_encode(std::string_view data, std::size_t max_line) {
   if (max_line < 4) max_line = 4;  // room for "=XX" and the soft-break '='
@@ -246,13 +255,13 @@ std::string qp_encode(std::string_view data, std::size_t max_line) {
 }
 
 std::string qp_decode(std::string_view text, CodecIssue& issue) {
-  return decode_impl(text, &issue);
+  return decode_string(text, &issue);
 }
 
 std::string qp_decode(std::string_view text, bool* bad) {
-  if (bad == nullptr) return decode_impl(text, nullptr);
+  if (bad == nullptr) return decode_string(text, nullptr);
   CodecIssue issue;
-  std::string out = decode_impl(text, &issue);
+  std::string out = decode_string(text, &issue);
   *bad = issue.bad;
   return out;
 }

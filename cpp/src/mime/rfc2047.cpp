@@ -29,14 +29,13 @@ inline int hex_value(char c) {
 
 struct EncodedWord {
   std::string_view charset;  // language suffix removed
-  std::string bytes;         // decoded payload, still in `charset`
+  std::string_view text;     // the encoded payload
+  bool base64 = false;       // B, else Q
   std::size_t length = 0;    // characters consumed from the input
-  bool bad = false;
 };
 
-std::string q_decode(std::string_view text, bool& bad) {
-  std::string out;
-  out.reserve(text.size());
+// Appends the Q-decoded `text` (RFC 2047 §4.2) to `out`.
+void q_decode(std::string_view text, std::string& out, bool& bad) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (c == '_') {
@@ -50,7 +49,19 @@ std::string q_decode(std::string_view text, bool& bad) {
       out.push_back(c);
     }
   }
-  return out;
+}
+
+// Appends the payload of `w`, decoded, to `out` (still in the word's charset).
+void append_payload(const EncodedWord& w, std::string& out, bool& bad) {
+  if (!w.base64) {
+    q_decode(w.text, out, bad);
+    return;
+  }
+  const std::size_t had = out.size();
+  out.resize(had + base64_decoded_capacity(w.text.size()));
+  CodecIssue issue;
+  out.resize(had + base64_decode_to(w.text, out.data() + had, &issue));
+  bad = bad || issue.bad;
 }
 
 // Parses "=?charset?X?text?=" at the start of `s`; nullopt-like (length 0) when
@@ -79,11 +90,8 @@ EncodedWord parse_encoded_word(std::string_view s) {
   if (const std::size_t star = charset.find('*'); star != std::string_view::npos)
     charset = charset.substr(0, star);  // RFC 2231 §5 language suffix
   w.charset = charset;
-  if (enc == 'B' || enc == 'b') {
-    w.bytes = base64_decode(text, &w.bad);
-  } else {
-    w.bytes = q_decode(text, w.bad);
-  }
+  w.text = text;
+  w.base64 = enc == 'B' || enc == 'b';
   w.length = end + 2;
   return w;
 }
@@ -240,42 +248,54 @@ std::vector<Token> split_words(std::string_view value) {
 
 std::string decode_header(std::string_view raw_value, bool* bad) {
   // Unfold (RFC 5322 §2.2.3): line ends go, the white space after them stays.
+  // Most values are one line: then the raw bytes are read in place.
   std::string unfolded;
-  unfolded.reserve(raw_value.size());
-  for (char c : raw_value) {
-    if (c != '\r' && c != '\n') unfolded.push_back(c);
+  std::string_view s = raw_value;
+  if (s.find_first_of("\r\n") != std::string_view::npos) {
+    unfolded.reserve(raw_value.size());
+    for (char c : raw_value) {
+      if (c != '\r' && c != '\n') unfolded.push_back(c);
+    }
+    s = unfolded;
   }
-  const std::string_view s = unfolded;
 
   std::string out;
   out.reserve(s.size());
+  bool any_bad = false;
+  std::size_t at = s.find("=?");
+  if (at == std::string_view::npos) {  // no encoded-word: the text as UTF-8
+    if (!append_sanitized_utf8(s, out)) any_bad = true;
+    if (bad != nullptr) *bad = any_bad;
+    return out;
+  }
   std::string pending_charset, pending_bytes;  // adjacent words in one charset
   bool have_pending = false;
-  bool any_bad = false;
+  bool pending_utf8 = false;      // reads_as_utf8(pending_charset)
+  std::string_view last_label;    // the charset label of the last word, as written
   auto flush = [&] {
     if (!have_pending) return;
-    std::string text;
     bool word_bad = false;
-    if (!to_utf8(pending_bytes, pending_charset, text, &word_bad)) word_bad = true;
+    if (pending_utf8) {
+      if (!append_sanitized_utf8(pending_bytes, out)) word_bad = true;
+    } else {
+      std::string text;
+      if (!to_utf8(pending_bytes, pending_charset, text, &word_bad)) word_bad = true;
+      out += text;
+    }
     any_bad = any_bad || word_bad;
-    out += text;
     pending_bytes.clear();
     have_pending = false;
   };
   auto literal = [&](std::string_view text) {
-    std::string clean;
-    if (!sanitize_utf8(text, clean)) any_bad = true;
-    out += clean;
+    if (!append_sanitized_utf8(text, out)) any_bad = true;
   };
 
-  std::size_t i = 0, literal_start = 0;
+  std::size_t literal_start = 0;
   bool after_word = false;  // only white space since the last encoded-word
-  while (i < s.size()) {
-    const std::size_t at = s.find("=?", i);
-    if (at == std::string_view::npos) break;
+  for (; at != std::string_view::npos; at = s.find("=?", at)) {
     EncodedWord w = parse_encoded_word(s.substr(at));
     if (w.length == 0) {
-      i = at + 1;
+      at += 1;
       continue;
     }
     const std::string_view between = s.substr(literal_start, at - literal_start);
@@ -286,15 +306,19 @@ std::string decode_header(std::string_view raw_value, bool* bad) {
       literal(between);
     }
     // Same charset as the previous adjacent word: join the bytes first, so a
-    // character split across words still decodes.
-    std::string cs = canonical_charset(w.charset);
-    if (have_pending && cs != pending_charset) flush();
-    pending_charset = std::move(cs);
-    pending_bytes += w.bytes;
+    // character split across words still decodes. (A label written as the
+    // last one was needs no new lookup.)
+    if (w.charset != last_label || pending_charset.empty()) {
+      std::string cs = canonical_charset(w.charset);
+      if (have_pending && cs != pending_charset) flush();
+      if (cs != pending_charset) pending_utf8 = reads_as_utf8(cs);
+      pending_charset = std::move(cs);
+      last_label = w.charset;
+    }
+    append_payload(w, pending_bytes, any_bad);
     have_pending = true;
-    any_bad = any_bad || w.bad;
-    i = at + w.length;
-    literal_start = i;
+    at += w.length;
+    literal_start = at;
     after_word = true;
   }
   flush();

@@ -28,6 +28,13 @@ std::string base64_encode(std::string_view data, std::size_t wrap = 76);
 std::string base64_decode(std::string_view text, bool* bad = nullptr);
 // Same decode, reporting where and why the input was irregular.
 std::string base64_decode(std::string_view text, CodecIssue& issue);
+// Most bytes the decode of `chars` characters of base64 writes (one spare byte
+// included: the decoder stores four bytes for every three it decodes).
+constexpr std::size_t base64_decoded_capacity(std::size_t chars) { return chars / 4 * 3 + 4; }
+// The same decode into a caller's buffer of base64_decoded_capacity(text.size())
+// bytes, so a caller that owns the destination (a Python bytes object) needs no
+// copy; returns the number of bytes decoded. `issue` may be null.
+std::size_t base64_decode_to(std::string_view text, char* out, CodecIssue* issue);
 
 // quoted-printable for bodies. Line breaks in the input (CRLF or a bare LF)
 // become CRLF; lines are soft-broken with "=\r\n" so no line exceeds
@@ -39,6 +46,9 @@ std::string qp_encode(std::string_view data, std::size_t max_line = 76);
 // are; space and tab before a line end (transport padding) are dropped.
 std::string qp_decode(std::string_view text, bool* bad = nullptr);
 std::string qp_decode(std::string_view text, CodecIssue& issue);
+// The same decode into a caller's buffer of text.size() bytes (the output is
+// never longer than the input); returns the number of bytes decoded.
+std::size_t qp_decode_to(std::string_view text, char* out, CodecIssue* issue);
 
 // Canonical iconv name for a MIME charset label (case-insensitive), e.g.
 // "ks_c_5601-1987" -> "CP949", "latin1" -> "ISO-8859-1", "utf8" -> "UTF-8".
@@ -54,11 +64,18 @@ std::string canonical_charset(std::string_view label);
 bool to_utf8(std::string_view data, std::string_view charset, std::string& out,
              bool* bad = nullptr);
 
+// Does to_utf8 read `charset` as UTF-8 (UTF-8 itself, US-ASCII and no
+// charset)? Then valid UTF-8 input comes out unchanged, and a caller holding
+// the bytes may take them as they are once it has checked they are valid.
+bool reads_as_utf8(std::string_view charset);
+
 // Converts UTF-8 to `charset`; false when not representable.
 bool from_utf8(std::string_view utf8, std::string_view charset, std::string& out);
 
 // Replaces invalid UTF-8 sequences with U+FFFD. Returns true if input was valid.
 bool sanitize_utf8(std::string_view data, std::string& out);
+// The same, appending to `out` (which keeps what it held).
+bool append_sanitized_utf8(std::string_view data, std::string& out);
 
 // RFC 5322 §2.2.3 unfolding followed by RFC 2047 decoding of encoded-words
 // (B and Q, any iconv charset, adjacent encoded-words joined without the

@@ -93,9 +93,24 @@ class ParsedMessage {
   // Body of a leaf part after undoing its Content-Transfer-Encoding.
   // `bad` is set when the encoding was malformed.
   std::string decoded_body(std::uint32_t index, bool* bad = nullptr) const;
+  // The same, without a copy where none is needed: a view of the raw body when
+  // the encoding is the identity (7bit, 8bit, binary), else the body decoded
+  // into `storage` (and a view of it).
+  std::string_view decoded_view(std::uint32_t index, std::string& storage,
+                                bool* bad = nullptr) const;
+  // The same into a caller's buffer of decoded_capacity(index) bytes (a Python
+  // bytes object, say); returns the decoded length.
+  std::size_t decoded_capacity(std::uint32_t index) const;
+  std::size_t decode_body_to(std::uint32_t index, char* out, bool* bad = nullptr) const;
 
   // Text of a text/* leaf converted to UTF-8 by its charset.
   std::string text(std::uint32_t index, bool* bad = nullptr) const;
+  // Its two steps: `decoded` (from decoded_view) converted by the part's
+  // charset; and whether that conversion keeps valid UTF-8 as it is (UTF-8,
+  // US-ASCII or no charset), so a caller that checks validity itself may take
+  // the decoded bytes as the text.
+  std::string text_from(std::uint32_t index, std::string_view decoded, bool* bad = nullptr) const;
+  bool text_is_utf8(std::uint32_t index) const;
 
   // Is part `index` an attachment as a mail reader shows it? Never for a
   // multipart; always with Content-Disposition attachment, never with inline;
