@@ -134,6 +134,9 @@ MessagePtr MailStore::append_locked_folder(Folder& f, const std::string& account
     }
     backend_->append(account, f.d.info.name, *m, *data);
     std::lock_guard lock(mutex_);
+    // Another program writing the same Maildir may have taken the UID we
+    // reserved: the backend gave a higher one.
+    if (m->uid >= f.d.uidnext) f.d.uidnext = m->uid + 1;
     if (inbox) m->arrival = next_arrival_++;
     index_message(f, m);
   }

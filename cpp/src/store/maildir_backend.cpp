@@ -100,6 +100,17 @@ void MaildirBackend::forget_dir(const std::string& account, const std::string& f
   dirs_.erase(key);
 }
 
+maildir::UidlistStamp MaildirBackend::uidlist_stamp(const fs::path& dir) {
+  std::lock_guard lock(stamps_mutex_);
+  auto it = stamps_.find(dir.string());
+  return it == stamps_.end() ? UidlistStamp{} : it->second;
+}
+
+void MaildirBackend::set_uidlist_stamp(const fs::path& dir, const UidlistStamp& stamp) {
+  std::lock_guard lock(stamps_mutex_);
+  stamps_[dir.string()] = stamp;
+}
+
 fs::path MaildirBackend::folder_dir(const std::string& account, const std::string& folder) const {
   fs::path dir = root_ / escape_component(account);
   if (folder == "INBOX") return dir;
@@ -163,7 +174,11 @@ void MaildirBackend::create_folder(const std::string& account, const FolderData&
   if (folder.info.name != "INBOX") {  // Maildir++: a folder says so
     std::ofstream(dir / "maildirfolder").flush();
   }
-  replace_file(dir / kUidlist, uidlist_header(folder.uidvalidity, folder.uidnext));
+  {
+    UidlistLock lock(dir, hostname_);
+    replace_file(dir / kUidlist, uidlist_header(folder.uidvalidity, folder.uidnext));
+    set_uidlist_stamp(dir, stamp_of(dir / kUidlist));
+  }
   fsync_dir(dir.parent_path());
 }
 
@@ -174,6 +189,10 @@ void MaildirBackend::delete_folder(const std::string& account, const std::string
   fs::remove_all(dir, ec);
   if (ec) throw std::system_error(ec, "cannot remove " + dir.string());
   fsync_dir(dir.parent_path());
+  {
+    std::lock_guard lock(stamps_mutex_);
+    stamps_.erase(dir.string());
+  }
   std::lock_guard lock(keywords_mutex_);
   keywords_.erase(dir.string());
 }
@@ -184,6 +203,14 @@ void MaildirBackend::rename_folder(const std::string& account, const std::string
   const fs::path a = folder_dir(account, from), b = folder_dir(account, to);
   if (::rename(a.c_str(), b.c_str()) != 0) throw_errno(errno, "cannot rename to", b);
   fsync_dir(b.parent_path());
+  {
+    std::lock_guard lock(stamps_mutex_);
+    auto stamp = stamps_.extract(a.string());
+    if (!stamp.empty()) {
+      stamp.key() = b.string();
+      stamps_.insert(std::move(stamp));
+    }
+  }
   std::lock_guard lock(keywords_mutex_);
   auto node = keywords_.extract(a.string());
   if (!node.empty()) {

@@ -23,13 +23,26 @@ void MaildirBackend::append(const std::string& account, const std::string& folde
   // A message nobody has looked at goes to new/; one with flags to cur/.
   const std::string file = info.empty() ? "new/" + base : "cur/" + base + ":2," + info;
   const fs::path path = dir / file;
-  write_durably(dir / "tmp" / base, path, data, true, msg.internal_date);
+  const fs::path tmp = dir / "tmp" / base;
+  write_synced(tmp, data, msg.internal_date);
   try {
-    add_uidlist_record(dir / kUidlist, msg.uid, base);
-    append_now(dir / kModseqLog,
-               std::to_string(msg.uid) + " " + std::to_string(msg.modseq) + " " + info + "\n");
+    // The file enters new/ or cur/ with the UID list locked: another program
+    // scanning the folder under the lock must not find it without its record
+    // (and number it itself).
+    UidlistLock lock(dir, hostname_);
+    rename_durably(tmp, path);
+    try {
+      UidlistStamp known = uidlist_stamp(dir);
+      msg.uid = add_uidlist_record(dir / kUidlist, msg.uid, base, known);
+      set_uidlist_stamp(dir, known);
+      append_now(dir / kModseqLog,
+                 std::to_string(msg.uid) + " " + std::to_string(msg.modseq) + " " + info + "\n");
+    } catch (...) {
+      ::unlink(path.c_str());  // not acknowledged: not kept
+      throw;
+    }
   } catch (...) {
-    ::unlink(path.c_str());  // not acknowledged: not kept
+    ::unlink(tmp.c_str());
     throw;
   }
   msg.file = file;

@@ -48,6 +48,9 @@ FolderData MaildirBackend::load_folder(const fs::path& dir, const std::string& a
     if (!f.is_regular_file(fec) || f.last_write_time(fec) >= stale_before || fec) continue;
     if (fs::remove(f.path(), fec)) ++stale_tmp_removed_;
   }
+  // Held from reading the UID list to writing it again: what another program
+  // adds meanwhile waits, and is found at the next open.
+  UidlistLock lock(dir, hostname_);
   Uidlist uidlist = read_uidlist(dir / kUidlist);
   std::vector<std::string> keywords = parse_keyword_file(read_file(dir / kKeywords));
 
@@ -188,6 +191,7 @@ FolderData MaildirBackend::load_folder(const fs::path& dir, const std::string& a
     for (const auto& m : d.messages) text += std::to_string(m->uid) + " :" + std::string(m->base_name()) + "\n";
     replace_file(dir / kUidlist, text);
   }
+  set_uidlist_stamp(dir, stamp_of(dir / kUidlist));
   return d;
 }
 

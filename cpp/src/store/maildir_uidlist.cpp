@@ -1,13 +1,19 @@
 #include "maildir_uidlist.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <stdexcept>
+#include <thread>
 
 #include "maildir_parts.hpp"
 
@@ -76,14 +82,112 @@ Uidlist read_uidlist(const fs::path& path) {
   return u;
 }
 
-void add_uidlist_record(const fs::path& path, std::uint32_t uid, const std::string& name) {
+namespace {
+
+constexpr const char* kLockName = "dovecot-uidlist.lock";
+constexpr int kStaleSeconds = 120;  // Dovecot's MAILDIR_UIDLIST_LOCK_STALE_TIMEOUT
+
+// Whether the lock at `path` (as `st` found it) is stale: its "<pid>:<host>"
+// names a process of `host` that is gone, or nobody touched it for two minutes.
+bool lock_is_stale(const fs::path& path, const struct stat& st, const std::string& host) {
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  if (now - st.st_mtime > kStaleSeconds) return true;
+  const std::string text = read_file(path);
+  const std::size_t colon = text.find(':');
+  std::uint64_t pid = 0;
+  if (colon == std::string::npos || !parse_u64(text.substr(0, colon), pid) || pid == 0 ||
+      pid > 0x7fffffff)
+    return false;  // not ours to judge: wait for the timeout
+  std::string_view holder = std::string_view(text).substr(colon + 1);
+  while (!holder.empty() && (holder.back() == '\n' || holder.back() == '\r')) holder.remove_suffix(1);
+  return holder == host && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
+// The first line of a UID list in our shape (fixed-width N), keeping the
+// other fields of `line` ("3 V.. N.. G.." in any order, with any others).
+std::string header_with_next(std::string_view line, std::uint32_t next) {
+  std::istringstream in{std::string(line)};
+  std::string version, out;
+  in >> version;
+  char num[16];
+  std::snprintf(num, sizeof num, "N%010u", next);
+  out = "3";
+  for (std::string tok; in >> tok;)
+    if (tok[0] != 'N') out += " " + tok;
+  out += " ";
+  out += num;
+  return out + "\n";
+}
+
+}  // namespace
+
+UidlistLock::UidlistLock(const fs::path& folder_dir, const std::string& host, int timeout_seconds)
+    : path_(folder_dir / kLockName) {
+  const std::string content = std::to_string(::getpid()) + ":" + host + "\n";
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+  auto pause = std::chrono::microseconds(200);
+  for (;;) {
+    int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      const bool written =
+          ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
+      const int e = errno;
+      ::close(fd);
+      if (written) return;
+      ::unlink(path_.c_str());
+      throw_errno(e, "cannot write", path_);
+    }
+    if (errno != EEXIST) throw_errno(errno, "cannot create", path_);
+    struct stat st {};
+    if (::stat(path_.c_str(), &st) != 0) continue;  // just released
+    if (lock_is_stale(path_, st, host)) {
+      // Removed only if it is still the lock judged (Dovecot's check too):
+      // not one that another process took after removing the stale one.
+      struct stat again {};
+      if (::stat(path_.c_str(), &again) == 0 && again.st_ino == st.st_ino &&
+          again.st_mtime == st.st_mtime)
+        ::unlink(path_.c_str());
+      continue;
+    }
+    if (std::chrono::steady_clock::now() >= give_up)
+      throw std::runtime_error("the UID list is locked: " + path_.string() + " holds '" +
+                               read_file(path_).substr(0, 64) + "' after " +
+                               std::to_string(timeout_seconds) + " s");
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(20000));
+  }
+}
+
+UidlistLock::~UidlistLock() { ::unlink(path_.c_str()); }
+
+UidlistStamp stamp_of(const fs::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return {};
+  return {st.st_dev, st.st_ino, st.st_size};
+}
+
+std::uint32_t add_uidlist_record(const fs::path& path, std::uint32_t uid, const std::string& name,
+                                 UidlistStamp& known) {
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) throw_errno(errno, "cannot open", path);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    int e = errno;
+    ::close(fd);
+    throw_errno(e, "cannot stat", path);
+  }
+  if (st.st_dev != known.dev || st.st_ino != known.ino || st.st_size != known.size) {
+    // Written by another program since our last write: its UIDs are taken.
+    const Uidlist now = read_uidlist(path);
+    if (now.present) uid = std::max({uid, now.next, now.max_uid + 1});
+  }
   char head[128] = {0};
   ssize_t n = ::pread(fd, head, sizeof head - 1, 0);
   std::string_view h(head, n > 0 ? static_cast<std::size_t>(n) : 0);
+  const bool whole_line = h.find('\n') != std::string_view::npos;
   h = h.substr(0, h.find('\n'));
   std::size_t at = h.find(" N");
+  const std::string line = std::to_string(uid) + " :" + name + "\n";
   if (at != std::string_view::npos && at + 12 <= h.size() &&
       std::all_of(h.begin() + static_cast<std::ptrdiff_t>(at + 2),
                   h.begin() + static_cast<std::ptrdiff_t>(at + 12),
@@ -96,8 +200,20 @@ void add_uidlist_record(const fs::path& path, std::uint32_t uid, const std::stri
       ::close(fd);
       throw_errno(e, "cannot write", path);
     }
+  } else if (whole_line && h.substr(0, 2) == "3 ") {
+    // Dovecot's own header (a variable-width N): rewritten in our shape with
+    // the record, through tmp + rename, so the N fits in place from now on.
+    ::close(fd);
+    std::string text = read_file(path);
+    const std::size_t nl = text.find('\n');
+    std::string out = header_with_next(std::string_view(text).substr(0, nl), uid + 1);
+    out.append(text, nl + 1, std::string::npos);
+    if (!out.empty() && out.back() != '\n') out.erase(out.rfind('\n') + 1);  // a torn record
+    out += line;
+    replace_file(path, out);
+    known = stamp_of(path);
+    return uid;
   }
-  const std::string line = std::to_string(uid) + " :" + name + "\n";
   if (::lseek(fd, 0, SEEK_END) < 0 ||
       ::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size()) ||
       ::fdatasync(fd) != 0) {
@@ -105,7 +221,9 @@ void add_uidlist_record(const fs::path& path, std::uint32_t uid, const std::stri
     ::close(fd);
     throw_errno(e, "cannot append to", path);
   }
+  known = {st.st_dev, st.st_ino, st.st_size + static_cast<off_t>(line.size())};
   ::close(fd);
+  return uid;
 }
 
 }  // namespace mailroom::store::maildir

@@ -8,6 +8,9 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <string_view>
+
+#include "mailroom/store/maildir_backend.hpp"
 
 namespace mailroom::store::maildir {
 
@@ -23,9 +26,40 @@ struct Uidlist {
 Uidlist read_uidlist(const std::filesystem::path& path);
 // The first line for a new or rewritten list (a fresh random GUID).
 std::string uidlist_header(std::uint32_t uidvalidity, std::uint32_t uidnext);
-// Puts uid + 1 as the new N into the header in place and appends the record
-// "<uid> :<name>"; one fdatasync.
-void add_uidlist_record(const std::filesystem::path& path, std::uint32_t uid,
-                        const std::string& name);
+
+// Dovecot's lock on a folder's UID list, taken as its maildir-uidlist.c and
+// file-dotlock.c take it: "dovecot-uidlist.lock" beside the list, created
+// with O_EXCL and holding "<pid>:<host>". A lock is stale, and removed, when
+// its holder is a process of this host that no longer exists, or when its
+// mtime is older than two minutes (Dovecot's stale timeout for this lock; a
+// holder busy for longer refreshes the mtime, so an old one names nobody).
+// Every change of the list (an append with the file it names, a rewrite)
+// happens under it, so that Dovecot, other mailroom processes and this one
+// writing the same Maildir never give out one UID twice. It is held for a
+// few milliseconds, never long enough to need refreshing.
+class UidlistLock {
+ public:
+  // Waits up to `timeout_seconds` for a live holder; then throws
+  // std::runtime_error naming the lock file and what it holds.
+  UidlistLock(const std::filesystem::path& folder_dir, const std::string& host,
+              int timeout_seconds = 30);
+  ~UidlistLock();
+  UidlistLock(const UidlistLock&) = delete;
+  UidlistLock& operator=(const UidlistLock&) = delete;
+
+ private:
+  std::filesystem::path path_;
+};
+
+UidlistStamp stamp_of(const std::filesystem::path& path);
+
+// With the UidlistLock held: the record "<uid> :<name>" appended, and uid + 1
+// as the header's N, in place (a header of another shape is rewritten in ours,
+// keeping its other fields); one fdatasync. When the list is not as `known`
+// says (another program appended or rewrote it), it is read again and the
+// UID raised above every UID it holds. Returns the UID given; `known` is the
+// list now.
+std::uint32_t add_uidlist_record(const std::filesystem::path& path, std::uint32_t uid,
+                                 const std::string& name, UidlistStamp& known);
 
 }  // namespace mailroom::store::maildir

@@ -27,7 +27,8 @@ class Backend {
   virtual void rename_folder(const std::string& account, const std::string& from,
                              const std::string& to) = 0;
   // Puts a new message in the folder and fills msg.file/path (not data): on
-  // stable storage, with its UID and MODSEQ, before it returns.
+  // stable storage, with its UID and MODSEQ, before it returns. msg.uid may
+  // come back higher than given when another program took that UID.
   virtual void append(const std::string& account, const std::string& folder, Message& msg,
                       const std::string& data) = 0;
   // The same message with other flags (updated.flags, keywords, modseq set).
