@@ -86,9 +86,11 @@ namespace {
 
 constexpr const char* kLockName = "dovecot-uidlist.lock";
 constexpr int kStaleSeconds = 120;  // Dovecot's MAILDIR_UIDLIST_LOCK_STALE_TIMEOUT
+constexpr int kUnwrittenSeconds = 5;
 
 // Whether the lock at `path` (as `st` found it) is stale: its "<pid>:<host>"
-// names a process of `host` that is gone, or nobody touched it for two minutes.
+// names a process of `host` that is gone, it is empty and seconds old, or
+// nobody touched it for two minutes.
 bool lock_is_stale(const fs::path& path, const struct stat& st, const std::string& host) {
   const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   if (now - st.st_mtime > kStaleSeconds) return true;
@@ -97,7 +99,9 @@ bool lock_is_stale(const fs::path& path, const struct stat& st, const std::strin
   std::uint64_t pid = 0;
   if (colon == std::string::npos || !parse_u64(text.substr(0, colon), pid) || pid == 0 ||
       pid > 0x7fffffff)
-    return false;  // not ours to judge: wait for the timeout
+    // Created and never written: its holder died between the two steps,
+    // which take microseconds (Dovecot waits 2 s before judging a pid too).
+    return text.empty() && now - st.st_mtime > kUnwrittenSeconds;
   std::string_view holder = std::string_view(text).substr(colon + 1);
   while (!holder.empty() && (holder.back() == '\n' || holder.back() == '\r')) holder.remove_suffix(1);
   return holder == host && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;

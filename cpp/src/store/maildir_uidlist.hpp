@@ -30,8 +30,9 @@ std::string uidlist_header(std::uint32_t uidvalidity, std::uint32_t uidnext);
 // Dovecot's lock on a folder's UID list, taken as its maildir-uidlist.c and
 // file-dotlock.c take it: "dovecot-uidlist.lock" beside the list, created
 // with O_EXCL and holding "<pid>:<host>". A lock is stale, and removed, when
-// its holder is a process of this host that no longer exists, or when its
-// mtime is older than two minutes (Dovecot's stale timeout for this lock; a
+// its holder is a process of this host that no longer exists, when it is
+// empty (its holder died before writing it) for 5 s, or when its mtime is
+// older than two minutes (Dovecot's stale timeout for this lock; a
 // holder busy for longer refreshes the mtime, so an old one names nobody).
 // Every change of the list (an append with the file it names, a rewrite)
 // happens under it, so that Dovecot, other mailroom processes and this one
