@@ -63,7 +63,7 @@ std::string snapshot(const MailStore& s, const std::string& folder) {
   out << st.messages << "/" << st.uidnext << "/" << st.uidvalidity << "/" << st.highestmodseq;
   for (const auto& m : s.messages(kBob, folder)) {
     out << " " << m->uid << ":" << m->modseq << ":" << int(m->flags);
-    for (const auto& k : m->keywords) out << "," << k;
+    for (const auto& k : m->keywords()) out << "," << k;
   }
   return out.str();
 }
@@ -89,7 +89,7 @@ void folder_rules(MailStore& s) {
   CHECK_EQ(m1->size, std::uint64_t{raw.size()});
   CHECK_EQ(bytes_of(s.read(kBob, "INBOX", 1)), raw);  // byte for byte
   CHECK_EQ(int(m1->flags), int(kSeen));
-  CHECK_EQ(m1->keywords, std::vector<std::string>{"$Forwarded"});
+  CHECK_EQ(m1->keywords(), std::vector<std::string>{"$Forwarded"});
 
   auto st = s.status(kBob, "INBOX");
   CHECK_EQ(st.messages, std::size_t{2});
@@ -114,7 +114,7 @@ void folder_rules(MailStore& s) {
   CHECK(r.changed.empty());
   CHECK_EQ(s.by_uid(kBob, "INBOX", 2)->modseq, after_add);
   r = s.store(kBob, "INBOX", {2}, FlagChange::Remove, {"work"});  // keywords: any case
-  CHECK(s.by_uid(kBob, "INBOX", 2)->keywords.empty());
+  CHECK(s.by_uid(kBob, "INBOX", 2)->keywords().empty());
   // RFC 7162 §3.1.3: UNCHANGEDSINCE older than the message's MODSEQ: not changed.
   r = s.store(kBob, "INBOX", {1, 2}, FlagChange::Replace, {"\\Answered"}, m1->modseq);
   CHECK_EQ(r.modified, std::vector<std::uint32_t>{2});

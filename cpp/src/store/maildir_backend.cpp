@@ -80,26 +80,6 @@ MaildirBackend::MaildirBackend(fs::path root) : root_(std::move(root)) {
   if (!fs::is_directory(root_)) throw std::runtime_error("maildir root is not a directory: " + root_.string());
 }
 
-std::shared_ptr<const std::string> MaildirBackend::shared_dir(const std::string& account,
-                                                              const std::string& folder) {
-  std::string key = account;
-  key.append(1, '\0').append(folder);
-  std::lock_guard lock(dirs_mutex_);
-  auto it = dirs_.find(key);
-  if (it == dirs_.end())
-    it = dirs_.emplace(std::move(key),
-                       std::make_shared<const std::string>(folder_dir(account, folder).string()))
-             .first;
-  return it->second;
-}
-
-void MaildirBackend::forget_dir(const std::string& account, const std::string& folder) {
-  std::string key = account;
-  key.append(1, '\0').append(folder);
-  std::lock_guard lock(dirs_mutex_);
-  dirs_.erase(key);
-}
-
 maildir::UidlistStamp MaildirBackend::uidlist_stamp(const fs::path& dir) {
   std::lock_guard lock(stamps_mutex_);
   auto it = stamps_.find(dir.string());
@@ -183,7 +163,6 @@ void MaildirBackend::create_folder(const std::string& account, const FolderData&
 }
 
 void MaildirBackend::delete_folder(const std::string& account, const std::string& name) {
-  forget_dir(account, name);
   const fs::path dir = folder_dir(account, name);
   std::error_code ec;
   fs::remove_all(dir, ec);
@@ -199,7 +178,6 @@ void MaildirBackend::delete_folder(const std::string& account, const std::string
 
 void MaildirBackend::rename_folder(const std::string& account, const std::string& from,
                                    const std::string& to) {
-  forget_dir(account, from);
   const fs::path a = folder_dir(account, from), b = folder_dir(account, to);
   if (::rename(a.c_str(), b.c_str()) != 0) throw_errno(errno, "cannot rename to", b);
   fsync_dir(b.parent_path());
@@ -217,10 +195,6 @@ void MaildirBackend::rename_folder(const std::string& account, const std::string
     node.key() = b.string();
     keywords_.insert(std::move(node));
   }
-}
-
-void MaildirBackend::moved(const std::string& account, const std::string& to, Message& msg) {
-  msg.folder_dir = shared_dir(account, to);
 }
 
 std::vector<std::string> MaildirBackend::load_subscriptions(const std::string& account) {

@@ -18,7 +18,7 @@ using namespace maildir;
 void MaildirBackend::append(const std::string& account, const std::string& folder, Message& msg,
                             const std::string& data) {
   const fs::path dir = folder_dir(account, folder);
-  const std::string info = info_for(dir, msg.flags, msg.keywords);
+  const std::string info = info_for(dir, msg.flags, msg.keywords());
   const std::string base = unique_name();
   // A message nobody has looked at goes to new/; one with flags to cur/.
   const std::string file = info.empty() ? "new/" + base : "cur/" + base + ":2," + info;
@@ -46,16 +46,15 @@ void MaildirBackend::append(const std::string& account, const std::string& folde
     throw;
   }
   msg.file = file;
-  msg.folder_dir = shared_dir(account, folder);
 }
 
 void MaildirBackend::set_flags(const std::string& account, const std::string& folder,
                                const Message& old, Message& updated) {
   const fs::path dir = folder_dir(account, folder);
-  const std::string info = info_for(dir, updated.flags, updated.keywords);
+  const std::string info = info_for(dir, updated.flags, updated.keywords());
   const std::string file = "cur/" + std::string(old.base_name()) + ":2," + info;
   const fs::path target = dir / file;
-  if (file != old.file) {
+  if (file != old.file.view()) {
     const std::string from = old.path();
     // Not fsynced: see the rule at the top of this file.
     if (::rename(from.c_str(), target.c_str()) != 0) throw_errno(errno, "cannot rename to", target);

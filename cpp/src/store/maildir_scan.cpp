@@ -133,17 +133,24 @@ FolderData MaildirBackend::load_folder(const fs::path& dir, const std::string& a
   std::string log_lines;
   std::string compacted;  // one line per message: what the log says in short
   std::set<std::uint32_t> present;
-  const auto shared_dir = std::make_shared<const std::string>(dir.string());
+  // The folder's table: the file's keywords in order; letter i is bit bit_of[i].
+  std::uint32_t bit_of[26] = {};
+  for (std::size_t i = 0; i < keywords.size() && i < 26; ++i)
+    if (!keywords[i].empty()) {
+      bit_of[i] = 1u << d.keywords.size();
+      d.keywords.push_back(keywords[i]);
+    }
+  d.home = std::make_shared<const FolderHome>(FolderHome{account, dir.string(), d.keywords});
   for (auto& [uid, f] : numbered) {
-    auto m = std::make_shared<Message>();
+    auto m = make_message();
     m->uid = uid;
-    m->account = account;
-    m->file = std::move(f.file);
-    m->folder_dir = shared_dir;
+    m->home = d.home;
+    m->file = f.file;
     m->size = f.size;
     m->internal_date = f.mtime;
     m->flags = flags_from_letters(f.info);
-    m->keywords = keywords_from_letters(f.info, keywords);
+    for (char c : f.info)
+      if (c >= 'a' && c <= 'z') m->keyword_bits |= bit_of[c - 'a'];
     auto it = logged.find(uid);
     if (it != logged.end() && it->second.second == f.info) {
       m->modseq = it->second.first;
@@ -177,8 +184,6 @@ FolderData MaildirBackend::load_folder(const fs::path& dir, const std::string& a
   }
   d.uidnext = next;
   d.highestmodseq = highest;
-  for (const auto& k : keywords)
-    if (!k.empty()) d.keywords.push_back(k);
   {
     std::lock_guard lock(keywords_mutex_);
     keywords_[dir.string()] = keywords;

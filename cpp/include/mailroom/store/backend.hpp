@@ -20,7 +20,8 @@ struct LoadedAccount {
 class Backend {
  public:
   virtual ~Backend() = default;
-  // Everything on disk; called once, before any other call.
+  // Everything on disk (each folder's FolderData::home made); called once,
+  // before any other call.
   virtual std::vector<LoadedAccount> load() = 0;
   virtual void create_folder(const std::string& account, const FolderData& folder) = 0;
   virtual void delete_folder(const std::string& account, const std::string& name) = 0;
@@ -38,8 +39,11 @@ class Backend {
                        const Message& msg, std::uint64_t modseq) = 0;
   // The bytes of a message; nullptr when the file is gone.
   virtual std::shared_ptr<const std::string> read(const Message& msg) = 0;
-  // After rename_folder: where the message of the folder now named `to` is.
-  virtual void moved(const std::string& account, const std::string& to, Message& msg) = 0;
+  // Where a folder's files are ("" in memory): its records' FolderHome::dir.
+  virtual std::string directory(const std::string& /*account*/,
+                                const std::string& /*folder*/) const {
+    return {};
+  }
   virtual std::size_t stale_tmp_removed() const { return 0; }
   // The account's subscribed folder names (IMAP SUBSCRIBE), kept where other
   // mail software reads them; nowhere in memory.

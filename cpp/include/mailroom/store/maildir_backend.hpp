@@ -53,7 +53,9 @@ class MaildirBackend final : public Backend {
   void expunge(const std::string& account, const std::string& folder, const Message& msg,
                std::uint64_t modseq) override;
   std::shared_ptr<const std::string> read(const Message& msg) override;
-  void moved(const std::string& account, const std::string& to, Message& msg) override;
+  std::string directory(const std::string& account, const std::string& folder) const override {
+    return folder_dir(account, folder).string();
+  }
   // root/<address>/subscriptions, Dovecot's format (subscriptions_file.hpp).
   std::vector<std::string> load_subscriptions(const std::string& account) override;
   void save_subscriptions(const std::string& account,
@@ -72,10 +74,6 @@ class MaildirBackend final : public Backend {
   std::string info_for(const std::filesystem::path& dir, std::uint8_t flags,
                        const std::vector<std::string>& keywords);
   std::string unique_name();
-  // folder_dir() as one string that the folder's messages share.
-  std::shared_ptr<const std::string> shared_dir(const std::string& account,
-                                                const std::string& folder);
-  void forget_dir(const std::string& account, const std::string& folder);
   // What this process last left of a folder's UID list (maildir_uidlist.hpp).
   maildir::UidlistStamp uidlist_stamp(const std::filesystem::path& dir);
   void set_uidlist_stamp(const std::filesystem::path& dir, const maildir::UidlistStamp& stamp);
@@ -89,8 +87,6 @@ class MaildirBackend final : public Backend {
   std::map<std::string, std::vector<std::string>> keywords_;  // folder dir -> keywords
   std::mutex stamps_mutex_;
   std::map<std::string, maildir::UidlistStamp> stamps_;  // folder dir -> its UID list
-  std::mutex dirs_mutex_;
-  std::map<std::string, std::shared_ptr<const std::string>> dirs_;  // account NUL folder -> dir
 };
 
 }  // namespace mailroom::store
