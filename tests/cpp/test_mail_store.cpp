@@ -212,6 +212,35 @@ TEST(memory_bad_input_is_refused_and_changes_nothing) {
   bad_input_changes_nothing(s);
 }
 
+TEST(keywords_are_bits_of_the_folders_table) {
+  // A record holds its keywords as bits of its folder's table: a table
+  // larger than the bits is refused when the store is made, not truncated.
+  StoreLimits too_many;
+  too_many.max_keywords = kMaxKeywordBits + 1;
+  bool refused = false;
+  try {
+    MailStore s(too_many);
+  } catch (const std::invalid_argument&) {
+    refused = true;
+  }
+  CHECK(refused);
+  // Records made before the table grew keep their keywords; a later STORE
+  // adds to them by bit.
+  MailStore s;
+  s.ensure_account(kBob);
+  AppendOptions with;
+  with.flags = {"$Label1"};
+  auto first = s.append(kBob, "INBOX", "Subject: 1\r\n\r\nx\r\n", with);
+  with.flags = {"$Label2", "Junk"};
+  s.append(kBob, "INBOX", "Subject: 2\r\n\r\nx\r\n", with);
+  CHECK_EQ(first->keywords(), std::vector<std::string>{"$Label1"});
+  s.store(kBob, "INBOX", {1}, FlagChange::Add, {"junk", "$Label3"});
+  CHECK_EQ(s.by_uid(kBob, "INBOX", 1)->keywords(),
+           (std::vector<std::string>{"$Label1", "$Label3", "Junk"}));
+  CHECK_EQ(s.by_uid(kBob, "INBOX", 2)->keywords(), (std::vector<std::string>{"$Label2", "Junk"}));
+  CHECK_EQ(s.by_uid(kBob, "INBOX", 1)->account(), std::string(kBob));
+}
+
 TEST(maildir_folders_uids_flags_modseqs) {
   const fs::path dir = temp_dir("mailroom-store-rules");
   {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <ctime>
 #include <set>
+#include <stdexcept>
 
 #include "mailroom/free_memory.hpp"
 #include "mailroom/store/maildir_backend.hpp"
@@ -15,10 +16,22 @@ namespace mailroom::store {
 
 using namespace store_detail;
 
-MailStore::MailStore(StoreLimits limits) : limits_(limits) {}
+namespace {
+
+// A record's keywords are bits of its folder's table (message.hpp).
+StoreLimits checked(StoreLimits limits) {
+  if (limits.max_keywords > kMaxKeywordBits)
+    throw std::invalid_argument("max_keywords is at most " + std::to_string(kMaxKeywordBits) +
+                                " per folder, not " + std::to_string(limits.max_keywords));
+  return limits;
+}
+
+}  // namespace
+
+MailStore::MailStore(StoreLimits limits) : limits_(checked(limits)) {}
 
 MailStore::MailStore(const std::filesystem::path& root, StoreLimits limits)
-    : root_(root), limits_(limits) {
+    : root_(root), limits_(checked(limits)) {
   backend_ = std::make_unique<MaildirBackend>(root_);
   auto loaded = backend_->load();
   struct Arrival {

@@ -155,7 +155,7 @@ void MaildirBackend::create_folder(const std::string& account, const FolderData&
     std::ofstream(dir / "maildirfolder").flush();
   }
   {
-    UidlistLock lock(dir, hostname_);
+    UidlistLock uidlist_lock(dir, hostname_);
     replace_file(dir / kUidlist, uidlist_header(folder.uidvalidity, folder.uidnext));
     set_uidlist_stamp(dir, stamp_of(dir / kUidlist));
   }

@@ -29,7 +29,7 @@ void MaildirBackend::append(const std::string& account, const std::string& folde
     // The file enters new/ or cur/ with the UID list locked: another program
     // scanning the folder under the lock must not find it without its record
     // (and number it itself).
-    UidlistLock lock(dir, hostname_);
+    UidlistLock uidlist_lock(dir, hostname_);
     rename_durably(tmp, path);
     try {
       UidlistStamp known = uidlist_stamp(dir);

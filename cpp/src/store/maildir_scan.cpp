@@ -50,7 +50,7 @@ FolderData MaildirBackend::load_folder(const fs::path& dir, const std::string& a
   }
   // Held from reading the UID list to writing it again: what another program
   // adds meanwhile waits, and is found at the next open.
-  UidlistLock lock(dir, hostname_);
+  UidlistLock uidlist_lock(dir, hostname_);
   Uidlist uidlist = read_uidlist(dir / kUidlist);
   std::vector<std::string> keywords = parse_keyword_file(read_file(dir / kKeywords));
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -110,17 +111,19 @@ bool lock_is_stale(const fs::path& path, const struct stat& st, const std::strin
 // The first line of a UID list in our shape (fixed-width N), keeping the
 // other fields of `line` ("3 V.. N.. G.." in any order, with any others).
 std::string header_with_next(std::string_view line, std::uint32_t next) {
-  std::istringstream in{std::string(line)};
-  std::string version, out;
-  in >> version;
   char num[16];
   std::snprintf(num, sizeof num, "N%010u", next);
-  out = "3";
-  for (std::string tok; in >> tok;)
-    if (tok[0] != 'N') out += " " + tok;
-  out += " ";
-  out += num;
-  return out + "\n";
+  std::string out = "3";
+  std::size_t pos = line.find(' ');  // after the version
+  while (pos != std::string_view::npos) {
+    const std::size_t start = line.find_first_not_of(' ', pos);
+    if (start == std::string_view::npos) break;
+    pos = line.find(' ', start);
+    const std::string_view tok = line.substr(start, pos == std::string_view::npos ? pos : pos - start);
+    if (tok[0] != 'N') out.append(1, ' ').append(tok);
+  }
+  out.append(1, ' ').append(num).append(1, '\n');
+  return out;
 }
 
 }  // namespace
@@ -128,19 +131,30 @@ std::string header_with_next(std::string_view line, std::uint32_t next) {
 UidlistLock::UidlistLock(const fs::path& folder_dir, const std::string& host, int timeout_seconds)
     : path_(folder_dir / kLockName) {
   const std::string content = std::to_string(::getpid()) + ":" + host + "\n";
+  // Written whole under a name of its own, then linked to the lock's name
+  // (file-dotlock.c's way without dotlock_use_excl): the lock never exists
+  // empty, so a holder killed at any moment leaves one that names it.
+  static std::atomic<std::uint64_t> serial{0};
+  const fs::path temp = folder_dir / (".temp." + host + "." + std::to_string(::getpid()) + "." +
+                                      std::to_string(++serial) + ".uidlist-lock");
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
   auto pause = std::chrono::microseconds(200);
   for (;;) {
-    int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-      const bool written =
-          ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
-      const int e = errno;
-      ::close(fd);
-      if (written) return;
-      ::unlink(path_.c_str());
-      throw_errno(e, "cannot write", path_);
+    int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) throw_errno(errno, "cannot create", temp);
+    const bool written =
+        ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
+    int e = errno;
+    ::close(fd);
+    if (!written) {
+      ::unlink(temp.c_str());
+      throw_errno(e, "cannot write", temp);
     }
+    const bool linked = ::link(temp.c_str(), path_.c_str()) == 0;
+    e = errno;
+    ::unlink(temp.c_str());
+    if (linked) return;
+    errno = e;
     if (errno != EEXIST) throw_errno(errno, "cannot create", path_);
     struct stat st {};
     if (::stat(path_.c_str(), &st) != 0) continue;  // just released
@@ -211,8 +225,9 @@ std::uint32_t add_uidlist_record(const fs::path& path, std::uint32_t uid, const 
     std::string text = read_file(path);
     const std::size_t nl = text.find('\n');
     std::string out = header_with_next(std::string_view(text).substr(0, nl), uid + 1);
-    out.append(text, nl + 1, std::string::npos);
-    if (!out.empty() && out.back() != '\n') out.erase(out.rfind('\n') + 1);  // a torn record
+    // The records, but not a torn last one (no LF).
+    const std::size_t last = text.rfind('\n');
+    if (last > nl) out.append(text, nl + 1, last - nl);
     out += line;
     replace_file(path, out);
     known = stamp_of(path);

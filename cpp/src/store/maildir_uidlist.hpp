@@ -28,16 +28,20 @@ Uidlist read_uidlist(const std::filesystem::path& path);
 std::string uidlist_header(std::uint32_t uidvalidity, std::uint32_t uidnext);
 
 // Dovecot's lock on a folder's UID list, taken as its maildir-uidlist.c and
-// file-dotlock.c take it: "dovecot-uidlist.lock" beside the list, created
-// with O_EXCL and holding "<pid>:<host>". A lock is stale, and removed, when
-// its holder is a process of this host that no longer exists, when it is
-// empty (its holder died before writing it) for 5 s, or when its mtime is
-// older than two minutes (Dovecot's stale timeout for this lock; a
-// holder busy for longer refreshes the mtime, so an old one names nobody).
-// Every change of the list (an append with the file it names, a rewrite)
-// happens under it, so that Dovecot, other mailroom processes and this one
-// writing the same Maildir never give out one UID twice. It is held for a
-// few milliseconds, never long enough to need refreshing.
+// file-dotlock.c take it: "dovecot-uidlist.lock" beside the list, made
+// atomically (a file holding "<pid>:<host>" linked to that name, which fails
+// when it exists, as Dovecot's O_EXCL create does). A lock is stale, and
+// removed, when its holder is a process of this host that no longer exists,
+// when it is empty (a holder that died between Dovecot's create and write)
+// for 5 s, or when its mtime is older than two minutes (Dovecot's stale
+// timeout for this lock; a holder busy for longer refreshes the mtime, so an
+// old one names nobody). Every change of the list (an append with the file
+// it names, a rewrite) happens under it, so that Dovecot, other mailroom
+// processes and this one writing the same Maildir never give out one UID
+// twice. It is held for a few milliseconds, never long enough to need
+// refreshing. A holder killed between the link and removing its own name
+// leaves that ".temp.<host>.<pid>.<n>.uidlist-lock" behind (no reader of the
+// Maildir looks at dot files there).
 class UidlistLock {
  public:
   // Waits up to `timeout_seconds` for a live holder; then throws
