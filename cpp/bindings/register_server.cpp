@@ -13,6 +13,7 @@
 #include "mailroom/engine/server.hpp"
 #include "py_callable.hpp"
 #include "register.hpp"
+#include "stored_message.hpp"
 
 namespace py = pybind11;
 
@@ -41,7 +42,7 @@ std::vector<StoredCopy> read_copies(const store::MailStore& st, const std::vecto
     } catch (const store::NoSuchMessage&) {
       continue;  // expunged since the list was taken
     }
-    if (!c.envelope) c.envelope = store::envelope_from_headers(*c.data, m->account, m->internal_date);
+    if (!c.envelope) c.envelope = store::envelope_from_headers(*c.data, m->account(), m->internal_date);
     out.push_back(std::move(c));
   }
   return out;
@@ -59,12 +60,12 @@ void register_server(py::module_& m) {
   py::class_<StoredCopy>(server, "StoredCopy",
                          "A copy stored in an INBOX, with its bytes and SMTP envelope")
       .def_property_readonly(
-          "message", [](const StoredCopy& c) { return std::const_pointer_cast<store::Message>(c.message); },
+          "message", [](const StoredCopy& c) { return stored_message(c.message); },
           "Its record in the INBOX (a mailroom._core.store.StoredMessage)")
       .def_property_readonly(
           "arrival", [](const StoredCopy& c) { return c.message->arrival; },
           "Order of arrival over every INBOX, from 1")
-      .def_property_readonly("account", [](const StoredCopy& c) { return c.message->account; })
+      .def_property_readonly("account", [](const StoredCopy& c) { return c.message->account(); })
       .def_property_readonly(
           "data", [](const StoredCopy& c) { return py::bytes(*c.data); }, "The message as stored")
       .def_property_readonly(

@@ -13,6 +13,7 @@
 #include "bytes_arg.hpp"
 #include "py_callable.hpp"
 #include "register.hpp"
+#include "stored_message.hpp"
 
 namespace py = pybind11;
 
@@ -22,11 +23,7 @@ namespace {
 
 using store::MailStore;
 
-// The store's records are immutable (a change makes a new one), so Python
-// shares them, read-only.
-using StoredMessagePtr = std::shared_ptr<store::Message>;
-
-StoredMessagePtr shared(const store::MessagePtr& m) { return std::const_pointer_cast<store::Message>(m); }
+StoredMessagePtr shared(const store::MessagePtr& m) { return stored_message(m); }
 
 std::vector<StoredMessagePtr> shared(const std::vector<store::MessagePtr>& msgs) {
   std::vector<StoredMessagePtr> out;
@@ -122,13 +119,13 @@ void register_store(py::module_& root) {
       .def_readonly("uid", &store::Message::uid)
       .def_readonly("modseq", &store::Message::modseq, "Of its last change (RFC 7162)")
       .def_property_readonly(
-          "flags", [](const store::Message& x) { return store::flag_names(x.flags, x.keywords); },
+          "flags", [](const store::Message& x) { return store::flag_names(x.flags, x.keywords()); },
           "System flags and keywords (\\Seen, $Label, ...)")
       .def_readonly("internal_date", &store::Message::internal_date, "Seconds since the epoch")
       .def_readonly("size", &store::Message::size, "Octets as stored")
       .def_readonly("arrival", &store::Message::arrival,
                     "Order of arrival over every INBOX, from 1; 0 in other folders")
-      .def_readonly("account", &store::Message::account)
+      .def_property_readonly("account", &store::Message::account)
       .def_property_readonly("path", &store::Message::path, "Maildir: its file; in memory: \"\"")
       .def_property_readonly(
           "envelope",

@@ -63,7 +63,7 @@ std::string snapshot(const MailStore& s, const std::string& folder) {
   out << st.messages << "/" << st.uidnext << "/" << st.uidvalidity << "/" << st.highestmodseq;
   for (const auto& m : s.messages(kBob, folder)) {
     out << " " << m->uid << ":" << m->modseq << ":" << int(m->flags);
-    for (const auto& k : m->keywords) out << "," << k;
+    for (const auto& k : m->keywords()) out << "," << k;
   }
   return out.str();
 }
@@ -89,7 +89,7 @@ void folder_rules(MailStore& s) {
   CHECK_EQ(m1->size, std::uint64_t{raw.size()});
   CHECK_EQ(bytes_of(s.read(kBob, "INBOX", 1)), raw);  // byte for byte
   CHECK_EQ(int(m1->flags), int(kSeen));
-  CHECK_EQ(m1->keywords, std::vector<std::string>{"$Forwarded"});
+  CHECK_EQ(m1->keywords(), std::vector<std::string>{"$Forwarded"});
 
   auto st = s.status(kBob, "INBOX");
   CHECK_EQ(st.messages, std::size_t{2});
@@ -114,7 +114,7 @@ void folder_rules(MailStore& s) {
   CHECK(r.changed.empty());
   CHECK_EQ(s.by_uid(kBob, "INBOX", 2)->modseq, after_add);
   r = s.store(kBob, "INBOX", {2}, FlagChange::Remove, {"work"});  // keywords: any case
-  CHECK(s.by_uid(kBob, "INBOX", 2)->keywords.empty());
+  CHECK(s.by_uid(kBob, "INBOX", 2)->keywords().empty());
   // RFC 7162 §3.1.3: UNCHANGEDSINCE older than the message's MODSEQ: not changed.
   r = s.store(kBob, "INBOX", {1, 2}, FlagChange::Replace, {"\\Answered"}, m1->modseq);
   CHECK_EQ(r.modified, std::vector<std::uint32_t>{2});
@@ -210,6 +210,35 @@ TEST(memory_folders_uids_flags_modseqs) {
 TEST(memory_bad_input_is_refused_and_changes_nothing) {
   MailStore s;
   bad_input_changes_nothing(s);
+}
+
+TEST(keywords_are_bits_of_the_folders_table) {
+  // A record holds its keywords as bits of its folder's table: a table
+  // larger than the bits is refused when the store is made, not truncated.
+  StoreLimits too_many;
+  too_many.max_keywords = kMaxKeywordBits + 1;
+  bool refused = false;
+  try {
+    MailStore s(too_many);
+  } catch (const std::invalid_argument&) {
+    refused = true;
+  }
+  CHECK(refused);
+  // Records made before the table grew keep their keywords; a later STORE
+  // adds to them by bit.
+  MailStore s;
+  s.ensure_account(kBob);
+  AppendOptions with;
+  with.flags = {"$Label1"};
+  auto first = s.append(kBob, "INBOX", "Subject: 1\r\n\r\nx\r\n", with);
+  with.flags = {"$Label2", "Junk"};
+  s.append(kBob, "INBOX", "Subject: 2\r\n\r\nx\r\n", with);
+  CHECK_EQ(first->keywords(), std::vector<std::string>{"$Label1"});
+  s.store(kBob, "INBOX", {1}, FlagChange::Add, {"junk", "$Label3"});
+  CHECK_EQ(s.by_uid(kBob, "INBOX", 1)->keywords(),
+           (std::vector<std::string>{"$Label1", "$Label3", "Junk"}));
+  CHECK_EQ(s.by_uid(kBob, "INBOX", 2)->keywords(), (std::vector<std::string>{"$Label2", "Junk"}));
+  CHECK_EQ(s.by_uid(kBob, "INBOX", 1)->account(), std::string(kBob));
 }
 
 TEST(maildir_folders_uids_flags_modseqs) {

@@ -94,7 +94,7 @@ TEST(arrival_index_pages_newest_first) {
   std::uint64_t next = 1;
   for (int round = 0; round < 6; ++round) {
     for (int i = 0; i < 1500; ++i) {
-      auto m = std::make_shared<Message>();
+      auto m = make_message();
       m->arrival = next;
       index.push(next, m);
       live.push_back(next++);
@@ -120,7 +120,7 @@ TEST(arrival_index_pages_newest_first) {
     CHECK_EQ(arrivals(index.since(live[live.size() / 2])), after);
   }
   // A record replaced (flags changed) is what the pages show.
-  auto m = std::make_shared<Message>();
+  auto m = make_message();
   m->arrival = live.back();
   m->flags = kSeen;
   CHECK(index.replace(live.back(), m));

@@ -78,7 +78,7 @@ void MailApi::Impl::add_routes() {
     std::map<std::string, std::vector<std::uint32_t>> doomed;
     Viewer viewer{*this, {}};
     for (const auto& m : inbox(r))
-      if (auto v = viewer(m); v && search_matches(terms, *v)) doomed[m->account].push_back(m->uid);
+      if (auto v = viewer(m); v && search_matches(terms, *v)) doomed[m->account()].push_back(m->uid);
     remove(doomed);
     return Answer::now(ok_text());
   });
@@ -88,13 +88,13 @@ void MailApi::Impl::add_routes() {
     // Mailpit marks a message read when it is fetched.
     if (!(m->flags & store::kSeen)) {
       try {
-        store.store(m->account, kInbox, {m->uid}, store::FlagChange::Add, {"\\Seen"});
-        m = store.by_uid(m->account, kInbox, m->uid);
+        store.store(m->account(), kInbox, {m->uid}, store::FlagChange::Add, {"\\Seen"});
+        m = store.by_uid(m->account(), kInbox, m->uid);
       } catch (const std::exception&) {
         return Answer::now(not_found(p[0]));
       }
     }
-    auto v = m ? view_message(store, m, kInbox, uidvalidity(m->account)) : std::nullopt;
+    auto v = m ? view_message(store, m, kInbox, uidvalidity(m->account())) : std::nullopt;
     if (!v) return Answer::now(not_found(p[0]));
     return Answer::now(json_response(message_detail(*v)));
   });

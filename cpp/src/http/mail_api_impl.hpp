@@ -164,8 +164,8 @@ struct MailApi::Impl {
     const Impl& api;
     std::map<std::string, std::uint32_t, std::less<>> validity;
     std::optional<MessageView> operator()(const store::MessagePtr& m) {
-      auto it = validity.find(m->account);
-      if (it == validity.end()) it = validity.emplace(m->account, api.uidvalidity(m->account)).first;
+      auto it = validity.find(m->account());
+      if (it == validity.end()) it = validity.emplace(m->account(), api.uidvalidity(m->account())).first;
       return view_message(api.store, m, kInbox, it->second);
     }
   };
@@ -181,10 +181,10 @@ struct MailApi::Impl {
       return it->second;
     }
     std::string operator()(const store::MessagePtr& m) {
-      return api.cache.summary(api.store, m, kInbox, validity_of(m->account));
+      return api.cache.summary(api.store, m, kInbox, validity_of(m->account()));
     }
     std::string operator()(const MessageView& v) {
-      return api.cache.summary(v, kInbox, validity_of(v.message->account));
+      return api.cache.summary(v, kInbox, validity_of(v.message->account()));
     }
   };
 
@@ -209,7 +209,7 @@ struct MailApi::Impl {
   std::optional<MessageView> view(const Request& r, const std::string& id) const {
     auto m = find(r, id);
     if (!m) return std::nullopt;
-    return view_message(store, m, kInbox, uidvalidity(m->account));
+    return view_message(store, m, kInbox, uidvalidity(m->account()));
   }
 
   static Response not_found(const std::string& id) {
@@ -281,13 +281,13 @@ struct MailApi::Impl {
                                                                const std::vector<std::string>& ids) {
     std::map<std::string, std::vector<std::uint32_t>> out;
     if (ids.empty()) {
-      for (const auto& m : inbox(r)) out[m->account].push_back(m->uid);
+      for (const auto& m : inbox(r)) out[m->account()].push_back(m->uid);
       return out;
     }
     for (const auto& id : ids) {
       auto m = find(r, id);
       if (!m) throw BadField("IDs: no message with the ID '" + id + "'");
-      out[m->account].push_back(m->uid);
+      out[m->account()].push_back(m->uid);
     }
     return out;
   }

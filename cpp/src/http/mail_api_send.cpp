@@ -122,7 +122,7 @@ Answer MailApi::Impl::send(const Request& r) {
   // The ID of the copy stored for the first local recipient, if any.
   std::string id;
   for (const auto& m : store.since(before)) {
-    auto v = view_message(store, m, kInbox, uidvalidity(m->account));
+    auto v = view_message(store, m, kInbox, uidvalidity(m->account()));
     if (v && decoded_header(*v->parsed, "Message-ID") == message_id) {
       id = v->id;
       break;

@@ -113,7 +113,7 @@ MailApi::Impl::FolderListing MailApi::Impl::folder_listing(const Request& r) con
 
 json::array MailApi::Impl::flag_list(const MessageView& v) {
   json::array flags;
-  for (auto& f : store::flag_names(v.message->flags, v.message->keywords)) flags.emplace_back(f);
+  for (auto& f : store::flag_names(v.message->flags, v.message->keywords())) flags.emplace_back(f);
   return flags;
 }
 
@@ -226,7 +226,7 @@ void MailApi::Impl::add_mailroom_routes() {
       std::size_t count = 0;
       for (const auto& m : f.messages) {
         json::array flags;
-        for (auto& fl : store::flag_names(m->flags, m->keywords)) flags.emplace_back(fl);
+        for (auto& fl : store::flag_names(m->flags, m->keywords())) flags.emplace_back(fl);
         std::string summary = cache.summary(store, m, f.folder, f.status.uidvalidity,
                                             "\"Flags\":" + json::serialize(flags));
         if (summary.empty()) continue;

@@ -69,7 +69,7 @@ std::optional<MessageView> view_message(const store::MailStore& store, const sto
   } catch (const store::NoSuchMessage&) {
     return std::nullopt;
   }
-  v.id = encode_message_id({m->account, folder, uidvalidity, m->uid});
+  v.id = encode_message_id({m->account(), folder, uidvalidity, m->uid});
   v.parsed = mime::parse_message(*v.raw);
   return v;
 }
@@ -213,7 +213,7 @@ std::vector<std::string> part_numbers(const mime::ParsedMessage& p) {
 }
 
 std::vector<std::string> message_tags(const MessageView& v) {
-  return with_keywords(header_tags(*v.parsed), v.message->keywords);
+  return with_keywords(header_tags(*v.parsed), v.message->keywords());
 }
 
 std::vector<std::string> with_keywords(std::vector<std::string> tags,

@@ -58,7 +58,7 @@ void MailApi::Impl::add_server_routes() {
         auto m = store.by_uid(account, kInbox, uid);
         if (!m) continue;
         std::vector<std::string> drop;
-        for (const auto& k : m->keywords)
+        for (const auto& k : m->keywords())
           if (!store::has_keyword(tags, k)) drop.push_back(k);
         if (!drop.empty()) store.store(account, kInbox, {uid}, store::FlagChange::Remove, drop);
         if (!tags.empty()) store.store(account, kInbox, {uid}, store::FlagChange::Add, tags);
@@ -71,9 +71,9 @@ void MailApi::Impl::add_server_routes() {
   auto retag = [this](Request& r, const std::string& tag, const std::string* name) {
     checked_tag(tag, "Tag");
     for (const auto& m : inbox(r)) {
-      if (!store::has_keyword(m->keywords, tag)) continue;
-      store.store(m->account, kInbox, {m->uid}, store::FlagChange::Remove, {tag});
-      if (name) store.store(m->account, kInbox, {m->uid}, store::FlagChange::Add, {*name});
+      if (!store::has_keyword(m->keywords(), tag)) continue;
+      store.store(m->account(), kInbox, {m->uid}, store::FlagChange::Remove, {tag});
+      if (name) store.store(m->account(), kInbox, {m->uid}, store::FlagChange::Add, {*name});
     }
   };
   R.add("PUT", "/api/v1/tags/{Tag}", [retag](Request& r, const PathParams& p) {

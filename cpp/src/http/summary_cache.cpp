@@ -48,9 +48,9 @@ std::string summary_json(const CachedSummary& s, const store::Message& now, std:
 void append_summary_json(std::string& out, const CachedSummary& s, const store::Message& now,
                          std::string_view extra) {
   std::string tags_text = "[]";
-  if (!s.header_tags.empty() || !now.keywords.empty()) {
+  if (!s.header_tags.empty() || now.has_keywords()) {
     json::array tags;
-    for (auto& t : with_keywords(s.header_tags, now.keywords)) tags.emplace_back(t);
+    for (auto& t : with_keywords(s.header_tags, now.keywords())) tags.emplace_back(t);
     tags_text = json::serialize(tags);
   }
   if (out.empty())
@@ -67,8 +67,8 @@ void append_summary_json(std::string& out, const CachedSummary& s, const store::
 std::string SummaryCache::key_of(const store::Message& m, const std::string& folder,
                                  std::uint32_t uidvalidity) {
   std::string key;
-  key.reserve(m.account.size() + folder.size() + 10);
-  key.append(m.account).append(1, '\n').append(folder).append(1, '\n');
+  key.reserve(m.account().size() + folder.size() + 10);
+  key.append(m.account()).append(1, '\n').append(folder).append(1, '\n');
   for (std::uint32_t n : {uidvalidity, m.uid})
     for (int shift = 0; shift < 32; shift += 8) key.push_back(static_cast<char>((n >> shift) & 0xff));
   return key;

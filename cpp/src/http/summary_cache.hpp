@@ -56,7 +56,7 @@ class SummaryCache {
                           const std::string& folder, ValidityOf&& validity_of, std::string& out) {
     std::vector<std::string> keys;
     keys.reserve(messages.size());
-    for (const auto& m : messages) keys.push_back(key_of(*m, folder, validity_of(m->account)));
+    for (const auto& m : messages) keys.push_back(key_of(*m, folder, validity_of(m->account())));
     std::vector<std::shared_ptr<const CachedSummary>> found(messages.size());
     {
       std::lock_guard lock(mutex_);
@@ -65,7 +65,7 @@ class SummaryCache {
     std::size_t count = 0;
     for (std::size_t i = 0; i < messages.size(); ++i) {
       if (!found[i]) {
-        auto v = view_message(store, messages[i], folder, validity_of(messages[i]->account));
+        auto v = view_message(store, messages[i], folder, validity_of(messages[i]->account()));
         if (!v) continue;
         found[i] = std::make_shared<const CachedSummary>(make_cached_summary(*v));
         put(std::move(keys[i]), found[i]);

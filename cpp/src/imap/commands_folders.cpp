@@ -85,7 +85,7 @@ void ServerSession::cmd_select(const std::string& tag, Arguments& a, bool read_o
   std::set<std::string> keywords;
   std::size_t first_unseen = 0;
   for (std::size_t i = 0; i < view_.size(); ++i) {
-    keywords.insert(view_[i]->keywords.begin(), view_[i]->keywords.end());
+    for (auto& k : view_[i]->keywords()) keywords.insert(std::move(k));
     if (!first_unseen && !(view_[i]->flags & store::kSeen)) first_unseen = i + 1;
   }
   std::string flags = "\\Answered \\Flagged \\Deleted \\Seen \\Draft";

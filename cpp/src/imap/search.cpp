@@ -130,8 +130,8 @@ class SearchKey {
       case Kind::UidSet: return in_ranges(m.uid);
       case Kind::FlagSet: return (m.flags & flag) != 0;
       case Kind::FlagClear: return (m.flags & flag) == 0;
-      case Kind::Keyword: return store::has_keyword(m.keywords, value);
-      case Kind::Unkeyword: return !store::has_keyword(m.keywords, value);
+      case Kind::Keyword: return store::has_keyword(m.keywords(), value);
+      case Kind::Unkeyword: return !store::has_keyword(m.keywords(), value);
       case Kind::Header:
         // RFC 9051 §6.4.4: HEADER with an empty string matches every message
         // that has the field.

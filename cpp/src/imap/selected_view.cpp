@@ -13,7 +13,7 @@ namespace mailroom::imap {
 std::string ServerSession::flags_text(const store::Message& m) const {
   std::string s = "(";
   bool first = true;
-  for (const auto& f : store::flag_names(m.flags, m.keywords)) {
+  for (const auto& f : store::flag_names(m.flags, m.keywords())) {
     if (!first) s.push_back(' ');
     first = false;
     s += f;
@@ -145,7 +145,7 @@ void ServerSession::sync(bool expunges) {
     } else {
       const auto& old = *view_[i];
       const auto& cur = *now[j];
-      if (old.flags != cur.flags || old.keywords != cur.keywords) changed.push_back(next.size());
+      if (old.flags != cur.flags || old.keyword_bits != cur.keyword_bits) changed.push_back(next.size());
       next.push_back(now[j]);
       ++i, ++j;
     }

@@ -74,8 +74,7 @@ void fsync_dir(const fs::path& dir) {
   ::close(fd);
 }
 
-void write_durably(const fs::path& tmp, const fs::path& final, std::string_view data,
-                   bool sync_directory, std::optional<std::int64_t> mtime) {
+void write_synced(const fs::path& tmp, std::string_view data, std::optional<std::int64_t> mtime) {
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) throw_errno(errno, "cannot create", tmp);
   const char* step = "";
@@ -83,12 +82,21 @@ void write_durably(const fs::path& tmp, const fs::path& final, std::string_view 
     ::unlink(tmp.c_str());
     throw_errno(e, step, tmp);
   }
+}
+
+void rename_durably(const fs::path& tmp, const fs::path& final, bool sync_directory) {
   if (::rename(tmp.c_str(), final.c_str()) != 0) {
     int e = errno;
     ::unlink(tmp.c_str());
     throw_errno(e, "cannot rename into", final);
   }
   if (sync_directory) fsync_dir(final.parent_path());
+}
+
+void write_durably(const fs::path& tmp, const fs::path& final, std::string_view data,
+                   bool sync_directory, std::optional<std::int64_t> mtime) {
+  write_synced(tmp, data, mtime);
+  rename_durably(tmp, final, sync_directory);
 }
 
 void DirectorySync::sync() {

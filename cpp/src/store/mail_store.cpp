@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <ctime>
 #include <set>
+#include <stdexcept>
 
 #include "mailroom/free_memory.hpp"
 #include "mailroom/store/maildir_backend.hpp"
@@ -15,10 +16,22 @@ namespace mailroom::store {
 
 using namespace store_detail;
 
-MailStore::MailStore(StoreLimits limits) : limits_(limits) {}
+namespace {
+
+// A record's keywords are bits of its folder's table (message.hpp).
+StoreLimits checked(StoreLimits limits) {
+  if (limits.max_keywords > kMaxKeywordBits)
+    throw std::invalid_argument("max_keywords is at most " + std::to_string(kMaxKeywordBits) +
+                                " per folder, not " + std::to_string(limits.max_keywords));
+  return limits;
+}
+
+}  // namespace
+
+MailStore::MailStore(StoreLimits limits) : limits_(checked(limits)) {}
 
 MailStore::MailStore(const std::filesystem::path& root, StoreLimits limits)
-    : root_(root), limits_(limits) {
+    : root_(root), limits_(checked(limits)) {
   backend_ = std::make_unique<MaildirBackend>(root_);
   auto loaded = backend_->load();
   struct Arrival {
@@ -53,7 +66,7 @@ MailStore::MailStore(const std::filesystem::path& root, StoreLimits limits)
     return a.uid < b.uid;
   });
   for (auto& a : inbox) {
-    auto copy = std::make_shared<Message>(*a.folder->d.messages[a.pos]);
+    auto copy = make_message(*a.folder->d.messages[a.pos]);
     copy->arrival = next_arrival_++;
     a.folder->d.messages[a.pos] = copy;
     if (!(copy->flags & kSeen)) ++inbox_unseen_;
@@ -86,17 +99,24 @@ void MailStore::check_room(std::size_t messages, std::uint64_t bytes) const {
     throw LimitExceeded("the store holds at most " + std::to_string(limits_.max_bytes) + " octets");
 }
 
-void MailStore::reserve_uid(Folder& f, Message& m) {
+void MailStore::learn_keywords(Folder& f, const std::vector<std::string>& keywords) {
+  std::vector<std::string> known = f.d.keywords;
+  for (const auto& k : keywords)
+    if (!has_keyword(known, k)) known.push_back(k);
+  if (known.size() == f.d.keywords.size()) return;
+  if (known.size() > limits_.max_keywords)
+    throw LimitExceeded("a folder knows at most " + std::to_string(limits_.max_keywords) +
+                        " keywords");
+  f.d.keywords = known;
+  f.d.home = std::make_shared<const FolderHome>(
+      FolderHome{f.d.home->account, f.d.home->dir, std::move(known)});
+}
+
+void MailStore::reserve_uid(Folder& f, Message& m, const std::vector<std::string>& keywords) {
   check_room(1, m.size);
-  if (!m.keywords.empty()) {
-    std::vector<std::string> known = f.d.keywords;
-    for (const auto& k : m.keywords)
-      if (!has_keyword(known, k)) known.push_back(k);
-    if (known.size() > limits_.max_keywords)
-      throw LimitExceeded("a folder knows at most " + std::to_string(limits_.max_keywords) +
-                          " keywords");
-    f.d.keywords = std::move(known);
-  }
+  learn_keywords(f, keywords);
+  m.home = f.d.home;
+  m.keyword_bits = keyword_bits_of(f.d.home->keywords, keywords);
   // RFC 9051 §2.3.1.1: UIDs are 32-bit and never reused.
   if (f.d.uidnext == 0xffffffffu) throw LimitExceeded("the folder has used every UID");
   m.uid = f.d.uidnext++;  // taken even if the write fails: never given twice
@@ -112,28 +132,29 @@ MessagePtr MailStore::append_locked_folder(Folder& f, const std::string& account
   if (data->size() > limits_.max_message_size)
     throw LimitExceeded("a message has at most " + std::to_string(limits_.max_message_size) +
                         " octets");
-  auto m = std::make_shared<Message>();
+  auto m = make_message();
   m->flags = flags;
-  m->keywords = std::move(keywords);
   m->internal_date = date;
   m->size = data->size();
-  m->account = account;
   m->envelope = std::move(envelope);
   const bool inbox = f.d.info.name == "INBOX";
   if (!backend_) {
     // In memory nothing is written: one turn of the index lock.
     m->data = std::move(data);
     std::lock_guard lock(mutex_);
-    reserve_uid(f, *m);
+    reserve_uid(f, *m, keywords);
     if (inbox) m->arrival = next_arrival_++;
     index_message(f, m);
   } else {
     {
       std::lock_guard lock(mutex_);
-      reserve_uid(f, *m);
+      reserve_uid(f, *m, keywords);
     }
     backend_->append(account, f.d.info.name, *m, *data);
     std::lock_guard lock(mutex_);
+    // Another program writing the same Maildir may have taken the UID we
+    // reserved: the backend gave a higher one.
+    if (m->uid >= f.d.uidnext) f.d.uidnext = m->uid + 1;
     if (inbox) m->arrival = next_arrival_++;
     index_message(f, m);
   }
@@ -258,7 +279,7 @@ std::shared_ptr<const std::string> MailStore::read(const Message& m) const {
     MessagePtr now;
     {
       std::lock_guard lock(mutex_);
-      auto it = accounts_.find(m.account);
+      auto it = accounts_.find(m.account());
       if (it != accounts_.end())
         for (const auto& [_, f] : it->second->folders) {
           std::size_t i = find_uid(f->d.messages, m.uid);
@@ -268,7 +289,7 @@ std::shared_ptr<const std::string> MailStore::read(const Message& m) const {
           }
         }
     }
-    if (now && (now->file != m.file || now->folder_dir != m.folder_dir)) out = backend_->read(*now);
+    if (now && now->path() != m.path()) out = backend_->read(*now);
   }
   if (!out) throw NoSuchMessage("the message is gone (UID " + std::to_string(m.uid) + ")");
   return out;
@@ -289,17 +310,11 @@ StoreResult MailStore::store(std::string_view account, std::string_view folder,
   auto f = find_folder(account, folder);
   std::lock_guard w(f->write);
   StoreResult result;
-  std::vector<std::pair<MessagePtr, std::shared_ptr<Message>>> todo;
+  std::vector<std::pair<MessagePtr, MessageDraft>> todo;
   {
     std::lock_guard lock(mutex_);
-    std::vector<std::string> known = f->d.keywords;
-    if (change != FlagChange::Remove)
-      for (const auto& k : flags.keywords)
-        if (!has_keyword(known, k)) known.push_back(k);
-    if (known.size() > limits_.max_keywords)
-      throw LimitExceeded("a folder knows at most " + std::to_string(limits_.max_keywords) +
-                          " keywords");
-    f->d.keywords = std::move(known);
+    if (change != FlagChange::Remove) learn_keywords(*f, flags.keywords);
+    const std::uint32_t bits = keyword_bits_of(f->d.home->keywords, flags.keywords);
     std::set<std::uint32_t> wanted(uids.begin(), uids.end());
     for (std::uint32_t uid : wanted) {
       std::size_t i = find_uid(f->d.messages, uid);
@@ -311,37 +326,39 @@ StoreResult MailStore::store(std::string_view account, std::string_view folder,
         result.modified.push_back(uid);
         continue;
       }
+      // The folder's table only grows: the bits of an older record mean the
+      // same in the folder's table now.
       std::uint8_t sys = m->flags;
-      std::vector<std::string> kw = m->keywords;
+      std::uint32_t kw = m->keyword_bits;
       if (change == FlagChange::Replace) {
         sys = flags.system;
-        kw = flags.keywords;
+        kw = bits;
       } else if (change == FlagChange::Add) {
         sys |= flags.system;
-        kw.insert(kw.end(), flags.keywords.begin(), flags.keywords.end());
-        normalize_keywords(kw);
+        kw |= bits;
       } else {
         sys &= static_cast<std::uint8_t>(~flags.system);
-        std::erase_if(kw, [&](const std::string& k) { return has_keyword(flags.keywords, k); });
+        kw &= ~bits;
       }
       // Nothing changes: no new MODSEQ (RFC 7162 §3.1.3 lets a no-op STORE keep it).
-      if (sys == m->flags && kw == m->keywords) continue;
-      auto updated = std::make_shared<Message>(*m);
+      if (sys == m->flags && kw == m->keyword_bits) continue;
+      auto updated = make_message(*m);
       updated->flags = sys;
-      updated->keywords = std::move(kw);
+      updated->keyword_bits = kw;
+      updated->home = f->d.home;
       updated->modseq = ++f->d.highestmodseq;
       todo.emplace_back(m, std::move(updated));
     }
   }
   for (auto& [old, updated] : todo) {
-    if (backend_) backend_->set_flags(old->account, f->d.info.name, *old, *updated);
+    if (backend_) backend_->set_flags(old->account(), f->d.info.name, *old, *updated);
     {
       std::lock_guard lock(mutex_);
       std::size_t i = find_uid(f->d.messages, old->uid);
       if (i != std::string::npos) replace_message(*f, i, updated);
     }
     result.changed.push_back(updated);
-    emit({StoreChange::Kind::FlagsChanged, old->account, f->d.info.name, "", updated->uid,
+    emit({StoreChange::Kind::FlagsChanged, old->account(), f->d.info.name, "", updated->uid,
           updated->modseq});
   }
   return result;
@@ -374,7 +391,7 @@ CopyResult MailStore::copy(std::string_view account, std::string_view from,
   }
   for (const auto& m : picked) {
     auto data = read(*m);
-    auto copy = append_locked_folder(*dst, acc, data, m->flags, m->keywords, m->internal_date,
+    auto copy = append_locked_folder(*dst, acc, data, m->flags, m->keywords(), m->internal_date,
                                      m->envelope);
     result.source_uids.push_back(m->uid);
     result.dest_uids.push_back(copy->uid);
@@ -400,13 +417,13 @@ CopyResult MailStore::move(std::string_view account, std::string_view from,
       m = f->d.messages[i];
       modseq = ++f->d.highestmodseq;
     }
-    if (backend_) backend_->expunge(m->account, f->d.info.name, *m, modseq);
+    if (backend_) backend_->expunge(m->account(), f->d.info.name, *m, modseq);
     {
       std::lock_guard lock(mutex_);
       std::size_t i = find_uid(f->d.messages, uid);
       if (i != std::string::npos) remove_at(*f, i, modseq);
     }
-    emit({StoreChange::Kind::Expunged, m->account, f->d.info.name, "", uid, modseq});
+    emit({StoreChange::Kind::Expunged, m->account(), f->d.info.name, "", uid, modseq});
   }
   return r;
 }
@@ -430,13 +447,13 @@ std::vector<std::uint32_t> MailStore::expunge(std::string_view account, std::str
       std::lock_guard lock(mutex_);
       modseq = ++f->d.highestmodseq;
     }
-    if (backend_) backend_->expunge(m->account, f->d.info.name, *m, modseq);
+    if (backend_) backend_->expunge(m->account(), f->d.info.name, *m, modseq);
     {
       std::lock_guard lock(mutex_);
       std::size_t i = find_uid(f->d.messages, m->uid);
       if (i != std::string::npos) remove_at(*f, i, modseq);
     }
-    emit({StoreChange::Kind::Expunged, m->account, f->d.info.name, "", m->uid, modseq});
+    emit({StoreChange::Kind::Expunged, m->account(), f->d.info.name, "", m->uid, modseq});
     out.push_back(m->uid);
   }
   return out;

@@ -41,7 +41,7 @@ std::vector<MessagePtr> MailStore::deliver(const std::vector<std::string>& accou
         modseq = ++f->d.highestmodseq;
       }
       try {
-        if (backend_) backend_->expunge(m->account, "INBOX", *m, modseq);
+        if (backend_) backend_->expunge(m->account(), "INBOX", *m, modseq);
       } catch (...) {
       }
       {
@@ -49,7 +49,7 @@ std::vector<MessagePtr> MailStore::deliver(const std::vector<std::string>& accou
         std::size_t i = find_uid(f->d.messages, m->uid);
         if (i != std::string::npos) remove_at(*f, i, modseq);
       }
-      emit({StoreChange::Kind::Expunged, m->account, "INBOX", "", m->uid, modseq});
+      emit({StoreChange::Kind::Expunged, m->account(), "INBOX", "", m->uid, modseq});
     }
     throw;
   }

@@ -54,6 +54,7 @@ std::string MailStore::ensure_account(std::string_view address) {
     auto f = std::make_shared<Folder>();
     f->d.info = {n, special_use_of(n)};
     f->d.uidvalidity = fresh_uidvalidity();
+    f->d.home = home_of(key, n, {});
     if (backend_) backend_->create_folder(key, f->d);
     if (n == "INBOX") acc->inbox = f;
     acc->folders[n] = std::move(f);
@@ -64,6 +65,13 @@ std::string MailStore::ensure_account(std::string_view address) {
   }
   for (const auto& n : names) emit({StoreChange::Kind::FolderCreated, key, n, "", 0, 0});
   return key;
+}
+
+FolderHomePtr MailStore::home_of(const std::string& account, const std::string& folder,
+                                std::vector<std::string> keywords) const {
+  return std::make_shared<const FolderHome>(
+      FolderHome{account, backend_ ? backend_->directory(account, folder) : std::string(),
+                 std::move(keywords)});
 }
 
 std::vector<std::string> MailStore::accounts() const {
@@ -104,6 +112,7 @@ void MailStore::create_folder(std::string_view account, std::string_view name) {
     auto f = std::make_shared<Folder>();
     f->d.info = {n, ""};
     f->d.uidvalidity = fresh_uidvalidity();
+    f->d.home = home_of(acc->name, n, {});
     if (backend_) backend_->create_folder(acc->name, f->d);
     {
       std::lock_guard lock(mutex_);
@@ -165,12 +174,14 @@ void MailStore::rename_folder(std::string_view account, std::string_view from_na
     if (backend_) backend_->rename_folder(acc->name, n, target);
     {
       std::lock_guard lock(mutex_);
-      if (backend_)
+      if (backend_) {  // the records name the folder's new directory
+        f->d.home = home_of(acc->name, target, f->d.keywords);
         for (auto& m : f->d.messages) {
-          auto copy = std::make_shared<Message>(*m);
-          backend_->moved(acc->name, target, *copy);
+          auto copy = make_message(*m);
+          copy->home = f->d.home;
           m = copy;
         }
+      }
       f->d.info = {target, special_use_of(target)};
       acc->folders.erase(n);
       acc->folders[target] = f;

@@ -12,8 +12,6 @@
 #include <cstring>
 #include <fstream>
 #include <random>
-#include <set>
-#include <sstream>
 #include <system_error>
 
 #include "mailroom/store/durable_file.hpp"
@@ -21,34 +19,15 @@
 #include "mailroom/store/folder_name.hpp"
 #include "mailroom/store/subscriptions_file.hpp"
 #include "mailroom/text.hpp"
+#include "maildir_parts.hpp"
+#include "maildir_uidlist.hpp"
 
 namespace mailroom::store {
 
 namespace fs = std::filesystem;
+using namespace maildir;
 
 namespace {
-
-// What is fsynced, and why (Dovecot's default, fsync_mode=optimized):
-// - A new message (APPEND, delivery, COPY/MOVE in) is durable before the OK:
-//   its file (data and time), its directory entry, and its UID list record,
-//   which fixes the UID the client was told (APPENDUID, RFC 4315).
-// - A flag change (a rename inside cur/) and an expunge (an unlink) are not
-//   fsynced: a crash can bring back the old flags or the removed message, but
-//   it loses no mail, and every STORE/EXPUNGE paying a disk flush would make
-//   them ~100x slower than the rename or unlink itself.
-// - The modseq log gets appends without fsync. A record a crash lost is found
-//   again at the next load: a file whose flags differ from the log, or which
-//   the log does not know, gets a new modseq; a file gone gets an expunge.
-// - Whole-file rewrites (UID list, keywords, compacted log, subscriptions)
-//   go through tmp + rename, so a reader sees the old file or the new one.
-constexpr const char* kUidlist = "dovecot-uidlist";
-constexpr const char* kKeywords = "dovecot-keywords";
-constexpr const char* kModseqLog = "mailroom-modseq";
-
-[[noreturn]] void throw_errno(int e, const std::string& what, const fs::path& p) {
-  throw std::system_error(e, std::generic_category(), what + " " + p.string());
-}
-
 // An address as a directory name: bytes that are unsafe in a path component
 // ('/', NUL, control bytes, '%', a leading '.') are %XX-escaped.
 std::string escape_component(std::string_view name) {
@@ -87,160 +66,6 @@ std::string unescape_component(std::string_view name) {
   return out;
 }
 
-void ensure_maildir(const fs::path& dir) {
-  std::error_code ec;
-  for (const char* sub : {"tmp", "new", "cur"}) {
-    fs::create_directories(dir / sub, ec);
-    if (ec) throw std::system_error(ec, "cannot create Maildir " + (dir / sub).string());
-  }
-}
-
-std::string uidlist_header(std::uint32_t uidvalidity, std::uint32_t uidnext) {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  char buf[96];
-  // The N field has ten digits so that appends can update it in place.
-  std::snprintf(buf, sizeof buf, "3 V%u N%010u G%016llx%016llx\n", uidvalidity, uidnext,
-                static_cast<unsigned long long>(rng()), static_cast<unsigned long long>(rng()));
-  return buf;
-}
-
-// Replaces a small file whole: tmp next to it, fsync, rename.
-void replace_file(const fs::path& final, std::string_view data) {
-  const fs::path tmp = final.string() + ".mailroom-tmp";
-  ::unlink(tmp.c_str());
-  write_durably(tmp, final, data);
-}
-
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t nl = text.find('\n', pos);
-    if (nl == std::string::npos) break;  // a torn last line (a crash) is ignored
-    out.push_back(text.substr(pos, nl - pos));
-    pos = nl + 1;
-  }
-  return out;
-}
-
-bool parse_u64(std::string_view s, std::uint64_t& out) {
-  if (s.empty() || s.size() > 19) return false;
-  out = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    out = out * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  return true;
-}
-
-struct Uidlist {
-  bool present = false;
-  bool fixed_width = false;  // the header as we write it
-  std::uint32_t uidvalidity = 0;
-  std::uint32_t next = 1;
-  std::map<std::string, std::uint32_t> uid_of;  // base name -> UID
-  std::uint32_t max_uid = 0;
-};
-
-// Dovecot's format 3 ("3 V.. N.. G..", records "<uid> [fields] :<name>") and
-// the older format 1 ("1 <uidvalidity> <next>", records "<uid> <name>").
-Uidlist read_uidlist(const fs::path& path) {
-  Uidlist u;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return u;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto lines = split_lines(ss.str());
-  if (lines.empty()) return u;
-  std::istringstream head(lines[0]);
-  std::string version;
-  head >> version;
-  std::uint64_t v = 0;
-  if (version == "3") {
-    for (std::string tok; head >> tok;) {
-      if (tok.size() < 2) continue;
-      if (tok[0] == 'V' && parse_u64(tok.substr(1), v)) u.uidvalidity = static_cast<std::uint32_t>(v);
-      if (tok[0] == 'N' && parse_u64(tok.substr(1), v)) {
-        u.next = static_cast<std::uint32_t>(v);
-        u.fixed_width = tok.size() == 11;
-      }
-    }
-  } else if (version == "1") {
-    std::string a, b;
-    head >> a >> b;
-    if (parse_u64(a, v)) u.uidvalidity = static_cast<std::uint32_t>(v);
-    if (parse_u64(b, v)) u.next = static_cast<std::uint32_t>(v);
-  } else {
-    return u;  // unknown: treated as missing (new UIDs, new UIDVALIDITY)
-  }
-  if (u.uidvalidity == 0) return Uidlist{};
-  u.present = true;
-  for (std::size_t i = 1; i < lines.size(); ++i) {
-    const std::string& line = lines[i];
-    std::size_t sp = line.find(' ');
-    if (sp == std::string::npos || !parse_u64(line.substr(0, sp), v) || v == 0 || v >= 0xffffffffu)
-      continue;
-    std::string name;
-    if (version == "3") {
-      std::size_t colon = line.find(" :", sp);
-      if (colon == std::string::npos) continue;
-      name = line.substr(colon + 2);
-    } else {
-      name = line.substr(sp + 1);
-    }
-    name = name.substr(0, name.find(':'));
-    if (name.empty()) continue;
-    u.uid_of[name] = static_cast<std::uint32_t>(v);
-    u.max_uid = std::max(u.max_uid, static_cast<std::uint32_t>(v));
-  }
-  return u;
-}
-
-std::vector<std::string> read_keywords(const fs::path& path) {
-  return parse_keyword_file(read_file(path));
-}
-
-// Puts the new N into the header in place and appends a record; one fsync.
-void add_uidlist_record(const fs::path& path, std::uint32_t uid, const std::string& name) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) throw_errno(errno, "cannot open", path);
-  char head[128] = {0};
-  ssize_t n = ::pread(fd, head, sizeof head - 1, 0);
-  std::string_view h(head, n > 0 ? static_cast<std::size_t>(n) : 0);
-  h = h.substr(0, h.find('\n'));
-  std::size_t at = h.find(" N");
-  if (at != std::string_view::npos && at + 12 <= h.size() &&
-      std::all_of(h.begin() + static_cast<std::ptrdiff_t>(at + 2),
-                  h.begin() + static_cast<std::ptrdiff_t>(at + 12),
-                  [](char c) { return c >= '0' && c <= '9'; }) &&
-      (at + 12 == h.size() || h[at + 12] == ' ')) {
-    char num[16];
-    std::snprintf(num, sizeof num, "%010u", uid + 1);
-    if (::pwrite(fd, num, 10, static_cast<off_t>(at + 2)) != 10) {
-      int e = errno;
-      ::close(fd);
-      throw_errno(e, "cannot write", path);
-    }
-  }
-  const std::string line = std::to_string(uid) + " :" + name + "\n";
-  if (::lseek(fd, 0, SEEK_END) < 0 ||
-      ::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size()) ||
-      ::fdatasync(fd) != 0) {
-    int e = errno;
-    ::close(fd);
-    throw_errno(e, "cannot append to", path);
-  }
-  ::close(fd);
-}
-
-struct Found {
-  std::string base, info;
-  std::string file;  // "new/<name>" or "cur/<name>"
-  fs::path path;
-  std::int64_t mtime = 0;
-  std::uint64_t size = 0;
-};
-
 }  // namespace
 
 MaildirBackend::MaildirBackend(fs::path root) : root_(std::move(root)) {
@@ -255,24 +80,15 @@ MaildirBackend::MaildirBackend(fs::path root) : root_(std::move(root)) {
   if (!fs::is_directory(root_)) throw std::runtime_error("maildir root is not a directory: " + root_.string());
 }
 
-std::shared_ptr<const std::string> MaildirBackend::shared_dir(const std::string& account,
-                                                              const std::string& folder) {
-  std::string key = account;
-  key.append(1, '\0').append(folder);
-  std::lock_guard lock(dirs_mutex_);
-  auto it = dirs_.find(key);
-  if (it == dirs_.end())
-    it = dirs_.emplace(std::move(key),
-                       std::make_shared<const std::string>(folder_dir(account, folder).string()))
-             .first;
-  return it->second;
+maildir::UidlistStamp MaildirBackend::uidlist_stamp(const fs::path& dir) {
+  std::lock_guard lock(stamps_mutex_);
+  auto it = stamps_.find(dir.string());
+  return it == stamps_.end() ? UidlistStamp{} : it->second;
 }
 
-void MaildirBackend::forget_dir(const std::string& account, const std::string& folder) {
-  std::string key = account;
-  key.append(1, '\0').append(folder);
-  std::lock_guard lock(dirs_mutex_);
-  dirs_.erase(key);
+void MaildirBackend::set_uidlist_stamp(const fs::path& dir, const UidlistStamp& stamp) {
+  std::lock_guard lock(stamps_mutex_);
+  stamps_[dir.string()] = stamp;
 }
 
 fs::path MaildirBackend::folder_dir(const std::string& account, const std::string& folder) const {
@@ -332,284 +148,53 @@ std::vector<LoadedAccount> MaildirBackend::load() {
   return out;
 }
 
-FolderData MaildirBackend::load_folder(const fs::path& dir, const std::string& account,
-                                       const std::string& name) {
-  FolderData d;
-  d.info = {name, special_use_of(name)};
-  ensure_maildir(dir);
-  // What a crash left in tmp/: files older than 36 hours are removed (the
-  // qmail rule: a delivery never takes that long, so nobody is writing them).
-  const auto stale_before = fs::file_time_type::clock::now() - std::chrono::hours(36);
-  std::error_code ec;
-  for (const auto& f : fs::directory_iterator(dir / "tmp", ec)) {
-    std::error_code fec;
-    if (!f.is_regular_file(fec) || f.last_write_time(fec) >= stale_before || fec) continue;
-    if (fs::remove(f.path(), fec)) ++stale_tmp_removed_;
-  }
-  Uidlist uidlist = read_uidlist(dir / kUidlist);
-  std::vector<std::string> keywords = read_keywords(dir / kKeywords);
-
-  // Our log: the last (modseq, info) per UID and the expunges.
-  std::map<std::uint32_t, std::pair<std::uint64_t, std::string>> logged;
-  std::set<std::uint32_t> expunged;
-  std::uint64_t highest = 1;
-  std::uint32_t max_uid = uidlist.max_uid;
-  std::size_t log_records = 0;
-  const std::string log_text = read_file(dir / kModseqLog);
-  // A crash can leave a torn last record; the next append must not extend it.
-  const bool torn_log = !log_text.empty() && log_text.back() != '\n';
-  for (const auto& line : split_lines(log_text)) {
-    ++log_records;
-    std::istringstream in(line);
-    std::string a, b, c;
-    in >> a >> b >> c;
-    std::uint64_t uid = 0, modseq = 0;
-    if (a == "H") {  // a compacted log starts with the HIGHESTMODSEQ it had
-      if (parse_u64(b, modseq)) highest = std::max(highest, modseq);
-      continue;
-    }
-    if (a == "X") {
-      if (!parse_u64(b, uid) || !parse_u64(c, modseq) || uid == 0 || uid >= 0xffffffffu) continue;
-      expunged.insert(static_cast<std::uint32_t>(uid));
-      logged.erase(static_cast<std::uint32_t>(uid));
-      d.expunged.push_back({static_cast<std::uint32_t>(uid), modseq});
-    } else {
-      if (!parse_u64(a, uid) || !parse_u64(b, modseq) || uid == 0 || uid >= 0xffffffffu) continue;
-      logged[static_cast<std::uint32_t>(uid)] = {modseq, c};
-    }
-    highest = std::max(highest, modseq);
-    max_uid = std::max(max_uid, static_cast<std::uint32_t>(uid));
-  }
-
-  std::vector<Found> found;
-  std::set<std::string> bases;
-  for (const char* sub : {"new", "cur"}) {
-    for (const auto& e : fs::directory_iterator(dir / sub, ec)) {
-      std::error_code fec;
-      if (!e.is_regular_file(fec)) continue;
-      const std::string file = e.path().filename().string();
-      if (file.empty() || file[0] == '.') continue;
-      Found f;
-      const std::size_t colon = file.find(':');
-      f.base = file.substr(0, colon);
-      if (colon != std::string::npos && file.compare(colon, 3, ":2,") == 0) f.info = file.substr(colon + 3);
-      if (!bases.insert(f.base).second) continue;
-      f.path = e.path();
-      f.file = std::string(sub) + "/" + file;
-      struct stat st {};
-      if (::stat(f.path.c_str(), &st) != 0) continue;
-      f.mtime = st.st_mtime;
-      f.size = static_cast<std::uint64_t>(st.st_size);
-      found.push_back(std::move(f));
-    }
-  }
-  d.uidvalidity = uidlist.present ? uidlist.uidvalidity : fresh_uidvalidity();
-  std::uint32_t next = std::max<std::uint32_t>(uidlist.present ? uidlist.next : 1, max_uid + 1);
-  std::vector<std::pair<std::uint32_t, Found>> numbered;
-  std::vector<Found> fresh;
-  for (auto& f : found) {
-    auto it = uidlist.uid_of.find(f.base);
-    if (it == uidlist.uid_of.end()) {
-      fresh.push_back(std::move(f));
-    } else if (expunged.count(it->second)) {
-      ::unlink(f.path.c_str());  // expunged, but the unlink did not last
-    } else {
-      numbered.emplace_back(it->second, std::move(f));
-    }
-  }
-  // RFC 9051 §2.3.1.1: new messages get higher UIDs, in order of arrival.
-  std::sort(fresh.begin(), fresh.end(), [](const Found& a, const Found& b) {
-    return a.mtime != b.mtime ? a.mtime < b.mtime : a.base < b.base;
-  });
-  for (auto& f : fresh) numbered.emplace_back(next++, std::move(f));
-  std::sort(numbered.begin(), numbered.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-
-  std::string log_lines;
-  std::string compacted;  // one line per message: what the log says in short
-  std::set<std::uint32_t> present;
-  const auto shared_dir = std::make_shared<const std::string>(dir.string());
-  for (auto& [uid, f] : numbered) {
-    auto m = std::make_shared<Message>();
-    m->uid = uid;
-    m->account = account;
-    m->file = std::move(f.file);
-    m->folder_dir = shared_dir;
-    m->size = f.size;
-    m->internal_date = f.mtime;
-    m->flags = flags_from_letters(f.info);
-    m->keywords = keywords_from_letters(f.info, keywords);
-    auto it = logged.find(uid);
-    if (it != logged.end() && it->second.second == f.info) {
-      m->modseq = it->second.first;
-    } else {  // new to us, or its flags changed while we were away (RFC 7162 §3.1)
-      m->modseq = ++highest;
-      log_lines += std::to_string(uid) + " " + std::to_string(m->modseq) + " " + f.info + "\n";
-    }
-    compacted += std::to_string(uid) + " " + std::to_string(m->modseq) + " " + f.info + "\n";
-    present.insert(uid);
-    d.messages.push_back(std::move(m));
-  }
-  for (const auto& [uid, _] : logged)
-    if (!present.count(uid)) {  // the file went away while we were closed
-      ++highest;
-      d.expunged.push_back({uid, highest});
-      log_lines += "X " + std::to_string(uid) + " " + std::to_string(highest) + "\n";
-    }
-  std::sort(d.expunged.begin(), d.expunged.end(),
-            [](const Expunged& a, const Expunged& b) { return a.modseq < b.modseq; });
-  const std::size_t needed = d.messages.size() + d.expunged.size();
-  if (torn_log || log_records > 2 * needed + 64) {
-    // Mostly flag changes that later ones replaced: rewrite it short. The
-    // expunges stay (VANISHED needs them) and so does HIGHESTMODSEQ, which
-    // never goes back (RFC 7162 §3.1.1).
-    std::string text = "H " + std::to_string(highest) + "\n" + compacted;
-    for (const auto& x : d.expunged)
-      text += "X " + std::to_string(x.uid) + " " + std::to_string(x.modseq) + "\n";
-    replace_file(dir / kModseqLog, text);
-  } else if (!log_lines.empty()) {
-    append_durably(dir / kModseqLog, log_lines);
-  }
-  d.uidnext = next;
-  d.highestmodseq = highest;
-  for (const auto& k : keywords)
-    if (!k.empty()) d.keywords.push_back(k);
-  {
-    std::lock_guard lock(keywords_mutex_);
-    keywords_[dir.string()] = keywords;
-  }
-  // The UID list again, in our shape, when it is missing, stale or not ours.
-  bool rewrite = !uidlist.present || !uidlist.fixed_width || !fresh.empty() ||
-                 uidlist.uid_of.size() != numbered.size() - fresh.size() || uidlist.next != next;
-  if (rewrite) {
-    std::string text = uidlist_header(d.uidvalidity, next);
-    for (const auto& m : d.messages) text += std::to_string(m->uid) + " :" + std::string(m->base_name()) + "\n";
-    replace_file(dir / kUidlist, text);
-  }
-  return d;
-}
-
 void MaildirBackend::create_folder(const std::string& account, const FolderData& folder) {
   const fs::path dir = folder_dir(account, folder.info.name);
   ensure_maildir(dir);
   if (folder.info.name != "INBOX") {  // Maildir++: a folder says so
     std::ofstream(dir / "maildirfolder").flush();
   }
-  replace_file(dir / kUidlist, uidlist_header(folder.uidvalidity, folder.uidnext));
+  {
+    UidlistLock uidlist_lock(dir, hostname_);
+    replace_file(dir / kUidlist, uidlist_header(folder.uidvalidity, folder.uidnext));
+    set_uidlist_stamp(dir, stamp_of(dir / kUidlist));
+  }
   fsync_dir(dir.parent_path());
 }
 
 void MaildirBackend::delete_folder(const std::string& account, const std::string& name) {
-  forget_dir(account, name);
   const fs::path dir = folder_dir(account, name);
   std::error_code ec;
   fs::remove_all(dir, ec);
   if (ec) throw std::system_error(ec, "cannot remove " + dir.string());
   fsync_dir(dir.parent_path());
+  {
+    std::lock_guard lock(stamps_mutex_);
+    stamps_.erase(dir.string());
+  }
   std::lock_guard lock(keywords_mutex_);
   keywords_.erase(dir.string());
 }
 
 void MaildirBackend::rename_folder(const std::string& account, const std::string& from,
                                    const std::string& to) {
-  forget_dir(account, from);
   const fs::path a = folder_dir(account, from), b = folder_dir(account, to);
   if (::rename(a.c_str(), b.c_str()) != 0) throw_errno(errno, "cannot rename to", b);
   fsync_dir(b.parent_path());
+  {
+    std::lock_guard lock(stamps_mutex_);
+    auto stamp = stamps_.extract(a.string());
+    if (!stamp.empty()) {
+      stamp.key() = b.string();
+      stamps_.insert(std::move(stamp));
+    }
+  }
   std::lock_guard lock(keywords_mutex_);
   auto node = keywords_.extract(a.string());
   if (!node.empty()) {
     node.key() = b.string();
     keywords_.insert(std::move(node));
   }
-}
-
-void MaildirBackend::moved(const std::string& account, const std::string& to, Message& msg) {
-  msg.folder_dir = shared_dir(account, to);
-}
-
-std::string MaildirBackend::info_for(const fs::path& dir, std::uint8_t flags,
-                                     const std::vector<std::string>& keywords) {
-  if (keywords.empty()) return maildir_letters(flags);
-  std::lock_guard lock(keywords_mutex_);
-  auto& known = keywords_[dir.string()];
-  bool added = false;
-  std::string info = maildir_info(flags, keywords, known, added);
-  // the names before any file uses their letters
-  if (added) replace_file(dir / kKeywords, keyword_file_text(known));
-  return info;
-}
-
-void MaildirBackend::append(const std::string& account, const std::string& folder, Message& msg,
-                            const std::string& data) {
-  const fs::path dir = folder_dir(account, folder);
-  const std::string info = info_for(dir, msg.flags, msg.keywords);
-  const std::string base = unique_name();
-  // A message nobody has looked at goes to new/; one with flags to cur/.
-  const std::string file = info.empty() ? "new/" + base : "cur/" + base + ":2," + info;
-  const fs::path path = dir / file;
-  write_durably(dir / "tmp" / base, path, data, true, msg.internal_date);
-  try {
-    add_uidlist_record(dir / kUidlist, msg.uid, base);
-    append_now(dir / kModseqLog,
-               std::to_string(msg.uid) + " " + std::to_string(msg.modseq) + " " + info + "\n");
-  } catch (...) {
-    ::unlink(path.c_str());  // not acknowledged: not kept
-    throw;
-  }
-  msg.file = file;
-  msg.folder_dir = shared_dir(account, folder);
-}
-
-void MaildirBackend::set_flags(const std::string& account, const std::string& folder,
-                               const Message& old, Message& updated) {
-  const fs::path dir = folder_dir(account, folder);
-  const std::string info = info_for(dir, updated.flags, updated.keywords);
-  const std::string file = "cur/" + std::string(old.base_name()) + ":2," + info;
-  const fs::path target = dir / file;
-  if (file != old.file) {
-    const std::string from = old.path();
-    // Not fsynced: see the rule at the top of this file.
-    if (::rename(from.c_str(), target.c_str()) != 0) throw_errno(errno, "cannot rename to", target);
-  }
-  append_now(dir / kModseqLog,
-             std::to_string(updated.uid) + " " + std::to_string(updated.modseq) + " " + info + "\n");
-  updated.file = file;
-}
-
-void MaildirBackend::expunge(const std::string& account, const std::string& folder,
-                             const Message& msg, std::uint64_t modseq) {
-  const fs::path dir = folder_dir(account, folder);
-  const std::string path = msg.path();
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) throw_errno(errno, "cannot remove", path);
-  append_now(dir / kModseqLog,
-             "X " + std::to_string(msg.uid) + " " + std::to_string(modseq) + "\n");
-}
-
-std::shared_ptr<const std::string> MaildirBackend::read(const Message& msg) {
-  const std::string path = msg.path();
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return nullptr;
-    throw_errno(errno, "cannot open", path);
-  }
-  auto out = std::make_shared<std::string>();
-  struct stat st {};
-  if (::fstat(fd, &st) == 0 && st.st_size > 0) out->reserve(static_cast<std::size_t>(st.st_size));
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      throw_errno(e, "cannot read", path);
-    }
-    if (n == 0) break;
-    out->append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return out;
 }
 
 std::vector<std::string> MaildirBackend::load_subscriptions(const std::string& account) {

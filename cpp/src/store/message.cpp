@@ -4,9 +4,46 @@
 #include <cstdio>
 #include <ctime>
 
+#include "mailroom/store/flags.hpp"
 #include "mailroom/store/folder_state.hpp"
+#include "mailroom/text.hpp"
 
 namespace mailroom::store {
+
+static_assert(sizeof(Message) <= 104, "a record of the store's metadata grew");
+
+const std::string& Message::account() const {
+  static const std::string none;
+  return home ? home->account : none;
+}
+
+std::vector<std::string> Message::keywords() const {
+  std::vector<std::string> out;
+  if (!keyword_bits || !home) return out;
+  for (std::size_t i = 0; i < home->keywords.size() && i < kMaxKeywordBits; ++i)
+    if (keyword_bits & (1u << i)) out.push_back(home->keywords[i]);
+  normalize_keywords(out);
+  return out;
+}
+
+std::string Message::path() const {
+  if (!home || file.empty() || home->dir.empty()) return std::string();
+  std::string out;
+  out.reserve(home->dir.size() + 1 + file.view().size());
+  return out.append(home->dir).append(1, '/').append(file.view());
+}
+
+std::uint32_t keyword_bits_of(const std::vector<std::string>& table,
+                              const std::vector<std::string>& keywords) {
+  std::uint32_t bits = 0;
+  for (const auto& k : keywords)
+    for (std::size_t i = 0; i < table.size() && i < kMaxKeywordBits; ++i)
+      if (iequals(table[i], k)) {
+        bits |= 1u << i;
+        break;
+      }
+  return bits;
+}
 
 std::string normalize_mailbox(std::string_view address) {
   std::string out(address);

@@ -20,14 +20,16 @@ struct LoadedAccount {
 class Backend {
  public:
   virtual ~Backend() = default;
-  // Everything on disk; called once, before any other call.
+  // Everything on disk (each folder's FolderData::home made); called once,
+  // before any other call.
   virtual std::vector<LoadedAccount> load() = 0;
   virtual void create_folder(const std::string& account, const FolderData& folder) = 0;
   virtual void delete_folder(const std::string& account, const std::string& name) = 0;
   virtual void rename_folder(const std::string& account, const std::string& from,
                              const std::string& to) = 0;
   // Puts a new message in the folder and fills msg.file/path (not data): on
-  // stable storage, with its UID and MODSEQ, before it returns.
+  // stable storage, with its UID and MODSEQ, before it returns. msg.uid may
+  // come back higher than given when another program took that UID.
   virtual void append(const std::string& account, const std::string& folder, Message& msg,
                       const std::string& data) = 0;
   // The same message with other flags (updated.flags, keywords, modseq set).
@@ -37,8 +39,11 @@ class Backend {
                        const Message& msg, std::uint64_t modseq) = 0;
   // The bytes of a message; nullptr when the file is gone.
   virtual std::shared_ptr<const std::string> read(const Message& msg) = 0;
-  // After rename_folder: where the message of the folder now named `to` is.
-  virtual void moved(const std::string& account, const std::string& to, Message& msg) = 0;
+  // Where a folder's files are ("" in memory): its records' FolderHome::dir.
+  virtual std::string directory(const std::string& /*account*/,
+                                const std::string& /*folder*/) const {
+    return {};
+  }
   virtual std::size_t stale_tmp_removed() const { return 0; }
   // The account's subscribed folder names (IMAP SUBSCRIBE), kept where other
   // mail software reads them; nowhere in memory.

@@ -20,6 +20,12 @@ namespace mailroom::store {
 void write_durably(const std::filesystem::path& tmp, const std::filesystem::path& final,
                    std::string_view data, bool sync_directory = true,
                    std::optional<std::int64_t> mtime = std::nullopt);
+// The two steps of write_durably, for a caller that must do something in
+// between (take a lock): `tmp` created, written and fsynced; then renamed.
+void write_synced(const std::filesystem::path& tmp, std::string_view data,
+                  std::optional<std::int64_t> mtime = std::nullopt);
+void rename_durably(const std::filesystem::path& tmp, const std::filesystem::path& final,
+                    bool sync_directory = true);
 // Appends `data` to `path` (created if missing) and fsyncs it.
 void append_durably(const std::filesystem::path& path, std::string_view data);
 // The same without the fsync: it survives the process being killed (the page

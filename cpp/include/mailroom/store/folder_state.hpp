@@ -41,6 +41,7 @@ struct FolderData {
   std::vector<MessagePtr> messages;  // ascending UID
   std::vector<Expunged> expunged;    // ascending modseq
   std::vector<std::string> keywords; // every keyword the folder has known
+  FolderHomePtr home;                // what its records share (keywords as above)
 };
 
 // A UIDVALIDITY for a new folder: the time, but always more than the last one

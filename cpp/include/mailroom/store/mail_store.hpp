@@ -176,8 +176,14 @@ class MailStore {
   // The account's INBOX, the address normalized once; null when no account.
   std::shared_ptr<Folder> find_inbox(const std::string& normalized) const;
   void index_message(Folder& f, const MessagePtr& m);  // index lock held
-  // A new message's UID and MODSEQ, after the limits are checked (index lock held).
-  void reserve_uid(Folder& f, Message& m);
+  // A new message's UID and MODSEQ, after the limits are checked, and its
+  // keywords as bits of the folder's table (index lock held).
+  void reserve_uid(Folder& f, Message& m, const std::vector<std::string>& keywords);
+  // Keywords new to the folder join its table (and a new FolderHome).
+  void learn_keywords(Folder& f, const std::vector<std::string>& keywords);
+  // The FolderHome of a folder made or renamed (no keywords yet when made).
+  FolderHomePtr home_of(const std::string& account, const std::string& folder,
+                        std::vector<std::string> keywords) const;
   void replace_message(Folder& f, std::size_t pos, const MessagePtr& m);
   void remove_at(Folder& f, std::size_t pos, std::uint64_t modseq);
   void emit(StoreChange change) const;

@@ -15,6 +15,8 @@
 // expunged then.
 #pragma once
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <filesystem>
 #include <map>
@@ -24,6 +26,16 @@
 #include "mailroom/store/backend.hpp"
 
 namespace mailroom::store {
+
+namespace maildir {
+// What this process left of a UID list file after its last write: another
+// program has written the list since when its inode or size differ.
+struct UidlistStamp {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  off_t size = -1;
+};
+}  // namespace maildir
 
 class MaildirBackend final : public Backend {
  public:
@@ -41,7 +53,9 @@ class MaildirBackend final : public Backend {
   void expunge(const std::string& account, const std::string& folder, const Message& msg,
                std::uint64_t modseq) override;
   std::shared_ptr<const std::string> read(const Message& msg) override;
-  void moved(const std::string& account, const std::string& to, Message& msg) override;
+  std::string directory(const std::string& account, const std::string& folder) const override {
+    return folder_dir(account, folder).string();
+  }
   // root/<address>/subscriptions, Dovecot's format (subscriptions_file.hpp).
   std::vector<std::string> load_subscriptions(const std::string& account) override;
   void save_subscriptions(const std::string& account,
@@ -60,10 +74,9 @@ class MaildirBackend final : public Backend {
   std::string info_for(const std::filesystem::path& dir, std::uint8_t flags,
                        const std::vector<std::string>& keywords);
   std::string unique_name();
-  // folder_dir() as one string that the folder's messages share.
-  std::shared_ptr<const std::string> shared_dir(const std::string& account,
-                                                const std::string& folder);
-  void forget_dir(const std::string& account, const std::string& folder);
+  // What this process last left of a folder's UID list (maildir_uidlist.hpp).
+  maildir::UidlistStamp uidlist_stamp(const std::filesystem::path& dir);
+  void set_uidlist_stamp(const std::filesystem::path& dir, const maildir::UidlistStamp& stamp);
 
   std::filesystem::path root_;
   std::string hostname_;
@@ -72,8 +85,8 @@ class MaildirBackend final : public Backend {
   std::vector<std::string> open_notes_;
   std::mutex keywords_mutex_;
   std::map<std::string, std::vector<std::string>> keywords_;  // folder dir -> keywords
-  std::mutex dirs_mutex_;
-  std::map<std::string, std::shared_ptr<const std::string>> dirs_;  // account NUL folder -> dir
+  std::mutex stamps_mutex_;
+  std::map<std::string, maildir::UidlistStamp> stamps_;  // folder dir -> its UID list
 };
 
 }  // namespace mailroom::store
