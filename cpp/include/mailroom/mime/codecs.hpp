@@ -35,6 +35,15 @@ constexpr std::size_t base64_decoded_capacity(std::size_t chars) { return chars 
 // bytes, so a caller that owns the destination (a Python bytes object) needs no
 // copy; returns the number of bytes decoded. `issue` may be null.
 std::size_t base64_decode_to(std::string_view text, char* out, CodecIssue* issue);
+// The inner loops a base64 decode can run on: the portable one and the x86
+// vector ones (16 and 32 characters a step). Every one gives the same bytes
+// and the same CodecIssue for every input; the decodes above use the fastest
+// this processor supports. Tests and fuzz targets name one to compare them.
+enum class Base64Decoder { scalar, ssse3, avx2 };
+bool base64_decoder_available(Base64Decoder decoder);
+// base64_decode_to with the named inner loop (which must be available).
+std::size_t base64_decode_to(std::string_view text, char* out, CodecIssue* issue,
+                             Base64Decoder decoder);
 
 // quoted-printable for bodies. Line breaks in the input (CRLF or a bare LF)
 // become CRLF; lines are soft-broken with "=\r\n" so no line exceeds
