@@ -186,9 +186,17 @@ void ServerSession::cmd_close(const std::string& tag, Arguments& a, bool expunge
   a.end();
   // RFC 9051 §6.4.1: CLOSE removes \Deleted messages silently (not when
   // the folder was opened read-only); UNSELECT (RFC 3691) removes none.
-  if (expunge && !read_only_) store_.expunge(account_, folder_);
-  deselect();
-  tagged(out, tag, "OK", expunge ? "CLOSE completed" : "UNSELECT completed");
+  const char* done = expunge ? "CLOSE completed" : "UNSELECT completed";
+  if (!expunge || read_only_) {
+    deselect();
+    return tagged(out, tag, "OK", done);
+  }
+  run_store(tag, [&store = store_, account = account_, folder = folder_] {
+    store.expunge(account, folder);
+  }, [this, tag, done](std::vector<Output>& o) {
+    deselect();
+    tagged(o, tag, "OK", done);
+  }, out);
 }
 
 void ServerSession::cmd_expunge(const std::string& tag, Arguments& a, bool uid,
@@ -202,9 +210,14 @@ void ServerSession::cmd_expunge(const std::string& tag, Arguments& a, bool uid,
   }
   a.end();
   if (read_only_) return tagged(out, tag, "NO", "[READ-ONLY] The mailbox is read-only");
-  if (!uids || !uids->empty()) store_.expunge(account_, folder_, uids);
-  sync(true);
-  tagged(out, tag, "OK", "EXPUNGE completed");
+  auto answer = [this, tag](std::vector<Output>& o) {
+    sync(true);
+    tagged(o, tag, "OK", "EXPUNGE completed");
+  };
+  if (uids && uids->empty()) return answer(out);
+  run_store(tag, [&store = store_, account = account_, folder = folder_, uids = std::move(uids)] {
+    store.expunge(account, folder, uids);
+  }, answer, out);
 }
 
 void ServerSession::cmd_search(const std::string& tag, Arguments& a, bool uid,
@@ -474,14 +487,24 @@ void ServerSession::cmd_store(const std::string& tag, Arguments& a, bool uid,
   }
   std::vector<std::uint32_t> uids;
   for (auto p : positions) uids.push_back(view_[p]->uid);
-  store::StoreResult r;
-  if (!uids.empty()) {
-    r = store_.store(account_, folder_, uids, change, flags, unchanged_since);
-    for (const auto& m : r.changed) {
-      auto it = std::lower_bound(view_.begin(), view_.end(), m->uid,
-                                 [](const store::MessagePtr& x, std::uint32_t u) { return x->uid < u; });
-      if (it != view_.end() && (*it)->uid == m->uid) *it = m;
-    }
+  auto result = std::make_shared<store::StoreResult>();
+  auto answer = [this, tag, uid, silent, positions, result](std::vector<Output>& o) {
+    store_answer(tag, uid, silent, positions, std::move(*result), o);
+  };
+  if (uids.empty()) return answer(out);
+  run_store(tag, [&store = store_, account = account_, folder = folder_, uids = std::move(uids),
+                  change, flags = std::move(flags), unchanged_since, result] {
+    *result = store.store(account, folder, uids, change, flags, unchanged_since);
+  }, answer, out);
+}
+
+void ServerSession::store_answer(const std::string& tag, bool uid, bool silent,
+                                 const std::vector<std::size_t>& positions, store::StoreResult r,
+                                 std::vector<Output>& out) {
+  for (const auto& m : r.changed) {
+    auto it = std::lower_bound(view_.begin(), view_.end(), m->uid,
+                               [](const store::MessagePtr& x, std::uint32_t u) { return x->uid < u; });
+    if (it != view_.end() && (*it)->uid == m->uid) *it = m;
   }
   std::sort(r.modified.begin(), r.modified.end());
   auto is_modified = [&](std::uint32_t u) {
@@ -553,8 +576,17 @@ void ServerSession::cmd_copy(const std::string& tag, Arguments& a, bool uid, boo
     sync(true);
     return tagged(out, tag, "OK", std::string(verb) + " completed (no messages)");
   }
-  const store::CopyResult r = move ? store_.move(account_, folder_, uids, dest)
-                                   : store_.copy(account_, folder_, uids, dest);
+  auto result = std::make_shared<store::CopyResult>();
+  run_store(tag, [&store = store_, account = account_, folder = folder_, uids = std::move(uids),
+                  dest, move, result] {
+    *result = move ? store.move(account, folder, uids, dest) : store.copy(account, folder, uids, dest);
+  }, [this, tag, move, verb, result](std::vector<Output>& o) {
+    copy_answer(tag, move, verb, *result, o);
+  }, out);
+}
+
+void ServerSession::copy_answer(const std::string& tag, bool move, const char* verb,
+                                const store::CopyResult& r, std::vector<Output>& out) {
   std::string code;
   if (!r.source_uids.empty())
     code = "[COPYUID " + std::to_string(r.uidvalidity) + " " + compact_set(r.source_uids) + " " +

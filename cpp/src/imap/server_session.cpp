@@ -287,9 +287,15 @@ void ServerSession::command(std::string_view text, std::vector<Output>& out) {
     log_client(text);
   }
   if (ruled(tag, text, name, a.position(), out)) return;
+  guarded(tag, [&] { dispatch(tag, name, a, out); }, out);
+  // A reply rule's delay waits for the reply of store work still running.
+  if (!store_done_) reply_delay_ms_ = 0;
+}
+
+void ServerSession::guarded(const std::string& tag, const std::function<void()>& fn,
+                            std::vector<Output>& out) {
   try {
-    dispatch(tag, name, a, out);
-    reply_delay_ms_ = 0;
+    fn();
   } catch (const SyntaxError& e) {
     pending_.clear();
     tagged(out, tag, "BAD", e.what());

@@ -41,6 +41,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -101,6 +102,9 @@ class ServerSession {
   // How long the client may be silent before on_timeout() (Config::autologout).
   std::chrono::milliseconds idle_timeout() const { return cfg_.autologout; }
   void resume_login(LoginResult result, std::vector<Output>& out);
+  // Store work the Handler ran elsewhere (Handler::run_store_work) is done:
+  // the command's responses, then the input held meanwhile.
+  void resume_store(std::vector<Output>& out);
   // The selected folder changed in the store: untagged responses now when
   // idling, else at the end of the next command.
   void store_changed(std::vector<Output>& out);
@@ -140,6 +144,18 @@ class ServerSession {
   bool ruled(const std::string& tag, std::string_view text, const std::string& name,
              std::size_t args, std::vector<Output>& out);
   void raw_line(std::string_view line, std::vector<Output>& out);  // SASL, IDLE's DONE
+  // Runs `fn`, answering what it throws (SyntaxError: BAD; store errors: NO
+  // with their response code) with `tag`.
+  void guarded(const std::string& tag, const std::function<void()>& fn,
+               std::vector<Output>& out);
+
+  // ---- store work off the session's thread (store_work.cpp)
+  // `work` calls the store only (no member of the session: it may run on
+  // another thread); `done` then answers on the session's thread. Until
+  // then the session is paused(): the next pipelined command waits, so
+  // untagged responses keep the order of RFC 9051 §7.
+  void run_store(const std::string& tag, std::function<void()> work,
+                 std::function<void(std::vector<Output>&)> done, std::vector<Output>& out);
 
   // ---- responses (server_session.cpp)
   void untagged(std::string_view text);
@@ -217,6 +233,12 @@ class ServerSession {
   void cmd_store(const std::string& tag, Arguments& a, bool uid, std::vector<Output>& out);
   void cmd_copy(const std::string& tag, Arguments& a, bool uid, bool move,
                 std::vector<Output>& out);
+  // The responses of STORE and COPY/MOVE once the store has done its part.
+  void store_answer(const std::string& tag, bool uid, bool silent,
+                    const std::vector<std::size_t>& positions, store::StoreResult r,
+                    std::vector<Output>& out);
+  void copy_answer(const std::string& tag, bool move, const char* verb,
+                   const store::CopyResult& r, std::vector<Output>& out);
 
   // ---- CONDSTORE and QRESYNC (RFC 7162), ENABLE (RFC 5161) (condstore.cpp)
   // Turns on what ENABLE names; returns the words newly enabled ("" when none).
@@ -310,6 +332,8 @@ class ServerSession {
   bool paused_ = false;
   std::string held_;
   std::string login_tag_;
+  // Store work running elsewhere: how its command ends.
+  std::function<void(std::vector<Output>&)> store_done_;
 
   // The session.
   std::string account_;
