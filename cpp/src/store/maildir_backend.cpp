@@ -200,8 +200,11 @@ std::vector<std::string> read_keywords(const fs::path& path) {
   return parse_keyword_file(read_file(path));
 }
 
-// Puts the new N into the header in place and appends a record; one fsync.
-void add_uidlist_record(const fs::path& path, std::uint32_t uid, const std::string& name) {
+// Puts the new N into the header in place and appends the records (UIDs
+// ascending); one fsync.
+void add_uidlist_records(const fs::path& path,
+                         const std::vector<std::pair<std::uint32_t, std::string_view>>& records) {
+  if (records.empty()) return;
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) throw_errno(errno, "cannot open", path);
   char head[128] = {0};
@@ -215,16 +218,18 @@ void add_uidlist_record(const fs::path& path, std::uint32_t uid, const std::stri
                   [](char c) { return c >= '0' && c <= '9'; }) &&
       (at + 12 == h.size() || h[at + 12] == ' ')) {
     char num[16];
-    std::snprintf(num, sizeof num, "%010u", uid + 1);
+    std::snprintf(num, sizeof num, "%010u", records.back().first + 1);
     if (::pwrite(fd, num, 10, static_cast<off_t>(at + 2)) != 10) {
       int e = errno;
       ::close(fd);
       throw_errno(e, "cannot write", path);
     }
   }
-  const std::string line = std::to_string(uid) + " :" + name + "\n";
+  std::string lines;
+  for (const auto& [uid, name] : records)
+    lines.append(std::to_string(uid)).append(" :").append(name).append("\n");
   if (::lseek(fd, 0, SEEK_END) < 0 ||
-      ::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size()) ||
+      ::write(fd, lines.data(), lines.size()) != static_cast<ssize_t>(lines.size()) ||
       ::fdatasync(fd) != 0) {
     int e = errno;
     ::close(fd);
@@ -573,7 +578,7 @@ void MaildirBackend::append(const std::string& account, const std::string& folde
   const fs::path path = dir / file;
   write_durably(dir / "tmp" / base, path, data, true, msg.internal_date);
   try {
-    add_uidlist_record(dir / kUidlist, msg.uid, base);
+    add_uidlist_records(dir / kUidlist, {{msg.uid, base}});
     append_now(dir / kModseqLog,
                std::to_string(msg.uid) + " " + std::to_string(msg.modseq) + " " + info + "\n");
   } catch (...) {
@@ -582,6 +587,54 @@ void MaildirBackend::append(const std::string& account, const std::string& folde
   }
   msg.file = file;
   msg.folder_dir = shared_dir(account, folder);
+}
+
+DirectorySync& MaildirBackend::new_files_sync(const fs::path& dir) {
+  std::lock_guard lock(syncs_mutex_);
+  auto& sync = syncs_[dir.string()];
+  if (!sync) sync = std::make_unique<DirectorySync>(dir);
+  return *sync;
+}
+
+void MaildirBackend::write_new(const std::string& account, const std::string& folder,
+                               Message& msg, const std::string& data) {
+  const fs::path dir = folder_dir(account, folder);
+  const std::string info = info_for(dir, msg.flags, msg.keywords);
+  const std::string base = unique_name();
+  const std::string file = info.empty() ? "new/" + base : "cur/" + base + ":2," + info;
+  const fs::path path = dir / file;
+  write_durably(dir / "tmp" / base, path, data, false, msg.internal_date);
+  try {
+    // Appends at the same time share the fsync of new/ (or cur/).
+    new_files_sync(path.parent_path()).sync();
+  } catch (...) {
+    ::unlink(path.c_str());
+    throw;
+  }
+  msg.file = file;
+  msg.folder_dir = shared_dir(account, folder);
+}
+
+void MaildirBackend::record_new(const std::string& account, const std::string& folder,
+                                const std::vector<const Message*>& msgs) {
+  const fs::path dir = folder_dir(account, folder);
+  std::vector<std::pair<std::uint32_t, std::string_view>> records;
+  std::string log;
+  for (const Message* m : msgs) {
+    records.emplace_back(m->uid, m->base_name());
+    const std::string_view file = m->file;
+    const std::size_t info = file.find(":2,");
+    log.append(std::to_string(m->uid)).append(" ").append(std::to_string(m->modseq)).append(" ");
+    if (info != std::string_view::npos) log.append(file.substr(info + 3));
+    log.append("\n");
+  }
+  add_uidlist_records(dir / kUidlist, records);
+  append_now(dir / kModseqLog, log);
+}
+
+void MaildirBackend::discard_new(const Message& msg) {
+  const std::string path = msg.path();
+  if (!path.empty()) ::unlink(path.c_str());
 }
 
 void MaildirBackend::set_flags(const std::string& account, const std::string& folder,

@@ -30,6 +30,19 @@ class Backend {
   // stable storage, with its UID and MODSEQ, before it returns.
   virtual void append(const std::string& account, const std::string& folder, Message& msg,
                       const std::string& data) = 0;
+  // An append in two steps, for a backend whose append waits for the disk,
+  // so that appends to one folder share their flushes (group commit):
+  // write_new() without the folder's write lock puts the message's file on
+  // stable storage under a name of its own (fills msg.file/folder_dir, not
+  // the UID); record_new() then, with the lock, gives several such messages
+  // their UIDs and MODSEQs (set in them) with one flush for all, and
+  // discard_new() removes the file of one that is not kept. false: append().
+  virtual bool appends_in_two_steps() const { return false; }
+  virtual void write_new(const std::string& /*account*/, const std::string& /*folder*/,
+                         Message& /*msg*/, const std::string& /*data*/) {}
+  virtual void record_new(const std::string& /*account*/, const std::string& /*folder*/,
+                          const std::vector<const Message*>& /*msgs*/) {}
+  virtual void discard_new(const Message& /*msg*/) {}
   // The same message with other flags (updated.flags, keywords, modseq set).
   virtual void set_flags(const std::string& account, const std::string& folder,
                          const Message& old, Message& updated) = 0;

@@ -18,10 +18,12 @@
 #include <atomic>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 
 #include "mailroom/store/backend.hpp"
+#include "mailroom/store/durable_file.hpp"
 
 namespace mailroom::store {
 
@@ -36,6 +38,12 @@ class MaildirBackend final : public Backend {
                      const std::string& to) override;
   void append(const std::string& account, const std::string& folder, Message& msg,
               const std::string& data) override;
+  bool appends_in_two_steps() const override { return true; }
+  void write_new(const std::string& account, const std::string& folder, Message& msg,
+                 const std::string& data) override;
+  void record_new(const std::string& account, const std::string& folder,
+                  const std::vector<const Message*>& msgs) override;
+  void discard_new(const Message& msg) override;
   void set_flags(const std::string& account, const std::string& folder, const Message& old,
                  Message& updated) override;
   void expunge(const std::string& account, const std::string& folder, const Message& msg,
@@ -72,6 +80,10 @@ class MaildirBackend final : public Backend {
   std::vector<std::string> open_notes_;
   std::mutex keywords_mutex_;
   std::map<std::string, std::vector<std::string>> keywords_;  // folder dir -> keywords
+  // One fsync for the renames of new messages into a folder made at once.
+  DirectorySync& new_files_sync(const std::filesystem::path& dir);
+  std::mutex syncs_mutex_;
+  std::map<std::string, std::unique_ptr<DirectorySync>> syncs_;  // folder dir -> its sync
   std::mutex dirs_mutex_;
   std::map<std::string, std::shared_ptr<const std::string>> dirs_;  // account NUL folder -> dir
 };
