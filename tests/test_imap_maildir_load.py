@@ -26,8 +26,8 @@ def imap(server: Server) -> imaplib.IMAP4:
     return c
 
 
-def appended_uid(data: list[bytes | None]) -> int:
-    m = re.search(rb"APPENDUID \d+ (\d+)", data[0] or b"")
+def appended_uid(data: list[bytes]) -> int:
+    m = re.search(rb"APPENDUID \d+ (\d+)", data[0])
     assert m, data
     return int(m[1])
 

@@ -293,6 +293,10 @@ void ServerSession::cmd_append(const std::string& tag, Arguments& a, std::vector
       u.message = a.append_data(binary);
       a.expect(')');
       u.utf8 = true;
+    } else if (a.take_word("CATENATE")) {
+      std::string refusal;
+      u.message = catenate(a, refusal);
+      if (!refusal.empty()) return tagged(out, tag, "NO", refusal);
     } else {
       u.message = a.append_data(binary);
     }

@@ -43,7 +43,7 @@ std::string ServerSession::capabilities() const {
   std::string c = "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
                   "CHILDREN SPECIAL-USE CONDSTORE QRESYNC ESEARCH SEARCHRES LIST-EXTENDED LIST-STATUS STATUS=SIZE";
   c += " SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES BINARY MULTIAPPEND "
-       "UTF8=ACCEPT";
+       "UTF8=ACCEPT CATENATE";
   c += " APPENDLIMIT=" + std::to_string(cfg_.max_literal);
   if (cfg_.compress && !compressing_ && state_ != State::NotAuthenticated)
     c += " COMPRESS=DEFLATE";

@@ -4,7 +4,8 @@
 // NAMESPACE (RFC 2342), UNSELECT (RFC 3691), UIDPLUS (RFC 4315), MOVE (RFC
 // 6851), SORT and THREAD (RFC 5256, with SORT=DISPLAY of RFC 5957),
 // COMPRESS=DEFLATE (RFC 4978), BINARY (RFC 3516), MULTIAPPEND (RFC 3502),
-// UTF8=ACCEPT (RFC 6855), AUTH=CRAM-MD5 (RFC 2195), CHILDREN (RFC 3348), SPECIAL-USE (RFC 6154) and APPENDLIMIT (RFC 7889).
+// UTF8=ACCEPT (RFC 6855), AUTH=CRAM-MD5 (RFC 2195), CHILDREN (RFC 3348), SPECIAL-USE (RFC 6154), APPENDLIMIT (RFC 7889)
+// and CATENATE (RFC 4469).
 //
 // No I/O: the transport moves the bytes it reads into feed() and writes the
 // Output records that come back, in order. Folders and messages are the
@@ -216,6 +217,12 @@ class ServerSession {
   std::vector<std::string> read_status_items(Arguments& a);
   std::string status_line(const std::string& folder, const std::vector<std::string>& items);
   void cmd_append(const std::string& tag, Arguments& a, std::vector<Output>& out);
+  // CATENATE (RFC 4469, catenate.cpp): the message that "SP (cat-part ...)"
+  // after APPEND's word CATENATE puts together. Throws SyntaxError; sets
+  // `refusal` ("[BADURL url] ...", "[TOOBIG] ...") when it cannot be made.
+  std::string catenate(Arguments& a, std::string& refusal);
+  // The octets an IMAP URL (RFC 5092) of this account names.
+  std::string url_part(std::string_view url, std::string& refusal);
   // UTF8=ACCEPT (utf8_accept.cpp): ENABLE's part, and the name on the wire.
   bool enable_utf8_accept();
   std::string utf8_wire_name(std::string_view name) const;
