@@ -570,23 +570,14 @@ std::string MaildirBackend::info_for(const fs::path& dir, std::uint8_t flags,
 
 void MaildirBackend::append(const std::string& account, const std::string& folder, Message& msg,
                             const std::string& data) {
-  const fs::path dir = folder_dir(account, folder);
-  const std::string info = info_for(dir, msg.flags, msg.keywords);
-  const std::string base = unique_name();
-  // A message nobody has looked at goes to new/; one with flags to cur/.
-  const std::string file = info.empty() ? "new/" + base : "cur/" + base + ":2," + info;
-  const fs::path path = dir / file;
-  write_durably(dir / "tmp" / base, path, data, true, msg.internal_date);
+  // The two steps at once (msg has its UID already).
+  write_new(account, folder, msg, data);
   try {
-    add_uidlist_records(dir / kUidlist, {{msg.uid, base}});
-    append_now(dir / kModseqLog,
-               std::to_string(msg.uid) + " " + std::to_string(msg.modseq) + " " + info + "\n");
+    record_new(account, folder, {&msg});
   } catch (...) {
-    ::unlink(path.c_str());  // not acknowledged: not kept
+    discard_new(msg);  // not acknowledged: not kept
     throw;
   }
-  msg.file = file;
-  msg.folder_dir = shared_dir(account, folder);
 }
 
 DirectorySync& MaildirBackend::new_files_sync(const fs::path& dir) {
@@ -601,6 +592,7 @@ void MaildirBackend::write_new(const std::string& account, const std::string& fo
   const fs::path dir = folder_dir(account, folder);
   const std::string info = info_for(dir, msg.flags, msg.keywords);
   const std::string base = unique_name();
+  // A message nobody has looked at goes to new/; one with flags to cur/.
   const std::string file = info.empty() ? "new/" + base : "cur/" + base + ":2," + info;
   const fs::path path = dir / file;
   write_durably(dir / "tmp" / base, path, data, false, msg.internal_date);
