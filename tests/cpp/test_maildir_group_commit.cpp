@@ -23,14 +23,6 @@ namespace {
 
 const std::string kBob = "bob@example.org";
 
-std::vector<std::string> names_in(const fs::path& dir) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec)) out.push_back(e.path().filename().string());
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 std::string text_of(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::stringstream ss;
