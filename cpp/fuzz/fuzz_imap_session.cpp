@@ -10,7 +10,9 @@
 // COMPRESS=DEFLATE (the session answers; the inflating is the transport's).
 // Halfway through the stream "another session" appends to INBOX, flags
 // message 1, appends to Archive and makes a folder; the store's changes are
-// queued for NOTIFY (RFC 5465) as the server's event bus queues them. The stream is fed twice, in two halves and in pseudo-random
+// queued for NOTIFY (RFC 5465) as the server's event bus queues them. Flag
+// 128 runs store work (APPEND, STORE, COPY, EXPUNGE...) as the server does on
+// a Maildir: the session pauses until it is done. The stream is fed twice, in two halves and in pseudo-random
 // splits; both runs must give the same responses (UIDVALIDITY values and
 // internal dates, which a fresh store makes afresh, masked).
 // Invariants: every response ends in CRLF and is a tagged, untagged or
@@ -20,6 +22,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,6 +46,15 @@ struct FuzzHandler : Handler {
   store::MailStore& st;
   std::optional<LoginResult> later;
   bool rules = false;
+  // Store work kept, as the server's pool would, until the session is fed
+  // again (flag 128).
+  bool defer = false;
+  std::vector<std::function<void()>> jobs;
+  bool run_store_work(std::function<void()>& work) override {
+    if (!defer) return false;
+    jobs.push_back(std::move(work));
+    return true;
+  }
   explicit FuzzHandler(store::MailStore& s) : st(s) {}
   std::string cram_md5_challenge() override { return "<1.2@fuzz>"; }
   LoginResult login_cram_md5(std::string_view user, std::string_view challenge,
@@ -122,13 +134,14 @@ void check_output(const Output& o) {
 }
 
 std::string run(const Config& cfg, std::string_view stream, std::uint32_t seed_value,
-                bool split, bool others, bool rules) {
+                bool split, bool others, bool rules, bool defer) {
   store::MailStore st;
   seed(st);
   MessageCache cache(4096);
   FuzzHandler h(st);
   h.rules = rules;
   st.set_change_hook([&h](const store::StoreChange& c) { h.notifications().push(mailbox_change(c)); });
+  h.defer = defer;
   std::string replies;
   ServerSession s(cfg, h, st, cache, "fuzz");
   const Output g = s.greeting();
@@ -144,6 +157,14 @@ std::string run(const Config& cfg, std::string_view stream, std::uint32_t seed_v
     std::vector<Output> out;
     s.feed(stream.substr(i, n), out);
     while (s.paused()) {
+      if (!h.jobs.empty()) {
+        REQUIRE(h.jobs.size() == 1);  // one command at a time
+        auto job = std::move(h.jobs.back());
+        h.jobs.clear();
+        job();
+        s.resume_store(out);
+        continue;
+      }
       REQUIRE(h.later.has_value());
       LoginResult r = std::move(*h.later);
       h.later.reset();
@@ -201,8 +222,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   cfg.max_literal = (limits & 4) ? 64 : 1 << 20;
   cfg.max_errors = (limits & 8) ? 0 : 10;
   cfg.max_auth_failures = (limits & 16) ? 0 : 3;
-  const std::string halves = run(cfg, in.stream, in.seed, false, others, rules);
-  const std::string parts = run(cfg, in.stream, in.seed, true, others, rules);
+  const bool defer = flags & 128;
+  const std::string halves = run(cfg, in.stream, in.seed, false, others, rules, defer);
+  const std::string parts = run(cfg, in.stream, in.seed, true, others, rules, defer);
   // STARTTLS drops input up to the handshake, COMPRESS the rest of its read.
   if (!cfg.starttls && !cfg.compress && halves != parts) {
     std::size_t d = 0;

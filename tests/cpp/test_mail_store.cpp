@@ -48,14 +48,6 @@ bool throws(F&& f) {
   return false;
 }
 
-std::vector<std::string> names_in(const fs::path& dir) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec)) out.push_back(e.path().filename().string());
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 // What a folder looks like from outside, to compare before and after.
 std::string snapshot(const MailStore& s, const std::string& folder) {
   auto st = s.status(kBob, folder);

@@ -60,6 +60,15 @@ imap::LoginResult ImapHandler::login_cram_md5(std::string_view user, std::string
   }
 }
 
+bool ImapHandler::run_store_work(std::function<void()>& work) {
+  if (!session_ || server_.options().maildir.empty()) return false;
+  server_.run_blocking([work = std::move(work), connection = connection_, session = session_] {
+    work();  // catches what it throws
+    resume_on<imap::Output>(connection, [session](auto& out) { session->resume_store(out); });
+  });
+  return true;
+}
+
 void ImapHandler::watch(std::string_view account, std::string_view folder) {
   server_.imap_sessions().watch(this, connection_, std::string(account), std::string(folder));
 }

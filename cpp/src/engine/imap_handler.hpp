@@ -1,8 +1,9 @@
 // The imap::Handler of one IMAP session: logins (with the same accounts and
 // policy as SMTP AUTH and POP3), the folder it watches for changes, and the
-// account's subscriptions. A login through a password_check callable runs
-// with Server::run_blocking(); its answer comes back on the connection's
-// strand as ServerSession::resume_login().
+// account's subscriptions. A login through a password_check callable, and
+// a Maildir's store work, run with Server::run_blocking(); the answer comes
+// back on the connection's strand as ServerSession::resume_login() or
+// resume_store().
 #pragma once
 
 #include <string>
@@ -28,6 +29,9 @@ class ImapHandler final : public imap::Handler {
   std::optional<imap::CommandReply> on_command(std::string_view name) override {
     return server_.imap_rules().match(name);
   }
+  // On a Maildir, what may wait for an fsync (or for the folder's writer
+  // that does) runs on the blocking pool; in memory it runs in place.
+  bool run_store_work(std::function<void()>& work) override;
   void watch(std::string_view account, std::string_view folder) override;
   std::uint32_t claim_recent(std::string_view account, std::string_view folder,
                              std::uint32_t uidvalidity, std::uint32_t last_uid) override {

@@ -146,9 +146,13 @@ void Server::start() {
   if (threads == 0) threads = std::clamp(options_.tls ? cores : cores / 2, 1u, 4u);
   // Hooks and fsyncs run on threads of their own, so a slow one holds up
   // only its own session. Several at once let fsyncs overlap (the file
-  // system commits them together).
+  // system commits them together). On a Maildir every IMAP session's
+  // APPEND, STORE and EXPUNGE runs there too (a thread each while it waits
+  // for the disk or for the folder's writer).
   auto work = std::make_unique<BlockingWork>();
-  work->start(queue_ && !options_.queue.spool.empty() ? 8 : 4);
+  unsigned blocking = queue_ && !options_.queue.spool.empty() ? 8 : 4;
+  if (!options_.maildir.empty()) blocking = 16;
+  work->start(blocking);
   work_ = std::move(work);
   // The queue first: a message accepted by the listeners may go to it.
   if (queue_) queue_->start();

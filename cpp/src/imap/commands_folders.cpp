@@ -309,6 +309,10 @@ void ServerSession::cmd_append(const std::string& tag, Arguments& a, std::vector
       u.message = a.append_data(binary);
       a.expect(')');
       u.utf8 = true;
+    } else if (a.take_word("CATENATE")) {
+      std::string refusal;
+      u.message = catenate(a, refusal);
+      if (!refusal.empty()) return tagged(out, tag, "NO", refusal);
     } else {
       u.message = a.append_data(binary);
     }
@@ -338,27 +342,41 @@ void ServerSession::cmd_append(const std::string& tag, Arguments& a, std::vector
     // RFC 9051 §6.3.12: TRYCREATE when the folder could be made.
     return tagged(out, tag, "NO", "[TRYCREATE] No such mailbox");
   }
-  std::vector<std::uint32_t> uids;
-  try {
-    for (Upload& u : uploads)
-      uids.push_back(store_.append(account_, folder, std::move(u.message), u.options)->uid);
-  } catch (const store::StoreError& e) {
-    // One could not be stored (the store is full): the ones before it go
-    // again, so that none of them stays (RFC 3502 §3).
-    if (!uids.empty()) {
-      store_.store(account_, folder, uids, store::FlagChange::Add, {"\\Deleted"});
-      store_.expunge(account_, folder, uids);
+  // The messages go to the store, maybe on another thread (store_work.cpp).
+  struct Appended {
+    std::vector<std::uint32_t> uids;
+    std::uint32_t validity = 0;
+    std::string over_quota;  // why the store is full, when it is
+  };
+  auto result = std::make_shared<Appended>();
+  auto work = [&store = store_, account = account_, folder, uploads = std::move(uploads),
+               result]() mutable {
+    auto& uids = result->uids;
+    try {
+      for (Upload& u : uploads)
+        uids.push_back(store.append(account, folder, std::move(u.message), u.options)->uid);
+    } catch (const store::StoreError& e) {
+      // One could not be stored (the store is full): the ones before it go
+      // again, so that none of them stays (RFC 3502 §3).
+      if (!uids.empty()) {
+        store.store(account, folder, uids, store::FlagChange::Add, {"\\Deleted"});
+        store.expunge(account, folder, uids);
+      }
+      if (!dynamic_cast<const store::LimitExceeded*>(&e)) throw;
+      result->over_quota = e.what();
+      return;
     }
-    if (dynamic_cast<const store::LimitExceeded*>(&e))
-      return tagged(out, tag, "NO", std::string("[OVERQUOTA] ") + e.what());
-    throw;
-  }
-  appended_ += uids.size();
-  const std::uint32_t validity = store_.status(account_, folder).uidvalidity;
-  if (state_ == State::Selected) sync(true);
-  tagged(out, tag, "OK",
-         "[APPENDUID " + std::to_string(validity) + " " + compact_set(uids) +
-             "] APPEND completed");
+    result->validity = store.status(account, folder).uidvalidity;
+  };
+  run_store(tag, std::move(work), [this, tag, result](std::vector<Output>& o) {
+    if (!result->over_quota.empty())
+      return tagged(o, tag, "NO", "[OVERQUOTA] " + result->over_quota);
+    appended_ += result->uids.size();
+    if (state_ == State::Selected) sync(true);
+    tagged(o, tag, "OK",
+           "[APPENDUID " + std::to_string(result->validity) + " " + compact_set(result->uids) +
+               "] APPEND completed");
+  }, out);
 }
 
 }  // namespace mailroom::imap

@@ -37,55 +37,6 @@ std::string upper(std::string_view s) {
   return r;
 }
 
-// section = "[" [section-spec] "]" (RFC 9051 §9).
-Section read_section(Arguments& a) {
-  Section s;
-  a.expect('[');
-  std::string spec;
-  while (!a.at_end() && !a.peek(']') && !a.peek(' ')) {
-    const std::string_view r = a.rest();
-    spec.push_back(r[0]);
-    a.take(r[0]);
-    if (spec.size() > 200) a.fail("Invalid section");
-  }
-  std::string_view v = spec;
-  while (!v.empty() && v[0] >= '0' && v[0] <= '9') {
-    std::size_t k = 0;
-    std::uint64_t n = 0;
-    while (k < v.size() && v[k] >= '0' && v[k] <= '9') ++k;
-    if (v[0] == '0' || k > 9 || !parse_number(v.substr(0, k), n)) a.fail("Invalid part number");
-    s.path.push_back(static_cast<std::uint32_t>(n));
-    v.remove_prefix(k);
-    if (v.empty()) break;
-    if (v[0] != '.') a.fail("Invalid section");
-    v.remove_prefix(1);
-    if (v.empty()) a.fail("Invalid section");
-  }
-  const std::string text = upper(v);
-  if (text.empty()) {
-    s.kind = Section::Kind::Whole;
-  } else if (text == "HEADER") {
-    s.kind = Section::Kind::Header;
-  } else if (text == "TEXT") {
-    s.kind = Section::Kind::Text;
-  } else if (text == "MIME" && !s.path.empty()) {
-    s.kind = Section::Kind::Mime;
-  } else if (text == "HEADER.FIELDS" || text == "HEADER.FIELDS.NOT") {
-    s.kind = text == "HEADER.FIELDS" ? Section::Kind::HeaderFields : Section::Kind::HeaderFieldsNot;
-    a.sp();
-    a.expect('(');
-    while (true) {
-      s.fields.push_back(a.astring());
-      if (a.take(')')) break;
-      a.sp();
-    }
-  } else {
-    a.fail("Invalid section " + text);
-  }
-  a.expect(']');
-  return s;
-}
-
 FetchItem read_item(Arguments& a) {
   FetchItem it;
   std::string name;
@@ -187,9 +138,17 @@ void ServerSession::cmd_close(const std::string& tag, Arguments& a, bool expunge
   a.end();
   // RFC 9051 §6.4.1: CLOSE removes \Deleted messages silently (not when
   // the folder was opened read-only); UNSELECT (RFC 3691) removes none.
-  if (expunge && !read_only_) store_.expunge(account_, folder_);
-  deselect();
-  tagged(out, tag, "OK", expunge ? "CLOSE completed" : "UNSELECT completed");
+  const char* done = expunge ? "CLOSE completed" : "UNSELECT completed";
+  if (!expunge || read_only_) {
+    deselect();
+    return tagged(out, tag, "OK", done);
+  }
+  run_store(tag, [&store = store_, account = account_, folder = folder_] {
+    store.expunge(account, folder);
+  }, [this, tag, done](std::vector<Output>& o) {
+    deselect();
+    tagged(o, tag, "OK", done);
+  }, out);
 }
 
 void ServerSession::cmd_expunge(const std::string& tag, Arguments& a, bool uid,
@@ -203,9 +162,14 @@ void ServerSession::cmd_expunge(const std::string& tag, Arguments& a, bool uid,
   }
   a.end();
   if (read_only_) return tagged(out, tag, "NO", "[READ-ONLY] The mailbox is read-only");
-  if (!uids || !uids->empty()) store_.expunge(account_, folder_, uids);
-  sync(true);
-  tagged(out, tag, "OK", "EXPUNGE completed");
+  auto answer = [this, tag](std::vector<Output>& o) {
+    sync(true);
+    tagged(o, tag, "OK", "EXPUNGE completed");
+  };
+  if (uids && uids->empty()) return answer(out);
+  run_store(tag, [&store = store_, account = account_, folder = folder_, uids = std::move(uids)] {
+    store.expunge(account, folder, uids);
+  }, answer, out);
 }
 
 void ServerSession::cmd_search(const std::string& tag, Arguments& a, bool uid,
@@ -506,14 +470,24 @@ void ServerSession::cmd_store(const std::string& tag, Arguments& a, bool uid,
   }
   std::vector<std::uint32_t> uids;
   for (auto p : positions) uids.push_back(view_[p]->uid);
-  store::StoreResult r;
-  if (!uids.empty()) {
-    r = store_.store(account_, folder_, uids, change, flags, unchanged_since);
-    for (const auto& m : r.changed) {
-      auto it = std::lower_bound(view_.begin(), view_.end(), m->uid,
-                                 [](const store::MessagePtr& x, std::uint32_t u) { return x->uid < u; });
-      if (it != view_.end() && (*it)->uid == m->uid) *it = m;
-    }
+  auto result = std::make_shared<store::StoreResult>();
+  auto answer = [this, tag, uid, silent, positions, result](std::vector<Output>& o) {
+    store_answer(tag, uid, silent, positions, std::move(*result), o);
+  };
+  if (uids.empty()) return answer(out);
+  run_store(tag, [&store = store_, account = account_, folder = folder_, uids = std::move(uids),
+                  change, flags = std::move(flags), unchanged_since, result] {
+    *result = store.store(account, folder, uids, change, flags, unchanged_since);
+  }, answer, out);
+}
+
+void ServerSession::store_answer(const std::string& tag, bool uid, bool silent,
+                                 const std::vector<std::size_t>& positions, store::StoreResult r,
+                                 std::vector<Output>& out) {
+  for (const auto& m : r.changed) {
+    auto it = std::lower_bound(view_.begin(), view_.end(), m->uid,
+                               [](const store::MessagePtr& x, std::uint32_t u) { return x->uid < u; });
+    if (it != view_.end() && (*it)->uid == m->uid) *it = m;
   }
   std::sort(r.modified.begin(), r.modified.end());
   auto is_modified = [&](std::uint32_t u) {
@@ -585,8 +559,17 @@ void ServerSession::cmd_copy(const std::string& tag, Arguments& a, bool uid, boo
     sync(true);
     return tagged(out, tag, "OK", std::string(verb) + " completed (no messages)");
   }
-  const store::CopyResult r = move ? store_.move(account_, folder_, uids, dest)
-                                   : store_.copy(account_, folder_, uids, dest);
+  auto result = std::make_shared<store::CopyResult>();
+  run_store(tag, [&store = store_, account = account_, folder = folder_, uids = std::move(uids),
+                  dest, move, result] {
+    *result = move ? store.move(account, folder, uids, dest) : store.copy(account, folder, uids, dest);
+  }, [this, tag, move, verb, result](std::vector<Output>& o) {
+    copy_answer(tag, move, verb, *result, o);
+  }, out);
+}
+
+void ServerSession::copy_answer(const std::string& tag, bool move, const char* verb,
+                                const store::CopyResult& r, std::vector<Output>& out) {
   std::string code;
   if (!r.source_uids.empty())
     code = "[COPYUID " + std::to_string(r.uidvalidity) + " " + compact_set(r.source_uids) + " " +

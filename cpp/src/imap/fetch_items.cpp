@@ -1,6 +1,8 @@
 // ENVELOPE, BODYSTRUCTURE and BODY[section] from the MIME parser's tree.
 #include "mailroom/imap/fetch_items.hpp"
 
+#include "mailroom/imap/arguments.hpp"
+
 #include <algorithm>
 
 #include "mailroom/mime/codecs.hpp"
@@ -381,6 +383,56 @@ void append_binary_string(std::string& out, std::string_view s) {
   out += std::to_string(s.size());
   out += "}\r\n";
   out += s;
+}
+
+// section = "[" [section-spec] "]" (RFC 9051 §9).
+Section read_section(Arguments& a) {
+  Section s;
+  a.expect('[');
+  std::string spec;
+  while (!a.at_end() && !a.peek(']') && !a.peek(' ')) {
+    const std::string_view r = a.rest();
+    spec.push_back(r[0]);
+    a.take(r[0]);
+    if (spec.size() > 200) a.fail("Invalid section");
+  }
+  std::string_view v = spec;
+  while (!v.empty() && v[0] >= '0' && v[0] <= '9') {
+    std::size_t k = 0;
+    std::uint64_t n = 0;
+    while (k < v.size() && v[k] >= '0' && v[k] <= '9') ++k;
+    if (v[0] == '0' || k > 9 || !parse_number(v.substr(0, k), n)) a.fail("Invalid part number");
+    s.path.push_back(static_cast<std::uint32_t>(n));
+    v.remove_prefix(k);
+    if (v.empty()) break;
+    if (v[0] != '.') a.fail("Invalid section");
+    v.remove_prefix(1);
+    if (v.empty()) a.fail("Invalid section");
+  }
+  std::string text(v);
+  for (char& c : text) c = ascii_upper(c);
+  if (text.empty()) {
+    s.kind = Section::Kind::Whole;
+  } else if (text == "HEADER") {
+    s.kind = Section::Kind::Header;
+  } else if (text == "TEXT") {
+    s.kind = Section::Kind::Text;
+  } else if (text == "MIME" && !s.path.empty()) {
+    s.kind = Section::Kind::Mime;
+  } else if (text == "HEADER.FIELDS" || text == "HEADER.FIELDS.NOT") {
+    s.kind = text == "HEADER.FIELDS" ? Section::Kind::HeaderFields : Section::Kind::HeaderFieldsNot;
+    a.sp();
+    a.expect('(');
+    while (true) {
+      s.fields.push_back(a.astring());
+      if (a.take(')')) break;
+      a.sp();
+    }
+  } else {
+    a.fail("Invalid section " + text);
+  }
+  a.expect(']');
+  return s;
 }
 
 }  // namespace mailroom::imap

@@ -43,7 +43,7 @@ std::string ServerSession::capabilities() const {
   std::string c = "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
                   "CHILDREN SPECIAL-USE CONDSTORE QRESYNC ESEARCH SEARCHRES LIST-EXTENDED LIST-STATUS STATUS=SIZE";
   c += " SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES BINARY MULTIAPPEND "
-       "UTF8=ACCEPT NOTIFY";
+       "UTF8=ACCEPT NOTIFY CATENATE";
   c += " APPENDLIMIT=" + std::to_string(cfg_.max_literal);
   if (cfg_.compress && !compressing_ && state_ != State::NotAuthenticated)
     c += " COMPRESS=DEFLATE";
@@ -288,10 +288,19 @@ void ServerSession::command(std::string_view text, std::vector<Output>& out) {
   }
   if (ruled(tag, text, name, a.position(), out)) return;
   uid_command_ = name == "UID";
-  try {
-    dispatch(tag, name, a, out);
+  guarded(tag, [&] { dispatch(tag, name, a, out); }, out);
+  // A reply rule's delay waits for the reply of store work still running,
+  // and a UID command stays one until then (SELECTED-DELAYED, RFC 5465 §6.1).
+  if (!store_done_) {
     reply_delay_ms_ = 0;
     uid_command_ = false;
+  }
+}
+
+void ServerSession::guarded(const std::string& tag, const std::function<void()>& fn,
+                            std::vector<Output>& out) {
+  try {
+    fn();
   } catch (const SyntaxError& e) {
     uid_command_ = false;
     pending_.clear();

@@ -221,12 +221,103 @@ MessagePtr MailStore::append(std::string_view account, std::string_view folder, 
   FlagSet flags = parse_flags(options.flags);
   const std::string acc = normalize_mailbox(account);
   auto f = find_folder(acc, folder);
-  std::lock_guard w(f->write);
-  auto m = append_locked_folder(*f, acc, std::make_shared<const std::string>(std::move(data)),
-                                flags.system, flags.keywords,
-                                options.internal_date.value_or(now_seconds()), options.envelope);
+  auto bytes = std::make_shared<const std::string>(std::move(data));
+  const std::int64_t date = options.internal_date.value_or(now_seconds());
+  MessagePtr m;
+  if (backend_ && backend_->appends_in_two_steps()) {
+    m = append_grouped(*f, acc, std::move(bytes), flags.system, flags.keywords, date,
+                       options.envelope);
+  } else {
+    std::lock_guard w(f->write);
+    m = append_locked_folder(*f, acc, std::move(bytes), flags.system, flags.keywords, date,
+                             options.envelope);
+  }
   arrived_.notify_all();
   return m;
+}
+
+MessagePtr MailStore::append_grouped(Folder& f, const std::string& account,
+                                     std::shared_ptr<const std::string> data, std::uint8_t flags,
+                                     std::vector<std::string> keywords, std::int64_t date,
+                                     std::shared_ptr<const Envelope> envelope) {
+  if (data->size() > limits_.max_message_size)
+    throw LimitExceeded("a message has at most " + std::to_string(limits_.max_message_size) +
+                        " octets");
+  Folder::QueuedAppend entry;
+  entry.message = make_message();
+  entry.keywords = std::move(keywords);
+  Message& m = *entry.message;
+  m.flags = flags;
+  m.internal_date = date;
+  m.size = data->size();
+  m.envelope = std::move(envelope);
+  std::shared_lock layout(f.layout);  // the folder keeps its name and directory
+  std::string name;
+  {
+    std::lock_guard lock(mutex_);
+    if (f.deleted) throw NoSuchFolder("the folder was deleted: " + f.d.info.name);
+    check_room(1, m.size);
+    name = f.d.info.name;
+    m.home = f.d.home;  // where its file is until reserve_uid sets it again
+  }
+  backend_->write_new(account, name, m, *data);  // the slow part: no lock held
+  {
+    std::lock_guard q(f.queue_mutex);
+    f.queued.push_back(&entry);
+  }
+  std::unique_lock w(f.write);
+  if (!entry.done) {
+    // The first to get here since the last batch commits every append queued
+    // (its own among them), in UID order, with one flush.
+    std::vector<Folder::QueuedAppend*> batch;
+    {
+      std::lock_guard q(f.queue_mutex);
+      batch.swap(f.queued);
+    }
+    std::vector<Message*> reserved;
+    for (auto* e : batch) {
+      try {
+        std::lock_guard lock(mutex_);
+        if (f.deleted) throw NoSuchFolder("the folder was deleted: " + name);
+        reserve_uid(f, *e->message, e->keywords);
+        reserved.push_back(e->message.get());
+      } catch (...) {
+        e->error = std::current_exception();
+        backend_->discard_new(*e->message);
+      }
+    }
+    try {
+      backend_->record_new(account, name, reserved);
+    } catch (...) {
+      const auto error = std::current_exception();
+      for (auto* e : batch)
+        if (!e->error) {
+          e->error = error;
+          backend_->discard_new(*e->message);
+        }
+    }
+    const bool inbox = name == "INBOX";
+    {
+      std::lock_guard lock(mutex_);
+      for (auto* e : batch)
+        if (!e->error) {
+          // Another program writing the same Maildir may have taken UIDs we
+          // reserved: the backend gave higher ones (still ascending).
+          if (e->message->uid >= f.d.uidnext) f.d.uidnext = e->message->uid + 1;
+          if (inbox) e->message->arrival = next_arrival_++;
+          index_message(f, e->message);
+        }
+    }
+    for (auto* e : batch) {
+      if (!e->error)
+        emit({StoreChange::Kind::Appended, account, name, "", e->message->uid,
+              e->message->modseq});
+      e->done = true;
+    }
+  }
+  w.unlock();
+  if (entry.error) std::rethrow_exception(entry.error);
+  return entry.message;
 }
 
 std::vector<MessagePtr> MailStore::messages(std::string_view account, std::string_view folder) const {

@@ -128,6 +128,7 @@ void MailStore::delete_folder(std::string_view account, std::string_view name) {
   auto acc = find_account(account);
   std::lock_guard w(acc->folders_write);
   auto f = find_folder(account, folder);
+  std::unique_lock layout(f->layout);  // no append is between its file and its UID
   std::lock_guard fw(f->write);
   if (backend_) backend_->delete_folder(acc->name, folder);
   {
@@ -170,6 +171,7 @@ void MailStore::rename_folder(std::string_view account, std::string_view from_na
   for (const auto& n : names) {
     const std::string target = to + n.substr(from.size());
     auto f = find_folder(account, n);
+    std::unique_lock layout(f->layout);
     std::lock_guard fw(f->write);
     if (backend_) backend_->rename_folder(acc->name, n, target);
     {

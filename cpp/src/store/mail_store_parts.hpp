@@ -3,7 +3,10 @@
 
 #include <algorithm>
 #include <ctime>
+#include <exception>
+#include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -15,6 +18,19 @@ struct MailStore::Folder {
   FolderData d;
   std::mutex write;  // one change at a time; held while the backend writes
   bool deleted = false;
+  // Held shared by an append in two steps (Backend::write_new), from its
+  // file to its UID; RENAME and DELETE take it alone, before `write`.
+  std::shared_mutex layout;
+  // Appends whose files are written, waiting for a holder of `write` to give
+  // them UIDs (append_grouped); guarded by `queue_mutex`.
+  struct QueuedAppend {
+    MessageDraft message;
+    std::vector<std::string> keywords;  // given to reserve_uid
+    bool done = false;
+    std::exception_ptr error;
+  };
+  std::mutex queue_mutex;
+  std::vector<QueuedAppend*> queued;
   // Kept with d.messages (under the index lock): STATUS without a walk.
   std::size_t unseen = 0;
   std::size_t deleted_count = 0;

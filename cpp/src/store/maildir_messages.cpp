@@ -1,6 +1,8 @@
-// A Maildir folder's messages: a new file (tmp/ then new/ or cur/, with its
-// UID list record), flag changes as renames inside cur/ (":2,<info>"),
-// expunges as unlinks, each logged in the modseq log; reading a file.
+// A Maildir folder's messages: new files (written to tmp/ without a lock;
+// then, a group at a time under the UID list lock, moved into new/ or cur/
+// with their UID list records), flag changes as renames inside cur/
+// (":2,<info>"), expunges as unlinks, each logged in the modseq log; reading
+// a file.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,35 +19,79 @@ using namespace maildir;
 
 void MaildirBackend::append(const std::string& account, const std::string& folder, Message& msg,
                             const std::string& data) {
-  const fs::path dir = folder_dir(account, folder);
-  const std::string info = info_for(dir, msg.flags, msg.keywords());
-  const std::string base = unique_name();
-  // A message nobody has looked at goes to new/; one with flags to cur/.
-  const std::string file = info.empty() ? "new/" + base : "cur/" + base + ":2," + info;
-  const fs::path path = dir / file;
-  const fs::path tmp = dir / "tmp" / base;
-  write_synced(tmp, data, msg.internal_date);
+  // The two steps at once (msg has its UID already).
+  write_new(account, folder, msg, data);
   try {
-    // The file enters new/ or cur/ with the UID list locked: another program
-    // scanning the folder under the lock must not find it without its record
-    // (and number it itself).
-    UidlistLock uidlist_lock(dir, hostname_);
-    rename_durably(tmp, path);
-    try {
-      UidlistStamp known = uidlist_stamp(dir);
-      msg.uid = add_uidlist_record(dir / kUidlist, msg.uid, base, known);
-      set_uidlist_stamp(dir, known);
-      append_now(dir / kModseqLog,
-                 std::to_string(msg.uid) + " " + std::to_string(msg.modseq) + " " + info + "\n");
-    } catch (...) {
-      ::unlink(path.c_str());  // not acknowledged: not kept
-      throw;
-    }
+    Message* const one = &msg;
+    record_new(account, folder, {one});
   } catch (...) {
-    ::unlink(tmp.c_str());
+    discard_new(msg);  // not acknowledged: not kept
     throw;
   }
-  msg.file = file;
+}
+
+void MaildirBackend::write_new(const std::string& account, const std::string& folder,
+                               Message& msg, const std::string& data) {
+  const fs::path dir = folder_dir(account, folder);
+  const std::string base = unique_name();
+  // Removed by write_synced itself when it fails.
+  write_synced(dir / "tmp" / base, data, msg.internal_date);
+  msg.file = "tmp/" + base;
+}
+
+void MaildirBackend::record_new(const std::string& account, const std::string& folder,
+                                const std::vector<Message*>& msgs) {
+  if (msgs.empty()) return;
+  const fs::path dir = folder_dir(account, folder);
+  std::vector<std::string> infos;
+  infos.reserve(msgs.size());
+  for (const Message* m : msgs) infos.push_back(info_for(dir, m->flags, m->keywords()));
+  // The files enter new/ or cur/ with the UID list locked: another program
+  // scanning the folder under the lock must not find them without their
+  // records (and number them itself).
+  UidlistLock uidlist_lock(dir, hostname_);
+  try {
+    bool into_new = false, into_cur = false;
+    for (std::size_t i = 0; i < msgs.size(); ++i) {
+      Message& m = *msgs[i];
+      const std::string base(m.base_name());
+      // A message nobody has looked at goes to new/; one with flags to cur/.
+      const std::string file = infos[i].empty() ? "new/" + base : "cur/" + base + ":2," + infos[i];
+      rename_durably(dir / m.file.view(), dir / file, false);
+      m.file = file;  // discard_new finds it here from now on
+      (infos[i].empty() ? into_new : into_cur) = true;
+    }
+    // One flush per directory for the whole group.
+    if (into_new) fsync_dir(dir / "new");
+    if (into_cur) fsync_dir(dir / "cur");
+    std::vector<UidlistRecord> records;
+    records.reserve(msgs.size());
+    for (const Message* m : msgs) records.push_back({m->uid, m->base_name()});
+    UidlistStamp known = uidlist_stamp(dir);
+    add_uidlist_records(dir / kUidlist, records, known);
+    set_uidlist_stamp(dir, known);
+    std::string log;
+    for (std::size_t i = 0; i < msgs.size(); ++i) {
+      msgs[i]->uid = records[i].uid;  // raised when another program took it
+      log.append(std::to_string(records[i].uid))
+          .append(1, ' ')
+          .append(std::to_string(msgs[i]->modseq))
+          .append(1, ' ')
+          .append(infos[i])
+          .append(1, '\n');
+    }
+    append_now(dir / kModseqLog, log);
+  } catch (...) {
+    // Not acknowledged: not kept, and gone before the lock is, so that no
+    // other program numbers a file we never recorded.
+    for (const Message* m : msgs) discard_new(*m);
+    throw;
+  }
+}
+
+void MaildirBackend::discard_new(const Message& msg) {
+  const std::string path = msg.path();
+  if (!path.empty()) ::unlink(path.c_str());
 }
 
 void MaildirBackend::set_flags(const std::string& account, const std::string& folder,

@@ -184,8 +184,9 @@ UidlistStamp stamp_of(const fs::path& path) {
   return {st.st_dev, st.st_ino, st.st_size};
 }
 
-std::uint32_t add_uidlist_record(const fs::path& path, std::uint32_t uid, const std::string& name,
-                                 UidlistStamp& known) {
+void add_uidlist_records(const fs::path& path, std::vector<UidlistRecord>& records,
+                         UidlistStamp& known) {
+  if (records.empty()) return;
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) throw_errno(errno, "cannot open", path);
   struct stat st {};
@@ -197,22 +198,35 @@ std::uint32_t add_uidlist_record(const fs::path& path, std::uint32_t uid, const 
   if (st.st_dev != known.dev || st.st_ino != known.ino || st.st_size != known.size) {
     // Written by another program since our last write: its UIDs are taken.
     const Uidlist now = read_uidlist(path);
-    if (now.present) uid = std::max({uid, now.next, now.max_uid + 1});
+    if (now.present) {
+      std::uint64_t free = std::max<std::uint64_t>(now.next, std::uint64_t{now.max_uid} + 1);
+      for (auto& r : records) {
+        if (free >= 0xffffffffu) {
+          ::close(fd);
+          throw std::runtime_error("the UID list has used every UID: " + path.string());
+        }
+        r.uid = static_cast<std::uint32_t>(std::max<std::uint64_t>(r.uid, free));
+        free = std::uint64_t{r.uid} + 1;
+      }
+    }
   }
+  const std::uint32_t next = records.back().uid + 1;
+  std::string lines;
+  for (const auto& r : records)
+    lines.append(std::to_string(r.uid)).append(" :").append(r.name).append(1, '\n');
   char head[128] = {0};
   ssize_t n = ::pread(fd, head, sizeof head - 1, 0);
   std::string_view h(head, n > 0 ? static_cast<std::size_t>(n) : 0);
   const bool whole_line = h.find('\n') != std::string_view::npos;
   h = h.substr(0, h.find('\n'));
   std::size_t at = h.find(" N");
-  const std::string line = std::to_string(uid) + " :" + name + "\n";
   if (at != std::string_view::npos && at + 12 <= h.size() &&
       std::all_of(h.begin() + static_cast<std::ptrdiff_t>(at + 2),
                   h.begin() + static_cast<std::ptrdiff_t>(at + 12),
                   [](char c) { return c >= '0' && c <= '9'; }) &&
       (at + 12 == h.size() || h[at + 12] == ' ')) {
     char num[16];
-    std::snprintf(num, sizeof num, "%010u", uid + 1);
+    std::snprintf(num, sizeof num, "%010u", next);
     if (::pwrite(fd, num, 10, static_cast<off_t>(at + 2)) != 10) {
       int e = errno;
       ::close(fd);
@@ -220,29 +234,28 @@ std::uint32_t add_uidlist_record(const fs::path& path, std::uint32_t uid, const 
     }
   } else if (whole_line && h.substr(0, 2) == "3 ") {
     // Dovecot's own header (a variable-width N): rewritten in our shape with
-    // the record, through tmp + rename, so the N fits in place from now on.
+    // the records, through tmp + rename, so the N fits in place from now on.
     ::close(fd);
     std::string text = read_file(path);
     const std::size_t nl = text.find('\n');
-    std::string out = header_with_next(std::string_view(text).substr(0, nl), uid + 1);
+    std::string out = header_with_next(std::string_view(text).substr(0, nl), next);
     // The records, but not a torn last one (no LF).
     const std::size_t last = text.rfind('\n');
     if (last > nl) out.append(text, nl + 1, last - nl);
-    out += line;
+    out += lines;
     replace_file(path, out);
     known = stamp_of(path);
-    return uid;
+    return;
   }
   if (::lseek(fd, 0, SEEK_END) < 0 ||
-      ::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size()) ||
+      ::write(fd, lines.data(), lines.size()) != static_cast<ssize_t>(lines.size()) ||
       ::fdatasync(fd) != 0) {
     int e = errno;
     ::close(fd);
     throw_errno(e, "cannot append to", path);
   }
-  known = {st.st_dev, st.st_ino, st.st_size + static_cast<off_t>(line.size())};
+  known = {st.st_dev, st.st_ino, st.st_size + static_cast<off_t>(lines.size())};
   ::close(fd);
-  return uid;
 }
 
 }  // namespace mailroom::store::maildir

@@ -9,6 +9,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mailroom/store/maildir_backend.hpp"
 
@@ -58,13 +59,20 @@ class UidlistLock {
 
 UidlistStamp stamp_of(const std::filesystem::path& path);
 
-// With the UidlistLock held: the record "<uid> :<name>" appended, and uid + 1
-// as the header's N, in place (a header of another shape is rewritten in ours,
-// keeping its other fields); one fdatasync. When the list is not as `known`
-// says (another program appended or rewrote it), it is read again and the
-// UID raised above every UID it holds. Returns the UID given; `known` is the
-// list now.
-std::uint32_t add_uidlist_record(const std::filesystem::path& path, std::uint32_t uid,
-                                 const std::string& name, UidlistStamp& known);
+// A record to add to a UID list: the UID asked for (raised in place when
+// taken) and the message's base name.
+struct UidlistRecord {
+  std::uint32_t uid = 0;
+  std::string_view name;
+};
+
+// With the UidlistLock held: the records "<uid> :<name>" (UIDs ascending)
+// appended, and the last UID + 1 as the header's N, in place (a header of
+// another shape is rewritten in ours, keeping its other fields); one
+// fdatasync for all. When the list is not as `known` says (another program
+// appended or rewrote it), it is read again and the UIDs raised above every
+// UID it holds, keeping their order. `known` is the list now.
+void add_uidlist_records(const std::filesystem::path& path, std::vector<UidlistRecord>& records,
+                         UidlistStamp& known);
 
 }  // namespace mailroom::store::maildir

@@ -36,6 +36,11 @@ struct Section {
   std::string label() const;
 };
 
+class Arguments;
+// section = "[" [section-spec] "]" (RFC 9051 §9), as FETCH and CATENATE's
+// URLs (RFC 5092 ";SECTION=") name one. Throws SyntaxError.
+Section read_section(Arguments& a);
+
 // The octets of a section; empty when the part does not exist (RFC 9051
 // §6.4.5: a part that does not exist is answered with an empty string).
 std::string section_bytes(const mime::ParsedMessage& m, const Section& s);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -60,6 +61,11 @@ class Handler {
   // Before each command ("FETCH", "UID FETCH", "LOGIN", ...): a reply of its
   // own, or nullopt to run the command.
   virtual std::optional<CommandReply> on_command(std::string_view /*name*/) { return std::nullopt; }
+  // Store work that may wait for the disk (a Maildir's fsyncs: APPEND, COPY,
+  // MOVE, STORE, EXPUNGE): true when the handler runs `work` (moved from)
+  // off the session's thread and then calls ServerSession::resume_store() on
+  // that thread; false (the default) when the session runs it in place.
+  virtual bool run_store_work(std::function<void()>& /*work*/) { return false; }
   // The folder the session has selected now ("" after CLOSE, UNSELECT or a
   // failed SELECT), so that changes to it reach store_changed().
   virtual void watch(std::string_view /*account*/, std::string_view /*folder*/) {}

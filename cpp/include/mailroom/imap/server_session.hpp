@@ -4,8 +4,8 @@
 // NAMESPACE (RFC 2342), UNSELECT (RFC 3691), UIDPLUS (RFC 4315), MOVE (RFC
 // 6851), SORT and THREAD (RFC 5256, with SORT=DISPLAY of RFC 5957),
 // COMPRESS=DEFLATE (RFC 4978), BINARY (RFC 3516), MULTIAPPEND (RFC 3502),
-// UTF8=ACCEPT (RFC 6855), AUTH=CRAM-MD5 (RFC 2195), CHILDREN (RFC 3348), SPECIAL-USE (RFC 6154), APPENDLIMIT (RFC 7889)
-// and NOTIFY (RFC 5465).
+// UTF8=ACCEPT (RFC 6855), AUTH=CRAM-MD5 (RFC 2195), CHILDREN (RFC 3348), SPECIAL-USE (RFC 6154), APPENDLIMIT (RFC 7889),
+// NOTIFY (RFC 5465) and CATENATE (RFC 4469).
 //
 // No I/O: the transport moves the bytes it reads into feed() and writes the
 // Output records that come back, in order. Folders and messages are the
@@ -42,6 +42,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -104,6 +105,9 @@ class ServerSession {
   // How long the client may be silent before on_timeout() (Config::autologout).
   std::chrono::milliseconds idle_timeout() const { return cfg_.autologout; }
   void resume_login(LoginResult result, std::vector<Output>& out);
+  // Store work the Handler ran elsewhere (Handler::run_store_work) is done:
+  // the command's responses, then the input held meanwhile.
+  void resume_store(std::vector<Output>& out);
   // The selected folder changed in the store: untagged responses now when
   // idling, else at the end of the next command. After NOTIFY SET, also
   // what the handler queued about other mailboxes (take_notifications),
@@ -146,6 +150,18 @@ class ServerSession {
   bool ruled(const std::string& tag, std::string_view text, const std::string& name,
              std::size_t args, std::vector<Output>& out);
   void raw_line(std::string_view line, std::vector<Output>& out);  // SASL, IDLE's DONE
+  // Runs `fn`, answering what it throws (SyntaxError: BAD; store errors: NO
+  // with their response code) with `tag`.
+  void guarded(const std::string& tag, const std::function<void()>& fn,
+               std::vector<Output>& out);
+
+  // ---- store work off the session's thread (store_work.cpp)
+  // `work` calls the store only (no member of the session: it may run on
+  // another thread); `done` then answers on the session's thread. Until
+  // then the session is paused(): the next pipelined command waits, so
+  // untagged responses keep the order of RFC 9051 §7.
+  void run_store(const std::string& tag, std::function<void()> work,
+                 std::function<void(std::vector<Output>&)> done, std::vector<Output>& out);
 
   // ---- responses (server_session.cpp)
   void untagged(std::string_view text);
@@ -206,6 +222,12 @@ class ServerSession {
   std::vector<std::string> read_status_items(Arguments& a);
   std::string status_line(const std::string& folder, const std::vector<std::string>& items);
   void cmd_append(const std::string& tag, Arguments& a, std::vector<Output>& out);
+  // CATENATE (RFC 4469, catenate.cpp): the message that "SP (cat-part ...)"
+  // after APPEND's word CATENATE puts together. Throws SyntaxError; sets
+  // `refusal` ("[BADURL url] ...", "[TOOBIG] ...") when it cannot be made.
+  std::string catenate(Arguments& a, std::string& refusal);
+  // The octets an IMAP URL (RFC 5092) of this account names.
+  std::string url_part(std::string_view url, std::string& refusal);
   // UTF8=ACCEPT (utf8_accept.cpp): ENABLE's part, and the name on the wire.
   bool enable_utf8_accept();
   std::string utf8_wire_name(std::string_view name) const;
@@ -242,6 +264,12 @@ class ServerSession {
   void notify_changes(std::vector<Output>& out);
   void notify_status(const std::string& folder, const NotifyEvents& events);
   void notify_off();
+  // The responses of STORE and COPY/MOVE once the store has done its part.
+  void store_answer(const std::string& tag, bool uid, bool silent,
+                    const std::vector<std::size_t>& positions, store::StoreResult r,
+                    std::vector<Output>& out);
+  void copy_answer(const std::string& tag, bool move, const char* verb,
+                   const store::CopyResult& r, std::vector<Output>& out);
 
   // ---- CONDSTORE and QRESYNC (RFC 7162), ENABLE (RFC 5161) (condstore.cpp)
   // Turns on what ENABLE names; returns the words newly enabled ("" when none).
@@ -335,6 +363,8 @@ class ServerSession {
   bool paused_ = false;
   std::string held_;
   std::string login_tag_;
+  // Store work running elsewhere: how its command ends.
+  std::function<void(std::vector<Output>&)> store_done_;
 
   // The session.
   std::string account_;

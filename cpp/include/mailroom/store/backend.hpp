@@ -32,6 +32,21 @@ class Backend {
   // come back higher than given when another program took that UID.
   virtual void append(const std::string& account, const std::string& folder, Message& msg,
                       const std::string& data) = 0;
+  // An append in two steps, for a backend whose append waits for the disk,
+  // so that appends to one folder share their flushes (group commit):
+  // write_new() without the folder's write lock puts the message's bytes on
+  // stable storage under a name of its own (fills msg.file; msg.home must be
+  // set, not the UID); record_new() then, with the lock, makes several such
+  // messages part of the folder (UIDs ascending, MODSEQs set, flags and
+  // keywords known) with one flush for all; each may come back with a higher
+  // UID, as from append(). discard_new() removes the file of one that is not
+  // kept, wherever it is. false: append().
+  virtual bool appends_in_two_steps() const { return false; }
+  virtual void write_new(const std::string& /*account*/, const std::string& /*folder*/,
+                         Message& /*msg*/, const std::string& /*data*/) {}
+  virtual void record_new(const std::string& /*account*/, const std::string& /*folder*/,
+                          const std::vector<Message*>& /*msgs*/) {}
+  virtual void discard_new(const Message& /*msg*/) {}
   // The same message with other flags (updated.flags, keywords, modseq set).
   virtual void set_flags(const std::string& account, const std::string& folder,
                          const Message& old, Message& updated) = 0;

@@ -187,6 +187,13 @@ class MailStore {
   void replace_message(Folder& f, std::size_t pos, const MessagePtr& m);
   void remove_at(Folder& f, std::size_t pos, std::uint64_t modseq);
   void emit(StoreChange change) const;
+  // An append through Backend::write_new (f.write not held): the file is
+  // written at once, and whoever holds f.write next gives every message
+  // queued so far its UID with one flush (group commit).
+  MessagePtr append_grouped(Folder& f, const std::string& account,
+                            std::shared_ptr<const std::string> data, std::uint8_t flags,
+                            std::vector<std::string> keywords, std::int64_t date,
+                            std::shared_ptr<const Envelope> envelope);
   // Appends with f.write held: UID, MODSEQ, backend, index.
   MessagePtr append_locked_folder(Folder& f, const std::string& account,
                                   std::shared_ptr<const std::string> data,

@@ -48,6 +48,15 @@ class MaildirBackend final : public Backend {
                      const std::string& to) override;
   void append(const std::string& account, const std::string& folder, Message& msg,
               const std::string& data) override;
+  // Group commit (backend.hpp): write_new leaves the file synced in tmp/;
+  // record_new, under the UID list lock, moves a group into new/ or cur/ and
+  // writes their records with one flush per directory and one for the list.
+  bool appends_in_two_steps() const override { return true; }
+  void write_new(const std::string& account, const std::string& folder, Message& msg,
+                 const std::string& data) override;
+  void record_new(const std::string& account, const std::string& folder,
+                  const std::vector<Message*>& msgs) override;
+  void discard_new(const Message& msg) override;
   void set_flags(const std::string& account, const std::string& folder, const Message& old,
                  Message& updated) override;
   void expunge(const std::string& account, const std::string& folder, const Message& msg,
