@@ -129,21 +129,17 @@ MessagePtr MailStore::append_locked_folder(Folder& f, const std::string& account
                                            std::int64_t date,
                                            std::shared_ptr<const Envelope> envelope) {
   if (f.deleted) throw NoSuchFolder("the folder was deleted: " + f.d.info.name);
-  if (data->size() > limits_.max_message_size)
-    throw LimitExceeded("a message has at most " + std::to_string(limits_.max_message_size) +
-                        " octets");
+  check_message_size(data->size());
   auto m = make_message();
   m->flags = flags;
   m->internal_date = date;
   m->size = data->size();
   m->envelope = std::move(envelope);
-  const bool inbox = f.d.info.name == "INBOX";
   if (!backend_) {
     // In memory nothing is written: one turn of the index lock.
     m->data = std::move(data);
     std::lock_guard lock(mutex_);
     reserve_uid(f, *m, keywords);
-    if (inbox) m->arrival = next_arrival_++;
     index_message(f, m);
   } else {
     {
@@ -152,10 +148,6 @@ MessagePtr MailStore::append_locked_folder(Folder& f, const std::string& account
     }
     backend_->append(account, f.d.info.name, *m, *data);
     std::lock_guard lock(mutex_);
-    // Another program writing the same Maildir may have taken the UID we
-    // reserved: the backend gave a higher one.
-    if (m->uid >= f.d.uidnext) f.d.uidnext = m->uid + 1;
-    if (inbox) m->arrival = next_arrival_++;
     index_message(f, m);
   }
   emit({StoreChange::Kind::Appended, account, f.d.info.name, "", m->uid, m->modseq});
@@ -180,7 +172,17 @@ void MailStore::emit(StoreChange change) const {
   }
 }
 
-void MailStore::index_message(Folder& f, const MessagePtr& m) {
+void MailStore::check_message_size(std::size_t size) const {
+  if (size > limits_.max_message_size)
+    throw LimitExceeded("a message has at most " + std::to_string(limits_.max_message_size) +
+                        " octets");
+}
+
+void MailStore::index_message(Folder& f, const MessageDraft& m) {
+  // Another program writing the same Maildir may have taken the UID we
+  // reserved: the backend gave a higher one.
+  if (m->uid >= f.d.uidnext) f.d.uidnext = m->uid + 1;
+  if (f.d.info.name == "INBOX") m->arrival = next_arrival_++;
   f.d.messages.push_back(m);  // UIDs ascend: the folder's writer is the only one
   f.count(*m, true);
   ++count_;
@@ -240,9 +242,7 @@ MessagePtr MailStore::append_grouped(Folder& f, const std::string& account,
                                      std::shared_ptr<const std::string> data, std::uint8_t flags,
                                      std::vector<std::string> keywords, std::int64_t date,
                                      std::shared_ptr<const Envelope> envelope) {
-  if (data->size() > limits_.max_message_size)
-    throw LimitExceeded("a message has at most " + std::to_string(limits_.max_message_size) +
-                        " octets");
+  check_message_size(data->size());
   Folder::QueuedAppend entry;
   entry.message = make_message();
   entry.keywords = std::move(keywords);
@@ -296,17 +296,10 @@ MessagePtr MailStore::append_grouped(Folder& f, const std::string& account,
           backend_->discard_new(*e->message);
         }
     }
-    const bool inbox = name == "INBOX";
     {
       std::lock_guard lock(mutex_);
       for (auto* e : batch)
-        if (!e->error) {
-          // Another program writing the same Maildir may have taken UIDs we
-          // reserved: the backend gave higher ones (still ascending).
-          if (e->message->uid >= f.d.uidnext) f.d.uidnext = e->message->uid + 1;
-          if (inbox) e->message->arrival = next_arrival_++;
-          index_message(f, e->message);
-        }
+        if (!e->error) index_message(f, e->message);  // UIDs still ascending
     }
     for (auto* e : batch) {
       if (!e->error)

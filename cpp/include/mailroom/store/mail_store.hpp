@@ -175,7 +175,12 @@ class MailStore {
   void check_room(std::size_t messages, std::uint64_t bytes) const;
   // The account's INBOX, the address normalized once; null when no account.
   std::shared_ptr<Folder> find_inbox(const std::string& normalized) const;
-  void index_message(Folder& f, const MessagePtr& m);  // index lock held
+  // A new message into the folder's index (index lock held): the folder's
+  // UIDNEXT above its UID (which a Maildir another program writes may have
+  // raised), an arrival number in INBOX, the counts.
+  void index_message(Folder& f, const MessageDraft& m);
+  // LimitExceeded past Limits::max_message_size.
+  void check_message_size(std::size_t size) const;
   // A new message's UID and MODSEQ, after the limits are checked, and its
   // keywords as bits of the folder's table (index lock held).
   void reserve_uid(Folder& f, Message& m, const std::vector<std::string>& keywords);
