@@ -157,7 +157,7 @@ export async function send() {
   const parts = [];
   if (r.Delivered.length) parts.push(`delivered to ${r.Delivered.join(", ")}`);
   if (r.Queued.length) parts.push(`queued for ${r.Queued.join(", ")}`);
-  say(`Sent${parts.length ? `: ${parts.join("; ")}` : ""}.`);
+  say(`Sent${parts.length ? `: ${parts.join("; ")}` : ""}.${r.Warnings ? ` ${r.Warnings.join(" ")}` : ""}`);
   saved = fields();
   return r;
 }
