@@ -151,9 +151,30 @@ def test_a_forward_whose_original_was_deleted_says_what_it_left_out(
     assert forwarded["References"] == "<plan.1@example.test> <plan.2@example.test>"
 
 
+def test_a_reply_started_before_its_original_moved_is_sent_by_its_message_id(
+    server: mailroom.Server,
+) -> None:
+    [original] = folder(server, ALICE, "INBOX")
+    start = get(server, f"/api/mailroom/message/{original['ID']}/reply?mode=reply")
+    assert start["MessageID"] == "<plan.2@example.test>"
+    imap_move(server, "Archive")
+    status, sent = compose(server, From=ALICE, To=start["To"], Subject=start["Subject"],
+                           Text="yes" + start["Text"], Mode="reply", ReplyTo=original["ID"],
+                           ReplyToMessageID=start["MessageID"])  # fmt: skip
+    assert status == 200, sent
+    reply = server.wait_for(to="bob@example.test")
+    assert reply["In-Reply-To"] == "<plan.2@example.test>"
+    assert "\\Answered" in folder(server, ALICE, "Archive")[0]["Flags"]
+
+
 def test_without_a_draft_a_reply_to_a_message_gone_is_refused(server: mailroom.Server) -> None:
     [original] = folder(server, ALICE, "INBOX")
     imap_move(server, "Archive")
+    # a Message-ID that no message of the account has does not help
+    status, out = compose(server, From=ALICE, To=["bob@example.test"], Subject="Re: plan",
+                          Mode="reply", ReplyTo=original["ID"],
+                          ReplyToMessageID="<nowhere@example.test>")  # fmt: skip
+    assert status == 400, out
     status, out = compose(server, From=ALICE, To=["bob@example.test"], Subject="Re: plan",
                           Mode="reply", ReplyTo=original["ID"])  # fmt: skip
     assert status == 400 and out["Error"] == f"ReplyTo: no message with the ID '{original['ID']}'"

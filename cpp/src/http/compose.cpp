@@ -135,6 +135,14 @@ Answer MailApi::Impl::compose(const Request& r) {
   if (!answered_id.empty()) {
     if (!reply_mode) throw BadField("ReplyTo needs Mode reply, reply_all or forward");
     answered = draft_view ? answered_by_draft(r, answered_id, *draft_view) : locate(r, answered_id);
+    // Else by the Message-ID the request gives: the web client's, from the
+    // reply or forward it started (GET .../reply's MessageID), no draft yet.
+    const std::string given_id = string_member(o, "ReplyToMessageID", "");
+    if (!answered && !given_id.empty()) {
+      const auto where = decode_message_id(answered_id);
+      if (where && may_see(r, where->account))
+        answered = find_by_message_id(where->account, given_id);
+    }
     const bool draft_answers =
         draft_view && !decoded_header(*draft_view->parsed, "X-Mailroom-Mode").empty();
     if (!answered && !draft_answers)
