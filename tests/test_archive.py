@@ -18,6 +18,8 @@ import pytest
 import mailroom
 from mailroom import ArchiveError, ArchiveWarning, Message
 
+from .test_archive_tables import conversation_id
+
 ENVELOPE = "alice@example.org Mon Jan  5 09:15:00 2026"
 
 
@@ -348,8 +350,16 @@ def test_thread_ids_follow_references_and_subjects(tmp_path: Path) -> None:
     path = tmp_path / "t.mbox"
     mailroom.write_mbox(raws, path)
     ids = mailroom.thread_ids(list(mailroom.read(path)))
-    assert ids == [0, 1, 0, 0, 0]
+    # named by the root's Message-ID (no longer numbered 0, 1, ... by date)
+    lunch, other = conversation_id(b"<a@x>"), conversation_id(b"<z@x>")
+    assert ids == [lunch, other, lunch, lunch, lunch]
     assert mailroom.thread_ids([]) == []
+    # the same ids whatever else is threaded with them; a root without a
+    # Message-ID is named by its bytes, a duplicate Message-ID by the ID
+    assert mailroom.thread_ids([Message.parse(raws[3]), Message.parse(raws[1])]) == [lunch, other]
+    anonymous = b"From: a@example.org\r\nSubject: who\r\n\r\nbody\r\n"
+    again = [Message.parse(anonymous), Message.parse(raws[1]), Message.parse(raws[1])]
+    assert mailroom.thread_ids(again) == [conversation_id(anonymous), other, other]
 
 
 def test_progress_bars(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

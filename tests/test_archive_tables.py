@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import email.policy
 import email.utils
+import hashlib
 import sys
 from email.parser import BytesParser
 from pathlib import Path
@@ -46,6 +47,12 @@ def mail(i: int) -> bytes:
 
 
 RAWS = [mail(i) for i in range(40)]
+
+
+def conversation_id(msg_id: bytes) -> int:
+    """thread_id as documented: SHA-256 of the root's msg-id (or of the
+    bytes of a root without one), 8 bytes big-endian, the top bit cleared."""
+    return int.from_bytes(hashlib.sha256(msg_id).digest()[:8], "big") & (2**63 - 1)
 
 
 @pytest.fixture
@@ -90,12 +97,10 @@ def test_thread_ids_and_optional_columns(mbox: Path) -> None:
     table = mailroom.to_arrow(mbox, columns=["message_id", "thread_id", "html", "headers"])
     assert table.column_names == ["message_id", "thread_id", "html", "headers"]
     ids = table.column("thread_id").to_pylist()
-    # messages 4k .. 4k+3 reply to each other: one thread per four, numbered
-    # by the date of each thread's first message
-    assert sorted(set(ids)) == list(range(10))
-    assert all(ids[i] == ids[i - i % 4] for i in range(40))
-    firsts = sorted(range(0, 40, 4), key=lambda i: (1 + i % 28 + 100 * (i % 3), i))
-    assert [ids[i] for i in firsts] == list(range(10))
+    # messages 4k .. 4k+3 reply to each other: one thread per four, named by
+    # the Message-ID of its first message (no longer 0, 1, ... by date)
+    assert ids == [conversation_id(b"<m%d@example.org>" % (i - i % 4)) for i in range(40)]
+    assert len(set(ids)) == 10
     assert table.column("html").null_count == 40
     first = table.column("headers")[0].as_py()
     assert first[0] == {"name": "From", "value": "Zoë 0 <zoe0@example.org>"}
@@ -202,6 +207,61 @@ def test_parquet_from_two_writers_reads_back_in_duckdb(tmp_path: Path) -> None:
         params=[str(out / "**" / "*.parquet")],
     ).fetchall()
     assert by_month == [(m, sum(1 for i in range(40) if i % 3 == m - 1)) for m in (1, 2, 3)]
+
+
+def thread_mail(mid: str | None, subject: str, day: int, refs: str = "", irt: str = "") -> bytes:
+    head = f"Message-ID: {mid}\r\n" if mid else ""
+    head += f"References: {refs}\r\n" if refs else ""
+    head += f"In-Reply-To: {irt}\r\n" if irt else ""
+    return (
+        f"From: a@example.org\r\nTo: b@example.org\r\nSubject: {subject}\r\n{head}"
+        f"Date: {day:02d} Mar 2026 10:00:00 +0000\r\n\r\nbody of {subject}\r\n"
+    ).encode()
+
+
+def test_thread_ids_agree_across_parquet_writers(tmp_path: Path) -> None:
+    """Two write_parquet runs over two halves of an archive, threads spanning
+    both: in DuckDB each conversation has one thread_id over the dataset, and
+    different conversations have different ones."""
+    require_module("pyarrow")
+    duckdb = require_module("duckdb")
+    first = [
+        thread_mail("<a1@x>", "budget", 1),
+        thread_mail("<a2@x>", "Re: budget", 2, "<a1@x>", "<a1@x>"),
+        thread_mail("<d1@x>", "offsite", 3),
+        thread_mail(None, "no id at all", 4),  # named by its bytes
+        thread_mail("<e2@x>", "Re: release", 5, "<e1@x>", "<e1@x>"),  # e1 never seen
+    ]
+    second = [
+        # one reply alone of a thread whose root is in the other half
+        thread_mail("<a3@x>", "Re: budget", 6, "<a1@x> <a2@x>", "<a2@x>"),
+        thread_mail("<d2@x>", "Re: offsite", 7, "", "<d1@x>"),  # In-Reply-To only
+        thread_mail("<b1@x>", "party", 8),
+        thread_mail("<b2@x>", "Re: party", 9, "<b1@x>", "<b1@x>"),
+        thread_mail("<e3@x>", "Re: release", 10, "<e1@x> <e2@x>", "<e2@x>"),
+    ]
+    mailroom.write_mbox(first, tmp_path / "a.mbox")
+    mailroom.write_mbox(second, tmp_path / "b.mbox")
+    out = tmp_path / "pq"
+    mailroom.write_parquet(tmp_path / "a.mbox", out)
+    mailroom.write_parquet(tmp_path / "b.mbox", out)
+    con, files = duckdb.connect(), [str(out / "**" / "*.parquet")]
+    rel = con.sql("SELECT subject, thread_id FROM read_parquet(?)", params=files)
+    rows = rel.fetchall()
+    assert len(rows) == 10
+    by_subject: dict[str, set[int]] = {}
+    for subject, thread_id in rows:
+        by_subject.setdefault(subject.removeprefix("Re: "), set()).add(thread_id)
+    assert by_subject == {
+        "budget": {conversation_id(b"<a1@x>")},
+        "offsite": {conversation_id(b"<d1@x>")},
+        "no id at all": {conversation_id(first[3])},
+        "release": {conversation_id(b"<e1@x>")},
+        "party": {conversation_id(b"<b1@x>")},
+    }
+    # one group per conversation
+    rel = con.sql("SELECT thread_id, count(*) FROM read_parquet(?) GROUP BY ALL", params=files)
+    assert sorted(n for _, n in rel.fetchall()) == [1, 2, 2, 2, 3]
 
 
 def test_rows_filled_on_threads_are_the_rows_of_one_thread(tmp_path: Path) -> None:

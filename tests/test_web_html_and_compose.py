@@ -13,6 +13,8 @@ import smtplib
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import mailroom
 
 from .browser import Browser, artifacts, chromium, open_folder, wait_until
@@ -275,3 +277,36 @@ def test_compose_at_360_px(web_server: mailroom.Server) -> None:
         assert page.is_visible("#list") and not page.is_visible("#compose")
         assert len(web_server.account(BOB).folder("Drafts")) == 0  # nothing typed: no draft
         assert b.errors == [] and b.outside == []
+
+
+@pytest.mark.parametrize("saved", [True, False], ids=["draft-saved", "never-saved"])
+def test_a_reply_whose_original_moved_while_it_was_open_is_sent(
+    web_server: mailroom.Server, browser: Browser, saved: bool
+) -> None:
+    """The reply's form is open, its draft saved or not, when the original is
+    moved to Archive (a new UID there): Send still sends the reply, threaded,
+    and marks the original where it is now."""
+    page = browser.page
+    with smtplib.SMTP(*web_server.smtp_address) as c:
+        c.sendmail(CAROL, [BOB], f"From: {CAROL}\r\nTo: {BOB}\r\nSubject: Dinner\r\n"
+                   "Message-ID: <dinner.1@example.test>\r\n\r\nEight?\r\n".encode())  # fmt: skip
+    inbox = web_server.account(BOB).inbox
+    page.goto(web_server.http_url + "/")
+    open_folder(page, BOB, "INBOX")
+    open_row(page, "Dinner")
+    page.keyboard.press("r")
+    wait_until(page, "document.querySelector('#c-subject').value === 'Re: Dinner'")
+    page.fill("#c-body", "Eight is fine.")
+    if saved:
+        page.click("#c-save")
+        wait_until(page, "document.querySelector('#toast').textContent === 'Draft saved.'")
+    [original] = inbox.messages()
+    inbox.move([original.uid], "Archive")
+    page.click("#c-send")
+    wait_until(page, f"() => document.querySelector('#toast').textContent.includes('{CAROL}')")
+    assert len(web_server.account(BOB).folder("Drafts")) == 0
+    [got] = web_server.account(CAROL).inbox.messages()
+    reply = web_server.account(CAROL).inbox.message(got.uid)
+    assert reply.get("In-Reply-To") == "<dinner.1@example.test>"
+    assert "\\Answered" in web_server.account(BOB).folder("Archive").messages()[0].flags
+    assert browser.errors == []

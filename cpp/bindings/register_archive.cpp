@@ -175,6 +175,16 @@ void register_values(py::module_& m) {
                     "Per message its thread, numbered by each thread's first message")
       .def_readonly("parent", &mime::Threads::parent, "Per message its parent message; -1 for none")
       .def_property_readonly(
+          "thread_id",
+          [](const mime::Threads& t) {
+            std::vector<std::int64_t> out;
+            out.reserve(t.thread.size());
+            for (std::uint32_t k : t.thread) out.push_back(t.ids[k]);
+            return out;
+          },
+          "Per message its thread's id: the same for the same conversation in every run "
+          "(SHA-256 of the root's Message-ID)")
+      .def_property_readonly(
           "count", [](const mime::Threads& t) { return t.roots.size(); }, "The number of threads");
   py::class_<mime::BaseSubject>(m, "BaseSubject", "RFC 5256 §2.1 base subject of a Subject")
       .def_readonly("text", &mime::BaseSubject::text, "ASCII letters lower-cased, for comparing")

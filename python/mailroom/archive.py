@@ -634,7 +634,16 @@ def _read_many(
 
 
 def thread_ids(messages: Sequence[Message]) -> list[int]:
-    """The conversation each message belongs to, numbered 0, 1, ... in order of
-    each thread's first message: RFC 5256 REFERENCES threading (References,
-    In-Reply-To, then base subjects), the algorithm IMAP's THREAD uses."""
-    return list(_core.archive.thread_messages([m._core for m in messages]).thread)
+    """The conversation each message belongs to (the tables' ``thread_id``):
+    RFC 5256 REFERENCES threading (References, In-Reply-To, then base
+    subjects), the algorithm IMAP's THREAD uses, names each thread by its
+    root, the oldest message it knows of (present or only referred to), so
+    that the same conversation has the same id whatever else is threaded
+    with it.
+
+    The id is ``int.from_bytes(hashlib.sha256(b"<root-id>").digest()[:8],
+    "big") & (2**63 - 1)``; a root without a Message-ID is named the same
+    way by the digest of its bytes. Threads joined by base subject alone take
+    the id of the thread they join (the one that is not a reply, else the
+    earliest)."""
+    return list(_core.archive.thread_messages([m._core for m in messages]).thread_id)

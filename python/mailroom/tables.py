@@ -9,8 +9,11 @@ from_addr     the first author's address; ``from_name`` their display name
 to, cc, bcc   lists of addresses
 subject       decoded (RFC 2047)
 in_reply_to   the first msg-id of In-Reply-To; ``references`` all of References
-thread_id     the conversation (RFC 5256 REFERENCES threading), 0, 1, ... by
-              each thread's first message
+thread_id     the conversation (RFC 5256 REFERENCES threading), an int64 the
+              same in every run: the first 8 bytes of SHA-256 of the thread
+              root's msg-id (``<id>``, the first one of its References, present
+              or not), big-endian, top bit cleared; a root without Message-ID
+              by the digest of its bytes (``archive.thread_ids``)
 size          bytes of the message
 attachments   list of {name, content_type, size} (size decoded)
 text, html    the decoded bodies a reader sees (only when asked for in ``columns``)

@@ -324,6 +324,17 @@ struct MailApi::Impl {
   Response web_file(const std::string& name) const;
   // A message of any folder by its ID (mailroom's routes).
   std::optional<MessageView> locate(const Request& r, const std::string& id) const;
+  // The message of `account` whose Message-ID is `message_id` ("<id>"): the
+  // first found, folder by folder; nullopt when none is.
+  std::optional<MessageView> find_by_message_id(const std::string& account,
+                                                std::string_view message_id) const;
+  // The message a reply's or forward's draft answers, by the ID it was saved
+  // with (`id`, X-Mailroom-Reply-To); when that no longer names it (moved by
+  // IMAP or the web client: another folder, another UID), by the Message-ID
+  // the draft kept of it (X-Mailroom-Reply-To-Message-ID, else a reply's
+  // In-Reply-To) in the same account. nullopt when it is gone.
+  std::optional<MessageView> answered_by_draft(const Request& r, const std::string& id,
+                                               const MessageView& draft) const;
   // The folder a request's `account` and `folder` (default INBOX) name:
   // its messages in UID order and its status; BadField for a missing
   // parameter, FolderMissing for an account or folder that is not there.

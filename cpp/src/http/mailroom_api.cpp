@@ -137,6 +137,38 @@ std::optional<MessageView> MailApi::Impl::locate(const Request& r, const std::st
   }
 }
 
+std::optional<MessageView> MailApi::Impl::find_by_message_id(const std::string& account,
+                                                             std::string_view message_id) const {
+  const std::string_view wanted = mime::own_message_id(message_id);
+  if (wanted.empty()) return std::nullopt;
+  try {
+    for (const auto& f : store.list_folders(account)) {
+      const std::uint32_t validity = store.status(account, f.name).uidvalidity;
+      for (const auto& m : store.messages(account, f.name)) {
+        auto v = view_message(store, m, f.name, validity);
+        if (!v || v->parsed->parts.empty()) continue;
+        const auto* h = v->parsed->find_header(0, "message-id");
+        if (h && mime::own_message_id(v->parsed->bytes(h->value)) == wanted) return v;
+      }
+    }
+  } catch (const store::StoreError&) {
+  }
+  return std::nullopt;
+}
+
+std::optional<MessageView> MailApi::Impl::answered_by_draft(const Request& r, const std::string& id,
+                                                            const MessageView& draft) const {
+  if (auto v = locate(r, id)) return v;
+  std::string message_id = decoded_header(*draft.parsed, "X-Mailroom-Reply-To-Message-ID");
+  const std::string mode = decoded_header(*draft.parsed, "X-Mailroom-Mode");
+  if (message_id.empty() && (mode == "reply" || mode == "reply_all"))
+    message_id = decoded_header(*draft.parsed, "In-Reply-To");  // RFC 5322 §3.6.4: the parent's
+  const auto where = decode_message_id(id);
+  const std::string account = where ? where->account : draft.message->account();
+  if (message_id.empty() || !may_see(r, account)) return std::nullopt;
+  return find_by_message_id(account, message_id);
+}
+
 // The messages an ID list names, by account and folder; BadField for an
 // unknown ID or an empty list.
 std::map<std::pair<std::string, std::string>, std::vector<std::uint32_t>> MailApi::Impl::located(
@@ -311,8 +343,11 @@ void MailApi::Impl::add_mailroom_routes() {
     if (v->message->flags & store::kDraft) {
       const std::string mode = decoded_header(*v->parsed, "X-Mailroom-Mode");
       const std::string answered = decoded_header(*v->parsed, "X-Mailroom-Reply-To");
-      if (!mode.empty() && !answered.empty())
-        detail["Answers"] = json::object{{"Mode", mode}, {"ID", answered}};
+      // The ID where the original is now, when it moved since; kept when it is gone.
+      if (!mode.empty() && !answered.empty()) {
+        const auto now = answered_by_draft(r, answered, *v);
+        detail["Answers"] = json::object{{"Mode", mode}, {"ID", now ? now->id : answered}};
+      }
     }
     return Answer::now(json_response(detail));
   });

@@ -5,6 +5,7 @@
 // /api/mailroom/compose.
 #include "mailroom/mime/html.hpp"
 #include "mailroom/mime/reply.hpp"
+#include "mailroom/mime/threading.hpp"
 #include "mail_api_impl.hpp"
 
 namespace mailroom::http {
@@ -148,6 +149,11 @@ void MailApi::Impl::add_reader_routes() {
     json::array references, attachments;
     for (const auto& id : d.references) references.emplace_back(id);
     for (std::uint32_t i : d.attachments) attachments.push_back(attachment_summary(*v, i));
+    // The original's own Message-ID, for compose to find it by should it move
+    // before the answer is sent (ReplyToMessageID).
+    const auto* own = v->parsed->parts.empty() ? nullptr : v->parsed->find_header(0, "message-id");
+    const std::string_view own_id = own ? mime::own_message_id(v->parsed->bytes(own->value))
+                                     : std::string_view();
     json::object out{{"From", d.from ? json::value(mailbox_list({*d.from})[0]) : json::value("")},
                      {"To", mailbox_list(d.to)},
                      {"Cc", mailbox_list(d.cc)},
@@ -155,6 +161,7 @@ void MailApi::Impl::add_reader_routes() {
                      {"Text", d.quoted_text.empty() ? std::string() : "\n\n" + d.quoted_text},
                      {"InReplyTo", d.in_reply_to},
                      {"References", std::move(references)},
+                     {"MessageID", own_id.empty() ? std::string() : mime::bracketed(own_id)},
                      {"Attachments", std::move(attachments)}};
     return Answer::now(json_response(out));
   });

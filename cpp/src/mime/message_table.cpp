@@ -297,7 +297,7 @@ std::vector<MessageTable> MessageTableBuilder::finish() {
   out.reserve(chunks_.size() + 1);
   std::size_t row = 0;
   for (auto& c : chunks_) {
-    for (std::int64_t& id : c->table.thread_id) id = t.thread[row++];
+    for (std::int64_t& id : c->table.thread_id) id = t.ids[t.thread[row++]];
     out.push_back(std::move(c->table));
   }
   if (out.empty()) out.emplace_back();

@@ -3,7 +3,11 @@
 // call stack's depth.
 #include "mailroom/mime/threading.hpp"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
+#include <array>
+#include <stdexcept>
 #include <unordered_map>
 #include <utility>
 
@@ -52,6 +56,19 @@ std::size_t refwd_leader_end(std::string_view s) {
   return refwd_end(s, pos, false);
 }
 
+// The name of a thread whose root has no Message-ID: the content_id of its
+// bytes as thread_input found it, else of its Subject and Date.
+std::int64_t message_content_id(const ThreadInput& in) {
+  if (in.content_id != 0) return in.content_id;
+  return content_id(in.subject + "\n" + std::to_string(in.date));
+}
+
+// A thread's name by its first message: its Message-ID, else its content.
+std::int64_t message_conversation_id(const ThreadInput& in) {
+  const std::string_view id = own_message_id(in.message_id);
+  return id.empty() ? message_content_id(in) : conversation_id(id);
+}
+
 struct Key {
   std::int64_t date = 0;
   std::uint32_t seq = 0;
@@ -78,16 +95,23 @@ class Threader {
  private:
   const std::vector<ThreadInput>& in_;
   std::vector<std::int32_t> box_msg_;  // message of each container, -1 for a dummy
+  std::vector<std::string_view> box_id_;  // its msg-id ("" for a message without one)
+  // Of a root: the container whose msg-id names its thread (conversation_id):
+  // itself, or the dummy above it that pruning or a merge took away.
+  std::vector<std::uint32_t> origin_;
   std::vector<std::int32_t> parent_;
   std::vector<std::vector<std::uint32_t>> kids_;
   std::vector<Key> key_;
   std::vector<const BaseSubject*> base_;  // of each message
   std::vector<BaseSubject> found_;        // those its input did not give (reserved: stable)
 
-  std::uint32_t new_box(std::int32_t message) {
+  std::uint32_t new_box(std::int32_t message, std::string_view id = {}) {
+    const auto b = static_cast<std::uint32_t>(box_msg_.size());
     box_msg_.push_back(message);
+    box_id_.push_back(id);
+    origin_.push_back(b);
     parent_.push_back(-1);
-    return static_cast<std::uint32_t>(box_msg_.size() - 1);
+    return b;
   }
 
   // Is `a` at or below `b`? Walks up from a; past kMaxThreadDepth says yes,
@@ -107,24 +131,21 @@ class Threader {
     by_id.reserve(in_.size() * 2);
     auto box_of = [&](std::string_view id) {
       auto [it, fresh] = by_id.try_emplace(id, 0);
-      if (fresh) it->second = new_box(-1);
+      if (fresh) it->second = new_box(-1, id);
       return it->second;
     };
     for (std::uint32_t i = 0; i < in_.size(); ++i) {
       const ThreadInput& m = in_[i];
-      auto own_ids = message_ids(m.message_id);
-      if (own_ids.empty()) {  // "Message-ID: id@host" without its brackets, as some send
-        const std::string_view bare = trim(m.message_id);
-        if (!bare.empty() && bare.find_first_of(" \t\r\n<>") == std::string_view::npos)
-          own_ids.push_back(bare);
-      }
+      const std::string_view own_id = own_message_id(m.message_id);
       std::uint32_t own;
-      if (own_ids.empty()) {
+      if (own_id.empty()) {
         own = new_box(static_cast<std::int32_t>(i));  // no Message-ID: unique
       } else {
-        own = box_of(own_ids.front());
+        own = box_of(own_id);
         if (box_msg_[own] >= 0) {
-          own = new_box(static_cast<std::int32_t>(i));  // a duplicate: unique
+          // A duplicate: unique, but named by the Message-ID all the same,
+          // as the same message read twice is the same conversation.
+          own = new_box(static_cast<std::int32_t>(i), own_id);
         } else {
           box_msg_[own] = static_cast<std::int32_t>(i);
         }
@@ -202,6 +223,9 @@ class Threader {
       if (box_msg_[r] >= 0 || kids_[r].size() > 1) {
         out.push_back(r);
       } else if (kids_[r].size() == 1) {
+        // The message standing in for a missing root keeps the root's name,
+        // so that a run holding the root names the thread alike.
+        origin_[kids_[r][0]] = origin_[r];
         out.push_back(kids_[r][0]);
       }
     }
@@ -273,6 +297,7 @@ class Threader {
         kids_[t].push_back(r);
       } else {
         const std::uint32_t d = new_box(-1);
+        origin_[d] = origin_[t];  // named after the thread the others join
         kids_.push_back({t, r});
         gone.push_back(0);
         replaced.emplace_back(t, d);
@@ -299,6 +324,15 @@ class Threader {
     return out;
   }
 
+  // The conversation_id of the thread whose naming container is `origin`
+  // (and whose root is `root`).
+  std::int64_t name(std::uint32_t origin, std::uint32_t root) const {
+    if (!box_id_[origin].empty()) return conversation_id(box_id_[origin]);
+    std::int32_t m = box_msg_[origin];
+    if (m < 0) m = first_message(root);  // not so: a dummy always has an id
+    return m < 0 ? 0 : message_content_id(in_[static_cast<std::size_t>(m)]);
+  }
+
   Threads result(const std::vector<std::uint32_t>& roots) {
     Threads t;
     t.nodes.resize(box_msg_.size());
@@ -307,6 +341,8 @@ class Threader {
       t.nodes[b].children = std::move(kids_[b]);  // the forest is done with
     }
     t.roots = roots;
+    t.ids.reserve(roots.size());
+    for (std::uint32_t r : roots) t.ids.push_back(name(origin_[r], r));
     t.thread.assign(in_.size(), 0);
     t.parent.assign(in_.size(), -1);
     std::vector<std::pair<std::uint32_t, std::int32_t>> stack;  // node, nearest message above
@@ -330,6 +366,30 @@ class Threader {
 };
 
 }  // namespace
+
+std::int64_t content_id(std::string_view bytes) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  unsigned int size = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), md.data(), &size, EVP_sha256(), nullptr) != 1 ||
+      size < 8)
+    throw std::runtime_error("SHA-256 is not available");
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 8; ++i) v = (v << 8) | md[i];
+  return static_cast<std::int64_t>(v & 0x7fff'ffff'ffff'ffffULL);
+}
+
+std::int64_t conversation_id(std::string_view message_id) {
+  return content_id(bracketed(message_id));
+}
+
+std::string_view own_message_id(std::string_view value) {
+  auto ids = message_ids(value);
+  if (!ids.empty()) return ids.front();
+  // "Message-ID: id@host" without its brackets, as some send
+  const std::string_view bare = trim(value);
+  if (!bare.empty() && bare.find_first_of(" \t\r\n<>") == std::string_view::npos) return bare;
+  return {};
+}
 
 BaseSubject base_subject(std::string_view subject) {
   BaseSubject out;
@@ -418,6 +478,7 @@ ThreadInput thread_input(const ParsedMessage& m) {
     return h ? std::string(m.bytes(h->value)) : std::string();
   };
   in.message_id = raw("message-id");
+  if (own_message_id(in.message_id).empty()) in.content_id = content_id(m.raw);
   in.in_reply_to = raw("in-reply-to");
   in.references = raw("references");
   in.subject = decode_header(raw("subject"));
@@ -494,6 +555,7 @@ Threads thread_ordered_subject(const std::vector<ThreadInput>& messages) {
     return messages[a].date != messages[b].date ? messages[a].date < messages[b].date : a < b;
   });
   for (std::uint32_t r = 0; r < t.roots.size(); ++r) {
+    t.ids.push_back(message_conversation_id(messages[t.roots[r]]));
     t.thread[t.roots[r]] = r;
     for (std::uint32_t c : t.nodes[t.roots[r]].children) t.thread[c] = r;
   }

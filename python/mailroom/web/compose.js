@@ -78,6 +78,7 @@ function openForm(start, show) {
   draft = {
     Mode: start.Mode || "new",
     ReplyTo: start.ReplyTo || null,
+    ReplyToMessageID: start.ReplyToMessageID || null,
     DraftID: start.DraftID || null,
     forward: (start.Mode === "forward" ? start.Attachments || [] : []).map((a) => ({ ...a, keep: true })),
     files: start.files || [],
@@ -103,7 +104,7 @@ export function compose(from, show) {
 // reply, reply_all or forward of message `id`, prefilled by the server.
 export async function answer(id, mode, show) {
   const r = await api(`${paths.message(id)}/reply?mode=${q(mode)}`);
-  openForm({ ...r, Mode: mode, ReplyTo: id }, show);
+  openForm({ ...r, Mode: mode, ReplyTo: id, ReplyToMessageID: r.MessageID }, show);
 }
 
 // A draft reopened: its fields, its attachments read back from the server,
@@ -132,6 +133,7 @@ function request(asDraft) {
     Draft: asDraft,
   };
   if (draft.ReplyTo) body.ReplyTo = draft.ReplyTo;
+  if (draft.ReplyTo && draft.ReplyToMessageID) body.ReplyToMessageID = draft.ReplyToMessageID;
   if (draft.DraftID) body.DraftID = draft.DraftID;
   const keep = draft.forward.filter((a) => a.keep).map((a) => a.PartID);
   if (draft.Mode === "forward" && draft.ReplyTo) body.ForwardParts = keep;
@@ -157,7 +159,7 @@ export async function send() {
   const parts = [];
   if (r.Delivered.length) parts.push(`delivered to ${r.Delivered.join(", ")}`);
   if (r.Queued.length) parts.push(`queued for ${r.Queued.join(", ")}`);
-  say(`Sent${parts.length ? `: ${parts.join("; ")}` : ""}.`);
+  say(`Sent${parts.length ? `: ${parts.join("; ")}` : ""}.${r.Warnings ? ` ${r.Warnings.join(" ")}` : ""}`);
   saved = fields();
   return r;
 }

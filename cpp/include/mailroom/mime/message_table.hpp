@@ -66,7 +66,7 @@ struct MessageTable {
   std::vector<std::uint8_t> date_valid;
   StringListColumn to, cc, bcc, references;
   std::vector<std::int64_t> size;       // bytes of the message
-  std::vector<std::int64_t> thread_id;  // RFC 5256 REFERENCES thread, by first message
+  std::vector<std::int64_t> thread_id;  // its RFC 5256 REFERENCES thread's conversation_id
   AttachmentColumn attachments;
   HeaderColumn headers;
 };
