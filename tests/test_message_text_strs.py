@@ -25,7 +25,11 @@ POOLS = {
 
 
 def _message(body: bytes, cte: str, subject: bytes = b"plain") -> Message:
-    encoded = {"8bit": body, "quoted-printable": mime.qp_encode(body), "base64": mime.b64encode(body)}
+    encoded = {
+        "8bit": body,
+        "quoted-printable": mime.qp_encode(body),
+        "base64": mime.b64encode(body),
+    }
     return Message.parse(
         b"From: a@example.org\r\nSubject: " + subject + b"\r\nX-Raw: " + subject + b"\r\n"
         b"Content-Type: text/plain; charset=utf-8\r\n"
@@ -70,8 +74,20 @@ def test_random_bytes_decode_as_before() -> None:
     # Random bytes mostly are not valid UTF-8; some runs are. Valid: CPython's
     # strict decoder; not valid: the engine's conversion (U+FFFD), flagged.
     rnd = random.Random(2026)
-    pieces = [b"a", b"abc ", b"\xc3\xab", b"\xed\x95\x9c", b"\xf0\x9f\x99\x82", b"\xc3", b"\x80",
-              b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xc0\xaf", b"\xe0\x80\xaf", b"\xff"]
+    pieces = [
+        b"a",
+        b"abc ",
+        b"\xc3\xab",
+        b"\xed\x95\x9c",
+        b"\xf0\x9f\x99\x82",
+        b"\xc3",
+        b"\x80",
+        b"\xed\xa0\x80",
+        b"\xf4\x90\x80\x80",
+        b"\xc0\xaf",
+        b"\xe0\x80\xaf",
+        b"\xff",
+    ]
     for i in range(600):
         if i % 3 == 0:
             raw = rnd.randbytes(rnd.randint(0, 80))

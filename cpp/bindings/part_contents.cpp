@@ -169,12 +169,22 @@ std::vector<std::uint32_t> walk_indices(const ParsedMessage& p, std::int64_t i) 
 
 // Part i and every part below it, depth first, each as (index, headers,
 // content): what a reader walking the message asks of every part, in one
-// call. Content is the str of a text/* leaf, the decoded bytes of any other
+// call. With make_part, the first item is make_part(index) instead of the
+// index; with row (a tuple type, a NamedTuple), each row is of that type. Content is the str of a text/* leaf, the decoded bytes of any other
 // leaf, None for a multipart or an embedded message (its parts follow it).
 // The GIL is released twice for the whole message: once to decode the headers
 // and the texts (and measure them), once to fill the strs and decode the other
 // bodies into their bytes objects.
-py::list part_contents(const ParsedMessage& p, std::int64_t i) {
+py::list part_contents(const ParsedMessage& p, std::int64_t i, const py::object& make_part,
+                       const py::object& row) {
+  PyTypeObject* row_type = nullptr;
+  if (!row.is_none()) {
+    if (!PyType_Check(row.ptr()) ||
+        !PyType_IsSubtype(reinterpret_cast<PyTypeObject*>(row.ptr()), &PyTuple_Type)) {
+      throw py::type_error("contents(): row must be a tuple type (a NamedTuple of 3 fields)");
+    }
+    row_type = reinterpret_cast<PyTypeObject*>(row.ptr());
+  }
   const std::vector<std::uint32_t> order = walk_indices(p, i);
   enum class Kind { container, text, binary };
   struct Entry {
@@ -225,7 +235,16 @@ py::list part_contents(const ParsedMessage& p, std::int64_t i) {
     } else if (e.kind == Kind::text) {
       content = e.text.take(p, k, strs);
     }
-    out[j] = py::make_tuple(k, header_list(p, k, strs, e.first_header), std::move(content));
+    py::object first = make_part.is_none() ? py::object(py::int_(k)) : make_part(k);
+    py::list headers = header_list(p, k, strs, e.first_header);
+    // A tuple subclass is made as tuple.__new__ makes it (tp_alloc, then the
+    // items), without a call into Python.
+    PyObject* r = row_type ? row_type->tp_alloc(row_type, 3) : PyTuple_New(3);
+    if (!r) throw py::error_already_set();
+    PyTuple_SET_ITEM(r, 0, first.release().ptr());
+    PyTuple_SET_ITEM(r, 1, headers.release().ptr());
+    PyTuple_SET_ITEM(r, 2, content.release().ptr());
+    PyList_SET_ITEM(out.ptr(), static_cast<Py_ssize_t>(j), r);
   }
   return out;
 }

@@ -27,7 +27,10 @@ pybind11::tuple decoded_text(const mime::ParsedMessage& p, std::int64_t i);
 pybind11::list decoded_headers(const mime::ParsedMessage& p, std::int64_t i);
 // Part i and every part below it, depth first.
 std::vector<std::uint32_t> walk_indices(const mime::ParsedMessage& p, std::int64_t i);
-// [(index, headers, content)] of part i and every part below it.
-pybind11::list part_contents(const mime::ParsedMessage& p, std::int64_t i);
+// [(index, headers, content)] of part i and every part below it; with
+// make_part not None, make_part(index) in place of the index; with row not
+// None, each row of that tuple type.
+pybind11::list part_contents(const mime::ParsedMessage& p, std::int64_t i,
+                             const pybind11::object& make_part, const pybind11::object& row);
 
 }  // namespace mailroom::bindings

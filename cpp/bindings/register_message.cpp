@@ -304,10 +304,12 @@ void register_message(py::module_& m) {
            "RFC 2047 decoded: the work of decode_header() on each, in one call")
       .def("walk", &walk_indices, py::arg("i") = 0,
            "Part i and every part below it, depth first, as indices")
-      .def("contents", &part_contents, py::arg("i") = 0,
+      .def("contents", &part_contents, py::arg("i") = 0, py::arg("make_part") = py::none(),
+           py::arg("row") = py::none(),
            "(index, headers, content) of part i and every part below it, depth first: "
            "decoded headers; str for a text leaf, decoded bytes for another leaf, None "
-           "for a container")
+           "for a container. With make_part, make_part(index) stands for the index; "
+           "with row (a tuple type of three fields), each row is one of those.")
       .def(
           "delivery_report",
           [](const ParsedMessage& p) {
