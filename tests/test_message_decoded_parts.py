@@ -213,3 +213,20 @@ def test_nul_bare_cr_and_bare_lf_are_found_at_every_position(length: int) -> Non
         for byte in (b"\0", b"\r", b"\n", b"x"):
             data = lines[:at] + byte + lines[at + 1 :]
             assert _line_end_defects(data) == _expected_line_end_defects(data), (data, at)
+
+
+def test_rows_are_made_natively_as_the_tuple_type_asked_for() -> None:
+    msg = Message.parse(b"From: a@example.org\r\n\r\nbody\r\n")
+    (row,) = msg._core.contents(0, lambda i: ("part", i), DecodedPart)
+    assert type(row) is DecodedPart
+    assert row == DecodedPart(("part", 0), [("From", "a@example.org")], "body\r\n")
+    assert row.part == ("part", 0) and row.content == "body\r\n"
+    assert msg._core.contents(0) == [(0, [("From", "a@example.org")], "body\r\n")]
+    with pytest.raises(TypeError, match="row must be a tuple type"):
+        msg._core.contents(0, None, list)  # type: ignore[call-overload]
+
+    def broken(i: int) -> object:
+        raise ValueError(f"no part {i}")
+
+    with pytest.raises(ValueError, match="no part 0"):
+        msg._core.contents(0, broken, DecodedPart)

@@ -16,6 +16,8 @@
 #include "mailroom/mime/html.hpp"
 #include "mailroom/mime/message.hpp"
 #include "mailroom/mime/message_table.hpp"
+#include "header_names.hpp"
+#include "part_contents.hpp"
 #include "register.hpp"
 #include "text_values.hpp"
 
@@ -47,13 +49,6 @@ std::string str_or_bytes(const py::object& o) {
   return bytes_like(o, "value");
 }
 
-std::uint32_t check_index(const ParsedMessage& m, std::int64_t i) {
-  if (i < 0 || static_cast<std::uint64_t>(i) >= m.parts.size()) {
-    throw py::index_error("part index out of range");
-  }
-  return static_cast<std::uint32_t>(i);
-}
-
 py::bytes span_bytes(const ParsedMessage& m, Span s) {
   std::string_view v = m.bytes(s);
   return py::bytes(v.data(), v.size());
@@ -78,166 +73,6 @@ auto utf8_field(std::string T::*member) {
 py::list fields_list(const mime::ReportFields& f) {
   py::list out;
   for (const auto& [name, value] : f) out.append(py::make_tuple(utf8_str(name), utf8_str(value)));
-  return out;
-}
-
-// A bytes object of `n` bytes whose contents the caller writes; shrunk to
-// `used` afterwards by shrink_bytes.
-py::object new_bytes(std::size_t n) {
-  PyObject* out = PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(n));
-  if (!out) throw py::error_already_set();
-  return py::reinterpret_steal<py::object>(out);
-}
-
-void shrink_bytes(py::object& b, std::size_t used) {
-  if (static_cast<std::size_t>(PyBytes_GET_SIZE(b.ptr())) == used) return;
-  PyObject* o = b.release().ptr();
-  if (_PyBytes_Resize(&o, static_cast<Py_ssize_t>(used)) != 0) throw py::error_already_set();
-  b = py::reinterpret_steal<py::object>(o);
-}
-
-// The text of part k from its decoded bytes: for UTF-8 (and US-ASCII) text
-// the bytes become the str directly, validated once by Python's strict
-// decoder; only text that is not valid UTF-8 (or in another charset) goes
-// through the engine's conversion, which replaces what does not decode with
-// U+FFFD. `bad` is set when that replaced anything.
-py::str text_str(const ParsedMessage& p, std::uint32_t k, std::string_view data, bool& bad) {
-  if (p.text_is_utf8(k)) {
-    PyObject* o = PyUnicode_DecodeUTF8(data.data(), static_cast<Py_ssize_t>(data.size()), "strict");
-    if (o) return py::reinterpret_steal<py::str>(o);
-    if (!PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) throw py::error_already_set();
-    PyErr_Clear();
-  }
-  std::string text;
-  {
-    py::gil_scoped_release nogil;
-    text = p.text_from(k, data, &bad);
-  }
-  return utf8_str(text);
-}
-
-py::list header_list(const ParsedMessage& p, std::uint32_t k, const std::vector<std::string>& values) {
-  const auto& fields = p.parts[k].headers;
-  py::list out(fields.size());
-  for (std::size_t j = 0; j < fields.size(); ++j) {
-    out[j] = py::make_tuple(latin1_str(p.bytes(fields[j].name)), utf8_str(values[j]));
-  }
-  return out;
-}
-
-std::vector<std::string> decode_headers(const ParsedMessage& p, std::uint32_t k) {
-  const auto& fields = p.parts[k].headers;
-  std::vector<std::string> values(fields.size());
-  for (std::size_t j = 0; j < fields.size(); ++j) {
-    values[j] = mime::decode_header(p.bytes(fields[j].value));
-  }
-  return values;
-}
-
-// The decoded body, written straight into the bytes object returned: no
-// intermediate string, no second copy (base64 attachments are most of a
-// mailbox's bytes).
-py::tuple decoded_bytes(const ParsedMessage& p, std::int64_t i) {
-  const auto k = check_index(p, i);
-  py::object out = new_bytes(p.decoded_capacity(k));
-  bool bad = false;
-  std::size_t n = 0;
-  {
-    py::gil_scoped_release nogil;
-    n = p.decode_body_to(k, PyBytes_AS_STRING(out.ptr()), &bad);
-  }
-  shrink_bytes(out, n);
-  return py::make_tuple(std::move(out), bad);
-}
-
-py::tuple decoded_text(const ParsedMessage& p, std::int64_t i) {
-  const auto k = check_index(p, i);
-  bool bad = false, bad_text = false;
-  std::string storage;
-  std::string_view data;
-  {
-    py::gil_scoped_release nogil;
-    data = p.decoded_view(k, storage, &bad);
-  }
-  py::str text = text_str(p, k, data, bad_text);
-  return py::make_tuple(std::move(text), bad || bad_text);
-}
-
-py::list decoded_headers(const ParsedMessage& p, std::int64_t i) {
-  const auto k = check_index(p, i);
-  std::vector<std::string> values;
-  {
-    py::gil_scoped_release nogil;
-    values = decode_headers(p, k);
-  }
-  return header_list(p, k, values);
-}
-
-// Depth-first order, as Part.walk() gives it.
-std::vector<std::uint32_t> walk_indices(const ParsedMessage& p, std::int64_t i) {
-  std::vector<std::uint32_t> out, stack{check_index(p, i)};
-  while (!stack.empty()) {
-    const std::uint32_t k = stack.back();
-    stack.pop_back();
-    out.push_back(k);
-    const auto& children = p.parts[k].children;
-    stack.insert(stack.end(), children.rbegin(), children.rend());
-  }
-  return out;
-}
-
-// Part i and every part below it, depth first, each as (index, headers,
-// content): what a reader walking the message asks of every part, in one
-// call with one release of the GIL for all the decoding. Content is the str
-// of a text/* leaf, the decoded bytes of any other leaf, None for a multipart
-// or an embedded message (its parts follow it).
-py::list part_contents(const ParsedMessage& p, std::int64_t i) {
-  const std::vector<std::uint32_t> order = walk_indices(p, i);
-  struct Leaf {
-    std::vector<std::string> headers;
-    std::string storage;    // a text body decoded (a view of the raw body when not)
-    std::string_view text;
-    py::object bytes;       // a non-text leaf's decoded body, written without the GIL
-    std::size_t used = 0;
-  };
-  std::vector<Leaf> leaves(order.size());
-  for (std::size_t j = 0; j < order.size(); ++j) {
-    const mime::Part& part = p.parts[order[j]];
-    const bool leaf = !part.is_multipart && !part.is_message;
-    if (leaf && part.content_type.compare(0, 5, "text/") != 0) {
-      leaves[j].bytes = new_bytes(p.decoded_capacity(order[j]));
-    }
-  }
-  {
-    py::gil_scoped_release nogil;
-    for (std::size_t j = 0; j < order.size(); ++j) {
-      const std::uint32_t k = order[j];
-      const mime::Part& part = p.parts[k];
-      Leaf& leaf = leaves[j];
-      leaf.headers = decode_headers(p, k);
-      if (part.is_multipart || part.is_message) continue;
-      if (leaf.bytes) {
-        leaf.used = p.decode_body_to(k, PyBytes_AS_STRING(leaf.bytes.ptr()));
-      } else {
-        leaf.text = p.decoded_view(k, leaf.storage);
-      }
-    }
-  }
-  py::list out(order.size());
-  for (std::size_t j = 0; j < order.size(); ++j) {
-    const std::uint32_t k = order[j];
-    const mime::Part& part = p.parts[k];
-    Leaf& leaf = leaves[j];
-    py::object content = py::none();
-    if (leaf.bytes) {
-      shrink_bytes(leaf.bytes, leaf.used);
-      content = std::move(leaf.bytes);
-    } else if (!part.is_multipart && !part.is_message) {
-      bool bad = false;
-      content = text_str(p, k, leaf.text, bad);
-    }
-    out[j] = py::make_tuple(k, header_list(p, k, leaf.headers), std::move(content));
-  }
   return out;
 }
 
@@ -331,7 +166,7 @@ void register_message(py::module_& m) {
              auto k = check_index(p, i);
              py::list out;
              for (const auto& h : p.parts[k].headers) {
-               out.append(py::make_tuple(latin1_str(p.bytes(h.name)), span_bytes(p, h.value)));
+               out.append(py::make_tuple(header_name_str(p.bytes(h.name)), span_bytes(p, h.value)));
              }
              return out;
            },
@@ -469,10 +304,12 @@ void register_message(py::module_& m) {
            "RFC 2047 decoded: the work of decode_header() on each, in one call")
       .def("walk", &walk_indices, py::arg("i") = 0,
            "Part i and every part below it, depth first, as indices")
-      .def("contents", &part_contents, py::arg("i") = 0,
+      .def("contents", &part_contents, py::arg("i") = 0, py::arg("make_part") = py::none(),
+           py::arg("row") = py::none(),
            "(index, headers, content) of part i and every part below it, depth first: "
            "decoded headers; str for a text leaf, decoded bytes for another leaf, None "
-           "for a container")
+           "for a container. With make_part, make_part(index) stands for the index; "
+           "with row (a tuple type of three fields), each row is one of those.")
       .def(
           "delivery_report",
           [](const ParsedMessage& p) {

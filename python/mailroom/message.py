@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import email.message
 import email.policy
+import functools
 import html as _html
 import mimetypes
 import os
@@ -142,11 +143,9 @@ class Part:
         is the text (str) of a text/* leaf, the decoded bytes of any other
         leaf, and None for a multipart or message/rfc822 container (its parts
         follow it)."""
-        message = self._message
-        return [
-            DecodedPart(Part(message, i), headers, content)
-            for i, headers, content in self._core.contents(self._index)
-        ]
+        # The rows are made natively, as DecodedPart tuples, the Part of each
+        # by Part(message, index).
+        return self._core.contents(self._index, functools.partial(Part, self._message), DecodedPart)
 
     # -- headers ----------------------------------------------------------------
     @property

@@ -1,8 +1,12 @@
 """mailroom._core.mime: the MIME parser, the builder, codecs and header fields."""
 
+from collections.abc import Callable
+from typing import Any, TypeVar, overload
+
 from . import _Bytes, _Pybind11Type
 
 _Span = tuple[int, int]
+_Row = TypeVar("_Row", bound=tuple[Any, ...])
 
 # codecs
 def b64encode(data: _Bytes, wrap: int = 76) -> bytes: ...
@@ -182,8 +186,13 @@ class ParsedMessage(metaclass=_Pybind11Type):
     def text(self, i: int) -> tuple[str, bool]: ...
     def decoded_headers(self, i: int) -> list[tuple[str, str]]: ...
     def walk(self, i: int = 0) -> list[int]: ...
+    @overload
     def contents(
-        self, i: int = 0
+        self, i: int, make_part: Callable[[int], object], row: type[_Row]
+    ) -> list[_Row]: ...
+    @overload
+    def contents(
+        self, i: int = 0, make_part: None = None, row: None = None
     ) -> list[tuple[int, list[tuple[str, str]], str | bytes | None]]: ...
     def delivery_report(self) -> DeliveryReport: ...
 
