@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import mailbox
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,6 +70,36 @@ def test_same_messages_over_several_connections(server: Server) -> None:
         # The other connections stay for the next fetch (three of the four).
         assert imap.fetch_connections == 4
     assert imap.fetch_connections == 1  # logout() closed them
+
+
+def test_the_other_connections_log_in_at_once(server: Server) -> None:
+    # S: the answer to each new connection's "C: a4 EXAMINE INBOX" held 5 s.
+    # Opened one after another (a login and an EXAMINE are several round
+    # trips, which add up over a link with latency), the fourth connection
+    # would come 10 s after the second; opened at once, all three others are
+    # there while the first EXAMINE is still held.
+    with connect(server) as imap:
+        imap.select("INBOX")  # SELECT here: only the others EXAMINE
+        uids = imap.search()
+        before = server.active_connections
+        server.imap_reply(delay=5.0, command="EXAMINE", times=3)
+        got: list[int] = []
+
+        def download() -> None:
+            got.extend(m.uid for m in imap.fetch(uids, batch=100, connections=4))
+
+        downloading = threading.Thread(target=download)
+        downloading.start()
+        try:
+            deadline = time.monotonic() + 4.0
+            while server.active_connections < before + 3 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            opened = server.active_connections - before
+        finally:
+            downloading.join()
+            server.clear_imap_replies()
+        assert opened == 3
+        assert got == uids and imap.fetch_connections == 4
 
 
 def test_stopping_early_closes_the_others_and_the_next_fetch_works(server: Server) -> None:
