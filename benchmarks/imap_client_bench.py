@@ -28,7 +28,10 @@ in turn. Printed per client: the best round's messages/s and MB/s (the
 machine may be shared: the best round is the one least disturbed), and the
 CPU time per message of the client (this process, all its threads) and of
 the server (Dovecot: the processes its master reaped; mailroom's server: its
-process), the medians of the rounds; then mailroom's ratios to each peer.
+process), the medians of the rounds; then mailroom's ratios to each peer;
+then, for Dovecot, where one connection's time goes (Linux schedstat): its
+imap process on a core, waiting for a core, or asleep because the client has
+not read what it wrote, against the client's reading thread.
 
 Over a link with latency and a bandwidth limit (root, ``ip`` and a C
 compiler; without them it says why and stops):
@@ -63,6 +66,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -173,6 +177,55 @@ class ServerCPU:
         return cpu_seconds(self.pid, self.children)
 
 
+def schedstat(pid: int, tid: int | None = None) -> tuple[float, float]:
+    """A process's (or one of its threads') seconds on a core and seconds
+    runnable but waiting for one, from /proc (Linux schedstat)."""
+    task = f"/proc/{pid}/task/{tid}" if tid else f"/proc/{pid}"
+    ran, waited, _ = Path(f"{task}/schedstat").read_text().split()
+    return int(ran) / 1e9, int(waited) / 1e9
+
+
+def imap_processes(master: int) -> set[int]:
+    """Dovecot's imap processes (one per logged-in connection)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, rest = stat.read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        if name.endswith("(imap") and int(rest.split()[1]) == master:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def dovecot_waits(port: int, master: int, count: int) -> None:
+    """Whether Dovecot ever waits for mailroom's client over one connection:
+    the time its imap process spends on a core, waiting for a core, and
+    asleep (its socket full: waiting for the client to read), against the
+    client's reading thread."""
+    before = imap_processes(master)
+    with mailroom.IMAPClient("127.0.0.1", port, USER, PASSWORD, compress=False) as imap:
+        imap.select("INBOX", readonly=True)
+        uids = imap.search()
+        (server,) = imap_processes(master) - before
+        reader = threading.get_native_id()
+        s0, c0 = schedstat(server), schedstat(os.getpid(), reader)
+        start = time.perf_counter()
+        for _ in imap.fetch(uids):
+            pass
+        wall = time.perf_counter() - start
+        s1, c1 = schedstat(server), schedstat(os.getpid(), reader)
+    ran, waited = s1[0] - s0[0], s1[1] - s0[1]
+    mine, mine_waited = c1[0] - c0[0], c1[1] - c0[1]
+    print(
+        f"  one connection, {count / wall:.0f} msg/s over {wall:.2f} s: Dovecot's imap process "
+        f"on a core {ran:.2f} s, waiting for one {waited:.2f} s, asleep (waiting for the "
+        f"client) {max(0.0, wall - ran - waited):.2f} s; mailroom's reading thread on a core "
+        f"{mine:.2f} s, waiting for one {mine_waited:.2f} s, asleep (waiting for Dovecot) "
+        f"{max(0.0, wall - mine - mine_waited):.2f} s"
+    )
+
+
 @dataclass
 class Timing:
     seconds: list[float] = field(default_factory=list)
@@ -228,6 +281,7 @@ def run(count: int, size: int, rounds: int) -> None:
             assert d.imap_port is not None
             master = int((d.workdir / "run" / "master.pid").read_text().split()[0])
             report("Dovecot", clients, d.imap_port, count, rounds, ServerCPU(master, True))
+            dovecot_waits(d.imap_port, master, count)
         port = free_port()
         server = subprocess.Popen(
             [sys.executable, "-c", _SERVER, str(port)],
