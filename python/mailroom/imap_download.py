@@ -29,13 +29,18 @@ if TYPE_CHECKING:
     from .imap_values import SelectedFolder
     from .message import Message
 
-__all__ = ["MAX_FETCH_CONNECTIONS", "REMOTE_FETCH_CONNECTIONS", "check_fetch_connections"]
+__all__ = ["DEFAULT_FETCH_CONNECTIONS", "MAX_FETCH_CONNECTIONS", "check_fetch_connections"]
 
 MAX_FETCH_CONNECTIONS = 16
-# connections=None: this many to a server elsewhere (each connection is
-# bounded by its own window and round trips; servers commonly allow ten or
-# more per user), one to a server on this host, which shares the CPUs.
-REMOTE_FETCH_CONNECTIONS = 4
+# connections=None: one, near or far. Over links of 1, 20, 80 and 300 ms RTT
+# at 100 Mbit/s (benchmarks/imap_client_bench.py --rtt-ms; BBR, and CUBIC at
+# 80 ms) one connection, its UID FETCHes pipelined, got what the link gave
+# imaplib's single FETCH 1:* (0.97-1.00x), and 2, 4 or 8 connections got
+# 0.76-1.00x of one: they share the same bottleneck, start up against each
+# other and drop more. Each also costs a login, a server process and a place
+# under the server's per-user limit (Dovecot's is 10 per user and address).
+# To a server on this host they only share the same cores.
+DEFAULT_FETCH_CONNECTIONS = 1
 
 
 def check_fetch_connections(connections: int | None) -> None:
