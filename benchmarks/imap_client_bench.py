@@ -28,19 +28,45 @@ in turn. Printed per client: the best round's messages/s and MB/s (the
 machine may be shared: the best round is the one least disturbed), and the
 CPU time per message of the client (this process, all its threads) and of
 the server (Dovecot: the processes its master reaped; mailroom's server: its
-process), the medians of the rounds; then mailroom's ratios to each peer.
+process), the medians of the rounds; then mailroom's ratios to each peer;
+then, for Dovecot, where one connection's time goes (Linux schedstat): its
+imap process on a core, waiting for a core, or asleep because the client has
+not read what it wrote, against the client's reading thread.
+
+Over a link with latency and a bandwidth limit (root, ``ip`` and a C
+compiler; without them it says why and stops):
+
+    python benchmarks/imap_client_bench.py --rtt-ms 1,20,80 --rate-mbit 100
+
+Dovecot listens on the near end of a point-to-point link into a network
+namespace of its own (``mailroom-wan``), where each client runs in a process
+of its own; the link is ``benchmarks/delay_line.c`` (two TUN devices, every
+packet held for half the RTT each way and sent no faster than the rate,
+behind a bottleneck queue of ``--queue-packets``; tc's netem does the same
+where the kernel has it, but this one needs only TUN). Every client is
+warmed up once on loopback; then for each RTT: mailroom over 1, 2, 4 and 8
+connections and over one with COMPRESS=DEFLATE (this corpus repeats itself
+and compresses far better than real mail), imaplib's single FETCH, imaplib's
+per-message loop (over the first 15 s worth of messages at that RTT: a round
+trip each) and imapclient, in turn, ``--rounds`` times. Printed: as above,
+with the link's use (the goodput against the rate less the TCP/IP headers)
+and the link's own CPU. The namespace goes away at the end, and a stale one
+from a killed run at the start.
 """
 
 from __future__ import annotations
 
 import argparse
 import imaplib
+import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -51,6 +77,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.peers import Dovecot, free_port, wait_for_port  # noqa: E402
 
+import delayed_link  # noqa: E402
 import mailroom  # noqa: E402
 
 USER, PASSWORD = "bob", "secret"
@@ -66,7 +93,11 @@ def message(n: int, size: int) -> bytes:
 
 
 def with_mailroom(host: str, port: int, compress: bool = False, connections: int = 1) -> int:
-    with mailroom.IMAPClient(host, port, USER, PASSWORD, compress=compress) as imap:
+    # Over the link the server is not on loopback: a password without TLS
+    # is allowed for the benchmark only.
+    with mailroom.IMAPClient(
+        host, port, USER, PASSWORD, compress=compress, allow_plaintext_auth=True
+    ) as imap:
         assert imap.compressing == compress
         imap.select("INBOX", readonly=True)
         return sum(len(m) for m in imap.fetch(imap.search(), connections=connections))
@@ -93,13 +124,17 @@ def with_imaplib(host: str, port: int) -> int:
     return sum(len(item[1]) for item in data if isinstance(item, tuple))
 
 
-def with_imaplib_per_message(host: str, port: int) -> int:
+def with_mailroom_8(host: str, port: int) -> int:
+    return with_mailroom(host, port, connections=8)
+
+
+def with_imaplib_per_message(host: str, port: int, limit: int | None = None) -> int:
     c = imaplib.IMAP4(host, port)
     c.login(USER, PASSWORD)
     c.select("INBOX", readonly=True)
     _, found = c.uid("SEARCH", "ALL")
     octets = 0
-    for uid in found[0].split():
+    for uid in found[0].split()[:limit]:
         _, data = c.uid("FETCH", uid, "(BODY.PEEK[])")
         octets += sum(len(item[1]) for item in data if isinstance(item, tuple))
     c.logout()
@@ -140,6 +175,55 @@ class ServerCPU:
         if self.children:
             time.sleep(0.05)  # the connection's process exits after LOGOUT
         return cpu_seconds(self.pid, self.children)
+
+
+def schedstat(pid: int, tid: int | None = None) -> tuple[float, float]:
+    """A process's (or one of its threads') seconds on a core and seconds
+    runnable but waiting for one, from /proc (Linux schedstat)."""
+    task = f"/proc/{pid}/task/{tid}" if tid else f"/proc/{pid}"
+    ran, waited, _ = Path(f"{task}/schedstat").read_text().split()
+    return int(ran) / 1e9, int(waited) / 1e9
+
+
+def imap_processes(master: int) -> set[int]:
+    """Dovecot's imap processes (one per logged-in connection)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, rest = stat.read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        if name.endswith("(imap") and int(rest.split()[1]) == master:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def dovecot_waits(port: int, master: int, count: int) -> None:
+    """Whether Dovecot ever waits for mailroom's client over one connection:
+    the time its imap process spends on a core, waiting for a core, and
+    asleep (its socket full: waiting for the client to read), against the
+    client's reading thread."""
+    before = imap_processes(master)
+    with mailroom.IMAPClient("127.0.0.1", port, USER, PASSWORD, compress=False) as imap:
+        imap.select("INBOX", readonly=True)
+        uids = imap.search()
+        (server,) = imap_processes(master) - before
+        reader = threading.get_native_id()
+        s0, c0 = schedstat(server), schedstat(os.getpid(), reader)
+        start = time.perf_counter()
+        for _ in imap.fetch(uids):
+            pass
+        wall = time.perf_counter() - start
+        s1, c1 = schedstat(server), schedstat(os.getpid(), reader)
+    ran, waited = s1[0] - s0[0], s1[1] - s0[1]
+    mine, mine_waited = c1[0] - c0[0], c1[1] - c0[1]
+    print(
+        f"  one connection, {count / wall:.0f} msg/s over {wall:.2f} s: Dovecot's imap process "
+        f"on a core {ran:.2f} s, waiting for one {waited:.2f} s, asleep (waiting for the "
+        f"client) {max(0.0, wall - ran - waited):.2f} s; mailroom's reading thread on a core "
+        f"{mine:.2f} s, waiting for one {mine_waited:.2f} s, asleep (waiting for Dovecot) "
+        f"{max(0.0, wall - mine - mine_waited):.2f} s"
+    )
 
 
 @dataclass
@@ -197,6 +281,7 @@ def run(count: int, size: int, rounds: int) -> None:
             assert d.imap_port is not None
             master = int((d.workdir / "run" / "master.pid").read_text().split()[0])
             report("Dovecot", clients, d.imap_port, count, rounds, ServerCPU(master, True))
+            dovecot_waits(d.imap_port, master, count)
         port = free_port()
         server = subprocess.Popen(
             [sys.executable, "-c", _SERVER, str(port)],
@@ -254,13 +339,187 @@ def report(
             print(f"  best mailroom ({best_ours:.0f} msg/s) / {peer}: {ratio:.2f}x")
 
 
+# Over the link: each client in a process of its own inside the namespace.
+LINK_CLIENTS: dict[str, Callable[[str, int], int]] = {
+    "mailroom, 1 connection": with_mailroom,
+    "mailroom, 2 connections": with_mailroom_2,
+    "mailroom, 4 connections": with_mailroom_4,
+    "mailroom, 8 connections": with_mailroom_8,
+    "mailroom, COMPRESS": with_mailroom_compressed,
+    "imaplib": with_imaplib,
+    "imaplib per message": with_imaplib_per_message,
+    "imapclient": with_imapclient,
+}
+PER_MESSAGE_SECONDS = 15  # how long the per-message loop may take (a round trip each)
+
+
+def client_process(name: str, host: str, port: int, limit: int) -> None:
+    """One client's download (``--client``), in this process: the TCP connect
+    time (one round trip), then the timed download, as a JSON line."""
+    start = time.perf_counter()
+    socket.create_connection((host, port), timeout=30).close()
+    connect = time.perf_counter() - start
+    cpu0, start = time.process_time(), time.perf_counter()
+    if name == "imaplib per message":
+        octets = with_imaplib_per_message(host, port, limit)
+    else:
+        octets = LINK_CLIENTS[name](host, port)
+    seconds = time.perf_counter() - start
+    cpu = time.process_time() - cpu0
+    print(json.dumps({"connect": connect, "seconds": seconds, "cpu": cpu, "octets": octets}))
+
+
+@dataclass
+class LinkTiming(Timing):
+    link_cpu: list[float] = field(default_factory=list)
+    connect: list[float] = field(default_factory=list)
+
+
+def timed_over_link(
+    name: str,
+    port: int,
+    limit: int,
+    server: ServerCPU,
+    link: delayed_link.DelayedLink,
+    t: LinkTiming,
+) -> None:
+    here = [sys.executable, str(Path(__file__).resolve()), "--client", name]
+    here += ["--host", delayed_link.NEAR, "--port", str(port), "--limit", str(limit)]
+    server0, link0 = server.now(), cpu_seconds(link.pid, False)
+    done = subprocess.run(
+        delayed_link.in_namespace(here), capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{name} over the link failed:\n{done.stderr}")
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    t.server_cpu.append(server.now() - server0)
+    t.link_cpu.append(cpu_seconds(link.pid, False) - link0)
+    t.seconds.append(got["seconds"])
+    t.client_cpu.append(got["cpu"])
+    t.connect.append(got["connect"])
+    t.octets = got["octets"]
+
+
+def run_link(
+    count: int,
+    size: int,
+    rounds: int,
+    rtts: list[float],
+    rate: float,
+    queue: int,
+    congestion: str | None,
+) -> None:
+    why = delayed_link.missing()
+    if why is not None:
+        print(f"(no link with latency: {why}; the loopback figures need none of it)")
+        return
+    print(
+        f"{count} messages of {size} bytes from Dovecot over a link of {rate:g} Mbit/s, "
+        f"RTT {', '.join(f'{r:g}' for r in rtts)} ms, a bottleneck queue of {queue} packets; "
+        f"{rounds} rounds; {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, "
+        f"TCP congestion control (Dovecot's side) "
+        f"{congestion or Path('/proc/sys/net/ipv4/tcp_congestion_control').read_text().strip()}"
+    )
+    listen = f"listen = 127.0.0.1, {delayed_link.NEAR}"
+    with (
+        delayed_link.DelayedLink(rtts[0], rate, queue, congestion) as link,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        root = Path(tmp)
+        (root / "mail").mkdir()
+        with Dovecot(
+            root / "work", root / "mail", password=PASSWORD, imap=True, settings=listen
+        ) as d:
+            d.add_mailbox(USER, {f"{n}.eml": message(n, size) for n in range(count)})
+            assert d.imap_port is not None
+            master = int((d.workdir / "run" / "master.pid").read_text().split()[0])
+            cpu = ServerCPU(master, True)
+            for fn in LINK_CLIENTS.values():  # Dovecot's index and cache built, on loopback
+                fn("127.0.0.1", d.imap_port)
+            for rtt in rtts:
+                link.set(rtt)
+                report_link(link, d.imap_port, count, rounds, cpu)
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
+
+
+def report_link(
+    link: delayed_link.DelayedLink, port: int, count: int, rounds: int, cpu: ServerCPU
+) -> None:
+    limit = min(count, max(100, int(PER_MESSAGE_SECONDS * 1000 / max(link.rtt_ms, 1))))
+    timings = {name: LinkTiming() for name in LINK_CLIENTS}
+    dropped = link.dropped()
+    for _ in range(rounds):
+        for name in LINK_CLIENTS:
+            timed_over_link(name, port, limit, cpu, link, timings[name])
+    dropped = link.dropped() - dropped
+    connect = statistics.median(c for t in timings.values() for c in t.connect) * 1e3
+    print(
+        f"\nRTT {link.rtt_ms:g} ms ({connect:.1f} ms measured, the median TCP connect), "
+        f"{link.rate_mbit:g} Mbit/s; {dropped} packets dropped at the bottleneck:"
+    )
+    # What the link carries of TCP payload: 1448 octets a 1500-octet packet.
+    payload = link.rate_mbit * 1e6 / 8 * 1448 / 1500
+    print(f"  {'':24} {'msg/s':>9} {'MB/s':>7} {'link':>5}   CPU µs/msg: client server link")
+    rates = {}
+    for name, t in timings.items():
+        n = limit if name == "imaplib per message" else count
+        best = min(t.seconds)
+        rates[name] = n / best
+        use = t.octets / best / payload * 100
+        per = [statistics.median(x) / n * 1e6 for x in (t.client_cpu, t.server_cpu, t.link_cpu)]
+        print(
+            f"  {name:24} {n / best:9.0f} {t.octets / best / 1e6:7.1f} {use:4.0f}%"
+            f"   {per[0]:17.1f} {per[1]:6.1f} {per[2]:4.1f}"
+            + (f"  ({n} messages)" if n != count else "")
+        )
+    one = rates["mailroom, 1 connection"]
+    for name, rate in rates.items():
+        if name.startswith("mailroom") and name != "mailroom, 1 connection":
+            print(f"  {name} / 1 connection: {rate / one:.2f}x")
+    for peer in ("imaplib", "imaplib per message", "imapclient"):
+        print(f"  mailroom, 1 connection / {peer}: {one / rates[peer]:.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--size", type=int, default=10 * 1024)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--rtt-ms",
+        help="comma-separated RTTs: download over a link with these latencies "
+        "(root; instead of the loopback figures)",
+    )
+    parser.add_argument("--rate-mbit", type=float, default=100, help="the link's rate")
+    parser.add_argument(
+        "--queue-packets", type=int, default=1000, help="the link's bottleneck queue"
+    )
+    parser.add_argument(
+        "--congestion",
+        help="TCP congestion control of the server's side of the link (cubic, bbr, reno; "
+        "default: the system's)",
+    )
+    # One client's run inside the link's namespace (the parent runs these).
+    parser.add_argument("--client", choices=sorted(LINK_CLIENTS), help=argparse.SUPPRESS)
+    parser.add_argument("--host", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--limit", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    run(args.count, args.size, args.rounds)
+    if args.client:
+        client_process(args.client, args.host, args.port, args.limit)
+    elif args.rtt_ms:
+        rtts = [float(r) for r in args.rtt_ms.split(",")]
+        run_link(
+            args.count,
+            args.size,
+            args.rounds,
+            rtts,
+            args.rate_mbit,
+            args.queue_packets,
+            args.congestion,
+        )
+    else:
+        run(args.count, args.size, args.rounds)
 
 
 if __name__ == "__main__":

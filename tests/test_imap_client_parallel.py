@@ -9,8 +9,12 @@ resumable."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import mailbox
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,6 +72,36 @@ def test_same_messages_over_several_connections(server: Server) -> None:
         # The other connections stay for the next fetch (three of the four).
         assert imap.fetch_connections == 4
     assert imap.fetch_connections == 1  # logout() closed them
+
+
+def test_the_other_connections_log_in_at_once(server: Server) -> None:
+    # S: the answer to each new connection's "C: a4 EXAMINE INBOX" held 5 s.
+    # Opened one after another (a login and an EXAMINE are several round
+    # trips, which add up over a link with latency), the fourth connection
+    # would come 10 s after the second; opened at once, all three others are
+    # there while the first EXAMINE is still held.
+    with connect(server) as imap:
+        imap.select("INBOX")  # SELECT here: only the others EXAMINE
+        uids = imap.search()
+        before = server.active_connections
+        server.imap_reply(delay=5.0, command="EXAMINE", times=3)
+        got: list[int] = []
+
+        def download() -> None:
+            got.extend(m.uid for m in imap.fetch(uids, batch=100, connections=4))
+
+        downloading = threading.Thread(target=download)
+        downloading.start()
+        try:
+            deadline = time.monotonic() + 4.0
+            while server.active_connections < before + 3 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            opened = server.active_connections - before
+        finally:
+            downloading.join()
+            server.clear_imap_replies()
+        assert opened == 3
+        assert got == uids and imap.fetch_connections == 4
 
 
 def test_stopping_early_closes_the_others_and_the_next_fetch_works(server: Server) -> None:
@@ -154,12 +188,27 @@ def test_read_url_and_resumable_archive_with_connections(
         main(["archive", url, str(dest), "--connections", "0"])
 
 
+def this_hosts_address() -> str | None:
+    """An IPv4 address of this host other than loopback (the one a route
+    out would leave from), or None."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("192.0.2.1", 9))  # TEST-NET-1; a UDP connect sends nothing
+            address = str(s.getsockname()[0])
+    except OSError:
+        return None
+    return None if ipaddress.ip_address(address).is_loopback else address
+
+
 @pytest.fixture(scope="module")
 def dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dovecot]:
     tmp = tmp_path_factory.mktemp("dovecot-parallel")
     (tmp / "mail").mkdir()
     # Three IMAP sessions per user and address, as a provider limits them.
     settings = "protocol imap {\n  mail_max_userip_connections = 3\n}\n"
+    address = this_hosts_address()
+    if address is not None:  # also reached as a server elsewhere would be
+        settings += f"listen = 127.0.0.1, {address}\n"
     with Dovecot(tmp / "work", tmp / "mail", imap=True, settings=settings) as d:
         yield d
 
@@ -179,3 +228,31 @@ def test_dovecot_several_connections_and_its_limit(dovecot: Dovecot) -> None:
         eight = [(m.uid, bytes(m)) for m in imap.fetch(uids, batch=25, connections=8)]
         assert eight == one
         assert imap.fetch_connections == 3
+
+
+def test_one_connection_by_default_to_a_server_elsewhere(dovecot: Dovecot) -> None:
+    # connections=None (read(), archive) meant four to a server not on this
+    # host; over links of 1 to 300 ms RTT one pipelined connection did as
+    # well as two, four or eight or better (benchmarks/imap_client_bench.py
+    # --rtt-ms), so it is one, near or far.
+    address = this_hosts_address()
+    if address is None:
+        pytest.skip("this host has no address but loopback")
+    dovecot.add_mailbox("dave", {f"{n}.eml": note(n) for n in range(1, 301)})
+    assert dovecot.imap_port is not None
+    with Server(
+        host=address, imap_port=0, users={BOB: "secret"}, allow_plaintext_auth=True
+    ) as ours:
+        inbox = ours.store.account(BOB).inbox
+        for n in range(1, 301):
+            inbox.append(note(n))
+        assert ours.imap_port is not None
+        for port, user, password in (
+            (ours.imap_port, BOB, "secret"),
+            (dovecot.imap_port, "dave", dovecot.password),
+        ):
+            with IMAPClient(address, port, user, password, allow_plaintext_auth=True) as imap:
+                imap.select("INBOX", readonly=True)
+                got = [bytes(m) for m in imap.fetch(imap.search(), batch=20, connections=None)]
+                assert got == [note(n) for n in range(1, 301)]
+                assert imap.fetch_connections == 1

@@ -159,8 +159,7 @@ def archive_account(
     """Save what is new in the account ``source`` (an imap://, imaps://,
     pop3:// or pop3s:// URL, see mailroom.mail_urls) into ``dest``; see the
     module's text. ``connections``: how many IMAP connections download at
-    once (see IMAPClient.fetch; None: one to a server on this host, several
-    to others). ``options`` go to the client (``tls``, ``cafile``,
+    once (see IMAPClient.fetch; None: one). ``options`` go to the client (``tls``, ``cafile``,
     ``timeout``...)."""
     url = parse_mail_url(source)
     dest = os.fspath(dest)

@@ -569,8 +569,8 @@ def read(
     from ``password=``, else ``MAILROOM_PASSWORD``, else ``IMAP_PASSWORD`` /
     ``POP3_PASSWORD`` (never from the URL); ``tls`` and ``cafile`` as the
     clients take them (see mailroom.mail_urls); ``connections``: how many
-    IMAP connections download at once (None: one to a server on this host,
-    several to others; see IMAPClient.fetch). The server is only read."""
+    IMAP connections download at once (None: one; see IMAPClient.fetch).
+    The server is only read."""
     _check_threads(threads)
     _check_errors(errors)
     if not isinstance(source, (str, os.PathLike)):

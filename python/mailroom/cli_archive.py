@@ -10,8 +10,8 @@ from typing import Any
 
 from .cli_arguments import UsageError
 from .imap_download import (
+    DEFAULT_FETCH_CONNECTIONS,
     MAX_FETCH_CONNECTIONS,
-    REMOTE_FETCH_CONNECTIONS,
     check_fetch_connections,
 )
 from .mail_urls import MailURL, parse_mail_url
@@ -181,7 +181,7 @@ def add_archive_parser(
         type=_connections,
         metavar="N",
         help=f"IMAP connections downloading at once, 1 to {MAX_FETCH_CONNECTIONS} "
-        f"(default: 1 to a server on this host, {REMOTE_FETCH_CONNECTIONS} to others)",
+        f"(default: {DEFAULT_FETCH_CONNECTIONS})",
     )
     add_security_options(archive, "STARTTLS (imap://) or STLS (pop3://)")
     archive.set_defaults(func=cmd_archive)

@@ -381,8 +381,8 @@ class IMAPClient(_TLSState):
         are read with BODY.PEEK[] (\\Seen stays as it was). UIDs the server
         no longer has are skipped.
 
-        ``connections`` (1 to MAX_FETCH_CONNECTIONS; None: one to a server
-        on this host, REMOTE_FETCH_CONNECTIONS to others): with more than one,
+        ``connections`` (1 to MAX_FETCH_CONNECTIONS; None:
+        DEFAULT_FETCH_CONNECTIONS, which is one): with more than one,
         other connections log in to the same account, EXAMINE the folder
         and take every n-th batch, so a server that runs a process per
         connection (Dovecot) works on several batches at once; the
@@ -395,8 +395,7 @@ class IMAPClient(_TLSState):
             raise ValueError("batch must be a positive int")
         _download.check_fetch_connections(connections)
         if connections is None:
-            loopback = self._native.peer_is_loopback
-            connections = 1 if loopback else _download.REMOTE_FETCH_CONNECTIONS
+            connections = _download.DEFAULT_FETCH_CONNECTIONS
         wanted = list(dict.fromkeys(wanted))
         if not wanted:
             return iter(())

@@ -18,6 +18,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from . import imap_arguments as _args
@@ -28,13 +29,18 @@ if TYPE_CHECKING:
     from .imap_values import SelectedFolder
     from .message import Message
 
-__all__ = ["MAX_FETCH_CONNECTIONS", "REMOTE_FETCH_CONNECTIONS", "check_fetch_connections"]
+__all__ = ["DEFAULT_FETCH_CONNECTIONS", "MAX_FETCH_CONNECTIONS", "check_fetch_connections"]
 
 MAX_FETCH_CONNECTIONS = 16
-# connections=None: this many to a server elsewhere (each connection is
-# bounded by its own window and round trips; servers commonly allow ten or
-# more per user), one to a server on this host, which shares the CPUs.
-REMOTE_FETCH_CONNECTIONS = 4
+# connections=None: one, near or far. Over links of 1, 20, 80 and 300 ms RTT
+# at 100 Mbit/s (benchmarks/imap_client_bench.py --rtt-ms; BBR, and CUBIC at
+# 80 ms) one connection, its UID FETCHes pipelined, got what the link gave
+# imaplib's single FETCH 1:* (0.97-1.00x), and 2, 4 or 8 connections got
+# 0.76-1.00x of one: they share the same bottleneck, start up against each
+# other and drop more. Each also costs a login, a server process and a place
+# under the server's per-user limit (Dovecot's is 10 per user and address).
+# To a server on this host they only share the same cores.
+DEFAULT_FETCH_CONNECTIONS = 1
 
 
 def check_fetch_connections(connections: int | None) -> None:
@@ -60,10 +66,35 @@ def _same_uidvalidity(sel: SelectedFolder, other: SelectedFolder) -> None:
         )
 
 
+def _open_sibling(client: IMAPClient, folder: str) -> tuple[IMAPClient, SelectedFolder] | None:
+    """Another connection logged in as ``client`` with ``folder`` examined,
+    or None when the server refuses it."""
+    assert client._credentials is not None
+    user, password, auth = client._credentials
+    try:
+        other = type(client)(
+            client.host, client.port, user, password, auth=auth, **client._sibling_options
+        )
+    except IMAPError:
+        # A limit on connections (Dovecot: BYE after the login; others
+        # NO [LIMIT] or no answer): go on with those there are.
+        return None
+    try:
+        return other, other.select(folder, readonly=True)
+    except IMAPError:
+        other.close()
+        return None
+
+
 def siblings(client: IMAPClient, sel: SelectedFolder, wanted: int) -> list[IMAPClient]:
     """Up to ``wanted`` other connections of ``client``'s account with
     ``sel``'s folder examined, kept from an earlier fetch or opened now; as
-    many as the server takes (a per-user limit refuses the rest)."""
+    many as the server takes (a per-user limit refuses the rest).
+
+    New ones are opened all at once, each on a thread of its own: a login and
+    an EXAMINE are several round trips (connect, greeting, AUTHENTICATE,
+    ENABLE, EXAMINE), which one after another would keep the download from
+    starting for n - 1 times as long over a link with latency."""
     ready: list[IMAPClient] = []
     for other in list(client._siblings):
         if len(ready) == wanted:
@@ -80,23 +111,28 @@ def siblings(client: IMAPClient, sel: SelectedFolder, wanted: int) -> list[IMAPC
         assert other.selected is not None
         _same_uidvalidity(sel, other.selected)
         ready.append(other)
-    while len(ready) < wanted and client._credentials is not None:
-        user, password, auth = client._credentials
+    more = wanted - len(ready)
+    if more <= 0 or client._credentials is None:
+        return ready
+    with ThreadPoolExecutor(more, thread_name_prefix="mailroom-imap-login") as pool:
+        opening = [pool.submit(_open_sibling, client, sel.name) for _ in range(more)]
+    opened: list[tuple[IMAPClient, SelectedFolder]] = []
+    failure: BaseException | None = None
+    for f in opening:
         try:
-            other = type(client)(
-                client.host, client.port, user, password, auth=auth, **client._sibling_options
-            )
-        except IMAPError:
-            # A limit on connections (Dovecot: BYE after the login; others
-            # NO [LIMIT] or no answer): go on with those there are.
-            break
-        try:
-            got = other.select(sel.name, readonly=True)
-        except IMAPError:
+            one = f.result()
+        except BaseException as e:  # not a refusal: raised once all are in
+            failure = failure or e
+            continue
+        if one is not None:
+            opened.append(one)
+    if failure is not None:
+        for other, _ in opened:
             other.close()
-            break
-        client._siblings.append(other)
-        _same_uidvalidity(sel, got)
+        raise failure
+    client._siblings.extend(other for other, _ in opened)
+    for other, examined in opened:
+        _same_uidvalidity(sel, examined)
         ready.append(other)
     return ready
 

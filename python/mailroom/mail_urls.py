@@ -167,7 +167,7 @@ def read_url(
     and, from IMAP, ``flags``, ``uid`` and ``internal_date``. The server is
     only read: IMAP folders are EXAMINEd, bodies fetched with BODY.PEEK[],
     POP3 mail is left on the server. ``connections``: IMAPClient.fetch's
-    (None: one to a server on this host, several to others)."""
+    (None: one)."""
     parsed = parse_mail_url(url)
     url_password(parsed, password)  # fail now, not at the first next()
     check_fetch_connections(connections)
