@@ -114,7 +114,18 @@ def test_serve_prints_address_receives_and_stops_on_sigterm(tmp_path: Path) -> N
     proc = subprocess.Popen(
         # Port 0 for HTTP too: the default 8025 may be taken on the machine, which
         # prints a note of its own between the lines read here.
-        [sys.executable, "-m", "mailroom", "serve", "--smtp-port", "0", "--http-port", "0", "--maildir", str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "mailroom",
+            "serve",
+            "--smtp-port",
+            "0",
+            "--http-port",
+            "0",
+            "--maildir",
+            str(tmp_path),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
