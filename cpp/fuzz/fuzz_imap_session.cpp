@@ -50,10 +50,10 @@ struct FuzzHandler : Handler {
   // again (flag 128).
   bool defer = false;
   std::vector<std::function<void()>> jobs;
-  bool run_store_work(std::function<void()>& work) override {
-    if (!defer) return false;
+  std::optional<std::function<void()>> run_store_work(std::function<void()> work) override {
+    if (!defer) return work;
     jobs.push_back(std::move(work));
-    return true;
+    return std::nullopt;
   }
   explicit FuzzHandler(store::MailStore& s) : st(s) {}
   std::string cram_md5_challenge() override { return "<1.2@fuzz>"; }
