@@ -34,6 +34,9 @@ class ImapHandler final : public imap::Handler {
   // run in place.
   std::optional<std::function<void()>> run_store_work(std::function<void()> work) override;
   void watch(std::string_view account, std::string_view folder) override;
+  std::optional<std::vector<std::uint32_t>> take_folder_changes() override {
+    return server_.imap_sessions().take_folder_changes(this);
+  }
   std::uint32_t claim_recent(std::string_view account, std::string_view folder,
                              std::uint32_t uidvalidity, std::uint32_t last_uid) override {
     std::string key(account);

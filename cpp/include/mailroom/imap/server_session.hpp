@@ -179,6 +179,15 @@ class ServerSession {
   // Compares the view with the store and queues EXPUNGE (when
   // `expunges`), FETCH (FLAGS) and EXISTS responses.
   void sync(bool expunges);
+  // What one sync changes in the view (selected_view.cpp).
+  struct ViewUpdate;
+  // The view brought up to date by looking up only `uids` (the handler's
+  // note of what changed) and the expunges held back before; false (the
+  // view untouched) when they cannot tell, e.g. a message new to the view
+  // that is not after its last. Throws NoSuchFolder.
+  bool apply_folder_changes(std::vector<std::uint32_t> uids, bool expunges, ViewUpdate& u);
+  // The view brought up to date by comparing it with the whole folder.
+  void compare_view(bool expunges, ViewUpdate& u);
   std::string cache_key(std::uint32_t uid) const;
   // The cached parse of a message of the view (an empty message when another
   // session expunged it meanwhile).
@@ -375,6 +384,9 @@ class ServerSession {
   // UID ranges [first, last] that are \Recent in this session, ascending.
   std::vector<std::pair<std::uint32_t, std::uint32_t>> recent_;
   bool dirty_ = false;                   // the store may differ from the view
+  // UIDs expunged from the store that are still in the view, as a command
+  // that allows no EXPUNGE left them (ascending).
+  std::vector<std::uint32_t> held_expunges_;
   bool closing_ = false;                 // the selected folder went away: BYE
   std::size_t appended_ = 0;
 
