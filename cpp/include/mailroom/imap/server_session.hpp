@@ -34,10 +34,11 @@
 //
 // Many sessions on one folder: each selected session keeps its own view (the
 // message records it has told its client about, in sequence order). At the end
-// of a command (or at once in IDLE) it compares that view with the store and
-// reports what others changed: EXPUNGE, FETCH (FLAGS), EXISTS, by the rules
-// of RFC 9051 §7.5.1 (no EXPUNGE during FETCH, STORE and SEARCH, whose
-// sequence numbers must stay put; their UID forms may have them).
+// of a command (or at once in IDLE) it brings that view up to date (looking up
+// the messages the Handler noted as changed, or else comparing the whole
+// folder) and reports what others changed: EXPUNGE, FETCH (FLAGS), EXISTS,
+// by the rules of RFC 9051 §7.5.1 (no EXPUNGE during FETCH, STORE and SEARCH,
+// whose sequence numbers must stay put; their UID forms may have them).
 #pragma once
 
 #include <cstddef>
