@@ -116,6 +116,46 @@ def test_notify_tells_one_client_what_another_does(server: Server) -> None:
         listener.close()
 
 
+def test_sessions_with_and_without_notify_on_one_inbox(server: Server) -> None:
+    """Another client appends, flags and expunges in INBOX: a session with
+    NOTIFY hears of the new message and the flags at once (RFC 5465 §6.1),
+    one without at its next command (RFC 9051 §7); each gets its EXISTS,
+    FETCH and EXPUNGE."""
+    notified, plain = Listener(server), Listener(server)
+    other = imaplib.IMAP4(server.host, server.imap_port, timeout=10)
+    try:
+        for session in (notified, plain):
+            session.command("LOGIN " + BOB + " secret")
+            session.command("SELECT INBOX")
+        notified.command("NOTIFY SET (SELECTED (MessageNew (UID) MessageExpunge FlagChange))")
+        other.login(BOB, "secret")
+        other.select("INBOX")
+        typ, _ = other.append("INBOX", "", None, b"Subject: two\r\n\r\nhello\r\n")
+        assert typ == "OK"
+        notified.expect(r"\* 2 EXISTS")
+        notified.expect(r"\* [12] RECENT")  # 2 unless the appending session learnt of it first
+        notified.expect(r"\* 2 FETCH \(UID 2\)")
+        assert plain.command("NOOP") == ["* 2 EXISTS", "* 0 RECENT", "t1 OK NOOP completed"]
+        assert other.store("1", "+FLAGS", "(\\Flagged)")[0] == "OK"
+        notified.expect(r"\* 1 FETCH \(UID 1 FLAGS \(\\Flagged \\Recent\)\)")
+        assert plain.command("NOOP") == [
+            "* 1 FETCH (UID 1 FLAGS (\\Flagged))",
+            "t1 OK NOOP completed",
+        ]
+        assert other.store("2", "+FLAGS.SILENT", "(\\Deleted)")[0] == "OK"
+        assert other.expunge()[0] == "OK"
+        notified.expect(r"\* 2 FETCH \(UID 2 FLAGS \(\\Deleted( \\Recent)?\)\)")
+        assert plain.command("NOOP") == ["* 2 EXPUNGE", "t1 OK NOOP completed"]
+        # RFC 9051 §7.5.1: no EXPUNGE while no command is in progress, so
+        # the NOTIFY session too hears of it at its next command.
+        assert notified.command("NOOP") == ["* 2 EXPUNGE", "t1 OK NOOP completed"]
+        assert [m.uid for m in server.store[BOB].folder("INBOX").messages()] == [1]
+    finally:
+        other.logout()
+        notified.close()
+        plain.close()
+
+
 def test_notify_status_reports_at_once(server: Server) -> None:
     """NOTIFY SET STATUS: a STATUS for each mailbox it covers, before the OK."""
     listener = Listener(server)

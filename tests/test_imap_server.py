@@ -209,6 +209,34 @@ def test_two_sessions_see_each_other(server: Server) -> None:
         b.logout()
 
 
+@pytest.mark.parametrize("arrivals", [10, 1100])
+def test_many_changes_between_two_commands(server: Server, arrivals: int) -> None:
+    """Changes while a session sends nothing: a few, or more than the server
+    notes for one session (it then compares the whole folder instead of
+    looking up what changed); the next command tells of all of them alike."""
+    b = imap(server)  # the login makes the account
+    inbox = server.store[BOB].folder("INBOX")
+    for n in range(3):
+        inbox.append(f"Subject: m{n}\r\n\r\nhello\r\n".encode())
+    try:
+        b.select("INBOX")
+        b.untagged_responses.clear()  # SELECT's own
+        inbox.add_flags([2], ["\\Flagged"])
+        inbox.add_flags([1], ["\\Deleted"])
+        inbox.expunge()
+        for _ in range(arrivals):
+            inbox.append(b"Subject: more\r\n\r\nx\r\n")
+        b.noop()
+        assert b.untagged_responses.pop("EXPUNGE", []) == [b"1"]
+        assert b.untagged_responses.pop("FETCH", []) == [b"1 (UID 2 FLAGS (\\Flagged \\Recent))"]
+        assert b.untagged_responses.pop("EXISTS", []) == [str(2 + arrivals).encode()]
+        typ, data = b.uid("SEARCH", "ALL")
+        assert typ == "OK" and data[0] is not None
+        assert [int(u) for u in data[0].split()] == [m.uid for m in inbox.messages()]
+    finally:
+        b.logout()
+
+
 def test_pop3_and_imap_on_one_inbox(server: Server) -> None:
     deliver(server, BOB, "shared")
     c = imap(server)

@@ -8,6 +8,8 @@
 #pragma once
 #include <functional>
 #include <memory>
+#include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -35,7 +37,35 @@ struct Accounts : Handler {
     if ((user != "bob" && user != kBob) || password != "secret") return LoginResult::bad_credentials();
     return LoginResult::ok(st.ensure_account(kBob));
   }
-  void watch(std::string_view, std::string_view folder) override { watched = folder; }
+  void watch(std::string_view, std::string_view folder) override {
+    watched = folder;
+    noted.clear();
+    noted_all = true;
+  }
+  // With `notes` on, the UIDs changed in the watched folder, as the server
+  // notes them for its sessions (engine/imap_sessions.cpp), from the store's
+  // change hook (Conversation::note_changes): the session then looks up only
+  // those. Off: it compares its whole view with the folder.
+  bool notes = false;
+  std::vector<std::uint32_t> noted;
+  bool noted_all = true;
+  void on_store_change(const store::StoreChange& c) {
+    using Kind = store::StoreChange::Kind;
+    const std::string& folder = c.kind == Kind::FolderRenamed ? c.old_name : c.folder;
+    if (watched.empty() || folder != watched || c.kind == Kind::FolderCreated) return;
+    if (c.kind == Kind::Appended || c.kind == Kind::FlagsChanged || c.kind == Kind::Expunged)
+      noted.push_back(c.uid);
+    else
+      noted_all = false;
+  }
+  std::optional<std::vector<std::uint32_t>> take_folder_changes() override {
+    if (!notes) return std::nullopt;
+    if (!std::exchange(noted_all, true)) {
+      noted.clear();
+      return std::nullopt;
+    }
+    return std::exchange(noted, {});
+  }
   // A second session's handler shares the first one's \Recent claims.
   Accounts* claims_from = nullptr;
   std::uint32_t claim_recent(std::string_view account, std::string_view folder,
@@ -97,6 +127,7 @@ struct Conversation : ScriptedReplies<Conversation> {
   std::unique_ptr<ServerSession> s;
   std::vector<Output> outputs;
   bool split_invariant = true;  // false when the test changes the store between feeds
+  std::vector<Accounts*> noting;  // handlers fed by the store's change hook
 
   explicit Conversation(Seed sd = {}, Config c = test_config()) : cfg(std::move(c)), seed(std::move(sd)) {
     st = std::make_unique<store::MailStore>();
@@ -157,11 +188,24 @@ struct Conversation : ScriptedReplies<Conversation> {
     while (pos < replies.size() && replies.compare(pos, 3, "a1 ") != 0) S("...");
     S("a1 OK [READ-WRITE] SELECT completed");
   }
-  // A second session on the same store.
+  // From now on every session's handler (this one's and its peers') notes
+  // the changes of the folder it watches, as the server does.
+  void note_changes() {
+    h->notes = true;
+    noting.push_back(h.get());
+    st->set_change_hook([this](const store::StoreChange& c) {
+      for (Accounts* a : noting) a->on_store_change(c);
+    });
+  }
+  // A second session on the same store (created before it ends).
   Peer peer() {
     Peer p;
     p.h = std::make_unique<Accounts>(*st);
     p.h->claims_from = h.get();
+    if (h->notes) {
+      p.h->notes = true;
+      noting.push_back(p.h.get());
+    }
     p.s = std::make_unique<ServerSession>(cfg, *p.h, *st, cache, "192.0.2.2:1");
     p.replies = p.s->greeting().wire();
     return p;

@@ -13,9 +13,9 @@ namespace {
 struct Deferring : Accounts {
   std::vector<std::function<void()>> jobs;
   explicit Deferring(store::MailStore& s) : Accounts(s) {}
-  bool run_store_work(std::function<void()>& work) override {
+  std::optional<std::function<void()>> run_store_work(std::function<void()> work) override {
     jobs.push_back(std::move(work));
-    return true;
+    return std::nullopt;
   }
 };
 

@@ -1,6 +1,8 @@
 // Byte-level tests of many IMAP sessions on one folder: each keeps its own
 // view and learns of the others' changes by the rules of RFC 9051 §7.5.1
-// (see imap_conversation.hpp for the harness).
+// (see imap_conversation.hpp for the harness). Each script runs twice, with
+// the same transcript: once comparing the whole view with the folder, once
+// looking up only the changes the handler noted (as the server's do).
 #include <string>
 #include <vector>
 
@@ -8,8 +10,9 @@
 
 // --------------------------------------------- many sessions on one folder ----
 
-TEST(two_sessions_see_each_other) {
+static void two_sessions_see_each_other_script(bool notes) {
   Conversation t(three_messages);
+  if (notes) t.note_changes();
   t.split_invariant = false;
   t.select_inbox();
   Peer other = t.peer();
@@ -66,11 +69,16 @@ TEST(two_sessions_see_each_other) {
   CHECK_EQ(talk(other, "o8 NOOP"),
            std::string("* 3 FETCH (UID 4 FLAGS (\\Answered))\r\no8 OK NOOP completed\r\n"));
 }
+TEST(two_sessions_see_each_other) {
+  two_sessions_see_each_other_script(false);
+  two_sessions_see_each_other_script(true);
+}
 
 // RFC 3501 §2.3.2: a message is \Recent in the one session that learns of
 // it first; EXAMINE claims none.
-TEST(recent_belongs_to_the_first_session) {
+static void recent_belongs_to_the_first_session_script(bool notes) {
   Conversation t(three_messages);
+  if (notes) t.note_changes();
   t.split_invariant = false;
   t.login();
   Peer other = t.peer();
@@ -101,9 +109,14 @@ TEST(recent_belongs_to_the_first_session) {
     S: x4 OK FETCH completed
   )");
 }
+TEST(recent_belongs_to_the_first_session) {
+  recent_belongs_to_the_first_session_script(false);
+  recent_belongs_to_the_first_session_script(true);
+}
 
-TEST(idle_wakes_on_store_change) {
+static void idle_wakes_on_store_change_script(bool notes) {
   Conversation t(three_messages);
+  if (notes) t.note_changes();
   t.split_invariant = false;
   t.select_inbox();
   t.C("r1 IDLE");
@@ -126,9 +139,14 @@ TEST(idle_wakes_on_store_change) {
     S: r2 BAD Expected DONE
   )");
 }
+TEST(idle_wakes_on_store_change) {
+  idle_wakes_on_store_change_script(false);
+  idle_wakes_on_store_change_script(true);
+}
 
-TEST(fetch_holds_expunges_uid_fetch_does_not) {
+static void fetch_holds_expunges_uid_fetch_does_not_script(bool notes) {
   Conversation t(three_messages);
+  if (notes) t.note_changes();
   t.split_invariant = false;
   t.select_inbox();
   t.st->store(kBob, "INBOX", {3}, store::FlagChange::Add, {"\\Deleted"});
@@ -150,9 +168,14 @@ TEST(fetch_holds_expunges_uid_fetch_does_not) {
   )");
   t.no_more_replies();
 }
+TEST(fetch_holds_expunges_uid_fetch_does_not) {
+  fetch_holds_expunges_uid_fetch_does_not_script(false);
+  fetch_holds_expunges_uid_fetch_does_not_script(true);
+}
 
-TEST(selected_folder_deleted_by_another_session) {
+static void selected_folder_deleted_by_another_session_script(bool notes) {
   Conversation t;
+  if (notes) t.note_changes();
   t.split_invariant = false;
   t.login();
   t.script(R"(
@@ -174,6 +197,49 @@ TEST(selected_folder_deleted_by_another_session) {
   t.no_more_replies();
   CHECK(t.s->closed());
   CHECK(t.outputs.back().close_after);
+}
+TEST(selected_folder_deleted_by_another_session) {
+  selected_folder_deleted_by_another_session_script(false);
+  selected_folder_deleted_by_another_session_script(true);
+}
+
+// QRESYNC (RFC 7162 §3.2.10): VANISHED instead of EXPUNGE, and the MODSEQ
+// of each flag change another session made; an expunge held back through a
+// FETCH and a STORE comes with the next NOOP.
+static std::string qresync_script(bool notes) {
+  Conversation t(three_messages);
+  t.split_invariant = false;
+  if (notes) t.note_changes();
+  t.login();
+  t.C("e1 ENABLE QRESYNC");
+  t.C("e2 SELECT INBOX");
+  Peer other = t.peer();
+  talk(other, "o1 LOGIN bob secret");
+  talk(other, "o2 SELECT INBOX");
+  talk(other, "o3 STORE 2 +FLAGS.SILENT (\\Flagged)");
+  talk(other, "o4 STORE 1 +FLAGS.SILENT (\\Deleted)");
+  talk(other, "o5 EXPUNGE");
+  t.st->append(kBob, "INBOX", message("four"));
+  t.changed();
+  t.C("e3 FETCH 1:* (FLAGS)");
+  t.C("e4 STORE 3 +FLAGS (\\Seen)");
+  talk(other, "o6 UID STORE 2 -FLAGS.SILENT (\\Flagged)");
+  t.C("e5 NOOP");
+  talk(other, "o7 UID STORE 4 +FLAGS.SILENT (\\Deleted)");
+  talk(other, "o8 EXPUNGE");
+  t.C("e6 UID FETCH 1:* (FLAGS)");
+  t.C("e7 NOOP");
+  CHECK_EQ(t.s->exists(), 2u);
+  return mask_validity(t.replies.substr(t.replies.find("e2 OK")));
+}
+
+TEST(qresync_vanished_and_modseq) {
+  const std::string whole = qresync_script(false), noted = qresync_script(true);
+  CHECK_EQ(noted, whole);
+  CHECK(whole.find("* VANISHED 1\r\n") != std::string::npos);
+  CHECK(whole.find("* VANISHED 4\r\n") != std::string::npos);
+  CHECK(whole.find("EXPUNGE") == std::string::npos);
+  CHECK(whole.find("* 1 FETCH (UID 2 FLAGS (\\Seen \\Recent) MODSEQ (") != std::string::npos);
 }
 
 int main(int argc, char** argv) { return run_registered_tests(argc, argv); }

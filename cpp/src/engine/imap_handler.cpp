@@ -60,13 +60,13 @@ imap::LoginResult ImapHandler::login_cram_md5(std::string_view user, std::string
   }
 }
 
-bool ImapHandler::run_store_work(std::function<void()>& work) {
-  if (!session_ || server_.options().maildir.empty()) return false;
+std::optional<std::function<void()>> ImapHandler::run_store_work(std::function<void()> work) {
+  if (!session_ || server_.options().maildir.empty()) return work;
   server_.run_blocking([work = std::move(work), connection = connection_, session = session_] {
     work();  // catches what it throws
     resume_on<imap::Output>(connection, [session](auto& out) { session->resume_store(out); });
   });
-  return true;
+  return std::nullopt;
 }
 
 void ImapHandler::watch(std::string_view account, std::string_view folder) {

@@ -30,9 +30,13 @@ class ImapHandler final : public imap::Handler {
     return server_.imap_rules().match(name);
   }
   // On a Maildir, what may wait for an fsync (or for the folder's writer
-  // that does) runs on the blocking pool; in memory it runs in place.
-  bool run_store_work(std::function<void()>& work) override;
+  // that does) runs on the blocking pool; in memory it is handed back to
+  // run in place.
+  std::optional<std::function<void()>> run_store_work(std::function<void()> work) override;
   void watch(std::string_view account, std::string_view folder) override;
+  std::optional<std::vector<std::uint32_t>> take_folder_changes() override {
+    return server_.imap_sessions().take_folder_changes(this);
+  }
   std::uint32_t claim_recent(std::string_view account, std::string_view folder,
                              std::uint32_t uidvalidity, std::uint32_t last_uid) override {
     std::string key(account);

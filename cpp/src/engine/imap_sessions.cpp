@@ -1,6 +1,7 @@
 #include "imap_sessions.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace mailroom::engine {
 
@@ -26,14 +27,33 @@ void ImapSessions::queue(const std::string& account, const void* skip,
 
 void ImapSessions::on_store_change(const store::StoreChange& c) {
   using Kind = store::StoreChange::Kind;
-  queue(c.account, nullptr, imap::mailbox_change(c));
-  if (c.kind == Kind::FolderCreated) return;  // nobody has it selected yet
+  const bool message_change =
+      c.kind == Kind::Appended || c.kind == Kind::FlagsChanged || c.kind == Kind::Expunged;
   const std::string& folder = c.kind == Kind::FolderRenamed ? c.old_name : c.folder;
   std::vector<net::ConnectionRef> wake;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& w : watchers_)
-      if (w.account == c.account && w.folder == folder) wake.push_back(w.connection);
+    // NOTIFY's view of the change, made once and only when a session of
+    // the account asked for them.
+    std::optional<imap::MailboxChange> change;
+    for (auto& w : account_watchers_) {
+      if (w.account != c.account) continue;
+      if (!change) change = imap::mailbox_change(c);
+      if (w.pending.push(*change)) wake.push_back(w.connection);
+    }
+    // A folder just made: nobody has it selected yet.
+    if (c.kind != Kind::FolderCreated) {
+      for (auto& w : watchers_) {
+        if (w.account != c.account || w.folder != folder) continue;
+        if (!message_change || w.changed.size() >= kMaxFolderChanges) {
+          w.complete = false;  // the session compares its whole view
+          w.changed = {};
+        } else if (w.complete) {
+          w.changed.push_back(c.uid);
+        }
+        wake.push_back(w.connection);
+      }
+    }
   }
   for (const auto& connection : wake) connection.notify();
 }
@@ -47,10 +67,26 @@ void ImapSessions::watch(const void* key, const net::ConnectionRef& connection,
     if (it != watchers_.end()) watchers_.erase(it);
     return;
   }
-  if (it == watchers_.end())
-    watchers_.push_back({key, connection, account, folder});
-  else
+  if (it == watchers_.end()) {
+    watchers_.push_back({key, connection, account, folder, {}, true});
+  } else {
     it->account = account, it->folder = folder;
+    it->changed.clear();
+    it->complete = true;
+  }
+}
+
+std::optional<std::vector<std::uint32_t>> ImapSessions::take_folder_changes(const void* key) {
+  std::lock_guard lock(mutex_);
+  for (auto& w : watchers_) {
+    if (w.key != key) continue;
+    if (!w.complete) {
+      w.complete = true;
+      return std::nullopt;
+    }
+    return std::exchange(w.changed, {});
+  }
+  return std::nullopt;
 }
 
 void ImapSessions::forget(const void* key) {

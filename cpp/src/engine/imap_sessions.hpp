@@ -1,12 +1,15 @@
 // What the IMAP sessions of one server share: the cache of parsed messages
 // and who watches which folder, so that a change in the store (an event on
 // the server's EventBus) wakes the sessions that have it selected (through
-// ConnectionRef::notify(); the session then syncs its view on its strand).
-// Subscriptions are the store's (MailStore::subscriptions).
+// ConnectionRef::notify(); the session then syncs its view on its strand)
+// and is noted for them, so that the session looks up only the messages
+// that changed (imap::Handler::take_folder_changes). Subscriptions are the
+// store's (MailStore::subscriptions).
 #pragma once
 
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -27,13 +30,23 @@ class ImapSessions {
   // object lives.
   void listen(EventBus& bus);
 
-  // A store change: notifies the sessions watching its folder. Called on the
-  // thread that made the change; takes only this object's lock.
+  // A store change: notes it for the sessions watching its folder, queues
+  // it for the account's NOTIFY sessions (made into an imap::MailboxChange
+  // only when there is one), and wakes them. Called on the thread that made
+  // the change (after the change, so a session that looks then finds it);
+  // takes only this object's lock.
   void on_store_change(const store::StoreChange& change);
 
-  // The folder a session (`key`: its handler) watches; "" for none.
+  // The folder a session (`key`: its handler) watches; "" for none. The
+  // changes noted for it start afresh.
   void watch(const void* key, const net::ConnectionRef& connection, const std::string& account,
              const std::string& folder);
+  // The UIDs of the messages appended, flagged or expunged in the watched
+  // folder since watch() or the last call, in MODSEQ order; nullopt when
+  // some were not kept (more than kMaxFolderChanges, or the folder was
+  // renamed or deleted) or the session watches nothing.
+  std::optional<std::vector<std::uint32_t>> take_folder_changes(const void* key);
+  static constexpr std::size_t kMaxFolderChanges = 1024;
   void forget(const void* key);
   std::size_t watchers() const;
 
@@ -56,6 +69,8 @@ class ImapSessions {
     const void* key;
     net::ConnectionRef connection;
     std::string account, folder;
+    std::vector<std::uint32_t> changed;  // UIDs, at most kMaxFolderChanges
+    bool complete = true;                // false: some changes were not kept
   };
   imap::MessageCache cache_;
   mutable std::mutex mutex_;

@@ -78,15 +78,23 @@ std::shared_ptr<const mime::ParsedMessage> ServerSession::parsed_message(
 }
 
 void ServerSession::select_view(const std::string& folder, bool read_only) {
-  const auto status = store_.status(account_, folder);
-  view_ = store_.messages(account_, folder);
+  // Watched first: a change made while the folder is read is noted too
+  // (and found already in the view when it is looked up).
+  handler_.watch(account_, folder);
+  try {
+    const auto status = store_.status(account_, folder);
+    view_ = store_.messages(account_, folder);
+    uidvalidity_ = status.uidvalidity;
+  } catch (...) {
+    handler_.watch(account_, "");
+    throw;
+  }
   folder_ = folder;
   read_only_ = read_only;
-  uidvalidity_ = status.uidvalidity;
   state_ = State::Selected;
   dirty_ = false;
+  held_expunges_.clear();
   saved_uids_.clear();  // RFC 5182 §2.1
-  handler_.watch(account_, folder_);
 }
 
 void ServerSession::deselect() {
@@ -96,6 +104,7 @@ void ServerSession::deselect() {
   view_.shrink_to_fit();
   recent_.clear();
   saved_uids_.clear();
+  held_expunges_.clear();
   if (state_ == State::Selected) state_ = State::Authenticated;
   handler_.watch(account_, "");
 }
@@ -110,6 +119,27 @@ void ServerSession::store_changed(std::vector<Output>& out) {
   }
 }
 
+struct ServerSession::ViewUpdate {
+  std::vector<std::size_t> gone;         // positions in the old view, ascending
+  std::vector<std::uint32_t> gone_uids;  // their UIDs
+  std::vector<std::size_t> changed;      // flags changed: positions in the new view
+};
+
+namespace {
+
+std::vector<store::MessagePtr>::const_iterator find_uid(const std::vector<store::MessagePtr>& view,
+                                                        std::uint32_t uid) {
+  auto it = std::lower_bound(view.begin(), view.end(), uid,
+                             [](const store::MessagePtr& m, std::uint32_t u) { return m->uid < u; });
+  return it != view.end() && (*it)->uid == uid ? it : view.end();
+}
+
+bool same_flags(const store::Message& a, const store::Message& b) {
+  return a.flags == b.flags && a.keyword_bits == b.keyword_bits;
+}
+
+}  // namespace
+
 void ServerSession::sync(bool expunges) {
   if (state_ != State::Selected) return;
   // RFC 5465 §6.1: SELECTED-DELAYED holds expunges back during the UID
@@ -118,63 +148,126 @@ void ServerSession::sync(bool expunges) {
   if (expunges && uid_command_ && notify_ && notify_->selected() &&
       notify_->selected()->filter == NotifyGroup::Filter::SelectedDelayed)
     expunges = false;
-  std::vector<store::MessagePtr> now;
+  const std::size_t known = view_.size();
+  ViewUpdate u;
   try {
-    now = store_.messages(account_, folder_);
+    // Most syncs look up a few messages, not the whole folder.
+    auto uids = handler_.take_folder_changes();
+    if (!uids || !apply_folder_changes(std::move(*uids), expunges, u)) compare_view(expunges, u);
   } catch (const store::NoSuchFolder&) {
     // The folder was deleted or renamed away under us.
     pending_ += "* BYE Mailbox was deleted or renamed\r\n";
     closing_ = true;
     return;
   }
-  std::vector<store::MessagePtr> next;
-  next.reserve(std::max(now.size(), view_.size()));
-  std::vector<std::size_t> gone;     // old 0-based positions, ascending
-  std::vector<std::size_t> changed;  // positions in `next`
-  bool kept_gone = false;
-  std::size_t i = 0, j = 0;
-  while (i < view_.size() || j < now.size()) {
-    if (j == now.size() || (i < view_.size() && view_[i]->uid < now[j]->uid)) {
-      if (expunges)
-        gone.push_back(i);
-      else
-        next.push_back(view_[i]), kept_gone = true;
-      ++i;
-    } else if (i == view_.size() || now[j]->uid < view_[i]->uid) {
-      next.push_back(now[j++]);  // arrived (UIDs only grow: always at the end)
-    } else {
-      const auto& old = *view_[i];
-      const auto& cur = *now[j];
-      if (old.flags != cur.flags || old.keyword_bits != cur.keyword_bits) changed.push_back(next.size());
-      next.push_back(now[j]);
-      ++i, ++j;
-    }
-  }
   // Highest first, so each number is still the one the client knows.
-  if (qresync_ && !gone.empty()) {
+  if (qresync_ && !u.gone.empty()) {
     // RFC 7162 §3.2.10: once QRESYNC is on, VANISHED instead of EXPUNGE.
-    std::vector<std::uint32_t> uids;
-    for (std::size_t p : gone) uids.push_back(view_[p]->uid);
-    untagged("VANISHED " + compact_set(uids));
+    untagged("VANISHED " + compact_set(u.gone_uids));
   } else {
-    for (auto it = gone.rbegin(); it != gone.rend(); ++it)
+    for (auto it = u.gone.rbegin(); it != u.gone.rend(); ++it)
       untagged(std::to_string(*it + 1) + " EXPUNGE");
   }
-  for (std::size_t pos : changed) {
+  for (std::size_t pos : u.changed) {
     std::string line = std::to_string(pos + 1) + " FETCH (";
-    line += "UID " + std::to_string(next[pos]->uid) + " ";
-    line += "FLAGS " + flags_text(*next[pos]) + modseq_item(*next[pos]) + ")";
+    line += "UID " + std::to_string(view_[pos]->uid) + " ";
+    line += "FLAGS " + flags_text(*view_[pos]) + modseq_item(*view_[pos]) + ")";
     untagged(line);
   }
-  const std::size_t before = view_.size() - gone.size();
-  view_ = std::move(next);
-  if (view_.size() != before) {
+  if (view_.size() != known - u.gone.size()) {
     untagged(std::to_string(view_.size()) + " EXISTS");
     claim_recent();
     // RFC 3501 §7.3.2; IMAP4rev2 has no \Recent (RFC 9051 Appendix E).
     if (!rev2_) untagged(std::to_string(recent_count()) + " RECENT");
   }
-  dirty_ = kept_gone;
+  dirty_ = !held_expunges_.empty();
+}
+
+bool ServerSession::apply_folder_changes(std::vector<std::uint32_t> uids, bool expunges,
+                                         ViewUpdate& u) {
+  uids.insert(uids.end(), held_expunges_.begin(), held_expunges_.end());
+  std::sort(uids.begin(), uids.end());
+  uids.erase(std::unique(uids.begin(), uids.end()), uids.end());
+  // Every lookup first, so that a folder gone (NoSuchFolder) or a change
+  // this cannot place leaves the view as it was.
+  struct Looked {
+    std::size_t pos;  // in the view; npos: not in it
+    store::MessagePtr now;  // null: not in the store
+  };
+  std::vector<Looked> looked;
+  looked.reserve(uids.size());
+  const std::uint32_t last = view_.empty() ? 0 : view_.back()->uid;
+  for (std::uint32_t uid : uids) {
+    auto it = find_uid(view_, uid);
+    Looked l{it == view_.end() ? std::string::npos : static_cast<std::size_t>(it - view_.begin()),
+             store_.by_uid(account_, folder_, uid)};
+    // New to the view but before its end: not how a folder grows.
+    if (l.pos == std::string::npos && l.now && uid < last) return false;
+    looked.push_back(std::move(l));
+  }
+  held_expunges_.clear();
+  std::vector<std::uint32_t> flagged;  // UIDs whose flags changed
+  std::vector<store::MessagePtr> arrived;
+  for (std::size_t k = 0; k < looked.size(); ++k) {
+    auto& [pos, now] = looked[k];
+    if (pos == std::string::npos) {
+      if (now) arrived.push_back(std::move(now));  // ascending UIDs, after the last
+      continue;
+    }
+    store::MessagePtr& known = view_[pos];
+    if (!now) {
+      if (expunges)
+        u.gone.push_back(pos), u.gone_uids.push_back(uids[k]);
+      else
+        held_expunges_.push_back(uids[k]);
+    } else if (now != known) {
+      if (!same_flags(*known, *now)) flagged.push_back(uids[k]);
+      known = std::move(now);
+    }
+  }
+  if (!u.gone.empty()) {
+    std::size_t kept = 0, g = 0;
+    for (std::size_t i = 0; i < view_.size(); ++i) {
+      if (g < u.gone.size() && u.gone[g] == i) {
+        ++g;
+        continue;
+      }
+      if (kept != i) view_[kept] = std::move(view_[i]);
+      ++kept;
+    }
+    view_.resize(kept);
+  }
+  for (auto& m : arrived) view_.push_back(std::move(m));
+  for (std::uint32_t uid : flagged)
+    u.changed.push_back(static_cast<std::size_t>(find_uid(view_, uid) - view_.begin()));
+  return true;
+}
+
+void ServerSession::compare_view(bool expunges, ViewUpdate& u) {
+  std::vector<store::MessagePtr> now = store_.messages(account_, folder_);
+  held_expunges_.clear();
+  std::vector<store::MessagePtr> next;
+  next.reserve(std::max(now.size(), view_.size()));
+  std::size_t i = 0, j = 0;
+  while (i < view_.size() || j < now.size()) {
+    if (j == now.size() || (i < view_.size() && view_[i]->uid < now[j]->uid)) {
+      if (expunges) {
+        u.gone.push_back(i);
+        u.gone_uids.push_back(view_[i]->uid);
+      } else {
+        held_expunges_.push_back(view_[i]->uid);
+        next.push_back(view_[i]);
+      }
+      ++i;
+    } else if (i == view_.size() || now[j]->uid < view_[i]->uid) {
+      next.push_back(now[j++]);  // arrived (UIDs only grow: always at the end)
+    } else {
+      if (view_[i] != now[j] && !same_flags(*view_[i], *now[j])) u.changed.push_back(next.size());
+      next.push_back(now[j]);
+      ++i, ++j;
+    }
+  }
+  view_ = std::move(next);
 }
 
 std::vector<std::size_t> ServerSession::resolve(const SequenceSet& set, bool uid) const {

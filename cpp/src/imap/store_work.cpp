@@ -32,8 +32,8 @@ void ServerSession::run_store(const std::string& tag, std::function<void()> work
         },
         o);
   };
-  if (!handler_.run_store_work(job)) {
-    job();
+  if (auto in_place = handler_.run_store_work(std::move(job))) {
+    (*in_place)();
     return finish(out);
   }
   paused_ = true;

@@ -62,13 +62,22 @@ class Handler {
   // own, or nullopt to run the command.
   virtual std::optional<CommandReply> on_command(std::string_view /*name*/) { return std::nullopt; }
   // Store work that may wait for the disk (a Maildir's fsyncs: APPEND, COPY,
-  // MOVE, STORE, EXPUNGE): true when the handler runs `work` (moved from)
-  // off the session's thread and then calls ServerSession::resume_store() on
-  // that thread; false (the default) when the session runs it in place.
-  virtual bool run_store_work(std::function<void()>& /*work*/) { return false; }
+  // MOVE, STORE, EXPUNGE). Either the handler keeps `work`, runs it off the
+  // session's thread, then calls ServerSession::resume_store() on that
+  // thread, and returns nullopt; or it hands `work` back untouched (the
+  // default) and the session runs it in place.
+  virtual std::optional<std::function<void()>> run_store_work(std::function<void()> work) {
+    return work;
+  }
   // The folder the session has selected now ("" after CLOSE, UNSELECT or a
   // failed SELECT), so that changes to it reach store_changed().
   virtual void watch(std::string_view /*account*/, std::string_view /*folder*/) {}
+  // The UIDs of the watched folder's messages that were appended, changed
+  // flags or were expunged since watch() or the last call, in MODSEQ order,
+  // each noted after the store made the change: the session then looks up
+  // only those. nullopt (the default) when the handler keeps no such note
+  // or lost some of it: the session compares its whole view with the store.
+  virtual std::optional<std::vector<std::uint32_t>> take_folder_changes() { return std::nullopt; }
   // \Recent (RFC 3501 §2.3.2): a message is recent in the one session that
   // first learns of it. The folder's UIDs up to `last_uid` are claimed for
   // the asking session; returns the highest UID claimed before (the messages

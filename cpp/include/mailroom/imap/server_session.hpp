@@ -34,10 +34,11 @@
 //
 // Many sessions on one folder: each selected session keeps its own view (the
 // message records it has told its client about, in sequence order). At the end
-// of a command (or at once in IDLE) it compares that view with the store and
-// reports what others changed: EXPUNGE, FETCH (FLAGS), EXISTS, by the rules
-// of RFC 9051 §7.5.1 (no EXPUNGE during FETCH, STORE and SEARCH, whose
-// sequence numbers must stay put; their UID forms may have them).
+// of a command (or at once in IDLE) it brings that view up to date (looking up
+// the messages the Handler noted as changed, or else comparing the whole
+// folder) and reports what others changed: EXPUNGE, FETCH (FLAGS), EXISTS,
+// by the rules of RFC 9051 §7.5.1 (no EXPUNGE during FETCH, STORE and SEARCH,
+// whose sequence numbers must stay put; their UID forms may have them).
 #pragma once
 
 #include <cstddef>
@@ -179,6 +180,15 @@ class ServerSession {
   // Compares the view with the store and queues EXPUNGE (when
   // `expunges`), FETCH (FLAGS) and EXISTS responses.
   void sync(bool expunges);
+  // What one sync changes in the view (selected_view.cpp).
+  struct ViewUpdate;
+  // The view brought up to date by looking up only `uids` (the handler's
+  // note of what changed) and the expunges held back before; false (the
+  // view untouched) when they cannot tell, e.g. a message new to the view
+  // that is not after its last. Throws NoSuchFolder.
+  bool apply_folder_changes(std::vector<std::uint32_t> uids, bool expunges, ViewUpdate& u);
+  // The view brought up to date by comparing it with the whole folder.
+  void compare_view(bool expunges, ViewUpdate& u);
   std::string cache_key(std::uint32_t uid) const;
   // The cached parse of a message of the view (an empty message when another
   // session expunged it meanwhile).
@@ -375,6 +385,9 @@ class ServerSession {
   // UID ranges [first, last] that are \Recent in this session, ascending.
   std::vector<std::pair<std::uint32_t, std::uint32_t>> recent_;
   bool dirty_ = false;                   // the store may differ from the view
+  // UIDs expunged from the store that are still in the view, as a command
+  // that allows no EXPUNGE left them (ascending).
+  std::vector<std::uint32_t> held_expunges_;
   bool closing_ = false;                 // the selected folder went away: BYE
   std::size_t appended_ = 0;
 
