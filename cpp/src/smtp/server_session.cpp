@@ -149,10 +149,13 @@ void ServerSession::data_emit(std::string_view span) {
     return;
   }
   // Grow geometrically but never past the limit, so the buffer stays within
-  // max_message_size rather than twice that.
+  // max_message_size rather than twice that. A large span (a full read of a
+  // body) is a sign of more like it: room for another, so a body read 64 KiB
+  // at a time is not copied over at each doubling from a small start.
   const std::size_t need = message_.size() + span.size();
   if (need > message_.capacity())
-    message_.reserve(std::min(std::max(need, message_.capacity() * 2), cfg_.max_message_size));
+    message_.reserve(std::min(std::max({need, message_.capacity() * 2, need + span.size()}),
+                              cfg_.max_message_size));
   message_.append(span);
 }
 
