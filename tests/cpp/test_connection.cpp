@@ -60,6 +60,7 @@ struct LineSession : Session {
         done = true;
       }
       if (line == "big\r") o.body = std::make_shared<const std::string>(4096, 'x');
+      if (line == "huge\r") o.body = std::make_shared<const std::string>(8 << 20, 'y');
       if (line == "wait\r") {
         waiting = true;
         std::thread([ref = self, this, o = std::move(o)]() mutable {
@@ -206,6 +207,51 @@ TEST(the_idle_deadline_gives_the_session_timeout_reply) {
   Fixture f(o);
   int fd = connect_to(f.port);
   CHECK_EQ(read_lines(fd, 2), std::string("hello\r\ntimeout\r\n"));
+  ::close(fd);
+}
+
+TEST(each_reply_starts_the_idle_deadline_again) {
+  NetworkOptions o;
+  o.idle_timeout = std::chrono::milliseconds(1000);
+  Fixture f(o);
+  int fd = connect_to(f.port);
+  CHECK_EQ(read_lines(fd, 1), std::string("hello\r\n"));
+  // C: a line every 250 ms for 2 s, twice the idle timeout: each within the
+  // timeout of the reply before it, so none is cut.
+  for (int k = 0; k < 8; ++k) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    send_all(fd, "a\r\n");
+    CHECK_EQ(read_lines(fd, 1), std::string("ok a\r\n"));
+  }
+  // Then silence: the timeout reply, no sooner than the idle timeout after
+  // the last reply.
+  const auto quiet = std::chrono::steady_clock::now();
+  CHECK_EQ(read_lines(fd, 1), std::string("timeout\r\n"));
+  CHECK(std::chrono::steady_clock::now() - quiet >= std::chrono::milliseconds(900));
+  ::close(fd);
+}
+
+TEST(a_reply_larger_than_the_socket_takes_goes_out_whole_and_in_order) {
+  Fixture f;
+  int fd = connect_to(f.port);
+  CHECK_EQ(read_lines(fd, 1), std::string("hello\r\n"));
+  // C: huge, then a -- 8 MiB answer the socket cannot take at once; the
+  // client reads it slowly; the next reply comes after all of it.
+  send_all(fd, "huge\r\na\r\n");
+  const std::string want = "ok huge\r\n" + std::string(8 << 20, 'y') + "ok a\r\n";
+  std::string got;
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (got.size() < want.size() && std::chrono::steady_clock::now() < end) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    char buf[65536];
+    const ssize_t r = ::read(fd, buf, sizeof buf);
+    if (r <= 0) break;
+    got.append(buf, static_cast<std::size_t>(r));
+    if (got.size() < (std::size_t{1} << 20)) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  CHECK_EQ(got.size(), want.size());
+  CHECK(got == want);
   ::close(fd);
 }
 

@@ -121,7 +121,15 @@ void Server::deliver_bounce(const std::string& rcpt, std::string message) {
 
 void Server::report_local_delivery(const smtp::Envelope& env, const std::vector<std::size_t>& local,
                                    std::string_view message, const std::string& id) {
-  if (env.mail_from.empty() || mime::report::is_report(message)) return;  // RFC 3461 §6.2
+  if (env.mail_from.empty()) return;  // RFC 3461 §6.2
+  // Most senders ask for no success report (NOTIFY=SUCCESS, RFC 3461 §4.1):
+  // then nothing is built, and the message is not looked at.
+  const auto wants = [&env](std::size_t i) {
+    return i < env.rcpt_dsn.size() &&
+           smtp::wants_report(env.rcpt_dsn[i].notify, smtp::ReportAction::Delivered);
+  };
+  if (std::none_of(local.begin(), local.end(), wants)) return;
+  if (mime::report::is_report(message)) return;  // RFC 3461 §6.2
   queue::DsnReport report;
   report.reporting_mta = options_.smtp.hostname;
   report.original_sender = env.mail_from;

@@ -35,6 +35,10 @@ Connection::Connection(tcp::socket socket, std::shared_ptr<const NetworkOptions>
       active_(std::move(active)),
       implicit_tls_(implicit_tls) {
   slot_ = std::move(slot);
+  // Writes are tried at once (write_now) and wait for the socket only for
+  // what it did not take; reads stay asynchronous.
+  boost::system::error_code ignored;
+  socket_.non_blocking(true, ignored);
 }
 
 Connection::~Connection() {
@@ -213,8 +217,22 @@ void Connection::cancel_read() {
 // The idle deadline runs while a read is pending and nothing is waiting to be
 // written: the client owes us the next command. While we write or wait for a
 // handler, it does not.
+//
+// A reply written while the deadline runs (a write that the socket took at
+// once) starts it again from now, without touching the timer: the timer
+// still expires at the older time, finds the deadline moved on and waits
+// again (wait_read_deadline). Only a deadline earlier than the timer's (a
+// shorter idle timeout under stress) sets the timer anew.
 void Connection::update_read_deadline() {
   const bool want = reading_ && queue_.empty() && !writing_ && !delaying_;
+  if (want && read_deadline_armed_) {
+    if (!replied_) return;
+    replied_ = false;
+    read_deadline_ = Clock::now() + idle_timeout();
+    if (read_deadline_ < read_timer_.expiry()) wait_read_deadline(++read_deadline_generation_);
+    return;
+  }
+  replied_ = false;
   if (want == read_deadline_armed_) return;
   read_deadline_armed_ = want;
   const std::uint64_t generation = ++read_deadline_generation_;
@@ -270,20 +288,29 @@ void Connection::on_read_deadline() {
 }
 
 void Connection::start_write() {
-  if (writing_ || delaying_ || closing_ || upgrade_ready_ || queue_.empty()) return;
-  if (queue_.front().delay_ms > 0) {
-    delaying_ = true;
-    delay_timer_.expires_after(std::chrono::milliseconds(queue_.front().delay_ms));
-    queue_.front().delay_ms = 0;
-    auto self = shared_from_this();
-    delay_timer_.async_wait([self](boost::system::error_code e) {
-      self->delaying_ = false;
-      if (e) return self->close();
-      self->pump();
-    });
-    return;
+  while (!writing_ && !delaying_ && !closing_ && !upgrade_ready_ && !queue_.empty() && !closed_) {
+    if (queue_.front().delay_ms > 0) {
+      delaying_ = true;
+      delay_timer_.expires_after(std::chrono::milliseconds(queue_.front().delay_ms));
+      queue_.front().delay_ms = 0;
+      auto self = shared_from_this();
+      delay_timer_.async_wait([self](boost::system::error_code e) {
+        self->delaying_ = false;
+        if (e) return self->close();
+        self->pump();
+      });
+      return;
+    }
+    if (!write_next()) return;  // the rest waits for the socket
   }
-  // Consecutive undelayed pieces go out in one gathered write.
+}
+
+// Gathers the consecutive undelayed pieces at the front of the queue into
+// one write and writes what the socket takes now (plain TCP; a TLS stream
+// writes asynchronously). True when all of it went: the write is over, no
+// timer and no handler involved. Otherwise the rest is written
+// asynchronously under the write deadline, and false.
+bool Connection::write_next() {
   inflight_.clear();
   buffers_.clear();
   bool close_after = false, start_tls = false;
@@ -315,6 +342,26 @@ void Connection::start_write() {
   }
   if (codec_out_) buffers_.push_back(asio::buffer(encoded_));
   if (codec) codec_out_ = std::move(codec);  // for what comes after this write
+  if (!tls_) {
+    std::size_t left = asio::buffer_size(buffers_);
+    boost::system::error_code e;
+    // The socket takes what fits in its send buffer; the rest waits.
+    while (left > 0) {
+      const std::size_t n = socket_.write_some(buffers_, e);
+      if (e) break;
+      consume_buffers(n);
+      left -= n;
+    }
+    if (left == 0) {
+      write_done(bytes, close_after, start_tls);
+      return !closed_;
+    }
+    if (e != asio::error::would_block) {
+      write_done(bytes, close_after, start_tls);
+      close();
+      return false;
+    }
+  }
   writing_ = true;
   // A stalled write closes after idle_timeout; one that moves at
   // min_data_rate or faster (a large RETR to a slow reader) goes on.
@@ -333,19 +380,35 @@ void Connection::start_write() {
   auto done = [self, bytes, close_after, start_tls](boost::system::error_code e, std::size_t) {
     self->writing_ = false;
     self->write_timer_.cancel();
-    self->queued_bytes_ -= bytes;
-    self->inflight_.clear();
-    if (self->encoded_.capacity() > kMaxWrite) std::string().swap(self->encoded_);
+    self->write_done(bytes, close_after, start_tls);
     if (self->closed_) return;
     if (e) return self->close();
-    if (close_after) self->closing_ = true;
-    if (start_tls && !self->tls_) self->upgrade_ready_ = true;
     self->pump();
   };
   if (tls_)
     asio::async_write(*tls_, buffers_, std::move(progress), std::move(done));
   else
     asio::async_write(socket_, buffers_, std::move(progress), std::move(done));
+  return false;
+}
+
+// What a written piece of output leaves to do (closed or not).
+void Connection::write_done(std::size_t bytes, bool close_after, bool start_tls) {
+  queued_bytes_ -= bytes;
+  inflight_.clear();
+  if (encoded_.capacity() > kMaxWrite) std::string().swap(encoded_);
+  replied_ = true;
+  if (closed_) return;
+  if (close_after) closing_ = true;
+  if (start_tls && !tls_) upgrade_ready_ = true;
+}
+
+// Drops the first `n` octets of buffers_, written.
+void Connection::consume_buffers(std::size_t n) {
+  std::size_t whole = 0;
+  while (whole < buffers_.size() && n >= buffers_[whole].size()) n -= buffers_[whole++].size();
+  buffers_.erase(buffers_.begin(), buffers_.begin() + static_cast<std::ptrdiff_t>(whole));
+  if (n > 0 && !buffers_.empty()) buffers_.front() += n;
 }
 
 // The TLS handshake on this socket, with its own deadline; `then` runs on

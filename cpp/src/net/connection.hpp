@@ -3,8 +3,10 @@
 // after its delay), reads going on while output is written, up to
 // NetworkOptions::max_queued_output. A deadline on every operation: the idle
 // deadline on a read the client owes us (the session's timeout reply), moved
-// on by message content at min_data_rate; the same on each write (closes),
-// moved on by what is written; the handshake deadline on TLS handshakes.
+// on by message content at min_data_rate and started again by each reply;
+// the same on each write that waits for the socket (closes), moved on by
+// what is written; the handshake deadline on TLS handshakes. A write the
+// socket takes at once (most replies) involves no timer and no handler.
 #pragma once
 
 #include <boost/asio.hpp>
@@ -54,6 +56,9 @@ class Connection final : public ConnectionRef::Target,
   // Feeds the session what codec_in_ holds decoded, while its output fits.
   void feed_decoded();
   void start_write();
+  bool write_next();
+  void write_done(std::size_t bytes, bool close_after, bool start_tls);
+  void consume_buffers(std::size_t n);
   void update_read_deadline();
   std::chrono::milliseconds idle_timeout() const;
   void wait_read_deadline(std::uint64_t generation);
@@ -115,6 +120,7 @@ class Connection final : public ConnectionRef::Target,
   bool closed_ = false;
   bool ended_ = false;
   bool read_deadline_armed_ = false;
+  bool replied_ = false;  // output was written since the read deadline was last set
   std::uint64_t read_deadline_generation_ = 0;
   Clock::time_point read_deadline_;
   Clock::time_point write_deadline_;
