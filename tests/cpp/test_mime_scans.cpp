@@ -1,9 +1,10 @@
 // The vector scans of the MIME engine give what the byte-by-byte loops they
 // replaced gave, on every input: the line-end check of the parser (16 and 32
 // bytes a step, against the pairwise rule and against the defects the parser
-// reports) and the quoted-printable decoder's run copy (against the previous
+// reports), the quoted-printable decoder's run copy (against the previous
 // decoder, kept here as the reference, into a buffer of exactly the input's
-// size followed by guard bytes).
+// size followed by guard bytes), and the header value decoder's fast paths
+// (unfolding, values with no encoded-word, 8-bit values).
 #include <cstdint>
 #include <cstring>
 #include <random>
@@ -248,6 +249,39 @@ TEST(qp_encoded_text_and_one_stop_at_every_offset) {
       s.insert(at, stop);
       same_qp_decode(s);
       same_qp_decode(std::string_view(s).substr(0, at + stop.size()));
+    }
+  }
+}
+
+// ---- header values ----------------------------------------------------------
+
+std::string without_line_ends(std::string_view v) {
+  std::string out;
+  for (char c : v)
+    if (c != '\r' && c != '\n') out.push_back(c);
+  return out;
+}
+
+TEST(header_values_unfold_and_read_plain_text_as_it_is) {
+  std::mt19937 rng(47);
+  const std::string pieces[] = {"Sender",  " ",   "\r\n ", "\r\n\t", "=",   "=?",
+                                "?=",      "\n ", "\r",    "Zo\xc3\xab", "\xff", "x",
+                                "=?utf-8?q?Zo=C3=AB?=", "=?iso-8859-1?b?Wm/r?=", "<a@b>"};
+  for (int round = 0; round < 30000; ++round) {
+    std::string v;
+    const std::size_t count = rng() % 30;
+    const std::size_t kinds = 1 + rng() % 15;
+    for (std::size_t k = 0; k < count; ++k) v += pieces[rng() % kinds];
+    bool bad = true, bad_unfolded = true;
+    const std::string got = decode_header(v, &bad);
+    const std::string unfolded = without_line_ends(v);
+    CHECK_EQ(got, decode_header(unfolded, &bad_unfolded));
+    CHECK_EQ(bad, bad_unfolded);
+    if (unfolded.find("=?") == std::string::npos) {  // no encoded-word: the text, sanitized
+      std::string clean;
+      const bool valid = sanitize_utf8(unfolded, clean);
+      CHECK_EQ(got, clean);
+      CHECK_EQ(bad, !valid);
     }
   }
 }
