@@ -1,10 +1,10 @@
 // quoted-printable (RFC 2045 §6.7) for bodies: linear, one pass each way.
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <cstdint>
 #include <cstring>
 
+#include "byte_runs.hpp"
 #include "mailroom/mime/codecs.hpp"
 
 namespace mailroom::mime {
@@ -70,49 +70,6 @@ void note(CodecIssue* issue, std::size_t offset, const char* reason) {
   issue->reason = reason;
 }
 
-// Decoder stops: '=', CR and LF; everything else is copied in runs.
-struct StopTable {
-  std::array<bool, 256> stop{};
-  constexpr StopTable() {
-    stop['='] = true;
-    stop['\r'] = true;
-    stop['\n'] = true;
-  }
-};
-constexpr StopTable kStop;
-
-// Copies the bytes of `in` before its first stop to `o` and moves `o` past
-// them; returns how many. Sixteen bytes a step (GCC/Clang vector types: SSE2
-// or NEON): each step stores all sixteen and keeps those before a stop. The
-// decoder never writes more than it has read, so with the output as large as
-// the input a store of sixteen bytes at `o` stays inside it while sixteen
-// remain to be read.
-std::size_t copy_to_stop(const char* in, std::size_t n, char*& o) {
-  std::size_t j = 0;
-  if constexpr (std::endian::native == std::endian::little) {
-    using Bytes = unsigned char __attribute__((vector_size(16)));
-    for (; j + 16 <= n; j += 16) {
-      Bytes a;
-      std::memcpy(&a, in + j, 16);
-      std::memcpy(o + j, &a, 16);
-      const auto stops = (a == '=') | (a == '\r') | (a == '\n');
-      std::uint64_t w[2];
-      std::memcpy(w, &stops, 16);
-      if ((w[0] | w[1]) != 0) {
-        j += w[0] != 0 ? static_cast<std::size_t>(std::countr_zero(w[0])) / 8
-                       : 8 + static_cast<std::size_t>(std::countr_zero(w[1])) / 8;
-        o += j;
-        return j;
-      }
-    }
-  }
-  const std::size_t from = j;
-  while (j < n && !kStop.stop[static_cast<unsigned char>(in[j])]) ++j;
-  std::memcpy(o + from, in + from, j - from);
-  o += j;
-  return j;
-}
-
 // Decodes into `dest` (text.size() bytes); returns the number written.
 std::size_t decode_impl(std::string_view text, char* dest, CodecIssue* issue) {
   const char* in = text.data();
@@ -127,7 +84,10 @@ std::size_t decode_impl(std::string_view text, char* dest, CodecIssue* issue) {
   };
   std::size_t i = 0;
   while (i < n) {
-    i += copy_to_stop(in + i, n - i, o);
+    // The output never outruns the input, so `o` has room for what is left.
+    const std::size_t run = byte_runs::copy_until<'=', '\r', '\n'>(in + i, n - i, o);
+    o += run;
+    i += run;
     if (i == n) break;
     const char c = in[i];
     // '=': decode a run of escapes at once.

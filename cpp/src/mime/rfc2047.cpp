@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "byte_runs.hpp"
 #include "header_fold.hpp"
 #include "mailroom/mime/codecs.hpp"
 
@@ -308,9 +309,14 @@ std::string decode_header(std::string_view raw_value, bool* bad) {
   if (marks.line_end) {
     unfolded.resize(raw_value.size());
     char* o = unfolded.data();
-    for (char c : raw_value) {
-      *o = c;
-      o += c != '\r' && c != '\n';
+    const char* in = raw_value.data();
+    const std::size_t n = raw_value.size();
+    for (std::size_t i = 0; i < n;) {
+      // What is left to read fits where it goes: unfolding only drops bytes.
+      const std::size_t run = byte_runs::copy_until<'\r', '\n'>(in + i, n - i, o);
+      o += run;
+      i += run;
+      while (i < n && (in[i] == '\r' || in[i] == '\n')) ++i;
     }
     unfolded.resize(static_cast<std::size_t>(o - unfolded.data()));
     s = unfolded;
