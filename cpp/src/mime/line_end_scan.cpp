@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 namespace mailroom::mime::line_end_scan {
 namespace {
@@ -24,7 +25,7 @@ template <class Bytes>
 __attribute__((always_inline)) inline std::size_t suspect_blocks(const char* d, std::size_t n,
                                                                   bool& odd) {
   constexpr std::size_t w = sizeof(Bytes);
-  using Mask = decltype(Bytes{} == Bytes{});
+  using Mask = decltype(std::declval<Bytes>() == std::declval<Bytes>());
   Mask acc{};
   std::size_t j = 0;
   for (; j + 2 * w + 1 <= n; j += 2 * w) {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "byte_runs.hpp"
@@ -122,7 +123,7 @@ ValueMarks marks_of(std::string_view v) {
     return m;
   }
   using Bytes = unsigned char __attribute__((vector_size(16)));
-  using Mask = decltype(Bytes{} == Bytes{});
+  using Mask = decltype(std::declval<Bytes>() == std::declval<Bytes>());
   Mask ends{}, eq{}, high{};
   for (std::size_t j = 0;; j += 16) {
     if (j + 16 > n) j = n - 16;
