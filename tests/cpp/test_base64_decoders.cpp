@@ -123,6 +123,32 @@ TEST(line_ends_and_spaces_at_every_offset) {
   }
 }
 
+// Bodies as encoders write them, 76 characters and CRLF a line, which the
+// AVX2 loop takes a whole line a step: any byte at any offset of the first
+// lines, and every line end changed or dropped, give what the portable loop gives.
+TEST(every_byte_value_at_every_offset_of_76_column_lines) {
+  std::mt19937 rng(2046);
+  const std::string clean = base64_encode(random_bytes(rng, 57 * 5 + 20), 76);
+  CHECK_EQ(clean.substr(76, 2), std::string("\r\n"));
+  for (std::size_t at = 0; at < 78 * 3; ++at) {
+    for (unsigned c = 0; c < 256; ++c) {
+      std::string text = clean;
+      text[at] = static_cast<char>(c);
+      same_everywhere(text);
+    }
+  }
+  for (std::size_t line = 1; line <= 5; ++line) {
+    const std::size_t at = 78 * line - 2;  // where the CRLF of a line is
+    for (const char* end : {"\n", "", "\r", "\r\n\r\n", " \r\n", "\r\n ", "\n\r\n", "==\r\n"}) {
+      same_everywhere(clean.substr(0, at) + end + clean.substr(at + 2));
+      same_everywhere(clean.substr(0, at - 4) + end + clean.substr(at - 4, 4) + clean.substr(at + 2));
+    }
+  }
+  std::string lf = clean;  // bare LF line ends everywhere
+  for (std::size_t at; (at = lf.find("\r\n")) != std::string::npos;) lf.erase(at, 1);
+  same_everywhere(lf);
+}
+
 TEST(random_mixtures_of_alphabet_line_ends_padding_and_junk) {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

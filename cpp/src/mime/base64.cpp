@@ -153,9 +153,7 @@ std::size_t decode_impl(std::string_view text, char* dest, CodecIssue* issue,
     // count (the output has slack for the extra one).
     if (have == 0 && !padded) {
       while (i + 4 <= n) {
-        const std::size_t run = block(in + i, n - i, o);
-        i += run;
-        o += run / 4 * 3;
+        i += block(in + i, n - i, o);
         if (i + 4 > n) break;
         const std::uint32_t v = kDec.t[0][in[i]] | kDec.t[1][in[i + 1]] |
                                 kDec.t[2][in[i + 2]] | kDec.t[3][in[i + 3]];
@@ -269,7 +267,7 @@ std::string decode_string(std::string_view text, CodecIssue* issue) {
 }  // namespace
 
 // Two quartets a step while both are all alphabet characters.
-std::size_t base64_blocks::scalar(const unsigned char* in, std::size_t n, unsigned char* out) {
+std::size_t base64_blocks::scalar(const unsigned char* in, std::size_t n, unsigned char*& out) {
   std::size_t done = 0;
   while (done + 8 <= n) {
     const unsigned char* p = in + done;

@@ -15,8 +15,9 @@
 #include <utility>
 #include <vector>
 
-#include "mailroom/text.hpp"
+#include "line_end_scan.hpp"
 #include "mailroom/mime/message.hpp"
+#include "mailroom/text.hpp"
 
 namespace mailroom::mime {
 namespace {
@@ -63,33 +64,6 @@ std::string lower_trim(std::string_view v) {
   }
   while (!out.empty() && (out.back() == ' ' || out.back() == '\t')) out.pop_back();
   return out;
-}
-
-// Does `d` hold a NUL, a CR not followed by LF or an LF not preceded by CR?
-// Sixteen bytes a step (GCC/Clang vector types: SSE2 or NEON, no intrinsics):
-// at every position j a CR must be followed by an LF exactly when the byte
-// after it is one, so (d[j] == CR) == (d[j+1] == LF) over all pairs.
-bool line_ends_suspect(const char* d, std::size_t n) {
-  if (n == 0) return false;
-  if (d[0] == '\n' || d[n - 1] == '\r') return true;
-  using Bytes = unsigned char __attribute__((vector_size(16)));
-  std::size_t j = 0;
-  if (n > 16) {
-    decltype(std::declval<Bytes>() == std::declval<Bytes>()) odd{};  // a comparison mask
-    for (; j + 17 <= n; j += 16) {
-      Bytes a, b;
-      std::memcpy(&a, d + j, 16);
-      std::memcpy(&b, d + j + 1, 16);
-      odd |= (a == 0) | ((a == '\r') ^ (b == '\n'));
-    }
-    std::uint64_t w[2];
-    std::memcpy(w, &odd, 16);
-    if ((w[0] | w[1]) != 0) return true;
-  }
-  for (; j + 1 < n; ++j) {
-    if (d[j] == 0 || (d[j] == '\r') != (d[j + 1] == '\n')) return true;
-  }
-  return d[n - 1] == 0;
 }
 
 class Parser {
@@ -159,7 +133,7 @@ class Parser {
   // Almost every message has none: one wide pass proves it, and only when it
   // finds something do the searches below say where.
   void scan_whole_input() {
-    if (!line_ends_suspect(d_, n_)) return;
+    if (!line_end_scan::suspect(d_, n_)) return;
     if (const void* z = std::memchr(d_, 0, n_)) {
       defect("nul_byte", "NUL byte in message", -1,
              static_cast<const char*>(z) - d_);

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "byte_runs.hpp"
 #include "mailroom/mime/codecs.hpp"
 
 namespace mailroom::mime {
@@ -69,17 +70,6 @@ void note(CodecIssue* issue, std::size_t offset, const char* reason) {
   issue->reason = reason;
 }
 
-// Decoder stops: '=', CR and LF; everything else is copied in runs.
-struct StopTable {
-  std::array<bool, 256> stop{};
-  constexpr StopTable() {
-    stop['='] = true;
-    stop['\r'] = true;
-    stop['\n'] = true;
-  }
-};
-constexpr StopTable kStop;
-
 // Decodes into `dest` (text.size() bytes); returns the number written.
 std::size_t decode_impl(std::string_view text, char* dest, CodecIssue* issue) {
   const char* in = text.data();
@@ -94,11 +84,10 @@ std::size_t decode_impl(std::string_view text, char* dest, CodecIssue* issue) {
   };
   std::size_t i = 0;
   while (i < n) {
-    std::size_t j = i;
-    while (j < n && !kStop.stop[static_cast<unsigned char>(in[j])]) ++j;
-    std::memcpy(o, in + i, j - i);
-    o += j - i;
-    i = j;
+    // The output never outruns the input, so `o` has room for what is left.
+    const std::size_t run = byte_runs::copy_until<'=', '\r', '\n'>(in + i, n - i, o);
+    o += run;
+    i += run;
     if (i == n) break;
     const char c = in[i];
     // '=': decode a run of escapes at once.

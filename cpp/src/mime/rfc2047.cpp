@@ -1,9 +1,13 @@
 // RFC 2047 encoded-words in headers: decoding (B and Q, adjacent words joined)
 // and encoding with folding at 78 columns.
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "byte_runs.hpp"
 #include "header_fold.hpp"
 #include "mailroom/mime/codecs.hpp"
 
@@ -94,6 +98,51 @@ EncodedWord parse_encoded_word(std::string_view s) {
   w.base64 = enc == 'B' || enc == 'b';
   w.length = end + 2;
   return w;
+}
+
+// What a header value holds that decoding acts on: line ends (it is folded),
+// '=' (it may hold an encoded-word) and 8-bit bytes (UTF-8 to check).
+struct ValueMarks {
+  bool line_end = false;
+  bool equals = false;
+  bool eight_bit = false;
+};
+
+// Sixteen bytes a step (GCC/Clang vector types: SSE2 or NEON), the last step
+// overlapping the one before it; shorter values byte by byte.
+ValueMarks marks_of(std::string_view v) {
+  ValueMarks m;
+  const char* d = v.data();
+  const std::size_t n = v.size();
+  if (n < 16) {
+    for (char c : v) {
+      m.line_end = m.line_end || c == '\r' || c == '\n';
+      m.equals = m.equals || c == '=';
+      m.eight_bit = m.eight_bit || static_cast<unsigned char>(c) >= 0x80;
+    }
+    return m;
+  }
+  using Bytes = unsigned char __attribute__((vector_size(16)));
+  using Mask = decltype(std::declval<Bytes>() == std::declval<Bytes>());
+  Mask ends{}, eq{}, high{};
+  for (std::size_t j = 0;; j += 16) {
+    if (j + 16 > n) j = n - 16;
+    Bytes a;
+    std::memcpy(&a, d + j, 16);
+    ends |= (a == '\r') | (a == '\n');
+    eq |= a == '=';
+    high |= a >= 0x80;
+    if (j + 16 == n) break;
+  }
+  auto any = [](const Mask& x) {
+    std::uint64_t w[2];
+    std::memcpy(w, &x, 16);
+    return (w[0] | w[1]) != 0;
+  };
+  m.line_end = any(ends);
+  m.equals = any(eq);
+  m.eight_bit = any(high);
+  return m;
 }
 
 // ---- encoding ------------------------------------------------------------
@@ -247,27 +296,47 @@ std::vector<Token> split_words(std::string_view value) {
 }  // namespace
 
 std::string decode_header(std::string_view raw_value, bool* bad) {
+  // Most values are one line of US-ASCII without an encoded-word: then the
+  // value is its bytes, and one look at them says so.
+  const ValueMarks marks = marks_of(raw_value);
+  if (!marks.line_end && !marks.equals && !marks.eight_bit) {
+    if (bad != nullptr) *bad = false;
+    return std::string(raw_value);
+  }
   // Unfold (RFC 5322 §2.2.3): line ends go, the white space after them stays.
-  // Most values are one line: then the raw bytes are read in place.
+  // A one-line value is read in place.
   std::string unfolded;
   std::string_view s = raw_value;
-  if (s.find_first_of("\r\n") != std::string_view::npos) {
-    unfolded.reserve(raw_value.size());
-    for (char c : raw_value) {
-      if (c != '\r' && c != '\n') unfolded.push_back(c);
+  if (marks.line_end) {
+    unfolded.resize(raw_value.size());
+    char* o = unfolded.data();
+    const char* in = raw_value.data();
+    const std::size_t n = raw_value.size();
+    for (std::size_t i = 0; i < n;) {
+      // What is left to read fits where it goes: unfolding only drops bytes.
+      const std::size_t run = byte_runs::copy_until<'\r', '\n'>(in + i, n - i, o);
+      o += run;
+      i += run;
+      while (i < n && (in[i] == '\r' || in[i] == '\n')) ++i;
     }
+    unfolded.resize(static_cast<std::size_t>(o - unfolded.data()));
     s = unfolded;
   }
 
   std::string out;
-  out.reserve(s.size());
   bool any_bad = false;
-  std::size_t at = s.find("=?");
+  std::size_t at = marks.equals ? s.find("=?") : std::string_view::npos;
   if (at == std::string_view::npos) {  // no encoded-word: the text as UTF-8
-    if (!append_sanitized_utf8(s, out)) any_bad = true;
+    if (!marks.eight_bit) {
+      out.assign(s);
+    } else {
+      out.reserve(s.size());
+      if (!append_sanitized_utf8(s, out)) any_bad = true;
+    }
     if (bad != nullptr) *bad = any_bad;
     return out;
   }
+  out.reserve(s.size());
   std::string pending_charset, pending_bytes;  // adjacent words in one charset
   bool have_pending = false;
   bool pending_utf8 = false;      // reads_as_utf8(pending_charset)
