@@ -32,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "mailroom/imap/folder_change_notes.hpp"
 #include "mailroom/imap/server_session.hpp"
 #include "mailroom/sasl.hpp"
 #include "mailroom/store/mail_store.hpp"
@@ -58,33 +59,21 @@ struct FuzzHandler : Handler {
     jobs.push_back(std::move(work));
     return std::nullopt;
   }
-  // With `notes` on, the UIDs changed in the watched folder, as the server
+  // With `notes` on, the changes of the watched folder, noted as the server
   // notes them (engine/imap_sessions.cpp), from the store's change hook.
   bool notes = false;
   std::string watched;
-  std::vector<std::uint32_t> noted;
-  bool noted_all = true;
+  FolderChangeNotes noted;
   void watch(std::string_view, std::string_view folder) override {
     watched = folder;
-    noted.clear();
-    noted_all = true;
+    noted.reset();
   }
   void note(const store::StoreChange& c) {
-    using Kind = store::StoreChange::Kind;
-    const std::string& folder = c.kind == Kind::FolderRenamed ? c.old_name : c.folder;
-    if (watched.empty() || folder != watched || c.kind == Kind::FolderCreated) return;
-    if (c.kind == Kind::Appended || c.kind == Kind::FlagsChanged || c.kind == Kind::Expunged)
-      noted.push_back(c.uid);
-    else
-      noted_all = false;
+    if (FolderChangeNotes::concerns(c, watched)) noted.note(c);
   }
   std::optional<std::vector<std::uint32_t>> take_folder_changes() override {
     if (!notes) return std::nullopt;
-    if (!std::exchange(noted_all, true)) {
-      noted.clear();
-      return std::nullopt;
-    }
-    return std::exchange(noted, {});
+    return noted.take();
   }
   explicit FuzzHandler(store::MailStore& s) : st(s) {}
   std::string cram_md5_challenge() override { return "<1.2@fuzz>"; }

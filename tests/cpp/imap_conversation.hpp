@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "conversation.hpp"
+#include "mailroom/imap/folder_change_notes.hpp"
 #include "mailroom/imap/server_session.hpp"
 #include "mailroom/sasl.hpp"
 #include "mailroom/store/mail_store.hpp"
@@ -39,32 +40,20 @@ struct Accounts : Handler {
   }
   void watch(std::string_view, std::string_view folder) override {
     watched = folder;
-    noted.clear();
-    noted_all = true;
+    noted.reset();
   }
-  // With `notes` on, the UIDs changed in the watched folder, as the server
+  // With `notes` on, the changes of the watched folder, noted as the server
   // notes them for its sessions (engine/imap_sessions.cpp), from the store's
   // change hook (Conversation::note_changes): the session then looks up only
   // those. Off: it compares its whole view with the folder.
   bool notes = false;
-  std::vector<std::uint32_t> noted;
-  bool noted_all = true;
+  FolderChangeNotes noted;
   void on_store_change(const store::StoreChange& c) {
-    using Kind = store::StoreChange::Kind;
-    const std::string& folder = c.kind == Kind::FolderRenamed ? c.old_name : c.folder;
-    if (watched.empty() || folder != watched || c.kind == Kind::FolderCreated) return;
-    if (c.kind == Kind::Appended || c.kind == Kind::FlagsChanged || c.kind == Kind::Expunged)
-      noted.push_back(c.uid);
-    else
-      noted_all = false;
+    if (FolderChangeNotes::concerns(c, watched)) noted.note(c);
   }
   std::optional<std::vector<std::uint32_t>> take_folder_changes() override {
     if (!notes) return std::nullopt;
-    if (!std::exchange(noted_all, true)) {
-      noted.clear();
-      return std::nullopt;
-    }
-    return std::exchange(noted, {});
+    return noted.take();
   }
   // A second session's handler shares the first one's \Recent claims.
   Accounts* claims_from = nullptr;

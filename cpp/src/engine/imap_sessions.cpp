@@ -26,10 +26,6 @@ void ImapSessions::queue(const std::string& account, const void* skip,
 }
 
 void ImapSessions::on_store_change(const store::StoreChange& c) {
-  using Kind = store::StoreChange::Kind;
-  const bool message_change =
-      c.kind == Kind::Appended || c.kind == Kind::FlagsChanged || c.kind == Kind::Expunged;
-  const std::string& folder = c.kind == Kind::FolderRenamed ? c.old_name : c.folder;
   std::vector<net::ConnectionRef> wake;
   {
     std::lock_guard lock(mutex_);
@@ -41,18 +37,10 @@ void ImapSessions::on_store_change(const store::StoreChange& c) {
       if (!change) change = imap::mailbox_change(c);
       if (w.pending.push(*change)) wake.push_back(w.connection);
     }
-    // A folder just made: nobody has it selected yet.
-    if (c.kind != Kind::FolderCreated) {
-      for (auto& w : watchers_) {
-        if (w.account != c.account || w.folder != folder) continue;
-        if (!message_change || w.changed.size() >= kMaxFolderChanges) {
-          w.complete = false;  // the session compares its whole view
-          w.changed = {};
-        } else if (w.complete) {
-          w.changed.push_back(c.uid);
-        }
-        wake.push_back(w.connection);
-      }
+    for (auto& w : watchers_) {
+      if (w.account != c.account || !imap::FolderChangeNotes::concerns(c, w.folder)) continue;
+      w.notes.note(c);
+      wake.push_back(w.connection);
     }
   }
   for (const auto& connection : wake) connection.notify();
@@ -68,24 +56,17 @@ void ImapSessions::watch(const void* key, const net::ConnectionRef& connection,
     return;
   }
   if (it == watchers_.end()) {
-    watchers_.push_back({key, connection, account, folder, {}, true});
+    watchers_.push_back({key, connection, account, folder, {}});
   } else {
     it->account = account, it->folder = folder;
-    it->changed.clear();
-    it->complete = true;
+    it->notes.reset();
   }
 }
 
 std::optional<std::vector<std::uint32_t>> ImapSessions::take_folder_changes(const void* key) {
   std::lock_guard lock(mutex_);
-  for (auto& w : watchers_) {
-    if (w.key != key) continue;
-    if (!w.complete) {
-      w.complete = true;
-      return std::nullopt;
-    }
-    return std::exchange(w.changed, {});
-  }
+  for (auto& w : watchers_)
+    if (w.key == key) return w.notes.take();
   return std::nullopt;
 }
 

@@ -16,6 +16,7 @@
 
 #include "mailroom/engine/event_bus.hpp"
 #include "mailroom/engine/imap_reply_rules.hpp"
+#include "mailroom/imap/folder_change_notes.hpp"
 #include "mailroom/imap/message_cache.hpp"
 #include "mailroom/net/session.hpp"
 #include "mailroom/store/store_change.hpp"
@@ -43,10 +44,9 @@ class ImapSessions {
              const std::string& folder);
   // The UIDs of the messages appended, flagged or expunged in the watched
   // folder since watch() or the last call, in MODSEQ order; nullopt when
-  // some were not kept (more than kMaxFolderChanges, or the folder was
-  // renamed or deleted) or the session watches nothing.
+  // some were not kept (more than FolderChangeNotes::kMaxChanges, or the
+  // folder was renamed or deleted) or the session watches nothing.
   std::optional<std::vector<std::uint32_t>> take_folder_changes(const void* key);
-  static constexpr std::size_t kMaxFolderChanges = 1024;
   void forget(const void* key);
   std::size_t watchers() const;
 
@@ -69,8 +69,7 @@ class ImapSessions {
     const void* key;
     net::ConnectionRef connection;
     std::string account, folder;
-    std::vector<std::uint32_t> changed;  // UIDs, at most kMaxFolderChanges
-    bool complete = true;                // false: some changes were not kept
+    imap::FolderChangeNotes notes;
   };
   imap::MessageCache cache_;
   mutable std::mutex mutex_;
