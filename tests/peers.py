@@ -19,10 +19,21 @@ import pytest
 from .conftest import require_program
 
 
+def free_ports(count: int) -> list[int]:
+    """`count` distinct free loopback ports: every socket stays bound until
+    all are chosen, so the kernel cannot hand out one port twice."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_ports(1)[0]
 
 
 def wait_for_port(port: int, timeout: float = 15.0) -> None:
@@ -98,14 +109,17 @@ class Dovecot:
     ) -> None:
         self.dovecot = require_program("dovecot")
         self.settings = settings
-        self.imap_port = free_port() if imap else None
+        # POP3, then POP3S and IMAP when asked for: distinct ports, or Dovecot
+        # refuses its configuration ("duplicate listener").
+        ports = free_ports(3)
+        self.port = ports[0]
+        self.pop3s_port = ports[1] if tls else None
+        self.imap_port = ports[2] if imap else None
         self.workdir = workdir
         self.maildir_root = maildir_root
         self.password = password
-        self.port = free_port()
         self.tls = tls
         self.hostname = hostname
-        self.pop3s_port = free_port() if tls else None
         self.cert_file: Path | None = None
         self.want_sasl_socket = sasl_socket
         self.sasl_socket: Path | None = None

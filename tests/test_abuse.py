@@ -18,7 +18,7 @@ import pytest
 
 from mailroom import Server
 
-from .peers import free_port, wait_for_port
+from .peers import free_ports, wait_for_port
 
 SECRET = "S3cr3t-pw"
 
@@ -98,7 +98,7 @@ def test_users_file_and_environment_keep_passwords_off_the_command_line(tmp_path
     users = tmp_path / "users"
     users.write_text(f"# accounts\nbob@example.org:{SECRET}\n\ncarol@example.org:other\n")
     for how in ("file", "env"):
-        port, pop3 = free_port(), free_port()
+        port, pop3 = free_ports(2)
         cmd = [sys.executable, "-m", "mailroom", "serve", "--smtp-port", str(port)]
         cmd += ["--pop3-port", str(pop3)]
         env = dict(os.environ)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import mailroom
-from tests.peers import free_port
+from tests.peers import free_ports
 
 MSG = b"From: alice@a.test\r\nTo: bob@b.test\r\nSubject: relay me\r\n\r\nHello Bob.\r\n"
 
@@ -331,9 +331,8 @@ def start_serve(spool: Path, port: int, route: str) -> subprocess.Popen[str]:
 
 def test_spool_survives_kill_9(tmp_path: Path) -> None:
     b = mailroom.Server(domains=["b.test"])
-    b_port = free_port()
+    b_port, port = free_ports(2)
     spool = tmp_path / "spool"
-    port = free_port()
     # B is down: A accepts (250 after fsync), then dies at once.
     proc = start_serve(spool, port, f"127.0.0.1:{b_port}")
     try:
