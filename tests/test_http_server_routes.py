@@ -287,10 +287,11 @@ def test_reply_rules_over_http_change_how_smtp_and_imap_answer() -> None:
 def test_chaos_triggers_are_reply_rules_with_a_probability() -> None:
     with mailroom.Server(http_port=0) as s:
         off = {"ErrorCode": 451, "Probability": 0}
+        auth_off = {"ErrorCode": 535, "Probability": 0}  # Mailpit's defaults
         assert call(s, "GET", "/api/v1/chaos")[1] == {
             "Sender": off,
             "Recipient": off,
-            "Authentication": off,
+            "Authentication": auth_off,
         }
         assert call(s, "GET", "/api/v1/webui")[1]["ChaosEnabled"] is True
         status, now = call(
@@ -308,6 +309,10 @@ def test_chaos_triggers_are_reply_rules_with_a_probability() -> None:
         )
         assert now["Sender"] == off and now["Recipient"] == {"ErrorCode": 550, "Probability": 30}
         assert call(s, "PUT", "/api/v1/chaos", {})[1]["Recipient"] == off
+        # A trigger without an ErrorCode takes Mailpit's default for it.
+        status, now = call(s, "PUT", "/api/v1/chaos", {"Authentication": {"Probability": 1}})
+        assert now["Authentication"] == {"ErrorCode": 535, "Probability": 1}
+        assert call(s, "PUT", "/api/v1/chaos", {})[1]["Authentication"] == auth_off
         with smtplib.SMTP(*s.smtp_address) as c:
             assert c.sendmail("alice@a.test", ["bob@a.test"], b"Subject: x\r\n\r\nx\r\n") == {}
         for body, field in (

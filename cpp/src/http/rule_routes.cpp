@@ -197,7 +197,10 @@ void MailApi::Impl::add_rule_routes() {
   // Authentication at AUTH, each an error code with a probability; PUT sets
   // all three (one left out is off).
   auto triggers = [this] {
-    std::map<std::string, Trigger> t{{"Sender", {}}, {"Recipient", {}}, {"Authentication", {}}};
+    // Mailpit's defaults, each off: 451 for a sender or recipient, 535
+    // (authentication failed, RFC 4954 §6) for AUTH.
+    std::map<std::string, Trigger> t{
+        {"Sender", {}}, {"Recipient", {}}, {"Authentication", {.code = 535}}};
     for (const auto& rule : controls.smtp_rules->list()) {
       if (!rule.chaos) continue;
       auto& at = t[rule.stage == ReplyRule::Stage::Mail   ? "Sender"
@@ -229,7 +232,8 @@ void MailApi::Impl::add_rule_routes() {
       const std::string where = std::string(name) + ".";
       Trigger trigger;
       try {
-        trigger.code = static_cast<int>(int_member(t, "ErrorCode", 451, 400, 599));
+        const int fallback = std::string_view(name) == "Authentication" ? 535 : 451;
+        trigger.code = static_cast<int>(int_member(t, "ErrorCode", fallback, 400, 599));
         trigger.probability = static_cast<int>(int_member(t, "Probability", 0, 0, 100));
       } catch (const BadField& e) {
         throw BadField(where + e.what());
