@@ -391,6 +391,7 @@ def test_live_events_over_the_websocket(server: mailroom.Server) -> None:
         assert update["Type"] == "update" and update["Data"] == {
             "ID": first["Data"]["ID"],
             "Read": True,
+            "Tags": [],
         }
         json.loads(ws.recv())  # stats
         folder = json.loads(ws.recv())
@@ -401,6 +402,8 @@ def test_live_events_over_the_websocket(server: mailroom.Server) -> None:
             events.append(json.loads(ws.recv()))
         assert events[-1] == {"Type": "delete", "Data": {"ID": first["Data"]["ID"]}}
         assert json.loads(ws.recv())["Data"]["Total"] == 0
+        # The mailbox is empty now: Mailpit's "truncate".
+        assert json.loads(ws.recv()) == {"Type": "truncate", "Data": None}
         assert json.loads(ws.recv())["Data"] == {**inbox, "Total": 0, "Unread": 0}
         # Any folder, not only INBOX: mailroom's event alone.
         server.account("bob@example.test").folder("Archive").append(b"Subject: a\r\n\r\na\r\n")

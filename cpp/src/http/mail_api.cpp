@@ -44,6 +44,9 @@ void MailApi::Impl::add_routes() {
   R.add("GET", "/api/v1/messages", [this](Request& r, const PathParams&) {
     return Answer::now(summaries(r, nullptr));
   });
+  // Mailpit: {"IDs": [...], "Read": bool} sets the read status of those
+  // messages; {"Search": query, "Read": bool} of those the search finds
+  // (Search wins, as in Mailpit); neither, of every message.
   R.add("PUT", "/api/v1/messages", [this](Request& r, const PathParams&) {
     json::value body = parse_body(r);
     const auto& o = body.as_object();
@@ -51,6 +54,12 @@ void MailApi::Impl::add_routes() {
     if (const json::value* v = member(o, "Read")) {
       if (!v->is_bool()) throw BadField("Read must be true or false");
       read = v->as_bool();
+    }
+    const std::string search = string_member(o, "Search", "");
+    if (!trim(search).empty()) {
+      auto terms = checked_search(search, "Search");
+      set_read(matching(r, terms), read);
+      return Answer::now(ok_text());
     }
     set_read(by_account(r, string_list(o, "IDs")), read);
     return Answer::now(ok_text());
@@ -63,11 +72,7 @@ void MailApi::Impl::add_routes() {
   auto search_terms = [](const Request& r) {
     std::string query;
     if (!query_param(r.query, "query", query)) throw BadField("query is required");
-    try {
-      return parse_search(query);
-    } catch (const std::invalid_argument& e) {
-      throw BadField(e.what());
-    }
+    return checked_search(query, "query");
   };
   R.add("GET", "/api/v1/search", [this, search_terms](Request& r, const PathParams&) {
     auto terms = search_terms(r);
@@ -75,11 +80,7 @@ void MailApi::Impl::add_routes() {
   });
   R.add("DELETE", "/api/v1/search", [this, search_terms](Request& r, const PathParams&) {
     auto terms = search_terms(r);
-    std::map<std::string, std::vector<std::uint32_t>> doomed;
-    Viewer viewer{*this, {}};
-    for (const auto& m : inbox(r))
-      if (auto v = viewer(m); v && search_matches(terms, *v)) doomed[m->account()].push_back(m->uid);
-    remove(doomed);
+    remove(matching(r, terms));
     return Answer::now(ok_text());
   });
   R.add("GET", "/api/v1/message/{ID}", [this](Request& r, const PathParams& p) {
@@ -120,28 +121,24 @@ void MailApi::Impl::add_routes() {
                       {"DatabaseSize", static_cast<std::uint64_t>(store.bytes())},
                       {"Messages", static_cast<std::uint64_t>(total)},
                       {"Unread", static_cast<std::uint64_t>(unread)},
-                      {"Tags", json::object{}},
+                      {"Tags", tag_counts(r)},
                       {"RuntimeStats", json::object{{"Uptime", std::floor(uptime)}}}};
     return Answer::now(json_response(info));
   });
-  R.add("GET", "/api/v1/webui", [](Request&, const PathParams&) {
+  R.add("GET", "/api/v1/webui", [this](Request&, const PathParams&) {
+    // Release (POST /api/v1/message/{ID}/release) works when the server
+    // relays through its outgoing queue.
+    const bool relay = controls.relay && controls.queue && controls.queue().has_value();
     json::object ui{{"Label", ""},
-                    {"MessageRelay", json::object{{"Enabled", false}}},
+                    {"MessageRelay", json::object{{"Enabled", relay}}},
                     {"SpamAssassin", false},
                     {"ChaosEnabled", true},
                     {"DuplicatesIgnored", false}};
     return Answer::now(json_response(ui));
   });
   R.add("GET", "/api/v1/tags", [this](Request& r, const PathParams&) {
-    std::vector<std::string> tags;
-    Viewer viewer{*this, {}};
-    for (const auto& m : inbox(r))
-      if (auto v = viewer(m))
-        for (auto& t : message_tags(*v))
-          if (std::find(tags.begin(), tags.end(), t) == tags.end()) tags.push_back(t);
-    std::sort(tags.begin(), tags.end());
     json::array out;
-    for (auto& t : tags) out.emplace_back(t);
+    for (const auto& tag : tag_counts(r)) out.emplace_back(tag.key());
     return Answer::now(json_response(out));
   });
   R.add("GET", "/api/openapi.json", [](Request&, const PathParams&) {
@@ -273,12 +270,28 @@ std::vector<std::string> MailApi::events_for(const store::StoreChange& c,
   } else if (c.kind == Kind::Expunged) {
     out.push_back(json::serialize(json::object{{"Type", "delete"}, {"Data", json::object{{"ID", id}}}}));
   } else if (c.kind == Kind::FlagsChanged) {
-    if (auto m = impl_->store.by_uid(c.account, kInbox, c.uid))
-      out.push_back(json::serialize(json::object{
-          {"Type", "update"},
-          {"Data", json::object{{"ID", id}, {"Read", (m->flags & store::kSeen) != 0}}}}));
+    // Mailpit sends {ID, Read} when the read status changes and {ID, Tags}
+    // when the tags do; a flag change here may be either, so both (its web
+    // UI merges Data into the message it shows).
+    if (auto m = impl_->store.by_uid(c.account, kInbox, c.uid)) {
+      json::object data{{"ID", id}, {"Read", (m->flags & store::kSeen) != 0}};
+      if (auto v = view_message(impl_->store, m, kInbox, validity)) {
+        json::array tags;
+        for (auto& t : message_tags(*v)) tags.emplace_back(t);
+        data["Tags"] = std::move(tags);
+      }
+      out.push_back(json::serialize(json::object{{"Type", "update"}, {"Data", std::move(data)}}));
+    }
   }
   if (!out.empty()) out.push_back(stats_event(account));
+  // Mailpit's "truncate" (its web UI empties the list) when the last message
+  // of the mailbox the socket watches is gone.
+  if (c.kind == Kind::Expunged) {
+    Request as;
+    as.account = account;
+    if (impl_->totals(as).first == 0)
+      out.push_back(json::serialize(json::object{{"Type", "truncate"}, {"Data", nullptr}}));
+  }
   if (!folder_event.empty()) out.push_back(std::move(folder_event));
   return out;
 }

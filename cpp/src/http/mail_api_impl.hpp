@@ -275,6 +275,41 @@ struct MailApi::Impl {
     return out;
   }
 
+  // A search in Mailpit's syntax; BadField naming `field` when it is wrong.
+  static std::vector<SearchTerm> checked_search(std::string_view query, const std::string& field) {
+    try {
+      return parse_search(query);
+    } catch (const std::invalid_argument& e) {
+      // parse_search names the field "query": the request's may be another.
+      std::string why = e.what();
+      if (why.rfind("query: ", 0) == 0) why.erase(0, 7);
+      throw BadField(field + ": " + why);
+    }
+  }
+
+  // The INBOX messages a search finds, by account.
+  std::map<std::string, std::vector<std::uint32_t>> matching(const Request& r,
+                                                             const std::vector<SearchTerm>& terms) {
+    std::map<std::string, std::vector<std::uint32_t>> out;
+    Viewer viewer{*this, {}};
+    for (const auto& m : inbox(r))
+      if (auto v = viewer(m); v && search_matches(terms, *v)) out[m->account()].push_back(m->uid);
+    return out;
+  }
+
+  // Every tag of the INBOX messages a request may see, with how many carry
+  // it (Mailpit's /api/v1/info "Tags"), sorted by name.
+  json::object tag_counts(const Request& r) const {
+    std::map<std::string, std::uint64_t> counts;
+    Viewer viewer{*this, {}};
+    for (const auto& m : inbox(r))
+      if (auto v = viewer(m))
+        for (auto& t : message_tags(*v)) ++counts[t];
+    json::object out;
+    for (const auto& [tag, n] : counts) out[tag] = n;
+    return out;
+  }
+
   // The INBOX messages an ID list names (all of them when `ids` is empty);
   // throws BadField for an unknown ID.
   std::map<std::string, std::vector<std::uint32_t>> by_account(const Request& r,

@@ -133,11 +133,15 @@ double header_date(const mime::ParsedMessage& p, double fallback) {
   return static_cast<double>(timegm(&tm)) - d->offset_minutes * 60.0;
 }
 
+}  // namespace
+
 double received_at(const MessageView& v) {
   if (v.message->envelope && v.message->envelope->received_at > 0)
     return v.message->envelope->received_at;
   return static_cast<double>(v.message->internal_date);
 }
+
+namespace {
 
 // Whitespace runs as one space, at most `limit` characters (UTF-8 kept whole).
 std::string squeeze(std::string_view text, std::size_t limit) {
@@ -213,7 +217,7 @@ std::vector<std::string> part_numbers(const mime::ParsedMessage& p) {
 }
 
 std::vector<std::string> message_tags(const MessageView& v) {
-  return with_keywords(header_tags(*v.parsed), v.message->keywords());
+  return with_keywords(arrival_tags(v), v.message->keywords());
 }
 
 std::vector<std::string> with_keywords(std::vector<std::string> tags,
@@ -239,6 +243,54 @@ std::vector<std::string> header_tags(const mime::ParsedMessage& p) {
       list.remove_prefix(comma + 1);
     }
   }
+  return tags;
+}
+
+namespace {
+
+// Mailpit's tag characters: letters, digits, '-', '.', '_' (a tag of a
+// plus address has no spaces).
+bool plus_tag_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_';
+}
+
+// The tags of "name+tag1+tag2@domain" (sub-addressing, RFC 5233's
+// separator): "tag1", "tag2"; none for an address without '+'.
+void add_plus_tags(std::string_view address, std::vector<std::string>& tags) {
+  const auto at = address.rfind('@');
+  std::string_view local = address.substr(0, at == std::string_view::npos ? address.size() : at);
+  auto plus = local.find('+');
+  if (plus == std::string_view::npos || plus == 0) return;
+  local.remove_prefix(plus + 1);
+  while (!local.empty()) {
+    const auto next = local.find('+');
+    std::string_view tag = local.substr(0, next);
+    if (!tag.empty() && std::all_of(tag.begin(), tag.end(), plus_tag_char) &&
+        std::find(tags.begin(), tags.end(), tag) == tags.end())
+      tags.emplace_back(tag);
+    if (next == std::string_view::npos) break;
+    local.remove_prefix(next + 1);
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> arrival_tags(const MessageView& v) {
+  const auto& p = *v.parsed;
+  std::vector<std::string> tags = header_tags(p);
+  if (p.parts.empty()) return tags;
+  // Mailpit tags a message for each plus address in From, To, Cc or Bcc;
+  // the envelope's recipients are the Bcc a message does not show.
+  for (const auto& h : p.parts[0].headers) {
+    const std::string_view name = p.bytes(h.name);
+    if (!iequals(name, "From") && !iequals(name, "To") && !iequals(name, "Cc") &&
+        !iequals(name, "Bcc"))
+      continue;
+    for (const auto& a : mime::parse_address_list(p.bytes(h.value))) add_plus_tags(a.address, tags);
+  }
+  if (v.message->envelope)
+    for (const auto& r : v.message->envelope->rcpt_to) add_plus_tags(r, tags);
   return tags;
 }
 
@@ -277,18 +329,26 @@ json::object attachment_json(const mime::ParsedMessage& p, std::uint32_t i, cons
 
 // Attachments and inline parts (those with a Content-ID not marked as attachments).
 void attachments(const mime::ParsedMessage& p, json::array* attached, json::array* inlined,
-                 std::size_t& count) {
+                 std::size_t& count, std::size_t* inline_count = nullptr) {
   const auto ids = part_numbers(p);
   count = 0;
+  if (inline_count) *inline_count = 0;
   for (std::uint32_t i = 0; i < p.parts.size(); ++i) {
-    if (p.parts[i].is_multipart || !p.is_attachment(i)) continue;
+    if (p.parts[i].is_multipart) continue;
+    // Mailpit lists an inline image (Content-Disposition: inline, not text)
+    // under "Inline" too, where a reader shows it in the text.
+    const bool inline_media = p.parts[i].disposition == "inline" &&
+                              p.parts[i].content_type.compare(0, 5, "text/") != 0;
+    if (!p.is_attachment(i) && !inline_media) continue;
     // The parts of an embedded message are the message's, not attachments.
     bool nested = false;
     for (auto up = p.parts[i].parent; up >= 0; up = p.parts[static_cast<std::size_t>(up)].parent)
       if (p.parts[static_cast<std::size_t>(up)].is_message) nested = true;
     if (nested) continue;
-    const bool is_inline = p.parts[i].disposition != "attachment" && p.find_header(i, "Content-ID");
+    const bool is_inline =
+        inline_media || (p.parts[i].disposition != "attachment" && p.find_header(i, "Content-ID"));
     if (!is_inline) ++count;
+    if (is_inline && inline_count) ++*inline_count;
     json::array* into = is_inline ? inlined : attached;
     if (into) into->push_back(attachment_json(p, i, ids[i]));
   }
@@ -316,6 +376,12 @@ json::object common_fields(const MessageView& v) {
 }
 
 }  // namespace
+
+AttachmentCounts attachment_counts(const mime::ParsedMessage& p) {
+  AttachmentCounts c;
+  attachments(p, nullptr, nullptr, c.attached, &c.inlined);
+  return c;
+}
 
 json::object message_summary(const MessageView& v) {
   std::size_t count = 0;
@@ -352,9 +418,22 @@ json::object message_headers(const mime::ParsedMessage& p) {
         c = up ? ascii_upper(c) : ascii_lower(c);
         up = c == '-';
       }
-      std::string raw(p.bytes(h.value)), unfolded;
-      for (char c : raw)
-        if (c != '\r' && c != '\n') unfolded.push_back(c);
+      // Unfolded as Mailpit's (Go's textproto) reader does: each line break
+      // and the white space around it become one space.
+      const std::string_view raw = p.bytes(h.value);
+      std::string unfolded;
+      for (std::size_t i = 0; i < raw.size(); ++i) {
+        if (raw[i] != '\r' && raw[i] != '\n') {
+          unfolded.push_back(raw[i]);
+          continue;
+        }
+        while (!unfolded.empty() && (unfolded.back() == ' ' || unfolded.back() == '\t'))
+          unfolded.pop_back();
+        while (i + 1 < raw.size() && (raw[i + 1] == '\r' || raw[i + 1] == '\n' ||
+                                      raw[i + 1] == ' ' || raw[i + 1] == '\t'))
+          ++i;
+        if (!unfolded.empty() && i + 1 < raw.size()) unfolded.push_back(' ');
+      }
       std::string value;
       mime::sanitize_utf8(mime::decode_header(unfolded), value);
       fields[name].emplace_back(value);

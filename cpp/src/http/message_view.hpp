@@ -44,6 +44,10 @@ struct MessageView {
 std::optional<MessageView> view_message(const store::MailStore& store, const store::MessagePtr& m,
                                         const std::string& folder, std::uint32_t uidvalidity);
 
+// When the message arrived (the envelope's time, else its internal date), in
+// seconds since the epoch: Mailpit's "Created".
+double received_at(const MessageView& v);
+
 // "2026-12-01T11:52:40.000Z" (RFC 3339, UTC).
 std::string rfc3339(double seconds_since_epoch);
 
@@ -61,13 +65,24 @@ std::string message_snippet(const mime::ParsedMessage& p);
 // IMAP-style part numbers of every part (index into parsed.parts); "" for
 // a multipart root.
 std::vector<std::string> part_numbers(const mime::ParsedMessage& p);
-// Tags: X-Tags values, then the message's keywords.
+// Tags: those it arrived with (arrival_tags), then the message's keywords.
 std::vector<std::string> message_tags(const MessageView& v);
 // The X-Tags values alone (comma-separated, trimmed, first of each kept).
 std::vector<std::string> header_tags(const mime::ParsedMessage& p);
+// The tags a message arrived with, as Mailpit gives them: X-Tags values, then
+// those of plus addresses ("user+debug@x.test": "debug") in From, To, Cc,
+// Bcc and the envelope's recipients.
+std::vector<std::string> arrival_tags(const MessageView& v);
 // X-Tags values, then those keywords not among them.
 std::vector<std::string> with_keywords(std::vector<std::string> tags,
                                        const std::vector<std::string>& keywords);
+
+// How many attachments and inline parts (a Content-ID, not marked as an
+// attachment) a message's "Attachments" and "Inline" list.
+struct AttachmentCounts {
+  std::size_t attached = 0, inlined = 0;
+};
+AttachmentCounts attachment_counts(const mime::ParsedMessage& p);
 
 boost::json::object message_summary(const MessageView& v);
 boost::json::object message_detail(const MessageView& v);

@@ -1,6 +1,8 @@
 #include "search.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+#include <ctime>
 #include <stdexcept>
 
 #include "mailroom/mime/header_fields.hpp"
@@ -11,8 +13,68 @@ namespace mailroom::http {
 
 namespace {
 
-const std::vector<std::string_view> kFields = {"from", "to", "cc", "bcc", "subject",
-                                               "message-id", "tag", "is", "has", "reply-to"};
+const std::vector<std::string_view> kFields = {
+    "from", "to", "cc", "bcc", "reply-to", "addressed", "subject", "message-id",
+    "tag", "is", "has", "after", "before", "larger", "smaller"};
+
+// Digits [from, from + n) of `s` as a number; false when any is not a digit.
+bool digits(std::string_view s, std::size_t from, std::size_t n, int& out) {
+  if (from + n > s.size()) return false;
+  out = 0;
+  for (std::size_t i = from; i < from + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    out = out * 10 + (s[i] - '0');
+  }
+  return true;
+}
+
+// after:/before: "YYYY/MM/DD" or "YYYY-MM-DD", then optionally " HH:MM[:SS]"
+// or "THH:MM[:SS]" and a "Z", in UTC; seconds since the epoch.
+bool parse_search_date(std::string_view text, double& out) {
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  if (!digits(text, 0, 4, year) || text.size() < 10 || (text[4] != '-' && text[4] != '/') ||
+      text[7] != text[4] || !digits(text, 5, 2, month) || !digits(text, 8, 2, day))
+    return false;
+  std::string_view rest = text.substr(10);
+  if (!rest.empty() && (rest[0] == ' ' || rest[0] == 't')) {
+    if (rest.size() < 6 || !digits(rest, 1, 2, hour) || rest[3] != ':' || !digits(rest, 4, 2, minute))
+      return false;
+    rest.remove_prefix(6);
+    if (!rest.empty() && rest[0] == ':') {
+      if (!digits(rest, 1, 2, second)) return false;
+      rest.remove_prefix(3);
+    }
+  }
+  if (rest == "z") rest = {};
+  if (!rest.empty() || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 ||
+      minute > 59 || second > 60)
+    return false;
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  out = static_cast<double>(timegm(&tm));
+  return true;
+}
+
+// larger:/smaller: "500", "2k", "2kb", "1.5m", "1.5mb" (Mailpit's units:
+// k and m are 1024 and 1024^2); bytes, or -1.
+double parse_search_size(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size() && ((text[i] >= '0' && text[i] <= '9') || text[i] == '.')) ++i;
+  const std::string number(text.substr(0, i));
+  if (number.empty() || number.front() == '.' || std::count(number.begin(), number.end(), '.') > 1)
+    return -1;
+  const std::string_view unit = text.substr(i);
+  double scale = 1;
+  if (unit == "k" || unit == "kb") scale = 1024;
+  else if (unit == "m" || unit == "mb") scale = 1024.0 * 1024;
+  else if (!unit.empty() && unit != "b") return -1;
+  return std::strtod(number.c_str(), nullptr) * scale;
+}
 
 bool contains(std::string_view haystack, std::string_view lowered_needle) {
   return lowered(haystack).find(lowered_needle) != std::string::npos;
@@ -40,6 +102,15 @@ bool term_holds(const SearchTerm& t, const MessageView& v) {
     std::string name = t.field == "reply-to" ? "Reply-To" : t.field;
     return contains(addresses(p, name), t.value);
   }
+  if (t.field == "addressed") {
+    for (const char* name : {"From", "To", "Cc", "Bcc", "Reply-To"})
+      if (contains(addresses(p, name), t.value)) return true;
+    return false;
+  }
+  if (t.field == "after") return received_at(v) >= t.number;
+  if (t.field == "before") return received_at(v) <= t.number;
+  if (t.field == "larger") return static_cast<double>(v.message->size) > t.number;
+  if (t.field == "smaller") return static_cast<double>(v.message->size) < t.number;
   if (t.field == "subject") return contains(message_subject(p), t.value);
   if (t.field == "message-id") return contains(decoded_header(p, "Message-ID"), t.value);
   if (t.field == "tag") {
@@ -54,9 +125,9 @@ bool term_holds(const SearchTerm& t, const MessageView& v) {
     if (t.value == "flagged" || t.value == "starred") return (v.message->flags & store::kFlagged) != 0;
   }
   if (t.field == "has") {
-    for (std::uint32_t i = 0; i < p.parts.size(); ++i)
-      if (!p.parts[i].is_multipart && p.is_attachment(i)) return true;
-    return false;
+    // As the message's "Attachments" and "Inline" list them.
+    const auto counts = attachment_counts(p);
+    return (t.value == "inline" || t.value == "inlines") ? counts.inlined > 0 : counts.attached > 0;
   }
   return false;
 }
@@ -102,8 +173,19 @@ std::vector<SearchTerm> parse_search(std::string_view query) {
         t.value != "flagged" && t.value != "starred")
       throw std::invalid_argument("query: is: takes read, unread, tagged or flagged, not '" +
                                   t.value + "'");
-    if (t.field == "has" && t.value != "attachment" && t.value != "attachments")
-      throw std::invalid_argument("query: has: takes attachment, not '" + t.value + "'");
+    if (t.field == "has" && t.value != "attachment" && t.value != "attachments" &&
+        t.value != "inline" && t.value != "inlines")
+      throw std::invalid_argument("query: has: takes attachment or inline, not '" + t.value + "'");
+    if ((t.field == "after" || t.field == "before") && !parse_search_date(t.value, t.number))
+      throw std::invalid_argument("query: " + t.field +
+                                  ": takes a date such as 2024/04/01 or 2024-04-01T10:30:00 (UTC), "
+                                  "not '" + t.value + "'");
+    if (t.field == "larger" || t.field == "smaller") {
+      t.number = parse_search_size(t.value);
+      if (t.number < 0)
+        throw std::invalid_argument("query: " + t.field +
+                                    ": takes a size such as 500, 2k or 1.5MB, not '" + t.value + "'");
+    }
     if (t.value.empty() && t.field.empty()) continue;
     terms.push_back(std::move(t));
   }

@@ -1,8 +1,13 @@
 // Mailpit's search syntax (mailpit.axllent.org/docs/usage/search-filters):
 // words and "quoted phrases" match anywhere (subject, addresses, text);
-// from:, to:, cc:, bcc:, subject:, message-id:, tag: match one field;
-// is:read, is:unread, is:tagged, has:attachment; a leading '-' or '!'
-// negates a term; every term must hold. Matching is case-insensitive.
+// from:, to:, cc:, bcc:, reply-to:, subject:, message-id:, tag: match one
+// field, addressed: any of From, To, Cc, Bcc and Reply-To; is:read,
+// is:unread, is:tagged, has:attachment, has:inline; after: and before: a
+// date ("2024/04/01", "2024-04-01T10:30:00", UTC) against the arrival
+// time; larger: and smaller: a size ("500", "2k", "1.5MB", powers of 1024);
+// a leading '-' or '!' negates a term; every term must hold. Matching is
+// case-insensitive. Where Mailpit ignores a value it cannot read (a bad
+// date, is:bogus), this names it in an error.
 #pragma once
 
 #include <string>
@@ -16,6 +21,7 @@ namespace mailroom::http {
 struct SearchTerm {
   std::string field;  // "" for anywhere, else "from", "to", "is", "has", ...
   std::string value;  // lower-cased
+  double number = 0;  // after:/before: seconds since the epoch; larger:/smaller: bytes
   bool negated = false;
 };
 

@@ -32,7 +32,7 @@ CachedSummary make_cached_summary(const MessageView& v) {
     into->append(json::serialize(json::string(key))).push_back(':');
     into->append(json::serialize(member.value()));
   }
-  s.header_tags = header_tags(*v.parsed);
+  s.header_tags = arrival_tags(v);
   s.head.shrink_to_fit();
   s.middle.shrink_to_fit();
   s.tail.shrink_to_fit();

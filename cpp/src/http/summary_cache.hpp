@@ -21,7 +21,7 @@ struct CachedSummary {
   // JSON members without braces, in Mailpit's order around Read and Tags:
   // head (ID, MessageID), middle (From ... Created), tail (Size, Attachments, Snippet).
   std::string head, middle, tail;
-  std::vector<std::string> header_tags;  // X-Tags values
+  std::vector<std::string> header_tags;  // arrival_tags(): X-Tags, plus addresses
   std::size_t bytes() const;
 };
 
