@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <ctime>
 #include <map>
@@ -223,9 +224,47 @@ std::vector<std::string> with_keywords(std::vector<std::string> tags,
   return tags;
 }
 
+namespace {
+
+// A tag as Mailpit keeps one: letters, digits, space, '-', '_' and '.', with
+// runs of spaces made one and the ends trimmed; "" when nothing is left.
+std::string clean_tag(std::string_view raw) {
+  std::string tag;
+  for (char c : raw) {
+    const auto u = static_cast<unsigned char>(c);
+    const bool keep = std::isalnum(u) || c == '-' || c == '_' || c == '.';
+    if (keep) {
+      tag.push_back(c);
+    } else if (c == ' ' && !tag.empty() && tag.back() != ' ') {
+      tag.push_back(' ');
+    }
+  }
+  while (!tag.empty() && tag.back() == ' ') tag.pop_back();
+  return tag;
+}
+
+void add_tag(std::vector<std::string>& tags, std::string tag) {
+  if (!tag.empty() && std::find(tags.begin(), tags.end(), tag) == tags.end())
+    tags.push_back(std::move(tag));
+}
+
+// The detail of a subaddress (RFC 5233): "signup" in bob+signup@x.test, the
+// local part after its first '+'.
+std::string_view subaddress_detail(std::string_view address) {
+  const auto at = address.rfind('@');
+  const std::string_view local = address.substr(0, at);
+  const auto plus = local.find('+');
+  if (plus == std::string_view::npos || plus == 0) return {};
+  return local.substr(plus + 1);
+}
+
+}  // namespace
+
 std::vector<std::string> header_tags(const mime::ParsedMessage& p) {
   std::vector<std::string> tags;
-  for (const auto& h : p.parts.empty() ? std::vector<mime::HeaderField>{} : p.parts[0].headers) {
+  if (p.parts.empty()) return tags;
+  const auto& headers = p.parts[0].headers;
+  for (const auto& h : headers) {
     if (!iequals(p.bytes(h.name), "X-Tags")) continue;
     std::string_view list = p.bytes(h.value);
     while (!list.empty()) {
@@ -233,11 +272,17 @@ std::vector<std::string> header_tags(const mime::ParsedMessage& p) {
       std::string tag(trim(list.substr(0, comma)));
       tag.erase(std::remove_if(tag.begin(), tag.end(), [](char c) { return c == '\r' || c == '\n'; }),
                 tag.end());
-      if (!tag.empty() && std::find(tags.begin(), tags.end(), tag) == tags.end())
-        tags.push_back(tag);
+      add_tag(tags, std::move(tag));
       if (comma == std::string_view::npos) break;
       list.remove_prefix(comma + 1);
     }
+  }
+  // Mailpit tags a message by the subaddresses it was sent to, in To, Cc and Bcc.
+  for (const auto& h : headers) {
+    const std::string_view name = p.bytes(h.name);
+    if (!iequals(name, "To") && !iequals(name, "Cc") && !iequals(name, "Bcc")) continue;
+    for (const auto& a : mime::parse_address_list(p.bytes(h.value)))
+      add_tag(tags, clean_tag(subaddress_detail(a.address)));
   }
   return tags;
 }

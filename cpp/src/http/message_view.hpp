@@ -61,11 +61,13 @@ std::string message_snippet(const mime::ParsedMessage& p);
 // IMAP-style part numbers of every part (index into parsed.parts); "" for
 // a multipart root.
 std::vector<std::string> part_numbers(const mime::ParsedMessage& p);
-// Tags: X-Tags values, then the message's keywords.
+// Tags: X-Tags values, the details of the subaddresses in To, Cc and Bcc
+// (bob+signup@x.test: "signup", as Mailpit tags), then the message's keywords.
 std::vector<std::string> message_tags(const MessageView& v);
-// The X-Tags values alone (comma-separated, trimmed, first of each kept).
+// The tags the message itself carries: X-Tags values (comma-separated,
+// trimmed, first of each kept), then its subaddresses' details.
 std::vector<std::string> header_tags(const mime::ParsedMessage& p);
-// X-Tags values, then those keywords not among them.
+// Those tags, then the keywords not among them.
 std::vector<std::string> with_keywords(std::vector<std::string> tags,
                                        const std::vector<std::string>& keywords);
 
