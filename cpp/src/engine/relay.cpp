@@ -171,7 +171,12 @@ std::string Server::submit(const std::string& mail_from, const std::vector<std::
   if (count_received(message) > options_.max_received)
     throw std::invalid_argument("too many Received lines: a mail loop");
   std::vector<std::string> local, remote;
-  for (const auto& r : rcpts) (is_remote(r) ? remote : local).push_back(r);
+  for (const auto& r : rcpts) {
+    if (is_remote(r))
+      remote.push_back(r);
+    else
+      local.push_back(local_account_for(r));
+  }
   const std::string id = remote.empty() ? local_id() : queue_->new_id();
   std::string received = "Received: by " + options_.smtp.hostname + " (mailroom, from the application) id ";
   received.append(id).append(";\r\n\t").append(mime::format_date_now()).append("\r\n");

@@ -107,6 +107,18 @@ std::string Server::postmaster_for(std::string_view rcpt) const {
   return postmaster_account();
 }
 
+std::string Server::local_account_for(const std::string& rcpt) const {
+  if (!options_.users) return rcpt;
+  const std::string mailbox = store::normalize_mailbox(rcpt);
+  if (options_.users->count(mailbox)) return rcpt;
+  // RFC 5233 §1: the detail after the first '+' of the local part.
+  const auto at = mailbox.rfind('@');
+  const auto plus = mailbox.find('+');
+  if (at == std::string::npos || plus == std::string::npos || plus == 0 || plus > at) return rcpt;
+  std::string user = mailbox.substr(0, plus) + mailbox.substr(at);
+  return options_.users->count(user) ? user : rcpt;
+}
+
 smtp::Decision Server::check_recipient(const smtp::Envelope& env, std::string_view rcpt,
                                        const std::string& peer) {
   if (!postmaster_for(rcpt).empty()) {
@@ -154,7 +166,7 @@ smtp::Decision Server::accept_message(const smtp::Envelope& env, std::string&& m
       remote.push_back(r);
       remote_dsn.push_back(dsn);
     } else {
-      local.push_back(r);
+      local.push_back(local_account_for(r));
       local_index.push_back(i);
     }
   }

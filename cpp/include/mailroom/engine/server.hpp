@@ -213,6 +213,9 @@ class Server {
   // domain (the local part compared case-insensitively), else empty.
   std::string postmaster_for(std::string_view rcpt) const;
   std::string postmaster_account() const;
+  // The account a local recipient's mail goes to: with users, a subaddress
+  // of a user (RFC 5233: bob+signup@x.test) is that user's; else itself.
+  std::string local_account_for(const std::string& rcpt) const;
   // Whether the client at `peer` (with `env`'s login) may relay.
   bool may_relay(const smtp::Envelope& env, const std::string& peer) const;
   // Queues or stores a message given by the application (no relay check):
