@@ -22,9 +22,11 @@ const state = {
   accounts: [],
 };
 
+let beforeCompose = "list";  // the view compose returns to
 function show(view) {
   // Leaving a changed compose form keeps it as a draft.
   if (view !== "compose" && composing()) leave().then(() => refresh()).catch(fail);
+  if (view === "compose" && !composing()) beforeCompose = document.body.classList.contains("view-reader") ? "reader" : "list";
   document.body.classList.remove("view-folders", "view-list", "view-reader", "view-compose");
   document.body.classList.add(`view-${view}`);
 }
@@ -485,7 +487,7 @@ function wire() {
     // After Send or Close: back at once; then the list as it is now, and the
     // reader closes if the message it showed has gone from there (closeIfGone).
     done: async () => {
-      show(state.current ? "reader" : "list");
+      show(beforeCompose === "reader" && state.current ? "reader" : "list");
       await refresh().catch(fail);
     },
   });
