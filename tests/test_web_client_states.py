@@ -16,6 +16,7 @@ from typing import Any
 import mailroom
 
 from .browser import Browser, artifacts, chromium, open_folder, wait_until
+from .test_web_html_and_compose import open_row
 
 BOB = "bob@example.test"
 CAROL = "carol@example.test"
@@ -30,11 +31,6 @@ def mail(subject: str, sender: str = f"Carol <{CAROL}>", mid: str = "", body: st
     if mid:
         head += f"Message-ID: <{mid}>\r\n"
     return (head + "\r\n" + body + "\r\n").encode()
-
-
-def open_row(page: Any, subject: str) -> None:
-    page.locator("#messages li", has_text=subject).first.click()
-    wait_until(page, "s => document.querySelector('#subject').textContent === s", subject)
 
 
 def test_after_sending_a_reply_whose_original_moved_the_reader_lets_it_go(
