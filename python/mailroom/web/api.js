@@ -3,6 +3,8 @@
 // from HTML: whatever a message holds is set as text).
 "use strict";
 
+export const UNREACHABLE = "The server cannot be reached: it may have stopped, or the network is down.";
+
 export class ApiError extends Error {
   constructor(status, message) {
     super(message);
@@ -31,7 +33,13 @@ export async function api(path, { method = "GET", json, body, as = "json", heade
   }
   const csrf = cookie("mailroom_csrf");
   if (csrf) h.set("X-CSRF-Token", csrf);
-  const r = await fetch(path, { method, headers: h, body, credentials: "same-origin", keepalive });
+  let r;
+  try {
+    r = await fetch(path, { method, headers: h, body, credentials: "same-origin", keepalive });
+  } catch {
+    // fetch() says only "Failed to fetch": no answer came at all.
+    throw new ApiError(0, UNREACHABLE);
+  }
   if (r.status === 401) {
     const here = location.pathname + location.search + location.hash;
     location.assign(`/login?next=${encodeURIComponent(here)}`);
@@ -82,10 +90,29 @@ export function sizeText(n) {
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
 
+// A list's date: the time today, the day and month this year, else the
+// date with its year ("14:05", "23 Nov", "23 Nov 2025" as the locale words it).
+// The formats are made once: a toLocale*String call with options builds one
+// each time, which a page of 50 rows would pay 150 times.
+const formats = {
+  time: new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit" }),
+  day: new Intl.DateTimeFormat([], { day: "numeric", month: "short" }),
+  date: new Intl.DateTimeFormat([], { day: "numeric", month: "short", year: "numeric" }),
+  full: new Intl.DateTimeFormat([], { dateStyle: "full", timeStyle: "short" }),
+};
+
 export function when(created) {
   const d = new Date(created);
-  const today = new Date().toDateString() === d.toDateString();
-  return today ? d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : d.toLocaleDateString();
+  if (Number.isNaN(d.getTime())) return "";
+  const now = new Date();
+  if (now.toDateString() === d.toDateString()) return formats.time.format(d);
+  return (now.getFullYear() === d.getFullYear() ? formats.day : formats.date).format(d);
+}
+
+// The whole date and time, for a header field and a date's tooltip.
+export function fullDate(value) {
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? "" : formats.full.format(d);
 }
 
 const q = encodeURIComponent;
@@ -103,10 +130,12 @@ export const paths = {
 
 let toastTimer = 0;
 // A short note for the user (an error, "moved to Trash").
-export function say(text) {
+// An error stays longer, in red.
+export function say(text, { error = false } = {}) {
   const t = byId("toast");
   t.textContent = text;
+  t.classList.toggle("error", error);
   t.hidden = false;
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => (t.hidden = true), 4000);
+  toastTimer = setTimeout(() => (t.hidden = true), error ? 8000 : 4000);
 }

@@ -6,7 +6,7 @@
 
 import { ApiError, api, byId, el, paths, say } from "./api.js";
 import { loadFolders, moveOptions, renderTree, specialFolder } from "./folders.js";
-import { PAGE, listed, loadPage, markCurrent, rowOf, rows, updateRow } from "./list.js";
+import { PAGE, listed, loadPage, markCurrent, rowOf, rows, showListError, updateRow } from "./list.js";
 import { clearReader, showFlags, showMessage, showRemote, showView } from "./reader.js";
 import { answer, compose, composing, leave, reopenDraft, wireCompose } from "./compose.js";
 
@@ -22,15 +22,17 @@ const state = {
   accounts: [],
 };
 
+let beforeCompose = "list";  // the view compose returns to
 function show(view) {
   // Leaving a changed compose form keeps it as a draft.
   if (view !== "compose" && composing()) leave().then(() => refresh()).catch(fail);
+  if (view === "compose" && !composing()) beforeCompose = document.body.classList.contains("view-reader") ? "reader" : "list";
   document.body.classList.remove("view-folders", "view-list", "view-reader", "view-compose");
   document.body.classList.add(`view-${view}`);
 }
 
 function fail(e) {
-  if (!(e instanceof ApiError && e.status === 401)) say(e.message || String(e));
+  if (!(e instanceof ApiError && e.status === 401)) say(e.message || String(e), { error: true });
 }
 
 async function refreshFolders() {
@@ -60,11 +62,20 @@ async function refreshList() {
   byId("sort").disabled = !inFolder || state.threaded;
   byId("order").disabled = !inFolder || state.threaded;
   const focused = document.activeElement && document.activeElement.closest("#messages li");
-  const got = await loadPage(state, { open, flag: setFlagged });
+  let got;
+  try {
+    got = await loadPage(state, { open, flag: setFlagged });
+  } catch (e) {
+    // The rows shown were another list's: they go, and the list says why.
+    if (title() === shown && !(e instanceof ApiError && e.status === 401))
+      showListError(shown, e, () => refresh().catch(fail));
+    throw e;
+  }
   if (!got) return got;
   // Which list the rows are, once they are in (tests wait for it).
   byId("messages").dataset.shown = shown;
   if (state.current) markCurrent(state.current.ID);
+  await closeIfGone();
   // A refresh (a live event) keeps the keyboard where it was.
   const again = focused && rowOf(focused.dataset.id);
   if (again) {
@@ -83,6 +94,38 @@ async function refresh() {
   await Promise.all([refreshFolders(), refreshList()]);
 }
 
+// The open message may have left the list shown: moved or deleted by another
+// client, or moved while a reply to it was written (a sent reply finds its
+// original by Message-ID wherever it went). Its ID names its folder and UID,
+// so a 404 says it is no longer where the reader found it: the reader closes.
+async function closeIfGone() {
+  const c = state.current;
+  if (!c || rowOf(c.ID)) return;
+  try {
+    await api(paths.message(c.ID));
+    return;  // still there, on another page of the list
+  } catch (e) {
+    if (!(e instanceof ApiError && e.status === 404)) throw e;
+  }
+  if (state.current !== c) return;
+  state.current = null;
+  // Said in the reader's place, not in the toast: that may be saying "Sent".
+  clearReader(`“${c.Subject || "(no subject)"}” is no longer in ${c.folder}: it was moved or deleted.`);
+  if (document.body.classList.contains("view-reader")) show("list");
+}
+
+// The tree marks the folder chosen at once, before its list arrives.
+function markFolder() {
+  for (const b of document.querySelectorAll("#tree button.folder")) {
+    const on = b.classList.contains("all")
+      ? state.account === null && state.query === null
+      : b.dataset.account === state.account && b.dataset.folder === state.folder && state.query === null;
+    b.classList.toggle("current", on);
+    if (on) b.setAttribute("aria-current", "true");
+    else b.removeAttribute("aria-current");
+  }
+}
+
 // Before going elsewhere: a changed compose form is saved as a draft.
 async function leaveCompose() {
   if (composing()) await leave().catch(fail);
@@ -95,6 +138,10 @@ async function choose(account, folder) {
   state.start = 0;
   state.query = null;
   byId("query").value = "";
+  // Another folder: the message of the last one closes, as in every mail client.
+  state.current = null;
+  clearReader();
+  markFolder();
   show("list");
   await refresh().catch(fail);
   const first = rows()[0];
@@ -114,7 +161,7 @@ async function open(id) {
     return;
   }
   const flags = m.Flags || (listed.get(id) || {}).Flags || (m.Read ? ["\\Seen"] : []);
-  state.current = { ID: id, ...where, Flags: flags };
+  state.current = { ID: id, ...where, Flags: flags, Subject: m.Subject };
   showMessage(m, flags);
   markCurrent(id);
   show("reader");
@@ -208,10 +255,12 @@ function live() {
   ws.onopen = () => {
     stateEl.className = "online";
     stateEl.textContent = "live";
+    stateEl.title = "live updates: on";
   };
   ws.onclose = () => {
     stateEl.className = "offline";
     stateEl.textContent = "offline";
+    stateEl.title = "live updates: off, the server cannot be reached; trying again every 2 s";
     setTimeout(() => {
       refresh().catch(() => {});
       live();
@@ -242,10 +291,6 @@ async function whoAmI() {
   }
 }
 
-const SHORTCUTS = [
-  ["j / k", "next / previous message"], ["o or Enter", "open the message"], ["u or Escape", "back to the list"],
-  ["s", "flag or unflag"], ["#", "delete (to Trash; in Trash for good)"], ["/", "search"], ["?", "this list"],
-];
 function composeFrom() {
   if (state.current) return state.current.account;
   if (state.account) return state.account;
@@ -255,13 +300,6 @@ function composeFrom() {
 function answerCurrent(mode) {
   if (state.current) answer(state.current.ID, mode, show).catch(fail);
 }
-
-const extraShortcuts = [
-  ["r", "reply", () => answerCurrent("reply")],
-  ["a", "reply to all", () => answerCurrent("reply_all")],
-  ["f", "forward", () => answerCurrent("forward")],
-  ["c", "compose a new message", () => compose(composeFrom(), show)],
-];
 
 function step(by) {
   const items = rows();
@@ -279,45 +317,128 @@ function step(by) {
   }
 }
 
+function toggleRead() {
+  const c = state.current;
+  if (!c) return;
+  const read = c.Flags.includes("\\Seen");
+  changeFlags([c.ID], read ? [] : ["\\Seen"], read ? ["\\Seen"] : []);
+  say(read ? "Marked unread." : "Marked read.");
+}
+
+// Moves the keyboard between the folder buttons of the tree (ArrowUp/Down).
+function stepFolder(from, by) {
+  const all = [...document.querySelectorAll("#tree button.folder")];
+  const at = all.indexOf(from);
+  const next = all[Math.max(0, Math.min(all.length - 1, at + by))];
+  if (next) next.focus();
+}
+
+// Moves between the reader's tabs (ArrowLeft/Right), as a tablist does.
+function stepTab(from, by) {
+  const tabs = [...document.querySelectorAll("#message [role=tab]")].filter((t) => !t.hidden);
+  const next = tabs[(tabs.indexOf(from) + by + tabs.length) % tabs.length];
+  showView(next.dataset.view);
+  next.focus();
+}
+
+// Escape closes what is open: the help (the dialog itself), the message being
+// written (kept in Drafts when changed), the folders over the list, the message.
+function escape() {
+  if (composing()) byId("c-close").click();
+  else if (document.body.classList.contains("view-folders")) show("list");
+  else back();
+}
+
+// Every shortcut, once: the key handler and the "?" list both read this table.
+// `when`: "message" needs an open message.
+const SHORTCUTS = [
+  { keys: ["j", "k"], what: "next / previous message", run: (k) => step(k === "j" ? 1 : -1) },
+  { keys: ["ArrowDown", "ArrowUp"], show: "↓ / ↑", what: "next / previous message in the list",
+    run: (k) => step(k === "ArrowDown" ? 1 : -1), inList: true },
+  { keys: ["o", "Enter"], what: "open the message", run: (k, row) => {
+    if (row) open(row.dataset.id);
+    else if (k === "o" && rows()[0]) open(rows()[0].dataset.id);
+  } },
+  { keys: ["u"], what: "back to the list", run: back },
+  { keys: ["Escape"], what: "close: the message, the folders, compose (kept in Drafts)", run: escape },
+  { keys: ["r"], what: "reply", run: () => answerCurrent("reply"), when: "message" },
+  { keys: ["a"], what: "reply to all", run: () => answerCurrent("reply_all"), when: "message" },
+  { keys: ["f"], what: "forward", run: () => answerCurrent("forward"), when: "message" },
+  { keys: ["c"], what: "compose a new message", run: () => compose(composeFrom(), show) },
+  { keys: ["s"], what: "flag or unflag", run: (k, row) => {
+    const id = state.current ? state.current.ID : row && row.dataset.id;
+    if (!id) return;
+    const m = state.current && state.current.ID === id ? state.current : listed.get(id);
+    setFlagged(id, !(m && m.Flags && m.Flags.includes("\\Flagged")));
+  } },
+  { keys: ["U"], show: "Shift+U", what: "mark read / unread", run: toggleRead, when: "message" },
+  { keys: ["m"], what: "move to a folder (the menu opens)", run: () => {
+    const menu = byId("move-to");
+    menu.focus();
+    if (menu.showPicker) {
+      try {
+        menu.showPicker();
+      } catch {
+        // not allowed here (headless): the focused menu takes the arrows
+      }
+    }
+  }, when: "message" },
+  { keys: ["#", "Delete"], what: "delete (to Trash; in Trash for good)", run: () => deleteCurrent().catch(fail), when: "message" },
+  { keys: ["/"], what: "search", run: () => byId("query").focus() },
+  { keys: ["?"], what: "this list", run: () => openHelp() },
+];
+
 function keys(e) {
   if (e.ctrlKey || e.metaKey || e.altKey) return;
   const t = e.target;
+  if (e.key === "Escape" && composing() && t.closest && t.closest("#compose")) {
+    e.preventDefault();
+    escape();
+    return;
+  }
+  if (t.closest && t.closest("#tree") && (e.key === "ArrowDown" || e.key === "ArrowUp")) {
+    e.preventDefault();
+    stepFolder(t.closest("button"), e.key === "ArrowDown" ? 1 : -1);
+    return;
+  }
+  if (t.getAttribute && t.getAttribute("role") === "tab" && (e.key === "ArrowRight" || e.key === "ArrowLeft")) {
+    e.preventDefault();
+    stepTab(t, e.key === "ArrowRight" ? 1 : -1);
+    return;
+  }
   if (t.closest && t.closest("input, textarea, select, [contenteditable], dialog")) {
     if (e.key === "Escape" && t.id === "query") t.blur();
     return;
   }
   if (composing()) return;
-  const focusedRow = t.closest && t.closest("#messages li");
-  const subject = state.current ? state.current.ID : focusedRow && focusedRow.dataset.id;
-  const extra = extraShortcuts.find(([k]) => k === e.key);
-  let handled = true;
-  if (e.key === "j") step(1);
-  else if (e.key === "k") step(-1);
-  else if ((e.key === "o" || e.key === "Enter") && focusedRow) open(focusedRow.dataset.id);
-  else if (e.key === "o" && rows()[0]) open(rows()[0].dataset.id);
-  else if (e.key === "u" || e.key === "Escape") back();
-  else if (e.key === "s" && subject) {
-    const m = state.current && state.current.ID === subject ? state.current : listed.get(subject);
-    setFlagged(subject, !(m && m.Flags && m.Flags.includes("\\Flagged")));
-  } else if (e.key === "#" && state.current) deleteCurrent().catch(fail);
-  else if (e.key === "/") byId("query").focus();
-  else if (e.key === "?") byId("help").showModal();
-  else if (extra) extra[2]();
-  else handled = false;
-  if (handled) e.preventDefault();
+  const row = t.closest && t.closest("#messages li");
+  const shortcut = SHORTCUTS.find((s) => s.keys.includes(e.key));
+  if (!shortcut || (shortcut.inList && !row) || (shortcut.when === "message" && !state.current)) return;
+  // Enter on a button or a link is that control's own.
+  if (e.key === "Enter" && !row) return;
+  e.preventDefault();
+  shortcut.run(e.key, row);
 }
 
 function helpList() {
-  byId("shortcuts").replaceChildren(...[...SHORTCUTS, ...extraShortcuts].flatMap(([k, what]) => [el("dt", {}, el("kbd", { text: k })), el("dd", { text: what })]));
+  byId("shortcuts").replaceChildren(...SHORTCUTS.flatMap((s) => [
+    el("dt", {}, ...(s.show ? [s.show] : s.keys).flatMap((k, i) => [i ? " or " : null, el("kbd", { text: k })])),
+    el("dd", { text: s.what }),
+  ]));
+}
+
+// The help gives the keyboard back where it was when it closes.
+let beforeHelp = null;
+function openHelp() {
+  beforeHelp = document.activeElement;
+  helpList();
+  byId("help").showModal();
 }
 
 function wire() {
   byId("back").addEventListener("click", back);
   byId("show-folders").addEventListener("click", () => show("folders"));
-  byId("help-button").addEventListener("click", () => {
-    helpList();
-    byId("help").showModal();
-  });
+  byId("help-button").addEventListener("click", openHelp);
   byId("prev").addEventListener("click", () => {
     state.start = Math.max(0, state.start - PAGE);
     refreshList().catch(fail);
@@ -351,12 +472,7 @@ function wire() {
     show("list");
     refresh().catch(fail);
   });
-  byId("toggle-read").addEventListener("click", () => {
-    const c = state.current;
-    if (!c) return;
-    const read = c.Flags.includes("\\Seen");
-    changeFlags([c.ID], read ? [] : ["\\Seen"], read ? ["\\Seen"] : []);
-  });
+  byId("toggle-read").addEventListener("click", toggleRead);
   byId("toggle-flag").addEventListener("click", () => {
     const c = state.current;
     if (c) setFlagged(c.ID, !c.Flags.includes("\\Flagged"));
@@ -368,9 +484,11 @@ function wire() {
   wireCompose({
     show,
     from: composeFrom,
-    done: () => {
-      show(state.current ? "reader" : "list");
-      refresh().catch(fail);
+    // After Send or Close: back at once; then the list as it is now, and the
+    // reader closes if the message it showed has gone from there (closeIfGone).
+    done: async () => {
+      show(beforeCompose === "reader" && state.current ? "reader" : "list");
+      await refresh().catch(fail);
     },
   });
   byId("move-to").addEventListener("change", (e) => moveCurrent(e.target.value).catch(fail));
@@ -384,7 +502,8 @@ function wire() {
   document.addEventListener("keydown", keys);
   byId("help").addEventListener("close", () => {
     const li = state.current && rowOf(state.current.ID);
-    if (li) li.focus();
+    const back = beforeHelp && beforeHelp.isConnected && beforeHelp !== document.body ? beforeHelp : li;
+    if (back) back.focus();
   });
   helpList();
 }

@@ -180,16 +180,31 @@ export function wireCompose({ show, done, from }) {
   });
   byId("compose").addEventListener("submit", async (e) => {
     e.preventDefault();
-    const r = await send().catch((err) => say(`Not sent: ${err.message}`));
-    if (r) {
-      draft = null;
-      done();
+    const button = byId("c-send");
+    if (button.disabled) return;  // sending already: one click, one message
+    button.disabled = true;
+    button.textContent = "Sending…";
+    try {
+      const r = await send().catch((err) => say(`Not sent: ${err.message}`, { error: true }));
+      if (r) {
+        draft = null;
+        await done();
+      }
+    } finally {
+      button.disabled = false;
+      button.textContent = "Send";
     }
   });
-  byId("c-save").addEventListener("click", () => saveDraft().catch((err) => say(`Not saved: ${err.message}`)));
+  byId("c-save").addEventListener("click", () => saveDraft().catch((err) => say(`Not saved: ${err.message}`, { error: true })));
   byId("c-close").addEventListener("click", async () => {
-    await leave().catch((err) => say(`Not saved: ${err.message}`));
-    done();
+    try {
+      await leave();
+    } catch (err) {
+      // Not saved: the form stays open, nothing typed is lost.
+      say(`Not saved: ${err.message}`, { error: true });
+      return;
+    }
+    await done();
   });
   // Closing the page: a changed form is kept as a draft (the request outlives the page).
   window.addEventListener("pagehide", () => {

@@ -5,7 +5,7 @@
 
 import { api, byId, el, paths } from "./api.js";
 
-const ICONS = { "": "▸", "\\Inbox": "✉", "\\Sent": "➤", "\\Drafts": "✎", "\\Trash": "✗", "\\Junk": "⚠", "\\Archive": "▤" };
+const ICONS = { "": "▢", "\\Inbox": "✉", "\\Sent": "➤", "\\Drafts": "✎", "\\Trash": "✗", "\\Junk": "⚠", "\\Archive": "▤" };
 const ROLES = { "\\Inbox": "inbox", "\\Sent": "sent mail", "\\Drafts": "drafts", "\\Trash": "trash", "\\Junk": "junk", "\\Archive": "archive" };
 const ORDER = ["\\Inbox", "\\Drafts", "\\Sent", "\\Archive", "\\Junk", "\\Trash"];
 
@@ -62,11 +62,13 @@ function folderItem(account, node, current, choose, depth) {
     const role = roleOf(f);
     const selected = current.account === account && current.folder === f.Name;
     const label = `${node.name}${ROLES[role] ? ` (${ROLES[role]})` : ""}, ${f.Unread} unread of ${f.Messages}`;
+    // a long name is cut with an ellipsis; the tooltip has all of it
     const b = el("button", {
       type: "button",
       class: `folder${selected ? " current" : ""}${f.Unread ? " has-unread" : ""}`,
       "aria-label": label,
       "aria-current": selected ? "true" : undefined,
+      title: f.Name,
       dataset: { account, folder: f.Name, role },
       onclick: () => choose(account, f.Name),
     },
@@ -97,5 +99,5 @@ export function renderTree(accounts, current, choose) {
 // The <option>s of the "move to" menu: the other folders of the account.
 export function moveOptions(account, except) {
   const list = sortFolders(folders.get(account) || []).filter((f) => f.Name !== except);
-  return [el("option", { value: "", text: "…" }), ...list.map((f) => el("option", { value: f.Name, text: f.Name }))];
+  return [el("option", { value: "", text: "Move to…" }), ...list.map((f) => el("option", { value: f.Name, text: f.Name }))];
 }

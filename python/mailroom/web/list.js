@@ -4,7 +4,8 @@
 // attachment marks; every row is named for screen readers.
 "use strict";
 
-import { addressText, api, byId, el, when } from "./api.js";
+import { addressText, api, byId, el, fullDate, when } from "./api.js";
+import { specialFolder } from "./folders.js";
 
 export const PAGE = 50;
 const q = encodeURIComponent;
@@ -27,11 +28,24 @@ export function isFlagged(m) {
   return Array.isArray(m.Flags) && m.Flags.includes("\\Flagged");
 }
 
-function rowLabel(m) {
+function rowLabel(m, toWhom) {
   const parts = [m.Read ? "" : "unread", isFlagged(m) ? "flagged" : "", m.Attachments ? `${m.Attachments} attachment${m.Attachments > 1 ? "s" : ""}` : ""];
   const marks = parts.filter(Boolean).join(", ");
-  return `${marks ? `${marks}: ` : ""}${m.Subject || "(no subject)"}, from ${addressText(m.From)}, ${when(m.Created)}`;
+  const who = toWhom ? `to ${recipients(m)}` : `from ${addressText(m.From)}`;
+  return `${marks ? `${marks}: ` : ""}${m.Subject || "(no subject)"}, ${who}, ${fullDate(m.Created)}`;
 }
+
+// A person as a list shows them: the name, else the address (both in the tooltip).
+function person(a) {
+  return (a && (a.Name || a.Address)) || "";
+}
+
+function recipients(m) {
+  return [...(m.To || []), ...(m.Cc || [])].map(addressText).join(", ");
+}
+
+// In Sent and Drafts the list names whom a message is to, as mail clients do.
+let toWhom = false;
 
 function row(m, actions, depth) {
   listed.set(m.ID, m);
@@ -40,7 +54,7 @@ function row(m, actions, depth) {
     class: [m.Read ? "" : "unread", flagged ? "flagged" : "", depth ? "reply" : ""].filter(Boolean).join(" "),
     tabIndex: -1,
     role: "option",
-    "aria-label": rowLabel(m),
+    "aria-label": rowLabel(m, toWhom),
     "aria-selected": "false",
     dataset: { id: m.ID, depth: depth === undefined ? undefined : String(Math.min(depth, 8)) },
     onclick: (e) => {
@@ -56,9 +70,12 @@ function row(m, actions, depth) {
       })
     : null;
   const parts = [
-    el("span", { class: "when", text: when(m.Created) }),
+    el("span", { class: "when", text: when(m.Created), title: fullDate(m.Created) }),
     flag,
-    el("span", { class: "from", text: addressText(m.From) || "(no sender)" }),
+    toWhom
+      ? el("span", { class: "from", text: `To: ${[...(m.To || []), ...(m.Cc || [])].map(person).join(", ") || "(no recipient)"}`,
+                     title: recipients(m) })
+      : el("span", { class: "from", text: person(m.From) || "(no sender)", title: addressText(m.From) }),
     m.Attachments ? el("span", { class: "clip", title: `${m.Attachments} attachment(s)`, "aria-hidden": "true" }) : null,
     el("div", { class: "subject", text: m.Subject || "(no subject)" }),
     el("div", { class: "snippet", text: m.Snippet || "" }),
@@ -79,6 +96,8 @@ export async function loadPage(s, actions) {
   if (mine !== newest) return null;
   const list = byId("messages");
   listed.clear();
+  const sentOrDrafts = (use) => kind !== "inboxes" && kind !== "search" && (specialFolder(s.account, use) || {}).Name === s.folder;
+  toWhom = sentOrDrafts("\\Sent") || sentOrDrafts("\\Drafts");
   if (kind === "threads") {
     list.replaceChildren(...page.threads.flatMap((t) => t.Messages.map((tm) => row(tm.Message, actions, tm.Depth))));
   } else {
@@ -86,7 +105,7 @@ export async function loadPage(s, actions) {
   }
   const total = kind === "search" ? page.messages_count : page.total;
   const count = kind === "threads" ? page.threads.length : page.messages.length;
-  byId("empty").hidden = count > 0;
+  showEmpty(count > 0 ? null : emptyText(s, kind));
   const noun = kind === "threads" ? "threads" : "messages";
   byId("range").textContent = count ? `${s.start + 1}–${s.start + count} of ${total} ${noun}` : `0 ${noun}`;
   byId("prev").disabled = s.start === 0;
@@ -96,6 +115,34 @@ export async function loadPage(s, actions) {
   if (kind === "search") note.textContent = `Search covers the INBOX of every account (Mailpit's syntax); ${total} found.`;
   if (kind === "inboxes") note.textContent = "The INBOX of every account, newest first.";
   return { total, unread: page.unread, count, kind };
+}
+
+function emptyText(s, kind) {
+  if (s.start > 0) return "Nothing on this page: the list got shorter. Go back to newer messages.";
+  if (kind === "search") return `No message in any INBOX matches “${s.query}”.`;
+  if (kind === "inboxes") return "No mail yet. Messages sent to this server over SMTP show up here as they arrive.";
+  return `${s.folder} is empty.`;
+}
+
+// What the list says when it has no rows: why, and for an error a way to try again.
+export function showEmpty(text, { error = false, retry = null } = {}) {
+  const box = byId("empty");
+  box.hidden = text === null;
+  box.classList.toggle("error", error);
+  if (text === null) return;
+  byId("empty-text").textContent = text;
+  box.querySelector("button")?.remove();
+  if (retry) box.append(el("button", { type: "button", text: "Try again", onclick: retry }));
+}
+
+// The list could not be loaded: its rows go (they were another list's) and it says why.
+export function showListError(what, e, retry) {
+  listed.clear();
+  byId("messages").replaceChildren();
+  byId("messages").dataset.shown = "";
+  byId("range").textContent = "";
+  byId("list-note").hidden = true;
+  showEmpty(`Could not show ${what}. ${e.message || e}`, { error: true, retry });
 }
 
 export function rows() {
@@ -115,7 +162,7 @@ export function updateRow(id, change) {
   if (change.Flags) m.Read = change.Flags.includes("\\Seen");
   li.classList.toggle("unread", !m.Read);
   li.classList.toggle("flagged", isFlagged(m));
-  li.setAttribute("aria-label", rowLabel(m));
+  li.setAttribute("aria-label", rowLabel(m, toWhom));
   const flag = li.querySelector(".flag");
   if (flag) {
     flag.textContent = isFlagged(m) ? "★" : "☆";

@@ -3,7 +3,7 @@
 // server found. Everything from the message is set as text.
 "use strict";
 
-import { addressText, api, byId, el, paths, say, sizeText } from "./api.js";
+import { addressText, api, byId, el, fullDate, paths, say, sizeText } from "./api.js";
 
 let shownId = null;
 const loaded = new Set();  // views of shownId already fetched
@@ -57,7 +57,7 @@ async function loadView(id, view) {
     try {
       const t = await api(paths.transcript(id));
       if (shownId !== id) return;
-      byId("transcript-about").textContent = `${t.Protocol} from ${t.Peer}, ${new Date(t.Started).toLocaleString()}`;
+      byId("transcript-about").textContent = `${String(t.Protocol).toUpperCase()} from ${t.Peer}, ${fullDate(t.Started)}`;
       byId("transcript").textContent = t.Lines.map((l) => `${l.Direction}: ${l.Text}`).join("\n");
     } catch (e) {
       if (e.status !== 404) throw e;
@@ -92,7 +92,7 @@ export function showMessage(m, flags) {
   byId("fields").replaceChildren(
     ...field("From", addressText(m.From)), ...field("To", list(m.To)), ...field("Cc", list(m.Cc)),
     ...field("Bcc", list(m.Bcc)), ...field("Reply-To", list(m.ReplyTo)),
-    ...field("Date", m.Date ? new Date(m.Date).toLocaleString() : ""),
+    ...field("Date", m.Date ? fullDate(m.Date) : ""),
   );
   byId("text").textContent = m.Text || (m.HTML ? "(this message has only an HTML part)" : "(no text part)");
   byId("raw").textContent = "";
@@ -130,8 +130,9 @@ export function showFlags(flags) {
   f.setAttribute("aria-pressed", flagged ? "true" : "false");
 }
 
-export function clearReader() {
+export function clearReader(note = "No message selected.") {
   shownId = null;
   byId("message").hidden = true;
+  byId("nothing").textContent = note;
   byId("nothing").hidden = false;
 }
