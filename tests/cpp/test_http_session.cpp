@@ -221,7 +221,7 @@ TEST(router_404_405_and_traversal) {
   CHECK_EQ(wrong.status, 405);
   bool allow = false;
   for (const auto& h : wrong.headers)
-    if (h.name == "Allow") allow = h.value == "GET, DELETE, HEAD";
+    if (h.name == "Allow") allow = h.value == "GET, DELETE, HEAD, OPTIONS";
   CHECK(allow);
   for (const char* bad : {"/api/v1/message/..", "/api/v1/message/%2e%2E", "/x/%2f/y",
                           "/api/v1/message/a%5cb", "/a/%00", "/a/%zz", "/a/%4"})

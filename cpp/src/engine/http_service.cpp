@@ -120,15 +120,22 @@ class HttpService final : public net::Session, public http::Application {
     return serve(request);
   }
 
-  static http::Answer only_get(const http::Request& r) {
-    http::Response e = http::error_response(405, r.method + " is not allowed here; use GET");
-    e.header("Allow", "GET");
+  // Another method than `allow` lists (as the router answers it): OPTIONS
+  // 204, the rest 405, both with Allow.
+  static http::Answer only(const http::Request& r, const char* allow) {
+    http::Response e;
+    if (r.method == "OPTIONS") {
+      e.status = 204;
+    } else {
+      e = http::error_response(405, r.method + " is not allowed here; use GET");
+    }
+    e.header("Allow", allow);
     return http::Answer::now(std::move(e));
   }
 
   // GET /api/events: a WebSocket with one text message per event.
   http::Answer open_events(http::Request& request) {
-    if (request.method != "GET") return only_get(request);
+    if (request.method != "GET") return only(request, "GET, OPTIONS");
     std::string why;
     if (!http::is_websocket_request(request, why)) {
       http::Response e = http::error_response(426, why);
@@ -176,7 +183,8 @@ class HttpService final : public net::Session, public http::Application {
   // GET /api/mailroom/wait: the newest matching message, now or the moment
   // one arrives, else 408 after the timeout.
   http::Answer wait(http::Request& request) {
-    if (request.method != "GET" && request.method != "HEAD") return only_get(request);
+    if (request.method != "GET" && request.method != "HEAD")
+      return only(request, "GET, HEAD, OPTIONS");
     http::WaitQuery query;
     http::Response error;
     if (!http::MailApi::parse_wait(request, query, error)) return http::Answer::now(std::move(error));
