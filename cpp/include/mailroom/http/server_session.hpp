@@ -66,6 +66,9 @@ class ServerSession {
   void answer(Response response, std::vector<Output>& out);
   // A text message to the WebSocket client (ignored unless one is open).
   void send_text(std::string_view text, std::vector<Output>& out);
+  // Closes the WebSocket with `code` (RFC 6455 §7.4.1) and `reason`: the
+  // server fails it (1008: its client does not read what it is sent).
+  void close_websocket(std::uint16_t code, std::string_view reason, std::vector<Output>& out);
   // A Ping to the WebSocket client (§5.5.2): keeps a quiet connection open
   // and finds peers that are gone.
   void send_ping(std::vector<Output>& out);
