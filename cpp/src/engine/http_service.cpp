@@ -65,6 +65,9 @@ class HttpService final : public net::Session, public http::Application {
     to_net(replies_, out);
   }
   void output_queued(std::size_t octets) override { queued_output_ = octets; }
+  // A body (an upload to /api/v1/send, a compose with attachments) buys time
+  // at min_data_rate as SMTP's DATA does; a head must come within idle_timeout.
+  bool receiving_data() const override { return session_.receiving_body(); }
   bool paused() const override { return session_.paused(); }
   bool closed() const override { return session_.closed(); }
   void ended() override {

@@ -77,6 +77,9 @@ class ServerSession {
   void on_timeout(std::vector<Output>& out);
   // Over the server's connection cap: 503, closing.
   void refuse(std::vector<Output>& out);
+  // A request body is being read: the network lets it take longer than the
+  // idle timeout while it comes at min_data_rate or faster.
+  bool receiving_body() const { return !closed_ && !websocket_ && parser_.reading_body(); }
   bool paused() const { return waiting_; }
   bool closed() const { return closed_; }
   bool websocket() const { return websocket_; }
