@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import resource
+import select
 import smtplib
 import socket
 import subprocess
@@ -218,6 +219,49 @@ def test_a_slowloris_client_gets_408_while_others_are_served() -> None:
             # Cut at the idle timeout of its first byte, however it trickles.
             assert elapsed < len(request) * 0.05
             assert served(s) == 0
+
+
+def upload(s: mailroom.Server, body: bytes, piece: int, pause: float) -> bytes:
+    """POSTs `body` to /api/v1/send `piece` octets at a time, `pause` apart;
+    the answer (or what came before the server closed)."""
+    with socket.create_connection((s.host, s.http_port), timeout=10) as c:
+        c.sendall(
+            b"POST /api/v1/send HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body)
+        )
+        for i in range(0, len(body), piece):
+            if select.select([c], [], [], pause)[0]:
+                break  # answered early: read it before sending more
+            c.sendall(body[i : i + piece])
+        out = b""
+        try:
+            while chunk := c.recv(65536):
+                out += chunk
+        except ConnectionResetError:
+            pass
+        return out
+
+
+def test_a_steady_upload_may_outlast_the_idle_timeout_a_trickled_one_may_not() -> None:
+    with mailroom.Server(http_port=0, idle_timeout=1.0) as s:
+        message = {
+            "From": {"Email": "alice@example.test"},
+            "To": [{"Email": "bob@example.test"}],
+            "Subject": "steady",
+            "Text": "x" * 12000,
+        }
+        body = json.dumps(message).encode()
+        # About 6 KB/s for two seconds: twice the idle timeout, above the
+        # minimum data rate, so the body buys its time.
+        answer = upload(s, body, 600, 0.1)
+        assert answer.startswith(b"HTTP/1.1 200 "), answer[:200]
+        assert [m.subject for m in s.messages] == ["steady"]
+        # 20 octets a second: cut at about the idle timeout, nothing stored.
+        started = time.monotonic()
+        answer = upload(s, body, 2, 0.1)
+        assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
+        assert time.monotonic() - started < 10
+        assert len(s.messages) == 1
 
 
 def big_message(size: int) -> bytes:
