@@ -25,25 +25,13 @@ import pytest
 import mailroom
 
 from .conftest import require_module, require_program
+from .test_http_api import call
 
 
 @pytest.fixture
 def server() -> Iterator[mailroom.Server]:
     with mailroom.Server(http_port=0) as s:
         yield s
-
-
-def call(s: mailroom.Server, method: str, path: str, body: Any = None) -> tuple[int, bytes, Any]:
-    data = (
-        None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
-    )
-    req = urllib.request.Request(s.http_url + path, data=data, method=method)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, r.read(), r.headers
-    except urllib.error.HTTPError as e:
-        with e:
-            return e.code, e.read(), e.headers
 
 
 def served(s: mailroom.Server) -> int:
