@@ -262,7 +262,7 @@ def test_errors_are_json_and_name_what_is_wrong(server: mailroom.Server) -> None
     assert status == 404 and headers["Content-Type"] == "application/json"
     assert "Error" in json.loads(body)
     status, body, headers = call(server, "POST", "/api/v1/messages", {})
-    assert status == 405 and headers["Allow"] == "GET, PUT, DELETE, HEAD"
+    assert status == 405 and headers["Allow"] == "GET, PUT, DELETE, HEAD, OPTIONS"
     assert call(server, "GET", "/api/v1/message/not-an-id")[0] == 404
     status, body, _ = call(server, "GET", "/api/v1/messages?limit=lots")
     assert status == 400 and "limit" in json.loads(body)["Error"]

@@ -221,7 +221,7 @@ TEST(router_404_405_and_traversal) {
   CHECK_EQ(wrong.status, 405);
   bool allow = false;
   for (const auto& h : wrong.headers)
-    if (h.name == "Allow") allow = h.value == "GET, DELETE, HEAD";
+    if (h.name == "Allow") allow = h.value == "GET, DELETE, HEAD, OPTIONS";
   CHECK(allow);
   for (const char* bad : {"/api/v1/message/..", "/api/v1/message/%2e%2E", "/x/%2f/y",
                           "/api/v1/message/a%5cb", "/a/%00", "/a/%zz", "/a/%4"})
@@ -273,9 +273,32 @@ TEST(websocket_violations_close_with_a_code) {
   CHECK_EQ(close_code(masked_frame(0x80, "x")), 1002);  // a continuation of nothing
   CHECK_EQ(close_code(masked_frame(0xc1, "x")), 1002);  // RSV1 without an extension
   CHECK_EQ(close_code(masked_frame(0x09, "x")), 1002);  // a fragmented control frame
+  CHECK_EQ(close_code(masked_frame(0x88, std::string("\x03\xed", 2))), 1002);  // 1005 is never sent
+  CHECK_EQ(close_code(masked_frame(0x88, std::string("\x03\xe7", 2))), 1002);  // 999
+  CHECK_EQ(close_code(masked_frame(0x88, std::string("\x0f\xa0", 2))), 4000);  // an application's
+  CHECK_EQ(close_code(masked_frame(0x88, std::string("\x03\xe8\xff", 3))), 1007);
+  CHECK_EQ(close_code(masked_frame(0x81, "caf\xc3")), 1007);  // text not in UTF-8
+  CHECK_EQ(close_code(masked_frame(0x01, "\xc3") + masked_frame(0x80, "\xa9") +
+                      masked_frame(0x88, std::string("\x03\xe8", 2))),
+           1000);  // a character split over fragments is whole
   EchoApp app;
   std::string out = serve("GET /ws HTTP/1.1\r\nHost: x\r\n\r\n");
   CHECK(out.rfind("HTTP/1.1 426", 0) == 0);
+}
+
+TEST(a_websocket_the_application_closes_sends_its_code_once) {
+  EchoApp app;
+  ServerSession s(app);
+  std::vector<Output> out;
+  s.feed(std::string(kUpgrade), out);
+  out.clear();
+  s.close_websocket(1008, "events not read", out);
+  CHECK(s.closed());
+  CHECK(out.size() == 1 && out[0].close_after);
+  CHECK_EQ(out[0].bytes.substr(0, 4), std::string("\x88\x11\x03\xf0", 4));
+  s.close_websocket(1008, "again", out);
+  s.send_text("late", out);
+  CHECK_EQ(out.size(), std::size_t(1));
 }
 
 TEST(json_quote_escapes_and_repairs) {

@@ -26,6 +26,11 @@ namespace {
 // ones are dropped (a client that does not read cannot make the server hold
 // an unbounded backlog for it).
 constexpr int kMaxEventsInFlight = 1024;
+// Output waiting on one WebSocket's connection past which the next event
+// closes it (1008) instead: a client that stopped reading is told so (when
+// it reads again) and reconnects for a fresh view, and the server holds no
+// more than this for it. A reader that keeps up never comes near.
+constexpr std::size_t kMaxEventBacklog = 1024 * 1024;
 
 http::SessionLimits session_limits(const Server& server) {
   http::SessionLimits l;
@@ -59,6 +64,10 @@ class HttpService final : public net::Session, public http::Application {
     session_.on_timeout(replies_);
     to_net(replies_, out);
   }
+  void output_queued(std::size_t octets) override { queued_output_ = octets; }
+  // A body (an upload to /api/v1/send, a compose with attachments) buys time
+  // at min_data_rate as SMTP's DATA does; a head must come within idle_timeout.
+  bool receiving_data() const override { return session_.receiving_body(); }
   bool paused() const override { return session_.paused(); }
   bool closed() const override { return session_.closed(); }
   void ended() override {
@@ -120,15 +129,22 @@ class HttpService final : public net::Session, public http::Application {
     return serve(request);
   }
 
-  static http::Answer only_get(const http::Request& r) {
-    http::Response e = http::error_response(405, r.method + " is not allowed here; use GET");
-    e.header("Allow", "GET");
+  // Another method than `allow` lists (as the router answers it): OPTIONS
+  // 204, the rest 405, both with Allow.
+  static http::Answer only(const http::Request& r, const char* allow) {
+    http::Response e;
+    if (r.method == "OPTIONS") {
+      e.status = 204;
+    } else {
+      e = http::error_response(405, r.method + " is not allowed here; use GET");
+    }
+    e.header("Allow", allow);
     return http::Answer::now(std::move(e));
   }
 
   // GET /api/events: a WebSocket with one text message per event.
   http::Answer open_events(http::Request& request) {
-    if (request.method != "GET") return only_get(request);
+    if (request.method != "GET") return only(request, "GET, OPTIONS");
     std::string why;
     if (!http::is_websocket_request(request, why)) {
       http::Response e = http::error_response(426, why);
@@ -137,16 +153,18 @@ class HttpService final : public net::Session, public http::Application {
     }
     auto in_flight = std::make_shared<std::atomic<int>>(0);
     events_ = server_.events().subscribe(
-        [api = api_, connection = connection_, session = &session_, in_flight,
+        [service = this, api = api_, connection = connection_, session = &session_, in_flight,
          account = request.account](const Event& e) {
           const auto* change = std::get_if<store::StoreChange>(&e);
           if (!change) return;
           auto texts = api->events_for(*change, account);
           if (texts.empty() || in_flight->load() >= kMaxEventsInFlight) return;
           ++*in_flight;
-          resume_on<http::Output>(connection, [session, texts = std::move(texts),
+          resume_on<http::Output>(connection, [service, session, texts = std::move(texts),
                                                in_flight](std::vector<http::Output>& out) {
             --*in_flight;
+            if (service->queued_output_ > kMaxEventBacklog)
+              return session->close_websocket(1008, "events not read: reconnect", out);
             for (const auto& t : texts) session->send_text(t, out);
           });
         },
@@ -176,7 +194,8 @@ class HttpService final : public net::Session, public http::Application {
   // GET /api/mailroom/wait: the newest matching message, now or the moment
   // one arrives, else 408 after the timeout.
   http::Answer wait(http::Request& request) {
-    if (request.method != "GET" && request.method != "HEAD") return only_get(request);
+    if (request.method != "GET" && request.method != "HEAD")
+      return only(request, "GET, HEAD, OPTIONS");
     http::WaitQuery query;
     http::Response error;
     if (!http::MailApi::parse_wait(request, query, error)) return http::Answer::now(std::move(error));
@@ -224,6 +243,7 @@ class HttpService final : public net::Session, public http::Application {
   EventBus::Subscription events_;
   EventBus::Subscription wait_;
   std::vector<http::Output> replies_;
+  std::size_t queued_output_ = 0;  // on the connection, not yet written (output_queued)
   http::ServerSession session_;  // last: it calls handle()
 };
 

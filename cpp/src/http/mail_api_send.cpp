@@ -44,6 +44,7 @@ std::vector<mime::AttachmentSpec> attachments_of(const json::object& o, const ch
     mime::AttachmentSpec att;
     att.filename = string_member(a.as_object(), filename, where);
     if (att.filename.empty()) throw BadField(where + filename + " is required");
+    if (!member(a.as_object(), "Content")) throw BadField(where + "Content is required (base64)");
     bool bad = false;
     att.data = mime::base64_decode(string_member(a.as_object(), "Content", where), &bad);
     if (bad) throw BadField(where + "Content is not valid base64");

@@ -70,7 +70,36 @@ bool Router::match(const Route& r, const std::vector<std::string>& segments, Pat
   return true;
 }
 
+namespace {
+
+// The Allow field's value: the methods in `allowed`, HEAD wherever GET is
+// (router.hpp), and OPTIONS, which every path answers.
+std::string allow_value(std::vector<std::string> allowed) {
+  if (std::find(allowed.begin(), allowed.end(), "GET") != allowed.end()) allowed.push_back("HEAD");
+  allowed.push_back("OPTIONS");
+  std::string allow;
+  for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
+  return allow;
+}
+
+// RFC 9110 §9.3.7: OPTIONS tells what the target allows, without a body (a
+// 204 has none, §15.3.5).
+Response options_response(const std::vector<std::string>& allowed) {
+  Response r;
+  r.status = 204;
+  r.header("Allow", allow_value(allowed));
+  return r;
+}
+
+}  // namespace
+
 Answer Router::route(Request& request) const {
+  if (request.method == "OPTIONS" && request.path == "*") {  // the server as a whole
+    std::vector<std::string> every;
+    for (const auto& r : routes_)
+      if (std::find(every.begin(), every.end(), r.method) == every.end()) every.push_back(r.method);
+    return Answer::now(options_response(every));
+  }
   std::vector<std::string> segments;
   std::string why;
   if (!split_path(request.path, segments, why)) return Answer::now(error_response(400, why));
@@ -84,9 +113,8 @@ Answer Router::route(Request& request) const {
       allowed.push_back(r.method);
   }
   if (allowed.empty()) return Answer::now(error_response(404, "no such path: " + request.path));
-  if (std::find(allowed.begin(), allowed.end(), "GET") != allowed.end()) allowed.push_back("HEAD");
-  std::string allow;
-  for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
+  if (request.method == "OPTIONS") return Answer::now(options_response(allowed));
+  const std::string allow = allow_value(std::move(allowed));
   Response r = error_response(405, request.method + " is not allowed here; use " + allow);
   r.header("Allow", allow);
   return Answer::now(std::move(r));

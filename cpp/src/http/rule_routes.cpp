@@ -156,6 +156,11 @@ void MailApi::Impl::add_rule_routes() {
         for (auto& c : rule.command) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
         rule.reply.status = string_member(o, "Status", "");
         for (auto& c : rule.reply.status) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        // Checked here so the error names the field as this API spells it.
+        if (!rule.reply.status.empty() && rule.reply.status != "NO" && rule.reply.status != "BAD" &&
+            rule.reply.status != "BYE")
+          throw BadField("Status must be NO, BAD, BYE or \"\" (a delay), not '" +
+                         string_member(o, "Status", "") + "'");
         rule.reply.text = string_member(o, "Text", "");
         rule.reply.delay_ms = delay_member(o);
         rule.reply.disconnect = bool_member(o, "Disconnect");

@@ -80,6 +80,16 @@ void ServerSession::send_text(std::string_view text, std::vector<Output>& out) {
   out.push_back({websocket_frame(WsOpcode::Text, text)});
 }
 
+void ServerSession::close_websocket(std::uint16_t code, std::string_view reason,
+                                    std::vector<Output>& out) {
+  if (!websocket_ || closed_) return;
+  Output o;
+  o.bytes = websocket_close_frame(code, reason);
+  o.close_after = true;
+  out.push_back(std::move(o));
+  closed_ = true;
+}
+
 void ServerSession::send_ping(std::vector<Output>& out) {
   if (!websocket_ || closed_) return;
   out.push_back({websocket_frame(WsOpcode::Ping, "")});
@@ -108,14 +118,9 @@ void ServerSession::feed_websocket(std::string_view data, std::vector<Output>& o
         closed_ = true;
         break;
       }
-      case WsEvent::Kind::Error: {  // §7.1.7: fail the connection with a code
-        Output o;
-        o.bytes = websocket_close_frame(e.code, e.payload);
-        o.close_after = true;
-        out.push_back(std::move(o));
-        closed_ = true;
+      case WsEvent::Kind::Error:  // §7.1.7: fail the connection with a code
+        close_websocket(e.code, e.payload, out);
         break;
-      }
     }
   }
 }

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include "mailroom/mime/codecs.hpp"
+#include "mailroom/smtp/path.hpp"  // valid_utf8
 #include "mailroom/text.hpp"
 
 namespace mailroom::http {
@@ -155,6 +156,14 @@ void WebSocketReader::feed(std::string_view data, std::vector<WsEvent>& events) 
                                                   (byte(mask_at + 5) ^ byte(mask_at + 1)))
                      : 1005;
         e.payload = payload.size() > 2 ? payload.substr(2) : std::string();
+        // §7.4: 1005, 1006 and 1015 are never sent, the rest below 3000 are
+        // the protocol's own (1000-1003, 1007-1014 are defined); §5.5.1: the
+        // reason is UTF-8.
+        if (payload.size() >= 2 && !(e.code >= 1000 && e.code <= 1003) &&
+            !(e.code >= 1007 && e.code <= 1014) && !(e.code >= 3000 && e.code <= 4999))
+          return error(1002, "close code " + std::to_string(e.code) + " is not one to send",
+                       events);
+        if (!smtp::valid_utf8(e.payload)) return error(1007, "a close reason not in UTF-8", events);
         over_ = true;
       } else {
         e.kind = opcode == 9 ? WsEvent::Kind::Ping : WsEvent::Kind::Pong;
@@ -171,6 +180,9 @@ void WebSocketReader::feed(std::string_view data, std::vector<WsEvent>& events) 
     }
     message_ += payload;
     if (fin) {
+      // §8.1: a text message that is not UTF-8 fails the connection.
+      if (message_text_ && !smtp::valid_utf8(message_))
+        return error(1007, "a text message not in UTF-8", events);
       WsEvent e;
       e.kind = WsEvent::Kind::Message;
       e.text = message_text_;

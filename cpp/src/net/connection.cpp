@@ -102,6 +102,7 @@ void Connection::take(Outputs& out) {
     queue_.push_back(std::move(o));
   }
   out.clear();
+  session_->output_queued(queued_bytes_);
   // The record is final as soon as the protocol is done, before the last
   // reply goes out: a client that saw the sign-off finds the whole transcript.
   if (session_->closed()) end_session();
@@ -396,6 +397,7 @@ bool Connection::write_next() {
 void Connection::write_done(std::size_t bytes, bool close_after, bool start_tls) {
   queued_bytes_ -= bytes;
   inflight_.clear();
+  if (session_) session_->output_queued(queued_bytes_);
   if (encoded_.capacity() > kMaxWrite) std::string().swap(encoded_);
   replied_ = true;
   if (closed_) return;

@@ -47,6 +47,10 @@ class RequestParser {
   void reset();
   // Whether bytes of a request have been seen since the last reset().
   bool started() const { return phase_ != Phase::RequestLine || !line_.empty(); }
+  // The head is in and the body is being read (its chunks, or its length).
+  bool reading_body() const {
+    return state_ == State::Incomplete && phase_ != Phase::RequestLine && phase_ != Phase::Headers;
+  }
   const ParserLimits& limits() const { return limits_; }
 
  private:

@@ -5,7 +5,8 @@
 // '/', a NUL or a backslash, is refused (400) whatever the route: no path
 // ever walks out of where it points. Unknown paths get 404, known paths
 // with another method 405 with Allow (RFC 9110 §15.5.6); HEAD is served
-// wherever GET is (§9.3.2).
+// wherever GET is (§9.3.2), and OPTIONS everywhere: 204 with Allow (§9.3.7),
+// for "OPTIONS *" every method the server has.
 #pragma once
 
 #include <functional>

@@ -66,6 +66,9 @@ class ServerSession {
   void answer(Response response, std::vector<Output>& out);
   // A text message to the WebSocket client (ignored unless one is open).
   void send_text(std::string_view text, std::vector<Output>& out);
+  // Closes the WebSocket with `code` (RFC 6455 §7.4.1) and `reason`: the
+  // server fails it (1008: its client does not read what it is sent).
+  void close_websocket(std::uint16_t code, std::string_view reason, std::vector<Output>& out);
   // A Ping to the WebSocket client (§5.5.2): keeps a quiet connection open
   // and finds peers that are gone.
   void send_ping(std::vector<Output>& out);
@@ -74,6 +77,9 @@ class ServerSession {
   void on_timeout(std::vector<Output>& out);
   // Over the server's connection cap: 503, closing.
   void refuse(std::vector<Output>& out);
+  // A request body is being read: the network lets it take longer than the
+  // idle timeout while it comes at min_data_rate or faster.
+  bool receiving_body() const { return !closed_ && !websocket_ && parser_.reading_body(); }
   bool paused() const { return waiting_; }
   bool closed() const { return closed_; }
   bool websocket() const { return websocket_; }

@@ -92,6 +92,10 @@ class Session {
   // DATA and BDAT chunks; an IMAP APPEND literal, an HTTP request body):
   // what it reads buys time at NetworkOptions::min_data_rate.
   virtual bool receiving_data() const { return false; }
+  // How many octets of output wait to be written, after each change: a
+  // session that writes unprompted (live events) stops adding to a backlog
+  // its client does not read.
+  virtual void output_queued(std::size_t /*octets*/) {}
   // Waiting for a handler's answer: feed() is not called meanwhile.
   virtual bool paused() const { return false; }
   // How long the client may stay silent before on_timeout(); zero: the
