@@ -197,3 +197,17 @@ def test_header_values_are_unfolded_as_mailpit_reads_them(server: mailroom.Serve
     assert fields["Subject"] == ["a long subject folded twice"]
     assert fields["Received"][0].startswith("from ") and "\t" not in fields["Received"][0]
     assert "  " not in fields["Received"][0]
+
+
+def test_field_names_match_without_regard_to_case_as_in_mailpit(server: mailroom.Server) -> None:
+    # Mailpit reads its JSON with Go's encoding/json, which matches a field's
+    # name exactly and then case-insensitively: {"ids": ..., "read": true} works.
+    for subject in ("one", "two"):
+        deliver(server, message(subject))
+    listed = call(server, "GET", "/api/v1/messages")[1]["messages"]
+    one = next(m["ID"] for m in listed if m["Subject"] == "one")
+    assert call(server, "PUT", "/api/v1/messages", {"ids": [one], "read": True})[0] == 200
+    assert subjects(server, "is:read") == ["one"]
+    status, error = call(server, "PUT", "/api/v1/messages", {"ids": [one], "READ": "yes"})
+    assert status == 400 and "Read" in error["Error"], error
+    assert subjects(server, "is:read") == ["one"]

@@ -74,8 +74,16 @@ inline json::value parse_body(const Request& r) {
   return v;
 }
 
+// A request's field by name. As in Mailpit (Go's encoding/json), the name is
+// matched exactly first and then without regard to case ("read" is "Read");
+// a null is as good as absent.
 inline const json::value* member(const json::object& o, const char* name) {
   auto it = o.find(name);
+  if (it == o.end()) {
+    const std::string_view wanted(name);
+    it = std::find_if(o.begin(), o.end(),
+                      [&](const json::key_value_pair& kv) { return iequals(kv.key(), wanted); });
+  }
   return it == o.end() || it->value().is_null() ? nullptr : &it->value();
 }
 
