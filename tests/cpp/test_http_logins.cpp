@@ -2,8 +2,10 @@
 // route's cookies, CSRF (double submit) on changes, Origin and Fetch
 // Metadata, logout, basic auth and bearer tokens, expiry and the bounds on
 // sessions; and the REST API restricted to the logged-in user's account.
+#include <atomic>
 #include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "conversation.hpp"
@@ -60,14 +62,15 @@ struct Session {
 };
 
 Session log_in(http::Logins& logins, const std::string& user,
-               http::Logins::Clock::time_point now = http::Logins::Clock::now()) {
-  auto d = logins.decide(request("POST", "/api/mailroom/login", {},
-                                 "{\"User\":\"" + user + "\",\"Password\":\"pw\"}"),
-                         now);
+               http::Logins::Clock::time_point now = http::Logins::Clock::now(), bool tls = false) {
+  auto login = request("POST", "/api/mailroom/login", {},
+                       "{\"User\":\"" + user + "\",\"Password\":\"pw\"}");
+  login.tls = tls;
+  auto d = logins.decide(login, now);
   CHECK(d.kind == Kind::CheckPassword && !d.basic);
   CHECK_EQ(d.user, user);
   CHECK_EQ(d.password, std::string("pw"));
-  http::Response r = logins.login_checked(d.user, true, now);
+  http::Response r = logins.login_checked(login, d.user, true, now);
   CHECK_EQ(r.status, 200);
   Session s;
   for (const auto& c : set_cookies(r)) {
@@ -82,11 +85,12 @@ TEST(login_sets_httponly_strict_cookies) {
   http::Logins logins(accounts());
   auto d = logins.decide(request("POST", "/api/mailroom/login", {}, "{\"User\":\"bob@example.test\",\"Password\":\"x\"}"));
   CHECK(d.kind == Kind::CheckPassword);
-  http::Response bad = logins.login_checked("bob@example.test", false);
+  const auto plain = request("POST", "/api/mailroom/login");
+  http::Response bad = logins.login_checked(plain, "bob@example.test", false);
   CHECK_EQ(bad.status, 401);
   CHECK_EQ(bad.delay_ms, 700u);  // the failure delay, waited by the connection
   CHECK(set_cookies(bad).empty());
-  http::Response ok = logins.login_checked("bob@EXAMPLE.test", true);
+  http::Response ok = logins.login_checked(plain, "bob@EXAMPLE.test", true);
   CHECK_EQ(ok.status, 200);
   CHECK(has(ok.body, "\"User\":\"bob@example.test\""));
   auto cookies = set_cookies(ok);
@@ -98,10 +102,9 @@ TEST(login_sets_httponly_strict_cookies) {
   CHECK(cookies[1].rfind("mailroom_csrf=", 0) == 0 && !has(cookies[1], "HttpOnly"));
   CHECK_EQ(cookies[0].find(';') - 17, std::size_t(32));  // 128 bits as hex
   CHECK_EQ(logins.session_count(), std::size_t(1));
-  auto tls = accounts();
-  tls.secure = true;
-  http::Logins secure(tls);
-  for (const auto& c : set_cookies(secure.login_checked("bob@example.test", true)))
+  auto over_tls = plain;
+  over_tls.tls = true;
+  for (const auto& c : set_cookies(logins.login_checked(over_tls, "bob@example.test", true)))
     CHECK(has(c, "; Secure"));
   // Bad bodies name the field.
   for (const char* body : {"", "[]", "{\"User\":\"\",\"Password\":\"x\"}", "{\"User\":\"a@b\"}"}) {
@@ -207,7 +210,7 @@ TEST(sessions_expire_and_are_bounded) {
   CHECK(logins.decide(request("GET", "/", {{"Cookie", b3.cookie}}), at).kind == Kind::Allow);
   CHECK(logins.decide(request("GET", "/", {{"Cookie", c.cookie}}), at).kind == Kind::Allow);
   // Full: a fourth user waits (503), nobody is logged out for them.
-  http::Response full = logins.login_checked("d@example.test", true, at);
+  http::Response full = logins.login_checked(request("POST", "/api/mailroom/login"), "d@example.test", true, at);
   CHECK_EQ(full.status, 503);
   CHECK_EQ(logins.session_count(), std::size_t(3));
 }
@@ -252,6 +255,86 @@ TEST(cookies_next_targets_and_credentials_parse) {
   for (const char* elsewhere : {"", "//evil.example/", "/\\evil.example", "https://evil.example", "x"})
     CHECK_EQ(http::login_target(elsewhere), std::string("/"));
   CHECK(http::random_token() != http::random_token());
+}
+
+// One table serves a server's HTTP and HTTPS listeners: a plain session is
+// honoured over TLS, and a logout over either ends it; a session opened over
+// TLS is honoured over plain HTTP from a loopback address only: its cookie
+// come over plain HTTP from elsewhere ends it.
+TEST(one_table_for_http_and_https) {
+  http::Logins logins(accounts());
+  auto over = [](http::Request r, bool tls) {
+    r.tls = tls;
+    return r;
+  };
+  Session plain = log_in(logins, "bob@example.test");
+  auto there = logins.decide(over(request("GET", "/api/v1/messages", {{"Cookie", plain.cookie}}), true));
+  CHECK(there.kind == Kind::Allow && *there.account == "bob@example.test");
+  auto out = logins.decide(over(request("POST", "/api/mailroom/logout",
+                                        {{"Cookie", plain.cookie}, {"X-CSRF-Token", plain.csrf}}),
+                                true));
+  CHECK(out.kind == Kind::Respond && out.response.status == 200);
+  for (const auto& c : set_cookies(out.response)) CHECK(has(c, "; Secure"));
+  auto ended = logins.decide(request("GET", "/api/v1/messages", {{"Cookie", plain.cookie}}));
+  CHECK(ended.kind == Kind::Respond && ended.response.status == 401);
+  CHECK(has(ended.response.body, "has ended"));
+
+  Session secure = log_in(logins, "bob@example.test", http::Logins::Clock::now(), true);
+  auto get = request("GET", "/api/v1/messages", {{"Cookie", secure.cookie}});
+  CHECK(logins.decide(over(get, true)).kind == Kind::Allow);
+  auto local = get;  // plain HTTP from this host (a browser at http://localhost)
+  local.loopback = true;
+  CHECK(logins.decide(local).kind == Kind::Allow);
+  auto in_clear = logins.decide(get);
+  CHECK(in_clear.kind == Kind::Respond && in_clear.response.status == 401);
+  CHECK(has(in_clear.response.body, "over HTTPS"));
+  CHECK_EQ(logins.session_count(), std::size_t(0));
+  CHECK(logins.decide(over(get, true)).kind == Kind::Respond);  // not even over TLS now
+}
+
+// The listeners run on several threads: logins, uses and logouts at once
+// leave the table consistent and within its bounds (no CHECK on the threads:
+// the counts are checked after).
+TEST(sessions_are_shared_by_threads) {
+  auto settings = accounts();
+  settings.max_sessions = 40;
+  settings.max_sessions_per_user = 8;
+  http::Logins logins(settings);
+  std::atomic<int> opened{0}, allowed{0}, ended{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      const std::string user = "user" + std::to_string(t) + "@example.test";
+      for (int i = 0; i < 200; ++i) {
+        auto login = request("POST", "/api/mailroom/login");
+        login.tls = i % 2 == 0;
+        const http::Response r = logins.login_checked(login, user, true);
+        if (r.status != 200) continue;
+        ++opened;
+        std::string cookie, csrf;
+        for (const auto& c : set_cookies(r)) {
+          cookie += (cookie.empty() ? "" : "; ") + c.substr(0, c.find(';'));
+          if (c.rfind("mailroom_csrf=", 0) == 0) csrf = c.substr(14, c.find(';') - 14);
+        }
+        auto get = request("GET", "/api/v1/info", {{"Cookie", cookie}});
+        get.tls = true;
+        const auto d = logins.decide(get);
+        if (d.kind == Kind::Allow && d.account == user) ++allowed;
+        if (i % 3 == 0) {
+          auto out = request("POST", "/api/mailroom/logout", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}});
+          out.tls = true;
+          const auto o = logins.decide(out);
+          if (o.kind == Kind::Respond && o.response.status == 200 &&
+              logins.decide(get).kind == Kind::Respond)
+            ++ended;
+        }
+      }
+    });
+  for (auto& t : threads) t.join();
+  CHECK_EQ(opened.load(), 800);   // 4 users x 8 fit in 40: nobody is refused
+  CHECK_EQ(allowed.load(), 800);  // each thread's own session is the newest of its user
+  CHECK_EQ(ended.load(), 4 * 67);
+  CHECK(logins.session_count() <= std::size_t(4 * 8));
 }
 
 TEST(the_api_shows_a_user_only_their_own_account) {

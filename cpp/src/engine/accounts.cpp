@@ -67,11 +67,15 @@ bool is_loopback_ip(const std::string& ip) {
 
 }  // namespace
 
+bool Server::loopback_peer(const std::string& peer) {
+  return is_loopback_ip(std::string(peer_address(peer)));
+}
+
 bool Server::plaintext_auth_allowed(const std::string& peer) const {
   if (options_.allow_plaintext_auth) return *options_.allow_plaintext_auth;
   if (options_.tls) return false;
   // Clear text only between processes of this host.
-  return is_loopback_ip(std::string(peer_address(peer)));
+  return loopback_peer(peer);
 }
 
 }  // namespace mailroom::engine

@@ -43,10 +43,12 @@ http::SessionLimits session_limits(const Server& server) {
 class HttpService final : public net::Session, public http::Application {
  public:
   HttpService(Server& server, std::shared_ptr<http::MailApi> api,
-              std::shared_ptr<http::Logins> logins, const net::Peer& peer)
+              std::shared_ptr<http::Logins> logins, bool tls, const net::Peer& peer)
       : server_(server),
         api_(std::move(api)),
         logins_(std::move(logins)),
+        tls_(tls),
+        loopback_(Server::loopback_peer(peer.address)),
         connection_(peer.connection),
         session_(*this, session_limits(server)) {}
 
@@ -76,6 +78,8 @@ class HttpService final : public net::Session, public http::Application {
   }
 
   http::Answer handle(http::Request& request) override {
+    request.tls = tls_;
+    request.loopback = loopback_;
     http::LoginDecision d = logins_->decide(request);
     if (d.kind == http::LoginDecision::Kind::Respond) return http::Answer::now(std::move(d.response));
     if (d.kind == http::LoginDecision::Kind::CheckPassword) return check_password(request, d);
@@ -122,7 +126,7 @@ class HttpService final : public net::Session, public http::Application {
   }
 
   http::Answer checked(http::Request& request, const std::string& user, bool basic, bool ok) {
-    if (!basic) return http::Answer::now(logins_->login_checked(user, ok));
+    if (!basic) return http::Answer::now(logins_->login_checked(request, user, ok));
     http::LoginDecision d = logins_->basic_checked(user, ok);
     if (d.kind != http::LoginDecision::Kind::Allow) return http::Answer::now(std::move(d.response));
     request.account = std::move(d.account);
@@ -238,7 +242,9 @@ class HttpService final : public net::Session, public http::Application {
 
   Server& server_;
   std::shared_ptr<http::MailApi> api_;
-  std::shared_ptr<http::Logins> logins_;
+  std::shared_ptr<http::Logins> logins_;  // the server's, shared by its HTTP listeners
+  const bool tls_;                         // this listener serves HTTPS
+  const bool loopback_;                    // the client is on this host
   net::ConnectionRef connection_;
   EventBus::Subscription events_;
   EventBus::Subscription wait_;
@@ -291,7 +297,16 @@ http::ServerControls server_controls(Server& server) {
 
 }  // namespace
 
-net::SessionFactory http_service(Server& server, const ListenerOptions& listener) {
+std::shared_ptr<http::Logins> http_logins(const Server& server) {
+  http::LoginSettings logins;
+  logins.test_mode = server.test_mode_accounts();
+  logins.failure_delay_ms = server.options().pop3.auth_failure_delay_ms;
+  logins.tokens = server.options().http_tokens;
+  return std::make_shared<http::Logins>(std::move(logins));
+}
+
+net::SessionFactory http_service(Server& server, const ListenerOptions& listener,
+                                 std::shared_ptr<http::Logins> logins) {
   http::MailApiSettings settings;
   settings.version = server.options().product_version;
   settings.hostname = server.options().smtp.hostname;
@@ -310,14 +325,10 @@ net::SessionFactory http_service(Server& server, const ListenerOptions& listener
         server.submit(from, rcpts, std::move(data));
       },
       settings, server_controls(server));
-  http::LoginSettings logins;
-  logins.test_mode = server.test_mode_accounts();
-  logins.secure = listener.tls != net::TlsMode::None;
-  logins.failure_delay_ms = server.options().pop3.auth_failure_delay_ms;
-  logins.tokens = server.options().http_tokens;
-  auto sessions = std::make_shared<http::Logins>(std::move(logins));
-  return [&server, api, sessions](const net::Peer& peer) -> std::unique_ptr<net::Session> {
-    return std::make_unique<HttpService>(server, api, sessions, peer);
+  const bool tls = listener.tls != net::TlsMode::None;
+  return [&server, api, logins = std::move(logins), tls](
+             const net::Peer& peer) -> std::unique_ptr<net::Session> {
+    return std::make_unique<HttpService>(server, api, logins, tls, peer);
   };
 }
 

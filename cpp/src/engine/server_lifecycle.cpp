@@ -95,7 +95,11 @@ void Server::start() {
   std::map<std::string, std::uint16_t, std::less<>> ports;
   const bool smtp_auth =
       options_.smtp.auth || options_.smtp.auth_required || has_submission_listener();
+  // One login table for all HTTP listeners (HTTP and HTTPS), new at each
+  // start: sessions live in memory and end with the server.
+  std::shared_ptr<http::Logins> http_logins_table;
   for (const auto& l : options_.listeners) {
+    if (l.protocol == Protocol::Http && !http_logins_table) http_logins_table = http_logins(*this);
     net::ListenerSpec spec;
     spec.host = l.host.empty() ? options_.host : l.host;
     spec.port = static_cast<std::uint16_t>(l.port);
@@ -103,7 +107,7 @@ void Server::start() {
     spec.factory = l.protocol == Protocol::Smtp   ? smtp_service(*this, l)
                    : l.protocol == Protocol::Pop3 ? pop3_service(*this, l)
                    : l.protocol == Protocol::Imap ? imap_service(*this, l)
-                                                  : http_service(*this, l);
+                                                  : http_service(*this, l, http_logins_table);
     spec.max_connections = l.max_connections;
     if (spec.max_connections == 0 && options_.listeners.size() > 1)
       spec.max_connections = std::max<std::size_t>(1, options_.max_connections * 3 / 4);

@@ -10,11 +10,20 @@
 #include "mailroom/net/deflate_codec.hpp"
 #include "mailroom/net/session.hpp"
 
+namespace mailroom::http {
+class Logins;
+}
+
 namespace mailroom::engine {
 
 net::SessionFactory smtp_service(Server& server, const ListenerOptions& listener);
 net::SessionFactory pop3_service(Server& server, const ListenerOptions& listener);
-net::SessionFactory http_service(Server& server, const ListenerOptions& listener);  // http_service.cpp
+// http_service.cpp. Every HTTP listener of a server is given the same
+// logins (made by http_logins() once per start), so a session opened on one
+// is known to all.
+std::shared_ptr<http::Logins> http_logins(const Server& server);
+net::SessionFactory http_service(Server& server, const ListenerOptions& listener,
+                                 std::shared_ptr<http::Logins> logins);
 net::SessionFactory imap_service(Server& server, const ListenerOptions& listener);
 
 // A protocol's Output records as the network layer's.

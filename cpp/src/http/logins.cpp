@@ -173,13 +173,24 @@ void Logins::expire(Clock::time_point now) {
   });
 }
 
-Logins::Session* Logins::session_of(const Request& request, Clock::time_point now) {
+Logins::Session* Logins::session_of(const Request& request, Clock::time_point now,
+                                    std::string& why) {
   const std::string id = cookie_value(request, kSessionCookie);
   if (id.empty()) return nullptr;
+  why = "the session has ended: log in again";
   auto it = sessions_.find(id);
   if (it == sessions_.end()) return nullptr;
   if (now - it->second.last_used >= settings_.idle_lifetime) {
     sessions_.erase(it);
+    return nullptr;
+  }
+  if (it->second.tls && !request.tls && !request.loopback) {
+    // Its Secure cookie came over plain HTTP from another host, which a
+    // browser never does: the id crossed the network in clear, so nobody
+    // may use it any more.
+    sessions_.erase(it);
+    why = "the session was opened over HTTPS and its cookie came over plain HTTP: it has "
+          "ended; log in again over HTTPS";
     return nullptr;
   }
   it->second.last_used = now;
@@ -206,23 +217,23 @@ Response Logins::unauthenticated(const Request& request, std::string_view why) c
   return r;
 }
 
-LoginDecision Logins::logout(const Request& request) {
-  const std::string id = cookie_value(request, kSessionCookie);
+LoginDecision Logins::logout(const Request& request, Clock::time_point now) {
   {
     std::lock_guard lock(mutex_);
-    auto it = sessions_.find(id);
-    if (it != sessions_.end()) {
+    std::string why;
+    if (Session* s = session_of(request, now, why)) {
       // Ending a session is a change too: a page elsewhere must not log the
       // user out (the CSRF token says the request is the client's own).
       const std::string token(trim(request.header("X-CSRF-Token")));
-      if (token.empty() || !same_secret(token, it->second.csrf) ||
+      if (token.empty() || !same_secret(token, s->csrf) ||
           !same_secret(token, cookie_value(request, kCsrfCookie)))
         return respond(error_response(403, "X-CSRF-Token must be the mailroom_csrf cookie's value"));
-      sessions_.erase(it);
+      // One table for every listener: the session ends on all of them.
+      sessions_.erase(cookie_value(request, kSessionCookie));
     }
   }
   Response r = json_answer(json::object{{"User", nullptr}});
-  const std::string secure = settings_.secure ? "; Secure" : "";
+  const std::string secure = request.tls ? "; Secure" : "";
   r.header("Set-Cookie", std::string(kSessionCookie) +
                              "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict" + secure);
   r.header("Set-Cookie", std::string(kCsrfCookie) + "=; Path=/; Max-Age=0; SameSite=Strict" + secure);
@@ -258,7 +269,7 @@ LoginDecision Logins::decide(const Request& request, Clock::time_point now) {
     d.password = std::string(o.at("Password").as_string());
     return d;
   }
-  if (path == "/api/mailroom/logout" && request.method == "POST") return logout(request);
+  if (path == "/api/mailroom/logout" && request.method == "POST") return logout(request, now);
   if (settings_.test_mode) return allow(std::nullopt);
   if (is_public(path)) return allow(std::string());  // no account's mail
   if (request.has_header("Authorization")) {
@@ -282,14 +293,11 @@ LoginDecision Logins::decide(const Request& request, Clock::time_point now) {
     return d;
   }
   std::lock_guard lock(mutex_);
-  Session* s = session_of(request, now);
+  std::string why_not = "log in first (POST /api/mailroom/login)";
+  Session* s = session_of(request, now, why_not);
   // Who am I? Nobody, rather than 401, without a session.
   if (!s && path == "/api/mailroom/me") return allow(std::string());
-  if (!s) {
-    const bool had = !cookie_value(request, kSessionCookie).empty();
-    return respond(unauthenticated(
-        request, had ? "the session has ended: log in again" : "log in first (POST /api/mailroom/login)"));
-  }
+  if (!s) return respond(unauthenticated(request, why_not));
   if (change) {
     // Double submit (the header equals the cookie), and the cookie is this
     // session's own: a page elsewhere can neither read nor set it.
@@ -304,7 +312,8 @@ LoginDecision Logins::decide(const Request& request, Clock::time_point now) {
   return allow(s->account, s->csrf);
 }
 
-Response Logins::login_checked(const std::string& user, bool ok, Clock::time_point now) {
+Response Logins::login_checked(const Request& login, const std::string& user, bool ok,
+                               Clock::time_point now) {
   if (!ok) {
     Response r = error_response(401, "wrong user name or password");
     r.delay_ms = settings_.failure_delay_ms;
@@ -327,10 +336,10 @@ Response Logins::login_checked(const std::string& user, bool ok, Clock::time_poi
     }
     if (sessions_.size() >= settings_.max_sessions)
       return error_response(503, "too many sessions are open: try again later");
-    sessions_[id] = Session{account, csrf, now, now};
+    sessions_[id] = Session{account, csrf, now, now, login.tls};
   }
   const auto age = std::to_string(settings_.idle_lifetime.count());
-  const std::string secure = settings_.secure ? "; Secure" : "";
+  const std::string secure = login.tls ? "; Secure" : "";
   Response r = json_answer(json::object{{"User", account}, {"CSRF", csrf}});
   r.header("Set-Cookie", std::string(kSessionCookie) + "=" + id + "; Path=/; Max-Age=" + age +
                              "; HttpOnly; SameSite=Strict" + secure);

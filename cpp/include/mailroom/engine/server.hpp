@@ -252,6 +252,9 @@ class Server {
   bool test_mode_accounts() const { return !options_.users && !options_.password_check; }
   // Whether a client at `peer` may send a password outside TLS.
   bool plaintext_auth_allowed(const std::string& peer) const;
+  // Whether `peer` ("ip:port", "[v6]:port") is a loopback address: a
+  // process of this host, over no network.
+  static bool loopback_peer(const std::string& peer);
 
   // Session bookkeeping (net/ calls these).
   std::uint64_t session_started(const std::string& peer, const char* protocol);

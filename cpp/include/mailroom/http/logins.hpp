@@ -8,6 +8,18 @@
 //   `mailroom_csrf`, a second random value readable by script. Sessions are
 //   bounded in number, expire when unused, and end with POST
 //   /api/mailroom/logout.
+// - One Logins serves every HTTP and HTTPS listener of a server (the
+//   listeners' threads share it; one mutex guards the sessions): a login on
+//   either is honoured on both, and a logout on either ends it on both.
+//   Sessions live in memory only; a restart ends them all. The exception is
+//   a session opened over TLS (its cookies are Secure, RFC 6265 §4.1.2.5):
+//   a browser sends them over plain HTTP only to a host it trusts as local
+//   (Chromium and curl do for http://localhost), so its id arriving over
+//   plain HTTP from another host means it crossed the network in clear; the
+//   session is then ended, not honoured (401), and the user logs in again
+//   over HTTPS. From a loopback address (this host, no network crossed) it
+//   is honoured. A session opened over plain HTTP is honoured over HTTPS too
+//   (its cookie went in clear from the start; TLS only adds).
 // - every change made with a session cookie (any method but GET and HEAD)
 //   carries the header X-CSRF-Token equal to the `mailroom_csrf` cookie and
 //   to the session's own value (double submit, compared in constant time);
@@ -36,7 +48,6 @@ namespace mailroom::http {
 
 struct LoginSettings {
   bool test_mode = true;  // no accounts: nothing to log in to, every mailbox visible
-  bool secure = false;    // served over TLS: the cookies are Secure
   std::size_t max_sessions = 10'000;           // past this, a login gets 503
   std::size_t max_sessions_per_user = 64;      // past this, the user's oldest ends
   std::chrono::seconds idle_lifetime{8 * 3600};  // a session unused this long ends
@@ -72,10 +83,11 @@ class Logins {
   // password check.
   LoginDecision decide(const Request& request, Clock::time_point now = Clock::now());
 
-  // The login route's answer once the password was checked: the cookies and
-  // {"User","CSRF"}; or 401 after the failure delay (503 when too many
-  // sessions are open).
-  Response login_checked(const std::string& user, bool ok, Clock::time_point now = Clock::now());
+  // The login route's answer once the password was checked: the cookies
+  // (Secure when `login` came over TLS) and {"User","CSRF"}; or 401 after
+  // the failure delay (503 when too many sessions are open).
+  Response login_checked(const Request& login, const std::string& user, bool ok,
+                         Clock::time_point now = Clock::now());
   // Basic auth once the password was checked: Allow for the user, or 401
   // after the failure delay.
   LoginDecision basic_checked(const std::string& user, bool ok) const;
@@ -87,11 +99,13 @@ class Logins {
     std::string account;
     std::string csrf;
     Clock::time_point created, last_used;
+    bool tls = false;  // opened over TLS: honoured only there
   };
-  LoginDecision logout(const Request& request);
+  LoginDecision logout(const Request& request, Clock::time_point now);
   Response unauthenticated(const Request& request, std::string_view why) const;
-  // The live session a request's cookie names (touching it), or null.
-  Session* session_of(const Request& request, Clock::time_point now);
+  // The live session a request's cookie names (touching it), or null; `why`
+  // says why a named one is not (mutex_ held).
+  Session* session_of(const Request& request, Clock::time_point now, std::string& why);
   void expire(Clock::time_point now);
 
   LoginSettings settings_;

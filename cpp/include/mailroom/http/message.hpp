@@ -26,6 +26,8 @@ struct Request {
   std::vector<Header> headers;
   std::string body;       // after Content-Length or chunked decoding
   bool keep_alive = true;  // RFC 9112 §9.3
+  bool tls = false;        // came over TLS (set by the listener)
+  bool loopback = false;   // from a loopback address: it crossed no network
   // Set by the login check (logins.hpp) before routing: the only account
   // whose mail the request may see and change ("" for none), nullopt for
   // every account (test mode); and the session's CSRF token, if any.
