@@ -102,6 +102,18 @@ inline std::vector<std::string> string_list(const json::object& o, const char* n
 // (base64)}] (mail_api_send.cpp).
 std::vector<mime::AttachmentSpec> attachments_of(const json::object& o, const char* filename);
 
+// A message's HTML as the reader and /view/{ID}.html show it: made safe by
+// mime::sanitize_html (remote images, fonts and CSS removed unless `remote`,
+// `blocked` counting them), as a whole page; "" when it has no HTML. Its cid:
+// images point at /api/mailroom/message/{ID}/part/{PartID}, or with
+// `inline_images` are the parts themselves as data: URLs (images only), so
+// the page needs nothing from the server (message_reader.cpp).
+struct ShownHtml {
+  std::string page;
+  std::size_t blocked = 0;
+};
+ShownHtml shown_html(const MessageView& v, bool remote, bool inline_images);
+
 struct MailApi::Impl {
   store::MailStore& store;
   SubmitMessage submit;
