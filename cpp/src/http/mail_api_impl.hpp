@@ -28,11 +28,14 @@ namespace json = boost::json;
 
 inline constexpr const char* kInbox = "INBOX";
 
+// JSON text with doubles in plain notation ("Delay":1.5, not 1.5E0) (json.cpp).
+std::string json_text(const json::value& v);
+
 inline Response json_response(const json::value& v, int status = 200) {
   Response r;
   r.status = status;
   r.header("Content-Type", "application/json");
-  r.body = json::serialize(v);
+  r.body = json_text(v);
   return r;
 }
 
