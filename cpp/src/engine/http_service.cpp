@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <stdexcept>
 
 #include "http_deadlines.hpp"
 #include "mailroom/http/logins.hpp"
@@ -287,6 +288,17 @@ net::SessionFactory http_service(Server& server, const ListenerOptions& listener
   auto api = std::make_shared<http::MailApi>(
       server.store(),
       [&server](const std::string& from, const std::vector<std::string>& rcpts, std::string data) {
+        // The recipient decision SMTP's RCPT makes, for every recipient before
+        // anything is sent. An API client is logged in (users) or on the
+        // server's own loopback listener (test mode): it may relay, as an
+        // authenticated SMTP client may (RFC 4954 §5).
+        for (const auto& rcpt : rcpts)
+          if (auto refused = server.recipient_refusal(rcpt, true))
+            throw std::invalid_argument("recipient '" + rcpt + "' refused: " +
+                                        std::to_string(refused->reply.code) + " " +
+                                        refused->reply.enhanced + " " +
+                                        (refused->reply.lines.empty() ? std::string()
+                                                                      : refused->reply.lines[0]));
         server.submit(from, rcpts, std::move(data));
       },
       settings, server_controls(server));
