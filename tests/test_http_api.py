@@ -543,6 +543,27 @@ def test_links_and_one_time_codes_in_a_message(server: mailroom.Server) -> None:
     assert call(server, "GET", "/api/mailroom/message/nope/codes")[0] == 404
 
 
+def test_codes_and_links_of_an_html_only_message(server: mailroom.Server) -> None:
+    m = EmailMessage()
+    m["From"] = "app@example.test"
+    m["To"] = "new.user@example.test"
+    m["Subject"] = "Welcome"
+    m.set_content(
+        "<p>On 1 Dec 2026 you asked to sign in. Order 4521.</p>"
+        "<p>Your verification code: <b>98</b><span>76</span>54</p>"
+        "<table><tr><td>1</td><td>3</td><td>5</td><td>7</td></tr></table>"
+        "<p>Or paste https://app.example.test/v?t=abc&amp;u=1 in your browser.</p>",
+        subtype="html",
+    )
+    with smtplib.SMTP(*server.smtp_address) as c:
+        c.sendmail("app@example.test", ["new.user@example.test"], bytes(m))
+    server.wait_for(to="new.user@example.test")
+    codes = get(server, "/api/mailroom/message/latest/codes")["Codes"]
+    assert codes == ["987654", "4521", "1357"]
+    links = get(server, "/api/mailroom/message/latest/links")["Links"]
+    assert links == ["https://app.example.test/v?t=abc&u=1"]
+
+
 def test_accounts_folders_flags_move_and_delete(server: mailroom.Server) -> None:
     send(server, to="bob@example.test", subject="for bob")
     send(server, to="carol@example.test", subject="for carol")
