@@ -15,7 +15,7 @@
 
 namespace mailroom::http {
 
-extern const std::string_view kOpenApiDocument;  // openapi.cpp
+const std::string& openapi_document();  // openapi.cpp
 
 // GET /api/v1/message/{ID}/part/{PartID} (and /api/mailroom/..., any
 // folder): the decoded part, its own type.
@@ -147,7 +147,7 @@ void MailApi::Impl::add_routes() {
   R.add("GET", "/api/openapi.json", [](Request&, const PathParams&) {
     Response r;
     r.header("Content-Type", "application/json");
-    r.body = std::string(kOpenApiDocument);
+    r.body = openapi_document();
     return Answer::now(std::move(r));
   });
   for (const char* path : {"/livez", "/readyz"})
@@ -194,6 +194,10 @@ MailApi::MailApi(store::MailStore& store, SubmitMessage submit, MailApiSettings 
 }
 
 MailApi::~MailApi() = default;
+
+std::vector<std::pair<std::string, std::string>> MailApi::routes() const {
+  return impl_->router.routes();
+}
 
 Answer MailApi::handle(Request& request) {
   try {

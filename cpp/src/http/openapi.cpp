@@ -1,11 +1,15 @@
 // The OpenAPI 3.1 document of the HTTP API, served at /api/openapi.json:
 // one line per path and per schema. tests/test_http_openapi.py checks real
 // responses against its schemas and that every operation in it is served.
+#include <boost/json.hpp>
+
+#include <string>
 #include <string_view>
 
 namespace mailroom::http {
 
 extern const std::string_view kOpenApiDocument;
+const std::string& openapi_document();
 const std::string_view kOpenApiDocument = R"openapi(
 {"openapi": "3.1.0",
  "info": {"title": "mailroom HTTP API", "version": "1", "description": "Mailpit's API v1, compatible (paths, field names, status codes, search syntax), and mailroom's own under /api/mailroom. Errors are JSON: {\"Error\": \"...\"}. Unknown paths: 404; other methods: 405 with Allow. With users (logins) every route but /login, /web/*, /livez, /readyz and this document needs a session cookie, basic auth or a bearer token (401 otherwise) and shows only that user's account; without users (test mode) none is needed."},
@@ -53,6 +57,7 @@ const std::string_view kOpenApiDocument = R"openapi(
   "/api/mailroom/message/{ID}/part/{PartID}": {"get": {"summary": "One part of a message in any folder, decoded, with its own type (what the html route's cid: references load)", "responses": {"200": {"description": "The part", "content": {"application/octet-stream": {"schema": {"type": "string", "contentEncoding": "binary"}}}}, "404": {"description": "No such message or part", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}, "parameters": [{"name": "ID", "in": "path", "required": true, "schema": {"type": "string"}, "description": "A message ID of any folder, or `latest`"}, {"name": "PartID", "in": "path", "required": true, "schema": {"type": "string"}, "description": "\"1\", \"2.1\", ... as in structure"}], "tags": ["reader"]}},
   "/api/mailroom/message/{ID}/transcript": {"get": {"summary": "The SMTP session that delivered the message, as the server keeps it (max_transcripts; credentials masked); Ended is null and Lines empty while it runs", "responses": {"200": {"description": "The session", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Transcript"}}}}, "404": {"description": "No such message, it did not come by SMTP, or the server no longer keeps its session", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}, "parameters": [{"name": "ID", "in": "path", "required": true, "schema": {"type": "string"}, "description": "A message ID of any folder, or `latest`"}], "tags": ["reader"]}},
   "/": {"get": {"summary": "The web mail client", "responses": {"200": {"description": "Its page", "content": {"text/html": {"schema": {"type": "string"}}}}}, "tags": ["web"]}},
+  "/login": {"get": {"summary": "The web mail client's login page (with users; the form posts to /api/mailroom/login, then goes to the page the next parameter names)", "responses": {"200": {"description": "Its page", "content": {"text/html": {"schema": {"type": "string"}}}}}, "parameters": [{"name": "next", "in": "query", "schema": {"type": "string"}, "description": "the path to go to after logging in"}], "tags": ["web"]}},
   "/web/{File}": {"get": {"summary": "A static file of the web mail client (letters, digits, - and _, one known extension)", "responses": {"200": {"description": "The file", "content": {"text/javascript": {"schema": {"type": "string"}}}}, "404": {"description": "No such file", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}, "parameters": [{"name": "File", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]+[.](html|css|js|svg|png|ico)$"}}], "tags": ["web"]}},
   "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}, "tags": ["application"]}}
  },
@@ -96,5 +101,47 @@ const std::string_view kOpenApiDocument = R"openapi(
   "Event": {"description": "One text message of the WebSocket /api/events", "oneOf": [{"type": "object", "additionalProperties": false, "properties": {"Type": {"const": "new"}, "Data": {"$ref": "#/components/schemas/MessageSummary"}}, "required": ["Data", "Type"]}, {"type": "object", "additionalProperties": false, "properties": {"Type": {"const": "update"}, "Data": {"type": "object", "additionalProperties": false, "properties": {"ID": {"type": "string"}, "Read": {"type": "boolean"}}, "required": ["ID", "Read"]}}, "required": ["Data", "Type"]}, {"type": "object", "additionalProperties": false, "properties": {"Type": {"const": "delete"}, "Data": {"type": "object", "additionalProperties": false, "properties": {"ID": {"type": "string"}}, "required": ["ID"]}}, "required": ["Data", "Type"]}, {"type": "object", "additionalProperties": false, "properties": {"Type": {"const": "stats"}, "Data": {"type": "object", "additionalProperties": false, "properties": {"Total": {"type": "integer"}, "Unread": {"type": "integer"}, "Version": {"type": "string"}}, "required": ["Total", "Unread", "Version"]}}, "required": ["Data", "Type"]}, {"type": "object", "additionalProperties": false, "description": "mailroom's own, after Mailpit's: a folder of any account whose messages or flags changed (appended, flagged, expunged, moved), or that was made, renamed (under its new name) or deleted (with counts 0), with its counts now", "properties": {"Type": {"const": "mailroom.folder"}, "Data": {"type": "object", "additionalProperties": false, "properties": {"Account": {"type": "string"}, "Folder": {"type": "string"}, "Total": {"type": "integer"}, "Unread": {"type": "integer"}}, "required": ["Account", "Folder", "Total", "Unread"]}}, "required": ["Data", "Type"]}]}
  }}}
 )openapi";
+
+namespace {
+
+// What anyone may fetch with users too (logins.cpp's public paths), and the
+// login routes, which answer for themselves.
+bool open_to_all(std::string_view path) {
+  return path == "/login" || path.starts_with("/web/") || path == "/livez" ||
+         path == "/readyz" || path == "/api/openapi.json" || path == "/api/mailroom/login" ||
+         path == "/api/mailroom/logout" || path == "/api/mailroom/me";
+}
+
+}  // namespace
+
+// The document as served: with users, every other operation may answer 401
+// (no login) and 403 (another user's account, a route for the whole server,
+// a change without X-CSRF-Token), so each says so.
+const std::string& openapi_document() {
+  static const std::string served = [] {
+    namespace json = boost::json;
+    json::value doc = json::parse(kOpenApiDocument);
+    const json::object error_body{
+        {"application/json", json::object{{"schema", json::object{{"$ref", "#/components/schemas/Error"}}}}}};
+    for (auto& [path, item] : doc.at("paths").as_object()) {
+      if (open_to_all(path)) continue;
+      for (auto& [method, operation] : item.as_object()) {
+        if (!operation.is_object() || !operation.as_object().contains("responses")) continue;
+        auto& responses = operation.at("responses").as_object();
+        if (!responses.contains("401"))
+          responses["401"] = json::object{
+              {"description", "With users: not logged in (no session, token or basic auth)"},
+              {"content", error_body}};
+        if (!responses.contains("403"))
+          responses["403"] = json::object{
+              {"description", "With users: another user's account, a route for the whole "
+                              "server, or a change without X-CSRF-Token"},
+              {"content", error_body}};
+      }
+    }
+    return json::serialize(doc);
+  }();
+  return served;
+}
 
 }  // namespace mailroom::http
