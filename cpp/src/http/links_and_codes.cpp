@@ -319,9 +319,14 @@ std::vector<std::string> message_links(const mime::ParsedMessage& p) {
 }
 
 std::vector<std::string> message_codes(const mime::ParsedMessage& p) {
-  std::string text = message_subject(p) + "\n" + message_text(p);
+  std::string text = message_subject(p);
+  text.push_back('\n');
+  text.append(message_text(p));
   const std::string html = message_html(p);
-  if (!html.empty()) text += "\n" + code_reading_text(html);
+  if (!html.empty()) {
+    text.push_back('\n');
+    text.append(code_reading_text(html));
+  }
   return codes_in(text);
 }
 
