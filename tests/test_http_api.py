@@ -465,22 +465,24 @@ def test_wait_is_answered_the_moment_a_matching_message_arrives(server: mailroom
     answers: list[tuple[int, Any, float]] = []
 
     def waiter() -> None:
-        started = time.monotonic()
         status, body, _ = call(
-            server, "GET", "/api/mailroom/wait?to=carol@&subject=code&timeout=20"
+            server, "GET", "/api/mailroom/wait?to=carol@&subject=code&timeout=30"
         )
-        answers.append((status, json.loads(body), time.monotonic() - started))
+        answers.append((status, json.loads(body), time.monotonic()))
 
     t = threading.Thread(target=waiter)
     t.start()
     time.sleep(0.3)
     send(server, to="carol@example.test", subject="no match here")
     assert not answers
+    sent_at = time.monotonic()
     send(server, to="carol@example.test", subject="your code", body="code 777111")
-    t.join(15)
-    [(status, summary, _waited)] = answers
+    t.join(35)
+    [(status, summary, answered_at)] = answers
     assert status == 200 and summary["Subject"] == "your code"
     assert "777111" in summary["Snippet"]
+    # Answered on arrival, not at the 30 s timeout nor by a poll's next turn.
+    assert answered_at - sent_at < 2.0, answered_at - sent_at
     # A message already there is answered at once; none in time gets 408.
     status, body, _ = call(server, "GET", "/api/mailroom/wait?subject=your%20code")
     assert status == 200 and json.loads(body)["Subject"] == "your code"
@@ -542,6 +544,27 @@ def test_links_and_one_time_codes_in_a_message(server: mailroom.Server) -> None:
     ]
     assert get(server, "/api/mailroom/message/latest/codes")["Codes"] == ["482913"]
     assert call(server, "GET", "/api/mailroom/message/nope/codes")[0] == 404
+
+
+def test_codes_and_links_of_an_html_only_message(server: mailroom.Server) -> None:
+    m = EmailMessage()
+    m["From"] = "app@example.test"
+    m["To"] = "new.user@example.test"
+    m["Subject"] = "Welcome"
+    m.set_content(
+        "<p>On 1 Dec 2026 you asked to sign in. Order 4521.</p>"
+        "<p>Your verification code: <b>98</b><span>76</span>54</p>"
+        "<table><tr><td>1</td><td>3</td><td>5</td><td>7</td></tr></table>"
+        "<p>Or paste https://app.example.test/v?t=abc&amp;u=1 in your browser.</p>",
+        subtype="html",
+    )
+    with smtplib.SMTP(*server.smtp_address) as c:
+        c.sendmail("app@example.test", ["new.user@example.test"], bytes(m))
+    server.wait_for(to="new.user@example.test")
+    codes = get(server, "/api/mailroom/message/latest/codes")["Codes"]
+    assert codes == ["987654", "4521", "1357"]
+    links = get(server, "/api/mailroom/message/latest/links")["Links"]
+    assert links == ["https://app.example.test/v?t=abc&u=1"]
 
 
 def test_accounts_folders_flags_move_and_delete(server: mailroom.Server) -> None:

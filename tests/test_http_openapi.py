@@ -226,6 +226,8 @@ def test_real_responses_match_the_document(document_and_server: Any) -> None:
     )
     c("DELETE", "/api/mailroom/rules", "/api/mailroom/rules", 400, {"ID": 1})
     c("DELETE", "/api/mailroom/rules", "/api/mailroom/rules", 200)
+    page = c("GET", "/login", "/login", 200)
+    assert "<form" in page.decode()
     with mailroom.Server(http_port=0, users={"u@example.test": "pw"}) as u:
         check(doc, u, "POST", "/api/mailroom/login", "/api/mailroom/login", 401,
               {"User": "u@example.test", "Password": "no"})  # fmt: skip
@@ -284,3 +286,57 @@ def test_websocket_events_match_the_document(document_and_server: Any) -> None:
         assert done.wait(10)
     finally:
         ws.close()
+
+
+def checked_as(doc: dict[str, Any], s: mailroom.Server, method: str, template: str, path: str,
+               status: int, body: Any = None, user: str | None = None) -> Any:  # fmt: skip
+    """check() with HTTP basic auth as `user` (password "pw")."""
+    import base64
+
+    data = None if body is None else json.dumps(body).encode()
+    headers = {}
+    if user:
+        headers["Authorization"] = "Basic " + base64.b64encode(f"{user}:pw".encode()).decode()
+    req = urllib.request.Request(s.http_url + path, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            got, raw = r.status, r.read()
+    except urllib.error.HTTPError as e:
+        with e:
+            got, raw = e.code, e.read()
+    assert got == status, (method, path, raw)
+    response = doc["paths"][template][method.lower()]["responses"][str(status)]
+    schema = response["content"]["application/json"]["schema"]
+    value = json.loads(raw)
+    validator(doc, schema).validate(value)
+    return value
+
+
+def test_error_statuses_are_documented_on_each_path(document_and_server: Any) -> None:
+    doc, _ = document_and_server
+    # With users: 401 and 403 on every operation but the open ones.
+    for path, ops in doc["paths"].items():
+        open_path = path in ("/login", "/livez", "/readyz", "/api/openapi.json") or path in (
+            "/api/mailroom/login", "/api/mailroom/logout", "/api/mailroom/me",
+        ) or path.startswith("/web/")  # fmt: skip
+        for method, op in ops.items():
+            assert open_path or {"401", "403"} <= set(op["responses"]), (method, path)
+    big = {"From": {"Email": "a@example.test"}, "To": [{"Email": "b@example.test"}],
+           "Text": "x" * 5000}  # fmt: skip
+    with mailroom.Server(http_port=0, max_message_size=2000) as s:
+        checked_as(doc, s, "POST", "/api/v1/send", "/api/v1/send", 413, big)
+        compose = {"From": "a@example.test", "To": ["b@example.test"], "Text": "x" * 5000}
+        checked_as(doc, s, "POST", "/api/mailroom/compose", "/api/mailroom/compose", 413, compose)
+        headers = "/api/v1/message/{ID}/headers"
+        checked_as(doc, s, "GET", headers, "/api/v1/message/nope/headers", 404)
+    with mailroom.Server(http_port=0, users={"u@example.test": "pw"}) as u:
+        checked_as(doc, u, "GET", "/api/v1/messages", "/api/v1/messages", 401)
+        for method, path in (
+            ("GET", "/api/mailroom/transcripts"),
+            ("GET", "/api/mailroom/rules"),
+            ("GET", "/api/v1/chaos"),
+            ("PUT", "/api/v1/chaos"),
+        ):
+            body = {} if method == "PUT" else None
+            error = checked_as(doc, u, method, path, path, 403, body, user="u@example.test")
+            assert error["Error"], error

@@ -360,3 +360,18 @@ def test_chaos_triggers_are_reply_rules_with_a_probability() -> None:
                 s, method, path, {} if method != "GET" else None, Authorization=auth
             )
             assert status == 403 and "every user" in error["Error"], path
+
+
+def test_rule_delays_are_written_as_plain_numbers() -> None:
+    with mailroom.Server(http_port=0) as s:
+        for delay in (0, 1.5):
+            status, _ = call(
+                s, "POST", "/api/mailroom/rules",
+                {"Protocol": "smtp", "Code": 451, "Recipient": f"d{delay}@a.test", "Delay": delay},
+            )  # fmt: skip
+            assert status == 200
+        with urllib.request.urlopen(s.http_url + "/api/mailroom/rules", timeout=10) as r:
+            raw = r.read().decode()
+        assert '"Delay":0,' in raw and '"Delay":1.5,' in raw, raw
+        assert "E0" not in raw, raw
+        assert [r["Delay"] for r in json.loads(raw)["Rules"]] == [0, 1.5]

@@ -370,6 +370,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve HTTP (Mailpit's REST API, live events, the web client) on this port "
         "(default: 8025; 0 picks one); with --user behind logins",
     )
+    serve.add_argument(
+        "--https-port",
+        type=argtypes.port,
+        metavar="P",
+        help="serve HTTPS (the same as --http-port, implicit TLS with --tls) on this port "
+        "(0 picks one)",
+    )
     serve.add_argument("--no-http", action="store_true", help="serve no HTTP")
     serve.add_argument(
         "--public-http",

@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 import warnings
+from collections.abc import Callable
 
 from . import __version__
 from . import cli_arguments as argtypes
@@ -59,38 +60,15 @@ def serve(args: argparse.Namespace) -> int:
             ("--smtps-port", args.smtps_port is not None),
             ("--pop3s-port", args.pop3s_port is not None),
             ("--imaps-port", args.imaps_port is not None),
+            ("--https-port", args.https_port is not None),
             ("--require-tls", args.require_tls),
         )
         if given
     ]
     if needs_tls and tls is None:
         raise UsageError(f"{needs_tls[0]} needs --tls auto or --tls CERTFILE,KEYFILE")
-    if args.no_http and args.http_port is not None:
-        raise UsageError("--no-http and --http-port: give one of them")
-    # HTTP in test mode shows every mailbox without a login: on a loopback
-    # address, or elsewhere only with --public-http (and a warning).
     open_http = users is None and loopback is False
-    if open_http and args.http_port is not None and not args.public_http:
-        raise UsageError(
-            f"--http-port on {args.host} without --user shows every mailbox to whoever "
-            "reaches it: give --user ADDRESS:PASSWORD for logins, or --public-http"
-        )
-    http_port = args.http_port
-    http_note = None
-    if http_port is None and not args.no_http:
-        if not open_http or args.public_http:
-            http_port = DEFAULT_HTTP_PORT
-            if not _port_free(args.host, http_port):
-                http_port = None
-                http_note = (
-                    f"HTTP is off: port {DEFAULT_HTTP_PORT} is taken (give --http-port P, "
-                    "0 picks a free one)"
-                )
-        else:
-            http_note = (
-                f"HTTP is off: without --user it would show every mailbox on {args.host} "
-                "(give --user ADDRESS:PASSWORD for logins, or --public-http)"
-            )
+    http_port, http_note = http_port_choice(args, open_http)
     if args.spool and not (routes or args.relay or args.relay_network):
         raise UsageError("--spool keeps the outgoing queue: give --route or --relay too")
     if args.maildir is not None:
@@ -116,6 +94,41 @@ def serve(args: argparse.Namespace) -> int:
         print(f"mailroom serve: {e}", file=sys.stderr)
         return 1
     return _serve(args, server, users, loopback, open_http, http_note)
+
+
+def http_port_choice(
+    args: argparse.Namespace,
+    open_http: bool,
+    port_free: Callable[[str, int], bool] | None = None,
+) -> tuple[int | None, str | None]:
+    """The HTTP port to ask the server for (None: HTTP off) and the note that
+    says why it is off. Without --http-port it is Mailpit's 8025, left off
+    (with a note) when another program holds that port; ``open_http`` (test
+    mode on an address that is not loopback) serves HTTP only with
+    --public-http. UsageError for options that contradict each other."""
+    if args.no_http and args.http_port is not None:
+        raise UsageError("--no-http and --http-port: give one of them")
+    # HTTP in test mode shows every mailbox without a login: on a loopback
+    # address, or elsewhere only with --public-http (and a warning).
+    for option, port in (("--http-port", args.http_port), ("--https-port", args.https_port)):
+        if open_http and port is not None and not args.public_http:
+            raise UsageError(
+                f"{option} on {args.host} without --user shows every mailbox to whoever "
+                "reaches it: give --user ADDRESS:PASSWORD for logins, or --public-http"
+            )
+    if args.http_port is not None or args.no_http:
+        return args.http_port, None
+    if open_http and not args.public_http:
+        return None, (
+            f"HTTP is off: without --user it would show every mailbox on {args.host} "
+            "(give --user ADDRESS:PASSWORD for logins, or --public-http)"
+        )
+    if not (port_free or _port_free)(args.host, DEFAULT_HTTP_PORT):
+        return None, (
+            f"HTTP is off: port {DEFAULT_HTTP_PORT} is taken (give --http-port P, "
+            "0 picks a free one)"
+        )
+    return DEFAULT_HTTP_PORT, None
 
 
 def _server(
@@ -158,6 +171,7 @@ def _server(
         auth_required=args.auth_required,
         allow_plaintext_auth=True if args.allow_plaintext_auth else None,
         http_port=http_port,
+        https_port=args.https_port,
         public_http=bool(args.public_http),
     )
 
@@ -179,12 +193,16 @@ def _serve(
     signal.signal(signal.SIGTERM, on_signal)
     where = f"Maildir {server.maildir}" if server.maildir else "memory"
     web = f", HTTP on {server.http_url}" if server.http_port else ""
+    if server.https_port:
+        web += f", HTTPS on {server.https_url}"
     print(
         f"mailroom {__version__}: SMTP listening on {server.host}:{server.smtp_port}{web}, "
         f"mail kept in {where}",
         flush=True,
     )
     for hint in _swaks_hints(args, server.host, server.smtp_port, users):
+        print(f"  {hint}", flush=True)
+    for hint in _web_hints(server):
         print(f"  {hint}", flush=True)
     if users is None and loopback is False:
         print(
@@ -332,3 +350,23 @@ def _swaks_hints(
         )
         for label, name in targets
     ]
+
+
+def _web_hints(server: Server) -> list[str]:
+    """Where a browser opens the web client of a server on a wildcard
+    address (which is not one to connect to): this machine's loopback
+    address, and its host name from other machines."""
+    import socket
+
+    if server.host not in ("0.0.0.0", "::"):
+        return []
+    loopback = "127.0.0.1" if server.host == "0.0.0.0" else "[::1]"
+    other = argtypes.bracketed(socket.gethostname())
+    out = []
+    for scheme, port in (("http", server.http_port), ("https", server.https_port)):
+        if port:
+            out.append(
+                f"open {scheme}://{loopback}:{port}/ (from other machines: "
+                f"{scheme}://{other}:{port}/)"
+            )
+    return out

@@ -521,6 +521,15 @@ class Server:
         raise RuntimeError("HTTP is off: give Server(http_port=0) to serve it")
 
     @property
+    def https_url(self) -> str:
+        """``https://host:port`` of the REST API over TLS; RuntimeError when
+        HTTPS is off."""
+        if not self.https_port:
+            raise RuntimeError("HTTPS is off: give Server(https_port=0, tls=...) to serve it")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"https://{host}:{self.https_port}"
+
+    @property
     def pop3_address(self) -> tuple[str, int]:
         if self.pop3_port is None:
             raise RuntimeError("POP3 is off: give Server(pop3_port=0) to serve it")

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <stdexcept>
 
 #include "http_deadlines.hpp"
 #include "mailroom/http/logins.hpp"
@@ -254,7 +255,9 @@ class HttpService final : public net::Session, public http::Application {
 };
 
 // The outgoing queue and the transcripts, for the API's routes.
-http::ServerControls server_controls(Server& server) {
+// `may_relay`: whether this listener's clients may send mail on through the
+// queue (see http_service); release is off for the others.
+http::ServerControls server_controls(Server& server, bool may_relay) {
   http::ServerControls c;
   c.queue = [&server]() -> std::optional<std::vector<http::QueuedMessage>> {
     queue::OutgoingQueue* q = server.queue();
@@ -281,8 +284,9 @@ http::ServerControls server_controls(Server& server) {
     auto* q = server.queue();
     return q && q->remove(id);
   };
-  c.relay = [&server](const std::string& from, const std::vector<std::string>& rcpts,
-                      std::string message) { server.submit(from, rcpts, std::move(message)); };
+  if (may_relay)
+    c.relay = [&server](const std::string& from, const std::vector<std::string>& rcpts,
+                        std::string message) { server.submit(from, rcpts, std::move(message)); };
   c.transcripts = [&server] {
     std::vector<http::SessionTranscript> out;
     for (auto& r : server.sessions())
@@ -319,12 +323,29 @@ net::SessionFactory http_service(Server& server, const ListenerOptions& listener
     return http::SessionTranscript{r->protocol,   r->peer,      r->started_at, r->ended_at,
                                    r->transcript, r->truncated, r->id,         r->messages};
   };
+  // An API client with users is logged in: it may relay, as an authenticated
+  // SMTP client may (RFC 4954 §5). In test mode nobody logs in, so only a
+  // listener on loopback relays; one made public (public_http) does not, or
+  // anyone who reached it could send through the server's routes.
+  const std::string& host = listener.host.empty() ? server.options().host : listener.host;
+  const bool may_relay =
+      !server.test_mode_accounts() || host == "localhost" || Server::loopback_peer(host);
   auto api = std::make_shared<http::MailApi>(
       server.store(),
-      [&server](const std::string& from, const std::vector<std::string>& rcpts, std::string data) {
+      [&server, may_relay](const std::string& from, const std::vector<std::string>& rcpts,
+                           std::string data) {
+        // The recipient decision SMTP's RCPT makes, for every recipient before
+        // anything is sent.
+        for (const auto& rcpt : rcpts)
+          if (auto refused = server.recipient_refusal(rcpt, may_relay))
+            throw std::invalid_argument("recipient '" + rcpt + "' refused: " +
+                                        std::to_string(refused->reply.code) + " " +
+                                        refused->reply.enhanced + " " +
+                                        (refused->reply.lines.empty() ? std::string()
+                                                                      : refused->reply.lines[0]));
         server.submit(from, rcpts, std::move(data));
       },
-      settings, server_controls(server));
+      settings, server_controls(server, may_relay));
   const bool tls = listener.tls != net::TlsMode::None;
   return [&server, api, logins = std::move(logins), tls](
              const net::Peer& peer) -> std::unique_ptr<net::Session> {

@@ -119,18 +119,24 @@ std::string Server::local_account_for(const std::string& rcpt) const {
   return options_.users->count(user) ? user : rcpt;
 }
 
-smtp::Decision Server::check_recipient(const smtp::Envelope& env, std::string_view rcpt,
-                                       const std::string& peer) {
-  if (!postmaster_for(rcpt).empty()) {
-    // Accepted whatever the domain and relay rules say; reply rules still apply.
-  } else if (is_remote(rcpt)) {
-    if (!may_relay(env, peer))
-      return smtp::Decision::reject(550, "5.7.1", "Relaying denied: not a local domain");
+std::optional<smtp::Decision> Server::recipient_refusal(std::string_view rcpt,
+                                                       bool may_relay) const {
+  if (!postmaster_for(rcpt).empty()) return std::nullopt;  // whatever the domain and relay rules say
+  if (is_remote(rcpt)) {
+    if (!may_relay) return smtp::Decision::reject(550, "5.7.1", "Relaying denied: not a local domain");
   } else if (!options_.domains.empty()) {
     const std::string d = address_domain(rcpt);
     if (std::find(options_.domains.begin(), options_.domains.end(), d) == options_.domains.end())
       return smtp::Decision::reject(550, "5.7.1", "Relaying denied: not a local domain");
   }
+  return std::nullopt;
+}
+
+smtp::Decision Server::check_recipient(const smtp::Envelope& env, std::string_view rcpt,
+                                       const std::string& peer) {
+  // Reply rules apply to the postmaster too.
+  if (auto refused = recipient_refusal(rcpt, is_remote(rcpt) && may_relay(env, peer)))
+    return *refused;
   std::vector<std::string> one{std::string(rcpt)};
   auto d = rules_.match(ReplyRule::Stage::Rcpt, env.mail_from, one);
   return d ? *d : smtp::Decision{};

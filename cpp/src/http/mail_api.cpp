@@ -15,7 +15,7 @@
 
 namespace mailroom::http {
 
-extern const std::string_view kOpenApiDocument;  // openapi.cpp
+const std::string& openapi_document();  // openapi.cpp
 
 // GET /api/v1/message/{ID}/part/{PartID} (and /api/mailroom/..., any
 // folder): the decoded part, its own type.
@@ -144,7 +144,7 @@ void MailApi::Impl::add_routes() {
   R.add("GET", "/api/openapi.json", [](Request&, const PathParams&) {
     Response r;
     r.header("Content-Type", "application/json");
-    r.body = std::string(kOpenApiDocument);
+    r.body = openapi_document();
     return Answer::now(std::move(r));
   });
   for (const char* path : {"/livez", "/readyz"})
@@ -160,16 +160,19 @@ void MailApi::Impl::add_routes() {
   R.add("GET", "/view/{ID}.html", [this](Request& request, const PathParams& p) {
     auto v = view(request, p[0]);
     if (!v) return Answer::now(not_found(p[0]));
-    std::string html = message_html(*v->parsed);
-    if (html.empty()) return Answer::now(error_response(404, "message '" + p[0] + "' has no HTML part"));
+    ShownHtml shown = shown_html(*v, false, true);
+    if (shown.page.empty())
+      return Answer::now(error_response(404, "message '" + p[0] + "' has no HTML part"));
     Response r;
     r.header("Content-Type", "text/html; charset=utf-8");
-    // The message's HTML runs nothing and loads nothing from elsewhere.
+    // Sanitized, its images inline: it runs nothing and loads nothing, not
+    // even from this server (whose GETs may mark a message read or wait).
     r.header("Content-Security-Policy",
-             "default-src 'none'; img-src 'self' data: cid:; style-src 'unsafe-inline'; "
-             "sandbox");
+             "default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; sandbox");
     r.header("X-Content-Type-Options", "nosniff");
-    r.body = std::move(html);
+    r.header("Referrer-Policy", "no-referrer");
+    r.header("X-Mailroom-Remote-Blocked", std::to_string(shown.blocked));
+    r.body = std::move(shown.page);
     return Answer::now(std::move(r));
   });
 }
@@ -188,6 +191,10 @@ MailApi::MailApi(store::MailStore& store, SubmitMessage submit, MailApiSettings 
 }
 
 MailApi::~MailApi() = default;
+
+std::vector<std::pair<std::string, std::string>> MailApi::routes() const {
+  return impl_->router.routes();
+}
 
 Answer MailApi::handle(Request& request) {
   try {

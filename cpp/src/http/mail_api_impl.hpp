@@ -28,11 +28,14 @@ namespace json = boost::json;
 
 inline constexpr const char* kInbox = "INBOX";
 
+// JSON text with doubles in plain notation ("Delay":1.5, not 1.5E0) (json.cpp).
+std::string json_text(const json::value& v);
+
 inline Response json_response(const json::value& v, int status = 200) {
   Response r;
   r.status = status;
   r.header("Content-Type", "application/json");
-  r.body = json::serialize(v);
+  r.body = json_text(v);
   return r;
 }
 
@@ -109,6 +112,18 @@ inline std::vector<std::string> string_list(const json::object& o, const char* n
 // The "Attachments" of a request: [{<filename>, "ContentType", "Content"
 // (base64)}] (mail_api_send.cpp).
 std::vector<mime::AttachmentSpec> attachments_of(const json::object& o, const char* filename);
+
+// A message's HTML as the reader and /view/{ID}.html show it: made safe by
+// mime::sanitize_html (remote images, fonts and CSS removed unless `remote`,
+// `blocked` counting them), as a whole page; "" when it has no HTML. Its cid:
+// images point at /api/mailroom/message/{ID}/part/{PartID}, or with
+// `inline_images` are the parts themselves as data: URLs (images only), so
+// the page needs nothing from the server (message_reader.cpp).
+struct ShownHtml {
+  std::string page;
+  std::size_t blocked = 0;
+};
+ShownHtml shown_html(const MessageView& v, bool remote, bool inline_images);
 
 struct MailApi::Impl {
   store::MailStore& store;

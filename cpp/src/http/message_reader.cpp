@@ -3,6 +3,7 @@
 // the start of a reply or forward (built by the engine's reply code), the
 // MIME tree, the SMTP transcript that delivered it; and POST
 // /api/mailroom/compose.
+#include "mailroom/mime/codecs.hpp"
 #include "mailroom/mime/html.hpp"
 #include "mailroom/mime/reply.hpp"
 #include "mailroom/mime/threading.hpp"
@@ -96,6 +97,35 @@ json::object transcript_json(const SessionTranscript& s,
 
 }  // namespace
 
+ShownHtml shown_html(const MessageView& v, bool remote, bool inline_images) {
+  const auto& parsed = *v.parsed;
+  const auto numbers = part_numbers(parsed);
+  mime::SanitizeOptions options;
+  options.allow_remote = remote;
+  options.cid_url = [&](std::string_view cid) -> std::string {
+    for (std::uint32_t i = 0; i < parsed.parts.size(); ++i) {
+      const auto& part = parsed.parts[i];
+      if (part.is_multipart || content_id(parsed, i) != cid) continue;
+      if (!inline_images) return "/api/mailroom/message/" + v.id + "/part/" + numbers[i];
+      // RFC 2397 data: URL of an image part; anything else is no image to show.
+      if (!istarts_with(part.content_type, "image/") ||
+          part.content_type.find_first_of("\"';,() ") != std::string::npos)
+        return {};
+      return "data:" + lowered(part.content_type) + ";base64," +
+             mime::base64_encode(parsed.decoded_body(i), 0);
+    }
+    return {};
+  };
+  ShownHtml out;
+  const std::string html = message_html(parsed);
+  if (html.empty()) return out;
+  mime::SanitizedHtml clean = mime::sanitize_html(html, options);
+  out.blocked = clean.remote_blocked;
+  out.page = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>" + clean.html +
+             "</body></html>\n";
+  return out;
+}
+
 void MailApi::Impl::add_reader_routes() {
   auto& R = router;
   R.add("GET", "/api/mailroom/message/{ID}/html", [this](Request& r, const PathParams& p) {
@@ -107,36 +137,19 @@ void MailApi::Impl::add_reader_routes() {
     }
     auto v = locate(r, p[0]);
     if (!v) return Answer::now(not_found(p[0]));
-    const auto& parsed = *v->parsed;
-    const auto numbers = part_numbers(parsed);
-    mime::SanitizeOptions options;
-    options.allow_remote = remote;
-    const std::string id = v->id;
-    options.cid_url = [&](std::string_view cid) -> std::string {
-      for (std::uint32_t i = 0; i < parsed.parts.size(); ++i)
-        if (!parsed.parts[i].is_multipart && content_id(parsed, i) == cid)
-          return "/api/mailroom/message/" + id + "/part/" + numbers[i];
-      return {};
-    };
-    std::string body;
-    std::size_t blocked = 0;
-    const std::string html = message_html(parsed);
-    if (!html.empty()) {
-      mime::SanitizedHtml clean = mime::sanitize_html(html, options);
-      body = std::move(clean.html);
-      blocked = clean.remote_blocked;
-    } else {
-      body = "<pre style=\"white-space: pre-wrap\">" + mime::html_escape(message_text(parsed)) +
-             "</pre>";
-    }
+    ShownHtml shown = shown_html(*v, remote, false);
+    if (shown.page.empty())
+      shown.page = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>"
+                   "<pre style=\"white-space: pre-wrap\">" +
+                   mime::html_escape(message_text(*v->parsed)) + "</pre></body></html>\n";
+    const std::size_t blocked = shown.blocked;
     Response out;
     out.header("Content-Type", "text/html; charset=utf-8");
     out.header("Content-Security-Policy", reader_policy(remote));
     out.header("X-Content-Type-Options", "nosniff");
     out.header("Referrer-Policy", "no-referrer");
     out.header("X-Mailroom-Remote-Blocked", std::to_string(blocked));
-    out.body = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>" + body +
-               "</body></html>\n";
+    out.body = std::move(shown.page);
     return Answer::now(std::move(out));
   });
   R.add("GET", "/api/mailroom/message/{ID}/reply", [this](Request& r, const PathParams& p) {

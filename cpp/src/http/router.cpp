@@ -5,7 +5,7 @@
 namespace mailroom::http {
 
 void Router::add(std::string method, std::string_view pattern, Handler handler) {
-  Route r{std::move(method), {}, std::move(handler)};
+  Route r{std::move(method), std::string(pattern), {}, std::move(handler)};
   std::string_view p = pattern;
   if (!p.empty() && p[0] == '/') p.remove_prefix(1);
   while (true) {
@@ -24,6 +24,13 @@ void Router::add(std::string method, std::string_view pattern, Handler handler) 
     p.remove_prefix(slash + 1);
   }
   routes_.push_back(std::move(r));
+}
+
+std::vector<std::pair<std::string, std::string>> Router::routes() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(routes_.size());
+  for (const auto& r : routes_) out.emplace_back(r.method, r.text);
+  return out;
 }
 
 bool Router::split_path(std::string_view path, std::vector<std::string>& segments,

@@ -92,9 +92,12 @@ void MailApi::Impl::add_server_routes() {
     json::value body = parse_body(r);
     const auto to = string_list(body.as_object(), "To");
     if (to.empty()) throw BadField("To: give at least one address to release the message to");
-    if (!controls.relay || !controls.queue || !controls.queue())
+    if (!controls.queue || !controls.queue())
       return Answer::now(error_response(
           400, "the outgoing queue is off: start the server with relay=True or routes= to release"));
+    if (!controls.relay)
+      return Answer::now(error_response(
+          400, "release is off: in test mode only an HTTP listener on loopback relays"));
     auto m = find(r, p[0]);
     if (!m) return Answer::now(not_found(p[0]));
     // A logged-in user relays as themselves; test mode keeps the sender.

@@ -645,4 +645,6 @@ SanitizedHtml sanitize_html(std::string_view html, const SanitizeOptions& option
   return Sanitizer(options).run(html);
 }
 
+std::string decode_html_entities(std::string_view text) { return decode_entities(text); }
+
 }  // namespace mailroom::mime

@@ -235,7 +235,11 @@ class Server {
   // the SMTP session's id (session_started()), kept in the stored envelope.
   smtp::Decision accept_message(const smtp::Envelope& env, std::string&& message,
                                 const std::string& peer, std::uint64_t session = 0);
-  // Recipient policy: the domains list, then the reply rules.
+  // The domains list and the relay rules alone (no reply rules): the refusal
+  // of `rcpt` (550 5.7.1), or nullopt when it is delivered locally or, with
+  // `may_relay`, queued. SMTP's RCPT and the HTTP API's sending both ask it.
+  std::optional<smtp::Decision> recipient_refusal(std::string_view rcpt, bool may_relay) const;
+  // Recipient policy: recipient_refusal(), then the reply rules.
   smtp::Decision check_recipient(const smtp::Envelope& env, std::string_view rcpt,
                                  const std::string& peer);
 

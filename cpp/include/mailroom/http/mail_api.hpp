@@ -114,6 +114,8 @@ class MailApi {
   MailApi& operator=(const MailApi&) = delete;
 
   Answer handle(Request& request);
+  // The routes it serves, {method, pattern} (the OpenAPI document's test).
+  std::vector<std::pair<std::string, std::string>> routes() const;
 
   // The WebSocket texts for a store change: Mailpit's for an INBOX
   // ({"Type":"new","Data":summary}, "delete", "update", then "stats"), then

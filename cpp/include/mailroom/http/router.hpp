@@ -12,6 +12,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "mailroom/http/message.hpp"
@@ -29,6 +30,8 @@ class Router {
   using Handler = std::function<Answer(Request&, const PathParams&)>;
   void add(std::string method, std::string_view pattern, Handler handler);
   Answer route(Request& request) const;
+  // Every route added: {method, pattern as given ("/api/v1/message/{ID}")}.
+  std::vector<std::pair<std::string, std::string>> routes() const;
   // The decoded segments of a path; false (with `why`) for a malformed or
   // traversing one.
   static bool split_path(std::string_view path, std::vector<std::string>& segments,
@@ -42,6 +45,7 @@ class Router {
   };
   struct Route {
     std::string method;
+    std::string text;  // the pattern as given
     std::vector<Segment> pattern;
     Handler handler;
   };

@@ -12,6 +12,10 @@ namespace mailroom::mime {
 // The text of HTML: tags dropped, and what <style>, <script> and <head> hold.
 std::string html_to_text(std::string_view html);
 
+// Text with its character references decoded: numeric ones and the named
+// ones mail uses to hide URLs (&amp; &nbsp; &colon; ...); others kept.
+std::string decode_html_entities(std::string_view text);
+
 // `text` with &, <, >, " and ' written as character references (HTML 5
 // §13.1.4), so it is text wherever it is put, attribute values included.
 std::string html_escape(std::string_view text);
