@@ -123,14 +123,7 @@ double header_date(const mime::ParsedMessage& p, double fallback) {
   if (!h) return fallback;
   auto d = mime::parse_date(p.bytes(h->value));
   if (!d) return fallback;
-  std::tm tm{};
-  tm.tm_year = d->year - 1900;
-  tm.tm_mon = d->month - 1;
-  tm.tm_mday = d->day;
-  tm.tm_hour = d->hour;
-  tm.tm_min = d->minute;
-  tm.tm_sec = d->second;
-  return static_cast<double>(timegm(&tm)) - d->offset_minutes * 60.0;
+  return static_cast<double>(mime::unix_time(*d));
 }
 
 }  // namespace

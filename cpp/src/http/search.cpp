@@ -49,14 +49,14 @@ bool parse_search_date(std::string_view text, double& out) {
   if (!rest.empty() || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 ||
       minute > 59 || second > 60)
     return false;
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  out = static_cast<double>(timegm(&tm));
+  mime::DateTime utc;
+  utc.year = year;
+  utc.month = month;
+  utc.day = day;
+  utc.hour = hour;
+  utc.minute = minute;
+  utc.second = second;
+  out = static_cast<double>(mime::unix_time(utc));
   return true;
 }
 

@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "mailroom/imap/arguments.hpp"
+#include "mailroom/mime/header_fields.hpp"
 #include "mailroom/text.hpp"
 
 namespace mailroom::imap {
@@ -33,15 +34,16 @@ std::int64_t parse_date_time(std::string_view s) {
   const int year = num(d + 5, 4), hour = num(d + 10, 2), minute = num(d + 13, 2),
             second = num(d + 16, 2), zone = num(d + 20, 4);
   if (month == 0 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) bad();
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  const std::int64_t offset = ((zone / 100) * 60 + zone % 100) * 60;
-  return static_cast<std::int64_t>(timegm(&tm)) - (s[d + 19] == '-' ? -offset : offset);
+  mime::DateTime date;
+  date.year = year;
+  date.month = month;
+  date.day = day;
+  date.hour = hour;
+  date.minute = minute;
+  date.second = second;
+  const int offset = (zone / 100) * 60 + zone % 100;
+  date.offset_minutes = s[d + 19] == '-' ? -offset : offset;
+  return mime::unix_time(date);
 }
 
 std::string format_date_time(std::int64_t seconds) {

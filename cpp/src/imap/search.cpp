@@ -15,13 +15,13 @@ namespace {
 const char* const kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
-std::int64_t days_from_civil(int y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return static_cast<std::int64_t>(era) * 146097 + static_cast<std::int64_t>(doe) - 719468;
+// Seconds since the epoch at the start of a day (UTC).
+std::int64_t day_start(int year, int month, int day) {
+  mime::DateTime date;
+  date.year = year;
+  date.month = month;
+  date.day = day;
+  return mime::unix_time(date);
 }
 
 // Case-insensitive substring (ASCII folding; UTF-8 octets compared as they are).
@@ -78,7 +78,7 @@ std::int64_t parse_search_date(std::string_view t) {
   for (unsigned i = 0; i < 12; ++i)
     if (iequals(mon, kMonths[i])) month = i + 1;
   if (month == 0) throw SyntaxError("Invalid month in a date");
-  return days_from_civil(static_cast<int>(year), month, static_cast<unsigned>(day)) * 86400;
+  return day_start(static_cast<int>(year), static_cast<int>(month), static_cast<int>(day));
 }
 
 class SearchKey {
@@ -113,8 +113,7 @@ class SearchKey {
       auto dt = mime::parse_date(content().bytes(f->value));
       if (!dt) return std::nullopt;
       // RFC 9051 §6.4.4: the date, disregarding time and timezone.
-      return days_from_civil(dt->year, static_cast<unsigned>(dt->month),
-                             static_cast<unsigned>(dt->day)) * 86400;
+      return day_start(dt->year, dt->month, dt->day);
     };
     const std::int64_t internal_day = m.internal_date - ((m.internal_date % 86400 + 86400) % 86400);
     switch (kind) {
