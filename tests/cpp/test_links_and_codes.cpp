@@ -58,6 +58,18 @@ TEST(codes_next_to_a_code_word_come_first_and_years_are_dropped) {
            show(List{"482913"}));
 }
 
+TEST(script_and_style_end_at_their_closing_tag_in_any_case) {
+  CHECK_EQ(show(html_codes("<STYLE>p{x:111111}</sTyLe><p>Code 482913</p>"
+                           "<script>var n = 222222;</SCRIPT>")),
+           show(List{"482913"}));
+  // Unclosed: the rest is theirs.
+  CHECK_EQ(show(html_codes("<p>Code 482913</p><style>p{x:333333}")), show(List{"482913"}));
+  // Many of them, each read once (nothing copied per tag).
+  std::string many;
+  for (int k = 0; k < 2000; ++k) many += "<style>p{x:444444}</STYLE>";
+  CHECK_EQ(show(html_codes(many + "<p>Code 482913</p>")), show(List{"482913"}));
+}
+
 TEST(bare_urls_in_html_are_links) {
   CHECK_EQ(show(http::links_in("", "<p>Open https://app.example.test/a?x=1&amp;y=2.</p>"
                                    "<a href=\"https://app.example.test/b\">https://app.example.test/b</a>")),

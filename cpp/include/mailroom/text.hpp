@@ -57,6 +57,16 @@ inline bool istarts_with(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
 }
 
+// Where `needle` first stands in `hay` at or after `from`, ASCII case
+// ignored; npos when nowhere. Copies nothing, so a caller that searches on
+// from each of many places in a large text stays linear in what it reads.
+inline std::size_t ifind(std::string_view hay, std::string_view needle, std::size_t from = 0) {
+  if (needle.size() > hay.size()) return std::string_view::npos;
+  for (std::size_t i = from; i + needle.size() <= hay.size(); ++i)
+    if (istarts_with(hay.substr(i), needle)) return i;
+  return std::string_view::npos;
+}
+
 // Spaces and tabs removed at both ends.
 inline std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);

@@ -248,8 +248,8 @@ std::string code_reading_text(std::string_view html) {
     const std::string name = lowered(html.substr(n, name_end - n));
     i = close + 1;
     if (!closing && (name == "script" || name == "style" || name == "head" || name == "title")) {
-      const std::size_t end = lowered(html.substr(i)).find("</" + name);
-      i = end == std::string::npos ? html.size() : i + end;
+      const std::size_t end = ifind(html, "</" + name, i);
+      i = end == std::string_view::npos ? html.size() : end;
       continue;
     }
     if (name.empty() || inline_element(name)) continue;

@@ -19,9 +19,9 @@ std::string html_to_text(std::string_view html) {
       // The text of <style> and <script> is no snippet.
       for (std::string_view t : {"<style", "<script", "<head"}) {
         if (istarts_with(html.substr(i), t)) {
-          std::string close = "</" + std::string(t.substr(1));
-          auto at = lowered(html.substr(i)).find(close);
-          skip_until = at == std::string::npos ? html.size() : i + at;
+          const std::string close = "</" + std::string(t.substr(1));
+          const auto at = ifind(html, close, i);
+          skip_until = at == std::string_view::npos ? html.size() : at;
         }
       }
       in_tag = true;
