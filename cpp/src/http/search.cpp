@@ -49,14 +49,7 @@ bool parse_search_date(std::string_view text, double& out) {
   if (!rest.empty() || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 ||
       minute > 59 || second > 60)
     return false;
-  mime::DateTime utc;
-  utc.year = year;
-  utc.month = month;
-  utc.day = day;
-  utc.hour = hour;
-  utc.minute = minute;
-  utc.second = second;
-  out = static_cast<double>(mime::unix_time(utc));
+  out = static_cast<double>(mime::unix_time({year, month, day, hour, minute, second}));
   return true;
 }
 

@@ -34,16 +34,9 @@ std::int64_t parse_date_time(std::string_view s) {
   const int year = num(d + 5, 4), hour = num(d + 10, 2), minute = num(d + 13, 2),
             second = num(d + 16, 2), zone = num(d + 20, 4);
   if (month == 0 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) bad();
-  mime::DateTime date;
-  date.year = year;
-  date.month = month;
-  date.day = day;
-  date.hour = hour;
-  date.minute = minute;
-  date.second = second;
   const int offset = (zone / 100) * 60 + zone % 100;
-  date.offset_minutes = s[d + 19] == '-' ? -offset : offset;
-  return mime::unix_time(date);
+  return mime::unix_time(
+      {year, month, day, hour, minute, second, s[d + 19] == '-' ? -offset : offset});
 }
 
 std::string format_date_time(std::int64_t seconds) {

@@ -16,13 +16,7 @@ const char* const kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
 // Seconds since the epoch at the start of a day (UTC).
-std::int64_t day_start(int year, int month, int day) {
-  mime::DateTime date;
-  date.year = year;
-  date.month = month;
-  date.day = day;
-  return mime::unix_time(date);
-}
+std::int64_t day_start(int year, int month, int day) { return mime::unix_time({year, month, day}); }
 
 // Case-insensitive substring (ASCII folding; UTF-8 octets compared as they are).
 bool contains(std::string_view hay, std::string_view needle) {
