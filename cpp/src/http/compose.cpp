@@ -227,12 +227,9 @@ Answer MailApi::Impl::compose(const Request& r) {
     return Answer::now(error_response(
         413, "the message is larger than " + std::to_string(settings.max_message_size) + " octets"));
 
-  json::array delivered, queued;
   if (!draft) {
     if (auto refused = submit_built(spec.from->address, rcpts, data))
       return Answer::now(std::move(*refused));
-    for (const auto& rcpt : rcpts)
-      (settings.is_remote && settings.is_remote(rcpt) ? queued : delivered).emplace_back(rcpt);
     if (answered) {  // RFC 9051 §2.3.2: \Answered; a forward gets the $Forwarded keyword
       const auto where = decode_message_id(answered->id);
       if (where)
@@ -255,7 +252,8 @@ Answer MailApi::Impl::compose(const Request& r) {
                 {"\\Deleted"});
     store.expunge(replaced->account, replaced->folder, std::vector<std::uint32_t>{replaced->uid});
   }
-  json::object out{{"ID", id}, {"Delivered", std::move(delivered)}, {"Queued", std::move(queued)}};
+  json::object out{{"ID", id}};
+  add_delivery(out, draft ? std::vector<std::string>{} : rcpts);  // a draft went nowhere
   if (!warnings.empty()) out["Warnings"] = std::move(warnings);
   return Answer::now(json_response(out));
 }

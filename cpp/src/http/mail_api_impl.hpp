@@ -372,6 +372,15 @@ struct MailApi::Impl {
   // is refused (BadField for bad addresses).
   std::optional<Response> submit_built(const std::string& from,
                                        const std::vector<std::string>& rcpts, std::string data);
+  // Where a sent message went, as the send and compose answers say it: the
+  // recipients delivered here ("Delivered") and those queued ("Queued").
+  void add_delivery(json::object& answer, const std::vector<std::string>& rcpts) const {
+    json::array delivered, queued;
+    for (const auto& rcpt : rcpts)
+      (settings.is_remote && settings.is_remote(rcpt) ? queued : delivered).emplace_back(rcpt);
+    answer["Delivered"] = std::move(delivered);
+    answer["Queued"] = std::move(queued);
+  }
   Answer compose(const Request& r);  // compose.cpp
   // The decoded part `part_id` of the message `v` (the one `id` names, when found).
   static Response part(const std::optional<MessageView>& v, const std::string& id,

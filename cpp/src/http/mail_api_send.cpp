@@ -131,11 +131,9 @@ Answer MailApi::Impl::send(const Request& r) {
   }
   // What happened to each recipient: Mailpit's ID names the stored copy; a
   // message sent only to the outgoing queue has none here, and "Queued" says so.
-  json::array delivered, queued;
-  for (const auto& rcpt : rcpts)
-    (settings.is_remote && settings.is_remote(rcpt) ? queued : delivered).emplace_back(rcpt);
-  return Answer::now(json_response(
-      json::object{{"ID", id}, {"Delivered", std::move(delivered)}, {"Queued", std::move(queued)}}));
+  json::object answer{{"ID", id}};
+  add_delivery(answer, rcpts);
+  return Answer::now(json_response(answer));
 }
 
 }  // namespace mailroom::http
